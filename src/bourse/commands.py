@@ -1,0 +1,208 @@
+"""Every command: an immutable request to change state, the only input the engine accepts.
+
+Each command carries who asked (`actor`), when it was accepted (`ts_ms`, stamped by the gateway;
+the engine never reads a clock) and, where an operator acts, why (`reason`). The tag is the
+journal format: never rename or renumber one, add a new command instead. Amounts are raw integers
+scaled by the asset's precision (`*_raw`); the gateway converts decimal strings before this point.
+"""
+
+from typing import Union
+
+import msgspec
+
+from bourse.domain.enums import (
+    CancelReplaceMode,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    SymbolStatus,
+    TimeInForce,
+)
+from bourse.domain.symbols import SymbolSpec
+
+
+class Command(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, tag_field="type"
+):
+    actor: str
+    ts_ms: int
+
+
+class OperatorCommand(Command, frozen=True, kw_only=True):
+    """A discretionary act by staff: the gate refuses it without a reason."""
+
+    reason: str
+
+
+# --- reference data -------------------------------------------------------------------------
+
+
+class CreateAsset(OperatorCommand, frozen=True, kw_only=True, tag="CreateAsset"):
+    asset: str
+    precision: int
+
+
+class ListSymbol(OperatorCommand, frozen=True, kw_only=True, tag="ListSymbol"):
+    spec: SymbolSpec
+    status: SymbolStatus = SymbolStatus.TRADING
+
+
+class SetSymbolStatus(OperatorCommand, frozen=True, kw_only=True, tag="SetSymbolStatus"):
+    symbol: str
+    status: SymbolStatus
+
+
+class DefineFeeTier(OperatorCommand, frozen=True, kw_only=True, tag="DefineFeeTier"):
+    """A tier pays `multiplier_ppm` / 1,000,000 of each symbol's maker and taker rates."""
+
+    tier: int
+    maker_multiplier_ppm: int
+    taker_multiplier_ppm: int
+
+
+# --- accounts -------------------------------------------------------------------------------
+
+
+class OpenAccount(OperatorCommand, frozen=True, kw_only=True, tag="OpenAccount"):
+    """Opens the next account; its id is the engine's next account number."""
+
+    fee_tier: int = 0
+
+
+class SetAccountPermissions(
+    OperatorCommand, frozen=True, kw_only=True, tag="SetAccountPermissions"
+):
+    account_id: int
+    can_trade: bool
+    can_deposit: bool
+    can_withdraw: bool
+
+
+class SetAccountFeeTier(OperatorCommand, frozen=True, kw_only=True, tag="SetAccountFeeTier"):
+    account_id: int
+    fee_tier: int
+
+
+class FreezeAccount(OperatorCommand, frozen=True, kw_only=True, tag="FreezeAccount"):
+    """Stops everything the account initiates and cancels its open orders.
+
+    `evidence` cites what justifies the freeze (from the sanctions issue on, a screening hit).
+    """
+
+    account_id: int
+    evidence: str = ""
+
+
+class UnfreezeAccount(OperatorCommand, frozen=True, kw_only=True, tag="UnfreezeAccount"):
+    account_id: int
+
+
+# --- funds ----------------------------------------------------------------------------------
+
+
+class Deposit(Command, frozen=True, kw_only=True, tag="Deposit"):
+    account_id: int
+    asset: str
+    amount_raw: int
+    tx_ref: str = ""
+
+
+class RequestWithdrawal(Command, frozen=True, kw_only=True, tag="RequestWithdrawal"):
+    """Holds the amount; a later CompleteWithdrawal or FailWithdrawal settles it."""
+
+    account_id: int
+    asset: str
+    amount_raw: int
+    destination: str
+
+
+class CompleteWithdrawal(Command, frozen=True, kw_only=True, tag="CompleteWithdrawal"):
+    withdrawal_id: int
+    tx_ref: str = ""
+
+
+class FailWithdrawal(OperatorCommand, frozen=True, kw_only=True, tag="FailWithdrawal"):
+    withdrawal_id: int
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+
+class PlaceOrder(Command, frozen=True, kw_only=True, tag="PlaceOrder"):
+    """A new order. MARKET orders give exactly one of qty_raw or quote_qty_raw (0 = absent)."""
+
+    account_id: int
+    symbol: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce = TimeInForce.GTC
+    qty_raw: int = 0
+    quote_qty_raw: int = 0
+    price_raw: int = 0
+    stop_price_raw: int = 0
+    client_order_id: str = ""
+    stp: SelfTradePrevention = SelfTradePrevention.EXPIRE_MAKER
+
+
+class CancelOrder(Command, frozen=True, kw_only=True, tag="CancelOrder"):
+    """Cancel by `order_id`, or by `client_order_id` when order_id is 0."""
+
+    account_id: int
+    symbol: str
+    order_id: int = 0
+    client_order_id: str = ""
+
+
+class CancelAllOrders(Command, frozen=True, kw_only=True, tag="CancelAllOrders"):
+    account_id: int
+    symbol: str
+
+
+class CancelReplaceOrder(Command, frozen=True, kw_only=True, tag="CancelReplaceOrder"):
+    """Cancel an order and place `new_order` in one step (Binance's order/cancelReplace)."""
+
+    account_id: int
+    symbol: str
+    cancel_order_id: int = 0
+    cancel_client_order_id: str = ""
+    mode: CancelReplaceMode = CancelReplaceMode.STOP_ON_FAILURE
+    new_order: PlaceOrder
+
+
+AnyCommand = Union[
+    CreateAsset,
+    ListSymbol,
+    SetSymbolStatus,
+    DefineFeeTier,
+    OpenAccount,
+    SetAccountPermissions,
+    SetAccountFeeTier,
+    FreezeAccount,
+    UnfreezeAccount,
+    Deposit,
+    RequestWithdrawal,
+    CompleteWithdrawal,
+    FailWithdrawal,
+    PlaceOrder,
+    CancelOrder,
+    CancelAllOrders,
+    CancelReplaceOrder,
+]
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(AnyCommand)
+_json_decoder = msgspec.json.Decoder(AnyCommand)
+
+
+def encode_command(cmd: Command) -> bytes:
+    """The journal's record payload for a command."""
+    return _encoder.encode(cmd)
+
+
+def decode_command(data: bytes | memoryview) -> AnyCommand:
+    return _decoder.decode(data)
+
+
+def command_from_json(data: bytes | str) -> AnyCommand:
+    """Decode an operator's JSON command ({"type": "Deposit", ...}); raises msgspec.ValidationError."""
+    return _json_decoder.decode(data)

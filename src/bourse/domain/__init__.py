@@ -1,0 +1,1 @@
+"""Pure value types of the exchange: assets, symbols, filters, integer money, reject codes."""

@@ -1,0 +1,157 @@
+"""Reference data and accounts: assets, symbols, fee tiers, account permissions and freezes."""
+
+from bourse.commands import (
+    CreateAsset,
+    DefineFeeTier,
+    FreezeAccount,
+    ListSymbol,
+    OpenAccount,
+    SetAccountFeeTier,
+    SetAccountPermissions,
+    SetSymbolStatus,
+    UnfreezeAccount,
+)
+from bourse.domain.assets import asset_problem
+from bourse.domain.rejections import Refusal, RejectCode
+from bourse.domain.symbols import PPM, symbol_problem
+from bourse.engine.cancels import cancel_orders
+from bourse.engine.output import Output
+from bourse.engine.state import Account, EngineState, FeeTier, SymbolState
+from bourse.events import (
+    AccountFeeTierChanged,
+    AccountFrozen,
+    AccountOpened,
+    AccountPermissionsChanged,
+    AccountUnfrozen,
+    AssetCreated,
+    FeeTierDefined,
+    SymbolListed,
+    SymbolStatusChanged,
+)
+
+
+def create_asset(state: EngineState, out: Output, cmd: CreateAsset) -> Refusal | None:
+    problem = asset_problem(cmd.asset, cmd.precision)
+    if problem:
+        return Refusal(RejectCode.INVALID_PARAMETER, problem)
+    if cmd.asset in state.assets:
+        return Refusal(RejectCode.ALREADY_EXISTS, f"asset {cmd.asset} already exists")
+    state.assets[cmd.asset] = cmd.precision
+    out.events.append(AssetCreated(asset=cmd.asset, precision=cmd.precision))
+    return None
+
+
+def list_symbol(state: EngineState, out: Output, cmd: ListSymbol) -> Refusal | None:
+    spec = cmd.spec
+    if spec.name in state.symbols:
+        return Refusal(RejectCode.ALREADY_EXISTS, f"symbol {spec.name} is already listed")
+    for asset in (spec.base, spec.quote):
+        if asset not in state.assets:
+            return Refusal(RejectCode.UNKNOWN_ASSET, f"asset {asset} does not exist")
+    problem = symbol_problem(spec, state.assets[spec.base], state.assets[spec.quote])
+    if problem:
+        return Refusal(RejectCode.INVALID_PARAMETER, problem)
+    state.symbols[spec.name] = SymbolState(spec, cmd.status)
+    out.events.append(SymbolListed(spec=spec, status=cmd.status))
+    return None
+
+
+def set_symbol_status(state: EngineState, out: Output, cmd: SetSymbolStatus) -> Refusal | None:
+    sym = state.symbols.get(cmd.symbol)
+    if sym is None:
+        return Refusal(RejectCode.UNKNOWN_SYMBOL, f"symbol {cmd.symbol!r} is not listed")
+    if sym.status is cmd.status:
+        return Refusal(RejectCode.NO_CHANGE, f"{cmd.symbol} is already {cmd.status}")
+    sym.status = cmd.status
+    out.events.append(
+        SymbolStatusChanged(symbol=cmd.symbol, status=cmd.status, reason=cmd.reason)
+    )
+    return None
+
+
+def define_fee_tier(state: EngineState, out: Output, cmd: DefineFeeTier) -> Refusal | None:
+    if cmd.tier < 0 or not (
+        0 <= cmd.maker_multiplier_ppm <= PPM and 0 <= cmd.taker_multiplier_ppm <= PPM
+    ):
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            "a fee tier is a non-negative number with multipliers between 0 and 1,000,000 ppm",
+        )
+    state.fee_tiers[cmd.tier] = FeeTier(cmd.maker_multiplier_ppm, cmd.taker_multiplier_ppm)
+    out.events.append(
+        FeeTierDefined(
+            tier=cmd.tier,
+            maker_multiplier_ppm=cmd.maker_multiplier_ppm,
+            taker_multiplier_ppm=cmd.taker_multiplier_ppm,
+        )
+    )
+    return None
+
+
+def open_account(state: EngineState, out: Output, cmd: OpenAccount) -> Refusal | None:
+    if cmd.fee_tier not in state.fee_tiers:
+        return Refusal(RejectCode.INVALID_PARAMETER, f"fee tier {cmd.fee_tier} is not defined")
+    account_id = state.next_account_id
+    state.next_account_id = account_id + 1
+    state.accounts[account_id] = Account(account_id, cmd.fee_tier)
+    out.events.append(AccountOpened(account_id=account_id, fee_tier=cmd.fee_tier))
+    return None
+
+
+def set_permissions(
+    state: EngineState, out: Output, cmd: SetAccountPermissions
+) -> Refusal | None:
+    acct = state.accounts[cmd.account_id]
+    acct.can_trade, acct.can_deposit, acct.can_withdraw = (
+        cmd.can_trade,
+        cmd.can_deposit,
+        cmd.can_withdraw,
+    )
+    out.events.append(
+        AccountPermissionsChanged(
+            account_id=acct.id,
+            can_trade=cmd.can_trade,
+            can_deposit=cmd.can_deposit,
+            can_withdraw=cmd.can_withdraw,
+            reason=cmd.reason,
+        )
+    )
+    return None
+
+
+def set_fee_tier(state: EngineState, out: Output, cmd: SetAccountFeeTier) -> Refusal | None:
+    if cmd.fee_tier not in state.fee_tiers:
+        return Refusal(RejectCode.INVALID_PARAMETER, f"fee tier {cmd.fee_tier} is not defined")
+    state.accounts[cmd.account_id].fee_tier = cmd.fee_tier
+    out.events.append(AccountFeeTierChanged(account_id=cmd.account_id, fee_tier=cmd.fee_tier))
+    return None
+
+
+def freeze(state: EngineState, out: Output, cmd: FreezeAccount) -> Refusal | None:
+    acct = state.accounts[cmd.account_id]
+    if acct.frozen:
+        return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is already frozen")
+    acct.frozen = True
+    out.events.append(
+        AccountFrozen(
+            account_id=acct.id, actor=cmd.actor, reason=cmd.reason, evidence=cmd.evidence
+        )
+    )
+    # A frozen account's funds must not move: its open orders end now, their holds return to
+    # balances that stay frozen with the account.
+    by_symbol: dict[str, list] = {}
+    for order in acct.open_orders.values():
+        by_symbol.setdefault(order.symbol, []).append(order)
+    for symbol in sorted(by_symbol):
+        sym: SymbolState = state.symbols[symbol]
+        cancel_orders(out, acct, sym, by_symbol[symbol], f"account frozen: {cmd.reason}")
+    return None
+
+
+def unfreeze(state: EngineState, out: Output, cmd: UnfreezeAccount) -> Refusal | None:
+    acct = state.accounts[cmd.account_id]
+    if not acct.frozen:
+        return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is not frozen")
+    acct.frozen = False
+    out.events.append(AccountUnfrozen(account_id=acct.id, actor=cmd.actor, reason=cmd.reason))
+    return None

@@ -1,0 +1,84 @@
+"""Cancel one order, all of an account's orders on a symbol, or cancel and replace in one step."""
+
+from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
+from bourse.domain.enums import CancelReplaceMode, OrderStatus
+from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine.orders import close
+from bourse.engine.output import Output
+from bourse.engine.placement import place
+from bourse.engine.state import Account, EngineState, Order, SymbolState
+from bourse.events import CommandRejected
+
+_CANCELED = OrderStatus.CANCELED
+
+
+def find_open(acct: Account, symbol: str, order_id: int, client_order_id: str) -> Order | Refusal:
+    if order_id:
+        order = acct.open_orders.get(order_id)
+        what = f"order {order_id}"
+    elif client_order_id:
+        found = acct.client_ids.get(client_order_id)
+        order = acct.open_orders.get(found) if found is not None else None
+        what = f"order with client order id {client_order_id!r}"
+    else:
+        return Refusal(RejectCode.INVALID_PARAMETER, "give an order id or a client order id")
+    if order is None or order.symbol != symbol:
+        return Refusal(
+            RejectCode.UNKNOWN_ORDER, f"account {acct.id} has no open {what} on {symbol}"
+        )
+    return order
+
+
+def cancel(out: Output, cmd: CancelOrder, sym: SymbolState, acct: Account) -> Refusal | None:
+    order = find_open(acct, cmd.symbol, cmd.order_id, cmd.client_order_id)
+    if type(order) is Refusal:
+        return order
+    assert isinstance(order, Order)
+    close(out, acct, sym, order, _CANCELED, f"canceled by {cmd.actor}", on_book=order.working)
+    return None
+
+
+def cancel_all(out: Output, cmd: CancelAllOrders, sym: SymbolState, acct: Account) -> Refusal | None:
+    orders = [o for o in acct.open_orders.values() if o.symbol == cmd.symbol]
+    if not orders:
+        return Refusal(
+            RejectCode.UNKNOWN_ORDER, f"account {acct.id} has no open orders on {cmd.symbol}"
+        )
+    cancel_orders(out, acct, sym, orders, f"canceled by {cmd.actor} (all open orders)")
+    return None
+
+
+def cancel_orders(
+    out: Output, acct: Account, sym: SymbolState, orders: list[Order], reason: str
+) -> None:
+    for order in sorted(orders, key=lambda o: o.id):
+        close(out, acct, sym, order, _CANCELED, reason, on_book=order.working)
+
+
+def cancel_replace(
+    state: EngineState, out: Output, cmd: CancelReplaceOrder, sym: SymbolState, acct: Account
+) -> Refusal | None:
+    new = cmd.new_order
+    if new.account_id != cmd.account_id or new.symbol != cmd.symbol:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            "the new order must be for the same account and symbol as the canceled one",
+        )
+    order = find_open(acct, cmd.symbol, cmd.cancel_order_id, cmd.cancel_client_order_id)
+    if type(order) is Refusal:
+        if cmd.mode is CancelReplaceMode.STOP_ON_FAILURE:
+            return order
+        out.events.append(  # ALLOW_FAILURE: say the cancel failed, then place anyway
+            CommandRejected(
+                command="CancelReplaceOrder",
+                account_id=acct.id,
+                symbol=cmd.symbol,
+                client_order_id=cmd.cancel_client_order_id,
+                code=order.code,
+                reason=order.reason,
+            )
+        )
+    else:
+        assert isinstance(order, Order)
+        close(out, acct, sym, order, _CANCELED, f"replaced by {cmd.actor}", on_book=order.working)
+    return place(state, out, new, sym, acct)

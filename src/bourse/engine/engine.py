@@ -1,0 +1,129 @@
+"""The engine: one `execute` per sequenced command, wiring the pipeline's stages in order.
+
+    1. compliance gate   (gate.check: may this actor do this at all?)
+    2. risk              (risk.validate / risk.required_hold, inside the order handlers)
+    3. matching          (matching.match, via placement.place / work)
+    4. ledger postings   (ledger.*, as fills and holds happen)
+    5. events            (the handlers' events, then one BalanceChanged per touched balance)
+
+A refused command leaves state as it was and yields one CommandRejected.
+"""
+
+from bourse.commands import (
+    CancelAllOrders,
+    CancelOrder,
+    CancelReplaceOrder,
+    Command,
+    CompleteWithdrawal,
+    CreateAsset,
+    DefineFeeTier,
+    Deposit,
+    FailWithdrawal,
+    FreezeAccount,
+    ListSymbol,
+    OpenAccount,
+    PlaceOrder,
+    RequestWithdrawal,
+    SetAccountFeeTier,
+    SetAccountPermissions,
+    SetSymbolStatus,
+    UnfreezeAccount,
+)
+from bourse.domain.rejections import Refusal
+from bourse.engine import admin, funds, gate
+from bourse.engine.cancels import cancel, cancel_all, cancel_replace
+from bourse.engine.output import Output
+from bourse.engine.placement import place
+from bourse.engine.state import EngineState
+from bourse.events import AnyEvent, BalanceChanged, CommandRejected
+
+
+class Engine:
+    def __init__(self, state: EngineState | None = None) -> None:
+        self.state = state if state is not None else EngineState()
+        self._out = Output()
+
+    def execute(self, seq: int, cmd: Command) -> list[AnyEvent]:
+        """Apply command number `seq`; returns the events it caused, in order."""
+        state = self.state
+        if seq != state.last_seq + 1:
+            raise ValueError(f"command seq {seq} does not follow {state.last_seq}")
+        state.last_seq = seq
+        out = self._out
+        events: list[AnyEvent] = []
+        out.events = events
+        out.ts_ms = cmd.ts_ms
+        refusal = gate.check(state, cmd)  # 1. compliance gate
+        if refusal is None:
+            refusal = self._dispatch(cmd)  # 2–4. risk, matching, ledger
+        if refusal is not None:
+            events.append(_rejected(cmd, refusal))
+        touched = out.touched
+        if touched:  # 5. the balances the command changed, as they stand now
+            for bal in touched:
+                events.append(
+                    BalanceChanged(
+                        account_id=bal.account_id,
+                        asset=bal.asset,
+                        free_raw=bal.free,
+                        locked_raw=bal.locked,
+                    )
+                )
+            touched.clear()
+        return events
+
+    def _dispatch(self, cmd: Command) -> Refusal | None:
+        state, out = self.state, self._out
+        match cmd:
+            case PlaceOrder():
+                return place(
+                    state, out, cmd, state.symbols[cmd.symbol], state.accounts[cmd.account_id]
+                )
+            case CancelOrder():
+                return cancel(out, cmd, state.symbols[cmd.symbol], state.accounts[cmd.account_id])
+            case CancelReplaceOrder():
+                return cancel_replace(
+                    state, out, cmd, state.symbols[cmd.symbol], state.accounts[cmd.account_id]
+                )
+            case CancelAllOrders():
+                return cancel_all(
+                    out, cmd, state.symbols[cmd.symbol], state.accounts[cmd.account_id]
+                )
+            case Deposit():
+                return funds.deposit(state, out, cmd)
+            case RequestWithdrawal():
+                return funds.request_withdrawal(state, out, cmd)
+            case CompleteWithdrawal():
+                return funds.complete_withdrawal(state, out, cmd)
+            case FailWithdrawal():
+                return funds.fail_withdrawal(state, out, cmd)
+            case OpenAccount():
+                return admin.open_account(state, out, cmd)
+            case SetAccountPermissions():
+                return admin.set_permissions(state, out, cmd)
+            case SetAccountFeeTier():
+                return admin.set_fee_tier(state, out, cmd)
+            case FreezeAccount():
+                return admin.freeze(state, out, cmd)
+            case UnfreezeAccount():
+                return admin.unfreeze(state, out, cmd)
+            case CreateAsset():
+                return admin.create_asset(state, out, cmd)
+            case ListSymbol():
+                return admin.list_symbol(state, out, cmd)
+            case SetSymbolStatus():
+                return admin.set_symbol_status(state, out, cmd)
+            case DefineFeeTier():
+                return admin.define_fee_tier(state, out, cmd)
+        raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
+
+
+def _rejected(cmd: Command, refusal: Refusal) -> CommandRejected:
+    return CommandRejected(
+        command=type(cmd).__name__,
+        account_id=getattr(cmd, "account_id", 0),
+        symbol=getattr(cmd, "symbol", ""),
+        client_order_id=getattr(cmd, "client_order_id", ""),
+        code=refusal.code,
+        reason=refusal.reason,
+    )

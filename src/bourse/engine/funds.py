@@ -1,0 +1,111 @@
+"""Deposits and withdrawals: a withdrawal holds funds, then completes (leaves) or fails (returns)."""
+
+from bourse.commands import CompleteWithdrawal, Deposit, FailWithdrawal, RequestWithdrawal
+from bourse.domain.money import to_plain
+from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine import ledger
+from bourse.engine.output import Output
+from bourse.engine.state import EngineState, Withdrawal
+from bourse.events import (
+    DepositCredited,
+    WithdrawalCompleted,
+    WithdrawalFailed,
+    WithdrawalRequested,
+)
+
+
+def _amount_problem(state: EngineState, asset: str, amount: int) -> Refusal | None:
+    if asset not in state.assets:
+        return Refusal(RejectCode.UNKNOWN_ASSET, f"asset {asset!r} does not exist")
+    if amount <= 0:
+        return Refusal(RejectCode.INVALID_PARAMETER, "the amount must be positive")
+    return None
+
+
+def deposit(state: EngineState, out: Output, cmd: Deposit) -> Refusal | None:
+    refusal = _amount_problem(state, cmd.asset, cmd.amount_raw)
+    if refusal:
+        return refusal
+    acct = state.accounts[cmd.account_id]
+    ledger.credit(out.touched, acct.balance(cmd.asset), cmd.amount_raw)
+    state.deposited[cmd.asset] = state.deposited.get(cmd.asset, 0) + cmd.amount_raw
+    out.events.append(
+        DepositCredited(
+            account_id=acct.id, asset=cmd.asset, amount_raw=cmd.amount_raw, tx_ref=cmd.tx_ref
+        )
+    )
+    return None
+
+
+def request_withdrawal(state: EngineState, out: Output, cmd: RequestWithdrawal) -> Refusal | None:
+    refusal = _amount_problem(state, cmd.asset, cmd.amount_raw)
+    if refusal:
+        return refusal
+    if not cmd.destination.strip():
+        return Refusal(RejectCode.INVALID_PARAMETER, "a withdrawal needs a destination")
+    acct = state.accounts[cmd.account_id]
+    bal = acct.balance(cmd.asset)
+    if bal.free < cmd.amount_raw:
+        precision = state.assets[cmd.asset]
+        return Refusal(
+            RejectCode.INSUFFICIENT_BALANCE,
+            f"account {acct.id} has {to_plain(bal.free, precision)} {cmd.asset} free; "
+            f"the withdrawal needs {to_plain(cmd.amount_raw, precision)}",
+        )
+    wid = state.next_withdrawal_id
+    state.next_withdrawal_id = wid + 1
+    ledger.hold(out.touched, bal, cmd.amount_raw)
+    state.withdrawals[wid] = Withdrawal(wid, acct.id, cmd.asset, cmd.amount_raw, cmd.destination)
+    out.events.append(
+        WithdrawalRequested(
+            withdrawal_id=wid,
+            account_id=acct.id,
+            asset=cmd.asset,
+            amount_raw=cmd.amount_raw,
+            destination=cmd.destination,
+        )
+    )
+    return None
+
+
+def complete_withdrawal(
+    state: EngineState, out: Output, cmd: CompleteWithdrawal
+) -> Refusal | None:
+    w = state.withdrawals.pop(cmd.withdrawal_id, None)
+    if w is None:
+        return _not_pending(cmd.withdrawal_id)
+    ledger.spend_locked(out.touched, state.accounts[w.account_id].balance(w.asset), w.amount)
+    state.withdrawn[w.asset] = state.withdrawn.get(w.asset, 0) + w.amount
+    out.events.append(
+        WithdrawalCompleted(
+            withdrawal_id=w.id,
+            account_id=w.account_id,
+            asset=w.asset,
+            amount_raw=w.amount,
+            tx_ref=cmd.tx_ref,
+        )
+    )
+    return None
+
+
+def fail_withdrawal(state: EngineState, out: Output, cmd: FailWithdrawal) -> Refusal | None:
+    w = state.withdrawals.pop(cmd.withdrawal_id, None)
+    if w is None:
+        return _not_pending(cmd.withdrawal_id)
+    ledger.release(out.touched, state.accounts[w.account_id].balance(w.asset), w.amount)
+    out.events.append(
+        WithdrawalFailed(
+            withdrawal_id=w.id,
+            account_id=w.account_id,
+            asset=w.asset,
+            amount_raw=w.amount,
+            reason=cmd.reason,
+        )
+    )
+    return None
+
+
+def _not_pending(withdrawal_id: int) -> Refusal:
+    return Refusal(
+        RejectCode.UNKNOWN_WITHDRAWAL, f"withdrawal {withdrawal_id} does not exist or is settled"
+    )

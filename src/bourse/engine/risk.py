@@ -1,0 +1,129 @@
+"""Risk: is the order well-formed for its symbol, and can the account fund it?
+
+`validate` applies the symbol's filters; `required_hold` says which balance the order must lock
+and how much. Both refuse with values; neither changes state.
+"""
+
+from bourse.commands import PlaceOrder
+from bourse.domain.enums import LIMIT_PRICED_TYPES, STOP_TYPES, OrderType, Side
+from bourse.domain.filters import notional_problem, price_problem, quantity_problem
+from bourse.domain.money import to_plain
+from bourse.domain.rejections import Refusal, RejectCode
+from bourse.domain.symbols import quote_amount
+from bourse.engine.state import Account, Balance, SymbolState
+
+_MARKET = OrderType.MARKET
+_BUY = Side.BUY
+
+
+def validate(sym: SymbolState, cmd: PlaceOrder) -> Refusal | None:
+    spec = sym.spec
+    otype = cmd.order_type
+    if otype not in spec.order_types:
+        return Refusal(
+            RejectCode.UNSUPPORTED_ORDER_TYPE, f"{spec.name} does not accept {otype} orders"
+        )
+    if cmd.qty_raw < 0 or cmd.quote_qty_raw < 0 or cmd.price_raw < 0 or cmd.stop_price_raw < 0:
+        return _invalid("quantities and prices must not be negative")
+    if otype in LIMIT_PRICED_TYPES:
+        if cmd.price_raw == 0:
+            return _invalid(f"a {otype} order needs a positive price")
+        problem = price_problem(spec.price_filter, cmd.price_raw, spec.quote_precision, spec.name)
+        if problem:
+            return Refusal(RejectCode.PRICE_FILTER, problem)
+    elif cmd.price_raw:
+        return _invalid(f"a {otype} order takes no price")
+    if otype in STOP_TYPES:
+        if cmd.stop_price_raw == 0:
+            return _invalid(f"a {otype} order needs a positive stop price")
+        problem = price_problem(
+            spec.price_filter, cmd.stop_price_raw, spec.quote_precision, spec.name
+        )
+        if problem:
+            return Refusal(RejectCode.PRICE_FILTER, "stop " + problem)
+    elif cmd.stop_price_raw:
+        return _invalid(f"a {otype} order takes no stop price")
+    if otype is _MARKET and cmd.quote_qty_raw:
+        if cmd.qty_raw:
+            return _invalid("a MARKET order takes either a quantity or a quote quantity, not both")
+        problem = notional_problem(
+            spec.notional, cmd.quote_qty_raw, spec.quote_precision, spec.name, market=True
+        )
+        return Refusal(RejectCode.NOTIONAL, problem) if problem else None
+    if cmd.quote_qty_raw:
+        return _invalid(f"a {otype} order takes no quote quantity")
+    if cmd.qty_raw == 0:
+        return _invalid(f"a {otype} order needs a positive quantity")
+    priced = otype in LIMIT_PRICED_TYPES
+    lot, lot_name = (
+        (spec.lot_size, "LOT_SIZE") if priced else (spec.market_lot_size, "MARKET_LOT_SIZE")
+    )
+    problem = quantity_problem(lot, cmd.qty_raw, spec.base_precision, spec.name, lot_name)
+    if problem:
+        code = RejectCode.LOT_SIZE if priced else RejectCode.MARKET_LOT_SIZE
+        return Refusal(code, problem)
+    reference = cmd.price_raw if priced else (cmd.stop_price_raw or sym.last_price)
+    if reference:
+        notional = quote_amount(reference, cmd.qty_raw, spec.base_precision)
+        problem = notional_problem(
+            spec.notional, notional, spec.quote_precision, spec.name, market=not priced
+        )
+        if problem:
+            return Refusal(RejectCode.NOTIONAL, problem)
+    return None
+
+
+def required_hold(
+    sym: SymbolState, acct: Account, cmd: PlaceOrder
+) -> tuple[Balance, int] | Refusal:
+    """The balance this order locks and how much, or a refusal for insufficient funds."""
+    spec = sym.spec
+    otype = cmd.order_type
+    if cmd.side is _BUY:
+        bal = acct.balance(spec.quote)
+        if otype in LIMIT_PRICED_TYPES:
+            need = quote_amount(cmd.price_raw, cmd.qty_raw, spec.base_precision)
+        elif otype is _MARKET:
+            need = cmd.quote_qty_raw or market_buy_cost(sym, cmd.qty_raw)
+        else:  # STOP_LOSS / TAKE_PROFIT buy: reserved at the stop price, re-checked at trigger
+            need = quote_amount(cmd.stop_price_raw, cmd.qty_raw, spec.base_precision)
+        precision = spec.quote_precision
+    else:
+        bal = acct.balance(spec.base)
+        precision = spec.base_precision
+        if otype is _MARKET and cmd.quote_qty_raw:
+            # Selling for a quote amount: the base needed is unknown until matched, so the
+            # whole free base is reserved for the instant of matching and the rest released.
+            if bal.free == 0:
+                return _insufficient(acct, bal, 1, precision)
+            return bal, bal.free
+        need = cmd.qty_raw
+    if need > bal.free:
+        return _insufficient(acct, bal, need, precision)
+    return bal, need
+
+
+def market_buy_cost(sym: SymbolState, qty: int) -> int:
+    """Quote needed to buy `qty` from the current asks (what is there, if less)."""
+    cost = 0
+    base_precision = sym.spec.base_precision
+    for price, level in sym.book.asks.items():
+        for order in level.values():
+            take = min(qty, order.qty - order.executed)
+            cost += quote_amount(price, take, base_precision)
+            qty -= take
+            if not qty:
+                return cost
+    return cost
+
+
+def _insufficient(acct: Account, bal: Balance, need: int, precision: int) -> Refusal:
+    return Refusal(
+        RejectCode.INSUFFICIENT_BALANCE,
+        f"account {acct.id} has {to_plain(bal.free, precision)} {bal.asset} free; "
+        f"this order needs {to_plain(need, precision)} {bal.asset}",
+    )
+
+
+def _invalid(reason: str) -> Refusal:
+    return Refusal(RejectCode.INVALID_PARAMETER, reason)

@@ -1,0 +1,199 @@
+"""The state as canonical bytes: for snapshots, and for the digest replay determinism compares.
+
+Everything is written in a canonical order (ids, names, book priority), so two engines in the same
+state produce byte-identical images however they got there (replay from empty, or snapshot+replay).
+"""
+
+import hashlib
+
+import msgspec
+
+from bourse.domain.enums import OrderStatus, OrderType, SelfTradePrevention, Side, SymbolStatus
+from bourse.domain.enums import TimeInForce
+from bourse.domain.symbols import SymbolSpec
+from bourse.engine.orders import stop_list
+from bourse.engine.state import (
+    Account,
+    Balance,
+    EngineState,
+    FeeTier,
+    Order,
+    SymbolState,
+    Withdrawal,
+)
+
+FORMAT = 1
+
+
+class OrderImage(msgspec.Struct, array_like=True, frozen=True):
+    id: int
+    account_id: int
+    symbol: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    price: int
+    qty: int
+    quote_qty: int
+    stop_price: int
+    client_order_id: str
+    stp: SelfTradePrevention
+    created_ms: int
+    working: bool
+    executed: int
+    cum_quote: int
+    status: OrderStatus
+    held: int
+
+
+class AccountImage(msgspec.Struct, array_like=True, frozen=True):
+    id: int
+    can_trade: bool
+    can_deposit: bool
+    can_withdraw: bool
+    frozen: bool
+    fee_tier: int
+    balances: list[tuple[str, int, int]]
+
+
+class SymbolImage(msgspec.Struct, array_like=True, frozen=True):
+    spec: SymbolSpec
+    status: SymbolStatus
+    last_price: int
+    next_trade_id: int
+    book: list[OrderImage]  # bids then asks, each in priority order
+    stops: list[OrderImage]  # by order id
+
+
+class StateImage(msgspec.Struct, array_like=True, frozen=True):
+    format: int
+    last_seq: int
+    next_account_id: int
+    next_order_id: int
+    next_withdrawal_id: int
+    assets: list[tuple[str, int]]
+    fee_tiers: list[tuple[int, int, int]]
+    deposited: list[tuple[str, int]]
+    withdrawn: list[tuple[str, int]]
+    accounts: list[AccountImage]
+    symbols: list[SymbolImage]
+    withdrawals: list[tuple[int, int, str, int, str]]
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(StateImage)
+
+
+def dump(state: EngineState) -> bytes:
+    return _encoder.encode(_image(state))
+
+
+def digest(state: EngineState) -> str:
+    return hashlib.sha256(dump(state)).hexdigest()
+
+
+def load(data: bytes) -> EngineState:
+    image = _decoder.decode(data)
+    if image.format != FORMAT:
+        raise ValueError(f"snapshot format {image.format} is not {FORMAT}")
+    state = EngineState()
+    state.last_seq = image.last_seq
+    state.next_account_id = image.next_account_id
+    state.next_order_id = image.next_order_id
+    state.next_withdrawal_id = image.next_withdrawal_id
+    state.assets = dict(image.assets)
+    state.fee_tiers = {tier: FeeTier(maker, taker) for tier, maker, taker in image.fee_tiers}
+    state.deposited = dict(image.deposited)
+    state.withdrawn = dict(image.withdrawn)
+    state.accounts = {}
+    for a in image.accounts:
+        acct = Account(a.id, a.fee_tier)
+        acct.can_trade, acct.can_deposit, acct.can_withdraw = a.can_trade, a.can_deposit, a.can_withdraw
+        acct.frozen = a.frozen
+        acct.balances = {asset: Balance(a.id, asset, free, locked) for asset, free, locked in a.balances}
+        state.accounts[a.id] = acct
+    open_orders: list[Order] = []
+    for s in image.symbols:
+        sym = SymbolState(s.spec, s.status)
+        sym.last_price, sym.next_trade_id = s.last_price, s.next_trade_id
+        state.symbols[s.spec.name] = sym
+        for o in s.book:
+            order = _order(o)
+            sym.book.add(order)
+            open_orders.append(order)
+        for o in s.stops:
+            order = _order(o)
+            stop_list(sym, order).add(order)
+            open_orders.append(order)
+    for order in sorted(open_orders, key=lambda o: o.id):
+        acct = state.accounts[order.account_id]
+        acct.open_orders[order.id] = order
+        if order.client_order_id:
+            acct.client_ids[order.client_order_id] = order.id
+    for wid, account_id, asset, amount, destination in image.withdrawals:
+        state.withdrawals[wid] = Withdrawal(wid, account_id, asset, amount, destination)
+    return state
+
+
+def _image(state: EngineState) -> StateImage:
+    return StateImage(
+        format=FORMAT,
+        last_seq=state.last_seq,
+        next_account_id=state.next_account_id,
+        next_order_id=state.next_order_id,
+        next_withdrawal_id=state.next_withdrawal_id,
+        assets=sorted(state.assets.items()),
+        fee_tiers=sorted(
+            (t, f.maker_multiplier_ppm, f.taker_multiplier_ppm) for t, f in state.fee_tiers.items()
+        ),
+        deposited=sorted(state.deposited.items()),
+        withdrawn=sorted(state.withdrawn.items()),
+        accounts=[_account(state.accounts[i]) for i in sorted(state.accounts)],
+        symbols=[_symbol(state.symbols[name]) for name in sorted(state.symbols)],
+        withdrawals=[
+            (w.id, w.account_id, w.asset, w.amount, w.destination)
+            for _, w in sorted(state.withdrawals.items())
+        ],
+    )
+
+
+def _account(acct: Account) -> AccountImage:
+    return AccountImage(
+        id=acct.id,
+        can_trade=acct.can_trade,
+        can_deposit=acct.can_deposit,
+        can_withdraw=acct.can_withdraw,
+        frozen=acct.frozen,
+        fee_tier=acct.fee_tier,
+        balances=sorted((b.asset, b.free, b.locked) for b in acct.balances.values()),
+    )
+
+
+def _symbol(sym: SymbolState) -> SymbolImage:
+    book = [_order_image(o) for o in sym.book.orders(Side.BUY)]
+    book += [_order_image(o) for o in sym.book.orders(Side.SELL)]
+    stops = sorted([*sym.stops_rising, *sym.stops_falling], key=lambda o: o.id)
+    return SymbolImage(
+        spec=sym.spec,
+        status=sym.status,
+        last_price=sym.last_price,
+        next_trade_id=sym.next_trade_id,
+        book=book,
+        stops=[_order_image(o) for o in stops],
+    )
+
+
+def _order_image(o: Order) -> OrderImage:
+    return OrderImage(
+        o.id, o.account_id, o.symbol, o.side, o.order_type, o.time_in_force, o.price, o.qty,
+        o.quote_qty, o.stop_price, o.client_order_id, o.stp, o.created_ms, o.working, o.executed,
+        o.cum_quote, o.status, o.held,
+    )
+
+
+def _order(i: OrderImage) -> Order:
+    return Order(
+        i.id, i.account_id, i.symbol, i.side, i.order_type, i.time_in_force, i.price, i.qty,
+        i.quote_qty, i.stop_price, i.client_order_id, i.stp, i.created_ms, working=i.working,
+        executed=i.executed, cum_quote=i.cum_quote, status=i.status, held=i.held,
+    )

@@ -1,0 +1,214 @@
+"""The engine's mutable state. Plain slotted classes: this is the hot path.
+
+Iteration order matters for determinism: only dicts (insertion-ordered) and sorted containers are
+iterated, never sets, and snapshots write everything in a canonical order.
+"""
+
+from sortedcontainers import SortedKeyList
+
+from bourse.domain.enums import (
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    SymbolStatus,
+    TimeInForce,
+)
+from bourse.domain.symbols import PPM, SymbolSpec
+from bourse.engine.book import Book
+
+FEE_ACCOUNT_ID = 0  # fee income is credited here, so conservation holds across all accounts
+
+
+class Balance:
+    __slots__ = ("account_id", "asset", "free", "locked")
+
+    def __init__(self, account_id: int, asset: str, free: int = 0, locked: int = 0) -> None:
+        self.account_id = account_id
+        self.asset = asset
+        self.free = free
+        self.locked = locked
+
+
+class Order:
+    """An open order (resting, or a stop waiting for its trigger).
+
+    `held` is what this order still has locked, in `held_asset` (quote for buys, base for sells);
+    it goes to zero, spent or released, by the time the order ends.
+    """
+
+    __slots__ = (
+        "id",
+        "account_id",
+        "symbol",
+        "side",
+        "order_type",
+        "time_in_force",
+        "price",
+        "qty",
+        "quote_qty",
+        "stop_price",
+        "client_order_id",
+        "stp",
+        "executed",
+        "cum_quote",
+        "status",
+        "held",
+        "working",
+        "created_ms",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        account_id: int,
+        symbol: str,
+        side: Side,
+        order_type: OrderType,
+        time_in_force: TimeInForce,
+        price: int,
+        qty: int,
+        quote_qty: int,
+        stop_price: int,
+        client_order_id: str,
+        stp: SelfTradePrevention,
+        created_ms: int,
+        working: bool = True,
+        executed: int = 0,
+        cum_quote: int = 0,
+        status: OrderStatus = OrderStatus.NEW,
+        held: int = 0,
+    ) -> None:
+        self.id = id
+        self.account_id = account_id
+        self.symbol = symbol
+        self.side = side
+        self.order_type = order_type
+        self.time_in_force = time_in_force
+        self.price = price
+        self.qty = qty
+        self.quote_qty = quote_qty
+        self.stop_price = stop_price
+        self.client_order_id = client_order_id
+        self.stp = stp
+        self.created_ms = created_ms
+        self.working = working
+        self.executed = executed
+        self.cum_quote = cum_quote
+        self.status = status
+        self.held = held
+
+    @property
+    def remaining(self) -> int:
+        return self.qty - self.executed
+
+
+class Account:
+    __slots__ = (
+        "id",
+        "can_trade",
+        "can_deposit",
+        "can_withdraw",
+        "frozen",
+        "fee_tier",
+        "balances",
+        "open_orders",
+        "client_ids",
+    )
+
+    def __init__(self, id: int, fee_tier: int = 0) -> None:
+        self.id = id
+        self.can_trade = True
+        self.can_deposit = True
+        self.can_withdraw = True
+        self.frozen = False
+        self.fee_tier = fee_tier
+        self.balances: dict[str, Balance] = {}
+        self.open_orders: dict[int, Order] = {}
+        self.client_ids: dict[str, int] = {}  # client order id → order id, open orders only
+
+    def balance(self, asset: str) -> Balance:
+        bal = self.balances.get(asset)
+        if bal is None:
+            bal = self.balances[asset] = Balance(self.id, asset)
+        return bal
+
+
+def _stop_key(order: Order) -> tuple[int, int]:
+    return (order.stop_price, order.id)
+
+
+class SymbolState:
+    __slots__ = (
+        "spec",
+        "status",
+        "book",
+        "last_price",
+        "next_trade_id",
+        "stops_rising",
+        "stops_falling",
+    )
+
+    def __init__(self, spec: SymbolSpec, status: SymbolStatus) -> None:
+        self.spec = spec
+        self.status = status
+        self.book = Book()
+        self.last_price = 0  # 0 until the first trade
+        self.next_trade_id = 1
+        # Stops waiting for the last price to rise to (≥) or fall to (≤) their stop price.
+        self.stops_rising: SortedKeyList = SortedKeyList(key=_stop_key)
+        self.stops_falling: SortedKeyList = SortedKeyList(key=_stop_key)
+
+
+class Withdrawal:
+    __slots__ = ("id", "account_id", "asset", "amount", "destination")
+
+    def __init__(self, id: int, account_id: int, asset: str, amount: int, destination: str) -> None:
+        self.id = id
+        self.account_id = account_id
+        self.asset = asset
+        self.amount = amount
+        self.destination = destination
+
+
+class FeeTier:
+    __slots__ = ("maker_multiplier_ppm", "taker_multiplier_ppm")
+
+    def __init__(self, maker_multiplier_ppm: int = PPM, taker_multiplier_ppm: int = PPM) -> None:
+        self.maker_multiplier_ppm = maker_multiplier_ppm
+        self.taker_multiplier_ppm = taker_multiplier_ppm
+
+
+class EngineState:
+    __slots__ = (
+        "last_seq",
+        "assets",
+        "symbols",
+        "accounts",
+        "withdrawals",
+        "fee_tiers",
+        "deposited",
+        "withdrawn",
+        "next_account_id",
+        "next_order_id",
+        "next_withdrawal_id",
+    )
+
+    def __init__(self) -> None:
+        self.last_seq = 0
+        self.assets: dict[str, int] = {}  # asset → precision
+        self.symbols: dict[str, SymbolState] = {}
+        self.accounts: dict[int, Account] = {FEE_ACCOUNT_ID: _fee_account()}
+        self.withdrawals: dict[int, Withdrawal] = {}  # pending only
+        self.fee_tiers: dict[int, FeeTier] = {0: FeeTier()}
+        self.deposited: dict[str, int] = {}
+        self.withdrawn: dict[str, int] = {}
+        self.next_account_id = 1
+        self.next_order_id = 1
+        self.next_withdrawal_id = 1
+
+
+def _fee_account() -> Account:
+    acct = Account(FEE_ACCOUNT_ID)
+    acct.can_trade = acct.can_deposit = acct.can_withdraw = False
+    return acct

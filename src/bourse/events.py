@@ -1,0 +1,225 @@
+"""Every event: an immutable fact the engine produced. Everything downstream is built from these.
+
+Events of one command travel together with that command's sequence number and time (see
+`Outcome`), so they do not repeat them. Tags are the wire format: never rename one.
+"""
+
+from typing import Union
+
+import msgspec
+
+from bourse.domain.enums import (
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    SymbolStatus,
+    TimeInForce,
+)
+from bourse.domain.rejections import RejectCode
+from bourse.domain.symbols import SymbolSpec
+
+
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    pass
+
+
+class AssetCreated(Event, frozen=True, kw_only=True, tag="AssetCreated"):
+    asset: str
+    precision: int
+
+
+class SymbolListed(Event, frozen=True, kw_only=True, tag="SymbolListed"):
+    spec: SymbolSpec
+    status: SymbolStatus
+
+
+class SymbolStatusChanged(Event, frozen=True, kw_only=True, tag="SymbolStatusChanged"):
+    symbol: str
+    status: SymbolStatus
+    reason: str
+
+
+class FeeTierDefined(Event, frozen=True, kw_only=True, tag="FeeTierDefined"):
+    tier: int
+    maker_multiplier_ppm: int
+    taker_multiplier_ppm: int
+
+
+class AccountOpened(Event, frozen=True, kw_only=True, tag="AccountOpened"):
+    account_id: int
+    fee_tier: int
+
+
+class AccountPermissionsChanged(Event, frozen=True, kw_only=True, tag="AccountPermissionsChanged"):
+    account_id: int
+    can_trade: bool
+    can_deposit: bool
+    can_withdraw: bool
+    reason: str
+
+
+class AccountFeeTierChanged(Event, frozen=True, kw_only=True, tag="AccountFeeTierChanged"):
+    account_id: int
+    fee_tier: int
+
+
+class AccountFrozen(Event, frozen=True, kw_only=True, tag="AccountFrozen"):
+    account_id: int
+    actor: str
+    reason: str
+    evidence: str
+
+
+class AccountUnfrozen(Event, frozen=True, kw_only=True, tag="AccountUnfrozen"):
+    account_id: int
+    actor: str
+    reason: str
+
+
+class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
+    account_id: int
+    asset: str
+    amount_raw: int
+    tx_ref: str
+
+
+class WithdrawalRequested(Event, frozen=True, kw_only=True, tag="WithdrawalRequested"):
+    withdrawal_id: int
+    account_id: int
+    asset: str
+    amount_raw: int
+    destination: str
+
+
+class WithdrawalCompleted(Event, frozen=True, kw_only=True, tag="WithdrawalCompleted"):
+    withdrawal_id: int
+    account_id: int
+    asset: str
+    amount_raw: int
+    tx_ref: str
+
+
+class WithdrawalFailed(Event, frozen=True, kw_only=True, tag="WithdrawalFailed"):
+    withdrawal_id: int
+    account_id: int
+    asset: str
+    amount_raw: int
+    reason: str
+
+
+class OrderAccepted(Event, frozen=True, kw_only=True, tag="OrderAccepted"):
+    """A new order. `working` is False for a stop order waiting for its trigger."""
+
+    order_id: int
+    account_id: int
+    symbol: str
+    side: Side
+    order_type: OrderType
+    time_in_force: TimeInForce
+    price_raw: int
+    qty_raw: int
+    quote_qty_raw: int
+    stop_price_raw: int
+    client_order_id: str
+    stp: SelfTradePrevention
+    working: bool
+
+
+class OrderTriggered(Event, frozen=True, kw_only=True, tag="OrderTriggered"):
+    """A stop order's trigger price was reached by the last trade; it now works."""
+
+    order_id: int
+    account_id: int
+    symbol: str
+    last_price_raw: int
+
+
+class TradeExecuted(Event, frozen=True, kw_only=True, tag="TradeExecuted"):
+    """One fill. The buyer pays its fee in the base asset, the seller in the quote asset."""
+
+    symbol: str
+    trade_id: int
+    price_raw: int
+    qty_raw: int
+    quote_qty_raw: int
+    taker_side: Side
+    maker_order_id: int
+    taker_order_id: int
+    maker_account_id: int
+    taker_account_id: int
+    maker_fee_raw: int
+    taker_fee_raw: int
+    maker_status: OrderStatus
+    taker_status: OrderStatus
+
+
+class OrderCanceled(Event, frozen=True, kw_only=True, tag="OrderCanceled"):
+    order_id: int
+    account_id: int
+    symbol: str
+    client_order_id: str
+    reason: str
+
+
+class OrderExpired(Event, frozen=True, kw_only=True, tag="OrderExpired"):
+    """The order ended unfilled or part-filled: EXPIRED (IOC/FOK/market) or EXPIRED_IN_MATCH (STP)."""
+
+    order_id: int
+    account_id: int
+    symbol: str
+    status: OrderStatus
+    reason: str
+
+
+class BalanceChanged(Event, frozen=True, kw_only=True, tag="BalanceChanged"):
+    """The balance after a command, one per (account, asset) the command touched."""
+
+    account_id: int
+    asset: str
+    free_raw: int
+    locked_raw: int
+
+
+class CommandRejected(Event, frozen=True, kw_only=True, tag="CommandRejected"):
+    """The one way the engine says no: which command, which rule, and why, in a sentence."""
+
+    command: str
+    account_id: int
+    symbol: str
+    client_order_id: str
+    code: RejectCode
+    reason: str
+
+
+AnyEvent = Union[
+    AssetCreated,
+    SymbolListed,
+    SymbolStatusChanged,
+    FeeTierDefined,
+    AccountOpened,
+    AccountPermissionsChanged,
+    AccountFeeTierChanged,
+    AccountFrozen,
+    AccountUnfrozen,
+    DepositCredited,
+    WithdrawalRequested,
+    WithdrawalCompleted,
+    WithdrawalFailed,
+    OrderAccepted,
+    OrderTriggered,
+    TradeExecuted,
+    OrderCanceled,
+    OrderExpired,
+    BalanceChanged,
+    CommandRejected,
+]
+
+
+class Outcome(msgspec.Struct, frozen=True, kw_only=True):
+    """What one sequenced command caused: released downstream only once its record is durable."""
+
+    seq: int
+    ts_ms: int
+    command: str
+    events: list[AnyEvent]
