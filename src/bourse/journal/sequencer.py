@@ -1,0 +1,86 @@
+"""The sequencer: the one door every command passes, in one order.
+
+It gives each command the next sequence number, appends it to the journal, runs it through the
+engine at once (while its batch is being fsynced) and holds the outcome back until the journal
+says the record is durable. Only then is the outcome released to whoever acknowledges it, to
+the projections and to the streams, so nothing a command caused leaves the process before it
+would survive a crash.
+
+Threading: `submit` is called from one thread (the engine's). The journal's writer thread calls
+`_on_durable`, which pops released outcomes from a deque; deque append/popleft are atomic.
+"""
+
+from collections import deque
+from collections.abc import Callable, Iterable
+
+from bourse.commands import Command, decode_command, encode_command
+from bourse.engine import Engine
+from bourse.events import Outcome
+from bourse.journal.base import Journal
+
+Release = Callable[[list[Outcome]], None]
+
+
+class Sequencer:
+    def __init__(self, engine: Engine, journal: Journal, release: Release | None = None) -> None:
+        if journal.last_seq != engine.state.last_seq:
+            raise ValueError(
+                f"journal ends at seq {journal.last_seq} but the engine is at "
+                f"{engine.state.last_seq}: recover before sequencing"
+            )
+        self.engine = engine
+        self.journal = journal
+        self._release = release
+        self._pending: deque[Outcome] = deque()
+        journal.set_durable_listener(self._on_durable)
+
+    def submit(self, cmd: Command) -> Outcome:
+        """Journal and execute `cmd`; its outcome is released once durable (see `release`)."""
+        seq = self.engine.state.last_seq + 1
+        self.journal.append(seq, encode_command(cmd))
+        outcome = Outcome(
+            seq=seq,
+            ts_ms=cmd.ts_ms,
+            command=type(cmd).__name__,
+            events=self.engine.execute(seq, cmd),
+        )
+        self._pending.append(outcome)
+        return outcome
+
+    def flush(self) -> int:
+        """Block until everything submitted is durable and released; returns the last seq."""
+        return self.journal.flush()
+
+    def _on_durable(self, durable_seq: int) -> None:
+        pending = self._pending
+        batch: list[Outcome] = []
+        while pending and pending[0].seq <= durable_seq:
+            batch.append(pending.popleft())
+        if batch and self._release is not None:
+            self._release(batch)
+
+
+def replay(
+    engine: Engine, records: Iterable[tuple[int, bytes]], release: Release | None = None,
+    batch_size: int = 2000,
+) -> int:
+    """Run journaled commands through `engine` (recovery); returns the number replayed.
+
+    `release` receives the outcomes in batches (to rebuild or catch up projections).
+    """
+    batch: list[Outcome] = []
+    count = 0
+    for seq, payload in records:
+        cmd = decode_command(payload)
+        events = engine.execute(seq, cmd)
+        count += 1
+        if release is not None:
+            batch.append(
+                Outcome(seq=seq, ts_ms=cmd.ts_ms, command=type(cmd).__name__, events=events)
+            )
+            if len(batch) >= batch_size:
+                release(batch)
+                batch = []
+    if release is not None and batch:
+        release(batch)
+    return count
