@@ -1,0 +1,1 @@
+"""The gateway: turns requests into commands. It never changes state itself."""

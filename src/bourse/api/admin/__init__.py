@@ -1,0 +1,1 @@
+"""The operator/admin API (`/admin/v1/...`)."""

@@ -1,0 +1,52 @@
+"""The ASGI application: one router per resource; errors always as JSON {"code", "msg"}."""
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bourse import __version__
+from bourse.api.admin import operator
+from bourse.runtime.service import Service
+
+
+def create_app(service: Service) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service.attach(asyncio.get_running_loop())
+        yield
+
+    app = FastAPI(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
+    app.state.service = service
+    app.include_router(operator.router)
+
+    @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")
+    async def health() -> dict[str, Any]:
+        ex = service.exchange
+        return {
+            "status": "ok",
+            "last_seq": ex.engine.state.last_seq,
+            "durable_seq": ex.journal.durable_seq,
+            "store_seq": ex.projection.applied_seq,
+            "store_ok": ex.projection.error is None,
+        }
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail
+        body = detail if isinstance(detail, dict) else {"code": -1000, "msg": str(detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        msg = f"{where}: {first.get('msg', 'malformed request')}"
+        return JSONResponse({"code": -1102, "msg": msg}, status_code=400)
+
+    return app

@@ -1,0 +1,1 @@
+"""Benchmarks: measured by commands that print JSON, never asserted in tests."""

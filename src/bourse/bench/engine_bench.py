@@ -1,0 +1,57 @@
+"""`bourse bench engine`: the mixed flow through the full engine path, in memory."""
+
+import platform
+import time
+from typing import Any
+
+from bourse.bench.flow import mixed, setup
+from bourse.engine import Engine
+from bourse.events import TradeExecuted
+
+
+RESTING = 1000
+
+
+def percentile(sorted_values: list[int], q: float) -> int:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+def run(commands: int, progress: Any = None) -> dict[str, Any]:
+    engine = Engine()
+    seq = 0
+    for cmd in setup():
+        seq += 1
+        engine.execute(seq, cmd)
+    flow = list(mixed(commands, resting=RESTING))  # generated before timing
+    for cmd in flow[:RESTING]:  # the resting book is set-up, not measured
+        seq += 1
+        engine.execute(seq, cmd)
+    flow = flow[RESTING:]
+    execute = engine.execute
+    clock = time.perf_counter_ns
+    latencies = [0] * len(flow)
+    trades = 0
+    started = clock()
+    for i, cmd in enumerate(flow):
+        t0 = clock()
+        events = execute(seq + i + 1, cmd)
+        latencies[i] = clock() - t0
+        for e in events:
+            if type(e) is TradeExecuted:
+                trades += 1
+        if progress is not None and i % 10_000 == 0:
+            progress(10_000)
+    seconds = (clock() - started) / 1e9
+    latencies.sort()
+    book = engine.state.symbols["BTCUSDT"].book
+    return {
+        "commands": len(flow),
+        "seconds": round(seconds, 3),
+        "commands_per_s": round(len(flow) / seconds),
+        "trades": trades,
+        "p50_us": round(percentile(latencies, 0.50) / 1000, 2),
+        "p99_us": round(percentile(latencies, 0.99) / 1000, 2),
+        "resting_orders": sum(len(lv) for lv in book.bids.values())
+        + sum(len(lv) for lv in book.asks.values()),
+        "python": platform.python_version(),
+    }

@@ -1,0 +1,65 @@
+"""`bourse bench journal`: the same flow through sequencer + file journal with group commit.
+
+Each command's acknowledgement time is when the sequencer releases it (its record fsynced), as a
+server would answer; latency is measured from submit to that release.
+"""
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bourse.bench.engine_bench import RESTING, percentile
+from bourse.bench.flow import mixed, setup
+from bourse.engine import Engine
+from bourse.events import Outcome, TradeExecuted
+from bourse.journal.file_journal import FileJournal
+from bourse.journal.sequencer import Sequencer
+
+
+def run(commands: int, directory: str | None = None, progress: Any = None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(dir=directory, prefix="bourse-bench-") as tmp:
+        journal = FileJournal(Path(tmp) / "journal")
+        clock = time.perf_counter_ns
+        submitted: list[int] = []
+        acked: list[int] = []
+        trades = 0
+
+        def release(batch: list[Outcome]) -> None:
+            now = clock()
+            acked.extend([now] * len(batch))
+
+        sequencer = Sequencer(Engine(), journal, release)
+        for cmd in setup():
+            sequencer.submit(cmd)
+        flow = list(mixed(commands, resting=RESTING))
+        for cmd in flow[:RESTING]:
+            sequencer.submit(cmd)
+        sequencer.flush()
+        flow = flow[RESTING:]
+        base = len(acked)
+        fsyncs_before = journal.fsyncs
+        submit = sequencer.submit
+        started = clock()
+        for i, cmd in enumerate(flow):
+            submitted.append(clock())
+            for e in submit(cmd).events:
+                if type(e) is TradeExecuted:
+                    trades += 1
+            if progress is not None and i % 10_000 == 0:
+                progress(10_000)
+        sequencer.flush()
+        seconds = (clock() - started) / 1e9
+        latencies = sorted(a - s for a, s in zip(acked[base:], submitted, strict=True))
+        fsyncs = journal.fsyncs - fsyncs_before
+        journal.close()
+    return {
+        "commands": len(flow),
+        "seconds": round(seconds, 3),
+        "commands_per_s": round(len(flow) / seconds),
+        "trades": trades,
+        "p50_us": round(percentile(latencies, 0.50) / 1000, 2),
+        "p99_us": round(percentile(latencies, 0.99) / 1000, 2),
+        "fsyncs": fsyncs,
+        "commands_per_fsync": round(len(flow) / max(fsyncs, 1), 1),
+    }

@@ -1,0 +1,225 @@
+"""The `bourse` command line: run, replay, snapshot, bench."""
+
+import json
+import logging
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, Iterator
+
+import httpx
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from bourse.runtime.datadir import DataDir, DataDirInUse
+
+app = typer.Typer(help="bourse: a spot exchange with compliance built into its core.", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks that print JSON (measured, never asserted).", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
+err = Console(stderr=True)
+
+DataDirOpt = Annotated[Path, typer.Option("--data-dir", help="Where the journal, snapshots and store live.")]
+# The engine thread should let the journal's writer thread in soon after an fsync returns: the
+# default 5 ms switch interval would add up to 5 ms to every acknowledgement.
+SWITCH_INTERVAL_S = 0.0001
+
+
+@contextmanager
+def progress_bar(description: str, total: int | None) -> Iterator[Any]:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _fail(message: str) -> None:
+    err.print(f"[bold red]error:[/] {message}")
+    raise typer.Exit(code=2)
+
+
+@app.command()
+def run(
+    data_dir: DataDirOpt = Path("data"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
+    import uvicorn
+
+    from bourse.api.app import create_app
+    from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
+    from bourse.runtime.exchange import Exchange, RecoveryError
+    from bourse.runtime.service import Service
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    dd = DataDir(data_dir)
+    fresh = not dd.journal.exists()
+    try:
+        with progress_bar("recovering", None) as advance:
+            exchange = Exchange(dd, progress=advance)
+    except DataDirInUse as exc:
+        _fail(str(exc))
+    except RecoveryError as exc:
+        _fail(str(exc))
+    except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
+        _fail(f"cannot start from {dd.path}: {exc}")
+    service = Service(exchange, dd.operator_token())
+    url = f"http://{host}:{port}"
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service), host=host, port=port, log_level="warning")
+    )
+    dd.write_server_info(url)
+    r = exchange.recovery
+    how = "new, with demo markets" if fresh else (
+        f"recovered {r.last_seq} commands (snapshot at {r.snapshot_seq} + {r.replayed} replayed)"
+    )
+    funds = ", ".join(f"{v} {k}" for k, v in DEMO_FUNDS.items())
+    err.print(
+        f"[bold green]bourse is running[/] at [bold]{url}[/]\n"
+        f"  health          {url}/health\n"
+        f"  API docs        {url}/docs (the Binance-compatible /api/v3 arrives with the next issue)\n"
+        f"  operator token  {dd.token_file} (send as 'Authorization: Bearer <token>' to /admin/v1)\n"
+        f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
+        f"  demo account    {DEMO_ACCOUNT_ID} ({funds})\n"
+        f"  data directory  {dd.path} ({how})\n"
+        f"  stop with Ctrl-C"
+    )
+    try:
+        server.run()
+    finally:
+        dd.clear_server_info()
+        exchange.close()
+
+
+@app.command()
+def replay(
+    data_dir: DataDirOpt = Path("data"),
+    rebuild_store: Annotated[
+        bool, typer.Option("--rebuild-store", help="Drop the SQL projections and rebuild them.")
+    ] = False,
+) -> None:
+    """Replay the journal from empty, check it against the latest snapshot, print the digest."""
+    from bourse.engine import Engine, snapshot
+    from bourse.journal.file_journal import FileJournal
+    from bourse.journal.sequencer import replay as replay_records
+    from bourse.journal.snapshots import SnapshotStore
+    from bourse.store.db import store_url
+    from bourse.store.projector import Projector
+
+    dd = DataDir(data_dir)
+    if not dd.journal.exists():
+        _fail(f"{dd.path} has no journal")
+    try:
+        dd.lock()
+    except DataDirInUse as exc:
+        _fail(str(exc))
+    started = time.perf_counter()
+    journal = FileJournal(dd.journal)
+    latest = SnapshotStore(dd.snapshots).latest()
+    projector = Projector(store_url(dd.path)) if rebuild_store else None
+    if projector is not None:
+        projector.reset()
+    engine = Engine()
+    snapshot_check = "no snapshot"
+    try:
+        with progress_bar("replaying", journal.last_seq) as advance:
+            def release(batch: list[Any]) -> None:
+                if projector is not None:
+                    projector.apply(batch)
+                advance(len(batch))
+
+            if latest is not None:
+                records = (r for r in journal.replay(1) if r[0] <= latest[0])
+                replay_records(engine, records, release)
+                same = snapshot.dump(engine.state) == latest[1]
+                snapshot_check = f"snapshot at seq {latest[0]} {'matches' if same else 'DIFFERS'}"
+                if not same:
+                    _fail(f"replay disagrees with the snapshot at seq {latest[0]}")
+            replay_records(engine, journal.replay(engine.state.last_seq + 1), release)
+    finally:
+        journal.close()
+        if projector is not None:
+            projector.close()
+        dd.unlock()
+    print(
+        json.dumps(
+            {
+                "commands": engine.state.last_seq,
+                "digest": snapshot.digest(engine.state),
+                "snapshot": snapshot_check,
+                "store_rebuilt": rebuild_store,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+    )
+
+
+@app.command("snapshot")
+def snapshot_cmd(data_dir: DataDirOpt = Path("data")) -> None:
+    """Write a snapshot now: through the running server if there is one, else directly."""
+    dd = DataDir(data_dir)
+    url = dd.server_url()
+    if url is not None:
+        token = dd.operator_token()
+        response = httpx.post(
+            f"{url}/admin/v1/snapshot", headers={"Authorization": f"Bearer {token}"}, timeout=60
+        )
+        if response.status_code != 200:
+            _fail(f"the server refused: {response.text}")
+        print(json.dumps(response.json()))
+        return
+    from bourse.runtime.exchange import Exchange
+
+    try:
+        exchange = Exchange(dd, demo=False)
+    except DataDirInUse as exc:
+        _fail(str(exc))
+    seq, path = exchange.write_snapshot()
+    exchange.close(snapshot_on_close=False)
+    print(json.dumps({"seq": seq, "path": path}))
+
+
+CommandsOpt = Annotated[int, typer.Option("--commands", help="Flow commands to measure.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result.")]
+
+
+@bench_app.command("engine")
+def bench_engine(commands: CommandsOpt = 200_000, as_json: JsonOpt = False) -> None:
+    """The mixed flow through the full engine path in memory."""
+    from bourse.bench import engine_bench
+
+    with progress_bar("engine bench", commands) as advance:
+        result = engine_bench.run(commands, progress=advance)
+    print(json.dumps(result))
+
+
+@bench_app.command("journal")
+def bench_journal(
+    commands: CommandsOpt = 200_000,
+    as_json: JsonOpt = False,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to put the temporary journal.")
+    ] = None,
+) -> None:
+    """The same flow journaled with fsync group commit, acknowledged when durable."""
+    from bourse.bench import journal_bench
+
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    with progress_bar("journal bench", commands) as advance:
+        result = journal_bench.run(
+            commands, str(directory) if directory else None, progress=advance
+        )
+    print(json.dumps(result))
+
+
+def main() -> None:
+    app()

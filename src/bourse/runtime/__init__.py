@@ -1,0 +1,1 @@
+"""The running exchange: one process owning a data directory, recovering, sequencing, projecting."""

@@ -1,0 +1,87 @@
+"""A data directory: journal, snapshots, embedded store, operator token, and the owner's lock.
+
+One process owns a data directory at a time. The lock is an flock on `bourse.lock`, released by
+the kernel when the process dies, so a crash never leaves a stale lock behind.
+"""
+
+import fcntl
+import json
+import os
+import secrets
+from pathlib import Path
+
+
+class DataDirInUse(RuntimeError):
+    """Another process owns the data directory."""
+
+
+class DataDir:
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).absolute()
+        self._lock_fd: int | None = None
+
+    journal = property(lambda self: self.path / "journal")
+    snapshots = property(lambda self: self.path / "snapshots")
+    token_file = property(lambda self: self.path / "operator.token")
+    server_file = property(lambda self: self.path / "server.json")
+    lock_file = property(lambda self: self.path / "bourse.lock")
+
+    def lock(self) -> None:
+        """Take ownership, or raise DataDirInUse naming the owner."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 64).decode(errors="replace").strip() or "unknown"
+            os.close(fd)
+            raise DataDirInUse(
+                f"data directory {self.path} is in use by another bourse process (pid {owner}); "
+                "stop it first, or send operator commands to it through its admin endpoint"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._lock_fd = fd
+
+    def unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def is_locked_by_other(self) -> bool:
+        if not self.lock_file.exists():
+            return False
+        fd = os.open(self.lock_file, os.O_RDWR)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+        return False
+
+    def operator_token(self) -> str:
+        """The operator token, created at first start, readable only by its owner."""
+        try:
+            fd = os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            return self.token_file.read_text().strip()
+        token = secrets.token_urlsafe(32)
+        with os.fdopen(fd, "w") as f:
+            f.write(token + "\n")
+        return token
+
+    def write_server_info(self, url: str) -> None:
+        tmp = self.server_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+        os.replace(tmp, self.server_file)
+
+    def server_url(self) -> str | None:
+        """Where the owning server listens, if one runs."""
+        if not self.is_locked_by_other() or not self.server_file.exists():
+            return None
+        url: str = json.loads(self.server_file.read_text())["url"]
+        return url
+
+    def clear_server_info(self) -> None:
+        self.server_file.unlink(missing_ok=True)

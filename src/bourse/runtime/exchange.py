@@ -1,0 +1,149 @@
+"""The exchange as a running thing: recover from snapshot + journal, then sequence commands.
+
+Recovery: the newest snapshot that verifies, then every journal record after it. If the SQL store
+is behind that snapshot, the engine replays the whole journal instead, so the store can catch up
+from the outcomes (projections are always rebuildable from the journal).
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bourse.commands import Command
+from bourse.demo import genesis
+from bourse.engine import Engine, snapshot
+from bourse.events import Outcome
+from bourse.journal.file_journal import FileJournal
+from bourse.journal.sequencer import Sequencer, replay
+from bourse.journal.snapshots import SnapshotStore
+from bourse.runtime.datadir import DataDir
+from bourse.runtime.projection_worker import ProjectionWorker
+from bourse.store.db import store_url
+from bourse.store.projector import Projector
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+class RecoveryError(RuntimeError):
+    """The data directory cannot be recovered as it is (the message says why)."""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Recovery:
+    snapshot_seq: int
+    replayed: int
+    last_seq: int
+    truncated_bytes: int
+    seconds: float
+
+
+class Exchange:
+    """Owns a locked data directory: journal, engine, sequencer, snapshots, store projection."""
+
+    def __init__(
+        self,
+        data_dir: DataDir,
+        *,
+        database_url: str | None = None,
+        demo: bool = True,
+        progress: Progress | None = None,
+    ) -> None:
+        started = time.perf_counter()
+        self.data_dir = data_dir
+        data_dir.lock()
+        try:
+            self.journal = FileJournal(data_dir.journal)
+            self.snapshots = SnapshotStore(data_dir.snapshots)
+            self.projector = Projector(database_url or store_url(data_dir.path))
+            self.engine, snapshot_seq, replayed = self._recover(progress)
+        except BaseException:
+            data_dir.unlock()
+            raise
+        self.projection = ProjectionWorker(self.projector)
+        self._listeners: list[Callable[[list[Outcome]], None]] = []
+        self.sequencer = Sequencer(self.engine, self.journal, self._release)
+        self.recovery = Recovery(
+            snapshot_seq=snapshot_seq,
+            replayed=replayed,
+            last_seq=self.engine.state.last_seq,
+            truncated_bytes=self.journal.truncated_bytes,
+            seconds=time.perf_counter() - started,
+        )
+        if demo and self.engine.state.last_seq == 0:
+            for cmd in genesis(now_ms()):
+                self.sequencer.submit(cmd)
+            self.sequencer.flush()
+
+    def _recover(self, progress: Progress | None) -> tuple[Engine, int, int]:
+        store_seq = self.projector.last_seq()
+        latest = self.snapshots.latest()
+        if latest is not None and latest[0] > self.journal.last_seq:
+            raise RecoveryError(
+                f"snapshot at seq {latest[0]} is ahead of the journal, which ends at "
+                f"{self.journal.last_seq}: the journal lost records it had acknowledged"
+            )
+        if store_seq > self.journal.last_seq:
+            raise RecoveryError(
+                f"the SQL store has applied up to seq {store_seq} but the journal ends at "
+                f"{self.journal.last_seq}: rebuild it with `bourse replay --rebuild-store`"
+            )
+        if latest is not None and latest[0] <= store_seq:
+            engine = Engine(snapshot.load(latest[1]))
+            snapshot_seq = latest[0]
+        else:
+            engine, snapshot_seq = Engine(), 0
+
+        def catch_up(batch: list[Outcome]) -> None:
+            behind = [o for o in batch if o.seq > store_seq]
+            if behind:
+                self.projector.apply(behind)
+            if progress is not None:
+                progress(len(batch))
+
+        replayed = replay(engine, self.journal.replay(snapshot_seq + 1), catch_up)
+        return engine, snapshot_seq, replayed
+
+    # --- running -------------------------------------------------------------------------
+
+    def add_listener(self, fn: Callable[[list[Outcome]], None]) -> None:
+        """Receive every released (durable) outcome batch, on the journal's writer thread."""
+        self._listeners.append(fn)
+
+    def submit(self, cmd: Command) -> Outcome:
+        """Sequence `cmd` (engine thread only). Its outcome is not durable until released."""
+        return self.sequencer.submit(cmd)
+
+    def execute(self, cmd: Command) -> Outcome:
+        """Sequence `cmd` and block until it is durable (tools and tests; servers await instead)."""
+        outcome = self.sequencer.submit(cmd)
+        self.sequencer.flush()
+        return outcome
+
+    def _release(self, batch: list[Outcome]) -> None:
+        self.projection.submit(batch)
+        for fn in self._listeners:
+            fn(batch)
+
+    def write_snapshot(self) -> tuple[int, str]:
+        """Snapshot the state (engine thread only); only durable commands may be in a snapshot."""
+        self.sequencer.flush()
+        seq = self.engine.state.last_seq
+        path = self.snapshots.write(seq, snapshot.dump(self.engine.state))
+        return seq, str(path)
+
+    def close(self, *, snapshot_on_close: bool = True) -> None:
+        try:
+            self.sequencer.flush()
+            self.projection.close()
+            if snapshot_on_close and self.engine.state.last_seq:
+                self.write_snapshot()
+            self.journal.close()
+            self.projector.close()
+        finally:
+            self.data_dir.unlock()
