@@ -18,7 +18,7 @@ from bourse.runtime.datadir import DataDir, DataDirInUse
 app = typer.Typer(help="bourse: a spot exchange with compliance built into its core.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print JSON (measured, never asserted).", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataDirOpt = Annotated[Path, typer.Option("--data-dir", help="Where the journal, snapshots and store live.")]
 # The engine thread should let the journal's writer thread in soon after an fsync returns: the
@@ -60,6 +60,7 @@ def run(
     from bourse.runtime.service import Service
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     dd = DataDir(data_dir)
     fresh = not dd.journal.exists()
@@ -209,6 +210,9 @@ def bench_journal(
     directory: Annotated[
         Path | None, typer.Option("--dir", help="Where to put the temporary journal.")
     ] = None,
+    batch: Annotated[
+        int, typer.Option("--batch", help="Commands sequenced before waiting for durability.")
+    ] = 256,
 ) -> None:
     """The same flow journaled with fsync group commit, acknowledged when durable."""
     from bourse.bench import journal_bench
@@ -216,7 +220,7 @@ def bench_journal(
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     with progress_bar("journal bench", commands) as advance:
         result = journal_bench.run(
-            commands, str(directory) if directory else None, progress=advance
+            commands, str(directory) if directory else None, batch=batch, progress=advance
         )
     print(json.dumps(result))
 
