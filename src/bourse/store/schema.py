@@ -1,0 +1,192 @@
+"""Tables of the SQL store. The Alembic migrations in `migrations/versions` must match this file.
+
+Amounts are the engine's raw scaled integers. With 18-decimal assets they exceed 2**63, so they are
+stored exactly: NUMERIC(40,0) on PostgreSQL, TEXT on SQLite (whose NUMERIC affinity would turn big
+values into REAL and lose digits). So SQL never adds up, compares or sorts amounts; the projector
+computes them in Python.
+"""
+
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+AMOUNT_DIGITS = 40  # 2**128 has 39 digits: room for any amount the engine can produce
+
+
+class RawAmount(sa.TypeDecorator[int]):
+    """An exact integer of up to 40 digits; always read back as a Python int."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> sa.types.TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(sa.Numeric(AMOUNT_DIGITS, 0))
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: int | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            # Decimal, not int: psycopg sends an int as int2/4/8 or numeric depending on its size,
+            # which would vary the parameter types within one executemany.
+            return Decimal(value)
+        return str(value)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> int | None:
+        return None if value is None else int(value)
+
+
+def _autoinc_id() -> sa.Column[int]:
+    # SQLite only autoincrements an INTEGER PRIMARY KEY (a rowid alias), never a BIGINT one.
+    return sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), primary_key=True)
+
+
+metadata = sa.MetaData()
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    sa.Column("order_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("symbol", sa.String(20), nullable=False),
+    sa.Column("client_order_id", sa.Text, nullable=False),
+    sa.Column("side", sa.String(8), nullable=False),
+    sa.Column("order_type", sa.String(24), nullable=False),
+    sa.Column("time_in_force", sa.String(8), nullable=False),
+    sa.Column("price_raw", RawAmount, nullable=False),
+    sa.Column("qty_raw", RawAmount, nullable=False),
+    sa.Column("quote_qty_raw", RawAmount, nullable=False),
+    sa.Column("stop_price_raw", RawAmount, nullable=False),
+    sa.Column("stp", sa.String(16), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("executed_qty_raw", RawAmount, nullable=False),
+    sa.Column("cum_quote_raw", RawAmount, nullable=False),
+    sa.Column("working", sa.Boolean, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_seq", sa.BigInteger, nullable=False),
+    sa.Index("ix_orders_account_symbol_order", "account_id", "symbol", "order_id"),
+    sa.Index("ix_orders_account_client_order", "account_id", "client_order_id"),
+)
+
+trades = sa.Table(
+    "trades",
+    metadata,
+    sa.Column("symbol", sa.String(20), primary_key=True),
+    sa.Column("trade_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("price_raw", RawAmount, nullable=False),
+    sa.Column("qty_raw", RawAmount, nullable=False),
+    sa.Column("quote_qty_raw", RawAmount, nullable=False),
+    sa.Column("taker_side", sa.String(8), nullable=False),
+    sa.Column("maker_order_id", sa.BigInteger, nullable=False),
+    sa.Column("taker_order_id", sa.BigInteger, nullable=False),
+    sa.Column("maker_account_id", sa.BigInteger, nullable=False),
+    sa.Column("taker_account_id", sa.BigInteger, nullable=False),
+    sa.Column("maker_fee_raw", RawAmount, nullable=False),
+    sa.Column("taker_fee_raw", RawAmount, nullable=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Index("ix_trades_symbol_ts", "symbol", "ts_ms"),
+    # trade_id last so "an account's trades from id N" is one index range scan
+    sa.Index("ix_trades_maker_account", "maker_account_id", "symbol", "trade_id"),
+    sa.Index("ix_trades_taker_account", "taker_account_id", "symbol", "trade_id"),
+)
+
+balances = sa.Table(
+    "balances",
+    metadata,
+    sa.Column("account_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("asset", sa.String(12), primary_key=True),
+    sa.Column("free_raw", RawAmount, nullable=False),
+    sa.Column("locked_raw", RawAmount, nullable=False),
+    sa.Column("updated_seq", sa.BigInteger, nullable=False),
+)
+
+balance_history = sa.Table(
+    "balance_history",
+    metadata,
+    _autoinc_id(),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("asset", sa.String(12), nullable=False),
+    sa.Column("free_raw", RawAmount, nullable=False),
+    sa.Column("locked_raw", RawAmount, nullable=False),
+    sa.Column("command", sa.Text, nullable=False),
+    sa.Index("ix_balance_history_account_asset_seq", "account_id", "asset", "seq"),
+)
+
+klines_1m = sa.Table(
+    "klines_1m",
+    metadata,
+    sa.Column("symbol", sa.String(20), primary_key=True),
+    sa.Column("open_time_ms", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("open_raw", RawAmount, nullable=False),
+    sa.Column("high_raw", RawAmount, nullable=False),
+    sa.Column("low_raw", RawAmount, nullable=False),
+    sa.Column("close_raw", RawAmount, nullable=False),
+    sa.Column("volume_raw", RawAmount, nullable=False),
+    sa.Column("quote_volume_raw", RawAmount, nullable=False),
+    sa.Column("trade_count", sa.BigInteger, nullable=False),
+    sa.Column("taker_buy_volume_raw", RawAmount, nullable=False),
+    sa.Column("taker_buy_quote_volume_raw", RawAmount, nullable=False),
+    sa.Column("first_trade_id", sa.BigInteger, nullable=False),
+    sa.Column("last_trade_id", sa.BigInteger, nullable=False),
+)
+
+rejections = sa.Table(
+    "rejections",
+    metadata,
+    _autoinc_id(),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("command", sa.Text, nullable=False),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("symbol", sa.Text, nullable=False),  # as sent: may be unknown, any length
+    sa.Column("client_order_id", sa.Text, nullable=False),
+    sa.Column("code", sa.Integer, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Index("ix_rejections_seq", "seq"),
+    sa.Index("ix_rejections_account_seq", "account_id", "seq"),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("account_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("fee_tier", sa.Integer, nullable=False),
+    sa.Column("can_trade", sa.Boolean, nullable=False),
+    sa.Column("can_deposit", sa.Boolean, nullable=False),
+    sa.Column("can_withdraw", sa.Boolean, nullable=False),
+    sa.Column("frozen", sa.Boolean, nullable=False),
+    sa.Column("updated_seq", sa.BigInteger, nullable=False),
+)
+
+assets = sa.Table(
+    "assets",
+    metadata,
+    sa.Column("asset", sa.String(12), primary_key=True),
+    sa.Column("precision", sa.Integer, nullable=False),
+)
+
+symbols = sa.Table(
+    "symbols",
+    metadata,
+    sa.Column("name", sa.String(20), primary_key=True),
+    sa.Column("base", sa.String(12), nullable=False),
+    sa.Column("quote", sa.String(12), nullable=False),
+    sa.Column("base_precision", sa.Integer, nullable=False),
+    sa.Column("quote_precision", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+)
+
+projection_state = sa.Table(
+    "projection_state",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("last_seq", sa.BigInteger, nullable=False),
+)

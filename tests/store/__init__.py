@@ -1,0 +1,1 @@
+"""Contract tests of the SQL store, run against SQLite and PostgreSQL alike."""
