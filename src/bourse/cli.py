@@ -4,9 +4,10 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Iterator
+from typing import Annotated, Any
 
 import httpx
 import typer
@@ -15,12 +16,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bourse.runtime.datadir import DataDir, DataDirInUse
 
-app = typer.Typer(help="bourse: a spot exchange with compliance built into its core.", no_args_is_help=True)
-bench_app = typer.Typer(help="Benchmarks that print JSON (measured, never asserted).", no_args_is_help=True)
+app = typer.Typer(
+    help="bourse: a spot exchange with compliance built into its core.", no_args_is_help=True
+)
+bench_app = typer.Typer(
+    help="Benchmarks that print JSON (measured, never asserted).", no_args_is_help=True
+)
 app.add_typer(bench_app, name="bench")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
-DataDirOpt = Annotated[Path, typer.Option("--data-dir", help="Where the journal, snapshots and store live.")]
+DataDirOpt = Annotated[
+    Path, typer.Option("--data-dir", help="Where the journal, snapshots and store live.")
+]
 # The engine thread should let the journal's writer thread in soon after an fsync returns: the
 # default 5 ms switch interval would add up to 5 ms to every acknowledgement.
 SWITCH_INTERVAL_S = 0.0001
@@ -80,15 +87,21 @@ def run(
     )
     dd.write_server_info(url)
     r = exchange.recovery
-    how = "new, with demo markets" if fresh else (
-        f"recovered {r.last_seq} commands (snapshot at {r.snapshot_seq} + {r.replayed} replayed)"
+    how = (
+        "new, with demo markets"
+        if fresh
+        else (
+            f"recovered {r.last_seq} commands "
+            f"(snapshot at {r.snapshot_seq} + {r.replayed} replayed)"
+        )
     )
     funds = ", ".join(f"{v} {k}" for k, v in DEMO_FUNDS.items())
     err.print(
         f"[bold green]bourse is running[/] at [bold]{url}[/]\n"
         f"  health          {url}/health\n"
-        f"  API docs        {url}/docs (the Binance-compatible /api/v3 arrives with the next issue)\n"
-        f"  operator token  {dd.token_file} (send as 'Authorization: Bearer <token>' to /admin/v1)\n"
+        f"  API docs        {url}/docs\n"
+        f"  operator token  {dd.token_file}\n"
+        f"                  (send it as 'Authorization: Bearer <token>' to {url}/admin/v1)\n"
         f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
         f"  demo account    {DEMO_ACCOUNT_ID} ({funds})\n"
         f"  data directory  {dd.path} ({how})\n"
@@ -133,6 +146,7 @@ def replay(
     snapshot_check = "no snapshot"
     try:
         with progress_bar("replaying", journal.last_seq) as advance:
+
             def release(batch: list[Any]) -> None:
                 if projector is not None:
                     projector.apply(batch)

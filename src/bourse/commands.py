@@ -200,9 +200,14 @@ def encode_command(cmd: Command) -> bytes:
 
 
 def decode_command(data: bytes | memoryview) -> AnyCommand:
-    return _decoder.decode(data)
+    cmd: AnyCommand = _decoder.decode(data)
+    return cmd
 
 
 def command_from_json(data: bytes | str) -> AnyCommand:
-    """Decode an operator's JSON command ({"type": "Deposit", ...}); raises msgspec.ValidationError."""
-    return _json_decoder.decode(data)
+    """Decode an operator's JSON command ({"type": "Deposit", ...}).
+
+    Raises msgspec.ValidationError naming the field at fault.
+    """
+    cmd: AnyCommand = _json_decoder.decode(data)
+    return cmd

@@ -29,7 +29,9 @@ def spec(
 ) -> SymbolSpec:
     bp, qp = ASSETS[base], ASSETS[quote]
     lot = LotSize(
-        min_qty_raw=to_raw(step, bp), max_qty_raw=to_raw(max_qty, bp), step_size_raw=to_raw(step, bp)
+        min_qty_raw=to_raw(step, bp),
+        max_qty_raw=to_raw(max_qty, bp),
+        step_size_raw=to_raw(step, bp),
     )
     return SymbolSpec(
         name=name,
@@ -55,7 +57,15 @@ def spec(
 SYMBOLS = [
     spec("BTCUSDT", "BTC", "USDT", tick="0.01", step="0.00001", min_notional="5", max_qty="9000"),
     spec("ETHUSDT", "ETH", "USDT", tick="0.01", step="0.0001", min_notional="5", max_qty="90000"),
-    spec("ETHBTC", "ETH", "BTC", tick="0.00001", step="0.001", min_notional="0.0001", max_qty="100000"),
+    spec(
+        "ETHBTC",
+        "ETH",
+        "BTC",
+        tick="0.00001",
+        step="0.001",
+        min_notional="0.0001",
+        max_qty="100000",
+    ),
 ]
 # mid price, price step between ladder levels, quantity per level
 LADDERS = {
@@ -67,18 +77,26 @@ LADDERS = {
 
 def genesis(ts_ms: int) -> list[Command]:
     cmds: list[Command] = []
-    common = {"actor": ACTOR, "ts_ms": ts_ms}
     for asset, precision in ASSETS.items():
-        cmds.append(CreateAsset(asset=asset, precision=precision, reason=REASON, **common))
+        cmds.append(
+            CreateAsset(asset=asset, precision=precision, reason=REASON, actor=ACTOR, ts_ms=ts_ms)
+        )
     for s in SYMBOLS:
-        cmds.append(ListSymbol(spec=s, reason=REASON, **common))
+        cmds.append(ListSymbol(spec=s, reason=REASON, actor=ACTOR, ts_ms=ts_ms))
     for _ in (DEMO_ACCOUNT_ID, MARKET_MAKER_ID):
-        cmds.append(OpenAccount(reason=REASON, **common))
+        cmds.append(OpenAccount(reason=REASON, actor=ACTOR, ts_ms=ts_ms))
     for asset, amount in DEMO_FUNDS.items():
         raw = to_raw(amount, ASSETS[asset])
         for account_id in (DEMO_ACCOUNT_ID, MARKET_MAKER_ID):
             cmds.append(
-                Deposit(account_id=account_id, asset=asset, amount_raw=raw, tx_ref="genesis", **common)
+                Deposit(
+                    account_id=account_id,
+                    asset=asset,
+                    amount_raw=raw,
+                    tx_ref="genesis",
+                    actor=ACTOR,
+                    ts_ms=ts_ms,
+                )
             )
     for s in SYMBOLS:
         mid, gap, qty = LADDERS[s.name]
@@ -95,7 +113,8 @@ def genesis(ts_ms: int) -> list[Command]:
                         price_raw=price,
                         qty_raw=to_raw(qty, bp),
                         client_order_id=f"demo-{s.name}-{side.lower()}-{level}",
-                        **common,
+                        actor=ACTOR,
+                        ts_ms=ts_ms,
                     )
                 )
     return cmds

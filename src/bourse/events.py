@@ -163,7 +163,10 @@ class OrderCanceled(Event, frozen=True, kw_only=True, tag="OrderCanceled"):
 
 
 class OrderExpired(Event, frozen=True, kw_only=True, tag="OrderExpired"):
-    """The order ended unfilled or part-filled: EXPIRED (IOC/FOK/market) or EXPIRED_IN_MATCH (STP)."""
+    """The order ended unfilled or part-filled.
+
+    EXPIRED for IOC/FOK/market remainders, EXPIRED_IN_MATCH for self-trade prevention.
+    """
 
     order_id: int
     account_id: int

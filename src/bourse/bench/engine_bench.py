@@ -8,7 +8,6 @@ from bourse.bench.flow import mixed, setup
 from bourse.engine import Engine
 from bourse.events import TradeExecuted
 
-
 RESTING = 1000
 
 

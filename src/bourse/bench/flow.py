@@ -9,6 +9,8 @@ ALLOW_FAILURE so they always place), which lets cancels target orders that still
 import random
 from collections.abc import Iterator
 
+import msgspec
+
 from bourse.commands import (
     CancelOrder,
     CancelReplaceOrder,
@@ -59,9 +61,16 @@ def mixed(
         account_id = rng.randint(1, accounts)
         price = MID - away * TICK if side is Side.BUY else MID + away * TICK
         return PlaceOrder(
-            actor=ACTOR, ts_ms=i // 50, account_id=account_id, symbol=SYMBOL.name, side=side,
-            order_type=OrderType.LIMIT, time_in_force=tif, price_raw=price,
-            qty_raw=rng.randint(10, 200) * STEP, stp=SelfTradePrevention.NONE,
+            actor=ACTOR,
+            ts_ms=i // 50,
+            account_id=account_id,
+            symbol=SYMBOL.name,
+            side=side,
+            order_type=OrderType.LIMIT,
+            time_in_force=tif,
+            price_raw=price,
+            qty_raw=rng.randint(10, 200) * STEP,
+            stp=SelfTradePrevention.NONE,
         )
 
     def placed(cmd: PlaceOrder, rests: bool) -> None:
@@ -87,9 +96,13 @@ def mixed(
             yield cmd
         elif roll < 0.55:  # market by quantity
             cmd = PlaceOrder(
-                actor=ACTOR, ts_ms=i // 50, account_id=rng.randint(1, accounts),
-                symbol=SYMBOL.name, side=rng.choice((Side.BUY, Side.SELL)),
-                order_type=OrderType.MARKET, qty_raw=rng.randint(10, 100) * STEP,
+                actor=ACTOR,
+                ts_ms=i // 50,
+                account_id=rng.randint(1, accounts),
+                symbol=SYMBOL.name,
+                side=rng.choice((Side.BUY, Side.SELL)),
+                order_type=OrderType.MARKET,
+                qty_raw=rng.randint(10, 100) * STEP,
                 stp=SelfTradePrevention.NONE,
             )
             placed(cmd, False)
@@ -97,20 +110,24 @@ def mixed(
         elif roll < 0.90:  # cancel a resting order
             order_id = live.pop(rng.randrange(len(live)))
             yield CancelOrder(
-                actor=ACTOR, ts_ms=i // 50, account_id=owner.pop(order_id),
-                symbol=SYMBOL.name, order_id=order_id,
+                actor=ACTOR,
+                ts_ms=i // 50,
+                account_id=owner.pop(order_id),
+                symbol=SYMBOL.name,
+                order_id=order_id,
             )
         else:  # cancel-replace: move a resting order
             order_id = live.pop(rng.randrange(len(live)))
             account_id = owner.pop(order_id)
             new = limit(i, rng.choice((Side.BUY, Side.SELL)), rng.randint(1, 500))
-            new = PlaceOrder(**{**_fields(new), "account_id": account_id})
+            new = msgspec.structs.replace(new, account_id=account_id)
             placed(new, True)
             yield CancelReplaceOrder(
-                actor=ACTOR, ts_ms=i // 50, account_id=account_id, symbol=SYMBOL.name,
-                cancel_order_id=order_id, mode=CancelReplaceMode.ALLOW_FAILURE, new_order=new,
+                actor=ACTOR,
+                ts_ms=i // 50,
+                account_id=account_id,
+                symbol=SYMBOL.name,
+                cancel_order_id=order_id,
+                mode=CancelReplaceMode.ALLOW_FAILURE,
+                new_order=new,
             )
-
-
-def _fields(cmd: PlaceOrder) -> dict[str, object]:
-    return {f: getattr(cmd, f) for f in cmd.__struct_fields__}

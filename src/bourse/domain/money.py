@@ -25,7 +25,7 @@ def to_raw(text: str, precision: int, *, what: str = "amount") -> int:
         raise PrecisionError(f"{what} {text!r} is not a decimal number") from None
     if not value.is_finite():
         raise PrecisionError(f"{what} {text!r} is not a finite decimal number")
-    scaled = value.scaleb(precision)
+    scaled: Decimal = value.scaleb(precision)
     if scaled != scaled.to_integral_value():
         places = -value.normalize().as_tuple().exponent  # type: ignore[operator]
         raise PrecisionError(
@@ -54,8 +54,9 @@ def to_plain(raw: int, precision: int) -> str:
 def rescale(raw: int, from_precision: int, to_precision: int) -> int:
     """Move a scaled integer to another precision; refuses to lose digits."""
     if to_precision >= from_precision:
-        return raw * 10 ** (to_precision - from_precision)
-    factor = 10 ** (from_precision - to_precision)
+        up: int = 10 ** (to_precision - from_precision)
+        return raw * up
+    factor: int = 10 ** (from_precision - to_precision)
     if raw % factor:
         raise PrecisionError(
             f"{to_plain(raw, from_precision)} does not fit {to_precision} decimals"

@@ -38,7 +38,6 @@ class RejectCode(IntEnum):
     WOULD_TRIGGER_IMMEDIATELY = 402
     UNKNOWN_ORDER = 403
     UNKNOWN_WITHDRAWAL = 404
-    WITHDRAWAL_NOT_PENDING = 405
 
     @property
     def binance(self) -> "BinanceError":
@@ -54,17 +53,29 @@ class BinanceError(NamedTuple):
 
 _REJECTED = -2010  # NEW_ORDER_REJECTED; the gateway uses -2011 for cancels
 BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
-    RejectCode.UNKNOWN_ACCOUNT: BinanceError(-2015, "Invalid API-key, IP, or permissions for action."),
+    RejectCode.UNKNOWN_ACCOUNT: BinanceError(
+        -2015, "Invalid API-key, IP, or permissions for action."
+    ),
     RejectCode.ACCOUNT_FROZEN: BinanceError(_REJECTED, "This action is disabled on this account."),
-    RejectCode.TRADING_DISABLED: BinanceError(_REJECTED, "This action is disabled on this account."),
-    RejectCode.DEPOSIT_DISABLED: BinanceError(_REJECTED, "This action is disabled on this account."),
-    RejectCode.WITHDRAW_DISABLED: BinanceError(_REJECTED, "This action is disabled on this account."),
+    RejectCode.TRADING_DISABLED: BinanceError(
+        _REJECTED, "This action is disabled on this account."
+    ),
+    RejectCode.DEPOSIT_DISABLED: BinanceError(
+        _REJECTED, "This action is disabled on this account."
+    ),
+    RejectCode.WITHDRAW_DISABLED: BinanceError(
+        _REJECTED, "This action is disabled on this account."
+    ),
     RejectCode.MARKET_CLOSED: BinanceError(_REJECTED, "Market is closed."),
     RejectCode.MARKET_CANCEL_ONLY: BinanceError(_REJECTED, "Market is closed."),
-    RejectCode.REASON_REQUIRED: BinanceError(-1102, "Mandatory parameter 'reason' was not sent, was empty/null, or malformed."),
+    RejectCode.REASON_REQUIRED: BinanceError(
+        -1102, "Mandatory parameter 'reason' was not sent, was empty/null, or malformed."
+    ),
     RejectCode.UNKNOWN_SYMBOL: BinanceError(-1121, "Invalid symbol."),
     RejectCode.UNKNOWN_ASSET: BinanceError(-1100, "Illegal characters found in parameter 'asset'."),
-    RejectCode.INVALID_PARAMETER: BinanceError(-1102, "A mandatory parameter was not sent, was empty/null, or malformed."),
+    RejectCode.INVALID_PARAMETER: BinanceError(
+        -1102, "A mandatory parameter was not sent, was empty/null, or malformed."
+    ),
     RejectCode.PRICE_FILTER: BinanceError(-1013, "Filter failure: PRICE_FILTER"),
     RejectCode.LOT_SIZE: BinanceError(-1013, "Filter failure: LOT_SIZE"),
     RejectCode.MARKET_LOT_SIZE: BinanceError(-1013, "Filter failure: MARKET_LOT_SIZE"),
@@ -73,12 +84,15 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     RejectCode.UNSUPPORTED_ORDER_TYPE: BinanceError(-1116, "Invalid orderType."),
     RejectCode.ALREADY_EXISTS: BinanceError(-1102, "The object already exists."),
     RejectCode.NO_CHANGE: BinanceError(-1102, "The request changes nothing."),
-    RejectCode.INSUFFICIENT_BALANCE: BinanceError(_REJECTED, "Account has insufficient balance for requested action."),
+    RejectCode.INSUFFICIENT_BALANCE: BinanceError(
+        _REJECTED, "Account has insufficient balance for requested action."
+    ),
     RejectCode.WOULD_TAKE: BinanceError(_REJECTED, "Order would immediately match and take."),
-    RejectCode.WOULD_TRIGGER_IMMEDIATELY: BinanceError(_REJECTED, "Order would trigger immediately."),
+    RejectCode.WOULD_TRIGGER_IMMEDIATELY: BinanceError(
+        _REJECTED, "Order would trigger immediately."
+    ),
     RejectCode.UNKNOWN_ORDER: BinanceError(-2011, "Unknown order sent."),
     RejectCode.UNKNOWN_WITHDRAWAL: BinanceError(-1102, "Unknown withdrawal."),
-    RejectCode.WITHDRAWAL_NOT_PENDING: BinanceError(-1102, "Withdrawal is not pending."),
 }
 
 

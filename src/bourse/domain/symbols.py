@@ -35,7 +35,8 @@ def quote_amount(price_raw: int, qty_raw: int, base_precision: int) -> int:
     Listing guarantees tick × step is a whole number of quote units, so for any valid price and
     quantity this division is exact; the floor only matters for market orders sized by quote.
     """
-    return price_raw * qty_raw // 10**base_precision
+    scale: int = 10**base_precision
+    return price_raw * qty_raw // scale
 
 
 def symbol_problem(spec: SymbolSpec, base_precision: int, quote_precision: int) -> str | None:

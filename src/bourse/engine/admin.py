@@ -16,7 +16,7 @@ from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import PPM, symbol_problem
 from bourse.engine.cancels import cancel_orders
 from bourse.engine.output import Output
-from bourse.engine.state import Account, EngineState, FeeTier, SymbolState
+from bourse.engine.state import Account, EngineState, FeeTier, Order, SymbolState
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,
@@ -63,9 +63,7 @@ def set_symbol_status(state: EngineState, out: Output, cmd: SetSymbolStatus) -> 
     if sym.status is cmd.status:
         return Refusal(RejectCode.NO_CHANGE, f"{cmd.symbol} is already {cmd.status}")
     sym.status = cmd.status
-    out.events.append(
-        SymbolStatusChanged(symbol=cmd.symbol, status=cmd.status, reason=cmd.reason)
-    )
+    out.events.append(SymbolStatusChanged(symbol=cmd.symbol, status=cmd.status, reason=cmd.reason))
     return None
 
 
@@ -98,9 +96,7 @@ def open_account(state: EngineState, out: Output, cmd: OpenAccount) -> Refusal |
     return None
 
 
-def set_permissions(
-    state: EngineState, out: Output, cmd: SetAccountPermissions
-) -> Refusal | None:
+def set_permissions(state: EngineState, out: Output, cmd: SetAccountPermissions) -> Refusal | None:
     acct = state.accounts[cmd.account_id]
     acct.can_trade, acct.can_deposit, acct.can_withdraw = (
         cmd.can_trade,
@@ -133,13 +129,11 @@ def freeze(state: EngineState, out: Output, cmd: FreezeAccount) -> Refusal | Non
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is already frozen")
     acct.frozen = True
     out.events.append(
-        AccountFrozen(
-            account_id=acct.id, actor=cmd.actor, reason=cmd.reason, evidence=cmd.evidence
-        )
+        AccountFrozen(account_id=acct.id, actor=cmd.actor, reason=cmd.reason, evidence=cmd.evidence)
     )
     # A frozen account's funds must not move: its open orders end now, their holds return to
     # balances that stay frozen with the account.
-    by_symbol: dict[str, list] = {}
+    by_symbol: dict[str, list[Order]] = {}
     for order in acct.open_orders.values():
         by_symbol.setdefault(order.symbol, []).append(order)
     for symbol in sorted(by_symbol):

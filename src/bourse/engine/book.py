@@ -4,7 +4,8 @@ A level is a dict keyed by order id: insertion order gives time priority, and re
 is O(1). Bids are keyed by the negated price so that both sides' best level is item 0.
 """
 
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from sortedcontainers import SortedDict
 
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 
 class Book:
-    __slots__ = ("bids", "asks")
+    __slots__ = ("asks", "bids")
 
     def __init__(self) -> None:
         self.bids: SortedDict = SortedDict()  # -price → {order id: Order}

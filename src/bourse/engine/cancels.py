@@ -38,7 +38,9 @@ def cancel(out: Output, cmd: CancelOrder, sym: SymbolState, acct: Account) -> Re
     return None
 
 
-def cancel_all(out: Output, cmd: CancelAllOrders, sym: SymbolState, acct: Account) -> Refusal | None:
+def cancel_all(
+    out: Output, cmd: CancelAllOrders, sym: SymbolState, acct: Account
+) -> Refusal | None:
     orders = [o for o in acct.open_orders.values() if o.symbol == cmd.symbol]
     if not orders:
         return Refusal(

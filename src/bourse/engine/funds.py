@@ -1,4 +1,7 @@
-"""Deposits and withdrawals: a withdrawal holds funds, then completes (leaves) or fails (returns)."""
+"""Deposits and withdrawals.
+
+A withdrawal holds funds, then completes (they leave) or fails (they return to free).
+"""
 
 from bourse.commands import CompleteWithdrawal, Deposit, FailWithdrawal, RequestWithdrawal
 from bourse.domain.money import to_plain
@@ -44,14 +47,15 @@ def request_withdrawal(state: EngineState, out: Output, cmd: RequestWithdrawal) 
     if not cmd.destination.strip():
         return Refusal(RejectCode.INVALID_PARAMETER, "a withdrawal needs a destination")
     acct = state.accounts[cmd.account_id]
-    bal = acct.balance(cmd.asset)
-    if bal.free < cmd.amount_raw:
+    free = acct.balances[cmd.asset].free if cmd.asset in acct.balances else 0
+    if free < cmd.amount_raw:  # refused before touching the balance: none is added if absent
         precision = state.assets[cmd.asset]
         return Refusal(
             RejectCode.INSUFFICIENT_BALANCE,
-            f"account {acct.id} has {to_plain(bal.free, precision)} {cmd.asset} free; "
+            f"account {acct.id} has {to_plain(free, precision)} {cmd.asset} free; "
             f"the withdrawal needs {to_plain(cmd.amount_raw, precision)}",
         )
+    bal = acct.balance(cmd.asset)
     wid = state.next_withdrawal_id
     state.next_withdrawal_id = wid + 1
     ledger.hold(out.touched, bal, cmd.amount_raw)
@@ -68,9 +72,7 @@ def request_withdrawal(state: EngineState, out: Output, cmd: RequestWithdrawal) 
     return None
 
 
-def complete_withdrawal(
-    state: EngineState, out: Output, cmd: CompleteWithdrawal
-) -> Refusal | None:
+def complete_withdrawal(state: EngineState, out: Output, cmd: CompleteWithdrawal) -> Refusal | None:
     w = state.withdrawals.pop(cmd.withdrawal_id, None)
     if w is None:
         return _not_pending(cmd.withdrawal_id)

@@ -10,6 +10,7 @@ from bourse.commands import (
     CancelOrder,
     CancelReplaceOrder,
     Command,
+    CompleteWithdrawal,
     Deposit,
     FreezeAccount,
     OperatorCommand,
@@ -36,7 +37,8 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
     if isinstance(cmd, OperatorCommand) and not cmd.reason.strip():
         return Refusal(
             RejectCode.REASON_REQUIRED,
-            f"{type(cmd).__name__} by {cmd.actor} needs a reason: every operator action records why",
+            f"{type(cmd).__name__} by {cmd.actor} needs a reason: "
+            "every operator action records why",
         )
     if isinstance(cmd, Deposit):
         acct = state.accounts.get(cmd.account_id)
@@ -58,11 +60,20 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
                 RejectCode.WITHDRAW_DISABLED, f"withdrawals are disabled on account {acct.id}"
             )
         return None
+    if isinstance(cmd, CompleteWithdrawal):
+        # A freeze stops the account's funds from moving: a pending withdrawal can only fail
+        # (return to the frozen balance), never leave.
+        w = state.withdrawals.get(cmd.withdrawal_id)
+        if w is not None and state.accounts[w.account_id].frozen:
+            return Refusal(
+                RejectCode.ACCOUNT_FROZEN,
+                f"withdrawal {w.id} cannot complete: account {w.account_id} is frozen",
+            )
+        return None
     if isinstance(
         cmd, (SetAccountPermissions, SetAccountFeeTier, FreezeAccount, UnfreezeAccount)
-    ):
-        if cmd.account_id == FEE_ACCOUNT_ID or cmd.account_id not in state.accounts:
-            return _unknown_account(cmd.account_id)
+    ) and (cmd.account_id == FEE_ACCOUNT_ID or cmd.account_id not in state.accounts):
+        return _unknown_account(cmd.account_id)
     return None
 
 
@@ -78,7 +89,11 @@ def _may_trade(state: EngineState, account_id: int, symbol: str) -> Refusal | No
     if sym is None:
         return _unknown_symbol(symbol)
     if sym.status is not _TRADING:
-        code = RejectCode.MARKET_CANCEL_ONLY if sym.status is _CANCEL_ONLY else RejectCode.MARKET_CLOSED
+        code = (
+            RejectCode.MARKET_CANCEL_ONLY
+            if sym.status is _CANCEL_ONLY
+            else RejectCode.MARKET_CLOSED
+        )
         return Refusal(code, f"{symbol} is {sym.status}: new orders are not accepted")
     return None
 

@@ -50,13 +50,23 @@ def match(state: EngineState, out: Output, sym: SymbolState, taker: Order, marke
                 mode = taker.stp
                 if mode is not _EXPIRE_TAKER:  # EXPIRE_MAKER or EXPIRE_BOTH
                     close(
-                        out, taker_acct, sym, maker, _IN_MATCH,
-                        f"self-trade prevented by order {taker.id} ({mode})", on_book=True,
+                        out,
+                        taker_acct,
+                        sym,
+                        maker,
+                        _IN_MATCH,
+                        f"self-trade prevented by order {taker.id} ({mode})",
+                        on_book=True,
                     )
                 if mode is not _EXPIRE_MAKER:  # EXPIRE_TAKER or EXPIRE_BOTH
                     close(
-                        out, taker_acct, sym, taker, _IN_MATCH,
-                        f"self-trade with order {maker.id} prevented ({mode})", on_book=False,
+                        out,
+                        taker_acct,
+                        sym,
+                        taker,
+                        _IN_MATCH,
+                        f"self-trade with order {maker.id} prevented ({mode})",
+                        on_book=False,
                     )
                     return False
                 continue  # close() took the maker off the book (and the level, if emptied)

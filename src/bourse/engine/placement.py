@@ -58,9 +58,9 @@ def place(
                 f"price {_price(sym, sym.last_price)}",
             )
     hold = risk.required_hold(sym, acct, cmd)
-    if type(hold) is Refusal:
+    if isinstance(hold, Refusal):
         return hold
-    bal, amount = hold  # type: ignore[misc]
+    bal, amount = hold
 
     order_id = state.next_order_id
     state.next_order_id = order_id + 1
@@ -116,8 +116,9 @@ def work(state: EngineState, out: Output, sym: SymbolState, acct: Account, order
     """Execute a working order: match it, then rest it, fill it or expire what is left."""
     market = order.order_type in MARKET_EXECUTED_TYPES
     if not market and order.time_in_force is _FOK and fillable(sym, order) < order.remaining:
-        close(out, acct, sym, order, _EXPIRED, "FOK order could not be filled in full",
-              on_book=False)
+        close(
+            out, acct, sym, order, _EXPIRED, "FOK order could not be filled in full", on_book=False
+        )
         return
     if not match(state, out, sym, order, market):
         return  # expired in the match by self-trade prevention
@@ -167,7 +168,8 @@ def run_triggers(state: EngineState, out: Output, sym: SymbolState) -> None:
                 # far as the free balance goes (what it cannot pay for expires).
                 release_hold(out, acct, sym, order, order.held)
                 bal = acct.balance(sym.spec.quote)
-                budget = min(risk.market_buy_cost(sym, order.remaining), bal.free)
+                cost = risk.market_buy_cost(sym, order.remaining, acct.id, order.stp)
+                budget = min(cost, bal.free)
                 order.held = budget
                 if budget:
                     ledger.hold(out.touched, bal, budget)

@@ -4,15 +4,32 @@
 and how much. Both refuse with values; neither changes state.
 """
 
+from typing import NamedTuple
+
 from bourse.commands import PlaceOrder
-from bourse.domain.enums import LIMIT_PRICED_TYPES, STOP_TYPES, OrderType, Side
+from bourse.domain.enums import (
+    LIMIT_PRICED_TYPES,
+    STOP_TYPES,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+)
 from bourse.domain.filters import notional_problem, price_problem, quantity_problem
 from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
-from bourse.domain.symbols import quote_amount
+from bourse.domain.symbols import SymbolSpec, quote_amount
 from bourse.engine.state import Account, Balance, SymbolState
 
 _MARKET = OrderType.MARKET
+
+
+class Hold(NamedTuple):
+    """What an accepted order locks: `amount` of `balance`."""
+
+    balance: Balance
+    amount: int
+
+
 _BUY = Side.BUY
 
 
@@ -24,7 +41,7 @@ def validate(sym: SymbolState, cmd: PlaceOrder) -> Refusal | None:
             RejectCode.UNSUPPORTED_ORDER_TYPE, f"{spec.name} does not accept {otype} orders"
         )
     if cmd.qty_raw < 0 or cmd.quote_qty_raw < 0 or cmd.price_raw < 0 or cmd.stop_price_raw < 0:
-        return _invalid("quantities and prices must not be negative")
+        return _negative(spec, cmd)
     if otype in LIMIT_PRICED_TYPES:
         if cmd.price_raw == 0:
             return _invalid(f"a {otype} order needs a positive price")
@@ -73,42 +90,55 @@ def validate(sym: SymbolState, cmd: PlaceOrder) -> Refusal | None:
     return None
 
 
-def required_hold(
-    sym: SymbolState, acct: Account, cmd: PlaceOrder
-) -> tuple[Balance, int] | Refusal:
+def required_hold(sym: SymbolState, acct: Account, cmd: PlaceOrder) -> Hold | Refusal:
     """The balance this order locks and how much, or a refusal for insufficient funds."""
     spec = sym.spec
     otype = cmd.order_type
     if cmd.side is _BUY:
-        bal = acct.balance(spec.quote)
+        bal = _peek(acct, spec.quote)
         if otype in LIMIT_PRICED_TYPES:
             need = quote_amount(cmd.price_raw, cmd.qty_raw, spec.base_precision)
         elif otype is _MARKET:
-            need = cmd.quote_qty_raw or market_buy_cost(sym, cmd.qty_raw)
+            need = cmd.quote_qty_raw or market_buy_cost(sym, cmd.qty_raw, acct.id, cmd.stp)
         else:  # STOP_LOSS / TAKE_PROFIT buy: reserved at the stop price, re-checked at trigger
             need = quote_amount(cmd.stop_price_raw, cmd.qty_raw, spec.base_precision)
         precision = spec.quote_precision
     else:
-        bal = acct.balance(spec.base)
+        bal = _peek(acct, spec.base)
         precision = spec.base_precision
         if otype is _MARKET and cmd.quote_qty_raw:
             # Selling for a quote amount: the base needed is unknown until matched, so the
             # whole free base is reserved for the instant of matching and the rest released.
             if bal.free == 0:
                 return _insufficient(acct, bal, 1, precision)
-            return bal, bal.free
+            return Hold(acct.balance(bal.asset), bal.free)
         need = cmd.qty_raw
     if need > bal.free:
         return _insufficient(acct, bal, need, precision)
-    return bal, need
+    return Hold(acct.balance(bal.asset), need)
 
 
-def market_buy_cost(sym: SymbolState, qty: int) -> int:
-    """Quote needed to buy `qty` from the current asks (what is there, if less)."""
+def _peek(acct: Account, asset: str) -> Balance:
+    """The account's balance of `asset`, without adding an empty one to the state: a refused
+    order must leave the account exactly as it was (an empty balance row would change the
+    snapshot)."""
+    bal = acct.balances.get(asset)
+    return bal if bal is not None else Balance(acct.id, asset)
+
+
+def market_buy_cost(sym: SymbolState, qty: int, account_id: int, stp: SelfTradePrevention) -> int:
+    """Quote needed to buy `qty` from the current asks (what is there, if less).
+
+    Under EXPIRE_MAKER the buyer's own asks expire in the match instead of filling it, so they
+    are skipped here: the budget must cover the asks behind them that the order will reach.
+    """
     cost = 0
     base_precision = sym.spec.base_precision
+    skip_own = stp is SelfTradePrevention.EXPIRE_MAKER
     for price, level in sym.book.asks.items():
         for order in level.values():
+            if skip_own and order.account_id == account_id:
+                continue
             take = min(qty, order.qty - order.executed)
             cost += quote_amount(price, take, base_precision)
             qty -= take
@@ -123,6 +153,18 @@ def _insufficient(acct: Account, bal: Balance, need: int, precision: int) -> Ref
         f"account {acct.id} has {to_plain(bal.free, precision)} {bal.asset} free; "
         f"this order needs {to_plain(need, precision)} {bal.asset}",
     )
+
+
+def _negative(spec: SymbolSpec, cmd: PlaceOrder) -> Refusal:
+    for name, value, precision in (
+        ("quantity", cmd.qty_raw, spec.base_precision),
+        ("quote quantity", cmd.quote_qty_raw, spec.quote_precision),
+        ("price", cmd.price_raw, spec.quote_precision),
+        ("stop price", cmd.stop_price_raw, spec.quote_precision),
+    ):
+        if value < 0:
+            return _invalid(f"{name} {to_plain(value, precision)} must not be negative")
+    raise AssertionError("_negative called without a negative number")
 
 
 def _invalid(reason: str) -> Refusal:

@@ -8,8 +8,14 @@ import hashlib
 
 import msgspec
 
-from bourse.domain.enums import OrderStatus, OrderType, SelfTradePrevention, Side, SymbolStatus
-from bourse.domain.enums import TimeInForce
+from bourse.domain.enums import (
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    SymbolStatus,
+    TimeInForce,
+)
 from bourse.domain.symbols import SymbolSpec
 from bourse.engine.orders import stop_list
 from bourse.engine.state import (
@@ -108,9 +114,15 @@ def load(data: bytes) -> EngineState:
     state.accounts = {}
     for a in image.accounts:
         acct = Account(a.id, a.fee_tier)
-        acct.can_trade, acct.can_deposit, acct.can_withdraw = a.can_trade, a.can_deposit, a.can_withdraw
+        acct.can_trade, acct.can_deposit, acct.can_withdraw = (
+            a.can_trade,
+            a.can_deposit,
+            a.can_withdraw,
+        )
         acct.frozen = a.frozen
-        acct.balances = {asset: Balance(a.id, asset, free, locked) for asset, free, locked in a.balances}
+        acct.balances = {
+            asset: Balance(a.id, asset, free, locked) for asset, free, locked in a.balances
+        }
         state.accounts[a.id] = acct
     open_orders: list[Order] = []
     for s in image.symbols:
@@ -185,15 +197,45 @@ def _symbol(sym: SymbolState) -> SymbolImage:
 
 def _order_image(o: Order) -> OrderImage:
     return OrderImage(
-        o.id, o.account_id, o.symbol, o.side, o.order_type, o.time_in_force, o.price, o.qty,
-        o.quote_qty, o.stop_price, o.client_order_id, o.stp, o.created_ms, o.working, o.executed,
-        o.cum_quote, o.status, o.held,
+        o.id,
+        o.account_id,
+        o.symbol,
+        o.side,
+        o.order_type,
+        o.time_in_force,
+        o.price,
+        o.qty,
+        o.quote_qty,
+        o.stop_price,
+        o.client_order_id,
+        o.stp,
+        o.created_ms,
+        o.working,
+        o.executed,
+        o.cum_quote,
+        o.status,
+        o.held,
     )
 
 
 def _order(i: OrderImage) -> Order:
     return Order(
-        i.id, i.account_id, i.symbol, i.side, i.order_type, i.time_in_force, i.price, i.qty,
-        i.quote_qty, i.stop_price, i.client_order_id, i.stp, i.created_ms, working=i.working,
-        executed=i.executed, cum_quote=i.cum_quote, status=i.status, held=i.held,
+        i.id,
+        i.account_id,
+        i.symbol,
+        i.side,
+        i.order_type,
+        i.time_in_force,
+        i.price,
+        i.qty,
+        i.quote_qty,
+        i.stop_price,
+        i.client_order_id,
+        i.stp,
+        i.created_ms,
+        working=i.working,
+        executed=i.executed,
+        cum_quote=i.cum_quote,
+        status=i.status,
+        held=i.held,
     )

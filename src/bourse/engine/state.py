@@ -38,24 +38,24 @@ class Order:
     """
 
     __slots__ = (
-        "id",
         "account_id",
-        "symbol",
-        "side",
+        "client_order_id",
+        "created_ms",
+        "cum_quote",
+        "executed",
+        "held",
+        "id",
         "order_type",
-        "time_in_force",
         "price",
         "qty",
         "quote_qty",
-        "stop_price",
-        "client_order_id",
-        "stp",
-        "executed",
-        "cum_quote",
+        "side",
         "status",
-        "held",
+        "stop_price",
+        "stp",
+        "symbol",
+        "time_in_force",
         "working",
-        "created_ms",
     )
 
     def __init__(
@@ -105,15 +105,15 @@ class Order:
 
 class Account:
     __slots__ = (
-        "id",
-        "can_trade",
-        "can_deposit",
-        "can_withdraw",
-        "frozen",
-        "fee_tier",
         "balances",
-        "open_orders",
+        "can_deposit",
+        "can_trade",
+        "can_withdraw",
         "client_ids",
+        "fee_tier",
+        "frozen",
+        "id",
+        "open_orders",
     )
 
     def __init__(self, id: int, fee_tier: int = 0) -> None:
@@ -140,13 +140,13 @@ def _stop_key(order: Order) -> tuple[int, int]:
 
 class SymbolState:
     __slots__ = (
-        "spec",
-        "status",
         "book",
         "last_price",
         "next_trade_id",
-        "stops_rising",
+        "spec",
+        "status",
         "stops_falling",
+        "stops_rising",
     )
 
     def __init__(self, spec: SymbolSpec, status: SymbolStatus) -> None:
@@ -161,7 +161,7 @@ class SymbolState:
 
 
 class Withdrawal:
-    __slots__ = ("id", "account_id", "asset", "amount", "destination")
+    __slots__ = ("account_id", "amount", "asset", "destination", "id")
 
     def __init__(self, id: int, account_id: int, asset: str, amount: int, destination: str) -> None:
         self.id = id
@@ -181,17 +181,17 @@ class FeeTier:
 
 class EngineState:
     __slots__ = (
-        "last_seq",
-        "assets",
-        "symbols",
         "accounts",
-        "withdrawals",
-        "fee_tiers",
+        "assets",
         "deposited",
-        "withdrawn",
+        "fee_tiers",
+        "last_seq",
         "next_account_id",
         "next_order_id",
         "next_withdrawal_id",
+        "symbols",
+        "withdrawals",
+        "withdrawn",
     )
 
     def __init__(self) -> None:

@@ -61,7 +61,9 @@ class Sequencer:
 
 
 def replay(
-    engine: Engine, records: Iterable[tuple[int, bytes]], release: Release | None = None,
+    engine: Engine,
+    records: Iterable[tuple[int, bytes]],
+    release: Release | None = None,
     batch_size: int = 2000,
 ) -> int:
     """Run journaled commands through `engine` (recovery); returns the number replayed.

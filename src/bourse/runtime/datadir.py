@@ -65,7 +65,8 @@ class DataDir:
         try:
             fd = os.open(self.token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
-            return self.token_file.read_text().strip()
+            existing: str = self.token_file.read_text().strip()
+            return existing
         token = secrets.token_urlsafe(32)
         with os.fdopen(fd, "w") as f:
             f.write(token + "\n")

@@ -60,7 +60,9 @@ class ProjectionWorker:
             try:
                 self.projector.apply(batch)
             except BaseException as exc:  # the store is rebuildable; matching must go on
-                log.exception("the SQL projection failed; rebuild it with `bourse replay --rebuild-store`")
+                log.exception(
+                    "the SQL projection failed; rebuild it with `bourse replay --rebuild-store`"
+                )
                 self.error = exc
                 with self._drained:
                     self._drained.notify_all()

@@ -30,7 +30,9 @@ def _answer(outcome: Outcome) -> Response:
                 "reject": event.code.name,
                 "seq": outcome.seq,
             }
-            return Response(msgspec.json.encode(body), status_code=400, media_type="application/json")
+            return Response(
+                msgspec.json.encode(body), status_code=400, media_type="application/json"
+            )
     return Response(msgspec.json.encode(outcome), media_type="application/json")
 
 
@@ -47,9 +49,11 @@ async def post_command(
 ) -> Response:
     fields = {**body, "actor": actor, "ts_ms": now_ms()}
     try:
-        cmd = msgspec.convert(fields, AnyCommand)  # type: ignore[arg-type]
+        cmd: AnyCommand = msgspec.convert(fields, AnyCommand)
     except msgspec.ValidationError as exc:
-        raise HTTPException(400, detail={"code": -1102, "msg": f"malformed command: {exc}"}) from None
+        raise HTTPException(
+            400, detail={"code": -1102, "msg": f"malformed command: {exc}"}
+        ) from None
     return _answer(await service.execute(cmd))
 
 
@@ -70,7 +74,9 @@ async def post_deposit(
         raise HTTPException(400, detail={"code": -1102, "msg": str(exc)}) from None
     precision = service.exchange.engine.state.assets.get(req.asset)
     if precision is None:
-        raise HTTPException(400, detail={"code": -1100, "msg": f"asset {req.asset!r} does not exist"})
+        raise HTTPException(
+            400, detail={"code": -1100, "msg": f"asset {req.asset!r} does not exist"}
+        )
     try:
         amount_raw = to_raw(req.amount, precision, what=f"{req.asset} amount")
     except PrecisionError as exc:
@@ -108,7 +114,9 @@ async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) 
     state = service.exchange.engine.state
     acct = state.accounts.get(account_id)
     if acct is None:
-        raise HTTPException(404, detail={"code": -2015, "msg": f"account {account_id} does not exist"})
+        raise HTTPException(
+            404, detail={"code": -2015, "msg": f"account {account_id} does not exist"}
+        )
     return {
         "accountId": acct.id,
         "canTrade": acct.can_trade,

@@ -1,0 +1,506 @@
+"""Bad input, as a table: each case is refused with one CommandRejected and leaves state as it was.
+
+Every case runs against the same small world (see `_world`), after its own setup commands. The
+check is the same for all: exactly one event, a CommandRejected with the expected code, a reason
+sentence naming what is wrong, the Binance error the gateway will answer with, and a state whose
+snapshot is byte-identical to the one before (once `last_seq` is set back).
+"""
+
+from typing import Any, NamedTuple
+
+import msgspec
+import pytest
+
+from bourse.commands import (
+    CancelAllOrders,
+    CancelOrder,
+    CancelReplaceOrder,
+    Command,
+    CompleteWithdrawal,
+    CreateAsset,
+    DefineFeeTier,
+    Deposit,
+    FailWithdrawal,
+    FreezeAccount,
+    ListSymbol,
+    OpenAccount,
+    PlaceOrder,
+    RequestWithdrawal,
+    SetAccountPermissions,
+    SetSymbolStatus,
+    UnfreezeAccount,
+)
+from bourse.domain.enums import (
+    CancelReplaceMode,
+    OrderType,
+    Side,
+    SymbolStatus,
+)
+from bourse.domain.money import PrecisionError, to_raw
+from bourse.domain.rejections import BINANCE_ERRORS, RejectCode
+from bourse.engine import snapshot
+from bourse.engine.invariants import violations
+from bourse.events import CommandRejected, OrderCanceled
+from tests.builders import ACTOR, SYMBOLS, Runner, of, one, raw, world
+
+BUY, SELL = Side.BUY, Side.SELL
+LIMIT, MARKET, LIMIT_MAKER = OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER
+TS = 1_800_000_000_000
+
+C = RejectCode
+# What the gateway answers for each refusal (errors.md of binance-spot-api-docs): the expected
+# table, written out here independently of the engine's own mapping.
+FILTER = -1013
+REJECTED = -2010  # NEW_ORDER_REJECTED
+MALFORMED = "A mandatory parameter was not sent, was empty/null, or malformed."
+DISABLED = "This action is disabled on this account."
+BINANCE: dict[RejectCode, tuple[int, str]] = {
+    C.PRICE_FILTER: (FILTER, "Filter failure: PRICE_FILTER"),
+    C.LOT_SIZE: (FILTER, "Filter failure: LOT_SIZE"),
+    C.MARKET_LOT_SIZE: (FILTER, "Filter failure: MARKET_LOT_SIZE"),
+    C.NOTIONAL: (FILTER, "Filter failure: NOTIONAL"),
+    C.INSUFFICIENT_BALANCE: (REJECTED, "Account has insufficient balance for requested action."),
+    C.DUPLICATE_CLIENT_ORDER_ID: (REJECTED, "Duplicate order sent."),
+    C.WOULD_TAKE: (REJECTED, "Order would immediately match and take."),
+    C.WOULD_TRIGGER_IMMEDIATELY: (REJECTED, "Order would trigger immediately."),
+    C.MARKET_CLOSED: (REJECTED, "Market is closed."),
+    C.MARKET_CANCEL_ONLY: (REJECTED, "Market is closed."),
+    C.ACCOUNT_FROZEN: (REJECTED, DISABLED),
+    C.TRADING_DISABLED: (REJECTED, DISABLED),
+    C.WITHDRAW_DISABLED: (REJECTED, DISABLED),
+    C.DEPOSIT_DISABLED: (REJECTED, DISABLED),
+    C.UNKNOWN_ORDER: (-2011, "Unknown order sent."),
+    C.UNKNOWN_SYMBOL: (-1121, "Invalid symbol."),
+    C.UNKNOWN_ACCOUNT: (-2015, "Invalid API-key, IP, or permissions for action."),
+    C.UNKNOWN_ASSET: (-1100, "Illegal characters found in parameter 'asset'."),
+    C.INVALID_PARAMETER: (-1102, MALFORMED),
+    C.REASON_REQUIRED: (
+        -1102,
+        "Mandatory parameter 'reason' was not sent, was empty/null, or malformed.",
+    ),
+    C.UNKNOWN_WITHDRAWAL: (-1102, "Unknown withdrawal."),
+    C.NO_CHANGE: (-1102, "The request changes nothing."),
+    C.ALREADY_EXISTS: (-1102, "The object already exists."),
+}
+
+
+def place(
+    acct: int = 1,
+    side: Side = BUY,
+    order_type: OrderType = LIMIT,
+    *,
+    price: str | None = "50000",
+    qty: str | None = "0.01",
+    quote: str | None = None,
+    stop: str | None = None,
+    symbol: str = "BTCUSDT",
+    cid: str = "",
+) -> PlaceOrder:
+    return PlaceOrder(
+        actor=f"account:{acct}",
+        ts_ms=TS,
+        account_id=acct,
+        symbol=symbol,
+        side=side,
+        order_type=order_type,
+        price_raw=raw(price) if price else 0,
+        qty_raw=raw(qty) if qty else 0,
+        quote_qty_raw=raw(quote) if quote else 0,
+        stop_price_raw=raw(stop) if stop else 0,
+        client_order_id=cid,
+    )
+
+
+def market(acct: int = 1, side: Side = BUY, **kw: Any) -> PlaceOrder:
+    kw.setdefault("price", None)
+    return place(acct, side, MARKET, **kw)
+
+
+def cancel(acct: int, order_id: int = 0, cid: str = "", symbol: str = "BTCUSDT") -> CancelOrder:
+    return CancelOrder(
+        actor=f"account:{acct}",
+        ts_ms=TS,
+        account_id=acct,
+        symbol=symbol,
+        order_id=order_id,
+        client_order_id=cid,
+    )
+
+
+def replace(
+    acct: int,
+    new: PlaceOrder,
+    cid: str,
+    mode: CancelReplaceMode = CancelReplaceMode.STOP_ON_FAILURE,
+) -> CancelReplaceOrder:
+    return CancelReplaceOrder(
+        actor=f"account:{acct}",
+        ts_ms=TS,
+        account_id=acct,
+        symbol=new.symbol,
+        cancel_client_order_id=cid,
+        mode=mode,
+        new_order=new,
+    )
+
+
+def withdraw(acct: int, asset: str, amount: str, to: str = "bc1-dest") -> RequestWithdrawal:
+    return RequestWithdrawal(
+        actor=f"account:{acct}",
+        ts_ms=TS,
+        account_id=acct,
+        asset=asset,
+        amount_raw=raw(amount),
+        destination=to,
+    )
+
+
+def deposit(acct: int, asset: str, amount: str) -> Deposit:
+    return Deposit(
+        actor="chain:watcher", ts_ms=TS, account_id=acct, asset=asset, amount_raw=raw(amount)
+    )
+
+
+def status(value: SymbolStatus, symbol: str = "BTCUSDT") -> SetSymbolStatus:
+    return SetSymbolStatus(actor=ACTOR, ts_ms=TS, reason="test", symbol=symbol, status=value)
+
+
+OPS: dict[str, Any] = {"actor": ACTOR, "ts_ms": TS, "reason": "test"}
+
+
+class Case(NamedTuple):
+    name: str
+    command: Command
+    code: RejectCode
+    mentions: tuple[str, ...]  # what the reason must name, as it appears in the sentence
+    setup: tuple[Command, ...] = ()
+
+
+# fmt: off
+CASES = [
+    # --- the order's own numbers ---
+    Case("negative quantity", place(qty="-0.001"), C.INVALID_PARAMETER, ("quantity", "-0.001")),
+    Case("negative price", place(price="-5"), C.INVALID_PARAMETER, ("price", "-5")),
+    Case("zero quantity", place(qty="0"), C.INVALID_PARAMETER, ("LIMIT", "positive quantity")),
+    Case("LIMIT without a price", place(price=None),
+         C.INVALID_PARAMETER, ("LIMIT", "positive price")),
+    Case("price not on tick", place(price="50000.005"),
+         C.PRICE_FILTER, ("50000.005", "tick size 0.01")),
+    Case("price above the maximum", place(price="1000000.01"),
+         C.PRICE_FILTER, ("1000000.01", "maximum price 1000000")),
+    Case(
+        "stop price not on tick",
+        place(1, SELL, OrderType.STOP_LOSS_LIMIT, price="49000", stop="49000.001"),
+        C.PRICE_FILTER, ("stop price 49000.001",),
+   ),
+    Case("quantity not on step", place(qty="0.000015"), C.LOT_SIZE, ("0.000015", "step 0.00001")),
+    Case("quantity below the minimum", place(qty="0.000001"),
+         C.LOT_SIZE, ("0.000001", "minimum 0.00001")),
+    Case("quantity above the maximum", place(qty="9000.00001"),
+         C.LOT_SIZE, ("9000.00001", "maximum 9000")),
+    Case("market quantity below the minimum", market(qty="0.000001"),
+         C.MARKET_LOT_SIZE, ("0.000001", "MARKET_LOT_SIZE")),
+    Case("below the minimum notional", place(price="100", qty="0.00001"),
+         C.NOTIONAL, ("order value 0.001", "minimum notional 5")),
+    Case("market buy below the minimum notional at the last price", market(qty="0.00001"),
+         C.NOTIONAL, ("order value 0.5", "notional 5")),
+    Case("market by quote below the minimum notional", market(qty=None, quote="1"),
+         C.NOTIONAL, ("order value 1 ", "notional 5")),
+    Case("MARKET with both quantity and quote quantity", market(qty="0.01", quote="500"),
+         C.INVALID_PARAMETER, ("quantity", "quote quantity", "not both")),
+    Case("price given to a MARKET order", market(price="50000"),
+         C.INVALID_PARAMETER, ("MARKET", "price")),
+    Case("quote quantity given to a LIMIT order", place(quote="500"),
+         C.INVALID_PARAMETER, ("LIMIT", "quote quantity")),
+    Case("stop price given to a LIMIT order", place(stop="49000"),
+         C.INVALID_PARAMETER, ("LIMIT", "stop price")),
+    Case("stop order without a stop price", place(1, SELL, OrderType.STOP_LOSS, price=None),
+         C.INVALID_PARAMETER, ("STOP_LOSS", "stop price")),
+    # --- who and where ---
+    Case("unknown symbol", place(symbol="DOGEUSDT"), C.UNKNOWN_SYMBOL, ("DOGEUSDT",)),
+    Case("unknown account", place(acct=99), C.UNKNOWN_ACCOUNT, ("account 99",)),
+    Case("the fee account cannot trade", place(acct=0), C.UNKNOWN_ACCOUNT, ("account 0",)),
+    # --- funds ---
+    Case("insufficient quote for a buy", place(acct=1, qty="5"),
+         C.INSUFFICIENT_BALANCE, ("account 1", "USDT free", "needs 250000 USDT")),
+    Case("insufficient base for a sell", place(2, SELL, price="60000", qty="2"),
+         C.INSUFFICIENT_BALANCE, ("1.00999 BTC free", "needs 2 BTC")),
+    Case("sell of an asset never held", place(5, SELL, price="60000", qty="0.01"),
+         C.INSUFFICIENT_BALANCE, ("account 5 has 0 BTC free", "0.01 BTC")),
+    Case("market buy by quote beyond the balance", market(5, quote="100000.01", qty=None),
+         C.INSUFFICIENT_BALANCE, ("100000 USDT free", "100000.01 USDT")),
+    Case("market sell by quote without any base", market(5, SELL, quote="10", qty=None),
+         C.INSUFFICIENT_BALANCE, ("0 BTC free",)),
+    Case(
+        "buy stop beyond the balance",
+        place(5, BUY, OrderType.STOP_LOSS, price=None, stop="60000", qty="2"),
+        C.INSUFFICIENT_BALANCE, ("needs 120000 USDT",),
+   ),
+    # --- the order against the book and the account's other orders ---
+    Case("duplicate client order id of an open order", place(1, SELL, price="52000", cid="ask-1"),
+         C.DUPLICATE_CLIENT_ORDER_ID, ("'ask-1'",)),
+    Case("LIMIT_MAKER buy that would take", place(2, BUY, LIMIT_MAKER, price="51000"),
+         C.WOULD_TAKE, ("51000", "best ask")),
+    Case("LIMIT_MAKER sell that would take", place(1, SELL, LIMIT_MAKER, price="48000"),
+         C.WOULD_TAKE, ("48000", "best bid 49000")),
+    Case(
+        "sell STOP_LOSS at the last price",
+        place(1, SELL, OrderType.STOP_LOSS, price=None, stop="50000"),
+        C.WOULD_TRIGGER_IMMEDIATELY, ("stop price 50000", "last price 50000"),
+   ),
+    Case(
+        "buy STOP_LOSS_LIMIT below the last price",
+        place(1, BUY, OrderType.STOP_LOSS_LIMIT, price="50000", stop="49990"),
+        C.WOULD_TRIGGER_IMMEDIATELY, ("49990", "50000"),
+   ),
+    Case(
+        "sell TAKE_PROFIT below the last price",
+        place(1, SELL, OrderType.TAKE_PROFIT, price=None, stop="49990"),
+        C.WOULD_TRIGGER_IMMEDIATELY, ("49990",),
+   ),
+    Case(
+        "buy TAKE_PROFIT_LIMIT above the last price",
+        place(1, BUY, OrderType.TAKE_PROFIT_LIMIT, price="50010", stop="50010"),
+        C.WOULD_TRIGGER_IMMEDIATELY, ("50010",),
+   ),
+    # --- cancels ---
+    Case("cancel of an unknown order id", cancel(1, order_id=999),
+         C.UNKNOWN_ORDER, ("order 999", "BTCUSDT")),
+    Case("cancel of an unknown client order id", cancel(1, cid="nope"),
+         C.UNKNOWN_ORDER, ("'nope'",)),
+    Case("cancel of another account's order", cancel(2, cid="ask-1"),
+         C.UNKNOWN_ORDER, ("account 2", "'ask-1'")),
+    Case("cancel on the wrong symbol", cancel(1, cid="ask-1", symbol="ETHUSDT"),
+         C.UNKNOWN_ORDER, ("'ask-1'", "ETHUSDT")),
+    Case("cancel without any id", cancel(1), C.INVALID_PARAMETER, ("order id",)),
+    Case(
+        "cancel all with nothing open",
+        CancelAllOrders(actor="account:5", ts_ms=TS, account_id=5, symbol="BTCUSDT"),
+        C.UNKNOWN_ORDER, ("account 5", "BTCUSDT"),
+   ),
+    Case(
+        "cancel-replace of an unknown order (STOP_ON_FAILURE)",
+        replace(1, place(1, SELL, price="52000"), cid="nope"),
+        C.UNKNOWN_ORDER, ("'nope'",),
+   ),
+    Case(
+        "cancel-replace with a new order for another account",
+        replace(1, place(2, SELL, price="52000"), cid="ask-1"),
+        C.INVALID_PARAMETER, ("same account",),
+   ),
+    # --- the compliance gate ---
+    Case("frozen account places an order", place(acct=3),
+         C.ACCOUNT_FROZEN, ("account 3", "frozen")),
+    Case("frozen account cancels", cancel(3, order_id=1),
+         C.ACCOUNT_FROZEN, ("account 3", "frozen")),
+    Case(
+        "frozen account cancels all",
+        CancelAllOrders(actor="account:3", ts_ms=TS, account_id=3, symbol="BTCUSDT"),
+        C.ACCOUNT_FROZEN, ("account 3",),
+   ),
+    Case("frozen account withdraws", withdraw(3, "BTC", "0.1"),
+         C.ACCOUNT_FROZEN, ("account 3", "frozen")),
+    Case("trading disabled", place(acct=4), C.TRADING_DISABLED, ("account 4", "trading")),
+    Case("a frozen account's pending withdrawal completes",
+         CompleteWithdrawal(actor="chain:sender", ts_ms=TS, withdrawal_id=1),
+         C.ACCOUNT_FROZEN, ("withdrawal 1", "account 3", "frozen")),
+    Case("withdrawals disabled", withdraw(4, "BTC", "0.1"),
+         C.WITHDRAW_DISABLED, ("account 4", "withdrawals")),
+    Case("deposits disabled (the fee account)", deposit(0, "BTC", "1"),
+         C.DEPOSIT_DISABLED, ("account 0", "deposits")),
+    Case("symbol HALT refuses orders", place(),
+         C.MARKET_CLOSED, ("BTCUSDT", "HALT"), (status(SymbolStatus.HALT),)),
+    Case("symbol BREAK refuses orders", place(),
+         C.MARKET_CLOSED, ("BTCUSDT", "BREAK"), (status(SymbolStatus.BREAK),)),
+    Case("symbol HALT refuses cancels", cancel(2, cid="bid-1"),
+         C.MARKET_CLOSED, ("BTCUSDT", "HALT"), (status(SymbolStatus.HALT),)),
+    Case("symbol BREAK refuses cancels", cancel(2, cid="bid-1"),
+         C.MARKET_CLOSED, ("BTCUSDT", "BREAK"), (status(SymbolStatus.BREAK),)),
+    Case("symbol CANCEL_ONLY refuses orders", place(),
+         C.MARKET_CANCEL_ONLY, ("BTCUSDT", "CANCEL_ONLY"), (status(SymbolStatus.CANCEL_ONLY),)),
+    Case(
+        "symbol CANCEL_ONLY refuses cancel-replace",
+        replace(2, place(2, BUY, price="48000"), cid="bid-1"),
+        C.MARKET_CANCEL_ONLY, ("CANCEL_ONLY",), (status(SymbolStatus.CANCEL_ONLY),),
+   ),
+    Case(
+        "operator command with an empty reason",
+        FreezeAccount(actor="ops:alice", ts_ms=TS, reason="", account_id=1),
+        C.REASON_REQUIRED, ("FreezeAccount", "ops:alice", "reason"),
+   ),
+    Case(
+        "operator command with a blank reason",
+        SetSymbolStatus(
+            actor="ops:bob", ts_ms=TS, reason=" ", symbol="BTCUSDT", status=SymbolStatus.HALT
+        ),
+        C.REASON_REQUIRED, ("SetSymbolStatus", "ops:bob"),
+   ),
+    # --- deposits and withdrawals ---
+    Case("withdrawal above the free balance", withdraw(1, "BTC", "0.9"),
+         C.INSUFFICIENT_BALANCE, ("0.89 BTC free", "needs 0.9")),
+    Case("withdrawal of an asset never held", withdraw(1, "ETH", "1"),
+         C.INSUFFICIENT_BALANCE, ("0 ETH free", "needs 1")),
+    Case("withdrawal of nothing", withdraw(1, "BTC", "0"),
+         C.INVALID_PARAMETER, ("amount", "positive")),
+    Case("withdrawal without a destination", withdraw(1, "BTC", "0.1", to=" "),
+         C.INVALID_PARAMETER, ("destination",)),
+    Case("withdrawal of an unknown asset", withdraw(1, "DOGE", "1"), C.UNKNOWN_ASSET, ("'DOGE'",)),
+    Case("deposit of an unknown asset", deposit(1, "DOGE", "1"), C.UNKNOWN_ASSET, ("'DOGE'",)),
+    Case("deposit to an unknown account", deposit(42, "BTC", "1"),
+         C.UNKNOWN_ACCOUNT, ("account 42",)),
+    Case("deposit of a negative amount", deposit(1, "BTC", "-1"), C.INVALID_PARAMETER, ("amount",)),
+    Case(
+        "complete an unknown withdrawal",
+        CompleteWithdrawal(actor="chain:sender", ts_ms=TS, withdrawal_id=7),
+        C.UNKNOWN_WITHDRAWAL, ("withdrawal 7",),
+   ),
+    Case("fail an unknown withdrawal", FailWithdrawal(withdrawal_id=8, **OPS),
+         C.UNKNOWN_WITHDRAWAL, ("withdrawal 8",)),
+    # --- operator commands that change nothing or name nothing ---
+    Case("freeze an account already frozen", FreezeAccount(account_id=3, **OPS),
+         C.NO_CHANGE, ("account 3", "already frozen")),
+    Case("unfreeze an account that is not frozen", UnfreezeAccount(account_id=1, **OPS),
+         C.NO_CHANGE, ("account 1", "not frozen")),
+    Case("freeze the fee account", FreezeAccount(account_id=0, **OPS),
+         C.UNKNOWN_ACCOUNT, ("account 0",)),
+    Case(
+        "permissions of an unknown account",
+        SetAccountPermissions(
+            account_id=77, can_trade=True, can_deposit=True, can_withdraw=True, **OPS
+        ),
+        C.UNKNOWN_ACCOUNT, ("account 77",),
+   ),
+    Case("symbol status that is already so", status(SymbolStatus.TRADING),
+         C.NO_CHANGE, ("BTCUSDT", "already TRADING")),
+    Case("status of an unknown symbol", status(SymbolStatus.HALT, symbol="DOGEUSDT"),
+         C.UNKNOWN_SYMBOL, ("'DOGEUSDT'",)),
+    Case("an asset created twice", CreateAsset(asset="BTC", precision=8, **OPS),
+         C.ALREADY_EXISTS, ("BTC",)),
+    Case("an asset code that is not upper case", CreateAsset(asset="btc!", precision=8, **OPS),
+         C.INVALID_PARAMETER, ("'btc!'",)),
+    Case("a symbol listed twice", ListSymbol(spec=SYMBOLS["BTCUSDT"], **OPS),
+         C.ALREADY_EXISTS, ("BTCUSDT",)),
+    Case("an account on an undefined fee tier", OpenAccount(fee_tier=7, **OPS),
+         C.INVALID_PARAMETER, ("fee tier 7",)),
+    Case(
+        "a fee tier paying more than the full rate",
+        DefineFeeTier(tier=1, maker_multiplier_ppm=1_000_001, taker_multiplier_ppm=0, **OPS),
+        C.INVALID_PARAMETER, ("1,000,000 ppm",),
+   ),
+]
+# fmt: on
+
+
+def _world() -> Runner:
+    """Accounts 1–4 with 1 BTC and 100000 USDT, account 5 with USDT only; a trade at 50000;
+    account 1 asks 0.1 at 51000 ("ask-1"), account 2 bids 0.1 at 49000 ("bid-1"); account 3 is
+    frozen, account 4 may neither trade nor withdraw."""
+    r = world(accounts=4, funds={"BTC": "1", "USDT": "100000"})
+    r.do(OpenAccount)
+    r.deposit(5, "USDT", "100000")
+    r.limit(1, SELL, "50000", "0.01")
+    r.limit(2, BUY, "50000", "0.01")
+    r.limit(1, SELL, "51000", "0.1", cid="ask-1")
+    r.limit(2, BUY, "49000", "0.1", cid="bid-1")
+    r.limit(3, BUY, "48000", "0.1", cid="frozen-bid")
+    r.execute(withdraw(3, "BTC", "0.2"))  # withdrawal 1, pending when account 3 is frozen
+    r.do(FreezeAccount, account_id=3, reason="sanctions list hit", evidence="hit-1")
+    r.do(SetAccountPermissions, account_id=4, can_trade=False, can_deposit=True, can_withdraw=False)
+    for events in r.events:
+        assert not of(events, CommandRejected), events
+    assert r.state.symbols["BTCUSDT"].last_price == raw("50000")
+    return r
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_refused_with_a_reason_and_no_change(case: Case) -> None:
+    r = _world()
+    for cmd in case.setup:
+        assert not of(r.execute(cmd), CommandRejected)
+    before = snapshot.dump(r.state)
+
+    events = r.execute(case.command)
+
+    assert len(events) == 1, events
+    rejected = events[0]
+    assert isinstance(rejected, CommandRejected)
+    assert rejected.code is case.code, rejected.reason
+    assert rejected.command == type(case.command).__name__
+    assert rejected.account_id == getattr(case.command, "account_id", 0)
+    assert rejected.reason.strip()
+    assert isinstance(case.mentions, tuple) and case.mentions
+    for needle in case.mentions:
+        assert needle in rejected.reason, f"{needle!r} not named in {rejected.reason!r}"
+    assert tuple(rejected.code.binance) == BINANCE[case.code]
+    r.state.last_seq -= 1
+    assert snapshot.dump(r.state) == before
+    assert violations(r.state) == []
+
+
+def test_every_code_has_a_binance_error() -> None:
+    assert set(BINANCE_ERRORS) == set(RejectCode)
+    for code in RejectCode:
+        assert code.binance.code < 0 and code.binance.msg, code
+
+
+def test_the_table_exercises_every_code_the_engine_uses() -> None:
+    # Demo symbols accept every order type, so UNSUPPORTED_ORDER_TYPE has its own test below.
+    unused = {C.UNSUPPORTED_ORDER_TYPE}
+    assert {c.code for c in CASES} == set(RejectCode) - unused
+
+
+def test_unsupported_order_type() -> None:
+    r = world(accounts=1, symbols=())
+    spec = msgspec.structs.replace(
+        SYMBOLS["BTCUSDT"], order_types=(OrderType.LIMIT, OrderType.MARKET)
+    )
+    assert not of(r.do(ListSymbol, spec=spec), CommandRejected)
+    before = snapshot.dump(r.state)
+    rejected = one(r.execute(place(1, BUY, LIMIT_MAKER, price="50000")), CommandRejected)
+    assert rejected.code is C.UNSUPPORTED_ORDER_TYPE
+    assert "LIMIT_MAKER" in rejected.reason and "BTCUSDT" in rejected.reason
+    assert tuple(rejected.code.binance) == (-1116, "Invalid orderType.")
+    r.state.last_seq -= 1
+    assert snapshot.dump(r.state) == before
+    assert violations(r.state) == []
+
+
+def test_cancel_only_market_still_cancels() -> None:
+    r = _world()
+    assert not of(r.execute(status(SymbolStatus.CANCEL_ONLY)), CommandRejected)
+    canceled = one(r.cancel(2, cid="bid-1"), OrderCanceled)
+    assert canceled.client_order_id == "bid-1"
+    assert one(r.cancel_all(1), OrderCanceled).client_order_id == "ask-1"
+    assert r.balance(1, "BTC")[1] == 0 and r.balance(2, "USDT")[1] == 0
+    assert violations(r.state) == []
+
+
+def test_a_refused_order_can_be_sent_again_once_fixed() -> None:
+    r = _world()
+    assert one(r.execute(place(qty="0.000015")), CommandRejected).code is RejectCode.LOT_SIZE
+    assert not of(r.execute(place(qty="0.0002", price="48000")), CommandRejected)
+    assert violations(r.state) == []
+
+
+CONVERSIONS = [
+    ("49000.123", 2, "3 decimals"),
+    ("0.000000001", 8, "9 decimals"),
+    ("abc", 8, "not a decimal number"),
+    ("NaN", 8, "not a finite decimal number"),
+    ("Infinity", 8, "not a finite decimal number"),
+]
+
+
+@pytest.mark.parametrize(("text", "precision", "message"), CONVERSIONS)
+def test_edge_conversion_refuses_rather_than_rounds(
+    text: str, precision: int, message: str
+) -> None:
+    with pytest.raises(PrecisionError, match=message):
+        to_raw(text, precision)
+
+
+def test_edge_conversion_is_exact() -> None:
+    assert to_raw("49000.12", 2) == 4_900_012
+    assert to_raw("49000.120", 2) == 4_900_012  # trailing zeros are not extra decimals
+    assert to_raw("0.00000001", 8) == 1
+    assert to_raw(" 1 ", 8) == 100_000_000
