@@ -227,14 +227,23 @@ def bench_journal(
     batch: Annotated[
         int, typer.Option("--batch", help="Commands sequenced before waiting for durability.")
     ] = 256,
+    writer: Annotated[
+        str, typer.Option("--writer", help="Commit mode: inline (in flush) or thread.")
+    ] = "inline",
 ) -> None:
     """The same flow journaled with fsync group commit, acknowledged when durable."""
     from bourse.bench import journal_bench
 
+    if writer not in ("inline", "thread"):
+        _fail(f"--writer must be inline or thread, not {writer!r}")
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     with progress_bar("journal bench", commands) as advance:
         result = journal_bench.run(
-            commands, str(directory) if directory else None, batch=batch, progress=advance
+            commands,
+            str(directory) if directory else None,
+            batch=batch,
+            writer=writer,
+            progress=advance,
         )
     print(json.dumps(result))
 

@@ -45,7 +45,7 @@ class _Journals:
     def __init__(self) -> None:
         self.opened: list[FileJournal] = []
 
-    def open(self, directory: Path, **kwargs: int) -> FileJournal:
+    def open(self, directory: Path, **kwargs: int | bool) -> FileJournal:
         j = FileJournal(directory, **kwargs)
         self.opened.append(j)
         return j
@@ -64,12 +64,14 @@ def journals() -> Iterator[_Journals]:
     js.close_all()
 
 
-@pytest.fixture(params=["file", "memory"])
+@pytest.fixture(params=["file", "file-inline", "memory"])
 def make_journal(request: pytest.FixtureRequest, tmp_path: Path, journals: _Journals) -> Factory:
-    """Factory for the contract tests; the file variant uses tiny segments so that
-    rolling and pruning are exercised too."""
+    """Factory for the contract tests; the file variants use tiny segments so that
+    rolling and pruning are exercised too ("file-inline" commits in flush(), no thread)."""
     if request.param == "file":
         return lambda: journals.open(tmp_path / "j", segment_bytes=512)
+    if request.param == "file-inline":
+        return lambda: journals.open(tmp_path / "j", segment_bytes=512, writer_thread=False)
     return MemoryJournal
 
 
@@ -531,3 +533,37 @@ def test_torn_record_in_an_older_segment_refuses_to_start(tmp_path: Path) -> Non
     older.write_bytes(older.read_bytes()[:-2])
     with pytest.raises(JournalCorrupted, match="later segments exist"):
         FileJournal(tmp_path, segment_bytes=200)
+
+
+def test_inline_journal_commits_only_in_flush_and_survives_reopen(
+    tmp_path: Path, journals: _Journals
+) -> None:
+    j = journals.open(tmp_path, writer_thread=False)
+    seen: list[int] = []
+    j.set_durable_listener(seen.append)
+    for seq in range(1, 101):
+        j.append(seq, b"p%d" % seq)
+    assert (j.durable_seq, j.fsyncs, seen) == (0, 0, [])  # nothing is durable before flush
+    assert j.flush() == 100
+    assert (j.durable_seq, j.fsyncs, seen) == (100, 1, [100])  # one group commit
+    j.append(101, b"last")
+    j.close()  # close commits what is buffered
+    reopened = journals.open(tmp_path)
+    assert [seq for seq, _ in reopened.replay()] == list(range(1, 102))
+
+
+def test_inline_journal_sync_failure_is_raised_and_sticks(
+    tmp_path: Path, journals: _Journals
+) -> None:
+    j = journals.open(tmp_path, writer_thread=False)
+
+    def failing(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    j._sync = failing  # type: ignore[method-assign]
+    j.append(1, b"x")
+    with pytest.raises(OSError, match="No space"):
+        j.flush()
+    with pytest.raises(OSError, match="No space"):
+        j.append(2, b"y")
+    assert j.durable_seq == 0

@@ -107,7 +107,7 @@ def place(
         stop_list(sym, order).add(order)
         return None
     work(state, out, sym, acct, order)
-    if sym.last_price:
+    if sym.last_price and (sym.stops_rising or sym.stops_falling):
         run_triggers(state, out, sym)
     return None
 
@@ -120,20 +120,30 @@ def work(state: EngineState, out: Output, sym: SymbolState, acct: Account, order
             out, acct, sym, order, _EXPIRED, "FOK order could not be filled in full", on_book=False
         )
         return
-    if not match(state, out, sym, order, market):
+    if (market or _crosses(sym, order)) and not match(state, out, sym, order, market):
         return  # expired in the match by self-trade prevention
     if order.status is _FILLED:
         unlink(acct, sym, order, on_book=False)
-        release_hold(out, acct, sym, order, order.held)  # price improvement, unused budget
+        if order.held:
+            release_hold(out, acct, sym, order, order.held)  # price improvement, unused budget
         return
     if market or order.time_in_force is not _GTC:
         reason = "no more liquidity" if market else f"{order.time_in_force} remainder"
         close(out, acct, sym, order, _EXPIRED, reason, on_book=False)
         return
-    if order.side is _BUY:  # a part filled below the limit price: free the difference
+    if order.side is _BUY and order.executed:  # filled below the limit: free the difference
         needed = quote_amount(order.price, order.remaining, sym.spec.base_precision)
         release_hold(out, acct, sym, order, order.held - needed)
     sym.book.add(order)
+
+
+def _crosses(sym: SymbolState, order: Order) -> bool:
+    """Whether a limit order reaches the opposite side's best price (else matching is skipped)."""
+    if order.side is _BUY:
+        asks = sym.book.asks
+        return bool(asks) and asks.peekitem(0)[0] <= order.price
+    bids = sym.book.bids
+    return bool(bids) and -bids.peekitem(0)[0] >= order.price
 
 
 def run_triggers(state: EngineState, out: Output, sym: SymbolState) -> None:
