@@ -15,6 +15,19 @@ def percentile(sorted_values: list[int], q: float) -> int:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
 
+def summary(commands: int, seconds: float, trades: int, latencies_ns: list[int]) -> dict[str, Any]:
+    """The keys every bench prints; latencies in ns, any order."""
+    latencies_ns = sorted(latencies_ns)
+    return {
+        "commands": commands,
+        "seconds": round(seconds, 3),
+        "commands_per_s": round(commands / seconds),
+        "trades": trades,
+        "p50_us": round(percentile(latencies_ns, 0.50) / 1000, 2),
+        "p99_us": round(percentile(latencies_ns, 0.99) / 1000, 2),
+    }
+
+
 def run(commands: int, progress: Any = None) -> dict[str, Any]:
     engine = Engine()
     seq = 0
@@ -41,15 +54,9 @@ def run(commands: int, progress: Any = None) -> dict[str, Any]:
         if progress is not None and i % 10_000 == 0:
             progress(10_000)
     seconds = (clock() - started) / 1e9
-    latencies.sort()
     book = engine.state.symbols["BTCUSDT"].book
     return {
-        "commands": len(flow),
-        "seconds": round(seconds, 3),
-        "commands_per_s": round(len(flow) / seconds),
-        "trades": trades,
-        "p50_us": round(percentile(latencies, 0.50) / 1000, 2),
-        "p99_us": round(percentile(latencies, 0.99) / 1000, 2),
+        **summary(len(flow), seconds, trades, latencies),
         "resting_orders": sum(len(lv) for lv in book.bids.values())
         + sum(len(lv) for lv in book.asks.values()),
         "python": platform.python_version(),

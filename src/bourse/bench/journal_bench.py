@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bourse.bench.engine_bench import RESTING, percentile
+from bourse.bench.engine_bench import RESTING, summary
 from bourse.bench.flow import mixed, setup
 from bourse.engine import Engine
 from bourse.events import Outcome, TradeExecuted
@@ -62,16 +62,11 @@ def run(
             if progress is not None:
                 progress(min(batch, len(flow) - start))
         seconds = (clock() - started) / 1e9
-        latencies = sorted(a - s for a, s in zip(acked[base:], submitted, strict=True))
+        latencies = [a - s for a, s in zip(acked[base:], submitted, strict=True)]
         fsyncs = journal.fsyncs - fsyncs_before
         journal.close()
     return {
-        "commands": len(flow),
-        "seconds": round(seconds, 3),
-        "commands_per_s": round(len(flow) / seconds),
-        "trades": trades,
-        "p50_us": round(percentile(latencies, 0.50) / 1000, 2),
-        "p99_us": round(percentile(latencies, 0.99) / 1000, 2),
+        **summary(len(flow), seconds, trades, latencies),
         "batch": batch,
         "writer": writer,
         "fsyncs": fsyncs,
