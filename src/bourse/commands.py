@@ -145,7 +145,7 @@ class PlaceOrder(Command, frozen=True, kw_only=True, tag="PlaceOrder"):
 
 
 class CancelOrder(Command, frozen=True, kw_only=True, tag="CancelOrder"):
-    """Cancel by `order_id`, or by `client_order_id` when order_id is 0."""
+    """Cancel by `order_id` or by `client_order_id`; given both, they must name the same order."""
 
     account_id: int
     symbol: str

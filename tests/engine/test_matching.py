@@ -785,12 +785,16 @@ def test_market_buy_expiring_its_own_asks_still_fills_in_full(trigger: bool) -> 
 # --- cancels ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("by", ["order id", "client order id"])
+@pytest.mark.parametrize("by", ["order id", "client order id", "both"])
 def test_cancel_one_order(by: str) -> None:
     r = world(accounts=1, fees=False)
     oid = accepted_id(r.limit(1, BUY, "49000", "0.1", cid="mine"))
     assert r.balance(1, "USDT")[1] == raw("4900")
-    events = r.cancel(1, oid) if by == "order id" else r.cancel(1, cid="mine")
+    events = {
+        "order id": lambda: r.cancel(1, oid),
+        "client order id": lambda: r.cancel(1, cid="mine"),
+        "both": lambda: r.cancel(1, oid, cid="mine"),
+    }[by]()
     canceled = one(events, OrderCanceled)
     assert (canceled.order_id, canceled.client_order_id) == (oid, "mine")
     assert "account:1" in canceled.reason

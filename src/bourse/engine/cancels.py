@@ -26,6 +26,13 @@ def find_open(acct: Account, symbol: str, order_id: int, client_order_id: str) -
         return Refusal(
             RejectCode.UNKNOWN_ORDER, f"account {acct.id} has no open {what} on {symbol}"
         )
+    if order_id and client_order_id and order.client_order_id != client_order_id:
+        # Binance: given both, the order found by id must also carry that client order id.
+        return Refusal(
+            RejectCode.UNKNOWN_ORDER,
+            f"order {order_id} has client order id {order.client_order_id!r}, "
+            f"not {client_order_id!r}",
+        )
     return order
 
 
