@@ -57,10 +57,9 @@ def place(
                 f"stop price {_price(sym, cmd.stop_price_raw)} is already reached by the last "
                 f"price {_price(sym, sym.last_price)}",
             )
-    hold = risk.required_hold(sym, acct, cmd)
-    if isinstance(hold, Refusal):
-        return hold
-    bal, amount = hold
+    amount = risk.required_hold(sym, acct, cmd)
+    if isinstance(amount, Refusal):
+        return amount
 
     order_id = state.next_order_id
     state.next_order_id = order_id + 1
@@ -82,7 +81,9 @@ def place(
         held=amount,
     )
     if amount:
-        ledger.hold(out.touched, bal, amount)
+        ledger.hold(
+            out.touched, acct.balance(sym.spec.quote if cmd.side is _BUY else sym.spec.base), amount
+        )
     acct.open_orders[order_id] = order
     if cid:
         acct.client_ids[cid] = order_id

@@ -4,8 +4,6 @@
 and how much. Both refuse with values; neither changes state.
 """
 
-from typing import NamedTuple
-
 from bourse.commands import PlaceOrder
 from bourse.domain.enums import (
     LIMIT_PRICED_TYPES,
@@ -18,16 +16,9 @@ from bourse.domain.filters import notional_problem, price_problem, quantity_prob
 from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import SymbolSpec, quote_amount
-from bourse.engine.state import Account, Balance, SymbolState
+from bourse.engine.state import Account, SymbolState
 
 _MARKET = OrderType.MARKET
-
-
-class Hold(NamedTuple):
-    """What an accepted order locks: `amount` of `balance`."""
-
-    balance: Balance
-    amount: int
 
 
 _BUY = Side.BUY
@@ -90,40 +81,34 @@ def validate(sym: SymbolState, cmd: PlaceOrder) -> Refusal | None:
     return None
 
 
-def required_hold(sym: SymbolState, acct: Account, cmd: PlaceOrder) -> Hold | Refusal:
-    """The balance this order locks and how much, or a refusal for insufficient funds."""
+def required_hold(sym: SymbolState, acct: Account, cmd: PlaceOrder) -> int | Refusal:
+    """How much the order locks (quote for a buy, base for a sell), or a refusal for
+    insufficient funds. Reads balances without creating one: a refused order must leave the
+    account exactly as it was (an empty balance row would change the snapshot)."""
     spec = sym.spec
     otype = cmd.order_type
     if cmd.side is _BUY:
-        bal = _peek(acct, spec.quote)
+        asset, precision = spec.quote, spec.quote_precision
         if otype in LIMIT_PRICED_TYPES:
             need = quote_amount(cmd.price_raw, cmd.qty_raw, spec.base_precision)
         elif otype is _MARKET:
             need = cmd.quote_qty_raw or market_buy_cost(sym, cmd.qty_raw, acct.id, cmd.stp)
         else:  # STOP_LOSS / TAKE_PROFIT buy: reserved at the stop price, re-checked at trigger
             need = quote_amount(cmd.stop_price_raw, cmd.qty_raw, spec.base_precision)
-        precision = spec.quote_precision
     else:
-        bal = _peek(acct, spec.base)
-        precision = spec.base_precision
-        if otype is _MARKET and cmd.quote_qty_raw:
-            # Selling for a quote amount: the base needed is unknown until matched, so the
-            # whole free base is reserved for the instant of matching and the rest released.
-            if bal.free == 0:
-                return _insufficient(acct, bal, 1, precision)
-            return Hold(acct.balance(bal.asset), bal.free)
+        asset, precision = spec.base, spec.base_precision
         need = cmd.qty_raw
-    if need > bal.free:
-        return _insufficient(acct, bal, need, precision)
-    return Hold(acct.balance(bal.asset), need)
-
-
-def _peek(acct: Account, asset: str) -> Balance:
-    """The account's balance of `asset`, without adding an empty one to the state: a refused
-    order must leave the account exactly as it was (an empty balance row would change the
-    snapshot)."""
     bal = acct.balances.get(asset)
-    return bal if bal is not None else Balance(acct.id, asset)
+    free = bal.free if bal is not None else 0
+    if otype is _MARKET and cmd.quote_qty_raw and cmd.side is not _BUY:
+        # Selling for a quote amount: the base needed is unknown until matched, so the whole
+        # free base is reserved for the instant of matching and the rest released.
+        if free == 0:
+            return _insufficient(acct, asset, free, 1, precision)
+        return free
+    if need > free:
+        return _insufficient(acct, asset, free, need, precision)
+    return need
 
 
 def market_buy_cost(sym: SymbolState, qty: int, account_id: int, stp: SelfTradePrevention) -> int:
@@ -147,11 +132,11 @@ def market_buy_cost(sym: SymbolState, qty: int, account_id: int, stp: SelfTradeP
     return cost
 
 
-def _insufficient(acct: Account, bal: Balance, need: int, precision: int) -> Refusal:
+def _insufficient(acct: Account, asset: str, free: int, need: int, precision: int) -> Refusal:
     return Refusal(
         RejectCode.INSUFFICIENT_BALANCE,
-        f"account {acct.id} has {to_plain(bal.free, precision)} {bal.asset} free; "
-        f"this order needs {to_plain(need, precision)} {bal.asset}",
+        f"account {acct.id} has {to_plain(free, precision)} {asset} free; "
+        f"this order needs {to_plain(need, precision)} {asset}",
     )
 
 
