@@ -12,11 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bourse.demo import ASSETS, DEMO_FUNDS, genesis
+from bourse.domain.money import to_raw
 from tests.runtime.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
 SATOSHI_DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001"}
-GENESIS_BTC_RAW = 10 * 10**8
+GENESIS_BTC_RAW = to_raw(DEMO_FUNDS["BTC"], ASSETS["BTC"])
+GENESIS_COMMANDS = len(genesis(0))
 
 
 def _btc_free_raw(server: Server) -> int:
@@ -63,7 +66,7 @@ def test_kill_9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
         credited = _btc_free_raw(restarted) - GENESIS_BTC_RAW
         assert len(acked) <= credited <= sent  # every acked deposit, no more than were sent
         # Each journaled deposit is whole: the deposits in the journal are exactly the credits.
-        assert credited == state["last_seq"] - 44  # 44 genesis commands, then only deposits
+        assert credited == state["last_seq"] - GENESIS_COMMANDS  # then only deposits
         digest = state["digest"]
     finally:
         restarted.stop()
@@ -78,11 +81,11 @@ def test_torn_last_record_is_truncated_and_the_rest_recovers(tmp_path: Path) -> 
     server.stop()
     segment = sorted((data / "journal").glob("journal-*.log"))[-1]
     with segment.open("ab") as f:  # half a record: a header promising 100 bytes, then 10
-        f.write(struct.pack("<IIQ", 100, 0, 45) + b"x" * 10)
+        f.write(struct.pack("<IIQ", 100, 0, GENESIS_COMMANDS + 1) + b"x" * 10)
     restarted = Server(data)
     try:
         state = httpx.get(f"{restarted.url}/admin/v1/state", headers=restarted.headers).json()
-        assert state["last_seq"] == 44
+        assert state["last_seq"] == GENESIS_COMMANDS
     finally:
         restarted.stop()
 
