@@ -57,6 +57,9 @@ def run(
     data_dir: DataDirOpt = Path("data"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    snapshot_every: Annotated[
+        int, typer.Option(help="Snapshot after this many commands (0: only on stop).")
+    ] = 100_000,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     import uvicorn
@@ -73,7 +76,7 @@ def run(
     fresh = not dd.journal.exists()
     try:
         with progress_bar("recovering", None) as advance:
-            exchange = Exchange(dd, progress=advance)
+            exchange = Exchange(dd, progress=advance, snapshot_every=snapshot_every)
     except DataDirInUse as exc:
         _fail(str(exc))
     except RecoveryError as exc:

@@ -1,6 +1,7 @@
 """The Exchange in-process on both stores: demo genesis, the projection agreeing with the engine
 to the last unit, recovery from snapshot + journal, and a store that catches up after a restart."""
 
+import itertools
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -88,5 +89,30 @@ def test_a_store_behind_the_snapshot_is_caught_up_by_a_full_replay(
         assert ex.recovery.snapshot_seq == 0  # the empty store forced a replay from the start
         assert ex.projection.applied_seq == ex.engine.state.last_seq
         assert _store_balances(url) == _engine_balances(ex)
+    finally:
+        ex.close()
+
+
+def test_periodic_snapshots_bound_what_recovery_replays(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=url, snapshot_every=10)
+    genesis_seq = ex.engine.state.last_seq
+    for i in range(25):
+        ex.submit(Deposit(actor="test", ts_ms=i, account_id=1, asset="BTC", amount_raw=1))
+    ex.sequencer.flush()
+    taken = ex.snapshots.list()
+    assert taken and max(taken) > genesis_seq
+    assert all(b - a >= 10 for a, b in itertools.pairwise(taken))
+    last = ex.engine.state.last_seq
+    ex.projection.close()  # simulate a crash: no snapshot on close
+    ex.journal.close()
+    ex.projector.close()
+    ex.data_dir.unlock()
+
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=url)
+    try:
+        assert ex.engine.state.last_seq == last
+        assert ex.recovery.snapshot_seq == max(taken)
+        assert ex.recovery.replayed == last - max(taken) < 10
     finally:
         ex.close()

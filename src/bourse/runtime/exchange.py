@@ -53,7 +53,10 @@ class Exchange:
         database_url: str | None = None,
         demo: bool = True,
         progress: Progress | None = None,
+        snapshot_every: int = 0,
     ) -> None:
+        """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
+        after a crash replays at most that many (0: only on close and on demand)."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
@@ -65,6 +68,8 @@ class Exchange:
         except BaseException:
             data_dir.unlock()
             raise
+        self.snapshot_every = snapshot_every
+        self._snapshot_seq = snapshot_seq
         self.projection = ProjectionWorker(self.projector)
         self._listeners: list[Callable[[list[Outcome]], None]] = []
         self.sequencer = Sequencer(self.engine, self.journal, self._release)
@@ -117,11 +122,14 @@ class Exchange:
 
     def submit(self, cmd: Command) -> Outcome:
         """Sequence `cmd` (engine thread only). Its outcome is not durable until released."""
-        return self.sequencer.submit(cmd)
+        outcome = self.sequencer.submit(cmd)
+        if self.snapshot_every and outcome.seq - self._snapshot_seq >= self.snapshot_every:
+            self.write_snapshot()
+        return outcome
 
     def execute(self, cmd: Command) -> Outcome:
         """Sequence `cmd` and block until it is durable (tools and tests; servers await instead)."""
-        outcome = self.sequencer.submit(cmd)
+        outcome = self.submit(cmd)
         self.sequencer.flush()
         return outcome
 
@@ -135,6 +143,7 @@ class Exchange:
         self.sequencer.flush()
         seq = self.engine.state.last_seq
         path = self.snapshots.write(seq, snapshot.dump(self.engine.state))
+        self._snapshot_seq = seq
         return seq, str(path)
 
     def close(self, *, snapshot_on_close: bool = True) -> None:
