@@ -121,3 +121,12 @@ def test_all_damaged_returns_none(tmp_path: Path) -> None:
     for seq in (1, 2):
         _damage(store.write(seq, b"state"), "payload-byte")
     assert store.latest() is None
+
+
+def test_latest_at_most_picks_the_newest_not_after_a_seq(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path)
+    for seq in (10, 20, 30):
+        store.write(seq, b"state-%d" % seq)
+    assert store.latest(at_most=25) == (20, b"state-20")
+    assert store.latest(at_most=30) == (30, b"state-30")
+    assert store.latest(at_most=9) is None

@@ -8,11 +8,14 @@ import sqlalchemy as sa
 
 from bourse.commands import Deposit, PlaceOrder
 from bourse.domain.enums import OrderType, Side
-from bourse.engine import snapshot
+from bourse.engine import Engine, snapshot
+from bourse.journal.file_journal import FileJournal
+from bourse.journal.sequencer import replay as replay_records
 from bourse.runtime.datadir import DataDir
 from bourse.runtime.exchange import Exchange
 from bourse.store import schema
 from bourse.store.db import create_store_engine
+from bourse.store.projector import Projector
 
 
 def _store_balances(url: str) -> dict[tuple[int, str], tuple[int, int]]:
@@ -114,5 +117,31 @@ def test_periodic_snapshots_bound_what_recovery_replays(tmp_path: Path) -> None:
         assert ex.engine.state.last_seq == last
         assert ex.recovery.snapshot_seq == max(taken)
         assert ex.recovery.replayed == last - max(taken) < 10
+    finally:
+        ex.close()
+
+
+def test_a_store_slightly_behind_uses_the_older_snapshot_it_has_reached(tmp_path: Path) -> None:
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=f"sqlite:///{tmp_path / 'a.sqlite'}")
+    for i in range(3):
+        ex.execute(Deposit(actor="test", ts_ms=i, account_id=1, asset="BTC", amount_raw=1))
+        ex.write_snapshot()
+    middle = ex.snapshots.list()[1]
+    last = ex.engine.state.last_seq
+    ex.close(snapshot_on_close=False)
+
+    behind = f"sqlite:///{tmp_path / 'b.sqlite'}"  # a store that reached only the middle one
+    journal = FileJournal(tmp_path / "data" / "journal")
+    with Projector(behind) as projector:
+        records = (r for r in journal.replay() if r[0] <= middle)
+        replay_records(Engine(), records, projector.apply)
+    journal.close()
+
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=behind)
+    try:
+        assert ex.recovery.snapshot_seq == middle
+        assert ex.recovery.replayed == last - middle
+        assert ex.projection.applied_seq == last
+        assert _store_balances(behind) == _engine_balances(ex)
     finally:
         ex.close()

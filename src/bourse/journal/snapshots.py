@@ -69,13 +69,16 @@ class SnapshotStore:
                 seqs.append(int(m.group(1)))
         return sorted(seqs)
 
-    def latest(self) -> tuple[int, bytes] | None:
-        """The newest snapshot that verifies, as ``(seq, payload)``; None if there is none.
+    def latest(self, at_most: int | None = None) -> tuple[int, bytes] | None:
+        """The newest snapshot that verifies (with seq <= ``at_most``, if given), as
+        ``(seq, payload)``; None if there is none.
 
         Damaged snapshots are skipped with a warning so recovery can fall back to an
         older one (and replay more of the journal).
         """
         for seq in reversed(self.list()):
+            if at_most is not None and seq > at_most:
+                continue
             path = self.directory / snapshot_name(seq)
             try:
                 return seq, self._read_verified(path, seq)

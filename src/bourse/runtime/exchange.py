@@ -1,8 +1,8 @@
 """The exchange as a running thing: recover from snapshot + journal, then sequence commands.
 
-Recovery: the newest snapshot that verifies, then every journal record after it. If the SQL store
-is behind that snapshot, the engine replays the whole journal instead, so the store can catch up
-from the outcomes (projections are always rebuildable from the journal).
+Recovery: the newest snapshot that verifies and that the SQL store has caught up to, then every
+journal record after it, whose outcomes bring the store up to date. With no such snapshot the
+engine replays the whole journal (projections are always rebuildable from the journal).
 """
 
 import logging
@@ -98,9 +98,12 @@ class Exchange:
                 f"the SQL store has applied up to seq {store_seq} but the journal ends at "
                 f"{self.journal.last_seq}: rebuild it with `bourse replay --rebuild-store`"
             )
-        if latest is not None and latest[0] <= store_seq:
-            engine = Engine(snapshot.load(latest[1]))
-            snapshot_seq = latest[0]
+        usable = latest if latest is None or latest[0] <= store_seq else None
+        if latest is not None and usable is None:
+            usable = self.snapshots.latest(at_most=store_seq)
+        if usable is not None:
+            engine = Engine(snapshot.load(usable[1]))
+            snapshot_seq = usable[0]
         else:
             engine, snapshot_seq = Engine(), 0
 
