@@ -229,7 +229,7 @@ def bench_journal(
     ] = None,
     batch: Annotated[
         int, typer.Option("--batch", help="Commands sequenced before waiting for durability.")
-    ] = 256,
+    ] = 128,
     writer: Annotated[
         str, typer.Option("--writer", help="Commit mode: inline (in flush) or thread.")
     ] = "inline",

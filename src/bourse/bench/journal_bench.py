@@ -25,7 +25,7 @@ from bourse.journal.sequencer import Sequencer
 def run(
     commands: int,
     directory: str | None = None,
-    batch: int = 256,
+    batch: int = 128,
     writer: str = "inline",
     progress: Any = None,
 ) -> dict[str, Any]:
