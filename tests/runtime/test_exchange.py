@@ -4,6 +4,7 @@ to the last unit, recovery from snapshot + journal, and a store that catches up 
 import itertools
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from bourse.commands import Deposit, PlaceOrder
@@ -12,7 +13,7 @@ from bourse.engine import Engine, snapshot
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import replay as replay_records
 from bourse.runtime.datadir import DataDir
-from bourse.runtime.exchange import Exchange
+from bourse.runtime.exchange import Exchange, ExchangeStopped
 from bourse.store import schema
 from bourse.store.db import create_store_engine
 from bourse.store.projector import Projector
@@ -145,3 +146,22 @@ def test_a_store_slightly_behind_uses_the_older_snapshot_it_has_reached(tmp_path
         assert _store_balances(behind) == _engine_balances(ex)
     finally:
         ex.close()
+
+
+def test_an_engine_failure_stops_the_exchange_instead_of_serving_a_broken_state(
+    tmp_path: Path,
+) -> None:
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=f"sqlite:///{tmp_path / 's.sqlite'}")
+    real_execute = ex.engine.execute
+
+    def broken(seq: int, cmd: object) -> object:
+        raise AssertionError("a broken invariant")
+
+    ex.engine.execute = broken  # type: ignore[method-assign,assignment]
+    deposit = Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=1)
+    with pytest.raises(ExchangeStopped, match="internal error on command seq"):
+        ex.submit(deposit)
+    ex.engine.execute = real_execute  # type: ignore[method-assign]
+    with pytest.raises(ExchangeStopped):  # still refused: the state is not trusted any more
+        ex.submit(deposit)
+    ex.close(snapshot_on_close=False)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bourse import __version__
 from bourse.api.admin import operator
+from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.service import Service
 
 
@@ -29,7 +30,7 @@ def create_app(service: Service) -> FastAPI:
     async def health() -> dict[str, Any]:
         ex = service.exchange
         return {
-            "status": "ok",
+            "status": "ok" if ex.failure is None else "stopped",
             "last_seq": ex.engine.state.last_seq,
             "durable_seq": ex.journal.durable_seq,
             "store_seq": ex.projection.applied_seq,
@@ -41,6 +42,15 @@ def create_app(service: Service) -> FastAPI:
         detail = exc.detail
         body = detail if isinstance(detail, dict) else {"code": -1000, "msg": str(detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(ExchangeStopped)
+    async def stopped(request: Request, exc: ExchangeStopped) -> JSONResponse:
+        return JSONResponse({"code": -1001, "msg": str(exc)}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        msg = "Internal error; unable to process your request. Please try again."
+        return JSONResponse({"code": -1001, "msg": msg}, status_code=500)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -30,6 +30,10 @@ class RecoveryError(RuntimeError):
     """The data directory cannot be recovered as it is (the message says why)."""
 
 
+class ExchangeStopped(RuntimeError):
+    """The engine failed on a command (a bug) and refuses every command after it."""
+
+
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -68,6 +72,7 @@ class Exchange:
         except BaseException:
             data_dir.unlock()
             raise
+        self.failure: ExchangeStopped | None = None
         self.snapshot_every = snapshot_every
         self._snapshot_seq = snapshot_seq
         self.projection = ProjectionWorker(self.projector)
@@ -125,7 +130,20 @@ class Exchange:
 
     def submit(self, cmd: Command) -> Outcome:
         """Sequence `cmd` (engine thread only). Its outcome is not durable until released."""
-        outcome = self.sequencer.submit(cmd)
+        if self.failure is not None:
+            raise self.failure
+        try:
+            outcome = self.sequencer.submit(cmd)
+        except Exception as exc:
+            # Fail-stop: the command is journaled but the engine broke an invariant on it, so the
+            # in-memory state can no longer be trusted. Refuse everything until an operator
+            # restarts (recovery then replays the journal and hits the same bug, loudly).
+            seq = self.engine.state.last_seq
+            log.critical("engine failed on command seq %d (%s); refusing all commands", seq, exc)
+            self.failure = ExchangeStopped(
+                f"the engine stopped after an internal error on command seq {seq}: {exc!r}"
+            )
+            raise self.failure from exc
         if self.snapshot_every and outcome.seq - self._snapshot_seq >= self.snapshot_every:
             self.write_snapshot()
         return outcome
@@ -153,7 +171,8 @@ class Exchange:
         try:
             self.sequencer.flush()
             self.projection.close()
-            if snapshot_on_close and self.engine.state.last_seq:
+            # Never snapshot a state the engine failed in: recovery must replay the journal.
+            if snapshot_on_close and self.failure is None and self.engine.state.last_seq:
                 self.write_snapshot()
             self.journal.close()
             self.projector.close()
