@@ -60,16 +60,9 @@ def encode_record(seq: int, payload: bytes) -> bytes:
     return _pack_header(len(payload), _crc32(payload, _crc32(_pack_seq(seq))), seq) + payload
 
 
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_fd_path(path: Path) -> None:
-    fd = os.open(path, os.O_RDWR)
+def fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
+    """fsync a file or directory by path (a directory to make new entries or renames durable)."""
+    fd = os.open(path, flags)
     try:
         os.fsync(fd)
     finally:
@@ -271,7 +264,7 @@ class FileJournal:
                 )
                 os.truncate(seg.path, res.good_end)
                 self.truncated_bytes += cut
-                _fsync_fd_path(seg.path)
+                fsync_path(seg.path, os.O_RDWR)
             prev_last = res.last_seq
         return segs, (prev_last if prev_last is not None else 0)
 
@@ -412,7 +405,7 @@ class FileJournal:
     def _roll(self, first_seq: int) -> None:
         path = self.directory / segment_name(first_seq)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        _fsync_dir(self.directory)  # make the new file's directory entry durable
+        fsync_path(self.directory)  # make the new file's directory entry durable
         old, self._fd, self._seg_size = self._fd, fd, 0
         if old is not None:
             os.close(old)  # already synced: rolls only happen between batches
@@ -489,7 +482,7 @@ class FileJournal:
         for seg in doomed:
             seg.path.unlink()
         if doomed:
-            _fsync_dir(self.directory)
+            fsync_path(self.directory)
             log.info("journal: pruned %d segment(s) before seq %d", len(doomed), before_seq)
         return len(doomed)
 

@@ -16,6 +16,8 @@ import struct
 import tempfile
 from pathlib import Path
 
+from bourse.journal.file_journal import fsync_path
+
 log = logging.getLogger(__name__)
 
 MAGIC = b"BRSNAP1\0"
@@ -56,7 +58,7 @@ class SnapshotStore:
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        self._fsync_dir()  # make the rename itself durable
+        fsync_path(self.directory)  # make the rename itself durable
         self._apply_retention()
         return final
 
@@ -105,10 +107,3 @@ class SnapshotStore:
     def _apply_retention(self) -> None:
         for seq in self.list()[: -self.keep]:
             (self.directory / snapshot_name(seq)).unlink(missing_ok=True)
-
-    def _fsync_dir(self) -> None:
-        fd = os.open(self.directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
