@@ -8,7 +8,7 @@ from bourse.domain.enums import OrderStatus, OrderType, SelfTradePrevention, Sid
 from bourse.domain.symbols import PPM, quote_amount
 from bourse.engine import ledger
 from bourse.engine.order_status import advance
-from bourse.engine.orders import close, release_hold
+from bourse.engine.orders import close, release_hold, unlink
 from bourse.engine.output import Output
 from bourse.engine.state import FEE_ACCOUNT_ID, EngineState, Order, SymbolState
 from bourse.events import TradeExecuted
@@ -85,12 +85,8 @@ def match(state: EngineState, out: Output, sym: SymbolState, taker: Order, marke
             if qty <= 0:
                 return True
             _fill(state, out, sym, maker, taker, price, qty, maker_left == qty)
-            if maker_left == qty:
-                del level[maker.id]
-                maker_acct = accounts[maker.account_id]
-                del maker_acct.open_orders[maker.id]
-                if maker.client_order_id:
-                    del maker_acct.client_ids[maker.client_order_id]
+            if maker_left == qty:  # filled: off the book (and its level, if emptied)
+                unlink(accounts[maker.account_id], sym, maker, on_book=True)
             if taker.status is _FILLED:
                 break
         if not level:

@@ -14,7 +14,14 @@ from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import quote_amount
 from bourse.engine import ledger, risk
 from bourse.engine.matching import fillable, match
-from bourse.engine.orders import close, release_hold, stop_list, triggers_on_rise, unlink
+from bourse.engine.orders import (
+    close,
+    held_balance_asset,
+    release_hold,
+    stop_list,
+    triggers_on_rise,
+    unlink,
+)
 from bourse.engine.output import Output
 from bourse.engine.state import Account, EngineState, Order, SymbolState
 from bourse.events import OrderAccepted, OrderTriggered
@@ -81,9 +88,7 @@ def place(
         held=amount,
     )
     if amount:
-        ledger.hold(
-            out.touched, acct.balance(sym.spec.quote if cmd.side is _BUY else sym.spec.base), amount
-        )
+        ledger.hold(out.touched, acct.balance(held_balance_asset(sym, order)), amount)
     acct.open_orders[order_id] = order
     if cid:
         acct.client_ids[cid] = order_id
