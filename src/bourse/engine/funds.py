@@ -4,10 +4,10 @@ A withdrawal holds funds, then completes (they leave) or fails (they return to f
 """
 
 from bourse.commands import CompleteWithdrawal, Deposit, FailWithdrawal, RequestWithdrawal
-from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import ledger
 from bourse.engine.output import Output
+from bourse.engine.risk import insufficient
 from bourse.engine.state import EngineState, Withdrawal
 from bourse.events import (
     DepositCredited,
@@ -50,11 +50,7 @@ def request_withdrawal(state: EngineState, out: Output, cmd: RequestWithdrawal) 
     free = acct.balances[cmd.asset].free if cmd.asset in acct.balances else 0
     if free < cmd.amount_raw:  # refused before touching the balance: none is added if absent
         precision = state.assets[cmd.asset]
-        return Refusal(
-            RejectCode.INSUFFICIENT_BALANCE,
-            f"account {acct.id} has {to_plain(free, precision)} {cmd.asset} free; "
-            f"the withdrawal needs {to_plain(cmd.amount_raw, precision)}",
-        )
+        return insufficient(acct, cmd.asset, free, cmd.amount_raw, precision, "the withdrawal")
     bal = acct.balance(cmd.asset)
     wid = state.next_withdrawal_id
     state.next_withdrawal_id = wid + 1

@@ -104,10 +104,10 @@ def required_hold(sym: SymbolState, acct: Account, cmd: PlaceOrder) -> int | Ref
         # Selling for a quote amount: the base needed is unknown until matched, so the whole
         # free base is reserved for the instant of matching and the rest released.
         if free == 0:
-            return _insufficient(acct, asset, free, 1, precision)
+            return insufficient(acct, asset, free, 1, precision)
         return free
     if need > free:
-        return _insufficient(acct, asset, free, need, precision)
+        return insufficient(acct, asset, free, need, precision)
     return need
 
 
@@ -132,11 +132,14 @@ def market_buy_cost(sym: SymbolState, qty: int, account_id: int, stp: SelfTradeP
     return cost
 
 
-def _insufficient(acct: Account, asset: str, free: int, need: int, precision: int) -> Refusal:
+def insufficient(
+    acct: Account, asset: str, free: int, need: int, precision: int, what: str = "this order"
+) -> Refusal:
+    """The one sentence for funds that are not there, for orders and withdrawals alike."""
     return Refusal(
         RejectCode.INSUFFICIENT_BALANCE,
         f"account {acct.id} has {to_plain(free, precision)} {asset} free; "
-        f"this order needs {to_plain(need, precision)} {asset}",
+        f"{what} needs {to_plain(need, precision)} {asset}",
     )
 
 
