@@ -12,12 +12,13 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 
 import pytest
 import sqlalchemy as sa
+
+from tests.net import free_port
 
 URL_ENV = "BOURSE_TEST_PG_URL"
 LOCAL = "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"
@@ -87,7 +88,7 @@ def _start_throwaway() -> str:
     def run(*args: str) -> None:
         subprocess.run(args, check=True, capture_output=True, user=user, cwd=root)
 
-    port = _free_port()
+    port = free_port()
     run(os.path.join(bindir, "initdb"), "-D", data, "-U", "postgres", "--auth=trust", "--no-sync")
     pg_ctl = os.path.join(bindir, "pg_ctl")
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
@@ -114,10 +115,3 @@ def _has_user(name: str) -> bool:
     except KeyError:
         return False
     return True
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
