@@ -4,11 +4,9 @@ import platform
 import time
 from typing import Any
 
-from bourse.bench.flow import mixed, setup
+from bourse.bench.flow import prepared
 from bourse.engine import Engine
 from bourse.events import TradeExecuted
-
-RESTING = 1000
 
 
 def percentile(sorted_values: list[int], q: float) -> int:
@@ -30,15 +28,10 @@ def summary(commands: int, seconds: float, trades: int, latencies_ns: list[int])
 
 def run(commands: int, progress: Any = None) -> dict[str, Any]:
     engine = Engine()
-    seq = 0
-    for cmd in setup():
-        seq += 1
+    before, flow = prepared(commands)
+    for seq, cmd in enumerate(before, 1):
         engine.execute(seq, cmd)
-    flow = list(mixed(commands, resting=RESTING))  # generated before timing
-    for cmd in flow[:RESTING]:  # the resting book is set-up, not measured
-        seq += 1
-        engine.execute(seq, cmd)
-    flow = flow[RESTING:]
+    seq = len(before)
     execute = engine.execute
     clock = time.perf_counter_ns
     latencies = [0] * len(flow)

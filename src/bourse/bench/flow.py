@@ -131,3 +131,13 @@ def mixed(
                 mode=CancelReplaceMode.ALLOW_FAILURE,
                 new_order=new,
             )
+
+
+RESTING = 1000
+
+
+def prepared(commands: int) -> tuple[list[Command], list[Command]]:
+    """(set-up, measured): the accounts, symbol and resting book a bench applies untimed,
+    then the `commands` flow commands it times, all generated before timing starts."""
+    flow = list(mixed(commands, resting=RESTING))
+    return setup() + flow[:RESTING], flow[RESTING:]

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bourse.bench.engine_bench import RESTING, summary
-from bourse.bench.flow import mixed, setup
+from bourse.bench.engine_bench import summary
+from bourse.bench.flow import prepared
 from bourse.engine import Engine
 from bourse.events import Outcome, TradeExecuted
 from bourse.journal.file_journal import FileJournal
@@ -41,13 +41,10 @@ def run(
             acked.extend([now] * len(batch))
 
         sequencer = Sequencer(Engine(), journal, release)
-        for cmd in setup():
-            sequencer.submit(cmd)
-        flow = list(mixed(commands, resting=RESTING))
-        for cmd in flow[:RESTING]:
+        before, flow = prepared(commands)
+        for cmd in before:
             sequencer.submit(cmd)
         sequencer.flush()
-        flow = flow[RESTING:]
         base = len(acked)
         fsyncs_before = journal.fsyncs
         submit = sequencer.submit
