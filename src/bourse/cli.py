@@ -67,6 +67,7 @@ def run(
     from bourse.api.app import create_app
     from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
     from bourse.runtime.exchange import Exchange, RecoveryError
+    from bourse.runtime.sealing import SecretBox
     from bourse.runtime.service import Service
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
@@ -83,7 +84,7 @@ def run(
         _fail(str(exc))
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         _fail(f"cannot start from {dd.path}: {exc}")
-    service = Service(exchange, dd.operator_token())
+    service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
     url = f"http://{host}:{port}"
     server = uvicorn.Server(
         uvicorn.Config(create_app(service), host=host, port=port, log_level="warning")

@@ -12,6 +12,7 @@ import msgspec
 
 from bourse.domain.enums import (
     CancelReplaceMode,
+    KeyKind,
     OrderType,
     SelfTradePrevention,
     Side,
@@ -97,6 +98,26 @@ class UnfreezeAccount(OperatorCommand, frozen=True, kw_only=True, tag="UnfreezeA
     account_id: int
 
 
+class CreateApiKey(OperatorCommand, frozen=True, kw_only=True, tag="CreateApiKey"):
+    """Registers an API key for an account.
+
+    `credential` is the HMAC secret sealed by the gateway (never the plain secret: the journal and
+    snapshots must not reveal it) or, for Ed25519, the customer's public key in PEM. Every key may
+    read; `can_trade` adds placing and canceling orders. `ip_allow` lists CIDRs (empty: any).
+    """
+
+    account_id: int
+    api_key: str
+    kind: KeyKind
+    credential: str
+    can_trade: bool = True
+    ip_allow: tuple[str, ...] = ()
+
+
+class RevokeApiKey(OperatorCommand, frozen=True, kw_only=True, tag="RevokeApiKey"):
+    api_key: str
+
+
 # --- funds ----------------------------------------------------------------------------------
 
 
@@ -179,6 +200,8 @@ AnyCommand = Union[
     SetAccountFeeTier,
     FreezeAccount,
     UnfreezeAccount,
+    CreateApiKey,
+    RevokeApiKey,
     Deposit,
     RequestWithdrawal,
     CompleteWithdrawal,

@@ -9,6 +9,7 @@ from typing import Union
 import msgspec
 
 from bourse.domain.enums import (
+    KeyKind,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -74,6 +75,22 @@ class AccountFrozen(Event, frozen=True, kw_only=True, tag="AccountFrozen"):
 class AccountUnfrozen(Event, frozen=True, kw_only=True, tag="AccountUnfrozen"):
     account_id: int
     actor: str
+    reason: str
+
+
+class ApiKeyCreated(Event, frozen=True, kw_only=True, tag="ApiKeyCreated"):
+    """A key was registered (its credential stays in the engine state, never in an event)."""
+
+    api_key: str
+    account_id: int
+    kind: KeyKind
+    can_trade: bool
+    ip_allow: tuple[str, ...]
+
+
+class ApiKeyRevoked(Event, frozen=True, kw_only=True, tag="ApiKeyRevoked"):
+    api_key: str
+    account_id: int
     reason: str
 
 
@@ -205,6 +222,8 @@ AnyEvent = Union[
     AccountFeeTierChanged,
     AccountFrozen,
     AccountUnfrozen,
+    ApiKeyCreated,
+    ApiKeyRevoked,
     DepositCredited,
     WithdrawalRequested,
     WithdrawalCompleted,

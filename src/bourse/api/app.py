@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bourse import __version__
+from bourse.api import binance
 from bourse.api.admin import operator
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.service import Service
@@ -21,10 +22,12 @@ def create_app(service: Service) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.attach(asyncio.get_running_loop())
         yield
+        gateway.close()
 
     app = FastAPI(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
     app.state.service = service
     app.include_router(operator.router)
+    gateway = binance.install(app, service)
 
     @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")
     async def health() -> dict[str, Any]:

@@ -48,6 +48,13 @@ class SymbolStatus(StrEnum):
     CANCEL_ONLY = "CANCEL_ONLY"
 
 
+class KeyKind(StrEnum):
+    """How an API key signs requests: a shared secret, or the customer's own Ed25519 key pair."""
+
+    HMAC_SHA256 = "HMAC_SHA256"
+    ED25519 = "ED25519"
+
+
 class CancelReplaceMode(StrEnum):
     STOP_ON_FAILURE = "STOP_ON_FAILURE"
     ALLOW_FAILURE = "ALLOW_FAILURE"

@@ -1,11 +1,13 @@
 """Reference data and accounts: assets, symbols, fee tiers, account permissions and freezes."""
 
 from bourse.commands import (
+    CreateApiKey,
     CreateAsset,
     DefineFeeTier,
     FreezeAccount,
     ListSymbol,
     OpenAccount,
+    RevokeApiKey,
     SetAccountFeeTier,
     SetAccountPermissions,
     SetSymbolStatus,
@@ -16,13 +18,15 @@ from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import PPM, symbol_problem
 from bourse.engine.cancels import cancel_orders
 from bourse.engine.output import Output
-from bourse.engine.state import Account, EngineState, FeeTier, Order, SymbolState
+from bourse.engine.state import Account, ApiKey, EngineState, FeeTier, Order, SymbolState
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,
     AccountOpened,
     AccountPermissionsChanged,
     AccountUnfrozen,
+    ApiKeyCreated,
+    ApiKeyRevoked,
     AssetCreated,
     FeeTierDefined,
     SymbolListed,
@@ -148,4 +152,34 @@ def unfreeze(state: EngineState, out: Output, cmd: UnfreezeAccount) -> Refusal |
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is not frozen")
     acct.frozen = False
     out.events.append(AccountUnfrozen(account_id=acct.id, actor=cmd.actor, reason=cmd.reason))
+    return None
+
+
+def create_api_key(state: EngineState, out: Output, cmd: CreateApiKey) -> Refusal | None:
+    if not cmd.api_key or not cmd.credential:
+        return Refusal(RejectCode.INVALID_PARAMETER, "an API key needs a key and a credential")
+    if cmd.api_key in state.api_keys:
+        return Refusal(RejectCode.ALREADY_EXISTS, "that API key is already registered")
+    state.api_keys[cmd.api_key] = ApiKey(
+        cmd.api_key, cmd.account_id, cmd.kind, cmd.credential, cmd.can_trade, cmd.ip_allow
+    )
+    out.events.append(
+        ApiKeyCreated(
+            api_key=cmd.api_key,
+            account_id=cmd.account_id,
+            kind=cmd.kind,
+            can_trade=cmd.can_trade,
+            ip_allow=cmd.ip_allow,
+        )
+    )
+    return None
+
+
+def revoke_api_key(state: EngineState, out: Output, cmd: RevokeApiKey) -> Refusal | None:
+    key = state.api_keys.pop(cmd.api_key, None)
+    if key is None:
+        return Refusal(RejectCode.INVALID_PARAMETER, "no such API key is registered")
+    out.events.append(
+        ApiKeyRevoked(api_key=key.api_key, account_id=key.account_id, reason=cmd.reason)
+    )
     return None

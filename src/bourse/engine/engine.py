@@ -15,6 +15,7 @@ from bourse.commands import (
     CancelReplaceOrder,
     Command,
     CompleteWithdrawal,
+    CreateApiKey,
     CreateAsset,
     DefineFeeTier,
     Deposit,
@@ -24,6 +25,7 @@ from bourse.commands import (
     OpenAccount,
     PlaceOrder,
     RequestWithdrawal,
+    RevokeApiKey,
     SetAccountFeeTier,
     SetAccountPermissions,
     SetSymbolStatus,
@@ -107,6 +109,10 @@ class Engine:
                 return admin.freeze(state, out, cmd)
             case UnfreezeAccount():
                 return admin.unfreeze(state, out, cmd)
+            case CreateApiKey():
+                return admin.create_api_key(state, out, cmd)
+            case RevokeApiKey():
+                return admin.revoke_api_key(state, out, cmd)
             case CreateAsset():
                 return admin.create_asset(state, out, cmd)
             case ListSymbol():

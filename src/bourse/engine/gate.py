@@ -11,6 +11,7 @@ from bourse.commands import (
     CancelReplaceOrder,
     Command,
     CompleteWithdrawal,
+    CreateApiKey,
     Deposit,
     FreezeAccount,
     OperatorCommand,
@@ -71,7 +72,8 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             )
         return None
     if isinstance(
-        cmd, (SetAccountPermissions, SetAccountFeeTier, FreezeAccount, UnfreezeAccount)
+        cmd,
+        (SetAccountPermissions, SetAccountFeeTier, FreezeAccount, UnfreezeAccount, CreateApiKey),
     ) and (cmd.account_id == FEE_ACCOUNT_ID or cmd.account_id not in state.accounts):
         return _unknown_account(cmd.account_id)
     return None

@@ -9,6 +9,7 @@ import hashlib
 import msgspec
 
 from bourse.domain.enums import (
+    KeyKind,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -20,6 +21,7 @@ from bourse.domain.symbols import SymbolSpec
 from bourse.engine.orders import stop_list
 from bourse.engine.state import (
     Account,
+    ApiKey,
     Balance,
     EngineState,
     FeeTier,
@@ -71,6 +73,15 @@ class SymbolImage(msgspec.Struct, array_like=True, frozen=True):
     stops: list[OrderImage]  # by order id
 
 
+class ApiKeyImage(msgspec.Struct, array_like=True, frozen=True):
+    api_key: str
+    account_id: int
+    kind: KeyKind
+    credential: str
+    can_trade: bool
+    ip_allow: tuple[str, ...]
+
+
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
     format: int
     last_seq: int
@@ -84,6 +95,7 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     accounts: list[AccountImage]
     symbols: list[SymbolImage]
     withdrawals: list[tuple[int, int, str, int, str]]
+    api_keys: list[ApiKeyImage] = []  # last, with a default: format-1 snapshots predate keys
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -144,6 +156,10 @@ def load(data: bytes) -> EngineState:
             acct.client_ids[order.client_order_id] = order.id
     for wid, account_id, asset, amount, destination in image.withdrawals:
         state.withdrawals[wid] = Withdrawal(wid, account_id, asset, amount, destination)
+    for k in image.api_keys:
+        state.api_keys[k.api_key] = ApiKey(
+            k.api_key, k.account_id, k.kind, k.credential, k.can_trade, k.ip_allow
+        )
     return state
 
 
@@ -165,6 +181,10 @@ def _image(state: EngineState) -> StateImage:
         withdrawals=[
             (w.id, w.account_id, w.asset, w.amount, w.destination)
             for _, w in sorted(state.withdrawals.items())
+        ],
+        api_keys=[
+            ApiKeyImage(k.api_key, k.account_id, k.kind, k.credential, k.can_trade, k.ip_allow)
+            for _, k in sorted(state.api_keys.items())
         ],
     )
 

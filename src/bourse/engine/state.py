@@ -7,6 +7,7 @@ iterated, never sets, and snapshots write everything in a canonical order.
 from sortedcontainers import SortedKeyList
 
 from bourse.domain.enums import (
+    KeyKind,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -171,6 +172,26 @@ class Withdrawal:
         self.destination = destination
 
 
+class ApiKey:
+    __slots__ = ("account_id", "api_key", "can_trade", "credential", "ip_allow", "kind")
+
+    def __init__(
+        self,
+        api_key: str,
+        account_id: int,
+        kind: KeyKind,
+        credential: str,
+        can_trade: bool,
+        ip_allow: tuple[str, ...],
+    ) -> None:
+        self.api_key = api_key
+        self.account_id = account_id
+        self.kind = kind
+        self.credential = credential
+        self.can_trade = can_trade
+        self.ip_allow = ip_allow
+
+
 class FeeTier:
     __slots__ = ("maker_multiplier_ppm", "taker_multiplier_ppm")
 
@@ -182,6 +203,7 @@ class FeeTier:
 class EngineState:
     __slots__ = (
         "accounts",
+        "api_keys",
         "assets",
         "deposited",
         "fee_tiers",
@@ -200,6 +222,7 @@ class EngineState:
         self.symbols: dict[str, SymbolState] = {}
         self.accounts: dict[int, Account] = {FEE_ACCOUNT_ID: _fee_account()}
         self.withdrawals: dict[int, Withdrawal] = {}  # pending only
+        self.api_keys: dict[str, ApiKey] = {}
         self.fee_tiers: dict[int, FeeTier] = {0: FeeTier()}
         self.deposited: dict[str, int] = {}
         self.withdrawn: dict[str, int] = {}

@@ -25,6 +25,8 @@ class DataDir:
     token_file = property(lambda self: self.path / "operator.token")
     server_file = property(lambda self: self.path / "server.json")
     lock_file = property(lambda self: self.path / "bourse.lock")
+    master_key_file = property(lambda self: self.path / "master.key")
+    demo_key_file = property(lambda self: self.path / "demo-api-key.json")
 
     def lock(self) -> None:
         """Take ownership, or raise DataDirInUse naming the owner."""

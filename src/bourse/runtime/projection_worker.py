@@ -3,6 +3,7 @@
 import logging
 import queue
 import threading
+from collections.abc import Callable
 
 from bourse.events import Outcome
 from bourse.store.projector import Projector
@@ -20,6 +21,8 @@ class ProjectionWorker:
         self.error: BaseException | None = None
         self._drained = threading.Condition()
         self._applied_seq = projector.last_seq()
+        # called on this worker's thread with the store's new seq, after each applied batch
+        self.listeners: list[Callable[[int], None]] = []
         self._thread.start()
 
     def submit(self, batch: list[Outcome]) -> None:
@@ -66,7 +69,11 @@ class ProjectionWorker:
                 self.error = exc
                 with self._drained:
                     self._drained.notify_all()
+                for fn in self.listeners:
+                    fn(self._applied_seq)
                 return
             with self._drained:
                 self._applied_seq = batch[-1].seq
                 self._drained.notify_all()
+            for fn in self.listeners:
+                fn(self._applied_seq)

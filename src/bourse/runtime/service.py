@@ -1,23 +1,40 @@
 """Bridges the asyncio server and the exchange: commands run on the event loop's thread (the
-engine thread), and each request awaits its command's durable release before it answers."""
+engine thread), and each request awaits its command's durable release before it answers.
+
+Reads of the SQL store (orders, trades, klines) first wait until the store has applied every
+outcome released so far, so a client always reads its own acknowledged writes.
+"""
 
 import asyncio
+import time
+from collections.abc import Callable
 
 from bourse.commands import Command
 from bourse.events import Outcome
 from bourse.runtime.exchange import Exchange
+from bourse.runtime.sealing import SecretBox
+
+
+class StoreUnavailable(RuntimeError):
+    """The SQL projection failed or fell too far behind to answer a read."""
 
 
 class Service:
-    def __init__(self, exchange: Exchange, operator_token: str) -> None:
+    def __init__(self, exchange: Exchange, operator_token: str, box: SecretBox) -> None:
         self.exchange = exchange
         self.operator_token = operator_token
+        self.box = box
+        self.released_seq = exchange.engine.state.last_seq
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._store_advanced: asyncio.Event | None = None
+        self.on_release: list[Callable[[list[Outcome]], None]] = []  # on the loop, in order
         exchange.add_listener(self._on_release)
+        exchange.projection.listeners.append(self._on_store_applied)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
+        self._store_advanced = asyncio.Event()
 
     async def execute(self, cmd: Command) -> Outcome:
         """Run `cmd` now; answer once its journal record is durable."""
@@ -28,13 +45,42 @@ class Service:
         self._waiters[outcome.seq] = future
         return await future
 
+    async def store_caught_up(self, seq: int | None = None, timeout: float = 10.0) -> None:
+        """Wait until the SQL store has applied up to `seq` (default: everything released)."""
+        target = self.released_seq if seq is None else seq
+        projection = self.exchange.projection
+        deadline = time.monotonic() + timeout
+        while projection.applied_seq < target:
+            if projection.error is not None:
+                raise StoreUnavailable("the SQL store stopped; an operator must rebuild it")
+            event = self._store_advanced
+            remaining = deadline - time.monotonic()
+            if event is None or remaining <= 0:
+                raise StoreUnavailable(f"the SQL store is more than {timeout:.0f} s behind")
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                continue
+
     def _on_release(self, batch: list[Outcome]) -> None:  # the journal's writer thread
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self._resolve, batch)
 
     def _resolve(self, batch: list[Outcome]) -> None:
+        self.released_seq = batch[-1].seq
+        for fn in self.on_release:
+            fn(batch)
         waiters = self._waiters
         for outcome in batch:
             future = waiters.pop(outcome.seq, None)
             if future is not None and not future.done():
                 future.set_result(outcome)
+
+    def _on_store_applied(self, seq: int) -> None:  # the projection worker's thread
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake_store_readers)
+
+    def _wake_store_readers(self) -> None:
+        event, self._store_advanced = self._store_advanced, asyncio.Event()
+        if event is not None:
+            event.set()

@@ -1,0 +1,23 @@
+"""The Binance Spot REST API (`/api/v3/...`) that unmodified Binance clients use.
+
+`install` mounts it on the app: the routers, the rate limiter, and the handler that answers every
+ApiError with Binance's `{"code","msg"}`.
+"""
+
+from fastapi import FastAPI
+
+from bourse.api.binance import account, compat, market, trading
+from bourse.api.binance.gateway import Gateway
+from bourse.api.binance.ratelimit import RateLimiter
+from bourse.api.binance.replies import ApiError, handle_api_error
+from bourse.runtime.service import Service
+
+
+def install(app: FastAPI, service: Service) -> Gateway:
+    gateway = Gateway(service)
+    app.state.gateway = gateway
+    for module in (market, trading, account, compat):
+        app.include_router(module.router)
+    app.add_exception_handler(ApiError, handle_api_error)
+    app.add_middleware(RateLimiter, gateway=gateway)
+    return gateway

@@ -1,0 +1,64 @@
+"""What every Binance route needs, in one object on `app.state.gateway`: the service (commands),
+the engine state (reference data, the book), the key ring (signatures) and store reads."""
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
+from bourse.api.binance.auth import Caller, KeyRing, authenticate
+from bourse.api.binance.params import Params
+from bourse.api.binance.replies import ApiError
+from bourse.engine.state import EngineState, SymbolState
+from bourse.runtime.exchange import now_ms
+from bourse.runtime.service import Service, StoreUnavailable
+from bourse.store.db import create_store_engine
+
+T = TypeVar("T")
+
+
+class Gateway:
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.keys = KeyRing(service.exchange.engine.state, service.box)
+        url = service.exchange.projector.engine.url.render_as_string(hide_password=False)
+        self._reader = create_store_engine(url)  # readers never take the projector's write lock
+        self.clock: Callable[[], int] = now_ms
+
+    @property
+    def state(self) -> EngineState:
+        return self.service.exchange.engine.state
+
+    def symbol(self, name: str) -> SymbolState:
+        """A listed symbol, or -1121 Invalid symbol."""
+        sym = self.state.symbols.get(name.upper())
+        if sym is None:
+            raise ApiError(-1121, "Invalid symbol.")
+        return sym
+
+    def authenticate(self, request: Request, params: Params, *, trade: bool) -> Caller:
+        return authenticate(self.keys, request, params, self.clock(), trade=trade)
+
+    async def read(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store query (`fn(conn, *args, **kwargs)`) once the store has caught up with
+        everything acknowledged so far, on a worker thread so SQL never blocks matching."""
+        try:
+            await self.service.store_caught_up()
+        except StoreUnavailable as exc:
+            raise ApiError(
+                -1001, f"Internal error; unable to process your request. {exc}", 503
+            ) from exc
+        return await run_in_threadpool(self._query, fn, args, kwargs)
+
+    def _query(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
+        with self._reader.connect() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def close(self) -> None:
+        self._reader.dispose()
+
+
+def gateway(request: Request) -> Gateway:
+    gw: Gateway = request.app.state.gateway
+    return gw
