@@ -17,7 +17,7 @@ from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.service import Service
 
 
-def create_app(service: Service) -> FastAPI:
+def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.attach(asyncio.get_running_loop())
@@ -27,7 +27,7 @@ def create_app(service: Service) -> FastAPI:
     app = FastAPI(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
     app.state.service = service
     app.include_router(operator.router)
-    gateway = binance.install(app, service)
+    gateway = binance.install(app, service, rate_limits=rate_limits)
 
     @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")
     async def health() -> dict[str, Any]:

@@ -6,18 +6,21 @@ ApiError with Binance's `{"code","msg"}`.
 
 from fastapi import FastAPI
 
-from bourse.api.binance import account, compat, market, trading
+from bourse.api.binance import account, compat, market, ratelimit, trading
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.ratelimit import RateLimiter
 from bourse.api.binance.replies import ApiError, handle_api_error
 from bourse.runtime.service import Service
 
 
-def install(app: FastAPI, service: Service) -> Gateway:
+def install(app: FastAPI, service: Service, *, rate_limits: bool = True) -> Gateway:
+    """`rate_limits=False` (bourse run --no-rate-limits) serves without Binance's limits, for
+    load tests and private deployments."""
     gateway = Gateway(service)
     app.state.gateway = gateway
-    for module in (market, trading, account, compat):
+    for module in (market, trading, account, ratelimit, compat):
         app.include_router(module.router)
     app.add_exception_handler(ApiError, handle_api_error)
-    app.add_middleware(RateLimiter, gateway=gateway)
+    if rate_limits:
+        app.add_middleware(RateLimiter, gateway=gateway)
     return gateway
