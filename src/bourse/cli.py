@@ -1,4 +1,4 @@
-"""The `bourse` command line: run, replay, snapshot, bench."""
+"""The `bourse` command line: run, replay, snapshot, bench; accounts and keys (operator_cli)."""
 
 import json
 import logging
@@ -7,14 +7,20 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bourse.operator_cli import accounts_app, client_snippets, keys_app
 from bourse.runtime.datadir import DataDir, DataDirInUse
+
+if TYPE_CHECKING:
+    from bourse.runtime.exchange import Exchange
+    from bourse.runtime.sealing import SecretBox
 
 app = typer.Typer(
     help="bourse: a spot exchange with compliance built into its core.", no_args_is_help=True
@@ -23,6 +29,8 @@ bench_app = typer.Typer(
     help="Benchmarks that print JSON (measured, never asserted).", no_args_is_help=True
 )
 app.add_typer(bench_app, name="bench")
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataDirOpt = Annotated[
@@ -48,7 +56,7 @@ def progress_bar(description: str, total: int | None) -> Iterator[Any]:
 
 
 def _fail(message: str) -> None:
-    err.print(f"[bold red]error:[/] {message}")
+    err.print(f"[bold red]error:[/] {escape(message)}")
     raise typer.Exit(code=2)
 
 
@@ -60,6 +68,9 @@ def run(
     snapshot_every: Annotated[
         int, typer.Option(help="Snapshot after this many commands (0: only on stop).")
     ] = 100_000,
+    no_rate_limits: Annotated[
+        bool, typer.Option("--no-rate-limits", help="Serve without Binance's rate limits.")
+    ] = False,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     import uvicorn
@@ -85,10 +96,11 @@ def run(
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         _fail(f"cannot start from {dd.path}: {exc}")
     service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
+    if fresh:
+        _create_demo_key(dd, exchange, service.box)
     url = f"http://{host}:{port}"
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service), host=host, port=port, log_level="warning")
-    )
+    asgi = create_app(service, rate_limits=not no_rate_limits)
+    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning"))
     dd.write_server_info(url)
     r = exchange.recovery
     how = (
@@ -108,14 +120,51 @@ def run(
         f"                  (send it as 'Authorization: Bearer <token>' to {url}/admin/v1)\n"
         f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
         f"  demo account    {DEMO_ACCOUNT_ID} ({funds})\n"
-        f"  data directory  {dd.path} ({how})\n"
-        f"  stop with Ctrl-C"
+        f"  data directory  {dd.path} ({how})"
+        + ("\n  rate limits     off" if no_rate_limits else "")
+        + _demo_key_banner(dd, url)
+        + "\n  stop with Ctrl-C"
     )
     try:
         server.run()
     finally:
         dd.clear_server_info()
         exchange.close()
+
+
+def _create_demo_key(dd: DataDir, exchange: "Exchange", box: "SecretBox") -> None:
+    """A read+trade HMAC key for the demo account, made like any other key, right after genesis."""
+    from bourse.demo import ACTOR, DEMO_ACCOUNT_ID
+    from bourse.runtime.api_keys import hmac_key
+    from bourse.runtime.exchange import now_ms
+
+    cmd, secret = hmac_key(
+        box,
+        account_id=DEMO_ACCOUNT_ID,
+        actor=ACTOR,
+        ts_ms=now_ms(),
+        reason="demo API key for a new data directory",
+    )
+    exchange.execute(cmd)
+    # The one secret kept in plain text, for the demo account only, so every start can show it.
+    dd.write_demo_key({"apiKey": cmd.api_key, "secretKey": secret, "accountId": DEMO_ACCOUNT_ID})
+
+
+def _demo_key_banner(dd: DataDir, url: str) -> str:
+    key = dd.demo_key()
+    if key is None:
+        return ""
+    api_key, secret = str(key["apiKey"]), str(key["secretKey"])
+    lines = [
+        f"\n  demo API key    {api_key}",
+        f"  demo secret     {secret}",
+        f"                  (account {key['accountId']}; in {dd.demo_key_file}, for the demo only)",
+        "  connect a client (paste into Python):",
+    ]
+    lines += [
+        f"    {name:<17}{escape(code)}" for name, code in client_snippets(url, api_key, secret)
+    ]
+    return "\n".join(lines)
 
 
 @app.command()

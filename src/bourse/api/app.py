@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bourse import __version__
 from bourse.api import binance
-from bourse.api.admin import operator
+from bourse.api.admin import accounts, operator
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.service import Service
 
@@ -27,6 +27,7 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     app = FastAPI(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
     app.state.service = service
     app.include_router(operator.router)
+    app.include_router(accounts.router)
     gateway = binance.install(app, service, rate_limits=rate_limits)
 
     @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")

@@ -86,5 +86,33 @@ class DataDir:
         url: str = json.loads(self.server_file.read_text())["url"]
         return url
 
+    def write_demo_key(self, key: dict[str, object]) -> None:
+        """Keep the demo account's key pair in plain text (0600), so every `bourse run` can print
+        it. Deliberately the one unsealed secret, for the demo account only: every other HMAC
+        secret is shown once and kept only sealed under master.key."""
+        tmp = self.demo_key_file.with_suffix(".tmp")
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(key) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, self.demo_key_file)
+
+    def demo_key(self) -> dict[str, object] | None:
+        """The demo key pair, if this data directory has one."""
+        try:
+            key: dict[str, object] = json.loads(self.demo_key_file.read_text())
+        except FileNotFoundError:
+            return None
+        return key
+
+    def existing_operator_token(self) -> str | None:
+        """The operator token if a server created one (clients must not create it)."""
+        try:
+            return self.token_file.read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
     def clear_server_info(self) -> None:
         self.server_file.unlink(missing_ok=True)

@@ -63,8 +63,7 @@ class Service:
                 continue
 
     def _on_release(self, batch: list[Outcome]) -> None:  # the journal's writer thread
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._resolve, batch)
+        self._call_on_loop(self._resolve, batch)
 
     def _resolve(self, batch: list[Outcome]) -> None:
         self.released_seq = batch[-1].seq
@@ -77,8 +76,15 @@ class Service:
                 future.set_result(outcome)
 
     def _on_store_applied(self, seq: int) -> None:  # the projection worker's thread
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._wake_store_readers)
+        self._call_on_loop(self._wake_store_readers)
+
+    def _call_on_loop(self, fn: Callable[..., None], *args: object) -> None:
+        if self._loop is None:
+            return
+        try:
+            self._loop.call_soon_threadsafe(fn, *args)
+        except RuntimeError:
+            pass  # the loop has closed (shutdown): no request is waiting any more
 
     def _wake_store_readers(self) -> None:
         event, self._store_advanced = self._store_advanced, asyncio.Event()

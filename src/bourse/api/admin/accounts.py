@@ -1,0 +1,248 @@
+"""Operator routes for customers' accounts and API keys: open a funded account, issue, list and
+revoke keys. Each is an ordinary engine command stamped with the operator as its actor.
+
+An HMAC secret is answered exactly once, when it is created: the engine only ever holds it sealed
+under the data directory's master key, so it cannot be shown again.
+"""
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, HTTPException, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from bourse.api.admin.operator import _answer
+from bourse.api.binance.replies import ok
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.commands import Deposit, OpenAccount, RevokeApiKey
+from bourse.domain.money import PrecisionError, to_raw, to_str
+from bourse.engine.state import ApiKey, EngineState
+from bourse.events import AccountOpened, CommandRejected, Outcome
+from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
+from bourse.runtime.exchange import now_ms
+
+router = APIRouter(prefix="/admin/v1", tags=["operator"])
+MAX_IP_RULES = 30  # as Binance's key IP allow-lists
+_NO_STORE = {"Cache-Control": "no-store"}  # answers that carry a secret
+Permission = Literal["read", "trade"]
+
+
+def _read_and_trade() -> list[Permission]:
+    return ["read", "trade"]
+
+
+class OpenAccountBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    deposits: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Opening deposits: asset → decimal amount as a string.",
+        examples=[{"USDT": "1000", "BTC": "0.5"}],
+    )
+    fee_tier: int = Field(0, alias="feeTier", ge=0, le=2**31 - 1)
+    reason: str = Field("opened by operator", min_length=1, max_length=500)
+
+
+class KeyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    account_id: int = Field(alias="accountId", ge=0, le=2**63 - 1)
+    permissions: list[Permission] = Field(
+        default_factory=_read_and_trade,
+        max_length=2,
+        description='"read" alone makes a read-only key; every key must be able to read.',
+    )
+    ip: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_IP_RULES,
+        description="IP addresses or CIDR ranges the key may be used from (empty: any).",
+        examples=[["10.0.0.0/8", "192.0.2.7"]],
+    )
+    public_key: str | None = Field(
+        None,
+        alias="publicKey",
+        max_length=4096,
+        description="An Ed25519 public key (PEM): register it instead of creating an HMAC secret.",
+    )
+    reason: str = Field("created by operator", min_length=1, max_length=500)
+
+
+def _bad(code: int, msg: str, status: int = 400) -> HTTPException:
+    return HTTPException(status, detail={"code": code, "msg": msg})
+
+
+def _refused(outcome: Outcome) -> bool:
+    return any(isinstance(e, CommandRejected) for e in outcome.events)
+
+
+def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tuple[str, int]]:
+    """Every deposit as (asset, raw amount), or 400 before anything is sequenced."""
+    raw: list[tuple[str, int]] = []
+    for asset, amount in deposits.items():
+        precision = state.assets.get(asset)
+        if precision is None:
+            raise _bad(-1100, f"asset {asset!r} does not exist")
+        try:
+            value = to_raw(amount, precision, what=f"{asset} amount")
+        except PrecisionError as exc:
+            raise _bad(-1111, str(exc)) from None
+        if value <= 0:
+            raise _bad(-1130, f"the {asset} deposit must be positive, not {amount}")
+        raw.append((asset, value))
+    return raw
+
+
+def _balances(state: EngineState, account_id: int) -> list[dict[str, str]]:
+    acct = state.accounts[account_id]
+    return [
+        {
+            "asset": b.asset,
+            "free": to_str(b.free, state.assets[b.asset]),
+            "locked": to_str(b.locked, state.assets[b.asset]),
+        }
+        for b in sorted(acct.balances.values(), key=lambda b: b.asset)
+    ]
+
+
+def _example(body: Any) -> dict[str, Any]:
+    return {"application/json": {"example": body}}
+
+
+_USDT = {"asset": "USDT", "free": "1000.00000000", "locked": "0.00000000"}
+_KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
+
+
+@router.post(
+    "/accounts",
+    summary="Open an account, optionally with opening deposits",
+    description="Every deposit is checked before the account is opened: a bad one opens nothing.",
+    responses={
+        200: {
+            "description": "The new account and its balances",
+            "content": _example({"accountId": 3, "balances": [_USDT]}),
+        }
+    },
+)
+async def open_account(
+    service: ServiceDep, actor: OperatorDep, body: OpenAccountBody | None = None
+) -> Response:
+    body = body or OpenAccountBody.model_validate({})
+    state = service.exchange.engine.state
+    deposits = _opening_deposits(state, body.deposits)
+    opened = await service.execute(
+        OpenAccount(actor=actor, ts_ms=now_ms(), reason=body.reason, fee_tier=body.fee_tier)
+    )
+    if _refused(opened):
+        return _answer(opened)
+    account_id = next(e.account_id for e in opened.events if isinstance(e, AccountOpened))
+    for asset, amount_raw in deposits:
+        cmd = Deposit(
+            actor=actor,
+            ts_ms=now_ms(),
+            account_id=account_id,
+            asset=asset,
+            amount_raw=amount_raw,
+            tx_ref=f"opening deposit: {body.reason}",
+        )
+        outcome = await service.execute(cmd)
+        if _refused(outcome):
+            return _answer(outcome)
+    return ok({"accountId": account_id, "balances": _balances(state, account_id)})
+
+
+@router.post(
+    "/keys",
+    summary="Create an API key for an account",
+    description=(
+        "Without `publicKey`: a new HMAC-SHA256 key pair; the secret is in this answer only. "
+        "With `publicKey`: registers the customer's Ed25519 key (they keep the private key)."
+    ),
+    responses={
+        200: {
+            "description": "The key (and, for HMAC, its secret: shown once)",
+            "content": _example({"apiKey": _KEY, "secretKey": "…64 characters…"}),
+        }
+    },
+)
+async def create_key(service: ServiceDep, actor: OperatorDep, body: KeyBody) -> Response:
+    if "read" not in body.permissions:
+        raise _bad(-1130, "every key can read: permissions must include 'read'")
+    common: dict[str, Any] = {
+        "account_id": body.account_id,
+        "actor": actor,
+        "ts_ms": now_ms(),
+        "reason": body.reason,
+        "can_trade": "trade" in body.permissions,
+        "ip_allow": body.ip,
+    }
+    try:
+        if body.public_key is not None:
+            cmd = ed25519_key(body.public_key, **common)
+            secret = None
+        else:
+            cmd, secret = hmac_key(service.box, **common)
+    except KeyRequestError as exc:
+        raise _bad(-1130, str(exc)) from None
+    outcome = await service.execute(cmd)
+    if _refused(outcome):
+        return _answer(outcome)
+    if secret is None:
+        return ok({"apiKey": cmd.api_key, "keyType": cmd.kind.value})
+    return ok({"apiKey": cmd.api_key, "secretKey": secret}, headers=_NO_STORE)
+
+
+@router.delete(
+    "/keys/{api_key}",
+    summary="Revoke an API key",
+    responses={
+        200: {
+            "description": "The revoked key",
+            "content": _example({"apiKey": _KEY, "accountId": 1, "revoked": True}),
+        }
+    },
+)
+async def revoke_key(
+    service: ServiceDep,
+    actor: OperatorDep,
+    api_key: str,
+    reason: str = Query("revoked by operator", min_length=1, max_length=500),
+) -> Response:
+    owner = service.exchange.engine.state.api_keys.get(api_key)
+    outcome = await service.execute(
+        RevokeApiKey(actor=actor, ts_ms=now_ms(), reason=reason, api_key=api_key)
+    )
+    if owner is None or _refused(outcome):
+        return _answer(outcome)
+    return ok({"apiKey": api_key, "accountId": owner.account_id, "revoked": True})
+
+
+def _describe(key: ApiKey) -> dict[str, Any]:
+    return {
+        "apiKey": key.api_key,
+        "keyType": key.kind.value,
+        "permissions": ["read", "trade"] if key.can_trade else ["read"],
+        "ip": list(key.ip_allow),
+    }
+
+
+@router.get(
+    "/accounts/{account_id}/keys",
+    summary="An account's API keys (never their secrets)",
+    responses={
+        200: {
+            "description": "The keys",
+            "content": _example(
+                [{"apiKey": _KEY, "keyType": "HMAC_SHA256", "permissions": ["read"], "ip": []}]
+            ),
+        }
+    },
+)
+async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: int) -> Response:
+    state = service.exchange.engine.state
+    if account_id not in state.accounts:
+        raise _bad(-2015, f"account {account_id} does not exist", 404)
+    keys = sorted(
+        (k for k in state.api_keys.values() if k.account_id == account_id),
+        key=lambda k: k.api_key,
+    )
+    return ok([_describe(k) for k in keys])
