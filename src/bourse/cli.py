@@ -301,5 +301,37 @@ def bench_journal(
     print(json.dumps(result))
 
 
+@bench_app.command("api")
+def bench_api(
+    orders: Annotated[int, typer.Option("--orders", help="Signed orders to send.")] = 20_000,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Keep-alive connections sending at once.")
+    ] = 64,
+    accounts: Annotated[int, typer.Option("--accounts", help="Trading accounts to use.")] = 16,
+    url: Annotated[
+        str | None, typer.Option("--url", help="A running server (default: start one).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="That server's operator token (with --url).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Signed POST /api/v3/order over loopback, half of the orders crossing."""
+    from bourse.bench import api_bench
+
+    if url is not None and token is None:
+        _fail("--url needs --token: the bench opens funded accounts through the admin API")
+    with progress_bar("api bench", orders) as advance:
+        result = api_bench.run(
+            orders=orders,
+            concurrency=concurrency,
+            accounts=accounts,
+            url=url,
+            token=token,
+            progress=advance,
+        )
+    print(json.dumps(result.as_dict()))
+
+
 def main() -> None:
     app()

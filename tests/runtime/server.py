@@ -17,13 +17,14 @@ BOURSE = [sys.executable, "-m", "bourse"]
 class Server:
     """A `bourse run` child process on a free port; `kill()` is a real SIGKILL."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, *args: str) -> None:
+        """`args` go to `bourse run` after the data directory and port."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "BOURSE_DATABASE_URL": ""}
         self.proc = subprocess.Popen(
-            [*BOURSE, "run", "--data-dir", str(data_dir), "--port", str(self.port)],
+            [*BOURSE, "run", "--data-dir", str(data_dir), "--port", str(self.port), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,

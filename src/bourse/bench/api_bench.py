@@ -1,0 +1,228 @@
+"""`bourse bench api`: signed `POST /api/v3/order` from concurrent keep-alive clients on loopback.
+
+Half the orders rest (sells at one price) and half cross them (buys at that price), spread over
+funded accounts of their own. Requests are signed before the clock starts (recvWindow 60 s) and
+sent by a minimal HTTP/1.1 client on raw asyncio streams, so the client spends as little of the
+machine's two cores as possible on itself: what is measured is the server.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+
+from bourse.runtime.datadir import DataDir
+
+Progress = Callable[[int], None]
+BOURSE_RUN = [sys.executable, "-m", "bourse", "run"]
+PRICE = "60000.00"  # between the demo ladder's best bid and best ask
+QTY = "0.00100"
+
+
+@dataclass
+class Trader:
+    account_id: int
+    key: str
+    secret: str
+
+
+@dataclass
+class Result:
+    orders: int
+    seconds: float
+    orders_per_s: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+    concurrency: int
+    accounts: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+
+
+@contextmanager
+def local_server() -> Iterator[tuple[str, str]]:
+    """A `bourse run` in a temporary data directory without rate limits: (url, operator token)."""
+    with tempfile.TemporaryDirectory(prefix="bourse-bench-") as tmp:
+        data = Path(tmp) / "data"
+        port = _free_port()
+        proc = subprocess.Popen(
+            [*BOURSE_RUN, "--data-dir", str(data), "--port", str(port), "--no-rate-limits"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            env={**os.environ, "BOURSE_DATABASE_URL": os.environ.get("BOURSE_DATABASE_URL", "")},
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(url, proc)
+            yield url, DataDir(data).token_file.read_text().strip()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=120)
+            if proc.stderr is not None:
+                proc.stderr.close()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            err = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"the bench server exited: {err}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)  # polling a starting process
+    raise RuntimeError("the bench server did not answer /health within 60 s")
+
+
+def traders(url: str, token: str, count: int) -> list[Trader]:
+    """`count` accounts, each funded for its whole share of the run, each with a trading key."""
+    out = []
+    with httpx.Client(
+        base_url=f"{url}/admin/v1", headers={"Authorization": f"Bearer {token}"}
+    ) as c:
+        for _ in range(count):
+            r = c.post("/accounts", json={"deposits": {"BTC": "1000", "USDT": "100000000"}})
+            r.raise_for_status()
+            account_id = r.json()["accountId"]
+            k = c.post("/keys", json={"accountId": account_id})
+            k.raise_for_status()
+            out.append(Trader(account_id, k.json()["apiKey"], k.json()["secretKey"]))
+    return out
+
+
+def signed_requests(host: str, traders: list[Trader], orders: int, symbol: str) -> list[bytes]:
+    """Every request as raw bytes; even ones rest a sell, odd ones cross it with a buy."""
+    now = time.time_ns() // 1_000_000
+    out = []
+    for i in range(orders):
+        t = traders[i % len(traders)]
+        side = "SELL" if i % 2 == 0 else "BUY"
+        fields = {
+            "symbol": symbol,
+            "side": side,
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": QTY,
+            "price": PRICE,
+            "newOrderRespType": "ACK" if i % 4 < 2 else "FULL",
+            "recvWindow": "60000",
+            "timestamp": str(now),
+        }
+        body = urlencode(fields)
+        sig = hmac.new(t.secret.encode(), body.encode(), hashlib.sha256).hexdigest()
+        payload = f"{body}&signature={sig}".encode()
+        head = (
+            f"POST /api/v3/order HTTP/1.1\r\nHost: {host}\r\nX-MBX-APIKEY: {t.key}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(payload)}\r\n\r\n"
+        )
+        out.append(head.encode() + payload)
+    return out
+
+
+async def _client(
+    host: str,
+    port: int,
+    requests: list[bytes],
+    latencies: list[float],
+    errors: list[int],
+    progress: Progress | None,
+) -> None:
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        for n, request in enumerate(requests, 1):
+            if progress is not None and n % 100 == 0:
+                progress(100)
+            started = time.perf_counter()
+            writer.write(request)
+            status_line = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line[:15].lower() == b"content-length:":
+                    length = int(line[15:])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if status_line.split(b" ", 2)[1] != b"200":
+                errors.append(1)
+    finally:
+        writer.close()
+
+
+async def _drive(
+    url: str, requests: list[bytes], concurrency: int, progress: Progress | None
+) -> tuple[float, list[float], int]:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    shares = [requests[i::concurrency] for i in range(concurrency)]
+    latencies: list[float] = []
+    errors: list[int] = []
+    started = time.perf_counter()
+    await asyncio.gather(*(_client(host, port, s, latencies, errors, progress) for s in shares))
+    return time.perf_counter() - started, latencies, len(errors)
+
+
+def run(
+    *,
+    orders: int,
+    concurrency: int,
+    accounts: int,
+    url: str | None,
+    token: str | None,
+    progress: Progress | None = None,
+) -> Result:
+    if url is None:
+        with local_server() as (local_url, local_token):
+            return run(
+                orders=orders,
+                concurrency=concurrency,
+                accounts=accounts,
+                url=local_url,
+                token=local_token,
+                progress=progress,
+            )
+    if token is None:
+        raise ValueError("--url needs --token (the server's operator token)")
+    ts = traders(url, token, accounts)
+    host = urlsplit(url).netloc
+    requests = signed_requests(host, ts, orders, "BTCUSDT")
+    seconds, latencies, errors = asyncio.run(_drive(url, requests, concurrency, progress))
+    latencies.sort()
+
+    def pct(p: float) -> float:
+        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
+
+    return Result(
+        orders=orders,
+        seconds=seconds,
+        orders_per_s=orders / seconds,
+        p50_ms=pct(0.50),
+        p99_ms=pct(0.99),
+        errors=errors,
+        concurrency=concurrency,
+        accounts=len(ts),
+    )
