@@ -11,6 +11,7 @@ from bourse.commands import Deposit, PlaceOrder
 from bourse.domain.enums import OrderType, Side
 from bourse.engine import Engine, snapshot
 from bourse.journal.file_journal import FileJournal
+from bourse.journal.sequencer import UnencodableCommand
 from bourse.journal.sequencer import replay as replay_records
 from bourse.runtime.datadir import DataDir
 from bourse.runtime.exchange import Exchange, ExchangeStopped
@@ -164,4 +165,16 @@ def test_an_engine_failure_stops_the_exchange_instead_of_serving_a_broken_state(
     ex.engine.execute = real_execute  # type: ignore[method-assign]
     with pytest.raises(ExchangeStopped):  # still refused: the state is not trusted any more
         ex.submit(deposit)
+    ex.close(snapshot_on_close=False)
+
+
+def test_a_command_the_journal_cannot_record_is_refused_without_stopping(tmp_path: Path) -> None:
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=f"sqlite:///{tmp_path / 's.sqlite'}")
+    last = ex.engine.state.last_seq
+    huge = Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=2**70)
+    with pytest.raises(UnencodableCommand):
+        ex.submit(huge)
+    assert ex.failure is None and ex.engine.state.last_seq == last
+    ok = ex.execute(Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=1))
+    assert ok.seq == last + 1
     ex.close(snapshot_on_close=False)

@@ -21,6 +21,11 @@ from bourse.journal.base import Journal
 Release = Callable[[list[Outcome]], None]
 
 
+class UnencodableCommand(ValueError):
+    """A command the journal cannot record (e.g. an integer beyond 64 bits): refused before it
+    gets a sequence number, so nothing was journaled and the engine never saw it."""
+
+
 class Sequencer:
     def __init__(self, engine: Engine, journal: Journal, release: Release | None = None) -> None:
         if journal.last_seq != engine.state.last_seq:
@@ -36,8 +41,12 @@ class Sequencer:
 
     def submit(self, cmd: Command) -> Outcome:
         """Journal and execute `cmd`; its outcome is released once durable (see `release`)."""
+        try:
+            record = encode_command(cmd)
+        except (OverflowError, ValueError, TypeError) as exc:
+            raise UnencodableCommand(f"{type(cmd).__name__} cannot be journaled: {exc}") from exc
         seq = self.engine.state.last_seq + 1
-        self.journal.append(seq, encode_command(cmd))
+        self.journal.append(seq, record)
         outcome = Outcome(
             seq=seq,
             ts_ms=cmd.ts_ms,

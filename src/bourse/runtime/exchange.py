@@ -15,7 +15,7 @@ from bourse.demo import genesis
 from bourse.engine import Engine, snapshot
 from bourse.events import Outcome
 from bourse.journal.file_journal import FileJournal
-from bourse.journal.sequencer import Sequencer, replay
+from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
 from bourse.journal.snapshots import SnapshotStore
 from bourse.runtime.datadir import DataDir
 from bourse.runtime.projection_worker import ProjectionWorker
@@ -134,6 +134,8 @@ class Exchange:
             raise self.failure
         try:
             outcome = self.sequencer.submit(cmd)
+        except UnencodableCommand:
+            raise  # refused before sequencing: nothing happened, the engine is intact
         except Exception as exc:
             # Fail-stop: the command is journaled but the engine broke an invariant on it, so the
             # in-memory state can no longer be trusted. Refuse everything until an operator

@@ -6,6 +6,7 @@ outcome released so far, so a client always reads its own acknowledged writes.
 """
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 
@@ -81,10 +82,9 @@ class Service:
     def _call_on_loop(self, fn: Callable[..., None], *args: object) -> None:
         if self._loop is None:
             return
-        try:
+        # a closed loop (shutdown) raises RuntimeError: no request is waiting any more
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(fn, *args)
-        except RuntimeError:
-            pass  # the loop has closed (shutdown): no request is waiting any more
 
     def _wake_store_readers(self) -> None:
         event, self._store_advanced = self._store_advanced, asyncio.Event()
