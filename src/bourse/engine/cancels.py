@@ -3,6 +3,7 @@
 from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
 from bourse.domain.enums import CancelReplaceMode, OrderStatus
 from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine import risk
 from bourse.engine.orders import close
 from bourse.engine.output import Output
 from bourse.engine.placement import place
@@ -73,6 +74,11 @@ def cancel_replace(
             RejectCode.INVALID_PARAMETER,
             "the new order must be for the same account and symbol as the canceled one",
         )
+    # Binance checks the new order's filters before anything is canceled: a malformed
+    # replacement refuses the whole command instead of costing the customer the old order.
+    refusal = risk.validate(sym, new)
+    if refusal is not None:
+        return refusal
     order = find_open(acct, cmd.symbol, cmd.cancel_order_id, cmd.cancel_client_order_id)
     if type(order) is Refusal:
         if cmd.mode is CancelReplaceMode.STOP_ON_FAILURE:

@@ -189,24 +189,38 @@ def trades_for_account(
     symbol: str,
     from_id: int | None = None,
     limit: int = DEFAULT_LIMIT,
+    *,
+    order_id: int | None = None,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
 ) -> list[AccountTrade]:
-    """The account's fills in `symbol` by trade id (myTrades): from `from_id` on, else the latest.
+    """The account's fills in `symbol` by trade id (myTrades), optionally of one order and within
+    [start_ms, end_ms]: from `from_id` or `start_ms` on, else the latest `limit`.
 
     A self-trade (only possible with STP NONE) appears twice, once per side, as on Binance.
     """
     t = s.trades.c
     n = _limit(limit)
+    ascending = from_id is not None or start_ms is not None
     sides = []
-    for is_maker, account_col in ((True, t.maker_account_id), (False, t.taker_account_id)):
+    for is_maker, account_col, order_col in (
+        (True, t.maker_account_id, t.maker_order_id),
+        (False, t.taker_account_id, t.taker_order_id),
+    ):
         stmt = sa.select(s.trades).where(account_col == account_id, t.symbol == symbol)
+        if order_id is not None:
+            stmt = stmt.where(order_col == order_id)
         if from_id is not None:
-            stmt = stmt.where(t.trade_id >= from_id).order_by(t.trade_id).limit(n)
-        else:
-            stmt = stmt.order_by(t.trade_id.desc()).limit(n)
+            stmt = stmt.where(t.trade_id >= from_id)
+        if start_ms is not None:
+            stmt = stmt.where(t.ts_ms >= start_ms)
+        if end_ms is not None:
+            stmt = stmt.where(t.ts_ms <= end_ms)
+        stmt = stmt.order_by(t.trade_id if ascending else t.trade_id.desc()).limit(n)
         sides += [AccountTrade(trade=_trade(r), is_maker=is_maker) for r in conn.execute(stmt)]
     # each side's query used its own index; merge the two and keep `limit` of them
     sides.sort(key=lambda a: (a.trade.trade_id, not a.is_maker))
-    return sides[:n] if from_id is not None else sides[-n:]
+    return sides[:n] if ascending else sides[-n:]
 
 
 def recent_trades(conn: sa.Connection, symbol: str, limit: int = DEFAULT_LIMIT) -> list[TradeRow]:
@@ -252,6 +266,25 @@ def balances(conn: sa.Connection, account_id: int) -> list[BalanceRow]:
     b = s.balances.c
     stmt = sa.select(s.balances).where(b.account_id == account_id).order_by(b.asset)
     return [BalanceRow(**r._mapping) for r in conn.execute(stmt)]
+
+
+def balances_updated_ms(conn: sa.Connection, account_id: int) -> int:
+    """When the account's balances last changed (Binance's account updateTime); 0 if never."""
+    b, h = s.balances.c, s.balance_history.c
+    last = conn.execute(
+        sa.select(b.asset, b.updated_seq)
+        .where(b.account_id == account_id)
+        .order_by(b.updated_seq.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return 0
+    ts = conn.execute(
+        sa.select(h.ts_ms)
+        .where(h.account_id == account_id, h.asset == last.asset, h.seq == last.updated_seq)
+        .limit(1)
+    ).scalar()
+    return int(ts or 0)
 
 
 def balance_history(

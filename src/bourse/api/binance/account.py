@@ -1,5 +1,336 @@
-"""(being written)"""
+"""Binance's USER_DATA endpoints: the account, its commission, its orders and its trades.
 
+Orders, trades and balances come from the SQL store through `Gateway.read`, which first waits
+until the store holds every acknowledged command, so a client always sees its own writes. Account
+flags and fee rates come from the engine state (read on the event loop's thread).
+"""
+
+from typing import Any
+
+import sqlalchemy as sa
 from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
 
-router = APIRouter()
+from bourse.api.binance import order_view as view
+from bourse.api.binance.gateway import Gateway, gateway
+from bourse.api.binance.order_request import MAX_INT64
+from bourse.api.binance.params import P, Params, openapi
+from bourse.api.binance.replies import JSON, ApiError, no_such_order, ok
+from bourse.domain.money import to_str
+from bourse.domain.symbols import PPM, SymbolSpec
+from bourse.engine.state import EngineState
+from bourse.store import queries
+from bourse.store.queries import DEFAULT_LIMIT, MAX_LIMIT, OrderRow
+
+router = APIRouter(prefix="/api/v3", tags=["Account"])
+DAY_MS = 86_400_000
+RATE_DECIMALS = 8  # Binance writes commission rates as 8-decimal strings
+_PPM_TO_RATE = 10**RATE_DECIMALS // PPM
+_BAD_COMBINATION = ApiError(-1128, "Combination of optional parameters invalid.")
+_TOO_LONG = ApiError(-1127, "More than 24 hours between startTime and endTime.")
+
+
+# --- commission --------------------------------------------------------------------------------
+
+
+def commission_rates(state: EngineState, account_id: int, spec: SymbolSpec) -> tuple[int, int]:
+    """The account's (maker, taker) rates on `spec` in ppm: the symbol's rates scaled by the
+    account's fee tier, as the engine charges them (engine/matching.py `_fill`)."""
+    tier = state.fee_tiers[state.accounts[account_id].fee_tier]
+    return (
+        spec.maker_fee_ppm * tier.maker_multiplier_ppm // PPM,
+        spec.taker_fee_ppm * tier.taker_multiplier_ppm // PPM,
+    )
+
+
+def rate_text(ppm: int) -> str:
+    """1000 ppm → "0.00100000"."""
+    return to_str(ppm * _PPM_TO_RATE, RATE_DECIMALS)
+
+
+def _four(maker: int, taker: int) -> dict[str, str]:
+    zero = rate_text(0)  # buyer/seller surcharges: none on this exchange
+    return {"maker": rate_text(maker), "taker": rate_text(taker), "buyer": zero, "seller": zero}
+
+
+@router.get(
+    "/account/commission",
+    summary="Query commission rates (USER_DATA)",
+    openapi_extra=openapi(P("symbol", required=True), signed=True),
+)
+async def get_commission(request: Request) -> Response:
+    gw = gateway(request)
+    params = await Params.read(request)
+    caller = gw.authenticate(request, params, trade=False)
+    spec = gw.symbol(params.text("symbol")).spec
+    maker, taker = commission_rates(gw.state, caller.account_id, spec)
+    zero = rate_text(0)
+    return ok(
+        {
+            "symbol": spec.name,
+            "standardCommission": _four(maker, taker),
+            "specialCommission": _four(0, 0),
+            "taxCommission": _four(0, 0),
+            "discount": {
+                "enabledForAccount": False,
+                "enabledForSymbol": False,
+                "discountAsset": None,
+                "discount": zero,
+            },
+        }
+    )
+
+
+# --- account -----------------------------------------------------------------------------------
+
+_ACCOUNT_EXAMPLE = {
+    "makerCommission": 10,
+    "takerCommission": 10,
+    "buyerCommission": 0,
+    "sellerCommission": 0,
+    "commissionRates": {
+        "maker": "0.00100000",
+        "taker": "0.00100000",
+        "buyer": "0.00000000",
+        "seller": "0.00000000",
+    },
+    "canTrade": True,
+    "canWithdraw": True,
+    "canDeposit": True,
+    "brokered": False,
+    "requireSelfTradePrevention": False,
+    "preventSor": False,
+    "updateTime": 1700000000000,
+    "accountType": "SPOT",
+    "balances": [{"asset": "BTC", "free": "10.00000000", "locked": "0.00000000"}],
+    "permissions": ["SPOT"],
+    "uid": 1,
+}
+_ACCOUNT_DOC: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The account", "content": {JSON: {"example": _ACCOUNT_EXAMPLE}}}
+}
+
+
+def _balances(conn: sa.Connection, account_id: int) -> tuple[list[queries.BalanceRow], int]:
+    return queries.balances(conn, account_id), queries.balances_updated_ms(conn, account_id)
+
+
+@router.get(
+    "/account",
+    summary="Account information (USER_DATA)",
+    openapi_extra=openapi(
+        P("omitZeroBalances", "boolean", description="Leave out assets with nothing in them"),
+        signed=True,
+    ),
+    responses=_ACCOUNT_DOC,
+)
+async def get_account(request: Request) -> Response:
+    """Commission figures are those of the first listed symbol: Binance reports one account-wide
+    rate, while here each symbol has its own (the per-symbol answer is account/commission)."""
+    gw = gateway(request)
+    params = await Params.read(request)
+    caller = gw.authenticate(request, params, trade=False)
+    omit_zero = bool(params.flag("omitZeroBalances"))
+    rows, updated_ms = await gw.read(_balances, caller.account_id)
+    state = gw.state
+    acct = state.accounts[caller.account_id]
+    held = {r.asset: r for r in rows}
+    balances = []
+    for asset, precision in state.assets.items():  # every listed asset, as on Binance
+        row = held.get(asset)
+        free, locked = (row.free_raw, row.locked_raw) if row is not None else (0, 0)
+        if omit_zero and not free and not locked:
+            continue
+        balances.append(
+            {"asset": asset, "free": to_str(free, precision), "locked": to_str(locked, precision)}
+        )
+    first = next(iter(state.symbols.values()), None)
+    maker, taker = commission_rates(state, acct.id, first.spec) if first else (0, 0)
+    return ok(
+        {
+            "makerCommission": maker // 100,  # in basis points: 100 ppm each
+            "takerCommission": taker // 100,
+            "buyerCommission": 0,
+            "sellerCommission": 0,
+            "commissionRates": _four(maker, taker),
+            "canTrade": acct.can_trade and not acct.frozen,
+            "canWithdraw": acct.can_withdraw and not acct.frozen,
+            "canDeposit": acct.can_deposit,
+            "brokered": False,
+            "requireSelfTradePrevention": False,
+            "preventSor": False,
+            "updateTime": updated_ms,
+            "accountType": "SPOT",
+            "balances": balances,
+            "permissions": ["SPOT"],
+            "uid": acct.id,
+        }
+    )
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+
+def _time_range(params: Params) -> tuple[int | None, int | None]:
+    start = params.opt_integer("startTime", low=0, high=MAX_INT64)
+    end = params.opt_integer("endTime", low=0, high=MAX_INT64)
+    if start is not None and end is not None and end - start > DAY_MS:
+        raise _TOO_LONG
+    return start, end
+
+
+def _limit(params: Params) -> int:
+    limit = params.opt_integer("limit", low=1, high=MAX_LIMIT)
+    return DEFAULT_LIMIT if limit is None else limit
+
+
+def _rendered(gw: Gateway, rows: list[OrderRow]) -> list[dict[str, Any]]:
+    return [view.stored(r, gw.state.symbols[r.symbol].spec) for r in rows]
+
+
+def _find_order(
+    conn: sa.Connection, account_id: int, symbol: str, order_id: int | None, orig: str | None
+) -> OrderRow | None:
+    """By id (and, given both, only if the client id matches too) or by client id."""
+    if order_id is None:
+        assert orig is not None
+        return queries.order_by_client_id(conn, account_id, symbol, orig)
+    row = queries.order_by_id(conn, order_id)
+    if row is None or row.account_id != account_id or row.symbol != symbol:
+        return None  # another account's order does not exist for this one
+    return row if orig is None or row.client_order_id == orig else None
+
+
+@router.get(
+    "/order",
+    summary="Query order (USER_DATA)",
+    openapi_extra=openapi(
+        P("symbol", required=True),
+        P("orderId", "integer", description="Either orderId or origClientOrderId"),
+        P("origClientOrderId", description="Either orderId or origClientOrderId"),
+        signed=True,
+    ),
+)
+async def get_order(request: Request) -> Response:
+    gw = gateway(request)
+    params = await Params.read(request)
+    caller = gw.authenticate(request, params, trade=False)
+    sym = gw.symbol(params.text("symbol"))
+    order_id = params.opt_integer("orderId", low=1, high=MAX_INT64)
+    orig = params.opt_text("origClientOrderId")
+    if order_id is None and orig is None:
+        raise ApiError(
+            -1102, "Param 'origClientOrderId' or 'orderId' must be sent, but both were empty/null!"
+        )
+    row = await gw.read(_find_order, caller.account_id, sym.spec.name, order_id, orig)
+    if row is None:
+        raise no_such_order()
+    return ok(view.stored(row, sym.spec))
+
+
+@router.get(
+    "/openOrders",
+    summary="Current open orders (USER_DATA)",
+    openapi_extra=openapi(P("symbol", description="All symbols if not sent"), signed=True),
+)
+async def get_open_orders(request: Request) -> Response:
+    gw = gateway(request)
+    params = await Params.read(request)
+    caller = gw.authenticate(request, params, trade=False)
+    name = params.opt_text("symbol")
+    symbol = gw.symbol(name).spec.name if name is not None else None
+    rows = await gw.read(queries.orders_for, caller.account_id, symbol, open_only=True)
+    return ok(_rendered(gw, rows))
+
+
+@router.get(
+    "/allOrders",
+    summary="All orders (USER_DATA)",
+    openapi_extra=openapi(
+        P("symbol", required=True),
+        P("orderId", "integer", description="From this order id on; else the most recent"),
+        P("startTime", "integer"),
+        P("endTime", "integer"),
+        P("limit", "integer", description="Default 500, at most 1000"),
+        signed=True,
+    ),
+)
+async def get_all_orders(request: Request) -> Response:
+    gw = gateway(request)
+    params = await Params.read(request)
+    caller = gw.authenticate(request, params, trade=False)
+    symbol = gw.symbol(params.text("symbol")).spec.name
+    from_id = params.opt_integer("orderId", low=0, high=MAX_INT64)
+    start, end = _time_range(params)
+    rows = await gw.read(
+        queries.orders_for,
+        caller.account_id,
+        symbol,
+        from_order_id=from_id,
+        start_ms=start,
+        end_ms=end,
+        limit=_limit(params),
+    )
+    return ok(_rendered(gw, rows))
+
+
+# --- trades ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/myTrades",
+    summary="Account trade list (USER_DATA)",
+    openapi_extra=openapi(
+        P("symbol", required=True),
+        P("orderId", "integer", description="Only this order's trades"),
+        P("startTime", "integer"),
+        P("endTime", "integer"),
+        P("fromId", "integer", description="From this trade id on; else the most recent"),
+        P("limit", "integer", description="Default 500, at most 1000"),
+        signed=True,
+    ),
+)
+async def get_my_trades(request: Request) -> Response:
+    gw = gateway(request)
+    params = await Params.read(request)
+    caller = gw.authenticate(request, params, trade=False)
+    spec = gw.symbol(params.text("symbol")).spec
+    order_id = params.opt_integer("orderId", low=0, high=MAX_INT64)
+    from_id = params.opt_integer("fromId", low=0, high=MAX_INT64)
+    start, end = _time_range(params)
+    if (start is not None or end is not None) and (from_id is not None or order_id is not None):
+        raise _BAD_COMBINATION  # Binance's supported combinations exclude these
+    trades = await gw.read(
+        queries.trades_for_account,
+        caller.account_id,
+        spec.name,
+        from_id,
+        _limit(params),
+        order_id=order_id,
+        start_ms=start,
+        end_ms=end,
+    )
+    qp, bp = spec.quote_precision, spec.base_precision
+    body = []
+    for a in trades:
+        t = a.trade
+        buyer = a.is_buyer
+        body.append(
+            {
+                "symbol": t.symbol,
+                "id": t.trade_id,
+                "orderId": a.order_id,
+                "orderListId": -1,
+                "price": to_str(t.price_raw, qp),
+                "qty": to_str(t.qty_raw, bp),
+                "quoteQty": to_str(t.quote_qty_raw, qp),
+                "commission": to_str(a.fee_raw, bp if buyer else qp),
+                "commissionAsset": spec.base if buyer else spec.quote,
+                "time": t.ts_ms,
+                "isBuyer": buyer,
+                "isMaker": a.is_maker,
+                "isBestMatch": True,
+            }
+        )
+    return ok(body)
