@@ -1,0 +1,48 @@
+"""Market data projections kept in memory and fed by released (durable) outcomes only: the
+aggregated order book and the rolling tickers. Klines and trades are read from the SQL store."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from bourse.engine.state import EngineState
+from bourse.events import Outcome
+from bourse.marketdata.depth import DepthBook
+from bourse.marketdata.tickers import DAY_MS, MINUTE_MS, TickerBook
+from bourse.store.market_queries import TickerSeed, ticker_seeds
+
+# Gateway.read: runs a store query once the store holds everything acknowledged
+Reader = Callable[..., Awaitable[Any]]
+
+
+class MarketData:
+    """Created while the engine state is exactly what is durable (before the server runs), then
+    `apply` receives every released batch, in order, on the event loop."""
+
+    def __init__(self, state: EngineState) -> None:
+        self.depth = DepthBook.from_state(state)
+        self.tickers = TickerBook()
+        self.ticker_load = asyncio.Lock()  # one store read seeds the tickers
+
+    def apply(self, batch: list[Outcome]) -> None:
+        depth, tickers = self.depth, self.tickers
+        for outcome in batch:
+            depth.apply(outcome)
+            tickers.apply(outcome)
+
+    async def ready_tickers(self, read: Reader, symbols: list[str], now_ms: int) -> TickerBook:
+        """The rolling tickers, seeded from the store's last 24 h on first use."""
+        book = self.tickers
+        if book.loaded:
+            return book
+        async with self.ticker_load:
+            if not book.loaded:
+                book.start_loading()  # before the read: what is released meanwhile is kept
+                try:
+                    start = now_ms - now_ms % MINUTE_MS - DAY_MS
+                    seeds: dict[str, TickerSeed] = await read(ticker_seeds, symbols, start)
+                except BaseException:
+                    book.abort_loading()
+                    raise
+                book.load(seeds)
+        return book
