@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from bourse import __version__
 from bourse.api import binance
 from bourse.api.admin import accounts, operator
+from bourse.api.hot_path import BourseApp
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.service import Service
 
@@ -24,7 +25,7 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
         yield
         gateway.close()
 
-    app = FastAPI(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
+    app = BourseApp(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
     app.state.service = service
     app.include_router(operator.router)
     app.include_router(accounts.router)

@@ -10,6 +10,7 @@ from bourse.api.binance import account, compat, market, ratelimit, trading
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.ratelimit import RateLimiter
 from bourse.api.binance.replies import ApiError, handle_api_error
+from bourse.api.hot_path import BourseApp, direct
 from bourse.runtime.service import Service
 
 
@@ -23,4 +24,16 @@ def install(app: FastAPI, service: Service, *, rate_limits: bool = True) -> Gate
     app.add_exception_handler(ApiError, handle_api_error)
     if rate_limits:
         app.add_middleware(RateLimiter, gateway=gateway)
+    if isinstance(app, BourseApp):
+        # order entry skips FastAPI's per-request stack, but never the rate limiter
+        for key, endpoint in HOT.items():
+            hot = direct(endpoint)
+            app.hot[key] = RateLimiter(hot, gateway=gateway) if rate_limits else hot
     return gateway
+
+
+HOT = {
+    ("POST", "/api/v3/order"): trading.post_order,
+    ("DELETE", "/api/v3/order"): trading.delete_order,
+    ("POST", "/api/v3/order/cancelReplace"): trading.cancel_replace,
+}

@@ -1,0 +1,59 @@
+"""The order-entry routes skip FastAPI's per-request machinery.
+
+FastAPI wraps every request in several middlewares (error handling, telemetry, body limits, an
+exit stack) and matches it against every route; on `POST /api/v3/order` that cost more than
+validating, journaling and matching the order. Hot routes are dispatched here by an exact
+(method, path) lookup to the same endpoint function FastAPI documents, with the same error
+answers; every other request takes the normal path.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bourse.api.binance.replies import ApiError, error_response
+from bourse.runtime.exchange import ExchangeStopped
+
+log = logging.getLogger(__name__)
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+class BourseApp(FastAPI):
+    """FastAPI with a table of hot routes consulted before anything else."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.hot: dict[tuple[str, str], ASGIApp] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            hot = self.hot.get((scope["method"], scope["path"]))
+            if hot is not None:
+                scope["app"] = self  # what Request.app reads, as Starlette would set it
+                await hot(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)
+
+
+def direct(endpoint: Endpoint) -> ASGIApp:
+    """An ASGI app calling `endpoint` with the answers the app's exception handlers give."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            response = await endpoint(Request(scope, receive))
+        except ApiError as exc:
+            response = error_response(exc)
+        except ExchangeStopped as exc:
+            response = error_response(ApiError(-1001, str(exc), 503))
+        except Exception:
+            log.exception("%s %s failed", scope["method"], scope["path"])
+            msg = "Internal error; unable to process your request. Please try again."
+            response = error_response(ApiError(-1001, msg, 500))
+        await response(scope, receive, send)
+
+    return app
