@@ -306,7 +306,7 @@ def bench_api(
     orders: Annotated[int, typer.Option("--orders", help="Signed orders to send.")] = 20_000,
     concurrency: Annotated[
         int, typer.Option("--concurrency", help="Keep-alive connections sending at once.")
-    ] = 64,
+    ] = 16,
     accounts: Annotated[int, typer.Option("--accounts", help="Trading accounts to use.")] = 16,
     url: Annotated[
         str | None, typer.Option("--url", help="A running server (default: start one).")
