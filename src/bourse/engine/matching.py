@@ -112,8 +112,8 @@ def _fill(
     maker_acct = accounts[maker.account_id]
     taker_acct = accounts[taker.account_id]
     tiers = state.fee_tiers
-    maker_fee_rate = spec.maker_fee_ppm * tiers[maker_acct.fee_tier].maker_multiplier_ppm // PPM
-    taker_fee_rate = spec.taker_fee_ppm * tiers[taker_acct.fee_tier].taker_multiplier_ppm // PPM
+    maker_fee_rate = tiers[maker_acct.fee_tier].maker_rate(spec)
+    taker_fee_rate = tiers[taker_acct.fee_tier].taker_rate(spec)
     if taker.side is _BUY:
         buyer, buyer_acct, buyer_rate = taker, taker_acct, taker_fee_rate
         seller, seller_acct, seller_rate = maker, maker_acct, maker_fee_rate

@@ -199,6 +199,13 @@ class FeeTier:
         self.maker_multiplier_ppm = maker_multiplier_ppm
         self.taker_multiplier_ppm = taker_multiplier_ppm
 
+    def maker_rate(self, spec: SymbolSpec) -> int:
+        """What this tier pays as maker on `spec`, in ppm of the traded amount."""
+        return spec.maker_fee_ppm * self.maker_multiplier_ppm // PPM
+
+    def taker_rate(self, spec: SymbolSpec) -> int:
+        return spec.taker_fee_ppm * self.taker_multiplier_ppm // PPM
+
 
 class EngineState:
     __slots__ = (

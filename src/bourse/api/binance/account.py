@@ -35,13 +35,9 @@ _TOO_LONG = ApiError(-1127, "More than 24 hours between startTime and endTime.")
 
 
 def commission_rates(state: EngineState, account_id: int, spec: SymbolSpec) -> tuple[int, int]:
-    """The account's (maker, taker) rates on `spec` in ppm: the symbol's rates scaled by the
-    account's fee tier, as the engine charges them (engine/matching.py `_fill`)."""
+    """The account's (maker, taker) rates on `spec` in ppm, as the engine charges them."""
     tier = state.fee_tiers[state.accounts[account_id].fee_tier]
-    return (
-        spec.maker_fee_ppm * tier.maker_multiplier_ppm // PPM,
-        spec.taker_fee_ppm * tier.taker_multiplier_ppm // PPM,
-    )
+    return tier.maker_rate(spec), tier.taker_rate(spec)
 
 
 def rate_text(ppm: int) -> str:
