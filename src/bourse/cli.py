@@ -88,7 +88,9 @@ def run(
     fresh = not dd.journal.exists()
     try:
         with progress_bar("recovering", None) as advance:
-            exchange = Exchange(dd, progress=advance, snapshot_every=snapshot_every)
+            exchange = Exchange(
+                dd, progress=advance, snapshot_every=snapshot_every, projector_process=True
+            )
     except DataDirInUse as exc:
         _fail(str(exc))
     except RecoveryError as exc:

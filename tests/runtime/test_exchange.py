@@ -178,3 +178,33 @@ def test_a_command_the_journal_cannot_record_is_refused_without_stopping(tmp_pat
     ok = ex.execute(Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=1))
     assert ok.seq == last + 1
     ex.close(snapshot_on_close=False)
+
+
+def test_the_projection_in_its_own_process_agrees_with_the_engine(
+    tmp_path: Path, store_url: str
+) -> None:
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=store_url, projector_process=True)
+    try:
+        _trade(ex, 40)
+        assert ex.projection.wait_for(ex.engine.state.last_seq)
+        assert ex.projection.error is None
+        assert _store_balances(store_url) == _engine_balances(ex)
+    finally:
+        ex.close()
+
+
+def test_a_dead_projector_process_stops_the_store_not_matching(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 's.sqlite'}"
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=url, projector_process=True)
+    try:
+        remote = ex.projection._remote
+        assert remote is not None
+        remote._proc.kill()
+        remote._proc.join()
+        outcome = ex.execute(Deposit(actor="t", ts_ms=1, account_id=1, asset="BTC", amount_raw=1))
+        assert ex.projection.wait_for(outcome.seq, timeout=10)  # woken by the error
+        assert ex.projection.applied_seq < outcome.seq
+        assert "projector process exited" in str(ex.projection.error)
+        assert ex.failure is None  # matching goes on; `bourse replay --rebuild-store` mends it
+    finally:
+        ex.close()

@@ -58,9 +58,12 @@ class Exchange:
         demo: bool = True,
         progress: Progress | None = None,
         snapshot_every: int = 0,
+        projector_process: bool = False,
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
-        after a crash replays at most that many (0: only on close and on demand)."""
+        after a crash replays at most that many (0: only on close and on demand).
+        `projector_process` runs the SQL projection in a child process (the server does; tests
+        and tools keep it in a thread)."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
@@ -75,7 +78,7 @@ class Exchange:
         self.failure: ExchangeStopped | None = None
         self.snapshot_every = snapshot_every
         self._snapshot_seq = snapshot_seq
-        self.projection = ProjectionWorker(self.projector)
+        self.projection = ProjectionWorker(self.projector, in_process=not projector_process)
         self._listeners: list[Callable[[list[Outcome]], None]] = []
         self.sequencer = Sequencer(self.engine, self.journal, self._release)
         self.recovery = Recovery(

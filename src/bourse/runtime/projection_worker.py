@@ -1,4 +1,9 @@
-"""Feeds released outcomes to the SQL store on its own thread, so SQL never slows matching."""
+"""Feeds released outcomes to the SQL store on its own thread, so SQL never slows matching.
+
+With `in_process=False` (what `bourse run` uses) the thread hands each batch to a projector in a
+child process (`projector_process`) instead of applying it itself, so the SQL work does not
+compete with matching for the GIL either.
+"""
 
 import logging
 import queue
@@ -6,6 +11,7 @@ import threading
 from collections.abc import Callable
 
 from bourse.events import Outcome
+from bourse.runtime.projector_process import ProjectorProcess
 from bourse.store.projector import Projector
 
 log = logging.getLogger(__name__)
@@ -14,8 +20,14 @@ MAX_BATCH = 5000
 
 
 class ProjectionWorker:
-    def __init__(self, projector: Projector) -> None:
+    def __init__(self, projector: Projector, *, in_process: bool = True) -> None:
         self.projector = projector
+        self._remote: ProjectorProcess | None = None
+        if not in_process:
+            url = projector.engine.url.render_as_string(hide_password=False)
+            projector.engine.dispose()  # the child is the store's only writer from now on
+            self._remote = ProjectorProcess(url)
+        self._apply = projector.apply if self._remote is None else self._remote.apply
         self._queue: queue.SimpleQueue[list[Outcome]] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="bourse-projector", daemon=True)
         self.error: BaseException | None = None
@@ -43,6 +55,8 @@ class ProjectionWorker:
     def close(self) -> None:
         self._queue.put(_STOP)
         self._thread.join()
+        if self._remote is not None:
+            self._remote.close()
 
     def _run(self) -> None:
         stop = False
@@ -61,7 +75,7 @@ class ProjectionWorker:
                     break
                 batch.extend(more)
             try:
-                self.projector.apply(batch)
+                self._apply(batch)
             except BaseException as exc:  # the store is rebuildable; matching must go on
                 log.exception(
                     "the SQL projection failed; rebuild it with `bourse replay --rebuild-store`"
