@@ -102,7 +102,11 @@ def run(
         _create_demo_key(dd, exchange, service.box)
     url = f"http://{host}:{port}"
     asgi = create_app(service, rate_limits=not no_rate_limits)
-    server = uvicorn.Server(uvicorn.Config(asgi, host=host, port=port, log_level="warning"))
+    # A request that never finishes must not keep the server from stopping (and snapshotting).
+    config = uvicorn.Config(
+        asgi, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10
+    )
+    server = uvicorn.Server(config)
     dd.write_server_info(url)
     r = exchange.recovery
     how = (
@@ -310,6 +314,9 @@ def bench_api(
         int, typer.Option("--concurrency", help="Keep-alive connections sending at once.")
     ] = 16,
     accounts: Annotated[int, typer.Option("--accounts", help="Trading accounts to use.")] = 16,
+    processes: Annotated[
+        int, typer.Option("--processes", help="Load-generating processes sharing the connections.")
+    ] = 2,
     url: Annotated[
         str | None, typer.Option("--url", help="A running server (default: start one).")
     ] = None,
@@ -330,6 +337,7 @@ def bench_api(
             accounts=accounts,
             url=url,
             token=token,
+            processes=processes,
             progress=advance,
         )
     print(json.dumps(result.as_dict()))

@@ -37,3 +37,21 @@ def test_bench_rejects_an_unknown_writer() -> None:
 def test_the_flow_is_the_same_every_run() -> None:
     first = [encode_command(c) for c in mixed(2000)]
     assert first == [encode_command(c) for c in mixed(2000)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_bench_api_places_every_order_on_a_server_of_its_own(processes: str) -> None:
+    args = ["bench", "api", "--orders", "400", "--accounts", "4", "--processes", processes]
+    result = run_cli(*args, "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert {"orders", "seconds", "orders_per_s", "p50_ms", "p99_ms"} <= set(out)
+    assert out["orders"] == 400 and out["errors"] == 0  # every signed order answered 200
+    assert out["p50_ms"] <= out["p99_ms"]
+
+
+def test_bench_api_needs_a_token_with_a_url() -> None:
+    result = run_cli("bench", "api", "--url", "http://127.0.0.1:1")
+    assert result.returncode == 2
+    assert "--url needs --token" in result.stderr
