@@ -316,7 +316,7 @@ def bench_api(
     accounts: Annotated[int, typer.Option("--accounts", help="Trading accounts to use.")] = 16,
     processes: Annotated[
         int, typer.Option("--processes", help="Load-generating processes sharing the connections.")
-    ] = 2,
+    ] = 1,
     url: Annotated[
         str | None, typer.Option("--url", help="A running server (default: start one).")
     ] = None,

@@ -1,8 +1,8 @@
 """`bourse bench api`: signed `POST /api/v3/order` from concurrent keep-alive clients on loopback.
 
-The connections are spread over `processes` load processes (default 2): one Python process
-sending and parsing a few thousand requests a second is itself the limit on this machine (two
-processes together drove ~50 % more than one, with the same server).
+`--processes N` spreads the connections over N load processes, to check that the generator's
+own Python is not the limit (on this 2-core machine, alternating runs of 1 and 2 processes at
+32 connections measured the same within the noise, so the default is 1).
 
 Half the orders rest (sells at one price) and half cross them (buys at that price), spread over
 funded accounts of their own. Requests are signed before the clock starts (recvWindow 60 s) and
@@ -243,7 +243,7 @@ def run(
     accounts: int,
     url: str | None,
     token: str | None,
-    processes: int = 2,
+    processes: int = 1,
     progress: Progress | None = None,
 ) -> Result:
     if url is None:
