@@ -120,3 +120,43 @@ def test_errors(bourse: Exchange) -> None:
     with pytest.raises(BinanceAPIException) as exc:
         stale.get_account()
     assert _code(exc) == -1021
+
+
+def test_an_ed25519_key_signs_for_python_binance(bourse: Exchange) -> None:
+    """The customer keeps the private key; bourse stores only the public key it registered."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
+
+    trader = bourse.trader(USDT="1000")
+    private = Ed25519PrivateKey.generate()
+    public_pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    r = bourse.admin.post(
+        "/keys",
+        json={"accountId": trader.account_id, "publicKey": public_pem.decode(), "reason": "t"},
+    )
+    r.raise_for_status()
+    private_pem = private.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()).decode()
+
+    class Local(Client):
+        API_URL = bourse.url + "/api"
+
+    c = Local(r.json()["apiKey"], private_key=private_pem)
+    usdt = next(b for b in c.get_account()["balances"] if b["asset"] == "USDT")
+    assert usdt["free"] == "1000.00000000"
+    order = c.order_limit_buy(symbol="BTCUSDT", quantity="0.001", price="50000")
+    assert c.cancel_order(symbol="BTCUSDT", orderId=order["orderId"])["status"] == "CANCELED"
+
+    wrong = Local(
+        r.json()["apiKey"],
+        private_key=Ed25519PrivateKey.generate()
+        .private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        .decode(),
+    )
+    with pytest.raises(BinanceAPIException) as exc:
+        wrong.get_account()
+    assert _code(exc) == -1022
