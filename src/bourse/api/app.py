@@ -9,11 +9,13 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
 
 from bourse import __version__
 from bourse.api import binance
 from bourse.api.admin import accounts, operator
-from bourse.api.hot_path import BourseApp
+from bourse.api.binance.replies import error_response
+from bourse.api.hot_path import BourseApp, failure
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.service import Service
 
@@ -49,13 +51,9 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ExchangeStopped)
-    async def stopped(request: Request, exc: ExchangeStopped) -> JSONResponse:
-        return JSONResponse({"code": -1001, "msg": str(exc)}, status_code=503)
-
     @app.exception_handler(Exception)
-    async def internal(request: Request, exc: Exception) -> JSONResponse:
-        msg = "Internal error; unable to process your request. Please try again."
-        return JSONResponse({"code": -1001, "msg": msg}, status_code=500)
+    async def failed(request: Request, exc: Exception) -> Response:
+        return error_response(failure(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -40,20 +40,28 @@ class BourseApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
+INTERNAL = "Internal error; unable to process your request. Please try again."
+
+
+def failure(exc: Exception) -> ApiError:
+    """The answer to an exception a route did not turn into an ApiError itself."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, ExchangeStopped):
+        return ApiError(-1001, str(exc), 503)
+    return ApiError(-1001, INTERNAL, 500)
+
+
 def direct(endpoint: Endpoint) -> ASGIApp:
     """An ASGI app calling `endpoint` with the answers the app's exception handlers give."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         try:
             response = await endpoint(Request(scope, receive))
-        except ApiError as exc:
-            response = error_response(exc)
-        except ExchangeStopped as exc:
-            response = error_response(ApiError(-1001, str(exc), 503))
-        except Exception:
-            log.exception("%s %s failed", scope["method"], scope["path"])
-            msg = "Internal error; unable to process your request. Please try again."
-            response = error_response(ApiError(-1001, msg, 500))
+        except Exception as exc:
+            if not isinstance(exc, (ApiError, ExchangeStopped)):
+                log.exception("%s %s failed", scope["method"], scope["path"])
+            response = error_response(failure(exc))
         await response(scope, receive, send)
 
     return app
