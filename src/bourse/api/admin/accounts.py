@@ -10,11 +10,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bourse.api.admin.operator import _answer
+from bourse.api.admin.operator import answer, balance_list, deposit_raw
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
-from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine.state import ApiKey, EngineState
 from bourse.events import AccountOpened, CommandRejected, Outcome
 from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
@@ -79,29 +78,11 @@ def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tupl
     """Every deposit as (asset, raw amount), or 400 before anything is sequenced."""
     raw: list[tuple[str, int]] = []
     for asset, amount in deposits.items():
-        precision = state.assets.get(asset)
-        if precision is None:
-            raise _bad(-1100, f"asset {asset!r} does not exist")
-        try:
-            value = to_raw(amount, precision, what=f"{asset} amount")
-        except PrecisionError as exc:
-            raise _bad(-1111, str(exc)) from None
+        value = deposit_raw(state, asset, amount)
         if value <= 0:
             raise _bad(-1130, f"the {asset} deposit must be positive, not {amount}")
         raw.append((asset, value))
     return raw
-
-
-def _balances(state: EngineState, account_id: int) -> list[dict[str, str]]:
-    acct = state.accounts[account_id]
-    return [
-        {
-            "asset": b.asset,
-            "free": to_str(b.free, state.assets[b.asset]),
-            "locked": to_str(b.locked, state.assets[b.asset]),
-        }
-        for b in sorted(acct.balances.values(), key=lambda b: b.asset)
-    ]
 
 
 def _example(body: Any) -> dict[str, Any]:
@@ -133,7 +114,7 @@ async def open_account(
         OpenAccount(actor=actor, ts_ms=now_ms(), reason=body.reason, fee_tier=body.fee_tier)
     )
     if _refused(opened):
-        return _answer(opened)
+        return answer(opened)
     account_id = next(e.account_id for e in opened.events if isinstance(e, AccountOpened))
     for asset, amount_raw in deposits:
         cmd = Deposit(
@@ -146,8 +127,8 @@ async def open_account(
         )
         outcome = await service.execute(cmd)
         if _refused(outcome):
-            return _answer(outcome)
-    return ok({"accountId": account_id, "balances": _balances(state, account_id)})
+            return answer(outcome)
+    return ok({"accountId": account_id, "balances": balance_list(state, account_id)})
 
 
 @router.post(
@@ -185,7 +166,7 @@ async def create_key(service: ServiceDep, actor: OperatorDep, body: KeyBody) -> 
         raise _bad(-1130, str(exc)) from None
     outcome = await service.execute(cmd)
     if _refused(outcome):
-        return _answer(outcome)
+        return answer(outcome)
     if secret is None:
         return ok({"apiKey": cmd.api_key, "keyType": cmd.kind.value})
     return ok({"apiKey": cmd.api_key, "secretKey": secret}, headers=_NO_STORE)
@@ -212,7 +193,7 @@ async def revoke_key(
         RevokeApiKey(actor=actor, ts_ms=now_ms(), reason=reason, api_key=api_key)
     )
     if owner is None or _refused(outcome):
-        return _answer(outcome)
+        return answer(outcome)
     return ok({"apiKey": api_key, "accountId": owner.account_id, "revoked": True})
 
 

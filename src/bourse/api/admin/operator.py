@@ -13,13 +13,14 @@ from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import AnyCommand, Deposit
 from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine import snapshot
+from bourse.engine.state import EngineState
 from bourse.events import CommandRejected, Outcome
 from bourse.runtime.exchange import now_ms
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 
 
-def _answer(outcome: Outcome) -> Response:
+def answer(outcome: Outcome) -> Response:
     """200 with the outcome, or 400 with Binance's {code, msg} when the engine refused."""
     for event in outcome.events:
         if isinstance(event, CommandRejected):
@@ -54,7 +55,7 @@ async def post_command(
         raise HTTPException(
             400, detail={"code": -1102, "msg": f"malformed command: {exc}"}
         ) from None
-    return _answer(await service.execute(cmd))
+    return answer(await service.execute(cmd))
 
 
 class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -72,15 +73,7 @@ async def post_deposit(
         req = msgspec.convert(body, DepositRequest)
     except msgspec.ValidationError as exc:
         raise HTTPException(400, detail={"code": -1102, "msg": str(exc)}) from None
-    precision = service.exchange.engine.state.assets.get(req.asset)
-    if precision is None:
-        raise HTTPException(
-            400, detail={"code": -1100, "msg": f"asset {req.asset!r} does not exist"}
-        )
-    try:
-        amount_raw = to_raw(req.amount, precision, what=f"{req.asset} amount")
-    except PrecisionError as exc:
-        raise HTTPException(400, detail={"code": -1111, "msg": str(exc)}) from None
+    amount_raw = deposit_raw(service.exchange.engine.state, req.asset, req.amount)
     cmd = Deposit(
         actor=actor,
         ts_ms=now_ms(),
@@ -89,7 +82,31 @@ async def post_deposit(
         amount_raw=amount_raw,
         tx_ref=req.tx_ref,
     )
-    return _answer(await service.execute(cmd))
+    return answer(await service.execute(cmd))
+
+
+def deposit_raw(state: EngineState, asset: str, amount: str) -> int:
+    """A decimal amount of `asset` in raw units, or 400 (-1100 unknown asset, -1111 precision)."""
+    precision = state.assets.get(asset)
+    if precision is None:
+        raise HTTPException(400, detail={"code": -1100, "msg": f"asset {asset!r} does not exist"})
+    try:
+        return to_raw(amount, precision, what=f"{asset} amount")
+    except PrecisionError as exc:
+        raise HTTPException(400, detail={"code": -1111, "msg": str(exc)}) from None
+
+
+def balance_list(state: EngineState, account_id: int) -> list[dict[str, str]]:
+    """The account's balances in the engine, by asset, as decimal strings."""
+    acct = state.accounts[account_id]
+    return [
+        {
+            "asset": b.asset,
+            "free": to_str(b.free, state.assets[b.asset]),
+            "locked": to_str(b.locked, state.assets[b.asset]),
+        }
+        for b in sorted(acct.balances.values(), key=lambda b: b.asset)
+    ]
 
 
 @router.post("/snapshot", summary="Write a snapshot of the engine state now")
@@ -125,12 +142,5 @@ async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) 
         "frozen": acct.frozen,
         "feeTier": acct.fee_tier,
         "openOrders": len(acct.open_orders),
-        "balances": [
-            {
-                "asset": b.asset,
-                "free": to_str(b.free, state.assets[b.asset]),
-                "locked": to_str(b.locked, state.assets[b.asset]),
-            }
-            for b in sorted(acct.balances.values(), key=lambda b: b.asset)
-        ],
+        "balances": balance_list(state, account_id),
     }
