@@ -30,6 +30,7 @@ from bourse.events import (
     SymbolStatusChanged,
     TradeExecuted,
 )
+from bourse.store.queries import TradeRow
 
 MINUTE_MS = 60_000
 
@@ -64,7 +65,8 @@ class Kline:
     last_trade_id: int
 
     @classmethod
-    def of_trade(cls, t: TradeExecuted) -> "Kline":
+    def of_trade(cls, t: "TradeExecuted | TradeRow") -> "Kline":
+        """A minute of one trade, from the event or from the store's row of it."""
         buy = t.taker_side == Side.BUY
         return cls(
             t.price_raw,

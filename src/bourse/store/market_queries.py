@@ -6,23 +6,18 @@ candles never holds the year in memory. Amounts come back as raw ints; sums are 
 """
 
 from collections.abc import Iterator
-from typing import Any
 
 import msgspec
 import sqlalchemy as sa
 
 from bourse.store import schema as s
 from bourse.store.batch import Kline
-from bourse.store.queries import KlineRow, TradeRow
+from bourse.store.queries import KlineRow, TradeRow, trade_row
 
 CHUNK = 2000
 
 _t = s.trades.c
 _k = s.klines_1m.c
-
-
-def _trade(row: Any) -> TradeRow:
-    return TradeRow(**row._mapping)
 
 
 # --- trades -----------------------------------------------------------------------------------
@@ -36,7 +31,7 @@ def trades_from(conn: sa.Connection, symbol: str, from_id: int, limit: int) -> l
         .order_by(_t.trade_id)
         .limit(limit)
     )
-    return [_trade(r) for r in conn.execute(stmt)]
+    return [trade_row(r) for r in conn.execute(stmt)]
 
 
 def trades_up(conn: sa.Connection, symbol: str, from_id: int = 0) -> Iterator[TradeRow]:
@@ -44,7 +39,7 @@ def trades_up(conn: sa.Connection, symbol: str, from_id: int = 0) -> Iterator[Tr
     after = from_id - 1
     while True:
         stmt = sa.select(s.trades).where(_t.symbol == symbol, _t.trade_id > after)
-        rows = [_trade(r) for r in conn.execute(stmt.order_by(_t.trade_id).limit(CHUNK))]
+        rows = [trade_row(r) for r in conn.execute(stmt.order_by(_t.trade_id).limit(CHUNK))]
         yield from rows
         if len(rows) < CHUNK:
             return
@@ -58,7 +53,7 @@ def trades_down(conn: sa.Connection, symbol: str) -> Iterator[TradeRow]:
         stmt = sa.select(s.trades).where(_t.symbol == symbol)
         if before is not None:
             stmt = stmt.where(_t.trade_id < before)
-        rows = [_trade(r) for r in conn.execute(stmt.order_by(_t.trade_id.desc()).limit(CHUNK))]
+        rows = [trade_row(r) for r in conn.execute(stmt.order_by(_t.trade_id.desc()).limit(CHUNK))]
         yield from rows
         if len(rows) < CHUNK:
             return
@@ -90,7 +85,7 @@ def trades_between(
             else:
                 beyond = sa.or_(_t.ts_ms > ts, sa.and_(_t.ts_ms == ts, _t.trade_id > tid))
             stmt = stmt.where(beyond)
-        rows = [_trade(r) for r in conn.execute(stmt.order_by(*order).limit(CHUNK))]
+        rows = [trade_row(r) for r in conn.execute(stmt.order_by(*order).limit(CHUNK))]
         yield from rows
         if len(rows) < CHUNK:
             return
@@ -140,10 +135,6 @@ def trade_price_before(conn: sa.Connection, symbol: str, ts_ms: int) -> int:
     return price or 0
 
 
-def _minute(r: Any) -> Kline:
-    return Kline.of_row(r)
-
-
 def minute_klines(
     conn: sa.Connection, symbol: str, lo_ms: int, hi_ms: int
 ) -> Iterator[tuple[int, Kline]]:
@@ -158,7 +149,7 @@ def minute_klines(
         )
         rows = conn.execute(stmt).all()
         for r in rows:
-            yield r.open_time_ms, _minute(r)
+            yield r.open_time_ms, Kline.of_row(r)
         if len(rows) < CHUNK:
             return
         at = rows[-1].open_time_ms + 1
@@ -169,10 +160,7 @@ def trade_klines(
 ) -> Iterator[tuple[int, Kline]]:
     """(time, Kline of one trade) of the trades in [lo_ms, hi_ms], by time then id."""
     for t in trades_between(conn, symbol, lo_ms, hi_ms):
-        buy = t.taker_side == "BUY"
-        p, q, v = t.price_raw, t.qty_raw, t.quote_qty_raw
-        k = Kline(p, p, p, p, q, v, 1, q if buy else 0, v if buy else 0, t.trade_id, t.trade_id)
-        yield t.ts_ms, k
+        yield t.ts_ms, Kline.of_trade(t)
 
 
 # --- what the rolling 24 h tickers start from -------------------------------------------------
@@ -204,6 +192,6 @@ def ticker_seeds(
         seeds[symbol] = TickerSeed(
             minutes=minutes,
             prev_close=minute_close_before(conn, symbol, window_start),
-            last=None if last is None else _trade(last),
+            last=None if last is None else trade_row(last),
         )
     return seeds

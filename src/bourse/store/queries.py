@@ -122,7 +122,7 @@ def _order(row: Any) -> OrderRow:
     return OrderRow(**row._mapping)
 
 
-def _trade(row: Any) -> TradeRow:
+def trade_row(row: Any) -> TradeRow:
     return TradeRow(**row._mapping)
 
 
@@ -217,7 +217,7 @@ def trades_for_account(
         if end_ms is not None:
             stmt = stmt.where(t.ts_ms <= end_ms)
         stmt = stmt.order_by(t.trade_id if ascending else t.trade_id.desc()).limit(n)
-        sides += [AccountTrade(trade=_trade(r), is_maker=is_maker) for r in conn.execute(stmt)]
+        sides += [AccountTrade(trade=trade_row(r), is_maker=is_maker) for r in conn.execute(stmt)]
     # each side's query used its own index; merge the two and keep `limit` of them
     sides.sort(key=lambda a: (a.trade.trade_id, not a.is_maker))
     return sides[:n] if ascending else sides[-n:]
@@ -232,7 +232,7 @@ def recent_trades(conn: sa.Connection, symbol: str, limit: int = DEFAULT_LIMIT) 
         .order_by(t.trade_id.desc())
         .limit(_limit(limit))
     )
-    return [_trade(r) for r in reversed(conn.execute(stmt).all())]
+    return [trade_row(r) for r in reversed(conn.execute(stmt).all())]
 
 
 def klines_1m(
