@@ -1,10 +1,5 @@
-"""Loopback helpers for tests that start servers."""
+"""Loopback helpers for tests that start servers: the bench's own, one helper for both."""
 
-import socket
+from bourse.bench.api_bench import free_port
 
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+__all__ = ["free_port"]

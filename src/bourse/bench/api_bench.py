@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import multiprocessing
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -65,7 +66,7 @@ def local_server() -> Iterator[tuple[str, str]]:
     with tempfile.TemporaryDirectory(prefix="bourse-bench-") as tmp:
         data = Path(tmp) / "data"
         log = Path(tmp) / "server.log"  # a file, not a pipe nobody drains while the bench runs
-        port = _free_port()
+        port = free_port()
         with log.open("wb") as log_file:
             proc = subprocess.Popen(
                 [*BOURSE_RUN, "--data-dir", str(data), "--port", str(port), "--no-rate-limits"],
@@ -89,13 +90,11 @@ def local_server() -> Iterator[tuple[str, str]]:
                 proc.wait()
 
 
-def _free_port() -> int:
-    import socket
-
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (tests use it too)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        return int(s.getsockname()[1])
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
