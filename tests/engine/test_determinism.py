@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+import bourse.compliance
 import bourse.domain
 import bourse.engine
 from bourse.commands import (
@@ -48,7 +49,11 @@ from tests.builders import Runner, of, raw, world
 
 # --- 1. the static check ---------------------------------------------------------------------
 
-PURE_PACKAGES = [Path(bourse.engine.__file__).parent, Path(bourse.domain.__file__).parent]
+PURE_PACKAGES = [
+    Path(bourse.engine.__file__).parent,
+    Path(bourse.domain.__file__).parent,
+    Path(bourse.compliance.__file__).parent,
+]
 BANNED_MODULES = (
     "random",
     "secrets",

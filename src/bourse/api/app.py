@@ -17,6 +17,7 @@ from bourse.api.admin import accounts, operator
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
 from bourse.runtime.exchange import ExchangeStopped
+from bourse.runtime.policy_driver import PolicyDriver
 from bourse.runtime.service import Service
 
 
@@ -24,7 +25,9 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.attach(asyncio.get_running_loop())
+        driver.start()
         yield
+        await driver.stop()
         gateway.close()
 
     app = BourseApp(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
@@ -32,6 +35,7 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     app.include_router(operator.router)
     app.include_router(accounts.router)
     gateway = binance.install(app, service, rate_limits=rate_limits)
+    driver = app.state.policy_driver = PolicyDriver(service)
 
     @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")
     async def health() -> dict[str, Any]:

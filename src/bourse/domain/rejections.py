@@ -19,6 +19,9 @@ class RejectCode(IntEnum):
     MARKET_CLOSED = 106
     MARKET_CANCEL_ONLY = 107
     REASON_REQUIRED = 108
+    JURISDICTION_POLICY = 109  # a jurisdiction policy stops this capability for this customer
+    NOT_LISTED_ON_VENUE = 110  # the symbol is not listed on the customer's venue
+    UNKNOWN_CUSTOMER = 111
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202
@@ -31,6 +34,8 @@ class RejectCode(IntEnum):
     UNSUPPORTED_ORDER_TYPE = 209
     ALREADY_EXISTS = 210
     NO_CHANGE = 211
+    PREVIEW_MISMATCH = 212  # the apply cites a preview made for another change
+    PREVIEW_STALE = 213  # the people the change names are no longer those the preview showed
     # 3xx: risk, the funds a command needs
     INSUFFICIENT_BALANCE = 301
     # 4xx: matching and order state
@@ -42,6 +47,14 @@ class RejectCode(IntEnum):
     @property
     def binance(self) -> "BinanceError":
         return BINANCE_ERRORS[self]
+
+    def binance_for(self, reason: str) -> "BinanceError":
+        """The Binance error for a refusal, with the engine's sentence where the client must
+        learn which rule stopped it (a jurisdiction policy, a venue's listing)."""
+        err = BINANCE_ERRORS[self]
+        if self in _EXPLAINED:
+            return BinanceError(err.code, f"{err.msg} {reason[:1].upper()}{reason[1:]}.")
+        return err
 
 
 class BinanceError(NamedTuple):
@@ -66,6 +79,15 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     RejectCode.WITHDRAW_DISABLED: BinanceError(
         _REJECTED, "This action is disabled on this account."
     ),
+    RejectCode.JURISDICTION_POLICY: BinanceError(
+        _REJECTED, "This action is disabled on this account."
+    ),
+    RejectCode.NOT_LISTED_ON_VENUE: BinanceError(
+        _REJECTED, "This symbol is not permitted for this account."
+    ),
+    RejectCode.UNKNOWN_CUSTOMER: BinanceError(-1102, "Unknown customer."),
+    RejectCode.PREVIEW_MISMATCH: BinanceError(-1102, "The change does not match its preview."),
+    RejectCode.PREVIEW_STALE: BinanceError(-1102, "The preview is out of date."),
     RejectCode.MARKET_CLOSED: BinanceError(_REJECTED, "Market is closed."),
     RejectCode.MARKET_CANCEL_ONLY: BinanceError(_REJECTED, "Market is closed."),
     RejectCode.REASON_REQUIRED: BinanceError(
@@ -94,6 +116,9 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     RejectCode.UNKNOWN_ORDER: BinanceError(-2011, "Unknown order sent."),
     RejectCode.UNKNOWN_WITHDRAWAL: BinanceError(-1102, "Unknown withdrawal."),
 }
+
+
+_EXPLAINED = frozenset({RejectCode.JURISDICTION_POLICY, RejectCode.NOT_LISTED_ON_VENUE})
 
 
 class Refusal(NamedTuple):

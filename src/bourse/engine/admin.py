@@ -16,9 +16,10 @@ from bourse.commands import (
 from bourse.domain.assets import asset_problem
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import PPM, symbol_problem
-from bourse.engine.cancels import cancel_orders
+from bourse.engine.cancels import cancel_account_orders
+from bourse.engine.customers import open_customer_account
 from bourse.engine.output import Output
-from bourse.engine.state import Account, ApiKey, EngineState, FeeTier, Order, SymbolState
+from bourse.engine.state import Account, ApiKey, EngineState, FeeTier, SymbolState
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,
@@ -41,7 +42,9 @@ def create_asset(state: EngineState, out: Output, cmd: CreateAsset) -> Refusal |
     if cmd.asset in state.assets:
         return Refusal(RejectCode.ALREADY_EXISTS, f"asset {cmd.asset} already exists")
     state.assets[cmd.asset] = cmd.precision
-    out.events.append(AssetCreated(asset=cmd.asset, precision=cmd.precision))
+    if cmd.fiat:
+        state.fiat_assets.add(cmd.asset)
+    out.events.append(AssetCreated(asset=cmd.asset, precision=cmd.precision, fiat=cmd.fiat))
     return None
 
 
@@ -91,6 +94,10 @@ def define_fee_tier(state: EngineState, out: Output, cmd: DefineFeeTier) -> Refu
 
 
 def open_account(state: EngineState, out: Output, cmd: OpenAccount) -> Refusal | None:
+    if cmd.customer_id:
+        cust = state.customers[cmd.customer_id]  # the gate checked it exists and may onboard
+        open_customer_account(state, out, cust)
+        return None
     if cmd.fee_tier not in state.fee_tiers:
         return Refusal(RejectCode.INVALID_PARAMETER, f"fee tier {cmd.fee_tier} is not defined")
     account_id = state.next_account_id
@@ -137,12 +144,7 @@ def freeze(state: EngineState, out: Output, cmd: FreezeAccount) -> Refusal | Non
     )
     # A frozen account's funds must not move: its open orders end now, their holds return to
     # balances that stay frozen with the account.
-    by_symbol: dict[str, list[Order]] = {}
-    for order in acct.open_orders.values():
-        by_symbol.setdefault(order.symbol, []).append(order)
-    for symbol in sorted(by_symbol):
-        sym: SymbolState = state.symbols[symbol]
-        cancel_orders(out, acct, sym, by_symbol[symbol], f"account frozen: {cmd.reason}")
+    cancel_account_orders(state, out, acct, f"account frozen: {cmd.reason}")
     return None
 
 

@@ -97,3 +97,15 @@ def cancel_replace(
         assert isinstance(order, Order)
         close(out, acct, sym, order, _CANCELED, f"replaced by {cmd.actor}", on_book=order.working)
     return place(state, out, new, sym, acct)
+
+
+def cancel_account_orders(state: EngineState, out: Output, acct: Account, reason: str) -> None:
+    """End every open order of `acct` (a freeze, a policy stopping its trading): holds return to
+    the account's balances. Symbol by symbol in name order, so replay cancels in the same order."""
+    if not acct.open_orders:
+        return
+    by_symbol: dict[str, list[Order]] = {}
+    for order in acct.open_orders.values():
+        by_symbol.setdefault(order.symbol, []).append(order)
+    for symbol in sorted(by_symbol):
+        cancel_orders(out, acct, state.symbols[symbol], by_symbol[symbol], reason)

@@ -13,26 +13,35 @@ from bourse.commands import (
     CancelAllOrders,
     CancelOrder,
     CancelReplaceOrder,
+    CancelScheduledChange,
     Command,
     CompleteWithdrawal,
+    ContinuePolicySweep,
     CreateApiKey,
     CreateAsset,
     DefineFeeTier,
+    DefineVenue,
     Deposit,
     FailWithdrawal,
     FreezeAccount,
     ListSymbol,
+    OnboardCustomer,
     OpenAccount,
     PlaceOrder,
     RequestWithdrawal,
     RevokeApiKey,
+    RunDuePolicies,
+    SchedulePolicyChange,
     SetAccountFeeTier,
     SetAccountPermissions,
+    SetJurisdictionPolicy,
     SetSymbolStatus,
     UnfreezeAccount,
+    UpdateCustomer,
+    WithdrawOnRequest,
 )
 from bourse.domain.rejections import Refusal
-from bourse.engine import admin, funds, gate
+from bourse.engine import admin, customers, funds, gate, policies
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
 from bourse.engine.output import Output
 from bourse.engine.placement import place
@@ -121,6 +130,24 @@ class Engine:
                 return admin.set_symbol_status(state, out, cmd)
             case DefineFeeTier():
                 return admin.define_fee_tier(state, out, cmd)
+            case WithdrawOnRequest():
+                return funds.request_withdrawal(state, out, cmd)
+            case DefineVenue():
+                return customers.define_venue(state, out, cmd)
+            case OnboardCustomer():
+                return customers.onboard(state, out, cmd)
+            case UpdateCustomer():
+                return customers.update(state, out, cmd)
+            case SetJurisdictionPolicy():
+                return policies.set_policy(state, out, cmd)
+            case SchedulePolicyChange():
+                return policies.schedule(state, out, cmd)
+            case CancelScheduledChange():
+                return policies.cancel_scheduled(state, out, cmd)
+            case RunDuePolicies():
+                return policies.run_due(state, out, cmd)
+            case ContinuePolicySweep():
+                return policies.continue_sweep(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

@@ -3,7 +3,13 @@
 A withdrawal holds funds, then completes (they leave) or fails (they return to free).
 """
 
-from bourse.commands import CompleteWithdrawal, Deposit, FailWithdrawal, RequestWithdrawal
+from bourse.commands import (
+    CompleteWithdrawal,
+    Deposit,
+    FailWithdrawal,
+    RequestWithdrawal,
+    WithdrawOnRequest,
+)
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import ledger
 from bourse.engine.output import Output
@@ -40,7 +46,9 @@ def deposit(state: EngineState, out: Output, cmd: Deposit) -> Refusal | None:
     return None
 
 
-def request_withdrawal(state: EngineState, out: Output, cmd: RequestWithdrawal) -> Refusal | None:
+def request_withdrawal(
+    state: EngineState, out: Output, cmd: RequestWithdrawal | WithdrawOnRequest
+) -> Refusal | None:
     refusal = _amount_problem(state, cmd.asset, cmd.amount_raw)
     if refusal:
         return refusal
@@ -55,7 +63,10 @@ def request_withdrawal(state: EngineState, out: Output, cmd: RequestWithdrawal) 
     wid = state.next_withdrawal_id
     state.next_withdrawal_id = wid + 1
     ledger.hold(out.touched, bal, cmd.amount_raw)
-    state.withdrawals[wid] = Withdrawal(wid, acct.id, cmd.asset, cmd.amount_raw, cmd.destination)
+    ref = cmd.request_ref if isinstance(cmd, WithdrawOnRequest) else ""
+    state.withdrawals[wid] = Withdrawal(
+        wid, acct.id, cmd.asset, cmd.amount_raw, cmd.destination, ref
+    )
     out.events.append(
         WithdrawalRequested(
             withdrawal_id=wid,
@@ -63,6 +74,7 @@ def request_withdrawal(state: EngineState, out: Output, cmd: RequestWithdrawal) 
             asset=cmd.asset,
             amount_raw=cmd.amount_raw,
             destination=cmd.destination,
+            on_request_ref=ref,
         )
     )
     return None

@@ -1,8 +1,9 @@
 """The compliance gate: the first stage of every command, and the one place that says who may act.
 
-Today it enforces the account state (frozen, canTrade/canDeposit/canWithdraw), symbol status and
-that operators give a reason. Jurisdiction policies, sanctions freezes and bank cut-offs join here
-later, with the same answer: None to go on, or a Refusal naming the rule and the reason.
+It enforces the account state (frozen, canTrade/canDeposit/canWithdraw), symbol status, that
+operators give a reason, the customer's venue listing and their jurisdiction's policies
+(engine/jurisdiction.py). Sanctions freezes and bank cut-offs join here later, with the same
+answer: None to go on, or a Refusal naming the rule and the reason.
 """
 
 from bourse.commands import (
@@ -14,15 +15,28 @@ from bourse.commands import (
     CreateApiKey,
     Deposit,
     FreezeAccount,
+    OnboardCustomer,
+    OpenAccount,
     OperatorCommand,
     PlaceOrder,
     RequestWithdrawal,
     SetAccountFeeTier,
     SetAccountPermissions,
     UnfreezeAccount,
+    UpdateCustomer,
+    WithdrawOnRequest,
 )
+from bourse.compliance.policy import Capability
 from bourse.domain.enums import SymbolStatus
 from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine.jurisdiction import (
+    closed_to,
+    customer_refusal,
+    deposit_capability,
+    policy_refusal,
+    venue_refusal,
+    withdrawal_capability,
+)
 from bourse.engine.state import FEE_ACCOUNT_ID, Account, EngineState
 
 _TRADING = SymbolStatus.TRADING
@@ -32,7 +46,7 @@ _CANCEL_ONLY = SymbolStatus.CANCEL_ONLY
 def check(state: EngineState, cmd: Command) -> Refusal | None:
     """Whether `cmd` may run at all, before any validation of its content."""
     if type(cmd) is PlaceOrder or type(cmd) is CancelReplaceOrder:
-        return _may_trade(state, cmd.account_id, cmd.symbol)
+        return _may_trade(state, cmd.account_id, cmd.symbol, cmd.ts_ms)
     if type(cmd) is CancelOrder or type(cmd) is CancelAllOrders:
         return _may_cancel(state, cmd.account_id, cmd.symbol)
     if isinstance(cmd, OperatorCommand) and not cmd.reason.strip():
@@ -49,7 +63,7 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             return Refusal(
                 RejectCode.DEPOSIT_DISABLED, f"deposits are disabled on account {acct.id}"
             )
-        return None
+        return customer_refusal(state, acct, deposit_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, RequestWithdrawal):
         acct = state.accounts.get(cmd.account_id)
         if acct is None:
@@ -60,26 +74,56 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             return Refusal(
                 RejectCode.WITHDRAW_DISABLED, f"withdrawals are disabled on account {acct.id}"
             )
-        return None
+        return customer_refusal(state, acct, withdrawal_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, CompleteWithdrawal):
         # A freeze stops the account's funds from moving: a pending withdrawal can only fail
-        # (return to the frozen balance), never leave.
+        # (return to the frozen balance), never leave. So does a policy closing withdrawals,
+        # except for a payout staff make at the customer's request.
         w = state.withdrawals.get(cmd.withdrawal_id)
-        if w is not None and state.accounts[w.account_id].frozen:
+        if w is None:
+            return None
+        acct = state.accounts[w.account_id]
+        if acct.frozen:
             return Refusal(
                 RejectCode.ACCOUNT_FROZEN,
                 f"withdrawal {w.id} cannot complete: account {w.account_id} is frozen",
             )
+        if w.on_request_ref:
+            return None
+        refusal = customer_refusal(state, acct, withdrawal_capability(state, w.asset), cmd.ts_ms)
+        if refusal is not None:
+            return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
         return None
+    if isinstance(cmd, OnboardCustomer):
+        return policy_refusal(
+            state, cmd.residence, cmd.nationality, Capability.ONBOARDING, cmd.ts_ms
+        )
+    if isinstance(cmd, OpenAccount) and cmd.customer_id:
+        cust = state.customers.get(cmd.customer_id)
+        if cust is None:
+            return _unknown_customer(cmd.customer_id)
+        return policy_refusal(
+            state, cust.residence, cust.nationality, Capability.ONBOARDING, cmd.ts_ms
+        )
+    if isinstance(cmd, UpdateCustomer) and cmd.customer_id not in state.customers:
+        return _unknown_customer(cmd.customer_id)
+    if isinstance(cmd, WithdrawOnRequest):
+        return _may_pay_out_on_request(state, cmd)
     if isinstance(
         cmd,
-        (SetAccountPermissions, SetAccountFeeTier, FreezeAccount, UnfreezeAccount, CreateApiKey),
+        (
+            SetAccountPermissions,
+            SetAccountFeeTier,
+            FreezeAccount,
+            UnfreezeAccount,
+            CreateApiKey,
+        ),
     ) and (cmd.account_id == FEE_ACCOUNT_ID or cmd.account_id not in state.accounts):
         return _unknown_account(cmd.account_id)
     return None
 
 
-def _may_trade(state: EngineState, account_id: int, symbol: str) -> Refusal | None:
+def _may_trade(state: EngineState, account_id: int, symbol: str, ts_ms: int) -> Refusal | None:
     acct = state.accounts.get(account_id)
     if acct is None or account_id == FEE_ACCOUNT_ID:
         return _unknown_account(account_id)
@@ -97,6 +141,34 @@ def _may_trade(state: EngineState, account_id: int, symbol: str) -> Refusal | No
             else RejectCode.MARKET_CLOSED
         )
         return Refusal(code, f"{symbol} is {sym.status}: new orders are not accepted")
+    if acct.customer_id:
+        cust = state.customers[acct.customer_id]
+        if cust.venue:
+            refusal = venue_refusal(state, cust, symbol)
+            if refusal is not None:
+                return refusal
+        return customer_refusal(state, acct, Capability.TRADING, ts_ms)
+    return None
+
+
+def _may_pay_out_on_request(state: EngineState, cmd: WithdrawOnRequest) -> Refusal | None:
+    acct = state.accounts.get(cmd.account_id)
+    if acct is None or acct.id == FEE_ACCOUNT_ID:
+        return _unknown_account(cmd.account_id)
+    if acct.frozen:
+        return _frozen(acct)
+    if not cmd.request_ref.strip():
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            "a withdrawal on request cites the customer's request (request_ref)",
+        )
+    capability = withdrawal_capability(state, cmd.asset)
+    if not acct.customer_id or not closed_to(state, acct, capability, cmd.ts_ms):
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            f"account {acct.id} may withdraw {cmd.asset} itself: withdrawal on request is for "
+            "balances held in a jurisdiction whose withdrawals have closed",
+        )
     return None
 
 
@@ -118,6 +190,10 @@ def _may_cancel(state: EngineState, account_id: int, symbol: str) -> Refusal | N
 
 def _unknown_account(account_id: int) -> Refusal:
     return Refusal(RejectCode.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
+
+
+def _unknown_customer(customer_id: int) -> Refusal:
+    return Refusal(RejectCode.UNKNOWN_CUSTOMER, f"customer {customer_id} does not exist")
 
 
 def _unknown_symbol(symbol: str) -> Refusal:

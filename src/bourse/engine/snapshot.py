@@ -8,6 +8,8 @@ import hashlib
 
 import msgspec
 
+from bourse.compliance.customers import RiskTier
+from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -23,14 +25,20 @@ from bourse.engine.state import (
     Account,
     ApiKey,
     Balance,
+    Customer,
     EngineState,
     FeeTier,
     Order,
+    Policy,
+    ScheduledChange,
+    Sweep,
     SymbolState,
+    Venue,
     Withdrawal,
 )
 
-FORMAT = 1
+FORMAT = 2
+READABLE = (1, 2)  # format 2 added compliance state, every field of it with a default
 
 
 class OrderImage(msgspec.Struct, array_like=True, frozen=True):
@@ -62,6 +70,7 @@ class AccountImage(msgspec.Struct, array_like=True, frozen=True):
     frozen: bool
     fee_tier: int
     balances: list[tuple[str, int, int]]
+    customer_id: int = 0
 
 
 class SymbolImage(msgspec.Struct, array_like=True, frozen=True):
@@ -82,6 +91,56 @@ class ApiKeyImage(msgspec.Struct, array_like=True, frozen=True):
     ip_allow: tuple[str, ...]
 
 
+class CustomerImage(msgspec.Struct, array_like=True, frozen=True):
+    id: int
+    legal_name: str
+    date_of_birth: str
+    nationality: str
+    residence: str
+    kyc_level: int
+    risk_tier: RiskTier
+    venue: str
+    accounts: list[int]
+
+
+class VenueImage(msgspec.Struct, array_like=True, frozen=True):
+    code: str
+    name: str
+    jurisdictions: tuple[str, ...]
+    symbols: list[str]
+    fee_tier: int
+
+
+class PolicyImage(msgspec.Struct, array_like=True, frozen=True):
+    spec: PolicySpec
+    change_id: int
+    applied_ms: int
+    actor: str
+    reason: str
+    previous: PolicySpec | None
+
+
+class SweepImage(msgspec.Struct, array_like=True, frozen=True):
+    id: int
+    change_id: int
+    kind: str
+    customer_ids: list[int]
+    batch: int
+    note: str
+    done: int
+
+
+class ScheduledImage(msgspec.Struct, array_like=True, frozen=True):
+    id: int
+    spec: PolicySpec
+    effective_ms: int
+    preview_id: str
+    previewed: Fingerprint
+    actor: str
+    reason: str
+    sweep_batch: int
+
+
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
     format: int
     last_seq: int
@@ -96,6 +155,20 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     symbols: list[SymbolImage]
     withdrawals: list[tuple[int, int, str, int, str]]
     api_keys: list[ApiKeyImage] = []  # last, with a default: format-1 snapshots predate keys
+    # format 2: compliance state
+    withdrawal_refs: list[tuple[int, str]] = []  # pending payouts on request
+    fiat_assets: list[str] = []
+    next_customer_id: int = 1
+    next_change_id: int = 1
+    next_sweep_id: int = 1
+    next_schedule_id: int = 1
+    customers: list[CustomerImage] = []
+    venues: list[VenueImage] = []  # in definition order: routing reads them in that order
+    members: list[tuple[str, list[int]]] = []  # each country's customers in joining order
+    member_versions: list[tuple[str, int]] = []
+    policies: list[PolicyImage] = []
+    sweeps: list[SweepImage] = []
+    scheduled: list[ScheduledImage] = []
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -112,8 +185,8 @@ def digest(state: EngineState) -> str:
 
 def load(data: bytes) -> EngineState:
     image = _decoder.decode(data)
-    if image.format != FORMAT:
-        raise ValueError(f"snapshot format {image.format} is not {FORMAT}")
+    if image.format not in READABLE:
+        raise ValueError(f"snapshot format {image.format} is not one of {READABLE}")
     state = EngineState()
     state.last_seq = image.last_seq
     state.next_account_id = image.next_account_id
@@ -125,7 +198,7 @@ def load(data: bytes) -> EngineState:
     state.withdrawn = dict(image.withdrawn)
     state.accounts = {}
     for a in image.accounts:
-        acct = Account(a.id, a.fee_tier)
+        acct = Account(a.id, a.fee_tier, a.customer_id)
         acct.can_trade, acct.can_deposit, acct.can_withdraw = (
             a.can_trade,
             a.can_deposit,
@@ -160,7 +233,58 @@ def load(data: bytes) -> EngineState:
         state.api_keys[k.api_key] = ApiKey(
             k.api_key, k.account_id, k.kind, k.credential, k.can_trade, k.ip_allow
         )
+    _load_compliance(state, image)
     return state
+
+
+def _load_compliance(state: EngineState, image: StateImage) -> None:
+    for wid, ref in image.withdrawal_refs:
+        state.withdrawals[wid].on_request_ref = ref
+    state.fiat_assets = set(image.fiat_assets)
+    state.next_customer_id = image.next_customer_id
+    state.next_change_id = image.next_change_id
+    state.next_sweep_id = image.next_sweep_id
+    state.next_schedule_id = image.next_schedule_id
+    for c in image.customers:
+        cust = Customer(
+            c.id,
+            c.legal_name,
+            c.date_of_birth,
+            c.nationality,
+            c.residence,
+            c.kyc_level,
+            c.risk_tier,
+            c.venue,
+        )
+        cust.accounts = list(c.accounts)
+        state.customers[c.id] = cust
+    for v in image.venues:
+        state.venues[v.code] = Venue(v.code, v.name, v.jurisdictions, tuple(v.symbols), v.fee_tier)
+    state.members = {key: dict.fromkeys(ids) for key, ids in image.members}
+    state.member_versions = dict(image.member_versions)
+    for p in image.policies:
+        policy = Policy(p.spec, p.change_id, p.applied_ms, p.actor, p.reason, p.previous)
+        by_basis = (
+            state.residence_policies
+            if p.spec.basis is Basis.RESIDENCE
+            else state.nationality_policies
+        )
+        by_basis[p.spec.country] = policy
+    for w in image.sweeps:
+        sweep = Sweep(w.id, w.change_id, w.kind, list(w.customer_ids), w.batch, w.note)
+        sweep.done = w.done
+        state.sweeps[w.id] = sweep
+    for d in image.scheduled:
+        state.scheduled[d.id] = ScheduledChange(
+            d.id,
+            d.spec,
+            d.effective_ms,
+            d.preview_id,
+            d.previewed,
+            d.actor,
+            d.reason,
+            d.sweep_batch,
+        )
 
 
 def _image(state: EngineState) -> StateImage:
@@ -186,7 +310,64 @@ def _image(state: EngineState) -> StateImage:
             ApiKeyImage(k.api_key, k.account_id, k.kind, k.credential, k.can_trade, k.ip_allow)
             for _, k in sorted(state.api_keys.items())
         ],
+        withdrawal_refs=[
+            (w.id, w.on_request_ref)
+            for _, w in sorted(state.withdrawals.items())
+            if w.on_request_ref
+        ],
+        fiat_assets=sorted(state.fiat_assets),
+        next_customer_id=state.next_customer_id,
+        next_change_id=state.next_change_id,
+        next_sweep_id=state.next_sweep_id,
+        next_schedule_id=state.next_schedule_id,
+        customers=[_customer(state.customers[i]) for i in sorted(state.customers)],
+        venues=[
+            VenueImage(v.code, v.name, v.jurisdictions, sorted(v.symbols), v.fee_tier)
+            for v in state.venues.values()
+        ],
+        members=[(key, list(state.members[key])) for key in sorted(state.members)],
+        member_versions=sorted(state.member_versions.items()),
+        policies=[
+            _policy(p)
+            for policies in (state.residence_policies, state.nationality_policies)
+            for _, p in sorted(policies.items())
+        ],
+        sweeps=[
+            SweepImage(w.id, w.change_id, w.kind, w.customer_ids, w.batch, w.note, w.done)
+            for _, w in sorted(state.sweeps.items())
+        ],
+        scheduled=[
+            ScheduledImage(
+                d.id,
+                d.spec,
+                d.effective_ms,
+                d.preview_id,
+                d.previewed,
+                d.actor,
+                d.reason,
+                d.sweep_batch,
+            )
+            for _, d in sorted(state.scheduled.items())
+        ],
     )
+
+
+def _customer(c: Customer) -> CustomerImage:
+    return CustomerImage(
+        c.id,
+        c.legal_name,
+        c.date_of_birth,
+        c.nationality,
+        c.residence,
+        c.kyc_level,
+        c.risk_tier,
+        c.venue,
+        list(c.accounts),
+    )
+
+
+def _policy(p: Policy) -> PolicyImage:
+    return PolicyImage(p.spec, p.change_id, p.applied_ms, p.actor, p.reason, p.previous)
 
 
 def _account(acct: Account) -> AccountImage:
@@ -198,6 +379,7 @@ def _account(acct: Account) -> AccountImage:
         frozen=acct.frozen,
         fee_tier=acct.fee_tier,
         balances=sorted((b.asset, b.free, b.locked) for b in acct.balances.values()),
+        customer_id=acct.customer_id,
     )
 
 

@@ -6,6 +6,8 @@ iterated, never sets, and snapshots write everything in a canonical order.
 
 from sortedcontainers import SortedKeyList
 
+from bourse.compliance.customers import RiskTier
+from bourse.compliance.policy import Fingerprint, PolicySpec
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -111,14 +113,16 @@ class Account:
         "can_trade",
         "can_withdraw",
         "client_ids",
+        "customer_id",
         "fee_tier",
         "frozen",
         "id",
         "open_orders",
     )
 
-    def __init__(self, id: int, fee_tier: int = 0) -> None:
+    def __init__(self, id: int, fee_tier: int = 0, customer_id: int = 0) -> None:
         self.id = id
+        self.customer_id = customer_id  # 0: a house account no jurisdiction policy names
         self.can_trade = True
         self.can_deposit = True
         self.can_withdraw = True
@@ -162,14 +166,149 @@ class SymbolState:
 
 
 class Withdrawal:
-    __slots__ = ("account_id", "amount", "asset", "destination", "id")
+    __slots__ = ("account_id", "amount", "asset", "destination", "id", "on_request_ref")
 
-    def __init__(self, id: int, account_id: int, asset: str, amount: int, destination: str) -> None:
+    def __init__(
+        self,
+        id: int,
+        account_id: int,
+        asset: str,
+        amount: int,
+        destination: str,
+        on_request_ref: str = "",
+    ) -> None:
         self.id = id
         self.account_id = account_id
         self.asset = asset
         self.amount = amount
         self.destination = destination
+        self.on_request_ref = on_request_ref  # staff paid out at the customer's request
+
+
+class Customer:
+    __slots__ = (
+        "accounts",
+        "date_of_birth",
+        "id",
+        "kyc_level",
+        "legal_name",
+        "nationality",
+        "residence",
+        "risk_tier",
+        "venue",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        legal_name: str,
+        date_of_birth: str,
+        nationality: str,
+        residence: str,
+        kyc_level: int,
+        risk_tier: RiskTier,
+        venue: str,
+    ) -> None:
+        self.id = id
+        self.legal_name = legal_name
+        self.date_of_birth = date_of_birth
+        self.nationality = nationality
+        self.residence = residence
+        self.kyc_level = kyc_level
+        self.risk_tier = risk_tier
+        self.venue = venue
+        self.accounts: list[int] = []
+
+
+class Venue:
+    __slots__ = ("code", "fee_tier", "jurisdictions", "name", "symbols")
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        jurisdictions: tuple[str, ...],
+        symbols: tuple[str, ...],
+        fee_tier: int,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.jurisdictions = jurisdictions
+        self.symbols = frozenset(symbols)  # membership only; snapshots write them sorted
+        self.fee_tier = fee_tier
+
+
+class Policy:
+    """The policy in force for one (basis, country), and the one it replaced (for reversal)."""
+
+    __slots__ = ("actor", "applied_ms", "change_id", "previous", "reason", "spec")
+
+    def __init__(
+        self,
+        spec: PolicySpec,
+        change_id: int,
+        applied_ms: int,
+        actor: str,
+        reason: str,
+        previous: PolicySpec | None,
+    ) -> None:
+        self.spec = spec
+        self.change_id = change_id
+        self.applied_ms = applied_ms
+        self.actor = actor
+        self.reason = reason
+        self.previous = previous
+
+
+class Sweep:
+    """Work a policy change does in batches between other commands: the customers it names, as
+    they stood when it applied, and how far it has come."""
+
+    __slots__ = ("batch", "change_id", "customer_ids", "done", "id", "kind", "note")
+
+    def __init__(
+        self, id: int, change_id: int, kind: str, customer_ids: list[int], batch: int, note: str
+    ) -> None:
+        self.id = id
+        self.change_id = change_id
+        self.kind = kind  # "cancel_orders" or "closure_report"
+        self.customer_ids = customer_ids
+        self.batch = batch
+        self.note = note  # why, quoted on every order it cancels
+        self.done = 0
+
+
+class ScheduledChange:
+    __slots__ = (
+        "actor",
+        "effective_ms",
+        "id",
+        "preview_id",
+        "previewed",
+        "reason",
+        "spec",
+        "sweep_batch",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        spec: PolicySpec,
+        effective_ms: int,
+        preview_id: str,
+        previewed: Fingerprint,
+        actor: str,
+        reason: str,
+        sweep_batch: int,
+    ) -> None:
+        self.id = id
+        self.spec = spec
+        self.effective_ms = effective_ms
+        self.preview_id = preview_id
+        self.previewed = previewed
+        self.actor = actor
+        self.reason = reason
+        self.sweep_batch = sweep_batch
 
 
 class ApiKey:
@@ -212,13 +351,26 @@ class EngineState:
         "accounts",
         "api_keys",
         "assets",
+        "customers",
         "deposited",
         "fee_tiers",
+        "fiat_assets",
         "last_seq",
+        "member_versions",
+        "members",
+        "nationality_policies",
         "next_account_id",
+        "next_change_id",
+        "next_customer_id",
         "next_order_id",
+        "next_schedule_id",
+        "next_sweep_id",
         "next_withdrawal_id",
+        "residence_policies",
+        "scheduled",
+        "sweeps",
         "symbols",
+        "venues",
         "withdrawals",
         "withdrawn",
     )
@@ -236,6 +388,21 @@ class EngineState:
         self.next_account_id = 1
         self.next_order_id = 1
         self.next_withdrawal_id = 1
+        self.fiat_assets: set[str] = set()  # membership only; snapshots write it sorted
+        # compliance: customers, the venues that serve them, and the policies of their countries
+        self.customers: dict[int, Customer] = {}
+        self.venues: dict[str, Venue] = {}
+        # member_key(basis, country) → the customers it names (a dict as an ordered set)
+        self.members: dict[str, dict[int, None]] = {}
+        self.member_versions: dict[str, int] = {}
+        self.residence_policies: dict[str, Policy] = {}
+        self.nationality_policies: dict[str, Policy] = {}
+        self.sweeps: dict[int, Sweep] = {}
+        self.scheduled: dict[int, ScheduledChange] = {}
+        self.next_customer_id = 1
+        self.next_change_id = 1
+        self.next_sweep_id = 1
+        self.next_schedule_id = 1
 
 
 def _fee_account() -> Account:

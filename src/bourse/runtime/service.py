@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from bourse.commands import Command
 from bourse.events import Outcome
-from bourse.runtime.exchange import Exchange
+from bourse.runtime.exchange import Exchange, now_ms
 from bourse.runtime.sealing import SecretBox
 
 
@@ -25,6 +25,8 @@ class Service:
         self.exchange = exchange
         self.operator_token = operator_token
         self.box = box
+        # Every command's time comes from here (tests move it to reach a deadline).
+        self.clock: Callable[[], int] = now_ms
         self.released_seq = exchange.engine.state.last_seq
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None

@@ -17,7 +17,6 @@ from bourse.commands import Deposit, OpenAccount, RevokeApiKey
 from bourse.engine.state import ApiKey, EngineState
 from bourse.events import AccountOpened, CommandRejected, Outcome
 from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
-from bourse.runtime.exchange import now_ms
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 MAX_IP_RULES = 30  # as Binance's key IP allow-lists
@@ -111,7 +110,7 @@ async def open_account(
     state = service.exchange.engine.state
     deposits = _opening_deposits(state, body.deposits)
     opened = await service.execute(
-        OpenAccount(actor=actor, ts_ms=now_ms(), reason=body.reason, fee_tier=body.fee_tier)
+        OpenAccount(actor=actor, ts_ms=service.clock(), reason=body.reason, fee_tier=body.fee_tier)
     )
     if _refused(opened):
         return answer(opened)
@@ -119,7 +118,7 @@ async def open_account(
     for asset, amount_raw in deposits:
         cmd = Deposit(
             actor=actor,
-            ts_ms=now_ms(),
+            ts_ms=service.clock(),
             account_id=account_id,
             asset=asset,
             amount_raw=amount_raw,
@@ -151,7 +150,7 @@ async def create_key(service: ServiceDep, actor: OperatorDep, body: KeyBody) -> 
     common: dict[str, Any] = {
         "account_id": body.account_id,
         "actor": actor,
-        "ts_ms": now_ms(),
+        "ts_ms": service.clock(),
         "reason": body.reason,
         "can_trade": "trade" in body.permissions,
         "ip_allow": body.ip,
@@ -190,7 +189,7 @@ async def revoke_key(
 ) -> Response:
     owner = service.exchange.engine.state.api_keys.get(api_key)
     outcome = await service.execute(
-        RevokeApiKey(actor=actor, ts_ms=now_ms(), reason=reason, api_key=api_key)
+        RevokeApiKey(actor=actor, ts_ms=service.clock(), reason=reason, api_key=api_key)
     )
     if owner is None or _refused(outcome):
         return answer(outcome)

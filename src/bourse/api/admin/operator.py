@@ -15,7 +15,6 @@ from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine import snapshot
 from bourse.engine.state import EngineState
 from bourse.events import CommandRejected, Outcome
-from bourse.runtime.exchange import now_ms
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 
@@ -48,7 +47,7 @@ def answer(outcome: Outcome) -> Response:
 async def post_command(
     service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = Body(...)
 ) -> Response:
-    fields = {**body, "actor": actor, "ts_ms": now_ms()}
+    fields = {**body, "actor": actor, "ts_ms": service.clock()}
     try:
         cmd: AnyCommand = msgspec.convert(fields, AnyCommand)
     except msgspec.ValidationError as exc:
@@ -76,7 +75,7 @@ async def post_deposit(
     amount_raw = deposit_raw(service.exchange.engine.state, req.asset, req.amount)
     cmd = Deposit(
         actor=actor,
-        ts_ms=now_ms(),
+        ts_ms=service.clock(),
         account_id=req.account_id,
         asset=req.asset,
         amount_raw=amount_raw,

@@ -12,7 +12,6 @@ from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError
 from bourse.engine.state import EngineState, SymbolState
 from bourse.marketdata import MarketData
-from bourse.runtime.exchange import now_ms
 from bourse.runtime.service import Service, StoreUnavailable
 from bourse.store.db import create_store_engine
 
@@ -25,10 +24,18 @@ class Gateway:
         self.keys = KeyRing(service.exchange.engine.state, service.box)
         url = service.exchange.projector.engine.url.render_as_string(hide_password=False)
         self._reader = create_store_engine(url)  # readers never take the projector's write lock
-        self.clock: Callable[[], int] = now_ms
         # built now, while the engine state is exactly what is durable; then fed released outcomes
         self.market = MarketData(service.exchange.engine.state)
         service.on_release.append(self.market.apply)
+
+    @property
+    def clock(self) -> Callable[[], int]:
+        """The service's clock: one time for the trading and admin APIs and the policy driver."""
+        return self.service.clock
+
+    @clock.setter
+    def clock(self, fn: Callable[[], int]) -> None:
+        self.service.clock = fn
 
     @property
     def state(self) -> EngineState:

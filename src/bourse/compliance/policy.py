@@ -1,0 +1,131 @@
+"""Jurisdiction policies: for one country, what each capability may do, and for whom.
+
+A policy is keyed on a country and a basis: residence by default, nationality only where the policy
+says so. Each capability is `OPEN`, `SUSPENDED`, `WITHDRAW_ONLY` (an exit window until the policy's
+deadline) or `CLOSED`; a capability a policy does not name stays open. A rule may carry a condition
+the engine evaluates at the moment of the command (holdings above a value at the exchange's own
+prices), so it restricts exactly the accounts above the line.
+"""
+
+import hashlib
+from enum import StrEnum
+
+import msgspec
+
+
+class Capability(StrEnum):
+    ONBOARDING = "ONBOARDING"
+    TRADING = "TRADING"
+    CRYPTO_DEPOSIT = "CRYPTO_DEPOSIT"
+    CRYPTO_WITHDRAWAL = "CRYPTO_WITHDRAWAL"
+    FIAT_DEPOSIT = "FIAT_DEPOSIT"
+    FIAT_WITHDRAWAL = "FIAT_WITHDRAWAL"
+
+
+WITHDRAWALS = frozenset({Capability.CRYPTO_WITHDRAWAL, Capability.FIAT_WITHDRAWAL})
+
+
+class Access(StrEnum):
+    OPEN = "OPEN"
+    SUSPENDED = "SUSPENDED"
+    WITHDRAW_ONLY = "WITHDRAW_ONLY"
+    CLOSED = "CLOSED"
+
+
+class Basis(StrEnum):
+    RESIDENCE = "RESIDENCE"
+    NATIONALITY = "NATIONALITY"
+
+
+class HoldingsAbove(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """True for an account whose holdings (free + locked, every asset valued at the last trade
+    price of the exchange's own markets) are worth more than `limit_raw` of `asset`."""
+
+    asset: str
+    limit_raw: int
+
+
+class Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    capability: Capability
+    access: Access
+    condition: HoldingsAbove | None = None
+
+
+class PolicySpec(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """One country's policy as a whole: applying it replaces the country's previous policy.
+
+    `deadline_ms` ends an exit window: WITHDRAW_ONLY capabilities become CLOSED at that time.
+    A spec whose every rule is OPEN (or that has none) restores the country to normal.
+    """
+
+    name: str
+    country: str
+    basis: Basis = Basis.RESIDENCE
+    rules: tuple[Rule, ...] = ()
+    deadline_ms: int = 0
+
+    def access(self, capability: Capability) -> Access:
+        for rule in self.rules:
+            if rule.capability is capability:
+                return rule.access
+        return Access.OPEN
+
+    @property
+    def restores(self) -> bool:
+        return all(rule.access is Access.OPEN for rule in self.rules)
+
+    @property
+    def sweeps_orders(self) -> bool:
+        """Trading stops for everyone the policy names: their open orders must be canceled."""
+        return any(
+            r.capability is Capability.TRADING
+            and r.access is not Access.OPEN
+            and r.condition is None
+            for r in self.rules
+        )
+
+
+class Fingerprint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """Who a policy for one country and basis names, as a preview saw it.
+
+    `version` counts every change of membership (onboarding, a move, an account opened), so an
+    apply can tell whether the people it would touch are still the people the preview showed.
+    """
+
+    customers: int
+    accounts: int
+    version: int
+
+
+def member_key(basis: Basis, country: str) -> str:
+    return f"{basis}:{country}"
+
+
+def preview_id(spec: PolicySpec, seen: Fingerprint) -> str:
+    """The preview's identity: a digest of the change and of whom it would touch."""
+    canonical = msgspec.structs.replace(
+        spec, rules=tuple(sorted(spec.rules, key=lambda r: r.capability))
+    )
+    digest = hashlib.sha256(msgspec.json.encode(canonical) + msgspec.json.encode(seen))
+    return digest.hexdigest()[:20]
+
+
+def spec_problem(spec: PolicySpec, ts_ms: int) -> str | None:
+    """Why `spec` cannot apply at `ts_ms`, or None (the caller checks the country code)."""
+    if not spec.name.strip() or len(spec.name) > 120:
+        return "a policy needs a name of 1 to 120 characters: refusals quote it"
+    caps = [rule.capability for rule in spec.rules]
+    if len(set(caps)) != len(caps):
+        return "a policy names each capability at most once"
+    exits = any(rule.access is Access.WITHDRAW_ONLY for rule in spec.rules)
+    if exits and spec.deadline_ms <= ts_ms:
+        return "an exit window (WITHDRAW_ONLY) needs a deadline in the future"
+    if not exits and spec.deadline_ms:
+        return "a deadline only applies to an exit window (a WITHDRAW_ONLY capability)"
+    for rule in spec.rules:
+        if rule.condition is not None:
+            if rule.access is Access.OPEN:
+                return f"the condition on {rule.capability} restricts nothing while it is OPEN"
+            if rule.condition.limit_raw < 0:
+                return "a holdings condition needs a limit of zero or more"
+    return None

@@ -1,0 +1,91 @@
+"""Whom a jurisdiction policy names, and what they hold: one reading for the preview an operator
+is shown and for the apply that must match it.
+
+A preview of a country with many customers is read in slices (`tally` over part of the members),
+so the gateway can interleave it with matching instead of pausing the engine for the whole count.
+"""
+
+import msgspec
+
+from bourse.compliance.policy import Basis, Fingerprint, PolicySpec, member_key
+from bourse.engine.state import EngineState
+from bourse.engine.valuation import holdings_value
+
+
+def members(state: EngineState, basis: Basis, country: str) -> list[int]:
+    """The customers a policy for `country` on `basis` names, in onboarding order."""
+    return list(state.members.get(member_key(basis, country), ()))
+
+
+def fingerprint(state: EngineState, basis: Basis, country: str) -> Fingerprint:
+    key = member_key(basis, country)
+    named = state.members.get(key, {})
+    customers = state.customers
+    return Fingerprint(
+        customers=len(named),
+        accounts=sum(len(customers[c].accounts) for c in named),
+        version=state.member_versions.get(key, 0),
+    )
+
+
+class Tally(msgspec.Struct, kw_only=True):
+    """What the named customers have, summed over a slice of them (slices add up)."""
+
+    accounts_with_orders: int = 0
+    open_orders: int = 0
+    pending_withdrawals: int = 0
+    balances: dict[str, int] = {}  # asset → free + locked, raw
+    above_condition: int = 0  # accounts a conditional rule restricts right now
+    sample: list[dict[str, object]] = []
+
+    def add(self, other: "Tally", sample_size: int) -> None:
+        self.accounts_with_orders += other.accounts_with_orders
+        self.open_orders += other.open_orders
+        self.pending_withdrawals += other.pending_withdrawals
+        for asset, amount in other.balances.items():
+            self.balances[asset] = self.balances.get(asset, 0) + amount
+        self.above_condition += other.above_condition
+        room = sample_size - len(self.sample)
+        if room > 0:
+            self.sample.extend(other.sample[:room])
+
+
+def tally(
+    state: EngineState, spec: PolicySpec, customer_ids: list[int], sample_size: int = 10
+) -> Tally:
+    """Count what `customer_ids` (a slice of the members) hold and would lose access to."""
+    result = Tally(balances={}, sample=[])
+    pending: dict[int, int] = {}
+    if state.withdrawals:
+        for w in state.withdrawals.values():
+            pending[w.account_id] = pending.get(w.account_id, 0) + 1
+    conditions = [r.condition for r in spec.rules if r.condition is not None]
+    balances = result.balances
+    for cid in customer_ids:
+        cust = state.customers[cid]
+        for account_id in cust.accounts:
+            acct = state.accounts[account_id]
+            orders = len(acct.open_orders)
+            if orders:
+                result.accounts_with_orders += 1
+                result.open_orders += orders
+            result.pending_withdrawals += pending.get(account_id, 0)
+            for asset, bal in acct.balances.items():
+                amount = bal.free + bal.locked
+                if amount:
+                    balances[asset] = balances.get(asset, 0) + amount
+            if conditions and any(
+                holdings_value(state, acct, c.asset) > c.limit_raw for c in conditions
+            ):
+                result.above_condition += 1
+        if len(result.sample) < sample_size:
+            result.sample.append(
+                {
+                    "customer_id": cid,
+                    "legal_name": cust.legal_name,
+                    "residence": cust.residence,
+                    "nationality": cust.nationality,
+                    "accounts": list(cust.accounts),
+                }
+            )
+    return result

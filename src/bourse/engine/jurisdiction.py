@@ -1,0 +1,142 @@
+"""The compliance gate's rules for customers: their jurisdiction's policies and their venue.
+
+A policy applies to a customer through their residence, or through their nationality where the
+policy is keyed on nationality. The first policy that refuses wins, and its refusal names the
+policy, the capability and the people it covers, so nobody is left guessing why.
+"""
+
+from bourse.compliance.policy import WITHDRAWALS, Access, Capability, Rule
+from bourse.domain.calendar import utc_text
+from bourse.domain.money import to_plain
+from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine.state import Account, Customer, EngineState, Policy
+from bourse.engine.valuation import holdings_value
+
+_WHAT = {
+    Capability.ONBOARDING: "onboarding",
+    Capability.TRADING: "trading",
+    Capability.CRYPTO_DEPOSIT: "crypto deposits",
+    Capability.CRYPTO_WITHDRAWAL: "crypto withdrawals",
+    Capability.FIAT_DEPOSIT: "fiat deposits",
+    Capability.FIAT_WITHDRAWAL: "fiat withdrawals",
+}
+_OPEN = Access.OPEN
+_WITHDRAW_ONLY = Access.WITHDRAW_ONLY
+
+
+def deposit_capability(state: EngineState, asset: str) -> Capability:
+    return Capability.FIAT_DEPOSIT if asset in state.fiat_assets else Capability.CRYPTO_DEPOSIT
+
+
+def withdrawal_capability(state: EngineState, asset: str) -> Capability:
+    fiat = asset in state.fiat_assets
+    return Capability.FIAT_WITHDRAWAL if fiat else Capability.CRYPTO_WITHDRAWAL
+
+
+def policy_refusal(
+    state: EngineState,
+    residence: str,
+    nationality: str,
+    capability: Capability,
+    ts_ms: int,
+    acct: Account | None = None,
+) -> Refusal | None:
+    """Whether a policy stops someone of this residence and nationality using `capability` now.
+    `acct` is the account acting, for rules whose condition depends on its holdings."""
+    for policies, country, who in (
+        (state.residence_policies, residence, "residents"),
+        (state.nationality_policies, nationality, "nationals"),
+    ):
+        if not policies:
+            continue
+        policy = policies.get(country)
+        if policy is None:
+            continue
+        for rule in policy.spec.rules:
+            if rule.capability is capability:
+                refusal = _rule_refusal(state, policy, rule, who, ts_ms, acct)
+                if refusal is not None:
+                    return refusal
+                break
+    return None
+
+
+def customer_refusal(
+    state: EngineState, acct: Account, capability: Capability, ts_ms: int
+) -> Refusal | None:
+    if not acct.customer_id or not (state.residence_policies or state.nationality_policies):
+        return None
+    cust = state.customers[acct.customer_id]
+    return policy_refusal(state, cust.residence, cust.nationality, capability, ts_ms, acct)
+
+
+def closed_to(state: EngineState, acct: Account, capability: Capability, ts_ms: int) -> bool:
+    """Whether a policy has closed `capability` for the account's customer for good (CLOSED, or
+    an exit window past its deadline): what staff may then pay out on request."""
+    cust = state.customers[acct.customer_id]
+    for policies, country in (
+        (state.residence_policies, cust.residence),
+        (state.nationality_policies, cust.nationality),
+    ):
+        policy = policies.get(country)
+        if policy is None:
+            continue
+        access = policy.spec.access(capability)
+        if access is Access.CLOSED or (
+            access is _WITHDRAW_ONLY and ts_ms >= policy.spec.deadline_ms
+        ):
+            return True
+    return False
+
+
+def venue_refusal(state: EngineState, cust: Customer, symbol: str) -> Refusal | None:
+    venue = state.venues.get(cust.venue)
+    if venue is None or symbol in venue.symbols:
+        return None
+    return Refusal(
+        RejectCode.NOT_LISTED_ON_VENUE,
+        f"{symbol} is not listed on {venue.name} ({venue.code}), the venue that serves "
+        f"residents of {cust.residence}; it lists {', '.join(sorted(venue.symbols)) or 'nothing'}",
+    )
+
+
+def _rule_refusal(
+    state: EngineState,
+    policy: Policy,
+    rule: Rule,
+    who: str,
+    ts_ms: int,
+    acct: Account | None,
+) -> Refusal | None:
+    access, spec = rule.access, policy.spec
+    if access is _OPEN:
+        return None
+    in_window = access is _WITHDRAW_ONLY and ts_ms < spec.deadline_ms
+    if in_window and rule.capability in WITHDRAWALS:
+        return None
+    people = f"{who} of {spec.country}"
+    cond = rule.condition
+    if cond is not None:
+        if acct is None:
+            return None
+        precision = state.assets.get(cond.asset, 0)
+        if holdings_value(state, acct, cond.asset) <= cond.limit_raw:
+            return None
+        limit = to_plain(cond.limit_raw, precision)
+        people = f"accounts of {people} holding more than {limit} {cond.asset}"
+    what = _WHAT[rule.capability]
+    if access is Access.SUSPENDED:
+        state_text = "suspended"
+    elif in_window:
+        state_text = f"ended (exit window: withdrawals only, until {utc_text(spec.deadline_ms)})"
+    elif access is _WITHDRAW_ONLY or access is Access.CLOSED:
+        state_text = "closed"
+        if rule.capability in WITHDRAWALS:
+            state_text += " (remaining balances are paid out on request through support)"
+    else:  # pragma: no cover - Access has no other member
+        state_text = str(access)
+    return Refusal(
+        RejectCode.JURISDICTION_POLICY,
+        f"{what} {'are' if what.endswith('s') else 'is'} {state_text} for {people} "
+        f"by policy '{spec.name}' (change {policy.change_id})",
+    )
