@@ -16,15 +16,19 @@ from bourse.commands import (
     CancelReplaceOrder,
     Command,
     CompleteWithdrawal,
+    ContinuePolicySweep,
     CreateAsset,
     Deposit,
     FailWithdrawal,
     ListSymbol,
+    OnboardCustomer,
     OpenAccount,
     OperatorCommand,
     PlaceOrder,
     RequestWithdrawal,
+    SetJurisdictionPolicy,
 )
+from bourse.compliance.policy import Access, Basis, Capability, PolicySpec, Rule, preview_id
 from bourse.demo import spec
 from bourse.domain.enums import (
     CancelReplaceMode,
@@ -36,8 +40,15 @@ from bourse.domain.enums import (
 from bourse.domain.money import to_raw
 from bourse.domain.symbols import SymbolSpec
 from bourse.engine import Engine
+from bourse.engine.impact import fingerprint
 from bourse.engine.state import EngineState
-from bourse.events import AnyEvent, CommandRejected, OrderAccepted
+from bourse.events import (
+    AccountOpened,
+    AnyEvent,
+    CommandRejected,
+    CustomerRecorded,
+    OrderAccepted,
+)
 
 ASSETS = {"BTC": 8, "ETH": 8, "USDT": 8}
 SYMBOLS: dict[str, SymbolSpec] = {
@@ -52,6 +63,7 @@ ACTOR = "ops:test"
 REASON = "test setup"
 T0 = 1_700_000_000_000  # ts_ms of the first command; each further command is 1 ms later
 DEFAULT_FUNDS = {"BTC": "10", "ETH": "100", "USDT": "1000000"}
+TRADING = Capability.TRADING
 
 E = TypeVar("E")
 C = TypeVar("C", bound=Command)
@@ -253,3 +265,70 @@ def one(events: Sequence[AnyEvent], kind: type[E]) -> E:
 def accepted_id(events: Sequence[AnyEvent]) -> int:
     """The order id of the (one) OrderAccepted among `events`."""
     return one(events, OrderAccepted).order_id
+
+
+# --- customers, venues and jurisdiction policies ----------------------------------------------
+
+
+def onboard(
+    r: Runner,
+    residence: str,
+    nationality: str = "",
+    *,
+    name: str = "Test Customer",
+    born: str = "1980-01-01",
+) -> tuple[int, int]:
+    """Onboard a customer (nationality defaults to the residence): (customer id, account id)."""
+    events = r.do(
+        OnboardCustomer,
+        legal_name=name,
+        date_of_birth=born,
+        nationality=nationality or residence,
+        residence=residence,
+    )
+    assert not of(events, CommandRejected), events
+    return one(events, CustomerRecorded).customer_id, one(events, AccountOpened).account_id
+
+
+def policy_command(
+    r: Runner, cls: type[C], spec: PolicySpec, *, batch: int = 1000, **fields: Any
+) -> C:
+    """`cls` (SetJurisdictionPolicy or SchedulePolicyChange) citing a preview made just now."""
+    seen = fingerprint(r.state, spec.basis, spec.country)
+    return r.stamp(
+        cls,
+        spec=spec,
+        preview_id=preview_id(spec, seen),
+        previewed=seen,
+        sweep_batch=batch,
+        **fields,
+    )
+
+
+def apply_policy(r: Runner, spec: PolicySpec, *, batch: int = 1000) -> list[AnyEvent]:
+    """Preview `spec` and apply that preview at once (its first sweep batch runs with it)."""
+    return r.execute(policy_command(r, SetJurisdictionPolicy, spec, batch=batch))
+
+
+def finish_sweeps(r: Runner) -> list[list[AnyEvent]]:
+    """Submit ContinuePolicySweep for the oldest open sweep until none is left, as the runtime's
+    policy driver does; returns each command's events."""
+    done: list[list[AnyEvent]] = []
+    while r.state.sweeps:
+        sweep_id = next(iter(r.state.sweeps))
+        events = r.do(ContinuePolicySweep, sweep_id=sweep_id)
+        assert not of(events, CommandRejected), events
+        done.append(events)
+    return done
+
+
+def suspension(country: str, *caps: Capability, basis: Basis = Basis.RESIDENCE) -> PolicySpec:
+    """A policy suspending `caps` (trading by default) for one country."""
+    rules = tuple(Rule(capability=c, access=Access.SUSPENDED) for c in caps or (TRADING,))
+    return PolicySpec(name=f"{country} suspension", country=country, basis=basis, rules=rules)
+
+
+def restoration(country: str, basis: Basis = Basis.RESIDENCE) -> PolicySpec:
+    """The all-OPEN spec that removes a country's policy."""
+    rule = Rule(capability=TRADING, access=Access.OPEN)
+    return PolicySpec(name=f"{country} restored", country=country, basis=basis, rules=(rule,))

@@ -15,20 +15,38 @@ from bourse.commands import (
     CancelAllOrders,
     CancelOrder,
     CancelReplaceOrder,
+    CancelScheduledChange,
     Command,
     CompleteWithdrawal,
+    ContinuePolicySweep,
     CreateAsset,
     DefineFeeTier,
+    DefineVenue,
     Deposit,
     FailWithdrawal,
     FreezeAccount,
     ListSymbol,
+    OnboardCustomer,
     OpenAccount,
     PlaceOrder,
     RequestWithdrawal,
+    RunDuePolicies,
+    SchedulePolicyChange,
     SetAccountPermissions,
+    SetJurisdictionPolicy,
     SetSymbolStatus,
     UnfreezeAccount,
+    UpdateCustomer,
+    WithdrawOnRequest,
+)
+from bourse.compliance.policy import (
+    Access,
+    Basis,
+    Capability,
+    HoldingsAbove,
+    PolicySpec,
+    Rule,
+    preview_id,
 )
 from bourse.domain.enums import (
     CancelReplaceMode,
@@ -38,7 +56,8 @@ from bourse.domain.enums import (
 )
 from bourse.domain.money import PrecisionError, to_raw
 from bourse.domain.rejections import BINANCE_ERRORS, RejectCode
-from bourse.engine import snapshot
+from bourse.engine import Engine, snapshot
+from bourse.engine.impact import fingerprint
 from bourse.engine.invariants import violations
 from bourse.events import CommandRejected, OrderCanceled
 from tests.builders import ACTOR, SYMBOLS, Runner, of, one, raw, world
@@ -79,6 +98,11 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
         "Mandatory parameter 'reason' was not sent, was empty/null, or malformed.",
     ),
     C.UNKNOWN_WITHDRAWAL: (-1102, "Unknown withdrawal."),
+    C.JURISDICTION_POLICY: (REJECTED, DISABLED),
+    C.NOT_LISTED_ON_VENUE: (REJECTED, "This symbol is not permitted for this account."),
+    C.UNKNOWN_CUSTOMER: (-1102, "Unknown customer."),
+    C.PREVIEW_MISMATCH: (-1102, "The change does not match its preview."),
+    C.PREVIEW_STALE: (-1102, "The preview is out of date."),
     C.NO_CHANGE: (-1102, "The request changes nothing."),
     C.ALREADY_EXISTS: (-1102, "The object already exists."),
 }
@@ -166,6 +190,56 @@ def status(value: SymbolStatus, symbol: str = "BTCUSDT") -> SetSymbolStatus:
 
 
 OPS: dict[str, Any] = {"actor": ACTOR, "ts_ms": TS, "reason": "test"}
+
+# --- customers and jurisdiction policies: account 6 is the first customer's account ----------
+DAY_MS = 86_400_000
+KZ_RESIDENT = OnboardCustomer(
+    legal_name="Aida Nurlanovna",
+    date_of_birth="1990-05-01",
+    nationality="KZ",
+    residence="KZ",
+    **OPS,
+)
+RU_NATIONAL_IN_DE = OnboardCustomer(
+    legal_name="Ivan Petrov", date_of_birth="1985-03-02", nationality="RU", residence="DE", **OPS
+)
+
+
+def rules(access: Access, *caps: Capability) -> tuple[Rule, ...]:
+    return tuple(Rule(capability=c, access=access) for c in caps)
+
+
+KZ_HALT = PolicySpec(
+    name="KZ trading halt", country="KZ", rules=rules(Access.SUSPENDED, Capability.TRADING)
+)
+KZ_EXIT = PolicySpec(
+    name="KZ exit",
+    country="KZ",
+    rules=rules(
+        Access.WITHDRAW_ONLY,
+        Capability.TRADING,
+        Capability.CRYPTO_DEPOSIT,
+        Capability.CRYPTO_WITHDRAWAL,
+    ),
+    deadline_ms=TS + 30 * DAY_MS,
+)
+
+
+def cited(
+    spec: PolicySpec,
+    *,
+    after: tuple[Command, ...] = (),
+    cls: type[SetJurisdictionPolicy] | type[SchedulePolicyChange] = SetJurisdictionPolicy,
+    **fields: Any,
+) -> Any:
+    """`cls` applying `spec` with the preview of whom it names once the customer commands of
+    `after` (a case's setup) have run: membership depends on nothing else."""
+    engine = Engine()
+    for seq, cmd in enumerate((c for c in after if isinstance(c, OnboardCustomer)), start=1):
+        engine.execute(seq, cmd)
+    seen = fingerprint(engine.state, spec.basis, spec.country)
+    fields = {**OPS, **fields}
+    return cls(spec=spec, preview_id=preview_id(spec, seen), previewed=seen, **fields)
 
 
 class Case(NamedTuple):
@@ -390,6 +464,148 @@ CASES = [
         DefineFeeTier(tier=1, maker_multiplier_ppm=1_000_001, taker_multiplier_ppm=0, **OPS),
         C.INVALID_PARAMETER, ("1,000,000 ppm",),
    ),
+    # --- customers, venues and jurisdiction policies ---
+    Case("an order from a resident under a trading suspension", place(acct=6),
+         C.JURISDICTION_POLICY, ("trading is suspended", "residents of KZ", "'KZ trading halt'"),
+         (KZ_RESIDENT, deposit(6, "USDT", "1000"), cited(KZ_HALT, after=(KZ_RESIDENT,)))),
+    Case(
+        "an order from a national under a nationality policy",
+        place(acct=6),
+        C.JURISDICTION_POLICY, ("trading is suspended", "nationals of RU", "'RU nationals'"),
+        (RU_NATIONAL_IN_DE, cited(
+            PolicySpec(name="RU nationals", country="RU", basis=Basis.NATIONALITY,
+                       rules=rules(Access.SUSPENDED, Capability.TRADING)),
+            after=(RU_NATIONAL_IN_DE,),
+        )),
+   ),
+    Case("a deposit during an exit window", deposit(6, "BTC", "1"),
+         C.JURISDICTION_POLICY, ("crypto deposits", "exit window", "'KZ exit'"),
+         (KZ_RESIDENT, cited(KZ_EXIT, after=(KZ_RESIDENT,)))),
+    Case(
+        "a withdrawal where withdrawals are closed",
+        withdraw(6, "BTC", "0.1"),
+        C.JURISDICTION_POLICY, ("crypto withdrawals are closed", "on request", "'KZ closed'"),
+        (KZ_RESIDENT, deposit(6, "BTC", "1"), cited(
+            PolicySpec(name="KZ closed", country="KZ",
+                       rules=rules(Access.CLOSED, Capability.CRYPTO_WITHDRAWAL)),
+            after=(KZ_RESIDENT,),
+        )),
+   ),
+    Case("onboarding where onboarding is suspended", KZ_RESIDENT,
+         C.JURISDICTION_POLICY, ("onboarding is suspended", "residents of KZ"),
+         (cited(PolicySpec(name="KZ no onboarding", country="KZ",
+                           rules=rules(Access.SUSPENDED, Capability.ONBOARDING))),)),
+    Case("a second account where onboarding is suspended", OpenAccount(customer_id=1, **OPS),
+         C.JURISDICTION_POLICY, ("onboarding is suspended", "'KZ no onboarding'"),
+         (KZ_RESIDENT, cited(PolicySpec(name="KZ no onboarding", country="KZ",
+                                        rules=rules(Access.SUSPENDED, Capability.ONBOARDING)),
+                             after=(KZ_RESIDENT,)))),
+    Case(
+        "an order on a symbol the customer's venue does not list",
+        place(acct=6),
+        C.NOT_LISTED_ON_VENUE, ("BTCUSDT", "KZX", "lists ETHUSDT"),
+        (DefineVenue(venue="KZX", name="Kazakh venue", jurisdictions=("KZ",),
+                     symbols=("ETHUSDT",), **OPS), KZ_RESIDENT, deposit(6, "USDT", "1000")),
+   ),
+    Case("an account for an unknown customer", OpenAccount(customer_id=9, **OPS),
+         C.UNKNOWN_CUSTOMER, ("customer 9",)),
+    Case("an update of an unknown customer", UpdateCustomer(customer_id=9, residence="DE", **OPS),
+         C.UNKNOWN_CUSTOMER, ("customer 9",)),
+    Case("an update that changes nothing", UpdateCustomer(customer_id=1, residence="KZ", **OPS),
+         C.NO_CHANGE, ("customer 1",), (KZ_RESIDENT,)),
+    Case("an update to an unknown residence", UpdateCustomer(customer_id=1, residence="XK1", **OPS),
+         C.INVALID_PARAMETER, ("residence", "'XK1'"), (KZ_RESIDENT,)),
+    Case("a customer of an unknown nationality",
+         msgspec.structs.replace(KZ_RESIDENT, nationality="XX"),
+         C.INVALID_PARAMETER, ("nationality", "'XX'", "alpha-2")),
+    Case("a customer residing in no country",
+         msgspec.structs.replace(KZ_RESIDENT, residence="Kazakhstan"),
+         C.INVALID_PARAMETER, ("residence", "'Kazakhstan'")),
+    Case("a customer under 18", msgspec.structs.replace(KZ_RESIDENT, date_of_birth="2012-06-01"),
+         C.INVALID_PARAMETER, ("2012-06-01", "under 18")),
+    Case("a date of birth that is no date",
+         msgspec.structs.replace(KZ_RESIDENT, date_of_birth="1990-02-30"),
+         C.INVALID_PARAMETER, ("'1990-02-30'", "YYYY-MM-DD")),
+    Case("a customer without a name", msgspec.structs.replace(KZ_RESIDENT, legal_name=" "),
+         C.INVALID_PARAMETER, ("legal name",)),
+    Case("a policy for an unknown country",
+         cited(msgspec.structs.replace(KZ_HALT, country="ZZ")),
+         C.INVALID_PARAMETER, ("'ZZ'", "alpha-2")),
+    Case("an exit window whose deadline has passed",
+         cited(msgspec.structs.replace(KZ_EXIT, deadline_ms=TS - 1)),
+         C.INVALID_PARAMETER, ("WITHDRAW_ONLY", "deadline in the future")),
+    Case("a deadline without an exit window",
+         cited(msgspec.structs.replace(KZ_HALT, deadline_ms=TS + DAY_MS)),
+         C.INVALID_PARAMETER, ("deadline", "WITHDRAW_ONLY")),
+    Case("a policy naming a capability twice",
+         cited(msgspec.structs.replace(KZ_HALT, rules=KZ_HALT.rules * 2)),
+         C.INVALID_PARAMETER, ("each capability at most once",)),
+    Case("a condition on an open capability", cited(msgspec.structs.replace(KZ_HALT, rules=(
+        Rule(capability=Capability.CRYPTO_DEPOSIT, access=Access.OPEN,
+             condition=HoldingsAbove(asset="USDT", limit_raw=1)),))),
+         C.INVALID_PARAMETER, ("CRYPTO_DEPOSIT", "OPEN")),
+    Case("a policy sweep of no customers at a time", cited(KZ_HALT, sweep_batch=0),
+         C.INVALID_PARAMETER, ("sweep batch",)),
+    Case("a policy change without a reason", cited(KZ_HALT, reason=""),
+         C.REASON_REQUIRED, ("SetJurisdictionPolicy", "reason")),
+    Case(
+        "an apply citing the preview of another change",
+        msgspec.structs.replace(cited(KZ_HALT), spec=KZ_EXIT),
+        C.PREVIEW_MISMATCH, (cited(KZ_HALT).preview_id, "was not made for it"),
+   ),
+    Case("an apply whose preview predates an onboarding", cited(KZ_HALT),
+         C.PREVIEW_STALE, ("0 customers with 0 accounts then", "1 with 1 now"), (KZ_RESIDENT,)),
+    Case("a restore where no policy is in force",
+         cited(PolicySpec(name="KZ normal", country="KZ",
+                          rules=rules(Access.OPEN, Capability.TRADING))),
+         C.NO_CHANGE, ("KZ", "already")),
+    Case("a policy applied twice", cited(KZ_HALT, after=(KZ_RESIDENT,)),
+         C.NO_CHANGE, ("KZ", "already"), (KZ_RESIDENT, cited(KZ_HALT, after=(KZ_RESIDENT,)))),
+    Case("a change scheduled in the past",
+         cited(KZ_HALT, cls=SchedulePolicyChange, effective_ms=TS - 1),
+         C.INVALID_PARAMETER, ("time in the future",)),
+    Case("an exit window closing before it opens",
+         cited(KZ_EXIT, cls=SchedulePolicyChange, effective_ms=KZ_EXIT.deadline_ms),
+         C.INVALID_PARAMETER, ("deadline", "after the change")),
+    Case("cancel a change never scheduled", CancelScheduledChange(schedule_id=4, **OPS),
+         C.INVALID_PARAMETER, ("change 4",)),
+    Case("run policies when nothing is due", RunDuePolicies(actor="system:clock", ts_ms=TS),
+         C.NO_CHANGE, ("nothing is due",)),
+    Case("continue a sweep that is finished",
+         ContinuePolicySweep(actor="system:clock", ts_ms=TS, sweep_id=3),
+         C.NO_CHANGE, ("policy sweep 3",)),
+    Case(
+        "a withdrawal on request without the request",
+        WithdrawOnRequest(account_id=6, asset="BTC", amount_raw=raw("0.1"), destination="bc1",
+                          request_ref=" ", **OPS),
+        C.INVALID_PARAMETER, ("request_ref",), (KZ_RESIDENT, deposit(6, "BTC", "1")),
+   ),
+    Case(
+        "a withdrawal on request where the customer may withdraw",
+        WithdrawOnRequest(account_id=6, asset="BTC", amount_raw=raw("0.1"), destination="bc1",
+                          request_ref="REQ-1", **OPS),
+        C.INVALID_PARAMETER, ("account 6", "may withdraw BTC itself"),
+        (KZ_RESIDENT, deposit(6, "BTC", "1")),
+   ),
+    Case(
+        "a withdrawal on request from a house account",
+        WithdrawOnRequest(account_id=1, asset="BTC", amount_raw=raw("0.1"), destination="bc1",
+                          request_ref="REQ-1", **OPS),
+        C.INVALID_PARAMETER, ("account 1",),
+   ),
+    Case("a venue code that is not upper case",
+         DefineVenue(venue="kz-1", name="KZ", jurisdictions=("KZ",), **OPS),
+         C.INVALID_PARAMETER, ("'kz-1'",)),
+    Case("a venue listing an unknown symbol",
+         DefineVenue(venue="KZX", name="KZ", jurisdictions=("KZ",), symbols=("DOGEUSDT",), **OPS),
+         C.INVALID_PARAMETER, ("'DOGEUSDT'",)),
+    Case("a venue serving an unknown jurisdiction",
+         DefineVenue(venue="KZX", name="KZ", jurisdictions=("QQ",), **OPS),
+         C.INVALID_PARAMETER, ("jurisdiction", "'QQ'")),
+    Case("two venues serving one country",
+         DefineVenue(venue="KZY", name="Other KZ", jurisdictions=("KZ", "UZ"), **OPS),
+         C.INVALID_PARAMETER, ("KZX", "already serves KZ"),
+         (DefineVenue(venue="KZX", name="KZ", jurisdictions=("KZ",), **OPS),)),
 ]
 # fmt: on
 

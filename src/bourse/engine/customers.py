@@ -8,7 +8,7 @@ from bourse.compliance.policy import Basis, member_key
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
 from bourse.engine.state import Account, Customer, EngineState, Venue
-from bourse.events import AccountOpened, CustomerRecorded, VenueDefined
+from bourse.events import AccountFeeTierChanged, AccountOpened, CustomerRecorded, VenueDefined
 
 VENUE_CODE_MAX = 12
 
@@ -131,10 +131,24 @@ def update(state: EngineState, out: Output, cmd: UpdateCustomer) -> Refusal | No
     cust.legal_name, cust.nationality, cust.residence = name, nationality, residence
     cust.kyc_level, cust.risk_tier = level, tier
     if moves:
-        cust.venue = venue_for(state, residence)
+        venue = venue_for(state, residence)
+        if venue != cust.venue:
+            cust.venue = venue
+            _follow_venue_fees(state, out, cust)
         _join(state, cust)
     _recorded(out, cust, cmd.actor, cmd.reason)
     return None
+
+
+def _follow_venue_fees(state: EngineState, out: Output, cust: Customer) -> None:
+    """A customer who moves to another venue pays that venue's fees on every account."""
+    venue = state.venues.get(cust.venue)
+    tier = venue.fee_tier if venue is not None else 0
+    for account_id in cust.accounts:
+        acct = state.accounts[account_id]
+        if acct.fee_tier != tier:
+            acct.fee_tier = tier
+            out.events.append(AccountFeeTierChanged(account_id=account_id, fee_tier=tier))
 
 
 def open_customer_account(state: EngineState, out: Output, cust: Customer) -> None:

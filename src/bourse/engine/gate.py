@@ -88,9 +88,11 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
                 RejectCode.ACCOUNT_FROZEN,
                 f"withdrawal {w.id} cannot complete: account {w.account_id} is frozen",
             )
-        if w.on_request_ref:
+        capability = withdrawal_capability(state, w.asset)
+        if w.on_request_ref or closed_to(state, acct, capability, cmd.ts_ms):
+            # accepted while the rules allowed it: closing the window later strands nothing
             return None
-        refusal = customer_refusal(state, acct, withdrawal_capability(state, w.asset), cmd.ts_ms)
+        refusal = customer_refusal(state, acct, capability, cmd.ts_ms)
         if refusal is not None:
             return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
         return None

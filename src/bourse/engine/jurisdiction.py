@@ -73,6 +73,8 @@ def customer_refusal(
 def closed_to(state: EngineState, acct: Account, capability: Capability, ts_ms: int) -> bool:
     """Whether a policy has closed `capability` for the account's customer for good (CLOSED, or
     an exit window past its deadline): what staff may then pay out on request."""
+    if not acct.customer_id:
+        return False
     cust = state.customers[acct.customer_id]
     for policies, country in (
         (state.residence_policies, cust.residence),

@@ -139,21 +139,19 @@ def run_due(state: EngineState, out: Output, cmd: RunDuePolicies) -> Refusal | N
         return Refusal(RejectCode.NO_CHANGE, f"nothing is due by {utc_text(now)}")
     for policy in closing:
         _close_exit_window(state, out, policy, cmd.actor)
-    for change in due:
+    for change in due:  # checked when scheduled (deadline after the effective time)
         del state.scheduled[change.id]
-        problem = spec_problem(change.spec, change.effective_ms)
-        if problem is None:
-            _apply(
-                state,
-                out,
-                change.spec,
-                change.preview_id,
-                change.previewed,
-                change.id,
-                change.actor,
-                change.reason,
-                change.sweep_batch,
-            )
+        _apply(
+            state,
+            out,
+            change.spec,
+            change.preview_id,
+            change.previewed,
+            change.id,
+            change.actor,
+            change.reason,
+            change.sweep_batch,
+        )
     return None
 
 
@@ -210,6 +208,7 @@ def _apply(
     actor: str,
     reason: str,
     batch: int,
+    sweep: bool = True,
 ) -> None:
     policies = policies_for(state, spec.basis)
     old = policies.get(spec.country)
@@ -233,7 +232,7 @@ def _apply(
             reason=reason,
         )
     )
-    if spec.sweeps_orders:
+    if sweep and spec.sweeps_orders:
         note = f"trading stopped by policy '{spec.name}' (change {change_id}): {reason}"
         _start(state, out, change_id, CANCEL_ORDERS, spec, batch, note)
 
@@ -252,7 +251,8 @@ def _close_exit_window(state: EngineState, out: Output, policy: Policy, actor: s
     )
     reason = f"the exit window of '{old.name}' ended at {utc_text(old.deadline_ms)}"
     seen = fingerprint(state, old.basis, old.country)  # automatic: nothing was previewed
-    _apply(state, out, closed, "", seen, 0, actor, reason, CLOSURE_BATCH)
+    # the window already stopped trading and swept the orders: only the report is left to do
+    _apply(state, out, closed, "", seen, 0, actor, reason, CLOSURE_BATCH, sweep=False)
     change_id = state.next_change_id - 1
     out.events.append(
         ExitWindowClosed(
