@@ -345,8 +345,8 @@ def test_reference_data_and_rejections(projector: Projector) -> None:
         rejection = conn.execute(sa.select(schema.rejections)).one()
         asset = conn.execute(sa.select(schema.assets)).one()
     assert [tuple(a) for a in accounts] == [
-        (1, 0, True, True, True, True, 6),
-        (2, 3, False, True, False, False, 5),
+        (1, 0, True, True, True, True, 6, 0),  # customer 0: house accounts
+        (2, 3, False, True, False, False, 5, 0),
     ]
     assert (symbol.name, symbol.base, symbol.quote, symbol.status) == (
         "BTCUSDT",

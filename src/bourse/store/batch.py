@@ -12,6 +12,7 @@ from typing import Any
 import msgspec
 
 from bourse.domain.enums import OrderStatus, Side
+from bourse.engine.policies import CLOSURE_REPORT
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,
@@ -20,15 +21,23 @@ from bourse.events import (
     AccountUnfrozen,
     AssetCreated,
     BalanceChanged,
+    ClosureBalancesReported,
     CommandRejected,
+    CustomerRecorded,
+    ExitWindowClosed,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
     OrderTriggered,
     Outcome,
+    PolicyApplied,
+    PolicyScheduled,
+    PolicySweepProgressed,
+    ScheduledChangeCanceled,
     SymbolListed,
     SymbolStatusChanged,
     TradeExecuted,
+    VenueDefined,
 )
 from bourse.store.queries import TradeRow
 
@@ -144,6 +153,14 @@ class Batch:
         self.account_patches: dict[int, Row] = {}
         self.new_symbols: dict[str, Row] = {}
         self.symbol_patches: dict[str, Row] = {}
+        self.customers: dict[int, Row] = {}
+        self.venues: dict[str, Row] = {}
+        self.policy_changes: list[Row] = []
+        self.new_schedules: dict[int, Row] = {}
+        self.schedule_patches: dict[int, Row] = {}
+        self.new_closures: dict[int, Row] = {}
+        self.closure_patches: dict[int, Row] = {}
+        self.closure_balances: list[Row] = []
 
     def add(self, o: Outcome) -> None:
         seq, ts = o.seq, o.ts_ms
@@ -210,6 +227,7 @@ class Batch:
                         "can_withdraw": True,
                         "frozen": False,
                         "updated_seq": seq,
+                        "customer_id": e.customer_id,
                     }
                 case AccountPermissionsChanged():
                     self._account(
@@ -240,6 +258,83 @@ class Batch:
                     }
                 case SymbolStatusChanged():
                     _patch(self.new_symbols, self.symbol_patches, e.symbol, status=e.status.value)
+                case CustomerRecorded():
+                    self.customers[e.customer_id] = {  # the whole record: the latest one wins
+                        "customer_id": e.customer_id,
+                        "legal_name": e.legal_name,
+                        "date_of_birth": e.date_of_birth,
+                        "nationality": e.nationality,
+                        "residence": e.residence,
+                        "kyc_level": e.kyc_level,
+                        "risk_tier": e.risk_tier.value,
+                        "venue": e.venue,
+                        "updated_seq": seq,
+                    }
+                case VenueDefined():
+                    self.venues[e.venue] = {
+                        "venue": e.venue,
+                        "name": e.name,
+                        "jurisdictions": ",".join(e.jurisdictions),
+                        "symbols": ",".join(e.symbols),
+                        "fee_tier": e.fee_tier,
+                    }
+                case PolicyApplied():
+                    self._policy_applied(e, seq, ts)
+                case PolicyScheduled():
+                    self.new_schedules[e.schedule_id] = {
+                        "schedule_id": e.schedule_id,
+                        "seq": seq,
+                        "ts_ms": ts,
+                        "name": e.spec.name,
+                        "country": e.spec.country,
+                        "basis": e.spec.basis.value,
+                        "spec_json": msgspec.json.encode(e.spec).decode(),
+                        "effective_ms": e.effective_ms,
+                        "preview_id": e.preview_id,
+                        "previewed_customers": e.previewed.customers,
+                        "previewed_accounts": e.previewed.accounts,
+                        "actor": e.actor,
+                        "reason": e.reason,
+                        "state": "scheduled",
+                        "change_id": None,
+                        "canceled_by": None,
+                        "cancel_reason": None,
+                        "updated_seq": seq,
+                    }
+                case ScheduledChangeCanceled():
+                    self._schedule(
+                        e.schedule_id,
+                        seq,
+                        state="canceled",
+                        canceled_by=e.actor,
+                        cancel_reason=e.reason,
+                    )
+                case ExitWindowClosed():
+                    self.new_closures[e.change_id] = {
+                        "change_id": e.change_id,
+                        "seq": seq,
+                        "ts_ms": ts,
+                        "name": e.name,
+                        "country": e.country,
+                        "basis": e.basis.value,
+                        "customers": e.customers,
+                        "accounts": e.accounts,
+                        "reported": 0,
+                    }
+                case ClosureBalancesReported():
+                    self.closure_balances += [
+                        {
+                            "change_id": e.change_id,
+                            "account_id": b.account_id,
+                            "asset": b.asset,
+                            "customer_id": b.customer_id,
+                            "free_raw": b.free_raw,
+                            "locked_raw": b.locked_raw,
+                        }
+                        for b in e.balances
+                    ]
+                case PolicySweepProgressed() if e.kind == CLOSURE_REPORT:
+                    _patch(self.new_closures, self.closure_patches, e.change_id, reported=e.done)
                 case _:
                     pass  # fee tiers, deposits, withdrawals: seen here only as BalanceChanged
 
@@ -300,6 +395,34 @@ class Batch:
         if working is not None:
             patch.working = working
         patch.updated_ms = ts
+
+    def _policy_applied(self, e: PolicyApplied, seq: int, ts: int) -> None:
+        previous = None if e.previous is None else msgspec.json.encode(e.previous).decode()
+        self.policy_changes.append(
+            {
+                "change_id": e.change_id,
+                "seq": seq,
+                "ts_ms": ts,
+                "name": e.spec.name,
+                "country": e.spec.country,
+                "basis": e.spec.basis.value,
+                "spec_json": msgspec.json.encode(e.spec).decode(),
+                "previous_json": previous,
+                "preview_id": e.preview_id,
+                "previewed_customers": e.previewed.customers,
+                "previewed_accounts": e.previewed.accounts,
+                "affected_customers": e.affected.customers,
+                "affected_accounts": e.affected.accounts,
+                "schedule_id": e.schedule_id,
+                "actor": e.actor,
+                "reason": e.reason,
+            }
+        )
+        if e.schedule_id:
+            self._schedule(e.schedule_id, seq, state="applied", change_id=e.change_id)
+
+    def _schedule(self, schedule_id: int, seq: int, **fields: Any) -> None:
+        _patch(self.new_schedules, self.schedule_patches, schedule_id, updated_seq=seq, **fields)
 
     def _account(self, account_id: int, seq: int, **fields: Any) -> None:
         _patch(self.new_accounts, self.account_patches, account_id, updated_seq=seq, **fields)

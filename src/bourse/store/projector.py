@@ -46,6 +46,21 @@ def _write(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
     _write_patches(conn, bulk, s.accounts, s.accounts.c.account_id, batch.account_patches)
     bulk.insert(conn, s.symbols, list(batch.new_symbols.values()))
     _write_patches(conn, bulk, s.symbols, s.symbols.c.name, batch.symbol_patches)
+    _write_compliance(conn, bulk, batch)
+
+
+def _write_compliance(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
+    """Customers, venues, policy changes and exit-window closures (see `compliance_queries`)."""
+    bulk.upsert(conn, s.customers, list(batch.customers.values()))
+    bulk.upsert(conn, s.venues, list(batch.venues.values()))
+    bulk.insert(conn, s.scheduled_policy_changes, list(batch.new_schedules.values()))
+    sched = s.scheduled_policy_changes
+    _write_patches(conn, bulk, sched, sched.c.schedule_id, batch.schedule_patches)
+    bulk.insert(conn, s.policy_changes, batch.policy_changes)
+    bulk.insert(conn, s.exit_closures, list(batch.new_closures.values()))
+    closures = s.exit_closures
+    _write_patches(conn, bulk, closures, closures.c.change_id, batch.closure_patches)
+    bulk.insert(conn, s.closure_balances, batch.closure_balances)
 
 
 def _write_order_patches(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:

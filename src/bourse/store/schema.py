@@ -163,6 +163,9 @@ accounts = sa.Table(
     sa.Column("can_withdraw", sa.Boolean, nullable=False),
     sa.Column("frozen", sa.Boolean, nullable=False),
     sa.Column("updated_seq", sa.BigInteger, nullable=False),
+    # 0: a house account; the server default gives rows from before customers existed that 0
+    sa.Column("customer_id", sa.BigInteger, nullable=False, default=0, server_default=sa.text("0")),
+    sa.Index("ix_accounts_customer", "customer_id"),
 )
 
 assets = sa.Table(
@@ -182,6 +185,106 @@ symbols = sa.Table(
     sa.Column("quote_precision", sa.Integer, nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("spec_json", sa.Text, nullable=False),
+)
+
+# --- compliance: customers, venues, jurisdiction policy changes, exit-window closures ----------
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    sa.Column("customer_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("legal_name", sa.Text, nullable=False),
+    sa.Column("date_of_birth", sa.String(10), nullable=False),
+    sa.Column("nationality", sa.String(2), nullable=False),
+    sa.Column("residence", sa.String(2), nullable=False),
+    sa.Column("kyc_level", sa.Integer, nullable=False),
+    sa.Column("risk_tier", sa.String(8), nullable=False),
+    sa.Column("venue", sa.String(12), nullable=False),  # "" while no venue is defined
+    sa.Column("updated_seq", sa.BigInteger, nullable=False),
+    # customer_id last: "a country's customers after id N" is one index range scan
+    sa.Index("ix_customers_residence", "residence", "customer_id"),
+    sa.Index("ix_customers_nationality", "nationality", "customer_id"),
+)
+
+venues = sa.Table(
+    "venues",
+    metadata,
+    sa.Column("venue", sa.String(12), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("jurisdictions", sa.Text, nullable=False),  # comma-joined country codes
+    sa.Column("symbols", sa.Text, nullable=False),  # comma-joined symbol names
+    sa.Column("fee_tier", sa.Integer, nullable=False),
+)
+
+policy_changes = sa.Table(
+    "policy_changes",
+    metadata,
+    sa.Column("change_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("previous_json", sa.Text, nullable=True),  # NULL: no policy was in force
+    sa.Column("preview_id", sa.String(64), nullable=False),  # "": closed by its deadline
+    sa.Column("previewed_customers", sa.BigInteger, nullable=False),
+    sa.Column("previewed_accounts", sa.BigInteger, nullable=False),
+    sa.Column("affected_customers", sa.BigInteger, nullable=False),
+    sa.Column("affected_accounts", sa.BigInteger, nullable=False),
+    sa.Column("schedule_id", sa.BigInteger, nullable=False),  # 0: applied directly
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Index("ix_policy_changes_country", "country", "change_id"),
+)
+
+scheduled_policy_changes = sa.Table(
+    "scheduled_policy_changes",
+    metadata,
+    sa.Column("schedule_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False),
+    sa.Column("spec_json", sa.Text, nullable=False),
+    sa.Column("effective_ms", sa.BigInteger, nullable=False),
+    sa.Column("preview_id", sa.String(64), nullable=False),
+    sa.Column("previewed_customers", sa.BigInteger, nullable=False),
+    sa.Column("previewed_accounts", sa.BigInteger, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("state", sa.String(12), nullable=False),  # scheduled, canceled or applied
+    sa.Column("change_id", sa.BigInteger, nullable=True),  # the change it became once applied
+    sa.Column("canceled_by", sa.Text, nullable=True),
+    sa.Column("cancel_reason", sa.Text, nullable=True),
+    sa.Column("updated_seq", sa.BigInteger, nullable=False),
+)
+
+exit_closures = sa.Table(
+    "exit_closures",
+    metadata,
+    sa.Column("change_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, nullable=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("country", sa.String(2), nullable=False),
+    sa.Column("basis", sa.String(16), nullable=False),
+    sa.Column("customers", sa.BigInteger, nullable=False),
+    sa.Column("accounts", sa.BigInteger, nullable=False),
+    # customers the closure report has covered so far: it comes in batches, done at `customers`
+    sa.Column("reported", sa.BigInteger, nullable=False),
+)
+
+closure_balances = sa.Table(
+    "closure_balances",
+    metadata,
+    sa.Column("change_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("asset", sa.String(12), primary_key=True),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("free_raw", RawAmount, nullable=False),
+    sa.Column("locked_raw", RawAmount, nullable=False),
 )
 
 projection_state = sa.Table(
