@@ -1,4 +1,10 @@
-"""The demo world a fresh data directory starts with: three markets, a funded trader, liquidity.
+"""The demo world a fresh data directory starts with: markets, two venues, funded customers and
+liquidity.
+
+Two venues: the global one (every residence no other venue serves) and a regulated Kazakhstan
+venue serving residents of KZ with its own KZT markets and lower fees. Account 1 is a customer
+resident in Germany (the key `make run` prints trades for it), account 2 the house market maker
+(named by no policy, quoting every market), account 3 a customer resident in Kazakhstan.
 
 Written as ordinary commands, so it goes through the journal like everything else.
 """
@@ -6,8 +12,11 @@ Written as ordinary commands, so it goes through the journal like everything els
 from bourse.commands import (
     Command,
     CreateAsset,
+    DefineFeeTier,
+    DefineVenue,
     Deposit,
     ListSymbol,
+    OnboardCustomer,
     OpenAccount,
     PlaceOrder,
 )
@@ -18,14 +27,29 @@ from bourse.domain.symbols import SymbolSpec
 
 ACTOR = "system:genesis"
 REASON = "demo markets for a new data directory"
-ASSETS = {"BTC": 8, "ETH": 8, "USDT": 8}
-DEMO_ACCOUNT_ID = 1  # the funded trader; account 2 provides the demo liquidity
+ASSETS = {"BTC": 8, "ETH": 8, "USDT": 8, "EUR": 8, "KZT": 8}
+FIAT = frozenset({"EUR", "KZT"})
+DEMO_ACCOUNT_ID = 1  # the funded trader (customer 1, resident in DE); account 2: the liquidity
 MARKET_MAKER_ID = 2
-DEMO_FUNDS = {"BTC": "10", "ETH": "100", "USDT": "1000000"}
+KZ_ACCOUNT_ID = 3  # customer 2, resident in KZ, served by the KZ venue
+DEMO_FUNDS = {"BTC": "10", "ETH": "100", "USDT": "1000000", "EUR": "50000"}
+MAKER_FUNDS = {**DEMO_FUNDS, "EUR": "1000000", "KZT": "1000000000"}
+KZ_FUNDS = {"KZT": "50000000", "USDT": "10000"}
+KZ_FEE_TIER = 1  # the Kazakhstan venue's fee schedule: 80 % of the standard rates
+GLOBAL_SYMBOLS = ("BTCUSDT", "ETHUSDT", "ETHBTC", "BTCEUR")
+KZ_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BTCKZT", "USDTKZT")
 
 
 def spec(
-    name: str, base: str, quote: str, *, tick: str, step: str, min_notional: str, max_qty: str
+    name: str,
+    base: str,
+    quote: str,
+    *,
+    tick: str,
+    step: str,
+    min_notional: str,
+    max_qty: str,
+    max_price: str = "1000000",
 ) -> SymbolSpec:
     bp, qp = ASSETS[base], ASSETS[quote]
     lot = LotSize(
@@ -41,7 +65,7 @@ def spec(
         quote_precision=qp,
         price_filter=PriceFilter(
             min_price_raw=to_raw(tick, qp),
-            max_price_raw=to_raw("1000000", qp),
+            max_price_raw=to_raw(max_price, qp),
             tick_size_raw=to_raw(tick, qp),
         ),
         lot_size=lot,
@@ -66,12 +90,29 @@ SYMBOLS = [
         min_notional="0.0001",
         max_qty="100000",
     ),
+    spec("BTCEUR", "BTC", "EUR", tick="0.01", step="0.00001", min_notional="5", max_qty="9000"),
+    spec(
+        "BTCKZT",
+        "BTC",
+        "KZT",
+        tick="1",
+        step="0.00001",
+        min_notional="2500",
+        max_qty="9000",
+        max_price="1000000000",
+    ),
+    spec(
+        "USDTKZT", "USDT", "KZT", tick="0.01", step="0.01", min_notional="2500", max_qty="9000000"
+    ),
 ]
 # mid price, price step between ladder levels, quantity per level
 LADDERS = {
     "BTCUSDT": ("60000", "10", "0.05"),
     "ETHUSDT": ("3000", "1", "0.5"),
     "ETHBTC": ("0.05", "0.0001", "0.5"),
+    "BTCEUR": ("55000", "10", "0.05"),
+    "BTCKZT": ("30000000", "5000", "0.05"),
+    "USDTKZT": ("500", "0.5", "1000"),
 }
 
 
@@ -79,20 +120,59 @@ def genesis(ts_ms: int) -> list[Command]:
     cmds: list[Command] = []
     for asset, precision in ASSETS.items():
         cmds.append(
-            CreateAsset(asset=asset, precision=precision, reason=REASON, actor=ACTOR, ts_ms=ts_ms)
+            CreateAsset(
+                asset=asset,
+                precision=precision,
+                fiat=asset in FIAT,
+                reason=REASON,
+                actor=ACTOR,
+                ts_ms=ts_ms,
+            )
         )
     for s in SYMBOLS:
         cmds.append(ListSymbol(spec=s, reason=REASON, actor=ACTOR, ts_ms=ts_ms))
-    for _ in (DEMO_ACCOUNT_ID, MARKET_MAKER_ID):
-        cmds.append(OpenAccount(reason=REASON, actor=ACTOR, ts_ms=ts_ms))
-    for asset, amount in DEMO_FUNDS.items():
-        raw = to_raw(amount, ASSETS[asset])
-        for account_id in (DEMO_ACCOUNT_ID, MARKET_MAKER_ID):
+    cmds += [
+        DefineFeeTier(
+            tier=KZ_FEE_TIER,
+            maker_multiplier_ppm=800_000,
+            taker_multiplier_ppm=800_000,
+            reason=REASON,
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        ),
+        DefineVenue(
+            venue="GLOBAL",
+            name="bourse",
+            symbols=GLOBAL_SYMBOLS,
+            reason=REASON,
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        ),
+        DefineVenue(
+            venue="KZ",
+            name="bourse Kazakhstan (AIFC)",
+            jurisdictions=("KZ",),
+            symbols=KZ_SYMBOLS,
+            fee_tier=KZ_FEE_TIER,
+            reason=REASON,
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        ),
+        _customer("Demo Trader", "DE", ts_ms),  # account 1
+        OpenAccount(reason=REASON, actor=ACTOR, ts_ms=ts_ms),  # account 2, the house maker
+        _customer("Demo Kazakhstan Trader", "KZ", ts_ms),  # account 3
+    ]
+    for account_id, funds in (
+        (DEMO_ACCOUNT_ID, DEMO_FUNDS),
+        (MARKET_MAKER_ID, MAKER_FUNDS),
+        (KZ_ACCOUNT_ID, KZ_FUNDS),
+    ):
+        for asset, amount in funds.items():
             cmds.append(
                 Deposit(
                     account_id=account_id,
                     asset=asset,
-                    amount_raw=raw,
+                    amount_raw=to_raw(amount, ASSETS[asset]),
                     tx_ref="genesis",
                     actor=ACTOR,
                     ts_ms=ts_ms,
@@ -118,3 +198,16 @@ def genesis(ts_ms: int) -> list[Command]:
                     )
                 )
     return cmds
+
+
+def _customer(name: str, country: str, ts_ms: int) -> OnboardCustomer:
+    return OnboardCustomer(
+        legal_name=name,
+        date_of_birth="1990-01-01",
+        nationality=country,
+        residence=country,
+        kyc_level=2,
+        reason=REASON,
+        actor=ACTOR,
+        ts_ms=ts_ms,
+    )

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from bourse.commands import DefineFeeTier, FreezeAccount, OpenAccount, SetAccountFeeTier
+from bourse.demo import ASSETS
 from bourse.runtime.api_keys import hmac_key
 from bourse.runtime.exchange import now_ms
 from tests.api.conftest import Api, Signer
@@ -53,7 +54,7 @@ def new_signer(api: Api, *, can_trade: bool = True, account_id: int | None = Non
 
 def balances_match_the_ledger(api: Api, signer: Signer) -> None:
     shown = get(signer, "account")["balances"]
-    assert [b["asset"] for b in shown] == ["BTC", "ETH", "USDT"]
+    assert [b["asset"] for b in shown] == list(ASSETS)
     for b in shown:
         assert (b["free"], b["locked"]) == ledger(api, signer.account_id, b["asset"])
 
@@ -80,7 +81,7 @@ def test_account_shape_flags_and_balances(api: Api) -> None:
     assert {(b["free"], b["locked"]) for b in shown["balances"]} == {("0.00000000",) * 2}
     assert shown["updateTime"] == 0
     assert get(empty, "account", omitZeroBalances="true")["balances"] == []
-    assert len(get(empty, "account", omitZeroBalances="false")["balances"]) == 3
+    assert len(get(empty, "account", omitZeroBalances="false")["balances"]) == len(ASSETS)
 
     run(api, FreezeAccount(actor="ops:t", ts_ms=now_ms(), reason="t", account_id=empty.account_id))
     frozen = get(empty, "account")

@@ -8,6 +8,7 @@ import ccxt
 import httpx
 import pytest
 
+from bourse.demo import ASSETS
 from tests.api.conftest import Api
 from tests.runtime.server import Server
 
@@ -18,7 +19,7 @@ def test_all_coins_lists_every_asset_with_the_callers_balances(api: Api) -> None
     r = api.signed("GET", "/sapi/v1/capital/config/getall")
     assert r.status_code == 200
     coins = {c["coin"]: c for c in r.json()}
-    assert set(coins) == {"BTC", "ETH", "USDT"}
+    assert set(coins) == set(ASSETS)
     assert coins["BTC"] == {
         "coin": "BTC",
         "depositAllEnable": False,
@@ -126,7 +127,7 @@ def test_ccxt_with_keys_and_default_options_loads_markets(tmp_path: Path) -> Non
         assert {"BTC/USDT", "ETH/USDT", "ETH/BTC"} <= set(markets)
         assert all(m["spot"] and not m["contract"] for m in markets.values())
         ours = {c for c, v in ex.currencies.items() if v.get("info")}  # ccxt adds its own BNFCR
-        assert ours == {"BTC", "ETH", "USDT"}
+        assert ours == set(ASSETS)
         assert ex.currencies["BTC"]["active"] is True and ex.currencies["BTC"]["networks"] == {}
         assert ex.sapiGetMarginAllPairs() == [] and ex.sapiGetMarginIsolatedAllPairs() == []
         ex.publicGetExchangeInfo()  # 20 more (40, unless a new minute began in between)

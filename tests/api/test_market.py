@@ -10,6 +10,7 @@ from typing import Any
 import ccxt
 
 from bourse.commands import CancelOrder, PlaceOrder, SetSymbolStatus
+from bourse.demo import SYMBOLS
 from bourse.domain.enums import OrderType, Side, SymbolStatus, TimeInForce
 from bourse.domain.money import to_raw
 from bourse.events import OrderAccepted, Outcome, TradeExecuted
@@ -90,7 +91,7 @@ def test_exchange_info_shape(api: Api) -> None:
     info = get(api, "exchangeInfo")
     assert info["timezone"] == "UTC" and info["exchangeFilters"] == []
     assert {r["rateLimitType"] for r in info["rateLimits"]} >= {"REQUEST_WEIGHT", "ORDERS"}
-    assert [s["symbol"] for s in info["symbols"]] == ["BTCUSDT", "ETHUSDT", "ETHBTC"]
+    assert [s["symbol"] for s in info["symbols"]] == [s.name for s in SYMBOLS]
     btc = info["symbols"][0]
     for banned in ("contractType", "deliveryDate", "expiryDate", "underlying", "tradability"):
         assert banned not in btc
@@ -189,7 +190,7 @@ def test_depth_after_trades_and_cancels(api: Api) -> None:
         "askQty": "0.05000000",
     }
     listed = get(api, "ticker/bookTicker")
-    assert [t["symbol"] for t in listed] == ["BTCUSDT", "ETHUSDT", "ETHBTC"]
+    assert [t["symbol"] for t in listed] == [s.name for s in SYMBOLS]
     eth = get(api, "ticker/bookTicker", symbols='["ETHUSDT"]')
     assert eth == [
         {

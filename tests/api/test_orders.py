@@ -53,8 +53,8 @@ def run(api: Api, cmd: Command) -> None:
 
 
 def ledger(api: Api, account_id: int, asset: str) -> tuple[str, str]:
-    bal = api.exchange.engine.state.accounts[account_id].balances[asset]
-    return to_str(bal.free, 8), to_str(bal.locked, 8)
+    bal = api.exchange.engine.state.accounts[account_id].balances.get(asset)
+    return (to_str(bal.free, 8), to_str(bal.locked, 8)) if bal else ("0.00000000",) * 2
 
 
 def test_limit_order_in_ack_result_and_full(api: Api) -> None:

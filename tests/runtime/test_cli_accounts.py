@@ -90,7 +90,7 @@ def test_errors_and_overrides(server: Server, tmp_path: Path) -> None:
     assert overridden.returncode == 0, overridden.stderr
     assert len(json.loads(overridden.stdout)) == 1  # the demo key
     wrong = run_cli("keys", "list", "--account", "1", "--url", server.url, "--token", "nope")
-    assert wrong.returncode == 2 and "operator token" in wrong.stderr
+    assert wrong.returncode == 2 and "staff token" in wrong.stderr
 
 
 def _stop_for_banner(server: Server) -> str:

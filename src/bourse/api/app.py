@@ -13,12 +13,13 @@ from starlette.responses import Response
 
 from bourse import __version__
 from bourse.api import binance
-from bourse.api.admin import accounts, operator
+from bourse.api.admin import accounts, customers, operator, policies
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.policy_driver import PolicyDriver
 from bourse.runtime.service import Service
+from bourse.runtime.staff import StaffRegistry
 
 
 def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
@@ -34,6 +35,9 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     app.state.service = service
     app.include_router(operator.router)
     app.include_router(accounts.router)
+    app.include_router(customers.router)
+    app.include_router(policies.router)
+    app.state.staff = StaffRegistry(service.exchange.data_dir.path)
     gateway = binance.install(app, service, rate_limits=rate_limits)
     driver = app.state.policy_driver = PolicyDriver(service)
 

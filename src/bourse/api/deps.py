@@ -7,8 +7,12 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bourse.runtime.service import Service
+from bourse.runtime.staff import StaffRegistry
 
-_bearer = HTTPBearer(auto_error=False, description="The operator token from the data directory")
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="The operator token from the data directory, or a staff member's token",
+)
 
 
 def get_service(request: Request) -> Service:
@@ -16,19 +20,28 @@ def get_service(request: Request) -> Service:
     return service
 
 
+def get_staff(request: Request) -> StaffRegistry | None:
+    staff: StaffRegistry | None = getattr(request.app.state, "staff", None)
+    return staff
+
+
 def require_operator(
     service: Annotated[Service, Depends(get_service)],
+    staff: Annotated[StaffRegistry | None, Depends(get_staff)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """The operator's actor name, or 401."""
-    if credentials is None or not hmac.compare_digest(
-        credentials.credentials.encode(), service.operator_token.encode()
-    ):
-        raise HTTPException(
-            status_code=401,
-            detail={"code": -2015, "msg": "A valid operator token is required (Bearer)."},
-        )
-    return "operator"
+    """Who acts: "operator", "staff:<name>", or 401. Commands record it as their actor."""
+    if credentials is not None:
+        token = credentials.credentials
+        if hmac.compare_digest(token.encode(), service.operator_token.encode()):
+            return "operator"
+        name = staff.who(token) if staff is not None else None
+        if name is not None:
+            return f"staff:{name}"
+    raise HTTPException(
+        status_code=401,
+        detail={"code": -2015, "msg": "A valid operator or staff token is required (Bearer)."},
+    )
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]

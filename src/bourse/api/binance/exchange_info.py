@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from bourse.api.binance.auth import KEY_HEADER
 from bourse.api.binance.gateway import gateway
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.ratelimit import RATE_LIMITS
@@ -47,16 +48,30 @@ router = APIRouter(tags=["market data"])  # mounted under /api/v3 by the market 
     ),
 )
 async def exchange_info(request: Request) -> Response:
+    """A request that carries a customer's API key (X-MBX-APIKEY, as python-binance and the SDK
+    send on every call) sees the symbols of that customer's venue; others see every symbol."""
     gw, params = gateway(request), await Params.read(request)
+    listed = venue_symbols(gw.state, request.headers.get(KEY_HEADER))
     return ok(
         {
             "timezone": "UTC",
             "serverTime": gw.clock(),
             "rateLimits": RATE_LIMITS,
             "exchangeFilters": [],
-            "symbols": exchange_symbols(gw.state, params),
+            "symbols": exchange_symbols(gw.state, params, listed),
         }
     )
+
+
+def venue_symbols(state: EngineState, api_key: str | None) -> frozenset[str] | None:
+    """The symbols the venue of this key's customer lists, or None (no key, a house account,
+    no venues): the caller sees everything."""
+    key = state.api_keys.get(api_key) if api_key else None
+    acct = state.accounts.get(key.account_id) if key is not None else None
+    if acct is None or not acct.customer_id:
+        return None
+    venue = state.venues.get(state.customers[acct.customer_id].venue)
+    return venue.symbols if venue is not None else None
 
 
 def combo() -> ApiError:
@@ -111,16 +126,24 @@ def _lookup(state: EngineState, name: str) -> SymbolState:
     return sym
 
 
-def exchange_symbols(state: EngineState, params: Params) -> list[dict[str, Any]]:
+def exchange_symbols(
+    state: EngineState, params: Params, listed: frozenset[str] | None = None
+) -> list[dict[str, Any]]:
     """exchangeInfo's `symbols` for its parameters (symbol, symbols, permissions, symbolStatus,
-    showPermissionSets). Every symbol here is SPOT, so a `permissions` filter without SPOT
-    leaves none; `permissions` and `symbolStatus` do not combine with `symbol`/`symbols`."""
+    showPermissionSets), among the `listed` ones if given (a venue's listing: others are
+    -1121 when named, left out otherwise). Every symbol here is SPOT, so a `permissions` filter
+    without SPOT leaves none; `permissions` and `symbolStatus` do not combine with `symbol`/
+    `symbols`."""
     named = params.has("symbol") or params.has("symbols")
     perms = params.opt_text("permissions")
     if named and (perms is not None or params.has("symbolStatus")):
         raise combo()
     show_sets = params.flag("showPermissionSets")
     selected, _ = select(state, params)
+    if listed is not None:
+        if named and any(s.spec.name not in listed for s in selected):
+            raise ApiError(-1121, "Invalid symbol.")
+        selected = [s for s in selected if s.spec.name in listed]
     if perms is not None and "SPOT" not in _parse_permissions(perms):
         selected = []
     return [render_symbol(s, show_sets is not False) for s in selected]

@@ -55,12 +55,12 @@ def _actor(caller: Caller) -> str:
 
 
 def _order_error(rejected: CommandRejected) -> ApiError:
-    return ApiError.of(rejected.code.binance)
+    return ApiError.of(rejected.code.binance_for(rejected.reason))
 
 
 def _cancel_error(rejected: CommandRejected) -> BinanceError:
     """Binance answers refused cancels with -2011 (CANCEL_REJECTED), never -2010."""
-    err = rejected.code.binance
+    err = rejected.code.binance_for(rejected.reason)
     return BinanceError(-2011, err.msg) if err.code == _REJECTED else err
 
 
@@ -114,7 +114,7 @@ async def post_order_test(request: Request) -> Response:
     gw, params, _, sym, order = await _placing(request)
     refusal = gate.check(gw.state, order.cmd) or risk.validate(sym, order.cmd)
     if refusal is not None:
-        raise ApiError.of(refusal.code.binance)
+        raise ApiError.of(refusal.code.binance_for(refusal.reason))
     if not params.flag("computeCommissionRates"):
         return ok({})
     maker, taker = commission_rates(gw.state, order.cmd.account_id, sym.spec)
@@ -282,7 +282,7 @@ async def cancel_replace(request: Request) -> Response:
         # The cancel leg fails here, before the engine: the new order goes alone, if at all.
         refusal = gate.check(gw.state, new) or risk.validate(sym, new)
         if refusal is not None:
-            raise ApiError.of(refusal.code.binance)
+            raise ApiError.of(refusal.code.binance_for(refusal.reason))
         restricted = _leg_error(_RESTRICTED)
         if stop:
             return _replace_failed(
@@ -318,11 +318,11 @@ async def cancel_replace(request: Request) -> Response:
                     "newOrderResponse": new_body,
                 }
             )
-        error = _leg_error(rejections[0].code.binance)
+        error = _leg_error(rejections[0].code.binance_for(rejections[0].reason))
         return _replace_failed(_PARTIAL, cancel_body, error, cancel_ok=True, new_result="FAILURE")
     assert rejections, "a cancel-replace that canceled nothing was refused"
     if rejections[0].code is not _UNKNOWN_ORDER:  # the whole command: gate, filters
-        raise ApiError.of(rejections[0].code.binance)
+        raise ApiError.of(rejections[0].code.binance_for(rejections[0].reason))
     cancel_error = _leg_error(_cancel_error(rejections[0]))
     if stop:
         return _replace_failed(
@@ -346,5 +346,5 @@ def _new_leg_after_failed_cancel(
             _PARTIAL, cancel_error, new_body, cancel_ok=False, new_result="SUCCESS"
         )
     rejections = [e for e in events if isinstance(e, CommandRejected)]
-    error = _leg_error(rejections[skip].code.binance)
+    error = _leg_error(rejections[skip].code.binance_for(rejections[skip].reason))
     return _replace_failed(_FAILED, cancel_error, error, cancel_ok=False, new_result="FAILURE")

@@ -1,0 +1,374 @@
+"""Customer, venue and on-request withdrawal routes of the compliance admin API.
+
+Onboarding, KYC changes and venue definitions are engine commands stamped with the staff member
+who asked and their reason; the engine routes a customer to the venue serving their residence
+and refuses (with a sentence naming the policy) where their jurisdiction is closed to them.
+"""
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Query
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import answered, body_doc, first, parse
+from bourse.api.admin.operator import balance_list, deposit_raw
+from bourse.api.binance.replies import ok
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.commands import (
+    DefineVenue,
+    OnboardCustomer,
+    OpenAccount,
+    UpdateCustomer,
+    WithdrawOnRequest,
+)
+from bourse.compliance.customers import RiskTier
+from bourse.compliance.policy import Basis, member_key
+from bourse.domain.money import to_str
+from bourse.engine.state import Customer, EngineState, Venue
+from bourse.events import AccountOpened, CustomerRecorded, Outcome, WithdrawalRequested
+
+router = APIRouter(prefix="/admin/v1", tags=["compliance"])
+
+
+class OnboardBody(msgspec.Struct, forbid_unknown_fields=True):
+    legal_name: str
+    date_of_birth: str
+    nationality: str
+    residence: str
+    reason: str
+    kyc_level: int = 1
+    risk_tier: RiskTier = RiskTier.LOW
+
+
+class UpdateBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str
+    legal_name: str = ""
+    nationality: str = ""
+    residence: str = ""
+    kyc_level: int = -1
+    risk_tier: RiskTier | None = None
+
+
+class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str
+
+
+class VenueBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    reason: str
+    jurisdictions: list[str] = []
+    symbols: list[str] = []
+    fee_tier: int = 0
+
+
+class OnRequestBody(msgspec.Struct, forbid_unknown_fields=True):
+    account_id: int
+    asset: str
+    amount: str
+    destination: str
+    request_ref: str
+    reason: str
+
+
+_CUSTOMER = {
+    "legal_name": "Aigerim Bekova",
+    "date_of_birth": "1990-04-12",
+    "nationality": "KZ",
+    "residence": "KZ",
+    "reason": "KYC file 8812 approved",
+}
+
+
+def _record(cust: Customer) -> dict[str, Any]:
+    return {
+        "customerId": cust.id,
+        "legalName": cust.legal_name,
+        "dateOfBirth": cust.date_of_birth,
+        "nationality": cust.nationality,
+        "residence": cust.residence,
+        "kycLevel": cust.kyc_level,
+        "riskTier": cust.risk_tier.value,
+        "venue": cust.venue,
+        "accounts": list(cust.accounts),
+    }
+
+
+def _recorded(outcome: Outcome) -> dict[str, Any]:
+    event = first(outcome, CustomerRecorded)
+    body = {
+        "customerId": event.customer_id,
+        "legalName": event.legal_name,
+        "dateOfBirth": event.date_of_birth,
+        "nationality": event.nationality,
+        "residence": event.residence,
+        "kycLevel": event.kyc_level,
+        "riskTier": event.risk_tier.value,
+        "venue": event.venue,
+        "seq": outcome.seq,
+    }
+    opened = [e.account_id for e in outcome.events if isinstance(e, AccountOpened)]
+    if opened:
+        body["accountId"] = opened[0]
+    return body
+
+
+@router.post(
+    "/customers",
+    summary="Onboard a customer",
+    description=(
+        "Records the customer's KYC profile and opens their first account at the venue serving "
+        "their residence. Refused (400, with the engine's sentence) for a bad country code, an "
+        "under-18, or a jurisdiction policy that suspends onboarding."
+    ),
+)
+async def onboard(
+    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_CUSTOMER)
+) -> Response:
+    req = parse(body, OnboardBody)
+    cmd = OnboardCustomer(
+        actor=actor,
+        ts_ms=service.clock(),
+        reason=req.reason,
+        legal_name=req.legal_name,
+        date_of_birth=req.date_of_birth,
+        nationality=req.nationality,
+        residence=req.residence,
+        kyc_level=req.kyc_level,
+        risk_tier=req.risk_tier,
+    )
+    return answered(await service.execute(cmd), _recorded)
+
+
+@router.get(
+    "/customers",
+    summary="List customers",
+    description=(
+        "Customers in onboarding order, filtered by residence, nationality or venue; page with "
+        "`after` (the last customerId seen) and `limit`."
+    ),
+)
+async def list_customers(
+    service: ServiceDep,
+    actor: OperatorDep,
+    residence: str | None = Query(None, max_length=2),
+    nationality: str | None = Query(None, max_length=2),
+    venue: str | None = Query(None, max_length=12),
+    limit: int = Query(100, ge=1, le=1000),
+    after: int = Query(0, ge=0),
+) -> Response:
+    state = service.exchange.engine.state
+    ids = _candidates(state, residence, nationality)
+    found = []
+    for cid in ids:
+        cust = state.customers[cid]
+        if cid <= after or (venue is not None and cust.venue != venue):
+            continue
+        if nationality is not None and cust.nationality != nationality:
+            continue
+        found.append(_record(cust))
+        if len(found) == limit:
+            break
+    nxt = found[-1]["customerId"] if len(found) == limit else None
+    return ok({"customers": found, "next": nxt})
+
+
+def _candidates(state: EngineState, residence: str | None, nationality: str | None) -> Any:
+    """The customer ids to look through: a country's index where one is given (in id order)."""
+    if residence is not None:
+        return state.members.get(member_key(Basis.RESIDENCE, residence), {})
+    if nationality is not None:
+        return state.members.get(member_key(Basis.NATIONALITY, nationality), {})
+    return state.customers
+
+
+def _customer(state: EngineState, customer_id: int) -> Customer:
+    cust = state.customers.get(customer_id)
+    if cust is None:
+        raise HTTPException(
+            404, detail={"code": -1102, "msg": f"customer {customer_id} does not exist"}
+        )
+    return cust
+
+
+@router.get(
+    "/customers/{customer_id}",
+    summary="A customer's record, accounts and balances",
+    description="The KYC record as the engine holds it, and each account with its balances.",
+)
+async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: int) -> Response:
+    state = service.exchange.engine.state
+    cust = _customer(state, customer_id)
+    accounts = [
+        {
+            "accountId": account_id,
+            "frozen": state.accounts[account_id].frozen,
+            "openOrders": len(state.accounts[account_id].open_orders),
+            "balances": balance_list(state, account_id),
+        }
+        for account_id in cust.accounts
+    ]
+    return ok({**_record(cust), "accounts": accounts})
+
+
+@router.patch(
+    "/customers/{customer_id}",
+    summary="Change a customer's KYC record",
+    description=(
+        "Only the fields given change. A new residence moves the customer to the venue serving "
+        "it; policies of their new countries apply from then on."
+    ),
+)
+async def update_customer(
+    service: ServiceDep,
+    actor: OperatorDep,
+    customer_id: int,
+    body: dict[str, Any] = body_doc({"residence": "DE", "reason": "moved; proof of address 991"}),
+) -> Response:
+    req = parse(body, UpdateBody)
+    cmd = UpdateCustomer(
+        actor=actor,
+        ts_ms=service.clock(),
+        reason=req.reason,
+        customer_id=customer_id,
+        legal_name=req.legal_name,
+        nationality=req.nationality,
+        residence=req.residence,
+        kyc_level=req.kyc_level,
+        risk_tier=req.risk_tier,
+    )
+    return answered(await service.execute(cmd), _recorded)
+
+
+@router.post(
+    "/customers/{customer_id}/accounts",
+    summary="Open another account for a customer",
+    description="At the customer's venue, with its fee tier; refused where onboarding is closed.",
+)
+async def open_customer_account(
+    service: ServiceDep,
+    actor: OperatorDep,
+    customer_id: int,
+    body: dict[str, Any] = body_doc({"reason": "second account for a savings plan"}),
+) -> Response:
+    req = parse(body, ReasonBody)
+    cmd = OpenAccount(
+        actor=actor, ts_ms=service.clock(), reason=req.reason, customer_id=customer_id
+    )
+
+    def opened(outcome: Outcome) -> dict[str, Any]:
+        event = first(outcome, AccountOpened)
+        return {
+            "accountId": event.account_id,
+            "customerId": customer_id,
+            "feeTier": event.fee_tier,
+            "seq": outcome.seq,
+        }
+
+    return answered(await service.execute(cmd), opened)
+
+
+def _venue(venue: Venue) -> dict[str, Any]:
+    return {
+        "code": venue.code,
+        "name": venue.name,
+        "jurisdictions": list(venue.jurisdictions),
+        "symbols": sorted(venue.symbols),
+        "feeTier": venue.fee_tier,
+    }
+
+
+@router.get(
+    "/venues",
+    summary="List venues",
+    description="Each venue, the residences it serves (none: every residence no other serves), "
+    "the symbols it lists and its fee tier.",
+)
+async def list_venues(service: ServiceDep, actor: OperatorDep) -> Response:
+    return ok([_venue(v) for v in service.exchange.engine.state.venues.values()])
+
+
+@router.put(
+    "/venues/{code}",
+    summary="Define or redefine a venue",
+    description=(
+        "Whom a venue serves is fixed once defined; its name, symbols and fee tier may change."
+    ),
+)
+async def define_venue(
+    service: ServiceDep,
+    actor: OperatorDep,
+    code: str,
+    body: dict[str, Any] = body_doc(
+        {
+            "name": "Bourse Kazakhstan",
+            "jurisdictions": ["KZ"],
+            "symbols": ["BTCUSDT"],
+            "reason": "AFSA licence granted",
+        }
+    ),
+) -> Response:
+    req = parse(body, VenueBody)
+    cmd = DefineVenue(
+        actor=actor,
+        ts_ms=service.clock(),
+        reason=req.reason,
+        venue=code,
+        name=req.name,
+        jurisdictions=tuple(req.jurisdictions),
+        symbols=tuple(req.symbols),
+        fee_tier=req.fee_tier,
+    )
+    state = service.exchange.engine.state
+    return answered(await service.execute(cmd), lambda o: _venue(state.venues[code]))
+
+
+@router.post(
+    "/withdrawals/on-request",
+    summary="Pay out a balance at the customer's request",
+    description=(
+        "Only for a balance held where a jurisdiction policy has closed withdrawals (an exit "
+        "window that ended): staff pay it out to `destination`, citing the customer's request "
+        "(`request_ref`). Anywhere else the customer withdraws it themselves."
+    ),
+)
+async def withdraw_on_request(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {
+            "account_id": 7,
+            "asset": "USDT",
+            "amount": "1250.5",
+            "destination": "0x52908400098527886E0F7030069857D2E4169EE7",
+            "request_ref": "ticket 44120",
+            "reason": "exit window closed; customer asked by signed letter",
+        }
+    ),
+) -> Response:
+    req = parse(body, OnRequestBody)
+    state = service.exchange.engine.state
+    cmd = WithdrawOnRequest(
+        actor=actor,
+        ts_ms=service.clock(),
+        reason=req.reason,
+        account_id=req.account_id,
+        asset=req.asset,
+        amount_raw=deposit_raw(state, req.asset, req.amount),
+        destination=req.destination,
+        request_ref=req.request_ref,
+    )
+
+    def requested(outcome: Outcome) -> dict[str, Any]:
+        event = first(outcome, WithdrawalRequested)
+        return {
+            "withdrawalId": event.withdrawal_id,
+            "accountId": event.account_id,
+            "asset": event.asset,
+            "amount": to_str(event.amount_raw, state.assets[event.asset]),
+            "destination": event.destination,
+            "requestRef": event.on_request_ref,
+            "seq": outcome.seq,
+        }
+
+    return answered(await service.execute(cmd), requested)

@@ -1,0 +1,346 @@
+"""Jurisdiction policy routes: preview a change, apply or schedule the preview, reverse a change,
+see what is in force, and the closure report of an exit window that ended.
+
+A change is applied by sending back what its preview answered under "apply": the engine checks
+that the spec is the one previewed and that the people it names have not changed since.
+"""
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, HTTPException, Query
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import answered, bad, body_doc, first, parse, utc_ms
+from bourse.api.admin.operator import balance_list
+from bourse.api.admin.preview import basis_of, preview, rendered, spec_from
+from bourse.api.binance.replies import ok
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.commands import CancelScheduledChange, SchedulePolicyChange, SetJurisdictionPolicy
+from bourse.compliance.countries import country_problem
+from bourse.compliance.policy import Fingerprint, PolicySpec, spec_problem
+from bourse.domain.money import to_str
+from bourse.engine import impact
+from bourse.engine.policies import policies_for
+from bourse.engine.state import EngineState, Policy
+from bourse.events import Outcome, PolicyApplied, PolicyScheduled, PolicySweepProgressed
+
+router = APIRouter(prefix="/admin/v1", tags=["compliance"])
+
+
+class ApplyBody(msgspec.Struct, forbid_unknown_fields=True):
+    spec: PolicySpec
+    preview_id: str
+    previewed: Fingerprint
+    reason: str
+    sweep_batch: int = 1000
+
+
+class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
+    spec: PolicySpec
+    preview_id: str
+    previewed: Fingerprint
+    reason: str
+    effective: str | None = None  # ISO 8601 (UTC)
+    effective_ms: int | None = None
+    sweep_batch: int = 1000
+
+
+_RULES = [{"capability": "TRADING", "access": "SUSPENDED"}]
+_PREVIEW = {"name": "RU trading pause", "country": "RU", "rules": _RULES}
+_SPEC = {**_PREVIEW, "basis": "RESIDENCE", "deadline_ms": 0}
+_APPLY = {
+    "spec": _SPEC,
+    "preview_id": "3f1c…",
+    "previewed": {"customers": 12, "accounts": 14, "version": 31},
+    "reason": "regulator's instruction 2024/17",
+}
+
+
+@router.post(
+    "/policies/preview",
+    summary="Preview a jurisdiction policy change",
+    description=(
+        "Whom the change would name (customers, accounts) and what they hold (open orders, "
+        "pending withdrawals, balances, accounts above a holdings condition), and the exact "
+        "body to send to /policies/apply or /policies/schedule under `apply`. Conditions take "
+        "decimal limits; a deadline is ISO 8601 (UTC) as `deadline` or milliseconds as "
+        "`deadline_ms`. Changes nothing."
+    ),
+)
+async def preview_change(
+    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_PREVIEW)
+) -> Response:
+    state = service.exchange.engine.state
+    spec = spec_from(state, body, service.clock())
+    return ok(rendered(state, await preview(state, spec)))
+
+
+@router.post(
+    "/policies/apply",
+    summary="Apply a previewed policy change now",
+    description=(
+        "The body is the preview's `apply` object plus a `reason`. Refused (400) with "
+        "PREVIEW_MISMATCH if the spec is not the one previewed, PREVIEW_STALE if the people it "
+        "names changed since the preview, NO_CHANGE if it is already in force. Open orders of "
+        "those it stops trading are canceled in batches of `sweep_batch` customers."
+    ),
+)
+async def apply_change(
+    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_APPLY)
+) -> Response:
+    req = parse(body, ApplyBody)
+    cmd = SetJurisdictionPolicy(
+        actor=actor,
+        ts_ms=service.clock(),
+        reason=req.reason,
+        spec=req.spec,
+        preview_id=req.preview_id,
+        previewed=req.previewed,
+        sweep_batch=req.sweep_batch,
+    )
+    return answered(await service.execute(cmd), _applied)
+
+
+def _applied(outcome: Outcome) -> dict[str, Any]:
+    event = first(outcome, PolicyApplied)
+    sweeps = [e for e in outcome.events if isinstance(e, PolicySweepProgressed)]
+    return {
+        "changeId": event.change_id,
+        "seq": outcome.seq,
+        "spec": msgspec.to_builtins(event.spec),
+        "previous": msgspec.to_builtins(event.previous),
+        "restored": event.spec.restores,
+        "affected": msgspec.to_builtins(event.affected),
+        "sweeps": [_sweep_progress(e) for e in sweeps],
+    }
+
+
+def _sweep_progress(e: PolicySweepProgressed) -> dict[str, Any]:
+    return {
+        "sweepId": e.sweep_id,
+        "changeId": e.change_id,
+        "kind": e.kind,
+        "done": e.done,
+        "total": e.total,
+    }
+
+
+@router.post(
+    "/policies/schedule",
+    summary="Schedule a previewed policy change",
+    description=(
+        "As /policies/apply, with the time it takes effect as `effective` (ISO 8601, UTC) or "
+        "`effective_ms`. The preview is checked now; at the effective time the change applies "
+        "to whoever the policy then names."
+    ),
+)
+async def schedule_change(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc({**_APPLY, "effective": "2030-01-31T00:00:00Z"}),
+) -> Response:
+    req = parse(body, ScheduleBody)
+    if (req.effective is None) == (req.effective_ms is None):
+        raise bad("give the time once: either effective (ISO 8601) or effective_ms")
+    effective_ms = utc_ms(req.effective, "effective") if req.effective else req.effective_ms
+    cmd = SchedulePolicyChange(
+        actor=actor,
+        ts_ms=service.clock(),
+        reason=req.reason,
+        spec=req.spec,
+        preview_id=req.preview_id,
+        previewed=req.previewed,
+        effective_ms=effective_ms or 0,
+        sweep_batch=req.sweep_batch,
+    )
+    return answered(await service.execute(cmd), _scheduled)
+
+
+def _scheduled(outcome: Outcome) -> dict[str, Any]:
+    event = first(outcome, PolicyScheduled)
+    return {
+        "scheduleId": event.schedule_id,
+        "effectiveMs": event.effective_ms,
+        "spec": msgspec.to_builtins(event.spec),
+        "seq": outcome.seq,
+    }
+
+
+@router.delete(
+    "/policies/schedule/{schedule_id}",
+    summary="Cancel a scheduled policy change",
+    description="The change will not apply. The `reason` is recorded with the cancellation.",
+)
+async def cancel_schedule(
+    service: ServiceDep,
+    actor: OperatorDep,
+    schedule_id: int,
+    reason: str = Query(..., min_length=1, max_length=500),
+) -> Response:
+    cmd = CancelScheduledChange(
+        actor=actor, ts_ms=service.clock(), reason=reason, schedule_id=schedule_id
+    )
+    return answered(
+        await service.execute(cmd),
+        lambda o: {"scheduleId": schedule_id, "canceled": True, "seq": o.seq},
+    )
+
+
+@router.get(
+    "/policies",
+    summary="Policies in force, scheduled changes and running sweeps",
+    description=(
+        "Each policy in force with who applied it, when and why, and whether it replaced "
+        "another (then it can be reversed); changes scheduled for later; and the batched work "
+        "(order cancellations, closure reports) still in progress."
+    ),
+)
+async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
+    state = service.exchange.engine.state
+    in_force = [
+        _policy(p)
+        for policies in (state.residence_policies, state.nationality_policies)
+        for p in policies.values()
+    ]
+    scheduled = [
+        {
+            "scheduleId": s.id,
+            "effectiveMs": s.effective_ms,
+            "spec": msgspec.to_builtins(s.spec),
+            "previewId": s.preview_id,
+            "actor": s.actor,
+            "reason": s.reason,
+        }
+        for s in state.scheduled.values()
+    ]
+    sweeps = [
+        {
+            "sweepId": s.id,
+            "changeId": s.change_id,
+            "kind": s.kind,
+            "done": s.done,
+            "total": len(s.customer_ids),
+        }
+        for s in state.sweeps.values()
+    ]
+    return ok({"inForce": in_force, "scheduled": scheduled, "sweeps": sweeps})
+
+
+def _policy(p: Policy) -> dict[str, Any]:
+    return {
+        "basis": p.spec.basis.value,
+        "country": p.spec.country,
+        "spec": msgspec.to_builtins(p.spec),
+        "changeId": p.change_id,
+        "appliedMs": p.applied_ms,
+        "actor": p.actor,
+        "reason": p.reason,
+        "hasPrevious": p.previous is not None,
+    }
+
+
+def _in_force(state: EngineState, basis: str, country: str) -> Policy:
+    problem = country_problem(country)
+    if problem:
+        raise bad(problem)
+    policy = policies_for(state, basis_of(basis)).get(country)
+    if policy is None:
+        raise bad(f"no {basis.upper()} policy is in force for {country}", 404)
+    return policy
+
+
+@router.post(
+    "/policies/{basis}/{country}/reversal/preview",
+    summary="Preview reversing the policy in force",
+    description=(
+        "A preview (same shape as /policies/preview) of going back to the policy the current "
+        "one replaced, or of restoring the country to normal when it replaced none. Apply it "
+        "through /policies/apply like any other preview."
+    ),
+)
+async def preview_reversal(
+    service: ServiceDep, actor: OperatorDep, basis: str, country: str
+) -> Response:
+    state = service.exchange.engine.state
+    policy = _in_force(state, basis, country)
+    spec = policy.previous or PolicySpec(
+        name=f"{policy.spec.name} (restored)", country=country, basis=policy.spec.basis
+    )
+    problem = spec_problem(spec, service.clock())
+    if problem:
+        raise bad(f"the policy this one replaced ('{spec.name}') cannot apply again: {problem}")
+    return ok(rendered(state, await preview(state, spec)))
+
+
+@router.get(
+    "/closures/{change_id}",
+    summary="What remained when a jurisdiction policy closed",
+    description=(
+        "For the policy in force with this change id (an exit window that closed, or any other "
+        "change), every customer it names with their accounts' nonzero balances, and totals "
+        "per asset. Read from the engine's current state (`source: engine`)."
+    ),
+)
+async def closure_report(
+    service: ServiceDep,
+    actor: OperatorDep,
+    change_id: int,
+    limit: int = Query(1000, ge=1, le=10_000),
+    after: int = Query(0, ge=0, description="Only customers with a larger id (paging)"),
+) -> Response:
+    # TODO: read the journaled ClosureBalancesReported from store/compliance_queries.py instead
+    state = service.exchange.engine.state
+    policy = next(
+        (
+            p
+            for policies in (state.residence_policies, state.nationality_policies)
+            for p in policies.values()
+            if p.change_id == change_id
+        ),
+        None,
+    )
+    if policy is None:
+        raise HTTPException(
+            404, detail={"code": -1102, "msg": f"no policy in force has change id {change_id}"}
+        )
+    spec = policy.spec
+    totals: dict[str, int] = {}
+    customers: list[dict[str, Any]] = []
+    named = impact.members(state, spec.basis, spec.country)
+    for cid in named:
+        accounts = _held(state, state.customers[cid].accounts, totals)
+        if cid > after and accounts and len(customers) < limit:
+            cust = state.customers[cid]
+            customers.append(
+                {"customerId": cid, "legalName": cust.legal_name, "accounts": accounts}
+            )
+    return ok(
+        {
+            "source": "engine",
+            "changeId": change_id,
+            "name": spec.name,
+            "basis": spec.basis.value,
+            "country": spec.country,
+            "appliedMs": policy.applied_ms,
+            "customersNamed": len(named),
+            "customers": customers,
+            "totals": {a: to_str(v, state.assets[a]) for a, v in sorted(totals.items())},
+        }
+    )
+
+
+def _held(state: EngineState, account_ids: list[int], totals: dict[str, int]) -> list[Any]:
+    """The accounts that hold anything, with their nonzero balances; adds them to `totals`."""
+    held = []
+    for account_id in account_ids:
+        acct = state.accounts[account_id]
+        nonzero = [b for b in acct.balances.values() if b.free or b.locked]
+        if not nonzero:
+            continue
+        for b in nonzero:
+            totals[b.asset] = totals.get(b.asset, 0) + b.free + b.locked
+        shown = {b.asset for b in nonzero}
+        balances = [b for b in balance_list(state, account_id) if b["asset"] in shown]
+        held.append({"accountId": account_id, "balances": balances})
+    return held
