@@ -1,4 +1,5 @@
-"""The `bourse` command line: run, replay, snapshot, bench; accounts and keys (operator_cli)."""
+"""The `bourse` command line: run, replay, snapshot, bench; accounts and keys (operator_cli);
+staff, customers, venues and policies (cli_compliance)."""
 
 import json
 import logging
@@ -15,6 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from bourse.cli_compliance import (
+    customers_app,
+    policy_app,
+    staff_app,
+    venues_app,
+    withdraw_on_request,
+)
 from bourse.operator_cli import accounts_app, client_snippets, keys_app
 from bourse.runtime.datadir import DataDir, DataDirInUse
 
@@ -31,6 +39,11 @@ bench_app = typer.Typer(
 app.add_typer(bench_app, name="bench")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(staff_app, name="staff")
+app.add_typer(customers_app, name="customers")
+app.add_typer(venues_app, name="venues")
+app.add_typer(policy_app, name="policy")
+app.command("withdraw-on-request")(withdraw_on_request)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataDirOpt = Annotated[
@@ -341,6 +354,44 @@ def bench_api(
             progress=advance,
         )
     print(json.dumps(result.as_dict()))
+
+
+@bench_app.command("policy")
+def bench_policy(
+    accounts: Annotated[
+        int, typer.Option("--accounts", help="Customers to onboard (one account each).")
+    ] = 1_000_000,
+    affected_share: Annotated[
+        float, typer.Option("--affected-share", help="Fraction of them in the suspended country.")
+    ] = 0.10,
+    flow_between: Annotated[
+        int, typer.Option("--flow-between", help="Flow orders between two sweep batches.")
+    ] = 20,
+    sweep_batch: Annotated[
+        int, typer.Option("--sweep-batch", help="Customers per sweep batch.")
+    ] = 1000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Preview and apply a trading suspension for one country while others keep trading."""
+    from rich.table import Table
+
+    from bourse.bench import policy_bench
+
+    try:
+        result = policy_bench.run(
+            accounts, affected_share, flow_between, sweep_batch, progress=progress_bar
+        )
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"bench policy: {accounts:,} customers")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    Console().print(table)
 
 
 def main() -> None:

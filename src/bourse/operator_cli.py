@@ -36,13 +36,15 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON resul
 ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (kept in the journal).")]
 
 
-def fail(message: str) -> NoReturn:
+def fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=code)
 
 
 class AdminClient:
     """The admin API of one server; every refusal ends the command with `error: <msg>`."""
+
+    refused_exit = 2  # the exit code when the server answers other than 200
 
     def __init__(self, data_dir: Path, url: str | None, token: str | None) -> None:
         dd = DataDir(data_dir)
@@ -71,7 +73,10 @@ class AdminClient:
             body = None
         if response.status_code != 200:
             msg = body.get("msg") if isinstance(body, dict) else None
-            fail(msg or f"the server answered HTTP {response.status_code}: {response.text}")
+            fail(
+                msg or f"the server answered HTTP {response.status_code}: {response.text}",
+                self.refused_exit,
+            )
         return body
 
 
