@@ -91,6 +91,7 @@ def run(
     from bourse.api.app import create_app
     from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
     from bourse.runtime.exchange import Exchange, RecoveryError
+    from bourse.runtime.heap import settle_heap
     from bourse.runtime.sealing import SecretBox
     from bourse.runtime.service import Service
 
@@ -110,6 +111,7 @@ def run(
         _fail(str(exc))
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         _fail(f"cannot start from {dd.path}: {exc}")
+    settle_heap()
     service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
     if fresh:
         _create_demo_key(dd, exchange, service.box)

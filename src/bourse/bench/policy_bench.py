@@ -58,6 +58,7 @@ from bourse.engine import Engine
 from bourse.engine.impact import Tally, fingerprint, members, tally
 from bourse.engine.state import EngineState
 from bourse.events import AccountOpened, CommandRejected, OrderCanceled, PolicySweepProgressed
+from bourse.runtime.heap import settle_heap
 
 ACTOR = "bench"
 REASON = "policy benchmark set-up"
@@ -382,6 +383,7 @@ def run(
     execute = _Timed(engine)
     batches = -(-in_target_before(accounts, affected_share) // sweep_batch)
     world = _build(execute, accounts, affected_share, flow_between * batches, progress)
+    settle_heap()  # as `bourse run` does after recovery
     spec = PolicySpec(
         name=f"bench: trading suspended for residents of {TARGET}",
         country=TARGET,

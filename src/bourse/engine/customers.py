@@ -158,6 +158,7 @@ def open_customer_account(state: EngineState, out: Output, cust: Customer) -> No
     state.next_account_id = account_id + 1
     state.accounts[account_id] = Account(account_id, fee_tier, cust.id)
     cust.accounts.append(account_id)
+    _count_accounts(state, cust, 1)
     _touch(state, cust)
     out.events.append(AccountOpened(account_id=account_id, fee_tier=fee_tier, customer_id=cust.id))
 
@@ -172,13 +173,22 @@ def _keys(cust: Customer) -> tuple[str, str]:
 def _join(state: EngineState, cust: Customer) -> None:
     for key in _keys(cust):
         state.members.setdefault(key, {})[cust.id] = None
+    _count_accounts(state, cust, len(cust.accounts))
     _touch(state, cust)
 
 
 def _leave(state: EngineState, cust: Customer) -> None:
     for key in _keys(cust):
         del state.members[key][cust.id]
+    _count_accounts(state, cust, -len(cust.accounts))
     _touch(state, cust)
+
+
+def _count_accounts(state: EngineState, cust: Customer, delta: int) -> None:
+    """Keeps each country's account count, so a fingerprint costs nothing to take."""
+    counts = state.member_accounts
+    for key in _keys(cust):
+        counts[key] = counts.get(key, 0) + delta
 
 
 def _touch(state: EngineState, cust: Customer) -> None:

@@ -19,11 +19,9 @@ def members(state: EngineState, basis: Basis, country: str) -> list[int]:
 
 def fingerprint(state: EngineState, basis: Basis, country: str) -> Fingerprint:
     key = member_key(basis, country)
-    named = state.members.get(key, {})
-    customers = state.customers
     return Fingerprint(
-        customers=len(named),
-        accounts=sum(len(customers[c].accounts) for c in named),
+        customers=len(state.members.get(key, ())),
+        accounts=state.member_accounts.get(key, 0),
         version=state.member_versions.get(key, 0),
     )
 

@@ -1,5 +1,7 @@
-"""Invariants 1–3 of DESIGN.md as a check over the state. Tests run it after every step."""
+"""Invariants 1–3 of DESIGN.md as a check over the state, and the consistency of the country index
+jurisdiction policies are applied through. Tests run it after every step."""
 
+from bourse.compliance.policy import Basis, member_key
 from bourse.domain.enums import OrderStatus, Side
 from bourse.engine.orders import held_balance_asset
 from bourse.engine.state import EngineState
@@ -52,4 +54,28 @@ def violations(state: EngineState) -> list[str]:
                     found.append(f"order {order.id} rests on the book but is not open/working")
                 if order.remaining <= 0:
                     found.append(f"order {order.id} rests with nothing left to fill")
+    found += _index_violations(state)
+    return found
+
+
+def _index_violations(state: EngineState) -> list[str]:
+    """Each country key lists exactly the customers of that residence or nationality, and its
+    account count is theirs: policies and previews read nothing else."""
+    found: list[str] = []
+    expected: dict[str, list[int]] = {}
+    for cust in state.customers.values():
+        for key in (
+            member_key(Basis.RESIDENCE, cust.residence),
+            member_key(Basis.NATIONALITY, cust.nationality),
+        ):
+            expected.setdefault(key, []).append(cust.id)
+    for key in sorted(set(expected) | set(state.members)):
+        named = sorted(state.members.get(key, ()))
+        if named != sorted(expected.get(key, [])):
+            found.append(f"{key} names customers {named}, expected {sorted(expected.get(key, []))}")
+        accounts = sum(len(state.customers[c].accounts) for c in expected.get(key, []))
+        if state.member_accounts.get(key, 0) != accounts:
+            found.append(
+                f"{key} counts {state.member_accounts.get(key, 0)} accounts, not {accounts}"
+            )
     return found

@@ -261,6 +261,9 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     for v in image.venues:
         state.venues[v.code] = Venue(v.code, v.name, v.jurisdictions, tuple(v.symbols), v.fee_tier)
     state.members = {key: dict.fromkeys(ids) for key, ids in image.members}
+    state.member_accounts = {
+        key: sum(len(state.customers[c].accounts) for c in ids) for key, ids in image.members
+    }
     state.member_versions = dict(image.member_versions)
     for p in image.policies:
         policy = Policy(p.spec, p.change_id, p.applied_ms, p.actor, p.reason, p.previous)

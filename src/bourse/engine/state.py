@@ -356,6 +356,7 @@ class EngineState:
         "fee_tiers",
         "fiat_assets",
         "last_seq",
+        "member_accounts",
         "member_versions",
         "members",
         "nationality_policies",
@@ -395,6 +396,7 @@ class EngineState:
         # member_key(basis, country) → the customers it names (a dict as an ordered set)
         self.members: dict[str, dict[int, None]] = {}
         self.member_versions: dict[str, int] = {}
+        self.member_accounts: dict[str, int] = {}  # derived (not in snapshots): accounts per key
         self.residence_policies: dict[str, Policy] = {}
         self.nationality_policies: dict[str, Policy] = {}
         self.sweeps: dict[int, Sweep] = {}
