@@ -117,6 +117,32 @@ def accounts_create(
     out.print(f"opened account [bold]{opened['accountId']}[/] ({escape(funds)})")
 
 
+@accounts_app.command("deposit")
+def accounts_deposit(
+    account: Annotated[int, typer.Option("--account", help="The account to credit.")],
+    deposit: Annotated[
+        list[str], typer.Option("--deposit", help="ASSET=AMOUNT to credit (repeatable).")
+    ],
+    tx_ref: Annotated[str, typer.Option("--tx-ref", help="The transfer's reference.")] = "",
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Credit deposits that arrived for an account (a jurisdiction policy may refuse them)."""
+    client = AdminClient(data_dir, url, token)
+    credited = []
+    for asset, amount in _deposits(deposit).items():
+        body = {"account_id": account, "asset": asset, "amount": amount, "tx_ref": tx_ref}
+        client.call("POST", "/deposits", json=body)
+        credited.append({"asset": asset, "amount": amount})
+    if as_json:
+        print(json.dumps({"accountId": account, "credited": credited}))
+        return
+    text = ", ".join(f"{c['amount']} {c['asset']}" for c in credited)
+    out.print(f"credited account [bold]{account}[/] with {escape(text)}")
+
+
 def _permissions(text: str) -> list[str]:
     names = [p.strip().lower() for p in text.split(",") if p.strip()]
     unknown = sorted(set(names) - {"read", "trade"})

@@ -275,6 +275,7 @@ def withdraw_on_request(
         print_json(paid)
         return
     out.print(
-        f"withdrawal of {escape(amount)} {escape(body['asset'])} from account {account} "
-        f"requested (ref {escape(request_ref)})"
+        f"withdrawal {paid.get('withdrawalId')} of {escape(amount)} {escape(body['asset'])} "
+        f"from account {account} requested (ref {escape(request_ref)}); the amount is held "
+        "until the payment is sent and completed with a CompleteWithdrawal command"
     )

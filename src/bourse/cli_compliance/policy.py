@@ -305,7 +305,9 @@ def policy_reverse(
 
 @policy_app.command("closure")
 def policy_closure(
-    change_id: Annotated[int, typer.Argument(help="The change that opened the exit window.")],
+    change_id: Annotated[
+        int, typer.Argument(help="The change that closed the exit window (`policy show`).")
+    ],
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
@@ -316,8 +318,8 @@ def policy_closure(
     if as_json:
         print_json(report)
         return
-    header = {k: v for k, v in report.items() if k not in ("customers", "totals", "appliedMs")}
-    header["applied"] = utc_text(report["appliedMs"])
+    header = {k: v for k, v in report.items() if k not in ("customers", "totals", "closedMs")}
+    header["closed"] = utc_text(report["closedMs"])
     held = [
         {"customer": c["customerId"], "name": c["legalName"], "account": a["accountId"], **b}
         for c in report["customers"]

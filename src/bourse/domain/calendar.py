@@ -46,11 +46,14 @@ def parse_date(text: str) -> tuple[int, int, int] | None:
 
 
 def utc_text(ms: int) -> str:
-    """`ms` since the epoch as "YYYY-MM-DD HH:MM UTC"."""
+    """`ms` since the epoch as "YYYY-MM-DD HH:MM UTC" (with ":SS" when the seconds are not 0)."""
     days, rest = divmod(ms, DAY_MS)
     year, month, day = civil_from_days(days)
-    minutes = rest // 60_000
-    return f"{year:04d}-{month:02d}-{day:02d} {minutes // 60:02d}:{minutes % 60:02d} UTC"
+    seconds = rest // 1000
+    clock = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}"
+    if seconds % 60:
+        clock += f":{seconds % 60:02d}"
+    return f"{year:04d}-{month:02d}-{day:02d} {clock} UTC"
 
 
 def age_on(born: tuple[int, int, int], ms: int) -> int:

@@ -127,18 +127,14 @@ def _rule_refusal(
         limit = to_plain(cond.limit_raw, precision)
         people = f"accounts of {people} holding more than {limit} {cond.asset}"
     what = _WHAT[rule.capability]
-    if access is Access.SUSPENDED:
-        state_text = "suspended"
-    elif in_window:
-        state_text = f"ended (exit window: withdrawals only, until {utc_text(spec.deadline_ms)})"
-    elif access is _WITHDRAW_ONLY or access is Access.CLOSED:
-        state_text = "closed"
-        if rule.capability in WITHDRAWALS:
-            state_text += " (remaining balances are paid out on request through support)"
-    else:  # pragma: no cover - Access has no other member
-        state_text = str(access)
+    state_text = "suspended" if access is Access.SUSPENDED else "closed"
+    after = ""
+    if in_window:
+        after = f": exit window, withdrawals only until {utc_text(spec.deadline_ms)}"
+    elif state_text == "closed" and rule.capability in WITHDRAWALS:
+        after = ": remaining balances are paid out on request through support"
     return Refusal(
         RejectCode.JURISDICTION_POLICY,
         f"{what} {'are' if what.endswith('s') else 'is'} {state_text} for {people} "
-        f"by policy '{spec.name}' (change {policy.change_id})",
+        f"by policy '{spec.name}' (change {policy.change_id}){after}",
     )

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from bourse.commands import Command
+from bourse.engine.state import EngineState
 from bourse.events import Outcome
 from bourse.runtime.exchange import Exchange, now_ms
 from bourse.runtime.sealing import SecretBox
@@ -31,6 +32,7 @@ class Service:
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._store_advanced: asyncio.Event | None = None
+        self._released: asyncio.Event | None = None
         self.on_release: list[Callable[[list[Outcome]], None]] = []  # on the loop, in order
         exchange.add_listener(self._on_release)
         exchange.projection.listeners.append(self._on_store_applied)
@@ -38,6 +40,7 @@ class Service:
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
         self._store_advanced = asyncio.Event()
+        self._released = asyncio.Event()
 
     async def execute(self, cmd: Command) -> Outcome:
         """Run `cmd` now; answer once its journal record is durable."""
@@ -47,6 +50,18 @@ class Service:
         # Registered before yielding: the release hops onto this loop, so it cannot run first.
         self._waiters[outcome.seq] = future
         return await future
+
+    async def durable_state(self) -> EngineState:
+        """The engine state once every command it has applied so far is durable: what a read
+        may show, since nothing a command caused leaves the process before its record is safe.
+        (The engine runs ahead of the journal by at most one group commit.)"""
+        state = self.exchange.engine.state
+        target = state.last_seq
+        while self.released_seq < target and self._released is not None:
+            if self.exchange.failure is not None:
+                raise self.exchange.failure
+            await self._released.wait()
+        return state
 
     async def store_caught_up(self, seq: int | None = None, timeout: float = 10.0) -> None:
         """Wait until the SQL store has applied up to `seq` (default: everything released)."""
@@ -66,10 +81,16 @@ class Service:
                 continue
 
     def _on_release(self, batch: list[Outcome]) -> None:  # the journal's writer thread
+        if self._loop is None:  # before serving (e.g. `bourse run` creating the demo key)
+            self.released_seq = batch[-1].seq
+            return
         self._call_on_loop(self._resolve, batch)
 
     def _resolve(self, batch: list[Outcome]) -> None:
         self.released_seq = batch[-1].seq
+        released, self._released = self._released, asyncio.Event()
+        if released is not None:
+            released.set()
         for fn in self.on_release:
             fn(batch)
         waiters = self._waiters

@@ -157,7 +157,7 @@ async def list_customers(
     limit: int = Query(100, ge=1, le=1000),
     after: int = Query(0, ge=0),
 ) -> Response:
-    state = service.exchange.engine.state
+    state = await service.durable_state()
     ids = _candidates(state, residence, nationality)
     found = []
     for cid in ids:
@@ -197,7 +197,7 @@ def _customer(state: EngineState, customer_id: int) -> Customer:
     description="The KYC record as the engine holds it, and each account with its balances.",
 )
 async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: int) -> Response:
-    state = service.exchange.engine.state
+    state = await service.durable_state()
     cust = _customer(state, customer_id)
     accounts = [
         {
@@ -285,7 +285,7 @@ def _venue(venue: Venue) -> dict[str, Any]:
     "the symbols it lists and its fee tier.",
 )
 async def list_venues(service: ServiceDep, actor: OperatorDep) -> Response:
-    return ok([_venue(v) for v in service.exchange.engine.state.venues.values()])
+    return ok([_venue(v) for v in (await service.durable_state()).venues.values()])
 
 
 @router.put(
