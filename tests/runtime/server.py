@@ -15,24 +15,31 @@ BOURSE = [sys.executable, "-m", "bourse"]
 
 
 class Server:
-    """A `bourse run` child process on a free port; `kill()` is a real SIGKILL."""
+    """A `bourse run` child process on a free port; `kill()` is a real SIGKILL.
+
+    Its output goes to a log file beside the data directory (`log`), never to a pipe nobody
+    reads: a full pipe blocks the server's next log line, and with it every request.
+    """
 
     def __init__(self, data_dir: Path, *args: str) -> None:
         """`args` go to `bourse run` after the data directory and port."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
+        self.log = data_dir.parent / f"bourse-{self.port}.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, "BOURSE_DATABASE_URL": ""}
-        self.proc = subprocess.Popen(
-            [*BOURSE, "run", "--data-dir", str(data_dir), "--port", str(self.port), *args],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        )
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [*BOURSE, "run", "--data-dir", str(data_dir), "--port", str(self.port), *args],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"bourse exited: {self.proc.stderr.read().decode()}")  # type: ignore[union-attr]
+                raise RuntimeError(f"bourse exited: {self.output()}")
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     break
@@ -44,20 +51,17 @@ class Server:
         self.token = (data_dir / "operator.token").read_text().strip()
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
+    def output(self) -> str:
+        """Everything the server printed so far (banner, logs)."""
+        return self.log.read_text(errors="replace")
+
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
-        self._close_pipes()
 
     def stop(self) -> None:
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=60)
-        self._close_pipes()
-
-    def _close_pipes(self) -> None:
-        for pipe in (self.proc.stdout, self.proc.stderr):
-            if pipe is not None:
-                pipe.close()
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:

@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import json
-import signal
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -72,15 +71,15 @@ def test_account_and_key_end_to_end(server: Server) -> None:
     assert key in cli(server, "keys", "revoke", key)
     assert json.loads(cli(server, "keys", "list", "--account", str(account_id), "--json")) == []
     again = run_cli("keys", "revoke", key, "--data-dir", str(server.data_dir))
-    assert again.returncode == 2 and again.stderr.startswith("error: ")
+    assert again.returncode == 1 and again.stderr.startswith("error: ")
 
 
 def test_errors_and_overrides(server: Server, tmp_path: Path) -> None:
     bad = run_cli("accounts", "create", "--deposit", "NOPE=1", "--data-dir", str(server.data_dir))
-    assert bad.returncode == 2
+    assert bad.returncode == 1
     assert bad.stderr.strip() == "error: asset 'NOPE' does not exist"
     unknown = run_cli("keys", "create", "--account", "999", "--data-dir", str(server.data_dir))
-    assert unknown.returncode == 2 and "999" in unknown.stderr
+    assert unknown.returncode == 1 and "999" in unknown.stderr
     nobody = run_cli("keys", "list", "--account", "1", "--data-dir", str(tmp_path / "none"))
     assert nobody.returncode == 2 and "no bourse server is running" in nobody.stderr
     overridden = run_cli(
@@ -90,13 +89,12 @@ def test_errors_and_overrides(server: Server, tmp_path: Path) -> None:
     assert overridden.returncode == 0, overridden.stderr
     assert len(json.loads(overridden.stdout)) == 1  # the demo key
     wrong = run_cli("keys", "list", "--account", "1", "--url", server.url, "--token", "nope")
-    assert wrong.returncode == 2 and "staff token" in wrong.stderr
+    assert wrong.returncode == 1 and "staff token" in wrong.stderr
 
 
 def _stop_for_banner(server: Server) -> str:
-    server.proc.send_signal(signal.SIGTERM)
-    _, stderr = server.proc.communicate(timeout=60)
-    return stderr.decode()
+    server.stop()
+    return server.output()
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the clients' own imports

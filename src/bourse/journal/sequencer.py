@@ -10,6 +10,7 @@ Threading: `submit` is called from one thread (the engine's). The journal's writ
 `_on_durable`, which pops released outcomes from a deque; deque append/popleft are atomic.
 """
 
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 
@@ -37,6 +38,8 @@ class Sequencer:
         self.journal = journal
         self._release = release
         self._pending: deque[Outcome] = deque()
+        # The writer thread and `submit` may both release (see submit): one at a time, in order.
+        self._releasing = threading.Lock()
         journal.set_durable_listener(self._on_durable)
 
     def submit(self, cmd: Command) -> Outcome:
@@ -54,6 +57,12 @@ class Sequencer:
             events=self.engine.execute(seq, cmd),
         )
         self._pending.append(outcome)
+        durable = self.journal.durable_seq
+        if durable >= seq:
+            # The record was synced, and the writer told us, while the engine was still running
+            # the command: that notification found nothing to release. Release it now, or it
+            # would wait for the next command's sync (forever, on a quiet server).
+            self._on_durable(durable)
         return outcome
 
     def flush(self) -> int:
@@ -61,12 +70,13 @@ class Sequencer:
         return self.journal.flush()
 
     def _on_durable(self, durable_seq: int) -> None:
-        pending = self._pending
-        batch: list[Outcome] = []
-        while pending and pending[0].seq <= durable_seq:
-            batch.append(pending.popleft())
-        if batch and self._release is not None:
-            self._release(batch)
+        with self._releasing:
+            pending = self._pending
+            batch: list[Outcome] = []
+            while pending and pending[0].seq <= durable_seq:
+                batch.append(pending.popleft())
+            if batch and self._release is not None:
+                self._release(batch)
 
 
 def replay(
