@@ -44,7 +44,9 @@ def fail(message: str, code: int = 2) -> NoReturn:
 class AdminClient:
     """The admin API of one server; every refusal ends the command with `error: <msg>`."""
 
-    refused_exit = 2  # the exit code when the server answers other than 200
+    # A refusal exits 1 with the server's sentence, so a script can tell "the exchange said no"
+    # (1) from "the command could not run" (2: bad options, no server).
+    refused_exit = 1
 
     def __init__(self, data_dir: Path, url: str | None, token: str | None) -> None:
         dd = DataDir(data_dir)

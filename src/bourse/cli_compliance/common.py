@@ -2,21 +2,14 @@
 
 import json
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bourse.operator_cli import AdminClient, out
+from bourse.operator_cli import out
 
-DataDirOpt = Annotated[
-    Path, typer.Option("--data-dir", help="The data directory of the server to talk to.")
-]
-UrlOpt = Annotated[
-    str | None, typer.Option("--url", help="The server's URL (default: from the data directory).")
-]
 TokenOpt = Annotated[
     str | None,
     typer.Option(
@@ -24,15 +17,7 @@ TokenOpt = Annotated[
         help="Act as the staff member with this token (default: the operator token).",
     ),
 ]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result.")]
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the journal).")]
-
-
-class StaffClient(AdminClient):
-    """The admin API as a staff member: a refusal exits 1 with the server's sentence, so a
-    script can tell "the exchange said no" (1) from "the command could not run" (2)."""
-
-    refused_exit = 1
 
 
 def print_json(value: Any) -> None:

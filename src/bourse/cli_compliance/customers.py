@@ -8,19 +8,15 @@ import typer
 from rich.markup import escape
 
 from bourse.cli_compliance.common import (
-    DataDirOpt,
-    JsonOpt,
     ReasonOpt,
-    StaffClient,
     TokenOpt,
-    UrlOpt,
     print_json,
     record_table,
     rows_table,
     show,
 )
 from bourse.compliance.customers import RiskTier
-from bourse.operator_cli import fail, out
+from bourse.operator_cli import AdminClient, DataDirOpt, JsonOpt, UrlOpt, fail, out
 
 customers_app = typer.Typer(
     help="Customers (KYC records), on the running server.", no_args_is_help=True
@@ -67,7 +63,7 @@ def customers_onboard(
         body["kyc_level"] = kyc_level
     if risk_tier is not None:
         body["risk_tier"] = risk_tier.value
-    made = StaffClient(data_dir, url, token).call("POST", "/customers", json=body)
+    made = AdminClient(data_dir, url, token).call("POST", "/customers", json=body)
     if as_json:
         print_json(made)
         return
@@ -98,7 +94,7 @@ def customers_list(
     ):
         if value:
             params[key] = value
-    found = StaffClient(data_dir, url, token).call("GET", "/customers", params=params)
+    found = AdminClient(data_dir, url, token).call("GET", "/customers", params=params)
     if as_json:
         print_json(found)
         return
@@ -121,7 +117,7 @@ def customers_show(
     token: TokenOpt = None,
 ) -> None:
     """One customer's record and their accounts' balances."""
-    record = StaffClient(data_dir, url, token).call("GET", f"/customers/{customer}")
+    record = AdminClient(data_dir, url, token).call("GET", f"/customers/{customer}")
     if as_json:
         print_json(record)
         return
@@ -170,7 +166,7 @@ def customers_update(
             "nothing to change: pass --name, --nationality, --residence, --kyc-level or --risk-tier"
         )
     body = {**changes, "reason": reason}
-    updated = StaffClient(data_dir, url, token).call("PATCH", f"/customers/{customer}", json=body)
+    updated = AdminClient(data_dir, url, token).call("PATCH", f"/customers/{customer}", json=body)
     if as_json:
         print_json(updated)
         return
@@ -187,7 +183,7 @@ def customers_open_account(
     token: TokenOpt = None,
 ) -> None:
     """Open another account for a customer."""
-    opened = StaffClient(data_dir, url, token).call(
+    opened = AdminClient(data_dir, url, token).call(
         "POST", f"/customers/{customer}/accounts", json={"reason": reason}
     )
     if as_json:
@@ -204,7 +200,7 @@ def venues_list(
     token: TokenOpt = None,
 ) -> None:
     """The venues, the jurisdictions each serves and the symbols each lists."""
-    venues = StaffClient(data_dir, url, token).call("GET", "/venues")
+    venues = AdminClient(data_dir, url, token).call("GET", "/venues")
     if as_json:
         print_json(venues)
         return
@@ -240,7 +236,7 @@ def venues_define(
         "fee_tier": fee_tier,
         "reason": reason,
     }
-    defined = StaffClient(data_dir, url, token).call("PUT", f"/venues/{code}", json=body)
+    defined = AdminClient(data_dir, url, token).call("PUT", f"/venues/{code}", json=body)
     if as_json:
         print_json(defined)
         return
@@ -270,7 +266,7 @@ def withdraw_on_request(
         "request_ref": request_ref,
         "reason": reason,
     }
-    paid = StaffClient(data_dir, url, token).call("POST", "/withdrawals/on-request", json=body)
+    paid = AdminClient(data_dir, url, token).call("POST", "/withdrawals/on-request", json=body)
     if as_json:
         print_json(paid)
         return

@@ -13,12 +13,8 @@ import typer
 from rich.markup import escape
 
 from bourse.cli_compliance.common import (
-    DataDirOpt,
-    JsonOpt,
     ReasonOpt,
-    StaffClient,
     TokenOpt,
-    UrlOpt,
     print_json,
     record_table,
     rows_table,
@@ -33,7 +29,7 @@ from bourse.cli_compliance.policy_text import (
 )
 from bourse.compliance.policy import Access, Basis, Capability
 from bourse.domain.calendar import utc_text
-from bourse.operator_cli import fail, out
+from bourse.operator_cli import AdminClient, DataDirOpt, JsonOpt, UrlOpt, fail, out
 
 policy_app = typer.Typer(
     help="Jurisdiction policies (preview, then apply), on the running server.",
@@ -157,7 +153,7 @@ def policy_preview(
     }
     if deadline is not None:
         body["deadline"] = deadline
-    preview = StaffClient(data_dir, url, token).call("POST", "/policies/preview", json=body)
+    preview = AdminClient(data_dir, url, token).call("POST", "/policies/preview", json=body)
     saved = save or Path(f"policy-preview-{country}.json")
     _save(saved, preview)
     if as_json:
@@ -200,7 +196,7 @@ def policy_apply(
 ) -> None:
     """Apply a saved preview now, exactly as it was shown."""
     body = {**_load(file), "reason": reason}
-    applied = StaffClient(data_dir, url, token).call("POST", "/policies/apply", json=body)
+    applied = AdminClient(data_dir, url, token).call("POST", "/policies/apply", json=body)
     if as_json:
         print_json(applied)
         return
@@ -225,7 +221,7 @@ def policy_schedule(
 ) -> None:
     """Schedule a saved preview to apply at a later time."""
     body = {**_load(file), "effective": at, "reason": reason}
-    scheduled = StaffClient(data_dir, url, token).call("POST", "/policies/schedule", json=body)
+    scheduled = AdminClient(data_dir, url, token).call("POST", "/policies/schedule", json=body)
     if as_json:
         print_json(scheduled)
         return
@@ -245,7 +241,7 @@ def policy_unschedule(
     token: TokenOpt = None,
 ) -> None:
     """Cancel a scheduled policy change."""
-    canceled = StaffClient(data_dir, url, token).call(
+    canceled = AdminClient(data_dir, url, token).call(
         "DELETE", f"/policies/schedule/{schedule_id}", params={"reason": reason}
     )
     if as_json:
@@ -263,7 +259,7 @@ def policy_show(
     token: TokenOpt = None,
 ) -> None:
     """The policies in force, the scheduled changes and the sweeps still running."""
-    found = StaffClient(data_dir, url, token).call("GET", "/policies")
+    found = AdminClient(data_dir, url, token).call("GET", "/policies")
     wanted = country.strip().upper() if country is not None else None
     if wanted is not None:
         for key in ("inForce", "scheduled"):
@@ -294,7 +290,7 @@ def policy_reverse(
     """Preview going back to what COUNTRY's policy replaced, and save it for `policy apply`."""
     country = country.strip().upper()
     path = f"/policies/{_basis(nationality).value}/{country}/reversal/preview"
-    preview = StaffClient(data_dir, url, token).call("POST", path)
+    preview = AdminClient(data_dir, url, token).call("POST", path)
     saved = save or Path(f"policy-reversal-{country}.json")
     _save(saved, preview)
     if as_json:
@@ -314,7 +310,7 @@ def policy_closure(
     token: TokenOpt = None,
 ) -> None:
     """What the customers of a closed jurisdiction still held when it closed."""
-    report = StaffClient(data_dir, url, token).call("GET", f"/closures/{change_id}")
+    report = AdminClient(data_dir, url, token).call("GET", f"/closures/{change_id}")
     if as_json:
         print_json(report)
         return

@@ -11,8 +11,8 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 
-from bourse.cli_compliance.common import JsonOpt, print_json
-from bourse.operator_cli import fail, out
+from bourse.cli_compliance.common import print_json
+from bourse.operator_cli import JsonOpt, fail, out
 from bourse.runtime.staff import StaffError, StaffRegistry
 
 staff_app = typer.Typer(help="Staff tokens, in the data directory.", no_args_is_help=True)
