@@ -140,7 +140,9 @@ def run(
         f"  operator token  {dd.token_file}\n"
         f"                  (send it as 'Authorization: Bearer <token>' to {url}/admin/v1)\n"
         f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
-        f"  demo account    {DEMO_ACCOUNT_ID} ({funds})\n"
+        f"  venues          {_venues_line(exchange)}\n"
+        f"  demo account    {DEMO_ACCOUNT_ID} ({funds}; a customer resident in DE)\n"
+        f"  compliance      bourse customers|venues|policy|staff --help (see README)\n"
         f"  data directory  {dd.path} ({how})"
         + ("\n  rate limits     off" if no_rate_limits else "")
         + _demo_key_banner(dd, url)
@@ -151,6 +153,14 @@ def run(
     finally:
         dd.clear_server_info()
         exchange.close()
+
+
+def _venues_line(exchange: "Exchange") -> str:
+    venues = exchange.engine.state.venues.values()
+    return "; ".join(
+        f"{v.code} serves {', '.join(v.jurisdictions) or 'the rest'}: {' '.join(sorted(v.symbols))}"
+        for v in venues
+    )
 
 
 def _create_demo_key(dd: DataDir, exchange: "Exchange", box: "SecretBox") -> None:

@@ -444,3 +444,15 @@ def test_a_preview_counted_in_slices_adds_up_to_one_count(api: Api) -> None:
     assert whole.tally.balances == {"USDT": 1500 * 10**8}
     assert whole.tally.above_condition == 3
     assert [s["customer_id"] for s in sliced.tally.sample] == [m["customerId"] for m in made]
+
+
+def test_a_condition_is_shown_as_a_decimal_and_applied_as_previewed(api: Api) -> None:
+    onboard(api, "RU")
+    condition = {"asset": "EUR", "limit": "10000.5"}
+    shown = preview(api, "RU", rule("FIAT_DEPOSIT", "SUSPENDED", condition=condition))
+    sent = shown["apply"]["spec"]["rules"][0]["condition"]
+    assert sent == {"asset": "EUR", "limit_raw": 1_000_050_000_000}  # what apply must cite
+    applied = apply(api, shown)
+    assert applied.status_code == 200, applied.text
+    for spec in (applied.json()["spec"], in_force(api)[0]["spec"]):
+        assert spec["rules"][0]["condition"] == {**sent, "limit": "10000.5"}

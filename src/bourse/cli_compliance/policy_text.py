@@ -17,8 +17,8 @@ Limits = dict[tuple[str, int], str]  # (asset, limit_raw) → the decimal the op
 
 def _condition_text(condition: dict[str, Any], limits: Limits) -> str:
     asset, raw = condition["asset"], condition["limit_raw"]
-    # the CLI knows no asset's precision: a limit it did not type itself is shown raw
-    limit = limits.get((asset, raw)) or f"{raw} raw units of"
+    # the server adds the decimal `limit` where it shows a spec; a saved preview has only raw
+    limit = condition.get("limit") or limits.get((asset, raw)) or f"{raw} raw units of"
     return f"if holdings above {limit} {asset}"
 
 

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import answered, bad, body_doc, first, parse, utc_ms
-from bourse.api.admin.preview import basis_of, preview, rendered, spec_from
+from bourse.api.admin.preview import basis_of, preview, rendered, spec_from, spec_view
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
@@ -99,17 +99,18 @@ async def apply_change(
         previewed=req.previewed,
         sweep_batch=req.sweep_batch,
     )
-    return answered(await service.execute(cmd), _applied)
+    state = service.exchange.engine.state  # asset precisions, for showing conditions
+    return answered(await service.execute(cmd), lambda o: _applied(state, o))
 
 
-def _applied(outcome: Outcome) -> dict[str, Any]:
+def _applied(state: EngineState, outcome: Outcome) -> dict[str, Any]:
     event = first(outcome, PolicyApplied)
     sweeps = [e for e in outcome.events if isinstance(e, PolicySweepProgressed)]
     return {
         "changeId": event.change_id,
         "seq": outcome.seq,
-        "spec": msgspec.to_builtins(event.spec),
-        "previous": msgspec.to_builtins(event.previous),
+        "spec": spec_view(state, event.spec),
+        "previous": spec_view(state, event.previous),
         "restored": event.spec.restores,
         "affected": msgspec.to_builtins(event.affected),
         "sweeps": [_sweep_progress(e) for e in sweeps],
@@ -154,15 +155,16 @@ async def schedule_change(
         effective_ms=effective_ms or 0,
         sweep_batch=req.sweep_batch,
     )
-    return answered(await service.execute(cmd), _scheduled)
+    state = service.exchange.engine.state
+    return answered(await service.execute(cmd), lambda o: _scheduled(state, o))
 
 
-def _scheduled(outcome: Outcome) -> dict[str, Any]:
+def _scheduled(state: EngineState, outcome: Outcome) -> dict[str, Any]:
     event = first(outcome, PolicyScheduled)
     return {
         "scheduleId": event.schedule_id,
         "effectiveMs": event.effective_ms,
-        "spec": msgspec.to_builtins(event.spec),
+        "spec": spec_view(state, event.spec),
         "seq": outcome.seq,
     }
 
@@ -199,7 +201,7 @@ async def cancel_schedule(
 async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
     state = await service.durable_state()
     in_force = [
-        _policy(p)
+        _policy(state, p)
         for policies in (state.residence_policies, state.nationality_policies)
         for p in policies.values()
     ]
@@ -207,7 +209,7 @@ async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
         {
             "scheduleId": s.id,
             "effectiveMs": s.effective_ms,
-            "spec": msgspec.to_builtins(s.spec),
+            "spec": spec_view(state, s.spec),
             "previewId": s.preview_id,
             "actor": s.actor,
             "reason": s.reason,
@@ -227,11 +229,11 @@ async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
     return ok({"inForce": in_force, "scheduled": scheduled, "sweeps": sweeps})
 
 
-def _policy(p: Policy) -> dict[str, Any]:
+def _policy(state: EngineState, p: Policy) -> dict[str, Any]:
     return {
         "basis": p.spec.basis.value,
         "country": p.spec.country,
-        "spec": msgspec.to_builtins(p.spec),
+        "spec": spec_view(state, p.spec),
         "changeId": p.change_id,
         "appliedMs": p.applied_ms,
         "actor": p.actor,

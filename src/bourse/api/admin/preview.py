@@ -24,7 +24,7 @@ from bourse.compliance.policy import (
     preview_id,
     spec_problem,
 )
-from bourse.domain.money import PrecisionError, to_raw, to_str
+from bourse.domain.money import PrecisionError, to_plain, to_raw, to_str
 from bourse.engine import impact
 from bourse.engine.policies import policies_for
 from bourse.engine.state import EngineState
@@ -152,6 +152,19 @@ def _unpriced(state: EngineState, spec: PolicySpec, tally: impact.Tally) -> list
     )
 
 
+def spec_view(state: EngineState, spec: PolicySpec | None) -> dict[str, Any] | None:
+    """A spec as JSON for people: each condition also gives its `limit` as a decimal. (What is
+    sent back to apply a change is the spec itself, `apply.spec`.)"""
+    if spec is None:
+        return None
+    view: dict[str, Any] = msgspec.to_builtins(spec)
+    for rule in view["rules"]:
+        cond = rule.get("condition")
+        if cond is not None:
+            cond["limit"] = to_plain(cond["limit_raw"], state.assets.get(cond["asset"], 0))
+    return view
+
+
 def rendered(state: EngineState, result: Preview) -> dict[str, Any]:
     """The preview as the API answers it, with what to send back to apply it."""
     spec, seen, tally = result.spec, result.previewed, result.tally
@@ -173,7 +186,7 @@ def rendered(state: EngineState, result: Preview) -> dict[str, Any]:
             "unpricedAssets": result.unpriced,
             "sample": [_sampled(s) for s in tally.sample],
         },
-        "current": msgspec.to_builtins(current.spec) if current is not None else None,
+        "current": spec_view(state, current.spec) if current is not None else None,
         "apply": {
             "spec": msgspec.to_builtins(spec),
             "preview_id": preview_id(spec, seen),
