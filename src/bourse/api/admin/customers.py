@@ -12,21 +12,18 @@ from fastapi import APIRouter, HTTPException, Query
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import answered, body_doc, first, parse
-from bourse.api.admin.operator import balance_list, deposit_raw
+from bourse.api.admin.operator import balance_list
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import (
-    DefineVenue,
     OnboardCustomer,
     OpenAccount,
     UpdateCustomer,
-    WithdrawOnRequest,
 )
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.policy import Basis, member_key
-from bourse.domain.money import to_str
-from bourse.engine.state import Customer, EngineState, Venue
-from bourse.events import AccountOpened, CustomerRecorded, Outcome, WithdrawalRequested
+from bourse.engine.state import Customer, EngineState
+from bourse.events import AccountOpened, CustomerRecorded, Outcome
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
@@ -51,23 +48,6 @@ class UpdateBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
-
-
-class VenueBody(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    reason: str
-    jurisdictions: list[str] = []
-    symbols: list[str] = []
-    fee_tier: int = 0
-
-
-class OnRequestBody(msgspec.Struct, forbid_unknown_fields=True):
-    account_id: int
-    asset: str
-    amount: str
-    destination: str
-    request_ref: str
     reason: str
 
 
@@ -266,109 +246,3 @@ async def open_customer_account(
         }
 
     return answered(await service.execute(cmd), opened)
-
-
-def _venue(venue: Venue) -> dict[str, Any]:
-    return {
-        "code": venue.code,
-        "name": venue.name,
-        "jurisdictions": list(venue.jurisdictions),
-        "symbols": sorted(venue.symbols),
-        "feeTier": venue.fee_tier,
-    }
-
-
-@router.get(
-    "/venues",
-    summary="List venues",
-    description="Each venue, the residences it serves (none: every residence no other serves), "
-    "the symbols it lists and its fee tier.",
-)
-async def list_venues(service: ServiceDep, actor: OperatorDep) -> Response:
-    return ok([_venue(v) for v in (await service.durable_state()).venues.values()])
-
-
-@router.put(
-    "/venues/{code}",
-    summary="Define or redefine a venue",
-    description=(
-        "Whom a venue serves is fixed once defined; its name, symbols and fee tier may change."
-    ),
-)
-async def define_venue(
-    service: ServiceDep,
-    actor: OperatorDep,
-    code: str,
-    body: dict[str, Any] = body_doc(
-        {
-            "name": "Bourse Kazakhstan",
-            "jurisdictions": ["KZ"],
-            "symbols": ["BTCUSDT"],
-            "reason": "AFSA licence granted",
-        }
-    ),
-) -> Response:
-    req = parse(body, VenueBody)
-    cmd = DefineVenue(
-        actor=actor,
-        ts_ms=service.clock(),
-        reason=req.reason,
-        venue=code,
-        name=req.name,
-        jurisdictions=tuple(req.jurisdictions),
-        symbols=tuple(req.symbols),
-        fee_tier=req.fee_tier,
-    )
-    state = service.exchange.engine.state
-    return answered(await service.execute(cmd), lambda o: _venue(state.venues[code]))
-
-
-@router.post(
-    "/withdrawals/on-request",
-    summary="Pay out a balance at the customer's request",
-    description=(
-        "Only for a balance held where a jurisdiction policy has closed withdrawals (an exit "
-        "window that ended): staff pay it out to `destination`, citing the customer's request "
-        "(`request_ref`). Anywhere else the customer withdraws it themselves."
-    ),
-)
-async def withdraw_on_request(
-    service: ServiceDep,
-    actor: OperatorDep,
-    body: dict[str, Any] = body_doc(
-        {
-            "account_id": 7,
-            "asset": "USDT",
-            "amount": "1250.5",
-            "destination": "0x52908400098527886E0F7030069857D2E4169EE7",
-            "request_ref": "ticket 44120",
-            "reason": "exit window closed; customer asked by signed letter",
-        }
-    ),
-) -> Response:
-    req = parse(body, OnRequestBody)
-    state = service.exchange.engine.state
-    cmd = WithdrawOnRequest(
-        actor=actor,
-        ts_ms=service.clock(),
-        reason=req.reason,
-        account_id=req.account_id,
-        asset=req.asset,
-        amount_raw=deposit_raw(state, req.asset, req.amount),
-        destination=req.destination,
-        request_ref=req.request_ref,
-    )
-
-    def requested(outcome: Outcome) -> dict[str, Any]:
-        event = first(outcome, WithdrawalRequested)
-        return {
-            "withdrawalId": event.withdrawal_id,
-            "accountId": event.account_id,
-            "asset": event.asset,
-            "amount": to_str(event.amount_raw, state.assets[event.asset]),
-            "destination": event.destination,
-            "requestRef": event.on_request_ref,
-            "seq": outcome.seq,
-        }
-
-    return answered(await service.execute(cmd), requested)
