@@ -34,7 +34,7 @@ from bourse.compliance.policy import (
     PolicySpec,
     Rule,
 )
-from bourse.domain.enums import OrderType, Side
+from bourse.domain.enums import OrderType, SelfTradePrevention, Side, TimeInForce
 from bourse.domain.filters import LotSize, Notional, PriceFilter
 from bourse.domain.money import to_raw
 from bourse.domain.rejections import RejectCode
@@ -51,6 +51,8 @@ from bourse.events import (
     DepositCredited,
     ExitWindowClosed,
     OrderCanceled,
+    OrderExpired,
+    OrderTriggered,
     PolicyApplied,
     PolicyScheduled,
     PolicySweepProgressed,
@@ -61,6 +63,7 @@ from bourse.events import (
 )
 from tests.builders import (
     Runner,
+    accepted_id,
     apply_policy,
     finish_sweeps,
     of,
@@ -157,6 +160,41 @@ def test_a_trading_suspension_stops_exactly_the_residents_and_a_restore_undoes_i
     assert not r.state.sweeps  # a restore cancels nothing
     ok(r.limit(1, SELL, "50000", "0.01"))
     assert one(ok(r.limit(kz[0], BUY, "50000", "0.01")), TradeExecuted).taker_account_id == kz[0]
+    assert_sound(r)
+
+
+def test_a_suspension_takes_effect_at_once_even_before_its_sweep_reaches_an_order() -> None:
+    """Until the sweep reaches them, a named account's resting order a taker meets is canceled,
+    not filled; its stop orders do not fire; a FOK does not count on them."""
+    r = world(accounts=1)
+    kz = [onboard(r, "KZ")[1] for _ in range(2)]
+    _, de = onboard(r, "DE")
+    for acct in [*kz, de]:
+        r.deposit(acct, "USDT", "10000")
+        r.deposit(acct, "BTC", "1")
+    ok(r.limit(kz[0], SELL, "50000", "0.01"))  # swept by the apply's first batch
+    late_ask = accepted_id(ok(r.limit(kz[1], SELL, "50000", "0.01")))  # swept by the second
+    late_stop = accepted_id(ok(r.stop(kz[1], SELL, OrderType.STOP_LOSS, "45000", "0.01")))
+    ok(r.limit(1, SELL, "50100", "0.01"))  # the house, behind them in the book
+
+    ok(apply_policy(r, suspension("KZ"), batch=1))
+    assert late_ask in open_ids(r, kz[1]) and r.state.sweeps  # the sweep has not reached it
+    # a FOK at 50000 cannot count on the KZ ask: it expires untouched, before any matching
+    fok = ok(r.limit(de, BUY, "50000", "0.01", tif=TimeInForce.FOK))
+    assert not of(fok, TradeExecuted) and not of(fok, OrderCanceled)
+    assert one(fok, OrderExpired).reason == "FOK order could not be filled in full"
+    # a DE buy meets the KZ ask first: canceled with the policy's sentence, the house fills it
+    events = ok(r.limit(de, BUY, "50100", "0.01"))
+    canceled = one(events, OrderCanceled)
+    assert canceled.order_id == late_ask and "trading is suspended" in canceled.reason
+    assert one(events, TradeExecuted).maker_account_id == 1
+    # the price falls through the KZ stop: it is canceled, it does not sell
+    ok(r.limit(1, BUY, "44000", "0.01"))
+    events = ok(r.limit(1, SELL, "44000", "0.01", stp=SelfTradePrevention.NONE))
+    assert late_stop in {c.order_id for c in of(events, OrderCanceled)}
+    assert not of(events, OrderTriggered)
+    assert r.balance(kz[1], "BTC") == (raw("1"), 0)  # nothing of theirs traded
+    finish_sweeps(r)
     assert_sound(r)
 
 

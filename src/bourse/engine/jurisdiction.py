@@ -61,6 +61,14 @@ def policy_refusal(
     return None
 
 
+def trading_stopped(state: EngineState, acct: Account, ts_ms: int) -> Refusal | None:
+    """Whether a policy now stops this account trading: its resting and stop orders must not
+    trade (they are canceled when met, ahead of the policy's sweep reaching them)."""
+    if not acct.customer_id:
+        return None
+    return customer_refusal(state, acct, Capability.TRADING, ts_ms)
+
+
 def customer_refusal(
     state: EngineState, acct: Account, capability: Capability, ts_ms: int
 ) -> Refusal | None:

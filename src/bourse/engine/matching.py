@@ -7,6 +7,7 @@ from its hold, each pays its fee in what it receives, to the fee account) and em
 from bourse.domain.enums import OrderStatus, OrderType, SelfTradePrevention, Side
 from bourse.domain.symbols import PPM, quote_amount
 from bourse.engine import ledger
+from bourse.engine.jurisdiction import trading_stopped
 from bourse.engine.order_status import advance
 from bourse.engine.orders import close, release_hold, unlink
 from bourse.engine.output import Output
@@ -18,6 +19,7 @@ _MARKET = OrderType.MARKET
 _FILLED = OrderStatus.FILLED
 _PARTIAL = OrderStatus.PARTIALLY_FILLED
 _IN_MATCH = OrderStatus.EXPIRED_IN_MATCH
+_CANCELED = OrderStatus.CANCELED
 _STP_NONE = SelfTradePrevention.NONE
 _EXPIRE_TAKER = SelfTradePrevention.EXPIRE_TAKER
 _EXPIRE_MAKER = SelfTradePrevention.EXPIRE_MAKER
@@ -39,6 +41,7 @@ def match(state: EngineState, out: Output, sym: SymbolState, taker: Order, marke
     by_quote = taker.quote_qty > 0
     accounts = state.accounts
     taker_acct = accounts[taker.account_id]
+    policed = bool(state.residence_policies or state.nationality_policies)
     while levels:
         key, level = levels.peekitem(0)
         price = key if buying else -key
@@ -46,6 +49,8 @@ def match(state: EngineState, out: Output, sym: SymbolState, taker: Order, marke
             return True
         while level:
             maker: Order = next(iter(level.values()))
+            if policed and _stopped_maker(state, out, sym, maker):
+                continue  # close() took the maker off the book (and the level, if emptied)
             if maker.account_id == taker.account_id and taker.stp is not _STP_NONE:
                 mode = taker.stp
                 if mode is not _EXPIRE_TAKER:  # EXPIRE_MAKER or EXPIRE_BOTH
@@ -93,6 +98,17 @@ def match(state: EngineState, out: Output, sym: SymbolState, taker: Order, marke
             levels.pop(key, None)
         if taker.status is _FILLED:
             return True
+    return True
+
+
+def _stopped_maker(state: EngineState, out: Output, sym: SymbolState, maker: Order) -> bool:
+    """A policy applies at once: a resting order of an account it stops trading is canceled when
+    a taker meets it, even before the policy's sweep reaches that account."""
+    acct = state.accounts[maker.account_id]
+    stopped = trading_stopped(state, acct, out.ts_ms)
+    if stopped is None:
+        return False
+    close(out, acct, sym, maker, _CANCELED, stopped.reason, on_book=True)
     return True
 
 
@@ -174,9 +190,12 @@ def _fill(
     )
 
 
-def fillable(sym: SymbolState, taker: Order) -> int:
+def fillable(state: EngineState, sym: SymbolState, taker: Order, ts_ms: int) -> int:
     """How much of a limit taker the book could fill now (for FOK), as matching would go:
-    its own orders are skipped or end the count as its self-trade prevention mode says."""
+    its own orders are skipped or end the count as its self-trade prevention mode says, and
+    orders of accounts a policy stops trading are skipped (matching cancels them)."""
+    policed = state.residence_policies or state.nationality_policies
+    accounts = state.accounts
     buying = taker.side is _BUY
     levels = sym.book.asks if buying else sym.book.bids
     want = taker.qty
@@ -191,6 +210,8 @@ def fillable(sym: SymbolState, taker: Order) -> int:
                 if stp is _EXPIRE_MAKER:
                     continue  # expired in the match, the taker goes on
                 return total  # the taker expires here
+            if policed and trading_stopped(state, accounts[order.account_id], ts_ms):
+                continue
             total += order.qty - order.executed
             if total >= want:
                 return want

@@ -13,6 +13,7 @@ from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import quote_amount
 from bourse.engine import ledger, risk
+from bourse.engine.jurisdiction import trading_stopped
 from bourse.engine.matching import fillable, match
 from bourse.engine.orders import (
     close,
@@ -121,7 +122,11 @@ def place(
 def work(state: EngineState, out: Output, sym: SymbolState, acct: Account, order: Order) -> None:
     """Execute a working order: match it, then rest it, fill it or expire what is left."""
     market = order.order_type in MARKET_EXECUTED_TYPES
-    if not market and order.time_in_force is _FOK and fillable(sym, order) < order.remaining:
+    if (
+        not market
+        and order.time_in_force is _FOK
+        and fillable(state, sym, order, out.ts_ms) < order.remaining
+    ):
         close(
             out, acct, sym, order, _EXPIRED, "FOK order could not be filled in full", on_book=False
         )
@@ -168,9 +173,14 @@ def run_triggers(state: EngineState, out: Output, sym: SymbolState) -> None:
         if not fired:
             return
         fired.sort(key=_order_id)
+        policed = state.residence_policies or state.nationality_policies
         for order in fired:
             acct = state.accounts[order.account_id]
-            order.working = True
+            order.working = True  # out of the stop lists now
+            stopped = trading_stopped(state, acct, out.ts_ms) if policed else None
+            if stopped is not None:  # a policy stopped its trading: it must not fire
+                close(out, acct, sym, order, OrderStatus.CANCELED, stopped.reason, on_book=False)
+                continue
             out.events.append(
                 OrderTriggered(
                     order_id=order.id,
