@@ -5,9 +5,11 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.net import free_port
 
@@ -66,3 +68,19 @@ class Server:
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*BOURSE, *args], capture_output=True, text=True, timeout=300)
+
+
+def cli(server: Server, *args: str) -> str:
+    """`bourse ARGS` against `server`'s data directory: its stdout; the test fails on an error."""
+    done = run_cli(*args, "--data-dir", str(server.data_dir))
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def module_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for a test module (wrap it in a module-scoped fixture)."""
+    s = Server(tmp_path_factory.mktemp("cli") / "data")
+    try:
+        yield s
+    finally:
+        s.stop()

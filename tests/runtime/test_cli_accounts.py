@@ -13,24 +13,14 @@ import httpx
 import pytest
 
 from bourse.runtime.exchange import now_ms
-from tests.runtime.server import Server, run_cli
+from tests.runtime.server import Server, cli, module_server, run_cli
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    s = Server(tmp_path_factory.mktemp("cli") / "data")
-    try:
-        yield s
-    finally:
-        s.stop()
-
-
-def cli(server: Server, *args: str) -> str:
-    done = run_cli(*args, "--data-dir", str(server.data_dir))
-    assert done.returncode == 0, done.stderr
-    return done.stdout
+    yield from module_server(tmp_path_factory)
 
 
 def _signed_get(server: Server, path: str, key: str, secret: str) -> httpx.Response:
