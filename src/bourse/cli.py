@@ -1,5 +1,5 @@
 """The `bourse` command line: run, replay, snapshot, bench; accounts and keys (operator_cli);
-staff, customers, venues and policies (cli_compliance)."""
+staff, customers, venues, policies and sanctions lists (cli_compliance)."""
 
 import json
 import logging
@@ -23,6 +23,7 @@ from bourse.cli_compliance import (
     venues_app,
     withdraw_on_request,
 )
+from bourse.cli_compliance.lists import lists_app
 from bourse.operator_cli import accounts_app, client_snippets, keys_app
 from bourse.runtime.datadir import DataDir, DataDirInUse
 
@@ -43,6 +44,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(customers_app, name="customers")
 app.add_typer(venues_app, name="venues")
 app.add_typer(policy_app, name="policy")
+app.add_typer(lists_app, name="lists")
 app.command("withdraw-on-request")(withdraw_on_request)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
