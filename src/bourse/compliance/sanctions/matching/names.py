@@ -1,0 +1,174 @@
+"""Score a query name against a listed name: aligned name parts, fuzzy per part, in [0, 1].
+
+The score is a weighted share of name parts that agree. Parts of one name with no counterpart in
+the other cost more when the other name also has unexplained parts (a conflict: "Hafez Makhlouf"
+vs "Rami Makhlouf") than when they are merely missing (a middle name or patronymic left out).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from bourse.compliance.sanctions.matching.normalize import Part, split_name
+
+# At 0.70 on cases.csv: precision 0.83, recall 0.89 (F1 0.86). Raising it to 0.80 buys
+# precision 0.86 for recall 0.81; for sanctions a missed hit costs more than a review.
+OPERATING_THRESHOLD = 0.7
+
+_MIN_ALIGN = 0.6  # part pairs less similar than this are not taken to be the same part
+_INITIAL = 0.9  # "V" for "Vladimir"
+_FORM_CONFLICT = 0.2  # "Deutsche Bank AG" vs "Deutsche Bank GmbH"
+_CONFLICT = 3.0  # weight factor of unmatched parts when both names have some
+_SHARPNESS = 1.5  # same-script part similarity is raised to this power: near misses mostly miss
+# What an unmatched part costs, as a share of its weight.
+_EXTRA_QUERY = {"name": 0.6, "patronymic": 0.6, "initial": 0.3, "particle": 0.2, "org": 0.6}
+_MISSING_LISTED = {"name": 0.2, "patronymic": 0.1, "initial": 0.1, "particle": 0.1, "org": 0.3}
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    score: float  # in [0, 1]
+    query: str  # the query name that matched best
+    listed: str  # the listed name it matched
+    explanation: str  # which parts matched how, e.g. "vladimir~wladimir (0.92), putin=putin"
+
+
+@dataclass(frozen=True)
+class PreparedName:
+    original: str
+    schema: str
+    parts: tuple[Part, ...]
+    forms: frozenset[str]  # generic legal forms, e.g. {"llc"}
+
+
+def prepare(name: str, schema: str = "Person") -> PreparedName:
+    parts, forms = split_name(name, schema)
+    return PreparedName(original=name, schema=schema, parts=parts, forms=forms)
+
+
+def tokens(prepared: PreparedName) -> tuple[str, ...]:
+    return tuple(p.text for p in prepared.parts)
+
+
+def _weight(part: Part) -> float:
+    if part.kind == "initial":
+        return 2.0
+    if part.kind == "particle":
+        return 1.0
+    return float(min(max(len(part.skeleton), 3), 10))
+
+
+def part_similarity(a: Part, b: Part) -> float:
+    if a.text == b.text:
+        return 1.0
+    if a.kind == "initial" or b.kind == "initial":
+        return _INITIAL if a.text[0] == b.text[0] or a.skeleton[0] == b.skeleton[0] else 0.0
+    if a.text.isdigit() or b.text.isdigit():
+        return 0.0
+    if a.skeleton == b.skeleton:
+        return 0.95
+    sim = Levenshtein.normalized_similarity(a.skeleton, b.skeleton)
+    short, long_ = sorted((a.skeleton, b.skeleton), key=len)
+    if len(short) >= 5 and len(long_) - len(short) <= 2 and long_.startswith(short):
+        sim = max(sim, 0.9)  # an inflected ending: "Putinas", "Vladimirs"
+    if a.loose_vowels or b.loose_vowels:
+        if a.consonants == b.consonants:
+            sim = max(sim, 0.9)
+        sim = max(sim, 0.9 * Levenshtein.normalized_similarity(a.consonants, b.consonants))
+    return sim
+
+
+def _joined(q: tuple[Part, ...], ls: tuple[Part, ...]) -> float:
+    """Compare whole names when parts were merged or split ("SergeiLavrov", "习近平")."""
+    loose = any(p.loose_vowels for p in q + ls)
+    qs = "".join(p.skeleton for p in q)
+    qc = "".join(p.consonants for p in q)
+    best = 0.0
+    orders = [ls[i:] + ls[:i] for i in range(len(ls))] + [ls[::-1]]
+    for order in orders:
+        best = max(best, Levenshtein.normalized_similarity(qs, "".join(p.skeleton for p in order)))
+        if loose:
+            lc = "".join(p.consonants for p in order)
+            best = max(best, 0.9 * Levenshtein.normalized_similarity(qc, lc))
+    return best
+
+
+def score_prepared(query: PreparedName, listed: PreparedName) -> NameMatch:
+    q, ls = query.parts, listed.parts
+    if not q or not ls:
+        return NameMatch(0.0, query.original, listed.original, "no name parts to compare")
+    pairs = sorted(
+        ((part_similarity(a, b), i, j) for i, a in enumerate(q) for j, b in enumerate(ls)),
+        key=lambda t: (-t[0], t[1], t[2]),
+    )
+    aligned: dict[int, tuple[int, float]] = {}
+    used: set[int] = set()
+    for sim, i, j in pairs:
+        if sim < _MIN_ALIGN:
+            break
+        if i in aligned or j in used:
+            continue
+        aligned[i] = (j, sim)
+        used.add(j)
+    extra = [p for i, p in enumerate(q) if i not in aligned]
+    missing = [p for j, p in enumerate(ls) if j not in used]
+    conflict = any(p.kind in ("name", "patronymic") for p in extra) and any(
+        p.kind in ("name", "patronymic") for p in missing
+    )
+    num = den = 0.0
+    notes: list[str] = []
+    for i, (j, sim) in sorted(aligned.items()):
+        w = _weight(q[i]) + _weight(ls[j])
+        # Drift within one script is a different name more often than drift across scripts.
+        same_script = not (q[i].transliterated or ls[j].transliterated)
+        num += (sim**_SHARPNESS if same_script else sim) * w
+        den += w
+        if sim == 1.0:
+            notes.append(f"{q[i].text}={ls[j].text}")
+        elif q[i].kind == "initial" or ls[j].kind == "initial":
+            notes.append(f"{q[i].text}:{ls[j].text} (initial)")
+        else:
+            notes.append(f"{q[i].text}~{ls[j].text} ({sim:.2f})")
+    for p in extra:
+        den += _weight(p) * (_CONFLICT if conflict else _EXTRA_QUERY[p.kind])
+    for p in missing:
+        den += _weight(p) * (_CONFLICT if conflict else _MISSING_LISTED[p.kind])
+    score = num / den if den else 0.0
+    order = [j for _, (j, _) in sorted(aligned.items())]
+    if order != sorted(order):
+        notes.append("order swapped")
+    if extra:
+        notes.append("unmatched in query: " + " ".join(p.text for p in extra))
+    if missing:
+        notes.append("unmatched in listed: " + " ".join(p.text for p in missing))
+    if len(q) != len(ls):
+        joined = _joined(q, ls) * 0.95
+        if joined > score:
+            score = joined
+            notes = [f"whole names compared ({joined:.2f})"]
+    if query.forms and listed.forms and not query.forms & listed.forms:
+        score -= _FORM_CONFLICT
+        notes.append(
+            f"legal forms differ: {'/'.join(sorted(query.forms))} vs "
+            f"{'/'.join(sorted(listed.forms))}"
+        )
+    score = min(max(score, 0.0), 1.0)
+    return NameMatch(round(score, 4), query.original, listed.original, ", ".join(notes))
+
+
+def name_score(query: str, listed: str, schema: str = "Person") -> NameMatch:
+    return score_prepared(prepare(query, schema), prepare(listed, schema))
+
+
+def best_match(
+    query_names: Sequence[PreparedName], listed_names: Sequence[PreparedName]
+) -> NameMatch:
+    """The best-scoring pair; ties go to the first pair, so the result is deterministic."""
+    best = NameMatch(0.0, "", "", "no names")
+    for q in query_names:
+        for ls in listed_names:
+            match = score_prepared(q, ls)
+            if match.score > best.score:
+                best = match
+    return best

@@ -1,0 +1,254 @@
+"""Screen a person or organization against the indexed lists: identifiers, then names.
+
+An identifier equal to a listed one is a hit at 1.0 whatever the name. Otherwise the name score
+decides; date of birth and country only qualify it: a matching DOB adds at most
+`MAX_QUALIFIER_BONUS`, conflicts subtract, and a hit also needs the name score alone to be within
+that bonus of the threshold, so no DOB or country can ever make a hit out of a dissimilar name.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from bourse.compliance.sanctions.entries import ListEntry
+from bourse.compliance.sanctions.matching.index import (
+    DEFAULT_CANDIDATES,
+    WEAK_ALIAS,
+    IdentifierRef,
+    ListIndex,
+    crypto_key,
+    query_identifier_keys,
+)
+from bourse.compliance.sanctions.matching.names import (
+    OPERATING_THRESHOLD,
+    PreparedName,
+    prepare,
+    score_prepared,
+    tokens,
+)
+
+# Qualifier weights, in score points; see the module docstring for why the bonus is small.
+DOB_DAY_BONUS = 0.05  # same full date of birth
+DOB_MONTH_BONUS = 0.03  # same year and month (the list gives no day)
+DOB_YEAR_BONUS = 0.02  # same year (one side gives only a year)
+MAX_QUALIFIER_BONUS = DOB_DAY_BONUS
+DOB_CONFLICT_PENALTY = 0.2  # two full dates that differ: lists give every known DOB
+DOB_YEAR_CONFLICT_PENALTY = 0.15  # birth years two or more apart (one side gives only a year)
+DOB_NEAR_YEAR_PENALTY = 0.05  # one year apart: lists often mean "circa"
+COUNTRY_CONFLICT_PENALTY = 0.05  # lists give several countries, customers move: weak evidence
+WEAK_ALIAS_WEIGHT = 0.9  # f.k.a. and low-quality aliases never reach a primary name's score
+SCHEMA_MISMATCH_WEIGHT = 0.8  # e.g. a person's name inside a company's name
+_DATE = re.compile(r"\d{4}(?:-\d{2}(?:-\d{2})?)?")
+# A person is never a vessel or an aircraft (and the reverse).
+_EXCLUDED = {
+    frozenset({"Person", "Vessel"}),
+    frozenset({"Person", "Aircraft"}),
+}
+
+
+@dataclass(frozen=True)
+class Query:
+    name: str
+    dob: str = ""  # YYYY, YYYY-MM or YYYY-MM-DD
+    country: str = ""  # ISO 3166-1 alpha-2
+    schema: str = ""  # "" when unknown: no schema penalty
+    identifiers: tuple[str, ...] = ()  # BICs, crypto addresses, document numbers
+
+
+@dataclass(frozen=True)
+class Hit:
+    score: float  # in [0, 1]
+    source: str
+    entry_id: str
+    listed_name: str  # the entry's primary name
+    schema: str
+    explanation: str
+    matched: dict[str, str | float] = field(default_factory=dict)
+
+
+def _identifier_hit(
+    index: ListIndex, query_value: str, ref: IdentifierRef, query_how: str = "exact"
+) -> Hit:
+    entry = index.entries[ref.entry]
+    identifier = ref.identifier
+    kind = identifier.kind.replace("_", " ").lower() if identifier.kind != "BIC" else "BIC"
+    if identifier.kind == "CRYPTO_ADDRESS" and identifier.network:
+        kind = f"{identifier.network} address"
+    # Either side may have been reduced to its institution code (BIC) or stripped of punctuation.
+    how_text = ref.how if ref.how != "exact" else query_how
+    how = "" if how_text == "exact" else f" ({how_text})"
+    explanation = (
+        f"{kind} {query_value} matches {entry.source} {entry.entry_id} "
+        f"({entry.name}) listed {identifier.value}{how}"
+    )
+    matched: dict[str, str | float] = {
+        "identifier": query_value,
+        "listed_identifier": identifier.value,
+        "identifier_kind": identifier.kind,
+        "how": how_text,
+    }
+    return Hit(1.0, entry.source, entry.entry_id, entry.name, entry.schema, explanation, matched)
+
+
+def _precision(date: str) -> int:
+    return {4: 1, 7: 2, 10: 3}.get(len(date), 0)  # year, month, day
+
+
+def _dob_qualifier(query_dob: str, listed: tuple[str, ...]) -> tuple[float, str]:
+    """Score points and words for the query's date of birth against the listed ones."""
+    if not query_dob or not listed:
+        return 0.0, ""
+    if not _DATE.fullmatch(query_dob):
+        return 0.0, f"DOB {query_dob!r} not understood (YYYY, YYYY-MM or YYYY-MM-DD): ignored"
+    listed = tuple(date for date in listed if _DATE.fullmatch(date))
+    best: tuple[int, str] | None = None
+    full_conflict = ""
+    for date in listed:
+        common = min(_precision(query_dob), _precision(date))
+        if common == 0:
+            continue
+        width = {1: 4, 2: 7, 3: 10}[common]
+        if query_dob[:width] == date[:width]:
+            if best is None or common > best[0]:
+                best = (common, date)
+        elif common == 3:
+            full_conflict = date
+    if best is not None:
+        bonus = {1: DOB_YEAR_BONUS, 2: DOB_MONTH_BONUS, 3: DOB_DAY_BONUS}[best[0]]
+        unit = {1: "year", 2: "year and month", 3: "date"}[best[0]]
+        return bonus, f"DOB {query_dob} matches listed {best[1]} by {unit} (+{bonus:.2f})"
+    if full_conflict:
+        return -DOB_CONFLICT_PENALTY, (
+            f"DOB {query_dob} conflicts with listed {full_conflict} (-{DOB_CONFLICT_PENALTY:.2f})"
+        )
+    shown = ", ".join(listed)
+    gap = min(
+        (abs(int(query_dob[:4]) - int(date[:4])) for date in listed if date[:4].isdigit()),
+        default=0,
+    )
+    penalty = DOB_NEAR_YEAR_PENALTY if gap <= 1 else DOB_YEAR_CONFLICT_PENALTY
+    return -penalty, f"DOB {query_dob} differs from listed {shown} (-{penalty:.2f})"
+
+
+def _country_qualifier(query_country: str, listed: tuple[str, ...]) -> tuple[float, str]:
+    if not query_country or not listed:
+        return 0.0, ""
+    country = query_country.upper()
+    if country in listed:
+        return 0.0, f"country {country} is among those listed (no weight on its own)"
+    shown = ", ".join(listed)
+    return -COUNTRY_CONFLICT_PENALTY, (
+        f"country {country} not among listed {shown} (-{COUNTRY_CONFLICT_PENALTY:.2f})"
+    )
+
+
+def _schema_weight(query_schema: str, listed_schema: str) -> float | None:
+    """None excludes the entry; otherwise the factor on the name score."""
+    if not query_schema or query_schema == listed_schema:
+        return 1.0
+    if frozenset({query_schema, listed_schema}) in _EXCLUDED:
+        return None
+    return SCHEMA_MISMATCH_WEIGHT
+
+
+def _name_hit(
+    entry: ListEntry, query: Query, raw: float, listed: str, kind: str, parts: str, threshold: float
+) -> Hit | None:
+    schema_weight = _schema_weight(query.schema, entry.schema)
+    if schema_weight is None:
+        return None
+    name = raw * schema_weight
+    words = [f"name '{query.name}' ~ {kind} '{listed}' {raw:.2f} [{parts}]"]
+    if kind == WEAK_ALIAS:
+        name *= WEAK_ALIAS_WEIGHT
+        words.append(f"weak alias, weighted x{WEAK_ALIAS_WEIGHT}")
+    if schema_weight != 1.0:
+        words.append(f"{query.schema} vs listed {entry.schema}, weighted x{schema_weight}")
+    # The name alone must nearly reach the threshold: qualifiers only tip the balance.
+    if name < threshold - MAX_QUALIFIER_BONUS or name <= 0.0:
+        return None
+    score = name
+    for points, text in (
+        _dob_qualifier(query.dob, entry.dates_of_birth),
+        _country_qualifier(query.country, entry.countries),
+    ):
+        score += points
+        if text:
+            words.append(text)
+    score = round(min(1.0, max(0.0, score)), 4)
+    if score < threshold:
+        return None
+    matched: dict[str, str | float] = {
+        "name_score": round(name, 4),
+        "raw_name_score": raw,
+        "query_name": query.name,
+        "listed_name": listed,
+        "name_kind": kind,
+    }
+    if query.dob:
+        matched["dob"] = query.dob
+    if query.country:
+        matched["country"] = query.country
+    explanation = f"{entry.source} {entry.entry_id} at {score:.2f}: " + "; ".join(words)
+    return Hit(score, entry.source, entry.entry_id, entry.name, entry.schema, explanation, matched)
+
+
+def screen(
+    index: ListIndex,
+    query: Query,
+    threshold: float = OPERATING_THRESHOLD,
+    limit: int = 10,
+    candidates: int = DEFAULT_CANDIDATES,
+) -> list[Hit]:
+    """Hits at or above `threshold`, best first (then by entry id), at most `limit`."""
+    best: dict[int, Hit] = {}
+    for value in query.identifiers:
+        for key, how in query_identifier_keys(value):
+            for ref in index.identifier_refs(key):
+                best.setdefault(ref.entry, _identifier_hit(index, value.strip(), ref, how))
+    if query.name.strip():
+        # The query is prepared the way each listed name was: by its own schema when unknown.
+        prepared: dict[str, PreparedName] = {}
+
+        def prepared_for(schema: str) -> PreparedName:
+            if schema not in prepared:
+                prepared[schema] = prepare(query.name, schema)
+            return prepared[schema]
+
+        parts = tokens(prepared_for(query.schema or "Person"))
+        for name_id in index.candidates(parts, candidates):
+            listed = index.names[name_id]
+            entry = index.entries[listed.entry]
+            match = score_prepared(prepared_for(query.schema or entry.schema), listed.prepared)
+            hit = _name_hit(
+                entry, query, match.score, listed.text, listed.kind, match.explanation, threshold
+            )
+            if hit is None:
+                continue
+            held = best.get(listed.entry)
+            if held is None:
+                best[listed.entry] = hit
+            elif "identifier" in held.matched:
+                # Keep the identifier hit, but say the name also matched.
+                note = f"; name also matches: {hit.explanation}"
+                if "name_score" not in held.matched:
+                    matched = {**held.matched, **hit.matched}
+                    best[listed.entry] = Hit(
+                        held.score,
+                        held.source,
+                        held.entry_id,
+                        held.listed_name,
+                        held.schema,
+                        held.explanation + note,
+                        matched,
+                    )
+            elif hit.score > held.score:
+                best[listed.entry] = hit
+    hits = sorted(best.values(), key=lambda hit: (-hit.score, hit.entry_id, hit.source))
+    return hits[:limit]
+
+
+def screen_address(index: ListIndex, address: str) -> list[Hit]:
+    """A crypto withdrawal destination against every listed address: exact, any hit blocks."""
+    value = address.strip()
+    hits = [_identifier_hit(index, value, ref) for ref in index.identifier_refs(crypto_key(value))]
+    return sorted(hits, key=lambda hit: (hit.source, hit.entry_id))
