@@ -27,11 +27,30 @@ _MISSING_LISTED = {"name": 0.2, "patronymic": 0.1, "initial": 0.1, "particle": 0
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """Counts behind a score, so a screener can ask which parts carried it, not only how much."""
+
+    listed_names: int  # listed parts of kind "name" (not initials, particles, patronymics)
+    query_names: int  # query parts of kind "name"
+    close: int  # listed name/patronymic parts matched at >= CLOSE (never by an initial)
+    strong: int  # of those, matched at >= STRONG
+    fuzzy: int  # aligned same-script or syllabic pairs below STRONG: a spelling guess
+    missing_names: int  # listed "name" parts nothing in the query matched
+    whole: bool  # the score came from comparing whole names, not aligned parts
+    syllabic: bool  # a matched part came from a script without spaces (Han, Hangul, ...)
+
+
+CLOSE = 0.8  # "Aymen"/"Ayman"
+STRONG = 0.9  # same skeleton, inflected ending, same consonants across scripts
+
+
+@dataclass(frozen=True)
 class NameMatch:
     score: float  # in [0, 1]
     query: str  # the query name that matched best
     listed: str  # the listed name it matched
     explanation: str  # which parts matched how, e.g. "vladimir~wladimir (0.92), putin=putin"
+    evidence: Evidence | None = None  # None when there were no parts to compare
 
 
 @dataclass(frozen=True)
@@ -94,6 +113,41 @@ def _joined(q: tuple[Part, ...], ls: tuple[Part, ...]) -> float:
     return best
 
 
+def _evidence_similarity(a: Part, b: Part, sim: float) -> float:
+    """The part similarity as evidence of identity: stricter for syllabic scripts."""
+    if a.kind == "initial" or b.kind == "initial":
+        return 0.0
+    if (a.dense or b.dense) and a.text != b.text:
+        # One romanized syllable or two ("yijun"/"yun", "chen"/"cheng") are different names.
+        same = a.skeleton == b.skeleton and abs(len(a.text) - len(b.text)) <= 1
+        return 0.95 if same else 0.0
+    return sim
+
+
+def _evidence(
+    q: tuple[Part, ...], ls: tuple[Part, ...], aligned: dict[int, tuple[int, float]], whole: bool
+) -> Evidence:
+    close = strong = fuzzy = 0
+    syllabic = False
+    for i, (j, sim) in aligned.items():
+        a, b = q[i], ls[j]
+        if a.kind == "initial" or b.kind == "initial" or b.kind == "particle":
+            continue
+        syllabic = syllabic or a.dense or b.dense
+        ev = _evidence_similarity(a, b, sim)
+        if ev >= CLOSE:
+            close += 1
+        if ev >= STRONG:
+            strong += 1
+        elif (not (a.transliterated or b.transliterated)) or a.dense or b.dense:
+            fuzzy += 1  # cross-script drift (Arabic, Cyrillic) is expected, not a guess
+    used = {j for j, _ in aligned.values()}
+    names = [j for j, p in enumerate(ls) if p.kind == "name"]
+    missing = sum(1 for j in names if j not in used)
+    query_names = sum(1 for p in q if p.kind == "name")
+    return Evidence(len(names), query_names, close, strong, fuzzy, missing, whole, syllabic)
+
+
 def score_prepared(query: PreparedName, listed: PreparedName) -> NameMatch:
     q, ls = query.parts, listed.parts
     if not q or not ls:
@@ -142,10 +196,12 @@ def score_prepared(query: PreparedName, listed: PreparedName) -> NameMatch:
         notes.append("unmatched in query: " + " ".join(p.text for p in extra))
     if missing:
         notes.append("unmatched in listed: " + " ".join(p.text for p in missing))
+    whole = False
     if len(q) != len(ls):
         joined = _joined(q, ls) * 0.95
         if joined > score:
             score = joined
+            whole = True
             notes = [f"whole names compared ({joined:.2f})"]
     if query.forms and listed.forms and not query.forms & listed.forms:
         score -= _FORM_CONFLICT
@@ -154,7 +210,8 @@ def score_prepared(query: PreparedName, listed: PreparedName) -> NameMatch:
             f"{'/'.join(sorted(listed.forms))}"
         )
     score = min(max(score, 0.0), 1.0)
-    return NameMatch(round(score, 4), query.original, listed.original, ", ".join(notes))
+    evidence = _evidence(q, ls, aligned, whole)
+    return NameMatch(round(score, 4), query.original, listed.original, ", ".join(notes), evidence)
 
 
 def name_score(query: str, listed: str, schema: str = "Person") -> NameMatch:

@@ -92,6 +92,9 @@ class Part:
     kind: str  # "name", "initial", "particle", "patronymic", "org"
     loose_vowels: bool  # came from a script whose romanized vowels are unreliable
     transliterated: bool  # written in a non-Latin script: expect transliteration noise
+    # From a script written without spaces (Han, Hangul, ...): its romanized syllables are short
+    # and shared by many unrelated names, so they need an exact reading to count as evidence.
+    dense: bool = False
 
 
 def _fold_doubles(text: str) -> str:
@@ -144,12 +147,18 @@ def _numbers(words: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
 def split_name(name: str, schema: str) -> tuple[tuple[Part, ...], frozenset[str]]:
     """Name parts and the generic legal forms (llc, jsc, ...) found in the name."""
     text = unicodedata.normalize("NFKC", name).casefold()
-    forms = frozenset(form for _, form in extract_org_types(text, generic=True))
+    person = schema == "Person"
+    # Legal forms only mean something in an organization's name: in a person's name "Pao" or
+    # "Ag" is a name, not a company type.
+    forms = (
+        frozenset()
+        if person
+        else frozenset(form for _, form in extract_org_types(text, generic=True))
+    )
     if forms:
         stripped = remove_org_types(text, replacement=" ")
         if tokenize_name(stripped):  # a name that is only a legal form keeps it
             text = stripped
-    person = schema == "Person"
     raw: list[tuple[str, set[str]]] = []
     for token in tokenize_name(text):
         scripts = _scripts(token)
@@ -173,12 +182,13 @@ def split_name(name: str, schema: str) -> tuple[tuple[Part, ...], frozenset[str]
         skel = skeleton(latin, hangul="Hangul" in scripts)
         if len(latin) == 1 and latin.isalpha():
             kind = "initial"
-        elif latin in PARTICLES:
+        elif latin in PARTICLES and not scripts & _DENSE:  # 斌 reads "bin": a name
             kind = "particle"
         elif person and len(latin) >= 7 and _PATRONYMIC.search(latin):
             kind = "patronymic"
         else:
             kind = "name"
         loose = bool(scripts & _VOWEL_UNRELIABLE)
-        parts.append(Part(latin, skel, consonants(skel), kind, loose, bool(scripts)))
+        dense = bool(scripts & _DENSE)
+        parts.append(Part(latin, skel, consonants(skel), kind, loose, bool(scripts), dense))
     return tuple(parts), forms

@@ -20,6 +20,7 @@ from bourse.compliance.sanctions.matching.index import (
 )
 from bourse.compliance.sanctions.matching.names import (
     OPERATING_THRESHOLD,
+    NameMatch,
     PreparedName,
     prepare,
     score_prepared,
@@ -31,8 +32,10 @@ DOB_DAY_BONUS = 0.05  # same full date of birth
 DOB_MONTH_BONUS = 0.03  # same year and month (the list gives no day)
 DOB_YEAR_BONUS = 0.02  # same year (one side gives only a year)
 MAX_QUALIFIER_BONUS = DOB_DAY_BONUS
-DOB_CONFLICT_PENALTY = 0.2  # two full dates that differ: lists give every known DOB
-DOB_YEAR_CONFLICT_PENALTY = 0.15  # birth years two or more apart (one side gives only a year)
+# Two full dates that differ: lists give every known DOB. At 0.3 only an identical name (1.0)
+# still alerts against a conflicting date; at 0.2 every common Hispanic or Chinese name did.
+DOB_CONFLICT_PENALTY = 0.3
+DOB_YEAR_CONFLICT_PENALTY = 0.3  # birth years two or more apart: as decisive as two full dates
 DOB_NEAR_YEAR_PENALTY = 0.05  # one year apart: lists often mean "circa"
 COUNTRY_CONFLICT_PENALTY = 0.05  # lists give several countries, customers move: weak evidence
 WEAK_ALIAS_WEIGHT = 0.9  # f.k.a. and low-quality aliases never reach a primary name's score
@@ -150,6 +153,39 @@ def _schema_weight(query_schema: str, listed_schema: str) -> float | None:
     return SCHEMA_MISMATCH_WEIGHT
 
 
+WHOLE_NAME_MINIMUM = 0.9  # merged/split names ("SergeiLavrov"): only a near-identical string
+PERSON_IN_ORGANIZATION_MINIMUM = 0.9  # "Kristina Lucero" is not "LUCERO IMPORT S.A.C."
+MIN_QUERY_LETTERS = 3  # "x", "Li": too little of a name to alert on by itself
+
+
+def _name_refusal(match: NameMatch, query: Query, entry: ListEntry, kind: str, parts: int) -> str:
+    """Why this name match, whatever its score, is not evidence enough for an alert ("" if it is).
+
+    The score says how alike two names are; an alert also needs the listed name's distinctive
+    parts to be there. Measured on 50,000 synthetic customers, most alerts were a common family
+    name plus a guessed given name, a Chinese syllable, or a person's name inside a company's.
+    """
+    ev = match.evidence
+    if ev is None:
+        return "no name parts"
+    if ev.whole:
+        return "" if match.score >= WHOLE_NAME_MINIMUM else "whole-name comparison too loose"
+    if kind == WEAK_ALIAS and parts < 2:
+        return "one-word weak alias"
+    # Two matched name parts when either side has two: "Karl Abdullah" is not "ABDULLAH".
+    needed = max(1, min(2, max(ev.listed_names, ev.query_names)))
+    if ev.close < needed or ev.strong < 1:
+        return f"only {ev.close} of the listed name's distinctive parts matched"
+    if ev.fuzzy and ev.missing_names:
+        return "a guessed part while listed parts are missing"
+    if ev.syllabic and ev.missing_names:
+        return "romanized syllables matched while listed parts are missing"
+    covered = not (ev.missing_names or ev.fuzzy) and match.score >= PERSON_IN_ORGANIZATION_MINIMUM
+    if query.schema == "Person" and entry.schema != "Person" and not covered:
+        return "a person's name does not cover the organization's name"
+    return ""
+
+
 def _name_hit(
     entry: ListEntry, query: Query, raw: float, listed: str, kind: str, parts: str, threshold: float
 ) -> Hit | None:
@@ -215,10 +251,14 @@ def screen(
             return prepared[schema]
 
         parts = tokens(prepared_for(query.schema or "Person"))
-        for name_id in index.candidates(parts, candidates):
+        if sum(len(p) for p in parts if len(p) > 1) < MIN_QUERY_LETTERS:
+            parts = ()  # nothing to look up by name: identifiers above still count
+        for name_id in index.candidates(parts, candidates) if parts else ():
             listed = index.names[name_id]
             entry = index.entries[listed.entry]
             match = score_prepared(prepared_for(query.schema or entry.schema), listed.prepared)
+            if _name_refusal(match, query, entry, listed.kind, len(listed.prepared.parts)):
+                continue
             hit = _name_hit(
                 entry, query, match.score, listed.text, listed.kind, match.explanation, threshold
             )
