@@ -4,6 +4,13 @@ An identifier equal to a listed one is a hit at 1.0 whatever the name. Otherwise
 decides; date of birth and country only qualify it: a matching DOB adds at most
 `MAX_QUALIFIER_BONUS`, conflicts subtract, and a hit also needs the name score alone to be within
 that bonus of the threshold, so no DOB or country can ever make a hit out of a dissimilar name.
+
+A high name score is not yet an alert (`_name_refusal`): the listed name's distinctive parts must
+be there. What that trades, measured on 50,000 synthetic customers (37 alerts per 10,000 before,
+2 after): a one-word query such as a surname alone no longer alerts against a full listed name;
+a listed mononym does not alert on a customer's full name; a misspelled given name with only part
+of the listed name is missed; and against a conflicting listed date of birth only an identical
+name still alerts. Identifiers are unaffected: an exact match always alerts.
 """
 
 import re
