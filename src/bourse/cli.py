@@ -24,6 +24,7 @@ from bourse.cli_compliance import (
     withdraw_on_request,
 )
 from bourse.cli_compliance.lists import lists_app
+from bourse.cli_compliance.screen import screen_command
 from bourse.operator_cli import accounts_app, client_snippets, keys_app
 from bourse.runtime.datadir import DataDir, DataDirInUse
 
@@ -46,6 +47,7 @@ app.add_typer(venues_app, name="venues")
 app.add_typer(policy_app, name="policy")
 app.add_typer(lists_app, name="lists")
 app.command("withdraw-on-request")(withdraw_on_request)
+app.command("screen")(screen_command)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataDirOpt = Annotated[
@@ -406,6 +408,34 @@ def bench_policy(
     for key, value in result.items():
         table.add_row(key, str(value))
     Console().print(table)
+
+
+@bench_app.command("screening")
+def bench_screening(
+    customers: Annotated[
+        int, typer.Option("--customers", help="Synthetic customers to rescreen (at most 50,000).")
+    ] = 50_000,
+    peer: Annotated[
+        str | None,
+        typer.Option(
+            "--peer",
+            help="Also score a peer matcher on the same pairs: logic-v2 (OpenSanctions' "
+            "nomenklatura; needs `pip install nomenklatura`).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sanctions matcher quality on the labelled sets, alert rate, rescreen speed and latency."""
+    from bourse.bench import screening_bench
+
+    try:
+        result = screening_bench.run(customers, peer, progress=progress_bar)
+    except ValueError as exc:
+        _fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    Console().print(screening_bench.table(result))
 
 
 def main() -> None:

@@ -13,7 +13,15 @@ from starlette.responses import Response
 
 from bourse import __version__
 from bourse.api import binance
-from bourse.api.admin import accounts, customers, operator, payouts, policies, venues
+from bourse.api.admin import (
+    accounts,
+    customers,
+    operator,
+    payouts,
+    policies,
+    screening,
+    venues,
+)
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
 from bourse.runtime.exchange import ExchangeStopped
@@ -39,6 +47,7 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     app.include_router(policies.router)
     app.include_router(venues.router)
     app.include_router(payouts.router)
+    app.include_router(screening.router)
     app.state.staff = StaffRegistry(service.exchange.data_dir.path)
     gateway = binance.install(app, service, rate_limits=rate_limits)
     driver = app.state.policy_driver = PolicyDriver(service)

@@ -1,0 +1,120 @@
+"""`POST /admin/v1/screen`: names and identifiers against the sanctions lists in force in the
+server's data directory, as `bourse screen` does locally.
+
+The index is built on first use and kept while the set of versions in force stays the same; a
+`bourse lists load` changes that set and the next request rebuilds. Building and screening run in
+a worker thread: they take seconds and milliseconds of CPU the event loop must not wait for.
+"""
+
+import threading
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import bad, body_doc, parse
+from bourse.api.binance.replies import ok
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
+from bourse.runtime.sanctions_lists import ListStore
+from bourse.runtime.screening import (
+    NO_LISTS,
+    QueryError,
+    Screener,
+    check_options,
+    in_force,
+    list_json,
+    make_query,
+    query_json,
+)
+
+router = APIRouter(prefix="/admin/v1", tags=["compliance"])
+MAX_QUERIES = 1000  # per request: a bulk screening comes in chunks
+
+
+class QueryBody(msgspec.Struct, forbid_unknown_fields=True):
+    name: str = ""
+    dob: str = ""
+    country: str = ""
+    schema: str = ""
+    ids: list[str] = []
+
+
+class ScreenBody(msgspec.Struct, forbid_unknown_fields=True):
+    queries: list[QueryBody]
+    threshold: float = OPERATING_THRESHOLD
+    limit: int = 10
+
+
+class _Cache:
+    """The screener for the last set of versions in force, one build at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._screener: Screener | None = None
+
+    def get(self, store: ListStore) -> Screener | None:
+        lists = in_force(store)
+        if not lists:
+            return None
+        with self._lock:
+            held = self._screener
+            if held is None or held.lists != lists:
+                held = self._screener = Screener.build(store, lists)
+            return held
+
+
+_caches: dict[str, _Cache] = {}
+_caches_lock = threading.Lock()
+
+
+def _cache(store: ListStore) -> _Cache:
+    with _caches_lock:
+        return _caches.setdefault(str(store.root), _Cache())
+
+
+@router.post(
+    "/screen",
+    summary="Screen names and identifiers against the sanctions lists",
+    description=(
+        "Each query (name, optional dob YYYY[-MM[-DD]], country alpha-2, schema, ids matched "
+        "exactly) gets its hits at or above the threshold, best first, with score (2 decimals, "
+        "as text), list, entry id and explanation; `lists` names the versions used, newest first."
+    ),
+)
+async def screen_names(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {"queries": [{"name": "Havin Bank", "country": "GB", "schema": "Organization"}]}
+    ),
+) -> Response:
+    req = parse(body, ScreenBody)
+    if problem := check_options(req.threshold, req.limit):
+        raise bad(problem)
+    if len(req.queries) > MAX_QUERIES:
+        raise bad(f"at most {MAX_QUERIES} queries per request, got {len(req.queries)}")
+    try:
+        queries = [make_query(q.name, q.dob, q.country, q.schema, q.ids) for q in req.queries]
+    except QueryError as exc:
+        raise bad(str(exc)) from None
+    store = ListStore(service.exchange.data_dir.path)
+
+    def run() -> dict[str, Any] | None:
+        screener = _cache(store).get(store)
+        if screener is None:
+            return None
+        return {
+            "lists": [list_json(v) for v in screener.lists],
+            "results": [
+                {"query": query_json(q), "hits": screener.run(q, req.threshold, req.limit)}
+                for q in queries
+            ],
+        }
+
+    answer = await run_in_threadpool(run)
+    if answer is None:
+        raise bad(NO_LISTS, status=409)
+    return ok(answer)
