@@ -11,6 +11,7 @@ from typing import Union
 import msgspec
 
 from bourse.compliance.customers import RiskTier
+from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
 from bourse.domain.enums import (
     CancelReplaceMode,
@@ -291,6 +292,35 @@ class CancelReplaceOrder(Command, frozen=True, kw_only=True, tag="CancelReplaceO
     new_order: PlaceOrder
 
 
+# --- sanctions screening ------------------------------------------------------------------------
+
+
+class RaiseScreeningAlert(Command, frozen=True, kw_only=True, tag="RaiseScreeningAlert"):
+    """A screening hit on a customer, for a compliance officer to review. Refused (NO_CHANGE) if
+    the same entry already has an open alert for them, or was dismissed for them while the entry
+    is unchanged."""
+
+    customer_id: int
+    evidence: Evidence
+
+
+class ConfirmScreeningAlert(
+    OperatorCommand, frozen=True, kw_only=True, tag="ConfirmScreeningAlert"
+):
+    """The hit is the customer: every account of theirs is frozen, citing the evidence."""
+
+    alert_id: int
+
+
+class DismissScreeningAlert(
+    OperatorCommand, frozen=True, kw_only=True, tag="DismissScreeningAlert"
+):
+    """A false positive, remembered with who, when and why: not raised again for this customer
+    unless the listed entry changes."""
+
+    alert_id: int
+
+
 AnyCommand = Union[
     CreateAsset,
     ListSymbol,
@@ -320,6 +350,9 @@ AnyCommand = Union[
     RunDuePolicies,
     ContinuePolicySweep,
     WithdrawOnRequest,
+    RaiseScreeningAlert,
+    ConfirmScreeningAlert,
+    DismissScreeningAlert,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

@@ -9,6 +9,7 @@ from typing import Union
 import msgspec
 
 from bourse.compliance.customers import RiskTier
+from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
 from bourse.domain.enums import (
     KeyKind,
@@ -192,6 +193,22 @@ class ApiKeyRevoked(Event, frozen=True, kw_only=True, tag="ApiKeyRevoked"):
     reason: str
 
 
+class ScreeningAlertRaised(Event, frozen=True, kw_only=True, tag="ScreeningAlertRaised"):
+    alert_id: int
+    customer_id: int
+    evidence: Evidence
+
+
+class ScreeningAlertDecided(Event, frozen=True, kw_only=True, tag="ScreeningAlertDecided"):
+    """A compliance officer's decision: "confirmed" (the accounts are frozen) or "dismissed"."""
+
+    alert_id: int
+    customer_id: int
+    decision: str
+    actor: str
+    reason: str
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -327,6 +344,8 @@ AnyEvent = Union[
     PolicySweepProgressed,
     ExitWindowClosed,
     ClosureBalancesReported,
+    ScreeningAlertRaised,
+    ScreeningAlertDecided,
     AccountPermissionsChanged,
     AccountFeeTierChanged,
     AccountFrozen,

@@ -138,14 +138,20 @@ def freeze(state: EngineState, out: Output, cmd: FreezeAccount) -> Refusal | Non
     acct = state.accounts[cmd.account_id]
     if acct.frozen:
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is already frozen")
+    freeze_account(state, out, acct, cmd.actor, cmd.reason, cmd.evidence)
+    return None
+
+
+def freeze_account(
+    state: EngineState, out: Output, acct: Account, actor: str, reason: str, evidence: str
+) -> None:
     acct.frozen = True
     out.events.append(
-        AccountFrozen(account_id=acct.id, actor=cmd.actor, reason=cmd.reason, evidence=cmd.evidence)
+        AccountFrozen(account_id=acct.id, actor=actor, reason=reason, evidence=evidence)
     )
     # A frozen account's funds must not move: its open orders end now, their holds return to
     # balances that stay frozen with the account.
-    cancel_account_orders(state, out, acct, f"account frozen: {cmd.reason}")
-    return None
+    cancel_account_orders(state, out, acct, f"account frozen: {reason}")
 
 
 def unfreeze(state: EngineState, out: Output, cmd: UnfreezeAccount) -> Refusal | None:

@@ -16,18 +16,21 @@ from bourse.commands import (
     CancelScheduledChange,
     Command,
     CompleteWithdrawal,
+    ConfirmScreeningAlert,
     ContinuePolicySweep,
     CreateApiKey,
     CreateAsset,
     DefineFeeTier,
     DefineVenue,
     Deposit,
+    DismissScreeningAlert,
     FailWithdrawal,
     FreezeAccount,
     ListSymbol,
     OnboardCustomer,
     OpenAccount,
     PlaceOrder,
+    RaiseScreeningAlert,
     RequestWithdrawal,
     RevokeApiKey,
     RunDuePolicies,
@@ -41,7 +44,7 @@ from bourse.commands import (
     WithdrawOnRequest,
 )
 from bourse.domain.rejections import Refusal
-from bourse.engine import admin, customers, funds, gate, policies
+from bourse.engine import admin, customers, funds, gate, policies, screening
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
 from bourse.engine.output import Output
 from bourse.engine.placement import place
@@ -148,6 +151,12 @@ class Engine:
                 return policies.run_due(state, out, cmd)
             case ContinuePolicySweep():
                 return policies.continue_sweep(state, out, cmd)
+            case RaiseScreeningAlert():
+                return screening.raise_alert(state, out, cmd)
+            case ConfirmScreeningAlert():
+                return screening.confirm(state, out, cmd)
+            case DismissScreeningAlert():
+                return screening.dismiss(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

@@ -19,6 +19,7 @@ from bourse.commands import (
     OpenAccount,
     OperatorCommand,
     PlaceOrder,
+    RaiseScreeningAlert,
     RequestWithdrawal,
     SetAccountFeeTier,
     SetAccountPermissions,
@@ -107,7 +108,9 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
         return policy_refusal(
             state, cust.residence, cust.nationality, Capability.ONBOARDING, cmd.ts_ms
         )
-    if isinstance(cmd, UpdateCustomer) and cmd.customer_id not in state.customers:
+    if isinstance(cmd, (UpdateCustomer, RaiseScreeningAlert)) and (
+        cmd.customer_id not in state.customers
+    ):
         return _unknown_customer(cmd.customer_id)
     if isinstance(cmd, WithdrawOnRequest):
         return _may_pay_out_on_request(state, cmd)

@@ -9,6 +9,7 @@ import hashlib
 import msgspec
 
 from bourse.compliance.customers import RiskTier
+from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
 from bourse.domain.enums import (
     KeyKind,
@@ -23,6 +24,7 @@ from bourse.domain.symbols import SymbolSpec
 from bourse.engine.orders import stop_list
 from bourse.engine.state import (
     Account,
+    Alert,
     ApiKey,
     Balance,
     Customer,
@@ -141,6 +143,14 @@ class ScheduledImage(msgspec.Struct, array_like=True, frozen=True):
     sweep_batch: int
 
 
+class AlertImage(msgspec.Struct, array_like=True, frozen=True):
+    id: int
+    customer_id: int
+    evidence: Evidence
+    raised_ms: int
+    decision: str
+
+
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
     format: int
     last_seq: int
@@ -169,6 +179,10 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     policies: list[PolicyImage] = []
     sweeps: list[SweepImage] = []
     scheduled: list[ScheduledImage] = []
+    # sanctions screening (still format 2: every field with a default)
+    next_alert_id: int = 1
+    alerts: list[AlertImage] = []
+    dismissals: list[tuple[str, str]] = []
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -277,6 +291,12 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
         sweep = Sweep(w.id, w.change_id, w.kind, list(w.customer_ids), w.batch, w.note)
         sweep.done = w.done
         state.sweeps[w.id] = sweep
+    state.next_alert_id = image.next_alert_id
+    for a in image.alerts:
+        alert = Alert(a.id, a.customer_id, a.evidence, a.raised_ms)
+        alert.decision = a.decision
+        state.alerts[a.id] = alert
+    state.dismissals = dict(image.dismissals)
     for d in image.scheduled:
         state.scheduled[d.id] = ScheduledChange(
             d.id,
@@ -352,6 +372,12 @@ def _image(state: EngineState) -> StateImage:
             )
             for _, d in sorted(state.scheduled.items())
         ],
+        next_alert_id=state.next_alert_id,
+        alerts=[
+            AlertImage(a.id, a.customer_id, a.evidence, a.raised_ms, a.decision)
+            for _, a in sorted(state.alerts.items())
+        ],
+        dismissals=sorted(state.dismissals.items()),
     )
 
 

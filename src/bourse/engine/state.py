@@ -7,6 +7,7 @@ iterated, never sets, and snapshots write everything in a canonical order.
 from sortedcontainers import SortedKeyList
 
 from bourse.compliance.customers import RiskTier
+from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
 from bourse.domain.enums import (
     KeyKind,
@@ -220,6 +221,19 @@ class Customer:
         self.accounts: list[int] = []
 
 
+class Alert:
+    """A screening hit awaiting (or past) a compliance officer's decision."""
+
+    __slots__ = ("customer_id", "decision", "evidence", "id", "raised_ms")
+
+    def __init__(self, id: int, customer_id: int, evidence: Evidence, raised_ms: int) -> None:
+        self.id = id
+        self.customer_id = customer_id
+        self.evidence = evidence
+        self.raised_ms = raised_ms
+        self.decision = ""  # "" while open, then "confirmed" or "dismissed"
+
+
 class Venue:
     __slots__ = ("code", "fee_tier", "jurisdictions", "name", "symbols")
 
@@ -349,10 +363,12 @@ class FeeTier:
 class EngineState:
     __slots__ = (
         "accounts",
+        "alerts",
         "api_keys",
         "assets",
         "customers",
         "deposited",
+        "dismissals",
         "fee_tiers",
         "fiat_assets",
         "last_seq",
@@ -361,6 +377,7 @@ class EngineState:
         "members",
         "nationality_policies",
         "next_account_id",
+        "next_alert_id",
         "next_change_id",
         "next_customer_id",
         "next_order_id",
@@ -405,6 +422,11 @@ class EngineState:
         self.next_change_id = 1
         self.next_sweep_id = 1
         self.next_schedule_id = 1
+        # sanctions screening: alerts by id; dismissals by "customer:source:entry" → the entry
+        # fingerprint they were made against (a changed entry is screened afresh)
+        self.alerts: dict[int, Alert] = {}
+        self.dismissals: dict[str, str] = {}
+        self.next_alert_id = 1
 
 
 def _fee_account() -> Account:

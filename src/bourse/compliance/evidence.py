@@ -1,0 +1,25 @@
+"""What a screening hit cites when it enters the engine: pure data, no floats.
+
+The matcher (beside the engine) produces a score in [0, 1]; it crosses into commands as basis
+points, with the list version, the entry and a sentence that explains the match, so a freeze can
+always say exactly what it rests on.
+"""
+
+import msgspec
+
+
+class Evidence(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    source: str  # "ofac_sdn", "ofac_cons", "un_sc"
+    list_sha256: str  # the list version the hit was found in
+    entry_id: str
+    listed_name: str
+    score_bp: int  # the match score in basis points (0..10000)
+    explanation: str
+    entry_fingerprint: str  # hash of the listed entry: a dismissal holds while it is unchanged
+
+    def text(self) -> str:
+        whole, frac = divmod(self.score_bp, 10_000)
+        return (
+            f"{self.source} entry {self.entry_id} ({self.listed_name}), list version "
+            f"{self.list_sha256[:12]}, score {whole}.{frac:04d}: {self.explanation}"
+        )

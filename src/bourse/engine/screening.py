@@ -1,0 +1,94 @@
+"""Screening alerts and the decisions on them: the matcher runs beside the engine and enters it
+only as RaiseScreeningAlert citing its evidence; a compliance officer's confirmation freezes
+exactly that customer's accounts, a dismissal is remembered until the listed entry changes."""
+
+from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert, RaiseScreeningAlert
+from bourse.compliance.evidence import Evidence
+from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine.admin import freeze_account
+from bourse.engine.output import Output
+from bourse.engine.state import Alert, EngineState
+from bourse.events import ScreeningAlertDecided, ScreeningAlertRaised
+
+CONFIRMED = "confirmed"
+DISMISSED = "dismissed"
+MAX_SCORE_BP = 10_000
+
+
+def dismissal_key(customer_id: int, evidence: Evidence) -> str:
+    return f"{customer_id}:{evidence.source}:{evidence.entry_id}"
+
+
+def raise_alert(state: EngineState, out: Output, cmd: RaiseScreeningAlert) -> Refusal | None:
+    ev = cmd.evidence
+    if not (ev.source and ev.entry_id and ev.list_sha256) or not 0 <= ev.score_bp <= MAX_SCORE_BP:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            "screening evidence names a list, its version and an entry, with a score of "
+            f"0 to {MAX_SCORE_BP} basis points",
+        )
+    key = dismissal_key(cmd.customer_id, ev)
+    if state.dismissals.get(key) == ev.entry_fingerprint:
+        return Refusal(
+            RejectCode.NO_CHANGE,
+            f"{ev.source} entry {ev.entry_id} was dismissed for customer {cmd.customer_id} and "
+            "has not changed since",
+        )
+    for alert in state.alerts.values():
+        same = alert.evidence.source == ev.source and alert.evidence.entry_id == ev.entry_id
+        if same and alert.customer_id == cmd.customer_id and not alert.decision:
+            return Refusal(
+                RejectCode.NO_CHANGE,
+                f"alert {alert.id} on {ev.source} entry {ev.entry_id} is already open",
+            )
+    alert_id = state.next_alert_id
+    state.next_alert_id = alert_id + 1
+    state.alerts[alert_id] = Alert(alert_id, cmd.customer_id, ev, cmd.ts_ms)
+    out.events.append(
+        ScreeningAlertRaised(alert_id=alert_id, customer_id=cmd.customer_id, evidence=ev)
+    )
+    return None
+
+
+def confirm(state: EngineState, out: Output, cmd: ConfirmScreeningAlert) -> Refusal | None:
+    alert, refusal = _open_alert(state, cmd.alert_id)
+    if alert is None:
+        return refusal
+    alert.decision = CONFIRMED
+    out.events.append(_decided(alert, CONFIRMED, cmd.actor, cmd.reason))
+    evidence = alert.evidence.text()
+    for account_id in state.customers[alert.customer_id].accounts:
+        acct = state.accounts[account_id]
+        if not acct.frozen:
+            freeze_account(state, out, acct, cmd.actor, cmd.reason, evidence)
+    return None
+
+
+def dismiss(state: EngineState, out: Output, cmd: DismissScreeningAlert) -> Refusal | None:
+    alert, refusal = _open_alert(state, cmd.alert_id)
+    if alert is None:
+        return refusal
+    alert.decision = DISMISSED
+    key = dismissal_key(alert.customer_id, alert.evidence)
+    state.dismissals[key] = alert.evidence.entry_fingerprint
+    out.events.append(_decided(alert, DISMISSED, cmd.actor, cmd.reason))
+    return None
+
+
+def _open_alert(state: EngineState, alert_id: int) -> tuple[Alert | None, Refusal | None]:
+    alert = state.alerts.get(alert_id)
+    if alert is None:
+        return None, Refusal(RejectCode.INVALID_PARAMETER, f"no screening alert {alert_id}")
+    if alert.decision:
+        return None, Refusal(RejectCode.NO_CHANGE, f"alert {alert_id} was {alert.decision}")
+    return alert, None
+
+
+def _decided(alert: Alert, decision: str, actor: str, reason: str) -> ScreeningAlertDecided:
+    return ScreeningAlertDecided(
+        alert_id=alert.id,
+        customer_id=alert.customer_id,
+        decision=decision,
+        actor=actor,
+        reason=reason,
+    )

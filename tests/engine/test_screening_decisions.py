@@ -1,0 +1,114 @@
+"""Screening alerts in the engine: a confirmation freezes exactly the customer it names, citing
+the evidence; a dismissal is remembered until the listed entry changes."""
+
+import msgspec
+
+from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert, RaiseScreeningAlert
+from bourse.compliance.evidence import Evidence
+from bourse.domain.enums import Side
+from bourse.domain.rejections import RejectCode
+from bourse.engine import Engine, snapshot
+from bourse.engine.invariants import violations
+from bourse.events import (
+    AccountFrozen,
+    CommandRejected,
+    OrderCanceled,
+    ScreeningAlertDecided,
+    ScreeningAlertRaised,
+)
+from tests.builders import Runner, onboard, one, world
+
+EVIDENCE = Evidence(
+    source="ofac_sdn",
+    list_sha256="ab" * 32,
+    entry_id="15718",
+    listed_name="BADEGE, Eric",
+    score_bp=9_900,
+    explanation="erik~eric (0.95), badege=badege",
+    entry_fingerprint="f1",
+)
+
+
+def _raise(r: Runner, customer_id: int, evidence: Evidence = EVIDENCE) -> list[object]:
+    return list(r.do(RaiseScreeningAlert, customer_id=customer_id, evidence=evidence))
+
+
+def _rejected(events: list[object], code: RejectCode) -> str:
+    rejected = one(events, CommandRejected)  # type: ignore[arg-type]
+    assert rejected.code is code, rejected.reason
+    return rejected.reason
+
+
+def test_confirming_freezes_every_account_of_that_customer_and_no_other() -> None:
+    r = world(accounts=1)
+    listed, first = onboard(r, "CD", name="Erik Badege")
+    _, neighbour = onboard(r, "CD", name="Someone Else")
+    for acct in (first, neighbour):
+        r.deposit(acct, "USDT", "1000")
+        r.limit(acct, Side.BUY, "40000", "0.01")
+    alert = one(_raise(r, listed), ScreeningAlertRaised)  # type: ignore[arg-type]
+    assert alert.evidence == EVIDENCE
+    assert "already open" in _rejected(_raise(r, listed), RejectCode.NO_CHANGE)
+
+    events = r.do(ConfirmScreeningAlert, alert_id=alert.alert_id, reason="match confirmed")
+    decided = one(events, ScreeningAlertDecided)
+    assert (decided.decision, decided.customer_id) == ("confirmed", listed)
+    frozen = one(events, AccountFrozen)
+    assert frozen.account_id == first and "ofac_sdn entry 15718" in frozen.evidence
+    assert "score 0.9900" in frozen.evidence and frozen.reason == "match confirmed"
+    assert one(events, OrderCanceled).account_id == first
+    assert r.state.accounts[first].frozen and not r.state.accounts[neighbour].frozen
+    assert len(r.state.accounts[neighbour].open_orders) == 1
+    assert "was confirmed" in _rejected(
+        r.do(ConfirmScreeningAlert, alert_id=alert.alert_id, reason="again"), RejectCode.NO_CHANGE
+    )
+    _sound(r)
+
+
+def test_a_dismissal_holds_until_the_listed_entry_changes() -> None:
+    r = world(accounts=1)
+    cust, acct = onboard(r, "CD", name="Eric Badeg")
+    alert = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    events = r.do(DismissScreeningAlert, alert_id=alert.alert_id, reason="different person: DOB")
+    assert one(events, ScreeningAlertDecided).decision == "dismissed"
+    assert not r.state.accounts[acct].frozen
+    assert "has not changed" in _rejected(_raise(r, cust), RejectCode.NO_CHANGE)
+    changed = msgspec.structs.replace(EVIDENCE, entry_fingerprint="f2")
+    again = one(_raise(r, cust, changed), ScreeningAlertRaised)  # type: ignore[arg-type]
+    assert again.alert_id != alert.alert_id
+    _sound(r)
+
+
+def test_bad_alerts_and_decisions_are_refused_and_change_nothing() -> None:
+    r = world(accounts=1)
+    cust, _ = onboard(r, "CD")
+    cases = [
+        (
+            RaiseScreeningAlert,
+            {"customer_id": 999, "evidence": EVIDENCE},
+            RejectCode.UNKNOWN_CUSTOMER,
+        ),
+        (
+            RaiseScreeningAlert,
+            {"customer_id": cust, "evidence": msgspec.structs.replace(EVIDENCE, score_bp=10_001)},
+            RejectCode.INVALID_PARAMETER,
+        ),
+        (ConfirmScreeningAlert, {"alert_id": 7, "reason": "x"}, RejectCode.INVALID_PARAMETER),
+        (DismissScreeningAlert, {"alert_id": 7, "reason": " "}, RejectCode.REASON_REQUIRED),
+    ]
+    for cls, fields, code in cases:
+        before = snapshot.dump(r.state)
+        _rejected(list(r.do(cls, **fields)), code)
+        r.state.last_seq -= 1  # the refused command took a seq and nothing else
+        assert snapshot.dump(r.state) == before
+        r.state.last_seq += 1
+
+
+def _sound(r: Runner) -> None:
+    assert violations(r.state) == []
+    image = snapshot.dump(r.state)
+    assert snapshot.dump(snapshot.load(image)) == image
+    fresh = Engine()
+    for seq, cmd in enumerate(r.commands, start=1):
+        fresh.execute(seq, cmd)
+    assert snapshot.digest(fresh.state) == snapshot.digest(r.state)
