@@ -1,5 +1,5 @@
 """The `bourse` command line: run, replay, snapshot, bench; accounts and keys (operator_cli);
-staff, customers, venues, policies and sanctions lists (cli_compliance)."""
+staff, customers, venues, policies, sanctions lists and alerts (cli_compliance)."""
 
 import json
 import logging
@@ -23,6 +23,7 @@ from bourse.cli_compliance import (
     venues_app,
     withdraw_on_request,
 )
+from bourse.cli_compliance.alerts import alerts_app
 from bourse.cli_compliance.lists import lists_app
 from bourse.cli_compliance.screen import screen_command
 from bourse.operator_cli import accounts_app, client_snippets, keys_app
@@ -46,6 +47,7 @@ app.add_typer(customers_app, name="customers")
 app.add_typer(venues_app, name="venues")
 app.add_typer(policy_app, name="policy")
 app.add_typer(lists_app, name="lists")
+app.add_typer(alerts_app, name="alerts")
 app.command("withdraw-on-request")(withdraw_on_request)
 app.command("screen")(screen_command)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
@@ -146,7 +148,7 @@ def run(
         f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
         f"  venues          {_venues_line(exchange)}\n"
         f"  demo account    {DEMO_ACCOUNT_ID} ({funds}; a customer resident in DE)\n"
-        f"  compliance      bourse customers|venues|policy|staff --help (see README)\n"
+        f"  compliance      bourse customers|venues|policy|staff|alerts --help (see README)\n"
         f"  data directory  {dd.path} ({how})"
         + ("\n  rate limits     off" if no_rate_limits else "")
         + _demo_key_banner(dd, url)

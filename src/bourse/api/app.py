@@ -15,6 +15,7 @@ from bourse import __version__
 from bourse.api import binance
 from bourse.api.admin import (
     accounts,
+    alerts,
     customers,
     operator,
     payouts,
@@ -48,6 +49,7 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     app.include_router(venues.router)
     app.include_router(payouts.router)
     app.include_router(screening.router)
+    app.include_router(alerts.router)
     app.state.staff = StaffRegistry(service.exchange.data_dir.path)
     gateway = binance.install(app, service, rate_limits=rate_limits)
     driver = app.state.policy_driver = PolicyDriver(service)

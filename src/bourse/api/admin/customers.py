@@ -11,8 +11,8 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, body_doc, first, parse
-from bourse.api.admin.operator import balance_list
+from bourse.api.admin.compliance import answered, body_doc, first, parse, refused
+from bourse.api.admin.operator import answer, balance_list
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import (
@@ -24,6 +24,7 @@ from bourse.compliance.customers import RiskTier
 from bourse.compliance.policy import Basis, member_key
 from bourse.engine.state import Customer, EngineState
 from bourse.events import AccountOpened, CustomerRecorded, Outcome
+from bourse.runtime.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
@@ -99,7 +100,9 @@ def _recorded(outcome: Outcome) -> dict[str, Any]:
     description=(
         "Records the customer's KYC profile and opens their first account at the venue serving "
         "their residence. Refused (400, with the engine's sentence) for a bad country code, an "
-        "under-18, or a jurisdiction policy that suspends onboarding."
+        "under-18, or a jurisdiction policy that suspends onboarding. The new customer is then "
+        "screened against the sanctions lists in force: `screening` names the alerts raised for "
+        "review (onboarding is not blocked by them) and the list versions used."
     ),
 )
 async def onboard(
@@ -117,7 +120,17 @@ async def onboard(
         kyc_level=req.kyc_level,
         risk_tier=req.risk_tier,
     )
-    return answered(await service.execute(cmd), _recorded)
+    outcome = await service.execute(cmd)
+    if refused(outcome):
+        return answer(outcome)
+    body = _recorded(outcome)
+    # Screened at once; onboarding is not blocked: a hit becomes an alert for review.
+    report = await screen_customers(service, [body["customerId"]])
+    body["screening"] = {
+        "alerts": report.alerts_raised if report else [],
+        "lists": report.lists if report else [],
+    }
+    return ok(body)
 
 
 @router.get(

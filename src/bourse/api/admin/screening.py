@@ -2,11 +2,11 @@
 server's data directory, as `bourse screen` does locally.
 
 The index is built on first use and kept while the set of versions in force stays the same; a
-`bourse lists load` changes that set and the next request rebuilds. Building and screening run in
+`bourse lists load` changes that set and the next request rebuilds (the cache is shared with
+onboarding and rescreens: runtime/rescreen.py). Building and screening run in
 a worker thread: they take seconds and milliseconds of CPU the event loop must not wait for.
 """
 
-import threading
 from typing import Any
 
 import msgspec
@@ -18,13 +18,12 @@ from bourse.api.admin.compliance import bad, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
+from bourse.runtime.rescreen import screener_for
 from bourse.runtime.sanctions_lists import ListStore
 from bourse.runtime.screening import (
     NO_LISTS,
     QueryError,
-    Screener,
     check_options,
-    in_force,
     list_json,
     make_query,
     query_json,
@@ -46,33 +45,6 @@ class ScreenBody(msgspec.Struct, forbid_unknown_fields=True):
     queries: list[QueryBody]
     threshold: float = OPERATING_THRESHOLD
     limit: int = 10
-
-
-class _Cache:
-    """The screener for the last set of versions in force, one build at a time."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._screener: Screener | None = None
-
-    def get(self, store: ListStore) -> Screener | None:
-        lists = in_force(store)
-        if not lists:
-            return None
-        with self._lock:
-            held = self._screener
-            if held is None or held.lists != lists:
-                held = self._screener = Screener.build(store, lists)
-            return held
-
-
-_caches: dict[str, _Cache] = {}
-_caches_lock = threading.Lock()
-
-
-def _cache(store: ListStore) -> _Cache:
-    with _caches_lock:
-        return _caches.setdefault(str(store.root), _Cache())
 
 
 @router.post(
@@ -103,7 +75,7 @@ async def screen_names(
     store = ListStore(service.exchange.data_dir.path)
 
     def run() -> dict[str, Any] | None:
-        screener = _cache(store).get(store)
+        screener = screener_for(store)
         if screener is None:
             return None
         return {

@@ -1,0 +1,150 @@
+"""Screening alerts for review: list them, confirm (the customer's accounts freeze, citing the
+evidence) or dismiss (remembered until the listed entry changes), and rescreen every customer
+against the sanctions lists in force."""
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import answered, bad, body_doc, parse
+from bourse.api.binance.replies import ok
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
+from bourse.domain.calendar import utc_text
+from bourse.engine.screening import CONFIRMED, DISMISSED
+from bourse.engine.state import Alert, EngineState
+from bourse.events import AccountFrozen, Outcome
+from bourse.runtime.rescreen import screen_customers
+from bourse.runtime.screening import NO_LISTS
+
+router = APIRouter(prefix="/admin/v1", tags=["compliance"])
+OPEN = "open"
+STATUSES = (OPEN, CONFIRMED, DISMISSED)
+
+
+class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str
+
+
+def _score(score_bp: int) -> str:
+    whole, frac = divmod(score_bp, 10_000)
+    return f"{whole}.{frac // 100:02d}"  # 2 decimals as text, like POST /admin/v1/screen
+
+
+def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
+    ev = alert.evidence
+    cust = state.customers.get(alert.customer_id)
+    return {
+        "alertId": alert.id,
+        "status": alert.decision or OPEN,
+        "customerId": alert.customer_id,
+        "customerName": cust.legal_name if cust is not None else "",
+        "score": _score(ev.score_bp),
+        "raisedMs": alert.raised_ms,
+        "raised": utc_text(alert.raised_ms),
+        "evidence": {
+            "source": ev.source,
+            "listSha256": ev.list_sha256,
+            "entryId": ev.entry_id,
+            "listedName": ev.listed_name,
+            "scoreBp": ev.score_bp,
+            "explanation": ev.explanation,
+            "entryFingerprint": ev.entry_fingerprint,
+            "text": ev.text(),
+        },
+    }
+
+
+@router.get(
+    "/alerts",
+    summary="List screening alerts",
+    description=(
+        "Alerts in the order raised, filtered by status (open, confirmed, dismissed), with the "
+        "customer's name, the evidence (list version, entry, explanation) and the score as text."
+    ),
+)
+async def list_alerts(
+    service: ServiceDep, actor: OperatorDep, status: str | None = Query(None, max_length=12)
+) -> Response:
+    if status is not None and status not in STATUSES:
+        raise bad(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    state = await service.durable_state()
+    found = [
+        alert_json(state, a)
+        for a in list(state.alerts.values())
+        if status is None or (a.decision or OPEN) == status
+    ]
+    return ok({"alerts": found})
+
+
+def _frozen(alert_id: int) -> Any:
+    def body(outcome: Outcome) -> dict[str, Any]:
+        frozen = [e.account_id for e in outcome.events if isinstance(e, AccountFrozen)]
+        return {"alertId": alert_id, "status": CONFIRMED, "frozen": frozen, "seq": outcome.seq}
+
+    return body
+
+
+@router.post(
+    "/alerts/{alert_id}/confirm",
+    summary="Confirm a screening alert: freeze the customer",
+    description=(
+        "The hit is the customer: every account of theirs is frozen (open orders canceled), "
+        "citing the evidence. Answers the accounts frozen. A reason is required."
+    ),
+)
+async def confirm_alert(
+    service: ServiceDep,
+    actor: OperatorDep,
+    alert_id: int,
+    body: dict[str, Any] = body_doc({"reason": "same person: passport copy matches the listing"}),
+) -> Response:
+    req = parse(body, ReasonBody)
+    cmd = ConfirmScreeningAlert(
+        actor=actor, ts_ms=service.clock(), reason=req.reason, alert_id=alert_id
+    )
+    return answered(await service.execute(cmd), _frozen(alert_id))
+
+
+@router.post(
+    "/alerts/{alert_id}/dismiss",
+    summary="Dismiss a screening alert as a false positive",
+    description=(
+        "Remembered with who, when and why: the same entry is not raised again for this customer "
+        "unless the listed entry changes. A reason is required."
+    ),
+)
+async def dismiss_alert(
+    service: ServiceDep,
+    actor: OperatorDep,
+    alert_id: int,
+    body: dict[str, Any] = body_doc({"reason": "different date of birth and nationality"}),
+) -> Response:
+    req = parse(body, ReasonBody)
+    cmd = DismissScreeningAlert(
+        actor=actor, ts_ms=service.clock(), reason=req.reason, alert_id=alert_id
+    )
+
+    def dismissed(outcome: Outcome) -> dict[str, Any]:
+        return {"alertId": alert_id, "status": DISMISSED, "seq": outcome.seq}
+
+    return answered(await service.execute(cmd), dismissed)
+
+
+@router.post(
+    "/screening/rescreen",
+    summary="Rescreen every customer against the sanctions lists in force",
+    description=(
+        "Screens every customer's legal name, date of birth and nationality against the whole "
+        "index of the versions in force and raises an alert per new hit (open or dismissed and "
+        "unchanged hits are not raised again). Answers {screened, alertsRaised, lists}; 409 when "
+        "no list is in force."
+    ),
+)
+async def rescreen_all(service: ServiceDep, actor: OperatorDep) -> Response:
+    report = await screen_customers(service)
+    if report is None:
+        raise bad(NO_LISTS, status=409)
+    return ok(report.json())

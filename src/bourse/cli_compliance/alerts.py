@@ -1,0 +1,120 @@
+"""`bourse alerts ...`: screening alerts for review, on the running server.
+
+`list` shows them (open ones by default), `confirm ID` freezes the customer's accounts citing the
+evidence, `dismiss ID` records a false positive (raised again only if the listed entry changes),
+and `rescreen` screens every customer against the lists in force.
+"""
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from bourse.cli_compliance.common import ReasonOpt, TokenOpt, print_json, rows_table, show
+from bourse.operator_cli import AdminClient, DataDirOpt, JsonOpt, UrlOpt, fail, out
+
+alerts_app = typer.Typer(
+    help="Sanctions screening alerts (list, confirm, dismiss, rescreen), on the running server.",
+    no_args_is_help=True,
+)
+
+IdArg = Annotated[int, typer.Argument(help="The alert's id (see `bourse alerts list`).")]
+STATUSES = ("open", "confirmed", "dismissed", "all")
+
+
+def _row(alert: dict[str, Any]) -> dict[str, Any]:
+    ev = alert["evidence"]
+    return {
+        "id": alert["alertId"],
+        "status": alert["status"],
+        "customer": f"{alert['customerId']} {alert['customerName']}",
+        "score": alert["score"],
+        "entry": f"{ev['source']} {ev['entryId']} {ev['listedName']}",
+        "list": ev["listSha256"][:12],
+        "raised": alert["raised"],
+        "why": ev["explanation"],
+    }
+
+
+@alerts_app.command("list")
+def alerts_list(
+    status: Annotated[
+        str, typer.Option("--status", help="open, confirmed, dismissed or all.")
+    ] = "open",
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """The screening alerts with the given status, in the order raised."""
+    status = status.strip().lower()
+    if status not in STATUSES:
+        fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
+    params = {} if status == "all" else {"status": status}
+    found = AdminClient(data_dir, url, token).call("GET", "/alerts", params=params)["alerts"]
+    if as_json:
+        print_json(found)
+    elif not found:
+        out.print(f"no {escape(status)} alerts" if status != "all" else "no alerts")
+    else:
+        show(rows_table(f"{status} alerts", [_row(a) for a in found]))
+
+
+@alerts_app.command("confirm")
+def alerts_confirm(
+    alert_id: IdArg,
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """The hit is the customer: freeze every account of theirs, citing the evidence."""
+    done = AdminClient(data_dir, url, token).call(
+        "POST", f"/alerts/{alert_id}/confirm", json={"reason": reason}
+    )
+    if as_json:
+        print_json(done)
+        return
+    frozen = ", ".join(str(a) for a in done["frozen"]) or "none (already frozen)"
+    out.print(f"alert {alert_id} confirmed; accounts frozen: {frozen}")
+
+
+@alerts_app.command("dismiss")
+def alerts_dismiss(
+    alert_id: IdArg,
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """A false positive: not raised again for this customer unless the listed entry changes."""
+    done = AdminClient(data_dir, url, token).call(
+        "POST", f"/alerts/{alert_id}/dismiss", json={"reason": reason}
+    )
+    if as_json:
+        print_json(done)
+        return
+    out.print(f"alert {alert_id} dismissed")
+
+
+@alerts_app.command("rescreen")
+def alerts_rescreen(
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Screen every customer against the sanctions lists in force; raise alerts for new hits."""
+    report = AdminClient(data_dir, url, token).call("POST", "/screening/rescreen")
+    if as_json:
+        print_json(report)
+        return
+    lists = ", ".join(f"{v['source']} {v['published']} {v['sha256'][:12]}" for v in report["lists"])
+    raised = report["alertsRaised"]
+    out.print(
+        f"screened {report['screened']} customers against {escape(lists)}: "
+        f"{len(raised)} alert(s) raised" + (f" ({', '.join(map(str, raised))})" if raised else "")
+    )

@@ -1,0 +1,201 @@
+"""Screening customers against the sanctions lists in force, and raising alerts for review.
+
+The matcher runs beside the engine: a hit enters it only as RaiseScreeningAlert citing its
+Evidence (list version, entry, score in basis points, a fingerprint of the listed entry). A
+compliance officer then confirms (the customer's accounts freeze) or dismisses it.
+
+The screener cache lives here (moved from api/admin/screening.py) so that `POST /admin/v1/screen`,
+onboarding and rescreens share one index per set of versions in force.
+"""
+
+import hashlib
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from starlette.concurrency import run_in_threadpool
+
+from bourse.commands import RaiseScreeningAlert
+from bourse.compliance.evidence import Evidence
+from bourse.compliance.sanctions.entries import ListEntry
+from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
+from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
+from bourse.engine.screening import DISMISSED, dismissal_key
+from bourse.engine.state import EngineState
+from bourse.events import ScreeningAlertRaised
+from bourse.runtime.sanctions_lists import ListStore
+from bourse.runtime.screening import Screener, in_force, list_json
+from bourse.runtime.service import Service
+
+ACTOR = "system:screening"
+CHUNK = 2000  # customers per worker-thread batch: the event loop runs between batches
+HIT_LIMIT = 10  # hits per customer: more than that on one name is one review anyway
+_encoder = msgspec.msgpack.Encoder()
+
+
+class _Cache:
+    """The screener for the last set of versions in force, one build at a time."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._screener: Screener | None = None
+
+    def get(self, store: ListStore) -> Screener | None:
+        lists = in_force(store)
+        if not lists:
+            return None
+        with self._lock:
+            held = self._screener
+            if held is None or held.lists != lists:
+                held = self._screener = Screener.build(store, lists)
+            return held
+
+
+_caches: dict[str, _Cache] = {}
+_caches_lock = threading.Lock()
+
+
+def screener_for(store: ListStore) -> Screener | None:
+    """The (cached) screener over the versions in force in `store`, None when no list is.
+    Blocking (a build takes seconds): call it from a worker thread."""
+    with _caches_lock:
+        cache = _caches.setdefault(str(store.root), _Cache())
+    return cache.get(store)
+
+
+def fingerprint(entry: ListEntry) -> str:
+    """The listed entry's hash: a dismissal holds while it stays the same."""
+    return hashlib.sha256(_encoder.encode(entry)).hexdigest()
+
+
+def evidence_of(hit: Hit, version_sha: str, entry: ListEntry) -> Evidence:
+    return Evidence(
+        source=hit.source,
+        list_sha256=version_sha,
+        entry_id=hit.entry_id,
+        listed_name=hit.listed_name,
+        score_bp=round(hit.score * 10_000),
+        explanation=hit.explanation,
+        entry_fingerprint=fingerprint(entry),
+    )
+
+
+@dataclass(frozen=True)
+class _Profile:
+    customer_id: int
+    query: Query
+
+
+@dataclass(frozen=True)
+class _Known:
+    """What the engine would refuse to raise again: read on the engine's thread, used in a
+    worker thread, so the screening never iterates engine dicts that are changing."""
+
+    open: frozenset[str] = frozenset()  # dismissal keys of open (or confirmed) alerts
+    dismissed: dict[str, str] = field(default_factory=dict)  # dismissal key → fingerprint
+
+
+def _profiles(state: EngineState, customer_ids: Iterable[int]) -> list[_Profile]:
+    found = []
+    for cid in customer_ids:
+        cust = state.customers.get(cid)
+        if cust is None:
+            continue
+        query = Query(
+            name=cust.legal_name,
+            dob=cust.date_of_birth,
+            country=cust.nationality,
+            schema="Person",
+        )
+        found.append(_Profile(cid, query))
+    return found
+
+
+def _known(state: EngineState) -> _Known:
+    # A confirmed alert is skipped too: the engine would take it, but the customer's accounts
+    # are already frozen on that entry, so a new review would only repeat the decision.
+    alerts = state.alerts.values()
+    opened = frozenset(
+        dismissal_key(a.customer_id, a.evidence) for a in alerts if a.decision != DISMISSED
+    )
+    return _Known(open=opened, dismissed=dict(state.dismissals))
+
+
+def _screen(
+    screener: Screener, profiles: Sequence[_Profile], known: _Known, ts_ms: int
+) -> list[RaiseScreeningAlert]:
+    entries = {(e.source, e.entry_id): e for e in screener.index.entries}
+    shas = {v.source: v.sha256 for v in screener.lists}
+    commands = []
+    for profile in profiles:
+        for hit in screen(screener.index, profile.query, OPERATING_THRESHOLD, HIT_LIMIT):
+            evidence = evidence_of(hit, shas[hit.source], entries[hit.source, hit.entry_id])
+            key = dismissal_key(profile.customer_id, evidence)
+            if key in known.open or known.dismissed.get(key) == evidence.entry_fingerprint:
+                continue  # the engine would refuse it NO_CHANGE: do not journal a refusal
+            commands.append(
+                RaiseScreeningAlert(
+                    actor=ACTOR, ts_ms=ts_ms, customer_id=profile.customer_id, evidence=evidence
+                )
+            )
+    return commands
+
+
+def alerts_for(
+    screener: Screener, state: EngineState, customer_ids: Iterable[int], ts_ms: int = 0
+) -> list[RaiseScreeningAlert]:
+    """An alert for each hit at the operating threshold on each customer's legal name, date of
+    birth and nationality, leaving out those the engine would refuse (an open alert on the same
+    entry, or a dismissal of it while the entry is unchanged) and those already confirmed."""
+    return _screen(screener, _profiles(state, customer_ids), _known(state), ts_ms)
+
+
+@dataclass
+class RescreenReport:
+    screened: int = 0
+    alerts_raised: list[int] = field(default_factory=list)  # alert ids
+    lists: list[dict[str, Any]] = field(default_factory=list)
+
+    def json(self) -> dict[str, Any]:
+        return {"screened": self.screened, "alertsRaised": self.alerts_raised, "lists": self.lists}
+
+
+async def rescreen(
+    service: Service, screener: Screener, customer_ids: Iterable[int] | None = None
+) -> RescreenReport:
+    """Screen customers (default: all) against `screener` and raise the alerts through the
+    engine as "system:screening". The screening runs in a worker thread, chunk by chunk.
+
+    A new list version is screened in full: everyone against the whole index, even when the
+    version only adds or changes a few entries (screening only what changed is the follow-up).
+    Alerts already open or dismissed-and-unchanged are skipped, so rescreening is idempotent.
+    """
+    state = service.exchange.engine.state
+    ids = list(state.customers) if customer_ids is None else list(customer_ids)
+    report = RescreenReport(lists=[list_json(v) for v in screener.lists])
+    for start in range(0, len(ids), CHUNK):
+        # Read on the event loop (the engine's thread), screen in a worker thread.
+        profiles = _profiles(state, ids[start : start + CHUNK])
+        known = _known(state)
+        commands = await run_in_threadpool(_screen, screener, profiles, known, service.clock())
+        report.screened += len(profiles)
+        for cmd in commands:
+            outcome = await service.execute(cmd)
+            # A refusal here means a concurrent screening raised it first: nothing to add.
+            report.alerts_raised += [
+                e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
+            ]
+    return report
+
+
+async def screen_customers(
+    service: Service, customer_ids: Sequence[int] | None = None
+) -> RescreenReport | None:
+    """Rescreen against the lists in force in the service's data directory (None if none is)."""
+    store = ListStore(service.exchange.data_dir.path)
+    screener = await run_in_threadpool(screener_for, store)
+    if screener is None:
+        return None
+    return await rescreen(service, screener, customer_ids)
