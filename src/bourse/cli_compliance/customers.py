@@ -71,6 +71,12 @@ def customers_onboard(
         f"onboarded customer [bold]{made['customerId']}[/] with account "
         f"[bold]{made['accountId']}[/] at venue {escape(str(made.get('venue') or '-'))}"
     )
+    alerts = made.get("screening", {}).get("alerts", [])
+    if alerts:
+        ids = ", ".join(str(a) for a in alerts)
+        out.print(
+            f"[bold yellow]screening:[/] alert(s) {ids} raised for review (bourse alerts list)"
+        )
 
 
 @customers_app.command("list")
