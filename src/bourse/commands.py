@@ -304,6 +304,22 @@ class RaiseScreeningAlert(Command, frozen=True, kw_only=True, tag="RaiseScreenin
     evidence: Evidence
 
 
+class ListedAddress(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    address: str  # as compliance.addresses.address_key normalizes it
+    entry_id: str
+    network: str = ""
+
+
+class SetSanctionedAddresses(Command, frozen=True, kw_only=True, tag="SetSanctionedAddresses"):
+    """The crypto addresses one list version names, replacing that list's previous set: the
+    engine then refuses every withdrawal to them. Exact identifiers are cheap and deterministic,
+    so this check lives in the gate, where no withdrawal path can go around it."""
+
+    source: str
+    list_sha256: str
+    addresses: tuple[ListedAddress, ...]
+
+
 class ConfirmScreeningAlert(
     OperatorCommand, frozen=True, kw_only=True, tag="ConfirmScreeningAlert"
 ):
@@ -353,6 +369,7 @@ AnyCommand = Union[
     RaiseScreeningAlert,
     ConfirmScreeningAlert,
     DismissScreeningAlert,
+    SetSanctionedAddresses,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

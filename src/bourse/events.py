@@ -209,6 +209,12 @@ class ScreeningAlertDecided(Event, frozen=True, kw_only=True, tag="ScreeningAler
     reason: str
 
 
+class SanctionedAddressesSet(Event, frozen=True, kw_only=True, tag="SanctionedAddressesSet"):
+    source: str
+    list_sha256: str
+    addresses: int
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -346,6 +352,7 @@ AnyEvent = Union[
     ClosureBalancesReported,
     ScreeningAlertRaised,
     ScreeningAlertDecided,
+    SanctionedAddressesSet,
     AccountPermissionsChanged,
     AccountFeeTierChanged,
     AccountFrozen,

@@ -208,3 +208,27 @@ def test_bad_decisions(
 def test_bad_status_filter(api: Api) -> None:
     r = call(api, "GET", "/alerts", params={"status": "pending"})
     assert r.status_code == 400 and "pending" in r.json()["msg"], r.text
+
+
+def test_a_withdrawal_to_a_listed_address_is_blocked_once_the_list_is_in_force(
+    api: Api, tmp_path: Path
+) -> None:
+    listed = "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h"  # an XBT address in the SDN remarks
+    assert f"XBT {listed}".encode() in SDN.read_bytes()
+    customer = onboard(api, "Anna Schmidt")
+    account = customer["accountId"]
+    deposit = {"account_id": account, "asset": "BTC", "amount": "1"}
+    answered(call(api, "POST", "/deposits", deposit))
+
+    def withdraw(to: str) -> httpx.Response:
+        body = {"type": "RequestWithdrawal", "account_id": account, "asset": "BTC"}
+        return call(api, "POST", "/commands", {**body, "amount_raw": 1000, "destination": to})
+
+    answered(withdraw(listed))  # no list in force yet: nothing to block on
+    sha = load(api, sdn_with(tmp_path, "sdn.csv"), "2021-08-18")
+    rescreen(api)  # gives the engine the version's addresses
+    refused = withdraw(listed)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["reject"] == "SANCTIONED_DESTINATION"
+    assert "ofac_sdn entry" in refused.json()["msg"] and sha[:12] in refused.json()["msg"]
+    answered(withdraw("1BoatSLRHtKNngkdXEeobR76b53LETtpyT"))  # any other address still leaves

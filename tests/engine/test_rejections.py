@@ -25,6 +25,7 @@ from bourse.commands import (
     Deposit,
     FailWithdrawal,
     FreezeAccount,
+    ListedAddress,
     ListSymbol,
     OnboardCustomer,
     OpenAccount,
@@ -34,6 +35,7 @@ from bourse.commands import (
     SchedulePolicyChange,
     SetAccountPermissions,
     SetJurisdictionPolicy,
+    SetSanctionedAddresses,
     SetSymbolStatus,
     UnfreezeAccount,
     UpdateCustomer,
@@ -101,6 +103,7 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
     C.JURISDICTION_POLICY: (REJECTED, DISABLED),
     C.NOT_LISTED_ON_VENUE: (REJECTED, "This symbol is not permitted for this account."),
     C.UNKNOWN_CUSTOMER: (-1102, "Unknown customer."),
+    C.SANCTIONED_DESTINATION: (REJECTED, DISABLED),
     C.PREVIEW_MISMATCH: (-1102, "The change does not match its preview."),
     C.PREVIEW_STALE: (-1102, "The preview is out of date."),
     C.NO_CHANGE: (-1102, "The request changes nothing."),
@@ -166,6 +169,15 @@ def replace(
         mode=mode,
         new_order=new,
     )
+
+
+LISTED = SetSanctionedAddresses(
+    actor="system:screening",
+    ts_ms=TS,
+    source="ofac_sdn",
+    list_sha256="cd" * 32,
+    addresses=(ListedAddress(address="bc1qlisted0address", entry_id="31164", network="XBT"),),
+)
 
 
 def withdraw(acct: int, asset: str, amount: str, to: str = "bc1-dest") -> RequestWithdrawal:
@@ -383,6 +395,10 @@ CASES = [
          C.ACCOUNT_FROZEN, ("withdrawal 1", "account 3", "frozen")),
     Case("withdrawals disabled", withdraw(4, "BTC", "0.1"),
          C.WITHDRAW_DISABLED, ("account 4", "withdrawals")),
+    Case("a withdrawal to a listed address (any case of a bech32 address)",
+         withdraw(1, "BTC", "0.1", to=" BC1QLISTED0ADDRESS "),
+         C.SANCTIONED_DESTINATION, ("BC1QLISTED0ADDRESS", "ofac_sdn entry 31164", "blocked"),
+         (LISTED,)),
     Case("deposits disabled (the fee account)", deposit(0, "BTC", "1"),
          C.DEPOSIT_DISABLED, ("account 0", "deposits")),
     Case("symbol HALT refuses orders", place(),

@@ -22,6 +22,7 @@ class RejectCode(IntEnum):
     JURISDICTION_POLICY = 109  # a jurisdiction policy stops this capability for this customer
     NOT_LISTED_ON_VENUE = 110  # the symbol is not listed on the customer's venue
     UNKNOWN_CUSTOMER = 111
+    SANCTIONED_DESTINATION = 112  # a withdrawal to an address a sanctions list names
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202
@@ -86,6 +87,9 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
         _REJECTED, "This symbol is not permitted for this account."
     ),
     RejectCode.UNKNOWN_CUSTOMER: BinanceError(-1102, "Unknown customer."),
+    RejectCode.SANCTIONED_DESTINATION: BinanceError(
+        _REJECTED, "This action is disabled on this account."
+    ),
     RejectCode.PREVIEW_MISMATCH: BinanceError(-1102, "The change does not match its preview."),
     RejectCode.PREVIEW_STALE: BinanceError(-1102, "The preview is out of date."),
     RejectCode.MARKET_CLOSED: BinanceError(_REJECTED, "Market is closed."),
@@ -118,7 +122,13 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
 }
 
 
-_EXPLAINED = frozenset({RejectCode.JURISDICTION_POLICY, RejectCode.NOT_LISTED_ON_VENUE})
+_EXPLAINED = frozenset(
+    {
+        RejectCode.JURISDICTION_POLICY,
+        RejectCode.NOT_LISTED_ON_VENUE,
+        RejectCode.SANCTIONED_DESTINATION,
+    }
+)
 
 
 class Refusal(NamedTuple):

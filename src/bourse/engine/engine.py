@@ -38,6 +38,7 @@ from bourse.commands import (
     SetAccountFeeTier,
     SetAccountPermissions,
     SetJurisdictionPolicy,
+    SetSanctionedAddresses,
     SetSymbolStatus,
     UnfreezeAccount,
     UpdateCustomer,
@@ -157,6 +158,8 @@ class Engine:
                 return screening.confirm(state, out, cmd)
             case DismissScreeningAlert():
                 return screening.dismiss(state, out, cmd)
+            case SetSanctionedAddresses():
+                return screening.set_addresses(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

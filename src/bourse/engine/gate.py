@@ -38,6 +38,7 @@ from bourse.engine.jurisdiction import (
     venue_refusal,
     withdrawal_capability,
 )
+from bourse.engine.screening import destination_refusal
 from bourse.engine.state import FEE_ACCOUNT_ID, Account, EngineState
 
 _TRADING = SymbolStatus.TRADING
@@ -75,6 +76,8 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             return Refusal(
                 RejectCode.WITHDRAW_DISABLED, f"withdrawals are disabled on account {acct.id}"
             )
+        if state.sanctioned_addresses and (refusal := destination_refusal(state, cmd.destination)):
+            return refusal
         return customer_refusal(state, acct, withdrawal_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, CompleteWithdrawal):
         # A freeze stops the account's funds from moving: a pending withdrawal can only fail
@@ -162,6 +165,8 @@ def _may_pay_out_on_request(state: EngineState, cmd: WithdrawOnRequest) -> Refus
         return _unknown_account(cmd.account_id)
     if acct.frozen:
         return _frozen(acct)
+    if state.sanctioned_addresses and (refusal := destination_refusal(state, cmd.destination)):
+        return refusal
     if not cmd.request_ref.strip():
         return Refusal(
             RejectCode.INVALID_PARAMETER,

@@ -2,13 +2,19 @@
 only as RaiseScreeningAlert citing its evidence; a compliance officer's confirmation freezes
 exactly that customer's accounts, a dismissal is remembered until the listed entry changes."""
 
-from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert, RaiseScreeningAlert
+from bourse.commands import (
+    ConfirmScreeningAlert,
+    DismissScreeningAlert,
+    RaiseScreeningAlert,
+    SetSanctionedAddresses,
+)
+from bourse.compliance.addresses import address_key
 from bourse.compliance.evidence import Evidence
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.admin import freeze_account
 from bourse.engine.output import Output
 from bourse.engine.state import Alert, EngineState
-from bourse.events import ScreeningAlertDecided, ScreeningAlertRaised
+from bourse.events import SanctionedAddressesSet, ScreeningAlertDecided, ScreeningAlertRaised
 
 CONFIRMED = "confirmed"
 DISMISSED = "dismissed"
@@ -73,6 +79,39 @@ def dismiss(state: EngineState, out: Output, cmd: DismissScreeningAlert) -> Refu
     state.dismissals[key] = alert.evidence.entry_fingerprint
     out.events.append(_decided(alert, DISMISSED, cmd.actor, cmd.reason))
     return None
+
+
+def set_addresses(state: EngineState, out: Output, cmd: SetSanctionedAddresses) -> Refusal | None:
+    if not cmd.source or not cmd.list_sha256:
+        return Refusal(RejectCode.INVALID_PARAMETER, "listed addresses name their list version")
+    if state.address_lists.get(cmd.source) == cmd.list_sha256:
+        return Refusal(
+            RejectCode.NO_CHANGE, f"{cmd.source} {cmd.list_sha256[:12]}'s addresses are in force"
+        )
+    kept = {k: v for k, v in state.sanctioned_addresses.items() if v[0] != cmd.source}
+    for listed in cmd.addresses:
+        kept.setdefault(address_key(listed.address), (cmd.source, listed.entry_id))
+    state.sanctioned_addresses = kept
+    state.address_lists[cmd.source] = cmd.list_sha256
+    out.events.append(
+        SanctionedAddressesSet(
+            source=cmd.source, list_sha256=cmd.list_sha256, addresses=len(cmd.addresses)
+        )
+    )
+    return None
+
+
+def destination_refusal(state: EngineState, destination: str) -> Refusal | None:
+    """A withdrawal to an address a sanctions list names is refused, whoever asks."""
+    listed = state.sanctioned_addresses.get(address_key(destination))
+    if listed is None:
+        return None
+    source, entry_id = listed
+    return Refusal(
+        RejectCode.SANCTIONED_DESTINATION,
+        f"withdrawals to {destination.strip()} are blocked: {source} entry {entry_id} lists it "
+        f"(list version {state.address_lists[source][:12]})",
+    )
 
 
 def _open_alert(state: EngineState, alert_id: int) -> tuple[Alert | None, Refusal | None]:

@@ -183,6 +183,8 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     next_alert_id: int = 1
     alerts: list[AlertImage] = []
     dismissals: list[tuple[str, str]] = []
+    sanctioned_addresses: list[tuple[str, str, str]] = []  # address key, source, entry id
+    address_lists: list[tuple[str, str]] = []
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -297,6 +299,8 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
         alert.decision = a.decision
         state.alerts[a.id] = alert
     state.dismissals = dict(image.dismissals)
+    state.sanctioned_addresses = {k: (src, entry) for k, src, entry in image.sanctioned_addresses}
+    state.address_lists = dict(image.address_lists)
     for d in image.scheduled:
         state.scheduled[d.id] = ScheduledChange(
             d.id,
@@ -378,6 +382,8 @@ def _image(state: EngineState) -> StateImage:
             for _, a in sorted(state.alerts.items())
         ],
         dismissals=sorted(state.dismissals.items()),
+        sanctioned_addresses=sorted((k, s, e) for k, (s, e) in state.sanctioned_addresses.items()),
+        address_lists=sorted(state.address_lists.items()),
     )
 
 

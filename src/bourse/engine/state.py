@@ -363,6 +363,7 @@ class FeeTier:
 class EngineState:
     __slots__ = (
         "accounts",
+        "address_lists",
         "alerts",
         "api_keys",
         "assets",
@@ -385,6 +386,7 @@ class EngineState:
         "next_sweep_id",
         "next_withdrawal_id",
         "residence_policies",
+        "sanctioned_addresses",
         "scheduled",
         "sweeps",
         "symbols",
@@ -427,6 +429,10 @@ class EngineState:
         self.alerts: dict[int, Alert] = {}
         self.dismissals: dict[str, str] = {}
         self.next_alert_id = 1
+        # crypto addresses the lists name: address key → (source, entry id); and per source the
+        # list version they came from
+        self.sanctioned_addresses: dict[str, tuple[str, str]] = {}
+        self.address_lists: dict[str, str] = {}
 
 
 def _fee_account() -> Account:

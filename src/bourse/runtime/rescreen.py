@@ -17,7 +17,8 @@ from typing import Any
 import msgspec
 from starlette.concurrency import run_in_threadpool
 
-from bourse.commands import RaiseScreeningAlert
+from bourse.commands import ListedAddress, RaiseScreeningAlert, SetSanctionedAddresses
+from bourse.compliance.addresses import address_key
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.sanctions.entries import ListEntry
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
@@ -173,6 +174,8 @@ async def rescreen(
     Alerts already open or dismissed-and-unchanged are skipped, so rescreening is idempotent.
     """
     state = service.exchange.engine.state
+    for listed in address_commands(screener, state, service.clock()):
+        await service.execute(listed)  # withdrawals to listed addresses are blocked from here on
     ids = list(state.customers) if customer_ids is None else list(customer_ids)
     report = RescreenReport(lists=[list_json(v) for v in screener.lists])
     for start in range(0, len(ids), CHUNK):
@@ -188,6 +191,35 @@ async def rescreen(
                 e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
             ]
     return report
+
+
+def address_commands(
+    screener: Screener, state: EngineState, ts_ms: int
+) -> list[SetSanctionedAddresses]:
+    """For each list version in force whose crypto addresses the engine does not hold yet, the
+    command that gives them to it (the gate then refuses withdrawals to them)."""
+    by_source: dict[str, list[ListedAddress]] = {}
+    for entry in screener.index.entries:
+        for ident in entry.identifiers:
+            if ident.kind == "CRYPTO_ADDRESS":
+                by_source.setdefault(entry.source, []).append(
+                    ListedAddress(
+                        address=address_key(ident.value),
+                        entry_id=entry.entry_id,
+                        network=ident.network,
+                    )
+                )
+    return [
+        SetSanctionedAddresses(
+            source=info.source,
+            list_sha256=info.sha256,
+            addresses=tuple(by_source.get(info.source, ())),
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        )
+        for info in screener.lists
+        if state.address_lists.get(info.source) != info.sha256
+    ]
 
 
 async def screen_customers(

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from rigour.text.phonetics import metaphone
 
+from bourse.compliance.addresses import address_key
 from bourse.compliance.sanctions.entries import Identifier, ListEntry, ListVersion
 from bourse.compliance.sanctions.matching.names import PreparedName, prepare, tokens
 
@@ -32,7 +33,6 @@ _COMMON_SHARE = 0.02
 MIN_DOCUMENT_LENGTH = 5
 
 _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
-_HEX = re.compile(r"0x[0-9a-fA-F]+")
 
 
 @dataclass(frozen=True)
@@ -51,11 +51,7 @@ class IdentifierRef:
 
 
 def crypto_key(address: str) -> str:
-    """0x-hex (Ethereum family) and bech32 addresses are case-insensitive; base58 is not."""
-    value = address.strip()
-    if _HEX.fullmatch(value) or value.lower().startswith(("bc1", "ltc1", "tb1")):
-        value = value.lower()
-    return "C:" + value
+    return "C:" + address_key(address)
 
 
 def document_key(number: str) -> str | None:
