@@ -62,10 +62,10 @@ class AdminClient:
         self.url = url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def call(self, method: str, path: str, **kw: Any) -> Any:
+    def call(self, method: str, path: str, *, timeout: float = 30, **kw: Any) -> Any:
         try:
             response = httpx.request(
-                method, f"{self.url}/admin/v1{path}", headers=self.headers, timeout=30, **kw
+                method, f"{self.url}/admin/v1{path}", headers=self.headers, timeout=timeout, **kw
             )
         except httpx.HTTPError as exc:
             fail(f"cannot reach the server at {self.url}: {exc}")

@@ -8,11 +8,12 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
+from bourse.bench.screening_bench import DATA
 from bourse.runtime.sanctions_lists import ListStore
 from tests.api.conftest import Api, Signer
 
 OPERATOR = {"Authorization": "Bearer operator-token"}
-SDN = Path("/work/shared/data/sanctions/ofac_sdn_2021-08-18.csv")
+SDN = DATA / "ofac_sdn_2021-08-18.csv"
 ORDER = "/api/v3/order"
 DISABLED = "This action is disabled on this account."
 LISTED = "Wolfgang Reinholt Baumann"  # not on the 2021-08-18 list: added by a new version

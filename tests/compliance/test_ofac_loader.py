@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from bourse.bench.screening_bench import DATA
 from bourse.compliance.sanctions.entries import Identifier, ListEntry, ListFormatError
 from bourse.compliance.sanctions.ofac import (
     load_consolidated,
@@ -14,7 +15,6 @@ from bourse.compliance.sanctions.ofac import (
 )
 from bourse.compliance.sanctions.ofac_remarks import parse_dob
 
-DATA = Path("/work/shared/data/sanctions")
 SDN = DATA / "ofac_sdn_2021-08-18.csv"
 CONS = ("prim", "alt", "add", "comments")
 

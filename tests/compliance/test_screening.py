@@ -7,11 +7,10 @@ so a loader or index bug cannot agree with itself.
 import csv
 import re
 from collections import Counter
-from pathlib import Path
 
 import pytest
 
-from bourse.bench.screening_bench import customer_query, load_lists
+from bourse.bench.screening_bench import DATA, customer_query, load_lists
 from bourse.compliance.sanctions.matching.index import ListIndex
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.matching.screen import (
@@ -23,9 +22,6 @@ from bourse.compliance.sanctions.matching.screen import (
     screen_address,
 )
 
-DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "sanctions"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/sanctions")
 SDN = DATA / "ofac_sdn_2021-08-18.csv"
 # Measured on the first 5,000 synthetic customers: 40 per 10,000 (2026-11-30, with the name
 # scorer as it stood); 2 per 10,000 once alerts needed the listed name's distinctive parts

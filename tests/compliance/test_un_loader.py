@@ -5,12 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from bourse.bench.screening_bench import DATA
 from bourse.compliance.sanctions.entries import Identifier, ListEntry, ListFormatError, ListVersion
 from bourse.compliance.sanctions.un import load_un, parse_un, parse_un_counting, resolve_country
 
-UN_XML = Path(__file__).parents[3] / "shared/data/sanctions/un_consolidated_2026-02-27.xml"
-if not UN_XML.exists():
-    UN_XML = Path("/work/shared/data/sanctions/un_consolidated_2026-02-27.xml")
+UN_XML = DATA / "un_consolidated_2026-02-27.xml"
 
 
 @pytest.fixture(scope="module")

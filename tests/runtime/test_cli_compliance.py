@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bourse.bench.screening_bench import DATA
 from tests.runtime.server import Server, cli, module_server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -223,3 +224,14 @@ def test_withdraw_on_request_outside_a_closure_is_refused(server: Server) -> Non
         "--amount", "1", "--destination", "0xabc", "--request-ref", "ticket 1", "--reason", "r",
     )  # fmt: skip
     assert len(msg) > len("error: ")
+
+
+def test_loading_a_list_while_the_server_runs_rescreens_everyone(server: Server) -> None:
+    un = str(DATA / "un_consolidated_2026-02-27.xml")
+    # a listed person (UN 6907993, "ERIC BADEGE") already a customer when the list arrives
+    onboard(server, "Eric Badege", "CD")
+    loaded = cli_json(server, "lists", "load", "un_sc", un)
+    report = loaded["rescreen"]
+    assert report["screened"] >= 1 and len(report["alertsRaised"]) >= 1
+    alerts = cli_json(server, "alerts", "list")
+    assert any(a["evidence"]["entryId"] == "6907993" for a in alerts), alerts

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner, Result
 
 from bourse.api.app import create_app
+from bourse.bench.screening_bench import DATA
 from bourse.cli import app
 from bourse.runtime.datadir import DataDir
 from bourse.runtime.exchange import Exchange
@@ -21,7 +22,6 @@ from bourse.runtime.sealing import SecretBox
 from bourse.runtime.service import Service
 from bourse.store.db import sqlite_url
 
-DATA = Path("/work/shared/data/sanctions")
 SDN = DATA / "ofac_sdn_2021-08-18.csv"
 UN = DATA / "un_consolidated_2026-02-27.xml"
 TOKEN = "operator-token"

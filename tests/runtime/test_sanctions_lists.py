@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from bourse.bench.screening_bench import DATA
 from bourse.cli import app
 from bourse.compliance.sanctions.entries import ListFormatError
 from bourse.runtime.sanctions_lists import ListStore
 
-DATA = Path("/work/shared/data/sanctions")
 SDN = DATA / "ofac_sdn_2021-08-18.csv"
 UN = DATA / "un_consolidated_2026-02-27.xml"
 CONS = [DATA / f"ofac_cons_{p}.csv" for p in ("prim", "alt", "add", "comments")]

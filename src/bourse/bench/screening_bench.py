@@ -22,6 +22,7 @@ what the quality tests in tests/compliance call, so a figure is computed one way
 import csv
 import itertools
 import math
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -37,9 +38,22 @@ from bourse.compliance.sanctions.matching.screen import Query, screen
 from bourse.compliance.sanctions.ofac import load_consolidated, load_sdn
 from bourse.compliance.sanctions.un import load_un, resolve_country
 
-DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sanctions"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/sanctions")
+# The shared labelled sets: BOURSE_SANCTIONS_DATA, else ../shared beside the checkout, else the
+# machine's /work/shared (a clone elsewhere, as CI makes).
+DATA = Path(
+    os.environ.get("BOURSE_SANCTIONS_DATA")
+    or next(
+        (
+            p
+            for p in (
+                Path(__file__).resolve().parents[3].parent / "shared" / "data" / "sanctions",
+                Path("/work/shared/data/sanctions"),
+            )
+            if p.is_dir()
+        ),
+        "/work/shared/data/sanctions",
+    )
+)
 SDN_FILE = "ofac_sdn_2021-08-18.csv"
 CONSOLIDATED_PUBLISHED = "2021-08-18"  # the cons_* files carry no date; same scrape era as SDN
 UN_FILE = "un_consolidated_2026-02-27.xml"

@@ -108,7 +108,7 @@ def alerts_rescreen(
     token: TokenOpt = None,
 ) -> None:
     """Screen every customer against the sanctions lists in force; raise alerts for new hits."""
-    report = AdminClient(data_dir, url, token).call("POST", "/screening/rescreen")
+    report = AdminClient(data_dir, url, token).call("POST", "/screening/rescreen", timeout=600)
     if as_json:
         print_json(report)
         return

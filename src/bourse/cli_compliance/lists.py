@@ -13,7 +13,8 @@ from rich.markup import escape
 
 from bourse.cli_compliance.common import print_json, record_table, rows_table, show
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
-from bourse.operator_cli import JsonOpt, err, fail, out
+from bourse.operator_cli import AdminClient, JsonOpt, err, fail, out
+from bourse.runtime.datadir import DataDir
 from bourse.runtime.sanctions_lists import (
     SOURCES,
     ListDiff,
@@ -129,6 +130,7 @@ def lists_load(
         "previous": _summary(result.previous) if result.previous else None,
         "unresolvedCountries": sum(result.unresolved_countries.values()),
         "diff": _diff_json(result.diff, None if as_json else SHOWN),
+        "rescreen": None if result.already_current else _rescreen_on_server(data_dir),
     }
     if as_json:
         print_json(body)
@@ -145,6 +147,27 @@ def lists_load(
     prior = result.previous
     against = f"{prior.published} ({prior.content_sha256[:12]})" if prior else "no version"
     _show_diff(f"against {against}", result.diff)
+    report = body["rescreen"]
+    if report is None:
+        out.print(
+            "no server runs on this data directory: run `bourse alerts rescreen` once one does"
+        )
+    else:
+        out.print(
+            f"the running server rescreened {report['screened']} customers: "
+            f"{len(report['alertsRaised'])} alert(s) raised for review (bourse alerts list)"
+        )
+
+
+def _rescreen_on_server(data_dir: Path) -> dict[str, Any] | None:
+    """A new version must reach the customers at once: where a server runs on this data
+    directory, ask it to rescreen everyone (and to block the version's crypto addresses)."""
+    if DataDir(data_dir).server_url() is None:
+        return None
+    report: dict[str, Any] = AdminClient(data_dir, None, None).call(
+        "POST", "/screening/rescreen", timeout=600
+    )
+    return report
 
 
 def _info_row(info: VersionInfo, in_force: bool, full: bool) -> dict[str, Any]:
