@@ -320,6 +320,14 @@ class SetSanctionedAddresses(Command, frozen=True, kw_only=True, tag="SetSanctio
     addresses: tuple[ListedAddress, ...]
 
 
+class RaiseDelistingReview(Command, frozen=True, kw_only=True, tag="RaiseDelistingReview"):
+    """The entry confirmed alert `alert_id` froze on is absent from list version `list_sha256`:
+    a compliance officer reviews whether to unfreeze (confirm) or keep the freeze (dismiss)."""
+
+    alert_id: int
+    list_sha256: str
+
+
 class ConfirmScreeningAlert(
     OperatorCommand, frozen=True, kw_only=True, tag="ConfirmScreeningAlert"
 ):
@@ -370,6 +378,7 @@ AnyCommand = Union[
     ConfirmScreeningAlert,
     DismissScreeningAlert,
     SetSanctionedAddresses,
+    RaiseDelistingReview,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

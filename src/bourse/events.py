@@ -194,9 +194,14 @@ class ApiKeyRevoked(Event, frozen=True, kw_only=True, tag="ApiKeyRevoked"):
 
 
 class ScreeningAlertRaised(Event, frozen=True, kw_only=True, tag="ScreeningAlertRaised"):
+    """`kind` "delisting": the entry a confirmed hit froze on left the list; `reviews` names
+    that hit. Confirming a delisting review unfreezes; dismissing it keeps the freeze."""
+
     alert_id: int
     customer_id: int
     evidence: Evidence
+    kind: str = "hit"
+    reviews: int = 0
 
 
 class ScreeningAlertDecided(Event, frozen=True, kw_only=True, tag="ScreeningAlertDecided"):

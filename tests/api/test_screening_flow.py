@@ -142,6 +142,24 @@ def test_new_list_version_freezes_exactly_the_listed_customer(api: Api, tmp_path
     r = call(api, "POST", f"/alerts/{alert_id}/dismiss", {"reason": "second thoughts"})
     assert r.status_code == 400 and r.json()["reject"] == "NO_CHANGE", r.text
 
+    # Delisted: a version without the entry raises a review of the freeze; confirming unfreezes.
+    delisted_sha = load(api, sdn_with(tmp_path, "sdn-delisted.csv"), "2021-08-20")
+    report = rescreen(api)
+    [review_id] = report["delistingReviews"]
+    assert report["alertsRaised"] == []
+    [review] = alerts(api, "open")
+    assert (review["alertId"], review["kind"], review["reviewsAlert"]) == (
+        review_id,
+        "delisting",
+        alert_id,
+    )
+    assert review["evidence"]["listSha256"] == delisted_sha
+    assert rescreen(api)["delistingReviews"] == []  # one review per freeze
+    answered(call(api, "POST", f"/alerts/{review_id}/confirm", {"reason": "delisted by OFAC"}))
+    assert accounts(api, listed["customerId"])[0]["frozen"] is False
+    r = order(listed_bot)
+    assert r.status_code == 200, r.text
+
 
 def test_dismissed_alert_returns_only_when_the_entry_changes(api: Api, tmp_path: Path) -> None:
     load(api, SDN, "2021-08-18")

@@ -3,7 +3,12 @@ the evidence; a dismissal is remembered until the listed entry changes."""
 
 import msgspec
 
-from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert, RaiseScreeningAlert
+from bourse.commands import (
+    ConfirmScreeningAlert,
+    DismissScreeningAlert,
+    RaiseDelistingReview,
+    RaiseScreeningAlert,
+)
 from bourse.compliance.evidence import Evidence
 from bourse.domain.enums import Side
 from bourse.domain.rejections import RejectCode
@@ -11,6 +16,7 @@ from bourse.engine import Engine, snapshot
 from bourse.engine.invariants import violations
 from bourse.events import (
     AccountFrozen,
+    AccountUnfrozen,
     CommandRejected,
     OrderCanceled,
     ScreeningAlertDecided,
@@ -112,3 +118,41 @@ def _sound(r: Runner) -> None:
     for seq, cmd in enumerate(r.commands, start=1):
         fresh.execute(seq, cmd)
     assert snapshot.digest(fresh.state) == snapshot.digest(r.state)
+
+
+def test_a_delisting_review_unfreezes_on_confirmation_or_keeps_the_freeze() -> None:
+    r = world(accounts=1)
+    cust, acct = onboard(r, "CD", name="Erik Badege")
+    hit = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(ConfirmScreeningAlert, alert_id=hit.alert_id, reason="same person")
+    assert r.state.accounts[acct].frozen
+    not_a_hit = r.do(RaiseDelistingReview, alert_id=999, list_sha256="ef" * 32)
+    assert "not a confirmed screening hit" in _rejected(
+        list(not_a_hit), RejectCode.INVALID_PARAMETER
+    )
+
+    events = r.do(RaiseDelistingReview, alert_id=hit.alert_id, list_sha256="ef" * 32)
+    review = one(events, ScreeningAlertRaised)
+    assert (review.kind, review.reviews) == ("delisting", hit.alert_id)
+    assert review.evidence.list_sha256 == "ef" * 32
+    again = r.do(RaiseDelistingReview, alert_id=hit.alert_id, list_sha256="ef" * 32)
+    assert "already covers" in _rejected(list(again), RejectCode.NO_CHANGE)
+
+    events = r.do(ConfirmScreeningAlert, alert_id=review.alert_id, reason="delisted 2026-12-01")
+    assert one(events, AccountUnfrozen).account_id == acct
+    assert not r.state.accounts[acct].frozen
+    _sound(r)
+
+
+def test_dismissing_a_delisting_review_keeps_the_freeze_and_records_no_false_positive() -> None:
+    r = world(accounts=1)
+    cust, acct = onboard(r, "CD", name="Erik Badege")
+    hit = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(ConfirmScreeningAlert, alert_id=hit.alert_id, reason="same person")
+    review = one(
+        r.do(RaiseDelistingReview, alert_id=hit.alert_id, list_sha256="ef" * 32),
+        ScreeningAlertRaised,
+    )
+    r.do(DismissScreeningAlert, alert_id=review.alert_id, reason="still under EU measures")
+    assert r.state.accounts[acct].frozen and r.state.dismissals == {}
+    _sound(r)

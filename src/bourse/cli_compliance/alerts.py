@@ -113,8 +113,13 @@ def alerts_rescreen(
         print_json(report)
         return
     lists = ", ".join(f"{v['source']} {v['published']} {v['sha256'][:12]}" for v in report["lists"])
-    raised = report["alertsRaised"]
+    raised, reviews = report["alertsRaised"], report["delistingReviews"]
     out.print(
         f"screened {report['screened']} customers against {escape(lists)}: "
         f"{len(raised)} alert(s) raised" + (f" ({', '.join(map(str, raised))})" if raised else "")
     )
+    if reviews:
+        out.print(
+            f"{len(reviews)} delisting review(s) ({', '.join(map(str, reviews))}): an entry a "
+            "freeze rests on left the list; confirm to unfreeze, dismiss to keep the freeze"
+        )

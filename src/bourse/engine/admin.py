@@ -158,9 +158,13 @@ def unfreeze(state: EngineState, out: Output, cmd: UnfreezeAccount) -> Refusal |
     acct = state.accounts[cmd.account_id]
     if not acct.frozen:
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is not frozen")
-    acct.frozen = False
-    out.events.append(AccountUnfrozen(account_id=acct.id, actor=cmd.actor, reason=cmd.reason))
+    unfreeze_account(out, acct, cmd.actor, cmd.reason)
     return None
+
+
+def unfreeze_account(out: Output, acct: Account, actor: str, reason: str) -> None:
+    acct.frozen = False
+    out.events.append(AccountUnfrozen(account_id=acct.id, actor=actor, reason=reason))
 
 
 def create_api_key(state: EngineState, out: Output, cmd: CreateApiKey) -> Refusal | None:

@@ -30,6 +30,7 @@ from bourse.commands import (
     OnboardCustomer,
     OpenAccount,
     PlaceOrder,
+    RaiseDelistingReview,
     RaiseScreeningAlert,
     RequestWithdrawal,
     RevokeApiKey,
@@ -160,6 +161,8 @@ class Engine:
                 return screening.dismiss(state, out, cmd)
             case SetSanctionedAddresses():
                 return screening.set_addresses(state, out, cmd)
+            case RaiseDelistingReview():
+                return screening.raise_delisting_review(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

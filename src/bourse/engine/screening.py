@@ -2,20 +2,25 @@
 only as RaiseScreeningAlert citing its evidence; a compliance officer's confirmation freezes
 exactly that customer's accounts, a dismissal is remembered until the listed entry changes."""
 
+import msgspec
+
 from bourse.commands import (
     ConfirmScreeningAlert,
     DismissScreeningAlert,
+    RaiseDelistingReview,
     RaiseScreeningAlert,
     SetSanctionedAddresses,
 )
 from bourse.compliance.addresses import address_key
 from bourse.compliance.evidence import Evidence
 from bourse.domain.rejections import Refusal, RejectCode
-from bourse.engine.admin import freeze_account
+from bourse.engine.admin import freeze_account, unfreeze_account
 from bourse.engine.output import Output
 from bourse.engine.state import Alert, EngineState
 from bourse.events import SanctionedAddressesSet, ScreeningAlertDecided, ScreeningAlertRaised
 
+HIT = "hit"
+DELISTING = "delisting"
 CONFIRMED = "confirmed"
 DISMISSED = "dismissed"
 MAX_SCORE_BP = 10_000
@@ -56,15 +61,51 @@ def raise_alert(state: EngineState, out: Output, cmd: RaiseScreeningAlert) -> Re
     return None
 
 
+def raise_delisting_review(
+    state: EngineState, out: Output, cmd: RaiseDelistingReview
+) -> Refusal | None:
+    hit = state.alerts.get(cmd.alert_id)
+    if hit is None or hit.kind != HIT or hit.decision != CONFIRMED:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER, f"alert {cmd.alert_id} is not a confirmed screening hit"
+        )
+    if hit.reviews:
+        return Refusal(
+            RejectCode.NO_CHANGE, f"delisting review {hit.reviews} already covers alert {hit.id}"
+        )
+    alert_id = state.next_alert_id
+    state.next_alert_id = alert_id + 1
+    evidence = msgspec.structs.replace(hit.evidence, list_sha256=cmd.list_sha256)
+    review = Alert(alert_id, hit.customer_id, evidence, cmd.ts_ms, DELISTING)
+    review.reviews = hit.id
+    state.alerts[alert_id] = review
+    hit.reviews = alert_id
+    out.events.append(
+        ScreeningAlertRaised(
+            alert_id=alert_id,
+            customer_id=hit.customer_id,
+            evidence=evidence,
+            kind=DELISTING,
+            reviews=hit.id,
+        )
+    )
+    return None
+
+
 def confirm(state: EngineState, out: Output, cmd: ConfirmScreeningAlert) -> Refusal | None:
     alert, refusal = _open_alert(state, cmd.alert_id)
     if alert is None:
         return refusal
     alert.decision = CONFIRMED
     out.events.append(_decided(alert, CONFIRMED, cmd.actor, cmd.reason))
+    accounts = [state.accounts[a] for a in state.customers[alert.customer_id].accounts]
+    if alert.kind == DELISTING:  # the entry is gone and the officer agrees: funds move again
+        for acct in accounts:
+            if acct.frozen:
+                unfreeze_account(out, acct, cmd.actor, cmd.reason)
+        return None
     evidence = alert.evidence.text()
-    for account_id in state.customers[alert.customer_id].accounts:
-        acct = state.accounts[account_id]
+    for acct in accounts:
         if not acct.frozen:
             freeze_account(state, out, acct, cmd.actor, cmd.reason, evidence)
     return None
@@ -75,8 +116,9 @@ def dismiss(state: EngineState, out: Output, cmd: DismissScreeningAlert) -> Refu
     if alert is None:
         return refusal
     alert.decision = DISMISSED
-    key = dismissal_key(alert.customer_id, alert.evidence)
-    state.dismissals[key] = alert.evidence.entry_fingerprint
+    if alert.kind == HIT:  # a false positive; dismissing a delisting review keeps the freeze
+        key = dismissal_key(alert.customer_id, alert.evidence)
+        state.dismissals[key] = alert.evidence.entry_fingerprint
     out.events.append(_decided(alert, DISMISSED, cmd.actor, cmd.reason))
     return None
 

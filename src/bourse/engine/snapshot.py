@@ -149,6 +149,8 @@ class AlertImage(msgspec.Struct, array_like=True, frozen=True):
     evidence: Evidence
     raised_ms: int
     decision: str
+    kind: str = "hit"
+    reviews: int = 0
 
 
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
@@ -295,7 +297,8 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
         state.sweeps[w.id] = sweep
     state.next_alert_id = image.next_alert_id
     for a in image.alerts:
-        alert = Alert(a.id, a.customer_id, a.evidence, a.raised_ms)
+        alert = Alert(a.id, a.customer_id, a.evidence, a.raised_ms, a.kind)
+        alert.reviews = a.reviews
         alert.decision = a.decision
         state.alerts[a.id] = alert
     state.dismissals = dict(image.dismissals)
@@ -378,7 +381,7 @@ def _image(state: EngineState) -> StateImage:
         ],
         next_alert_id=state.next_alert_id,
         alerts=[
-            AlertImage(a.id, a.customer_id, a.evidence, a.raised_ms, a.decision)
+            AlertImage(a.id, a.customer_id, a.evidence, a.raised_ms, a.decision, a.kind, a.reviews)
             for _, a in sorted(state.alerts.items())
         ],
         dismissals=sorted(state.dismissals.items()),

@@ -224,13 +224,19 @@ class Customer:
 class Alert:
     """A screening hit awaiting (or past) a compliance officer's decision."""
 
-    __slots__ = ("customer_id", "decision", "evidence", "id", "raised_ms")
+    __slots__ = ("customer_id", "decision", "evidence", "id", "kind", "raised_ms", "reviews")
 
-    def __init__(self, id: int, customer_id: int, evidence: Evidence, raised_ms: int) -> None:
+    def __init__(
+        self, id: int, customer_id: int, evidence: Evidence, raised_ms: int, kind: str = "hit"
+    ) -> None:
         self.id = id
         self.customer_id = customer_id
         self.evidence = evidence
         self.raised_ms = raised_ms
+        # "hit": a listed entry matched; "delisting": the entry a confirmed hit froze on is gone
+        self.kind = kind
+        # the pair of a hit and its delisting review: each names the other's alert id
+        self.reviews = 0
         self.decision = ""  # "" while open, then "confirmed" or "dismissed"
 
 

@@ -17,13 +17,18 @@ from typing import Any
 import msgspec
 from starlette.concurrency import run_in_threadpool
 
-from bourse.commands import ListedAddress, RaiseScreeningAlert, SetSanctionedAddresses
+from bourse.commands import (
+    ListedAddress,
+    RaiseDelistingReview,
+    RaiseScreeningAlert,
+    SetSanctionedAddresses,
+)
 from bourse.compliance.addresses import address_key
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.sanctions.entries import ListEntry
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
-from bourse.engine.screening import DISMISSED, dismissal_key
+from bourse.engine.screening import CONFIRMED, DISMISSED, HIT, dismissal_key
 from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
 from bourse.runtime.sanctions_lists import ListStore
@@ -157,10 +162,16 @@ def alerts_for(
 class RescreenReport:
     screened: int = 0
     alerts_raised: list[int] = field(default_factory=list)  # alert ids
+    delisting_reviews: list[int] = field(default_factory=list)  # alert ids
     lists: list[dict[str, Any]] = field(default_factory=list)
 
     def json(self) -> dict[str, Any]:
-        return {"screened": self.screened, "alertsRaised": self.alerts_raised, "lists": self.lists}
+        return {
+            "screened": self.screened,
+            "alertsRaised": self.alerts_raised,
+            "delistingReviews": self.delisting_reviews,
+            "lists": self.lists,
+        }
 
 
 async def rescreen(
@@ -178,6 +189,11 @@ async def rescreen(
         await service.execute(listed)  # withdrawals to listed addresses are blocked from here on
     ids = list(state.customers) if customer_ids is None else list(customer_ids)
     report = RescreenReport(lists=[list_json(v) for v in screener.lists])
+    for review in delisting_reviews(screener, state, service.clock()):
+        outcome = await service.execute(review)
+        report.delisting_reviews += [
+            e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
+        ]
     for start in range(0, len(ids), CHUNK):
         # Read on the event loop (the engine's thread), screen in a worker thread.
         profiles = _profiles(state, ids[start : start + CHUNK])
@@ -191,6 +207,31 @@ async def rescreen(
                 e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
             ]
     return report
+
+
+def delisting_reviews(
+    screener: Screener, state: EngineState, ts_ms: int
+) -> list[RaiseDelistingReview]:
+    """A review for each confirmed hit whose entry the list version now in force no longer has:
+    a delisting should reach the frozen customer as quickly as the listing did."""
+    listed: dict[str, set[str]] = {}
+    for entry in screener.index.entries:
+        listed.setdefault(entry.source, set()).add(entry.entry_id)
+    versions = {info.source: info.sha256 for info in screener.lists}
+    return [
+        RaiseDelistingReview(
+            alert_id=alert.id,
+            list_sha256=versions[alert.evidence.source],
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        )
+        for alert in state.alerts.values()
+        if alert.kind == HIT
+        and alert.decision == CONFIRMED
+        and not alert.reviews
+        and alert.evidence.source in versions
+        and alert.evidence.entry_id not in listed.get(alert.evidence.source, set())
+    ]
 
 
 def address_commands(

@@ -38,6 +38,9 @@ def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
     cust = state.customers.get(alert.customer_id)
     return {
         "alertId": alert.id,
+        # "hit": confirming freezes; "delisting": the entry left the list, confirming unfreezes
+        "kind": alert.kind,
+        "reviewsAlert": alert.reviews if alert.kind == "delisting" else 0,
         "status": alert.decision or OPEN,
         "customerId": alert.customer_id,
         "customerName": cust.legal_name if cust is not None else "",
