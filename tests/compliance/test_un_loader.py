@@ -6,8 +6,9 @@ from pathlib import Path
 import pytest
 
 from bourse.bench.screening_bench import DATA
+from bourse.compliance.sanctions.country_names import resolve_country
 from bourse.compliance.sanctions.entries import Identifier, ListEntry, ListFormatError, ListVersion
-from bourse.compliance.sanctions.un import load_un, parse_un, parse_un_counting, resolve_country
+from bourse.compliance.sanctions.un import load_un, parse_un, parse_un_counting
 
 UN_XML = DATA / "un_consolidated_2026-02-27.xml"
 

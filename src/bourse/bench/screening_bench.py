@@ -31,12 +31,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bourse.compliance.sanctions.country_names import resolve_country
 from bourse.compliance.sanctions.entries import ListVersion
 from bourse.compliance.sanctions.matching.index import ListIndex
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD, name_score
 from bourse.compliance.sanctions.matching.screen import Query, screen
 from bourse.compliance.sanctions.ofac import load_consolidated, load_sdn
-from bourse.compliance.sanctions.un import load_un, resolve_country
+from bourse.compliance.sanctions.un import load_un
 
 # The shared labelled sets: BOURSE_SANCTIONS_DATA, else ../shared beside the checkout, else the
 # machine's /work/shared (a clone elsewhere, as CI makes).

@@ -7,40 +7,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-import pycountry
-
+from bourse.compliance.sanctions.country_names import resolve_country
 from bourse.compliance.sanctions.entries import Identifier
 
 # OFAC truncates the Remarks column at this many characters (the rest goes to a comments file
 # that the SDN download here does not include): the last clause of a full column may be cut off.
 REMARKS_LIMIT = 1000
-
-# OFAC's short country names that pycountry's exact lookup does not resolve.
-_COUNTRY_TABLE: dict[str, str] = {
-    "Russia": "RU",
-    "Korea, North": "KP",
-    "Korea, South": "KR",
-    "Burma": "MM",
-    "Turkey": "TR",
-    "Palestinian": "PS",
-    "Region: Gaza": "PS",
-    "Region: West Bank": "PS",
-    "Congo, Democratic Republic of the": "CD",
-    "Congo, Republic of the": "CG",
-    "Macau": "MO",
-    "Bahamas, The": "BS",
-    "Gambia, The": "GM",
-    "Brunei": "BN",
-    "Cote d Ivoire": "CI",
-    "Sint Maarten": "SX",
-    "Curacao": "CW",
-    "Holy See": "VA",
-    "The Gambia": "GM",
-    "Macedonia, The Former Yugoslav Republic of": "MK",
-    "St. Vincent and the Grenadines": "VC",
-    "St. Kitts & Nevis": "KN",
-    "Vatican City": "VA",
-}
 
 _MONTHS = {
     m: i
@@ -55,17 +27,6 @@ _ALIAS_RE = re.compile(r"^([afn])\.k\.a\. '(.*)'$")
 _COUNTRY_IN_PARENS = re.compile(r"\(([^)]*)\)")
 _CRYPTO_RE = re.compile(r"^Digital Currency Address - ([A-Za-z0-9]+) (\S+)$")
 _MAX_RANGE_YEARS = 20
-
-
-def resolve_country(name: str) -> str | None:
-    """An OFAC country name ("Russia", "Korea, North") as ISO alpha-2, or None."""
-    name = name.strip().rstrip(".")
-    if name in _COUNTRY_TABLE:
-        return _COUNTRY_TABLE[name]
-    try:
-        return str(pycountry.countries.lookup(name).alpha_2)
-    except LookupError:
-        return None
 
 
 @dataclass
@@ -84,7 +45,7 @@ class RemarkFacts:
         if code is None:
             self.unresolved_countries[name.strip().rstrip(".")] += 1
             return ""
-        if code not in self.countries:
+        if code and code not in self.countries:
             self.countries.append(code)
         return code
 

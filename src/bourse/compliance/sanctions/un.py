@@ -11,13 +11,11 @@ Choices the model leaves open, made here:
 
 import collections
 import datetime
-import functools
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-import pycountry
-
+from bourse.compliance.sanctions.country_names import resolve_country
 from bourse.compliance.sanctions.entries import (
     Identifier,
     ListEntry,
@@ -29,28 +27,6 @@ from bourse.compliance.sanctions.entries import (
 SOURCE = "un_sc"
 Counter = collections.Counter[str]
 
-# UN spellings pycountry's exact lookup does not resolve (or resolves only by an older name).
-_UN_COUNTRY_NAMES: dict[str, str] = {
-    "iran (islamic republic of)": "IR",
-    "democratic people's republic of korea": "KP",
-    "korea, north": "KP",
-    "republic of korea": "KR",
-    "korea, south": "KR",
-    "syrian arab republic": "SY",
-    "russian federation": "RU",
-    "russia": "RU",
-    "democratic republic of the congo": "CD",
-    "china, hong kong special administrative region": "HK",
-    "state of palestine": "PS",
-    "turkey": "TR",
-    "bolivia (plurinational state of)": "BO",
-    "venezuela (bolivarian republic of)": "VE",
-    "republic of moldova": "MD",
-    "lao people's democratic republic": "LA",
-    "micronesia (federated states of)": "FM",
-}
-# Placeholders for "not known": neither a country nor a failure to resolve one.
-_NO_COUNTRY = frozenset({"", "na", "n/a", "unknown"})
 
 _PERSON_NAME_PARTS = ("FIRST_NAME", "SECOND_NAME", "THIRD_NAME", "FOURTH_NAME")
 _STRONG_QUALITY = frozenset({"Good", "a.k.a."})
@@ -66,23 +42,6 @@ def _text(element: ET.Element | None) -> str:
     if element is None or element.text is None:
         return ""
     return " ".join(element.text.split())
-
-
-@functools.lru_cache(maxsize=512)
-def resolve_country(name: str) -> str | None:
-    """ISO alpha-2 for a UN country name, "" for a "not known" placeholder, None if unresolved."""
-    key = " ".join(name.split()).casefold()
-    if key in _NO_COUNTRY:
-        return ""
-    if key in _UN_COUNTRY_NAMES:
-        return _UN_COUNTRY_NAMES[key]
-    # Names only: pycountry.lookup also matches codes, and "na" would become Namibia.
-    if len(key) <= 3:
-        return None
-    try:
-        return str(pycountry.countries.lookup(key).alpha_2)
-    except LookupError:
-        return None
 
 
 class _Entry:
