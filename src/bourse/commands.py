@@ -11,7 +11,7 @@ from typing import Union
 import msgspec
 
 from bourse.compliance.customers import RiskTier
-from bourse.compliance.evidence import Evidence
+from bourse.compliance.evidence import BeneficiaryScreening, Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
 from bourse.domain.enums import (
     CancelReplaceMode,
@@ -231,12 +231,18 @@ class Deposit(Command, frozen=True, kw_only=True, tag="Deposit"):
 
 
 class RequestWithdrawal(Command, frozen=True, kw_only=True, tag="RequestWithdrawal"):
-    """Holds the amount; a later CompleteWithdrawal or FailWithdrawal settles it."""
+    """Holds the amount; a later CompleteWithdrawal or FailWithdrawal settles it.
+
+    A fiat withdrawal names the `beneficiary` the bank pays, and carries the screening of that
+    name (and of the destination's bank code) against the list versions the engine holds: a hit
+    holds the payment until a compliance officer decides."""
 
     account_id: int
     asset: str
     amount_raw: int
     destination: str
+    beneficiary: str = ""
+    screening: BeneficiaryScreening | None = None
 
 
 class CompleteWithdrawal(Command, frozen=True, kw_only=True, tag="CompleteWithdrawal"):

@@ -195,13 +195,16 @@ class ApiKeyRevoked(Event, frozen=True, kw_only=True, tag="ApiKeyRevoked"):
 
 class ScreeningAlertRaised(Event, frozen=True, kw_only=True, tag="ScreeningAlertRaised"):
     """`kind` "delisting": the entry a confirmed hit froze on left the list; `reviews` names
-    that hit. Confirming a delisting review unfreezes; dismissing it keeps the freeze."""
+    that hit. Confirming a delisting review unfreezes; dismissing it keeps the freeze. `kind`
+    "beneficiary": a fiat withdrawal's payee matched; confirming fails that withdrawal, dismissing
+    releases it once no other review holds it."""
 
     alert_id: int
     customer_id: int
     evidence: Evidence
     kind: str = "hit"
     reviews: int = 0
+    withdrawal_id: int = 0  # kind "beneficiary": the fiat withdrawal held for this review
 
 
 class ScreeningAlertDecided(Event, frozen=True, kw_only=True, tag="ScreeningAlertDecided"):
@@ -236,6 +239,8 @@ class WithdrawalRequested(Event, frozen=True, kw_only=True, tag="WithdrawalReque
     amount_raw: int
     destination: str
     on_request_ref: str = ""
+    beneficiary: str = ""  # a fiat withdrawal's payee
+    held_by: tuple[int, ...] = ()  # screening alerts holding it until a compliance decision
 
 
 class WithdrawalCompleted(Event, frozen=True, kw_only=True, tag="WithdrawalCompleted"):

@@ -145,6 +145,48 @@ def accounts_deposit(
     out.print(f"credited account [bold]{account}[/] with {escape(text)}")
 
 
+@accounts_app.command("withdraw")
+def accounts_withdraw(
+    account: Annotated[int, typer.Option("--account", help="The account to debit.")],
+    asset: Annotated[str, typer.Option("--asset", help="The asset to withdraw.")],
+    amount: Annotated[str, typer.Option("--amount", help="The decimal amount.")],
+    to: Annotated[str, typer.Option("--to", help="A crypto address, or an IBAN for fiat.")],
+    beneficiary: Annotated[
+        str, typer.Option("--beneficiary", help="Fiat: the person or company the bank pays.")
+    ] = "",
+    bic: Annotated[
+        str, typer.Option("--bic", help="Fiat: the payee's bank, if not the IBAN's own.")
+    ] = "",
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Request a withdrawal for a customer. A fiat payee is screened first: a sanctions hit holds
+    the payment for review (`bourse alerts list`), a listed crypto address is refused."""
+    body = {
+        "account_id": account,
+        "asset": asset.strip().upper(),
+        "amount": amount,
+        "destination": to,
+        "beneficiary": beneficiary,
+        "beneficiary_bic": bic,
+    }
+    done = AdminClient(data_dir, url, token).call("POST", "/withdrawals", json=body)
+    if as_json:
+        print(json.dumps(done))
+        return
+    payee = f" to {done['beneficiary']}" if done["beneficiary"] else ""
+    out.print(
+        f"withdrawal [bold]{done['withdrawalId']}[/]: {escape(done['amount'])} "
+        f"{escape(done['asset'])}{escape(payee)} ({escape(done['destination'])}) "
+        f"is {done['status']}"
+    )
+    if done["heldBy"]:
+        alerts = ", ".join(str(a) for a in done["heldBy"])
+        out.print(f"held by screening alert(s) {alerts}: bourse alerts list --status open")
+
+
 def _permissions(text: str) -> list[str]:
     names = [p.strip().lower() for p in text.split(",") if p.strip()]
     unknown = sorted(set(names) - {"read", "trade"})

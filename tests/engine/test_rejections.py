@@ -41,6 +41,7 @@ from bourse.commands import (
     UpdateCustomer,
     WithdrawOnRequest,
 )
+from bourse.compliance.evidence import BeneficiaryScreening, Evidence, ListRef
 from bourse.compliance.policy import (
     Access,
     Basis,
@@ -104,6 +105,11 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
     C.NOT_LISTED_ON_VENUE: (REJECTED, "This symbol is not permitted for this account."),
     C.UNKNOWN_CUSTOMER: (-1102, "Unknown customer."),
     C.SANCTIONED_DESTINATION: (REJECTED, DISABLED),
+    C.UNSCREENED_BENEFICIARY: (
+        -1102,
+        "The beneficiary was not screened against the sanctions lists in force.",
+    ),
+    C.WITHDRAWAL_HELD: (-1102, "The withdrawal is held for review."),
     C.PREVIEW_MISMATCH: (-1102, "The change does not match its preview."),
     C.PREVIEW_STALE: (-1102, "The preview is out of date."),
     C.NO_CHANGE: (-1102, "The request changes nothing."),
@@ -180,7 +186,9 @@ LISTED = SetSanctionedAddresses(
 )
 
 
-def withdraw(acct: int, asset: str, amount: str, to: str = "bc1-dest") -> RequestWithdrawal:
+def withdraw(
+    acct: int, asset: str, amount: str, to: str = "bc1-dest", **kw: Any
+) -> RequestWithdrawal:
     return RequestWithdrawal(
         actor=f"account:{acct}",
         ts_ms=TS,
@@ -188,6 +196,7 @@ def withdraw(acct: int, asset: str, amount: str, to: str = "bc1-dest") -> Reques
         asset=asset,
         amount_raw=raw(amount),
         destination=to,
+        **kw,
     )
 
 
@@ -202,6 +211,20 @@ def status(value: SymbolStatus, symbol: str = "BTCUSDT") -> SetSymbolStatus:
 
 
 OPS: dict[str, Any] = {"actor": ACTOR, "ts_ms": TS, "reason": "test"}
+
+# Account 1 holds 1000 EUR, a fiat asset; a beneficiary screened against LISTED's version.
+EURO = (CreateAsset(asset="EUR", precision=8, fiat=True, **OPS), deposit(1, "EUR", "1000"))
+IBAN = "DE89370400440532013000"
+SCREENED = BeneficiaryScreening(lists=(ListRef(source="ofac_sdn", list_sha256="cd" * 32),))
+PAYEE_HIT = Evidence(
+    source="ofac_sdn",
+    list_sha256="cd" * 32,
+    entry_id="31164",
+    listed_name="LISTED PERSON",
+    score_bp=9100,
+    explanation="name matches",
+    entry_fingerprint="f1",
+)
 
 # --- customers and jurisdiction policies: account 6 is the first customer's account ----------
 DAY_MS = 86_400_000
@@ -399,6 +422,27 @@ CASES = [
          withdraw(1, "BTC", "0.1", to=" BC1QLISTED0ADDRESS "),
          C.SANCTIONED_DESTINATION, ("BC1QLISTED0ADDRESS", "ofac_sdn entry 31164", "blocked"),
          (LISTED,)),
+    Case("a fiat withdrawal without a beneficiary", withdraw(1, "EUR", "10", to=IBAN),
+         C.INVALID_PARAMETER, ("EUR withdrawal", "beneficiary"), EURO),
+    Case("a fiat payee not screened against the list version in force",
+         withdraw(1, "EUR", "10", to=IBAN, beneficiary="Jane Roe"),
+         C.UNSCREENED_BENEFICIARY, ("'Jane Roe'", "ofac_sdn cdcdcdcdcdcd"), (*EURO, LISTED)),
+    Case("a fiat payee screened against an older list version",
+         withdraw(1, "EUR", "10", to=IBAN, beneficiary="Jane Roe",
+                  screening=BeneficiaryScreening(
+                      lists=(ListRef(source="ofac_sdn", list_sha256="ab" * 32),))),
+         C.UNSCREENED_BENEFICIARY, ("ofac_sdn cdcdcdcdcdcd",), (*EURO, LISTED)),
+    Case("a payee hit without its list version",
+         withdraw(1, "EUR", "10", to=IBAN, beneficiary="Jane Roe",
+                  screening=BeneficiaryScreening(
+                      lists=SCREENED.lists,
+                      hits=(msgspec.structs.replace(PAYEE_HIT, list_sha256=""),))),
+         C.INVALID_PARAMETER, ("evidence",), (*EURO, LISTED)),
+    Case("a withdrawal held for a beneficiary review completes",
+         CompleteWithdrawal(actor="bank:sender", ts_ms=TS, withdrawal_id=2),
+         C.WITHDRAWAL_HELD, ("withdrawal 2", "alert(s) 1", "'Listed Person'"),
+         (*EURO, LISTED, withdraw(1, "EUR", "10", to=IBAN, beneficiary="Listed Person",
+                                  screening=msgspec.structs.replace(SCREENED, hits=(PAYEE_HIT,))))),
     Case("deposits disabled (the fee account)", deposit(0, "BTC", "1"),
          C.DEPOSIT_DISABLED, ("account 0", "deposits")),
     Case("symbol HALT refuses orders", place(),

@@ -235,3 +235,19 @@ def test_loading_a_list_while_the_server_runs_rescreens_everyone(server: Server)
     assert report["screened"] >= 1 and len(report["alertsRaised"]) >= 1
     alerts = cli_json(server, "alerts", "list")
     assert any(a["evidence"]["entryId"] == "6907993" for a in alerts), alerts
+
+
+def test_fiat_withdrawals_screen_their_payee(server: Server) -> None:
+    cli(server, "lists", "load", "un_sc", str(DATA / "un_consolidated_2026-02-27.xml"))
+    account = str(onboard(server, "Lena Vogel", "DE")["accountId"])
+    cli(server, "accounts", "deposit", "--account", account, "--deposit", "EUR=500")
+    pay = ("accounts", "withdraw", "--account", account, "--asset", "EUR", "--amount", "100")
+    iban = ("--to", "DE89 3704 0044 0532 0130 00")
+    held = cli_json(server, *pay, *iban, "--beneficiary", "Eric Badege")
+    assert held["status"] == "HELD_FOR_REVIEW" and held["heldBy"], held
+    shown = cli(server, *pay, *iban, "--beneficiary", "Eric Badege")
+    assert "HELD_FOR_REVIEW" in shown and "bourse alerts list" in shown
+    clean = cli_json(server, *pay, *iban, "--beneficiary", "Lena Vogel")
+    assert clean["status"] == "PENDING" and clean["destination"] == "DE89370400440532013000"
+    msg = refused(server, *pay, "--to", "DE00 1234", "--beneficiary", "Lena Vogel")
+    assert "is not a valid IBAN" in msg

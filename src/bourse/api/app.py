@@ -22,6 +22,7 @@ from bourse.api.admin import (
     policies,
     screening,
     venues,
+    withdrawals,
 )
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
@@ -48,6 +49,7 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     app.include_router(policies.router)
     app.include_router(venues.router)
     app.include_router(payouts.router)
+    app.include_router(withdrawals.router)
     app.include_router(screening.router)
     app.include_router(alerts.router)
     app.state.staff = StaffRegistry(service.exchange.data_dir.path)

@@ -23,3 +23,17 @@ class Evidence(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             f"{self.source} entry {self.entry_id} ({self.listed_name}), list version "
             f"{self.list_sha256[:12]}, score {whole}.{frac:04d}: {self.explanation}"
         )
+
+
+class ListRef(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    source: str
+    list_sha256: str
+
+
+class BeneficiaryScreening(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """What screening a fiat withdrawal's beneficiary found beside the engine: the list versions
+    it screened against, and each hit at the operating threshold. The engine holds the payment
+    for review on every hit not already dismissed for that customer and beneficiary."""
+
+    lists: tuple[ListRef, ...]
+    hits: tuple[Evidence, ...] = ()

@@ -23,6 +23,8 @@ class RejectCode(IntEnum):
     NOT_LISTED_ON_VENUE = 110  # the symbol is not listed on the customer's venue
     UNKNOWN_CUSTOMER = 111
     SANCTIONED_DESTINATION = 112  # a withdrawal to an address a sanctions list names
+    UNSCREENED_BENEFICIARY = 113  # a fiat payee not screened against the lists in force
+    WITHDRAWAL_HELD = 114  # a withdrawal held for a screening review cannot complete yet
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202
@@ -90,6 +92,10 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     RejectCode.SANCTIONED_DESTINATION: BinanceError(
         _REJECTED, "This action is disabled on this account."
     ),
+    RejectCode.UNSCREENED_BENEFICIARY: BinanceError(
+        -1102, "The beneficiary was not screened against the sanctions lists in force."
+    ),
+    RejectCode.WITHDRAWAL_HELD: BinanceError(-1102, "The withdrawal is held for review."),
     RejectCode.PREVIEW_MISMATCH: BinanceError(-1102, "The change does not match its preview."),
     RejectCode.PREVIEW_STALE: BinanceError(-1102, "The preview is out of date."),
     RejectCode.MARKET_CLOSED: BinanceError(_REJECTED, "Market is closed."),

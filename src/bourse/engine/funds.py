@@ -1,6 +1,8 @@
 """Deposits and withdrawals.
 
-A withdrawal holds funds, then completes (they leave) or fails (they return to free).
+A withdrawal holds funds, then completes (they leave) or fails (they return to free). A fiat
+withdrawal whose payee matched a sanctions list is also held by its screening reviews: it cannot
+complete until they are dismissed, and fails if one is confirmed (engine/screening.py).
 """
 
 from bourse.commands import (
@@ -12,6 +14,7 @@ from bourse.commands import (
 )
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import ledger
+from bourse.engine.alerts import hold_for_review
 from bourse.engine.output import Output
 from bourse.engine.risk import insufficient
 from bourse.engine.state import EngineState, Withdrawal
@@ -64,9 +67,11 @@ def request_withdrawal(
     state.next_withdrawal_id = wid + 1
     ledger.hold(out.touched, bal, cmd.amount_raw)
     ref = cmd.request_ref if isinstance(cmd, WithdrawOnRequest) else ""
-    state.withdrawals[wid] = Withdrawal(
-        wid, acct.id, cmd.asset, cmd.amount_raw, cmd.destination, ref
-    )
+    w = Withdrawal(wid, acct.id, cmd.asset, cmd.amount_raw, cmd.destination, ref)
+    state.withdrawals[wid] = w
+    if isinstance(cmd, RequestWithdrawal) and cmd.beneficiary:
+        w.beneficiary = cmd.beneficiary.strip()
+        w.held_by = hold_for_review(state, out, cmd, wid, acct.customer_id)
     out.events.append(
         WithdrawalRequested(
             withdrawal_id=wid,
@@ -75,6 +80,8 @@ def request_withdrawal(
             amount_raw=cmd.amount_raw,
             destination=cmd.destination,
             on_request_ref=ref,
+            beneficiary=w.beneficiary,
+            held_by=tuple(w.held_by),
         )
     )
     return None
@@ -99,9 +106,16 @@ def complete_withdrawal(state: EngineState, out: Output, cmd: CompleteWithdrawal
 
 
 def fail_withdrawal(state: EngineState, out: Output, cmd: FailWithdrawal) -> Refusal | None:
-    w = state.withdrawals.pop(cmd.withdrawal_id, None)
+    w = state.withdrawals.get(cmd.withdrawal_id)
     if w is None:
         return _not_pending(cmd.withdrawal_id)
+    fail(state, out, w, cmd.reason)
+    return None
+
+
+def fail(state: EngineState, out: Output, w: Withdrawal, reason: str) -> None:
+    """The held amount returns to free: the payment did not leave."""
+    del state.withdrawals[w.id]
     ledger.release(out.touched, state.accounts[w.account_id].balance(w.asset), w.amount)
     out.events.append(
         WithdrawalFailed(
@@ -109,10 +123,9 @@ def fail_withdrawal(state: EngineState, out: Output, cmd: FailWithdrawal) -> Ref
             account_id=w.account_id,
             asset=w.asset,
             amount_raw=w.amount,
-            reason=cmd.reason,
+            reason=reason,
         )
     )
-    return None
 
 
 def _not_pending(withdrawal_id: int) -> Refusal:

@@ -38,7 +38,7 @@ from bourse.engine.jurisdiction import (
     venue_refusal,
     withdrawal_capability,
 )
-from bourse.engine.screening import destination_refusal
+from bourse.engine.screening import beneficiary_refusal, destination_refusal
 from bourse.engine.state import FEE_ACCOUNT_ID, Account, EngineState
 
 _TRADING = SymbolStatus.TRADING
@@ -78,6 +78,8 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             )
         if state.sanctioned_addresses and (refusal := destination_refusal(state, cmd.destination)):
             return refusal
+        if cmd.asset in state.fiat_assets and (refusal := beneficiary_refusal(state, cmd)):
+            return refusal
         return customer_refusal(state, acct, withdrawal_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, CompleteWithdrawal):
         # A freeze stops the account's funds from moving: a pending withdrawal can only fail
@@ -91,6 +93,13 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             return Refusal(
                 RejectCode.ACCOUNT_FROZEN,
                 f"withdrawal {w.id} cannot complete: account {w.account_id} is frozen",
+            )
+        if w.held_by:
+            held = ", ".join(str(a) for a in w.held_by)
+            return Refusal(
+                RejectCode.WITHDRAWAL_HELD,
+                f"withdrawal {w.id} is held until a compliance officer decides screening "
+                f"alert(s) {held} on its beneficiary {w.beneficiary!r}",
             )
         capability = withdrawal_capability(state, w.asset)
         if w.on_request_ref or closed_to(state, acct, capability, cmd.ts_ms):

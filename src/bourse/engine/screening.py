@@ -9,35 +9,45 @@ from bourse.commands import (
     DismissScreeningAlert,
     RaiseDelistingReview,
     RaiseScreeningAlert,
+    RequestWithdrawal,
     SetSanctionedAddresses,
 )
 from bourse.compliance.addresses import address_key
 from bourse.compliance.evidence import Evidence
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.admin import freeze_account, unfreeze_account
+from bourse.engine.alerts import (
+    BENEFICIARY,
+    CONFIRMED,
+    DELISTING,
+    DISMISSED,
+    HIT,
+    dismissal_key,
+    open_alert,
+    payee_dismissal_key,
+)
+from bourse.engine.funds import fail
 from bourse.engine.output import Output
 from bourse.engine.state import Alert, EngineState
-from bourse.events import SanctionedAddressesSet, ScreeningAlertDecided, ScreeningAlertRaised
+from bourse.events import SanctionedAddressesSet, ScreeningAlertDecided
 
-HIT = "hit"
-DELISTING = "delisting"
-CONFIRMED = "confirmed"
-DISMISSED = "dismissed"
 MAX_SCORE_BP = 10_000
 
 
-def dismissal_key(customer_id: int, evidence: Evidence) -> str:
-    return f"{customer_id}:{evidence.source}:{evidence.entry_id}"
-
-
-def raise_alert(state: EngineState, out: Output, cmd: RaiseScreeningAlert) -> Refusal | None:
-    ev = cmd.evidence
+def _evidence_problem(ev: Evidence) -> Refusal | None:
     if not (ev.source and ev.entry_id and ev.list_sha256) or not 0 <= ev.score_bp <= MAX_SCORE_BP:
         return Refusal(
             RejectCode.INVALID_PARAMETER,
             "screening evidence names a list, its version and an entry, with a score of "
             f"0 to {MAX_SCORE_BP} basis points",
         )
+    return None
+
+
+def raise_alert(state: EngineState, out: Output, cmd: RaiseScreeningAlert) -> Refusal | None:
+    ev = cmd.evidence
+    if refusal := _evidence_problem(ev):
+        return refusal
     key = dismissal_key(cmd.customer_id, ev)
     if state.dismissals.get(key) == ev.entry_fingerprint:
         return Refusal(
@@ -47,17 +57,17 @@ def raise_alert(state: EngineState, out: Output, cmd: RaiseScreeningAlert) -> Re
         )
     for alert in state.alerts.values():
         same = alert.evidence.source == ev.source and alert.evidence.entry_id == ev.entry_id
-        if same and alert.customer_id == cmd.customer_id and not alert.decision:
+        if (
+            same
+            and alert.kind == HIT
+            and alert.customer_id == cmd.customer_id
+            and not alert.decision
+        ):
             return Refusal(
                 RejectCode.NO_CHANGE,
                 f"alert {alert.id} on {ev.source} entry {ev.entry_id} is already open",
             )
-    alert_id = state.next_alert_id
-    state.next_alert_id = alert_id + 1
-    state.alerts[alert_id] = Alert(alert_id, cmd.customer_id, ev, cmd.ts_ms)
-    out.events.append(
-        ScreeningAlertRaised(alert_id=alert_id, customer_id=cmd.customer_id, evidence=ev)
-    )
+    open_alert(state, out, cmd.customer_id, ev, cmd.ts_ms, HIT)
     return None
 
 
@@ -73,22 +83,37 @@ def raise_delisting_review(
         return Refusal(
             RejectCode.NO_CHANGE, f"delisting review {hit.reviews} already covers alert {hit.id}"
         )
-    alert_id = state.next_alert_id
-    state.next_alert_id = alert_id + 1
     evidence = msgspec.structs.replace(hit.evidence, list_sha256=cmd.list_sha256)
-    review = Alert(alert_id, hit.customer_id, evidence, cmd.ts_ms, DELISTING)
-    review.reviews = hit.id
-    state.alerts[alert_id] = review
-    hit.reviews = alert_id
-    out.events.append(
-        ScreeningAlertRaised(
-            alert_id=alert_id,
-            customer_id=hit.customer_id,
-            evidence=evidence,
-            kind=DELISTING,
-            reviews=hit.id,
+    review = open_alert(state, out, hit.customer_id, evidence, cmd.ts_ms, DELISTING, reviews=hit.id)
+    hit.reviews = review.id
+    return None
+
+
+def beneficiary_refusal(state: EngineState, cmd: RequestWithdrawal) -> Refusal | None:
+    """A fiat withdrawal names its payee, screened against every list version the engine holds
+    (those whose crypto addresses it was given): an unscreened payment cannot leave."""
+    if not cmd.beneficiary.strip():
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            f"a {cmd.asset} withdrawal names its beneficiary: the person or company the bank pays",
         )
-    )
+    screened = set()
+    if cmd.screening is not None:
+        screened = {(ref.source, ref.list_sha256) for ref in cmd.screening.lists}
+        for ev in cmd.screening.hits:
+            if refusal := _evidence_problem(ev):
+                return refusal
+    missing = [
+        f"{source} {sha[:12]}"
+        for source, sha in sorted(state.address_lists.items())
+        if (source, sha) not in screened
+    ]
+    if missing:
+        return Refusal(
+            RejectCode.UNSCREENED_BENEFICIARY,
+            f"beneficiary {cmd.beneficiary.strip()!r} was not screened against "
+            f"{', '.join(missing)}, in force",
+        )
     return None
 
 
@@ -98,6 +123,12 @@ def confirm(state: EngineState, out: Output, cmd: ConfirmScreeningAlert) -> Refu
         return refusal
     alert.decision = CONFIRMED
     out.events.append(_decided(alert, CONFIRMED, cmd.actor, cmd.reason))
+    if alert.kind == BENEFICIARY:  # the payee is the listed party: the payment never leaves
+        w = state.withdrawals.get(alert.withdrawal_id)
+        if w is not None:
+            reason = f"{cmd.reason} (beneficiary review {alert.id}: {alert.evidence.text()})"
+            fail(state, out, w, reason)
+        return None
     accounts = [state.accounts[a] for a in state.customers[alert.customer_id].accounts]
     if alert.kind == DELISTING:  # the entry is gone and the officer agrees: funds move again
         for acct in accounts:
@@ -116,8 +147,15 @@ def dismiss(state: EngineState, out: Output, cmd: DismissScreeningAlert) -> Refu
     if alert is None:
         return refusal
     alert.decision = DISMISSED
-    if alert.kind == HIT:  # a false positive; dismissing a delisting review keeps the freeze
-        key = dismissal_key(alert.customer_id, alert.evidence)
+    # A false positive is remembered until the entry changes; dismissing a delisting review
+    # keeps the freeze, and remembers nothing.
+    key = dismissal_key(alert.customer_id, alert.evidence) if alert.kind == HIT else ""
+    w = state.withdrawals.get(alert.withdrawal_id) if alert.kind == BENEFICIARY else None
+    if w is not None:  # the payment leaves once no other review holds it
+        key = payee_dismissal_key(alert.customer_id, w.beneficiary, alert.evidence)
+        if alert.id in w.held_by:
+            w.held_by.remove(alert.id)
+    if key:
         state.dismissals[key] = alert.evidence.entry_fingerprint
     out.events.append(_decided(alert, DISMISSED, cmd.actor, cmd.reason))
     return None

@@ -151,6 +151,7 @@ class AlertImage(msgspec.Struct, array_like=True, frozen=True):
     decision: str
     kind: str = "hit"
     reviews: int = 0
+    withdrawal_id: int = 0
 
 
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
@@ -187,6 +188,7 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     dismissals: list[tuple[str, str]] = []
     sanctioned_addresses: list[tuple[str, str, str]] = []  # address key, source, entry id
     address_lists: list[tuple[str, str]] = []
+    withdrawal_payees: list[tuple[int, str, list[int]]] = []  # id, beneficiary, held by alerts
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -258,6 +260,9 @@ def load(data: bytes) -> EngineState:
 def _load_compliance(state: EngineState, image: StateImage) -> None:
     for wid, ref in image.withdrawal_refs:
         state.withdrawals[wid].on_request_ref = ref
+    for wid, beneficiary, held_by in image.withdrawal_payees:
+        state.withdrawals[wid].beneficiary = beneficiary
+        state.withdrawals[wid].held_by = list(held_by)
     state.fiat_assets = set(image.fiat_assets)
     state.next_customer_id = image.next_customer_id
     state.next_change_id = image.next_change_id
@@ -299,6 +304,7 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     for a in image.alerts:
         alert = Alert(a.id, a.customer_id, a.evidence, a.raised_ms, a.kind)
         alert.reviews = a.reviews
+        alert.withdrawal_id = a.withdrawal_id
         alert.decision = a.decision
         state.alerts[a.id] = alert
     state.dismissals = dict(image.dismissals)
@@ -381,12 +387,26 @@ def _image(state: EngineState) -> StateImage:
         ],
         next_alert_id=state.next_alert_id,
         alerts=[
-            AlertImage(a.id, a.customer_id, a.evidence, a.raised_ms, a.decision, a.kind, a.reviews)
+            AlertImage(
+                a.id,
+                a.customer_id,
+                a.evidence,
+                a.raised_ms,
+                a.decision,
+                a.kind,
+                a.reviews,
+                a.withdrawal_id,
+            )
             for _, a in sorted(state.alerts.items())
         ],
         dismissals=sorted(state.dismissals.items()),
         sanctioned_addresses=sorted((k, s, e) for k, (s, e) in state.sanctioned_addresses.items()),
         address_lists=sorted(state.address_lists.items()),
+        withdrawal_payees=[
+            (w.id, w.beneficiary, list(w.held_by))
+            for _, w in sorted(state.withdrawals.items())
+            if w.beneficiary
+        ],
     )
 
 

@@ -167,7 +167,16 @@ class SymbolState:
 
 
 class Withdrawal:
-    __slots__ = ("account_id", "amount", "asset", "destination", "id", "on_request_ref")
+    __slots__ = (
+        "account_id",
+        "amount",
+        "asset",
+        "beneficiary",
+        "destination",
+        "held_by",
+        "id",
+        "on_request_ref",
+    )
 
     def __init__(
         self,
@@ -184,6 +193,8 @@ class Withdrawal:
         self.amount = amount
         self.destination = destination
         self.on_request_ref = on_request_ref  # staff paid out at the customer's request
+        self.beneficiary = ""  # a fiat withdrawal's payee, as screened
+        self.held_by: list[int] = []  # open screening alerts: it cannot complete until decided
 
 
 class Customer:
@@ -224,7 +235,16 @@ class Customer:
 class Alert:
     """A screening hit awaiting (or past) a compliance officer's decision."""
 
-    __slots__ = ("customer_id", "decision", "evidence", "id", "kind", "raised_ms", "reviews")
+    __slots__ = (
+        "customer_id",
+        "decision",
+        "evidence",
+        "id",
+        "kind",
+        "raised_ms",
+        "reviews",
+        "withdrawal_id",
+    )
 
     def __init__(
         self, id: int, customer_id: int, evidence: Evidence, raised_ms: int, kind: str = "hit"
@@ -233,11 +253,13 @@ class Alert:
         self.customer_id = customer_id
         self.evidence = evidence
         self.raised_ms = raised_ms
-        # "hit": a listed entry matched; "delisting": the entry a confirmed hit froze on is gone
+        # "hit": a listed entry matched the customer; "delisting": the entry a confirmed hit
+        # froze on is gone; "beneficiary": a listed entry matched a fiat withdrawal's payee
         self.kind = kind
         # the pair of a hit and its delisting review: each names the other's alert id
         self.reviews = 0
         self.decision = ""  # "" while open, then "confirmed" or "dismissed"
+        self.withdrawal_id = 0  # kind "beneficiary": the fiat withdrawal this review holds
 
 
 class Venue:

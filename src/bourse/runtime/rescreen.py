@@ -28,7 +28,7 @@ from bourse.compliance.evidence import Evidence
 from bourse.compliance.sanctions.entries import ListEntry
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
-from bourse.engine.screening import CONFIRMED, DISMISSED, HIT, dismissal_key
+from bourse.engine.alerts import CONFIRMED, DISMISSED, HIT, dismissal_key
 from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
 from bourse.runtime.sanctions_lists import ListStore

@@ -13,9 +13,9 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
 from bourse.domain.calendar import utc_text
-from bourse.engine.screening import CONFIRMED, DISMISSED
+from bourse.engine.alerts import CONFIRMED, DISMISSED
 from bourse.engine.state import Alert, EngineState
-from bourse.events import AccountFrozen, Outcome
+from bourse.events import AccountFrozen, Outcome, WithdrawalFailed
 from bourse.runtime.rescreen import screen_customers
 from bourse.runtime.screening import NO_LISTS
 
@@ -38,9 +38,11 @@ def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
     cust = state.customers.get(alert.customer_id)
     return {
         "alertId": alert.id,
-        # "hit": confirming freezes; "delisting": the entry left the list, confirming unfreezes
+        # "hit": confirming freezes; "delisting": the entry left the list, confirming unfreezes;
+        # "beneficiary": a fiat withdrawal's payee matched, confirming fails that withdrawal
         "kind": alert.kind,
         "reviewsAlert": alert.reviews if alert.kind == "delisting" else 0,
+        "withdrawalId": alert.withdrawal_id,
         "status": alert.decision or OPEN,
         "customerId": alert.customer_id,
         "customerName": cust.legal_name if cust is not None else "",
@@ -85,17 +87,27 @@ async def list_alerts(
 def _frozen(alert_id: int) -> Any:
     def body(outcome: Outcome) -> dict[str, Any]:
         frozen = [e.account_id for e in outcome.events if isinstance(e, AccountFrozen)]
-        return {"alertId": alert_id, "status": CONFIRMED, "frozen": frozen, "seq": outcome.seq}
+        failed = [e.withdrawal_id for e in outcome.events if isinstance(e, WithdrawalFailed)]
+        return {
+            "alertId": alert_id,
+            "status": CONFIRMED,
+            "frozen": frozen,
+            "withdrawalsFailed": failed,
+            "seq": outcome.seq,
+        }
 
     return body
 
 
 @router.post(
     "/alerts/{alert_id}/confirm",
-    summary="Confirm a screening alert: freeze the customer",
+    summary="Confirm a screening alert: freeze the customer, or stop the payment",
     description=(
-        "The hit is the customer: every account of theirs is frozen (open orders canceled), "
-        "citing the evidence. Answers the accounts frozen. A reason is required."
+        "A `hit`: the customer is the listed party, every account of theirs is frozen (open "
+        "orders canceled), citing the evidence. A `beneficiary` review: the payee is the listed "
+        "party, the withdrawal it holds fails and the money stays on the account. A `delisting` "
+        "review: the freeze is lifted. Answers the accounts frozen and withdrawals failed. A "
+        "reason is required."
     ),
 )
 async def confirm_alert(

@@ -1,0 +1,120 @@
+"""Withdrawals staff request for a customer, by decimal amount: crypto to an address (the gate
+refuses a listed one), fiat to an IBAN with a named beneficiary, screened here before the command
+is journaled so that a hit holds the payment for a compliance officer's review."""
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
+from bourse.api.admin.operator import deposit_raw
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.commands import RequestWithdrawal
+from bourse.compliance.evidence import BeneficiaryScreening
+from bourse.domain.money import to_str
+from bourse.events import Outcome, WithdrawalRequested
+from bourse.runtime.payees import (
+    PayeeError,
+    bank_destination,
+    give_engine_versions,
+    screen_payee,
+)
+from bourse.runtime.rescreen import screener_for
+from bourse.runtime.sanctions_lists import ListStore
+
+router = APIRouter(prefix="/admin/v1", tags=["compliance"])
+PENDING, HELD = "PENDING", "HELD_FOR_REVIEW"
+
+
+class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
+    account_id: int
+    asset: str
+    amount: str
+    destination: str  # a crypto address, or an IBAN for a fiat asset
+    beneficiary: str = ""  # fiat: the person or company the bank pays
+    beneficiary_bic: str = ""  # fiat: the payee's bank, if not the one the IBAN names
+
+
+@router.post(
+    "/withdrawals",
+    summary="Request a withdrawal for a customer",
+    description=(
+        "Holds `amount` of `asset` on the account until the payment is completed or failed. A "
+        "crypto withdrawal to an address a sanctions list names is refused (-2010). A fiat "
+        "withdrawal goes to an IBAN (checked: checksum, length, country) and names its "
+        "`beneficiary`; the name and the bank's BIC (`beneficiary_bic`, else the one the IBAN's "
+        "bank code names) are screened against the lists in force, and each hit opens a "
+        "`beneficiary` alert that holds the payment (`status` HELD_FOR_REVIEW) until a "
+        "compliance officer confirms (the payment fails, the money stays) or dismisses it."
+    ),
+)
+async def request_withdrawal(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {
+            "account_id": 1,
+            "asset": "EUR",
+            "amount": "2500",
+            "destination": "DE89 3704 0044 0532 0130 00",
+            "beneficiary": "Muster Handels GmbH",
+        }
+    ),
+) -> Response:
+    req = parse(body, WithdrawalBody)
+    state = service.exchange.engine.state
+    amount_raw = deposit_raw(state, req.asset, req.amount)
+    destination, screening = req.destination.strip(), None
+    if req.asset in state.fiat_assets:
+        if not req.beneficiary.strip():
+            raise bad(f"a {req.asset} withdrawal names its beneficiary: who the bank pays")
+        try:
+            bank = bank_destination(req.destination, req.beneficiary_bic)
+        except PayeeError as exc:
+            raise bad(str(exc)) from None
+        destination = bank.iban
+        screening = await _screened(service, req.beneficiary, bank)
+    elif req.beneficiary_bic:
+        raise bad(f"{req.asset} is not a fiat asset: beneficiary_bic is for bank transfers")
+    cmd = RequestWithdrawal(
+        actor=actor,
+        ts_ms=service.clock(),
+        account_id=req.account_id,
+        asset=req.asset,
+        amount_raw=amount_raw,
+        destination=destination,
+        beneficiary=req.beneficiary.strip(),
+        screening=screening,
+    )
+
+    def requested(outcome: Outcome) -> dict[str, Any]:
+        event = first(outcome, WithdrawalRequested)
+        return {
+            "withdrawalId": event.withdrawal_id,
+            "accountId": event.account_id,
+            "asset": event.asset,
+            "amount": to_str(event.amount_raw, state.assets[event.asset]),
+            "destination": event.destination,
+            "beneficiary": event.beneficiary,
+            "status": HELD if event.held_by else PENDING,
+            "heldBy": list(event.held_by),
+            "screenedAgainst": [
+                {"source": ref.source, "sha256": ref.list_sha256}
+                for ref in (screening.lists if screening else ())
+            ],
+            "seq": outcome.seq,
+        }
+
+    return answered(await service.execute(cmd), requested)
+
+
+async def _screened(service: Any, beneficiary: str, bank: Any) -> BeneficiaryScreening | None:
+    """The payee screened against the lists in force (None when no list is loaded)."""
+    screener = await run_in_threadpool(screener_for, ListStore(service.exchange.data_dir.path))
+    if screener is None:
+        return None
+    await give_engine_versions(service, screener)
+    return await run_in_threadpool(screen_payee, screener, beneficiary, bank)

@@ -1,0 +1,75 @@
+"""Screening alerts: their kinds, decisions and dismissal keys, and the one way to open one, shared
+by customer hits, delisting reviews and the reviews that hold a fiat withdrawal."""
+
+from bourse.commands import RequestWithdrawal
+from bourse.compliance.evidence import Evidence
+from bourse.engine.output import Output
+from bourse.engine.state import Alert, EngineState
+from bourse.events import ScreeningAlertRaised
+
+HIT = "hit"  # a listed entry matched a customer
+DELISTING = "delisting"  # the entry a confirmed hit froze on left its list
+BENEFICIARY = "beneficiary"  # a listed entry matched the payee of a fiat withdrawal
+CONFIRMED = "confirmed"
+DISMISSED = "dismissed"
+
+
+def dismissal_key(customer_id: int, evidence: Evidence) -> str:
+    return f"{customer_id}:{evidence.source}:{evidence.entry_id}"
+
+
+def payee_dismissal_key(customer_id: int, beneficiary: str, evidence: Evidence) -> str:
+    """A payee dismissed as a false positive stays dismissed for that customer's later payments
+    to the same name, until the listed entry changes."""
+    payee = " ".join(beneficiary.casefold().split())
+    return f"{dismissal_key(customer_id, evidence)}:payee:{payee}"
+
+
+def open_alert(
+    state: EngineState,
+    out: Output,
+    customer_id: int,
+    evidence: Evidence,
+    raised_ms: int,
+    kind: str,
+    reviews: int = 0,
+    withdrawal_id: int = 0,
+) -> Alert:
+    alert_id = state.next_alert_id
+    state.next_alert_id = alert_id + 1
+    alert = Alert(alert_id, customer_id, evidence, raised_ms, kind)
+    alert.reviews = reviews
+    alert.withdrawal_id = withdrawal_id
+    state.alerts[alert_id] = alert
+    out.events.append(
+        ScreeningAlertRaised(
+            alert_id=alert_id,
+            customer_id=customer_id,
+            evidence=evidence,
+            kind=kind,
+            reviews=reviews,
+            withdrawal_id=withdrawal_id,
+        )
+    )
+    return alert
+
+
+def hold_for_review(
+    state: EngineState, out: Output, cmd: RequestWithdrawal, withdrawal_id: int, customer_id: int
+) -> list[int]:
+    """A review for each entry the payee matched, except those dismissed for this customer and
+    payee while unchanged; the ids of the alerts now holding the withdrawal."""
+    held: list[int] = []
+    seen: set[tuple[str, str]] = set()
+    for ev in cmd.screening.hits if cmd.screening else ():
+        if (ev.source, ev.entry_id) in seen:
+            continue
+        seen.add((ev.source, ev.entry_id))
+        key = payee_dismissal_key(customer_id, cmd.beneficiary, ev)
+        if state.dismissals.get(key) == ev.entry_fingerprint:
+            continue
+        alert = open_alert(
+            state, out, customer_id, ev, cmd.ts_ms, BENEFICIARY, withdrawal_id=withdrawal_id
+        )
+        held.append(alert.id)
+    return held
