@@ -11,7 +11,7 @@ from typing import Union
 import msgspec
 
 from bourse.compliance.customers import RiskTier
-from bourse.compliance.evidence import BeneficiaryScreening, Evidence
+from bourse.compliance.evidence import BeneficiaryScreening, Evidence, ListRef
 from bourse.compliance.policy import Fingerprint, PolicySpec
 from bourse.domain.enums import (
     CancelReplaceMode,
@@ -351,6 +351,17 @@ class DismissScreeningAlert(
     alert_id: int
 
 
+class RecordRescreen(Command, frozen=True, kw_only=True, tag="RecordRescreen"):
+    """Every customer has been screened against `lists` by the matcher whose code and threshold
+    hash to `matcher`: the audit record of a rescreen, and what the next one compares against to
+    screen only the entries a new version adds or changes."""
+
+    lists: tuple[ListRef, ...]
+    matcher: str
+    customers: int
+    mode: str  # "full" or "incremental"
+
+
 AnyCommand = Union[
     CreateAsset,
     ListSymbol,
@@ -385,6 +396,7 @@ AnyCommand = Union[
     DismissScreeningAlert,
     SetSanctionedAddresses,
     RaiseDelistingReview,
+    RecordRescreen,
 ]
 
 _encoder = msgspec.msgpack.Encoder()

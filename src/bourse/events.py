@@ -9,7 +9,7 @@ from typing import Union
 import msgspec
 
 from bourse.compliance.customers import RiskTier
-from bourse.compliance.evidence import Evidence
+from bourse.compliance.evidence import Evidence, ListRef
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
 from bourse.domain.enums import (
     KeyKind,
@@ -223,6 +223,13 @@ class SanctionedAddressesSet(Event, frozen=True, kw_only=True, tag="SanctionedAd
     addresses: int
 
 
+class RescreenRecorded(Event, frozen=True, kw_only=True, tag="RescreenRecorded"):
+    lists: tuple[ListRef, ...]
+    matcher: str
+    customers: int
+    mode: str
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -347,6 +354,7 @@ class CommandRejected(Event, frozen=True, kw_only=True, tag="CommandRejected"):
 
 
 AnyEvent = Union[
+    RescreenRecorded,
     AssetCreated,
     SymbolListed,
     SymbolStatusChanged,

@@ -8,8 +8,9 @@ from bourse.commands import (
     DismissScreeningAlert,
     RaiseDelistingReview,
     RaiseScreeningAlert,
+    RecordRescreen,
 )
-from bourse.compliance.evidence import Evidence
+from bourse.compliance.evidence import Evidence, ListRef
 from bourse.domain.enums import Side
 from bourse.domain.rejections import RejectCode
 from bourse.engine import Engine, snapshot
@@ -19,6 +20,7 @@ from bourse.events import (
     AccountUnfrozen,
     CommandRejected,
     OrderCanceled,
+    RescreenRecorded,
     ScreeningAlertDecided,
     ScreeningAlertRaised,
 )
@@ -156,3 +158,16 @@ def test_dismissing_a_delisting_review_keeps_the_freeze_and_records_no_false_pos
     r.do(DismissScreeningAlert, alert_id=review.alert_id, reason="still under EU measures")
     assert r.state.accounts[acct].frozen and r.state.dismissals == {}
     _sound(r)
+
+
+def test_a_rescreen_record_is_what_the_next_rescreen_compares_against() -> None:
+    r = world(accounts=1)
+    lists = (ListRef(source="ofac_sdn", list_sha256="ab" * 32),)
+    events = r.do(RecordRescreen, lists=lists, matcher="m1", customers=3, mode="incremental")
+    recorded = one(events, RescreenRecorded)
+    assert (recorded.lists, recorded.customers, recorded.mode) == (lists, 3, "incremental")
+    assert (r.state.screened_lists, r.state.screened_matcher) == ({"ofac_sdn": "ab" * 32}, "m1")
+    newer = (ListRef(source="un_sc", list_sha256="cd" * 32),)
+    r.do(RecordRescreen, lists=newer, matcher="m2", customers=3, mode="full")
+    assert r.state.screened_lists == {"un_sc": "cd" * 32}  # the last record replaces the first
+    _sound(r)  # kept by snapshots and replay

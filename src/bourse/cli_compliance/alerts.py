@@ -102,24 +102,41 @@ def alerts_dismiss(
 
 @alerts_app.command("rescreen")
 def alerts_rescreen(
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="Against the whole index, even where only entries changed."),
+    ] = False,
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Screen every customer against the sanctions lists in force; raise alerts for new hits."""
-    report = AdminClient(data_dir, url, token).call("POST", "/screening/rescreen", timeout=600)
+    """Screen every customer against the sanctions lists in force; raise alerts for new hits.
+    Only the entries new list versions add or change are screened where that is equivalent."""
+    report = AdminClient(data_dir, url, token).call(
+        "POST", "/screening/rescreen", params={"full": str(full).lower()}, timeout=600
+    )
     if as_json:
         print_json(report)
         return
     lists = ", ".join(f"{v['source']} {v['published']} {v['sha256'][:12]}" for v in report["lists"])
     raised, reviews = report["alertsRaised"], report["delistingReviews"]
     out.print(
-        f"screened {report['screened']} customers against {escape(lists)}: "
-        f"{len(raised)} alert(s) raised" + (f" ({', '.join(map(str, raised))})" if raised else "")
+        f"screened {report['screened']} customers against {escape(lists)} "
+        f"({_against(report)}): {len(raised)} alert(s) raised"
+        + (f" ({', '.join(map(str, raised))})" if raised else "")
     )
     if reviews:
         out.print(
             f"{len(reviews)} delisting review(s) ({', '.join(map(str, reviews))}): an entry a "
             "freeze rests on left the list; confirm to unfreeze, dismiss to keep the freeze"
         )
+
+
+def _against(report: dict[str, Any]) -> str:
+    entries = report["entriesScreened"]
+    if report["mode"] == "incremental":
+        return f"incremental: the {entries} entries added or changed"
+    if report["mode"] == "unchanged":
+        return "nothing changed since the last rescreen"
+    return f"full: all {entries} entries"

@@ -154,7 +154,8 @@ def lists_load(
         )
     else:
         out.print(
-            f"the running server rescreened {report['screened']} customers: "
+            f"the running server rescreened {report['screened']} customers "
+            f"({report['mode']}, against {report['entriesScreened']} entries): "
             f"{len(report['alertsRaised'])} alert(s) raised for review (bourse alerts list)"
         )
 

@@ -32,6 +32,7 @@ from bourse.commands import (
     PlaceOrder,
     RaiseDelistingReview,
     RaiseScreeningAlert,
+    RecordRescreen,
     RequestWithdrawal,
     RevokeApiKey,
     RunDuePolicies,
@@ -163,6 +164,8 @@ class Engine:
                 return screening.set_addresses(state, out, cmd)
             case RaiseDelistingReview():
                 return screening.raise_delisting_review(state, out, cmd)
+            case RecordRescreen():
+                return screening.record_rescreen(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

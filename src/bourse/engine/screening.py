@@ -9,6 +9,7 @@ from bourse.commands import (
     DismissScreeningAlert,
     RaiseDelistingReview,
     RaiseScreeningAlert,
+    RecordRescreen,
     RequestWithdrawal,
     SetSanctionedAddresses,
 )
@@ -29,7 +30,7 @@ from bourse.engine.alerts import (
 from bourse.engine.funds import fail
 from bourse.engine.output import Output
 from bourse.engine.state import Alert, EngineState
-from bourse.events import SanctionedAddressesSet, ScreeningAlertDecided
+from bourse.events import RescreenRecorded, SanctionedAddressesSet, ScreeningAlertDecided
 
 MAX_SCORE_BP = 10_000
 
@@ -211,3 +212,19 @@ def _decided(alert: Alert, decision: str, actor: str, reason: str) -> ScreeningA
         actor=actor,
         reason=reason,
     )
+
+
+def record_rescreen(state: EngineState, out: Output, cmd: RecordRescreen) -> Refusal | None:
+    if not cmd.matcher or not cmd.lists or cmd.mode not in ("full", "incremental"):
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            "a rescreen names its list versions, its matcher and its mode (full or incremental)",
+        )
+    state.screened_lists = {ref.source: ref.list_sha256 for ref in cmd.lists}
+    state.screened_matcher = cmd.matcher
+    out.events.append(
+        RescreenRecorded(
+            lists=cmd.lists, matcher=cmd.matcher, customers=cmd.customers, mode=cmd.mode
+        )
+    )
+    return None

@@ -189,6 +189,8 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     sanctioned_addresses: list[tuple[str, str, str]] = []  # address key, source, entry id
     address_lists: list[tuple[str, str]] = []
     withdrawal_payees: list[tuple[int, str, list[int]]] = []  # id, beneficiary, held by alerts
+    screened_lists: list[tuple[str, str]] = []
+    screened_matcher: str = ""
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -310,6 +312,8 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     state.dismissals = dict(image.dismissals)
     state.sanctioned_addresses = {k: (src, entry) for k, src, entry in image.sanctioned_addresses}
     state.address_lists = dict(image.address_lists)
+    state.screened_lists = dict(image.screened_lists)
+    state.screened_matcher = image.screened_matcher
     for d in image.scheduled:
         state.scheduled[d.id] = ScheduledChange(
             d.id,
@@ -407,6 +411,8 @@ def _image(state: EngineState) -> StateImage:
             for _, w in sorted(state.withdrawals.items())
             if w.beneficiary
         ],
+        screened_lists=sorted(state.screened_lists.items()),
+        screened_matcher=state.screened_matcher,
     )
 
 

@@ -416,6 +416,8 @@ class EngineState:
         "residence_policies",
         "sanctioned_addresses",
         "scheduled",
+        "screened_lists",
+        "screened_matcher",
         "sweeps",
         "symbols",
         "venues",
@@ -461,6 +463,10 @@ class EngineState:
         # list version they came from
         self.sanctioned_addresses: dict[str, tuple[str, str]] = {}
         self.address_lists: dict[str, str] = {}
+        # the last completed rescreen of every customer: list version per source, and the hash
+        # of the matcher's code and threshold it ran with
+        self.screened_lists: dict[str, str] = {}
+        self.screened_matcher = ""
 
 
 def _fee_account() -> Account:

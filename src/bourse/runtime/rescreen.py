@@ -12,6 +12,8 @@ import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
+from importlib import metadata, resources
 from typing import Any
 
 import msgspec
@@ -21,22 +23,26 @@ from bourse.commands import (
     ListedAddress,
     RaiseDelistingReview,
     RaiseScreeningAlert,
+    RecordRescreen,
     SetSanctionedAddresses,
 )
 from bourse.compliance.addresses import address_key
-from bourse.compliance.evidence import Evidence
-from bourse.compliance.sanctions.entries import ListEntry
+from bourse.compliance.evidence import Evidence, ListRef
+from bourse.compliance.sanctions import matching
+from bourse.compliance.sanctions.entries import ListEntry, ListVersion
+from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListIndex
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
 from bourse.engine.alerts import CONFIRMED, DISMISSED, HIT, dismissal_key
 from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
-from bourse.runtime.sanctions_lists import ListStore
+from bourse.runtime.sanctions_lists import ListStore, diff
 from bourse.runtime.screening import Screener, in_force, list_json
 from bourse.runtime.service import Service
 
 ACTOR = "system:screening"
 CHUNK = 2000  # customers per worker-thread batch: the event loop runs between batches
+FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 HIT_LIMIT = 10  # hits per customer: more than that on one name is one review anyway
 _encoder = msgspec.msgpack.Encoder()
 
@@ -130,13 +136,18 @@ def _known(state: EngineState) -> _Known:
 
 
 def _screen(
-    screener: Screener, profiles: Sequence[_Profile], known: _Known, ts_ms: int
+    index: ListIndex,
+    shas: dict[str, str],
+    profiles: Sequence[_Profile],
+    known: _Known,
+    ts_ms: int,
+    candidates: int = DEFAULT_CANDIDATES,
 ) -> list[RaiseScreeningAlert]:
-    entries = {(e.source, e.entry_id): e for e in screener.index.entries}
-    shas = {v.source: v.sha256 for v in screener.lists}
+    entries = {(e.source, e.entry_id): e for e in index.entries}
     commands = []
     for profile in profiles:
-        for hit in screen(screener.index, profile.query, OPERATING_THRESHOLD, HIT_LIMIT):
+        hits = screen(index, profile.query, OPERATING_THRESHOLD, HIT_LIMIT, candidates)
+        for hit in hits:
             evidence = evidence_of(hit, shas[hit.source], entries[hit.source, hit.entry_id])
             key = dismissal_key(profile.customer_id, evidence)
             if key in known.open or known.dismissed.get(key) == evidence.entry_fingerprint:
@@ -155,7 +166,8 @@ def alerts_for(
     """An alert for each hit at the operating threshold on each customer's legal name, date of
     birth and nationality, leaving out those the engine would refuse (an open alert on the same
     entry, or a dismissal of it while the entry is unchanged) and those already confirmed."""
-    return _screen(screener, _profiles(state, customer_ids), _known(state), ts_ms)
+    shas = {v.source: v.sha256 for v in screener.lists}
+    return _screen(screener.index, shas, _profiles(state, customer_ids), _known(state), ts_ms)
 
 
 @dataclass
@@ -164,41 +176,113 @@ class RescreenReport:
     alerts_raised: list[int] = field(default_factory=list)  # alert ids
     delisting_reviews: list[int] = field(default_factory=list)  # alert ids
     lists: list[dict[str, Any]] = field(default_factory=list)
+    mode: str = FULL  # FULL, INCREMENTAL, or UNCHANGED (nothing new to screen against)
+    entries_screened: int = 0  # listed entries everyone was screened against
 
     def json(self) -> dict[str, Any]:
         return {
             "screened": self.screened,
+            "mode": self.mode,
+            "entriesScreened": self.entries_screened,
             "alertsRaised": self.alerts_raised,
             "delistingReviews": self.delisting_reviews,
             "lists": self.lists,
         }
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What a rescreen of everyone screens against: the whole index, or only what changed."""
+
+    mode: str
+    index: ListIndex
+    candidates: int
+
+
+@cache
+def matcher_id() -> str:
+    """A hash of the matcher's code, its operating threshold and the libraries it normalizes
+    with: a rescreen only screens what changed while this is what screened everyone last."""
+    digest = hashlib.sha256(f"{OPERATING_THRESHOLD}".encode())
+    for name in ("rigour", "rapidfuzz"):
+        digest.update(f"{name}={metadata.version(name)}".encode())
+    package = resources.files(matching)
+    for source in sorted(package.iterdir(), key=lambda f: f.name):
+        if source.name.endswith(".py"):
+            digest.update(source.name.encode() + source.read_bytes())
+    return digest.hexdigest()
+
+
+def _plan(store: ListStore, screener: Screener, screened: dict[str, str], matcher: str) -> _Plan:
+    """Everyone against the whole index, unless the last rescreen used this matcher and each list
+    now in force is either the version screened then or a newer one whose added and changed
+    entries are all there is to screen: hits are scored pair by pair, so screening against only
+    those entries finds every hit a full rescreen would find on them (and the others are the
+    hits already raised, dismissed or confirmed)."""
+    whole = _Plan(FULL, screener.index, DEFAULT_CANDIDATES)
+    if matcher != matcher_id():
+        return whole
+    changed: list[ListVersion] = []
+    for info in screener.lists:
+        before = screened.get(info.source)
+        if before == info.sha256:
+            continue
+        earlier = [v for v in store.versions(info.source) if v.sha256 == before]
+        if not earlier:
+            return whole  # never screened against this list, or its old version is gone
+        old = store.read(info.source, earlier[-1].file)
+        new = store.read(info.source, info.file)
+        delta = diff(old, new)
+        entries = delta.added + tuple(c.after for c in delta.changed)
+        if entries:
+            changed.append(msgspec.structs.replace(new, entries=entries))
+    index = ListIndex.build(changed)
+    # A small index: every name sharing a key with the query is scored, none is cut off.
+    mode = INCREMENTAL if changed else UNCHANGED
+    return _Plan(mode, index, max(index.name_count, 1))
+
+
 async def rescreen(
-    service: Service, screener: Screener, customer_ids: Iterable[int] | None = None
+    service: Service,
+    screener: Screener,
+    customer_ids: Iterable[int] | None = None,
+    full: bool = False,
 ) -> RescreenReport:
     """Screen customers (default: all) against `screener` and raise the alerts through the
     engine as "system:screening". The screening runs in a worker thread, chunk by chunk.
 
-    A new list version is screened in full: everyone against the whole index, even when the
-    version only adds or changes a few entries (screening only what changed is the follow-up).
-    Alerts already open or dismissed-and-unchanged are skipped, so rescreening is idempotent.
+    A rescreen of everyone screens only the entries new list versions add or change when that is
+    equivalent (`_plan`), and records what it screened against with RecordRescreen. Alerts
+    already open or dismissed-and-unchanged are skipped, so rescreening is idempotent.
     """
     state = service.exchange.engine.state
     for listed in address_commands(screener, state, service.clock()):
         await service.execute(listed)  # withdrawals to listed addresses are blocked from here on
+    everyone = customer_ids is None
     ids = list(state.customers) if customer_ids is None else list(customer_ids)
-    report = RescreenReport(lists=[list_json(v) for v in screener.lists])
+    store = ListStore(service.exchange.data_dir.path)
+    plan = _Plan(FULL, screener.index, DEFAULT_CANDIDATES)
+    if everyone and not full:  # what was screened last, read on the engine's thread
+        screened, matcher = dict(state.screened_lists), state.screened_matcher
+        plan = await run_in_threadpool(_plan, store, screener, screened, matcher)
+    report = RescreenReport(
+        lists=[list_json(v) for v in screener.lists],
+        mode=plan.mode,
+        entries_screened=len(plan.index.entries),
+    )
     for review in delisting_reviews(screener, state, service.clock()):
         outcome = await service.execute(review)
         report.delisting_reviews += [
             e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
         ]
-    for start in range(0, len(ids), CHUNK):
+    shas = {v.source: v.sha256 for v in screener.lists}
+    for start in range(0, len(ids) if plan.mode != UNCHANGED else 0, CHUNK):
         # Read on the event loop (the engine's thread), screen in a worker thread.
         profiles = _profiles(state, ids[start : start + CHUNK])
         known = _known(state)
-        commands = await run_in_threadpool(_screen, screener, profiles, known, service.clock())
+        commands = await run_in_threadpool(
+            _screen, plan.index, shas, profiles, known, service.clock(), plan.candidates
+        )
         report.screened += len(profiles)
         for cmd in commands:
             outcome = await service.execute(cmd)
@@ -206,6 +290,17 @@ async def rescreen(
             report.alerts_raised += [
                 e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
             ]
+    if everyone and plan.mode != UNCHANGED:
+        await service.execute(
+            RecordRescreen(
+                lists=tuple(ListRef(source=v.source, list_sha256=v.sha256) for v in screener.lists),
+                matcher=matcher_id(),
+                customers=len(ids),
+                mode=FULL if plan.mode == FULL else INCREMENTAL,
+                actor=ACTOR,
+                ts_ms=service.clock(),
+            )
+        )
     return report
 
 
@@ -264,11 +359,11 @@ def address_commands(
 
 
 async def screen_customers(
-    service: Service, customer_ids: Sequence[int] | None = None
+    service: Service, customer_ids: Sequence[int] | None = None, full: bool = False
 ) -> RescreenReport | None:
     """Rescreen against the lists in force in the service's data directory (None if none is)."""
     store = ListStore(service.exchange.data_dir.path)
     screener = await run_in_threadpool(screener_for, store)
     if screener is None:
         return None
-    return await rescreen(service, screener, customer_ids)
+    return await rescreen(service, screener, customer_ids, full)

@@ -298,6 +298,4 @@ class ListStore:
             pointer["version"] = name
             pointer["history"].append(msgspec.to_builtins(info))
             _write_atomic(directory / "current", json.dumps(pointer, indent=1).encode())
-        # Hook for screening (issue 6): rescreen customers against what this diff added and
-        # changed, and raise unfreeze reviews for what it removed, once that module exists.
         return LoadResult(version, previous, diff(previous, version), False, unresolved)

@@ -152,14 +152,19 @@ async def dismiss_alert(
     "/screening/rescreen",
     summary="Rescreen every customer against the sanctions lists in force",
     description=(
-        "Screens every customer's legal name, date of birth and nationality against the whole "
-        "index of the versions in force and raises an alert per new hit (open or dismissed and "
-        "unchanged hits are not raised again). Answers {screened, alertsRaised, lists}; 409 when "
-        "no list is in force."
+        "Screens every customer's legal name, date of birth and nationality and raises an alert "
+        "per new hit (open or dismissed and unchanged hits are not raised again). `mode` says "
+        "against what: `incremental` screens only the entries new list versions add or change, "
+        "when the last rescreen used the same matcher and the versions it screened against; "
+        "`full` (or `?full=true`) the whole index; `unchanged` nothing, as nothing changed. "
+        "Answers {screened, mode, entriesScreened, alertsRaised, delistingReviews, lists}; 409 "
+        "when no list is in force."
     ),
 )
-async def rescreen_all(service: ServiceDep, actor: OperatorDep) -> Response:
-    report = await screen_customers(service)
+async def rescreen_all(
+    service: ServiceDep, actor: OperatorDep, full: bool = Query(False)
+) -> Response:
+    report = await screen_customers(service, full=full)
     if report is None:
         raise bad(NO_LISTS, status=409)
     return ok(report.json())

@@ -25,6 +25,7 @@ from bourse.compliance.policy import Basis, member_key
 from bourse.engine.state import Customer, EngineState
 from bourse.events import AccountOpened, CustomerRecorded, Outcome
 from bourse.runtime.rescreen import screen_customers
+from bourse.runtime.service import Service
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
@@ -125,11 +126,7 @@ async def onboard(
         return answer(outcome)
     body = _recorded(outcome)
     # Screened at once; onboarding is not blocked: a hit becomes an alert for review.
-    report = await screen_customers(service, [body["customerId"]])
-    body["screening"] = {
-        "alerts": report.alerts_raised if report else [],
-        "lists": report.lists if report else [],
-    }
+    body["screening"] = await _screened(service, body["customerId"])
     return ok(body)
 
 
@@ -230,7 +227,21 @@ async def update_customer(
         kyc_level=req.kyc_level,
         risk_tier=req.risk_tier,
     )
-    return answered(await service.execute(cmd), _recorded)
+    outcome = await service.execute(cmd)
+    if refused(outcome) or not (req.legal_name or req.nationality):
+        return answered(outcome, _recorded)
+    body = _recorded(outcome)
+    body["screening"] = await _screened(service, customer_id)  # a new name is screened at once
+    return ok(body)
+
+
+async def _screened(service: Service, customer_id: int) -> dict[str, Any]:
+    """The customer screened against the lists in force: a hit becomes an alert for review."""
+    report = await screen_customers(service, [customer_id])
+    return {
+        "alerts": report.alerts_raised if report else [],
+        "lists": report.lists if report else [],
+    }
 
 
 @router.post(
