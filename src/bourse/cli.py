@@ -90,6 +90,22 @@ def run(
     no_rate_limits: Annotated[
         bool, typer.Option("--no-rate-limits", help="Serve without Binance's rate limits.")
     ] = False,
+    refresh_lists: Annotated[
+        float,
+        typer.Option(
+            "--refresh-lists",
+            help="Download the sanctions lists at start and every this many hours; a change "
+            "rescreens every customer (0: off).",
+        ),
+    ] = 0,
+    list_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--list-url",
+            help="SOURCE=URL[,URL...]: a mirror to refresh a list from instead of its official "
+            "URL (ofac_cons: four URLs, cons_prim/alt/add/comments). Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     import uvicorn
@@ -98,6 +114,9 @@ def run(
     from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
     from bourse.runtime.exchange import Exchange, RecoveryError
     from bourse.runtime.heap import settle_heap
+    from bourse.runtime.list_fetch import mirror_urls
+    from bourse.runtime.list_refresh import ListRefresher
+    from bourse.runtime.sanctions_lists import ListSourceError
     from bourse.runtime.sealing import SecretBox
     from bourse.runtime.service import Service
 
@@ -122,7 +141,16 @@ def run(
     if fresh:
         _create_demo_key(dd, exchange, service.box)
     url = f"http://{host}:{port}"
-    asgi = create_app(service, rate_limits=not no_rate_limits)
+    refresher = None
+    if refresh_lists < 0:
+        _fail(f"--refresh-lists {refresh_lists}: hours must be 0 (off) or more")
+    if refresh_lists > 0:
+        try:
+            mirrors = mirror_urls(list_url or [])
+        except ListSourceError as exc:
+            _fail(f"--list-url: {exc}")
+        refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
+    asgi = create_app(service, rate_limits=not no_rate_limits, list_refresher=refresher)
     # A request that never finishes must not keep the server from stopping (and snapshotting).
     config = uvicorn.Config(
         asgi, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10
@@ -151,6 +179,7 @@ def run(
         f"  compliance      bourse customers|venues|policy|staff|alerts --help (see README)\n"
         f"  data directory  {dd.path} ({how})"
         + ("\n  rate limits     off" if no_rate_limits else "")
+        + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C"
     )

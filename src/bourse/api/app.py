@@ -27,17 +27,24 @@ from bourse.api.admin import (
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
 from bourse.runtime.exchange import ExchangeStopped
+from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.policy_driver import PolicyDriver
 from bourse.runtime.service import Service
 from bourse.runtime.staff import StaffRegistry
 
 
-def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
+def create_app(
+    service: Service, *, rate_limits: bool = True, list_refresher: ListRefresher | None = None
+) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.attach(asyncio.get_running_loop())
         driver.start()
+        if list_refresher is not None:
+            list_refresher.start()
         yield
+        if list_refresher is not None:
+            await list_refresher.stop()
         await driver.stop()
         gateway.close()
 
@@ -55,6 +62,7 @@ def create_app(service: Service, *, rate_limits: bool = True) -> FastAPI:
     app.state.staff = StaffRegistry(service.exchange.data_dir.path)
     gateway = binance.install(app, service, rate_limits=rate_limits)
     driver = app.state.policy_driver = PolicyDriver(service)
+    app.state.list_refresher = list_refresher
 
     @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")
     async def health() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from bourse.cli_compliance.common import print_json, record_table, rows_table, s
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
 from bourse.operator_cli import AdminClient, JsonOpt, err, fail, out
 from bourse.runtime.datadir import DataDir
+from bourse.runtime.list_fetch import fetch_and_load, is_url, mirror_urls
 from bourse.runtime.sanctions_lists import (
     SOURCES,
     ListDiff,
@@ -93,31 +94,39 @@ def _show_diff(title: str, changes: ListDiff) -> None:
 @lists_app.command("load")
 def lists_load(
     source: SourceArg,
-    paths: Annotated[
-        list[Path],
+    origin: Annotated[
+        list[str] | None,
         typer.Argument(
-            help="The publication: a file; for ofac_cons the directory holding "
-            "*cons_prim/alt/add/comments.csv, or those four files."
+            help="The publication: a file, or URLs to download it from (default: the official "
+            "publication URLs); for ofac_cons the directory holding "
+            "*cons_prim/alt/add/comments.csv, or those four files or URLs.",
+            show_default=False,
         ),
-    ],
+    ] = None,
     published: Annotated[
         str | None,
         typer.Option(
             "--published",
-            help="YYYY-MM-DD (default: the date in the file name, else the file's date; "
-            "the UN XML states its own).",
+            help="YYYY-MM-DD (default: the date in the file name, else the file's date, or a "
+            "download's Last-Modified date; the UN XML states its own).",
         ),
     ] = None,
     as_json: JsonOpt = False,
     data_dir: ListsDirOpt = Path("data"),
 ) -> None:
     """Load a publication as a new version and put it in force; print what it changed."""
-    # The official publication URLs (the default where there is a network) and a scheduled
-    # refresh come later: they will download to a file and call this same ListStore.load.
     store = _store(data_dir)
+    given = origin or []
+    urls = [o for o in given if is_url(o)]
+    if urls and len(urls) != len(given):
+        fail("give files or URLs, not both")
+    where = ", ".join(given) if given else "its official URL"
     try:
-        with err.status(f"reading {source} from {', '.join(str(p) for p in paths)}"):
-            result = store.load(_source(source), paths, published)
+        with err.status(f"reading {source} from {where}"):
+            if urls or not given:
+                result = fetch_and_load(store, _source(source), urls or None, published)
+            else:
+                result = store.load(_source(source), [Path(o) for o in given], published)
     except ListFormatError as exc:
         in_force = store.in_force(source)
         kept = f"; {in_force.file} stays in force" if in_force else ""
@@ -183,6 +192,53 @@ def _info_row(info: VersionInfo, in_force: bool, full: bool) -> dict[str, Any]:
     if full:  # the table leaves the origin out to fit a terminal
         row["origin"] = info.origin
     return row
+
+
+@lists_app.command("refresh")
+def lists_refresh(
+    url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--url",
+            help="SOURCE=URL[,URL...]: download a list from a mirror instead of its official "
+            "URL (ofac_cons: four URLs). Repeatable.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    data_dir: ListsDirOpt = Path("data"),
+) -> None:
+    """Download every list and put changed ones in force (what `bourse run --refresh-lists`
+    does on a schedule); a running server then rescreens. Exits 1 if any list failed."""
+    store = _store(data_dir)
+    try:
+        mirrors = mirror_urls(url or [])
+    except ListSourceError as exc:
+        fail(str(exc))
+    results: list[dict[str, Any]] = []
+    for source in SOURCES:
+        row: dict[str, Any] = {"source": source, "status": "failed", "sha256": ""}
+        try:
+            with err.status(f"downloading {source}"):
+                loaded = fetch_and_load(store, source, mirrors.get(source))
+        except (ListFormatError, ListSourceError) as exc:
+            results.append({**row, "added": 0, "removed": 0, "changed": 0, "problem": str(exc)})
+            continue
+        row["status"] = "unchanged" if loaded.already_current else "loaded"
+        row["sha256"] = loaded.version.content_sha256
+        results.append({**row, **_diff_json(loaded.diff, 0)["counts"], "problem": ""})
+    changed = any(r["status"] == "loaded" for r in results)
+    report = _rescreen_on_server(data_dir) if changed else None
+    if as_json:
+        print_json({"results": results, "rescreen": report})
+    else:
+        show(rows_table("lists refreshed", results))
+        if report:
+            out.print(
+                f"the running server rescreened {report['screened']} customers "
+                f"({report['mode']}): {len(report['alertsRaised'])} alert(s) raised"
+            )
+    if any(r["status"] == "failed" for r in results):
+        raise typer.Exit(code=1)
 
 
 @lists_app.command("show")

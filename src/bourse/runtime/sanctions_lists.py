@@ -271,11 +271,18 @@ class ListStore:
     diff = staticmethod(diff)
 
     def load(
-        self, source: str, origin: Path | Sequence[Path], published: str | None = None
+        self,
+        source: str,
+        origin: Path | Sequence[Path],
+        published: str | None = None,
+        label: str | None = None,
     ) -> LoadResult:
         """Parse a publication and put it in force. A malformed one raises ListFormatError and
-        changes nothing; the content already in force is recognized by its hash."""
+        changes nothing; the content already in force is recognized by its hash. `label` is
+        where it came from when not the files themselves (the URLs of a download)."""
         version, unresolved = parse_source(source, origin, published)
+        if label:
+            version = msgspec.structs.replace(version, origin=label)
         if version.source != source:  # a loader bug, never the file's fault
             raise ListFormatError(version.origin, "source", f"loader produced {version.source}")
         with self._locked(source) as directory:

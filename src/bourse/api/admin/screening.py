@@ -12,12 +12,14 @@ from typing import Any
 import msgspec
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import bad, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
+from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.rescreen import screener_for
 from bourse.runtime.sanctions_lists import ListStore
 from bourse.runtime.screening import (
@@ -90,3 +92,25 @@ async def screen_names(
     if answer is None:
         raise bad(NO_LISTS, status=409)
     return ok(answer)
+
+
+@router.post(
+    "/lists/refresh",
+    summary="Download every sanctions list now and put changed ones in force",
+    description=(
+        "One pass of the scheduled refresh (`bourse run --refresh-lists HOURS`), with its URLs "
+        "(official, or the mirrors given by --list-url): each list is downloaded and put in force "
+        "if its content changed, and any change rescreens every customer. A failed download or a "
+        "malformed publication keeps the version in force and is reported as `failed`."
+    ),
+)
+async def refresh_lists(request: Request, service: ServiceDep, actor: OperatorDep) -> Response:
+    refresher = getattr(request.app.state, "list_refresher", None) or ListRefresher(service, 0)
+    results = await refresher.refresh()
+    rescreen = refresher.last_rescreen if any(r.status == "loaded" for r in results) else None
+    return ok(
+        {
+            "results": [r.json() for r in results],
+            "rescreen": rescreen.json() if rescreen is not None else None,
+        }
+    )
