@@ -4,6 +4,9 @@ rescreen, at a fraction of the work. A matcher change or `full` screens the whol
 
 from pathlib import Path
 
+import pytest
+
+from bourse.runtime.sanctions_lists import ListSourceError, ListStore
 from tests.api.conftest import Api
 from tests.api.test_screening_flow import (
     NEW_ROW,
@@ -92,3 +95,26 @@ def test_another_matcher_rescreens_in_full(api: Api, tmp_path: Path) -> None:
     load(api, second_version(tmp_path), "2021-09-01")
     report = rescreen(api)
     assert report["mode"] == "full" and len(report["alertsRaised"]) == 1
+
+
+def test_the_review_threshold_is_configuration_and_a_new_one_rescreens_in_full(
+    api: Api, tmp_path: Path
+) -> None:
+    store = ListStore(api.exchange.data_dir.path)
+    assert store.review_threshold() == 0.70  # the default
+    onboard(api, "Wolfgang Reinhold Baumann")  # 0.93 against BAUMANN, +0.05 for the same DOB
+    load(api, second_version(tmp_path), "2021-09-01")
+    store.set_review_threshold(0.99)
+    strict = rescreen(api)
+    assert strict["mode"] == "full" and strict["alertsRaised"] == []
+    store.set_review_threshold(0.90)
+    loose = rescreen(api)  # same list version, new threshold: everyone again, in full
+    assert loose["mode"] == "full" and len(loose["alertsRaised"]) == 1
+    records = [e for e in api.exchange.engine.state.screened_matcher.split(";") if "threshold" in e]
+    assert records == ["review threshold 0.9000"]
+    answer = answered(call(api, "POST", "/screen", {"queries": [{"name": "Wolfgang Baumann"}]}))
+    assert answer["threshold"] == "0.90" and answer["results"][0]["hits"]
+    for bad in (0.4, 1.5):
+        with pytest.raises(ListSourceError, match=r"not between 0\.5 and 1"):
+            store.set_review_threshold(bad)
+    assert store.review_threshold() == 0.90

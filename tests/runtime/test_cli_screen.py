@@ -228,3 +228,20 @@ def test_the_admin_route_answers_like_the_local_command(
     ListStore(data).load("ofac_cons", DATA)
     again = client.post("/admin/v1/screen", json=query, headers=auth).json()
     assert "ofac_cons" in [v["source"] for v in again["lists"]]
+
+
+def test_the_review_threshold_is_shown_set_and_used_by_default(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    ListStore(data).load("ofac_sdn", SDN)
+    threshold = ["lists", "threshold", "--data-dir", str(data)]
+    shown = CliRunner().invoke(app, [*threshold, "--json"])
+    assert json.loads(shown.stdout)["reviewThreshold"] == "0.70"
+    loose = run_json(data, "Viktor Bout")
+    changed = CliRunner().invoke(app, [*threshold, "0.99"])
+    assert changed.exit_code == 0 and "0.70 -> 0.99" in changed.stdout
+    strict = run_json(data, "Viktor Bout")
+    assert len(strict["hits"]) < len(loose["hits"])
+    assert all(float(h["score"]) >= 0.99 for h in strict["hits"])
+    refused = CliRunner().invoke(app, [*threshold, "0.3"])
+    assert refused.exit_code == 2 and "not between 0.5 and 1" in refused.stderr

@@ -241,6 +241,39 @@ def lists_refresh(
         raise typer.Exit(code=1)
 
 
+@lists_app.command("threshold")
+def lists_threshold(
+    value: Annotated[
+        float | None,
+        typer.Argument(
+            help="A new review threshold in [0.5, 1]; omit to show it.", show_default=False
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    data_dir: ListsDirOpt = Path("data"),
+) -> None:
+    """The score at which a screening hit opens an alert for review (default 0.70). Lower finds
+    more spelling variants and raises more false alerts; higher the reverse (see README). A new
+    threshold makes the next rescreen screen everyone against the whole index."""
+    store = _store(data_dir)
+    before = store.review_threshold()
+    if value is not None:
+        try:
+            store.set_review_threshold(value)
+        except ListSourceError as exc:
+            fail(str(exc))
+    now = store.review_threshold()
+    if as_json:
+        print_json({"reviewThreshold": f"{now:.2f}", "previous": f"{before:.2f}"})
+    elif value is None:
+        out.print(f"review threshold {now:.2f}")
+    else:
+        out.print(
+            f"review threshold {before:.2f} -> {now:.2f}: the next rescreen (bourse alerts "
+            "rescreen) screens everyone against the whole index"
+        )
+
+
 @lists_app.command("show")
 def lists_show(
     source: Annotated[str | None, typer.Argument(help="One list (default: all).")] = None,

@@ -19,7 +19,6 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bourse.cli_compliance.common import print_json, rows_table, show
-from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.matching.screen import Query
 from bourse.operator_cli import JsonOpt, TokenOpt, UrlOpt, err, fail, out
 from bourse.runtime.datadir import DataDir
@@ -41,10 +40,12 @@ CHUNK = 200  # CSV rows per request to a server: a progress step without a reque
 
 # ---- where the screening runs: this process, or the server's admin route ----------------------
 
-Screen = Callable[[list[Query]], tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]]
+# (lists used, hits per query, the threshold applied as text)
+Screened = tuple[list[dict[str, Any]], list[list[dict[str, Any]]], str]
+Screen = Callable[[list[Query]], Screened]
 
 
-def _local(data_dir: Path, threshold: float, limit: int) -> Screen:
+def _local(data_dir: Path, threshold: float | None, limit: int) -> Screen:
     store = ListStore(data_dir)
     lists = in_force(store)
     if not lists:
@@ -52,18 +53,17 @@ def _local(data_dir: Path, threshold: float, limit: int) -> Screen:
     with err.status(f"indexing {', '.join(f'{v.source} {v.published}' for v in lists)}"):
         screener = Screener.build(store, lists)
     used = [list_json(v) for v in screener.lists]
-    return lambda queries: (used, [screener.run(q, threshold, limit) for q in queries])
+    at = threshold or screener.threshold  # default: the data directory's review threshold
+    return lambda queries: (used, [screener.run(q, at, limit) for q in queries], f"{at:.2f}")
 
 
-def _remote(url: str, token: str, threshold: float, limit: int) -> Screen:
+def _remote(url: str, token: str, threshold: float | None, limit: int) -> Screen:
     headers = {"Authorization": f"Bearer {token}"}
 
-    def call(queries: list[Query]) -> tuple[list[dict[str, Any]], list[list[dict[str, Any]]]]:
-        body = {
-            "queries": [query_json(q) for q in queries],
-            "threshold": threshold,
-            "limit": limit,
-        }
+    def call(queries: list[Query]) -> Screened:
+        body = {"queries": [query_json(q) for q in queries], "limit": limit}
+        if threshold is not None:  # else the server's review threshold
+            body["threshold"] = threshold
         try:
             response = httpx.post(f"{url}/admin/v1/screen", json=body, headers=headers, timeout=120)
             answer = response.json()
@@ -74,13 +74,13 @@ def _remote(url: str, token: str, threshold: float, limit: int) -> Screen:
         if response.status_code != 200 or not isinstance(answer, dict):
             msg = answer.get("msg") if isinstance(answer, dict) else None
             fail(msg or f"the server answered HTTP {response.status_code}: {response.text}")
-        return answer["lists"], [r["hits"] for r in answer["results"]]
+        return answer["lists"], [r["hits"] for r in answer["results"]], answer["threshold"]
 
     return call
 
 
 def _screener(
-    data_dir: Path, url: str | None, token: str | None, threshold: float, limit: int
+    data_dir: Path, url: str | None, token: str | None, threshold: float | None, limit: int
 ) -> Screen:
     dd = DataDir(data_dir)
     url = url or dd.server_url()
@@ -170,8 +170,13 @@ def screen_command(
         ),
     ] = None,
     threshold: Annotated[
-        float, typer.Option("--threshold", help="Lowest score reported.")
-    ] = OPERATING_THRESHOLD,
+        float | None,
+        typer.Option(
+            "--threshold",
+            help="Lowest score reported (default: the review threshold, bourse lists threshold).",
+            show_default=False,
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", help="Hits per name, best first.")] = 10,
     as_json: JsonOpt = False,
     jsonl: Annotated[
@@ -198,7 +203,7 @@ def screen_command(
     except QueryError as exc:
         fail(str(exc))
     run = _screener(data_dir, url, token, threshold, limit)
-    lists, (hits,) = run([query])
+    lists, (hits,), at = run([query])
     if as_json:
         print_json({"query": query_json(query), "lists": lists, "hits": hits})
         return
@@ -207,7 +212,7 @@ def screen_command(
         show(rows_table(f"{len(hits)} hit(s) for {query.name or ', '.join(query.identifiers)}",
                         [_hit_row(h) for h in hits]))  # fmt: skip
     else:
-        out.print(f"no hits at or above {threshold:.2f}")
+        out.print(f"no hits at or above {at}")
 
 
 def _screen_file(path: Path, rows: list[Row], run: Screen, as_json: bool, jsonl: bool) -> None:
@@ -222,7 +227,7 @@ def _screen_file(path: Path, rows: list[Row], run: Screen, as_json: bool, jsonl:
     ) as progress:
         task = progress.add_task("screening", total=len(rows))
         for chunk in _chunks(rows):
-            lists, hits = run([r.query for r in chunk])
+            lists, hits, _ = run([r.query for r in chunk])
             for row, row_hits in zip(chunk, hits, strict=True):
                 result = {"line": row.line, "query": query_json(row.query), "hits": row_hits}
                 results.append(result)

@@ -11,7 +11,6 @@ from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
 
 from bourse.compliance.evidence import BeneficiaryScreening, ListRef
-from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.matching.screen import Query, screen
 from bourse.runtime.rescreen import HIT_LIMIT, address_commands, evidence_of
 from bourse.runtime.screening import Screener
@@ -56,10 +55,11 @@ def payee_query(beneficiary: str, bank: BankDestination) -> Query:
 def screen_payee(
     screener: Screener, beneficiary: str, bank: BankDestination
 ) -> BeneficiaryScreening:
-    """The versions screened against and each hit at the operating threshold, as evidence."""
+    """The versions screened against and each hit at the review threshold, as evidence."""
     entries = {(e.source, e.entry_id): e for e in screener.index.entries}
     shas = {v.source: v.sha256 for v in screener.lists}
-    hits = screen(screener.index, payee_query(beneficiary, bank), OPERATING_THRESHOLD, HIT_LIMIT)
+    query = payee_query(beneficiary, bank)
+    hits = screen(screener.index, query, screener.threshold, HIT_LIMIT)
     return BeneficiaryScreening(
         lists=tuple(ListRef(source=v.source, list_sha256=v.sha256) for v in screener.lists),
         hits=tuple(

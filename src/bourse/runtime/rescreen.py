@@ -31,7 +31,6 @@ from bourse.compliance.evidence import Evidence, ListRef
 from bourse.compliance.sanctions import matching
 from bourse.compliance.sanctions.entries import ListEntry, ListVersion
 from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListIndex
-from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
 from bourse.engine.alerts import CONFIRMED, DISMISSED, HIT, dismissal_key
 from bourse.engine.state import EngineState
@@ -58,10 +57,13 @@ class _Cache:
         lists = in_force(store)
         if not lists:
             return None
+        threshold = store.review_threshold()
         with self._lock:
             held = self._screener
             if held is None or held.lists != lists:
                 held = self._screener = Screener.build(store, lists)
+            elif held.threshold != threshold:  # the same index under a new threshold
+                held = self._screener = held.with_threshold(threshold)
             return held
 
 
@@ -141,12 +143,13 @@ def _screen(
     profiles: Sequence[_Profile],
     known: _Known,
     ts_ms: int,
+    threshold: float,
     candidates: int = DEFAULT_CANDIDATES,
 ) -> list[RaiseScreeningAlert]:
     entries = {(e.source, e.entry_id): e for e in index.entries}
     commands = []
     for profile in profiles:
-        hits = screen(index, profile.query, OPERATING_THRESHOLD, HIT_LIMIT, candidates)
+        hits = screen(index, profile.query, threshold, HIT_LIMIT, candidates)
         for hit in hits:
             evidence = evidence_of(hit, shas[hit.source], entries[hit.source, hit.entry_id])
             key = dismissal_key(profile.customer_id, evidence)
@@ -163,11 +166,12 @@ def _screen(
 def alerts_for(
     screener: Screener, state: EngineState, customer_ids: Iterable[int], ts_ms: int = 0
 ) -> list[RaiseScreeningAlert]:
-    """An alert for each hit at the operating threshold on each customer's legal name, date of
+    """An alert for each hit at the review threshold on each customer's legal name, date of
     birth and nationality, leaving out those the engine would refuse (an open alert on the same
     entry, or a dismissal of it while the entry is unchanged) and those already confirmed."""
     shas = {v.source: v.sha256 for v in screener.lists}
-    return _screen(screener.index, shas, _profiles(state, customer_ids), _known(state), ts_ms)
+    profiles = _profiles(state, customer_ids)
+    return _screen(screener.index, shas, profiles, _known(state), ts_ms, screener.threshold)
 
 
 @dataclass
@@ -200,10 +204,8 @@ class _Plan:
 
 
 @cache
-def matcher_id() -> str:
-    """A hash of the matcher's code, its operating threshold and the libraries it normalizes
-    with: a rescreen only screens what changed while this is what screened everyone last."""
-    digest = hashlib.sha256(f"{OPERATING_THRESHOLD}".encode())
+def _code_hash() -> str:
+    digest = hashlib.sha256()
     for name in ("rigour", "rapidfuzz"):
         digest.update(f"{name}={metadata.version(name)}".encode())
     package = resources.files(matching)
@@ -213,6 +215,12 @@ def matcher_id() -> str:
     return digest.hexdigest()
 
 
+def matcher_id(threshold: float) -> str:
+    """The review threshold and a hash of the matcher's code and the libraries it normalizes
+    with: a rescreen screens only what changed while this is what screened everyone last."""
+    return f"review threshold {threshold:.4f}; matcher {_code_hash()[:16]}"
+
+
 def _plan(store: ListStore, screener: Screener, screened: dict[str, str], matcher: str) -> _Plan:
     """Everyone against the whole index, unless the last rescreen used this matcher and each list
     now in force is either the version screened then or a newer one whose added and changed
@@ -220,7 +228,7 @@ def _plan(store: ListStore, screener: Screener, screened: dict[str, str], matche
     those entries finds every hit a full rescreen would find on them (and the others are the
     hits already raised, dismissed or confirmed)."""
     whole = _Plan(FULL, screener.index, DEFAULT_CANDIDATES)
-    if matcher != matcher_id():
+    if matcher != matcher_id(screener.threshold):
         return whole
     changed: list[ListVersion] = []
     for info in screener.lists:
@@ -281,7 +289,14 @@ async def rescreen(
         profiles = _profiles(state, ids[start : start + CHUNK])
         known = _known(state)
         commands = await run_in_threadpool(
-            _screen, plan.index, shas, profiles, known, service.clock(), plan.candidates
+            _screen,
+            plan.index,
+            shas,
+            profiles,
+            known,
+            service.clock(),
+            screener.threshold,
+            plan.candidates,
         )
         report.screened += len(profiles)
         for cmd in commands:
@@ -294,7 +309,7 @@ async def rescreen(
         await service.execute(
             RecordRescreen(
                 lists=tuple(ListRef(source=v.source, list_sha256=v.sha256) for v in screener.lists),
-                matcher=matcher_id(),
+                matcher=matcher_id(screener.threshold),
                 customers=len(ids),
                 mode=FULL if plan.mode == FULL else INCREMENTAL,
                 actor=ACTOR,

@@ -25,6 +25,7 @@ from typing import Any
 import msgspec
 
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
+from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.ofac import (
     CONS_SOURCE,
     SDN_SOURCE,
@@ -36,6 +37,9 @@ from bourse.compliance.sanctions.un import parse_un_counting
 
 SOURCES = (SDN_SOURCE, CONS_SOURCE, UN_SOURCE)
 CONS_PARTS = ("prim", "alt", "add", "comments")
+SETTINGS = "settings.json"  # beside the lists: the review threshold
+# Below this a hit needs barely half of a name: a threshold that low is a typo, not a policy.
+MIN_REVIEW_THRESHOLD = 0.5
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(ListVersion)
@@ -269,6 +273,26 @@ class ListStore:
         return next(iter(matches.values()))
 
     diff = staticmethod(diff)
+
+    def review_threshold(self) -> float:
+        """The score at which a hit opens an alert for review (screening, rescreens, payees)."""
+        try:
+            settings = json.loads((self.root / SETTINGS).read_text())
+        except FileNotFoundError:
+            return OPERATING_THRESHOLD
+        return float(settings["review_threshold"])
+
+    def set_review_threshold(self, value: float) -> None:
+        if not MIN_REVIEW_THRESHOLD <= value <= 1.0:
+            raise ListSourceError(
+                f"review threshold {value} is not between {MIN_REVIEW_THRESHOLD} and 1"
+            )
+        self.root.mkdir(parents=True, exist_ok=True)
+        body = {
+            "review_threshold": value,
+            "set_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
+        _write_atomic(self.root / SETTINGS, json.dumps(body, indent=1).encode())
 
     def load(
         self,

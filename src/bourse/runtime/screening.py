@@ -96,18 +96,22 @@ class Screener:
 
     index: ListIndex
     lists: tuple[VersionInfo, ...]
+    threshold: float  # the data directory's review threshold when built
 
     @classmethod
     def build(cls, store: ListStore, lists: tuple[VersionInfo, ...]) -> "Screener":
         versions = [store.read(info.source, info.file) for info in lists]
-        return cls(ListIndex.build(versions), lists)
+        return cls(ListIndex.build(versions), lists, store.review_threshold())
+
+    def with_threshold(self, threshold: float) -> "Screener":
+        return Screener(self.index, self.lists, threshold)
 
     def run(self, query: Query, threshold: float, limit: int) -> list[dict[str, Any]]:
         return [hit_json(h) for h in screen(self.index, query, threshold=threshold, limit=limit)]
 
 
-def check_options(threshold: float, limit: int) -> str | None:
-    if not 0.0 < threshold <= 1.0:
+def check_options(threshold: float | None, limit: int) -> str | None:
+    if threshold is not None and not 0.0 < threshold <= 1.0:
         return f"threshold {threshold} is not in (0, 1]"
     if limit < 1:
         return f"limit {limit} is not at least 1"

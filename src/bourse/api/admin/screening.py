@@ -18,7 +18,6 @@ from starlette.responses import Response
 from bourse.api.admin.compliance import bad, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
-from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.rescreen import screener_for
 from bourse.runtime.sanctions_lists import ListStore
@@ -45,7 +44,7 @@ class QueryBody(msgspec.Struct, forbid_unknown_fields=True):
 
 class ScreenBody(msgspec.Struct, forbid_unknown_fields=True):
     queries: list[QueryBody]
-    threshold: float = OPERATING_THRESHOLD
+    threshold: float | None = None  # default: the review threshold (bourse lists threshold)
     limit: int = 10
 
 
@@ -80,11 +79,12 @@ async def screen_names(
         screener = screener_for(store)
         if screener is None:
             return None
+        at = req.threshold or screener.threshold
         return {
             "lists": [list_json(v) for v in screener.lists],
+            "threshold": f"{at:.2f}",
             "results": [
-                {"query": query_json(q), "hits": screener.run(q, req.threshold, req.limit)}
-                for q in queries
+                {"query": query_json(q), "hits": screener.run(q, at, req.limit)} for q in queries
             ],
         }
 
