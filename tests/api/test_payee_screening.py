@@ -126,3 +126,19 @@ def test_a_crypto_withdrawal_through_the_route_is_checked_against_listed_address
     assert refused.status_code == 400 and refused.json()["reject"] == "SANCTIONED_DESTINATION"
     ok = answered(call(api, "POST", "/withdrawals", {**body, "destination": "bc1qcleanaddress"}))
     assert ok["status"] == "PENDING" and Decimal(ok["amount"]) == Decimal("0.1")
+
+
+def test_alerts_page_and_filter_by_kind(api: Api) -> None:
+    account = _customer(api)
+    load(api, SDN, "2021-08-18")
+    for _ in range(3):
+        answered(_withdraw(api, account, amount="10", beneficiary="Havin Bank Ltd"))
+    first = answered(call(api, "GET", "/alerts", params={"kind": "beneficiary", "limit": 2}))
+    assert [a["alertId"] for a in first["alerts"]] == [1, 2] and first["nextFromId"] == 3
+    rest = answered(call(api, "GET", "/alerts", params={"kind": "beneficiary", "fromId": 3}))
+    assert [a["alertId"] for a in rest["alerts"]] == [3] and rest["nextFromId"] == 0
+    none = answered(call(api, "GET", "/alerts", params={"kind": "delisting"}))
+    assert none == {"alerts": [], "nextFromId": 0}
+    for params in ({"kind": "payee"}, {"limit": 0}, {"fromId": 0}):
+        r = call(api, "GET", "/alerts", params=params)
+        assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")

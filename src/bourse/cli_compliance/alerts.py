@@ -27,6 +27,7 @@ def _row(alert: dict[str, Any]) -> dict[str, Any]:
     ev = alert["evidence"]
     return {
         "id": alert["alertId"],
+        "kind": alert["kind"] + (f" w{alert['withdrawalId']}" if alert["withdrawalId"] else ""),
         "status": alert["status"],
         "customer": f"{alert['customerId']} {alert['customerName']}",
         "score": alert["score"],
@@ -51,8 +52,15 @@ def alerts_list(
     status = status.strip().lower()
     if status not in STATUSES:
         fail(f"--status {status!r} is not one of {', '.join(STATUSES)}")
-    params = {} if status == "all" else {"status": status}
-    found = AdminClient(data_dir, url, token).call("GET", "/alerts", params=params)["alerts"]
+    params: dict[str, Any] = {} if status == "all" else {"status": status}
+    client = AdminClient(data_dir, url, token)
+    found: list[dict[str, Any]] = []
+    while True:  # every page
+        page = client.call("GET", "/alerts", params=params)
+        found += page["alerts"]
+        if not page["nextFromId"]:
+            break
+        params["fromId"] = page["nextFromId"]
     if as_json:
         print_json(found)
     elif not found:
@@ -70,14 +78,19 @@ def alerts_confirm(
     url: UrlOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """The hit is the customer: freeze every account of theirs, citing the evidence."""
+    """The hit is the customer: freeze every account of theirs, citing the evidence (a payee
+    review: the withdrawal fails; a delisting review: the freeze is lifted)."""
     done = AdminClient(data_dir, url, token).call(
         "POST", f"/alerts/{alert_id}/confirm", json={"reason": reason}
     )
     if as_json:
         print_json(done)
         return
-    frozen = ", ".join(str(a) for a in done["frozen"]) or "none (already frozen)"
+    if done["withdrawalsFailed"]:
+        failed = ", ".join(str(w) for w in done["withdrawalsFailed"])
+        out.print(f"alert {alert_id} confirmed; withdrawal(s) {failed} failed, the money stays")
+        return
+    frozen = ", ".join(str(a) for a in done["frozen"]) or "none"
     out.print(f"alert {alert_id} confirmed; accounts frozen: {frozen}")
 
 

@@ -13,7 +13,7 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
 from bourse.domain.calendar import utc_text
-from bourse.engine.alerts import CONFIRMED, DISMISSED
+from bourse.engine.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.engine.state import Alert, EngineState
 from bourse.events import AccountFrozen, Outcome, WithdrawalFailed
 from bourse.runtime.rescreen import screen_customers
@@ -22,6 +22,8 @@ from bourse.runtime.screening import NO_LISTS
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 OPEN = "open"
 STATUSES = (OPEN, CONFIRMED, DISMISSED)
+KINDS = (HIT, DELISTING, BENEFICIARY)
+PAGE, MAX_PAGE = 500, 5000
 
 
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -66,22 +68,35 @@ def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
     "/alerts",
     summary="List screening alerts",
     description=(
-        "Alerts in the order raised, filtered by status (open, confirmed, dismissed), with the "
-        "customer's name, the evidence (list version, entry, explanation) and the score as text."
+        "Alerts in the order raised, filtered by status (open, confirmed, dismissed) and kind "
+        "(hit, delisting, beneficiary), with the customer's name, the evidence (list version, "
+        "entry, explanation) and the score as text. Pages of `limit` (default 500) from alert "
+        "`fromId`; `nextFromId` is where the next page starts (0: none)."
     ),
 )
 async def list_alerts(
-    service: ServiceDep, actor: OperatorDep, status: str | None = Query(None, max_length=12)
+    service: ServiceDep,
+    actor: OperatorDep,
+    status: str | None = Query(None, max_length=12),
+    kind: str | None = Query(None, max_length=12),
+    from_id: int = Query(1, alias="fromId", ge=1),
+    limit: int = Query(PAGE, ge=1, le=MAX_PAGE),
 ) -> Response:
     if status is not None and status not in STATUSES:
         raise bad(f"status {status!r} is not one of {', '.join(STATUSES)}")
+    if kind is not None and kind not in KINDS:
+        raise bad(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     state = await service.durable_state()
-    found = [
-        alert_json(state, a)
-        for a in list(state.alerts.values())
-        if status is None or (a.decision or OPEN) == status
-    ]
-    return ok({"alerts": found})
+    found: list[dict[str, Any]] = []
+    next_from = 0
+    for alert_id in range(from_id, state.next_alert_id):  # ids are dense, in raising order
+        a = state.alerts[alert_id]
+        if (status is None or (a.decision or OPEN) == status) and (kind is None or a.kind == kind):
+            if len(found) == limit:
+                next_from = alert_id
+                break
+            found.append(alert_json(state, a))
+    return ok({"alerts": found, "nextFromId": next_from})
 
 
 def _frozen(alert_id: int) -> Any:
