@@ -39,8 +39,9 @@ from bourse.domain.enums import (
 )
 from bourse.domain.money import to_raw
 from bourse.domain.symbols import SymbolSpec
-from bourse.engine import Engine
+from bourse.engine import Engine, snapshot
 from bourse.engine.impact import fingerprint
+from bourse.engine.invariants import violations
 from bourse.engine.state import EngineState
 from bourse.events import (
     AccountOpened,
@@ -332,3 +333,16 @@ def restoration(country: str, basis: Basis = Basis.RESIDENCE) -> PolicySpec:
     """The all-OPEN spec that removes a country's policy."""
     rule = Rule(capability=TRADING, access=Access.OPEN)
     return PolicySpec(name=f"{country} restored", country=country, basis=basis, rules=(rule,))
+
+
+def assert_sound(r: Runner) -> None:
+    """Invariants hold; the snapshot round-trips; a replay from empty is identical."""
+    assert violations(r.state) == []
+    image = snapshot.dump(r.state)
+    restored = snapshot.load(image)
+    assert snapshot.dump(restored) == image
+    assert snapshot.digest(restored) == snapshot.digest(r.state)
+    fresh = Engine()
+    for seq, (cmd, events) in enumerate(zip(r.commands, r.events, strict=True), start=1):
+        assert msgspec.msgpack.encode(fresh.execute(seq, cmd)) == msgspec.msgpack.encode(events)
+    assert snapshot.digest(fresh.state) == snapshot.digest(r.state)

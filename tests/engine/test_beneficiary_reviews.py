@@ -15,8 +15,6 @@ from bourse.commands import (
 )
 from bourse.compliance.evidence import BeneficiaryScreening, Evidence, ListRef
 from bourse.domain.rejections import RejectCode
-from bourse.engine import Engine, snapshot
-from bourse.engine.invariants import violations
 from bourse.events import (
     CommandRejected,
     ScreeningAlertDecided,
@@ -25,7 +23,7 @@ from bourse.events import (
     WithdrawalFailed,
     WithdrawalRequested,
 )
-from tests.builders import Runner, of, onboard, one, raw, world
+from tests.builders import Runner, assert_sound, of, onboard, one, raw, world
 
 SHA = "ab" * 32
 VERSION = BeneficiaryScreening(lists=(ListRef(source="ofac_sdn", list_sha256=SHA),))
@@ -72,22 +70,12 @@ def _complete(r: Runner, withdrawal_id: int) -> list[object]:
     return list(r.do(CompleteWithdrawal, withdrawal_id=withdrawal_id, tx_ref="SEPA-1"))
 
 
-def _sound(r: Runner) -> None:
-    assert violations(r.state) == []
-    image = snapshot.dump(r.state)
-    assert snapshot.dump(snapshot.load(image)) == image
-    fresh = Engine()
-    for seq, cmd in enumerate(r.commands, start=1):
-        fresh.execute(seq, cmd)
-    assert snapshot.digest(fresh.state) == snapshot.digest(r.state)
-
-
 def test_a_clean_payee_leaves_at_once() -> None:
     r, _, acct = _world()
     requested = one(_pay(r, acct, "Jane Roe"), WithdrawalRequested)  # type: ignore[arg-type]
     assert (requested.beneficiary, requested.held_by) == ("Jane Roe", ())
     assert one(_complete(r, requested.withdrawal_id), WithdrawalCompleted)  # type: ignore[arg-type]
-    _sound(r)
+    assert_sound(r)
 
 
 def test_a_hit_holds_the_payment_and_a_confirmation_fails_it() -> None:
@@ -101,7 +89,7 @@ def test_a_hit_holds_the_payment_and_a_confirmation_fails_it() -> None:
     assert r.state.accounts[acct].balances["EUR"].locked == raw("100")
     refused = one(_complete(r, requested.withdrawal_id), CommandRejected)  # type: ignore[arg-type]
     assert refused.code is RejectCode.WITHDRAWAL_HELD and "Banco Nacional" in refused.reason
-    _sound(r)  # a snapshot keeps the hold
+    assert_sound(r)  # a snapshot keeps the hold
 
     events = list(r.do(ConfirmScreeningAlert, alert_id=alert.alert_id, reason="listed bank"))
     assert one(events, ScreeningAlertDecided).decision == "confirmed"  # type: ignore[arg-type]
@@ -111,7 +99,7 @@ def test_a_hit_holds_the_payment_and_a_confirmation_fails_it() -> None:
     balance = r.state.accounts[acct].balances["EUR"]
     assert (balance.free, balance.locked) == (raw("1000"), 0)
     assert not r.state.accounts[acct].frozen  # paying a listed party is reviewed, not a freeze
-    _sound(r)
+    assert_sound(r)
 
 
 def test_a_dismissal_releases_the_payment_and_holds_for_that_payee_until_the_entry_changes() -> (
@@ -130,7 +118,7 @@ def test_a_dismissal_releases_the_payment_and_holds_for_that_payee_until_the_ent
     assert one(other_payee, ScreeningAlertRaised)  # type: ignore[arg-type]
     changed = msgspec.structs.replace(HIT, entry_fingerprint="f2")
     assert one(_pay(r, acct, "Banco Nacional", changed), ScreeningAlertRaised)  # type: ignore[arg-type]
-    _sound(r)
+    assert_sound(r)
 
 
 def test_a_payment_held_by_two_entries_waits_for_both() -> None:
@@ -143,4 +131,4 @@ def test_a_payment_held_by_two_entries_waits_for_both() -> None:
     assert refused.code is RejectCode.WITHDRAWAL_HELD and str(second_alert) in refused.reason
     r.do(DismissScreeningAlert, alert_id=second_alert, reason="nor this one")
     assert one(_complete(r, requested.withdrawal_id), WithdrawalCompleted)  # type: ignore[arg-type]
-    _sound(r)
+    assert_sound(r)

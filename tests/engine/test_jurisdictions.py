@@ -8,8 +8,6 @@ the same state digest.
 
 from collections.abc import Sequence
 
-import msgspec
-
 from bourse.commands import (
     CancelScheduledChange,
     ContinuePolicySweep,
@@ -39,7 +37,6 @@ from bourse.domain.filters import LotSize, Notional, PriceFilter
 from bourse.domain.money import to_raw
 from bourse.domain.rejections import RejectCode
 from bourse.domain.symbols import SymbolSpec
-from bourse.engine import Engine, snapshot
 from bourse.engine.impact import members, tally
 from bourse.engine.invariants import violations
 from bourse.engine.policies import next_due_ms
@@ -65,6 +62,7 @@ from tests.builders import (
     Runner,
     accepted_id,
     apply_policy,
+    assert_sound,
     finish_sweeps,
     of,
     onboard,
@@ -80,19 +78,6 @@ BUY, SELL = Side.BUY, Side.SELL
 DAY_MS = 86_400_000
 TRADING = Capability.TRADING
 POLICY = RejectCode.JURISDICTION_POLICY
-
-
-def assert_sound(r: Runner) -> None:
-    """Invariants hold; the snapshot round-trips; a replay from empty is identical."""
-    assert violations(r.state) == []
-    image = snapshot.dump(r.state)
-    restored = snapshot.load(image)
-    assert snapshot.dump(restored) == image
-    assert snapshot.digest(restored) == snapshot.digest(r.state)
-    fresh = Engine()
-    for seq, (cmd, events) in enumerate(zip(r.commands, r.events, strict=True), start=1):
-        assert msgspec.msgpack.encode(fresh.execute(seq, cmd)) == msgspec.msgpack.encode(events)
-    assert snapshot.digest(fresh.state) == snapshot.digest(r.state)
 
 
 def refused(events: Sequence[AnyEvent], code: RejectCode = POLICY) -> str:
