@@ -6,12 +6,14 @@ missing patronymic very differently from a conflicting given name.
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 from rigour.names import extract_org_types, remove_org_types, tokenize_name
 from rigour.text.scripts import codepoint_script
 from rigour.text.translit import ascii_text
+
+from bourse.compliance.sanctions.matching.readings import other_readings
 
 # Scripts that write few or no vowels, or whose romanization adds inherent vowels: compare such
 # parts on consonants only.
@@ -22,6 +24,12 @@ _VOWEL_UNRELIABLE = {
 }  # fmt: skip
 # Scripts written without spaces between name parts: a whole name is often one token.
 _DENSE = {"Han", "Hiragana", "Katakana", "Hangul", "Thai", "Khmer", "Lao", "Myanmar"}
+# Abugidas whose vowel signs and viramas are combining marks: rigour's tokenizer drops marks
+# (right for accents), which turns Devanagari पुतिन into पतिन and empties Khmer of its vowels.
+_MARKED = {
+    "Devanagari", "Bengali", "Gurmukhi", "Gujarati", "Oriya", "Tamil", "Telugu", "Kannada",
+    "Malayalam", "Sinhala", "Thai", "Lao", "Tibetan", "Myanmar", "Khmer",
+}  # fmt: skip
 
 
 def _words(text: str) -> frozenset[str]:
@@ -95,6 +103,10 @@ class Part:
     # From a script written without spaces (Han, Hangul, ...): its romanized syllables are short
     # and shared by many unrelated names, so they need an exact reading to count as evidence.
     dense: bool = False
+    # Other romanizations of the same written part (the Korean reading of Han characters, a
+    # spelling from Myanmar letter names), each a Part of the same kind: the scorer takes the best.
+    readings: tuple["Part", ...] = ()
+    han: bool = False  # written in Han characters: romanized as Mandarin pinyin
 
 
 def _fold_doubles(text: str) -> str:
@@ -128,19 +140,56 @@ def _scripts(token: str) -> set[str]:
     return found
 
 
-def _numbers(words: list[tuple[str, set[str]]]) -> list[tuple[str, set[str]]]:
+def _tokenize(text: str) -> list[str]:
+    """rigour's name tokens, except that abugida words keep their vowel signs and viramas."""
+    if text.isascii():
+        return tokenize_name(text)
+    out: list[str] = []
+    for chunk in text.split():
+        tokens = tokenize_name(chunk)
+        marked = any(unicodedata.category(ch)[0] == "M" for ch in chunk)
+        out.extend(
+            _put_marks_back(chunk, tokens) if marked and _scripts(chunk) & _MARKED else tokens
+        )
+    return out
+
+
+def _put_marks_back(chunk: str, tokens: list[str]) -> list[str]:
+    """The tokens rigour made of `chunk`, with the combining marks it dropped put back."""
+    out = [""] * len(tokens)
+    t = k = 0  # the next character expected: tokens[t][k]
+    for ch in chunk:
+        if t < len(tokens) and tokens[t][k] == ch:
+            out[t] += ch
+            k += 1
+            if k == len(tokens[t]):
+                t, k = t + 1, 0
+        elif unicodedata.category(ch)[0] == "M" and (k or t):
+            out[t if k else t - 1] += ch  # a mark belongs to the letter before it
+    # Had rigour changed a character rather than dropped it, keep its tokens as they are.
+    same = ["".join(c for c in o if unicodedata.category(c)[0] != "M") for o in out] == [
+        "".join(c for c in tok if unicodedata.category(c)[0] != "M") for tok in tokens
+    ]
+    return out if same else tokens
+
+
+# A token romanized: (ASCII text, the token's scripts, its other romanizations (text, Korean)).
+_Raw = tuple[str, set[str], tuple[tuple[str, bool], ...]]
+
+
+def _numbers(words: list[_Raw]) -> list[_Raw]:
     """'forty-four' / 'forty four' -> '44', 'first' / '1st' -> '1'."""
-    out: list[tuple[str, set[str]]] = []
-    for word, scripts in words:
+    out: list[_Raw] = []
+    for word, scripts, readings in words:
         match = _ORDINAL.match(word)
         word = match.group(1) if match else _NUMBER_WORDS.get(word, word)
         if word in _TENS:
             word = str(_TENS[word] * 10)
         tens = out[-1][0] if out else ""
         if len(word) == 1 and word.isdigit() and len(tens) == 2 and tens.endswith("0"):
-            out[-1] = (tens[0] + word, scripts)
+            out[-1] = (tens[0] + word, scripts, readings)
             continue
-        out.append((_ORG_WORDS.get(word, word), scripts))
+        out.append((_ORG_WORDS.get(word, word), scripts, readings))
     return out
 
 
@@ -159,19 +208,22 @@ def split_name(name: str, schema: str) -> tuple[tuple[Part, ...], frozenset[str]
         stripped = remove_org_types(text, replacement=" ")
         if tokenize_name(stripped):  # a name that is only a legal form keeps it
             text = stripped
-    raw: list[tuple[str, set[str]]] = []
-    for token in tokenize_name(text):
+    raw: list[_Raw] = []
+    for token in _tokenize(text):
         scripts = _scripts(token)
         latin = ascii_text(token).lower()
         if scripts & _DENSE or not latin.replace(" ", "").isalnum():
-            latin = "".join(ch for ch in latin if ch.isalnum())
-            raw.append((latin, scripts))
+            latin = "".join(ch for ch in latin if ch.isascii() and ch.isalnum())
+            readings = other_readings(token, scripts)
+            if not latin and readings:  # no romanization but another reading (Khmer)
+                latin, readings = readings[0][0], readings[1:]
+            raw.append((latin, scripts, readings))
         else:
-            raw.extend((piece, scripts) for piece in latin.split() if piece)
+            raw.extend((piece, scripts, ()) for piece in latin.split() if piece)
     raw = _numbers(raw)
     parts: list[Part] = []
     seen: set[str] = set()
-    for latin, scripts in raw:
+    for latin, scripts, readings in raw:
         if not latin or latin in seen:
             continue  # repeated parts ("Sergey Sergey Shoigu") add nothing
         if latin in TITLES and person:
@@ -179,7 +231,6 @@ def split_name(name: str, schema: str) -> tuple[tuple[Part, ...], frozenset[str]
         if latin in ORG_STOPWORDS and not person:
             continue
         seen.add(latin)
-        skel = skeleton(latin, hangul="Hangul" in scripts)
         if len(latin) == 1 and latin.isalpha():
             kind = "initial"
         elif latin in PARTICLES and not scripts & _DENSE:  # 斌 reads "bin": a name
@@ -190,5 +241,17 @@ def split_name(name: str, schema: str) -> tuple[tuple[Part, ...], frozenset[str]
             kind = "name"
         loose = bool(scripts & _VOWEL_UNRELIABLE)
         dense = bool(scripts & _DENSE)
-        parts.append(Part(latin, skel, consonants(skel), kind, loose, bool(scripts), dense))
+        skel = skeleton(latin, hangul="Hangul" in scripts)
+        han = "Han" in scripts
+        part = Part(latin, skel, consonants(skel), kind, loose, bool(scripts), dense, han=han)
+        if readings:
+            others = tuple(_read_as(part, t, korean) for t, korean in readings if t != latin)
+            part = replace(part, readings=others)
+        parts.append(part)
     return tuple(parts), forms
+
+
+def _read_as(part: Part, text: str, hangul: bool) -> Part:
+    """The same part under another romanization."""
+    skel = skeleton(text, hangul=hangul)
+    return replace(part, text=text, skeleton=skel, consonants=consonants(skel))
