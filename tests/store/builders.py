@@ -1,4 +1,5 @@
-"""Outcomes built directly, without an engine: a `Tape` numbers them, helpers make the events."""
+"""Outcomes built directly, without an engine (a `Tape` numbers them, helpers make the events),
+or taken from a real engine's `Runner` (`outcomes_of`)."""
 
 import random
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ from bourse.events import (
     TradeExecuted,
 )
 from bourse.store import schema
+from tests.builders import Runner
 
 T0 = 1_700_000_040_000  # a minute boundary
 MINUTE = 60_000
@@ -214,6 +216,14 @@ def random_tape(rng: random.Random, commands: int) -> list[Outcome]:
             ]
             outcomes.append(tape("PlaceOrder", *events))
     return outcomes
+
+
+def outcomes_of(r: Runner) -> list[Outcome]:
+    """What the runtime would hand the projector for everything `r` executed."""
+    return [
+        Outcome(seq=n, ts_ms=cmd.ts_ms, command=type(cmd).__name__, events=events)
+        for n, (cmd, events) in enumerate(zip(r.commands, r.events, strict=True), start=1)
+    ]
 
 
 def split(outcomes: Sequence[Outcome], sizes: Sequence[int]) -> list[list[Outcome]]:

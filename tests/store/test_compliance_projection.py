@@ -36,7 +36,6 @@ from bourse.events import (
     AnyEvent,
     CommandRejected,
     OrderCanceled,
-    Outcome,
     PolicySweepProgressed,
 )
 from bourse.store import compliance_queries as cq
@@ -45,7 +44,7 @@ from bourse.store.db import create_store_engine
 from bourse.store.projector import Projector
 from tests.builders import ACTOR, REASON, T0, Runner, of, raw, world
 
-from .builders import dump, split
+from .builders import dump, outcomes_of, split
 
 HOUR = 3_600_000
 EFFECTIVE = T0 + HOUR  # the scheduled exit window opens
@@ -79,14 +78,6 @@ NO_RU_ONBOARDING = PolicySpec(
     basis=Basis.NATIONALITY,
     rules=(Rule(capability=Capability.ONBOARDING, access=Access.CLOSED),),
 )
-
-
-def outcomes_of(r: Runner) -> list[Outcome]:
-    """What the runtime would hand the projector for everything `r` executed."""
-    return [
-        Outcome(seq=n, ts_ms=cmd.ts_ms, command=type(cmd).__name__, events=events)
-        for n, (cmd, events) in enumerate(zip(r.commands, r.events, strict=True), start=1)
-    ]
 
 
 def cited(r: Runner, spec: PolicySpec) -> dict[str, Any]:

@@ -8,6 +8,12 @@ always say exactly what it rests on.
 import msgspec
 
 
+def score_text(score_bp: int) -> str:
+    """A score in basis points as the admin API and the store show it: 2 decimals, as text."""
+    whole, frac = divmod(score_bp, 10_000)
+    return f"{whole}.{frac // 100:02d}"
+
+
 class Evidence(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     source: str  # "ofac_sdn", "ofac_cons", "un_sc"
     list_sha256: str  # the list version the hit was found in

@@ -33,13 +33,19 @@ from bourse.events import (
     PolicyApplied,
     PolicyScheduled,
     PolicySweepProgressed,
+    RescreenRecorded,
+    SanctionedAddressesSet,
     ScheduledChangeCanceled,
+    ScreeningAlertDecided,
+    ScreeningAlertRaised,
     SymbolListed,
     SymbolStatusChanged,
     TradeExecuted,
     VenueDefined,
+    WithdrawalRequested,
 )
 from bourse.store.queries import TradeRow
+from bourse.store.screening_batch import ScreeningBatch
 
 MINUTE_MS = 60_000
 
@@ -161,6 +167,7 @@ class Batch:
         self.new_closures: dict[int, Row] = {}
         self.closure_patches: dict[int, Row] = {}
         self.closure_balances: list[Row] = []
+        self.screening = ScreeningBatch()
 
     def add(self, o: Outcome) -> None:
         seq, ts = o.seq, o.ts_ms
@@ -335,6 +342,10 @@ class Batch:
                     ]
                 case PolicySweepProgressed() if e.kind == CLOSURE_REPORT:
                     _patch(self.new_closures, self.closure_patches, e.change_id, reported=e.done)
+                case ScreeningAlertRaised() | ScreeningAlertDecided() | RescreenRecorded():
+                    self.screening.add(e, seq, ts)
+                case SanctionedAddressesSet() | WithdrawalRequested():
+                    self.screening.add(e, seq, ts)  # a withdrawal: only the payee of its reviews
                 case _:
                     pass  # fee tiers, deposits, withdrawals: seen here only as BalanceChanged
 

@@ -47,6 +47,7 @@ def _write(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
     bulk.insert(conn, s.symbols, list(batch.new_symbols.values()))
     _write_patches(conn, bulk, s.symbols, s.symbols.c.name, batch.symbol_patches)
     _write_compliance(conn, bulk, batch)
+    _write_screening(conn, bulk, batch)
 
 
 def _write_compliance(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
@@ -61,6 +62,16 @@ def _write_compliance(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> No
     closures = s.exit_closures
     _write_patches(conn, bulk, closures, closures.c.change_id, batch.closure_patches)
     bulk.insert(conn, s.closure_balances, batch.closure_balances)
+
+
+def _write_screening(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
+    """Alerts and decisions, rescreens, list versions (see `screening_queries`)."""
+    sb, alerts = batch.screening, s.screening_alerts
+    bulk.insert(conn, alerts, list(sb.new_alerts.values()))
+    _write_patches(conn, bulk, alerts, alerts.c.alert_id, sb.alert_patches)
+    bulk.insert(conn, s.rescreens, sb.rescreens)
+    bulk.insert(conn, s.rescreen_lists, sb.rescreen_lists)
+    bulk.insert(conn, s.sanctions_list_versions, sb.list_versions)
 
 
 def _write_order_patches(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:

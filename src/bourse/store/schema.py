@@ -287,6 +287,70 @@ closure_balances = sa.Table(
     sa.Column("locked_raw", RawAmount, nullable=False),
 )
 
+# --- sanctions screening: alerts and decisions, rescreens, list versions given to the engine --
+# Sources, versions and entry ids are Text: the engine checks only that they are there, and a
+# projection must never refuse what the journal accepted.
+
+screening_alerts = sa.Table(
+    "screening_alerts",
+    metadata,
+    sa.Column("alert_id", sa.BigInteger, primary_key=True, autoincrement=False),  # raise order
+    sa.Column("raised_seq", sa.BigInteger, nullable=False),
+    sa.Column("raised_ms", sa.BigInteger, nullable=False),
+    sa.Column("customer_id", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(12), nullable=False),  # hit, delisting or beneficiary
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("list_sha256", sa.Text, nullable=False),
+    sa.Column("entry_id", sa.Text, nullable=False),
+    sa.Column("listed_name", sa.Text, nullable=False),
+    sa.Column("score_bp", sa.Integer, nullable=False),
+    sa.Column("explanation", sa.Text, nullable=False),
+    sa.Column("entry_fingerprint", sa.Text, nullable=False),
+    sa.Column("reviews", sa.BigInteger, nullable=False),  # a delisting review's hit, else 0
+    sa.Column("withdrawal_id", sa.BigInteger, nullable=False),  # a payee review's, else 0
+    sa.Column("beneficiary", sa.Text, nullable=False),  # that withdrawal's payee, else ""
+    sa.Column("decision", sa.String(12), nullable=True),  # NULL while open
+    sa.Column("decided_by", sa.Text, nullable=True),
+    sa.Column("decision_reason", sa.Text, nullable=True),
+    sa.Column("decided_seq", sa.BigInteger, nullable=True),
+    sa.Column("decided_ms", sa.BigInteger, nullable=True),
+    # alert_id last: "open alerts from id N", "a customer's alerts" are one index range scan
+    sa.Index("ix_screening_alerts_decision", "decision", "alert_id"),
+    sa.Index("ix_screening_alerts_customer", "customer_id", "alert_id"),
+    sa.Index("ix_screening_alerts_entry", "source", "entry_id", "alert_id"),
+)
+
+rescreens = sa.Table(  # one per RecordRescreen command: everyone was screened
+    "rescreens",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("matcher", sa.Text, nullable=False),  # hash of the matcher's code and threshold
+    sa.Column("customers", sa.BigInteger, nullable=False),
+    sa.Column("mode", sa.String(12), nullable=False),  # full or incremental
+)
+
+rescreen_lists = sa.Table(  # the list versions a rescreen screened against, in its order
+    "rescreen_lists",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("position", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("list_sha256", sa.Text, nullable=False),
+    sa.Index("ix_rescreen_lists_version", "source", "list_sha256"),
+)
+
+sanctions_list_versions = sa.Table(  # each SanctionedAddressesSet: a version the engine holds
+    "sanctions_list_versions",
+    metadata,
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("list_sha256", sa.Text, nullable=False),
+    sa.Column("addresses", sa.BigInteger, nullable=False),  # crypto addresses it lists
+    sa.Index("ix_sanctions_list_versions_source", "source", "seq"),
+)
+
 projection_state = sa.Table(
     "projection_state",
     metadata,

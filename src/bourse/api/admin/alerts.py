@@ -12,6 +12,7 @@ from bourse.api.admin.compliance import answered, bad, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
+from bourse.compliance.evidence import score_text
 from bourse.domain.calendar import utc_text
 from bourse.engine.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.engine.state import Alert, EngineState
@@ -30,11 +31,6 @@ class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: str
 
 
-def _score(score_bp: int) -> str:
-    whole, frac = divmod(score_bp, 10_000)
-    return f"{whole}.{frac // 100:02d}"  # 2 decimals as text, like POST /admin/v1/screen
-
-
 def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
     ev = alert.evidence
     cust = state.customers.get(alert.customer_id)
@@ -48,7 +44,7 @@ def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
         "status": alert.decision or OPEN,
         "customerId": alert.customer_id,
         "customerName": cust.legal_name if cust is not None else "",
-        "score": _score(ev.score_bp),
+        "score": score_text(ev.score_bp),
         "raisedMs": alert.raised_ms,
         "raised": utc_text(alert.raised_ms),
         "evidence": {
