@@ -5,19 +5,28 @@ Candidates come from an inverted index over the scorer's own ASCII name parts: w
 their metaphone code (spelling drift: Mohammed/Muhammad) and their character trigrams
 (transliteration drift: Qadhafi/Gaddafi), each weighted by how rare it is, so the expensive
 scorer only sees a bounded shortlist. Identifiers sit in an exact dictionary, never fuzzy.
+
+Each listed name also carries its `Outline` (its parts that can count as evidence, its length as
+a whole name), so the screener can set aside most of a shortlist before the scorer runs. The
+build is deterministic (no set's order reaches a float sum), so a worker process that builds or
+unpickles its own index ranks candidates exactly as the caller does.
 """
 
 import heapq
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import compress, repeat
+from operator import ge, itemgetter, truediv
+from typing import NamedTuple
 
 from rigour.text.phonetics import metaphone
 
 from bourse.compliance.addresses import address_key
 from bourse.compliance.sanctions.entries import Identifier, ListEntry, ListVersion
 from bourse.compliance.sanctions.matching.names import PreparedName, prepare, tokens
+from bourse.compliance.sanctions.matching.normalize import Part
 
 # How a listed name is held; the screener weighs "weak alias" below the others.
 PRIMARY, ALIAS, WEAK_ALIAS, ORIGINAL_SCRIPT = "primary", "alias", "weak alias", "original script"
@@ -35,12 +44,64 @@ MIN_DOCUMENT_LENGTH = 5
 _BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
 
 
+class Outline(NamedTuple):
+    """What a prepared name can offer as evidence of identity, in the terms the screener tests
+    before running the full scorer on it (screen._may_alert): once per listed name, at build.
+    A named tuple: it pickles as a tuple, and workers unpickle one per listed name."""
+
+    parts: int
+    names: int  # parts of kind "name", as the scorer's Evidence counts them
+    # Parts whose match can count as evidence (never an initial, nor a listed particle), each with
+    # an id that equal parts share, so a screening compares each distinct pair once.
+    evidence: tuple[tuple[int, Part], ...]
+    skeletons: tuple[int, int]  # shortest and longest whole name: joined skeletons, any reading
+    consonants: tuple[int, int]  # the same for the consonants
+    loose: bool  # a part from a vowel-unreliable script: whole names compare consonants too
+
+
+def _lengths(part: Part) -> tuple[int, int, int, int]:
+    """Shortest and longest skeleton, shortest and longest consonants, over the part's readings
+    (its romanization, the Korean reading of Han characters, ...)."""
+    if not part.readings:
+        return len(part.skeleton), len(part.skeleton), len(part.consonants), len(part.consonants)
+    skeletons = [len(p.skeleton) for p in (part, *part.readings)]
+    consonants = [len(p.consonants) for p in (part, *part.readings)]
+    return min(skeletons), max(skeletons), min(consonants), max(consonants)
+
+
+def outline(prepared: PreparedName, listed: bool, part_ids: dict[Part, int]) -> Outline:
+    """`part_ids` numbers the distinct parts (and grows): one dictionary for a whole index."""
+    skipped = ("initial", "particle") if listed else ("initial",)
+    evidence = []
+    names = skeleton_low = skeleton_high = consonant_low = consonant_high = 0
+    loose = False
+    for part in prepared.parts:
+        if part.kind not in skipped:
+            evidence.append((part_ids.setdefault(part, len(part_ids)), part))
+        names += part.kind == "name"
+        lengths = _lengths(part)
+        skeleton_low += lengths[0]
+        skeleton_high += lengths[1]
+        consonant_low += lengths[2]
+        consonant_high += lengths[3]
+        loose = loose or part.loose_vowels
+    return Outline(
+        parts=len(prepared.parts),
+        names=names,
+        evidence=tuple(evidence),
+        skeletons=(skeleton_low, skeleton_high),
+        consonants=(consonant_low, consonant_high),
+        loose=loose,
+    )
+
+
 @dataclass(frozen=True)
 class IndexedName:
     entry: int  # position in ListIndex.entries
     text: str  # as listed
     kind: str  # PRIMARY, ALIAS, WEAK_ALIAS or ORIGINAL_SCRIPT
     prepared: PreparedName
+    outline: Outline
 
 
 @dataclass(frozen=True)
@@ -116,6 +177,10 @@ def _entry_names(entry: ListEntry) -> list[tuple[str, str]]:
     return unique
 
 
+def _best_first(ranked: tuple[float, int]) -> tuple[float, int]:
+    return -ranked[0], ranked[1]
+
+
 @dataclass
 class ListIndex:
     versions: tuple[ListVersion, ...]
@@ -133,11 +198,18 @@ class ListIndex:
         names: list[IndexedName] = []
         postings: dict[str, list[int]] = {}
         identifiers: dict[str, list[IdentifierRef]] = {}
+        part_ids: dict[Part, int] = {}
+        shared: dict[Part, Part] = {}
         for position, entry in enumerate(entries):
             for text, kind in _entry_names(entry):
                 prepared = prepare(text, entry.schema)
+                # One object per distinct part (a quarter of them): a pickled index, which each
+                # screening worker loads, is then that much smaller and quicker to load.
+                parts = tuple(shared.setdefault(part, part) for part in prepared.parts)
+                prepared = replace(prepared, parts=parts)
                 name_id = len(names)
-                names.append(IndexedName(position, text, kind, prepared))
+                shape = outline(prepared, True, part_ids)
+                names.append(IndexedName(position, text, kind, prepared, shape))
                 for key in name_keys(tokens(prepared)):
                     postings.setdefault(key, []).append(name_id)
             for identifier in entry.identifiers:
@@ -146,28 +218,42 @@ class ListIndex:
         total = max(len(names), 1)
         weights = {key: math.log(1 + total / len(ids)) for key, ids in postings.items()}
         squares = [0.0] * len(names)
-        for key, ids in postings.items():
-            for name_id in ids:
-                squares[name_id] += weights[key] ** 2
+        # Keys in sorted order, here and in `candidates`: sums of floats then come out the same
+        # in every process. In a set's order (which follows the hash seed) their last bits, and so
+        # the order of near-ties, changed from one process to the next.
+        for key in sorted(postings):
+            square = weights[key] ** 2
+            for name_id in postings[key]:
+                squares[name_id] += square
         norms = [math.sqrt(square) or 1.0 for square in squares]
         return cls(versions, entries, tuple(names), postings, weights, identifiers, norms)
 
     def candidates(self, parts: Sequence[str], limit: int = DEFAULT_CANDIDATES) -> list[int]:
-        """Ids of the names sharing the most (and rarest) retrieval keys with `parts`."""
-        keys = [key for key in name_keys(parts) if key in self._postings]
+        """Ids of the names sharing the most (and rarest) retrieval keys with `parts`, best first
+        (ties: the lower id first)."""
+        postings = self._postings
+        keys = sorted(key for key in name_keys(parts) if key in postings)
         common = max(1, int(len(self.names) * _COMMON_SHARE))
-        rare = [key for key in keys if len(self._postings[key]) <= common]
+        rare = [key for key in keys if len(postings[key]) <= common]
         scores: dict[int, float] = {}
         get = scores.get
         for key in rare or keys:
             weight = self._weights[key]
-            for name_id in self._postings[key]:
+            for name_id in postings[key]:
                 scores[name_id] = get(name_id, 0.0) + weight
-        # Cosine-like: shared weight over the listed name's own weight. Plain tuples compare in C,
-        # a key function per name did not: this ranking was a third of a screening's time.
-        norms = self._norms
-        ranked = [(score / norms[name_id], -name_id) for name_id, score in scores.items()]
-        return [-negative for _, negative in heapq.nlargest(limit, ranked)]
+        if not scores:
+            return []
+        # Cosine-like: shared weight over the listed name's own weight. Computed and cut in C
+        # (map, heapq on bare floats, compress): only the few at or above the cut are sorted.
+        ids = list(scores)
+        ranked = list(map(truediv, scores.values(), map(self._norms.__getitem__, ids)))
+        if len(ranked) > limit:
+            cut = heapq.nlargest(limit, ranked)[-1] if limit > 0 else math.inf
+            top = list(compress(zip(ranked, ids, strict=True), map(ge, ranked, repeat(cut))))
+        else:
+            top = list(zip(ranked, ids, strict=True))
+        top.sort(key=_best_first)
+        return list(map(itemgetter(1), top[:limit]))
 
     def identifier_refs(self, key: str) -> list[IdentifierRef]:
         return self._identifiers.get(key, [])

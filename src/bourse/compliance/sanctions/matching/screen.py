@@ -11,6 +11,11 @@ be there. What that trades, measured on 50,000 synthetic customers (37 alerts pe
 a listed mononym does not alert on a customer's full name; a misspelled given name with only part
 of the listed name is missed; and against a conflicting listed date of birth only an identical
 name still alerts. Identifiers are unaffected: an exact match always alerts.
+
+Most of a shortlist shares one part with the query (a common surname) and nothing else. Before
+the full scorer, `_may_alert` sets aside the names `_name_refusal` would refuse whatever their
+score, and a name whose entry already has a hit it cannot beat is skipped: the hits are exactly
+those of scoring every shortlisted name, at about half the cost (bulk.py screens many at once).
 """
 
 import re
@@ -22,13 +27,19 @@ from bourse.compliance.sanctions.matching.index import (
     WEAK_ALIAS,
     IdentifierRef,
     ListIndex,
+    Outline,
     crypto_key,
+    outline,
     query_identifier_keys,
 )
 from bourse.compliance.sanctions.matching.names import (
+    CLOSE,
     OPERATING_THRESHOLD,
+    STRONG,
     NameMatch,
     PreparedName,
+    _evidence_similarity,
+    part_similarity,
     prepare,
     score_prepared,
     tokens,
@@ -165,6 +176,82 @@ PERSON_IN_ORGANIZATION_MINIMUM = 0.9  # "Kristina Lucero" is not "LUCERO IMPORT 
 MIN_QUERY_LETTERS = 3  # "x", "Li": too little of a name to alert on by itself
 
 
+def _parts_needed(listed_names: int, query_names: int) -> int:
+    """Two matched name parts when either side has two: "Karl Abdullah" is not "ABDULLAH"."""
+    return max(1, min(2, max(listed_names, query_names)))
+
+
+def _length_bound(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """The most an edit similarity (1 - distance / longer length) can be between two strings of
+    lengths in these ranges: a distance is at least the difference in length."""
+    if a[1] < b[0]:
+        return a[1] / b[0]
+    if b[1] < a[0]:
+        return b[1] / a[0]
+    return 1.0
+
+
+def _may_alert(
+    query: Outline, listed: Outline, kind: str, similarities: list[dict[int, float]]
+) -> bool:
+    """False only when `_name_refusal` would refuse this pair whatever its score: no part pairs
+    give what the evidence needs, and the whole names differ too much in length to be alike.
+
+    Most shortlisted names fail here (a shared surname and nothing else), which saves the full
+    scorer for them. It mirrors the scorer: evidence counts aligned part pairs (each part once)
+    at their `part_similarity` as `_evidence_similarity` grades it, and whole names are compared
+    by edit similarity of the joined skeletons (or consonants). tests/compliance/test_bulk_screen.py
+    checks that nothing the full path alerts on is turned away here. `similarities` caches, per
+    query part, the grade against each listed part id.
+    """
+    if not query.parts or not listed.parts:
+        return False  # no name parts: refused
+    if query.parts != listed.parts and (
+        _length_bound(query.skeletons, listed.skeletons) >= WHOLE_NAME_MINIMUM
+        or (
+            (query.loose or listed.loose)
+            and _length_bound(query.consonants, listed.consonants) >= WHOLE_NAME_MINIMUM
+        )
+    ):
+        return True  # the whole-name comparison might carry it
+    if kind == WEAK_ALIAS and listed.parts < 2:
+        return False
+    needed = _parts_needed(listed.names, query.names)
+    if min(len(query.evidence), len(listed.evidence)) < needed:
+        return False  # too few parts on one side to match `needed` distinct pairs
+    rows = 0
+    columns = 0  # bit j: listed part j is close to some query part
+    strong = False
+    remaining = len(query.evidence)
+    for (_, a), known in zip(query.evidence, similarities, strict=True):
+        remaining -= 1
+        close = False
+        for j, (part_id, b) in enumerate(listed.evidence):
+            similarity = known.get(part_id)
+            if similarity is None:
+                similarity = known[part_id] = _evidence_similarity(a, b, part_similarity(a, b))
+            if similarity >= CLOSE:
+                close = True
+                columns |= 1 << j
+                strong = strong or similarity >= STRONG
+        rows += close
+        if strong and min(rows, columns.bit_count()) >= needed:
+            return True
+        if rows + remaining < needed:
+            return False  # the query parts left cannot make up the pairs
+    return False
+
+
+def _best_possible(schema_weight: float, kind: str, qualifiers: tuple[float, float]) -> float:
+    """The highest score a name of this kind can reach: `_name_hit` at a name score of 1.0, in
+    the same operations (so in the same rounding)."""
+    name = 1.0 * schema_weight
+    if kind == WEAK_ALIAS:
+        name *= WEAK_ALIAS_WEIGHT
+    dob, country = qualifiers
+    return round(min(1.0, max(0.0, name + dob + country)), 4)
+
+
 def _name_refusal(match: NameMatch, query: Query, entry: ListEntry, kind: str, parts: int) -> str:
     """Why this name match, whatever its score, is not evidence enough for an alert ("" if it is).
 
@@ -179,8 +266,7 @@ def _name_refusal(match: NameMatch, query: Query, entry: ListEntry, kind: str, p
         return "" if match.score >= WHOLE_NAME_MINIMUM else "whole-name comparison too loose"
     if kind == WEAK_ALIAS and parts < 2:
         return "one-word weak alias"
-    # Two matched name parts when either side has two: "Karl Abdullah" is not "ABDULLAH".
-    needed = max(1, min(2, max(ev.listed_names, ev.query_names)))
+    needed = _parts_needed(ev.listed_names, ev.query_names)
     if ev.close < needed or ev.strong < 1:
         return f"only {ev.close} of the listed name's distinctive parts matched"
     if ev.fuzzy and ev.missing_names:
@@ -260,10 +346,38 @@ def screen(
         parts = tokens(prepared_for(query.schema or "Person"))
         if sum(len(p) for p in parts if len(p) > 1) < MIN_QUERY_LETTERS:
             parts = ()  # nothing to look up by name: identifiers above still count
+        # The query's outline and part similarities, per schema it is prepared in.
+        outlines: dict[str, tuple[Outline, list[dict[int, float]]]] = {}
+        qualifiers: dict[int, tuple[float, float]] = {}  # entry position -> DOB, country points
         for name_id in index.candidates(parts, candidates) if parts else ():
             listed = index.names[name_id]
             entry = index.entries[listed.entry]
-            match = score_prepared(prepared_for(query.schema or entry.schema), listed.prepared)
+            schema_weight = _schema_weight(query.schema, entry.schema)
+            if schema_weight is None:
+                continue  # excluded: `_name_hit` would return None whatever the score
+            held = best.get(listed.entry)
+            if held is not None:
+                if "identifier" in held.matched:
+                    if "name_score" in held.matched:
+                        continue  # the identifier hit already says the name matches too
+                else:
+                    if listed.entry not in qualifiers:
+                        qualifiers[listed.entry] = (
+                            _dob_qualifier(query.dob, entry.dates_of_birth)[0],
+                            _country_qualifier(query.country, entry.countries)[0],
+                        )
+                    if held.score >= _best_possible(
+                        schema_weight, listed.kind, qualifiers[listed.entry]
+                    ):
+                        continue  # only a higher score replaces the entry's hit
+            query_prepared = prepared_for(query.schema or entry.schema)
+            if query_prepared.schema not in outlines:
+                shape = outline(query_prepared, False, {})
+                outlines[query_prepared.schema] = (shape, [{} for _ in shape.evidence])
+            shape, similarities = outlines[query_prepared.schema]
+            if not _may_alert(shape, listed.outline, listed.kind, similarities):
+                continue
+            match = score_prepared(query_prepared, listed.prepared)
             if _name_refusal(match, query, entry, listed.kind, len(listed.prepared.parts)):
                 continue
             hit = _name_hit(
@@ -271,23 +385,21 @@ def screen(
             )
             if hit is None:
                 continue
-            held = best.get(listed.entry)
             if held is None:
                 best[listed.entry] = hit
             elif "identifier" in held.matched:
                 # Keep the identifier hit, but say the name also matched.
                 note = f"; name also matches: {hit.explanation}"
-                if "name_score" not in held.matched:
-                    matched = {**held.matched, **hit.matched}
-                    best[listed.entry] = Hit(
-                        held.score,
-                        held.source,
-                        held.entry_id,
-                        held.listed_name,
-                        held.schema,
-                        held.explanation + note,
-                        matched,
-                    )
+                matched = {**held.matched, **hit.matched}
+                best[listed.entry] = Hit(
+                    held.score,
+                    held.source,
+                    held.entry_id,
+                    held.listed_name,
+                    held.schema,
+                    held.explanation + note,
+                    matched,
+                )
             elif hit.score > held.score:
                 best[listed.entry] = hit
     hits = sorted(best.values(), key=lambda hit: (-hit.score, hit.entry_id, hit.source))
