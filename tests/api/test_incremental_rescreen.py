@@ -2,10 +2,13 @@
 when the last rescreen used the same matcher and the previous version: the same alerts as a full
 rescreen, at a fraction of the work. A matcher change or `full` screens the whole index."""
 
+import os
 from pathlib import Path
 
 import pytest
 
+from bourse.compliance.sanctions.matching import bulk
+from bourse.runtime import rescreen as rescreen_module
 from bourse.runtime.sanctions_lists import ListSourceError, ListStore
 from tests.api.conftest import Api
 from tests.api.test_screening_flow import (
@@ -118,3 +121,19 @@ def test_the_review_threshold_is_configuration_and_a_new_one_rescreens_in_full(
         with pytest.raises(ListSourceError, match=r"not between 0\.5 and 1"):
             store.set_review_threshold(bad)
     assert store.review_threshold() == 0.90
+
+
+def test_a_full_rescreen_in_worker_processes_raises_the_same_alerts(
+    api: Api, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("Wolfgang Reinholt Baumann", "Jonas Pieter Achterberg", "Marta Kowalska"):
+        onboard(api, name)
+    load(api, second_version(tmp_path), "2021-09-01")
+    monkeypatch.setattr(rescreen_module, "MIN_PER_WORKER", 1)  # workers even for 5 customers
+    assert bulk.workers_for(5, None, 1) == min(2, os.cpu_count() or 1)
+    report = rescreen(api)
+    assert report["mode"] == "full" and report["screened"] == 5
+    assert open_alerts(api) == [
+        ("Jonas Pieter Achterberg", CHANGED_ID),
+        ("Wolfgang Reinholt Baumann", "99001"),
+    ]

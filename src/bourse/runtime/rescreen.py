@@ -12,7 +12,7 @@ import hashlib
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, partial
 from importlib import metadata, resources
 from typing import Any
 
@@ -30,17 +30,20 @@ from bourse.compliance.addresses import address_key
 from bourse.compliance.evidence import Evidence, ListRef
 from bourse.compliance.sanctions import matching
 from bourse.compliance.sanctions.entries import ListEntry, ListVersion
+from bourse.compliance.sanctions.matching import bulk
 from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListIndex
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
 from bourse.engine.alerts import CONFIRMED, DISMISSED, HIT, dismissal_key
 from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
 from bourse.runtime.sanctions_lists import ListStore, diff
-from bourse.runtime.screening import Screener, in_force, list_json
+from bourse.runtime.screening import Screener, build_index, in_force, list_json
 from bourse.runtime.service import Service
 
 ACTOR = "system:screening"
 CHUNK = 2000  # customers per worker-thread batch: the event loop runs between batches
+BULK_CHUNK = 100_000  # customers per pool of worker processes (a pool takes seconds to start)
+MIN_PER_WORKER = bulk.MIN_PER_WORKER  # fewer customers than this per worker: screen in-process
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 HIT_LIMIT = 10  # hits per customer: more than that on one name is one review anyway
 _encoder = msgspec.msgpack.Encoder()
@@ -137,20 +140,19 @@ def _known(state: EngineState) -> _Known:
     return _Known(open=opened, dismissed=dict(state.dismissals))
 
 
-def _screen(
+def _alerts(
     index: ListIndex,
     shas: dict[str, str],
     profiles: Sequence[_Profile],
+    hits: Sequence[Sequence[Hit]],
     known: _Known,
     ts_ms: int,
-    threshold: float,
-    candidates: int = DEFAULT_CANDIDATES,
 ) -> list[RaiseScreeningAlert]:
+    """The alert each profile's hits call for, citing their evidence."""
     entries = {(e.source, e.entry_id): e for e in index.entries}
     commands = []
-    for profile in profiles:
-        hits = screen(index, profile.query, threshold, HIT_LIMIT, candidates)
-        for hit in hits:
+    for profile, found in zip(profiles, hits, strict=True):
+        for hit in found:
             evidence = evidence_of(hit, shas[hit.source], entries[hit.source, hit.entry_id])
             key = dismissal_key(profile.customer_id, evidence)
             if key in known.open or known.dismissed.get(key) == evidence.entry_fingerprint:
@@ -161,6 +163,38 @@ def _screen(
                 )
             )
     return commands
+
+
+def _screen(
+    index: ListIndex,
+    shas: dict[str, str],
+    profiles: Sequence[_Profile],
+    known: _Known,
+    ts_ms: int,
+    threshold: float,
+    candidates: int = DEFAULT_CANDIDATES,
+) -> list[RaiseScreeningAlert]:
+    hits = [screen(index, p.query, threshold, HIT_LIMIT, candidates) for p in profiles]
+    return _alerts(index, shas, profiles, hits, known, ts_ms)
+
+
+def _screen_in_workers(
+    screener: Screener,
+    data_dir: str,
+    shas: dict[str, str],
+    profiles: Sequence[_Profile],
+    known: _Known,
+    ts_ms: int,
+) -> list[RaiseScreeningAlert]:
+    """A full rescreen in worker processes: each builds its own index from the version files
+    (pickling this one would hold the interpreter lock, and with it the engine, for up to a
+    second), and the server's own threads stay free for trading."""
+    source = partial(build_index, data_dir, screener.lists)
+    queries = [p.query for p in profiles]
+    hits = bulk.screen_many(
+        source, queries, screener.threshold, HIT_LIMIT, min_per_worker=MIN_PER_WORKER
+    )
+    return _alerts(screener.index, shas, profiles, hits, known, ts_ms)
 
 
 def alerts_for(
@@ -284,20 +318,29 @@ async def rescreen(
             e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
         ]
     shas = {v.source: v.sha256 for v in screener.lists}
-    for start in range(0, len(ids) if plan.mode != UNCHANGED else 0, CHUNK):
-        # Read on the event loop (the engine's thread), screen in a worker thread.
-        profiles = _profiles(state, ids[start : start + CHUNK])
+    # Against the whole index and enough customers to repay starting them: worker processes.
+    in_workers = plan.mode == FULL and bulk.workers_for(len(ids), None, MIN_PER_WORKER) > 1
+    chunk = BULK_CHUNK if in_workers else CHUNK
+    data_dir = str(service.exchange.data_dir.path)
+    for start in range(0, len(ids) if plan.mode != UNCHANGED else 0, chunk):
+        # Read on the event loop (the engine's thread), screen in a worker thread or processes.
+        profiles = _profiles(state, ids[start : start + chunk])
         known = _known(state)
-        commands = await run_in_threadpool(
-            _screen,
-            plan.index,
-            shas,
-            profiles,
-            known,
-            service.clock(),
-            screener.threshold,
-            plan.candidates,
-        )
+        if in_workers:
+            commands = await run_in_threadpool(
+                _screen_in_workers, screener, data_dir, shas, profiles, known, service.clock()
+            )
+        else:
+            commands = await run_in_threadpool(
+                _screen,
+                plan.index,
+                shas,
+                profiles,
+                known,
+                service.clock(),
+                screener.threshold,
+                plan.candidates,
+            )
         report.screened += len(profiles)
         for cmd in commands:
             outcome = await service.execute(cmd)

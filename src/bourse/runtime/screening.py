@@ -110,6 +110,11 @@ class Screener:
         return [hit_json(h) for h in screen(self.index, query, threshold=threshold, limit=limit)]
 
 
+def build_index(data_dir: str, lists: tuple[VersionInfo, ...]) -> ListIndex:
+    """The index over exactly `lists` in `data_dir`: what a screening worker process builds."""
+    return Screener.build(ListStore(data_dir), lists).index
+
+
 def check_options(threshold: float | None, limit: int) -> str | None:
     if threshold is not None and not 0.0 < threshold <= 1.0:
         return f"threshold {threshold} is not in (0, 1]"
