@@ -43,3 +43,17 @@ class BeneficiaryScreening(msgspec.Struct, frozen=True, kw_only=True, forbid_unk
 
     lists: tuple[ListRef, ...]
     hits: tuple[Evidence, ...] = ()
+
+
+def evidence_json(ev: Evidence) -> dict[str, str | int]:
+    """The evidence as the admin API and the store's queries show it."""
+    return {
+        "source": ev.source,
+        "listSha256": ev.list_sha256,
+        "entryId": ev.entry_id,
+        "listedName": ev.listed_name,
+        "scoreBp": ev.score_bp,
+        "explanation": ev.explanation,
+        "entryFingerprint": ev.entry_fingerprint,
+        "text": ev.text(),
+    }

@@ -10,7 +10,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bourse.compliance.evidence import Evidence, score_text
+from bourse.compliance.evidence import Evidence, evidence_json, score_text
 from bourse.domain.calendar import utc_text
 from bourse.engine.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.store import schema as s
@@ -180,15 +180,6 @@ def _alert(r: sa.Row[Any]) -> dict[str, Any]:
         "raisedSeq": r.raised_seq,
         "raisedMs": r.raised_ms,
         "raised": utc_text(r.raised_ms),
-        "evidence": {
-            "source": ev.source,
-            "listSha256": ev.list_sha256,
-            "entryId": ev.entry_id,
-            "listedName": ev.listed_name,
-            "scoreBp": ev.score_bp,
-            "explanation": ev.explanation,
-            "entryFingerprint": ev.entry_fingerprint,
-            "text": ev.text(),
-        },
+        "evidence": evidence_json(ev),
         "decision": decision,
     }

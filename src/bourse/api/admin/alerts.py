@@ -12,7 +12,7 @@ from bourse.api.admin.compliance import answered, bad, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
-from bourse.compliance.evidence import score_text
+from bourse.compliance.evidence import evidence_json, score_text
 from bourse.domain.calendar import utc_text
 from bourse.engine.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.engine.state import Alert, EngineState
@@ -47,16 +47,7 @@ def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
         "score": score_text(ev.score_bp),
         "raisedMs": alert.raised_ms,
         "raised": utc_text(alert.raised_ms),
-        "evidence": {
-            "source": ev.source,
-            "listSha256": ev.list_sha256,
-            "entryId": ev.entry_id,
-            "listedName": ev.listed_name,
-            "scoreBp": ev.score_bp,
-            "explanation": ev.explanation,
-            "entryFingerprint": ev.entry_fingerprint,
-            "text": ev.text(),
-        },
+        "evidence": evidence_json(ev),
     }
 
 
