@@ -278,8 +278,9 @@ def _plan(store: ListStore, screener: Screener, screened: dict[str, str], matche
         entries = delta.added + tuple(c.after for c in delta.changed)
         if entries:
             changed.append(msgspec.structs.replace(new, entries=entries))
-    index = ListIndex.build(changed)
-    # A small index: every name sharing a key with the query is scored, none is cut off.
+    # Every name sharing any retrieval key with the query is scored (no key skipped as common,
+    # no candidate cut-off): a superset of what the whole index would shortlist among them.
+    index = ListIndex.build(changed, common_share=1.0)
     mode = INCREMENTAL if changed else UNCHANGED
     return _Plan(mode, index, max(index.name_count, 1))
 

@@ -190,9 +190,14 @@ class ListIndex:
     _weights: dict[str, float] = field(repr=False)
     _identifiers: dict[str, list[IdentifierRef]] = field(repr=False)
     _norms: list[float] = field(repr=False)  # so long names with many keys do not crowd out
+    # Keys on more than this share of names are skipped while rarer ones exist; 1.0 never skips
+    # one (an index of a few changed entries, whose every key looks common).
+    common_share: float = _COMMON_SHARE
 
     @classmethod
-    def build(cls, versions: Iterable[ListVersion]) -> "ListIndex":
+    def build(
+        cls, versions: Iterable[ListVersion], common_share: float = _COMMON_SHARE
+    ) -> "ListIndex":
         versions = tuple(versions)
         entries = tuple(entry for version in versions for entry in version.entries)
         names: list[IndexedName] = []
@@ -226,14 +231,16 @@ class ListIndex:
             for name_id in postings[key]:
                 squares[name_id] += square
         norms = [math.sqrt(square) or 1.0 for square in squares]
-        return cls(versions, entries, tuple(names), postings, weights, identifiers, norms)
+        return cls(
+            versions, entries, tuple(names), postings, weights, identifiers, norms, common_share
+        )
 
     def candidates(self, parts: Sequence[str], limit: int = DEFAULT_CANDIDATES) -> list[int]:
         """Ids of the names sharing the most (and rarest) retrieval keys with `parts`, best first
         (ties: the lower id first)."""
         postings = self._postings
         keys = sorted(key for key in name_keys(parts) if key in postings)
-        common = max(1, int(len(self.names) * _COMMON_SHARE))
+        common = max(1, int(len(self.names) * self.common_share))
         rare = [key for key in keys if len(postings[key]) <= common]
         scores: dict[int, float] = {}
         get = scores.get
