@@ -3,6 +3,7 @@ staff, customers, venues, policies, sanctions lists and alerts (cli_compliance).
 
 import json
 import logging
+import socket
 import sys
 import time
 from collections.abc import Iterator
@@ -79,6 +80,26 @@ def _fail(message: str) -> None:
     raise typer.Exit(code=2)
 
 
+# Kernel send buffer per connection. Left to autotuning, loopback grows it past a megabyte, so a
+# WebSocket subscriber that stopped reading would hold that much before the hub saw it lag.
+SEND_BUFFER = 256 * 1024
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket: connections accepted from it inherit its bounded send buffer."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock.set_inheritable(True)
+    return sock
+
+
 @app.command()
 def run(
     data_dir: DataDirOpt = Path("data"),
@@ -98,6 +119,13 @@ def run(
             "rescreens every customer (0: off).",
         ),
     ] = 0,
+    stream_queue: Annotated[
+        int,
+        typer.Option(
+            "--stream-queue",
+            help="Messages that may wait for one WebSocket subscriber before it is cut off.",
+        ),
+    ] = 5000,
     list_url: Annotated[
         list[str] | None,
         typer.Option(
@@ -150,10 +178,24 @@ def run(
         except ListSourceError as exc:
             _fail(f"--list-url: {exc}")
         refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
-    asgi = create_app(service, rate_limits=not no_rate_limits, list_refresher=refresher)
+    if stream_queue < 1:
+        _fail(f"--stream-queue {stream_queue}: at least 1")
+    asgi = create_app(
+        service,
+        rate_limits=not no_rate_limits,
+        list_refresher=refresher,
+        stream_queue=stream_queue,
+    )
     # A request that never finishes must not keep the server from stopping (and snapshotting).
     config = uvicorn.Config(
-        asgi, host=host, port=port, log_level="warning", timeout_graceful_shutdown=10
+        asgi,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+        # As Binance: a ping every 20 s, and a connection without a pong for a minute is closed.
+        ws_ping_interval=20,
+        ws_ping_timeout=60,
     )
     server = uvicorn.Server(config)
     dd.write_server_info(url)
@@ -184,7 +226,7 @@ def run(
         + "\n  stop with Ctrl-C"
     )
     try:
-        server.run()
+        server.run(sockets=[_listening_socket(host, port)])
     finally:
         dd.clear_server_info()
         exchange.close()

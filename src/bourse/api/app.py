@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from bourse import __version__
-from bourse.api import binance
+from bourse.api import binance, streams
 from bourse.api.admin import (
     accounts,
     alerts,
@@ -26,6 +26,8 @@ from bourse.api.admin import (
 )
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
+from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT
+from bourse.realtime.service import Realtime
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.policy_driver import PolicyDriver
@@ -34,17 +36,23 @@ from bourse.runtime.staff import StaffRegistry
 
 
 def create_app(
-    service: Service, *, rate_limits: bool = True, list_refresher: ListRefresher | None = None
+    service: Service,
+    *,
+    rate_limits: bool = True,
+    list_refresher: ListRefresher | None = None,
+    stream_queue: int = DEFAULT_QUEUE_LIMIT,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.attach(asyncio.get_running_loop())
         driver.start()
+        realtime.feed.start()
         if list_refresher is not None:
             list_refresher.start()
         yield
         if list_refresher is not None:
             await list_refresher.stop()
+        await realtime.feed.stop()
         await driver.stop()
         gateway.close()
 
@@ -63,6 +71,9 @@ def create_app(
     gateway = binance.install(app, service, rate_limits=rate_limits)
     driver = app.state.policy_driver = PolicyDriver(service)
     app.state.list_refresher = list_refresher
+    state = service.exchange.engine.state
+    realtime = app.state.realtime = Realtime(gateway.market, state, service.clock, stream_queue)
+    app.include_router(streams.router)
 
     @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")
     async def health() -> dict[str, Any]:

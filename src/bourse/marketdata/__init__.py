@@ -7,7 +7,7 @@ from typing import Any
 
 from bourse.engine.state import EngineState
 from bourse.events import Outcome
-from bourse.marketdata.depth import DepthBook
+from bourse.marketdata.depth import DepthBook, DepthChanges
 from bourse.marketdata.tickers import DAY_MS, MINUTE_MS, TickerBook
 from bourse.store.market_queries import TickerSeed, ticker_seeds
 
@@ -23,12 +23,16 @@ class MarketData:
         self.depth = DepthBook.from_state(state)
         self.tickers = TickerBook()
         self.ticker_load = asyncio.Lock()  # one store read seeds the tickers
+        # Called after each outcome is applied, with the depth levels it changed (the streams).
+        self.listeners: list[Callable[[Outcome, dict[str, DepthChanges]], None]] = []
 
     def apply(self, batch: list[Outcome]) -> None:
-        depth, tickers = self.depth, self.tickers
+        depth, tickers, listeners = self.depth, self.tickers, self.listeners
         for outcome in batch:
-            depth.apply(outcome)
+            changes = depth.apply(outcome)
             tickers.apply(outcome)
+            for listener in listeners:
+                listener(outcome, changes)
 
     async def ready_tickers(self, read: Reader, symbols: list[str], now_ms: int) -> TickerBook:
         """The rolling tickers, seeded from the store's last 24 h on first use."""

@@ -1,0 +1,93 @@
+"""Fan-out of stream messages to WebSocket subscribers that never waits for one of them.
+
+A message is encoded once per stream (and once more, wrapped as {"stream","data"}, for combined
+connections) and appended to each subscriber's queue; a writer task per connection drains its
+queue into the socket. A subscriber whose queue reaches its limit is cut off at once, with the
+reason, instead of holding messages (or matching) back for everyone else.
+"""
+
+import asyncio
+from collections import deque
+
+import msgspec
+
+from bourse.realtime.names import Stream
+
+DEFAULT_QUEUE_LIMIT = 5000  # messages waiting for one subscriber before it is cut off
+SLOW = 1008  # WebSocket close code "policy violation": used for a subscriber that stopped reading
+_encode = msgspec.json.Encoder().encode
+
+
+class Subscriber:
+    def __init__(self, combined: bool, limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+        self.combined = combined
+        self.limit = limit
+        self.streams: dict[str, Stream] = {}
+        self.queue: deque[str] = deque()
+        self.ready = asyncio.Event()
+        self.cut_reason = ""  # set once: the connection is closed with it
+        self.tasks: list[asyncio.Task[None]] = []  # the connection's writer and reader
+
+    def offer(self, text: str) -> bool:
+        if self.cut_reason:
+            return False
+        if len(self.queue) >= self.limit:
+            self.cut(f"slow consumer: {len(self.queue)} messages not read")
+            return False
+        self.queue.append(text)
+        self.ready.set()
+        return True
+
+    def cut(self, reason: str) -> None:
+        if not self.cut_reason:
+            self.cut_reason = reason
+            self.queue.clear()
+            self.ready.set()
+            current = asyncio.current_task()
+            for task in self.tasks:  # the writer may be blocked in a send never read
+                if task is not current:  # a reader cutting itself off just returns
+                    task.cancel()
+
+
+class Hub:
+    def __init__(self) -> None:
+        self._by_name: dict[str, set[Subscriber]] = {}
+        self.streams: dict[str, Stream] = {}  # every stream someone subscribes to
+        self.cut_off = 0  # subscribers cut off for not reading, since start
+
+    def add(self, sub: Subscriber, stream: Stream) -> None:
+        sub.streams[stream.name] = stream
+        self._by_name.setdefault(stream.name, set()).add(sub)
+        self.streams[stream.name] = stream
+
+    def remove(self, sub: Subscriber, name: str) -> None:
+        sub.streams.pop(name, None)
+        subs = self._by_name.get(name)
+        if subs is not None:
+            subs.discard(sub)
+            if not subs:
+                del self._by_name[name]
+                del self.streams[name]
+
+    def drop(self, sub: Subscriber) -> None:
+        for name in list(sub.streams):
+            self.remove(sub, name)
+
+    def counts(self) -> dict[str, int]:
+        return {name: len(subs) for name, subs in self._by_name.items()}
+
+    def publish(self, name: str, payload: object) -> None:
+        subs = self._by_name.get(name)
+        if not subs:
+            return
+        raw = _encode(payload).decode()
+        wrapped = ""
+        for sub in list(subs):
+            if sub.combined:
+                wrapped = wrapped or f'{{"stream":{_encode(name).decode()},"data":{raw}}}'
+                sent = sub.offer(wrapped)
+            else:
+                sent = sub.offer(raw)
+            if not sent:
+                self.cut_off += 1
+                self.drop(sub)
