@@ -190,3 +190,26 @@ def test_more_than_five_messages_a_second_ends_the_connection(live: Api) -> None
     assert closed.value.code == 1008 and "more than 5 messages per second" in closed.value.reason
     assert answers == [{"result": [], "id": i} for i in range(len(answers))]
     assert len(answers) <= 5  # the sixth ended it: its reason is the close frame's
+
+
+def test_ticker_streams_agree_with_rest_tickers(live: Api) -> None:
+    names = "btcusdt@ticker/btcusdt@miniTicker/!ticker@arr"
+    with live.client.websocket_connect(f"/stream?streams={names}") as ws:
+        place(live, side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.01", price="59000")
+        got: dict[str, Any] = {}
+        while len(got) < 3:  # each goes out on the next second's tick
+            message = ws.receive_json()
+            got[message["stream"]] = message["data"]
+    rest = live.client.get("/api/v3/ticker/24hr", params={"symbol": "BTCUSDT"}).json()
+    full, mini = got["btcusdt@ticker"], got["btcusdt@miniTicker"]
+    assert full["e"] == "24hrTicker" and mini["e"] == "24hrMiniTicker"
+    pairs = {
+        "c": "lastPrice", "o": "openPrice", "h": "highPrice", "l": "lowPrice", "v": "volume",
+        "q": "quoteVolume", "n": "count", "L": "lastId", "b": "bidPrice",
+    }  # fmt: skip
+    for letter, field in pairs.items():
+        assert full[letter] == rest[field], letter
+    assert {k: mini[k] for k in "cohlvq"} == {k: full[k] for k in "cohlvq"}
+    assert Decimal(full["c"]) == 59990  # the sell took the demo maker's best bid
+    everyone = got["!ticker@arr"]
+    assert isinstance(everyone, list) and "BTCUSDT" in {t["s"] for t in everyone}

@@ -26,6 +26,7 @@ from bourse.api.admin import (
 )
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
+from bourse.marketdata.tickers import TickerBook
 from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT
 from bourse.realtime.service import Realtime
 from bourse.runtime.exchange import ExchangeStopped
@@ -72,7 +73,14 @@ def create_app(
     driver = app.state.policy_driver = PolicyDriver(service)
     app.state.list_refresher = list_refresher
     state = service.exchange.engine.state
-    realtime = app.state.realtime = Realtime(gateway.market, state, service.clock, stream_queue)
+
+    async def tickers() -> TickerBook:
+        return await gateway.market.ready_tickers(
+            gateway.read, list(state.symbols), service.clock()
+        )
+
+    realtime = Realtime(gateway.market, state, service.clock, stream_queue, tickers)
+    app.state.realtime = realtime
     app.include_router(streams.router)
 
     @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")

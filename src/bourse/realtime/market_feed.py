@@ -10,7 +10,9 @@ U is the previous u + 1) works as documented.
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from bourse.domain.enums import Side
 from bourse.domain.money import to_str
@@ -18,10 +20,23 @@ from bourse.engine.state import EngineState
 from bourse.events import Outcome, TradeExecuted
 from bourse.marketdata import MarketData
 from bourse.marketdata.depth import DepthChanges
+from bourse.marketdata.tickers import TickerBook, WindowStats, ticker_json
 from bourse.realtime.hub import Hub
 from bourse.realtime.names import FAST_MS, SLOW_MS, Stream
 
 Level = list[str]
+log = logging.getLogger(__name__)
+TickerLoader = Callable[[], Awaitable[TickerBook]]  # the rolling tickers, seeded on first use
+# REST ticker/24hr field -> the stream's letter
+_TICKER_KEYS = {
+    "priceChange": "p", "priceChangePercent": "P", "weightedAvgPrice": "w",
+    "prevClosePrice": "x", "lastPrice": "c", "lastQty": "Q", "bidPrice": "b", "bidQty": "B",
+    "askPrice": "a", "askQty": "A", "openPrice": "o", "highPrice": "h", "lowPrice": "l",
+    "volume": "v", "quoteVolume": "q", "openTime": "O", "closeTime": "C", "firstId": "F",
+    "lastId": "L", "count": "n",
+}  # fmt: skip
+_MINI_KEYS = ("c", "o", "h", "l", "v", "q")
+TICKER_KINDS = ("ticker", "miniTicker", "all")
 
 
 class _Pending:
@@ -37,9 +52,16 @@ class _Pending:
 
 class MarketFeed:
     def __init__(
-        self, hub: Hub, market: MarketData, state: EngineState, clock: Callable[[], int]
+        self,
+        hub: Hub,
+        market: MarketData,
+        state: EngineState,
+        clock: Callable[[], int],
+        load_tickers: TickerLoader | None = None,
     ) -> None:
         self.hub = hub
+        self.load_tickers = load_tickers
+        self._ticker_sent: dict[tuple[str, str], WindowStats] = {}  # (stream, symbol) -> sent
         self.market = market
         self.state = state
         self.clock = clock
@@ -213,6 +235,50 @@ class MarketFeed:
             {"lastUpdateId": depth.last_seq, "bids": side(Side.BUY), "asks": side(Side.SELL)},
         )
 
+    async def tickers(self) -> None:
+        """The 24 h rolling tickers of the symbols whose figures changed since last sent."""
+        streams = [s for s in self.hub.streams.values() if s.kind in TICKER_KINDS]
+        if not streams or self.load_tickers is None:
+            return
+        book = await self.load_tickers()
+        now = self.clock()
+        for stream in streams:
+            symbols = sorted(self.state.symbols) if stream.kind == "all" else [stream.symbol]
+            changed = []
+            for symbol in symbols:
+                stats = book.stats(symbol, now)
+                seen = self._ticker_sent.get((stream.name, symbol))
+                if seen is not None and seen._replace(close_time=0) == stats._replace(close_time=0):
+                    continue
+                self._ticker_sent[(stream.name, symbol)] = stats
+                changed.append(self._ticker(stream, symbol, stats, now))
+            if stream.kind == "all":
+                if changed:
+                    self.hub.publish(stream.name, changed)
+            else:
+                for payload in changed:
+                    self.hub.publish(stream.name, payload)
+        for key in [k for k in self._ticker_sent if k[0] not in self.hub.streams]:
+            del self._ticker_sent[key]
+
+    def _ticker(self, stream: Stream, symbol: str, stats: WindowStats, now: int) -> dict[str, Any]:
+        qp, bp = self._precisions(symbol)
+        depth = self.market.depth
+        bid = depth.best(symbol, Side.BUY) or (0, 0)
+        ask = depth.best(symbol, Side.SELL) or (0, 0)
+        book = {
+            "bidPrice": to_str(bid[0], qp),
+            "bidQty": to_str(bid[1], bp),
+            "askPrice": to_str(ask[0], qp),
+            "askQty": to_str(ask[1], bp),
+        }
+        rest = ticker_json(symbol, stats, qp, bp, book)
+        letters = {_TICKER_KEYS[k]: v for k, v in rest.items() if k in _TICKER_KEYS}
+        if stream.kind == "miniTicker":
+            mini = {k: letters[k] for k in _MINI_KEYS}
+            return {"e": "24hrMiniTicker", "E": now, "s": symbol, **mini}
+        return {"e": "24hrTicker", "E": now, "s": symbol, **letters}
+
     # --- lifecycle -------------------------------------------------------------------------
 
     def start(self) -> None:
@@ -229,3 +295,8 @@ class MarketFeed:
         while True:
             await asyncio.sleep(every_ms / 1000)
             self.flush(every_ms)
+            if every_ms == SLOW_MS:
+                try:
+                    await self.tickers()
+                except Exception:  # a store read that failed: try again next second
+                    log.exception("ticker streams")

@@ -11,7 +11,7 @@ import msgspec
 from bourse.engine.state import EngineState
 from bourse.marketdata import MarketData
 from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT, Hub, Subscriber
-from bourse.realtime.market_feed import MarketFeed
+from bourse.realtime.market_feed import MarketFeed, TickerLoader
 from bourse.realtime.names import Stream, parse
 
 MAX_STREAMS = 1024  # per connection, as on Binance
@@ -34,10 +34,11 @@ class Realtime:
         state: EngineState,
         clock: Callable[[], int],
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
+        load_tickers: TickerLoader | None = None,
     ) -> None:
         self.hub = Hub()
         self.state = state
-        self.feed = MarketFeed(self.hub, market, state, clock)
+        self.feed = MarketFeed(self.hub, market, state, clock, load_tickers)
         self.queue_limit = queue_limit
         self.messages_per_s = MAX_MESSAGES_PER_S
         self.connections = 0
