@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from bourse import __version__
-from bourse.api import binance, streams
+from bourse.api import binance, streams, wsapi
 from bourse.api.admin import (
     accounts,
     alerts,
@@ -70,6 +70,7 @@ def create_app(
     app.include_router(alerts.router)
     app.state.staff = StaffRegistry(service.exchange.data_dir.path)
     gateway = binance.install(app, service, rate_limits=rate_limits)
+    app.include_router(wsapi.router)  # the WebSocket API, /ws-api/v3
     driver = app.state.policy_driver = PolicyDriver(service)
     app.state.list_refresher = list_refresher
     state = service.exchange.engine.state

@@ -1,8 +1,11 @@
 """Binance's USER_DATA endpoints: the account, its commission, its orders and its trades.
 
-Orders, trades and balances come from the SQL store through `Gateway.read`, which first waits
-until the store holds every acknowledged command, so a client always sees its own writes. Account
-flags and fee rates come from the engine state (read on the event loop's thread).
+Each operation (`account_info`, `order_status`, ...) takes the parsed parameters and the
+authenticated caller and returns its answer or raises ApiError; the REST route and the WebSocket
+API method both call it. Orders, trades and balances come from the SQL store through
+`Gateway.read`, which first waits until the store holds every acknowledged command, so a client
+always sees its own writes. Account flags and fee rates come from the engine state (read on the
+event loop's thread).
 """
 
 from typing import Any
@@ -13,8 +16,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bourse.api.binance import order_view as view
-from bourse.api.binance.gateway import Gateway, gateway
+from bourse.api.binance.auth import Caller
+from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.order_request import MAX_INT64
+from bourse.api.binance.order_view import Body
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, no_such_order, ok
 from bourse.domain.money import to_str
@@ -56,26 +61,26 @@ def _four(maker: int, taker: int) -> dict[str, str]:
     openapi_extra=openapi(P("symbol", required=True), signed=True),
 )
 async def get_commission(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=False)
+    return ok(await commission(*await signed(request, trade=False)))
+
+
+async def commission(gw: Gateway, params: Params, caller: Caller) -> Body:
+    """Query commission rates: GET account/commission and account.commission."""
     spec = gw.symbol(params.text("symbol")).spec
     maker, taker = commission_rates(gw.state, caller.account_id, spec)
     zero = rate_text(0)
-    return ok(
-        {
-            "symbol": spec.name,
-            "standardCommission": _four(maker, taker),
-            "specialCommission": _four(0, 0),
-            "taxCommission": _four(0, 0),
-            "discount": {
-                "enabledForAccount": False,
-                "enabledForSymbol": False,
-                "discountAsset": None,
-                "discount": zero,
-            },
-        }
-    )
+    return {
+        "symbol": spec.name,
+        "standardCommission": _four(maker, taker),
+        "specialCommission": _four(0, 0),
+        "taxCommission": _four(0, 0),
+        "discount": {
+            "enabledForAccount": False,
+            "enabledForSymbol": False,
+            "discountAsset": None,
+            "discount": zero,
+        },
+    }
 
 
 # --- account -----------------------------------------------------------------------------------
@@ -122,11 +127,13 @@ def _balances(conn: sa.Connection, account_id: int) -> tuple[list[queries.Balanc
     responses=_ACCOUNT_DOC,
 )
 async def get_account(request: Request) -> Response:
-    """Commission figures are those of the first listed symbol: Binance reports one account-wide
-    rate, while here each symbol has its own (the per-symbol answer is account/commission)."""
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=False)
+    return ok(await account_info(*await signed(request, trade=False)))
+
+
+async def account_info(gw: Gateway, params: Params, caller: Caller) -> Body:
+    """Account information: GET account and account.status. Commission figures are those of
+    the first listed symbol: Binance reports one account-wide rate, while here each symbol has
+    its own (the per-symbol answer is account/commission)."""
     omit_zero = bool(params.flag("omitZeroBalances"))
     rows, updated_ms = await gw.read(_balances, caller.account_id)
     state = gw.state
@@ -143,26 +150,24 @@ async def get_account(request: Request) -> Response:
         )
     first = next(iter(state.symbols.values()), None)
     maker, taker = commission_rates(state, acct.id, first.spec) if first else (0, 0)
-    return ok(
-        {
-            "makerCommission": maker // 100,  # in basis points: 100 ppm each
-            "takerCommission": taker // 100,
-            "buyerCommission": 0,
-            "sellerCommission": 0,
-            "commissionRates": _four(maker, taker),
-            "canTrade": acct.can_trade and not acct.frozen,
-            "canWithdraw": acct.can_withdraw and not acct.frozen,
-            "canDeposit": acct.can_deposit,
-            "brokered": False,
-            "requireSelfTradePrevention": False,
-            "preventSor": False,
-            "updateTime": updated_ms,
-            "accountType": "SPOT",
-            "balances": balances,
-            "permissions": ["SPOT"],
-            "uid": acct.id,
-        }
-    )
+    return {
+        "makerCommission": maker // 100,  # in basis points: 100 ppm each
+        "takerCommission": taker // 100,
+        "buyerCommission": 0,
+        "sellerCommission": 0,
+        "commissionRates": _four(maker, taker),
+        "canTrade": acct.can_trade and not acct.frozen,
+        "canWithdraw": acct.can_withdraw and not acct.frozen,
+        "canDeposit": acct.can_deposit,
+        "brokered": False,
+        "requireSelfTradePrevention": False,
+        "preventSor": False,
+        "updateTime": updated_ms,
+        "accountType": "SPOT",
+        "balances": balances,
+        "permissions": ["SPOT"],
+        "uid": acct.id,
+    }
 
 
 # --- orders ------------------------------------------------------------------------------------
@@ -209,9 +214,11 @@ def _find_order(
     ),
 )
 async def get_order(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=False)
+    return ok(await order_status(*await signed(request, trade=False)))
+
+
+async def order_status(gw: Gateway, params: Params, caller: Caller) -> Body:
+    """Query order: GET order and order.status."""
     sym = gw.symbol(params.text("symbol"))
     order_id = params.opt_integer("orderId", low=1, high=MAX_INT64)
     orig = params.opt_text("origClientOrderId")
@@ -222,7 +229,7 @@ async def get_order(request: Request) -> Response:
     row = await gw.read(_find_order, caller.account_id, sym.spec.name, order_id, orig)
     if row is None:
         raise no_such_order()
-    return ok(view.stored(row, sym.spec))
+    return view.stored(row, sym.spec)
 
 
 @router.get(
@@ -231,13 +238,15 @@ async def get_order(request: Request) -> Response:
     openapi_extra=openapi(P("symbol", description="All symbols if not sent"), signed=True),
 )
 async def get_open_orders(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=False)
+    return ok(await open_orders(*await signed(request, trade=False)))
+
+
+async def open_orders(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
+    """Current open orders: GET openOrders and openOrders.status."""
     name = params.opt_text("symbol")
     symbol = gw.symbol(name).spec.name if name is not None else None
     rows = await gw.read(queries.orders_for, caller.account_id, symbol, open_only=True)
-    return ok(_rendered(gw, rows))
+    return _rendered(gw, rows)
 
 
 @router.get(
@@ -253,9 +262,11 @@ async def get_open_orders(request: Request) -> Response:
     ),
 )
 async def get_all_orders(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=False)
+    return ok(await all_orders(*await signed(request, trade=False)))
+
+
+async def all_orders(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
+    """All orders: GET allOrders and the WebSocket API's allOrders."""
     symbol = gw.symbol(params.text("symbol")).spec.name
     from_id = params.opt_integer("orderId", low=0, high=MAX_INT64)
     start, end = _time_range(params)
@@ -268,7 +279,7 @@ async def get_all_orders(request: Request) -> Response:
         end_ms=end,
         limit=_limit(params),
     )
-    return ok(_rendered(gw, rows))
+    return _rendered(gw, rows)
 
 
 # --- trades ------------------------------------------------------------------------------------
@@ -288,9 +299,11 @@ async def get_all_orders(request: Request) -> Response:
     ),
 )
 async def get_my_trades(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=False)
+    return ok(await my_trades(*await signed(request, trade=False)))
+
+
+async def my_trades(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
+    """Account trade list: GET myTrades and the WebSocket API's myTrades."""
     spec = gw.symbol(params.text("symbol")).spec
     order_id = params.opt_integer("orderId", low=0, high=MAX_INT64)
     from_id = params.opt_integer("fromId", low=0, high=MAX_INT64)
@@ -329,4 +342,4 @@ async def get_my_trades(request: Request) -> Response:
                 "isBestMatch": True,
             }
         )
-    return ok(body)
+    return body

@@ -9,14 +9,14 @@ import base64
 import hmac
 import ipaddress
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from hashlib import sha256
 from typing import NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError, bad_key_format, key_rejected, mandatory
@@ -82,22 +82,23 @@ class KeyRing:
 
 def key_holder(keys: KeyRing, request: Request, *, trade: bool) -> ApiKey:
     """The key in X-MBX-APIKEY, if it exists and may act from this IP (-2014/-2015 otherwise)."""
-    api_key = request.headers.get(KEY_HEADER)
+    return check_key(keys, request.headers.get(KEY_HEADER), client_host(request), trade=trade)
+
+
+def check_key(keys: KeyRing, api_key: str | None, host: str, *, trade: bool) -> ApiKey:
+    """The key named `api_key`, if it exists and may act from `host` (-2014/-2015 otherwise)."""
     if not api_key or not KEY_FORMAT.match(api_key):
         raise bad_key_format()
     key = keys.find(api_key)
     if key is None or (trade and not key.can_trade):
         raise key_rejected()
-    if key.ip_allow and not _ip_allowed(request, key.ip_allow):
+    if key.ip_allow and not _ip_allowed(host, key.ip_allow):
         raise key_rejected()
     return key
 
 
-def authenticate(
-    keys: KeyRing, request: Request, params: Params, now_ms: int, *, trade: bool
-) -> Caller:
-    """Check a SIGNED (TRADE or USER_DATA) request; returns the caller or raises ApiError."""
-    key = key_holder(keys, request, trade=trade)
+def check_time(params: Params, now_ms: int) -> None:
+    """`timestamp` and `recvWindow` as Binance checks them (-1021, -1131)."""
     timestamp = params.integer("timestamp")
     recv_window = params.opt_integer("recvWindow")
     if recv_window is None:
@@ -108,16 +109,36 @@ def authenticate(
         raise ApiError(-1021, "Timestamp for this request was 1000ms ahead of the server's time.")
     if now_ms - timestamp > recv_window:
         raise ApiError(-1021, "Timestamp for this request is outside of the recvWindow.")
-    payload, signature = params.signed_payload()
+
+
+def check_signature(
+    keys: KeyRing, key: ApiKey, payloads: Iterable[bytes], signature: str | None
+) -> None:
+    """-1102 without a signature, -1022 unless it signs one of `payloads` (the forms a client
+    may have signed)."""
     if not signature:
         raise mandatory("signature")
-    if not keys.verifier(key)(payload, signature):
+    verify = keys.verifier(key)
+    if not any(verify(payload, signature) for payload in payloads):
         raise ApiError(-1022, "Signature for this request is not valid.")
+
+
+def authenticate(
+    keys: KeyRing, request: Request, params: Params, now_ms: int, *, trade: bool
+) -> Caller:
+    """Check a SIGNED (TRADE or USER_DATA) request; returns the caller or raises ApiError."""
+    key = key_holder(keys, request, trade=trade)
+    check_time(params, now_ms)
+    payload, signature = params.signed_payload()
+    check_signature(keys, key, (payload,), signature)
     return Caller(key.account_id, key.api_key, key.can_trade)
 
 
-def _ip_allowed(request: Request, allowed: tuple[str, ...]) -> bool:
-    host = request.client.host if request.client else ""
+def client_host(request: HTTPConnection) -> str:
+    return request.client.host if request.client else ""
+
+
+def _ip_allowed(host: str, allowed: tuple[str, ...]) -> bool:
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:

@@ -14,7 +14,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bourse.api.binance.auth import KEY_HEADER
-from bourse.api.binance.gateway import gateway
+from bourse.api.binance.gateway import Gateway, gateway
+from bourse.api.binance.order_view import Body
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.ratelimit import RATE_LIMITS
 from bourse.api.binance.replies import ApiError, illegal_chars, ok
@@ -51,16 +52,20 @@ async def exchange_info(request: Request) -> Response:
     """A request that carries a customer's API key (X-MBX-APIKEY, as python-binance and the SDK
     send on every call) sees the symbols of that customer's venue; others see every symbol."""
     gw, params = gateway(request), await Params.read(request)
-    listed = venue_symbols(gw.state, request.headers.get(KEY_HEADER))
-    return ok(
-        {
-            "timezone": "UTC",
-            "serverTime": gw.clock(),
-            "rateLimits": RATE_LIMITS,
-            "exchangeFilters": [],
-            "symbols": exchange_symbols(gw.state, params, listed),
-        }
-    )
+    return ok(await trading_rules(gw, params, request.headers.get(KEY_HEADER)))
+
+
+async def trading_rules(gw: Gateway, params: Params, api_key: str | None = None) -> Body:
+    """Exchange information: GET exchangeInfo and exchangeInfo. `api_key` is the key the request
+    names (signed or not), which chooses the venue's symbols."""
+    listed = venue_symbols(gw.state, api_key)
+    return {
+        "timezone": "UTC",
+        "serverTime": gw.clock(),
+        "rateLimits": RATE_LIMITS,
+        "exchangeFilters": [],
+        "symbols": exchange_symbols(gw.state, params, listed),
+    }
 
 
 def venue_symbols(state: EngineState, api_key: str | None) -> frozenset[str] | None:

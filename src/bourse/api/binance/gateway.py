@@ -5,7 +5,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 
 from bourse.api.binance.auth import Caller, KeyRing, authenticate
 from bourse.api.binance.params import Params
@@ -70,6 +70,13 @@ class Gateway:
         self._reader.dispose()
 
 
-def gateway(request: Request) -> Gateway:
+def gateway(request: HTTPConnection) -> Gateway:
     gw: Gateway = request.app.state.gateway
     return gw
+
+
+async def signed(request: Request, *, trade: bool) -> tuple[Gateway, Params, Caller]:
+    """A SIGNED REST request's gateway, parameters and authenticated caller."""
+    gw = gateway(request)
+    params = await Params.read(request)
+    return gw, params, gw.authenticate(request, params, trade=trade)

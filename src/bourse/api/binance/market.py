@@ -1,7 +1,9 @@
 """Public market data (`/api/v3/...`): ping, time, exchangeInfo, depth, trades, aggTrades,
 klines, avgPrice and the tickers, as rest-api.md describes them.
 
-Depth and tickers come from in-memory projections fed by durable outcomes only (see
+Each operation (`order_book`, `latest_prices`, ...) takes the parsed parameters and returns its
+answer or raises ApiError; the REST route and the WebSocket API method both call it. Depth and
+tickers come from in-memory projections fed by durable outcomes only (see
 `bourse.marketdata`); trades and klines from the SQL store once it holds every acknowledged
 command. Limits above the maximum are cut to it, as Binance does; below 1 they are refused.
 """
@@ -16,6 +18,7 @@ from bourse.api.binance import exchange_info
 from bourse.api.binance.auth import key_holder
 from bourse.api.binance.exchange_info import STATUSES, SYMBOL_PARAMS, combo, one_symbol, select
 from bourse.api.binance.gateway import Gateway, gateway
+from bourse.api.binance.order_view import Body
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import ApiError, invalid_value, ok
 from bourse.domain.enums import Side
@@ -56,7 +59,12 @@ async def _read(request: Request) -> tuple[Gateway, Params]:
 
 @router.get("/ping", summary="Test connectivity", responses=_example("Always {}", {}))
 async def ping(request: Request) -> Response:
-    return ok({})
+    return ok(await connectivity(gateway(request), Params(b"")))
+
+
+async def connectivity(gw: Gateway, params: Params) -> Body:
+    """Test connectivity: GET ping and ping."""
+    return {}
 
 
 @router.get(
@@ -65,7 +73,12 @@ async def ping(request: Request) -> Response:
     responses=_example("Milliseconds since the epoch", {"serverTime": 1499827319559}),
 )
 async def server_time(request: Request) -> Response:
-    return ok({"serverTime": gateway(request).clock()})
+    return ok(await clock_time(gateway(request), Params(b"")))
+
+
+async def clock_time(gw: Gateway, params: Params) -> Body:
+    """Server time: GET time and time."""
+    return {"serverTime": gw.clock()}
 
 
 # --- order book -----------------------------------------------------------------------------
@@ -85,7 +98,11 @@ async def server_time(request: Request) -> Response:
     ),
 )
 async def depth(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await order_book(*await _read(request)))
+
+
+async def order_book(gw: Gateway, params: Params) -> Body:
+    """Order book: GET depth and depth."""
     sym = one_symbol(gw.state, params)
     limit = _limit(params, 100, 5000)
     book, spec = gw.market.depth, sym.spec
@@ -94,15 +111,15 @@ async def depth(request: Request) -> Response:
     def side(s: Side) -> list[list[str]]:
         return [[to_str(p, qp), to_str(q, bp)] for p, q in book.levels(spec.name, s, limit)]
 
-    return ok({"lastUpdateId": book.last_seq, "bids": side(Side.BUY), "asks": side(Side.SELL)})
+    return {"lastUpdateId": book.last_seq, "bids": side(Side.BUY), "asks": side(Side.SELL)}
 
 
 # --- trades ---------------------------------------------------------------------------------
 
 
-def _trades(rows: list[queries.TradeRow], sym: SymbolState) -> Response:
+def _trades(rows: list[queries.TradeRow], sym: SymbolState) -> list[Body]:
     qp, bp = sym.spec.quote_precision, sym.spec.base_precision
-    return ok([trade_json(t, qp, bp) for t in rows])
+    return [trade_json(t, qp, bp) for t in rows]
 
 
 TRADE_EXAMPLE = {
@@ -123,7 +140,11 @@ TRADE_EXAMPLE = {
     responses=_example("Oldest first", [TRADE_EXAMPLE]),
 )
 async def trades(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await recent_trades(*await _read(request)))
+
+
+async def recent_trades(gw: Gateway, params: Params) -> list[Body]:
+    """Recent trades: GET trades and trades.recent."""
     sym = gw.symbol(params.text("symbol"))
     limit = _limit(params, 500, 1000)
     rows = await gw.read(queries.recent_trades, sym.spec.name, limit)
@@ -155,6 +176,11 @@ _HISTORICAL["parameters"].append(
 async def historical_trades(request: Request) -> Response:
     gw, params = await _read(request)
     key_holder(gw.keys, request, trade=False)
+    return ok(await older_trades(gw, params))
+
+
+async def older_trades(gw: Gateway, params: Params) -> list[Body]:
+    """Older trades: GET historicalTrades (with an API key) and trades.historical."""
     sym = gw.symbol(params.text("symbol"))
     limit = _limit(params, 500, 1000)
     from_id = params.opt_integer("fromId", low=0)
@@ -192,7 +218,11 @@ async def historical_trades(request: Request) -> Response:
     ),
 )
 async def aggregate_trades(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await aggregates(*await _read(request)))
+
+
+async def aggregates(gw: Gateway, params: Params) -> list[Body]:
+    """Aggregate trades: GET aggTrades and trades.aggregate."""
     sym = gw.symbol(params.text("symbol"))
     from_id = params.opt_integer("fromId", low=0)
     start, end = _time(params, "startTime"), _time(params, "endTime")
@@ -205,7 +235,7 @@ async def aggregate_trades(request: Request) -> Response:
         agg_trades, sym.spec.name, from_id=from_id, start_ms=start, end_ms=end, limit=limit
     )
     qp, bp = sym.spec.quote_precision, sym.spec.base_precision
-    return ok([a.json(qp, bp) for a in found])
+    return [a.json(qp, bp) for a in found]
 
 
 # --- klines ---------------------------------------------------------------------------------
@@ -226,7 +256,11 @@ _KLINE_EXAMPLE = _example(
 
 
 async def _klines(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await candles(*await _read(request)))
+
+
+async def candles(gw: Gateway, params: Params) -> list[list[Any]]:
+    """Candlesticks: GET klines and uiKlines, and the WebSocket API's klines and uiKlines."""
     sym = gw.symbol(params.text("symbol"))
     interval = params.text("interval")
     if interval not in INTERVALS:
@@ -236,7 +270,7 @@ async def _klines(request: Request) -> Response:
     if offset is None:
         raise invalid_value("timeZone")
     limit = _limit(params, 500, 1000)
-    candles = await gw.read(
+    found = await gw.read(
         read_klines,
         sym.spec.name,
         interval,
@@ -247,7 +281,7 @@ async def _klines(request: Request) -> Response:
         now_ms=gw.clock(),
     )
     qp, bp = sym.spec.quote_precision, sym.spec.base_precision
-    return ok([c.row(qp, bp) for c in candles])
+    return [c.row(qp, bp) for c in found]
 
 
 router.get("/klines", summary="Candlesticks", openapi_extra=_KLINES, responses=_KLINE_EXAMPLE)(
@@ -278,20 +312,22 @@ async def _tickers(gw: Gateway) -> TickerBook:
     ),
 )
 async def avg_price(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await average_price(*await _read(request)))
+
+
+async def average_price(gw: Gateway, params: Params) -> Body:
+    """Average price: GET avgPrice and avgPrice."""
     sym = gw.symbol(params.text("symbol"))
     book = await _tickers(gw)
     spec = sym.spec
     mins = spec.notional.avg_price_mins
     price = book.average(spec.name, gw.clock(), mins, spec.base_precision)
     last = book.last(spec.name)
-    return ok(
-        {
-            "mins": mins,
-            "price": to_str(price, spec.quote_precision),
-            "closeTime": last.ts_ms if last is not None else 0,
-        }
-    )
+    return {
+        "mins": mins,
+        "price": to_str(price, spec.quote_precision),
+        "closeTime": last.ts_ms if last is not None else 0,
+    }
 
 
 def _book_fields(gw: Gateway, sym: SymbolState) -> dict[str, str]:
@@ -307,8 +343,8 @@ def _book_fields(gw: Gateway, sym: SymbolState) -> dict[str, str]:
     }
 
 
-def _one_or_list(items: list[dict[str, Any]], single: bool) -> Response:
-    return ok(items[0] if single else items)
+def _one_or_list(items: list[Body], single: bool) -> Body | list[Body]:
+    return items[0] if single else items
 
 
 @router.get(
@@ -319,7 +355,11 @@ def _one_or_list(items: list[dict[str, Any]], single: bool) -> Response:
     ),
 )
 async def ticker_24hr(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await rolling_24hr(*await _read(request)))
+
+
+async def rolling_24hr(gw: Gateway, params: Params) -> Body | list[Body]:
+    """24 h statistics: GET ticker/24hr and ticker.24hr."""
     chosen, single = select(gw.state, params)
     kind = (params.opt_text("type") or "FULL").upper()
     if kind not in ("FULL", "MINI"):
@@ -347,7 +387,11 @@ async def ticker_24hr(request: Request) -> Response:
     ),
 )
 async def ticker_price(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await latest_prices(*await _read(request)))
+
+
+async def latest_prices(gw: Gateway, params: Params) -> Body | list[Body]:
+    """Latest price: GET ticker/price and ticker.price."""
     chosen, single = select(gw.state, params)
     book = await _tickers(gw)
     items = []
@@ -374,7 +418,11 @@ async def ticker_price(request: Request) -> Response:
     ),
 )
 async def book_ticker(request: Request) -> Response:
-    gw, params = await _read(request)
+    return ok(await best_prices(*await _read(request)))
+
+
+async def best_prices(gw: Gateway, params: Params) -> Body | list[Body]:
+    """Best bid and ask: GET ticker/bookTicker and ticker.book."""
     chosen, single = select(gw.state, params)
     items = [{"symbol": s.spec.name, **_book_fields(gw, s)} for s in chosen]
     return _one_or_list(items, single)

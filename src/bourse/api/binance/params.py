@@ -50,6 +50,13 @@ class Params:
         self.values = values
 
     @classmethod
+    def of(cls, values: dict[str, str]) -> "Params":
+        """Parameters already decoded (a WebSocket API request's); nothing raw to sign over."""
+        params = cls(b"")
+        params.values = values
+        return params
+
+    @classmethod
     async def read(cls, request: Request) -> "Params":
         body = await request.body() if request.method in _BODY_METHODS else b""
         return cls(request.scope.get("query_string", b""), body)

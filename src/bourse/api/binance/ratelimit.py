@@ -22,7 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from bourse.api.binance.gateway import Gateway, gateway
+from bourse.api.binance.auth import Caller
+from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.params import Params, openapi
 from bourse.api.binance.replies import ApiError, error_response, ok
 from bourse.api.binance.weights import COSTS, DAY_MS, DEFAULT, MINUTE_MS, Rule
@@ -213,16 +214,18 @@ class Limits:
         usage = self.accounts.get(account_id)
         if usage is not None:
             usage.roll(self.order_rules, now)
-        return [
-            {
-                "rateLimitType": rule.kind,
-                "interval": rule.interval,
-                "intervalNum": rule.num,
-                "limit": rule.limit,
-                "count": usage.counts[i] if usage is not None else 0,
-            }
-            for i, rule in enumerate(self.order_rules)
-        ]
+        return _entries(self.order_rules, usage.counts if usage is not None else None)
+
+    def report(self, ip: str, orders: Sequence[int] | None, now: int) -> list[dict[str, Any]]:
+        """A WebSocket API response's `rateLimits`: the account's ORDERS `orders` counts if the
+        request counted orders, then the IP's REQUEST_WEIGHT counts in their current windows."""
+        usage = self.ips.get(ip)
+        if usage is not None:
+            usage.roll(self.ip_rules, now)
+        weights = [i for i, by_weight in enumerate(self._by_weight) if by_weight]
+        counts = [usage.counts[i] for i in weights] if usage is not None else None
+        found = _entries([self.ip_rules[i] for i in weights], counts)
+        return found if orders is None else _entries(self.order_rules, orders) + found
 
     def on_release(self, batch: list[Outcome]) -> None:
         """An order's first fill (partial or full) gives back the order it counted, in the
@@ -253,6 +256,20 @@ class Limits:
             for i in range(len(counts)):
                 if counts[i]:
                     counts[i] -= 1
+
+
+def _entries(rules: Sequence[Rule], counts: Sequence[int] | None) -> list[dict[str, Any]]:
+    """One `{rateLimitType, interval, intervalNum, limit, count}` per rule (count 0 if none)."""
+    return [
+        {
+            "rateLimitType": rule.kind,
+            "interval": rule.interval,
+            "intervalNum": rule.num,
+            "limit": rule.limit,
+            "count": counts[i] if counts is not None else 0,
+        }
+        for i, rule in enumerate(rules)
+    ]
 
 
 _LIMITS: "weakref.WeakKeyDictionary[Gateway, Limits]" = weakref.WeakKeyDictionary()
@@ -380,7 +397,9 @@ _EXAMPLE = {
     responses={200: {"description": "One entry per ORDERS limit", "content": _EXAMPLE}},
 )
 async def order_rate_limit(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=False)
-    return ok(limits_of(gw).order_usage(caller.account_id, gw.clock()))
+    return ok(await order_counts(*await signed(request, trade=False)))
+
+
+async def order_counts(gw: Gateway, params: Params, caller: Caller) -> list[dict[str, Any]]:
+    """Unfilled order count: GET rateLimit/order and account.rateLimits.orders."""
+    return limits_of(gw).order_usage(caller.account_id, gw.clock())

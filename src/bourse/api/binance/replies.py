@@ -19,14 +19,29 @@ _encode = msgspec.json.Encoder().encode
 
 
 class ApiError(Exception):
+    """A refusal: Binance's code and message, the HTTP status, and for a few answers (a partly
+    failed cancel-replace) a `data` object beside them."""
+
     def __init__(
-        self, code: int, msg: str, status: int = 400, headers: Mapping[str, str] | None = None
+        self,
+        code: int,
+        msg: str,
+        status: int = 400,
+        headers: Mapping[str, str] | None = None,
+        data: Any = None,
     ) -> None:
         super().__init__(msg)
         self.code = code
         self.msg = msg
         self.status = status
         self.headers = dict(headers or {})
+        self.data = data
+
+    def body(self) -> dict[str, Any]:
+        """`{"code","msg"}`, with `data` when there is any."""
+        if self.data is None:
+            return {"code": self.code, "msg": self.msg}
+        return {"code": self.code, "msg": self.msg, "data": self.data}
 
     @classmethod
     def of(cls, err: BinanceError, status: int = 400) -> "ApiError":
@@ -40,7 +55,7 @@ def ok(body: Any, headers: Mapping[str, str] | None = None) -> Response:
 
 def error_response(exc: ApiError) -> Response:
     return Response(
-        _encode({"code": exc.code, "msg": exc.msg}),
+        _encode(exc.body()),
         status_code=exc.status,
         media_type=JSON,
         headers=exc.headers,

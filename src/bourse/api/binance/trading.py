@@ -1,7 +1,9 @@
 """Binance's TRADE endpoints: place, test, cancel, cancel-replace, cancel all.
 
-Each route parses its parameters, builds one command and answers from that command's outcome
-(the engine's events once durable), never from a store read: `POST order` stays lean for the
+Each operation (`place_order`, `cancel_order`, ...) takes the parsed parameters and the
+authenticated caller and returns its answer or raises ApiError; the REST route and the WebSocket
+API method both call it. It builds one command and answers from that command's outcome (the
+engine's events once durable), never from a store read: `POST order` stays lean for the
 order-rate benchmark. The engine's refusals answer with the Binance error its code names; the
 engine's own sentence stays in the journal and the rejections table, since clients match `msg`.
 
@@ -10,9 +12,8 @@ happen right before the command is submitted with no `await` in between, so noth
 the order in the meantime.
 """
 
-from typing import Any, NamedTuple
+from typing import Any
 
-import msgspec
 from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +21,7 @@ from starlette.responses import Response
 from bourse.api.binance import order_view as view
 from bourse.api.binance.account import commission_rates, rate_text
 from bourse.api.binance.auth import Caller
-from bourse.api.binance.gateway import Gateway, gateway
+from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.order_request import (
     MAX_INT64,
     ORDER_PARAMS,
@@ -30,6 +31,7 @@ from bourse.api.binance.order_request import (
     new_client_id,
     new_order,
 )
+from bourse.api.binance.order_view import Body
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, invalid_value, ok
 from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
@@ -64,24 +66,26 @@ def _cancel_error(rejected: CommandRejected) -> BinanceError:
     return BinanceError(-2011, err.msg) if err.code == _REJECTED else err
 
 
-class _Placing(NamedTuple):
-    gw: Gateway
-    params: Params
-    caller: Caller
-    sym: SymbolState
-    order: NewOrder
-
-
-async def _placing(request: Request) -> _Placing:
-    """Authenticate, then parse a new order (Binance checks the signature first)."""
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=True)
+def _parsed(gw: Gateway, params: Params, caller: Caller) -> tuple[SymbolState, NewOrder]:
+    """A new order's symbol and command (the caller's signature was checked first, as Binance
+    does)."""
     sym = gw.symbol(params.text("symbol"))
     order = new_order(
         params, sym.spec, account_id=caller.account_id, actor=_actor(caller), ts_ms=gw.clock()
     )
-    return _Placing(gw, params, caller, sym, order)
+    return sym, order
+
+
+async def place_order(gw: Gateway, params: Params, caller: Caller) -> Body:
+    """New order: POST order and the WebSocket API's order.place."""
+    sym, order = _parsed(gw, params, caller)
+    outcome = await gw.service.execute(order.cmd)
+    accepted = view.accepted(outcome.events)
+    if accepted is None:
+        rejected = view.rejection(outcome.events)
+        assert rejected is not None, "an order is either accepted or rejected"
+        raise _order_error(rejected)
+    return view.placed(accepted, outcome.events, sym.spec, outcome.ts_ms, order.resp_type)
 
 
 @router.post(
@@ -91,14 +95,30 @@ async def _placing(request: Request) -> _Placing:
     responses=_ORDER_EXAMPLE,
 )
 async def post_order(request: Request) -> Response:
-    gw, _, _, sym, order = await _placing(request)
-    outcome = await gw.service.execute(order.cmd)
-    accepted = view.accepted(outcome.events)
-    if accepted is None:
-        rejected = view.rejection(outcome.events)
-        assert rejected is not None, "an order is either accepted or rejected"
-        raise _order_error(rejected)
-    return ok(view.placed(accepted, outcome.events, sym.spec, outcome.ts_ms, order.resp_type))
+    return ok(await place_order(*await signed(request, trade=True)))
+
+
+async def check_order(gw: Gateway, params: Params, caller: Caller) -> Body:
+    """Test new order: POST order/test and order.test. Validates everything, places nothing."""
+    sym, order = _parsed(gw, params, caller)
+    refusal = gate.check(gw.state, order.cmd) or risk.validate(sym, order.cmd)
+    if refusal is not None:
+        raise ApiError.of(refusal.code.binance_for(refusal.reason))
+    if not params.flag("computeCommissionRates"):
+        return {}
+    maker, taker = commission_rates(gw.state, order.cmd.account_id, sym.spec)
+    zero = rate_text(0)
+    return {
+        "standardCommissionForOrder": {"maker": rate_text(maker), "taker": rate_text(taker)},
+        "specialCommissionForOrder": {"maker": zero, "taker": zero},
+        "taxCommissionForOrder": {"maker": zero, "taker": zero},
+        "discount": {
+            "enabledForAccount": False,
+            "enabledForSymbol": False,
+            "discountAsset": None,
+            "discount": zero,
+        },
+    }
 
 
 @router.post(
@@ -111,27 +131,7 @@ async def post_order(request: Request) -> Response:
     ),
 )
 async def post_order_test(request: Request) -> Response:
-    gw, params, _, sym, order = await _placing(request)
-    refusal = gate.check(gw.state, order.cmd) or risk.validate(sym, order.cmd)
-    if refusal is not None:
-        raise ApiError.of(refusal.code.binance_for(refusal.reason))
-    if not params.flag("computeCommissionRates"):
-        return ok({})
-    maker, taker = commission_rates(gw.state, order.cmd.account_id, sym.spec)
-    zero = rate_text(0)
-    return ok(
-        {
-            "standardCommissionForOrder": {"maker": rate_text(maker), "taker": rate_text(taker)},
-            "specialCommissionForOrder": {"maker": zero, "taker": zero},
-            "taxCommissionForOrder": {"maker": zero, "taker": zero},
-            "discount": {
-                "enabledForAccount": False,
-                "enabledForSymbol": False,
-                "discountAsset": None,
-                "discount": zero,
-            },
-        }
-    )
+    return ok(await check_order(*await signed(request, trade=True)))
 
 
 def _target(
@@ -168,13 +168,8 @@ _CANCEL_PARAMS = (
 )
 
 
-@router.delete(
-    "/order", summary="Cancel order (TRADE)", openapi_extra=openapi(*_CANCEL_PARAMS, signed=True)
-)
-async def delete_order(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=True)
+async def cancel_order(gw: Gateway, params: Params, caller: Caller) -> Body:
+    """Cancel order: DELETE order and order.cancel."""
     sym = gw.symbol(params.text("symbol"))
     order_id, orig, order = _target(gw, params, caller, sym, "orderId", "origClientOrderId")
     cancel_cid = client_id(params, "newClientOrderId")
@@ -194,18 +189,18 @@ async def delete_order(request: Request) -> Response:
     if rejected is not None:
         raise ApiError.of(_cancel_error(rejected))
     assert order is not None, "the engine canceled the order the gateway found open"
-    return ok(view.canceled(order, sym.spec, outcome.ts_ms, cancel_cid))
+    return view.canceled(order, sym.spec, outcome.ts_ms, cancel_cid)
 
 
 @router.delete(
-    "/openOrders",
-    summary="Cancel all open orders on a symbol (TRADE)",
-    openapi_extra=openapi(P("symbol", required=True), signed=True),
+    "/order", summary="Cancel order (TRADE)", openapi_extra=openapi(*_CANCEL_PARAMS, signed=True)
 )
-async def delete_open_orders(request: Request) -> Response:
-    gw = gateway(request)
-    params = await Params.read(request)
-    caller = gw.authenticate(request, params, trade=True)
+async def delete_order(request: Request) -> Response:
+    return ok(await cancel_order(*await signed(request, trade=True)))
+
+
+async def cancel_open_orders(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
+    """Cancel all open orders on a symbol: DELETE openOrders and openOrders.cancelAll."""
     sym = gw.symbol(params.text("symbol"))
     open_orders = dict(gw.state.accounts[caller.account_id].open_orders)
     cmd = CancelAllOrders(
@@ -215,13 +210,20 @@ async def delete_open_orders(request: Request) -> Response:
     rejected = view.rejection(outcome.events)
     if rejected is not None:
         raise ApiError.of(_cancel_error(rejected))
-    return ok(
-        [
-            view.canceled(open_orders[e.order_id], sym.spec, outcome.ts_ms, new_client_id())
-            for e in outcome.events
-            if isinstance(e, OrderCanceled)
-        ]
-    )
+    return [
+        view.canceled(open_orders[e.order_id], sym.spec, outcome.ts_ms, new_client_id())
+        for e in outcome.events
+        if isinstance(e, OrderCanceled)
+    ]
+
+
+@router.delete(
+    "/openOrders",
+    summary="Cancel all open orders on a symbol (TRADE)",
+    openapi_extra=openapi(P("symbol", required=True), signed=True),
+)
+async def delete_open_orders(request: Request) -> Response:
+    return ok(await cancel_open_orders(*await signed(request, trade=True)))
 
 
 # --- cancel-replace ----------------------------------------------------------------------------
@@ -241,8 +243,8 @@ def _replace_failed(
     *,
     cancel_ok: bool,
     new_result: str,
-) -> Response:
-    """Binance's -2021/-2022 body: the code and message, and what happened to each leg."""
+) -> ApiError:
+    """Binance's -2021/-2022: the code and message, and in `data` what happened to each leg."""
     code, msg, status = failure
     data = {
         "cancelResult": "SUCCESS" if cancel_ok else "FAILURE",
@@ -250,8 +252,7 @@ def _replace_failed(
         "cancelResponse": cancel,
         "newOrderResponse": new,
     }
-    body = msgspec.json.encode({"code": code, "msg": msg, "data": data})
-    return Response(body, status_code=status, media_type=JSON)
+    return ApiError(code, msg, status, data=data)
 
 
 _REPLACE_PARAMS = (
@@ -269,7 +270,13 @@ _REPLACE_PARAMS = (
     openapi_extra=openapi(*ORDER_PARAMS, *_REPLACE_PARAMS, signed=True),
 )
 async def cancel_replace(request: Request) -> Response:
-    gw, params, caller, sym, order = await _placing(request)
+    return ok(await replace_order(*await signed(request, trade=True)))
+
+
+async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
+    """Cancel an order and place a new one: POST order/cancelReplace and order.cancelReplace.
+    A leg that failed raises -2021 (409) or -2022 with both legs' outcomes as `data`."""
+    sym, order = _parsed(gw, params, caller)
     mode = params.choice("cancelReplaceMode", CancelReplaceMode, invalid_value("cancelReplaceMode"))
     ids = _target(gw, params, caller, sym, "cancelOrderId", "cancelOrigClientOrderId")
     cancel_id, cancel_orig, old = ids
@@ -285,11 +292,11 @@ async def cancel_replace(request: Request) -> Response:
             raise ApiError.of(refusal.code.binance_for(refusal.reason))
         restricted = _leg_error(_RESTRICTED)
         if stop:
-            return _replace_failed(
+            raise _replace_failed(
                 _FAILED, restricted, None, cancel_ok=False, new_result="NOT_ATTEMPTED"
             )
         placed = await gw.service.execute(new)
-        return _new_leg_after_failed_cancel(placed, restricted, resp_type, sym, 0)
+        raise _new_leg_after_failed_cancel(placed, restricted, resp_type, sym, 0)
 
     cmd = CancelReplaceOrder(
         actor=new.actor,
@@ -310,30 +317,28 @@ async def cancel_replace(request: Request) -> Response:
         accepted = view.accepted(events)
         if accepted is not None:
             new_body = view.placed(accepted, events, spec, outcome.ts_ms, resp_type)
-            return ok(
-                {
-                    "cancelResult": "SUCCESS",
-                    "newOrderResult": "SUCCESS",
-                    "cancelResponse": cancel_body,
-                    "newOrderResponse": new_body,
-                }
-            )
+            return {
+                "cancelResult": "SUCCESS",
+                "newOrderResult": "SUCCESS",
+                "cancelResponse": cancel_body,
+                "newOrderResponse": new_body,
+            }
         error = _leg_error(rejections[0].code.binance_for(rejections[0].reason))
-        return _replace_failed(_PARTIAL, cancel_body, error, cancel_ok=True, new_result="FAILURE")
+        raise _replace_failed(_PARTIAL, cancel_body, error, cancel_ok=True, new_result="FAILURE")
     assert rejections, "a cancel-replace that canceled nothing was refused"
     if rejections[0].code is not _UNKNOWN_ORDER:  # the whole command: gate, filters
         raise ApiError.of(rejections[0].code.binance_for(rejections[0].reason))
     cancel_error = _leg_error(_cancel_error(rejections[0]))
     if stop:
-        return _replace_failed(
+        raise _replace_failed(
             _FAILED, cancel_error, None, cancel_ok=False, new_result="NOT_ATTEMPTED"
         )
-    return _new_leg_after_failed_cancel(outcome, cancel_error, resp_type, sym, 1)
+    raise _new_leg_after_failed_cancel(outcome, cancel_error, resp_type, sym, 1)
 
 
 def _new_leg_after_failed_cancel(
     outcome: Outcome, cancel_error: dict[str, Any], resp_type: RespType, sym: SymbolState, skip: int
-) -> Response:
+) -> ApiError:
     """ALLOW_FAILURE after the cancel failed: -2021 if the new order went in, else -2022.
 
     `skip` is how many rejections in the outcome belong to the cancel leg.
