@@ -99,14 +99,20 @@ def _keyed(exchange: Exchange, box: SecretBox, account_id: int) -> Signer:
 
 @pytest.fixture
 def api(tmp_path: Path) -> Iterator[Api]:
+    yield from serve(tmp_path)
+
+
+def serve(tmp_path: Path, *, rate_limits: bool = True, **other_funds: str) -> Iterator[Api]:
+    """The demo world in-process: the demo account keyed, and another funded keyed account."""
     dd = DataDir(tmp_path / "data")
     exchange = Exchange(dd, database_url=sqlite_url(tmp_path / "store.sqlite"))
     box = SecretBox.at(dd.master_key_file)
     demo = _keyed(exchange, box, DEMO_ACCOUNT_ID)
-    other = new_account(exchange, box, BTC="5", ETH="50", USDT="500000")
+    funds = other_funds or {"BTC": "5", "ETH": "50", "USDT": "500000"}
+    other = new_account(exchange, box, **funds)
     service = Service(exchange, "operator-token", box)
     try:
-        with TestClient(create_app(service)) as client:
+        with TestClient(create_app(service, rate_limits=rate_limits)) as client:
             other.client = client
             yield Api(
                 client,
