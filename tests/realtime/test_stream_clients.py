@@ -1,0 +1,120 @@
+"""Real clients' stream support against a live `bourse run` on loopback, each unmodified but for
+the URL: python-binance's BinanceSocketManager (trades, depth diffs, a multiplex socket) and
+binance-sdk-spot's WebSocket streams (trades and best prices by SUBSCRIBE)."""
+
+import asyncio
+from collections.abc import Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from binance.async_client import AsyncClient
+from binance.ws.streams import BinanceSocketManager
+from binance_common.configuration import ConfigurationWebSocketStreams
+from binance_sdk_spot.spot import Spot
+
+from tests.clients.conftest import Exchange, Trader
+from tests.runtime.server import Server
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore:parameter 'timeout' of type 'float':DeprecationWarning"),
+]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
+    server = Server(tmp_path_factory.mktemp("streams") / "data", "--no-rate-limits")
+    exchange = Exchange(server)
+    try:
+        yield exchange
+    finally:
+        exchange.admin.close()
+        server.stop()
+
+
+def _client(live: Exchange, trader: Trader) -> AsyncClient:
+    client = AsyncClient(trader.key, trader.secret)  # create() would ping binance.com
+    client.API_URL = live.url + "/api"
+    return client
+
+
+def test_python_binance_socket_manager_gets_trades_and_depth_diffs(live: Exchange) -> None:
+    seller, buyer = live.trader(BTC="1"), live.trader(USDT="100000")
+
+    async def session() -> None:
+        sell, buy = _client(live, seller), _client(live, buyer)
+        sockets = BinanceSocketManager(sell)
+        sockets.STREAM_URL = live.url.replace("http://", "ws://") + "/"
+        try:
+            trade_socket = sockets.trade_socket("BTCUSDT")
+            depth_socket = sockets.depth_socket("BTCUSDT", interval=100)
+            both = sockets.multiplex_socket(["btcusdt@bookTicker", "btcusdt@aggTrade"])
+            async with trade_socket as trades, depth_socket as diffs, both as multiplex:
+                book = await sell.get_order_book(symbol="BTCUSDT", limit=100)
+                await sell.order_limit_sell(symbol="BTCUSDT", quantity="0.01", price="60005")
+                await buy.order_market_buy(symbol="BTCUSDT", quantity="0.004")
+                trade = await asyncio.wait_for(trades.recv(), 10)
+                assert (trade["e"], trade["s"], Decimal(trade["q"])) == (
+                    "trade",
+                    "BTCUSDT",
+                    Decimal("0.004"),
+                )
+                assert Decimal(trade["p"]) == 60005 and trade["m"] is False
+                diff = await asyncio.wait_for(diffs.recv(), 10)
+                while diff["u"] <= book["lastUpdateId"]:
+                    diff = await asyncio.wait_for(diffs.recv(), 10)
+                assert diff["e"] == "depthUpdate" and diff["U"] <= book["lastUpdateId"] + 1
+                level = Decimal(-1)
+                while level != Decimal("0.006"):  # the sell, then what the buy left of it
+                    asks = {Decimal(p): Decimal(q) for p, q in diff["a"]}
+                    level = asks.get(Decimal(60005), level)
+                    if level != Decimal("0.006"):
+                        previous = diff["u"]
+                        diff = await asyncio.wait_for(diffs.recv(), 10)
+                        assert diff["U"] == previous + 1
+                seen: dict[str, Any] = {}
+                while len(seen) < 2:
+                    message = await asyncio.wait_for(multiplex.recv(), 10)
+                    seen[message["stream"]] = message["data"]
+                assert Decimal(seen["btcusdt@aggTrade"]["q"]) == Decimal("0.004")
+                assert "b" in seen["btcusdt@bookTicker"]
+        finally:
+            await sell.close_connection()
+            await buy.close_connection()
+
+    asyncio.run(session())
+
+
+def test_binance_sdk_spot_streams_subscribe_to_trades(live: Exchange) -> None:
+    seller, buyer = live.trader(BTC="1"), live.trader(USDT="100000")
+    config = ConfigurationWebSocketStreams(stream_url=live.url.replace("http://", "ws://"))
+    streams = Spot(config_ws_streams=config).websocket_streams
+
+    async def session() -> list[Any]:
+        received: list[Any] = []
+        got = asyncio.Event()
+        connection = await streams.create_connection()
+        try:
+            stream = await connection.trade(symbol="btcusdt")
+
+            def on_message(message: Any) -> None:
+                received.append(message)
+                got.set()
+
+            stream.on("message", on_message)
+            sell, buy = _client(live, seller), _client(live, buyer)
+            try:
+                await sell.order_limit_sell(symbol="BTCUSDT", quantity="0.01", price="60005")
+                await buy.order_market_buy(symbol="BTCUSDT", quantity="0.002")
+            finally:
+                await sell.close_connection()
+                await buy.close_connection()
+            await asyncio.wait_for(got.wait(), 10)
+        finally:
+            await connection.close_connection()
+        return received
+
+    received = asyncio.run(session())
+    trade = received[0]
+    assert (trade.e, trade.s) == ("trade", "BTCUSDT") and Decimal(trade.q) == Decimal("0.002")
