@@ -213,3 +213,33 @@ def test_ticker_streams_agree_with_rest_tickers(live: Api) -> None:
     assert Decimal(full["c"]) == 59990  # the sell took the demo maker's best bid
     everyone = got["!ticker@arr"]
     assert isinstance(everyone, list) and "BTCUSDT" in {t["s"] for t in everyone}
+
+
+def test_kline_streams_follow_the_candle_and_close_it(live: Api) -> None:
+    with live.client.websocket_connect("/ws/btcusdt@kline_1m") as ws:
+        place(live, side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.01", price="59000")
+        k = ws.receive_json()["k"]
+        while k["n"] < 1:
+            k = ws.receive_json()["k"]
+        rest = live.client.get(
+            "/api/v3/klines", params={"symbol": "BTCUSDT", "interval": "1m", "limit": 1}
+        ).json()[0]
+        assert [k["t"], k["o"], k["h"], k["l"], k["c"], k["v"], k["T"], k["q"], k["n"]] == rest[:9]
+        assert (k["s"], k["i"], k["x"]) == ("BTCUSDT", "1m", False)
+        next_minute = k["T"] + 1
+        live.service.clock = lambda: next_minute + 1_000  # a second into the next minute
+        closed = ws.receive_json()["k"]
+        while not closed["x"]:
+            closed = ws.receive_json()["k"]
+        assert (closed["t"], closed["n"], closed["c"]) == (k["t"], k["n"], k["c"])
+        following = ws.receive_json()["k"]
+        assert following["t"] == k["t"] + 60_000 and following["n"] == 0 and not following["x"]
+        assert following["o"] == k["c"]  # flat at the last price until something trades
+
+
+def test_kline_streams_cover_one_minute_to_one_day(live: Api) -> None:
+    with live.client.websocket_connect("/ws") as ws:
+        for n, interval in enumerate(("1s", "3d", "1w", "1M", "7m"), start=1):
+            ws.send_json({"method": "SUBSCRIBE", "params": [f"btcusdt@kline_{interval}"], "id": n})
+            assert ws.receive_json()["error"]["code"] == 2, interval
+            live.client.app.state.realtime.messages_per_s = 100

@@ -80,7 +80,7 @@ def create_app(
             gateway.read, list(state.symbols), service.clock()
         )
 
-    realtime = Realtime(gateway.market, state, service.clock, stream_queue, tickers)
+    realtime = Realtime(gateway.market, state, lambda: service.clock(), stream_queue, tickers)
     app.state.realtime = realtime
     app.include_router(streams.router)
 

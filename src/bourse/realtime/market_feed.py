@@ -20,6 +20,7 @@ from bourse.engine.state import EngineState
 from bourse.events import Outcome, TradeExecuted
 from bourse.marketdata import MarketData
 from bourse.marketdata.depth import DepthChanges
+from bourse.marketdata.klines import bucket_open, next_open
 from bourse.marketdata.tickers import TickerBook, WindowStats, ticker_json
 from bourse.realtime.hub import Hub
 from bourse.realtime.names import FAST_MS, SLOW_MS, Stream
@@ -37,6 +38,7 @@ _TICKER_KEYS = {
 }  # fmt: skip
 _MINI_KEYS = ("c", "o", "h", "l", "v", "q")
 TICKER_KINDS = ("ticker", "miniTicker", "all")
+ROLLING_KINDS = (*TICKER_KINDS, "kline")  # what needs the rolling tickers' book
 
 
 class _Pending:
@@ -62,6 +64,7 @@ class MarketFeed:
         self.hub = hub
         self.load_tickers = load_tickers
         self._ticker_sent: dict[tuple[str, str], WindowStats] = {}  # (stream, symbol) -> sent
+        self._kline_sent: dict[str, tuple[int, dict[str, Any]]] = {}  # stream -> (open, k)
         self.market = market
         self.state = state
         self.clock = clock
@@ -235,13 +238,67 @@ class MarketFeed:
             {"lastUpdateId": depth.last_seq, "bids": side(Side.BUY), "asks": side(Side.SELL)},
         )
 
-    async def tickers(self) -> None:
-        """The 24 h rolling tickers of the symbols whose figures changed since last sent."""
-        streams = [s for s in self.hub.streams.values() if s.kind in TICKER_KINDS]
+    async def rolling(self) -> None:
+        """Tickers and klines: the streams folded from the rolling tickers' book, every second,
+        for what changed since it was last sent."""
+        streams = [s for s in self.hub.streams.values() if s.kind in ROLLING_KINDS]
         if not streams or self.load_tickers is None:
             return
         book = await self.load_tickers()
         now = self.clock()
+        for stream in streams:
+            if stream.kind == "kline":
+                self._kline(stream, book, now)
+        self._tickers([s for s in streams if s.kind in TICKER_KINDS], book, now)
+        for name in [n for n in self._kline_sent if n not in self.hub.streams]:
+            del self._kline_sent[name]
+
+    def _kline(self, stream: Stream, book: TickerBook, now: int) -> None:
+        opened = bucket_open(now, stream.interval)
+        held = self._kline_sent.get(stream.name)
+        if held is not None and held[0] != opened:  # the candle sent last has closed
+            self._publish_kline(stream, book, held[0], now, closed=True)
+        k = self._candle(stream, book, opened, closed=False)
+        if held is None or held[0] != opened or held[1] != k:
+            self._kline_sent[stream.name] = (opened, k)
+            self.hub.publish(stream.name, {"e": "kline", "E": now, "s": stream.symbol, "k": k})
+
+    def _publish_kline(
+        self, stream: Stream, book: TickerBook, opened: int, now: int, closed: bool
+    ) -> None:
+        k = self._candle(stream, book, opened, closed)
+        self.hub.publish(stream.name, {"e": "kline", "E": now, "s": stream.symbol, "k": k})
+
+    def _candle(
+        self, stream: Stream, book: TickerBook, opened: int, closed: bool
+    ) -> dict[str, Any]:
+        """Binance's `k` of the candle opening at `opened`, folded from its minutes."""
+        qp, bp = self._precisions(stream.symbol)
+        closes = next_open(opened, stream.interval)
+        minutes = book.minutes(stream.symbol, opened, closes)
+        if minutes:
+            first = minutes[0]
+            o, c = first.open, minutes[-1].close
+            h, low = max(m.high for m in minutes), min(m.low for m in minutes)
+            v, q = sum(m.volume for m in minutes), sum(m.quote_volume for m in minutes)
+            n = sum(m.count for m in minutes)
+            taker_v = sum(m.taker_buy_volume for m in minutes)
+            taker_q = sum(m.taker_buy_quote_volume for m in minutes)
+            f, last_id = first.first_trade_id, minutes[-1].last_trade_id
+        else:  # no trade yet: flat at the last price, as REST klines shows an empty interval
+            last = book.last(stream.symbol)
+            o = c = h = low = last.price if last is not None else 0
+            v = q = n = taker_v = taker_q = 0
+            f = last_id = -1
+        return {
+            "t": opened, "T": closes - 1, "s": stream.symbol, "i": stream.interval,
+            "f": f, "L": last_id, "o": to_str(o, qp), "c": to_str(c, qp), "h": to_str(h, qp),
+            "l": to_str(low, qp), "v": to_str(v, bp), "n": n, "x": closed,
+            "q": to_str(q, qp), "V": to_str(taker_v, bp), "Q": to_str(taker_q, qp), "B": "0",
+        }  # fmt: skip
+
+    def _tickers(self, streams: list[Stream], book: TickerBook, now: int) -> None:
+        """The 24 h rolling tickers of the symbols whose figures changed since last sent."""
         for stream in streams:
             symbols = sorted(self.state.symbols) if stream.kind == "all" else [stream.symbol]
             changed = []
@@ -297,6 +354,6 @@ class MarketFeed:
             self.flush(every_ms)
             if every_ms == SLOW_MS:
                 try:
-                    await self.tickers()
+                    await self.rolling()
                 except Exception:  # a store read that failed: try again next second
-                    log.exception("ticker streams")
+                    log.exception("ticker and kline streams")
