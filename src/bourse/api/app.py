@@ -48,11 +48,13 @@ def create_app(
         service.attach(asyncio.get_running_loop())
         driver.start()
         realtime.feed.start()
+        realtime.start()  # listenKey expiry
         if list_refresher is not None:
             list_refresher.start()
         yield
         if list_refresher is not None:
             await list_refresher.stop()
+        await realtime.stop()
         await realtime.feed.stop()
         await driver.stop()
         gateway.close()

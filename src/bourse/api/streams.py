@@ -1,7 +1,9 @@
 """Binance's WebSocket market streams: `/ws/<stream>[/<stream>...]` (raw payloads) and
 `/stream?streams=<a>/<b>` (each wrapped as {"stream", "data"}), with the live SUBSCRIBE,
-UNSUBSCRIBE and LIST_SUBSCRIPTIONS methods. The server pings every 20 s (uvicorn); a subscriber
-that stops reading is cut off by the hub, with the reason as the close frame's."""
+UNSUBSCRIBE and LIST_SUBSCRIPTIONS methods; a listenKey among the names is that account's user
+data stream (the connection closes when the key expires or is closed). The server pings every
+20 s (uvicorn); a subscriber that stops reading is cut off by the hub, with the reason as the
+close frame's."""
 
 import asyncio
 import contextlib
@@ -14,21 +16,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from bourse.api.deps import OperatorDep
 from bourse.realtime.hub import SLOW, Subscriber
-from bourse.realtime.service import MAX_CONNECTIONS, MessageRate, Realtime, Refused
+from bourse.realtime.service import MAX_CONNECTIONS, MessageRate, Realtime, Refused, drain
 
 router = APIRouter()
 TOO_MANY = 1013  # "try again later"
 CLOSE_WAIT_S = 5.0
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
-
-
-async def _write(ws: WebSocket, sub: Subscriber) -> None:
-    while True:
-        await sub.ready.wait()
-        sub.ready.clear()
-        while sub.queue:
-            await ws.send_text(sub.queue.popleft())
 
 
 async def _read(ws: WebSocket, sub: Subscriber, rt: Realtime) -> None:
@@ -56,13 +50,13 @@ async def _serve(ws: WebSocket, names: list[str], combined: bool) -> None:
         for name in names:
             rt.subscribe(sub, rt.stream(name))
     except Refused as exc:
-        rt.hub.drop(sub)
+        rt.drop(sub)
         await ws.send_text(_encode(exc.body).decode())
         await ws.close(SLOW, str(exc)[:120])
         return
     rt.connections += 1
     handler = asyncio.current_task()
-    writer = asyncio.get_running_loop().create_task(_write(ws, sub))
+    writer = asyncio.get_running_loop().create_task(drain(ws, sub))
     sub.tasks = [writer] if handler is None else [writer, handler]  # what a cut-off cancels
     try:
         await _read(ws, sub, rt)
@@ -74,7 +68,7 @@ async def _serve(ws: WebSocket, names: list[str], combined: bool) -> None:
         pass  # the client left (RuntimeError: while we were closing)
     finally:
         rt.connections -= 1
-        rt.hub.drop(sub)
+        rt.drop(sub)
         writer.cancel()
     with contextlib.suppress(asyncio.CancelledError, Exception):
         await writer

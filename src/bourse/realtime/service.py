@@ -1,24 +1,70 @@
-"""The real-time side of the server: one hub, the market feed, and what a connection may do
-(subscribe, unsubscribe, list), with Binance's limits and error frames."""
+"""The real-time side of the server: one hub, the market and user feeds, and what a connection
+may do (subscribe, unsubscribe, list), with Binance's limits and error frames.
 
+A stream connection may name a listenKey among its streams (`/ws/<listenKey>`, or SUBSCRIBE):
+the account's user data stream then joins the connection through a `Tap`. A WebSocket API
+connection subscribes the same way (`bourse.api.wsapi.session`). Once a second the listenKeys
+past their 60 minutes (or whose API key was revoked) end: each of their connections gets
+`listenKeyExpired` and is closed; a WebSocket API subscription whose key was revoked gets
+`eventStreamTerminated`.
+"""
+
+import asyncio
+import contextlib
+import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 
 from bourse.engine.state import EngineState
 from bourse.marketdata import MarketData
 from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT, Hub, Subscriber
+from bourse.realtime.listen_keys import ListenKey, ListenKeys, looks_like_key
 from bourse.realtime.market_feed import MarketFeed, TickerLoader
 from bourse.realtime.names import Stream, parse
+from bourse.realtime.user_feed import Tap, UserFeed, key_expired, terminated, user_stream
 
 MAX_STREAMS = 1024  # per connection, as on Binance
 MAX_MESSAGES_PER_S = 5  # incoming control messages per connection per second, as on Binance
 MAX_CONNECTIONS = 5000
 # Binance's error codes for control messages
 UNKNOWN_PROPERTY, INVALID_TYPE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
+LISTEN_KEY = "listenKey"  # the Stream kind of a listenKey named on a stream connection
+SWEEP_S = 1.0  # how often listenKeys are checked for expiry
+CLOSE = "\x00"  # starts a queue entry that closes the connection after what came before it
+NORMAL_CLOSURE = 1000
+log = logging.getLogger(__name__)
+_encode = msgspec.json.Encoder().encode
+
+
+def closing(code: int, reason: str) -> str:
+    """A queue entry that closes the connection with `code` and `reason` once sent up to it."""
+    return f"{CLOSE}{code} {reason}"
+
+
+class Socket(Protocol):
+    async def send_text(self, data: str) -> None: ...
+
+    async def close(self, code: int = NORMAL_CLOSURE, reason: str | None = None) -> None: ...
+
+
+async def drain(ws: Socket, sub: Subscriber) -> None:
+    """A connection's writer: sends what its subscriber queues, in order, until an entry made
+    by `closing` closes the connection."""
+    queue = sub.queue
+    while True:
+        await sub.ready.wait()
+        sub.ready.clear()
+        while queue:
+            text = queue.popleft()
+            if text.startswith(CLOSE):
+                code, _, reason = text[1:].partition(" ")
+                await ws.close(int(code), reason)
+                return
+            await ws.send_text(text)
 
 
 class Refused(Exception):
@@ -38,12 +84,21 @@ class Realtime:
     ) -> None:
         self.hub = Hub()
         self.state = state
+        self.clock = clock
         self.feed = MarketFeed(self.hub, market, state, clock, load_tickers)
+        self.taps: dict[Subscriber, dict[str, Tap]] = {}  # connection → its user data streams
+        self.users = UserFeed(self.hub, market, state, self.taps)
+        self.listen_keys = ListenKeys()
         self.queue_limit = queue_limit
         self.messages_per_s = MAX_MESSAGES_PER_S
         self.connections = 0
+        self._sweeper: asyncio.Task[None] | None = None
 
     def stream(self, name: str, request_id: Any = None) -> Stream:
+        if looks_like_key(name):
+            if self.listen_keys.find(name, self.clock()) is None:
+                raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
+            return Stream(name, "", LISTEN_KEY)
         found = parse(name, set(self.state.symbols))
         if found is None:
             raise Refused(INVALID_REQUEST, f"Invalid request: unknown stream '{name}'", request_id)
@@ -58,10 +113,98 @@ class Realtime:
                 f"Invalid request: more than {MAX_STREAMS} streams on one connection",
                 request_id,
             )
+        if stream.kind == LISTEN_KEY:
+            key = self.listen_keys.find(stream.name, self.clock())
+            if key is None:
+                raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
+            self.attach(Tap(sub, key.account_id, key.api_key, key.key))
+            sub.streams[stream.name] = stream  # listed, and counted against MAX_STREAMS
+            return
         first = stream.name not in self.hub.streams
         self.hub.add(sub, stream)
         if first:
             self.feed.subscribed(stream)
+
+    def unsubscribe(self, sub: Subscriber, name: str) -> None:
+        tap = self.taps.get(sub, {}).get(name)
+        if tap is None:
+            self.hub.remove(sub, name)
+            return
+        self.detach(tap)
+        sub.streams.pop(name, None)
+
+    def drop(self, sub: Subscriber) -> None:
+        """A connection ended: it leaves every stream, its user data streams included."""
+        self.hub.drop(sub)
+        for tap in self.taps.pop(sub, {}).values():
+            self.hub.drop(tap)
+
+    # --- user data streams -----------------------------------------------------------------
+
+    def attach(self, tap: Tap) -> None:
+        self.hub.add(tap, user_stream(tap.account_id))
+        self.taps.setdefault(tap.out, {})[tap.name] = tap
+
+    def detach(self, tap: Tap) -> None:
+        self.hub.drop(tap)
+        taps = self.taps.get(tap.out)
+        if taps is not None and taps.get(tap.name) is tap:
+            del taps[tap.name]
+            if not taps:
+                del self.taps[tap.out]
+
+    def end_subscription(self, tap: Tap) -> None:
+        """A WebSocket API subscription ends: its last event says so."""
+        self.detach(tap)
+        tap.offer(_encode(terminated(self.clock())).decode())
+
+    def close_listen_key(self, key: str, api_key: str) -> bool:
+        """DELETE userDataStream: the key stops working and its connections close (without
+        listenKeyExpired, as Binance). False if the API key holds no such live key."""
+        found = self.listen_keys.close(key, api_key, self.clock())
+        if found is not None:
+            self._end_key(found, expired=False)
+        return found is not None
+
+    def _end_key(self, key: ListenKey, *, expired: bool) -> None:
+        reason = "listenKey expired" if expired else "listenKey closed"
+        for out, taps in list(self.taps.items()):
+            tap = taps.get(key.key)
+            if tap is None:
+                continue
+            self.detach(tap)
+            out.streams.pop(key.key, None)
+            if expired:
+                tap.offer(_encode(key_expired(key.key, self.clock())).decode())
+            out.offer(closing(NORMAL_CLOSURE, reason))
+
+    def sweep(self) -> None:
+        """End the listenKeys past their time or whose API key was revoked, and the WebSocket
+        API subscriptions of revoked keys."""
+        keys = self.state.api_keys
+        for key in self.listen_keys.expire(self.clock(), lambda k: k.api_key in keys):
+            self._end_key(key, expired=True)
+        for taps in list(self.taps.values()):
+            for tap in list(taps.values()):
+                if tap.subscription >= 0 and tap.api_key not in keys:
+                    self.end_subscription(tap)
+
+    def start(self) -> None:
+        self._sweeper = asyncio.get_running_loop().create_task(self._sweep_every())
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+
+    async def _sweep_every(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            try:
+                self.sweep()
+            except Exception:  # never let one failure stop every later expiry
+                log.exception("user data stream sweep")
 
     def handle(self, sub: Subscriber, text: str) -> dict[str, Any]:
         """The answer to one control message (SUBSCRIBE, UNSUBSCRIBE, LIST_SUBSCRIPTIONS,
@@ -86,7 +229,7 @@ class Realtime:
                 if method == "SUBSCRIBE":
                     self.subscribe(sub, stream, request_id)
                 else:
-                    self.hub.remove(sub, stream.name)
+                    self.unsubscribe(sub, stream.name)
             return {"result": None, "id": request_id}
         if method == "LIST_SUBSCRIPTIONS":
             return {"result": list(sub.streams), "id": request_id}

@@ -6,7 +6,7 @@ ApiError with Binance's `{"code","msg"}`.
 
 from fastapi import FastAPI
 
-from bourse.api.binance import account, compat, market, ratelimit, trading
+from bourse.api.binance import account, compat, market, ratelimit, trading, user_stream
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.ratelimit import RateLimiter
 from bourse.api.binance.replies import ApiError, handle_api_error
@@ -19,7 +19,7 @@ def install(app: FastAPI, service: Service, *, rate_limits: bool = True) -> Gate
     load tests and private deployments."""
     gateway = Gateway(service)
     app.state.gateway = gateway
-    for module in (market, trading, account, ratelimit, compat):
+    for module in (market, trading, account, ratelimit, user_stream, compat):
         app.include_router(module.router)
     app.add_exception_handler(ApiError, handle_api_error)
     if rate_limits:

@@ -7,9 +7,10 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 from bourse.api.binance import account, exchange_info, market, ratelimit, trading
-from bourse.api.binance.auth import Caller
+from bourse.api.binance.auth import Caller, check_key
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.params import Params
+from bourse.api.binance.user_stream import no_such_key
 from bourse.api.binance.weights import COSTS, Cost
 from bourse.api.wsapi.session import KEY, Session
 
@@ -17,6 +18,7 @@ Run = Callable[[Gateway, Params, Caller | None, Session], Awaitable[Any]]
 Public = Callable[[Gateway, Params], Awaitable[Any]]
 Signed = Callable[[Gateway, Params, Caller], Awaitable[Any]]
 SESSION = Cost(2)  # session.logon, session.status, session.logout
+USER_STREAM = Cost(2)  # userDataStream.*, session.subscriptions
 
 
 class Security(Enum):
@@ -64,6 +66,47 @@ async def _logout(gw: Gateway, params: Params, _: Caller | None, session: Sessio
     return session.logout()
 
 
+async def _subscribe(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
+    return session.subscribe_session()
+
+
+async def _subscribe_signed(gw: Gateway, params: Params, caller: Caller | None, s: Session) -> Any:
+    assert caller is not None, "the router authenticates every signed method"
+    return s.subscribe(caller.account_id, caller.api_key, by_session=False)
+
+
+async def _unsubscribe(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
+    return session.unsubscribe(params)
+
+
+async def _subscriptions(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
+    return session.subscriptions()
+
+
+# the listenKey requests Binance deprecated in favour of the subscriptions (API key, no signature)
+
+
+async def _start(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
+    key = check_key(gw.keys, params.text(KEY), session.host, trade=False)
+    rt = session.user_streams()
+    return {"listenKey": rt.listen_keys.create(key.account_id, key.api_key, gw.clock()).key}
+
+
+async def _ping(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
+    key = check_key(gw.keys, params.text(KEY), session.host, trade=False)
+    listen_key = params.text("listenKey")
+    if session.user_streams().listen_keys.keep_alive(listen_key, key.api_key, gw.clock()) is None:
+        raise no_such_key()
+    return {}
+
+
+async def _stop(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
+    key = check_key(gw.keys, params.text(KEY), session.host, trade=False)
+    if not session.user_streams().close_listen_key(params.text("listenKey"), key.api_key):
+        raise no_such_key()
+    return {}
+
+
 V3 = "/api/v3/"
 USER, TRADE = Security.USER_DATA, Security.TRADE
 METHODS: dict[str, Method] = {
@@ -85,6 +128,14 @@ METHODS: dict[str, Method] = {
     "session.logon": Method(_logon, Security.NONE, SESSION),
     "session.status": Method(_status, Security.NONE, SESSION),
     "session.logout": Method(_logout, Security.NONE, SESSION),
+    "session.subscriptions": Method(_subscriptions, Security.NONE, USER_STREAM),
+    # user data streams
+    "userDataStream.subscribe": Method(_subscribe, Security.NONE, USER_STREAM),
+    "userDataStream.subscribe.signature": Method(_subscribe_signed, USER, USER_STREAM),
+    "userDataStream.unsubscribe": Method(_unsubscribe, Security.NONE, USER_STREAM),
+    "userDataStream.start": Method(_start, Security.NONE, USER_STREAM),
+    "userDataStream.ping": Method(_ping, Security.NONE, USER_STREAM),
+    "userDataStream.stop": Method(_stop, Security.NONE, USER_STREAM),
     # trading
     "order.place": _signed(trading.place_order, "POST", V3 + "order", TRADE),
     "order.test": _signed(trading.check_order, "POST", V3 + "order/test", TRADE),

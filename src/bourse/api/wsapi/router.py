@@ -8,9 +8,12 @@ an error response and the connection stays open; a binary frame (requests are JS
 IP ban closes it. Uvicorn sends the pings (`bourse run`).
 
 Requests of one connection run one after another, so a client that sends `order.place` and then
-`order.status` reads its order; concurrency comes from more connections.
+`order.status` reads its order; concurrency comes from more connections. A connection subscribed
+to user data streams gets their events between the responses (see `session`).
 """
 
+import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -28,6 +31,8 @@ from bourse.api.wsapi import frames
 from bourse.api.wsapi.frames import BadFrame, RequestId
 from bourse.api.wsapi.methods import METHODS, Method, Security
 from bourse.api.wsapi.session import Session
+from bourse.realtime.hub import SLOW
+from bourse.realtime.service import Realtime, closing, drain
 from bourse.runtime.exchange import ExchangeStopped
 
 log = logging.getLogger(__name__)
@@ -36,6 +41,7 @@ PATH = "/ws-api/v3"
 CONNECT = Cost(2)
 UNSUPPORTED_DATA = 1003  # close code: "a type of data it cannot accept"
 POLICY_VIOLATION = 1008
+CLOSE_WAIT_S = 5.0  # for what is queued to go out before a close
 _BANNED = 418
 
 
@@ -43,9 +49,11 @@ _BANNED = 418
 async def ws_api(ws: WebSocket) -> None:
     gw = gateway(ws)
     rate_limits = ws.query_params.get("returnRateLimits", "").lower() != "false"
-    session = Session(gw, client_host(ws), return_rate_limits=rate_limits)
+    realtime: Realtime | None = getattr(ws.app.state, "realtime", None)
+    session = Session(gw, client_host(ws), return_rate_limits=rate_limits, realtime=realtime)
     await ws.accept()
     connection = Connection(gw, session)
+    link = _Link(ws, session)
     try:
         refused = connection.connect()
         if refused is not None:
@@ -58,14 +66,84 @@ async def ws_api(ws: WebSocket) -> None:
                 return
             text = message.get("text")
             if text is None:
-                await ws.close(UNSUPPORTED_DATA, "requests are JSON in text frames")
+                await link.close(UNSUPPORTED_DATA, "requests are JSON in text frames")
                 return
-            await ws.send_text(await connection.answer(text))
+            await link.send(await connection.answer(text))
             if connection.banned:
-                await ws.close(POLICY_VIOLATION, "IP banned")
+                await link.close(POLICY_VIOLATION, "IP banned")
                 return
     except WebSocketDisconnect:
         return
+    except (asyncio.CancelledError, _CutOff):
+        if not link.cut_off():
+            raise  # the server is stopping
+    finally:
+        await link.end()
+    await link.close_cut_off()
+
+
+class _CutOff(Exception):
+    """The connection's own reply found its queue full: the hub's cut-off applies to it."""
+
+
+class _Link:
+    """How a connection's frames leave: straight to the socket until it subscribes to a user
+    data stream; from then on through its queue (`session.out`), where a writer task keeps
+    replies and events in order and the hub cuts off a reader that falls behind (1008)."""
+
+    def __init__(self, ws: WebSocket, session: Session) -> None:
+        self.ws = ws
+        self.session = session
+        self.handler = asyncio.current_task()
+        self.writer: asyncio.Task[None] | None = None
+
+    async def send(self, text: str) -> None:
+        out = self.session.out
+        if out is None:
+            await self.ws.send_text(text)
+            return
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(drain(self.ws, out))
+            out.tasks = [self.writer] if self.handler is None else [self.writer, self.handler]
+        if not out.offer(text):
+            raise _CutOff(out.cut_reason)
+
+    async def close(self, code: int, reason: str) -> None:
+        """Close after everything queued before (waiting at most CLOSE_WAIT_S for it)."""
+        out, writer = self.session.out, self.writer
+        if out is None or writer is None:
+            await self.ws.close(code, reason)
+            return
+        out.offer(closing(code, reason))
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.shield(writer), CLOSE_WAIT_S)
+
+    def cut_off(self) -> bool:
+        """Whether this connection was cut off for not reading (the hub cancels the handler);
+        if so, the handler goes on to close it."""
+        out = self.session.out
+        if out is None or not out.cut_reason:
+            return False
+        if self.handler is not None and self.handler.cancelling():
+            self.handler.uncancel()
+        return True
+
+    async def end(self) -> None:
+        out, realtime = self.session.out, self.session.realtime
+        if out is not None and realtime is not None:
+            realtime.drop(out)
+        if self.writer is not None:
+            self.writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.writer
+
+    async def close_cut_off(self) -> None:
+        out = self.session.out
+        if out is None or not out.cut_reason:
+            return
+        log.warning("WebSocket API connection cut off: %s", out.cut_reason)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.ws.close(SLOW, out.cut_reason[:120]), CLOSE_WAIT_S)
 
 
 class Connection:

@@ -9,6 +9,14 @@ form is accepted as well: the two differ only for values with characters such as
 `apiKey` and `signature` (they still need `timestamp`); an explicit signature overrides the
 session's key for that request. Key, IP allow-list, permission, time window and signature are
 checked by the same functions as REST, with the same codes.
+
+User data stream subscriptions (web-socket-api.md, "User Data Stream requests"): a logged-on
+session subscribes its own account with `userDataStream.subscribe`; `.signature` subscribes the
+account of any key whose signature it carries (or the session's key, without one). One active
+subscription per account per connection, at most 1,000 at once and 65,535 over the connection's
+life, as on Binance. Events arrive as `{"subscriptionId", "event"}` on this connection;
+`userDataStream.unsubscribe` (all, or one `subscriptionId`), `session.logout` (the subscription
+made by `userDataStream.subscribe`) and a revoked key end one with `eventStreamTerminated`.
 """
 
 from collections.abc import Iterator
@@ -21,6 +29,9 @@ from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError, key_rejected, mandatory
 from bourse.domain.enums import KeyKind
 from bourse.engine.state import ApiKey
+from bourse.realtime.hub import Subscriber
+from bourse.realtime.service import Realtime
+from bourse.realtime.user_feed import Tap
 
 KEY = "apiKey"
 SIGNATURE = "signature"
@@ -29,6 +40,8 @@ _ED25519_ONLY = ApiError(
     "You are not authorized to execute this request. Only Ed25519 API keys can log on a session.",
     401,
 )
+MAX_SUBSCRIPTIONS = 1000  # active at once on one connection
+MAX_SUBSCRIPTION_ID = 65535  # subscriptions over a connection's life
 
 
 def payloads(values: dict[str, str]) -> Iterator[bytes]:
@@ -46,13 +59,24 @@ class Session:
     """A connection's state: when it opened, which key (if any) it logged on with, and whether
     its responses carry `rateLimits` unless a request says otherwise."""
 
-    def __init__(self, gw: Gateway, host: str, *, return_rate_limits: bool = True) -> None:
+    def __init__(
+        self,
+        gw: Gateway,
+        host: str,
+        *,
+        return_rate_limits: bool = True,
+        realtime: Realtime | None = None,
+    ) -> None:
         self.gw = gw
         self.host = host
         self.connected_since = gw.clock()
         self.return_rate_limits = return_rate_limits
         self.api_key: str | None = None
         self.authorized_since: int | None = None
+        self.realtime = realtime
+        # the connection's queue once it subscribes: events and replies then go out through it
+        self.out: Subscriber | None = None
+        self._subscriptions_started = 0
 
     def caller(self, params: Params, *, trade: bool) -> Caller:
         """Who a SIGNED request acts for: its own `apiKey` and `signature` if it has a signature,
@@ -105,6 +129,9 @@ class Session:
 
     def logout(self) -> dict[str, Any]:
         self.api_key = self.authorized_since = None
+        for tap in self.taps():
+            if tap.by_session:
+                self.user_streams().end_subscription(tap)
         return self.status()
 
     def status(self) -> dict[str, Any]:
@@ -114,5 +141,56 @@ class Session:
             "connectedSince": self.connected_since,
             "returnRateLimits": self.return_rate_limits,
             "serverTime": self.gw.clock(),
-            "userDataStream": False,
+            "userDataStream": bool(self.taps()),
         }
+
+    # --- userDataStream.subscribe, .subscribe.signature, .unsubscribe, session.subscriptions -
+
+    def user_streams(self) -> Realtime:
+        if self.realtime is None:
+            raise ApiError(-1020, "This operation is not supported. No user data streams here.")
+        return self.realtime
+
+    def taps(self) -> list[Tap]:
+        """The connection's active subscriptions, oldest first."""
+        if self.out is None or self.realtime is None:
+            return []
+        return list(self.realtime.taps.get(self.out, {}).values())
+
+    def subscribe_session(self) -> dict[str, Any]:
+        """userDataStream.subscribe: the logged-on key's account."""
+        if self.api_key is None:
+            raise ApiError(-1002, "You are not authorized to execute this request.", 401)
+        key = self._session_key(trade=False)
+        return self.subscribe(key.account_id, key.api_key, by_session=True)
+
+    def subscribe(self, account_id: int, api_key: str, *, by_session: bool) -> dict[str, Any]:
+        rt = self.user_streams()
+        taps = self.taps()
+        if any(t.account_id == account_id for t in taps):
+            raise ApiError(
+                -1020,
+                "This operation is not supported. The account already has an active "
+                "subscription on this connection.",
+            )
+        if len(taps) >= MAX_SUBSCRIPTIONS or self._subscriptions_started >= MAX_SUBSCRIPTION_ID:
+            raise ApiError(-1020, "This operation is not supported. Too many subscriptions.")
+        if self.out is None:
+            self.out = Subscriber(False, rt.queue_limit)
+        number = self._subscriptions_started
+        self._subscriptions_started += 1
+        tap = Tap(self.out, account_id, api_key, f"#{number}", number)
+        tap.by_session = by_session
+        rt.attach(tap)
+        return {"subscriptionId": number}
+
+    def unsubscribe(self, params: Params) -> dict[str, Any]:
+        """All subscriptions, or the one `subscriptionId` names (none if it names none)."""
+        number = params.opt_integer("subscriptionId", low=0)
+        for tap in self.taps():
+            if number is None or tap.subscription == number:
+                self.user_streams().end_subscription(tap)
+        return {}
+
+    def subscriptions(self) -> list[dict[str, int]]:
+        return [{"subscriptionId": t.subscription} for t in self.taps()]

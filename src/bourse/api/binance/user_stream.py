@@ -1,0 +1,89 @@
+"""Binance's listenKey endpoints (USER_STREAM: the API key header, no signature):
+`POST /api/v3/userDataStream` starts a user data stream, `PUT` keeps it alive for another 60
+minutes, `DELETE` closes it (its connections at `/ws/<listenKey>` close too). The events
+themselves go out on the WebSocket streams (`bourse.realtime.user_feed`)."""
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bourse.api.binance.auth import key_holder
+from bourse.api.binance.gateway import gateway
+from bourse.api.binance.params import P, Params, openapi
+from bourse.api.binance.replies import JSON, ApiError, ok
+from bourse.realtime.service import Realtime
+
+router = APIRouter(prefix="/api/v3", tags=["User data stream"])
+_KEY_HEADER = {
+    "name": "X-MBX-APIKEY",
+    "in": "header",
+    "required": True,
+    "description": "The API key whose account the stream follows (no signature)",
+    "schema": {"type": "string"},
+}
+_NONE = openapi()
+_NONE["parameters"].append(_KEY_HEADER)
+_LISTEN_KEY = openapi(P("listenKey", required=True, description="The key POST returned"))
+_LISTEN_KEY["parameters"].append(_KEY_HEADER)
+_EXAMPLE_KEY = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
+
+
+def _example(body: Any) -> dict[int | str, dict[str, Any]]:
+    return {200: {"description": "OK", "content": {JSON: {"example": body}}}}
+
+
+def no_such_key() -> ApiError:
+    return ApiError(-1125, "This listenKey does not exist.")
+
+
+def realtime(request: Request) -> Realtime:
+    rt: Realtime = request.app.state.realtime
+    return rt
+
+
+@router.post(
+    "/userDataStream",
+    summary="Start a user data stream (USER_STREAM)",
+    description="The API key's live listenKey, valid for another 60 minutes, or a new one.",
+    openapi_extra=_NONE,
+    responses=_example({"listenKey": _EXAMPLE_KEY}),
+)
+async def start(request: Request) -> Response:
+    gw = gateway(request)
+    key = key_holder(gw.keys, request, trade=False)
+    found = realtime(request).listen_keys.create(key.account_id, key.api_key, gw.clock())
+    return ok({"listenKey": found.key})
+
+
+@router.put(
+    "/userDataStream",
+    summary="Keep a user data stream alive (USER_STREAM)",
+    description="Valid for 60 minutes from now; -1125 if the key expired or was closed.",
+    openapi_extra=_LISTEN_KEY,
+    responses=_example({}),
+)
+async def keep_alive(request: Request) -> Response:
+    gw = gateway(request)
+    key = key_holder(gw.keys, request, trade=False)
+    listen_key = (await Params.read(request)).text("listenKey")
+    if realtime(request).listen_keys.keep_alive(listen_key, key.api_key, gw.clock()) is None:
+        raise no_such_key()
+    return ok({})
+
+
+@router.delete(
+    "/userDataStream",
+    summary="Close a user data stream (USER_STREAM)",
+    description="The key stops working and its stream connections close.",
+    openapi_extra=_LISTEN_KEY,
+    responses=_example({}),
+)
+async def close(request: Request) -> Response:
+    gw = gateway(request)
+    key = key_holder(gw.keys, request, trade=False)
+    listen_key = (await Params.read(request)).text("listenKey")
+    if not realtime(request).close_listen_key(listen_key, key.api_key):
+        raise no_such_key()
+    return ok({})
