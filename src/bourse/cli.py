@@ -445,6 +445,53 @@ def bench_api(
     print(json.dumps(result.as_dict()))
 
 
+@bench_app.command("ws")
+def bench_ws(
+    orders: Annotated[int, typer.Option("--orders", help="Signed order.place requests.")] = 50_000,
+    connections: Annotated[
+        int, typer.Option("--connections", help="WebSocket API connections, one account each.")
+    ] = 16,
+    processes: Annotated[
+        int, typer.Option("--processes", help="Load processes sharing those connections.")
+    ] = 2,
+    window: Annotated[int, typer.Option("--window", help="Requests in flight per connection.")] = 4,
+    subscribers: Annotated[
+        int, typer.Option("--subscribers", help="Market-data stream connections listening.")
+    ] = 100,
+    subscriber_processes: Annotated[
+        int, typer.Option("--subscriber-processes", help="Processes holding the subscribers.")
+    ] = 2,
+    url: Annotated[
+        str | None, typer.Option("--url", help="A running server (default: start one).")
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="That server's operator token (with --url).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Orders over the WebSocket API while market-data subscribers listen: rate, latency, lag."""
+    from bourse.bench import ws_bench
+
+    if url is not None and token is None:
+        _fail("--url needs --token: the bench opens funded accounts through the admin API")
+    try:
+        with progress_bar("ws bench", orders) as advance:
+            result = ws_bench.run(
+                orders=orders,
+                connections=connections,
+                processes=processes,
+                window=window,
+                subscribers=subscribers,
+                subscriber_processes=subscriber_processes,
+                url=url,
+                token=token,
+                progress=advance,
+            )
+    except ValueError as exc:
+        _fail(str(exc))
+    print(json.dumps(result))
+
+
 @bench_app.command("policy")
 def bench_policy(
     accounts: Annotated[

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bourse.api.binance.replies import ApiError, error_response
+from bourse.realtime.wire import SERVER_SEND
 from bourse.runtime.exchange import ExchangeStopped
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ class BourseApp(FastAPI):
                 scope["app"] = self  # what Request.app reads, as Starlette would set it
                 await hot(scope, receive, send)
                 return
+        elif scope["type"] == "websocket":
+            scope[SERVER_SEND] = send  # before middleware wraps it: the direct path (wire.py)
         await super().__call__(scope, receive, send)
 
 

@@ -60,9 +60,16 @@ class Result:
         return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
 
 
+@dataclass
+class LocalServer:
+    url: str
+    token: str  # the operator's
+    pid: int
+
+
 @contextmanager
-def local_server() -> Iterator[tuple[str, str]]:
-    """A `bourse run` in a temporary data directory without rate limits: (url, operator token)."""
+def local_server() -> Iterator[LocalServer]:
+    """A `bourse run` in a temporary data directory without rate limits."""
     with tempfile.TemporaryDirectory(prefix="bourse-bench-") as tmp:
         data = Path(tmp) / "data"
         log = Path(tmp) / "server.log"  # a file, not a pipe nobody drains while the bench runs
@@ -80,7 +87,7 @@ def local_server() -> Iterator[tuple[str, str]]:
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_healthy(url, proc, log)
-            yield url, DataDir(data).token_file.read_text().strip()
+            yield LocalServer(url, DataDir(data).token_file.read_text().strip(), proc.pid)
         finally:
             proc.terminate()
             try:
@@ -88,6 +95,21 @@ def local_server() -> Iterator[tuple[str, str]]:
             except subprocess.TimeoutExpired:
                 proc.kill()  # never leave a server behind in a deleted directory
                 proc.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time used so far by process `pid` and its child processes (Linux's /proc; 0.0
+    elsewhere): the server's own cost, apart from the bench's clients on the same machine."""
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself, or its parent is
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
 
 
 def free_port() -> int:
@@ -246,13 +268,13 @@ def run(
     progress: Progress | None = None,
 ) -> Result:
     if url is None:
-        with local_server() as (local_url, local_token):
+        with local_server() as server:
             return run(
                 orders=orders,
                 concurrency=concurrency,
                 accounts=accounts,
-                url=local_url,
-                token=local_token,
+                url=server.url,
+                token=server.token,
                 processes=processes,
                 progress=progress,
             )

@@ -1,9 +1,10 @@
 """Fan-out of stream messages to WebSocket subscribers that never waits for one of them.
 
-A message is encoded once per stream (and once more, wrapped as {"stream","data"}, for combined
-connections) and appended to each subscriber's queue; a writer task per connection drains its
-queue into the socket. A subscriber whose queue reaches its limit is cut off at once, with the
-reason, instead of holding messages (or matching) back for everyone else.
+A message is encoded and framed once per stream (and once more, wrapped as {"stream","data"}, for
+combined connections) and the same frame appended to each subscriber's queue; a writer task per
+connection drains its queue into the socket (`realtime.wire`). A subscriber whose queue reaches
+its limit is cut off at once, with the reason, instead of holding messages (or matching) back for
+everyone else.
 """
 
 import asyncio
@@ -12,6 +13,7 @@ from collections import deque
 import msgspec
 
 from bourse.realtime.names import Stream
+from bourse.realtime.wire import text_frame
 
 DEFAULT_QUEUE_LIMIT = 5000  # messages waiting for one subscriber before it is cut off
 SLOW = 1008  # WebSocket close code "policy violation": used for a subscriber that stopped reading
@@ -23,18 +25,22 @@ class Subscriber:
         self.combined = combined
         self.limit = limit
         self.streams: dict[str, Stream] = {}
-        self.queue: deque[str] = deque()
+        self.queue: deque[str | bytes] = deque()  # texts, or frames made by the hub
         self.ready = asyncio.Event()
         self.cut_reason = ""  # set once: the connection is closed with it
         self.tasks: list[asyncio.Task[None]] = []  # the connection's writer and reader
 
     def offer(self, text: str) -> bool:
+        return self.put(text)
+
+    def put(self, entry: str | bytes) -> bool:
+        """Queue a text or a frame made by the hub; False (and cut off) if the queue is full."""
         if self.cut_reason:
             return False
         if len(self.queue) >= self.limit:
             self.cut(f"slow consumer: {len(self.queue)} messages not read")
             return False
-        self.queue.append(text)
+        self.queue.append(entry)
         self.ready.set()
         return True
 
@@ -80,14 +86,15 @@ class Hub:
         subs = self._by_name.get(name)
         if not subs:
             return
-        raw = _encode(payload).decode()
-        wrapped = ""
+        raw = _encode(payload)
+        frame = wrapped = b""
         for sub in list(subs):
             if sub.combined:
-                wrapped = wrapped or f'{{"stream":{_encode(name).decode()},"data":{raw}}}'
-                sent = sub.offer(wrapped)
+                wrapped = wrapped or text_frame(b'{"stream":%b,"data":%b}' % (_encode(name), raw))
+                sent = sub.put(wrapped)
             else:
-                sent = sub.offer(raw)
+                frame = frame or text_frame(raw)
+                sent = sub.put(frame)
             if not sent:
                 self.cut_off += 1
                 self.drop(sub)

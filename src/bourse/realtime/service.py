@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 import msgspec
@@ -26,6 +26,7 @@ from bourse.realtime.listen_keys import ListenKey, ListenKeys, looks_like_key
 from bourse.realtime.market_feed import MarketFeed, TickerLoader
 from bourse.realtime.names import Stream, parse
 from bourse.realtime.user_feed import Tap, UserFeed, key_expired, terminated, user_stream
+from bourse.realtime.wire import BATCH, direct_link, frame_text, text_frame
 
 MAX_STREAMS = 1024  # per connection, as on Binance
 MAX_MESSAGES_PER_S = 5  # incoming control messages per connection per second, as on Binance
@@ -46,6 +47,9 @@ def closing(code: int, reason: str) -> str:
 
 
 class Socket(Protocol):
+    @property
+    def scope(self) -> Mapping[str, Any]: ...
+
     async def send_text(self, data: str) -> None: ...
 
     async def close(self, code: int = NORMAL_CLOSURE, reason: str | None = None) -> None: ...
@@ -53,18 +57,34 @@ class Socket(Protocol):
 
 async def drain(ws: Socket, sub: Subscriber) -> None:
     """A connection's writer: sends what its subscriber queues, in order, until an entry made
-    by `closing` closes the connection."""
+    by `closing` closes the connection (or the connection closes)."""
     queue = sub.queue
+    link = direct_link(ws.scope)
     while True:
         await sub.ready.wait()
         sub.ready.clear()
         while queue:
-            text = queue.popleft()
-            if text.startswith(CLOSE):
-                code, _, reason = text[1:].partition(" ")
+            head = queue[0]
+            if isinstance(head, str) and head.startswith(CLOSE):
+                queue.popleft()
+                code, _, reason = head[1:].partition(" ")
                 await ws.close(int(code), reason)
                 return
-            await ws.send_text(text)
+            if link is None:
+                queue.popleft()
+                await ws.send_text(head if isinstance(head, str) else frame_text(head))
+                continue
+            batch: list[bytes] = []
+            while queue and len(batch) < BATCH:
+                entry = queue[0]
+                if isinstance(entry, str):
+                    if entry.startswith(CLOSE):
+                        break
+                    entry = text_frame(entry.encode())
+                batch.append(entry)
+                queue.popleft()
+            if not await link.write(b"".join(batch)):
+                return
 
 
 class Refused(Exception):

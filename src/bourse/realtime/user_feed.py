@@ -50,6 +50,7 @@ from bourse.events import (
 from bourse.marketdata import MarketData
 from bourse.realtime.hub import Hub, Subscriber
 from bourse.realtime.names import Stream
+from bourse.realtime.wire import frame_text
 
 Body = dict[str, Any]
 Flags = tuple[bool, bool, bool, bool]  # can_trade, can_deposit, can_withdraw, frozen
@@ -89,6 +90,10 @@ class Tap(Subscriber):
         self.name = name  # the listenKey, or "#<subscriptionId>"
         self.subscription = subscription  # WebSocket API subscriptionId (-1 for a listenKey)
         self.by_session = False  # WebSocket API: started by userDataStream.subscribe
+
+    def put(self, entry: str | bytes) -> bool:
+        """From the hub: a frame made for every subscriber, unwrapped to be wrapped for this one."""
+        return self.offer(entry if isinstance(entry, str) else frame_text(entry))
 
     def offer(self, text: str) -> bool:
         if self.subscription >= 0:

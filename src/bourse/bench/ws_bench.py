@@ -1,0 +1,295 @@
+"""`bourse bench ws`: orders over the WebSocket API from several processes while market-data
+subscribers listen, against a server the bench starts (or the one at `--url`).
+
+Orders: `--connections` WebSocket API connections, one funded account each, spread over
+`--processes` load processes. Each connection keeps `--window` signed `order.place` requests in
+flight (the server answers a connection's requests in order, so the window only hides the round
+trip). Half the orders rest a sell at one price and half cross it with a buy, as `bench api`.
+Requests are signed before the clock starts (recvWindow 60 s).
+
+Streams: `--subscribers` connections to `/stream?streams=btcusdt@trade/btcusdt@depth@100ms`
+(what a bot keeping a local book and the tape listens to), in their own processes. Stream lag is
+the time from an order's acceptance, the trade event's `E` (the command's timestamp), to its
+arrival at a subscriber, in milliseconds on the one machine's clock.
+
+Every process is on the same 2-core machine as the server: the figures are for comparing runs
+made here, not a capacity claim.
+"""
+
+import asyncio
+import hashlib
+import hmac
+import multiprocessing
+import os
+import time
+from collections.abc import Callable
+from multiprocessing.sharedctypes import Synchronized
+from typing import Any
+
+import httpx
+import msgspec
+from websockets.asyncio.client import ClientConnection, connect
+
+from bourse.bench.api_bench import PRICE, QTY, Trader, cpu_seconds, local_server, traders
+
+Progress = Callable[[int], None]
+SYMBOL = "BTCUSDT"
+STREAMS = "btcusdt@trade/btcusdt@depth@100ms"
+START_DELAY_S = 3.0  # every load process has connected by then
+QUIET_S = 1.0  # subscribers stop after this long without a message, once the orders are done
+DRAIN_LIMIT_S = 60.0  # ... or after this long at most
+_decode = msgspec.json.decode
+_encode = msgspec.json.Encoder().encode
+
+
+def order_frames(traders: list[Trader], orders: int) -> list[list[str]]:
+    """The signed `order.place` frames for each connection (one trader each), in sending order:
+    even ones rest a sell, odd ones cross it with a buy."""
+    now = str(time.time_ns() // 1_000_000)
+    frames: list[list[str]] = [[] for _ in traders]
+    for i in range(orders):
+        c = i % len(traders)
+        t = traders[c]
+        params = {
+            "apiKey": t.key,
+            "symbol": SYMBOL,
+            "side": "SELL" if i % 2 == 0 else "BUY",
+            "type": "LIMIT",
+            "timeInForce": "GTC",
+            "quantity": QTY,
+            "price": PRICE,
+            "newOrderRespType": "ACK" if i % 4 < 2 else "FULL",
+            "recvWindow": "60000",
+            "timestamp": now,
+        }
+        payload = "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        params["signature"] = hmac.new(
+            t.secret.encode(), payload.encode(), hashlib.sha256
+        ).hexdigest()
+        request = {"id": i, "method": "order.place", "params": params}
+        frames[c].append(_encode(request).decode())
+    return frames
+
+
+async def _place(
+    ws: ClientConnection, frames: list[str], window: int, done: "Synchronized[int]"
+) -> tuple[list[float], int]:
+    """Send `frames` keeping `window` in flight; latencies (s) of the answers and the errors."""
+    sent: list[float] = []
+    latencies: list[float] = []
+    errors = 0
+    for frame in frames[:window]:
+        sent.append(time.perf_counter())
+        await ws.send(frame)
+    for n in range(len(frames)):
+        answer = _decode(await ws.recv())
+        latencies.append(time.perf_counter() - sent[n])
+        if answer.get("status") != 200:
+            errors += 1
+        following = n + window
+        if following < len(frames):
+            sent.append(time.perf_counter())
+            await ws.send(frames[following])
+        if n % 100 == 99:
+            with done.get_lock():
+                done.value += 100
+    return latencies, errors
+
+
+async def _load(
+    url: str, frames: list[list[str]], window: int, start_at: float, done: "Synchronized[int]"
+) -> tuple[float, float, list[float], int]:
+    endpoint = f"{url}/ws-api/v3?returnRateLimits=false"
+    sockets = [await connect(endpoint, compression=None, max_size=None) for _ in frames]
+    try:
+        await asyncio.sleep(max(0.0, start_at - time.time()))
+        began = time.time()
+        results = await asyncio.gather(
+            *(_place(ws, f, window, done) for ws, f in zip(sockets, frames, strict=True))
+        )
+        ended = time.time()
+    finally:
+        for ws in sockets:
+            await ws.close()
+    return began, ended, [x for r in results for x in r[0]], sum(r[1] for r in results)
+
+
+def _load_process(
+    url: str,
+    frames: list[list[str]],
+    window: int,
+    start_at: float,
+    done: "Synchronized[int]",
+    out: "multiprocessing.Queue[Any]",
+) -> None:
+    out.put(("load", asyncio.run(_load(url, frames, window, start_at, done))))
+
+
+async def _listen(
+    ws: ClientConnection, lags: list[int], counts: list[int], last: list[float]
+) -> None:
+    async for message in ws:
+        now_ms = time.time() * 1000
+        last[0] = time.monotonic()
+        counts[0] += 1
+        data = _decode(message)["data"]
+        if data.get("e") == "trade":
+            lags.append(int(now_ms - data["E"]))
+
+
+async def _subscribe(url: str, count: int, ready: Any, stop: Any) -> tuple[list[int], int, int]:
+    ws_url = "ws" + url.removeprefix("http")
+    endpoint = f"{ws_url}/stream?streams={STREAMS}"
+    sockets = [await connect(endpoint, compression=None, max_size=None) for _ in range(count)]
+    lags: list[int] = []
+    counts, last = [0], [time.monotonic()]
+    listeners = [asyncio.create_task(_listen(ws, lags, counts, last)) for ws in sockets]
+    ready.release()
+    while not stop.is_set():
+        await asyncio.sleep(0.05)
+    deadline = time.monotonic() + DRAIN_LIMIT_S
+    while time.monotonic() - last[0] < QUIET_S and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # what the server still holds for us
+    closed = sum(1 for t in listeners if t.done())  # ended early: cut off by the server
+    for t in listeners:
+        t.cancel()
+    for ws in sockets:
+        await ws.close()
+    return lags, counts[0], closed
+
+
+def _subscriber_process(
+    url: str, count: int, ready: Any, stop: Any, out: "multiprocessing.Queue[Any]"
+) -> None:
+    out.put(("streams", asyncio.run(_subscribe(url, count, ready, stop))))
+
+
+def _pct(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return float(ordered[min(len(ordered) - 1, int(len(ordered) * p))])
+
+
+def run(
+    *,
+    orders: int,
+    connections: int,
+    processes: int,
+    window: int,
+    subscribers: int,
+    subscriber_processes: int,
+    url: str | None,
+    token: str | None,
+    progress: Progress | None = None,
+    server_pid: int | None = None,
+) -> dict[str, Any]:
+    """The figures; with `server_pid` (a server the bench started), also the server's CPU time
+    from the start of the orders until the subscribers have everything."""
+    if url is None:
+        with local_server() as server:
+            return run(
+                orders=orders,
+                connections=connections,
+                processes=processes,
+                window=window,
+                subscribers=subscribers,
+                subscriber_processes=subscriber_processes,
+                url=server.url,
+                token=server.token,
+                progress=progress,
+                server_pid=server.pid,
+            )
+    if token is None:
+        raise ValueError("--url needs --token (the server's operator token)")
+    if min(orders, connections, processes, window) < 1 or subscribers < 0:
+        raise ValueError("orders, connections, processes and window must be at least 1")
+    processes = min(processes, connections)
+    ts = traders(url, token, connections)
+    frames = order_frames(ts, orders)
+    ws_url = "ws" + url.removeprefix("http")
+
+    ctx = multiprocessing.get_context("spawn")
+    out: multiprocessing.Queue[Any] = ctx.Queue()
+    done = ctx.Value("q", 0)
+    ready, stop = ctx.Semaphore(0), ctx.Event()
+    sub_procs = min(subscriber_processes, subscribers)
+    listeners = [
+        ctx.Process(
+            target=_subscriber_process,
+            args=(url, subscribers // sub_procs + (i < subscribers % sub_procs), ready, stop, out),
+        )
+        for i in range(sub_procs)
+    ]
+    for p in listeners:
+        p.start()
+    for _ in listeners:
+        if not ready.acquire(timeout=60):
+            raise RuntimeError("the stream subscribers did not connect within 60 s")
+    start_at = time.time() + START_DELAY_S
+    cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
+    loaders = [
+        ctx.Process(
+            target=_load_process, args=(ws_url, frames[i::processes], window, start_at, done, out)
+        )
+        for i in range(processes)
+    ]
+    for p in loaders:
+        p.start()
+    reported = 0
+    results: dict[str, list[Any]] = {"load": [], "streams": []}
+    while len(results["load"]) < len(loaders):
+        while not out.empty():
+            kind, value = out.get()
+            results[kind].append(value)
+        if progress is not None and done.value > reported:
+            progress(done.value - reported)
+            reported = done.value
+        if any(p.exitcode not in (None, 0) for p in loaders):
+            raise RuntimeError("a load process failed (see its traceback above)")
+        time.sleep(0.1)
+    stop.set()
+    while len(results["streams"]) < len(listeners):
+        kind, value = out.get(timeout=DRAIN_LIMIT_S + 30)
+        results[kind].append(value)
+    cpu = cpu_seconds(server_pid) - cpu_before if server_pid else None
+    for p in [*loaders, *listeners]:
+        p.join(timeout=30)
+    cut_off = _cut_off(url, token)
+
+    began = min(r[0] for r in results["load"])
+    ended = max(r[1] for r in results["load"])
+    latencies = [x * 1000 for r in results["load"] for x in r[2]]
+    lags = [float(x) for r in results["streams"] for x in r[0]]
+    seconds = ended - began
+    figures = {
+        "orders": orders,
+        "seconds": round(seconds, 3),
+        "orders_per_s": round(orders / seconds, 1),
+        "p50_ms": round(_pct(latencies, 0.50), 3),
+        "p99_ms": round(_pct(latencies, 0.99), 3),
+        "errors": sum(r[3] for r in results["load"]),
+        "stream_lag_p50_ms": _pct(lags, 0.50),
+        "stream_lag_p99_ms": _pct(lags, 0.99),
+        "messages_delivered": sum(r[1] for r in results["streams"]),
+        "trades_delivered": len(lags),
+        "subscribers": subscribers,
+        "subscribers_cut_off": cut_off,
+        "connections": connections,
+        "processes": processes,
+        "window": window,
+        "cpus": os.cpu_count(),
+    }
+    if cpu is not None:
+        figures["server_cpu_s"] = round(cpu, 2)
+        figures["server_cpu_us_per_order"] = round(cpu / orders * 1e6, 1)
+    return figures
+
+
+def _cut_off(url: str, token: str) -> int:
+    """Subscribers the server cut off as too slow during the run (its own count)."""
+    r = httpx.get(
+        f"{url}/admin/v1/streams", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    r.raise_for_status()
+    return int(r.json()["cutOff"])
