@@ -458,3 +458,21 @@ def test_cancel_replace_refused_as_a_whole(api: Api) -> None:
     assert (status, body["data"]["newOrderResult"]) == (409, "SUCCESS")
     open_orders = api.exchange.engine.state.accounts[api.account_id].open_orders
     assert sorted(open_orders) == [old["orderId"], body["data"]["newOrderResponse"]["orderId"]]
+
+
+def test_a_failing_release_listener_does_not_hold_orders_back(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A bug in one reader of released outcomes (a stream, market data) is logged; the orders
+    it saw are answered all the same."""
+
+    def broken(batch: list[Any]) -> None:
+        raise ValueError("a reader's bug")
+
+    api.service.on_release.insert(0, broken)
+    try:
+        ack = placed(api, **LIMIT, quantity="0.01", price="50000", newOrderRespType="ACK")
+    finally:
+        api.service.on_release.remove(broken)
+    assert isinstance(ack["orderId"], int)
+    assert "release listener" in caplog.text and "a reader's bug" in caplog.text

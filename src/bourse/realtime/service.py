@@ -21,12 +21,12 @@ import msgspec
 
 from bourse.engine.state import EngineState
 from bourse.marketdata import MarketData
-from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT, Hub, Subscriber
+from bourse.realtime.hub import CLOSE, DEFAULT_QUEUE_LIMIT, Hub, Subscriber
 from bourse.realtime.listen_keys import ListenKey, ListenKeys, looks_like_key
 from bourse.realtime.market_feed import MarketFeed, TickerLoader
 from bourse.realtime.names import Stream, parse
 from bourse.realtime.user_feed import Tap, UserFeed, key_expired, terminated, user_stream
-from bourse.realtime.wire import BATCH, direct_link, frame_text, text_frame
+from bourse.realtime.wire import direct_link, frame_text
 
 MAX_STREAMS = 1024  # per connection, as on Binance
 MAX_MESSAGES_PER_S = 5  # incoming control messages per connection per second, as on Binance
@@ -35,7 +35,6 @@ MAX_CONNECTIONS = 5000
 UNKNOWN_PROPERTY, INVALID_TYPE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
 LISTEN_KEY = "listenKey"  # the Stream kind of a listenKey named on a stream connection
 SWEEP_S = 1.0  # how often listenKeys are checked for expiry
-CLOSE = "\x00"  # starts a queue entry that closes the connection after what came before it
 NORMAL_CLOSURE = 1000
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -59,7 +58,7 @@ async def drain(ws: Socket, sub: Subscriber) -> None:
     """A connection's writer: sends what its subscriber queues, in order, until an entry made
     by `closing` closes the connection (or the connection closes)."""
     queue = sub.queue
-    link = direct_link(ws.scope)
+    sub.link = link = direct_link(ws.scope)
     while True:
         await sub.ready.wait()
         sub.ready.clear()
@@ -74,16 +73,8 @@ async def drain(ws: Socket, sub: Subscriber) -> None:
                 queue.popleft()
                 await ws.send_text(head if isinstance(head, str) else frame_text(head))
                 continue
-            batch: list[bytes] = []
-            while queue and len(batch) < BATCH:
-                entry = queue[0]
-                if isinstance(entry, str):
-                    if entry.startswith(CLOSE):
-                        break
-                    entry = text_frame(entry.encode())
-                batch.append(entry)
-                queue.popleft()
-            if not await link.write(b"".join(batch)):
+            await link.wait_writable()
+            if not sub.write_now():
                 return
 
 

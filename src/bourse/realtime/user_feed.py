@@ -91,8 +91,9 @@ class Tap(Subscriber):
         self.subscription = subscription  # WebSocket API subscriptionId (-1 for a listenKey)
         self.by_session = False  # WebSocket API: started by userDataStream.subscribe
 
-    def put(self, entry: str | bytes) -> bool:
-        """From the hub: a frame made for every subscriber, unwrapped to be wrapped for this one."""
+    def put(self, entry: str | bytes, wake: bool = True) -> bool:
+        """From the hub: a frame made for every subscriber, unwrapped to be wrapped for this one
+        and queued on the connection at once (user events are few)."""
         return self.offer(entry if isinstance(entry, str) else frame_text(entry))
 
     def offer(self, text: str) -> bool:

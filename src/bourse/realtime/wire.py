@@ -24,7 +24,6 @@ from typing import Any
 from websockets.frames import Frame, Opcode
 from websockets.protocol import State
 
-BATCH = 64  # queued frames joined into one write
 SERVER_SEND = "bourse.server_send"  # scope key: the server's own ASGI send
 
 
@@ -47,9 +46,16 @@ class DirectLink:
         self._transport: asyncio.WriteTransport = protocol.transport  # or uvloop's alike
         self._writable: asyncio.Event = protocol.writable
 
-    async def write(self, data: bytes) -> bool:
-        """False once the connection is closing: nothing more may be written to it."""
+    @property
+    def writable(self) -> bool:
+        """Whether the socket's buffer is under its high-water mark."""
+        return self._writable.is_set()
+
+    async def wait_writable(self) -> None:
         await self._writable.wait()
+
+    def write(self, data: bytes) -> bool:
+        """False once the connection is closing: nothing more may be written to it."""
         p = self._protocol
         if p.close_sent or p.conn.state is not State.OPEN or self._transport.is_closing():
             return False

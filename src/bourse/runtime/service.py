@@ -7,6 +7,7 @@ outcome released so far, so a client always reads its own acknowledged writes.
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 
@@ -15,6 +16,8 @@ from bourse.engine.state import EngineState
 from bourse.events import Outcome
 from bourse.runtime.exchange import Exchange, now_ms
 from bourse.runtime.sealing import SecretBox
+
+log = logging.getLogger(__name__)
 
 
 class StoreUnavailable(RuntimeError):
@@ -92,7 +95,11 @@ class Service:
         if released is not None:
             released.set()
         for fn in self.on_release:
-            fn(batch)
+            try:
+                fn(batch)
+            except Exception:  # a reader's bug must not leave every order unanswered
+                log.exception("release listener %r failed on seqs %d..%d", fn, batch[0].seq,
+                              batch[-1].seq)  # fmt: skip
         waiters = self._waiters
         for outcome in batch:
             future = waiters.pop(outcome.seq, None)
