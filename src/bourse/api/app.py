@@ -83,6 +83,8 @@ def create_app(
         )
 
     realtime = Realtime(gateway.market, state, lambda: service.clock(), stream_queue, tickers)
+    if not rate_limits:
+        realtime.attempts = None
     app.state.realtime = realtime
     app.include_router(streams.router)
 

@@ -3,7 +3,9 @@
 UNSUBSCRIBE and LIST_SUBSCRIPTIONS methods; a listenKey among the names is that account's user
 data stream (the connection closes when the key expires or is closed). The server pings every
 20 s (uvicorn); a subscriber that stops reading is cut off by the hub, with the reason as the
-close frame's."""
+close frame's. As on Binance, a connection may send 5 messages a second and an IP may attempt 300
+connections in any 5 minutes (the one past that gets HTTP 429); `bourse run --no-rate-limits`
+lifts the attempt limit with the REST limits."""
 
 import asyncio
 import contextlib
@@ -12,11 +14,14 @@ import logging
 import msgspec
 from fastapi import APIRouter
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from bourse.api.binance.auth import client_host
 from bourse.api.deps import OperatorDep
 from bourse.realtime.hub import SLOW, Subscriber
-from bourse.realtime.service import MAX_CONNECTIONS, MessageRate, Realtime, Refused, drain
+from bourse.realtime.limits import WindowLimit
+from bourse.realtime.service import MAX_CONNECTIONS, Realtime, Refused, drain
 
 router = APIRouter()
 TOO_MANY = 1013  # "try again later"
@@ -26,7 +31,7 @@ _encode = msgspec.json.Encoder().encode
 
 
 async def _read(ws: WebSocket, sub: Subscriber, rt: Realtime) -> None:
-    rate = MessageRate(rt.messages_per_s)
+    rate = WindowLimit(rt.messages_per_s)
     while True:
         text = await ws.receive_text()
         if not rate.allow():
@@ -41,6 +46,11 @@ async def _read(ws: WebSocket, sub: Subscriber, rt: Realtime) -> None:
 
 async def _serve(ws: WebSocket, names: list[str], combined: bool) -> None:
     rt: Realtime = ws.app.state.realtime
+    if rt.attempts is not None and not rt.attempts.allow(client_host(ws)):
+        limit = rt.attempts
+        msg = f"Too many connection attempts: more than {limit.limit} in {limit.seconds:.0f} s"
+        await _refuse(ws, msg)
+        return
     await ws.accept()
     if rt.connections >= MAX_CONNECTIONS:
         await ws.close(TOO_MANY, f"more than {MAX_CONNECTIONS} stream connections")
@@ -78,6 +88,15 @@ async def _serve(ws: WebSocket, names: list[str], combined: bool) -> None:
         # within CLOSE_WAIT_S, returning closes the connection without it.
         with contextlib.suppress(Exception):
             await asyncio.wait_for(ws.close(SLOW, sub.cut_reason[:120]), CLOSE_WAIT_S)
+
+
+async def _refuse(ws: WebSocket, msg: str) -> None:
+    """Refuse the handshake with HTTP 429 and Binance's error body (where the server lets the
+    app answer a handshake; otherwise a close before accepting, which the server turns into 403)."""
+    if "websocket.http.response" in ws.scope.get("extensions", {}):
+        await ws.send_denial_response(JSONResponse({"code": -1003, "msg": msg}, status_code=429))
+    else:
+        await ws.close(TOO_MANY, msg)
 
 
 @router.websocket("/ws")

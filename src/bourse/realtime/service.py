@@ -12,8 +12,6 @@ past their 60 minutes (or whose API key was revoked) end: each of their connecti
 import asyncio
 import contextlib
 import logging
-import time
-from collections import deque
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -22,6 +20,7 @@ import msgspec
 from bourse.engine.state import EngineState
 from bourse.marketdata import MarketData
 from bourse.realtime.hub import CLOSE, DEFAULT_QUEUE_LIMIT, Hub, Subscriber
+from bourse.realtime.limits import MESSAGES_PER_S, ConnectionAttempts
 from bourse.realtime.listen_keys import ListenKey, ListenKeys, looks_like_key
 from bourse.realtime.market_feed import MarketFeed, TickerLoader
 from bourse.realtime.names import Stream, parse
@@ -29,7 +28,6 @@ from bourse.realtime.user_feed import Tap, UserFeed, key_expired, terminated, us
 from bourse.realtime.wire import direct_link, frame_text
 
 MAX_STREAMS = 1024  # per connection, as on Binance
-MAX_MESSAGES_PER_S = 5  # incoming control messages per connection per second, as on Binance
 MAX_CONNECTIONS = 5000
 # Binance's error codes for control messages
 UNKNOWN_PROPERTY, INVALID_TYPE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
@@ -101,7 +99,8 @@ class Realtime:
         self.users = UserFeed(self.hub, market, state, self.taps)
         self.listen_keys = ListenKeys()
         self.queue_limit = queue_limit
-        self.messages_per_s = MAX_MESSAGES_PER_S
+        self.messages_per_s = MESSAGES_PER_S
+        self.attempts: ConnectionAttempts | None = ConnectionAttempts()  # None: no limit
         self.connections = 0
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -254,20 +253,3 @@ class Realtime:
                 raise Refused(UNKNOWN_PROPERTY, "Unknown property", request_id)
             return {"result": sub.combined, "id": request_id}
         raise Refused(INVALID_REQUEST, f"Invalid request: unknown method {method!r}", request_id)
-
-
-class MessageRate:
-    """At most `limit` control messages in any second."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self._times: deque[float] = deque()
-
-    def allow(self) -> bool:
-        now = time.monotonic()
-        while self._times and now - self._times[0] >= 1.0:
-            self._times.popleft()
-        if len(self._times) >= self.limit:
-            return False
-        self._times.append(now)
-        return True
