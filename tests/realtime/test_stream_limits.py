@@ -19,19 +19,20 @@ def test_attempts_past_the_limit_are_refused_until_the_window_moves_on(live: Api
     for _ in range(3):
         with live.client.websocket_connect("/ws/btcusdt@trade"):
             pass
-    with pytest.raises(WebSocketDenialResponse) as refused:
-        with live.client.websocket_connect("/stream?streams=btcusdt@trade"):
-            pass
+    with (
+        pytest.raises(WebSocketDenialResponse) as refused,
+        live.client.websocket_connect("/stream?streams=btcusdt@trade"),
+    ):
+        pass
     assert refused.value.status_code == 429
     assert refused.value.json() == {
         "code": -1003,
         "msg": "Too many connection attempts: more than 3 in 300 s",
     }
     now[0] += 299.0  # still within 5 minutes of the first
-    with pytest.raises(WebSocketDenialResponse):
-        with live.client.websocket_connect("/ws"):
-            pass
-    now[0] += 1.0  # the first three are 300 s old; the two refused ones still count
+    with pytest.raises(WebSocketDenialResponse), live.client.websocket_connect("/ws"):
+        pass
+    now[0] += 1.0  # the first three are 300 s old (refused attempts are not counted)
     with live.client.websocket_connect("/ws"):
         pass
 
@@ -56,9 +57,8 @@ def test_uvicorn_refuses_the_301st_attempt_with_429(tmp_path: Path) -> None:
         for _ in range(300):
             with ws_client.connect(url, compression=None):
                 pass
-        with pytest.raises(InvalidStatus) as refused:
-            with ws_client.connect(url):
-                pass
+        with pytest.raises(InvalidStatus) as refused, ws_client.connect(url):
+            pass
         response = refused.value.response
         assert response.status_code == 429
         assert b'"code":-1003' in response.body

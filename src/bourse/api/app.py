@@ -82,7 +82,9 @@ def create_app(
             gateway.read, list(state.symbols), service.clock()
         )
 
-    realtime = Realtime(gateway.market, state, lambda: service.clock(), stream_queue, tickers)
+    realtime = Realtime(
+        gateway.market, state, lambda: service.clock(), stream_queue, tickers, gateway.read
+    )
     if not rate_limits:
         realtime.attempts = None
     app.state.realtime = realtime

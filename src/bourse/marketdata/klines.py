@@ -232,3 +232,21 @@ def read_klines(
         prev_close = mq.minute_close_before(conn, symbol, lo)
         rows = mq.minute_klines(conn, symbol, lo, hi)
     return fold(rows, opens, interval, offset_ms, prev_close)
+
+
+def read_part(
+    conn: sa.Connection, symbol: str, interval: str, open_ms: int, until_ms: int
+) -> Kline:
+    """The trades of the candle opening at `open_ms` before `until_ms` in one Kline (its count
+    0 without any; run on a store reader thread): where a kline stream's candle that opened
+    before the rolling tickers' 24 h starts from."""
+    rows = mq.minute_klines(conn, symbol, open_ms, until_ms - 1)
+    return fold(rows, [open_ms], interval, 0, 0)[0].k
+
+
+def read_trades(
+    conn: sa.Connection, symbol: str, start_ms: int, end_ms: int
+) -> list[tuple[int, Kline]]:
+    """(time, Kline of one trade) of the trades in [start_ms, end_ms), in order (run on a store
+    reader thread): a 1s kline stream's first second, up to when it was subscribed to."""
+    return list(mq.trade_klines(conn, symbol, start_ms, end_ms - 1))

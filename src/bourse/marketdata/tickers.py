@@ -137,11 +137,11 @@ class TickerBook:
     def last(self, symbol: str) -> LastTrade | None:
         return self._symbol(symbol).last
 
-    def minutes(self, symbol: str, start_ms: int, end_ms: int) -> list[Kline]:
-        """The one-minute candles opening in [start_ms, end_ms), oldest first (the book holds
-        the last 24 h): what a kline stream folds its current candle from."""
+    def minutes(self, symbol: str, start_ms: int, end_ms: int) -> list[tuple[int, Kline]]:
+        """(open time, candle) of the one-minute candles opening in [start_ms, end_ms), oldest
+        first (the book holds the last 24 h): the rows kline streams `fold` their candles from."""
         held = self._symbol(symbol).minutes
-        return [held[t] for t in held.irange(start_ms, end_ms, inclusive=(True, False))]
+        return [(t, held[t]) for t in held.irange(start_ms, end_ms, inclusive=(True, False))]
 
     def stats(self, symbol: str, now_ms: int, window_ms: int = DAY_MS) -> WindowStats:
         """The symbol's figures over the minutes of the last `window_ms`, up to now."""

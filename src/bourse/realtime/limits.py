@@ -39,8 +39,8 @@ class WindowLimit:
 
 
 class ConnectionAttempts:
-    """Stream connection attempts per IP: the one past `limit` in `seconds` is refused (and
-    counts, as Binance counts attempts, not connections)."""
+    """Stream connection attempts per IP: one past `limit` in `seconds` is refused. A refused
+    attempt is not counted, so a client that backs off gets in once its old attempts age out."""
 
     def __init__(
         self,

@@ -18,11 +18,11 @@ from bourse.domain.enums import Side
 from bourse.domain.money import to_str
 from bourse.engine.state import EngineState
 from bourse.events import Outcome, TradeExecuted
-from bourse.marketdata import MarketData
+from bourse.marketdata import MarketData, Reader
 from bourse.marketdata.depth import DepthChanges
-from bourse.marketdata.klines import bucket_open, next_open
 from bourse.marketdata.tickers import TickerBook, WindowStats, ticker_json
 from bourse.realtime.hub import Hub
+from bourse.realtime.kline_feed import KlineFeed
 from bourse.realtime.names import FAST_MS, SLOW_MS, Stream
 
 Level = list[str]
@@ -60,11 +60,12 @@ class MarketFeed:
         state: EngineState,
         clock: Callable[[], int],
         load_tickers: TickerLoader | None = None,
+        read: Reader | None = None,
     ) -> None:
         self.hub = hub
         self.load_tickers = load_tickers
         self._ticker_sent: dict[tuple[str, str], WindowStats] = {}  # (stream, symbol) -> sent
-        self._kline_sent: dict[str, tuple[int, dict[str, Any]]] = {}  # stream -> (open, k)
+        self.klines = KlineFeed(hub, state, clock, read)
         self.market = market
         self.state = state
         self.clock = clock
@@ -82,6 +83,8 @@ class MarketFeed:
             self._pending[stream.name] = _Pending(self.market.depth.last_seq)
         elif stream.kind == "partial":
             self._changed.add(stream.name)  # the first book goes out at the next tick
+        elif stream.kind == "kline":
+            self.klines.subscribed(stream)
 
     # --- as outcomes are applied -----------------------------------------------------------
 
@@ -102,6 +105,7 @@ class MarketFeed:
         publish, ts = self.hub.publish, outcome.ts_ms
         group: list[TradeExecuted] = []
         for t in trades:
+            self.klines.trade(t, ts)
             qp, bp = self._precisions(t.symbol)
             name = t.symbol.lower()
             publish(
@@ -241,61 +245,14 @@ class MarketFeed:
     async def rolling(self) -> None:
         """Tickers and klines: the streams folded from the rolling tickers' book, every second,
         for what changed since it was last sent."""
+        self.klines.forget()
         streams = [s for s in self.hub.streams.values() if s.kind in ROLLING_KINDS]
         if not streams or self.load_tickers is None:
             return
         book = await self.load_tickers()
         now = self.clock()
-        for stream in streams:
-            if stream.kind == "kline":
-                self._kline(stream, book, now)
+        await self.klines.publish([s for s in streams if s.kind == "kline"], book, now)
         self._tickers([s for s in streams if s.kind in TICKER_KINDS], book, now)
-        for name in [n for n in self._kline_sent if n not in self.hub.streams]:
-            del self._kline_sent[name]
-
-    def _kline(self, stream: Stream, book: TickerBook, now: int) -> None:
-        opened = bucket_open(now, stream.interval)
-        held = self._kline_sent.get(stream.name)
-        if held is not None and held[0] != opened:  # the candle sent last has closed
-            self._publish_kline(stream, book, held[0], now, closed=True)
-        k = self._candle(stream, book, opened, closed=False)
-        if held is None or held[0] != opened or held[1] != k:
-            self._kline_sent[stream.name] = (opened, k)
-            self.hub.publish(stream.name, {"e": "kline", "E": now, "s": stream.symbol, "k": k})
-
-    def _publish_kline(
-        self, stream: Stream, book: TickerBook, opened: int, now: int, closed: bool
-    ) -> None:
-        k = self._candle(stream, book, opened, closed)
-        self.hub.publish(stream.name, {"e": "kline", "E": now, "s": stream.symbol, "k": k})
-
-    def _candle(
-        self, stream: Stream, book: TickerBook, opened: int, closed: bool
-    ) -> dict[str, Any]:
-        """Binance's `k` of the candle opening at `opened`, folded from its minutes."""
-        qp, bp = self._precisions(stream.symbol)
-        closes = next_open(opened, stream.interval)
-        minutes = book.minutes(stream.symbol, opened, closes)
-        if minutes:
-            first = minutes[0]
-            o, c = first.open, minutes[-1].close
-            h, low = max(m.high for m in minutes), min(m.low for m in minutes)
-            v, q = sum(m.volume for m in minutes), sum(m.quote_volume for m in minutes)
-            n = sum(m.count for m in minutes)
-            taker_v = sum(m.taker_buy_volume for m in minutes)
-            taker_q = sum(m.taker_buy_quote_volume for m in minutes)
-            f, last_id = first.first_trade_id, minutes[-1].last_trade_id
-        else:  # no trade yet: flat at the last price, as REST klines shows an empty interval
-            last = book.last(stream.symbol)
-            o = c = h = low = last.price if last is not None else 0
-            v = q = n = taker_v = taker_q = 0
-            f = last_id = -1
-        return {
-            "t": opened, "T": closes - 1, "s": stream.symbol, "i": stream.interval,
-            "f": f, "L": last_id, "o": to_str(o, qp), "c": to_str(c, qp), "h": to_str(h, qp),
-            "l": to_str(low, qp), "v": to_str(v, bp), "n": n, "x": closed,
-            "q": to_str(q, qp), "V": to_str(taker_v, bp), "Q": to_str(taker_q, qp), "B": "0",
-        }  # fmt: skip
 
     def _tickers(self, streams: list[Stream], book: TickerBook, now: int) -> None:
         """The 24 h rolling tickers of the symbols whose figures changed since last sent."""

@@ -5,13 +5,13 @@
 import re
 from dataclasses import dataclass
 
-from bourse.marketdata.klines import DAY_MS, FIXED_MS, MINUTE_MS
+from bourse.marketdata.klines import INTERVALS
 
 PARTIAL_LEVELS = (5, 10, 20)
 FAST_MS, SLOW_MS = 100, 1000
 ALL_TICKERS = "!ticker@arr"
-# Kline streams fold the rolling tickers' one-minute candles (the last 24 h): 1m to 1d.
-KLINE_INTERVALS = tuple(i for i, ms in FIXED_MS.items() if MINUTE_MS <= ms <= DAY_MS)
+# Every interval REST klines has, 1s to 1M (`realtime.kline_feed` says where each comes from).
+KLINE_INTERVALS = INTERVALS
 _NAME = re.compile(
     r"(?P<symbol>[a-z0-9]+)@(?P<kind>trade|aggTrade|bookTicker|ticker|miniTicker|"
     r"depth(?P<levels>5|10|20)?(?:@(?P<speed>100ms|1000ms))?|kline_(?P<interval>\w+))"

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import msgspec
 
 from bourse.engine.state import EngineState
-from bourse.marketdata import MarketData
+from bourse.marketdata import MarketData, Reader
 from bourse.realtime.hub import CLOSE, DEFAULT_QUEUE_LIMIT, Hub, Subscriber
 from bourse.realtime.limits import MESSAGES_PER_S, ConnectionAttempts
 from bourse.realtime.listen_keys import ListenKey, ListenKeys, looks_like_key
@@ -90,11 +90,12 @@ class Realtime:
         clock: Callable[[], int],
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
         load_tickers: TickerLoader | None = None,
+        read: Reader | None = None,  # the store, for klines opened before the last 24 h
     ) -> None:
         self.hub = Hub()
         self.state = state
         self.clock = clock
-        self.feed = MarketFeed(self.hub, market, state, clock, load_tickers)
+        self.feed = MarketFeed(self.hub, market, state, clock, load_tickers, read)
         self.taps: dict[Subscriber, dict[str, Tap]] = {}  # connection → its user data streams
         self.users = UserFeed(self.hub, market, state, self.taps)
         self.listen_keys = ListenKeys()
