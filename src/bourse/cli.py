@@ -461,6 +461,9 @@ def bench_ws(
     subscriber_processes: Annotated[
         int, typer.Option("--subscriber-processes", help="Processes holding the subscribers.")
     ] = 2,
+    rate: Annotated[
+        float, typer.Option("--rate", help="Orders per second in all (0: as fast as answered).")
+    ] = 0.0,
     url: Annotated[
         str | None, typer.Option("--url", help="A running server (default: start one).")
     ] = None,
@@ -485,6 +488,7 @@ def bench_ws(
                 subscriber_processes=subscriber_processes,
                 url=url,
                 token=token,
+                rate=rate,
                 progress=advance,
             )
     except ValueError as exc:

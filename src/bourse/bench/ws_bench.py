@@ -5,7 +5,9 @@ Orders: `--connections` WebSocket API connections, one funded account each, spre
 `--processes` load processes. Each connection keeps `--window` signed `order.place` requests in
 flight (the server answers a connection's requests in order, so the window only hides the round
 trip). Half the orders rest a sell at one price and half cross it with a buy, as `bench api`.
-Requests are signed before the clock starts (recvWindow 60 s).
+Requests are signed before the clock starts (recvWindow 60 s). `--rate` paces the orders at
+that many a second in all (spread evenly over the connections) instead of as fast as the server
+answers: the lag and latency of a server that is not saturated.
 
 Streams: `--subscribers` connections to `/stream?streams=btcusdt@trade/btcusdt@depth@100ms`
 (what a bot keeping a local book and the tape listens to), in their own processes. Stream lag is
@@ -72,13 +74,27 @@ def order_frames(traders: list[Trader], orders: int) -> list[list[str]]:
 
 
 async def _place(
-    ws: ClientConnection, frames: list[str], window: int, done: "Synchronized[int]"
+    ws: ClientConnection,
+    frames: list[str],
+    window: int,
+    done: "Synchronized[int]",
+    every_s: float = 0.0,
+    offset_s: float = 0.0,
 ) -> tuple[list[float], int]:
-    """Send `frames` keeping `window` in flight; latencies (s) of the answers and the errors."""
+    """Send `frames` keeping `window` in flight (and, with `every_s`, one every `every_s` at
+    most, from `offset_s` on); latencies (s) of the answers and the errors."""
     sent: list[float] = []
     latencies: list[float] = []
     errors = 0
-    for frame in frames[:window]:
+    t0 = time.perf_counter() + offset_s
+
+    async def pace(k: int) -> None:
+        delay = t0 + k * every_s - time.perf_counter()
+        if every_s and delay > 0:
+            await asyncio.sleep(delay)
+
+    for k, frame in enumerate(frames[:window]):
+        await pace(k)
         sent.append(time.perf_counter())
         await ws.send(frame)
     for n in range(len(frames)):
@@ -88,6 +104,7 @@ async def _place(
             errors += 1
         following = n + window
         if following < len(frames):
+            await pace(following)
             sent.append(time.perf_counter())
             await ws.send(frames[following])
         if n % 100 == 99:
@@ -97,15 +114,24 @@ async def _place(
 
 
 async def _load(
-    url: str, frames: list[list[str]], window: int, start_at: float, done: "Synchronized[int]"
+    url: str,
+    frames: list[list[str]],
+    window: int,
+    every_s: float,
+    start_at: float,
+    done: "Synchronized[int]",
 ) -> tuple[float, float, list[float], int]:
     endpoint = f"{url}/ws-api/v3?returnRateLimits=false"
     sockets = [await connect(endpoint, compression=None, max_size=None) for _ in frames]
     try:
         await asyncio.sleep(max(0.0, start_at - time.time()))
         began = time.time()
+        n = len(sockets)
         results = await asyncio.gather(
-            *(_place(ws, f, window, done) for ws, f in zip(sockets, frames, strict=True))
+            *(
+                _place(ws, f, window, done, every_s, every_s * i / n)  # spread over the interval
+                for i, (ws, f) in enumerate(zip(sockets, frames, strict=True))
+            )
         )
         ended = time.time()
     finally:
@@ -118,11 +144,12 @@ def _load_process(
     url: str,
     frames: list[list[str]],
     window: int,
+    every_s: float,
     start_at: float,
     done: "Synchronized[int]",
     out: "multiprocessing.Queue[Any]",
 ) -> None:
-    out.put(("load", asyncio.run(_load(url, frames, window, start_at, done))))
+    out.put(("load", asyncio.run(_load(url, frames, window, every_s, start_at, done))))
 
 
 async def _listen(
@@ -181,11 +208,16 @@ def run(
     subscriber_processes: int,
     url: str | None,
     token: str | None,
+    rate: float = 0.0,
     progress: Progress | None = None,
     server_pid: int | None = None,
 ) -> dict[str, Any]:
     """The figures; with `server_pid` (a server the bench started), also the server's CPU time
     from the start of the orders until the subscribers have everything."""
+    if min(orders, connections, processes, window) < 1 or subscribers < 0:
+        raise ValueError("orders, connections, processes and window must be at least 1")
+    if rate < 0:
+        raise ValueError("--rate must be 0 (as fast as the server answers) or more")
     if url is None:
         with local_server() as server:
             return run(
@@ -197,13 +229,13 @@ def run(
                 subscriber_processes=subscriber_processes,
                 url=server.url,
                 token=server.token,
+                rate=rate,
                 progress=progress,
                 server_pid=server.pid,
             )
     if token is None:
         raise ValueError("--url needs --token (the server's operator token)")
-    if min(orders, connections, processes, window) < 1 or subscribers < 0:
-        raise ValueError("orders, connections, processes and window must be at least 1")
+    every_s = connections / rate if rate else 0.0  # between two orders of one connection
     processes = min(processes, connections)
     ts = traders(url, token, connections)
     frames = order_frames(ts, orders)
@@ -230,7 +262,8 @@ def run(
     cpu_before = cpu_seconds(server_pid) if server_pid else 0.0
     loaders = [
         ctx.Process(
-            target=_load_process, args=(ws_url, frames[i::processes], window, start_at, done, out)
+            target=_load_process,
+            args=(ws_url, frames[i::processes], window, every_s, start_at, done, out),
         )
         for i in range(processes)
     ]
@@ -278,6 +311,7 @@ def run(
         "connections": connections,
         "processes": processes,
         "window": window,
+        "rate": rate,
         "cpus": os.cpu_count(),
     }
     if cpu is not None:
