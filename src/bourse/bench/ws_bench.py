@@ -81,35 +81,37 @@ async def _place(
     every_s: float = 0.0,
     offset_s: float = 0.0,
 ) -> tuple[list[float], int]:
-    """Send `frames` keeping `window` in flight (and, with `every_s`, one every `every_s` at
-    most, from `offset_s` on); latencies (s) of the answers and the errors."""
-    sent: list[float] = []
+    """Send `frames` keeping at most `window` in flight (and, with `every_s`, one every
+    `every_s`, from `offset_s` on); latencies (s) of the answers, as they arrive, and the
+    errors."""
+    sent = [0.0] * len(frames)
     latencies: list[float] = []
     errors = 0
+    room = asyncio.Semaphore(window)
     t0 = time.perf_counter() + offset_s
 
-    async def pace(k: int) -> None:
-        delay = t0 + k * every_s - time.perf_counter()
-        if every_s and delay > 0:
-            await asyncio.sleep(delay)
+    async def send() -> None:
+        for k, frame in enumerate(frames):
+            await room.acquire()
+            delay = t0 + k * every_s - time.perf_counter()
+            if every_s and delay > 0:
+                await asyncio.sleep(delay)
+            sent[k] = time.perf_counter()
+            await ws.send(frame)
 
-    for k, frame in enumerate(frames[:window]):
-        await pace(k)
-        sent.append(time.perf_counter())
-        await ws.send(frame)
-    for n in range(len(frames)):
-        answer = _decode(await ws.recv())
-        latencies.append(time.perf_counter() - sent[n])
-        if answer.get("status") != 200:
-            errors += 1
-        following = n + window
-        if following < len(frames):
-            await pace(following)
-            sent.append(time.perf_counter())
-            await ws.send(frames[following])
-        if n % 100 == 99:
-            with done.get_lock():
-                done.value += 100
+    async def receive() -> None:
+        nonlocal errors
+        for n in range(len(frames)):  # answered in order
+            answer = _decode(await ws.recv())
+            latencies.append(time.perf_counter() - sent[n])
+            room.release()
+            if answer.get("status") != 200:
+                errors += 1
+            if n % 100 == 99:
+                with done.get_lock():
+                    done.value += 100
+
+    await asyncio.gather(send(), receive())
     return latencies, errors
 
 
