@@ -366,6 +366,12 @@ def snapshot_cmd(data_dir: DataDirOpt = Path("data")) -> None:
 
 CommandsOpt = Annotated[int, typer.Option("--commands", help="Flow commands to measure.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result.")]
+BenchUrlOpt = Annotated[
+    str | None, typer.Option("--url", help="A running server (default: start one).")
+]
+BenchTokenOpt = Annotated[
+    str | None, typer.Option("--token", help="That server's operator token (with --url).")
+]
 
 
 @bench_app.command("engine")
@@ -419,12 +425,8 @@ def bench_api(
     processes: Annotated[
         int, typer.Option("--processes", help="Load-generating processes sharing the connections.")
     ] = 1,
-    url: Annotated[
-        str | None, typer.Option("--url", help="A running server (default: start one).")
-    ] = None,
-    token: Annotated[
-        str | None, typer.Option("--token", help="That server's operator token (with --url).")
-    ] = None,
+    url: BenchUrlOpt = None,
+    token: BenchTokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Signed POST /api/v3/order over loopback, half of the orders crossing."""
@@ -464,12 +466,8 @@ def bench_ws(
     rate: Annotated[
         float, typer.Option("--rate", help="Orders per second in all (0: as fast as answered).")
     ] = 0.0,
-    url: Annotated[
-        str | None, typer.Option("--url", help="A running server (default: start one).")
-    ] = None,
-    token: Annotated[
-        str | None, typer.Option("--token", help="That server's operator token (with --url).")
-    ] = None,
+    url: BenchUrlOpt = None,
+    token: BenchTokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Orders over the WebSocket API while market-data subscribers listen: rate, latency, lag."""
