@@ -9,9 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from binance.async_client import AsyncClient
 from binance.exceptions import BinanceAPIException
-from binance.ws.websocket_api import WebsocketAPI
 from binance_common.configuration import ConfigurationWebSocketAPI
 from binance_sdk_spot.spot import Spot
 from binance_sdk_spot.websocket_api.models import (
@@ -27,8 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from tests.clients.conftest import Exchange, Trader
-from tests.runtime.server import Server
+from tests.clients.conftest import Exchange, Trader, python_binance, running
 
 pytestmark = [
     pytest.mark.slow,
@@ -41,13 +38,8 @@ GTC = OrderPlaceTimeInForceEnum.GTC
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    server = Server(tmp_path_factory.mktemp("ws-api") / "data")
-    exchange = Exchange(server)
-    try:
+    with running(tmp_path_factory, "ws-api") as exchange:
         yield exchange
-    finally:
-        exchange.admin.close()
-        server.stop()
 
 
 def ws_url(exchange: Exchange) -> str:
@@ -174,9 +166,7 @@ def test_python_binance_websocket_api_methods(live: Exchange) -> None:
     trader = live.trader(USDT="100000")
 
     async def session() -> None:
-        client = AsyncClient(trader.key, trader.secret)  # create() would ping binance.com
-        client.API_URL = live.url + "/api"
-        client.ws_api = WebsocketAPI(url=ws_url(live))  # the one URL the WS API methods use
+        client = python_binance(live, trader)  # ws_api: the one URL the WS API methods use
         try:
             assert (await client.ws_get_time())["serverTime"] > 0
             book = await client.ws_get_order_book(symbol="BTCUSDT", limit=5)

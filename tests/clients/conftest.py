@@ -5,11 +5,13 @@ a module share its order books but every test trades from accounts of its own.
 """
 
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import httpx
 import pytest
+from binance.async_client import AsyncClient  # the submodules: binance/ may be another package's
+from binance.ws.websocket_api import WebsocketAPI
 
 from tests.runtime.server import Server
 
@@ -26,6 +28,7 @@ class Exchange:
     def __init__(self, server: Server) -> None:
         self.server = server
         self.url = server.url
+        self.ws_url = server.url.replace("http://", "ws://")
         self.admin = httpx.Client(base_url=f"{server.url}/admin/v1", headers=server.headers)
 
     def trader(self, **deposits: str) -> Trader:
@@ -44,13 +47,28 @@ class Exchange:
         return {b["asset"]: (b["free"], b["locked"]) for b in r.json()["balances"]}
 
 
-@pytest.fixture(scope="module")
-def bourse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    data_dir: Path = tmp_path_factory.mktemp("clients") / "data"
-    server = Server(data_dir)
+@contextmanager
+def running(tmp_path_factory: pytest.TempPathFactory, name: str, *args: str) -> Iterator[Exchange]:
+    """A `bourse run` (with `args`) in a fresh data directory, stopped afterwards."""
+    server = Server(tmp_path_factory.mktemp(name) / "data", *args)
     exchange = Exchange(server)
     try:
         yield exchange
     finally:
         exchange.admin.close()
         server.stop()
+
+
+def python_binance(exchange: Exchange, trader: Trader) -> AsyncClient:
+    """python-binance's AsyncClient on the server, REST and WebSocket API URLs pointed at it
+    (AsyncClient.create() would ping binance.com first)."""
+    client = AsyncClient(trader.key, trader.secret)
+    client.API_URL = exchange.url + "/api"
+    client.ws_api = WebsocketAPI(url=exchange.ws_url + "/ws-api/v3")
+    return client
+
+
+@pytest.fixture(scope="module")
+def bourse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
+    with running(tmp_path_factory, "clients") as exchange:
+        yield exchange

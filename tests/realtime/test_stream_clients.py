@@ -8,13 +8,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from binance.async_client import AsyncClient
 from binance.ws.streams import BinanceSocketManager
 from binance_common.configuration import ConfigurationWebSocketStreams
 from binance_sdk_spot.spot import Spot
 
-from tests.clients.conftest import Exchange, Trader
-from tests.runtime.server import Server
+from tests.clients.conftest import Exchange, python_binance, running
 
 pytestmark = [
     pytest.mark.slow,
@@ -24,26 +22,15 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    server = Server(tmp_path_factory.mktemp("streams") / "data", "--no-rate-limits")
-    exchange = Exchange(server)
-    try:
+    with running(tmp_path_factory, "streams", "--no-rate-limits") as exchange:
         yield exchange
-    finally:
-        exchange.admin.close()
-        server.stop()
-
-
-def _client(live: Exchange, trader: Trader) -> AsyncClient:
-    client = AsyncClient(trader.key, trader.secret)  # create() would ping binance.com
-    client.API_URL = live.url + "/api"
-    return client
 
 
 def test_python_binance_socket_manager_gets_trades_and_depth_diffs(live: Exchange) -> None:
     seller, buyer = live.trader(BTC="1"), live.trader(USDT="100000")
 
     async def session() -> None:
-        sell, buy = _client(live, seller), _client(live, buyer)
+        sell, buy = python_binance(live, seller), python_binance(live, buyer)
         sockets = BinanceSocketManager(sell)
         sockets.STREAM_URL = live.url.replace("http://", "ws://") + "/"
         try:
@@ -103,7 +90,7 @@ def test_binance_sdk_spot_streams_subscribe_to_trades(live: Exchange) -> None:
                 got.set()
 
             stream.on("message", on_message)
-            sell, buy = _client(live, seller), _client(live, buyer)
+            sell, buy = python_binance(live, seller), python_binance(live, buyer)
             try:
                 await sell.order_limit_sell(symbol="BTCUSDT", quantity="0.01", price="60005")
                 await buy.order_market_buy(symbol="BTCUSDT", quantity="0.002")

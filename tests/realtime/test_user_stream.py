@@ -15,9 +15,7 @@ from typing import Any
 import anyio
 import pytest
 import websockets
-from binance.async_client import AsyncClient
 from binance.ws.streams import BinanceSocketManager
-from binance.ws.websocket_api import WebsocketAPI
 from binance_common.configuration import ConfigurationWebSocketAPI
 from binance_sdk_spot.spot import Spot
 from binance_sdk_spot.websocket_api.models import (
@@ -51,8 +49,7 @@ from bourse.runtime.exchange import now_ms
 from tests.api.conftest import Api, Signer, _keyed
 from tests.api.test_ws_api import PATH, hmac_signature, payload
 from tests.api.test_ws_api_trading import _ed25519
-from tests.clients.conftest import Exchange, Trader
-from tests.runtime.server import Server
+from tests.clients.conftest import Exchange, python_binance, running
 
 Event = dict[str, Any]
 LIMIT = {"symbol": "BTCUSDT", "type": "LIMIT", "timeInForce": "GTC"}
@@ -589,20 +586,8 @@ def test_ws_api_listen_key_requests(live: Api) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    running = Server(tmp_path_factory.mktemp("user-streams") / "data", "--no-rate-limits")
-    exchange = Exchange(running)
-    try:
+    with running(tmp_path_factory, "user-streams", "--no-rate-limits") as exchange:
         yield exchange
-    finally:
-        exchange.admin.close()
-        running.stop()
-
-
-def _client(exchange: Exchange, trader: Trader) -> AsyncClient:
-    client = AsyncClient(trader.key, trader.secret)  # create() would ping binance.com
-    client.API_URL = exchange.url + "/api"
-    client.ws_api = WebsocketAPI(url=exchange.url.replace("http://", "ws://") + PATH)
-    return client
 
 
 @client_test
@@ -610,7 +595,7 @@ def test_python_binance_user_socket_gets_its_execution_reports(server: Exchange)
     trader = server.trader(USDT="100000")
 
     async def session() -> list[Any]:
-        client = _client(server, trader)
+        client = python_binance(server, trader)
         try:
             async with BinanceSocketManager(client).user_socket() as stream:
                 placed = await client.order_limit_buy(symbol="BTCUSDT", quantity="0.01",
@@ -639,7 +624,7 @@ def test_python_binance_listen_key_calls_and_the_raw_stream(server: Exchange) ->
     trader = server.trader(BTC="1")
 
     async def session() -> tuple[str, Any, list[Any]]:
-        client = _client(server, trader)
+        client = python_binance(server, trader)
         try:
             key = await client.stream_get_listen_key()
             kept = await client.stream_keepalive(key)
@@ -687,7 +672,7 @@ def test_binance_sdk_spot_user_data_subscription(server: Exchange) -> None:
                     enough.set()
 
             subscribed.stream.on("message", on_event)
-            client = _client(server, seller)
+            client = python_binance(server, seller)
             try:
                 await conn.order_place(symbol="BTCUSDT", side=BUY, type=LIMIT_TYPE,
                                        time_in_force=GTC, price=59995.0,
