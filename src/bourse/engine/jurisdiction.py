@@ -78,6 +78,23 @@ def customer_refusal(
     return policy_refusal(state, cust.residence, cust.nationality, capability, ts_ms, acct)
 
 
+def policy_permissions(state: EngineState, acct: Account, ts_ms: int) -> tuple[bool, bool, bool]:
+    """(trading, withdrawals, deposits) as the customer's jurisdiction policies allow them now:
+    what Binance's canTrade, canWithdraw and canDeposit show besides the account's own flags.
+    Withdrawals (deposits) count as allowed while crypto or fiat ones are."""
+    if not acct.customer_id or not (state.residence_policies or state.nationality_policies):
+        return True, True, True
+
+    def allows(capability: Capability) -> bool:
+        return customer_refusal(state, acct, capability, ts_ms) is None
+
+    return (
+        allows(Capability.TRADING),
+        allows(Capability.CRYPTO_WITHDRAWAL) or allows(Capability.FIAT_WITHDRAWAL),
+        allows(Capability.CRYPTO_DEPOSIT) or allows(Capability.FIAT_DEPOSIT),
+    )
+
+
 def closed_to(state: EngineState, acct: Account, capability: Capability, ts_ms: int) -> bool:
     """Whether a policy has closed `capability` for the account's customer for good (CLOSED, or
     an exit window past its deadline): what staff may then pay out on request."""

@@ -8,9 +8,11 @@ REST answers from, published on the hub per account as `user:<account_id>`:
   origQty: for a MARKET order sized by quoteOrderQty, what it has executed).
 - `outboundAccountPosition` after an outcome changed the account's balances (`B`: the assets it
   changed, as they now stand) or its permissions (a freeze, an unfreeze, permissions set by
-  staff; `B` lists the balances the same outcome changed, possibly none). Binance's event has no
-  permission fields: bourse adds those of Binance's retired `outboundAccountInfo` event, `T`
-  canTrade, `W` canWithdraw and `D` canDeposit (REST account's values), when they changed.
+  staff, a jurisdiction policy applied to its customer's country or an exit window of one
+  closing; `B` lists the balances the same outcome changed, possibly none). Binance's event has
+  no permission fields: bourse adds those of Binance's retired `outboundAccountInfo` event, `T`
+  canTrade, `W` canWithdraw and `D` canDeposit (REST account's values), when they may have
+  changed.
 - `balanceUpdate` when a transfer moves the account's free funds: a deposit (+), a withdrawal
   request (-: the amount is held until paid out) and a failed withdrawal (+: returned).
 
@@ -22,6 +24,7 @@ id of its own in the events, so a CANCELED report carries the order's in both `c
 from collections.abc import Callable, Sized
 from typing import Any, cast
 
+from bourse.compliance.policy import Basis
 from bourse.domain.enums import (
     LIMIT_PRICED_TYPES,
     OrderStatus,
@@ -31,6 +34,7 @@ from bourse.domain.enums import (
     TimeInForce,
 )
 from bourse.domain.money import to_str
+from bourse.engine.jurisdiction import policy_permissions
 from bourse.engine.state import Account, EngineState, Order
 from bourse.events import (
     AccountFrozen,
@@ -38,11 +42,13 @@ from bourse.events import (
     AccountUnfrozen,
     BalanceChanged,
     DepositCredited,
+    ExitWindowClosed,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
     OrderTriggered,
     Outcome,
+    PolicyApplied,
     TradeExecuted,
     WithdrawalFailed,
     WithdrawalRequested,
@@ -70,8 +76,11 @@ _ACCOUNT_EVENTS = frozenset(AccountEvent.__args__)
 _PREVENTED = "TRADE_PREVENTION"  # the execution type of an order self-trade prevention expired
 
 
+USER = "user"  # the Stream kind of an account's user data
+
+
 def user_stream(account_id: int) -> Stream:
-    return Stream(f"user:{account_id}", "", "user")
+    return Stream(f"user:{account_id}", "", USER)
 
 
 class Tap(Subscriber):
@@ -219,6 +228,10 @@ class UserFeed:
                 handle(e, ts)
             if type(e) in _ACCOUNT_EVENTS:
                 self._owe(after, cast(AccountEvent, e))
+            elif type(e) is PolicyApplied:
+                self._owe_policy(after, e.spec.country, e.spec.basis)
+            elif type(e) is ExitWindowClosed:
+                self._owe_policy(after, e.country, e.basis)
         for account_id, a in after.items():
             self._account_events(account_id, a, ts)
 
@@ -238,6 +251,20 @@ class UserFeed:
                 a.transfers.append((e.asset, -e.amount_raw))
             case _:
                 a.permissions = True
+
+    def _owe_policy(self, after: dict[int, _After], country: str, basis: Basis) -> None:
+        """A policy changed what the customers of `country` may do: the watched accounts of
+        those customers get their permissions, as REST account now shows them."""
+        state = self.state
+        for name, stream in self.hub.streams.items():
+            if stream.kind != USER:
+                continue
+            account_id = int(name.removeprefix("user:"))
+            cust = state.customers.get(state.accounts[account_id].customer_id)
+            if cust is None:
+                continue
+            if (cust.residence if basis is Basis.RESIDENCE else cust.nationality) == country:
+                after.setdefault(account_id, _After()).permissions = True
 
     # --- orders ----------------------------------------------------------------------------
 
@@ -392,9 +419,12 @@ class UserFeed:
                 for b in a.balances
             ],
         }
-        if a.permissions:
+        if a.permissions:  # the account's own flags as released, and its policies now
             trade, deposit, withdraw, frozen = self.flags.get(account_id, _DEFAULT_FLAGS)
-            position.update(T=trade and not frozen, W=withdraw and not frozen, D=deposit)
+            pt, pw, pd = policy_permissions(self.state, self.state.accounts[account_id], ts)
+            position.update(
+                T=trade and not frozen and pt, W=withdraw and not frozen and pw, D=deposit and pd
+            )
         self.hub.publish(name, position)
 
 

@@ -24,6 +24,7 @@ from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, no_such_order, ok
 from bourse.domain.money import to_str
 from bourse.domain.symbols import PPM, SymbolSpec
+from bourse.engine.jurisdiction import policy_permissions
 from bourse.engine.state import EngineState
 from bourse.store import queries
 from bourse.store.queries import DEFAULT_LIMIT, MAX_LIMIT, OrderRow
@@ -150,15 +151,17 @@ async def account_info(gw: Gateway, params: Params, caller: Caller) -> Body:
         )
     first = next(iter(state.symbols.values()), None)
     maker, taker = commission_rates(state, acct.id, first.spec) if first else (0, 0)
+    # the account's own flags, and what its jurisdiction's policies allow now
+    trade, withdraw, deposit = policy_permissions(state, acct, gw.clock())
     return {
         "makerCommission": maker // 100,  # in basis points: 100 ppm each
         "takerCommission": taker // 100,
         "buyerCommission": 0,
         "sellerCommission": 0,
         "commissionRates": _four(maker, taker),
-        "canTrade": acct.can_trade and not acct.frozen,
-        "canWithdraw": acct.can_withdraw and not acct.frozen,
-        "canDeposit": acct.can_deposit,
+        "canTrade": acct.can_trade and not acct.frozen and trade,
+        "canWithdraw": acct.can_withdraw and not acct.frozen and withdraw,
+        "canDeposit": acct.can_deposit and deposit,
         "brokered": False,
         "requireSelfTradePrevention": False,
         "preventSor": False,
