@@ -41,7 +41,8 @@ async def _read(ws: WebSocket, sub: Subscriber, rt: Realtime) -> None:
             reply = rt.handle(sub, text)
         except Refused as exc:
             reply = exc.body
-        sub.offer(_encode(reply).decode())  # in order with the stream messages
+        if not sub.offer(_encode(reply).decode()):  # in order with the stream messages
+            return  # its queue was full: cut off, as the hub would
 
 
 async def _serve(ws: WebSocket, names: list[str], combined: bool) -> None:
