@@ -209,10 +209,13 @@ def run(
         )
     )
     funds = ", ".join(f"{v} {k}" for k, v in DEMO_FUNDS.items())
+    ws = url.replace("http://", "ws://", 1)
     err.print(
         f"[bold green]bourse is running[/] at [bold]{url}[/]\n"
         f"  health          {url}/health\n"
         f"  API docs        {url}/docs\n"
+        f"  market streams  {ws}/ws/btcusdt@trade  or  {ws}/stream?streams=<a>/<b>\n"
+        f"  WebSocket API   {ws}/ws-api/v3\n"
         f"  operator token  {dd.token_file}\n"
         f"                  (send it as 'Authorization: Bearer <token>' to {url}/admin/v1)\n"
         f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
