@@ -5,8 +5,9 @@ checks, a WebSocket frame built for that connection and a write system call. A t
 100 subscribers paid that 100 times, and the fan-out took the server's CPU from matching. Here the
 hub frames a message once (an unmasked, uncompressed text frame, the same bytes for every
 server-to-client connection; valid even where permessage-deflate was negotiated, since RFC 7692
-leaves each message's compression to the sender) and a connection's writer joins what is queued
-into one write.
+leaves each message's compression to the sender), and what is queued for a connection goes out
+in one write: from the hub's flush once per loop pass, or from the connection's writer task when
+the socket was full.
 
 The direct path needs the connection's transport. The app keeps the ASGI `send` the server gave
 it (before middleware wraps it) in the scope as SERVER_SEND; under uvicorn's `websockets-sansio`
