@@ -179,6 +179,16 @@ def test_an_unknown_stream_in_the_url_is_refused_with_an_error_frame(live: Api) 
     assert error["error"]["code"] == 2 and "btcusdt@nonsense" in error["error"]["msg"]
 
 
+def test_a_path_segment_that_names_no_stream_subscribes_to_nothing(live: Api) -> None:
+    """ccxt.pro opens /ws/0, /ws/1... to tell its connections apart, then SUBSCRIBEs: the
+    number names no stream (no '@'), so it is not one, as on Binance."""
+    with live.client.websocket_connect("/ws/0") as ws:
+        ws.send_json({"method": "LIST_SUBSCRIPTIONS", "id": 1})
+        assert ws.receive_json() == {"result": [], "id": 1}
+        ws.send_json({"method": "SUBSCRIBE", "params": ["btcusdt@trade"], "id": 2})
+        assert ws.receive_json() == {"result": None, "id": 2}
+
+
 def test_more_than_five_messages_a_second_ends_the_connection(live: Api) -> None:
     with live.client.websocket_connect("/ws") as ws:
         for i in range(20):  # far more than 5 within a second, however slow the machine

@@ -1,11 +1,13 @@
 """Real clients' stream support against a live `bourse run` on loopback, each unmodified but for
 the URL: python-binance's BinanceSocketManager (trades, depth diffs, a multiplex socket) and
-binance-sdk-spot's WebSocket streams (trades and best prices by SUBSCRIBE)."""
+binance-sdk-spot's WebSocket streams (trades and best prices by SUBSCRIBE), and ccxt.pro (its
+local order book, trades and own orders)."""
 
 import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from binance.ws.streams import BinanceSocketManager
@@ -105,3 +107,51 @@ def test_binance_sdk_spot_streams_subscribe_to_trades(live: Exchange) -> None:
     received = asyncio.run(session())
     trade = received[0]
     assert (trade.e, trade.s) == ("trade", "BTCUSDT") and Decimal(trade.q) == Decimal("0.002")
+
+
+def test_ccxt_pro_watches_the_book_trades_and_its_own_orders(live: Exchange) -> None:
+    """ccxt.pro, the WebSocket side of ccxt, with its REST URLs rewritten as the README shows
+    and its `ws` URLs pointed at bourse. It opens `/ws/<n>` (a connection number, which names no
+    stream) and SUBSCRIBEs; orders come back through the user data stream."""
+    import ccxt.pro
+
+    trader = live.trader(USDT="100000")
+    ws = live.ws_url
+
+    async def session() -> None:
+        ex = ccxt.pro.binance(
+            {
+                "apiKey": trader.key,
+                "secret": trader.secret,
+                "options": {
+                    "defaultType": "spot",
+                    "fetchMarkets": {"types": ["spot"]},
+                    "fetchCurrencies": False,
+                    "fetchMargins": False,
+                },
+            }
+        )
+        ex.urls["api"] = {
+            k: live.url + urlsplit(v).path if isinstance(v, str) else v
+            for k, v in ex.urls["api"].items()
+        }
+        ex.urls["api"]["ws"] = {"spot": f"{ws}/ws", "ws-api": {"spot": f"{ws}/ws-api/v3"}}
+        try:
+            book = await asyncio.wait_for(ex.watch_order_book("BTC/USDT"), 10)
+            best_ask = Decimal(str(book["asks"][0][0]))
+            trades = asyncio.ensure_future(ex.watch_trades("BTC/USDT"))
+            orders = asyncio.ensure_future(ex.watch_orders("BTC/USDT"))
+            await asyncio.sleep(0.5)  # both subscribed before the order
+            placed = await ex.create_order("BTC/USDT", "limit", "buy", 0.001, float(best_ask))
+            seen = await asyncio.wait_for(trades, 10)
+            assert any(Decimal(str(t["price"])) == best_ask for t in seen)
+            mine = await asyncio.wait_for(orders, 10)
+            assert placed["id"] in {o["id"] for o in mine}
+            await asyncio.sleep(0.5)  # the 100 ms diff with the trade has arrived
+            book = ex.orderbooks["BTC/USDT"]  # the local book ccxt keeps from the diffs
+            rest = await ex.fetch_order_book("BTC/USDT")
+            assert book["asks"][:5] == rest["asks"][:5] and book["bids"][:5] == rest["bids"][:5]
+        finally:
+            await ex.close()
+
+    asyncio.run(session())

@@ -21,6 +21,7 @@ from bourse.api.binance.auth import client_host
 from bourse.api.deps import OperatorDep
 from bourse.realtime.hub import SLOW, Subscriber
 from bourse.realtime.limits import WindowLimit
+from bourse.realtime.listen_keys import looks_like_key
 from bourse.realtime.service import MAX_CONNECTIONS, Realtime, Refused, drain
 
 router = APIRouter()
@@ -107,7 +108,10 @@ async def raw_none(ws: WebSocket) -> None:
 
 @router.websocket("/ws/{streams:path}")
 async def raw(ws: WebSocket, streams: str) -> None:
-    await _serve(ws, [s for s in streams.split("/") if s], combined=False)
+    # A segment that names no stream (no '@') nor a listenKey subscribes to nothing, as on
+    # Binance: ccxt tells its connections apart by one (/ws/0, /ws/1) and then SUBSCRIBEs.
+    names = [s for s in streams.split("/") if "@" in s or looks_like_key(s)]
+    await _serve(ws, names, combined=False)
 
 
 @router.websocket("/stream")
