@@ -112,7 +112,8 @@ def test_binance_sdk_spot_streams_subscribe_to_trades(live: Exchange) -> None:
 def test_ccxt_pro_watches_the_book_trades_and_its_own_orders(live: Exchange) -> None:
     """ccxt.pro, the WebSocket side of ccxt, with its REST URLs rewritten as the README shows
     and its `ws` URLs pointed at bourse. It opens `/ws/<n>` (a connection number, which names no
-    stream) and SUBSCRIBEs; orders come back through the user data stream."""
+    stream) and SUBSCRIBEs; orders come back through the user data stream; create/cancel_order_ws
+    go over the WebSocket API."""
     import ccxt.pro
 
     trader = live.trader(USDT="100000")
@@ -151,6 +152,12 @@ def test_ccxt_pro_watches_the_book_trades_and_its_own_orders(live: Exchange) -> 
             book = ex.orderbooks["BTC/USDT"]  # the local book ccxt keeps from the diffs
             rest = await ex.fetch_order_book("BTC/USDT")
             assert book["asks"][:5] == rest["asks"][:5] and book["bids"][:5] == rest["bids"][:5]
+            # and its WebSocket API methods
+            resting = await ex.create_order_ws("BTC/USDT", "limit", "buy", 0.001, 50000)
+            assert resting["status"] == "open"
+            assert resting["id"] in {o["id"] for o in await ex.fetch_open_orders_ws("BTC/USDT")}
+            canceled = await ex.cancel_order_ws(resting["id"], "BTC/USDT")
+            assert canceled["status"] == "canceled"
         finally:
             await ex.close()
 
