@@ -220,6 +220,25 @@ class RevokeApiKey(OperatorCommand, frozen=True, kw_only=True, tag="RevokeApiKey
     api_key: str
 
 
+class OpenListenKey(Command, frozen=True, kw_only=True, tag="OpenListenKey"):
+    """A user data stream's key for `api_key`: its live one, valid for another hour, or else
+    `listen_key` (made by the gateway: the engine draws no random numbers)."""
+
+    account_id: int
+    api_key: str
+    listen_key: str
+
+
+class ExtendListenKey(Command, frozen=True, kw_only=True, tag="ExtendListenKey"):
+    api_key: str
+    listen_key: str
+
+
+class CloseListenKey(Command, frozen=True, kw_only=True, tag="CloseListenKey"):
+    api_key: str
+    listen_key: str
+
+
 # --- funds ----------------------------------------------------------------------------------
 
 
@@ -374,6 +393,9 @@ AnyCommand = Union[
     UnfreezeAccount,
     CreateApiKey,
     RevokeApiKey,
+    OpenListenKey,
+    ExtendListenKey,
+    CloseListenKey,
     Deposit,
     RequestWithdrawal,
     CompleteWithdrawal,

@@ -193,6 +193,22 @@ class ApiKeyRevoked(Event, frozen=True, kw_only=True, tag="ApiKeyRevoked"):
     reason: str
 
 
+class ListenKeyOpened(Event, frozen=True, kw_only=True, tag="ListenKeyOpened"):
+    listen_key: str
+    account_id: int
+    api_key: str
+    expires_ms: int
+
+
+class ListenKeyExtended(Event, frozen=True, kw_only=True, tag="ListenKeyExtended"):
+    listen_key: str
+    expires_ms: int
+
+
+class ListenKeyClosed(Event, frozen=True, kw_only=True, tag="ListenKeyClosed"):
+    listen_key: str
+
+
 class ScreeningAlertRaised(Event, frozen=True, kw_only=True, tag="ScreeningAlertRaised"):
     """`kind` "delisting": the entry a confirmed hit froze on left the list; `reviews` names
     that hit. Confirming a delisting review unfreezes; dismissing it keeps the freeze. `kind`
@@ -377,6 +393,9 @@ AnyEvent = Union[
     AccountUnfrozen,
     ApiKeyCreated,
     ApiKeyRevoked,
+    ListenKeyOpened,
+    ListenKeyExtended,
+    ListenKeyClosed,
     DepositCredited,
     WithdrawalRequested,
     WithdrawalCompleted,

@@ -16,6 +16,7 @@ from bourse.commands import (
 from bourse.domain.assets import asset_problem
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import PPM, symbol_problem
+from bourse.engine import listen_keys
 from bourse.engine.cancels import cancel_account_orders
 from bourse.engine.customers import open_customer_account
 from bourse.engine.output import Output
@@ -191,6 +192,7 @@ def revoke_api_key(state: EngineState, out: Output, cmd: RevokeApiKey) -> Refusa
     key = state.api_keys.pop(cmd.api_key, None)
     if key is None:
         return Refusal(RejectCode.INVALID_PARAMETER, "no such API key is registered")
+    listen_keys.forget(state, key)  # its user data stream ends with it
     out.events.append(
         ApiKeyRevoked(api_key=key.api_key, account_id=key.account_id, reason=cmd.reason)
     )

@@ -14,6 +14,7 @@ from bourse.commands import (
     CancelOrder,
     CancelReplaceOrder,
     CancelScheduledChange,
+    CloseListenKey,
     Command,
     CompleteWithdrawal,
     ConfirmScreeningAlert,
@@ -24,11 +25,13 @@ from bourse.commands import (
     DefineVenue,
     Deposit,
     DismissScreeningAlert,
+    ExtendListenKey,
     FailWithdrawal,
     FreezeAccount,
     ListSymbol,
     OnboardCustomer,
     OpenAccount,
+    OpenListenKey,
     PlaceOrder,
     RaiseDelistingReview,
     RaiseScreeningAlert,
@@ -47,7 +50,7 @@ from bourse.commands import (
     WithdrawOnRequest,
 )
 from bourse.domain.rejections import Refusal
-from bourse.engine import admin, customers, funds, gate, policies, screening
+from bourse.engine import admin, customers, funds, gate, listen_keys, policies, screening
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
 from bourse.engine.output import Output
 from bourse.engine.placement import place
@@ -128,6 +131,12 @@ class Engine:
                 return admin.create_api_key(state, out, cmd)
             case RevokeApiKey():
                 return admin.revoke_api_key(state, out, cmd)
+            case OpenListenKey():
+                return listen_keys.open_key(state, out, cmd)
+            case ExtendListenKey():
+                return listen_keys.extend_key(state, out, cmd)
+            case CloseListenKey():
+                return listen_keys.close_key(state, out, cmd)
             case CreateAsset():
                 return admin.create_asset(state, out, cmd)
             case ListSymbol():

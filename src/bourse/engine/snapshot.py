@@ -91,6 +91,8 @@ class ApiKeyImage(msgspec.Struct, array_like=True, frozen=True):
     credential: str
     can_trade: bool
     ip_allow: tuple[str, ...]
+    listen_key: str = ""  # with defaults: snapshots before listenKeys were engine state
+    listen_expires_ms: int = 0
 
 
 class CustomerImage(msgspec.Struct, array_like=True, frozen=True):
@@ -252,9 +254,12 @@ def load(data: bytes) -> EngineState:
     for wid, account_id, asset, amount, destination in image.withdrawals:
         state.withdrawals[wid] = Withdrawal(wid, account_id, asset, amount, destination)
     for k in image.api_keys:
-        state.api_keys[k.api_key] = ApiKey(
+        key = state.api_keys[k.api_key] = ApiKey(
             k.api_key, k.account_id, k.kind, k.credential, k.can_trade, k.ip_allow
         )
+        if k.listen_key:
+            key.listen_key, key.listen_expires_ms = k.listen_key, k.listen_expires_ms
+            state.listen_keys[k.listen_key] = k.api_key
     _load_compliance(state, image)
     return state
 
@@ -347,7 +352,16 @@ def _image(state: EngineState) -> StateImage:
             for _, w in sorted(state.withdrawals.items())
         ],
         api_keys=[
-            ApiKeyImage(k.api_key, k.account_id, k.kind, k.credential, k.can_trade, k.ip_allow)
+            ApiKeyImage(
+                k.api_key,
+                k.account_id,
+                k.kind,
+                k.credential,
+                k.can_trade,
+                k.ip_allow,
+                k.listen_key,
+                k.listen_expires_ms,
+            )
             for _, k in sorted(state.api_keys.items())
         ],
         withdrawal_refs=[

@@ -354,7 +354,16 @@ class ScheduledChange:
 
 
 class ApiKey:
-    __slots__ = ("account_id", "api_key", "can_trade", "credential", "ip_allow", "kind")
+    __slots__ = (
+        "account_id",
+        "api_key",
+        "can_trade",
+        "credential",
+        "ip_allow",
+        "kind",
+        "listen_expires_ms",
+        "listen_key",
+    )
 
     def __init__(
         self,
@@ -371,6 +380,9 @@ class ApiKey:
         self.credential = credential
         self.can_trade = can_trade
         self.ip_allow = ip_allow
+        # its user data stream's key ("": none), live until listen_expires_ms (one per API key)
+        self.listen_key = ""
+        self.listen_expires_ms = 0
 
 
 class FeeTier:
@@ -401,6 +413,7 @@ class EngineState:
         "fee_tiers",
         "fiat_assets",
         "last_seq",
+        "listen_keys",
         "member_accounts",
         "member_versions",
         "members",
@@ -432,6 +445,7 @@ class EngineState:
         self.accounts: dict[int, Account] = {FEE_ACCOUNT_ID: _fee_account()}
         self.withdrawals: dict[int, Withdrawal] = {}  # pending only
         self.api_keys: dict[str, ApiKey] = {}
+        self.listen_keys: dict[str, str] = {}  # listenKey → its API key (derived from api_keys)
         self.fee_tiers: dict[int, FeeTier] = {0: FeeTier()}
         self.deposited: dict[str, int] = {}
         self.withdrawn: dict[str, int] = {}
