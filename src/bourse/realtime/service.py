@@ -21,7 +21,7 @@ from bourse.engine.state import EngineState
 from bourse.marketdata import MarketData, Reader
 from bourse.realtime.hub import CLOSE, DEFAULT_QUEUE_LIMIT, Hub, Subscriber
 from bourse.realtime.limits import MESSAGES_PER_S, ConnectionAttempts
-from bourse.realtime.listen_keys import ListenKey, ListenKeys, looks_like_key
+from bourse.realtime.listen_keys import find, looks_like_key
 from bourse.realtime.market_feed import MarketFeed, TickerLoader
 from bourse.realtime.names import Stream, parse
 from bourse.realtime.user_feed import Tap, UserFeed, key_expired, terminated, user_stream
@@ -98,7 +98,6 @@ class Realtime:
         self.feed = MarketFeed(self.hub, market, state, clock, load_tickers, read)
         self.taps: dict[Subscriber, dict[str, Tap]] = {}  # connection → its user data streams
         self.users = UserFeed(self.hub, market, state, self.taps)
-        self.listen_keys = ListenKeys()
         self.queue_limit = queue_limit
         self.messages_per_s = MESSAGES_PER_S
         self.attempts: ConnectionAttempts | None = ConnectionAttempts()  # None: no limit
@@ -107,7 +106,7 @@ class Realtime:
 
     def stream(self, name: str, request_id: Any = None) -> Stream:
         if looks_like_key(name):
-            if self.listen_keys.find(name, self.clock()) is None:
+            if find(self.state, name, self.clock()) is None:
                 raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
             return Stream(name, "", LISTEN_KEY)
         found = parse(name, set(self.state.symbols))
@@ -125,7 +124,7 @@ class Realtime:
                 request_id,
             )
         if stream.kind == LISTEN_KEY:
-            key = self.listen_keys.find(stream.name, self.clock())
+            key = find(self.state, stream.name, self.clock())
             if key is None:
                 raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
             self.attach(Tap(sub, key.account_id, key.api_key, key.key))
@@ -169,36 +168,37 @@ class Realtime:
         self.detach(tap)
         tap.offer(_encode(terminated(self.clock())).decode())
 
-    def close_listen_key(self, key: str, api_key: str) -> bool:
-        """DELETE userDataStream: the key stops working and its connections close (without
-        listenKeyExpired, as Binance). False if the API key holds no such live key."""
-        found = self.listen_keys.close(key, api_key, self.clock())
-        if found is not None:
-            self._end_key(found, expired=False)
-        return found is not None
+    def end_listen_key(self, key: str) -> None:
+        """DELETE userDataStream closed `key`: its connections close (without listenKeyExpired,
+        as Binance)."""
+        self._end_key(key, expired=False)
 
-    def _end_key(self, key: ListenKey, *, expired: bool) -> None:
+    def _end_key(self, key: str, *, expired: bool) -> None:
         reason = "listenKey expired" if expired else "listenKey closed"
         for out, taps in list(self.taps.items()):
-            tap = taps.get(key.key)
+            tap = taps.get(key)
             if tap is None:
                 continue
             self.detach(tap)
-            out.streams.pop(key.key, None)
+            out.streams.pop(key, None)
             if expired:
-                tap.offer(_encode(key_expired(key.key, self.clock())).decode())
+                tap.offer(_encode(key_expired(key, self.clock())).decode())
             out.offer(closing(NORMAL_CLOSURE, reason))
 
     def sweep(self) -> None:
-        """End the listenKeys past their time or whose API key was revoked, and the WebSocket
-        API subscriptions of revoked keys."""
-        keys = self.state.api_keys
-        for key in self.listen_keys.expire(self.clock(), lambda k: k.api_key in keys):
-            self._end_key(key, expired=True)
+        """End the streams of listenKeys past their time, closed, or whose API key was revoked
+        (as expired: Binance sends listenKeyExpired then), and the WebSocket API subscriptions
+        of revoked keys."""
+        state, now = self.state, self.clock()
+        keys = state.api_keys
         for taps in list(self.taps.values()):
             for tap in list(taps.values()):
-                if tap.subscription >= 0 and tap.api_key not in keys:
-                    self.end_subscription(tap)
+                if tap.subscription >= 0:
+                    if tap.api_key not in keys:
+                        self.end_subscription(tap)
+                elif find(state, tap.name, now) is None:
+                    closed = tap.api_key in keys and tap.name not in state.listen_keys
+                    self._end_key(tap.name, expired=not closed)
 
     def start(self) -> None:
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_every())

@@ -10,9 +10,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bourse.api.binance.auth import key_holder
-from bourse.api.binance.gateway import gateway
+from bourse.api.binance.gateway import Gateway, gateway
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, ok
+from bourse.commands import CloseListenKey, ExtendListenKey, OpenListenKey
+from bourse.engine.state import ApiKey
+from bourse.events import CommandRejected, ListenKeyExtended, ListenKeyOpened, Outcome
+from bourse.realtime.listen_keys import new_key
 from bourse.realtime.service import Realtime
 
 router = APIRouter(prefix="/api/v3", tags=["User data stream"])
@@ -38,6 +42,50 @@ def no_such_key() -> ApiError:
     return ApiError(-1125, "This listenKey does not exist.")
 
 
+# --- the operations, shared with the WebSocket API's userDataStream.start/ping/stop -----------
+
+
+def _actor(key: ApiKey) -> str:
+    return f"api:{key.api_key[:8]}"
+
+
+async def open_listen_key(gw: Gateway, key: ApiKey) -> str:
+    """The API key's live listenKey, valid for another 60 minutes, or a new one (journaled)."""
+    cmd = OpenListenKey(
+        actor=_actor(key),
+        ts_ms=gw.clock(),
+        account_id=key.account_id,
+        api_key=key.api_key,
+        listen_key=new_key(),
+    )
+    for e in (await gw.service.execute(cmd)).events:
+        if isinstance(e, (ListenKeyOpened, ListenKeyExtended)):
+            return e.listen_key
+    raise ApiError(-1001, "the listenKey could not be opened; please try again", 500)
+
+
+async def extend_listen_key(gw: Gateway, key: ApiKey, listen_key: str) -> None:
+    cmd = ExtendListenKey(
+        actor=_actor(key), ts_ms=gw.clock(), api_key=key.api_key, listen_key=listen_key
+    )
+    if _rejected(await gw.service.execute(cmd)):
+        raise no_such_key()
+
+
+async def close_listen_key(gw: Gateway, rt: Realtime, key: ApiKey, listen_key: str) -> None:
+    """The key stops working and its stream connections close."""
+    cmd = CloseListenKey(
+        actor=_actor(key), ts_ms=gw.clock(), api_key=key.api_key, listen_key=listen_key
+    )
+    if _rejected(await gw.service.execute(cmd)):
+        raise no_such_key()
+    rt.end_listen_key(listen_key)
+
+
+def _rejected(outcome: Outcome) -> bool:
+    return any(isinstance(e, CommandRejected) for e in outcome.events)
+
+
 def realtime(request: Request) -> Realtime:
     rt: Realtime = request.app.state.realtime
     return rt
@@ -53,8 +101,7 @@ def realtime(request: Request) -> Realtime:
 async def start(request: Request) -> Response:
     gw = gateway(request)
     key = key_holder(gw.keys, request, trade=False)
-    found = realtime(request).listen_keys.create(key.account_id, key.api_key, gw.clock())
-    return ok({"listenKey": found.key})
+    return ok({"listenKey": await open_listen_key(gw, key)})
 
 
 @router.put(
@@ -67,9 +114,7 @@ async def start(request: Request) -> Response:
 async def keep_alive(request: Request) -> Response:
     gw = gateway(request)
     key = key_holder(gw.keys, request, trade=False)
-    listen_key = (await Params.read(request)).text("listenKey")
-    if realtime(request).listen_keys.keep_alive(listen_key, key.api_key, gw.clock()) is None:
-        raise no_such_key()
+    await extend_listen_key(gw, key, (await Params.read(request)).text("listenKey"))
     return ok({})
 
 
@@ -84,6 +129,5 @@ async def close(request: Request) -> Response:
     gw = gateway(request)
     key = key_holder(gw.keys, request, trade=False)
     listen_key = (await Params.read(request)).text("listenKey")
-    if not realtime(request).close_listen_key(listen_key, key.api_key):
-        raise no_such_key()
+    await close_listen_key(gw, realtime(request), key, listen_key)
     return ok({})

@@ -10,7 +10,7 @@ from bourse.api.binance import account, exchange_info, market, ratelimit, tradin
 from bourse.api.binance.auth import Caller, check_key
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.params import Params
-from bourse.api.binance.user_stream import no_such_key
+from bourse.api.binance.user_stream import close_listen_key, extend_listen_key, open_listen_key
 from bourse.api.binance.weights import COSTS, Cost
 from bourse.api.wsapi.session import KEY, Session
 
@@ -88,22 +88,18 @@ async def _subscriptions(gw: Gateway, params: Params, _: Caller | None, session:
 
 async def _start(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
     key = check_key(gw.keys, params.text(KEY), session.host, trade=False)
-    rt = session.user_streams()
-    return {"listenKey": rt.listen_keys.create(key.account_id, key.api_key, gw.clock()).key}
+    return {"listenKey": await open_listen_key(gw, key)}
 
 
 async def _ping(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
     key = check_key(gw.keys, params.text(KEY), session.host, trade=False)
-    listen_key = params.text("listenKey")
-    if session.user_streams().listen_keys.keep_alive(listen_key, key.api_key, gw.clock()) is None:
-        raise no_such_key()
+    await extend_listen_key(gw, key, params.text("listenKey"))
     return {}
 
 
 async def _stop(gw: Gateway, params: Params, _: Caller | None, session: Session) -> Any:
     key = check_key(gw.keys, params.text(KEY), session.host, trade=False)
-    if not session.user_streams().close_listen_key(params.text("listenKey"), key.api_key):
-        raise no_such_key()
+    await close_listen_key(gw, session.user_streams(), key, params.text("listenKey"))
     return {}
 
 
