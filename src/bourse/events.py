@@ -417,3 +417,8 @@ class Outcome(msgspec.Struct, frozen=True, kw_only=True):
     ts_ms: int
     command: str
     events: list[AnyEvent]
+
+    @property
+    def refused(self) -> bool:
+        """Whether the engine refused the command (its events then hold the CommandRejected)."""
+        return any(type(e) is CommandRejected for e in self.events)

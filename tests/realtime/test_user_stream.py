@@ -41,8 +41,8 @@ from bourse.commands import (
 )
 from bourse.demo import MARKET_MAKER_ID
 from bourse.domain.money import to_raw
+from bourse.engine.listen_keys import KEY_LENGTH, LIFETIME_MS
 from bourse.realtime.hub import Hub, Subscriber
-from bourse.realtime.listen_keys import KEY_LENGTH, LIFETIME_MS
 from bourse.realtime.service import Realtime
 from bourse.realtime.user_feed import Tap, user_stream
 from bourse.runtime.exchange import now_ms

@@ -8,10 +8,9 @@ import secrets
 import string
 from typing import NamedTuple
 
-from bourse.engine.listen_keys import KEY_LENGTH, LIFETIME_MS, live_key
+from bourse.engine.listen_keys import KEY_LENGTH, live_key
 from bourse.engine.state import EngineState
 
-__all__ = ["KEY_LENGTH", "LIFETIME_MS", "ListenKey", "find", "looks_like_key", "new_key"]
 _ALPHABET = string.ascii_letters + string.digits
 
 

@@ -15,7 +15,7 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
 from bourse.engine.state import ApiKey, EngineState
-from bourse.events import AccountOpened, CommandRejected, Outcome
+from bourse.events import AccountOpened
 from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
@@ -69,10 +69,6 @@ def _bad(code: int, msg: str, status: int = 400) -> HTTPException:
     return HTTPException(status, detail={"code": code, "msg": msg})
 
 
-def _refused(outcome: Outcome) -> bool:
-    return any(isinstance(e, CommandRejected) for e in outcome.events)
-
-
 def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tuple[str, int]]:
     """Every deposit as (asset, raw amount), or 400 before anything is sequenced."""
     raw: list[tuple[str, int]] = []
@@ -112,7 +108,7 @@ async def open_account(
     opened = await service.execute(
         OpenAccount(actor=actor, ts_ms=service.clock(), reason=body.reason, fee_tier=body.fee_tier)
     )
-    if _refused(opened):
+    if opened.refused:
         return answer(opened)
     account_id = next(e.account_id for e in opened.events if isinstance(e, AccountOpened))
     for asset, amount_raw in deposits:
@@ -125,7 +121,7 @@ async def open_account(
             tx_ref=f"opening deposit: {body.reason}",
         )
         outcome = await service.execute(cmd)
-        if _refused(outcome):
+        if outcome.refused:
             return answer(outcome)
     return ok({"accountId": account_id, "balances": balance_list(state, account_id)})
 
@@ -164,7 +160,7 @@ async def create_key(service: ServiceDep, actor: OperatorDep, body: KeyBody) -> 
     except KeyRequestError as exc:
         raise _bad(-1130, str(exc)) from None
     outcome = await service.execute(cmd)
-    if _refused(outcome):
+    if outcome.refused:
         return answer(outcome)
     if secret is None:
         return ok({"apiKey": cmd.api_key, "keyType": cmd.kind.value})
@@ -191,7 +187,7 @@ async def revoke_key(
     outcome = await service.execute(
         RevokeApiKey(actor=actor, ts_ms=service.clock(), reason=reason, api_key=api_key)
     )
-    if owner is None or _refused(outcome):
+    if owner is None or outcome.refused:
         return answer(outcome)
     return ok({"apiKey": api_key, "accountId": owner.account_id, "revoked": True})
 

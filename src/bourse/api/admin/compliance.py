@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from bourse.api.admin.operator import answer
 from bourse.api.binance.replies import ok
-from bourse.events import CommandRejected, Outcome
+from bourse.events import Outcome
 
 BAD_INPUT = -1102
 T = TypeVar("T")
@@ -53,13 +53,9 @@ def utc_ms(text: str, field: str) -> int:
     return int(moment.timestamp() * 1000)
 
 
-def refused(outcome: Outcome) -> bool:
-    return any(isinstance(e, CommandRejected) for e in outcome.events)
-
-
 def answered(outcome: Outcome, body: Callable[[Outcome], Any]) -> Response:
     """The engine's refusal as a 400, or 200 with `body(outcome)` when the command ran."""
-    if refused(outcome):
+    if outcome.refused:
         return answer(outcome)
     return ok(body(outcome))
 

@@ -11,7 +11,7 @@ import msgspec
 from fastapi import APIRouter, HTTPException, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, body_doc, first, parse, refused
+from bourse.api.admin.compliance import answered, body_doc, first, parse
 from bourse.api.admin.operator import answer, balance_list
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
@@ -122,7 +122,7 @@ async def onboard(
         risk_tier=req.risk_tier,
     )
     outcome = await service.execute(cmd)
-    if refused(outcome):
+    if outcome.refused:
         return answer(outcome)
     body = _recorded(outcome)
     # Screened at once; onboarding is not blocked: a hit becomes an alert for review.
@@ -228,7 +228,7 @@ async def update_customer(
         risk_tier=req.risk_tier,
     )
     outcome = await service.execute(cmd)
-    if refused(outcome) or not (req.legal_name or req.nationality):
+    if outcome.refused or not (req.legal_name or req.nationality):
         return answered(outcome, _recorded)
     body = _recorded(outcome)
     body["screening"] = await _screened(service, customer_id)  # a new name is screened at once

@@ -80,6 +80,11 @@ class KeyRing:
         return verify_ed25519
 
 
+def actor(api_key: str) -> str:
+    """Who a client's command is journaled as: its API key, shortened."""
+    return f"api:{api_key[:8]}"
+
+
 def key_holder(keys: KeyRing, request: Request, *, trade: bool) -> ApiKey:
     """The key in X-MBX-APIKEY, if it exists and may act from this IP (-2014/-2015 otherwise)."""
     return check_key(keys, request.headers.get(KEY_HEADER), client_host(request), trade=trade)

@@ -20,7 +20,7 @@ from starlette.responses import Response
 
 from bourse.api.binance import order_view as view
 from bourse.api.binance.account import commission_rates, rate_text
-from bourse.api.binance.auth import Caller
+from bourse.api.binance.auth import Caller, actor
 from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.order_request import (
     MAX_INT64,
@@ -52,10 +52,6 @@ _REJECTED = -2010
 _RESTRICTIONS = {"ONLY_NEW": OrderStatus.NEW, "ONLY_PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED}
 
 
-def _actor(caller: Caller) -> str:
-    return f"api:{caller.api_key[:8]}"
-
-
 def _order_error(rejected: CommandRejected) -> ApiError:
     return ApiError.of(rejected.code.binance_for(rejected.reason))
 
@@ -71,7 +67,11 @@ def _parsed(gw: Gateway, params: Params, caller: Caller) -> tuple[SymbolState, N
     does)."""
     sym = gw.symbol(params.text("symbol"))
     order = new_order(
-        params, sym.spec, account_id=caller.account_id, actor=_actor(caller), ts_ms=gw.clock()
+        params,
+        sym.spec,
+        account_id=caller.account_id,
+        actor=actor(caller.api_key),
+        ts_ms=gw.clock(),
     )
     return sym, order
 
@@ -177,7 +177,7 @@ async def cancel_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     if restriction is not None and order is not None and order.status is not restriction:
         raise ApiError.of(_RESTRICTED)
     cmd = CancelOrder(
-        actor=_actor(caller),
+        actor=actor(caller.api_key),
         ts_ms=gw.clock(),
         account_id=caller.account_id,
         symbol=sym.spec.name,
@@ -204,7 +204,10 @@ async def cancel_open_orders(gw: Gateway, params: Params, caller: Caller) -> lis
     sym = gw.symbol(params.text("symbol"))
     open_orders = dict(gw.state.accounts[caller.account_id].open_orders)
     cmd = CancelAllOrders(
-        actor=_actor(caller), ts_ms=gw.clock(), account_id=caller.account_id, symbol=sym.spec.name
+        actor=actor(caller.api_key),
+        ts_ms=gw.clock(),
+        account_id=caller.account_id,
+        symbol=sym.spec.name,
     )
     outcome = await gw.service.execute(cmd)
     rejected = view.rejection(outcome.events)

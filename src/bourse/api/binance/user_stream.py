@@ -9,13 +9,13 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.binance.auth import key_holder
+from bourse.api.binance.auth import actor, key_holder
 from bourse.api.binance.gateway import Gateway, gateway
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, ok
 from bourse.commands import CloseListenKey, ExtendListenKey, OpenListenKey
 from bourse.engine.state import ApiKey
-from bourse.events import CommandRejected, ListenKeyExtended, ListenKeyOpened, Outcome
+from bourse.events import ListenKeyExtended, ListenKeyOpened
 from bourse.realtime.listen_keys import new_key
 from bourse.realtime.service import Realtime
 
@@ -45,14 +45,10 @@ def no_such_key() -> ApiError:
 # --- the operations, shared with the WebSocket API's userDataStream.start/ping/stop -----------
 
 
-def _actor(key: ApiKey) -> str:
-    return f"api:{key.api_key[:8]}"
-
-
 async def open_listen_key(gw: Gateway, key: ApiKey) -> str:
     """The API key's live listenKey, valid for another 60 minutes, or a new one (journaled)."""
     cmd = OpenListenKey(
-        actor=_actor(key),
+        actor=actor(key.api_key),
         ts_ms=gw.clock(),
         account_id=key.account_id,
         api_key=key.api_key,
@@ -65,25 +61,24 @@ async def open_listen_key(gw: Gateway, key: ApiKey) -> str:
 
 
 async def extend_listen_key(gw: Gateway, key: ApiKey, listen_key: str) -> None:
-    cmd = ExtendListenKey(
-        actor=_actor(key), ts_ms=gw.clock(), api_key=key.api_key, listen_key=listen_key
-    )
-    if _rejected(await gw.service.execute(cmd)):
-        raise no_such_key()
+    await _on_key(gw, ExtendListenKey, key, listen_key)
 
 
 async def close_listen_key(gw: Gateway, rt: Realtime, key: ApiKey, listen_key: str) -> None:
     """The key stops working and its stream connections close."""
-    cmd = CloseListenKey(
-        actor=_actor(key), ts_ms=gw.clock(), api_key=key.api_key, listen_key=listen_key
-    )
-    if _rejected(await gw.service.execute(cmd)):
-        raise no_such_key()
+    await _on_key(gw, CloseListenKey, key, listen_key)
     rt.end_listen_key(listen_key)
 
 
-def _rejected(outcome: Outcome) -> bool:
-    return any(isinstance(e, CommandRejected) for e in outcome.events)
+async def _on_key(
+    gw: Gateway, kind: type[ExtendListenKey | CloseListenKey], key: ApiKey, listen_key: str
+) -> None:
+    """Journal `kind` for the API key's `listen_key`; -1125 if it holds no such live key."""
+    cmd = kind(
+        actor=actor(key.api_key), ts_ms=gw.clock(), api_key=key.api_key, listen_key=listen_key
+    )
+    if (await gw.service.execute(cmd)).refused:
+        raise no_such_key()
 
 
 def realtime(request: Request) -> Realtime:
