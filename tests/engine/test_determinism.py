@@ -16,6 +16,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+import bourse
 import bourse.compliance
 import bourse.domain
 import bourse.engine
@@ -74,9 +75,13 @@ BANNED_MODULES = (
 BANNED_CALLS = ("float", "__import__", "eval", "exec")
 
 
+# Module names are taken relative to the folder holding the `bourse` package, never from the first
+# "bourse" in the path: a checkout is itself often named bourse (`git clone` names it so).
+SOURCE_ROOT = Path(bourse.__file__).parent.parent
+
+
 def _module_name(path: Path) -> str:
-    parts = path.with_suffix("").parts
-    name = ".".join(parts[parts.index("bourse") :])
+    name = ".".join(path.relative_to(SOURCE_ROOT).with_suffix("").parts)
     return name.removesuffix(".__init__")
 
 
