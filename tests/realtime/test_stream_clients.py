@@ -4,7 +4,7 @@ binance-sdk-spot's WebSocket streams (trades and best prices by SUBSCRIBE), and 
 local order book, trades and own orders)."""
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -137,21 +137,37 @@ def test_ccxt_pro_watches_the_book_trades_and_its_own_orders(live: Exchange) -> 
             for k, v in ex.urls["api"].items()
         }
         ex.urls["api"]["ws"] = {"spot": f"{ws}/ws", "ws-api": {"spot": f"{ws}/ws-api/v3"}}
+        acknowledged = _record_subscription_acks(ex)
         try:
             book = await asyncio.wait_for(ex.watch_order_book("BTC/USDT"), 10)
             best_ask = Decimal(str(book["asks"][0][0]))
+            await ex.ensure_user_data_stream_ws_subscribe_signature("spot")  # awaits its answer
             trades = asyncio.ensure_future(ex.watch_trades("BTC/USDT"))
             orders = asyncio.ensure_future(ex.watch_orders("BTC/USDT"))
-            await asyncio.sleep(0.5)  # both subscribed before the order
+
+            def subscribed() -> bool:  # the book's and the trades' SUBSCRIBE both answered
+                ids = {
+                    (url, str(subscription.get("id")))
+                    for url, client in ex.clients.items()
+                    if url.startswith(f"{ws}/ws/")
+                    for subscription in client.subscriptions.values()
+                    if isinstance(subscription, dict)
+                }
+                return len(ids) >= 2 and ids <= acknowledged
+
+            await _until(subscribed)
             placed = await ex.create_order("BTC/USDT", "limit", "buy", 0.001, float(best_ask))
             seen = await asyncio.wait_for(trades, 10)
             assert any(Decimal(str(t["price"])) == best_ask for t in seen)
             mine = await asyncio.wait_for(orders, 10)
             assert placed["id"] in {o["id"] for o in mine}
-            await asyncio.sleep(0.5)  # the 100 ms diff with the trade has arrived
-            book = ex.orderbooks["BTC/USDT"]  # the local book ccxt keeps from the diffs
             rest = await ex.fetch_order_book("BTC/USDT")
-            assert book["asks"][:5] == rest["asks"][:5] and book["bids"][:5] == rest["bids"][:5]
+            book = ex.orderbooks["BTC/USDT"]  # the local book ccxt keeps from the diffs
+            await _until(  # the 100 ms diff carrying the trade has reached it
+                lambda: (
+                    book["asks"][:5] == rest["asks"][:5] and book["bids"][:5] == rest["bids"][:5]
+                )
+            )
             # and its WebSocket API methods
             resting = await ex.create_order_ws("BTC/USDT", "limit", "buy", 0.001, 50000)
             assert resting["status"] == "open"
@@ -162,3 +178,24 @@ def test_ccxt_pro_watches_the_book_trades_and_its_own_orders(live: Exchange) -> 
             await ex.close()
 
     asyncio.run(session())
+
+
+def _record_subscription_acks(ex: Any) -> set[tuple[str, str]]:
+    """(connection URL, request id) of each request the server has answered, as ccxt.pro receives
+    them: ccxt numbers requests per connection, and opens one connection per stream it watches."""
+    acknowledged: set[tuple[str, str]] = set()
+    handle = ex.handle_subscription_status
+
+    def record(client: Any, message: dict[str, Any]) -> Any:
+        acknowledged.add((client.url, str(message.get("id"))))
+        return handle(client, message)
+
+    ex.handle_subscription_status = record
+    return acknowledged
+
+
+async def _until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Wait for `condition`, checked as the client's messages arrive, failing after `timeout`."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.01)
