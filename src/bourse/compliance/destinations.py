@@ -40,14 +40,13 @@ _TESTNET = "it is a Bitcoin testnet address; bourse pays out on mainnet only"
 
 
 def _bitcoin_problem(text: str) -> str | None:
-    lower = text.lower()
-    if lower.startswith(("tb1", "bcrt1")):
-        return _TESTNET
-    if lower.startswith("bc1"):
+    if text.lower().startswith(("bc1", "tb1", "bcrt1")):
         try:
             hrp, version, program = decode_segwit(text)
         except Bech32Error as exc:
             return str(exc)
+        if hrp in ("tb", "bcrt"):
+            return _TESTNET
         if hrp != "bc":
             return f"its prefix {hrp!r} is not Bitcoin's 'bc'"
         if (version, len(program)) not in _SPENDABLE_SEGWIT:
