@@ -210,6 +210,7 @@ REFUSED = [
     ("USDT", "52908400098527886E0F7030069857D2E4169EE7", ("0x followed by",)),
     ("USDT", "0X52908400098527886E0F7030069857D2E4169EE7", ("0x followed by",)),
     ("ETH", "0x" + "0" * 40, ("zero address",)),
+    ("BTC", "1111111111111111111114oLvT2", ("all zeros",)),  # P2PKH of a zero hash: a burn
     ("EUR", "DE89370400440532013001", ("is not a valid IBAN", "checksum")),
     ("EUR", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4", ("EUR cannot be withdrawn to a crypto",)),
     ("KZT", EIP55[0], ("KZT cannot be withdrawn to a crypto address", "an Ethereum address")),
@@ -246,3 +247,20 @@ def test_any_text_gets_an_answer_never_an_exception(asset: str, text: str) -> No
     """The engine runs this check on whatever a command carries: it must never raise."""
     problem = destination_problem(asset, asset == "EUR", text)
     assert problem is None or problem.strip()
+
+
+def _segwit_v0(program: bytes) -> str:
+    """A mainnet bech32 address of a version 0 program (BIP-173's encoding, for the test)."""
+    bits = "".join(f"{b:08b}" for b in program)
+    bits += "0" * (-len(bits) % 5)
+    data = [0] + [int(bits[i : i + 5], 2) for i in range(0, len(bits), 5)]
+    residue = bech32._polymod([*bech32._hrp_expand("bc"), *data, 0, 0, 0, 0, 0, 0]) ^ 1
+    checksum = [(residue >> 5 * (5 - i)) & 31 for i in range(6)]
+    return "bc1" + "".join(bech32.CHARSET[d] for d in data + checksum)
+
+
+def test_a_segwit_burn_address_is_refused() -> None:
+    real = bytes.fromhex("751e76e8199196d454941c45d1b3a323f1433bd6")
+    assert _segwit_v0(real) == "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"  # BIP-173's example
+    problem = destination_problem("BTC", False, _segwit_v0(bytes(20)))
+    assert problem is not None and "all zeros" in problem

@@ -8,7 +8,7 @@ destination the network would reject or, worse, for someone else's address on an
 
 - Bitcoin: mainnet only. Base58check P2PKH (1...) and P2SH (3...), and bech32/bech32m segwit
   (bc1...) outputs in use: P2WPKH, P2WSH and P2TR. Testnet addresses and witness versions no
-  wallet spends yet are refused: the coins would be lost.
+  wallet spends yet are refused: the coins would be lost. So is an all-zero hash (a burn address).
 - Ethereum, and USDT as an ERC-20 token on it: 0x and 40 hex digits; a mixed-case address must
   carry a valid EIP-55 checksum. The zero address is refused (it burns what it receives).
 - Fiat: an IBAN, checked by schwifty (country, length, check digits).
@@ -37,6 +37,7 @@ _P2PKH, _P2SH = 0x00, 0x05  # base58check version bytes on Bitcoin's mainnet
 _TESTNET_VERSIONS = (0x6F, 0xC4)
 _SPENDABLE_SEGWIT = {(0, 20): "P2WPKH", (0, 32): "P2WSH", (1, 32): "P2TR"}
 _TESTNET = "it is a Bitcoin testnet address; bourse pays out on mainnet only"
+_BURN = "its hash is all zeros: nobody can spend what it receives"
 
 
 def _bitcoin_problem(text: str) -> str | None:
@@ -51,10 +52,11 @@ def _bitcoin_problem(text: str) -> str | None:
             return f"its prefix {hrp!r} is not Bitcoin's 'bc'"
         if (version, len(program)) not in _SPENDABLE_SEGWIT:
             return (
-                f"witness version {version} with a {len(program)}-byte program is not an "
-                "output type in use (P2WPKH, P2WSH, P2TR): coins sent there could be lost"
+                f"witness version {version} with a {len(program)}-byte program is not an output "
+                f"type in use ({', '.join(_SPENDABLE_SEGWIT.values())}): coins sent there could "
+                "be lost"
             )
-        return None
+        return None if any(program) else _BURN
     try:
         payload = base58.b58decode_check(text)
     except ValueError as exc:  # a character outside base58, or the checksum
@@ -62,12 +64,12 @@ def _bitcoin_problem(text: str) -> str | None:
             return "its checksum does not match: a typo?"
         return "it is neither base58 (1... or 3...) nor bech32 (bc1...)"
     if len(payload) != 21:
-        return f"it holds {len(payload) - 1} bytes where an address holds a 20-byte hash"
+        return "it does not decode to a version byte and a 20-byte hash"
     if payload[0] in _TESTNET_VERSIONS:
         return _TESTNET
     if payload[0] not in (_P2PKH, _P2SH):
         return f"its version byte {payload[0]} is neither P2PKH (1...) nor P2SH (3...)"
-    return None
+    return None if any(payload[1:]) else _BURN
 
 
 _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
