@@ -29,14 +29,21 @@ class Segwit(NamedTuple):
     program: bytes  # 2 to 40 bytes
 
 
+def _xor_of_generators(top: int) -> int:
+    out = 0
+    for i, generator in enumerate(_GENERATOR):
+        if (top >> i) & 1:
+            out ^= generator
+    return out
+
+
+_STEP = tuple(_xor_of_generators(top) for top in range(32))  # one lookup per character
+
+
 def _polymod(values: list[int]) -> int:
     check = 1
     for value in values:
-        top = check >> 25
-        check = (check & 0x1FFFFFF) << 5 ^ value
-        for i, generator in enumerate(_GENERATOR):
-            if (top >> i) & 1:
-                check ^= generator
+        check = ((check & 0x1FFFFFF) << 5 ^ value) ^ _STEP[check >> 25]
     return check
 
 
