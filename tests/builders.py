@@ -52,6 +52,16 @@ from bourse.events import (
 )
 
 ASSETS = {"BTC": 8, "ETH": 8, "USDT": 8}
+# A valid destination per asset (BIP-173's and EIP-55's examples, IBANs): the engine checks a
+# withdrawal's destination against its asset's network.
+DESTINATIONS = {
+    "BTC": "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4",
+    "ETH": "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+    "USDT": "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+    "EUR": "DE89370400440532013000",
+    "KZT": "KZ86125KZT5004100100",
+}
+BTC_ADDRESS = DESTINATIONS["BTC"]
 SYMBOLS: dict[str, SymbolSpec] = {
     "BTCUSDT": spec(
         "BTCUSDT", "BTC", "USDT", tick="0.01", step="0.00001", min_notional="5", max_qty="9000"
@@ -200,7 +210,8 @@ class Runner:
             Deposit, account_id=acct, asset=asset, amount_raw=raw(amount), tx_ref="tx-test"
         )
 
-    def withdraw(self, acct: int, asset: str, amount: str, to: str = "addr-1") -> list[AnyEvent]:
+    def withdraw(self, acct: int, asset: str, amount: str, to: str | None = None) -> list[AnyEvent]:
+        to = DESTINATIONS.get(asset, "") if to is None else to
         return self.do(
             RequestWithdrawal, account_id=acct, asset=asset, amount_raw=raw(amount), destination=to
         )

@@ -353,7 +353,7 @@ def test_exit_window_closes_then_staff_pay_out_on_request(api: Api) -> None:
         "account_id": made["accountId"],
         "asset": "USDT",
         "amount": "400",
-        "destination": "0xabc",
+        "destination": "0x52908400098527886E0F7030069857D2E4169EE7",
         "request_ref": "ticket 1",
         "reason": "customer's letter",
     }

@@ -33,6 +33,7 @@ from tests.api.test_admin_compliance import (
     rule,
 )
 from tests.api.test_orders import LIMIT, ORDER, error
+from tests.builders import DESTINATIONS
 
 DAY_MS = 86_400_000
 CAPABILITIES = (
@@ -129,7 +130,7 @@ def withdrawal(api: Api, account_id: int, asset: str, amount: str) -> httpx.Resp
         "account_id": account_id,
         "asset": asset,
         "amount_raw": to_raw(amount, 8),
-        "destination": f"wallet-of-{account_id}",
+        "destination": DESTINATIONS[asset],
     }
     return command(api, body)
 

@@ -9,6 +9,7 @@ import httpx2 as httpx
 
 from tests.api.conftest import Api
 from tests.api.test_screening_flow import SDN, answered, call, load, onboard
+from tests.builders import BTC_ADDRESS
 
 IBAN = "DE89 3704 0044 0532 0130 00"  # a valid German IBAN (Commerzbank's bank code)
 GB_IBAN = "GB82WEST12345698765432"
@@ -106,7 +107,7 @@ def test_bad_bank_details_are_refused_with_what_is_wrong(api: Api) -> None:
         assert r.status_code == 400, (fields, r.text)
         assert r.headers["content-type"].startswith("application/json")
         assert needle in r.json()["msg"], (fields, r.json())
-    crypto = {"asset": "BTC", "destination": "bc1qxyz", "beneficiary_bic": "HAVIGB2L"}
+    crypto = {"asset": "BTC", "destination": BTC_ADDRESS, "beneficiary_bic": "HAVIGB2L"}
     r = _withdraw(api, account, **crypto)
     assert r.status_code == 400 and "not a fiat asset" in r.json()["msg"]
     assert _balance(api, account) == (1000, 0)
@@ -124,7 +125,7 @@ def test_a_crypto_withdrawal_through_the_route_is_checked_against_listed_address
         api, "POST", "/withdrawals", {**body, "destination": "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h"}
     )
     assert refused.status_code == 400 and refused.json()["reject"] == "SANCTIONED_DESTINATION"
-    ok = answered(call(api, "POST", "/withdrawals", {**body, "destination": "bc1qcleanaddress"}))
+    ok = answered(call(api, "POST", "/withdrawals", {**body, "destination": BTC_ADDRESS}))
     assert ok["status"] == "PENDING" and Decimal(ok["amount"]) == Decimal("0.1")
 
 

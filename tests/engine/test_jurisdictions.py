@@ -59,6 +59,7 @@ from bourse.events import (
     WithdrawalRequested,
 )
 from tests.builders import (
+    BTC_ADDRESS,
     Runner,
     accepted_id,
     apply_policy,
@@ -248,17 +249,23 @@ def test_an_exit_window_lets_money_out_then_closes_and_reports_what_remains() ->
     # closed: the customer cannot withdraw, but a withdrawal accepted before still completes
     assert "closed" in refused(r.withdraw(kz2, "BTC", "0.1"))
     one(ok(r.complete_withdrawal(stuck)), WithdrawalCompleted)
+
     # staff pay out the rest on request, and that completes
-    payout = r.do(
-        WithdrawOnRequest,
-        account_id=kz2,
-        asset="BTC",
-        amount_raw=raw("1.7"),
-        destination="bc1-kz2-own-wallet",
-        request_ref="SUPPORT-7781",
-        reason="customer asked for their balance after the KZ closure",
-    )
-    requested = one(ok(payout), WithdrawalRequested)
+    def payout(to: str) -> list[AnyEvent]:
+        return r.do(
+            WithdrawOnRequest,
+            account_id=kz2,
+            asset="BTC",
+            amount_raw=raw("1.7"),
+            destination=to,
+            request_ref="SUPPORT-7781",
+            reason="customer asked for their balance after the KZ closure",
+        )
+
+    # ... to a destination valid on the asset's network only, as any withdrawal
+    iban = refused(payout("KZ86125KZT5004100100"), RejectCode.INVALID_PARAMETER)
+    assert "BTC cannot be withdrawn to an IBAN" in iban
+    requested = one(ok(payout(BTC_ADDRESS)), WithdrawalRequested)
     assert requested.on_request_ref == "SUPPORT-7781"
     one(ok(r.complete_withdrawal(requested.withdrawal_id)), WithdrawalCompleted)
     assert r.balance(kz2, "BTC") == (0, 0)

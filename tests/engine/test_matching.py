@@ -45,7 +45,7 @@ from bourse.events import (
     WithdrawalFailed,
     WithdrawalRequested,
 )
-from tests.builders import Runner, accepted_id, of, one, raw, world
+from tests.builders import BTC_ADDRESS, Runner, accepted_id, of, one, raw, world
 
 BUY, SELL = Side.BUY, Side.SELL
 S = OrderStatus
@@ -1038,8 +1038,8 @@ def test_deposit_and_withdrawal_lifecycle() -> None:
     assert (credited.account_id, credited.asset, credited.amount_raw) == (1, "BTC", raw("2"))
     assert r.balance(1, "BTC") == (raw("2"), 0)
 
-    requested = one(r.withdraw(1, "BTC", "0.5", to="bc1-addr"), WithdrawalRequested)
-    assert (requested.withdrawal_id, requested.destination) == (1, "bc1-addr")
+    requested = one(r.withdraw(1, "BTC", "0.5", to=BTC_ADDRESS), WithdrawalRequested)
+    assert (requested.withdrawal_id, requested.destination) == (1, BTC_ADDRESS)
     assert r.balance(1, "BTC") == (raw("1.5"), raw("0.5"))
     assert violations(r.state) == []
 

@@ -64,7 +64,17 @@ from bourse.engine import Engine, snapshot
 from bourse.engine.impact import fingerprint
 from bourse.engine.invariants import violations
 from bourse.events import CommandRejected, OrderCanceled
-from tests.builders import ACTOR, SYMBOLS, Runner, of, one, raw, world
+from tests.builders import (
+    ACTOR,
+    BTC_ADDRESS,
+    DESTINATIONS,
+    SYMBOLS,
+    Runner,
+    of,
+    one,
+    raw,
+    world,
+)
 
 BUY, SELL = Side.BUY, Side.SELL
 LIMIT, MARKET, LIMIT_MAKER = OrderType.LIMIT, OrderType.MARKET, OrderType.LIMIT_MAKER
@@ -188,7 +198,7 @@ LISTED = SetSanctionedAddresses(
 
 
 def withdraw(
-    acct: int, asset: str, amount: str, to: str = "bc1-dest", **kw: Any
+    acct: int, asset: str, amount: str, to: str | None = None, **kw: Any
 ) -> RequestWithdrawal:
     return RequestWithdrawal(
         actor=f"account:{acct}",
@@ -196,7 +206,7 @@ def withdraw(
         account_id=acct,
         asset=asset,
         amount_raw=raw(amount),
-        destination=to,
+        destination=DESTINATIONS.get(asset, "") if to is None else to,
         **kw,
     )
 
@@ -489,6 +499,24 @@ CASES = [
          C.INVALID_PARAMETER, ("amount", "positive")),
     Case("withdrawal without a destination", withdraw(1, "BTC", "0.1", to=" "),
          C.INVALID_PARAMETER, ("destination",)),
+    Case("a USDT withdrawal to text that is no address",
+         withdraw(1, "USDT", "1", to="not an address at all!!"), C.INVALID_PARAMETER,
+         ("USDT withdrawals go to an Ethereum address (ERC-20)", "'not an address at all!!'")),
+    Case("a BTC withdrawal to an IBAN", withdraw(1, "BTC", "0.1", to=IBAN),
+         C.INVALID_PARAMETER, ("BTC cannot be withdrawn to an IBAN",)),
+    Case("a BTC withdrawal whose bech32 checksum is wrong",
+         withdraw(1, "BTC", "0.1", to="bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t5"),
+         C.INVALID_PARAMETER, ("not a valid Bitcoin address", "checksum does not match")),
+    Case("an ETH withdrawal whose EIP-55 checksum is wrong",
+         withdraw(1, "ETH", "1", to="0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"),
+         C.INVALID_PARAMETER, ("EIP-55 checksum",)),
+    Case("a fiat withdrawal to a crypto address",
+         withdraw(1, "EUR", "10", to=BTC_ADDRESS, beneficiary="Jane Roe"),
+         C.INVALID_PARAMETER, ("EUR cannot be withdrawn to a crypto address",), EURO),
+    Case("a withdrawal of an asset without a network",
+         withdraw(1, "SOL", "1", to="7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLtV"),
+         C.INVALID_PARAMETER, ("SOL has no withdrawal network",),
+         (CreateAsset(asset="SOL", precision=8, **OPS),)),
     Case("withdrawal of an unknown asset", withdraw(1, "DOGE", "1"), C.UNKNOWN_ASSET, ("'DOGE'",)),
     Case("deposit of an unknown asset", deposit(1, "DOGE", "1"), C.UNKNOWN_ASSET, ("'DOGE'",)),
     Case("deposit to an unknown account", deposit(42, "BTC", "1"),
@@ -644,20 +672,20 @@ CASES = [
          C.NO_CHANGE, ("policy sweep 3",)),
     Case(
         "a withdrawal on request without the request",
-        WithdrawOnRequest(account_id=6, asset="BTC", amount_raw=raw("0.1"), destination="bc1",
+        WithdrawOnRequest(account_id=6, asset="BTC", amount_raw=raw("0.1"), destination=BTC_ADDRESS,
                           request_ref=" ", **OPS),
         C.INVALID_PARAMETER, ("request_ref",), (KZ_RESIDENT, deposit(6, "BTC", "1")),
    ),
     Case(
         "a withdrawal on request where the customer may withdraw",
-        WithdrawOnRequest(account_id=6, asset="BTC", amount_raw=raw("0.1"), destination="bc1",
+        WithdrawOnRequest(account_id=6, asset="BTC", amount_raw=raw("0.1"), destination=BTC_ADDRESS,
                           request_ref="REQ-1", **OPS),
         C.INVALID_PARAMETER, ("account 6", "may withdraw BTC itself"),
         (KZ_RESIDENT, deposit(6, "BTC", "1")),
    ),
     Case(
         "a withdrawal on request from a house account",
-        WithdrawOnRequest(account_id=1, asset="BTC", amount_raw=raw("0.1"), destination="bc1",
+        WithdrawOnRequest(account_id=1, asset="BTC", amount_raw=raw("0.1"), destination=BTC_ADDRESS,
                           request_ref="REQ-1", **OPS),
         C.INVALID_PARAMETER, ("account 1",),
    ),

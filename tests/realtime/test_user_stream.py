@@ -49,6 +49,7 @@ from bourse.runtime.exchange import now_ms
 from tests.api.conftest import Api, Signer, _keyed
 from tests.api.test_ws_api import PATH, hmac_signature, payload
 from tests.api.test_ws_api_trading import _ed25519
+from tests.builders import BTC_ADDRESS
 from tests.clients.conftest import Exchange, python_binance, running
 
 Event = dict[str, Any]
@@ -344,7 +345,7 @@ def test_transfers_send_balance_updates_and_positions_equal_rest(live: Api) -> N
         assert_positions_are_rest_s([position], signer)
 
         withdraw = RequestWithdrawal(actor="t", ts_ms=now_ms(), account_id=account, asset="BTC",
-                                     amount_raw=btc, destination="bc1q-test")  # fmt: skip
+                                     amount_raw=btc, destination=BTC_ADDRESS)  # fmt: skip
         run(live, withdraw)
         update, held = frames(ws, 2)
         assert (update["a"], update["d"]) == ("BTC", "-1.00000000")

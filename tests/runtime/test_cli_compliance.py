@@ -221,7 +221,8 @@ def test_withdraw_on_request_outside_a_closure_is_refused(server: Server) -> Non
     made = onboard(server, "Anna Schmidt", "AT")
     msg = refused(
         server, "withdraw-on-request", "--account", str(made["accountId"]), "--asset", "USDT",
-        "--amount", "1", "--destination", "0xabc", "--request-ref", "ticket 1", "--reason", "r",
+        "--amount", "1", "--destination", "0x52908400098527886E0F7030069857D2E4169EE7",
+        "--request-ref", "ticket 1", "--reason", "r",
     )  # fmt: skip
     assert len(msg) > len("error: ")
 
@@ -251,3 +252,19 @@ def test_fiat_withdrawals_screen_their_payee(server: Server) -> None:
     assert clean["status"] == "PENDING" and clean["destination"] == "DE89370400440532013000"
     msg = refused(server, *pay, "--to", "DE00 1234", "--beneficiary", "Lena Vogel")
     assert "is not a valid IBAN" in msg
+
+
+def test_a_withdrawal_off_its_asset_network_is_refused_saying_why(server: Server) -> None:
+    account = str(onboard(server, "Jonas Weber", "DE")["accountId"])
+    deposits = ("--deposit", "USDT=50", "--deposit", "BTC=1")
+    cli(server, "accounts", "deposit", "--account", account, *deposits)
+    pay = ("accounts", "withdraw", "--account", account, "--amount", "1")
+    msg = refused(server, *pay, "--asset", "USDT", "--to", "not an address at all!!")
+    assert "USDT withdrawals go to an Ethereum address (ERC-20)" in msg
+    assert "'not an address at all!!' is not a valid Ethereum address" in msg
+    msg = refused(server, *pay, "--asset", "BTC", "--to", "DE89 3704 0044 0532 0130 00")
+    assert "BTC cannot be withdrawn to an IBAN" in msg
+    done = cli_json(
+        server, *pay, "--asset", "BTC", "--to", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
+    )
+    assert done["status"] == "PENDING"

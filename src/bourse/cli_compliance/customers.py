@@ -253,7 +253,13 @@ def withdraw_on_request(
     account: Annotated[int, typer.Option("--account", help="The account to pay out of.")],
     asset: Annotated[str, typer.Option("--asset", help="The asset, like USDT.")],
     amount: Annotated[str, typer.Option("--amount", help="A decimal amount, like 250.5.")],
-    destination: Annotated[str, typer.Option("--destination", help="Where the funds go.")],
+    destination: Annotated[
+        str,
+        typer.Option(
+            "--destination",
+            help="Where the funds go: an address on the asset's network, or an IBAN.",
+        ),
+    ],
     request_ref: Annotated[
         str, typer.Option("--request-ref", help="The customer's request it answers.")
     ],

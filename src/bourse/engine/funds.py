@@ -1,6 +1,7 @@
 """Deposits and withdrawals.
 
-A withdrawal holds funds, then completes (they leave) or fails (they return to free). A fiat
+A withdrawal goes to a destination valid on its asset's network (compliance/destinations.py),
+holds funds, then completes (they leave) or fails (they return to free). A fiat
 withdrawal whose payee matched a sanctions list is also held by its screening reviews: it cannot
 complete until they are dismissed, and fails if one is confirmed (engine/screening.py).
 """
@@ -12,6 +13,7 @@ from bourse.commands import (
     RequestWithdrawal,
     WithdrawOnRequest,
 )
+from bourse.compliance.destinations import destination_problem
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import ledger
 from bourse.engine.alerts import hold_for_review
@@ -55,8 +57,9 @@ def request_withdrawal(
     refusal = _amount_problem(state, cmd.asset, cmd.amount_raw)
     if refusal:
         return refusal
-    if not cmd.destination.strip():
-        return Refusal(RejectCode.INVALID_PARAMETER, "a withdrawal needs a destination")
+    fiat = cmd.asset in state.fiat_assets
+    if problem := destination_problem(cmd.asset, fiat, cmd.destination):
+        return Refusal(RejectCode.INVALID_PARAMETER, problem)
     acct = state.accounts[cmd.account_id]
     free = acct.balances[cmd.asset].free if cmd.asset in acct.balances else 0
     if free < cmd.amount_raw:  # refused before touching the balance: none is added if absent

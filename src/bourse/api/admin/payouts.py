@@ -7,10 +7,11 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, body_doc, first, parse
+from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import WithdrawOnRequest
+from bourse.compliance.destinations import destination_problem
 from bourse.domain.money import to_str
 from bourse.events import Outcome, WithdrawalRequested
 
@@ -31,7 +32,8 @@ class OnRequestBody(msgspec.Struct, forbid_unknown_fields=True):
     summary="Pay out a balance at the customer's request",
     description=(
         "Only for a balance held where a jurisdiction policy has closed withdrawals (an exit "
-        "window that ended): staff pay it out to `destination`, citing the customer's request "
+        "window that ended): staff pay it out to `destination` (valid on the asset's network, "
+        "as for `POST /admin/v1/withdrawals`), citing the customer's request "
         "(`request_ref`). Anywhere else the customer withdraws it themselves."
     ),
 )
@@ -51,14 +53,17 @@ async def withdraw_on_request(
 ) -> Response:
     req = parse(body, OnRequestBody)
     state = service.exchange.engine.state
+    amount_raw = deposit_raw(state, req.asset, req.amount)
+    if problem := destination_problem(req.asset, req.asset in state.fiat_assets, req.destination):
+        raise bad(problem)
     cmd = WithdrawOnRequest(
         actor=actor,
         ts_ms=service.clock(),
         reason=req.reason,
         account_id=req.account_id,
         asset=req.asset,
-        amount_raw=deposit_raw(state, req.asset, req.amount),
-        destination=req.destination,
+        amount_raw=amount_raw,
+        destination=req.destination.strip(),
         request_ref=req.request_ref,
     )
 

@@ -1,6 +1,7 @@
-"""Withdrawals staff request for a customer, by decimal amount: crypto to an address (the gate
-refuses a listed one), fiat to an IBAN with a named beneficiary, screened here before the command
-is journaled so that a hit holds the payment for a compliance officer's review."""
+"""Withdrawals staff request for a customer, by decimal amount: crypto to an address valid on the
+asset's network (the gate refuses a listed one), fiat to an IBAN with a named beneficiary,
+screened here before the command is journaled so that a hit holds the payment for a compliance
+officer's review."""
 
 from typing import Any
 
@@ -13,6 +14,7 @@ from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import RequestWithdrawal
+from bourse.compliance.destinations import destination_problem
 from bourse.compliance.evidence import BeneficiaryScreening
 from bourse.domain.money import to_str
 from bourse.events import Outcome, WithdrawalRequested
@@ -42,7 +44,10 @@ class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
     "/withdrawals",
     summary="Request a withdrawal for a customer",
     description=(
-        "Holds `amount` of `asset` on the account until the payment is completed or failed. A "
+        "Holds `amount` of `asset` on the account until the payment is completed or failed. The "
+        "`destination` must be valid on the asset's network (BTC: a Bitcoin mainnet address; "
+        "ETH, USDT: an Ethereum address, EIP-55 checksummed if mixed case; fiat: an IBAN), else "
+        "400 says what is wrong. A "
         "crypto withdrawal to an address a sanctions list names is refused (-2010). A fiat "
         "withdrawal goes to an IBAN (checked: checksum, length, country) and names its "
         "`beneficiary`; the name and the bank's BIC (`beneficiary_bic`, else the one the IBAN's "
@@ -67,8 +72,11 @@ async def request_withdrawal(
     req = parse(body, WithdrawalBody)
     state = service.exchange.engine.state
     amount_raw = deposit_raw(state, req.asset, req.amount)
+    fiat = req.asset in state.fiat_assets
+    if problem := destination_problem(req.asset, fiat, req.destination):
+        raise bad(problem)
     destination, screening = req.destination.strip(), None
-    if req.asset in state.fiat_assets:
+    if fiat:
         if not req.beneficiary.strip():
             raise bad(f"a {req.asset} withdrawal names its beneficiary: who the bank pays")
         try:
