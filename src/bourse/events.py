@@ -239,6 +239,17 @@ class SanctionedAddressesSet(Event, frozen=True, kw_only=True, tag="SanctionedAd
     addresses: int
 
 
+class ListVersionForced(Event, frozen=True, kw_only=True, tag="ListVersionForced"):
+    source: str
+    list_sha256: str
+    previous_sha256: str
+    entries_before: int
+    entries_after: int
+    removed: int
+    actor: str
+    reason: str
+
+
 class RescreenRecorded(Event, frozen=True, kw_only=True, tag="RescreenRecorded"):
     lists: tuple[ListRef, ...]
     matcher: str
@@ -387,6 +398,7 @@ AnyEvent = Union[
     ScreeningAlertRaised,
     ScreeningAlertDecided,
     SanctionedAddressesSet,
+    ListVersionForced,
     AccountPermissionsChanged,
     AccountFeeTierChanged,
     AccountFrozen,
