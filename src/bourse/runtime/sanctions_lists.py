@@ -7,6 +7,13 @@
 A version file is written (temp file, fsync, rename) before `current` is replaced the same way, so
 a crash or a malformed publication leaves the version in force exactly as it was. One flock per
 source keeps two loads of the same list from interleaving.
+
+Every load (`bourse lists load`, a download, the scheduled refresh, the admin API) goes through
+`ListStore.load`, which refuses a version that has no entries or removes more than
+MAX_REMOVED_PERCENT of the entries in force: a truncated download or a wrong file looks exactly
+like a mass delisting, and would silently release every listed customer, payee and address. Such
+a version goes into force only when an operator forces it with a reason, and only once that
+decision is journaled (ForceListVersion); `current` then says who forced it and why.
 """
 
 import datetime
@@ -16,7 +23,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +31,7 @@ from typing import Any
 
 import msgspec
 
+from bourse.commands import ForceListVersion
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.ofac import (
@@ -40,6 +48,8 @@ CONS_PARTS = ("prim", "alt", "add", "comments")
 SETTINGS = "settings.json"  # beside the lists: the review threshold
 # Below this a hit needs barely half of a name: a threshold that low is a typo, not a policy.
 MIN_REVIEW_THRESHOLD = 0.5
+# A new version removing more than this share of the entries in force is refused unless forced.
+MAX_REMOVED_PERCENT = 20
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(ListVersion)
@@ -59,6 +69,63 @@ FIELD_GROUPS: dict[str, tuple[str, ...]] = {
 
 class ListSourceError(ValueError):
     """The load could not start: unknown source, missing file, bad date, unknown version."""
+
+
+class Shrink(msgspec.Struct, frozen=True, kw_only=True):
+    """A new version that has no entries, or removes more than the allowed share of the version
+    in force: refused unless forced, and then the content of the ForceListVersion command."""
+
+    source: str
+    published: str
+    sha256: str
+    previous_sha256: str  # "" when no version is in force
+    entries_before: int
+    entries_after: int
+    removed: int
+
+    def text(self) -> str:
+        new = f"{self.source} {self.published} ({self.sha256[:12]})"
+        if not self.entries_before:
+            return f"{new} has no entries"
+        share = self.removed * 100 // self.entries_before
+        return (
+            f"{new} would remove {self.removed:,} of the {self.entries_before:,} entries in force "
+            f"({share}%; a load may remove at most {MAX_REMOVED_PERCENT}%) and leave "
+            f"{self.entries_after:,}"
+        )
+
+    def command(self, actor: str, reason: str, ts_ms: int) -> ForceListVersion:
+        return ForceListVersion(
+            actor=actor,
+            ts_ms=ts_ms,
+            reason=reason,
+            source=self.source,
+            list_sha256=self.sha256,
+            previous_sha256=self.previous_sha256,
+            entries_before=self.entries_before,
+            entries_after=self.entries_after,
+            removed=self.removed,
+        )
+
+
+class ListShrinkRefused(ValueError):
+    """The load was refused by the guard; the version in force stays."""
+
+    def __init__(self, shrink: Shrink) -> None:
+        kept = "the version in force stays" if shrink.previous_sha256 else "nothing is in force"
+        super().__init__(f"{shrink.text()}: refused, {kept}")
+        self.shrink = shrink
+
+
+@dataclass(frozen=True)
+class Forcing:
+    """An operator's decision to put a refused version in force anyway. `journal` makes the
+    ForceListVersion command durable and returns its sequence number, or raises to refuse: it
+    runs before the version goes into force, so no forced version is in force unjournaled."""
+
+    actor: str
+    reason: str
+    journal: Callable[[Shrink], int]
 
 
 class EntryChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +155,21 @@ class VersionInfo(msgspec.Struct, frozen=True, kw_only=True):
     entries: int
     origin: str
     loaded_at: str  # UTC ISO 8601, when it was put in force
+    # Set when an operator forced it past the guard: who, why, and the journal record of it.
+    forced_by: str = ""
+    reason: str = ""
+    journal_seq: int = 0
+
+
+class RefusedLoad(msgspec.Struct, frozen=True, kw_only=True):
+    """The last version the guard refused for a source, kept beside the history so that `lists
+    show` says why a newer publication is not in force."""
+
+    published: str
+    sha256: str
+    origin: str
+    refused_at: str  # UTC ISO 8601
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -118,6 +200,29 @@ def diff(old: ListVersion | None, new: ListVersion) -> ListDiff:
         added=tuple(e for i, e in after.items() if i not in before),
         removed=tuple(e for i, e in before.items() if i not in after),
         changed=tuple(changed),
+    )
+
+
+def shrink_of(
+    previous: ListVersion | None,
+    version: ListVersion,
+    changes: ListDiff,
+    max_removed_percent: int = MAX_REMOVED_PERCENT,
+) -> Shrink | None:
+    """The Shrink `version` is, if it has no entries or removes more than the allowed share of
+    `previous` (strictly more: 20 % of 10 entries may go, 3 may not)."""
+    before = len(previous.entries) if previous is not None else 0
+    removed = len(changes.removed)
+    if version.entries and removed * 100 <= before * max_removed_percent:
+        return None
+    return Shrink(
+        source=version.source,
+        published=version.published,
+        sha256=version.content_sha256,
+        previous_sha256=previous.content_sha256 if previous is not None else "",
+        entries_before=before,
+        entries_after=len(version.entries),
+        removed=removed,
     )
 
 
@@ -294,16 +399,26 @@ class ListStore:
         }
         _write_atomic(self.root / SETTINGS, json.dumps(body, indent=1).encode())
 
+    def refused(self, source: str) -> RefusedLoad | None:
+        """The last version the guard refused, if none was put in force since."""
+        refused = self._pointer(source).get("refused")
+        return None if refused is None else msgspec.convert(refused, RefusedLoad)
+
     def load(
         self,
         source: str,
         origin: Path | Sequence[Path],
         published: str | None = None,
         label: str | None = None,
+        force: Forcing | None = None,
+        max_removed_percent: int = MAX_REMOVED_PERCENT,
     ) -> LoadResult:
         """Parse a publication and put it in force. A malformed one raises ListFormatError and
-        changes nothing; the content already in force is recognized by its hash. `label` is
-        where it came from when not the files themselves (the URLs of a download)."""
+        changes nothing; the content already in force is recognized by its hash. A version with
+        no entries, or removing more than `max_removed_percent` of the entries in force, raises
+        ListShrinkRefused and changes nothing but the record of the refusal, unless `force`
+        journals the decision first. `label` is where it came from when not the files
+        themselves (the URLs of a download)."""
         version, unresolved = parse_source(source, origin, published)
         if label:
             version = msgspec.structs.replace(version, origin=label)
@@ -313,10 +428,29 @@ class ListStore:
             previous = self.current(source)
             if previous is not None and previous.content_sha256 == version.content_sha256:
                 return LoadResult(version, previous, ListDiff(), True, unresolved)
+            changes = diff(previous, version)
+            pointer = self._pointer(source)
+            now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+            forced: dict[str, Any] = {}
+            if (shrink := shrink_of(previous, version, changes, max_removed_percent)) is not None:
+                if force is None:
+                    refused = ListShrinkRefused(shrink)
+                    pointer["refused"] = msgspec.to_builtins(
+                        RefusedLoad(
+                            published=version.published,
+                            sha256=version.content_sha256,
+                            origin=version.origin,
+                            refused_at=now,
+                            problem=str(refused),
+                        )
+                    )
+                    _write_atomic(directory / "current", json.dumps(pointer, indent=1).encode())
+                    raise refused
+                seq = force.journal(shrink)  # durable before the version goes into force
+                forced = {"forced_by": force.actor, "reason": force.reason, "journal_seq": seq}
             name = f"{version.published}-{version.content_sha256[:12]}.msgpack"
             if not (directory / name).exists():
                 _write_atomic(directory / name, _encoder.encode(version))
-            pointer = self._pointer(source)
             info = VersionInfo(
                 file=name,
                 source=source,
@@ -324,9 +458,11 @@ class ListStore:
                 sha256=version.content_sha256,
                 entries=len(version.entries),
                 origin=version.origin,
-                loaded_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                loaded_at=now,
+                **forced,
             )
             pointer["version"] = name
             pointer["history"].append(msgspec.to_builtins(info))
+            pointer.pop("refused", None)
             _write_atomic(directory / "current", json.dumps(pointer, indent=1).encode())
-        return LoadResult(version, previous, diff(previous, version), False, unresolved)
+        return LoadResult(version, previous, changes, False, unresolved)

@@ -7,20 +7,21 @@ onboarding and rescreens: runtime/rescreen.py). Building and screening run in
 a worker thread: they take seconds and milliseconds of CPU the event loop must not wait for.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import bad, body_doc, parse
+from bourse.api.admin.compliance import answered, bad, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.events import Outcome
 from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.rescreen import screener_for
-from bourse.runtime.sanctions_lists import ListStore
+from bourse.runtime.sanctions_lists import SOURCES, ListStore, Shrink
 from bourse.runtime.screening import (
     NO_LISTS,
     QueryError,
@@ -94,6 +95,11 @@ async def screen_names(
     return ok(answer)
 
 
+class RefreshBody(msgspec.Struct, forbid_unknown_fields=True):
+    force: list[str] = []
+    reason: str = ""
+
+
 @router.post(
     "/lists/refresh",
     summary="Download every sanctions list now and put changed ones in force",
@@ -101,12 +107,25 @@ async def screen_names(
         "One pass of the scheduled refresh (`bourse run --refresh-lists HOURS`), with its URLs "
         "(official, or the mirrors given by --list-url): each list is downloaded and put in force "
         "if its content changed, and any change rescreens every customer. A failed download or a "
-        "malformed publication keeps the version in force and is reported as `failed`."
+        "malformed publication keeps the version in force and is reported as `failed`; one with "
+        "no entries, or removing more than 20% of the entries in force, as `refused`. The lists "
+        'named in `force` (with a `reason`) are put in force even so: {"force": ["ofac_sdn"], '
+        '"reason": "..."}, journaled as ForceListVersion before they take effect.'
     ),
 )
-async def refresh_lists(request: Request, service: ServiceDep, actor: OperatorDep) -> Response:
+async def refresh_lists(
+    request: Request,
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] | None = Body(None),
+) -> Response:
+    req = parse(body or {}, RefreshBody)
+    if unknown := sorted(set(req.force) - set(SOURCES)):
+        raise bad(f"force names lists {', '.join(SOURCES)}, not {', '.join(unknown)}")
+    if req.force and not req.reason.strip():
+        raise bad("forcing a list version needs a reason: say why the list shrank")
     refresher = getattr(request.app.state, "list_refresher", None) or ListRefresher(service, 0)
-    results = await refresher.refresh()
+    results = await refresher.refresh(req.force, actor, req.reason.strip())
     rescreen = refresher.last_rescreen if any(r.status == "loaded" for r in results) else None
     return ok(
         {
@@ -114,3 +133,62 @@ async def refresh_lists(request: Request, service: ServiceDep, actor: OperatorDe
             "rescreen": rescreen.json() if rescreen is not None else None,
         }
     )
+
+
+Count = Annotated[int, msgspec.Meta(ge=0, le=2**31)]  # entries of one list version
+
+
+class ForceBody(msgspec.Struct, forbid_unknown_fields=True):
+    source: str
+    published: str
+    list_sha256: str
+    previous_sha256: str
+    entries_before: Count
+    entries_after: Count
+    removed: Count
+    reason: str
+
+
+@router.post(
+    "/lists/force",
+    summary="Journal an operator's decision to force a refused sanctions list version",
+    description=(
+        "What `bourse lists load --force --reason` sends before it puts in force a version the "
+        "guard refused (no entries, or removing more than 20% of the entries in force): the "
+        "ForceListVersion command, with the counts, the actor and the reason. Answers {seq}."
+    ),
+)
+async def force_list_version(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {
+            "source": "ofac_sdn",
+            "published": "2026-01-05",
+            "list_sha256": "9f2c…",
+            "previous_sha256": "41aa…",
+            "entries_before": 9083,
+            "entries_after": 6000,
+            "removed": 3083,
+            "reason": "OFAC delisted the Venezuela program (notice of 2026-01-05)",
+        }
+    ),
+) -> Response:
+    req = parse(body, ForceBody)
+    if req.source not in SOURCES:
+        raise bad(f"unknown list {req.source!r}: one of {', '.join(SOURCES)}")
+    shrink = Shrink(
+        source=req.source,
+        published=req.published,
+        sha256=req.list_sha256,
+        previous_sha256=req.previous_sha256,
+        entries_before=req.entries_before,
+        entries_after=req.entries_after,
+        removed=req.removed,
+    )
+    outcome = await service.execute(shrink.command(actor, req.reason.strip(), service.clock()))
+
+    def forced(outcome: Outcome) -> dict[str, Any]:
+        return {"seq": outcome.seq}
+
+    return answered(outcome, forced)
