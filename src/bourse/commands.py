@@ -348,13 +348,16 @@ class SetSanctionedAddresses(Command, frozen=True, kw_only=True, tag="SetSanctio
 class ForceListVersion(OperatorCommand, frozen=True, kw_only=True, tag="ForceListVersion"):
     """An operator puts in force list version `list_sha256` although it removes an unusual share
     of the version in force (`previous_sha256`, "" if none) or has no entries, which a load
-    refuses unforced: who, why and how much, journaled before the version goes into force."""
+    refuses unforced: who, why and how much, journaled before the version goes into force.
+    `measure` says what the counts count: "entries", or the "aliases", "identifiers" or
+    "countries" of the entries the version keeps."""
 
     source: str
     list_sha256: str
     previous_sha256: str
-    entries_before: int
-    entries_after: int
+    measure: str
+    count_before: int
+    count_after: int
     removed: int
 
 

@@ -243,8 +243,9 @@ class ListVersionForced(Event, frozen=True, kw_only=True, tag="ListVersionForced
     source: str
     list_sha256: str
     previous_sha256: str
-    entries_before: int
-    entries_after: int
+    measure: str
+    count_before: int
+    count_after: int
     removed: int
     actor: str
     reason: str

@@ -15,17 +15,19 @@ FORCED: dict[str, Any] = {
     "source": "ofac_sdn",
     "list_sha256": "cd" * 32,
     "previous_sha256": "ab" * 32,
-    "entries_before": 9083,
-    "entries_after": 0,
+    "measure": "entries",
+    "count_before": 9083,
+    "count_after": 0,
     "removed": 9083,
 }
 
 REFUSED = [  # (fields changed, code, words of the reason)
     ({"source": ""}, RejectCode.INVALID_PARAMETER, "names its list"),
     ({"list_sha256": ""}, RejectCode.INVALID_PARAMETER, "names its list"),
-    ({"removed": 9084}, RejectCode.INVALID_PARAMETER, "removes 9084 of 9083"),
+    ({"measure": ""}, RejectCode.INVALID_PARAMETER, "what its counts count"),
+    ({"removed": 9084}, RejectCode.INVALID_PARAMETER, "removes 9084 of 9083 entries"),
     ({"removed": -1}, RejectCode.INVALID_PARAMETER, "removes -1 of 9083"),
-    ({"removed": 10, "entries_after": 9000}, RejectCode.INVALID_PARAMETER, "keeps 9073"),
+    ({"removed": 10, "count_after": 9000}, RejectCode.INVALID_PARAMETER, "keeps 9073"),
     ({"reason": " "}, RejectCode.REASON_REQUIRED, "needs a reason"),
 ]
 
@@ -34,7 +36,7 @@ def test_a_forced_version_is_recorded_with_who_why_and_how_much() -> None:
     r = Runner()
     events = r.do(ForceListVersion, **FORCED, reason="OFAC withdrew the list")
     forced = one(events, ListVersionForced)
-    assert (forced.source, forced.removed, forced.entries_before) == ("ofac_sdn", 9083, 9083)
+    assert (forced.source, forced.removed, forced.count_before) == ("ofac_sdn", 9083, 9083)
     assert (forced.actor, forced.reason) == (ACTOR, "OFAC withdrew the list")
     again = Engine()  # replayed from the journal, it records the same
     assert again.execute(1, r.commands[0]) == events

@@ -266,6 +266,17 @@ def un_without(tmp_path: Path, *groups: str) -> Path:
     return copy
 
 
+def cons_with_empty(tmp_path: Path, part: str) -> Path:
+    """A copy of the consolidated files with one of them 0 bytes: no entry goes, but what that
+    file gave every entry does."""
+    copy = tmp_path / "cons"
+    copy.mkdir()
+    for path in CONS:
+        shutil.copy(path, copy / path.name)
+    (copy / f"ofac_cons_{part}.csv").write_bytes(b"")
+    return copy
+
+
 def _empty(tmp_path: Path) -> Path:
     (tmp_path / "empty.csv").write_bytes(b"")
     return tmp_path / "empty.csv"
@@ -279,6 +290,9 @@ GUARD_CASES = [  # (source, first, next publication, refused, words of the refus
     ("un_sc", UN, lambda t: un_without(t, "INDIVIDUALS"), True, "would remove 730 of the 1,003"),
     ("un_sc", None, lambda t: un_without(t, "INDIVIDUALS", "ENTITIES"), True, "has no entries"),
     ("ofac_sdn", None, _empty, True, "has no entries: refused, nothing is in force"),
+    ("ofac_cons", DATA, lambda t: cons_with_empty(t, "alt"), True, "aliases of the entries"),
+    ("ofac_cons", DATA, lambda t: cons_with_empty(t, "add"), True, "countries of the entries"),
+    ("ofac_cons", DATA, lambda t: cons_with_empty(t, "comments"), False, ""),
 ]
 
 
@@ -292,7 +306,7 @@ def test_a_version_that_removes_too_much_is_refused_and_the_one_in_force_stays(
     before = store.in_force(source)
     path = publication(tmp_path)
     if not refused:
-        assert len(store.load(source, path).diff.removed) > 0
+        assert not store.load(source, path).diff.empty
         assert store.refused(source) is None
         return
     with pytest.raises(ListShrinkRefused) as caught:
@@ -326,7 +340,7 @@ def test_a_forced_version_is_journaled_before_it_goes_into_force(tmp_path: Path)
     reason = "OFAC withdrew the publication (notice 2026-01-05)"
     result = store.load("ofac_sdn", _empty(tmp_path), force=Forcing("ops:ann", reason, journal))
     [shrink] = journaled
-    assert (shrink.entries_before, shrink.entries_after, shrink.removed) == (9083, 0, 9083)
+    assert (shrink.count_before, shrink.count_after, shrink.removed) == (9083, 0, 9083)
     assert (shrink.previous_sha256, shrink.sha256) == (
         old.content_sha256,
         result.version.content_sha256,
@@ -378,7 +392,7 @@ def test_cli_refuses_a_shrink_and_journals_a_forced_one(
     cmd = records[cmd_seq]
     assert isinstance(cmd, ForceListVersion)
     assert (cmd.actor, cmd.reason, cmd.source) == ("operator", reason, "ofac_sdn")
-    assert (cmd.entries_before, cmd.entries_after, cmd.removed) == (9083, 0, 9083)
+    assert (cmd.count_before, cmd.count_after, cmd.removed) == (9083, 0, 9083)
     assert cmd.list_sha256 == forced["version"]["sha256"]
     [row] = lists_json("show", "ofac_sdn", *dd)
     assert row["forced"] == forced["forced"] and row["refused"] is None

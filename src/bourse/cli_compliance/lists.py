@@ -68,8 +68,9 @@ def _forcing(data_dir: Path, reason: str) -> Forcing:
                 "published": shrink.published,
                 "list_sha256": shrink.sha256,
                 "previous_sha256": shrink.previous_sha256,
-                "entries_before": shrink.entries_before,
-                "entries_after": shrink.entries_after,
+                "measure": shrink.measure,
+                "count_before": shrink.count_before,
+                "count_after": shrink.count_after,
                 "removed": shrink.removed,
                 "reason": reason,
             }

@@ -10,24 +10,26 @@ from bourse.events import ListVersionForced
 
 
 def force_version(out: Output, cmd: ForceListVersion) -> Refusal | None:
-    if not cmd.source or not cmd.list_sha256:
-        return Refusal(
-            RejectCode.INVALID_PARAMETER, "a forced list version names its list and its hash"
-        )
-    kept = cmd.entries_before - cmd.removed
-    if not 0 <= cmd.removed <= cmd.entries_before or cmd.entries_after < kept:
+    if not cmd.source or not cmd.list_sha256 or not cmd.measure:
         return Refusal(
             RejectCode.INVALID_PARAMETER,
-            f"a version that removes {cmd.removed} of {cmd.entries_before} entries keeps "
-            f"{kept}, so it cannot have {cmd.entries_after}",
+            "a forced list version names its list, its hash and what its counts count",
+        )
+    kept = cmd.count_before - cmd.removed
+    if not 0 <= cmd.removed <= cmd.count_before or cmd.count_after < kept:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            f"a version that removes {cmd.removed} of {cmd.count_before} {cmd.measure} keeps "
+            f"{kept}, so it cannot have {cmd.count_after}",
         )
     out.events.append(
         ListVersionForced(
             source=cmd.source,
             list_sha256=cmd.list_sha256,
             previous_sha256=cmd.previous_sha256,
-            entries_before=cmd.entries_before,
-            entries_after=cmd.entries_after,
+            measure=cmd.measure,
+            count_before=cmd.count_before,
+            count_after=cmd.count_after,
             removed=cmd.removed,
             actor=cmd.actor,
             reason=cmd.reason,

@@ -72,26 +72,29 @@ class ListSourceError(ValueError):
 
 
 class Shrink(msgspec.Struct, frozen=True, kw_only=True):
-    """A new version that has no entries, or removes more than the allowed share of the version
-    in force: refused unless forced, and then the content of the ForceListVersion command."""
+    """A new version that has no entries, or removes more than the allowed share of what the
+    version in force lists: refused unless forced, and then the content of ForceListVersion."""
 
     source: str
     published: str
     sha256: str
     previous_sha256: str  # "" when no version is in force
-    entries_before: int
-    entries_after: int
+    measure: str  # "entries", or a key of KEPT_FACTS: what the counts count
+    count_before: int
+    count_after: int
     removed: int
+    max_removed_percent: int = MAX_REMOVED_PERCENT
 
     def text(self) -> str:
         new = f"{self.source} {self.published} ({self.sha256[:12]})"
-        if not self.entries_before:
+        if not self.count_after and self.measure == "entries" and not self.count_before:
             return f"{new} has no entries"
-        share = self.removed * 100 // self.entries_before
+        of = "in force" if self.measure == "entries" else "of the entries it keeps"
+        share = self.removed * 100 // max(self.count_before, 1)
         return (
-            f"{new} would remove {self.removed:,} of the {self.entries_before:,} entries in force "
-            f"({share}%; a load may remove at most {MAX_REMOVED_PERCENT}%) and leave "
-            f"{self.entries_after:,}"
+            f"{new} would remove {self.removed:,} of the {self.count_before:,} {self.measure} "
+            f"{of} ({share}%; a load may remove at most {self.max_removed_percent}%) and leave "
+            f"{self.count_after:,}"
         )
 
     def command(self, actor: str, reason: str, ts_ms: int) -> ForceListVersion:
@@ -102,8 +105,9 @@ class Shrink(msgspec.Struct, frozen=True, kw_only=True):
             source=self.source,
             list_sha256=self.sha256,
             previous_sha256=self.previous_sha256,
-            entries_before=self.entries_before,
-            entries_after=self.entries_after,
+            measure=self.measure,
+            count_before=self.count_before,
+            count_after=self.count_after,
             removed=self.removed,
         )
 
@@ -203,27 +207,50 @@ def diff(old: ListVersion | None, new: ListVersion) -> ListDiff:
     )
 
 
+# What screening relies on in an entry a version keeps: losing most of it (a 0-byte cons_alt.csv
+# or cons_add.csv removes no entry, only every alias or address country) is as suspect as losing
+# the entries, and a diff would show it only as "changed".
+KEPT_FACTS: dict[str, Callable[[ListEntry], tuple[object, ...]]] = {
+    "aliases": lambda e: (*e.aliases, *e.weak_aliases, *e.original_script_names),
+    "identifiers": lambda e: e.identifiers,
+    "countries": lambda e: e.countries,
+}
+
+
 def shrink_of(
     previous: ListVersion | None,
     version: ListVersion,
     changes: ListDiff,
     max_removed_percent: int = MAX_REMOVED_PERCENT,
 ) -> Shrink | None:
-    """The Shrink `version` is, if it has no entries or removes more than the allowed share of
-    `previous` (strictly more: 20 % of 10 entries may go, 3 may not)."""
+    """The Shrink `version` is, if it has no entries or removes more than `max_removed_percent`
+    of the entries of `previous`, or of the aliases, identifiers or countries of the entries it
+    keeps (strictly more: of 10, 2 may go and 3 may not)."""
     before = len(previous.entries) if previous is not None else 0
-    removed = len(changes.removed)
-    if version.entries and removed * 100 <= before * max_removed_percent:
-        return None
-    return Shrink(
-        source=version.source,
-        published=version.published,
-        sha256=version.content_sha256,
-        previous_sha256=previous.content_sha256 if previous is not None else "",
-        entries_before=before,
-        entries_after=len(version.entries),
-        removed=removed,
-    )
+    counts = [("entries", before, len(version.entries), len(changes.removed))]
+    if previous is not None:
+        gone = {e.entry_id for e in changes.removed}
+        kept = [e for e in previous.entries if e.entry_id not in gone]
+        for measure, facts in KEPT_FACTS.items():
+            had = sum(len(set(facts(e))) for e in kept)
+            lost = sum(len(set(facts(c.before)) - set(facts(c.after))) for c in changes.changed)
+            won = sum(len(set(facts(c.after)) - set(facts(c.before))) for c in changes.changed)
+            counts.append((measure, had, had - lost + won, lost))
+    for measure, count_before, count_after, removed in counts:
+        empty = measure == "entries" and not version.entries
+        if empty or removed * 100 > count_before * max_removed_percent:
+            return Shrink(
+                source=version.source,
+                published=version.published,
+                sha256=version.content_sha256,
+                previous_sha256=previous.content_sha256 if previous is not None else "",
+                measure=measure,
+                count_before=count_before,
+                count_after=count_after,
+                removed=removed,
+                max_removed_percent=max_removed_percent,
+            )
+    return None
 
 
 def _check_date(published: str) -> str:

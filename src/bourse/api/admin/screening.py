@@ -143,8 +143,9 @@ class ForceBody(msgspec.Struct, forbid_unknown_fields=True):
     published: str
     list_sha256: str
     previous_sha256: str
-    entries_before: Count
-    entries_after: Count
+    measure: str
+    count_before: Count
+    count_after: Count
     removed: Count
     reason: str
 
@@ -167,8 +168,9 @@ async def force_list_version(
             "published": "2026-01-05",
             "list_sha256": "9f2c…",
             "previous_sha256": "41aa…",
-            "entries_before": 9083,
-            "entries_after": 6000,
+            "measure": "entries",
+            "count_before": 9083,
+            "count_after": 6000,
             "removed": 3083,
             "reason": "OFAC delisted the Venezuela program (notice of 2026-01-05)",
         }
@@ -182,8 +184,9 @@ async def force_list_version(
         published=req.published,
         sha256=req.list_sha256,
         previous_sha256=req.previous_sha256,
-        entries_before=req.entries_before,
-        entries_after=req.entries_after,
+        measure=req.measure,
+        count_before=req.count_before,
+        count_after=req.count_after,
         removed=req.removed,
     )
     outcome = await service.execute(shrink.command(actor, req.reason.strip(), service.clock()))
