@@ -62,19 +62,10 @@ def _forcing(data_dir: Path, reason: str) -> Forcing:
     dd = DataDir(data_dir)
 
     def journal(shrink: Shrink) -> int:
-        if dd.server_url() is not None:
-            body = {
-                "source": shrink.source,
-                "published": shrink.published,
-                "list_sha256": shrink.sha256,
-                "previous_sha256": shrink.previous_sha256,
-                "measure": shrink.measure,
-                "count_before": shrink.count_before,
-                "count_after": shrink.count_after,
-                "removed": shrink.removed,
-                "reason": reason,
-            }
-            done = AdminClient(data_dir, None, None).call("POST", "/lists/force", json=body)
+        if dd.server_url() is not None:  # its generic command route stamps actor and time
+            fields = msgspec.to_builtins(shrink.command(ACTOR, reason, 0))
+            body = {k: v for k, v in fields.items() if k not in ("actor", "ts_ms")}
+            done = AdminClient(data_dir, None, None).call("POST", "/commands", json=body)
             return int(done["seq"])
         return _journal_here(dd, shrink, reason)
 

@@ -7,7 +7,7 @@ onboarding and rescreens: runtime/rescreen.py). Building and screening run in
 a worker thread: they take seconds and milliseconds of CPU the event loop must not wait for.
 """
 
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter, Body
@@ -15,13 +15,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, bad, body_doc, parse
+from bourse.api.admin.compliance import bad, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
-from bourse.events import Outcome
 from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.rescreen import screener_for
-from bourse.runtime.sanctions_lists import SOURCES, ListStore, Shrink
+from bourse.runtime.sanctions_lists import SOURCES, ListStore
 from bourse.runtime.screening import (
     NO_LISTS,
     QueryError,
@@ -133,65 +132,3 @@ async def refresh_lists(
             "rescreen": rescreen.json() if rescreen is not None else None,
         }
     )
-
-
-Count = Annotated[int, msgspec.Meta(ge=0, le=2**31)]  # entries of one list version
-
-
-class ForceBody(msgspec.Struct, forbid_unknown_fields=True):
-    source: str
-    published: str
-    list_sha256: str
-    previous_sha256: str
-    measure: str
-    count_before: Count
-    count_after: Count
-    removed: Count
-    reason: str
-
-
-@router.post(
-    "/lists/force",
-    summary="Journal an operator's decision to force a refused sanctions list version",
-    description=(
-        "What `bourse lists load --force --reason` sends before it puts in force a version the "
-        "guard refused (no entries, or removing more than 20% of the entries in force): the "
-        "ForceListVersion command, with the counts, the actor and the reason. Answers {seq}."
-    ),
-)
-async def force_list_version(
-    service: ServiceDep,
-    actor: OperatorDep,
-    body: dict[str, Any] = body_doc(
-        {
-            "source": "ofac_sdn",
-            "published": "2026-01-05",
-            "list_sha256": "9f2c…",
-            "previous_sha256": "41aa…",
-            "measure": "entries",
-            "count_before": 9083,
-            "count_after": 6000,
-            "removed": 3083,
-            "reason": "OFAC delisted the Venezuela program (notice of 2026-01-05)",
-        }
-    ),
-) -> Response:
-    req = parse(body, ForceBody)
-    if req.source not in SOURCES:
-        raise bad(f"unknown list {req.source!r}: one of {', '.join(SOURCES)}")
-    shrink = Shrink(
-        source=req.source,
-        published=req.published,
-        sha256=req.list_sha256,
-        previous_sha256=req.previous_sha256,
-        measure=req.measure,
-        count_before=req.count_before,
-        count_after=req.count_after,
-        removed=req.removed,
-    )
-    outcome = await service.execute(shrink.command(actor, req.reason.strip(), service.clock()))
-
-    def forced(outcome: Outcome) -> dict[str, Any]:
-        return {"seq": outcome.seq}
-
-    return answered(outcome, forced)
