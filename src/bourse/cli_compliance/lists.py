@@ -3,9 +3,9 @@
 Like `bourse staff`, these work with or without a running server: versions are plain files beside
 the journal. A malformed publication exits 1 naming the line or element at fault, and the version
 in force stays; so does one the guard refuses (no entries, or removing more than 20% of the
-entries in force) unless forced with a reason, which is journaled first: through the running
-server, or by opening the data directory's journal when none runs. A command that could not run
-(no such file, bad option) exits 2.
+entries in force or of what they carry) unless forced with a reason, journaled first: through
+the running server, or by opening the data directory's journal when none runs. A command that
+could not run (no such file, bad option) exits 2.
 """
 
 from pathlib import Path
@@ -21,6 +21,7 @@ from bourse.operator_cli import AdminClient, JsonOpt, ReasonOpt, err, fail, out
 from bourse.runtime.datadir import DataDir, DataDirInUse
 from bourse.runtime.list_fetch import fetch_and_load, is_url, mirror_urls
 from bourse.runtime.sanctions_lists import (
+    MAX_REMOVED_PERCENT,
     SOURCES,
     Forcing,
     ListDiff,
@@ -166,8 +167,9 @@ def lists_load(
         bool,
         typer.Option(
             "--force",
-            help="Put it in force even if it has no entries or removes more than 20% of the "
-            "entries in force (needs --reason; journaled as ForceListVersion).",
+            help="Put it in force even if it has no entries or removes more than "
+            f"{MAX_REMOVED_PERCENT}% of the entries in force, or of their aliases, identifiers "
+            "or countries (needs --reason; journaled as ForceListVersion).",
         ),
     ] = False,
     reason: ReasonOpt = None,
@@ -175,8 +177,8 @@ def lists_load(
     data_dir: ListsDirOpt = Path("data"),
 ) -> None:
     """Load a publication as a new version and put it in force; print what it changed. A
-    version with no entries, or removing more than 20% of the entries in force, is refused
-    unless forced with a reason."""
+    version with no entries, or removing an unusual share of what is in force (see --force), is
+    refused unless forced with a reason."""
     given = origin or []
     urls = [o for o in given if is_url(o)]
     if urls and len(urls) != len(given):
@@ -300,7 +302,7 @@ def lists_refresh(
 ) -> None:
     """Download every list and put changed ones in force (what `bourse run --refresh-lists`
     does on a schedule); a running server then rescreens. Exits 1 if any list failed or was
-    refused (no entries, or removing more than 20% of the entries in force: force one with
+    refused (no entries, or removing an unusual share of what is in force: force one with
     `bourse lists load SOURCE --force --reason`)."""
     store = _store(data_dir, create=True)
     try:

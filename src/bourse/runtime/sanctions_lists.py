@@ -10,8 +10,9 @@ source keeps two loads of the same list from interleaving.
 
 Every load (`bourse lists load`, a download, the scheduled refresh, the admin API) goes through
 `ListStore.load`, which refuses a version that has no entries or removes more than
-MAX_REMOVED_PERCENT of the entries in force: a truncated download or a wrong file looks exactly
-like a mass delisting, and would silently release every listed customer, payee and address. Such
+MAX_REMOVED_PERCENT of the entries in force, or of the aliases, identifiers or countries of the
+entries it keeps (`shrink_of`): a truncated download or a wrong file looks exactly like a mass
+delisting, and would silently release every listed customer, payee and address. Such
 a version goes into force only when an operator forces it with a reason, and only once that
 decision is journaled (ForceListVersion); `current` then says who forced it and why.
 """
@@ -48,7 +49,8 @@ CONS_PARTS = ("prim", "alt", "add", "comments")
 SETTINGS = "settings.json"  # beside the lists: the review threshold
 # Below this a hit needs barely half of a name: a threshold that low is a typo, not a policy.
 MIN_REVIEW_THRESHOLD = 0.5
-# A new version removing more than this share of the entries in force is refused unless forced.
+# A new version removing more than this share (in %) of the entries in force, or of what the
+# entries it keeps carry, is refused unless forced.
 MAX_REMOVED_PERCENT = 20
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _encoder = msgspec.msgpack.Encoder()

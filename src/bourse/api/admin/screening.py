@@ -20,7 +20,7 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.rescreen import screener_for
-from bourse.runtime.sanctions_lists import SOURCES, ListStore
+from bourse.runtime.sanctions_lists import MAX_REMOVED_PERCENT, SOURCES, ListStore
 from bourse.runtime.screening import (
     NO_LISTS,
     QueryError,
@@ -107,7 +107,8 @@ class RefreshBody(msgspec.Struct, forbid_unknown_fields=True):
         "(official, or the mirrors given by --list-url): each list is downloaded and put in force "
         "if its content changed, and any change rescreens every customer. A failed download or a "
         "malformed publication keeps the version in force and is reported as `failed`; one with "
-        "no entries, or removing more than 20% of the entries in force, as `refused`. The lists "
+        f"no entries, or removing more than {MAX_REMOVED_PERCENT}% of the entries in force (or "
+        "of their aliases, identifiers or countries), as `refused`. The lists "
         'named in `force` (with a `reason`) are put in force even so: {"force": ["ofac_sdn"], '
         '"reason": "..."}, journaled as ForceListVersion before they take effect.'
     ),
