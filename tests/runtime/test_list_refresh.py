@@ -156,6 +156,26 @@ def test_cli_load_from_a_url_and_refresh_everything(mirror: Mirror, tmp_path: Pa
     assert mixed.returncode == 2 and "not both" in mixed.stderr
 
 
+def test_a_refresh_refuses_an_empty_download_and_keeps_the_version_in_force(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    data = tmp_path / "new-data"  # not there yet: a refresh creates it
+    store = ListStore(data)
+    args = ["lists", "refresh", "--json", "--data-dir", str(data)]
+    for option in mirror.options():
+        args += ["--url", option]
+    assert run_cli(*args).returncode == 0
+    in_force = store.in_force("ofac_sdn")
+    mirror.put(SDN_FILE, b"")
+    done = run_cli(*args)
+    assert done.returncode == 1, done.stderr
+    results = {r["source"]: r for r in json.loads(done.stdout)["results"]}
+    assert results["ofac_sdn"]["status"] == "refused"
+    assert "would remove 9,083 of the 9,083 entries" in results["ofac_sdn"]["problem"]
+    assert results["un_sc"]["status"] == "unchanged"
+    assert store.in_force("ofac_sdn") == in_force
+
+
 @pytest.mark.slow
 def test_the_server_refreshes_at_start_and_a_change_rescreens(
     mirror: Mirror, tmp_path: Path
