@@ -345,6 +345,22 @@ class SetSanctionedAddresses(Command, frozen=True, kw_only=True, tag="SetSanctio
     addresses: tuple[ListedAddress, ...]
 
 
+class ForceListVersion(OperatorCommand, frozen=True, kw_only=True, tag="ForceListVersion"):
+    """An operator puts in force list version `list_sha256` although it removes an unusual share
+    of the version in force (`previous_sha256`, "" if none) or has no entries, which a load
+    refuses unforced: who, why and how much, journaled before the version goes into force.
+    `measure` says what the counts count: "entries", or the "aliases", "identifiers" or
+    "countries" of the entries the version keeps."""
+
+    source: str
+    list_sha256: str
+    previous_sha256: str
+    measure: str
+    count_before: int
+    count_after: int
+    removed: int
+
+
 class RaiseDelistingReview(Command, frozen=True, kw_only=True, tag="RaiseDelistingReview"):
     """The entry confirmed alert `alert_id` froze on is absent from list version `list_sha256`:
     a compliance officer reviews whether to unfreeze (confirm) or keep the freeze (dismiss)."""
@@ -417,6 +433,7 @@ AnyCommand = Union[
     ConfirmScreeningAlert,
     DismissScreeningAlert,
     SetSanctionedAddresses,
+    ForceListVersion,
     RaiseDelistingReview,
     RecordRescreen,
 ]

@@ -239,6 +239,18 @@ class SanctionedAddressesSet(Event, frozen=True, kw_only=True, tag="SanctionedAd
     addresses: int
 
 
+class ListVersionForced(Event, frozen=True, kw_only=True, tag="ListVersionForced"):
+    source: str
+    list_sha256: str
+    previous_sha256: str
+    measure: str
+    count_before: int
+    count_after: int
+    removed: int
+    actor: str
+    reason: str
+
+
 class RescreenRecorded(Event, frozen=True, kw_only=True, tag="RescreenRecorded"):
     lists: tuple[ListRef, ...]
     matcher: str
@@ -387,6 +399,7 @@ AnyEvent = Union[
     ScreeningAlertRaised,
     ScreeningAlertDecided,
     SanctionedAddressesSet,
+    ListVersionForced,
     AccountPermissionsChanged,
     AccountFeeTierChanged,
     AccountFrozen,

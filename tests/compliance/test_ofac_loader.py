@@ -125,6 +125,49 @@ def test_identifier_totals_match_an_independent_count(sdn: dict[str, ListEntry])
     assert len(crypto) > 50 and len(bics) > 50
 
 
+XBT = "1DbShx4r8i2XesthoDBf5EkYWz5dsKEusV"
+
+
+def _full_column(last: str) -> str:
+    """A remarks column of exactly 1,000 characters (OFAC's limit) whose text ends with `last`."""
+    filler = "; ".join(f"a.k.a. 'NAME {n:03d}'" for n in range(60))
+    head = filler[: 1000 - len(last) - 2].rstrip("; ")
+    column = f"{head}; {last}".rjust(1000)  # leading spaces pad it to the limit
+    assert len(column) == 1000
+    return column
+
+
+def _sdn_row(remarks: str) -> bytes:
+    empty = ",-0- " * 7
+    return f'36,"EXAMPLE EXCHANGE",-0- ,"CYBER2"{empty},"{remarks}"'.encode()
+
+
+CUT_CASES = [  # (the column's last characters, whether the address is indexed)
+    (f"Digital Currency Address - XBT {XBT};", True),  # cut before the "; " separator
+    (f"Digital Currency Address - XBT {XBT}.", True),  # the remarks' own end
+    (f"Digital Currency Address - XBT {XBT[:-3]}", False),  # cut mid-address
+    (f"Digital Currency Address - XBT {XBT}", False),  # may be cut: nothing says it is whole
+]
+
+
+@pytest.mark.parametrize(("last", "indexed"), CUT_CASES)
+def test_a_full_remarks_column_keeps_a_complete_last_clause(last: str, indexed: bool) -> None:
+    (entry,) = parse_sdn(_sdn_row(_full_column(last)), "sdn.csv", "2026-01-05").entries
+    crypto = [i for i in entry.identifiers if i.kind == "CRYPTO_ADDRESS"]
+    assert crypto == ([Identifier(kind="CRYPTO_ADDRESS", value=XBT, network="XBT")] * indexed)
+    assert "a.k.a. 'NAME 000'" not in entry.weak_aliases and "NAME 000" in entry.weak_aliases
+
+
+def test_comments_continue_remarks_cut_at_a_space(cons: dict[str, ListEntry]) -> None:
+    # cons_prim's column ends "Registration Number 1027700070518 " and cons_comments goes on
+    # "(Russia); ...": the space at the cut separates the number from its country.
+    (prim,) = [r for r in _cons_bytes()[0].split(b"\r\n") if r.startswith(b"17250,")]
+    assert prim.endswith(b'Registration Number 1027700070518 "')
+    registration = Identifier(kind="REGISTRATION", value="1027700070518", country="RU")
+    assert registration in cons["17250"].identifiers
+    assert "1027700070518 (Russia)" in cons["17250"].remarks
+
+
 def test_consolidated_joins_alt_add_and_comments(cons: dict[str, ListEntry]) -> None:
     prim, alt, add, _ = _cons_bytes()
     assert len(cons) == len(re.findall(rb"^\d+,", prim, flags=re.MULTILINE)) == 442

@@ -156,6 +156,26 @@ def test_cli_load_from_a_url_and_refresh_everything(mirror: Mirror, tmp_path: Pa
     assert mixed.returncode == 2 and "not both" in mixed.stderr
 
 
+def test_a_refresh_refuses_an_empty_download_and_keeps_the_version_in_force(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    data = tmp_path / "new-data"  # not there yet: a refresh creates it
+    store = ListStore(data)
+    args = ["lists", "refresh", "--json", "--data-dir", str(data)]
+    for option in mirror.options():
+        args += ["--url", option]
+    assert run_cli(*args).returncode == 0
+    in_force = store.in_force("ofac_sdn")
+    mirror.put(SDN_FILE, b"")
+    done = run_cli(*args)
+    assert done.returncode == 1, done.stderr
+    results = {r["source"]: r for r in json.loads(done.stdout)["results"]}
+    assert results["ofac_sdn"]["status"] == "refused"
+    assert "would remove 9,083 of the 9,083 entries" in results["ofac_sdn"]["problem"]
+    assert results["un_sc"]["status"] == "unchanged"
+    assert store.in_force("ofac_sdn") == in_force
+
+
 @pytest.mark.slow
 def test_the_server_refreshes_at_start_and_a_change_rescreens(
     mirror: Mirror, tmp_path: Path
@@ -210,3 +230,71 @@ def test_bad_refresh_options_exit_2(tmp_path: Path) -> None:
     )
     assert done.returncode == 2 and "SOURCE=URL" in done.stderr
     shutil.rmtree(tmp_path / "d", ignore_errors=True)
+
+
+@pytest.mark.slow
+def test_the_guard_holds_on_a_running_server_until_an_operator_forces_it(
+    mirror: Mirror, tmp_path: Path
+) -> None:
+    args = ["--refresh-lists", "24"]
+    for option in mirror.options(un="missing.xml"):
+        args += ["--list-url", option]
+    server = Server(tmp_path / "data", *args)
+    try:
+        store = ListStore(server.data_dir)
+        deadline = time.monotonic() + 60
+        while store.in_force("ofac_cons") is None:  # the first pass runs in the background
+            assert time.monotonic() < deadline, server.output()
+            time.sleep(0.1)
+        full = store.in_force("ofac_sdn")
+        assert full is not None and full.entries == 9083
+        mirror.put(SDN_FILE, b"")  # a 0-byte publication: a failed export, not a delisting
+
+        def refresh(body: object = None) -> httpx.Response:
+            url = f"{server.url}/admin/v1/lists/refresh"
+            return httpx.post(url, json=body, headers=server.headers, timeout=120)
+
+        r = refresh()
+        assert r.status_code == 200, r.text
+        sdn = next(x for x in r.json()["results"] if x["source"] == "ofac_sdn")
+        assert sdn["status"] == "refused" and "9,083 of the 9,083" in sdn["detail"]
+        assert store.in_force("ofac_sdn") == full
+        assert "ofac_sdn REFUSED" in server.output()
+
+        for bad, words in [
+            ({"force": ["ofac_eu"], "reason": "x"}, "not ofac_eu"),
+            ({"force": ["ofac_sdn"]}, "needs a reason"),
+            ({"forse": []}, "forse"),
+        ]:
+            r = refresh(bad)
+            assert r.status_code == 400 and words in r.json()["msg"], r.text
+        assert store.in_force("ofac_sdn") == full
+
+        reason = "OFAC withdrew the SDN publication (test)"
+        r = refresh({"force": ["ofac_sdn"], "reason": reason})
+        assert r.status_code == 200, r.text
+        statuses = {x["source"]: x["status"] for x in r.json()["results"]}
+        assert statuses["ofac_sdn"] == "loaded" and statuses["ofac_cons"] == "unchanged"
+        forced = store.in_force("ofac_sdn")
+        assert forced is not None and forced.entries == 0
+        assert (forced.forced_by, forced.reason) == ("operator", reason)
+        assert forced.journal_seq > 0
+
+        # `bourse lists load --force` on a running server journals through it.
+        mirror.put(SDN_FILE, (DATA / SDN_FILE).read_bytes())
+        assert refresh().status_code == 200  # the full list back: no shrink, no force
+        back = store.in_force("ofac_sdn")
+        assert back is not None and back.sha256 == full.sha256 and not back.forced_by
+        empty = tmp_path / "empty.csv"
+        empty.write_bytes(b"")
+        dd = ["--data-dir", str(server.data_dir)]
+        refused = run_cli("lists", "load", "ofac_sdn", str(empty), *dd)
+        assert refused.returncode == 1 and "--force" in refused.stderr
+        done = run_cli(
+            "lists", "load", "ofac_sdn", str(empty), "--force", "--reason", reason, "--json", *dd
+        )
+        assert done.returncode == 0, done.stderr
+        by_cli = json.loads(done.stdout)["forced"]
+        assert by_cli["by"] == "operator" and by_cli["seq"] > forced.journal_seq
+    finally:
+        server.stop()

@@ -12,8 +12,18 @@ from typer.testing import CliRunner
 
 from bourse.bench.screening_bench import DATA
 from bourse.cli import app
+from bourse.commands import ForceListVersion, decode_command
 from bourse.compliance.sanctions.entries import ListFormatError
-from bourse.runtime.sanctions_lists import ListStore
+from bourse.journal.file_journal import FileJournal
+from bourse.runtime.datadir import DataDir
+from bourse.runtime.exchange import Exchange
+from bourse.runtime.sanctions_lists import (
+    Forcing,
+    ListShrinkRefused,
+    ListSourceError,
+    ListStore,
+    Shrink,
+)
 
 SDN = DATA / "ofac_sdn_2021-08-18.csv"
 UN = DATA / "un_consolidated_2026-02-27.xml"
@@ -236,3 +246,156 @@ def test_cli_refuses_what_it_cannot_run(tmp_path: Path) -> None:
     assert missing.exit_code == 2 and "no data directory" in missing.stderr
     assert not (tmp_path / "typo").exists()
     shutil.rmtree(data)
+
+
+def sdn_without(tmp_path: Path, removed: int, name: str = "sdn_2021-08-27.csv") -> Path:
+    """A copy of the SDN file without its first `removed` records."""
+    lines = SDN.read_bytes().split(b"\n")
+    copy = tmp_path / name
+    copy.write_bytes(b"\n".join(lines[removed:]))
+    return copy
+
+
+def un_without(tmp_path: Path, *groups: str) -> Path:
+    """A copy of the UN XML with the given groups (INDIVIDUALS, ENTITIES) emptied."""
+    xml = UN.read_text(encoding="utf-8")
+    for group in groups:
+        xml = re.sub(rf"<{group}>.*</{group}>", f"<{group}/>", xml, flags=re.DOTALL)
+    copy = tmp_path / "un_partial.xml"
+    copy.write_text(xml, encoding="utf-8")
+    return copy
+
+
+def cons_with_empty(tmp_path: Path, part: str) -> Path:
+    """A copy of the consolidated files with one of them 0 bytes: no entry goes, but what that
+    file gave every entry does."""
+    copy = tmp_path / "cons"
+    copy.mkdir()
+    for path in CONS:
+        shutil.copy(path, copy / path.name)
+    (copy / f"ofac_cons_{part}.csv").write_bytes(b"")
+    return copy
+
+
+def _empty(tmp_path: Path) -> Path:
+    (tmp_path / "empty.csv").write_bytes(b"")
+    return tmp_path / "empty.csv"
+
+
+GUARD_CASES = [  # (source, first, next publication, refused, words of the refusal)
+    ("ofac_sdn", SDN, _empty, True, "would remove 9,083 of the 9,083 entries in force (100%"),
+    ("ofac_sdn", SDN, lambda t: sdn_without(t, 1817), True, "would remove 1,817 of the 9,083"),
+    ("ofac_sdn", SDN, lambda t: sdn_without(t, 1816), False, ""),  # 20% of 9,083 may go
+    ("un_sc", UN, lambda t: un_without(t, "INDIVIDUALS", "ENTITIES"), True, "1,003 of the 1,003"),
+    ("un_sc", UN, lambda t: un_without(t, "INDIVIDUALS"), True, "would remove 730 of the 1,003"),
+    ("un_sc", None, lambda t: un_without(t, "INDIVIDUALS", "ENTITIES"), True, "has no entries"),
+    ("ofac_sdn", None, _empty, True, "has no entries: refused, nothing is in force"),
+    ("ofac_cons", DATA, lambda t: cons_with_empty(t, "alt"), True, "aliases of the entries"),
+    ("ofac_cons", DATA, lambda t: cons_with_empty(t, "add"), True, "countries of the entries"),
+    ("ofac_cons", DATA, lambda t: cons_with_empty(t, "comments"), False, ""),
+]
+
+
+@pytest.mark.parametrize(("source", "first", "publication", "refused", "words"), GUARD_CASES)
+def test_a_version_that_removes_too_much_is_refused_and_the_one_in_force_stays(
+    tmp_path: Path, source: str, first: Path | None, publication: Any, refused: bool, words: str
+) -> None:
+    store = ListStore(tmp_path / "data")
+    if first is not None:
+        store.load(source, first)
+    before = store.in_force(source)
+    path = publication(tmp_path)
+    if not refused:
+        assert not store.load(source, path).diff.empty
+        assert store.refused(source) is None
+        return
+    with pytest.raises(ListShrinkRefused) as caught:
+        store.load(source, path)
+    assert words in str(caught.value)
+    assert store.in_force(source) == before
+    shown = store.refused(source)
+    assert shown is not None and shown.problem == str(caught.value)
+    assert shown.sha256 == caught.value.shrink.sha256
+
+
+def test_a_forced_version_is_journaled_before_it_goes_into_force(tmp_path: Path) -> None:
+    store = ListStore(tmp_path / "data")
+    old = store.load("ofac_sdn", SDN).version
+    with pytest.raises(ListShrinkRefused):
+        store.load("ofac_sdn", _empty(tmp_path))
+    journaled: list[Shrink] = []
+
+    def refuse(shrink: Shrink) -> int:
+        raise ListSourceError("the journal is unavailable")
+
+    with pytest.raises(ListSourceError):
+        store.load("ofac_sdn", _empty(tmp_path), force=Forcing("ops:ann", "why", refuse))
+    assert store.current("ofac_sdn") == old  # not journaled: not in force
+
+    def journal(shrink: Shrink) -> int:
+        assert store.current("ofac_sdn") == old  # journaled first
+        journaled.append(shrink)
+        return 42
+
+    reason = "OFAC withdrew the publication (notice 2026-01-05)"
+    result = store.load("ofac_sdn", _empty(tmp_path), force=Forcing("ops:ann", reason, journal))
+    [shrink] = journaled
+    assert (shrink.count_before, shrink.count_after, shrink.removed) == (9083, 0, 9083)
+    assert (shrink.previous_sha256, shrink.sha256) == (
+        old.content_sha256,
+        result.version.content_sha256,
+    )
+    cmd = shrink.command("ops:ann", reason, 5)
+    assert (cmd.list_sha256, cmd.removed, cmd.reason) == (shrink.sha256, 9083, reason)
+    info = store.in_force("ofac_sdn")
+    assert info is not None and info.sha256 == result.version.content_sha256
+    assert (info.forced_by, info.reason, info.journal_seq) == ("ops:ann", reason, 42)
+    assert store.refused("ofac_sdn") is None
+    # The guard compares with the version in force: the full list back is no shrink.
+    assert not store.load("ofac_sdn", SDN).already_current
+
+
+def test_cli_refuses_a_shrink_and_journals_a_forced_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BOURSE_DATABASE_URL", raising=False)
+    data = tmp_path / "new" / "data"  # not there yet: a load creates it
+    dd = ("--data-dir", str(data))
+    assert lists_json("load", "ofac_sdn", str(SDN), *dd)["version"]["entries"] == 9083
+    empty = str(_empty(tmp_path))
+    refused = lists("load", "ofac_sdn", empty, *dd)
+    message = " ".join(refused.stderr.split())
+    assert refused.exit_code == 1, refused.stdout
+    assert "would remove 9,083 of the 9,083 entries in force" in message
+    assert "--force --reason" in message
+    shown = lists("show", *dd).stdout
+    assert "not in force" in " ".join(shown.split()) and "9,083 of the 9,083" in shown
+    for args, words in [
+        (["--force"], "--force needs --reason"),
+        (["--reason", "why"], "--reason goes with --force"),
+        (["--force", "--reason", "OFAC withdrew it"], "has no journal"),  # no exchange yet
+    ]:
+        done = lists("load", "ofac_sdn", empty, *args, *dd)
+        assert done.exit_code == 2 and words in " ".join(done.stderr.split()), args
+
+    Exchange(DataDir(data)).close()  # the exchange's first start: a journal to record in
+    reason = "OFAC withdrew the publication"
+    forced = lists_json("load", "ofac_sdn", empty, "--force", "--reason", reason, *dd)
+    assert forced["version"]["entries"] == 0
+    assert forced["forced"]["by"] == "operator" and forced["forced"]["reason"] == reason
+    journal = FileJournal(DataDir(data).journal)
+    try:
+        records = {seq: decode_command(payload) for seq, payload in journal.replay(1)}
+    finally:
+        journal.close()
+    cmd_seq = forced["forced"]["seq"]
+    cmd = records[cmd_seq]
+    assert isinstance(cmd, ForceListVersion)
+    assert (cmd.actor, cmd.reason, cmd.source) == ("operator", reason, "ofac_sdn")
+    assert (cmd.count_before, cmd.count_after, cmd.removed) == (9083, 0, 9083)
+    assert cmd.list_sha256 == forced["version"]["sha256"]
+    [row] = lists_json("show", "ofac_sdn", *dd)
+    assert row["forced"] == forced["forced"] and row["refused"] is None
+    assert f"forced by operator (journal seq {cmd_seq}): {reason}" in " ".join(
+        lists("show", *dd).stdout.split()
+    )

@@ -2,25 +2,33 @@
 
 Like `bourse staff`, these work with or without a running server: versions are plain files beside
 the journal. A malformed publication exits 1 naming the line or element at fault, and the version
-in force stays; a command that could not run (no such file, bad option) exits 2.
+in force stays; so does one the guard refuses (no entries, or removing more than 20% of the
+entries in force or of what they carry) unless forced with a reason, journaled first: through
+the running server, or by opening the data directory's journal when none runs. A command that
+could not run (no such file, bad option) exits 2.
 """
 
 from pathlib import Path
 from typing import Annotated, Any
 
+import msgspec
 import typer
 from rich.markup import escape
 
 from bourse.cli_compliance.common import print_json, record_table, rows_table, show
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
-from bourse.operator_cli import AdminClient, JsonOpt, err, fail, out
-from bourse.runtime.datadir import DataDir
+from bourse.operator_cli import AdminClient, JsonOpt, ReasonOpt, err, fail, out
+from bourse.runtime.datadir import DataDir, DataDirInUse
 from bourse.runtime.list_fetch import fetch_and_load, is_url, mirror_urls
 from bourse.runtime.sanctions_lists import (
+    MAX_REMOVED_PERCENT,
     SOURCES,
+    Forcing,
     ListDiff,
+    ListShrinkRefused,
     ListSourceError,
     ListStore,
+    Shrink,
     VersionInfo,
     diff,
 )
@@ -35,13 +43,57 @@ ListsDirOpt = Annotated[
 ]
 SourceArg = Annotated[str, typer.Argument(help=f"The list: {', '.join(SOURCES)}.")]
 SHOWN = 10  # entries of each kind printed (--json prints them all)
+ACTOR = "operator"  # who forces: the holder of the data directory and its operator token
 
 
-def _store(data_dir: Path) -> ListStore:
-    # A mistyped --data-dir must not quietly start a second exchange's lists.
-    if not data_dir.is_dir():
+def _store(data_dir: Path, create: bool = False) -> ListStore:
+    """The lists of `data_dir`; commands that write (`create`) make a new data directory, so
+    lists can be loaded before the first `bourse run`. Reading a missing one is a mistyped
+    --data-dir, not an exchange without lists."""
+    if create:
+        DataDir(data_dir).create()
+    elif not data_dir.is_dir():
         fail(f"no data directory at {data_dir.absolute()}: pass --data-dir of a bourse server")
     return ListStore(data_dir)
+
+
+def _forcing(data_dir: Path, reason: str) -> Forcing:
+    """Journal ForceListVersion before the version goes into force: through the running server,
+    else in the data directory's own journal (the server is not running, so this may open it)."""
+    dd = DataDir(data_dir)
+
+    def journal(shrink: Shrink) -> int:
+        if dd.server_url() is not None:  # its generic command route stamps actor and time
+            fields = msgspec.to_builtins(shrink.command(ACTOR, reason, 0))
+            body = {k: v for k, v in fields.items() if k not in ("actor", "ts_ms")}
+            done = AdminClient(data_dir, None, None).call("POST", "/commands", json=body)
+            return int(done["seq"])
+        return _journal_here(dd, shrink, reason)
+
+    return Forcing(actor=ACTOR, reason=reason, journal=journal)
+
+
+def _journal_here(dd: DataDir, shrink: Shrink, reason: str) -> int:
+    from bourse.events import CommandRejected
+    from bourse.runtime.exchange import Exchange, now_ms
+
+    if not dd.journal.exists():  # opening it would start an exchange without its genesis
+        fail(
+            f"{dd.path} has no journal to record the forced load in: start the exchange once "
+            f"(bourse run --data-dir {dd.path}), then force it"
+        )
+    try:
+        exchange = Exchange(dd, demo=False)
+    except DataDirInUse as exc:
+        fail(str(exc))
+    try:
+        outcome = exchange.execute(shrink.command(ACTOR, reason, now_ms()))
+    finally:
+        exchange.close()
+    for event in outcome.events:
+        if isinstance(event, CommandRejected):
+            fail(f"refused: {event.reason}", code=1)
+    return outcome.seq
 
 
 def _source(source: str) -> str:
@@ -111,34 +163,65 @@ def lists_load(
             "download's Last-Modified date; the UN XML states its own).",
         ),
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Put it in force even if it has no entries or removes more than "
+            f"{MAX_REMOVED_PERCENT}% of the entries in force, or of their aliases, identifiers "
+            "or countries (needs --reason; journaled as ForceListVersion).",
+        ),
+    ] = False,
+    reason: ReasonOpt = None,
     as_json: JsonOpt = False,
     data_dir: ListsDirOpt = Path("data"),
 ) -> None:
-    """Load a publication as a new version and put it in force; print what it changed."""
-    store = _store(data_dir)
+    """Load a publication as a new version and put it in force; print what it changed. A
+    version with no entries, or removing an unusual share of what is in force (see --force), is
+    refused unless forced with a reason."""
     given = origin or []
     urls = [o for o in given if is_url(o)]
     if urls and len(urls) != len(given):
         fail("give files or URLs, not both")
+    reason = (reason or "").strip()
+    if force != bool(reason):
+        fail(
+            "--force needs --reason, saying why the list shrank"
+            if force
+            else "--reason goes with --force"
+        )
+    _source(source)
+    store = _store(data_dir, create=True)
+    forcing = _forcing(data_dir, reason) if force else None
     where = ", ".join(given) if given else "its official URL"
     try:
         with err.status(f"reading {source} from {where}"):
             if urls or not given:
-                result = fetch_and_load(store, _source(source), urls or None, published)
+                result = fetch_and_load(store, source, urls or None, published, force=forcing)
             else:
-                result = store.load(_source(source), [Path(o) for o in given], published)
+                paths = [Path(o) for o in given]
+                result = store.load(source, paths, published, force=forcing)
     except ListFormatError as exc:
         in_force = store.in_force(source)
         kept = f"; {in_force.file} stays in force" if in_force else ""
         fail(f"refused: {exc}{kept}", code=1)
+    except ListShrinkRefused as exc:
+        fail(
+            f"{exc}. If {source} really shrank, load it again with --force --reason '...' "
+            "(journaled)",
+            code=1,
+        )
     except ListSourceError as exc:
         fail(str(exc))
+    info = store.in_force(source)
+    forced = info is not None and info.sha256 == result.version.content_sha256 and info.forced_by
     body: dict[str, Any] = {
         "version": _summary(result.version),
         "alreadyCurrent": result.already_current,
         "previous": _summary(result.previous) if result.previous else None,
         "unresolvedCountries": sum(result.unresolved_countries.values()),
         "diff": _diff_json(result.diff, None if as_json else SHOWN),
+        "forced": _forced_json(info) if forced and info else None,
         "rescreen": None if result.already_current else _rescreen_on_server(data_dir),
     }
     if as_json:
@@ -151,6 +234,11 @@ def lists_load(
         )
         return
     show(record_table(f"{source}: new version in force", body["version"]))
+    if body["forced"]:
+        out.print(
+            f"[bold yellow]forced[/] by {escape(body['forced']['by'])} (journal seq "
+            f"{body['forced']['seq']}): {escape(body['forced']['reason'])}"
+        )
     if body["unresolvedCountries"]:
         out.print(f"{body['unresolvedCountries']} country names resolved to no ISO code")
     prior = result.previous
@@ -180,6 +268,10 @@ def _rescreen_on_server(data_dir: Path) -> dict[str, Any] | None:
     return report
 
 
+def _forced_json(info: VersionInfo) -> dict[str, Any]:
+    return {"by": info.forced_by, "reason": info.reason, "seq": info.journal_seq}
+
+
 def _info_row(info: VersionInfo, in_force: bool, full: bool) -> dict[str, Any]:
     row: dict[str, Any] = {
         "source": info.source,
@@ -189,8 +281,9 @@ def _info_row(info: VersionInfo, in_force: bool, full: bool) -> dict[str, Any]:
         "loadedAt": info.loaded_at if full else info.loaded_at[:16].replace("T", " "),
         "inForce": in_force if full else ("yes" if in_force else ""),
     }
-    if full:  # the table leaves the origin out to fit a terminal
+    if full:  # the table leaves these out to fit a terminal (a forced one's reason follows it)
         row["origin"] = info.origin
+        row["forced"] = _forced_json(info) if info.forced_by else None
     return row
 
 
@@ -208,8 +301,10 @@ def lists_refresh(
     data_dir: ListsDirOpt = Path("data"),
 ) -> None:
     """Download every list and put changed ones in force (what `bourse run --refresh-lists`
-    does on a schedule); a running server then rescreens. Exits 1 if any list failed."""
-    store = _store(data_dir)
+    does on a schedule); a running server then rescreens. Exits 1 if any list failed or was
+    refused (no entries, or removing an unusual share of what is in force: force one with
+    `bourse lists load SOURCE --force --reason`)."""
+    store = _store(data_dir, create=True)
     try:
         mirrors = mirror_urls(url or [])
     except ListSourceError as exc:
@@ -220,8 +315,10 @@ def lists_refresh(
         try:
             with err.status(f"downloading {source}"):
                 loaded = fetch_and_load(store, source, mirrors.get(source))
-        except (ListFormatError, ListSourceError) as exc:
-            results.append({**row, "added": 0, "removed": 0, "changed": 0, "problem": str(exc)})
+        except (ListFormatError, ListSourceError, ListShrinkRefused) as exc:
+            status = "refused" if isinstance(exc, ListShrinkRefused) else "failed"
+            counts = {"added": 0, "removed": 0, "changed": 0}
+            results.append({**row, "status": status, **counts, "problem": str(exc)})
             continue
         row["status"] = "unchanged" if loaded.already_current else "loaded"
         row["sha256"] = loaded.version.content_sha256
@@ -237,7 +334,7 @@ def lists_refresh(
                 f"the running server rescreened {report['screened']} customers "
                 f"({report['mode']}): {len(report['alertsRaised'])} alert(s) raised"
             )
-    if any(r["status"] == "failed" for r in results):
+    if any(r["status"] in ("failed", "refused") for r in results):
         raise typer.Exit(code=1)
 
 
@@ -255,7 +352,7 @@ def lists_threshold(
     """The score at which a screening hit opens an alert for review (default 0.70). Lower finds
     more spelling variants and raises more false alerts; higher the reverse (see README). A new
     threshold makes the next rescreen screen everyone against the whole index."""
-    store = _store(data_dir)
+    store = _store(data_dir, create=value is not None)
     before = store.review_threshold()
     if value is not None:
         try:
@@ -283,21 +380,41 @@ def lists_show(
     as_json: JsonOpt = False,
     data_dir: ListsDirOpt = Path("data"),
 ) -> None:
-    """The versions in force (with --all, every version put in force, oldest first)."""
+    """The versions in force (with --all, every version put in force, oldest first): when each
+    was loaded, from where, whether an operator forced it and why, and the last publication the
+    guard refused since, which is why it is not in force."""
     store = _store(data_dir)
     rows = []
+    notes = []
     for name in [_source(source)] if source else SOURCES:
         history = store.versions(name)
+        refused = store.refused(name)
         for n, info in enumerate(history):
             last = n == len(history) - 1
             if every or last:
                 rows.append(_info_row(info, last, as_json))
+            if info.forced_by and (every or last):
+                notes.append(
+                    f"{name} {info.published} ({info.sha256[:12]}) [bold yellow]forced[/] by "
+                    f"{escape(info.forced_by)} (journal seq {info.journal_seq}): "
+                    f"{escape(info.reason)}"
+                )
+        if as_json and history:
+            rows[-1]["refused"] = msgspec.to_builtins(refused) if refused else None
+        if refused is not None:
+            notes.append(
+                f"[bold red]not in force[/]: {escape(refused.problem)} (at "
+                f"{refused.refused_at}, from {escape(refused.origin)})"
+            )
     if as_json:
         print_json(rows)
-    elif rows:
+        return
+    if rows:
         show(rows_table("sanctions list versions", rows))
     else:
         out.print("no sanctions lists loaded: `bourse lists load SOURCE PATH`")
+    for note in notes:
+        out.print(note)
 
 
 @lists_app.command("diff")

@@ -27,6 +27,7 @@ from bourse.commands import (
     DismissScreeningAlert,
     ExtendListenKey,
     FailWithdrawal,
+    ForceListVersion,
     FreezeAccount,
     ListSymbol,
     OnboardCustomer,
@@ -52,6 +53,7 @@ from bourse.commands import (
 from bourse.domain.rejections import Refusal
 from bourse.engine import admin, customers, funds, gate, listen_keys, policies, screening
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
+from bourse.engine.lists import force_version
 from bourse.engine.output import Output
 from bourse.engine.placement import place
 from bourse.engine.state import EngineState
@@ -171,6 +173,8 @@ class Engine:
                 return screening.dismiss(state, out, cmd)
             case SetSanctionedAddresses():
                 return screening.set_addresses(state, out, cmd)
+            case ForceListVersion():
+                return force_version(out, cmd)
             case RaiseDelistingReview():
                 return screening.raise_delisting_review(state, out, cmd)
             case RecordRescreen():

@@ -28,9 +28,14 @@ class DataDir:
     master_key_file = property(lambda self: self.path / "master.key")
     demo_key_file = property(lambda self: self.path / "demo-api-key.json")
 
+    def create(self) -> None:
+        """Make the data directory if it is not there yet (a server, or a tool writing into it
+        before any server ran, such as `bourse lists load`)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+
     def lock(self) -> None:
         """Take ownership, or raise DataDirInUse naming the owner."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.create()
         fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -17,7 +17,13 @@ from bourse import __version__
 from bourse.compliance.sanctions.entries import ListFormatError
 from bourse.compliance.sanctions.ofac import CONS_SOURCE, SDN_SOURCE
 from bourse.compliance.sanctions.un import SOURCE as UN_SOURCE
-from bourse.runtime.sanctions_lists import CONS_PARTS, ListSourceError, ListStore, LoadResult
+from bourse.runtime.sanctions_lists import (
+    CONS_PARTS,
+    Forcing,
+    ListSourceError,
+    ListStore,
+    LoadResult,
+)
 
 _OFAC = "https://sanctionslistservice.ofac.treas.gov/api/download"
 OFFICIAL_URLS: dict[str, tuple[str, ...]] = {
@@ -82,8 +88,10 @@ def fetch_and_load(
     urls: Sequence[str] | None = None,
     published: str | None = None,
     timeout: float = TIMEOUT_S,
+    force: Forcing | None = None,
 ) -> LoadResult:
-    """Download `source` (default: its official URLs) and put it in force if it changed."""
+    """Download `source` (default: its official URLs) and put it in force if it changed (the
+    guard of ListStore.load applies: see there)."""
     if source not in OFFICIAL_URLS:
         raise ListSourceError(f"unknown list {source!r}: one of {', '.join(OFFICIAL_URLS)}")
     urls = tuple(urls or OFFICIAL_URLS[source])
@@ -100,7 +108,9 @@ def fetch_and_load(
             paths.append(path.rename(path.with_name(name)))
         label = " ".join(urls)
         try:  # the UN XML states its own date: only a date given is checked against it
-            return store.load(source, paths, date if source != UN_SOURCE else published, label)
+            return store.load(
+                source, paths, date if source != UN_SOURCE else published, label, force
+            )
         except ListFormatError as exc:  # say which download, not which temporary file
             raise ListFormatError(label, exc.where, exc.problem) from None
 

@@ -7,6 +7,14 @@
 A version file is written (temp file, fsync, rename) before `current` is replaced the same way, so
 a crash or a malformed publication leaves the version in force exactly as it was. One flock per
 source keeps two loads of the same list from interleaving.
+
+Every load (`bourse lists load`, a download, the scheduled refresh, the admin API) goes through
+`ListStore.load`, which refuses a version that has no entries or removes more than
+MAX_REMOVED_PERCENT of the entries in force, or of the aliases, identifiers or countries of the
+entries it keeps (`shrink_of`): a truncated download or a wrong file looks exactly like a mass
+delisting, and would silently release every listed customer, payee and address. Such
+a version goes into force only when an operator forces it with a reason, and only once that
+decision is journaled (ForceListVersion); `current` then says who forced it and why.
 """
 
 import datetime
@@ -16,7 +24,7 @@ import os
 import re
 import tempfile
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from bourse.commands import ForceListVersion
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.ofac import (
@@ -40,6 +49,9 @@ CONS_PARTS = ("prim", "alt", "add", "comments")
 SETTINGS = "settings.json"  # beside the lists: the review threshold
 # Below this a hit needs barely half of a name: a threshold that low is a typo, not a policy.
 MIN_REVIEW_THRESHOLD = 0.5
+# A new version removing more than this share (in %) of the entries in force, or of what the
+# entries it keeps carry, is refused unless forced.
+MAX_REMOVED_PERCENT = 20
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _encoder = msgspec.msgpack.Encoder()
 _decoder = msgspec.msgpack.Decoder(ListVersion)
@@ -59,6 +71,67 @@ FIELD_GROUPS: dict[str, tuple[str, ...]] = {
 
 class ListSourceError(ValueError):
     """The load could not start: unknown source, missing file, bad date, unknown version."""
+
+
+class Shrink(msgspec.Struct, frozen=True, kw_only=True):
+    """A new version that has no entries, or removes more than the allowed share of what the
+    version in force lists: refused unless forced, and then the content of ForceListVersion."""
+
+    source: str
+    published: str
+    sha256: str
+    previous_sha256: str  # "" when no version is in force
+    measure: str  # "entries", or a key of KEPT_FACTS: what the counts count
+    count_before: int
+    count_after: int
+    removed: int
+    max_removed_percent: int = MAX_REMOVED_PERCENT
+
+    def text(self) -> str:
+        new = f"{self.source} {self.published} ({self.sha256[:12]})"
+        if not self.count_after and self.measure == "entries" and not self.count_before:
+            return f"{new} has no entries"
+        of = "in force" if self.measure == "entries" else "of the entries it keeps"
+        share = self.removed * 100 // max(self.count_before, 1)
+        return (
+            f"{new} would remove {self.removed:,} of the {self.count_before:,} {self.measure} "
+            f"{of} ({share}%; a load may remove at most {self.max_removed_percent}%) and leave "
+            f"{self.count_after:,}"
+        )
+
+    def command(self, actor: str, reason: str, ts_ms: int) -> ForceListVersion:
+        return ForceListVersion(
+            actor=actor,
+            ts_ms=ts_ms,
+            reason=reason,
+            source=self.source,
+            list_sha256=self.sha256,
+            previous_sha256=self.previous_sha256,
+            measure=self.measure,
+            count_before=self.count_before,
+            count_after=self.count_after,
+            removed=self.removed,
+        )
+
+
+class ListShrinkRefused(ValueError):
+    """The load was refused by the guard; the version in force stays."""
+
+    def __init__(self, shrink: Shrink) -> None:
+        kept = "the version in force stays" if shrink.previous_sha256 else "nothing is in force"
+        super().__init__(f"{shrink.text()}: refused, {kept}")
+        self.shrink = shrink
+
+
+@dataclass(frozen=True)
+class Forcing:
+    """An operator's decision to put a refused version in force anyway. `journal` makes the
+    ForceListVersion command durable and returns its sequence number, or raises to refuse: it
+    runs before the version goes into force, so no forced version is in force unjournaled."""
+
+    actor: str
+    reason: str
+    journal: Callable[[Shrink], int]
 
 
 class EntryChange(msgspec.Struct, frozen=True, kw_only=True):
@@ -88,6 +161,21 @@ class VersionInfo(msgspec.Struct, frozen=True, kw_only=True):
     entries: int
     origin: str
     loaded_at: str  # UTC ISO 8601, when it was put in force
+    # Set when an operator forced it past the guard: who, why, and the journal record of it.
+    forced_by: str = ""
+    reason: str = ""
+    journal_seq: int = 0
+
+
+class RefusedLoad(msgspec.Struct, frozen=True, kw_only=True):
+    """The last version the guard refused for a source, kept beside the history so that `lists
+    show` says why a newer publication is not in force."""
+
+    published: str
+    sha256: str
+    origin: str
+    refused_at: str  # UTC ISO 8601
+    problem: str
 
 
 @dataclass(frozen=True)
@@ -119,6 +207,52 @@ def diff(old: ListVersion | None, new: ListVersion) -> ListDiff:
         removed=tuple(e for i, e in before.items() if i not in after),
         changed=tuple(changed),
     )
+
+
+# What screening relies on in an entry a version keeps: losing most of it (a 0-byte cons_alt.csv
+# or cons_add.csv removes no entry, only every alias or address country) is as suspect as losing
+# the entries, and a diff would show it only as "changed".
+KEPT_FACTS: dict[str, Callable[[ListEntry], tuple[object, ...]]] = {
+    "aliases": lambda e: (*e.aliases, *e.weak_aliases, *e.original_script_names),
+    "identifiers": lambda e: e.identifiers,
+    "countries": lambda e: e.countries,
+}
+
+
+def shrink_of(
+    previous: ListVersion | None,
+    version: ListVersion,
+    changes: ListDiff,
+    max_removed_percent: int = MAX_REMOVED_PERCENT,
+) -> Shrink | None:
+    """The Shrink `version` is, if it has no entries or removes more than `max_removed_percent`
+    of the entries of `previous`, or of the aliases, identifiers or countries of the entries it
+    keeps (strictly more: of 10, 2 may go and 3 may not)."""
+    before = len(previous.entries) if previous is not None else 0
+    counts = [("entries", before, len(version.entries), len(changes.removed))]
+    if previous is not None:
+        gone = {e.entry_id for e in changes.removed}
+        kept = [e for e in previous.entries if e.entry_id not in gone]
+        for measure, facts in KEPT_FACTS.items():
+            had = sum(len(set(facts(e))) for e in kept)
+            lost = sum(len(set(facts(c.before)) - set(facts(c.after))) for c in changes.changed)
+            won = sum(len(set(facts(c.after)) - set(facts(c.before))) for c in changes.changed)
+            counts.append((measure, had, had - lost + won, lost))
+    for measure, count_before, count_after, removed in counts:
+        empty = measure == "entries" and not version.entries
+        if empty or removed * 100 > count_before * max_removed_percent:
+            return Shrink(
+                source=version.source,
+                published=version.published,
+                sha256=version.content_sha256,
+                previous_sha256=previous.content_sha256 if previous is not None else "",
+                measure=measure,
+                count_before=count_before,
+                count_after=count_after,
+                removed=removed,
+                max_removed_percent=max_removed_percent,
+            )
+    return None
 
 
 def _check_date(published: str) -> str:
@@ -294,16 +428,26 @@ class ListStore:
         }
         _write_atomic(self.root / SETTINGS, json.dumps(body, indent=1).encode())
 
+    def refused(self, source: str) -> RefusedLoad | None:
+        """The last version the guard refused, if none was put in force since."""
+        refused = self._pointer(source).get("refused")
+        return None if refused is None else msgspec.convert(refused, RefusedLoad)
+
     def load(
         self,
         source: str,
         origin: Path | Sequence[Path],
         published: str | None = None,
         label: str | None = None,
+        force: Forcing | None = None,
+        max_removed_percent: int = MAX_REMOVED_PERCENT,
     ) -> LoadResult:
         """Parse a publication and put it in force. A malformed one raises ListFormatError and
-        changes nothing; the content already in force is recognized by its hash. `label` is
-        where it came from when not the files themselves (the URLs of a download)."""
+        changes nothing; the content already in force is recognized by its hash. A version with
+        no entries, or removing more than `max_removed_percent` of the entries in force, raises
+        ListShrinkRefused and changes nothing but the record of the refusal, unless `force`
+        journals the decision first. `label` is where it came from when not the files
+        themselves (the URLs of a download)."""
         version, unresolved = parse_source(source, origin, published)
         if label:
             version = msgspec.structs.replace(version, origin=label)
@@ -313,10 +457,29 @@ class ListStore:
             previous = self.current(source)
             if previous is not None and previous.content_sha256 == version.content_sha256:
                 return LoadResult(version, previous, ListDiff(), True, unresolved)
+            changes = diff(previous, version)
+            pointer = self._pointer(source)
+            now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+            forced: dict[str, Any] = {}
+            if (shrink := shrink_of(previous, version, changes, max_removed_percent)) is not None:
+                if force is None:
+                    refused = ListShrinkRefused(shrink)
+                    pointer["refused"] = msgspec.to_builtins(
+                        RefusedLoad(
+                            published=version.published,
+                            sha256=version.content_sha256,
+                            origin=version.origin,
+                            refused_at=now,
+                            problem=str(refused),
+                        )
+                    )
+                    _write_atomic(directory / "current", json.dumps(pointer, indent=1).encode())
+                    raise refused
+                seq = force.journal(shrink)  # durable before the version goes into force
+                forced = {"forced_by": force.actor, "reason": force.reason, "journal_seq": seq}
             name = f"{version.published}-{version.content_sha256[:12]}.msgpack"
             if not (directory / name).exists():
                 _write_atomic(directory / name, _encoder.encode(version))
-            pointer = self._pointer(source)
             info = VersionInfo(
                 file=name,
                 source=source,
@@ -324,9 +487,11 @@ class ListStore:
                 sha256=version.content_sha256,
                 entries=len(version.entries),
                 origin=version.origin,
-                loaded_at=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                loaded_at=now,
+                **forced,
             )
             pointer["version"] = name
             pointer["history"].append(msgspec.to_builtins(info))
+            pointer.pop("refused", None)
             _write_atomic(directory / "current", json.dumps(pointer, indent=1).encode())
-        return LoadResult(version, previous, diff(previous, version), False, unresolved)
+        return LoadResult(version, previous, changes, False, unresolved)

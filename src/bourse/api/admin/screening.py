@@ -10,7 +10,7 @@ a worker thread: they take seconds and milliseconds of CPU the event loop must n
 from typing import Any
 
 import msgspec
-from fastapi import APIRouter
+from fastapi import APIRouter, Body
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,7 +20,7 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.rescreen import screener_for
-from bourse.runtime.sanctions_lists import ListStore
+from bourse.runtime.sanctions_lists import MAX_REMOVED_PERCENT, SOURCES, ListStore
 from bourse.runtime.screening import (
     NO_LISTS,
     QueryError,
@@ -94,6 +94,11 @@ async def screen_names(
     return ok(answer)
 
 
+class RefreshBody(msgspec.Struct, forbid_unknown_fields=True):
+    force: list[str] = []
+    reason: str = ""
+
+
 @router.post(
     "/lists/refresh",
     summary="Download every sanctions list now and put changed ones in force",
@@ -101,12 +106,26 @@ async def screen_names(
         "One pass of the scheduled refresh (`bourse run --refresh-lists HOURS`), with its URLs "
         "(official, or the mirrors given by --list-url): each list is downloaded and put in force "
         "if its content changed, and any change rescreens every customer. A failed download or a "
-        "malformed publication keeps the version in force and is reported as `failed`."
+        "malformed publication keeps the version in force and is reported as `failed`; one with "
+        f"no entries, or removing more than {MAX_REMOVED_PERCENT}% of the entries in force (or "
+        "of their aliases, identifiers or countries), as `refused`. The lists "
+        'named in `force` (with a `reason`) are put in force even so: {"force": ["ofac_sdn"], '
+        '"reason": "..."}, journaled as ForceListVersion before they take effect.'
     ),
 )
-async def refresh_lists(request: Request, service: ServiceDep, actor: OperatorDep) -> Response:
+async def refresh_lists(
+    request: Request,
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] | None = Body(None),
+) -> Response:
+    req = parse(body or {}, RefreshBody)
+    if unknown := sorted(set(req.force) - set(SOURCES)):
+        raise bad(f"force names lists {', '.join(SOURCES)}, not {', '.join(unknown)}")
+    if req.force and not req.reason.strip():
+        raise bad("forcing a list version needs a reason: say why the list shrank")
     refresher = getattr(request.app.state, "list_refresher", None) or ListRefresher(service, 0)
-    results = await refresher.refresh()
+    results = await refresher.refresh(req.force, actor, req.reason.strip())
     rescreen = refresher.last_rescreen if any(r.status == "loaded" for r in results) else None
     return ok(
         {

@@ -49,6 +49,12 @@ def _field(value: str) -> str:
     return "" if value == _EMPTY else value
 
 
+def _unstripped(value: str) -> str:
+    """A remarks column as OFAC wrote it: its length, and a space where the 1,000-character
+    limit cut it, say whether and where its last clause was cut."""
+    return "" if value.strip() == _EMPTY else value
+
+
 def _rows(data: bytes, origin: str, part: str, columns: int) -> Iterator[tuple[int, list[str]]]:
     """(line number, fields) for every record; the EOF byte and trailing blank lines end it."""
     lines = data.split(b"\n")
@@ -134,7 +140,7 @@ class _Draft:
             countries=tuple(facts.countries),
             identifiers=tuple(identifiers),
             programs=self.programs,
-            remarks=self.remarks,
+            remarks=self.remarks.strip(),
         )
 
 
@@ -157,7 +163,7 @@ def _primaries(data: bytes, origin: str, part: str) -> dict[str, _Draft]:
             schema=schema,
             name=name,
             programs=_programs(_field(fields[3])),
-            remarks=_field(fields[11]),
+            remarks=_unstripped(fields[11]),
             flag=_field(fields[9]),
             call_sign=_field(fields[5]),
             aliases=[],
@@ -221,8 +227,8 @@ def parse_consolidated_load(
     for number, fields in _rows(comments, origin, "cons_comments", _COMMENT_COLUMNS):
         draft = _draft_for(drafts, fields, origin, f"cons_comments line {number}")
         # The comment continues the remarks where OFAC's 1,000-character column cut them,
-        # often mid-word, so it is appended as is.
-        draft.remarks += _field(fields[1])
+        # often mid-word, so it is appended as is (a space at the cut included).
+        draft.remarks += _unstripped(fields[1])
     # Length-prefixed so that moving bytes from one file to the next changes the hash.
     parts = [p for data in (prim, alt, add, comments) for p in (len(data).to_bytes(8, "big"), data)]
     return _finish(drafts, CONS_SOURCE, origin, published, sha256_of(*parts))

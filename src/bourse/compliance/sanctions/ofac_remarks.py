@@ -107,10 +107,17 @@ _DOCUMENTS: tuple[tuple[str, str], ...] = (
 
 
 def split_clauses(remarks: str) -> list[str]:
-    """The clauses of a remarks text; a clause cut off by OFAC's column limit is dropped."""
-    clauses = [c.strip() for c in remarks.split("; ") if c.strip()]
-    if clauses and len(remarks) >= REMARKS_LIMIT and not remarks.endswith("."):
-        clauses.pop()  # cut mid-clause: a partial address or code would be a false identifier
+    """The clauses of a remarks text as OFAC wrote it (unstripped: a full column keeps its
+    length); a clause cut off by OFAC's column limit is dropped.
+
+    A full column whose text ends with "." (the remarks' end) or ";" (a clause's end, the
+    column cut just before the space that follows it) ends with a complete clause; any other
+    end may be mid-clause, and a partial address or code would be a false identifier."""
+    text = remarks.strip()
+    cut = len(remarks) >= REMARKS_LIMIT and not text.endswith((".", ";"))
+    clauses = [c.strip() for c in text.removesuffix(";").split("; ") if c.strip()]
+    if clauses and cut:
+        clauses.pop()
     if clauses:
         clauses[-1] = clauses[-1].removesuffix(".")
     return clauses
