@@ -197,7 +197,13 @@ class FreezeAccount(OperatorCommand, frozen=True, kw_only=True, tag="FreezeAccou
 
 
 class UnfreezeAccount(OperatorCommand, frozen=True, kw_only=True, tag="UnfreezeAccount"):
+    """Refused while a confirmed sanctions listing of the account's customer stands, unless
+    `overrides` names every such listing (its confirmed alert's id): lifting a sanctions freeze
+    by hand is a decision taken against a named listing (a licence, a mistaken identity), on
+    the record, never a side effect."""
+
     account_id: int
+    overrides: tuple[int, ...] = ()
 
 
 class CreateApiKey(OperatorCommand, frozen=True, kw_only=True, tag="CreateApiKey"):
@@ -327,6 +333,9 @@ class RaiseScreeningAlert(Command, frozen=True, kw_only=True, tag="RaiseScreenin
 
     customer_id: int
     evidence: Evidence
+    # screened at onboarding: the new customer is held (no deposit, trade or withdrawal) until
+    # the alert is decided
+    hold: bool = False
 
 
 class ListedAddress(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

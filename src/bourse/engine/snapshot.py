@@ -154,6 +154,7 @@ class AlertImage(msgspec.Struct, array_like=True, frozen=True):
     kind: str = "hit"
     reviews: int = 0
     withdrawal_id: int = 0
+    holds: bool = False  # raised at onboarding: holds the customer while open
 
 
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
@@ -313,7 +314,10 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
         alert.reviews = a.reviews
         alert.withdrawal_id = a.withdrawal_id
         alert.decision = a.decision
+        alert.holds = a.holds
         state.alerts[a.id] = alert
+        if a.holds and not a.decision:
+            state.customers[a.customer_id].held_by.append(a.id)
     state.dismissals = dict(image.dismissals)
     state.sanctioned_addresses = {k: (src, entry) for k, src, entry in image.sanctioned_addresses}
     state.address_lists = dict(image.address_lists)
@@ -414,6 +418,7 @@ def _image(state: EngineState) -> StateImage:
                 a.kind,
                 a.reviews,
                 a.withdrawal_id,
+                a.holds,
             )
             for _, a in sorted(state.alerts.items())
         ],
