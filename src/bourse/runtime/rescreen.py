@@ -33,7 +33,7 @@ from bourse.compliance.sanctions.entries import ListEntry, ListVersion
 from bourse.compliance.sanctions.matching import bulk
 from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListIndex
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
-from bourse.engine.alerts import CONFIRMED, DISMISSED, HIT, dismissal_key
+from bourse.engine.alerts import CONFIRMED, HIT, dismissal_key
 from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
 from bourse.runtime.sanctions_lists import ListStore, diff
@@ -131,11 +131,15 @@ def _profiles(state: EngineState, customer_ids: Iterable[int]) -> list[_Profile]
 
 
 def _known(state: EngineState) -> _Known:
-    # A confirmed alert is skipped too: the engine would take it, but the customer's accounts
-    # are already frozen on that entry, so a new review would only repeat the decision.
-    alerts = state.alerts.values()
+    # A confirmed hit is skipped too while no delisting was seen: the engine would take it, but
+    # the customer's accounts are already frozen on that entry, so a new review would only repeat
+    # the decision. Once the entry left its list (a delisting review names the hit), its return
+    # is new evidence and raises a fresh alert. Payee reviews and delisting reviews are about
+    # other things: they never stand in for a hit on the customer.
     opened = frozenset(
-        dismissal_key(a.customer_id, a.evidence) for a in alerts if a.decision != DISMISSED
+        dismissal_key(a.customer_id, a.evidence)
+        for a in state.alerts.values()
+        if a.kind == HIT and (not a.decision or (a.decision == CONFIRMED and not a.reviews))
     )
     return _Known(open=opened, dismissed=dict(state.dismissals))
 
@@ -290,13 +294,15 @@ async def rescreen(
     screener: Screener,
     customer_ids: Iterable[int] | None = None,
     full: bool = False,
+    hold: bool = False,
 ) -> RescreenReport:
     """Screen customers (default: all) against `screener` and raise the alerts through the
     engine as "system:screening". The screening runs in a worker thread, chunk by chunk.
 
     A rescreen of everyone screens only the entries new list versions add or change when that is
     equivalent (`_plan`), and records what it screened against with RecordRescreen. Alerts
-    already open or dismissed-and-unchanged are skipped, so rescreening is idempotent.
+    already open or dismissed-and-unchanged are skipped, so rescreening is idempotent. `hold`
+    (onboarding) holds each customer an alert is raised on until it is decided.
     """
     state = service.exchange.engine.state
     for listed in address_commands(screener, state, service.clock()):
@@ -343,6 +349,8 @@ async def rescreen(
                 plan.candidates,
             )
         report.screened += len(profiles)
+        if hold:
+            commands = [msgspec.structs.replace(cmd, hold=True) for cmd in commands]
         for cmd in commands:
             outcome = await service.execute(cmd)
             # A refusal here means a concurrent screening raised it first: nothing to add.
@@ -418,11 +426,14 @@ def address_commands(
 
 
 async def screen_customers(
-    service: Service, customer_ids: Sequence[int] | None = None, full: bool = False
+    service: Service,
+    customer_ids: Sequence[int] | None = None,
+    full: bool = False,
+    hold: bool = False,
 ) -> RescreenReport | None:
     """Rescreen against the lists in force in the service's data directory (None if none is)."""
     store = ListStore(service.exchange.data_dir.path)
     screener = await run_in_threadpool(screener_for, store)
     if screener is None:
         return None
-    return await rescreen(service, screener, customer_ids, full)
+    return await rescreen(service, screener, customer_ids, full, hold)

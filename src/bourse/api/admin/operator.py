@@ -139,6 +139,8 @@ async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) 
         "canDeposit": acct.can_deposit,
         "canWithdraw": acct.can_withdraw,
         "frozen": acct.frozen,
+        # held: the customer's onboarding screening alerts, open (no deposit, trade, withdrawal)
+        "heldBy": list(state.customers[acct.customer_id].held_by) if acct.customer_id else [],
         "feeTier": acct.fee_tier,
         "openOrders": len(acct.open_orders),
         "balances": balance_list(state, account_id),
