@@ -83,7 +83,10 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             )
         if state.sanctioned_addresses and (refusal := destination_refusal(state, cmd.destination)):
             return refusal
-        if cmd.asset in state.fiat_assets and (refusal := beneficiary_refusal(state, cmd)):
+        # A fiat payment names its payee; a crypto one may: either way a named payee is screened.
+        if (cmd.asset in state.fiat_assets or cmd.beneficiary.strip()) and (
+            refusal := beneficiary_refusal(state, cmd)
+        ):
             return refusal
         return customer_refusal(state, acct, withdrawal_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, CompleteWithdrawal):

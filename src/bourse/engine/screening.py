@@ -96,8 +96,9 @@ def raise_delisting_review(
 
 
 def beneficiary_refusal(state: EngineState, cmd: RequestWithdrawal) -> Refusal | None:
-    """A fiat withdrawal names its payee, screened against every list version the engine holds
-    (those whose crypto addresses it was given): an unscreened payment cannot leave."""
+    """A fiat withdrawal names its payee (a crypto one may), screened against every list version
+    the engine holds (those whose crypto addresses it was given): an unscreened payment cannot
+    leave."""
     if not cmd.beneficiary.strip():
         return Refusal(
             RejectCode.INVALID_PARAMETER,
