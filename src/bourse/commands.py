@@ -362,6 +362,15 @@ class RaiseDelistingReview(Command, frozen=True, kw_only=True, tag="RaiseDelisti
     list_sha256: str
 
 
+class ForgetDismissals(Command, frozen=True, kw_only=True, tag="ForgetDismissals"):
+    """Entries false positives were dismissed on are absent from list version `list_sha256`:
+    those dismissals end, so an entry listed again is screened as the new evidence it is."""
+
+    source: str
+    list_sha256: str
+    entry_ids: tuple[str, ...]
+
+
 class ConfirmScreeningAlert(
     OperatorCommand, frozen=True, kw_only=True, tag="ConfirmScreeningAlert"
 ):
@@ -427,6 +436,7 @@ AnyCommand = Union[
     DismissScreeningAlert,
     SetSanctionedAddresses,
     RaiseDelistingReview,
+    ForgetDismissals,
     RecordRescreen,
 ]
 

@@ -237,6 +237,16 @@ class ScreeningAlertDecided(Event, frozen=True, kw_only=True, tag="ScreeningAler
     standing: tuple[int, ...] = ()
 
 
+class DismissalsForgotten(Event, frozen=True, kw_only=True, tag="DismissalsForgotten"):
+    """The dismissals of `entry_ids` (for `customers`) ended: list version `list_sha256` no
+    longer has those entries."""
+
+    source: str
+    list_sha256: str
+    entry_ids: tuple[str, ...]
+    customers: tuple[int, ...]
+
+
 class CustomerHeld(Event, frozen=True, kw_only=True, tag="CustomerHeld"):
     """A new customer's screening raised alert `alert_id`: no deposit, trade or withdrawal until
     it is decided."""
@@ -406,6 +416,7 @@ AnyEvent = Union[
     ClosureBalancesReported,
     ScreeningAlertRaised,
     ScreeningAlertDecided,
+    DismissalsForgotten,
     CustomerHeld,
     CustomerReleased,
     SanctionedAddressesSet,

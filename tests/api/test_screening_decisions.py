@@ -1,7 +1,8 @@
 """Screening decisions through the admin API, on the lists as published: Erik Badege is listed by
 OFAC (SDN 15718) and the UN (6907993). Onboarding him holds him until his alerts are decided;
 OFAC's delisting keeps him frozen while the UN listing stands, and says so; a manual unfreeze is
-refused naming that listing; OFAC listing him again raises a fresh alert."""
+refused naming that listing; OFAC listing him again raises a fresh alert. A dismissed false
+positive is remembered until its entry is delisted and listed again."""
 
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from bourse.cli_compliance.alerts import confirmed_text
 from bourse.runtime.sanctions_lists import ListStore
 from tests.api.conftest import Api
 from tests.api.test_screening_flow import (
+    LISTED,
     NEW_ROW,
     OTHER,
     SDN,
@@ -99,10 +101,13 @@ def test_a_delisting_keeps_the_freeze_while_the_un_listing_stands_and_relisting_
         assert done["kind"] == "hit"
     assert accounts(api, customer)[0]["frozen"] is True
     assert answered(call(api, "GET", f"/customers/{customer}"))["heldBy"] == []
+    assert rescreen(api)["mode"] == "full"  # what the next rescreens compare against
 
     # OFAC delists him; the UN does not.
     load(api, _sdn_without(tmp_path, "15718"), "2021-08-19")
-    [review] = rescreen(api)["delistingReviews"]
+    report = rescreen(api)
+    assert report["mode"] == "unchanged"  # nothing added: only the delisting to review
+    [review] = report["delistingReviews"]
     done = answered(call(api, "POST", f"/alerts/{review}/confirm", {"reason": "OFAC delisted"}))
     assert (done["kind"], done["unfrozen"], done["keptFrozen"]) == ("delisting", [], [account])
     [standing] = done["standing"]
@@ -127,3 +132,23 @@ def test_a_delisting_keeps_the_freeze_while_the_un_listing_stands_and_relisting_
     fresh = [a for a in alerts(api, "open") if a["alertId"] in raised]
     assert [(a["customerId"], a["evidence"]["entryId"]) for a in fresh] == [(customer, "15718")]
     assert rescreen(api)["alertsRaised"] == []  # raised once
+
+
+def test_a_false_positive_is_remembered_until_its_entry_is_delisted_and_listed_again(
+    api: Api, tmp_path: Path
+) -> None:
+    listed = sdn_with(tmp_path, "v2.csv", NEW_ROW)
+    load(api, listed, "2021-08-19")
+    made = onboard(api, LISTED)
+    [alert_id] = made["screening"]["alerts"]
+    reason = {"reason": "different person: passport differs"}
+    answered(call(api, "POST", f"/alerts/{alert_id}/dismiss", reason))
+    assert rescreen(api)["alertsRaised"] == []  # remembered
+
+    load(api, SDN, "2021-08-20")  # OFAC drops entry 99001
+    assert rescreen(api)["alertsRaised"] == []
+    load(api, sdn_with(tmp_path, "v4.csv", NEW_ROW), "2021-08-21")  # and lists it again
+    [fresh] = rescreen(api)["alertsRaised"]
+    [again] = alerts(api, "open")
+    assert again["alertId"] == fresh != alert_id
+    assert (again["customerId"], again["evidence"]["entryId"]) == (made["customerId"], "99001")

@@ -6,6 +6,7 @@ import msgspec
 from bourse.commands import (
     ConfirmScreeningAlert,
     DismissScreeningAlert,
+    ForgetDismissals,
     FreezeAccount,
     RaiseDelistingReview,
     RaiseScreeningAlert,
@@ -22,6 +23,7 @@ from bourse.events import (
     CommandRejected,
     CustomerHeld,
     CustomerReleased,
+    DismissalsForgotten,
     OrderCanceled,
     RescreenRecorded,
     ScreeningAlertDecided,
@@ -316,3 +318,25 @@ def test_a_hit_raised_by_a_rescreen_holds_nobody() -> None:
     events = _raise(r, cust)
     assert not of(events, CustomerHeld)  # type: ignore[arg-type]
     assert not of(r.deposit(acct, "USDT", "1000"), CommandRejected)
+
+
+def test_a_dismissal_ends_when_its_entry_leaves_the_list() -> None:
+    r = world(accounts=1)
+    cust, _ = onboard(r, "CD", name="Eric Badeg")
+    payee_key = f"{cust}:ofac_sdn:15718:payee:eric badeg"
+    alert = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(DismissScreeningAlert, alert_id=alert.alert_id, reason="different person: DOB")
+    r.state.dismissals[payee_key] = "f1"  # as a payee review's dismissal would leave it
+    other = one(_raise(r, cust, UN_EVIDENCE), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(DismissScreeningAlert, alert_id=other.alert_id, reason="different person")
+    assert "has not changed" in _rejected(_raise(r, cust), RejectCode.NO_CHANGE)
+
+    events = r.do(ForgetDismissals, source="ofac_sdn", list_sha256="ef" * 32, entry_ids=("15718",))
+    forgotten = one(events, DismissalsForgotten)
+    assert (forgotten.entry_ids, forgotten.customers) == (("15718",), (cust,))
+    assert list(r.state.dismissals) == [f"{cust}:un_sc:6907993"]  # the UN one stands
+    again = r.do(ForgetDismissals, source="ofac_sdn", list_sha256="ef" * 32, entry_ids=("15718",))
+    _rejected(list(again), RejectCode.NO_CHANGE)
+    relisted = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    assert relisted.alert_id > other.alert_id
+    assert_sound(r)

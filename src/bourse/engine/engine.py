@@ -27,6 +27,7 @@ from bourse.commands import (
     DismissScreeningAlert,
     ExtendListenKey,
     FailWithdrawal,
+    ForgetDismissals,
     FreezeAccount,
     ListSymbol,
     OnboardCustomer,
@@ -173,6 +174,8 @@ class Engine:
                 return screening.set_addresses(state, out, cmd)
             case RaiseDelistingReview():
                 return screening.raise_delisting_review(state, out, cmd)
+            case ForgetDismissals():
+                return screening.forget_dismissals(state, out, cmd)
             case RecordRescreen():
                 return screening.record_rescreen(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")

@@ -7,6 +7,7 @@ import msgspec
 from bourse.commands import (
     ConfirmScreeningAlert,
     DismissScreeningAlert,
+    ForgetDismissals,
     RaiseDelistingReview,
     RaiseScreeningAlert,
     RecordRescreen,
@@ -24,6 +25,7 @@ from bourse.engine.alerts import (
     DISMISSED,
     HIT,
     dismissal_key,
+    dismissed_entry,
     hold_customer,
     open_alert,
     payee_dismissal_key,
@@ -33,7 +35,12 @@ from bourse.engine.alerts import (
 from bourse.engine.funds import fail
 from bourse.engine.output import Output
 from bourse.engine.state import Alert, EngineState
-from bourse.events import RescreenRecorded, SanctionedAddressesSet, ScreeningAlertDecided
+from bourse.events import (
+    DismissalsForgotten,
+    RescreenRecorded,
+    SanctionedAddressesSet,
+    ScreeningAlertDecided,
+)
 
 MAX_SCORE_BP = 10_000
 
@@ -92,6 +99,33 @@ def raise_delisting_review(
     evidence = msgspec.structs.replace(hit.evidence, list_sha256=cmd.list_sha256)
     review = open_alert(state, out, hit.customer_id, evidence, cmd.ts_ms, DELISTING, reviews=hit.id)
     hit.reviews = review.id
+    return None
+
+
+def forget_dismissals(state: EngineState, out: Output, cmd: ForgetDismissals) -> Refusal | None:
+    if not cmd.source or not cmd.list_sha256 or not cmd.entry_ids:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER, "forgotten dismissals name a list version and entries"
+        )
+    gone = frozenset(cmd.entry_ids)
+    keys = []
+    for key in sorted(state.dismissals):  # sorted: a snapshot reorders the dict
+        _, source, entry_id = dismissed_entry(key)
+        if source == cmd.source and entry_id in gone:
+            keys.append(key)
+    if not keys:
+        return Refusal(RejectCode.NO_CHANGE, f"no dismissal rests on those {cmd.source} entries")
+    for key in keys:
+        del state.dismissals[key]
+    customers = sorted({dismissed_entry(key)[0] for key in keys})
+    out.events.append(
+        DismissalsForgotten(
+            source=cmd.source,
+            list_sha256=cmd.list_sha256,
+            entry_ids=cmd.entry_ids,
+            customers=tuple(customers),
+        )
+    )
     return None
 
 

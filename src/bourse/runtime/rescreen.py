@@ -20,6 +20,7 @@ import msgspec
 from starlette.concurrency import run_in_threadpool
 
 from bourse.commands import (
+    ForgetDismissals,
     ListedAddress,
     RaiseDelistingReview,
     RaiseScreeningAlert,
@@ -33,7 +34,7 @@ from bourse.compliance.sanctions.entries import ListEntry, ListVersion
 from bourse.compliance.sanctions.matching import bulk
 from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListIndex
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
-from bourse.engine.alerts import CONFIRMED, HIT, dismissal_key
+from bourse.engine.alerts import CONFIRMED, HIT, dismissal_key, dismissed_entry
 from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
 from bourse.runtime.sanctions_lists import ListStore, diff
@@ -324,6 +325,8 @@ async def rescreen(
         report.delisting_reviews += [
             e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
         ]
+    for forget in forgotten_dismissals(screener, state, service.clock()):
+        await service.execute(forget)  # a false positive on a delisted entry: new if relisted
     shas = {v.source: v.sha256 for v in screener.lists}
     # Against the whole index and enough customers to repay starting them: worker processes.
     in_workers = plan.mode == FULL and bulk.workers_for(len(ids), None, MIN_PER_WORKER) > 1
@@ -357,7 +360,9 @@ async def rescreen(
             report.alerts_raised += [
                 e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
             ]
-    if everyone and plan.mode != UNCHANGED:
+    # Recorded also when nothing was added or changed but entries left a list: the next
+    # rescreen then compares against the version without them, and screens their return.
+    if everyone and (plan.mode != UNCHANGED or shas != state.screened_lists):
         await service.execute(
             RecordRescreen(
                 lists=tuple(ListRef(source=v.source, list_sha256=v.sha256) for v in screener.lists),
@@ -371,14 +376,44 @@ async def rescreen(
     return report
 
 
+def _listed(screener: Screener) -> dict[str, set[str]]:
+    """The entry ids each list in force has."""
+    listed: dict[str, set[str]] = {}
+    for entry in screener.index.entries:
+        listed.setdefault(entry.source, set()).add(entry.entry_id)
+    return listed
+
+
+def forgotten_dismissals(
+    screener: Screener, state: EngineState, ts_ms: int
+) -> list[ForgetDismissals]:
+    """For each list in force, the entries false positives were dismissed on that it no longer
+    has: their dismissals end, so a re-listing is screened as new evidence."""
+    listed = _listed(screener)
+    versions = {info.source: info.sha256 for info in screener.lists}
+    gone: dict[str, dict[str, None]] = {}
+    for key in state.dismissals:
+        _, source, entry_id = dismissed_entry(key)
+        if source in versions and entry_id not in listed.get(source, set()):
+            gone.setdefault(source, {})[entry_id] = None
+    return [
+        ForgetDismissals(
+            source=source,
+            list_sha256=versions[source],
+            entry_ids=tuple(sorted(entries)),
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        )
+        for source, entries in sorted(gone.items())
+    ]
+
+
 def delisting_reviews(
     screener: Screener, state: EngineState, ts_ms: int
 ) -> list[RaiseDelistingReview]:
     """A review for each confirmed hit whose entry the list version now in force no longer has:
     a delisting should reach the frozen customer as quickly as the listing did."""
-    listed: dict[str, set[str]] = {}
-    for entry in screener.index.entries:
-        listed.setdefault(entry.source, set()).add(entry.entry_id)
+    listed = _listed(screener)
     versions = {info.source: info.sha256 for info in screener.lists}
     return [
         RaiseDelistingReview(
