@@ -8,6 +8,7 @@ from bourse.commands import (
     DismissScreeningAlert,
     ForgetDismissals,
     FreezeAccount,
+    OpenAccount,
     RaiseDelistingReview,
     RaiseScreeningAlert,
     RecordRescreen,
@@ -340,3 +341,24 @@ def test_a_dismissal_ends_when_its_entry_leaves_the_list() -> None:
     relisted = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
     assert relisted.alert_id > other.alert_id
     assert_sound(r)
+
+
+def test_a_delisting_does_not_lift_a_freeze_staff_made_by_hand() -> None:
+    r = world(accounts=1)
+    cust, first = onboard(r, "CD", name="Erik Badege")
+    r.do(OpenAccount, customer_id=cust)
+    second = r.state.customers[cust].accounts[1]
+    r.do(FreezeAccount, account_id=second, reason="fraud ticket 81", evidence="ticket 81")
+    hit = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(ConfirmScreeningAlert, alert_id=hit.alert_id, reason="same person")
+    review = one(
+        r.do(RaiseDelistingReview, alert_id=hit.alert_id, list_sha256="ef" * 32),
+        ScreeningAlertRaised,
+    )
+    events = r.do(ConfirmScreeningAlert, alert_id=review.alert_id, reason="delisted")
+    assert [e.account_id for e in of(events, AccountUnfrozen)] == [first]
+    assert r.state.accounts[second].frozen
+    assert r.state.accounts[second].manual_freeze == "fraud ticket 81"
+    assert_sound(r)  # kept by snapshots
+    assert one(r.do(UnfreezeAccount, account_id=second, reason="ticket closed"), AccountUnfrozen)
+    assert r.state.accounts[second].manual_freeze == ""

@@ -109,7 +109,10 @@ def confirmed_text(alert_id: int, done: dict[str, Any]) -> str:
             f"still listed by {listed}"
         )
     if done.get("kind") == "delisting":
-        return f"alert {alert_id} confirmed; accounts unfrozen: {_ids(done['unfrozen'])}"
+        text = f"alert {alert_id} confirmed; accounts unfrozen: {_ids(done['unfrozen'])}"
+        for kept in done.get("frozenByStaff", []):
+            text += f"; account {kept['accountId']} stays frozen by staff: {kept['reason']}"
+        return text
     return f"alert {alert_id} confirmed; accounts frozen: {_ids(done['frozen'])}"
 
 

@@ -141,6 +141,7 @@ def freeze(state: EngineState, out: Output, cmd: FreezeAccount) -> Refusal | Non
     if acct.frozen:
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is already frozen")
     freeze_account(state, out, acct, cmd.actor, cmd.reason, cmd.evidence)
+    acct.manual_freeze = cmd.reason
     return None
 
 
@@ -183,6 +184,7 @@ def unfreeze_account(
     out: Output, acct: Account, actor: str, reason: str, overrides: tuple[int, ...] = ()
 ) -> None:
     acct.frozen = False
+    acct.manual_freeze = ""
     out.events.append(
         AccountUnfrozen(account_id=acct.id, actor=actor, reason=reason, overrides=overrides)
     )

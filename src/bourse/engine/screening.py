@@ -187,7 +187,7 @@ def _confirm_delisting(
 ) -> None:
     """The entry is gone and the officer agrees: the customer's accounts unfreeze, unless another
     confirmed listing (another list, another entry) still stands; then they stay frozen and the
-    decision names it."""
+    decision names it. An account staff froze by hand stays frozen until they unfreeze it."""
     standing = standing_listings(state, review.customer_id)
     ids = tuple(a.id for a in standing)
     out.events.append(_decided(review, CONFIRMED, cmd.actor, cmd.reason, ids))
@@ -195,7 +195,7 @@ def _confirm_delisting(
         return
     for account_id in state.customers[review.customer_id].accounts:
         acct = state.accounts[account_id]
-        if acct.frozen:
+        if acct.frozen and not acct.manual_freeze:
             unfreeze_account(out, acct, cmd.actor, cmd.reason)
 
 

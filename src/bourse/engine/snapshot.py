@@ -73,6 +73,7 @@ class AccountImage(msgspec.Struct, array_like=True, frozen=True):
     fee_tier: int
     balances: list[tuple[str, int, int]]
     customer_id: int = 0
+    manual_freeze: str = ""
 
 
 class SymbolImage(msgspec.Struct, array_like=True, frozen=True):
@@ -230,6 +231,7 @@ def load(data: bytes) -> EngineState:
             a.can_withdraw,
         )
         acct.frozen = a.frozen
+        acct.manual_freeze = a.manual_freeze
         acct.balances = {
             asset: Balance(a.id, asset, free, locked) for asset, free, locked in a.balances
         }
@@ -463,6 +465,7 @@ def _account(acct: Account) -> AccountImage:
         fee_tier=acct.fee_tier,
         balances=sorted((b.asset, b.free, b.locked) for b in acct.balances.values()),
         customer_id=acct.customer_id,
+        manual_freeze=acct.manual_freeze,
     )
 
 

@@ -118,6 +118,7 @@ class Account:
         "fee_tier",
         "frozen",
         "id",
+        "manual_freeze",
         "open_orders",
     )
 
@@ -128,6 +129,9 @@ class Account:
         self.can_deposit = True
         self.can_withdraw = True
         self.frozen = False
+        # the reason staff froze it by hand (FreezeAccount): kept until an UnfreezeAccount, so a
+        # delisting that lifts a sanctions freeze does not lift this one
+        self.manual_freeze = ""
         self.fee_tier = fee_tier
         self.balances: dict[str, Balance] = {}
         self.open_orders: dict[int, Order] = {}

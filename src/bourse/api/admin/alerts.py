@@ -94,8 +94,8 @@ async def list_alerts(
 
 def _confirmed(service: Any, alert_id: int) -> Any:
     """What the confirmation did, from its events: the accounts it froze or unfroze, the
-    withdrawals it failed, and for a delisting review kept from unfreezing, the listings that
-    still stand (and the accounts they keep frozen)."""
+    withdrawals it failed, and for a delisting review the accounts that stay frozen and why: the
+    listings that still stand, or a freeze staff made by hand."""
 
     def body(outcome: Outcome) -> dict[str, Any]:
         frozen = [e.account_id for e in outcome.events if isinstance(e, AccountFrozen)]
@@ -104,11 +104,14 @@ def _confirmed(service: Any, alert_id: int) -> Any:
         decided = first(outcome, ScreeningAlertDecided)
         state = service.exchange.engine.state
         standing = [state.alerts[a] for a in decided.standing]
-        kept = [
-            a
-            for a in state.customers[decided.customer_id].accounts
-            if decided.standing and state.accounts[a].frozen
-        ]
+        kept, by_staff = [], []  # still frozen; and of those, frozen by hand by staff
+        if state.alerts[alert_id].kind == DELISTING:
+            for account_id in state.customers[decided.customer_id].accounts:
+                acct = state.accounts[account_id]
+                if acct.frozen:
+                    kept.append(account_id)
+                if acct.frozen and acct.manual_freeze:
+                    by_staff.append({"accountId": account_id, "reason": acct.manual_freeze})
         return {
             "alertId": alert_id,
             "kind": state.alerts[alert_id].kind,
@@ -117,6 +120,7 @@ def _confirmed(service: Any, alert_id: int) -> Any:
             "unfrozen": unfrozen,
             "keptFrozen": kept,
             "standing": [{"alertId": a.id, **evidence_json(a.evidence)} for a in standing],
+            "frozenByStaff": by_staff,
             "withdrawalsFailed": failed,
             "seq": outcome.seq,
         }
@@ -133,8 +137,9 @@ def _confirmed(service: Any, alert_id: int) -> Any:
         "party, the withdrawal it holds fails and the money stays on the account. A `delisting` "
         "review: the freeze is lifted (`unfrozen`), unless another confirmed listing of the "
         "customer still stands: then `standing` names each (alert and entry) and `keptFrozen` "
-        "the accounts that stay frozen. Answers the accounts frozen and withdrawals failed. A "
-        "reason is required."
+        "the accounts that stay frozen; an account staff froze by hand stays frozen too "
+        "(`frozenByStaff`, with their reason). Answers the accounts frozen and withdrawals "
+        "failed. A reason is required."
     ),
 )
 async def confirm_alert(
