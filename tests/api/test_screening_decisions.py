@@ -10,7 +10,7 @@ from typing import Any
 from bourse.bench.screening_bench import DATA
 from bourse.cli_compliance.alerts import confirmed_text
 from bourse.runtime.sanctions_lists import ListStore
-from tests.api.conftest import Api
+from tests.api.conftest import Api, Signer
 from tests.api.test_screening_flow import (
     LISTED,
     NEW_ROW,
@@ -78,6 +78,16 @@ def test_an_onboarding_hit_holds_the_new_customer_until_dismissed(api: Api) -> N
     assert record["heldBy"] == held and record["accounts"][0]["held"] is True
     assert answered(call(api, "GET", f"/accounts/{made['accountId']}"))["heldBy"] == held
 
+    key = answered(call(api, "POST", "/keys", {"accountId": made["accountId"]}))
+    signer = Signer(api.client, made["accountId"], key["apiKey"], key["secretKey"])
+    flags = ("canTrade", "canDeposit", "canWithdraw")
+
+    def binance_flags() -> list[bool]:
+        body = signer.signed("GET", "/api/v3/account").json()
+        return [body[flag] for flag in flags]
+
+    assert binance_flags() == [False, False, False]
+
     other = onboard(api, OTHER)  # no hit: no hold, nothing slowed
     assert other["screening"]["held"] is False
     answered(_deposit(api, other["accountId"]))
@@ -87,6 +97,7 @@ def test_an_onboarding_hit_holds_the_new_customer_until_dismissed(api: Api) -> N
         answered(call(api, "POST", f"/alerts/{alert_id}/dismiss", reason))
     assert answered(call(api, "GET", f"/customers/{made['customerId']}"))["heldBy"] == []
     answered(_deposit(api, made["accountId"]))
+    assert binance_flags() == [True, True, True]
 
 
 def test_a_delisting_keeps_the_freeze_while_the_un_listing_stands_and_relisting_alerts(
