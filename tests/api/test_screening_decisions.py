@@ -163,3 +163,20 @@ def test_a_false_positive_is_remembered_until_its_entry_is_delisted_and_listed_a
     [again] = alerts(api, "open")
     assert again["alertId"] == fresh != alert_id
     assert (again["customerId"], again["evidence"]["entryId"]) == (made["customerId"], "99001")
+
+
+def test_onboarding_through_the_raw_command_route_is_screened_and_held(api: Api) -> None:
+    _both_lists(api)
+    body = {
+        "type": "OnboardCustomer",
+        "legal_name": "Erik Badege",
+        "date_of_birth": "1971-05-02",
+        "nationality": "CD",
+        "residence": "CD",
+        "reason": "KYC file 4411",
+    }
+    outcome = answered(call(api, "POST", "/commands", body))
+    [opened] = [e for e in outcome["events"] if e["type"] == "AccountOpened"]
+    refused = _deposit(api, opened["account_id"])
+    assert refused.status_code == 400 and refused.json()["reject"] == "CUSTOMER_HELD"
+    assert len(alerts(api, "open")) == 2
