@@ -197,7 +197,13 @@ class FreezeAccount(OperatorCommand, frozen=True, kw_only=True, tag="FreezeAccou
 
 
 class UnfreezeAccount(OperatorCommand, frozen=True, kw_only=True, tag="UnfreezeAccount"):
+    """Refused while a confirmed sanctions listing of the account's customer stands, unless
+    `overrides` names every such listing (its confirmed alert's id): lifting a sanctions freeze
+    by hand is a decision taken against a named listing (a licence, a mistaken identity), on
+    the record, never a side effect."""
+
     account_id: int
+    overrides: tuple[int, ...] = ()
 
 
 class CreateApiKey(OperatorCommand, frozen=True, kw_only=True, tag="CreateApiKey"):
@@ -327,6 +333,9 @@ class RaiseScreeningAlert(Command, frozen=True, kw_only=True, tag="RaiseScreenin
 
     customer_id: int
     evidence: Evidence
+    # screened at onboarding: the new customer is held (no deposit, trade or withdrawal) until
+    # the alert is decided
+    hold: bool = False
 
 
 class ListedAddress(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -367,6 +376,15 @@ class RaiseDelistingReview(Command, frozen=True, kw_only=True, tag="RaiseDelisti
 
     alert_id: int
     list_sha256: str
+
+
+class ForgetDismissals(Command, frozen=True, kw_only=True, tag="ForgetDismissals"):
+    """Entries false positives were dismissed on are absent from list version `list_sha256`:
+    those dismissals end, so an entry listed again is screened as the new evidence it is."""
+
+    source: str
+    list_sha256: str
+    entry_ids: tuple[str, ...]
 
 
 class ConfirmScreeningAlert(
@@ -435,6 +453,7 @@ AnyCommand = Union[
     SetSanctionedAddresses,
     ForceListVersion,
     RaiseDelistingReview,
+    ForgetDismissals,
     RecordRescreen,
 ]
 

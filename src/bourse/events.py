@@ -175,6 +175,7 @@ class AccountUnfrozen(Event, frozen=True, kw_only=True, tag="AccountUnfrozen"):
     account_id: int
     actor: str
     reason: str
+    overrides: tuple[int, ...] = ()  # confirmed listings (alert ids) still standing, overridden
 
 
 class ApiKeyCreated(Event, frozen=True, kw_only=True, tag="ApiKeyCreated"):
@@ -231,6 +232,35 @@ class ScreeningAlertDecided(Event, frozen=True, kw_only=True, tag="ScreeningAler
     decision: str
     actor: str
     reason: str
+    # a delisting review confirmed while other confirmed listings of the customer stand: their
+    # alert ids; the accounts stay frozen
+    standing: tuple[int, ...] = ()
+
+
+class DismissalsForgotten(Event, frozen=True, kw_only=True, tag="DismissalsForgotten"):
+    """The dismissals of `entry_ids` (for `customers`) ended: list version `list_sha256` no
+    longer has those entries."""
+
+    source: str
+    list_sha256: str
+    entry_ids: tuple[str, ...]
+    customers: tuple[int, ...]
+
+
+class CustomerHeld(Event, frozen=True, kw_only=True, tag="CustomerHeld"):
+    """A new customer's screening raised alert `alert_id`: no deposit, trade or withdrawal until
+    it is decided."""
+
+    customer_id: int
+    alert_id: int
+
+
+class CustomerReleased(Event, frozen=True, kw_only=True, tag="CustomerReleased"):
+    """Alert `alert_id` no longer holds the customer (`held_by`: the alerts that still do)."""
+
+    customer_id: int
+    alert_id: int
+    held_by: tuple[int, ...] = ()
 
 
 class SanctionedAddressesSet(Event, frozen=True, kw_only=True, tag="SanctionedAddressesSet"):
@@ -398,6 +428,9 @@ AnyEvent = Union[
     ClosureBalancesReported,
     ScreeningAlertRaised,
     ScreeningAlertDecided,
+    DismissalsForgotten,
+    CustomerHeld,
+    CustomerReleased,
     SanctionedAddressesSet,
     ListVersionForced,
     AccountPermissionsChanged,

@@ -143,3 +143,21 @@ def test_alerts_page_and_filter_by_kind(api: Api) -> None:
     for params in ({"kind": "payee"}, {"limit": 0}, {"fromId": 0}):
         r = call(api, "GET", "/alerts", params=params)
         assert r.status_code == 400 and r.headers["content-type"].startswith("application/json")
+
+
+def test_a_crypto_withdrawal_naming_a_listed_beneficiary_is_held_for_review(api: Api) -> None:
+    account = _customer(api)
+    answered(call(api, "POST", "/deposits", {"account_id": account, "asset": "BTC", "amount": "1"}))
+    load(api, SDN, "2021-08-18")
+    body = {"account_id": account, "asset": "BTC", "amount": "0.1", "destination": "bc1qclean"}
+    held = answered(call(api, "POST", "/withdrawals", {**body, "beneficiary": "Havin Bank Ltd"}))
+    assert held["status"] == "HELD_FOR_REVIEW" and len(held["heldBy"]) == 1
+    assert held["beneficiary"] == "Havin Bank Ltd" and held["screenedAgainst"]
+    (alert_id,) = held["heldBy"]
+    alert = answered(call(api, "GET", "/alerts", params={"kind": "beneficiary"}))["alerts"][-1]
+    assert alert["alertId"] == alert_id and alert["evidence"]["entryId"] == "906"
+    refused = _complete(api, held["withdrawalId"])
+    assert refused.status_code == 400 and refused.json()["reject"] == "WITHDRAWAL_HELD"
+
+    clean = answered(call(api, "POST", "/withdrawals", {**body, "beneficiary": "Jane Roe"}))
+    assert clean["status"] == "PENDING" and clean["heldBy"] == []

@@ -198,7 +198,7 @@ def test_onboarding_a_listed_name_raises_an_alert_at_once(api: Api, tmp_path: Pa
 
 def test_onboarding_without_lists_and_rescreen_without_lists(api: Api) -> None:
     made = onboard(api, OTHER)
-    assert made["screening"] == {"alerts": [], "lists": []}
+    assert made["screening"] == {"alerts": [], "held": False, "lists": []}
     r = call(api, "POST", "/screening/rescreen")
     assert r.status_code == 409, r.text
 

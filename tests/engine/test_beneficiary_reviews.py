@@ -132,3 +132,26 @@ def test_a_payment_held_by_two_entries_waits_for_both() -> None:
     r.do(DismissScreeningAlert, alert_id=second_alert, reason="nor this one")
     assert one(_complete(r, requested.withdrawal_id), WithdrawalCompleted)  # type: ignore[arg-type]
     assert_sound(r)
+
+
+def test_a_crypto_withdrawal_naming_its_beneficiary_is_screened_as_a_fiat_one_is() -> None:
+    r, _, acct = _world()
+    r.deposit(acct, "BTC", "1")
+    crypto = {"account_id": acct, "asset": "BTC", "amount_raw": raw("0.1"), "destination": "bc1q"}
+    unscreened = one(
+        r.do(RequestWithdrawal, **crypto, beneficiary="Banco Nacional de Cuba"), CommandRejected
+    )
+    assert unscreened.code is RejectCode.UNSCREENED_BENEFICIARY
+    assert "'Banco Nacional de Cuba'" in unscreened.reason
+
+    screening = msgspec.structs.replace(VERSION, hits=(HIT,))
+    events = r.do(RequestWithdrawal, **crypto, beneficiary="Banco Nacional", screening=screening)
+    review = one(events, ScreeningAlertRaised)
+    requested = one(events, WithdrawalRequested)
+    assert (review.kind, requested.held_by) == ("beneficiary", (review.alert_id,))
+    held = one(_complete(r, requested.withdrawal_id), CommandRejected)  # type: ignore[arg-type]
+    assert held.code is RejectCode.WITHDRAWAL_HELD
+
+    anonymous = r.do(RequestWithdrawal, **crypto)  # naming nobody: as before, the address decides
+    assert not of(anonymous, CommandRejected)
+    assert_sound(r)

@@ -1,9 +1,10 @@
 """Invariant 6 (DESIGN.md) as a property: a compliance action touches exactly the accounts it
 targets. Random customers (residences and nationalities from a few countries) hold balances and
 open orders; random jurisdiction policies (applied with their preview, sweeps driven to the end,
-exit windows run past their deadline) and random targeted actions (a freeze, new permissions)
-follow. Every account that no policy and no targeted action named must be exactly as it was, and
-must still deposit and trade.
+exit windows run past their deadline) and random targeted actions (a freeze, new permissions,
+a screening alert: an onboarding hit holds its customer until a confirmation freezes them or a
+dismissal releases them) follow. Every account that no policy and no targeted action named must
+be exactly as it was, and must still deposit and trade.
 """
 
 from typing import Any
@@ -11,7 +12,15 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bourse.commands import FreezeAccount, RunDuePolicies, SetAccountPermissions
+from bourse.commands import (
+    ConfirmScreeningAlert,
+    DismissScreeningAlert,
+    FreezeAccount,
+    RaiseScreeningAlert,
+    RunDuePolicies,
+    SetAccountPermissions,
+)
+from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Access, Basis, Capability, HoldingsAbove, PolicySpec, Rule
 from bourse.domain.enums import Side
 from bourse.engine.invariants import violations
@@ -34,7 +43,10 @@ policy_actions = st.tuples(
     st.just("policy"), st.sampled_from(list(Basis)), st.sampled_from(COUNTRIES), rule_sets
 )
 targeted_actions = st.tuples(
-    st.sampled_from(["freeze", "permissions"]), st.integers(0, 20), st.booleans(), st.booleans()
+    st.sampled_from(["freeze", "permissions", "held", "decide"]),
+    st.integers(0, 20),
+    st.booleans(),
+    st.booleans(),
 )
 clock_actions = st.tuples(st.just("deadlines"))
 actions = st.lists(st.one_of(policy_actions, targeted_actions, clock_actions), max_size=6)
@@ -116,8 +128,25 @@ def test_compliance_actions_touch_only_what_they_name(
             kind, index, first, second = step
             target = ids[index % len(ids)]
             touched.add(target)
+            customer_id = r.state.accounts[target].customer_id
             if kind == "freeze":
                 r.do(FreezeAccount, account_id=target, reason="screening hit", evidence="hit")
+            elif kind == "held":  # an onboarding screening hit holds the customer
+                evidence = Evidence(
+                    source="ofac_sdn",
+                    list_sha256="ab" * 32,
+                    entry_id=str(target),
+                    listed_name="LISTED",
+                    score_bp=9_000,
+                    explanation="test",
+                    entry_fingerprint="f",
+                )
+                r.do(RaiseScreeningAlert, customer_id=customer_id, evidence=evidence, hold=first)
+            elif kind == "decide":  # the customer's open alerts confirmed (frozen) or dismissed
+                decide = ConfirmScreeningAlert if first else DismissScreeningAlert
+                for alert in list(r.state.alerts.values()):
+                    if alert.customer_id == customer_id and not alert.decision:
+                        r.do(decide, alert_id=alert.id)
             else:
                 r.do(
                     SetAccountPermissions,

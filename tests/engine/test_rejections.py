@@ -18,6 +18,7 @@ from bourse.commands import (
     CancelScheduledChange,
     Command,
     CompleteWithdrawal,
+    ConfirmScreeningAlert,
     ContinuePolicySweep,
     CreateAsset,
     DefineFeeTier,
@@ -30,6 +31,7 @@ from bourse.commands import (
     OnboardCustomer,
     OpenAccount,
     PlaceOrder,
+    RaiseScreeningAlert,
     RecordRescreen,
     RequestWithdrawal,
     RunDuePolicies,
@@ -121,6 +123,8 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
         "The beneficiary was not screened against the sanctions lists in force.",
     ),
     C.WITHDRAWAL_HELD: (-1102, "The withdrawal is held for review."),
+    C.CUSTOMER_HELD: (REJECTED, DISABLED),
+    C.LISTING_STANDS: (-1102, "A sanctions listing still stands."),
     C.PREVIEW_MISMATCH: (-1102, "The change does not match its preview."),
     C.PREVIEW_STALE: (-1102, "The preview is out of date."),
     C.NO_CHANGE: (-1102, "The request changes nothing."),
@@ -238,6 +242,10 @@ PAYEE_HIT = Evidence(
 )
 
 # --- customers and jurisdiction policies: account 6 is the first customer's account ----------
+# the first customer's onboarding screening hit: alert 1, holding them until decided
+HELD = RaiseScreeningAlert(
+    customer_id=1, evidence=PAYEE_HIT, hold=True, actor="system:screening", ts_ms=TS
+)
 DAY_MS = 86_400_000
 KZ_RESIDENT = OnboardCustomer(
     legal_name="Aida Nurlanovna",
@@ -454,6 +462,15 @@ CASES = [
          C.WITHDRAWAL_HELD, ("withdrawal 2", "alert(s) 1", "'Listed Person'"),
          (*EURO, LISTED, withdraw(1, "EUR", "10", to=IBAN, beneficiary="Listed Person",
                                   screening=msgspec.structs.replace(SCREENED, hits=(PAYEE_HIT,))))),
+    Case("a customer held by an onboarding screening alert deposits", deposit(6, "USDT", "10"),
+         C.CUSTOMER_HELD, ("account 6", "alert 1 (ofac_sdn entry 31164", "held"),
+         (KZ_RESIDENT, HELD)),
+    Case("a customer held by an onboarding screening alert places an order", place(acct=6),
+         C.CUSTOMER_HELD, ("account 6", "alert 1 (ofac_sdn entry 31164"), (KZ_RESIDENT, HELD)),
+    Case("an unfreeze while the confirmed listing it rests on stands",
+         UnfreezeAccount(account_id=6, **OPS),
+         C.LISTING_STANDS, ("account 6", "alert 1 (ofac_sdn entry 31164", "overrides [1]"),
+         (KZ_RESIDENT, HELD, ConfirmScreeningAlert(alert_id=1, **OPS))),
     Case("a rescreen record without its list versions",
          RecordRescreen(lists=(), matcher="m1", customers=3, mode="full", actor=ACTOR, ts_ms=TS),
          C.INVALID_PARAMETER, ("list versions", "matcher")),

@@ -6,9 +6,13 @@ import msgspec
 from bourse.commands import (
     ConfirmScreeningAlert,
     DismissScreeningAlert,
+    ForgetDismissals,
+    FreezeAccount,
+    OpenAccount,
     RaiseDelistingReview,
     RaiseScreeningAlert,
     RecordRescreen,
+    UnfreezeAccount,
 )
 from bourse.compliance.evidence import Evidence, ListRef
 from bourse.domain.enums import Side
@@ -18,12 +22,15 @@ from bourse.events import (
     AccountFrozen,
     AccountUnfrozen,
     CommandRejected,
+    CustomerHeld,
+    CustomerReleased,
+    DismissalsForgotten,
     OrderCanceled,
     RescreenRecorded,
     ScreeningAlertDecided,
     ScreeningAlertRaised,
 )
-from tests.builders import Runner, assert_sound, onboard, one, world
+from tests.builders import Runner, assert_sound, of, onboard, one, world
 
 EVIDENCE = Evidence(
     source="ofac_sdn",
@@ -160,3 +167,198 @@ def test_a_rescreen_record_is_what_the_next_rescreen_compares_against() -> None:
     r.do(RecordRescreen, lists=newer, matcher="m2", customers=3, mode="full")
     assert r.state.screened_lists == {"un_sc": "cd" * 32}  # the last record replaces the first
     assert_sound(r)  # kept by snapshots and replay
+
+
+UN_EVIDENCE = Evidence(
+    source="un_sc",
+    list_sha256="cd" * 32,
+    entry_id="6907993",
+    listed_name="ERIC BADEGE",
+    score_bp=9_800,
+    explanation="erik~eric (0.95), badege=badege",
+    entry_fingerprint="u1",
+)
+
+
+def _frozen_on_both_lists(r: Runner) -> tuple[int, int, int, int]:
+    """A customer frozen on an OFAC hit and a UN hit: (customer, account, ofac hit, un hit)."""
+    cust, acct = onboard(r, "CD", name="Erik Badege")
+    hits = []
+    for ev in (EVIDENCE, UN_EVIDENCE):
+        hit = one(_raise(r, cust, ev), ScreeningAlertRaised)  # type: ignore[arg-type]
+        r.do(ConfirmScreeningAlert, alert_id=hit.alert_id, reason="same person")
+        hits.append(hit.alert_id)
+    assert r.state.accounts[acct].frozen
+    return cust, acct, hits[0], hits[1]
+
+
+def test_a_delisting_keeps_the_freeze_while_another_confirmed_listing_stands() -> None:
+    r = world(accounts=1)
+    _, acct, ofac_hit, un_hit = _frozen_on_both_lists(r)
+    review = one(
+        r.do(RaiseDelistingReview, alert_id=ofac_hit, list_sha256="ef" * 32),
+        ScreeningAlertRaised,
+    )
+    events = r.do(ConfirmScreeningAlert, alert_id=review.alert_id, reason="delisted by OFAC")
+    decided = one(events, ScreeningAlertDecided)
+    assert decided.decision == "confirmed" and decided.standing == (un_hit,)
+    assert not of(events, AccountUnfrozen) and r.state.accounts[acct].frozen
+
+    # The UN entry goes too: now nothing stands, and its review unfreezes.
+    un_review = one(
+        r.do(RaiseDelistingReview, alert_id=un_hit, list_sha256="01" * 32),
+        ScreeningAlertRaised,
+    )
+    events = r.do(ConfirmScreeningAlert, alert_id=un_review.alert_id, reason="delisted by UN")
+    assert one(events, ScreeningAlertDecided).standing == ()
+    assert one(events, AccountUnfrozen).account_id == acct
+    assert not r.state.accounts[acct].frozen
+    assert_sound(r)
+
+
+def test_an_open_delisting_review_is_still_a_standing_listing() -> None:
+    r = world(accounts=1)
+    _, acct, ofac_hit, un_hit = _frozen_on_both_lists(r)
+    reviews = [
+        one(r.do(RaiseDelistingReview, alert_id=hit, list_sha256="ef" * 32), ScreeningAlertRaised)
+        for hit in (ofac_hit, un_hit)
+    ]
+    events = r.do(ConfirmScreeningAlert, alert_id=reviews[0].alert_id, reason="delisted")
+    assert one(events, ScreeningAlertDecided).standing == (un_hit,)  # not yet decided
+    assert r.state.accounts[acct].frozen
+    events = r.do(ConfirmScreeningAlert, alert_id=reviews[1].alert_id, reason="delisted")
+    assert one(events, AccountUnfrozen).account_id == acct
+
+
+def test_a_manual_unfreeze_names_the_standing_listing_it_overrides() -> None:
+    r = world(accounts=1)
+    _, acct, ofac_hit, un_hit = _frozen_on_both_lists(r)
+    refused = _rejected(
+        list(r.do(UnfreezeAccount, account_id=acct, reason="customer called")),
+        RejectCode.LISTING_STANDS,
+    )
+    assert f"alert {ofac_hit} (ofac_sdn entry 15718" in refused
+    assert f"alert {un_hit} (un_sc entry 6907993" in refused
+    assert r.state.accounts[acct].frozen
+    partial = r.do(UnfreezeAccount, account_id=acct, reason="licence", overrides=(ofac_hit,))
+    _rejected(list(partial), RejectCode.LISTING_STANDS)
+
+    events = r.do(
+        UnfreezeAccount,
+        account_id=acct,
+        reason="mistaken identity: passport differs, both lists notified",
+        overrides=(un_hit, ofac_hit),
+    )
+    unfrozen = one(events, AccountUnfrozen)
+    assert unfrozen.overrides == (ofac_hit, un_hit) and "mistaken identity" in unfrozen.reason
+    assert not r.state.accounts[acct].frozen
+    assert_sound(r)
+
+
+def test_a_manual_unfreeze_without_a_listing_needs_no_override() -> None:
+    r = world(accounts=1)
+    r.do(FreezeAccount, account_id=1, reason="fraud check", evidence="ticket 7")
+    wrong = r.do(UnfreezeAccount, account_id=1, reason="cleared", overrides=(3,))
+    assert "nothing to override" in _rejected(list(wrong), RejectCode.INVALID_PARAMETER)
+    assert one(r.do(UnfreezeAccount, account_id=1, reason="cleared"), AccountUnfrozen)
+
+
+def test_an_onboarding_hit_holds_the_customer_until_dismissed() -> None:
+    r = world(accounts=1)
+    cust, acct = onboard(r, "CD", name="Erik Badege")
+    _, other = onboard(r, "CD", name="Someone Else")
+    events = r.do(RaiseScreeningAlert, customer_id=cust, evidence=EVIDENCE, hold=True)
+    alert = one(events, ScreeningAlertRaised)
+    assert one(events, CustomerHeld).alert_id == alert.alert_id
+    assert r.state.customers[cust].held_by == [alert.alert_id]
+
+    for refused in (
+        r.deposit(acct, "USDT", "1000"),
+        r.limit(acct, Side.BUY, "40000", "0.01"),
+        r.withdraw(acct, "USDT", "1"),
+    ):
+        reason = _rejected(list(refused), RejectCode.CUSTOMER_HELD)
+        assert f"alert {alert.alert_id} (ofac_sdn entry 15718" in reason
+    r.deposit(other, "USDT", "1000")  # the neighbour is not slowed
+    assert not of(r.limit(other, Side.BUY, "40000", "0.01"), CommandRejected)
+    assert_sound(r)  # the hold survives a snapshot and a replay
+
+    events = r.do(DismissScreeningAlert, alert_id=alert.alert_id, reason="different person")
+    released = one(events, CustomerReleased)
+    assert (released.alert_id, released.held_by) == (alert.alert_id, ())
+    assert not of(r.deposit(acct, "USDT", "1000"), CommandRejected)
+    assert not of(r.limit(acct, Side.BUY, "40000", "0.01"), CommandRejected)
+    assert_sound(r)
+
+
+def test_an_onboarding_hit_confirmed_freezes_and_ends_the_hold() -> None:
+    r = world(accounts=1)
+    cust, acct = onboard(r, "CD", name="Erik Badege")
+    first = one(
+        r.do(RaiseScreeningAlert, customer_id=cust, evidence=EVIDENCE, hold=True),
+        ScreeningAlertRaised,
+    )
+    second = one(
+        r.do(RaiseScreeningAlert, customer_id=cust, evidence=UN_EVIDENCE, hold=True),
+        ScreeningAlertRaised,
+    )
+    restored = snapshot.load(snapshot.dump(r.state))
+    assert restored.customers[cust].held_by == [first.alert_id, second.alert_id]
+    events = r.do(ConfirmScreeningAlert, alert_id=first.alert_id, reason="same person")
+    assert one(events, AccountFrozen).account_id == acct
+    assert one(events, CustomerReleased).held_by == (second.alert_id,)
+    events = r.do(DismissScreeningAlert, alert_id=second.alert_id, reason="UN entry differs")
+    assert one(events, CustomerReleased).held_by == ()
+    assert r.state.accounts[acct].frozen  # the confirmed hit's freeze stays
+    assert_sound(r)
+
+
+def test_a_hit_raised_by_a_rescreen_holds_nobody() -> None:
+    r = world(accounts=1)
+    cust, acct = onboard(r, "CD", name="Erik Badege")
+    events = _raise(r, cust)
+    assert not of(events, CustomerHeld)  # type: ignore[arg-type]
+    assert not of(r.deposit(acct, "USDT", "1000"), CommandRejected)
+
+
+def test_a_dismissal_ends_when_its_entry_leaves_the_list() -> None:
+    r = world(accounts=1)
+    cust, _ = onboard(r, "CD", name="Eric Badeg")
+    payee_key = f"{cust}:ofac_sdn:15718:payee:eric badeg"
+    alert = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(DismissScreeningAlert, alert_id=alert.alert_id, reason="different person: DOB")
+    r.state.dismissals[payee_key] = "f1"  # as a payee review's dismissal would leave it
+    other = one(_raise(r, cust, UN_EVIDENCE), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(DismissScreeningAlert, alert_id=other.alert_id, reason="different person")
+    assert "has not changed" in _rejected(_raise(r, cust), RejectCode.NO_CHANGE)
+
+    events = r.do(ForgetDismissals, source="ofac_sdn", list_sha256="ef" * 32, entry_ids=("15718",))
+    forgotten = one(events, DismissalsForgotten)
+    assert (forgotten.entry_ids, forgotten.customers) == (("15718",), (cust,))
+    assert list(r.state.dismissals) == [f"{cust}:un_sc:6907993"]  # the UN one stands
+    again = r.do(ForgetDismissals, source="ofac_sdn", list_sha256="ef" * 32, entry_ids=("15718",))
+    _rejected(list(again), RejectCode.NO_CHANGE)
+    relisted = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    assert relisted.alert_id > other.alert_id
+    assert_sound(r)
+
+
+def test_a_delisting_does_not_lift_a_freeze_staff_made_by_hand() -> None:
+    r = world(accounts=1)
+    cust, first = onboard(r, "CD", name="Erik Badege")
+    r.do(OpenAccount, customer_id=cust)
+    second = r.state.customers[cust].accounts[1]
+    r.do(FreezeAccount, account_id=second, reason="fraud ticket 81", evidence="ticket 81")
+    hit = one(_raise(r, cust), ScreeningAlertRaised)  # type: ignore[arg-type]
+    r.do(ConfirmScreeningAlert, alert_id=hit.alert_id, reason="same person")
+    review = one(
+        r.do(RaiseDelistingReview, alert_id=hit.alert_id, list_sha256="ef" * 32),
+        ScreeningAlertRaised,
+    )
+    events = r.do(ConfirmScreeningAlert, alert_id=review.alert_id, reason="delisted")
+    assert [e.account_id for e in of(events, AccountUnfrozen)] == [first]
+    assert r.state.accounts[second].frozen
+    assert r.state.accounts[second].manual_freeze == "fraud ticket 81"
+    assert_sound(r)  # kept by snapshots
+    assert one(r.do(UnfreezeAccount, account_id=second, reason="ticket closed"), AccountUnfrozen)
+    assert r.state.accounts[second].manual_freeze == ""

@@ -86,12 +86,34 @@ def alerts_confirm(
     if as_json:
         print_json(done)
         return
+    out.print(escape(confirmed_text(alert_id, done)))
+
+
+def _ids(ids: list[int]) -> str:
+    return ", ".join(str(i) for i in ids) or "none"
+
+
+def confirmed_text(alert_id: int, done: dict[str, Any]) -> str:
+    """What a confirmation did, in words: what it froze, unfroze or failed, or which listings
+    keep the accounts frozen."""
     if done["withdrawalsFailed"]:
-        failed = ", ".join(str(w) for w in done["withdrawalsFailed"])
-        out.print(f"alert {alert_id} confirmed; withdrawal(s) {failed} failed, the money stays")
-        return
-    frozen = ", ".join(str(a) for a in done["frozen"]) or "none"
-    out.print(f"alert {alert_id} confirmed; accounts frozen: {frozen}")
+        failed = _ids(done["withdrawalsFailed"])
+        return f"alert {alert_id} confirmed; withdrawal(s) {failed} failed, the money stays"
+    if done.get("standing"):
+        listed = "; ".join(
+            f"alert {s['alertId']}: {s['source']} entry {s['entryId']} ({s['listedName']})"
+            for s in done["standing"]
+        )
+        return (
+            f"alert {alert_id} confirmed; accounts {_ids(done['keptFrozen'])} stay frozen: "
+            f"still listed by {listed}"
+        )
+    if done.get("kind") == "delisting":
+        text = f"alert {alert_id} confirmed; accounts unfrozen: {_ids(done['unfrozen'])}"
+        for kept in done.get("frozenByStaff", []):
+            text += f"; account {kept['accountId']} stays frozen by staff: {kept['reason']}"
+        return text
+    return f"alert {alert_id} confirmed; accounts frozen: {_ids(done['frozen'])}"
 
 
 @alerts_app.command("dismiss")

@@ -77,6 +77,11 @@ def customers_onboard(
         out.print(
             f"[bold yellow]screening:[/] alert(s) {ids} raised for review (bourse alerts list)"
         )
+        if made["screening"].get("held"):
+            out.print(
+                f"[bold yellow]held:[/] no deposit, trade or withdrawal until alert(s) {ids} "
+                "are decided (confirm freezes, dismiss releases)"
+            )
 
 
 @customers_app.command("list")

@@ -25,6 +25,8 @@ class RejectCode(IntEnum):
     SANCTIONED_DESTINATION = 112  # a withdrawal to an address a sanctions list names
     UNSCREENED_BENEFICIARY = 113  # a fiat payee not screened against the lists in force
     WITHDRAWAL_HELD = 114  # a withdrawal held for a screening review cannot complete yet
+    CUSTOMER_HELD = 115  # a new customer held until their onboarding screening alert is decided
+    LISTING_STANDS = 116  # an unfreeze refused: a confirmed sanctions listing still stands
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202
@@ -96,6 +98,9 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
         -1102, "The beneficiary was not screened against the sanctions lists in force."
     ),
     RejectCode.WITHDRAWAL_HELD: BinanceError(-1102, "The withdrawal is held for review."),
+    # Not explained to the customer (no tipping-off): staff read the alert in the admin answer.
+    RejectCode.CUSTOMER_HELD: BinanceError(_REJECTED, "This action is disabled on this account."),
+    RejectCode.LISTING_STANDS: BinanceError(-1102, "A sanctions listing still stands."),
     RejectCode.PREVIEW_MISMATCH: BinanceError(-1102, "The change does not match its preview."),
     RejectCode.PREVIEW_STALE: BinanceError(-1102, "The preview is out of date."),
     RejectCode.MARKET_CLOSED: BinanceError(_REJECTED, "Market is closed."),

@@ -17,6 +17,7 @@ from bourse.domain.assets import asset_problem
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.domain.symbols import PPM, symbol_problem
 from bourse.engine import listen_keys
+from bourse.engine.alerts import listings_text, standing_listings
 from bourse.engine.cancels import cancel_account_orders
 from bourse.engine.customers import open_customer_account
 from bourse.engine.output import Output
@@ -140,6 +141,7 @@ def freeze(state: EngineState, out: Output, cmd: FreezeAccount) -> Refusal | Non
     if acct.frozen:
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is already frozen")
     freeze_account(state, out, acct, cmd.actor, cmd.reason, cmd.evidence)
+    acct.manual_freeze = cmd.reason
     return None
 
 
@@ -159,13 +161,33 @@ def unfreeze(state: EngineState, out: Output, cmd: UnfreezeAccount) -> Refusal |
     acct = state.accounts[cmd.account_id]
     if not acct.frozen:
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is not frozen")
-    unfreeze_account(out, acct, cmd.actor, cmd.reason)
+    standing = standing_listings(state, acct.customer_id) if acct.customer_id else []
+    ids = sorted(a.id for a in standing)
+    if sorted(cmd.overrides) != ids:
+        if not standing:
+            return Refusal(
+                RejectCode.INVALID_PARAMETER,
+                f"no confirmed sanctions listing of account {acct.id}'s customer stands: "
+                f"there is nothing to override (overrides {list(cmd.overrides)})",
+            )
+        return Refusal(
+            RejectCode.LISTING_STANDS,
+            f"account {acct.id} stays frozen: customer {acct.customer_id} is listed by "
+            f"{listings_text(standing)}, confirmed; a delisting review lifts it, or an unfreeze "
+            f"that overrides {ids} and says why (a licence, a mistaken identity)",
+        )
+    unfreeze_account(out, acct, cmd.actor, cmd.reason, tuple(ids))
     return None
 
 
-def unfreeze_account(out: Output, acct: Account, actor: str, reason: str) -> None:
+def unfreeze_account(
+    out: Output, acct: Account, actor: str, reason: str, overrides: tuple[int, ...] = ()
+) -> None:
     acct.frozen = False
-    out.events.append(AccountUnfrozen(account_id=acct.id, actor=actor, reason=reason))
+    acct.manual_freeze = ""
+    out.events.append(
+        AccountUnfrozen(account_id=acct.id, actor=actor, reason=reason, overrides=overrides)
+    )
 
 
 def create_api_key(state: EngineState, out: Output, cmd: CreateApiKey) -> Refusal | None:

@@ -3,9 +3,10 @@ by customer hits, delisting reviews and the reviews that hold a fiat withdrawal.
 
 from bourse.commands import RequestWithdrawal
 from bourse.compliance.evidence import Evidence
+from bourse.engine.cancels import cancel_account_orders
 from bourse.engine.output import Output
 from bourse.engine.state import Alert, EngineState
-from bourse.events import ScreeningAlertRaised
+from bourse.events import CustomerHeld, CustomerReleased, ScreeningAlertRaised
 
 HIT = "hit"  # a listed entry matched a customer
 DELISTING = "delisting"  # the entry a confirmed hit froze on left its list
@@ -16,6 +17,12 @@ DISMISSED = "dismissed"
 
 def dismissal_key(customer_id: int, evidence: Evidence) -> str:
     return f"{customer_id}:{evidence.source}:{evidence.entry_id}"
+
+
+def dismissed_entry(key: str) -> tuple[int, str, str]:
+    """(customer, source, entry id) a dismissal key names (a payee's key included)."""
+    customer, source, entry_id = key.split(":", 3)[:3]
+    return int(customer), source, entry_id
 
 
 def payee_dismissal_key(customer_id: int, beneficiary: str, evidence: Evidence) -> str:
@@ -52,6 +59,51 @@ def open_alert(
         )
     )
     return alert
+
+
+def standing_listings(state: EngineState, customer_id: int) -> list[Alert]:
+    """The customer's confirmed hits whose listing still stands: every list, every entry, unless
+    a confirmed delisting review says the entry is gone. Any one of them keeps a freeze."""
+    standing = []
+    for alert in state.alerts.values():
+        if alert.customer_id != customer_id or alert.kind != HIT or alert.decision != CONFIRMED:
+            continue
+        review = state.alerts.get(alert.reviews) if alert.reviews else None
+        if review is None or review.decision != CONFIRMED:
+            standing.append(alert)
+    return standing
+
+
+def listings_text(alerts: list[Alert]) -> str:
+    """Each listing as its alert and entry, e.g. `alert 2 (un_sc entry 6907993, ERIC BADEGE)`."""
+    return ", ".join(
+        f"alert {a.id} ({a.evidence.source} entry {a.evidence.entry_id}, {a.evidence.listed_name})"
+        for a in alerts
+    )
+
+
+def hold_customer(state: EngineState, out: Output, alert: Alert) -> None:
+    """A customer screened at onboarding with a hit may not move money until it is decided."""
+    alert.holds = True
+    cust = state.customers[alert.customer_id]
+    cust.held_by.append(alert.id)
+    out.events.append(CustomerHeld(customer_id=cust.id, alert_id=alert.id))
+    for account_id in cust.accounts:  # none rest so soon after onboarding; if one does, it ends
+        acct = state.accounts[account_id]
+        if acct.open_orders:
+            cancel_account_orders(state, out, acct, f"held for screening alert {alert.id}")
+
+
+def release_customer(state: EngineState, out: Output, alert: Alert) -> None:
+    """The decided alert no longer holds its customer (others may still)."""
+    held_by = state.customers[alert.customer_id].held_by
+    if alert.id in held_by:
+        held_by.remove(alert.id)
+        out.events.append(
+            CustomerReleased(
+                customer_id=alert.customer_id, alert_id=alert.id, held_by=tuple(held_by)
+            )
+        )
 
 
 def hold_for_review(

@@ -28,6 +28,7 @@ from bourse.commands import (
     ExtendListenKey,
     FailWithdrawal,
     ForceListVersion,
+    ForgetDismissals,
     FreezeAccount,
     ListSymbol,
     OnboardCustomer,
@@ -177,6 +178,8 @@ class Engine:
                 return force_version(out, cmd)
             case RaiseDelistingReview():
                 return screening.raise_delisting_review(state, out, cmd)
+            case ForgetDismissals():
+                return screening.forget_dismissals(state, out, cmd)
             case RecordRescreen():
                 return screening.record_rescreen(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")

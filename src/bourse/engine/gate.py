@@ -30,6 +30,7 @@ from bourse.commands import (
 from bourse.compliance.policy import Capability
 from bourse.domain.enums import SymbolStatus
 from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine.alerts import listings_text
 from bourse.engine.jurisdiction import (
     closed_to,
     customer_refusal,
@@ -65,6 +66,8 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             return Refusal(
                 RejectCode.DEPOSIT_DISABLED, f"deposits are disabled on account {acct.id}"
             )
+        if acct.customer_id and (refusal := _held(state, acct)):
+            return refusal
         return customer_refusal(state, acct, deposit_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, RequestWithdrawal):
         acct = state.accounts.get(cmd.account_id)
@@ -72,13 +75,18 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
             return _unknown_account(cmd.account_id)
         if acct.frozen:
             return _frozen(acct)
+        if acct.customer_id and (refusal := _held(state, acct)):
+            return refusal
         if not acct.can_withdraw:
             return Refusal(
                 RejectCode.WITHDRAW_DISABLED, f"withdrawals are disabled on account {acct.id}"
             )
         if state.sanctioned_addresses and (refusal := destination_refusal(state, cmd.destination)):
             return refusal
-        if cmd.asset in state.fiat_assets and (refusal := beneficiary_refusal(state, cmd)):
+        # A fiat payment names its payee; a crypto one may: either way a named payee is screened.
+        if (cmd.asset in state.fiat_assets or cmd.beneficiary.strip()) and (
+            refusal := beneficiary_refusal(state, cmd)
+        ):
             return refusal
         return customer_refusal(state, acct, withdrawal_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, CompleteWithdrawal):
@@ -94,6 +102,8 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
                 RejectCode.ACCOUNT_FROZEN,
                 f"withdrawal {w.id} cannot complete: account {w.account_id} is frozen",
             )
+        if acct.customer_id and (refusal := _held(state, acct)):
+            return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
         if w.held_by:
             held = ", ".join(str(a) for a in w.held_by)
             return Refusal(
@@ -160,6 +170,8 @@ def _may_trade(state: EngineState, account_id: int, symbol: str, ts_ms: int) -> 
         return Refusal(code, f"{symbol} is {sym.status}: new orders are not accepted")
     if acct.customer_id:
         cust = state.customers[acct.customer_id]
+        if cust.held_by:
+            return _held(state, acct)
         if cust.venue:
             refusal = venue_refusal(state, cust, symbol)
             if refusal is not None:
@@ -174,6 +186,8 @@ def _may_pay_out_on_request(state: EngineState, cmd: WithdrawOnRequest) -> Refus
         return _unknown_account(cmd.account_id)
     if acct.frozen:
         return _frozen(acct)
+    if acct.customer_id and (refusal := _held(state, acct)):
+        return refusal
     if state.sanctioned_addresses and (refusal := destination_refusal(state, cmd.destination)):
         return refusal
     if not cmd.request_ref.strip():
@@ -217,6 +231,20 @@ def _unknown_customer(customer_id: int) -> Refusal:
 
 def _unknown_symbol(symbol: str) -> Refusal:
     return Refusal(RejectCode.UNKNOWN_SYMBOL, f"symbol {symbol!r} is not listed")
+
+
+def _held(state: EngineState, acct: Account) -> Refusal | None:
+    """A customer whose onboarding screening raised alerts moves no money until they are
+    decided (a customer account only: one dict lookup, nothing for everyone else)."""
+    held_by = state.customers[acct.customer_id].held_by
+    if not held_by:
+        return None
+    alerts = listings_text([state.alerts[a] for a in held_by])
+    return Refusal(
+        RejectCode.CUSTOMER_HELD,
+        f"account {acct.id} is held: customer {acct.customer_id}'s onboarding screening raised "
+        f"{alerts}; no deposit, trade or withdrawal until a compliance officer decides",
+    )
 
 
 def _frozen(acct: Account) -> Refusal:

@@ -7,6 +7,7 @@ import msgspec
 from bourse.commands import (
     ConfirmScreeningAlert,
     DismissScreeningAlert,
+    ForgetDismissals,
     RaiseDelistingReview,
     RaiseScreeningAlert,
     RecordRescreen,
@@ -24,13 +25,22 @@ from bourse.engine.alerts import (
     DISMISSED,
     HIT,
     dismissal_key,
+    dismissed_entry,
+    hold_customer,
     open_alert,
     payee_dismissal_key,
+    release_customer,
+    standing_listings,
 )
 from bourse.engine.funds import fail
 from bourse.engine.output import Output
 from bourse.engine.state import Alert, EngineState
-from bourse.events import RescreenRecorded, SanctionedAddressesSet, ScreeningAlertDecided
+from bourse.events import (
+    DismissalsForgotten,
+    RescreenRecorded,
+    SanctionedAddressesSet,
+    ScreeningAlertDecided,
+)
 
 MAX_SCORE_BP = 10_000
 
@@ -68,7 +78,9 @@ def raise_alert(state: EngineState, out: Output, cmd: RaiseScreeningAlert) -> Re
                 RejectCode.NO_CHANGE,
                 f"alert {alert.id} on {ev.source} entry {ev.entry_id} is already open",
             )
-    open_alert(state, out, cmd.customer_id, ev, cmd.ts_ms, HIT)
+    alert = open_alert(state, out, cmd.customer_id, ev, cmd.ts_ms, HIT)
+    if cmd.hold:
+        hold_customer(state, out, alert)
     return None
 
 
@@ -90,9 +102,37 @@ def raise_delisting_review(
     return None
 
 
+def forget_dismissals(state: EngineState, out: Output, cmd: ForgetDismissals) -> Refusal | None:
+    if not cmd.source or not cmd.list_sha256 or not cmd.entry_ids:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER, "forgotten dismissals name a list version and entries"
+        )
+    gone = frozenset(cmd.entry_ids)
+    keys = []
+    for key in sorted(state.dismissals):  # sorted: a snapshot reorders the dict
+        _, source, entry_id = dismissed_entry(key)
+        if source == cmd.source and entry_id in gone:
+            keys.append(key)
+    if not keys:
+        return Refusal(RejectCode.NO_CHANGE, f"no dismissal rests on those {cmd.source} entries")
+    for key in keys:
+        del state.dismissals[key]
+    customers = sorted({dismissed_entry(key)[0] for key in keys})
+    out.events.append(
+        DismissalsForgotten(
+            source=cmd.source,
+            list_sha256=cmd.list_sha256,
+            entry_ids=cmd.entry_ids,
+            customers=tuple(customers),
+        )
+    )
+    return None
+
+
 def beneficiary_refusal(state: EngineState, cmd: RequestWithdrawal) -> Refusal | None:
-    """A fiat withdrawal names its payee, screened against every list version the engine holds
-    (those whose crypto addresses it was given): an unscreened payment cannot leave."""
+    """A fiat withdrawal names its payee (a crypto one may), screened against every list version
+    the engine holds (those whose crypto addresses it was given): an unscreened payment cannot
+    leave."""
     if not cmd.beneficiary.strip():
         return Refusal(
             RejectCode.INVALID_PARAMETER,
@@ -123,6 +163,9 @@ def confirm(state: EngineState, out: Output, cmd: ConfirmScreeningAlert) -> Refu
     if alert is None:
         return refusal
     alert.decision = CONFIRMED
+    if alert.kind == DELISTING:
+        _confirm_delisting(state, out, alert, cmd)
+        return None
     out.events.append(_decided(alert, CONFIRMED, cmd.actor, cmd.reason))
     if alert.kind == BENEFICIARY:  # the payee is the listed party: the payment never leaves
         w = state.withdrawals.get(alert.withdrawal_id)
@@ -130,17 +173,30 @@ def confirm(state: EngineState, out: Output, cmd: ConfirmScreeningAlert) -> Refu
             reason = f"{cmd.reason} (beneficiary review {alert.id}: {alert.evidence.text()})"
             fail(state, out, w, reason)
         return None
-    accounts = [state.accounts[a] for a in state.customers[alert.customer_id].accounts]
-    if alert.kind == DELISTING:  # the entry is gone and the officer agrees: funds move again
-        for acct in accounts:
-            if acct.frozen:
-                unfreeze_account(out, acct, cmd.actor, cmd.reason)
-        return None
     evidence = alert.evidence.text()
-    for acct in accounts:
+    for account_id in state.customers[alert.customer_id].accounts:
+        acct = state.accounts[account_id]
         if not acct.frozen:
             freeze_account(state, out, acct, cmd.actor, cmd.reason, evidence)
+    release_customer(state, out, alert)  # the freeze now stops everything the hold stopped
     return None
+
+
+def _confirm_delisting(
+    state: EngineState, out: Output, review: Alert, cmd: ConfirmScreeningAlert
+) -> None:
+    """The entry is gone and the officer agrees: the customer's accounts unfreeze, unless another
+    confirmed listing (another list, another entry) still stands; then they stay frozen and the
+    decision names it. An account staff froze by hand stays frozen until they unfreeze it."""
+    standing = standing_listings(state, review.customer_id)
+    ids = tuple(a.id for a in standing)
+    out.events.append(_decided(review, CONFIRMED, cmd.actor, cmd.reason, ids))
+    if standing:
+        return
+    for account_id in state.customers[review.customer_id].accounts:
+        acct = state.accounts[account_id]
+        if acct.frozen and not acct.manual_freeze:
+            unfreeze_account(out, acct, cmd.actor, cmd.reason)
 
 
 def dismiss(state: EngineState, out: Output, cmd: DismissScreeningAlert) -> Refusal | None:
@@ -159,6 +215,7 @@ def dismiss(state: EngineState, out: Output, cmd: DismissScreeningAlert) -> Refu
     if key:
         state.dismissals[key] = alert.evidence.entry_fingerprint
     out.events.append(_decided(alert, DISMISSED, cmd.actor, cmd.reason))
+    release_customer(state, out, alert)
     return None
 
 
@@ -204,13 +261,16 @@ def _open_alert(state: EngineState, alert_id: int) -> tuple[Alert | None, Refusa
     return alert, None
 
 
-def _decided(alert: Alert, decision: str, actor: str, reason: str) -> ScreeningAlertDecided:
+def _decided(
+    alert: Alert, decision: str, actor: str, reason: str, standing: tuple[int, ...] = ()
+) -> ScreeningAlertDecided:
     return ScreeningAlertDecided(
         alert_id=alert.id,
         customer_id=alert.customer_id,
         decision=decision,
         actor=actor,
         reason=reason,
+        standing=standing,
     )
 
 

@@ -73,6 +73,7 @@ class AccountImage(msgspec.Struct, array_like=True, frozen=True):
     fee_tier: int
     balances: list[tuple[str, int, int]]
     customer_id: int = 0
+    manual_freeze: str = ""
 
 
 class SymbolImage(msgspec.Struct, array_like=True, frozen=True):
@@ -154,6 +155,7 @@ class AlertImage(msgspec.Struct, array_like=True, frozen=True):
     kind: str = "hit"
     reviews: int = 0
     withdrawal_id: int = 0
+    holds: bool = False  # raised at onboarding: holds the customer while open
 
 
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
@@ -229,6 +231,7 @@ def load(data: bytes) -> EngineState:
             a.can_withdraw,
         )
         acct.frozen = a.frozen
+        acct.manual_freeze = a.manual_freeze
         acct.balances = {
             asset: Balance(a.id, asset, free, locked) for asset, free, locked in a.balances
         }
@@ -313,7 +316,10 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
         alert.reviews = a.reviews
         alert.withdrawal_id = a.withdrawal_id
         alert.decision = a.decision
+        alert.holds = a.holds
         state.alerts[a.id] = alert
+        if a.holds and not a.decision:
+            state.customers[a.customer_id].held_by.append(a.id)
     state.dismissals = dict(image.dismissals)
     state.sanctioned_addresses = {k: (src, entry) for k, src, entry in image.sanctioned_addresses}
     state.address_lists = dict(image.address_lists)
@@ -414,6 +420,7 @@ def _image(state: EngineState) -> StateImage:
                 a.kind,
                 a.reviews,
                 a.withdrawal_id,
+                a.holds,
             )
             for _, a in sorted(state.alerts.items())
         ],
@@ -458,6 +465,7 @@ def _account(acct: Account) -> AccountImage:
         fee_tier=acct.fee_tier,
         balances=sorted((b.asset, b.free, b.locked) for b in acct.balances.values()),
         customer_id=acct.customer_id,
+        manual_freeze=acct.manual_freeze,
     )
 
 

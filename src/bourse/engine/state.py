@@ -118,6 +118,7 @@ class Account:
         "fee_tier",
         "frozen",
         "id",
+        "manual_freeze",
         "open_orders",
     )
 
@@ -128,6 +129,9 @@ class Account:
         self.can_deposit = True
         self.can_withdraw = True
         self.frozen = False
+        # the reason staff froze it by hand (FreezeAccount): kept until an UnfreezeAccount, so a
+        # delisting that lifts a sanctions freeze does not lift this one
+        self.manual_freeze = ""
         self.fee_tier = fee_tier
         self.balances: dict[str, Balance] = {}
         self.open_orders: dict[int, Order] = {}
@@ -201,6 +205,7 @@ class Customer:
     __slots__ = (
         "accounts",
         "date_of_birth",
+        "held_by",
         "id",
         "kyc_level",
         "legal_name",
@@ -230,6 +235,9 @@ class Customer:
         self.risk_tier = risk_tier
         self.venue = venue
         self.accounts: list[int] = []
+        # open screening alerts raised at onboarding: until each is decided, the customer may not
+        # deposit, trade or withdraw (the gate checks it; derived from alerts in snapshots)
+        self.held_by: list[int] = []
 
 
 class Alert:
@@ -239,6 +247,7 @@ class Alert:
         "customer_id",
         "decision",
         "evidence",
+        "holds",
         "id",
         "kind",
         "raised_ms",
@@ -260,6 +269,7 @@ class Alert:
         self.reviews = 0
         self.decision = ""  # "" while open, then "confirmed" or "dismissed"
         self.withdrawal_id = 0  # kind "beneficiary": the fiat withdrawal this review holds
+        self.holds = False  # kind "hit" raised at onboarding: the customer is held while open
 
 
 class Venue:

@@ -1,8 +1,9 @@
-"""Screening a fiat withdrawal's beneficiary before the withdrawal enters the engine.
+"""Screening a withdrawal's beneficiary before the withdrawal enters the engine.
 
-The payee's name and its bank's codes (the BIC given, or the one the IBAN's bank code names) are
-screened against the versions in force; the command carries what was found and against which
-versions, and the engine holds the payment on every hit (engine/alerts.py hold_for_review).
+The payee's name and, for a fiat payment, its bank's codes (the BIC given, or the one the IBAN's
+bank code names) are screened against the versions in force; the command carries what was found
+and against which versions, and the engine holds the payment on every hit (engine/alerts.py
+hold_for_review).
 """
 
 from dataclasses import dataclass
@@ -46,14 +47,15 @@ def bank_destination(destination: str, bic: str = "") -> BankDestination:
     return BankDestination(iban=iban.compact, bic=code)
 
 
-def payee_query(beneficiary: str, bank: BankDestination) -> Query:
-    # The payee may be a person or a company: no schema, so neither is penalized.
-    ids = tuple(value for value in (bank.bic, bank.iban) if value)
-    return Query(name=beneficiary.strip(), identifiers=ids)
+def payee_query(beneficiary: str, bank: BankDestination | None) -> Query:
+    # The payee may be a person or a company: no schema, so neither is penalized. A crypto
+    # payee has no bank: its name is screened (the gate checks the address itself exactly).
+    codes = (bank.bic, bank.iban) if bank is not None else ()
+    return Query(name=beneficiary.strip(), identifiers=tuple(value for value in codes if value))
 
 
 def screen_payee(
-    screener: Screener, beneficiary: str, bank: BankDestination
+    screener: Screener, beneficiary: str, bank: BankDestination | None
 ) -> BeneficiaryScreening:
     """The versions screened against and each hit at the review threshold, as evidence."""
     entries = {(e.source, e.entry_id): e for e in screener.index.entries}

@@ -20,6 +20,7 @@ import msgspec
 from starlette.concurrency import run_in_threadpool
 
 from bourse.commands import (
+    ForgetDismissals,
     ListedAddress,
     RaiseDelistingReview,
     RaiseScreeningAlert,
@@ -33,7 +34,7 @@ from bourse.compliance.sanctions.entries import ListEntry, ListVersion
 from bourse.compliance.sanctions.matching import bulk
 from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListIndex
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
-from bourse.engine.alerts import CONFIRMED, DISMISSED, HIT, dismissal_key
+from bourse.engine.alerts import CONFIRMED, HIT, dismissal_key, dismissed_entry
 from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
 from bourse.runtime.sanctions_lists import ListStore, diff
@@ -131,11 +132,15 @@ def _profiles(state: EngineState, customer_ids: Iterable[int]) -> list[_Profile]
 
 
 def _known(state: EngineState) -> _Known:
-    # A confirmed alert is skipped too: the engine would take it, but the customer's accounts
-    # are already frozen on that entry, so a new review would only repeat the decision.
-    alerts = state.alerts.values()
+    # A confirmed hit is skipped too while no delisting was seen: the engine would take it, but
+    # the customer's accounts are already frozen on that entry, so a new review would only repeat
+    # the decision. Once the entry left its list (a delisting review names the hit), its return
+    # is new evidence and raises a fresh alert. Payee reviews and delisting reviews are about
+    # other things: they never stand in for a hit on the customer.
     opened = frozenset(
-        dismissal_key(a.customer_id, a.evidence) for a in alerts if a.decision != DISMISSED
+        dismissal_key(a.customer_id, a.evidence)
+        for a in state.alerts.values()
+        if a.kind == HIT and (not a.decision or (a.decision == CONFIRMED and not a.reviews))
     )
     return _Known(open=opened, dismissed=dict(state.dismissals))
 
@@ -290,13 +295,15 @@ async def rescreen(
     screener: Screener,
     customer_ids: Iterable[int] | None = None,
     full: bool = False,
+    hold: bool = False,
 ) -> RescreenReport:
     """Screen customers (default: all) against `screener` and raise the alerts through the
     engine as "system:screening". The screening runs in a worker thread, chunk by chunk.
 
     A rescreen of everyone screens only the entries new list versions add or change when that is
     equivalent (`_plan`), and records what it screened against with RecordRescreen. Alerts
-    already open or dismissed-and-unchanged are skipped, so rescreening is idempotent.
+    already open or dismissed-and-unchanged are skipped, so rescreening is idempotent. `hold`
+    (onboarding) holds each customer an alert is raised on until it is decided.
     """
     state = service.exchange.engine.state
     for listed in address_commands(screener, state, service.clock()):
@@ -318,6 +325,8 @@ async def rescreen(
         report.delisting_reviews += [
             e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
         ]
+    for forget in forgotten_dismissals(screener, state, service.clock()):
+        await service.execute(forget)  # a false positive on a delisted entry: new if relisted
     shas = {v.source: v.sha256 for v in screener.lists}
     # Against the whole index and enough customers to repay starting them: worker processes.
     in_workers = plan.mode == FULL and bulk.workers_for(len(ids), None, MIN_PER_WORKER) > 1
@@ -343,13 +352,17 @@ async def rescreen(
                 plan.candidates,
             )
         report.screened += len(profiles)
+        if hold:
+            commands = [msgspec.structs.replace(cmd, hold=True) for cmd in commands]
         for cmd in commands:
             outcome = await service.execute(cmd)
             # A refusal here means a concurrent screening raised it first: nothing to add.
             report.alerts_raised += [
                 e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
             ]
-    if everyone and plan.mode != UNCHANGED:
+    # Recorded also when nothing was added or changed but entries left a list: the next
+    # rescreen then compares against the version without them, and screens their return.
+    if everyone and (plan.mode != UNCHANGED or shas != state.screened_lists):
         await service.execute(
             RecordRescreen(
                 lists=tuple(ListRef(source=v.source, list_sha256=v.sha256) for v in screener.lists),
@@ -363,14 +376,44 @@ async def rescreen(
     return report
 
 
+def _listed(screener: Screener) -> dict[str, set[str]]:
+    """The entry ids each list in force has."""
+    listed: dict[str, set[str]] = {}
+    for entry in screener.index.entries:
+        listed.setdefault(entry.source, set()).add(entry.entry_id)
+    return listed
+
+
+def forgotten_dismissals(
+    screener: Screener, state: EngineState, ts_ms: int
+) -> list[ForgetDismissals]:
+    """For each list in force, the entries false positives were dismissed on that it no longer
+    has: their dismissals end, so a re-listing is screened as new evidence."""
+    listed = _listed(screener)
+    versions = {info.source: info.sha256 for info in screener.lists}
+    gone: dict[str, dict[str, None]] = {}
+    for key in state.dismissals:
+        _, source, entry_id = dismissed_entry(key)
+        if source in versions and entry_id not in listed.get(source, set()):
+            gone.setdefault(source, {})[entry_id] = None
+    return [
+        ForgetDismissals(
+            source=source,
+            list_sha256=versions[source],
+            entry_ids=tuple(sorted(entries)),
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        )
+        for source, entries in sorted(gone.items())
+    ]
+
+
 def delisting_reviews(
     screener: Screener, state: EngineState, ts_ms: int
 ) -> list[RaiseDelistingReview]:
     """A review for each confirmed hit whose entry the list version now in force no longer has:
     a delisting should reach the frozen customer as quickly as the listing did."""
-    listed: dict[str, set[str]] = {}
-    for entry in screener.index.entries:
-        listed.setdefault(entry.source, set()).add(entry.entry_id)
+    listed = _listed(screener)
     versions = {info.source: info.sha256 for info in screener.lists}
     return [
         RaiseDelistingReview(
@@ -418,11 +461,14 @@ def address_commands(
 
 
 async def screen_customers(
-    service: Service, customer_ids: Sequence[int] | None = None, full: bool = False
+    service: Service,
+    customer_ids: Sequence[int] | None = None,
+    full: bool = False,
+    hold: bool = False,
 ) -> RescreenReport | None:
     """Rescreen against the lists in force in the service's data directory (None if none is)."""
     store = ListStore(service.exchange.data_dir.path)
     screener = await run_in_threadpool(screener_for, store)
     if screener is None:
         return None
-    return await rescreen(service, screener, customer_ids, full)
+    return await rescreen(service, screener, customer_ids, full, hold)

@@ -8,7 +8,7 @@ import msgspec
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, bad, body_doc, parse
+from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
@@ -16,7 +16,13 @@ from bourse.compliance.evidence import evidence_json, score_text
 from bourse.domain.calendar import utc_text
 from bourse.engine.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.engine.state import Alert, EngineState
-from bourse.events import AccountFrozen, Outcome, WithdrawalFailed
+from bourse.events import (
+    AccountFrozen,
+    AccountUnfrozen,
+    Outcome,
+    ScreeningAlertDecided,
+    WithdrawalFailed,
+)
 from bourse.runtime.rescreen import screen_customers
 from bourse.runtime.screening import NO_LISTS
 
@@ -86,14 +92,35 @@ async def list_alerts(
     return ok({"alerts": found, "nextFromId": next_from})
 
 
-def _frozen(alert_id: int) -> Any:
+def _confirmed(service: Any, alert_id: int) -> Any:
+    """What the confirmation did, from its events: the accounts it froze or unfroze, the
+    withdrawals it failed, and for a delisting review the accounts that stay frozen and why: the
+    listings that still stand, or a freeze staff made by hand."""
+
     def body(outcome: Outcome) -> dict[str, Any]:
         frozen = [e.account_id for e in outcome.events if isinstance(e, AccountFrozen)]
+        unfrozen = [e.account_id for e in outcome.events if isinstance(e, AccountUnfrozen)]
         failed = [e.withdrawal_id for e in outcome.events if isinstance(e, WithdrawalFailed)]
+        decided = first(outcome, ScreeningAlertDecided)
+        state = service.exchange.engine.state
+        standing = [state.alerts[a] for a in decided.standing]
+        kept, by_staff = [], []  # still frozen; and of those, frozen by hand by staff
+        if state.alerts[alert_id].kind == DELISTING:
+            for account_id in state.customers[decided.customer_id].accounts:
+                acct = state.accounts[account_id]
+                if acct.frozen:
+                    kept.append(account_id)
+                if acct.frozen and acct.manual_freeze:
+                    by_staff.append({"accountId": account_id, "reason": acct.manual_freeze})
         return {
             "alertId": alert_id,
+            "kind": state.alerts[alert_id].kind,
             "status": CONFIRMED,
             "frozen": frozen,
+            "unfrozen": unfrozen,
+            "keptFrozen": kept,
+            "standing": [{"alertId": a.id, **evidence_json(a.evidence)} for a in standing],
+            "frozenByStaff": by_staff,
             "withdrawalsFailed": failed,
             "seq": outcome.seq,
         }
@@ -108,8 +135,11 @@ def _frozen(alert_id: int) -> Any:
         "A `hit`: the customer is the listed party, every account of theirs is frozen (open "
         "orders canceled), citing the evidence. A `beneficiary` review: the payee is the listed "
         "party, the withdrawal it holds fails and the money stays on the account. A `delisting` "
-        "review: the freeze is lifted. Answers the accounts frozen and withdrawals failed. A "
-        "reason is required."
+        "review: the freeze is lifted (`unfrozen`), unless another confirmed listing of the "
+        "customer still stands: then `standing` names each (alert and entry) and `keptFrozen` "
+        "the accounts that stay frozen; an account staff froze by hand stays frozen too "
+        "(`frozenByStaff`, with their reason). Answers the accounts frozen and withdrawals "
+        "failed. A reason is required."
     ),
 )
 async def confirm_alert(
@@ -122,7 +152,7 @@ async def confirm_alert(
     cmd = ConfirmScreeningAlert(
         actor=actor, ts_ms=service.clock(), reason=req.reason, alert_id=alert_id
     )
-    return answered(await service.execute(cmd), _frozen(alert_id))
+    return answered(await service.execute(cmd), _confirmed(service, alert_id))
 
 
 @router.post(

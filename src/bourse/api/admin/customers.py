@@ -73,6 +73,7 @@ def _record(cust: Customer) -> dict[str, Any]:
         "riskTier": cust.risk_tier.value,
         "venue": cust.venue,
         "accounts": list(cust.accounts),
+        "heldBy": list(cust.held_by),  # onboarding alerts holding every account until decided
     }
 
 
@@ -103,7 +104,9 @@ def _recorded(outcome: Outcome) -> dict[str, Any]:
         "their residence. Refused (400, with the engine's sentence) for a bad country code, an "
         "under-18, or a jurisdiction policy that suspends onboarding. The new customer is then "
         "screened against the sanctions lists in force: `screening` names the alerts raised for "
-        "review (onboarding is not blocked by them) and the list versions used."
+        "review and the list versions used. Each alert holds the customer (`held`: no deposit, "
+        "trade or withdrawal) until it is decided: confirmed, the accounts freeze; dismissed, "
+        "the hold is released."
     ),
 )
 async def onboard(
@@ -125,8 +128,8 @@ async def onboard(
     if outcome.refused:
         return answer(outcome)
     body = _recorded(outcome)
-    # Screened at once; onboarding is not blocked: a hit becomes an alert for review.
-    body["screening"] = await _screened(service, body["customerId"])
+    # Screened at once: a hit becomes an alert for review that holds the new customer.
+    body["screening"] = await _screened(service, body["customerId"], hold=True)
     return ok(body)
 
 
@@ -193,6 +196,7 @@ async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: int
         {
             "accountId": account_id,
             "frozen": state.accounts[account_id].frozen,
+            "held": bool(cust.held_by),
             "openOrders": len(state.accounts[account_id].open_orders),
             "balances": balance_list(state, account_id),
         }
@@ -235,11 +239,14 @@ async def update_customer(
     return ok(body)
 
 
-async def _screened(service: Service, customer_id: int) -> dict[str, Any]:
-    """The customer screened against the lists in force: a hit becomes an alert for review."""
-    report = await screen_customers(service, [customer_id])
+async def _screened(service: Service, customer_id: int, hold: bool = False) -> dict[str, Any]:
+    """The customer screened against the lists in force: a hit becomes an alert for review
+    (with `hold`, one that holds the customer until decided)."""
+    report = await screen_customers(service, [customer_id], hold=hold)
+    raised = report.alerts_raised if report else []
     return {
-        "alerts": report.alerts_raised if report else [],
+        "alerts": raised,
+        "held": hold and bool(raised),
         "lists": report.lists if report else [],
     }
 

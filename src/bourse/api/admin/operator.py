@@ -10,11 +10,12 @@ import msgspec
 from fastapi import APIRouter, Body, HTTPException, Response
 
 from bourse.api.deps import OperatorDep, ServiceDep
-from bourse.commands import AnyCommand, Deposit
+from bourse.commands import AnyCommand, Deposit, OnboardCustomer, UpdateCustomer
 from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine import snapshot
 from bourse.engine.state import EngineState
-from bourse.events import CommandRejected, Outcome
+from bourse.events import CommandRejected, CustomerRecorded, Outcome
+from bourse.runtime.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 
@@ -54,7 +55,12 @@ async def post_command(
         raise HTTPException(
             400, detail={"code": -1102, "msg": f"malformed command: {exc}"}
         ) from None
-    return answer(await service.execute(cmd))
+    outcome = await service.execute(cmd)
+    if not outcome.refused and isinstance(cmd, OnboardCustomer | UpdateCustomer):
+        # screened as through /customers: onboarding here must not skip its screening and hold
+        recorded = next(e for e in outcome.events if isinstance(e, CustomerRecorded))
+        await screen_customers(service, [recorded.customer_id], hold=type(cmd) is OnboardCustomer)
+    return answer(outcome)
 
 
 class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -139,6 +145,8 @@ async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) 
         "canDeposit": acct.can_deposit,
         "canWithdraw": acct.can_withdraw,
         "frozen": acct.frozen,
+        # held: the customer's onboarding screening alerts, open (no deposit, trade, withdrawal)
+        "heldBy": list(state.customers[acct.customer_id].held_by) if acct.customer_id else [],
         "feeTier": acct.fee_tier,
         "openOrders": len(acct.open_orders),
         "balances": balance_list(state, account_id),

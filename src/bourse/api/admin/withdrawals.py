@@ -1,7 +1,7 @@
 """Withdrawals staff request for a customer, by decimal amount: crypto to an address valid on the
-asset's network (the gate refuses a listed one), fiat to an IBAN with a named beneficiary,
-screened here before the command is journaled so that a hit holds the payment for a compliance
-officer's review."""
+asset's network (the gate refuses a listed one), fiat to an IBAN with a named beneficiary. A named
+beneficiary (fiat, or crypto where given) is screened here before the command is journaled so that
+a hit holds the payment for a compliance officer's review."""
 
 from typing import Any
 
@@ -53,7 +53,8 @@ class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
         "`beneficiary`; the name and the bank's BIC (`beneficiary_bic`, else the one the IBAN's "
         "bank code names) are screened against the lists in force, and each hit opens a "
         "`beneficiary` alert that holds the payment (`status` HELD_FOR_REVIEW) until a "
-        "compliance officer confirms (the payment fails, the money stays) or dismisses it."
+        "compliance officer confirms (the payment fails, the money stays) or dismisses it. A "
+        "crypto withdrawal may name its `beneficiary` too: the name is screened the same way."
     ),
 )
 async def request_withdrawal(
@@ -87,6 +88,8 @@ async def request_withdrawal(
         screening = await _screened(service, req.beneficiary, bank)
     elif req.beneficiary_bic:
         raise bad(f"{req.asset} is not a fiat asset: beneficiary_bic is for bank transfers")
+    elif req.beneficiary.strip():  # a crypto payee named: screened as a fiat payee's name is
+        screening = await _screened(service, req.beneficiary, None)
     cmd = RequestWithdrawal(
         actor=actor,
         ts_ms=service.clock(),

@@ -153,6 +153,8 @@ async def account_info(gw: Gateway, params: Params, caller: Caller) -> Body:
     maker, taker = commission_rates(state, acct.id, first.spec) if first else (0, 0)
     # the account's own flags, and what its jurisdiction's policies allow now
     trade, withdraw, deposit = policy_permissions(state, acct, gw.clock())
+    if acct.customer_id and state.customers[acct.customer_id].held_by:  # screening at onboarding
+        trade = withdraw = deposit = False
     return {
         "makerCommission": maker // 100,  # in basis points: 100 ppm each
         "takerCommission": taker // 100,
