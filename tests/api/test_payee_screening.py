@@ -149,7 +149,7 @@ def test_a_crypto_withdrawal_naming_a_listed_beneficiary_is_held_for_review(api:
     account = _customer(api)
     answered(call(api, "POST", "/deposits", {"account_id": account, "asset": "BTC", "amount": "1"}))
     load(api, SDN, "2021-08-18")
-    body = {"account_id": account, "asset": "BTC", "amount": "0.1", "destination": "bc1qclean"}
+    body = {"account_id": account, "asset": "BTC", "amount": "0.1", "destination": BTC_ADDRESS}
     held = answered(call(api, "POST", "/withdrawals", {**body, "beneficiary": "Havin Bank Ltd"}))
     assert held["status"] == "HELD_FOR_REVIEW" and len(held["heldBy"]) == 1
     assert held["beneficiary"] == "Havin Bank Ltd" and held["screenedAgainst"]

@@ -23,7 +23,7 @@ from bourse.events import (
     WithdrawalFailed,
     WithdrawalRequested,
 )
-from tests.builders import Runner, assert_sound, of, onboard, one, raw, world
+from tests.builders import BTC_ADDRESS, Runner, assert_sound, of, onboard, one, raw, world
 
 SHA = "ab" * 32
 VERSION = BeneficiaryScreening(lists=(ListRef(source="ofac_sdn", list_sha256=SHA),))
@@ -137,7 +137,12 @@ def test_a_payment_held_by_two_entries_waits_for_both() -> None:
 def test_a_crypto_withdrawal_naming_its_beneficiary_is_screened_as_a_fiat_one_is() -> None:
     r, _, acct = _world()
     r.deposit(acct, "BTC", "1")
-    crypto = {"account_id": acct, "asset": "BTC", "amount_raw": raw("0.1"), "destination": "bc1q"}
+    crypto = {
+        "account_id": acct,
+        "asset": "BTC",
+        "amount_raw": raw("0.1"),
+        "destination": BTC_ADDRESS,
+    }
     unscreened = one(
         r.do(RequestWithdrawal, **crypto, beneficiary="Banco Nacional de Cuba"), CommandRejected
     )
