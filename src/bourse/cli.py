@@ -3,6 +3,7 @@ staff, customers, venues, policies, sanctions lists and alerts (cli_compliance).
 
 import json
 import logging
+import signal
 import socket
 import sys
 import time
@@ -52,6 +53,7 @@ app.add_typer(alerts_app, name="alerts")
 app.command("withdraw-on-request")(withdraw_on_request)
 app.command("screen")(screen_command)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+log = logging.getLogger(__name__)
 
 DataDirOpt = Annotated[
     Path, typer.Option("--data-dir", help="Where the journal, snapshots and store live.")
@@ -228,11 +230,34 @@ def run(
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C"
     )
+    with _stop_signals_end_cleanly():
+        try:
+            server.run(sockets=[_listening_socket(host, port)])
+        finally:
+            # uvicorn has stopped accepting and let in-flight requests finish; now drain the
+            # journal and the projection and snapshot (exchange.close), with signals held off
+            dd.clear_server_info()
+            exchange.close()
+
+
+@contextmanager
+def _stop_signals_end_cleanly() -> Iterator[None]:
+    """SIGTERM and SIGINT stop the server cleanly and the process exits 0.
+
+    uvicorn catches both while it serves, shuts down gracefully, then restores the previous
+    handlers and raises the signal again so that the process dies of it (exit 143, no snapshot,
+    server.json left behind). With these handlers installed underneath, that re-raise is only
+    noted, and a signal during the closing snapshot does not cut it short either."""
+
+    def note(sig: int, _frame: object) -> None:
+        log.info("%s: stopping after the shutdown under way", signal.Signals(sig).name)
+
+    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        server.run(sockets=[_listening_socket(host, port)])
+        yield
     finally:
-        dd.clear_server_info()
-        exchange.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _venues_line(exchange: "Exchange") -> str:
