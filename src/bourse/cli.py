@@ -136,11 +136,21 @@ def run(
             "URL (ofac_cons: four URLs, cons_prim/alt/add/comments). Repeatable.",
         ),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="IP/CIDR of a reverse proxy whose X-Forwarded-For names the client (for rate "
+            "limits, bans and API keys' IP allow-lists). Repeatable; default none: the header "
+            "is ignored.",
+        ),
+    ] = None,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     import uvicorn
 
     from bourse.api.app import create_app
+    from bourse.api.client_ip import TrustedProxies
     from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
     from bourse.runtime.exchange import Exchange, RecoveryError
     from bourse.runtime.heap import settle_heap
@@ -153,6 +163,10 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    try:
+        proxies = TrustedProxies(trusted_proxy or [])
+    except ValueError as exc:
+        _fail(f"--trusted-proxy: {exc}")
     dd = DataDir(data_dir)
     fresh = not dd.journal.exists()
     try:
@@ -187,6 +201,7 @@ def run(
         rate_limits=not no_rate_limits,
         list_refresher=refresher,
         stream_queue=stream_queue,
+        trusted_proxies=proxies,
     )
     # A request that never finishes must not keep the server from stopping (and snapshotting).
     config = uvicorn.Config(
@@ -195,6 +210,8 @@ def run(
         port=port,
         log_level="warning",
         timeout_graceful_shutdown=10,
+        # uvicorn would believe X-Forwarded-For from any loopback peer; the app decides instead
+        proxy_headers=False,
         # As Binance: a ping every 20 s, and a connection without a pong for a minute is closed.
         ws_ping_interval=20,
         ws_ping_timeout=60,

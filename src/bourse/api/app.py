@@ -25,6 +25,7 @@ from bourse.api.admin import (
     withdrawals,
 )
 from bourse.api.binance.replies import error_response
+from bourse.api.client_ip import TrustedProxies
 from bourse.api.hot_path import BourseApp, failure
 from bourse.marketdata.tickers import TickerBook
 from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT
@@ -42,6 +43,7 @@ def create_app(
     rate_limits: bool = True,
     list_refresher: ListRefresher | None = None,
     stream_queue: int = DEFAULT_QUEUE_LIMIT,
+    trusted_proxies: TrustedProxies | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,6 +63,8 @@ def create_app(
 
     app = BourseApp(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
     app.state.service = service
+    if trusted_proxies is not None:
+        app.proxies = trusted_proxies
     app.include_router(operator.router)
     app.include_router(accounts.router)
     app.include_router(customers.router)
