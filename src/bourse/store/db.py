@@ -10,6 +10,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bourse.private_files import create_private
+
 URL_ENV = "BOURSE_DATABASE_URL"
 SQLITE_FILE = "store.sqlite"
 
@@ -40,6 +42,7 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
         connect_args["options"] = "-c synchronous_commit=off"
     engine = sa.create_engine(url, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
+        _create_private(engine.url.database)
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
         @sa.event.listens_for(engine, "connect")
@@ -61,3 +64,10 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
             conn.exec_driver_sql(begin)
 
     return engine
+
+
+def _create_private(database: str | None) -> None:
+    """Create the SQLite file 0600 before SQLite does (0644 less the umask): it holds customers'
+    names and dates of birth. SQLite gives its -wal and -shm files the database file's mode."""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        os.close(create_private(Path(database), os.O_WRONLY | os.O_CREAT))
