@@ -15,10 +15,11 @@ from multiprocessing.connection import Connection
 import msgspec
 
 from bourse.events import Outcome
-from bourse.store.projector import ProjectionError, Projector
+from bourse.store.projector import ProjectionError, Projector, StoreUnreachable
 
 _OK = b"ok"
 _STOP = b""
+_UNREACHABLE = b"unreachable:"  # then the message; the child goes on serving
 _encoder = msgspec.msgpack.Encoder()
 
 
@@ -55,6 +56,8 @@ class ProjectorProcess:
             reply = self._conn.recv_bytes()
         except (EOFError, OSError):
             raise self._exited() from None
+        if reply.startswith(_UNREACHABLE):
+            raise StoreUnreachable(reply.removeprefix(_UNREACHABLE).decode())
         if reply != _OK:
             raise ProjectionError(f"the projector process failed: {reply.decode()}")
 
@@ -75,6 +78,9 @@ def _serve(url: str, conn: Connection) -> None:
         while (data := conn.recv_bytes()) != _STOP:
             try:
                 projector.apply(decoder.decode(data))
+            except StoreUnreachable as exc:  # the parent retries the batch later
+                conn.send_bytes(_UNREACHABLE + str(exc).encode())
+                continue
             except BaseException as exc:  # report it, then stop: the parent stops projecting
                 conn.send_bytes(repr(exc).encode())
                 return

@@ -14,6 +14,7 @@ from bourse.private_files import create_private
 
 URL_ENV = "BOURSE_DATABASE_URL"
 SQLITE_FILE = "store.sqlite"
+BUSY_TIMEOUT_S = 10.0
 
 
 def store_url(data_dir: str | Path) -> str:
@@ -36,7 +37,12 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
     transaction cannot fail half way on a lock upgrade.
     """
     connect_args: dict[str, Any] = {}
-    if writer and sa.make_url(url).get_backend_name() == "postgresql":
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and "timeout" not in parsed.query:
+        # how long a statement waits for another connection's lock before "database is locked"
+        # (`?timeout=SECONDS` in the URL sets another)
+        connect_args["timeout"] = BUSY_TIMEOUT_S
+    if writer and parsed.get_backend_name() == "postgresql":
         # Like SQLite's synchronous=NORMAL: a crash may lose the last commits, never a part of one,
         # and the projector then resumes from the last_seq that survived.
         connect_args["options"] = "-c synchronous_commit=off"
@@ -52,7 +58,6 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
             try:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.execute("PRAGMA busy_timeout=10000")
                 # checkpoint (which fsyncs) every 64 MB of WAL instead of 4 MB: a projector
                 # batch writes megabytes, and checkpointing after each one was a third of its time
                 cursor.execute("PRAGMA wal_autocheckpoint=16384")
@@ -64,6 +69,14 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
             conn.exec_driver_sql(begin)
 
     return engine
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is the database being out of reach (locked past the busy timeout, down,
+    disk full) rather than a wrong statement: the same work may succeed later."""
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
 
 
 def _create_private(database: str | None) -> None:
