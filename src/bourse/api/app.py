@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from bourse import __version__
-from bourse.api import binance, streams, wsapi
+from bourse.api import binance, docs, streams, wsapi
 from bourse.api.admin import (
     accounts,
     alerts,
@@ -61,7 +61,10 @@ def create_app(
         await driver.stop()
         gateway.close()
 
-    app = BourseApp(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
+    app = BourseApp(
+        title="bourse", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
+    docs.install(app)  # /docs and /redoc from the package's own assets, never a CDN
     app.state.service = service
     if trusted_proxies is not None:
         app.proxies = trusted_proxies
