@@ -245,7 +245,7 @@ def run(
         + ("\n  rate limits     off" if no_rate_limits else "")
         + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
         + _demo_key_banner(dd, url)
-        + "\n  stop with Ctrl-C"
+        + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )
     with _stop_signals_end_cleanly():
         try:
@@ -267,7 +267,7 @@ def _stop_signals_end_cleanly() -> Iterator[None]:
     noted, and a signal during the closing snapshot does not cut it short either."""
 
     def note(sig: int, _frame: object) -> None:
-        log.info("%s: stopping after the shutdown under way", signal.Signals(sig).name)
+        log.info("%s: finishing the clean stop under way first", signal.Signals(sig).name)
 
     previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
