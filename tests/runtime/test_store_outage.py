@@ -3,6 +3,8 @@ on; /health says `degraded` with the store's lag and /health/ready answers 503; 
 answer 503 at once; once the lock is released the projection catches up by itself, to the row."""
 
 import contextlib
+import os
+import signal
 import sqlite3
 import time
 from collections.abc import Callable
@@ -121,3 +123,22 @@ def test_stopping_while_the_store_is_locked_then_starting_catches_it_up(tmp_path
         assert restarted.projection.lag().behind == 0
     finally:
         restarted.close()
+
+
+def test_a_killed_projector_process_is_replaced_and_catches_up(tmp_path: Path) -> None:
+    with contextlib.closing(serve(tmp_path, projector_process=True)) as served:
+        api = next(served)
+        killed = api.exchange.projection.child_pid
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        placed = []
+        for i in range(ORDERS):
+            order = {**BID, "quantity": "0.001", "price": str(30000 + i)}
+            r = api.signed("POST", "/api/v3/order", body=True, **order)
+            assert r.status_code == 200, r.text
+            placed.append(r.json()["orderId"])
+        last_seq = api.exchange.engine.state.last_seq
+        _until(api, lambda b: b["status"] == "ok" and b["store"]["seq"] == last_seq)
+        assert api.exchange.projection.child_pid not in (None, killed)
+        r = api.signed("GET", "/api/v3/allOrders", symbol="BTCUSDT")
+        assert [o["orderId"] for o in r.json()] == placed

@@ -4,10 +4,10 @@ With `in_process=False` (what `bourse run` uses) the thread hands each batch to 
 child process (`projector_process`) instead of applying it itself, so the SQL work does not
 compete with matching for the GIL either.
 
-When the store is out of reach (a lock held past the busy timeout, PostgreSQL down, a full disk)
-the worker keeps the batch and tries it again, waiting longer each time up to `RETRY_MAX_S`,
-logging each failure; outcomes released meanwhile queue behind it, and the store catches up by
-itself once it is back. `lag()` says how far behind it is, for `/health`.
+When the store is out of reach (a lock held past the busy timeout, PostgreSQL down, a full disk,
+the projector process killed) the worker keeps the batch and tries it again, waiting longer each
+time up to `RETRY_MAX_S`, logging each failure; outcomes released meanwhile queue behind it, and
+the store catches up by itself once it is back. `lag()` says how far behind it is, for `/health`.
 """
 
 import collections
@@ -78,6 +78,11 @@ class ProjectionWorker:
     @property
     def applied_seq(self) -> int:
         return self._applied_seq
+
+    @property
+    def child_pid(self) -> int | None:
+        """The projector process's pid (None when projecting in this process)."""
+        return None if self._remote is None else self._remote.pid
 
     def lag(self) -> StoreLag:
         with self._drained:

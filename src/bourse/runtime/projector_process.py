@@ -24,19 +24,34 @@ _encoder = msgspec.msgpack.Encoder()
 
 
 class ProjectorProcess:
-    """A `Projector` at `url` in a spawned child; `apply` returns once the batch is committed."""
+    """A `Projector` at `url` in a spawned child; `apply` returns once the batch is committed.
+
+    A child that dies (killed, out of memory) is StoreUnreachable: the next `apply` starts a new
+    one, which resumes from the store's last seq like any projector."""
 
     def __init__(self, url: str) -> None:
+        self._url = url
+        self._start()
+
+    def _start(self) -> None:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(url, child), name="bourse-projector", daemon=True
+            target=_serve, args=(self._url, child), name="bourse-projector", daemon=True
         )
         self._proc.start()
+        self._running = True
         child.close()
         self._expect_ok()
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
     def apply(self, outcomes: Sequence[Outcome]) -> None:
+        if not self._running:
+            self._conn.close()
+            self._start()
         try:
             self._conn.send_bytes(_encoder.encode(list(outcomes)))
         except OSError:
@@ -61,9 +76,10 @@ class ProjectorProcess:
         if reply != _OK:
             raise ProjectionError(f"the projector process failed: {reply.decode()}")
 
-    def _exited(self) -> ProjectionError:
+    def _exited(self) -> StoreUnreachable:
         self._proc.join(timeout=5)
-        return ProjectionError(f"the projector process exited (code {self._proc.exitcode})")
+        self._running = False
+        return StoreUnreachable(f"the projector process exited (code {self._proc.exitcode})")
 
 
 def _serve(url: str, conn: Connection) -> None:
