@@ -35,6 +35,8 @@ class TrustedProxies:
             ip = ipaddress.ip_address(host)
         except ValueError:
             return False
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped  # a dual-stack socket's IPv4 peer: ::ffff:10.0.0.5
         return any(ip in net for net in self.networks)
 
     def client(self, scope: Any) -> Client | None:
