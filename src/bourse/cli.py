@@ -169,17 +169,22 @@ def run(
         _fail(f"--trusted-proxy: {exc}")
     dd = DataDir(data_dir)
     fresh = not dd.journal.exists()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
     try:
         with progress_bar("recovering", None) as advance:
             exchange = Exchange(
                 dd, progress=advance, snapshot_every=snapshot_every, projector_process=True
             )
+    except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
+        err.print("stopped while recovering; the next start recovers again")
+        raise typer.Exit(0) from None
     except DataDirInUse as exc:
         _fail(str(exc))
     except RecoveryError as exc:
         _fail(str(exc))
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         _fail(f"cannot start from {dd.path}: {exc}")
+    stop = _StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
     settle_heap()
     service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
     if fresh:
@@ -247,34 +252,43 @@ def run(
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )
-    with _stop_signals_end_cleanly():
-        try:
-            server.run(sockets=[_listening_socket(host, port)])
-        finally:
-            # uvicorn has stopped accepting and let in-flight requests finish; now drain the
-            # journal and the projection and snapshot (exchange.close), with signals held off
-            dd.clear_server_info()
-            exchange.close()
+    stop.serving(server)
+    try:
+        server.run(sockets=[_listening_socket(host, port)])
+    finally:
+        # uvicorn has stopped accepting and let in-flight requests finish; now drain the
+        # journal and the projection and snapshot (exchange.close), with signals held off
+        dd.clear_server_info()
+        exchange.close()
 
 
-@contextmanager
-def _stop_signals_end_cleanly() -> Iterator[None]:
-    """SIGTERM and SIGINT stop the server cleanly and the process exits 0.
+class _StopSignals:
+    """SIGTERM and SIGINT stop the server cleanly and the process exits 0, whenever they come
+    after recovery.
 
     uvicorn catches both while it serves, shuts down gracefully, then restores the previous
     handlers and raises the signal again so that the process dies of it (exit 143, no snapshot,
-    server.json left behind). With these handlers installed underneath, that re-raise is only
-    noted, and a signal during the closing snapshot does not cut it short either."""
+    server.json left behind). Installed underneath, these handlers only note that re-raise and
+    any signal during the closing snapshot; one that comes before uvicorn serves makes it stop
+    as soon as it has started."""
 
-    def note(sig: int, _frame: object) -> None:
-        log.info("%s: finishing the clean stop under way first", signal.Signals(sig).name)
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: Any = None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
 
-    previous = {sig: signal.signal(sig, note) for sig in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+    def serving(self, server: Any) -> None:
+        """`server` is the one to stop (uvicorn.Server, whose startup checks should_exit)."""
+        self.server = server
+        server.should_exit = self.requested
+
+    def _on_signal(self, sig: int, _frame: object) -> None:
+        if self.requested:
+            log.info("%s: finishing the clean stop under way first", signal.Signals(sig).name)
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
 
 
 def _venues_line(exchange: "Exchange") -> str:

@@ -162,8 +162,7 @@ class ProjectionWorker:
                     )
                     return False
                 log.warning(
-                    "the SQL store cannot be written (%s): store at seq %d of %d; try %d again "
-                    "in %.2f s",
+                    "the SQL store cannot be written (%s): store at seq %d of %d; try %d in %.2f s",
                     exc,
                     self._applied_seq,
                     self._released_seq,
