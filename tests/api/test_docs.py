@@ -16,6 +16,7 @@ ASSET_TYPES = {".js": "javascript", ".css": "text/css", ".png": "image/png"}
 def test_docs_pages_reference_only_local_assets_that_are_served(api: Api, page: str) -> None:
     r = api.client.get(page)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert not re.search(r"(?:https?:)?//[\w-]+\.\w", r.text), "a URL of another host"
     urls = re.findall(r"""(?:src|href|url)\s*[=:]\s*['"]([^'"]+)['"]""", r.text)
     assert urls, r.text
     for url in urls:
