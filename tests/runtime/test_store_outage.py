@@ -6,7 +6,6 @@ import contextlib
 import os
 import signal
 import sqlite3
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,22 +18,18 @@ from bourse.runtime.datadir import DataDir
 from bourse.runtime.exchange import Exchange, now_ms
 from bourse.store import schema as s
 from bourse.store.db import sqlite_url
-from tests.api.conftest import Api, serve
+from tests.api.conftest import Api, serve, wait_until
 
 BID = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
 ORDERS = 20
 
 
 def _until(api: Api, predicate: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
-    """Poll /health until `predicate` holds for its body (the projection works on its own
-    thread or process: there is nothing to join)."""
-    deadline = time.monotonic() + 60
-    while True:
-        body: dict[str, Any] = api.client.get("/health").json()
-        if predicate(body):
-            return body
-        assert time.monotonic() < deadline, body
-        time.sleep(0.01)
+    """/health's body once `predicate` holds for it (the projection works on its own thread or
+    process: there is nothing to join)."""
+    wait_until(lambda: predicate(api.client.get("/health").json()), timeout=60)
+    body: dict[str, Any] = api.client.get("/health").json()
+    return body
 
 
 @pytest.mark.parametrize("projector_process", [False, True], ids=["thread", "process"])
@@ -107,10 +102,7 @@ def test_stopping_while_the_store_is_locked_then_starting_catches_it_up(tmp_path
         exchange.execute(
             Deposit(actor="t", ts_ms=now_ms(), account_id=1, asset="BTC", amount_raw=1)
         )
-    deadline = time.monotonic() + 60
-    while exchange.projection.lag().unreachable is None:
-        assert time.monotonic() < deadline
-        time.sleep(0.01)
+    wait_until(lambda: exchange.projection.lag().unreachable is not None, timeout=60)
     last_seq = exchange.engine.state.last_seq
     exchange.close()  # gives up on the store after one more try instead of waiting for it
     holder.rollback()
