@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from bourse.api.binance.replies import ApiError
 from bourse.commands import Deposit
 from bourse.runtime.datadir import DataDir
 from bourse.runtime.exchange import Exchange, now_ms
@@ -134,3 +135,23 @@ def test_a_killed_projector_process_is_replaced_and_catches_up(tmp_path: Path) -
         assert api.exchange.projection.child_pid not in (None, killed)
         r = api.signed("GET", "/api/v3/allOrders", symbol="BTCUSDT")
         assert [o["orderId"] for o in r.json()] == placed
+
+
+def _locked(conn: sa.Connection) -> None:
+    raise sa.exc.OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked"))
+
+
+def _wrong(conn: sa.Connection) -> None:
+    raise sa.exc.ProgrammingError("SELECT nonsense", {}, sqlite3.ProgrammingError("a bug"))
+
+
+def test_a_store_read_that_cannot_reach_the_store_answers_503_not_500(tmp_path: Path) -> None:
+    with contextlib.closing(serve(tmp_path)) as served:
+        api = next(served)
+        gateway = api.client.app.state.gateway  # type: ignore[attr-defined]
+        portal = api.client.portal  # type: ignore[attr-defined]
+        with pytest.raises(ApiError) as refused:
+            portal.call(gateway.read, _locked)
+        assert (refused.value.status, refused.value.code) == (503, -1001)
+        with pytest.raises(sa.exc.ProgrammingError):  # a bug stays a bug (500, logged)
+            portal.call(gateway.read, _wrong)
