@@ -163,10 +163,19 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # Options are checked before recovery: a refusal after it would exit without a snapshot.
     try:
         proxies = TrustedProxies(trusted_proxy or [])
     except ValueError as exc:
         _fail(f"--trusted-proxy: {exc}")
+    if refresh_lists < 0:
+        _fail(f"--refresh-lists {refresh_lists}: hours must be 0 (off) or more")
+    try:
+        mirrors = mirror_urls(list_url or []) if refresh_lists > 0 else {}
+    except ListSourceError as exc:
+        _fail(f"--list-url: {exc}")
+    if stream_queue < 1:
+        _fail(f"--stream-queue {stream_queue}: at least 1")
     dd = DataDir(data_dir)
     fresh = not dd.journal.exists()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
@@ -191,16 +200,8 @@ def run(
         _create_demo_key(dd, exchange, service.box)
     url = f"http://{host}:{port}"
     refresher = None
-    if refresh_lists < 0:
-        _fail(f"--refresh-lists {refresh_lists}: hours must be 0 (off) or more")
     if refresh_lists > 0:
-        try:
-            mirrors = mirror_urls(list_url or [])
-        except ListSourceError as exc:
-            _fail(f"--list-url: {exc}")
         refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
-    if stream_queue < 1:
-        _fail(f"--stream-queue {stream_queue}: at least 1")
     asgi = create_app(
         service,
         rate_limits=not no_rate_limits,

@@ -52,3 +52,22 @@ def test_a_stop_signal_under_load_snapshots_and_exits_0(tmp_path: Path, sig: int
     result = json.loads(replayed.stdout)
     assert result["snapshot"] == f"snapshot at seq {result['commands']} matches"
     assert max(acked) <= result["commands"]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--trusted-proxy", "localhost"], "--trusted-proxy"),
+        (["--stream-queue", "0"], "--stream-queue"),
+        (["--refresh-lists", "-1"], "--refresh-lists"),
+        (["--refresh-lists", "1", "--list-url", "nonsense"], "--list-url"),
+    ],
+)
+def test_a_refused_option_stops_before_anything_starts(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    """Refused after recovery, it would have exited without closing the exchange."""
+    data = tmp_path / "data"
+    done = run_cli("run", "--data-dir", str(data), "--port", "1", *args)
+    assert done.returncode == 2 and named in done.stderr, done.stderr
+    assert not (data / "journal").exists()
