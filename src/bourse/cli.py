@@ -3,6 +3,7 @@ staff, customers, venues, policies, sanctions lists and alerts (cli_compliance).
 
 import json
 import logging
+import signal
 import socket
 import sys
 import time
@@ -52,6 +53,7 @@ app.add_typer(alerts_app, name="alerts")
 app.command("withdraw-on-request")(withdraw_on_request)
 app.command("screen")(screen_command)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
+log = logging.getLogger(__name__)
 
 DataDirOpt = Annotated[
     Path, typer.Option("--data-dir", help="Where the journal, snapshots and store live.")
@@ -134,11 +136,21 @@ def run(
             "URL (ofac_cons: four URLs, cons_prim/alt/add/comments). Repeatable.",
         ),
     ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="IP/CIDR of a reverse proxy whose X-Forwarded-For names the client (for rate "
+            "limits, bans and API keys' IP allow-lists). Repeatable; default none: the header "
+            "is ignored.",
+        ),
+    ] = None,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     import uvicorn
 
     from bourse.api.app import create_app
+    from bourse.api.client_ip import TrustedProxies
     from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
     from bourse.runtime.exchange import Exchange, RecoveryError
     from bourse.runtime.heap import settle_heap
@@ -151,40 +163,51 @@ def run(
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # Options are checked before recovery: a refusal after it would exit without a snapshot.
+    try:
+        proxies = TrustedProxies(trusted_proxy or [])
+    except ValueError as exc:
+        _fail(f"--trusted-proxy: {exc}")
+    if refresh_lists < 0:
+        _fail(f"--refresh-lists {refresh_lists}: hours must be 0 (off) or more")
+    try:
+        mirrors = mirror_urls(list_url or []) if refresh_lists > 0 else {}
+    except ListSourceError as exc:
+        _fail(f"--list-url: {exc}")
+    if stream_queue < 1:
+        _fail(f"--stream-queue {stream_queue}: at least 1")
     dd = DataDir(data_dir)
     fresh = not dd.journal.exists()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
     try:
         with progress_bar("recovering", None) as advance:
             exchange = Exchange(
                 dd, progress=advance, snapshot_every=snapshot_every, projector_process=True
             )
+    except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
+        err.print("stopped while recovering; the next start recovers again")
+        raise typer.Exit(0) from None
     except DataDirInUse as exc:
         _fail(str(exc))
     except RecoveryError as exc:
         _fail(str(exc))
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         _fail(f"cannot start from {dd.path}: {exc}")
+    stop = _StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
     settle_heap()
     service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
     if fresh:
         _create_demo_key(dd, exchange, service.box)
     url = f"http://{host}:{port}"
     refresher = None
-    if refresh_lists < 0:
-        _fail(f"--refresh-lists {refresh_lists}: hours must be 0 (off) or more")
     if refresh_lists > 0:
-        try:
-            mirrors = mirror_urls(list_url or [])
-        except ListSourceError as exc:
-            _fail(f"--list-url: {exc}")
         refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
-    if stream_queue < 1:
-        _fail(f"--stream-queue {stream_queue}: at least 1")
     asgi = create_app(
         service,
         rate_limits=not no_rate_limits,
         list_refresher=refresher,
         stream_queue=stream_queue,
+        trusted_proxies=proxies,
     )
     # A request that never finishes must not keep the server from stopping (and snapshotting).
     config = uvicorn.Config(
@@ -193,6 +216,8 @@ def run(
         port=port,
         log_level="warning",
         timeout_graceful_shutdown=10,
+        # uvicorn would believe X-Forwarded-For from any loopback peer; the app decides instead
+        proxy_headers=False,
         # As Binance: a ping every 20 s, and a connection without a pong for a minute is closed.
         ws_ping_interval=20,
         ws_ping_timeout=60,
@@ -226,13 +251,45 @@ def run(
         + ("\n  rate limits     off" if no_rate_limits else "")
         + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
         + _demo_key_banner(dd, url)
-        + "\n  stop with Ctrl-C"
+        + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )
+    stop.serving(server)
     try:
         server.run(sockets=[_listening_socket(host, port)])
     finally:
+        # uvicorn has stopped accepting and let in-flight requests finish; now drain the
+        # journal and the projection and snapshot (exchange.close), with signals held off
         dd.clear_server_info()
         exchange.close()
+
+
+class _StopSignals:
+    """SIGTERM and SIGINT stop the server cleanly and the process exits 0, whenever they come
+    after recovery.
+
+    uvicorn catches both while it serves, shuts down gracefully, then restores the previous
+    handlers and raises the signal again so that the process dies of it (exit 143, no snapshot,
+    server.json left behind). Installed underneath, these handlers only note that re-raise and
+    any signal during the closing snapshot; one that comes before uvicorn serves makes it stop
+    as soon as it has started."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: Any = None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+
+    def serving(self, server: Any) -> None:
+        """`server` is the one to stop (uvicorn.Server, whose startup checks should_exit)."""
+        self.server = server
+        server.should_exit = self.requested
+
+    def _on_signal(self, sig: int, _frame: object) -> None:
+        if self.requested:
+            log.info("%s: finishing the clean stop under way first", signal.Signals(sig).name)
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
 
 
 def _venues_line(exchange: "Exchange") -> str:

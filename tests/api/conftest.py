@@ -102,10 +102,18 @@ def api(tmp_path: Path) -> Iterator[Api]:
     yield from serve(tmp_path)
 
 
-def serve(tmp_path: Path, *, rate_limits: bool = True, **other_funds: str) -> Iterator[Api]:
+def serve(
+    tmp_path: Path,
+    *,
+    rate_limits: bool = True,
+    database_url: str | None = None,
+    projector_process: bool = False,
+    **other_funds: str,
+) -> Iterator[Api]:
     """The demo world in-process: the demo account keyed, and another funded keyed account."""
     dd = DataDir(tmp_path / "data")
-    exchange = Exchange(dd, database_url=sqlite_url(tmp_path / "store.sqlite"))
+    url = database_url or sqlite_url(tmp_path / "store.sqlite")
+    exchange = Exchange(dd, database_url=url, projector_process=projector_process)
     box = SecretBox.at(dd.master_key_file)
     demo = _keyed(exchange, box, DEMO_ACCOUNT_ID)
     funds = other_funds or {"BTC": "5", "ETH": "50", "USDT": "500000"}

@@ -23,8 +23,9 @@ class Server:
     reads: a full pipe blocks the server's next log line, and with it every request.
     """
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
-        """`args` go to `bourse run` after the data directory and port."""
+    def __init__(self, data_dir: Path, *args: str, umask: int = -1) -> None:
+        """`args` go to `bourse run` after the data directory and port; `umask` is the
+        process's (-1: this one's)."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -37,6 +38,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,
+                umask=umask,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from bourse import __version__
-from bourse.api import binance, streams, wsapi
+from bourse.api import binance, docs, streams, wsapi
 from bourse.api.admin import (
     accounts,
     alerts,
@@ -25,6 +25,7 @@ from bourse.api.admin import (
     withdrawals,
 )
 from bourse.api.binance.replies import error_response
+from bourse.api.client_ip import TrustedProxies
 from bourse.api.hot_path import BourseApp, failure
 from bourse.marketdata.tickers import TickerBook
 from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT
@@ -32,7 +33,7 @@ from bourse.realtime.service import Realtime
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.list_refresh import ListRefresher
 from bourse.runtime.policy_driver import PolicyDriver
-from bourse.runtime.service import Service
+from bourse.runtime.service import Service, store_health
 from bourse.runtime.staff import StaffRegistry
 
 
@@ -42,6 +43,7 @@ def create_app(
     rate_limits: bool = True,
     list_refresher: ListRefresher | None = None,
     stream_queue: int = DEFAULT_QUEUE_LIMIT,
+    trusted_proxies: TrustedProxies | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -59,8 +61,13 @@ def create_app(
         await driver.stop()
         gateway.close()
 
-    app = BourseApp(title="bourse", version=__version__, docs_url="/docs", lifespan=lifespan)
+    app = BourseApp(
+        title="bourse", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan
+    )
+    docs.install(app)  # /docs and /redoc from the package's own assets, never a CDN
     app.state.service = service
+    if trusted_proxies is not None:
+        app.proxies = trusted_proxies
     app.include_router(operator.router)
     app.include_router(accounts.router)
     app.include_router(customers.router)
@@ -90,16 +97,41 @@ def create_app(
     app.state.realtime = realtime
     app.include_router(streams.router)
 
-    @app.get("/health", tags=["health"], summary="Liveness and sequence numbers")
-    async def health() -> dict[str, Any]:
+    def health_report() -> tuple[bool, dict[str, Any]]:
         ex = service.exchange
-        return {
-            "status": "ok" if ex.failure is None else "stopped",
+        readable, store = store_health(ex)
+        status = "stopped" if ex.failure is not None else "ok" if readable else "degraded"
+        return status == "ok", {
+            "status": status,
             "last_seq": ex.engine.state.last_seq,
             "durable_seq": ex.journal.durable_seq,
             "store_seq": ex.projection.applied_seq,
             "store_ok": ex.projection.error is None,
+            "store": store,
         }
+
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness, sequence numbers and the SQL store's lag",
+        description="Always 200 while the process serves. `status` is `ok`, `degraded` (reads "
+        "of the SQL store cannot be served now: it cannot be written, has failed, or is more "
+        "than 10 s behind; `store` says which and by how much) or `stopped` (the engine "
+        "refuses commands after an internal error).",
+    )
+    async def health() -> dict[str, Any]:
+        return health_report()[1]
+
+    @app.get(
+        "/health/ready",
+        tags=["health"],
+        summary="Readiness: 200 when every route can be served, else 503",
+        description="The body of `/health`, with HTTP 503 whenever `status` is not `ok`, for "
+        "a load balancer or orchestrator to take this server out of rotation meanwhile.",
+    )
+    async def ready() -> JSONResponse:
+        ok, body = health_report()
+        return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

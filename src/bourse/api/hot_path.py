@@ -17,6 +17,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bourse.api.binance.replies import ApiError, error_response
+from bourse.api.client_ip import TrustedProxies
 from bourse.realtime.wire import SERVER_SEND
 from bourse.runtime.exchange import ExchangeStopped
 
@@ -30,8 +31,11 @@ class BourseApp(FastAPI):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.hot: dict[tuple[str, str], ASGIApp] = {}
+        self.proxies = TrustedProxies()  # none: X-Forwarded-For is never believed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.proxies and scope["type"] != "lifespan":
+            scope["client"] = self.proxies.client(scope)  # the one place a client's IP is set
         if scope["type"] == "http":
             hot = self.hot.get((scope["method"], scope["path"]))
             if hot is not None:

@@ -126,6 +126,8 @@ async def combined(ws: WebSocket) -> None:
     summary="Stream connections, subscribers per stream, and subscribers cut off as too slow",
 )
 async def stream_status(request: Request, actor: OperatorDep) -> dict[str, object]:
+    """WebSocket connections open now, subscribers per stream, and the subscribers cut off for
+    reading too slowly (with why), for an operator watching the real-time feeds."""
     rt: Realtime = request.app.state.realtime
     return {
         "connections": rt.connections,

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, NoReturn, Self
 
 from bourse.journal.base import JournalClosed, JournalCorrupted, JournalError
+from bourse.private_files import create_private, private_dir
 
 if TYPE_CHECKING:
     from bourse.journal.base import Journal
@@ -169,7 +170,7 @@ class FileJournal:
         self.fsyncs = 0
         self.truncated_bytes = 0
 
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)
         self._lock_fd = self._acquire_dir_lock()
         self._fd: int | None = None
         self._seg_size = 0
@@ -214,7 +215,7 @@ class FileJournal:
 
     def _acquire_dir_lock(self) -> int:
         # Two writers on one directory would interleave records; fail fast instead.
-        fd = os.open(self.directory / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = create_private(self.directory / _LOCK_NAME, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -404,7 +405,7 @@ class FileJournal:
 
     def _roll(self, first_seq: int) -> None:
         path = self.directory / segment_name(first_seq)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        fd = create_private(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND)
         fsync_path(self.directory)  # make the new file's directory entry durable
         old, self._fd, self._seg_size = self._fd, fd, 0
         if old is not None:

@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 from bourse.journal.file_journal import fsync_path
+from bourse.private_files import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class SnapshotStore:
             raise ValueError("keep must be >= 1")
         self.directory = Path(directory)
         self.keep = keep
-        self.directory.mkdir(parents=True, exist_ok=True)
+        private_dir(self.directory)  # mkstemp already creates the files 0600
 
     def write(self, seq: int, payload: bytes) -> Path:
         """Atomically store ``payload`` as the snapshot at ``seq``; prune old ones."""

@@ -102,6 +102,7 @@ class KlineFeed:
         self._parts: dict[str, _Part] = {}  # stream -> its current candle's part
         self._seconds: dict[str, _Seconds] = {}  # symbol with a 1s stream -> its trades
         self._unread: set[str] = set()  # streams that needed the store without a reader
+        self._failing: set[str] = set()  # streams whose last store read failed (logged once)
 
     def subscribed(self, stream: Stream) -> None:
         if stream.interval == "1s" and stream.symbol not in self._seconds:
@@ -119,6 +120,7 @@ class KlineFeed:
             for name in [n for n in kept if n not in live]:
                 del kept[name]
         self._unread &= set(live)
+        self._failing &= set(live)
         for symbol in [s for s in self._seconds if f"{s.lower()}@kline_1s" not in live]:
             del self._seconds[symbol]
 
@@ -226,10 +228,14 @@ class KlineFeed:
                 log.warning("%s: a candle needs the store, and the feed has none", stream.name)
             return None
         try:
-            return await self.read(fn, *args)
-        except Exception:  # the store is unavailable: the stream tries again next second
-            log.exception("%s: reading its candle", stream.name)
+            found = await self.read(fn, *args)
+        except Exception as exc:  # the store is unavailable: the stream tries again next second
+            if stream.name not in self._failing:  # once per outage, not every second
+                self._failing.add(stream.name)
+                log.warning("%s: reading its candle: %s", stream.name, exc, exc_info=True)
             return None
+        self._failing.discard(stream.name)
+        return found
 
     def _body(self, stream: Stream, opened: int, k: Kline, closed: bool) -> dict[str, Any]:
         """Binance's `k` of the candle opening at `opened`."""

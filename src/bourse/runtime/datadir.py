@@ -10,6 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
+from bourse.private_files import create_private, private_dir, tighten, write_private
+
 
 class DataDirInUse(RuntimeError):
     """Another process owns the data directory."""
@@ -30,13 +32,13 @@ class DataDir:
 
     def create(self) -> None:
         """Make the data directory if it is not there yet (a server, or a tool writing into it
-        before any server ran, such as `bourse lists load`)."""
-        self.path.mkdir(parents=True, exist_ok=True)
+        before any server ran, such as `bourse lists load`), private to its owner (0700)."""
+        private_dir(self.path)
 
     def lock(self) -> None:
         """Take ownership, or raise DataDirInUse naming the owner."""
         self.create()
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = create_private(self.lock_file, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -49,6 +51,7 @@ class DataDir:
         os.ftruncate(fd, 0)
         os.write(fd, str(os.getpid()).encode())
         self._lock_fd = fd
+        tighten(self.path)  # what an earlier version, or a copy, left readable by others
 
     def unlock(self) -> None:
         if self._lock_fd is not None:
@@ -80,9 +83,7 @@ class DataDir:
         return token
 
     def write_server_info(self, url: str) -> None:
-        tmp = self.server_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
-        os.replace(tmp, self.server_file)
+        write_private(self.server_file, json.dumps({"url": url, "pid": os.getpid()}).encode())
 
     def server_url(self) -> str | None:
         """Where the owning server listens, if one runs."""

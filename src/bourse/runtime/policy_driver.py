@@ -74,4 +74,7 @@ class PolicyDriver:
     async def _tick(self) -> None:
         while True:
             await asyncio.sleep(TICK_S)
-            self.run_due_now()
+            try:
+                self.run_due_now()
+            except Exception:  # one failed check must not end every later one until a restart
+                log.exception("policy driver: checking for due policy changes")

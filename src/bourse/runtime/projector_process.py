@@ -15,27 +15,43 @@ from multiprocessing.connection import Connection
 import msgspec
 
 from bourse.events import Outcome
-from bourse.store.projector import ProjectionError, Projector
+from bourse.store.projector import ProjectionError, Projector, StoreUnreachable
 
 _OK = b"ok"
 _STOP = b""
+_UNREACHABLE = b"unreachable:"  # then the message; the child goes on serving
 _encoder = msgspec.msgpack.Encoder()
 
 
 class ProjectorProcess:
-    """A `Projector` at `url` in a spawned child; `apply` returns once the batch is committed."""
+    """A `Projector` at `url` in a spawned child; `apply` returns once the batch is committed.
+
+    A child that dies (killed, out of memory) is StoreUnreachable: the next `apply` starts a new
+    one, which resumes from the store's last seq like any projector."""
 
     def __init__(self, url: str) -> None:
+        self._url = url
+        self._start()
+
+    def _start(self) -> None:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(url, child), name="bourse-projector", daemon=True
+            target=_serve, args=(self._url, child), name="bourse-projector", daemon=True
         )
         self._proc.start()
+        self._running = True
         child.close()
         self._expect_ok()
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
     def apply(self, outcomes: Sequence[Outcome]) -> None:
+        if not self._running:
+            self._conn.close()
+            self._start()
         try:
             self._conn.send_bytes(_encoder.encode(list(outcomes)))
         except OSError:
@@ -55,12 +71,15 @@ class ProjectorProcess:
             reply = self._conn.recv_bytes()
         except (EOFError, OSError):
             raise self._exited() from None
+        if reply.startswith(_UNREACHABLE):
+            raise StoreUnreachable(reply.removeprefix(_UNREACHABLE).decode())
         if reply != _OK:
             raise ProjectionError(f"the projector process failed: {reply.decode()}")
 
-    def _exited(self) -> ProjectionError:
+    def _exited(self) -> StoreUnreachable:
         self._proc.join(timeout=5)
-        return ProjectionError(f"the projector process exited (code {self._proc.exitcode})")
+        self._running = False
+        return StoreUnreachable(f"the projector process exited (code {self._proc.exitcode})")
 
 
 def _serve(url: str, conn: Connection) -> None:
@@ -75,6 +94,9 @@ def _serve(url: str, conn: Connection) -> None:
         while (data := conn.recv_bytes()) != _STOP:
             try:
                 projector.apply(decoder.decode(data))
+            except StoreUnreachable as exc:  # the parent retries the batch later
+                conn.send_bytes(_UNREACHABLE + str(exc).encode())
+                continue
             except BaseException as exc:  # report it, then stop: the parent stops projecting
                 conn.send_bytes(repr(exc).encode())
                 return

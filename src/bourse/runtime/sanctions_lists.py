@@ -43,6 +43,7 @@ from bourse.compliance.sanctions.ofac import (
 )
 from bourse.compliance.sanctions.un import SOURCE as UN_SOURCE
 from bourse.compliance.sanctions.un import parse_un_counting
+from bourse.private_files import create_private, private_dir
 
 SOURCES = (SDN_SOURCE, CONS_SOURCE, UN_SOURCE)
 CONS_PARTS = ("prim", "alt", "add", "comments")
@@ -368,8 +369,8 @@ class ListStore:
     @contextmanager
     def _locked(self, source: str) -> Iterator[Path]:
         directory = self._dir(source)
-        directory.mkdir(parents=True, exist_ok=True)
-        fd = os.open(directory / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+        private_dir(directory)  # the files in it are mkstemp's, 0600
+        fd = create_private(directory / ".lock", os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             yield directory
@@ -421,7 +422,7 @@ class ListStore:
             raise ListSourceError(
                 f"review threshold {value} is not between {MIN_REVIEW_THRESHOLD} and 1"
             )
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root)
         body = {
             "review_threshold": value,
             "set_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

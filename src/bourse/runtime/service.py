@@ -10,6 +10,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from bourse.commands import Command
 from bourse.engine.state import EngineState
@@ -22,6 +23,31 @@ log = logging.getLogger(__name__)
 
 class StoreUnavailable(RuntimeError):
     """The SQL projection failed or fell too far behind to answer a read."""
+
+
+READ_WAIT_S = 10.0  # how long a read waits for the store to catch up before it answers 503
+
+
+def store_health(exchange: Exchange) -> tuple[bool, dict[str, Any]]:
+    """Whether reads of the SQL store can be served now, and the store's lag, for /health."""
+    lag = exchange.projection.lag()
+    state = (
+        "failed"  # the projection stopped: rebuild the store
+        if lag.failed
+        else "unreachable"  # it cannot be written now and retries
+        if lag.unreachable
+        else "behind"  # a read would time out waiting for it
+        if lag.age_s >= READ_WAIT_S
+        else "ok"
+    )
+    return state == "ok", {
+        "state": state,
+        "seq": lag.store_seq,
+        "released_seq": lag.released_seq,
+        "behind": lag.behind,
+        "age_s": round(lag.age_s, 3),
+        "error": lag.failed or lag.unreachable,
+    }
 
 
 class Service:
@@ -66,7 +92,7 @@ class Service:
             await self._released.wait()
         return state
 
-    async def store_caught_up(self, seq: int | None = None, timeout: float = 10.0) -> None:
+    async def store_caught_up(self, seq: int | None = None, timeout: float = READ_WAIT_S) -> None:
         """Wait until the SQL store has applied up to `seq` (default: everything released)."""
         target = self.released_seq if seq is None else seq
         projection = self.exchange.projection
@@ -74,6 +100,11 @@ class Service:
         while projection.applied_seq < target:
             if projection.error is not None:
                 raise StoreUnavailable("the SQL store stopped; an operator must rebuild it")
+            if projection.unreachable is not None:  # it retries; no use waiting for it here
+                raise StoreUnavailable(
+                    f"the SQL store cannot be written ({projection.unreachable}); reads resume "
+                    "once it has caught up"
+                )
             event = self._store_advanced
             remaining = deadline - time.monotonic()
             if event is None or remaining <= 0:

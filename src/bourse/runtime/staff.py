@@ -13,6 +13,8 @@ import re
 import secrets
 from pathlib import Path
 
+from bourse.private_files import private_dir
+
 FILE_NAME = "staff.json"
 _NAME = re.compile(r"[a-z0-9._-]{1,32}")
 
@@ -81,7 +83,7 @@ class StaffRegistry:
     def _write(self, hashes: dict[str, str]) -> None:
         # a new file replaces the old one whole: readers see the old or the new, and the new inode
         # tells a reader that it changed even within one mtime tick
-        self.file.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self.file.parent)
         tmp = self.file.with_suffix(".tmp")
         tmp.unlink(missing_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

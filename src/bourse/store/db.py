@@ -10,8 +10,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bourse.private_files import create_private
+
 URL_ENV = "BOURSE_DATABASE_URL"
 SQLITE_FILE = "store.sqlite"
+BUSY_TIMEOUT_S = 10.0
 
 
 def store_url(data_dir: str | Path) -> str:
@@ -34,12 +37,18 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
     transaction cannot fail half way on a lock upgrade.
     """
     connect_args: dict[str, Any] = {}
-    if writer and sa.make_url(url).get_backend_name() == "postgresql":
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and "timeout" not in parsed.query:
+        # how long a statement waits for another connection's lock before "database is locked"
+        # (`?timeout=SECONDS` in the URL sets another)
+        connect_args["timeout"] = BUSY_TIMEOUT_S
+    if writer and parsed.get_backend_name() == "postgresql":
         # Like SQLite's synchronous=NORMAL: a crash may lose the last commits, never a part of one,
         # and the projector then resumes from the last_seq that survived.
         connect_args["options"] = "-c synchronous_commit=off"
     engine = sa.create_engine(url, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
+        _create_private(engine.url.database)
         begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 
         @sa.event.listens_for(engine, "connect")
@@ -49,7 +58,6 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
             try:
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA synchronous=NORMAL")
-                cursor.execute("PRAGMA busy_timeout=10000")
                 # checkpoint (which fsyncs) every 64 MB of WAL instead of 4 MB: a projector
                 # batch writes megabytes, and checkpointing after each one was a third of its time
                 cursor.execute("PRAGMA wal_autocheckpoint=16384")
@@ -61,3 +69,18 @@ def create_store_engine(url: str, *, writer: bool = False) -> sa.Engine:
             conn.exec_driver_sql(begin)
 
     return engine
+
+
+def unreachable(exc: BaseException) -> bool:
+    """Whether `exc` is the database being out of reach (locked past the busy timeout, down,
+    disk full) rather than a wrong statement: the same work may succeed later."""
+    if isinstance(exc, (sa.exc.OperationalError, sa.exc.InterfaceError)):
+        return True
+    return isinstance(exc, sa.exc.DBAPIError) and exc.connection_invalidated
+
+
+def _create_private(database: str | None) -> None:
+    """Create the SQLite file 0600 before SQLite does (0644 less the umask): it holds customers'
+    names and dates of birth. SQLite gives its -wal and -shm files the database file's mode."""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        os.close(create_private(Path(database), os.O_WRONLY | os.O_CREAT))

@@ -21,7 +21,7 @@ from bourse.events import Outcome
 from bourse.store import schema as s
 from bourse.store.batch import Batch, Kline, Row
 from bourse.store.bulk import BulkWriter, bulk_writer
-from bourse.store.db import create_store_engine
+from bourse.store.db import create_store_engine, unreachable
 from bourse.store.migrate import upgrade
 
 PROJECTION = "store"  # this projection's row in projection_state
@@ -31,6 +31,11 @@ _IN_CHUNK = 900  # keys per IN (...) list: well below SQLite's and PostgreSQL's 
 
 class ProjectionError(RuntimeError):
     """The outcomes do not fit the store (e.g. a fill of an order it never saw)."""
+
+
+class StoreUnreachable(RuntimeError):
+    """The store cannot take a write now (locked past the busy timeout, down, disk full): the
+    same outcomes can be applied again later, as `apply` skips what was already committed."""
 
 
 def _write(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
@@ -171,7 +176,8 @@ class Projector:
     def apply(self, outcomes: Sequence[Outcome]) -> None:
         """Apply outcomes given in increasing seq order, in one transaction.
 
-        Outcomes at or below `last_seq()` are skipped, so re-applying a batch is harmless.
+        Outcomes at or below `last_seq()` are skipped, so re-applying a batch is harmless: after
+        StoreUnreachable (nothing was committed), the caller retries the same outcomes later.
         """
         previous = None
         for o in outcomes:
@@ -180,6 +186,14 @@ class Projector:
             previous = o.seq
         if previous is None:
             return
+        try:
+            self._apply(outcomes, previous)
+        except sa.exc.DBAPIError as exc:
+            if unreachable(exc):
+                raise StoreUnreachable(str(exc.orig).strip() or type(exc.orig).__name__) from exc
+            raise
+
+    def _apply(self, outcomes: Sequence[Outcome], previous: int) -> None:
         with self._engine.begin() as conn:
             done = self._read_last_seq(conn, lock=True)
             if previous <= done:

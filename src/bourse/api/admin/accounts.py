@@ -183,6 +183,8 @@ async def revoke_key(
     api_key: str,
     reason: str = Query("revoked by operator", min_length=1, max_length=500),
 ) -> Response:
+    """Revoke an API key at once: requests signed with it are refused from the moment the command is
+    journaled. Name the reason."""
     owner = service.exchange.engine.state.api_keys.get(api_key)
     outcome = await service.execute(
         RevokeApiKey(actor=actor, ts_ms=service.clock(), reason=reason, api_key=api_key)
@@ -214,6 +216,8 @@ def _describe(key: ApiKey) -> dict[str, Any]:
     },
 )
 async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: int) -> Response:
+    """Every API key of an account: its key type (HMAC_SHA256 or ED25519), permissions and IP
+    allow-list. Secrets are never shown again after creation."""
     state = service.exchange.engine.state
     if account_id not in state.accounts:
         raise _bad(-2015, f"account {account_id} does not exist", 404)

@@ -74,6 +74,9 @@ class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
 async def post_deposit(
     service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = Body(...)
 ) -> Response:
+    """Credit an account with a deposit of an asset, as an operator command naming its actor and
+    reason. The engine's gate may refuse it (e.g. a jurisdiction closed to deposits); the answer
+    is the command's seq and outcome once it is journaled."""
     try:
         req = msgspec.convert(body, DepositRequest)
     except msgspec.ValidationError as exc:
@@ -116,12 +119,17 @@ def balance_list(state: EngineState, account_id: int) -> list[dict[str, str]]:
 
 @router.post("/snapshot", summary="Write a snapshot of the engine state now")
 async def post_snapshot(service: ServiceDep, actor: OperatorDep) -> dict[str, Any]:
+    """Write a snapshot of the engine state at the last durable command now (as the server also does
+    every `--snapshot-every` commands and on stop), so that the next recovery replays less.
+    Answers the snapshot's seq and path."""
     seq, path = service.exchange.write_snapshot()
     return {"seq": seq, "path": path}
 
 
 @router.get("/state", summary="Sequence numbers and the state digest")
 async def get_state(service: ServiceDep, actor: OperatorDep) -> dict[str, Any]:
+    """The engine's last seq, the journal's durable seq, the SQL store's projected seq and the
+    sha256 digest of the engine state, which `bourse replay` reproduces from the journal."""
     ex = service.exchange
     return {
         "last_seq": ex.engine.state.last_seq,
@@ -133,6 +141,8 @@ async def get_state(service: ServiceDep, actor: OperatorDep) -> dict[str, Any]:
 
 @router.get("/accounts/{account_id}", summary="An account's permissions and balances")
 async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) -> dict[str, Any]:
+    """An account's Binance capabilities (canTrade, canDeposit, canWithdraw), frozen flag and free
+    and locked balances per asset, from the engine state."""
     state = service.exchange.engine.state
     acct = state.accounts.get(account_id)
     if acct is None:

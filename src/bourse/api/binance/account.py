@@ -62,6 +62,8 @@ def _four(maker: int, taker: int) -> dict[str, str]:
     openapi_extra=openapi(P("symbol", required=True), signed=True),
 )
 async def get_commission(request: Request) -> Response:
+    """The caller's maker and taker commission rates on a symbol (the symbol's rates times the
+    account's fee tier), as Binance's standard, tax and special rates. Weight 20."""
     return ok(await commission(*await signed(request, trade=False)))
 
 
@@ -128,6 +130,9 @@ def _balances(conn: sa.Connection, account_id: int) -> tuple[list[queries.Balanc
     responses=_ACCOUNT_DOC,
 )
 async def get_account(request: Request) -> Response:
+    """The caller's commission rates, capabilities (canTrade, canWithdraw, canDeposit), permissions
+    and free and locked balance of every asset. `omitZeroBalances=true` leaves out empty ones.
+    Weight 20."""
     return ok(await account_info(*await signed(request, trade=False)))
 
 
@@ -219,6 +224,8 @@ def _find_order(
     ),
 )
 async def get_order(request: Request) -> Response:
+    """One of the caller's orders, open or not, by `orderId` or `origClientOrderId`, from the SQL
+    store. Weight 4."""
     return ok(await order_status(*await signed(request, trade=False)))
 
 
@@ -243,6 +250,8 @@ async def order_status(gw: Gateway, params: Params, caller: Caller) -> Body:
     openapi_extra=openapi(P("symbol", description="All symbols if not sent"), signed=True),
 )
 async def get_open_orders(request: Request) -> Response:
+    """The caller's open orders on one symbol, or on every symbol without `symbol`, from the SQL
+    store. Weight 6 with a symbol, 80 without."""
     return ok(await open_orders(*await signed(request, trade=False)))
 
 
@@ -267,6 +276,8 @@ async def open_orders(gw: Gateway, params: Params, caller: Caller) -> list[Body]
     ),
 )
 async def get_all_orders(request: Request) -> Response:
+    """The caller's orders on a symbol, open or not, oldest first, from `orderId` or within a time
+    range, from the SQL store. Weight 20."""
     return ok(await all_orders(*await signed(request, trade=False)))
 
 
@@ -304,6 +315,9 @@ async def all_orders(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
     ),
 )
 async def get_my_trades(request: Request) -> Response:
+    """The caller's trades on a symbol, oldest first, with price, quantity, commission and its
+    asset, and whether the caller was buyer and maker; from `fromId`, an `orderId` or a time
+    range, from the SQL store. Weight 20 (5 with `orderId`)."""
     return ok(await my_trades(*await signed(request, trade=False)))
 
 

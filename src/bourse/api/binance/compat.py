@@ -105,6 +105,8 @@ async def all_coins(request: Request) -> Response:
     responses=_example([]),
 )
 async def margin_pairs(request: Request) -> Response:
+    """Cross margin pairs: always `[]`, as this exchange is spot only. Clients call it while loading
+    markets."""
     return ok([])
 
 
@@ -115,6 +117,7 @@ async def margin_pairs(request: Request) -> Response:
     responses=_example([]),
 )
 async def isolated_margin_pairs(request: Request) -> Response:
+    """Isolated margin pairs: always `[]` (signed), as this exchange is spot only."""
     return ok([])
 
 
@@ -125,6 +128,7 @@ async def isolated_margin_pairs(request: Request) -> Response:
     responses=_example({"status": 0, "msg": "normal"}),
 )
 async def system_status(request: Request) -> Response:
+    """`{"status":0,"msg":"normal"}` while the server serves."""
     return ok({"status": 0, "msg": "normal"})
 
 
@@ -146,6 +150,8 @@ def _no_derivatives(request: Request) -> dict[str, Any]:
     responses=_example({"timezone": "UTC", "serverTime": 1700000000000, "symbols": []}),
 )
 async def futures_info(request: Request) -> Response:
+    """Binance's USDⓈ-M futures exchangeInfo shape with no symbols, so that clients loading every
+    market see none here."""
     return ok(_no_derivatives(request))
 
 
@@ -156,6 +162,8 @@ async def futures_info(request: Request) -> Response:
     responses=_example({"timezone": "UTC", "serverTime": 1700000000000, "symbols": []}),
 )
 async def delivery_info(request: Request) -> Response:
+    """Binance's COIN-M futures exchangeInfo shape with no symbols, so that clients loading every
+    market see none here."""
     return ok(_no_derivatives(request))
 
 
@@ -166,6 +174,8 @@ async def delivery_info(request: Request) -> Response:
     responses=_example({"timezone": "UTC", "serverTime": 1700000000000, "optionSymbols": []}),
 )
 async def options_info(request: Request) -> Response:
+    """Binance's options exchangeInfo shape with no contracts, so that clients loading every market
+    see none here."""
     return ok(
         {
             "timezone": "UTC",

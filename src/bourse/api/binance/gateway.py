@@ -4,6 +4,7 @@ the engine state (reference data, the book), the key ring (signatures) and store
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection, Request
 
@@ -13,7 +14,7 @@ from bourse.api.binance.replies import ApiError
 from bourse.engine.state import EngineState, SymbolState
 from bourse.marketdata import MarketData
 from bourse.runtime.service import Service, StoreUnavailable
-from bourse.store.db import create_store_engine
+from bourse.store.db import create_store_engine, unreachable
 
 T = TypeVar("T")
 
@@ -60,7 +61,17 @@ class Gateway:
             raise ApiError(
                 -1001, f"Internal error; unable to process your request. {exc}", 503
             ) from exc
-        return await run_in_threadpool(self._query, fn, args, kwargs)
+        try:
+            return await run_in_threadpool(self._query, fn, args, kwargs)
+        except sa.exc.DBAPIError as exc:
+            if not unreachable(exc):
+                raise
+            raise ApiError(
+                -1001,
+                "Internal error; unable to process your request. The SQL store cannot "
+                "be read now; try again later.",
+                503,
+            ) from exc
 
     def _query(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
         with self._reader.connect() as conn:

@@ -59,6 +59,7 @@ async def _read(request: Request) -> tuple[Gateway, Params]:
 
 @router.get("/ping", summary="Test connectivity", responses=_example("Always {}", {}))
 async def ping(request: Request) -> Response:
+    """Answers `{}`: the server is reachable. Weight 1."""
     return ok(await connectivity(gateway(request), Params(b"")))
 
 
@@ -73,6 +74,8 @@ async def connectivity(gw: Gateway, params: Params) -> Body:
     responses=_example("Milliseconds since the epoch", {"serverTime": 1499827319559}),
 )
 async def server_time(request: Request) -> Response:
+    """The server's clock, in milliseconds since the epoch: the time signed requests' `timestamp` is
+    checked against. Weight 1."""
     return ok(await clock_time(gateway(request), Params(b"")))
 
 
@@ -98,6 +101,9 @@ async def clock_time(gw: Gateway, params: Params) -> Body:
     ),
 )
 async def depth(request: Request) -> Response:
+    """Price levels of a symbol's book, best first: bids descending, asks ascending, each `[price,
+    quantity]`, with the `lastUpdateId` that depth streams continue from. Weight 5, 25, 50 or 250
+    by `limit`."""
     return ok(await order_book(*await _read(request)))
 
 
@@ -140,6 +146,7 @@ TRADE_EXAMPLE = {
     responses=_example("Oldest first", [TRADE_EXAMPLE]),
 )
 async def trades(request: Request) -> Response:
+    """A symbol's most recent trades, oldest first, from the SQL store. Weight 25."""
     return ok(await recent_trades(*await _read(request)))
 
 
@@ -174,6 +181,8 @@ _HISTORICAL["parameters"].append(
     responses=_example("Oldest first", [TRADE_EXAMPLE]),
 )
 async def historical_trades(request: Request) -> Response:
+    """A symbol's trades from `fromId` on (default: the most recent), oldest first, from the SQL
+    store. Needs an API key (MARKET_DATA). Weight 25."""
     gw, params = await _read(request)
     key_holder(gw.keys, request, trade=False)
     return ok(await older_trades(gw, params))
@@ -218,6 +227,8 @@ async def older_trades(gw: Gateway, params: Params) -> list[Body]:
     ),
 )
 async def aggregate_trades(request: Request) -> Response:
+    """Trades of one taker order at one price, aggregated, oldest first, selected by `fromId` or by
+    a time range of at most one hour. Weight 4."""
     return ok(await aggregates(*await _read(request)))
 
 
@@ -256,6 +267,9 @@ _KLINE_EXAMPLE = _example(
 
 
 async def _klines(request: Request) -> Response:
+    """Candlesticks of a symbol for an interval (1s to 1M), oldest first, built from 1-minute klines
+    in the SQL store, each `[open time, open, high, low, close, volume, close time, quote volume,
+    trades, taker buy base volume, taker buy quote volume, "0"]`. Weight 2."""
     return ok(await candles(*await _read(request)))
 
 
@@ -312,6 +326,8 @@ async def _tickers(gw: Gateway) -> TickerBook:
     ),
 )
 async def avg_price(request: Request) -> Response:
+    """The volume-weighted average price of a symbol's trades over its averaging window (`mins`
+    minutes), and when that window's last trade was (`closeTime`). Weight 2."""
     return ok(await average_price(*await _read(request)))
 
 
@@ -355,6 +371,10 @@ def _one_or_list(items: list[Body], single: bool) -> Body | list[Body]:
     ),
 )
 async def ticker_24hr(request: Request) -> Response:
+    """Rolling 24-hour statistics of one, several or every symbol: price change, weighted average,
+    open, high, low, last, volumes, best bid and ask, first and last trade ids and count.
+    `type=MINI` leaves out the price change and the book. Weight 2 to 80 by the number of
+    symbols."""
     return ok(await rolling_24hr(*await _read(request)))
 
 
@@ -387,6 +407,7 @@ async def rolling_24hr(gw: Gateway, params: Params) -> Body | list[Body]:
     ),
 )
 async def ticker_price(request: Request) -> Response:
+    """The last trade price of one, several or every symbol. Weight 2 (one symbol) or 4."""
     return ok(await latest_prices(*await _read(request)))
 
 
@@ -418,6 +439,8 @@ async def latest_prices(gw: Gateway, params: Params) -> Body | list[Body]:
     ),
 )
 async def book_ticker(request: Request) -> Response:
+    """The best bid and ask, price and quantity, of one, several or every symbol, from the live
+    book. Weight 2 (one symbol) or 4."""
     return ok(await best_prices(*await _read(request)))
 
 

@@ -95,6 +95,11 @@ async def place_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     responses=_ORDER_EXAMPLE,
 )
 async def post_order(request: Request) -> Response:
+    """Place an order: LIMIT, MARKET (by `quantity` or `quoteOrderQty`), LIMIT_MAKER,
+    STOP_LOSS(_LIMIT) or TAKE_PROFIT(_LIMIT), with time in force and self-trade prevention. It
+    passes the compliance gate and risk checks, then matches; the answer (ACK, RESULT or FULL
+    with fills) is sent once it is journaled. A refusal is a Binance error code and a sentence
+    saying why. Weight 1; counts towards the ORDERS limits."""
     return ok(await place_order(*await signed(request, trade=True)))
 
 
@@ -131,6 +136,9 @@ async def check_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     ),
 )
 async def post_order_test(request: Request) -> Response:
+    """Check an order exactly as POST /api/v3/order would (parameters, filters, gate and risk)
+    without placing it: `{}` if it would be accepted, else the error it would get;
+    `computeCommissionRates=true` adds the commission rates that would apply (weight 20, else 1)."""
     return ok(await check_order(*await signed(request, trade=True)))
 
 
@@ -196,6 +204,8 @@ async def cancel_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     "/order", summary="Cancel order (TRADE)", openapi_extra=openapi(*_CANCEL_PARAMS, signed=True)
 )
 async def delete_order(request: Request) -> Response:
+    """Cancel an open order named by `orderId` or `origClientOrderId`; answers the order as
+    canceled. Weight 1."""
     return ok(await cancel_order(*await signed(request, trade=True)))
 
 
@@ -226,6 +236,8 @@ async def cancel_open_orders(gw: Gateway, params: Params, caller: Caller) -> lis
     openapi_extra=openapi(P("symbol", required=True), signed=True),
 )
 async def delete_open_orders(request: Request) -> Response:
+    """Cancel every open order of the caller on a symbol, in one command; answers each canceled
+    order. Weight 1."""
     return ok(await cancel_open_orders(*await signed(request, trade=True)))
 
 
@@ -273,6 +285,9 @@ _REPLACE_PARAMS = (
     openapi_extra=openapi(*ORDER_PARAMS, *_REPLACE_PARAMS, signed=True),
 )
 async def cancel_replace(request: Request) -> Response:
+    """Cancel an order and place a new one in one command. `cancelReplaceMode` STOP_ON_FAILURE
+    places nothing if the cancel fails; ALLOW_FAILURE places the new order anyway. Answers both
+    results. Weight 1."""
     return ok(await replace_order(*await signed(request, trade=True)))
 
 
