@@ -240,8 +240,13 @@ def test_loading_a_list_while_the_server_runs_rescreens_everyone(server: Server)
 def test_fiat_withdrawals_screen_their_payee(server: Server) -> None:
     cli(server, "lists", "load", "un_sc", str(DATA / "un_consolidated_2026-02-27.xml"))
     account = str(onboard(server, "Lena Vogel", "DE")["accountId"])
-    cli(server, "accounts", "deposit", "--account", account, "--deposit", "EUR=500")
+    deposited = cli(
+        server, "accounts", "deposit", "--account", account, "--deposit", "EUR=500",
+        "--reason", "SEPA credit 4471",
+    )  # fmt: skip
+    assert "SEPA credit 4471" in deposited  # the reason is shown with the deposit
     pay = ("accounts", "withdraw", "--account", account, "--asset", "EUR", "--amount", "100")
+    pay += ("--reason", "customer's signed request")
     iban = ("--to", "DE89 3704 0044 0532 0130 00")
     held = cli_json(server, *pay, *iban, "--beneficiary", "Eric Badege")
     assert held["status"] == "HELD_FOR_REVIEW" and held["heldBy"], held

@@ -24,6 +24,7 @@ from bourse.api.admin import (
     venues,
     withdrawals,
 )
+from bourse.api.admin.errors import from_http, from_validation, is_admin
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
 from bourse.marketdata.tickers import TickerBook
@@ -105,6 +106,8 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail
         body = detail if isinstance(detail, dict) else {"code": -1000, "msg": str(detail)}
+        if is_admin(request.url.path):  # the admin API's own {"error", "message"}
+            body = from_http(exc.status_code, detail)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ExchangeStopped)
@@ -114,6 +117,8 @@ def create_app(
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if is_admin(request.url.path):
+            return JSONResponse(from_validation(exc), status_code=400)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         msg = f"{where}: {first.get('msg', 'malformed request')}"
