@@ -27,6 +27,7 @@ class DataDir:
     lock_file = property(lambda self: self.path / "bourse.lock")
     master_key_file = property(lambda self: self.path / "master.key")
     demo_key_file = property(lambda self: self.path / "demo-api-key.json")
+    previews = property(lambda self: self.path / "previews")  # saved by `bourse policy preview`
 
     def lock(self) -> None:
         """Take ownership, or raise DataDirInUse naming the owner."""
