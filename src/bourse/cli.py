@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -349,6 +348,8 @@ def snapshot_cmd(data_dir: DataDirOpt = Path("data")) -> None:
     url = dd.server_url()
     if url is not None:
         token = dd.operator_token()
+        import httpx
+
         response = httpx.post(
             f"{url}/admin/v1/snapshot", headers={"Authorization": f"Bearer {token}"}, timeout=60
         )

@@ -15,7 +15,6 @@ from bourse.cli_compliance.common import print_json, record_table, rows_table, s
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
 from bourse.operator_cli import AdminClient, JsonOpt, err, fail, out
 from bourse.runtime.datadir import DataDir
-from bourse.runtime.list_fetch import fetch_and_load, is_url, mirror_urls
 from bourse.runtime.sanctions_lists import (
     SOURCES,
     ListDiff,
@@ -115,6 +114,8 @@ def lists_load(
     data_dir: ListsDirOpt = Path("data"),
 ) -> None:
     """Load a publication as a new version and put it in force; print what it changed."""
+    from bourse.runtime.list_fetch import fetch_and_load, is_url  # httpx: only when loading
+
     store = _store(data_dir)
     given = origin or []
     urls = [o for o in given if is_url(o)]
@@ -209,6 +210,8 @@ def lists_refresh(
 ) -> None:
     """Download every list and put changed ones in force (what `bourse run --refresh-lists`
     does on a schedule); a running server then rescreens. Exits 1 if any list failed."""
+    from bourse.runtime.list_fetch import fetch_and_load, mirror_urls  # httpx: only when loading
+
     store = _store(data_dir)
     try:
         mirrors = mirror_urls(url or [])
