@@ -123,6 +123,7 @@ def test_preview_apply_show_reverse_apply(server: Server, tmp_path: Path) -> Non
     # a suspension closes no exit window: there is no closure report for it
     no_closure = refused(server, "policy", "closure", str(applied["changeId"]))
     assert "closed no exit window" in no_closure
+    assert refused(server, "policy", "closure", "999").strip() == "error: change 999 does not exist"
 
     # the suspension stops trading, not onboarding: a new customer makes the old preview stale
     onboard(server, "Olga Petrova", "RU")

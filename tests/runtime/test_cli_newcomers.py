@@ -149,3 +149,9 @@ def test_a_preview_is_saved_in_the_data_directory_and_its_path_printed(
     )
     assert again.exit_code == 0, again.output
     assert json.loads(named.read_text())["preview_id"] == "ab12cd34ef56aa77"
+
+
+def test_policy_show_refuses_a_country_that_does_not_exist() -> None:
+    result = CliRunner().invoke(app, ["policy", "show", "ZZ", "--data-dir", "nowhere"])
+    assert result.exit_code == 2  # could not run: no server was asked
+    assert "country 'ZZ' is not an ISO 3166-1 alpha-2 country code" in result.output

@@ -27,6 +27,7 @@ from bourse.cli_compliance.policy_text import (
     scheduled_lines,
     show_preview,
 )
+from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import Access, Basis, Capability
 from bourse.domain.calendar import utc_text
 from bourse.operator_cli import AdminClient, DataDirOpt, JsonOpt, UrlOpt, err, fail, out
@@ -272,8 +273,10 @@ def policy_show(
     token: TokenOpt = None,
 ) -> None:
     """The policies in force, the scheduled changes and the sweeps still running."""
-    found = AdminClient(data_dir, url, token).call("GET", "/policies")
     wanted = country.strip().upper() if country is not None else None
+    if wanted is not None and (problem := country_problem(wanted)):
+        fail(problem)  # not "no policy in force" for a country that does not exist
+    found = AdminClient(data_dir, url, token).call("GET", "/policies")
     if wanted is not None:
         for key in ("inForce", "scheduled"):
             found[key] = [p for p in found[key] if p["spec"]["country"] == wanted]
