@@ -216,7 +216,7 @@ def test_the_admin_route_answers_like_the_local_command(
     def post(url: str, timeout: float, **kw: Any) -> Any:
         return client.post(url.removeprefix("http://testserver"), **kw)
 
-    monkeypatch.setattr("bourse.cli_compliance.screen.httpx.post", post)
+    monkeypatch.setattr("httpx.post", post)  # screen imports httpx when it calls
     remote = ["--url", "http://testserver", "--token", TOKEN, "--data-dir", str(data)]
     assert run_json(data, "Eric Baddege", "--dob", "1971-05-02", *remote[:4]) == local
     people = people_csv(data.parent / "people.csv")
