@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bourse.cli_compliance import (
     customers_app,
@@ -62,6 +61,14 @@ SWITCH_INTERVAL_S = 0.0001
 
 @contextmanager
 def progress_bar(description: str, total: int | None) -> Iterator[Any]:
+    from rich.progress import (  # only long jobs draw one: keep it out of every start-up
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bourse.cli_compliance.common import print_json, rows_table, show
 from bourse.compliance.sanctions.entries import SCHEMAS
@@ -219,6 +218,8 @@ def screen_command(
 
 
 def _screen_file(path: Path, rows: list[Row], run: Screen, as_json: bool, jsonl: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     from bourse.runtime.screening import query_json
 
     results: list[dict[str, Any]] = []
