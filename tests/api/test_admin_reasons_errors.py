@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from bourse.commands import Deposit, decode_command
+from bourse.runtime.exchange import ExchangeStopped
 from tests.api.conftest import Api
 
 OPERATOR = {"Authorization": "Bearer operator-token"}
@@ -187,3 +188,16 @@ def test_an_engine_refusal_is_a_409_naming_its_reject_code_and_seq(api: Api) -> 
 def test_a_missing_token_is_unauthorized(api: Api) -> None:
     r = api.client.get("/admin/v1/accounts/1")
     assert r.status_code == 401 and r.json()["error"] == "UNAUTHORIZED"
+
+
+def test_a_stopped_exchange_answers_an_admin_error(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def stopped(cmd: Any) -> Any:
+        raise ExchangeStopped("the exchange stopped at seq 7")
+
+    monkeypatch.setattr(api.service, "execute", stopped)
+    body = {"type": "SetSymbolStatus", "symbol": "ETHBTC", "status": "HALT", "reason": "r"}
+    r = call(api, "POST", "/commands", body)
+    assert r.status_code == 503, r.text
+    assert r.json() == {"error": "EXCHANGE_STOPPED", "message": "the exchange stopped at seq 7"}

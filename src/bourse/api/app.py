@@ -24,7 +24,7 @@ from bourse.api.admin import (
     venues,
     withdrawals,
 )
-from bourse.api.admin.errors import from_http, from_validation, is_admin
+from bourse.api.admin.errors import from_failure, from_http, from_validation, is_admin
 from bourse.api.binance.replies import error_response
 from bourse.api.hot_path import BourseApp, failure
 from bourse.marketdata.tickers import TickerBook
@@ -113,6 +113,8 @@ def create_app(
     @app.exception_handler(ExchangeStopped)
     @app.exception_handler(Exception)
     async def failed(request: Request, exc: Exception) -> Response:
+        if is_admin(request.url.path):
+            return JSONResponse(from_failure(exc), status_code=failure(exc).status)
         return error_response(failure(exc))
 
     @app.exception_handler(RequestValidationError)

@@ -6,7 +6,9 @@ One vocabulary for every admin route, so an operator's script can branch on `err
 - 404 `<THING>_NOT_FOUND` (`ACCOUNT_NOT_FOUND`, `CUSTOMER_NOT_FOUND`, `CHANGE_NOT_FOUND`, ...);
 - 409 the engine refused the command: `error` is its reject code (`JURISDICTION_POLICY`,
   `PREVIEW_STALE`, `INSUFFICIENT_BALANCE`, ...), `message` its sentence, `seq` where the refusal
-  is journaled; or a state that refuses the request (`NO_SANCTIONS_LISTS`).
+  is journaled; or a state that refuses the request (`NO_SANCTIONS_LISTS`);
+- 500 `INTERNAL_ERROR` (a bug, logged), 503 `EXCHANGE_STOPPED` (the engine stopped on a broken
+  invariant: nothing more is taken until a restart replays the journal).
 A refusal of a journaled command is final: it is never a 5xx or anything else inviting a retry.
 """
 
@@ -20,6 +22,7 @@ from starlette.responses import Response
 
 from bourse.domain.rejections import RejectCode
 from bourse.events import CommandRejected, Outcome
+from bourse.runtime.exchange import ExchangeStopped
 
 PREFIX = "/admin/"
 BAD_REQUEST = "BAD_REQUEST"
@@ -98,6 +101,13 @@ def from_http(status: int, detail: object) -> dict[str, Any]:
         return dict(detail)
     names = {401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
     return error_body(names.get(status, BAD_REQUEST), str(detail))
+
+
+def from_failure(exc: Exception) -> dict[str, Any]:
+    """An exception no route turned into an answer: the exchange stopped (503), or a bug (500)."""
+    if isinstance(exc, ExchangeStopped):
+        return error_body("EXCHANGE_STOPPED", str(exc))
+    return error_body("INTERNAL_ERROR", "internal error; the exchange logged it")
 
 
 def from_validation(exc: RequestValidationError) -> dict[str, Any]:
