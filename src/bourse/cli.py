@@ -12,11 +12,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from bourse.cli_compliance import (
     customers_app,
@@ -65,6 +63,14 @@ SWITCH_INTERVAL_S = 0.0001
 
 @contextmanager
 def progress_bar(description: str, total: int | None) -> Iterator[Any]:
+    from rich.progress import (  # only long jobs draw one: keep it out of every start-up
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -406,6 +412,8 @@ def snapshot_cmd(data_dir: DataDirOpt = Path("data")) -> None:
     url = dd.server_url()
     if url is not None:
         token = dd.operator_token()
+        import httpx
+
         response = httpx.post(
             f"{url}/admin/v1/snapshot", headers={"Authorization": f"Bearer {token}"}, timeout=60
         )

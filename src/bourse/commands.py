@@ -249,10 +249,14 @@ class CloseListenKey(Command, frozen=True, kw_only=True, tag="CloseListenKey"):
 
 
 class Deposit(Command, frozen=True, kw_only=True, tag="Deposit"):
+    """`reason`: why staff credit it. The admin API and CLI require one; it defaults to "" only
+    so that journals written before it existed still decode (and the genesis/bench loaders)."""
+
     account_id: int
     asset: str
     amount_raw: int
     tx_ref: str = ""
+    reason: str = ""
 
 
 class RequestWithdrawal(Command, frozen=True, kw_only=True, tag="RequestWithdrawal"):
@@ -268,11 +272,13 @@ class RequestWithdrawal(Command, frozen=True, kw_only=True, tag="RequestWithdraw
     destination: str
     beneficiary: str = ""
     screening: BeneficiaryScreening | None = None
+    reason: str = ""  # required at the admin edge, as Deposit's
 
 
 class CompleteWithdrawal(Command, frozen=True, kw_only=True, tag="CompleteWithdrawal"):
     withdrawal_id: int
     tx_ref: str = ""
+    reason: str = ""  # required at the admin edge, as Deposit's
 
 
 class FailWithdrawal(OperatorCommand, frozen=True, kw_only=True, tag="FailWithdrawal"):

@@ -174,6 +174,7 @@ def genesis(ts_ms: int) -> list[Command]:
                     asset=asset,
                     amount_raw=to_raw(amount, ASSETS[asset]),
                     tx_ref="genesis",
+                    reason=REASON,
                     actor=ACTOR,
                     ts_ms=ts_ms,
                 )

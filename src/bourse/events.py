@@ -293,6 +293,7 @@ class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     asset: str
     amount_raw: int
     tx_ref: str
+    reason: str = ""  # the Deposit command's: why staff credited it
 
 
 class WithdrawalRequested(Event, frozen=True, kw_only=True, tag="WithdrawalRequested"):

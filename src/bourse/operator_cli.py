@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -33,7 +32,13 @@ TokenOpt = Annotated[
     typer.Option("--token", help="The operator token (default: from the data directory)."),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result.")]
-ReasonOpt = Annotated[str | None, typer.Option("--reason", help="Why (kept in the journal).")]
+# Every admin action names why (kept in the journal): required, as by the admin API.
+ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the journal; required).")]
+
+
+def error_message(body: object) -> str | None:
+    """The sentence of an admin API error body ({"error", "message"})."""
+    return body.get("message") if isinstance(body, dict) else None
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -63,6 +68,8 @@ class AdminClient:
         self.headers = {"Authorization": f"Bearer {token}"}
 
     def call(self, method: str, path: str, *, timeout: float = 30, **kw: Any) -> Any:
+        import httpx  # ~0.1 s to import: only commands that call the server pay for it
+
         try:
             response = httpx.request(
                 method, f"{self.url}/admin/v1{path}", headers=self.headers, timeout=timeout, **kw
@@ -74,7 +81,7 @@ class AdminClient:
         except ValueError:
             body = None
         if response.status_code != 200:
-            msg = body.get("msg") if isinstance(body, dict) else None
+            msg = error_message(body)
             fail(
                 msg or f"the server answered HTTP {response.status_code}: {response.text}",
                 self.refused_exit,
@@ -96,21 +103,19 @@ def _deposits(pairs: list[str]) -> dict[str, str]:
 
 @accounts_app.command("create")
 def accounts_create(
+    reason: ReasonOpt,
     deposit: Annotated[
         list[str] | None,
         typer.Option("--deposit", help="An opening deposit ASSET=AMOUNT (repeatable)."),
     ] = None,
     fee_tier: Annotated[int, typer.Option("--fee-tier", help="The account's fee tier.")] = 0,
-    reason: ReasonOpt = None,
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Open an account, with opening deposits if given."""
-    body: dict[str, Any] = {"deposits": _deposits(deposit or []), "feeTier": fee_tier}
-    if reason:
-        body["reason"] = reason
+    body = {"deposits": _deposits(deposit or []), "feeTier": fee_tier, "reason": reason}
     opened = AdminClient(data_dir, url, token).call("POST", "/accounts", json=body)
     if as_json:
         print(json.dumps({"accountId": opened["accountId"]}))
@@ -125,6 +130,7 @@ def accounts_deposit(
     deposit: Annotated[
         list[str], typer.Option("--deposit", help="ASSET=AMOUNT to credit (repeatable).")
     ],
+    reason: ReasonOpt,
     tx_ref: Annotated[str, typer.Option("--tx-ref", help="The transfer's reference.")] = "",
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
@@ -136,13 +142,13 @@ def accounts_deposit(
     credited = []
     for asset, amount in _deposits(deposit).items():
         body = {"account_id": account, "asset": asset, "amount": amount, "tx_ref": tx_ref}
-        client.call("POST", "/deposits", json=body)
+        client.call("POST", "/deposits", json={**body, "reason": reason})
         credited.append({"asset": asset, "amount": amount})
     if as_json:
         print(json.dumps({"accountId": account, "credited": credited}))
         return
     text = ", ".join(f"{c['amount']} {c['asset']}" for c in credited)
-    out.print(f"credited account [bold]{account}[/] with {escape(text)}")
+    out.print(f"credited account [bold]{account}[/] with {escape(text)}: {escape(reason)}")
 
 
 @accounts_app.command("withdraw")
@@ -151,6 +157,7 @@ def accounts_withdraw(
     asset: Annotated[str, typer.Option("--asset", help="The asset to withdraw.")],
     amount: Annotated[str, typer.Option("--amount", help="The decimal amount.")],
     to: Annotated[str, typer.Option("--to", help="A crypto address, or an IBAN for fiat.")],
+    reason: ReasonOpt,
     beneficiary: Annotated[
         str, typer.Option("--beneficiary", help="Fiat: the person or company the bank pays.")
     ] = "",
@@ -171,6 +178,7 @@ def accounts_withdraw(
         "destination": to,
         "beneficiary": beneficiary,
         "beneficiary_bic": bic,
+        "reason": reason,
     }
     done = AdminClient(data_dir, url, token).call("POST", "/withdrawals", json=body)
     if as_json:
@@ -198,6 +206,7 @@ def _permissions(text: str) -> list[str]:
 @keys_app.command("create")
 def keys_create(
     account: Annotated[int, typer.Option("--account", help="The account the key acts for.")],
+    reason: ReasonOpt,
     permissions: Annotated[
         str, typer.Option("--permissions", help="read (read-only) or read,trade.")
     ] = "read,trade",
@@ -214,7 +223,6 @@ def keys_create(
             dir_okay=False,
         ),
     ] = None,
-    reason: ReasonOpt = None,
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
@@ -225,11 +233,10 @@ def keys_create(
         "accountId": account,
         "permissions": _permissions(permissions),
         "ip": ip or [],
+        "reason": reason,
     }
     if public_key is not None:
         body["publicKey"] = public_key.read_text()
-    if reason:
-        body["reason"] = reason
     created = AdminClient(data_dir, url, token).call("POST", "/keys", json=body)
     if as_json:
         print(json.dumps(created))
@@ -247,14 +254,14 @@ def keys_create(
 @keys_app.command("revoke")
 def keys_revoke(
     key: Annotated[str, typer.Argument(help="The API key to revoke.")],
-    reason: ReasonOpt = None,
+    reason: ReasonOpt,
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
     token: TokenOpt = None,
 ) -> None:
     """Revoke an API key: requests signed with it are refused from now on."""
-    params = {"reason": reason} if reason else {}
+    params = {"reason": reason}
     revoked = AdminClient(data_dir, url, token).call("DELETE", f"/keys/{key}", params=params)
     if as_json:
         print(json.dumps(revoked))

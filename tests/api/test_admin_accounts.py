@@ -19,6 +19,7 @@ from bourse.runtime.exchange import now_ms
 from tests.api.conftest import Api, Signer
 
 OPERATOR = {"Authorization": "Bearer operator-token"}
+R = {"reason": "test"}  # every admin action names why
 PROBE = "/test/whoami"
 
 
@@ -81,7 +82,7 @@ def test_open_account_with_deposits(admin: Api) -> None:
         ],
     }
     assert state.accounts[expected_id].balances["USDT"].free == 1000 * 10**8
-    empty = post(admin, "/accounts")
+    empty = post(admin, "/accounts", {"reason": "t"})
     assert empty.status_code == 200 and empty.json() == {
         "accountId": expected_id + 1,
         "balances": [],
@@ -89,36 +90,38 @@ def test_open_account_with_deposits(admin: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("deposits", "code"),
+    ("deposits", "status", "error"),
     [
-        ({"USDT": "1", "XYZ": "1"}, -1100),  # unknown asset, after a good one
-        ({"USDT": "1", "BTC": "0.000000001"}, -1111),  # finer than the asset's precision
-        ({"USDT": "0"}, -1130),
-        ({"USDT": "-5"}, -1130),
-        ({"USDT": "lots"}, -1111),
-        ({"USDT": 1000}, -1102),  # amounts are decimal strings, never JSON numbers
+        ({"USDT": "1", "XYZ": "1"}, 404, "ASSET_NOT_FOUND"),  # unknown asset, after a good one
+        ({"USDT": "1", "BTC": "0.000000001"}, 400, "BAD_REQUEST"),  # finer than the precision
+        ({"USDT": "0"}, 400, "BAD_REQUEST"),
+        ({"USDT": "-5"}, 400, "BAD_REQUEST"),
+        ({"USDT": "lots"}, 400, "BAD_REQUEST"),
+        ({"USDT": 1000}, 400, "BAD_REQUEST"),  # amounts are decimal strings, never JSON numbers
     ],
 )
-def test_a_bad_deposit_opens_nothing(admin: Api, deposits: dict[str, Any], code: int) -> None:
+def test_a_bad_deposit_opens_nothing(
+    admin: Api, deposits: dict[str, Any], status: int, error: str
+) -> None:
     state = admin.exchange.engine.state
     before = (state.last_seq, state.next_account_id)
-    r = post(admin, "/accounts", {"deposits": deposits})
-    assert r.status_code == 400 and r.json()["code"] == code and r.json()["msg"], r.text
+    r = post(admin, "/accounts", {"deposits": deposits, "reason": "t"})
+    assert (r.status_code, r.json()["error"]) == (status, error) and r.json()["message"], r.text
     assert (state.last_seq, state.next_account_id) == before
 
 
-def test_engine_refusal_and_unknown_fields_answer_code_and_msg(admin: Api) -> None:
-    r = post(admin, "/accounts", {"feeTier": 7})
-    assert r.status_code == 400 and r.json()["code"] == -1102
-    assert "fee tier 7 is not defined" in r.json()["msg"]
-    r = post(admin, "/accounts", {"deposit": {"USDT": "1"}})  # a typo, refused, not ignored
-    assert r.status_code == 400 and r.json()["code"] == -1102
+def test_engine_refusal_and_unknown_fields_answer_error_and_message(admin: Api) -> None:
+    r = post(admin, "/accounts", {"feeTier": 7, "reason": "t"})
+    assert r.status_code == 400 and r.json()["error"] == "INVALID_PARAMETER"
+    assert "fee tier 7 is not defined" in r.json()["message"]
+    r = post(admin, "/accounts", {"deposit": {"USDT": "1"}, "reason": "t"})  # a typo: refused
+    assert r.status_code == 400 and r.json()["error"] == "BAD_REQUEST"
 
 
 def test_routes_need_the_operator_token(admin: Api) -> None:
     for headers in ({}, {"Authorization": "Bearer nope"}):
         r = admin.client.post("/admin/v1/accounts", json={}, headers=headers)
-        assert r.status_code == 401 and r.json()["code"] == -2015
+        assert r.status_code == 401 and r.json()["error"] == "UNAUTHORIZED"
         r = admin.client.post("/admin/v1/keys", json={"accountId": 1}, headers=headers)
         assert r.status_code == 401
         assert admin.client.get("/admin/v1/accounts/1/keys", headers=headers).status_code == 401
@@ -128,8 +131,9 @@ def test_routes_need_the_operator_token(admin: Api) -> None:
 
 
 def test_hmac_key_from_the_route_signs_requests(admin: Api) -> None:
-    account_id = post(admin, "/accounts", {"deposits": {"USDT": "1000"}}).json()["accountId"]
-    r = post(admin, "/keys", {"accountId": account_id})
+    opened = post(admin, "/accounts", {"deposits": {"USDT": "1000"}, "reason": "t"})
+    account_id = opened.json()["accountId"]
+    r = post(admin, "/keys", {"accountId": account_id, "reason": "t"})
     assert r.status_code == 200, r.text
     assert r.headers["cache-control"] == "no-store"
     created = r.json()
@@ -147,7 +151,7 @@ def test_hmac_key_from_the_route_signs_requests(admin: Api) -> None:
 
 
 def test_read_only_key_is_refused_on_trade(admin: Api) -> None:
-    created = post(admin, "/keys", {"accountId": 1, "permissions": ["read"]}).json()
+    created = post(admin, "/keys", {"accountId": 1, "permissions": ["read"], **R}).json()
     signer = Signer(admin.client, 1, created["apiKey"], created["secretKey"])
     assert signer.signed("GET", PROBE).json() == {"accountId": 1, "canTrade": False}
     refused = signer.signed("GET", PROBE, trade=1)
@@ -155,12 +159,12 @@ def test_read_only_key_is_refused_on_trade(admin: Api) -> None:
     query = _hmac_query(created["secretKey"])
     assert _auth(admin, created["apiKey"], query, trade=True, host="127.0.0.1") == -2015
     for permissions in (["trade"], [], ["read", "admin"]):
-        r = post(admin, "/keys", {"accountId": 1, "permissions": permissions})
-        assert r.status_code == 400 and r.json()["code"] in (-1130, -1102), r.text
+        r = post(admin, "/keys", {"accountId": 1, "permissions": permissions, **R})
+        assert r.status_code == 400 and r.json()["error"] == "BAD_REQUEST", r.text
 
 
 def test_ip_allow_list(admin: Api) -> None:
-    body = {"accountId": 1, "ip": ["10.0.0.0/8", "192.0.2.7"]}
+    body = {"accountId": 1, "ip": ["10.0.0.0/8", "192.0.2.7"], **R}
     created = post(admin, "/keys", body).json()
     key, query = created["apiKey"], _hmac_query(created["secretKey"])
     assert _auth(admin, key, query, trade=True, host="10.1.2.3") == 1
@@ -169,15 +173,17 @@ def test_ip_allow_list(admin: Api) -> None:
     listed = admin.client.get("/admin/v1/accounts/1/keys", headers=OPERATOR).json()
     assert next(k for k in listed if k["apiKey"] == key)["ip"] == ["10.0.0.0/8", "192.0.2.7/32"]
     seq = admin.exchange.engine.state.last_seq
-    r = post(admin, "/keys", {"accountId": 1, "ip": ["10.0.0.0/8", "nonsense"]})
-    assert r.status_code == 400 and r.json()["code"] == -1130 and "nonsense" in r.json()["msg"]
+    r = post(admin, "/keys", {"accountId": 1, "ip": ["10.0.0.0/8", "nonsense"], **R})
+    assert r.status_code == 400 and r.json()["error"] == "BAD_REQUEST"
+    assert "nonsense" in r.json()["message"]
     assert admin.exchange.engine.state.last_seq == seq
 
 
 def test_ed25519_key_registration(admin: Api) -> None:
     private = Ed25519PrivateKey.generate()
     pem = private.public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
-    r = post(admin, "/keys", {"accountId": 1, "publicKey": pem.decode(), "permissions": ["read"]})
+    body = {"accountId": 1, "publicKey": pem.decode(), "permissions": ["read"], **R}
+    r = post(admin, "/keys", body)
     assert r.status_code == 200, r.text
     assert set(r.json()) == {"apiKey", "keyType"} and r.json()["keyType"] == "ED25519"
     key = r.json()["apiKey"]
@@ -189,20 +195,20 @@ def test_ed25519_key_registration(admin: Api) -> None:
     other = X25519PrivateKey.generate().public_key()
     wrong_kind = other.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
     for bad in (wrong_kind, "not a key"):
-        r = post(admin, "/keys", {"accountId": 1, "publicKey": bad})
-        assert r.status_code == 400 and r.json()["code"] == -1130, r.text
+        r = post(admin, "/keys", {"accountId": 1, "publicKey": bad, **R})
+        assert r.status_code == 400 and r.json()["error"] == "BAD_REQUEST", r.text
 
 
-def test_unknown_account_is_refused_with_code_and_msg(admin: Api) -> None:
-    r = post(admin, "/keys", {"accountId": 999})
-    assert r.status_code == 400
-    assert r.json()["code"] == -2015 and "999" in r.json()["msg"]
+def test_unknown_account_is_a_404_account_not_found(admin: Api) -> None:
+    r = post(admin, "/keys", {"accountId": 999, **R})
+    assert r.status_code == 404, r.text
+    assert r.json()["error"] == "ACCOUNT_NOT_FOUND" and "999" in r.json()["message"]
     r = admin.client.get("/admin/v1/accounts/999/keys", headers=OPERATOR)
-    assert r.status_code == 404 and r.json()["code"] == -2015
+    assert r.status_code == 404 and r.json()["error"] == "ACCOUNT_NOT_FOUND"
 
 
 def test_revoke_and_list(admin: Api) -> None:
-    created = post(admin, "/keys", {"accountId": 1, "permissions": ["read"]}).json()
+    created = post(admin, "/keys", {"accountId": 1, "permissions": ["read"], **R}).json()
     key = created["apiKey"]
     listed = admin.client.get("/admin/v1/accounts/1/keys", headers=OPERATOR)
     assert created["secretKey"] not in listed.text and "credential" not in listed.text
@@ -215,8 +221,8 @@ def test_revoke_and_list(admin: Api) -> None:
     assert r.json() == {"apiKey": key, "accountId": 1, "revoked": True}
     refused = Signer(admin.client, 1, key, created["secretKey"]).signed("GET", PROBE)
     assert refused.status_code == 401 and refused.json()["code"] == -2015
-    again = admin.client.delete(f"/admin/v1/keys/{key}", headers=OPERATOR)
-    assert again.status_code == 400 and again.json()["msg"]
+    again = admin.client.delete(f"/admin/v1/keys/{key}", headers=OPERATOR, params={"reason": "x"})
+    assert again.status_code == 404 and again.json()["error"] == "API_KEY_NOT_FOUND"
     listed = admin.client.get("/admin/v1/accounts/1/keys", headers=OPERATOR).json()
     assert [k["apiKey"] for k in listed] == [admin.key]
     assert admin.signed("GET", PROBE).json()["accountId"] == 1  # other keys unaffected

@@ -35,7 +35,8 @@ def onboard(api: Api, residence: str = "RU", **fields: Any) -> dict[str, Any]:
 
 
 def deposit(api: Api, account_id: int, asset: str, amount: str) -> None:
-    r = call(api, "POST", "/deposits", {"account_id": account_id, "asset": asset, "amount": amount})
+    body = {"account_id": account_id, "asset": asset, "amount": amount, "reason": "wire in"}
+    r = call(api, "POST", "/deposits", body)
     assert r.status_code == 200, r.text
 
 
@@ -61,9 +62,10 @@ def in_force(api: Api) -> list[dict[str, Any]]:
 
 
 def refused(r: httpx.Response, reject: str) -> str:
-    assert r.status_code == 400, r.text
-    assert r.json()["reject"] == reject, r.text
-    return str(r.json()["msg"])
+    """The engine's sentence for a refusal: 400 (bad input) or 409, naming its reject code."""
+    assert r.status_code in (400, 409), r.text
+    assert r.json()["error"] == reject, r.text
+    return str(r.json()["message"])
 
 
 def test_onboarding_routes_to_a_venue_and_lists_the_customer(api: Api) -> None:
@@ -171,11 +173,11 @@ def test_bad_input_is_a_400_naming_what_is_wrong(
 ) -> None:
     r = call(api, method, path, body)
     assert r.status_code == 400, r.text
-    assert r.json()["code"] == -1102, r.text
-    assert named in r.json()["msg"], r.text
+    assert r.json()["error"] == ("REASON_REQUIRED" if named == "reason" else "BAD_REQUEST")
+    assert named in r.json()["message"], r.text
 
 
-def test_a_blank_reason_is_refused_by_the_engine(api: Api) -> None:
+def test_a_blank_reason_is_refused_before_the_engine(api: Api) -> None:
     body = {
         "legal_name": "X",
         "date_of_birth": "1990-01-01",
@@ -185,7 +187,7 @@ def test_a_blank_reason_is_refused_by_the_engine(api: Api) -> None:
     }
     refused(call(api, "POST", "/customers", body), "REASON_REQUIRED")
     r = call(api, "DELETE", "/policies/schedule/1")  # no reason given at all
-    assert r.status_code == 400 and "reason" in r.json()["msg"], r.text
+    assert r.status_code == 400 and r.json()["error"] == "REASON_REQUIRED", r.text
 
 
 def test_onboarding_refusals_name_the_reason(api: Api) -> None:
@@ -299,7 +301,7 @@ def test_schedule_and_cancel(api: Api) -> None:
     assert r.status_code == 200, r.text
     assert call(api, "GET", "/policies").json()["scheduled"] == []
     r = call(api, "DELETE", f"/policies/schedule/{schedule_id}", params={"reason": "again"})
-    refused(r, "INVALID_PARAMETER")
+    assert r.status_code == 404 and r.json()["error"] == "SCHEDULED_CHANGE_NOT_FOUND", r.text
 
 
 def test_reversal_goes_back_one_change_at_a_time(api: Api) -> None:
@@ -331,9 +333,9 @@ def test_reversing_a_first_policy_restores_the_country(api: Api) -> None:
     assert r.status_code == 200 and r.json()["restored"] is True, r.text
     assert in_force(api) == []
     r = call(api, "POST", "/policies/RESIDENCE/BY/reversal/preview")
-    assert r.status_code == 404, r.text
+    assert r.status_code == 404 and r.json()["error"] == "POLICY_NOT_FOUND", r.text
     r = call(api, "POST", "/policies/CITY/BY/reversal/preview")
-    assert r.status_code == 400 and "CITY" in r.json()["msg"], r.text
+    assert r.status_code == 400 and "CITY" in r.json()["message"], r.text
 
 
 def test_exit_window_closes_then_staff_pay_out_on_request(api: Api) -> None:
@@ -383,7 +385,10 @@ def test_exit_window_closes_then_staff_pay_out_on_request(api: Api) -> None:
             "balances": [{"asset": "USDT", "free": "1000.00000000", "locked": "0.00000000"}],
         }
     ]
-    assert call(api, "GET", "/closures/987654").status_code == 404
+    assert call(api, "GET", "/closures/987654").json()["error"] == "CHANGE_NOT_FOUND"
+    not_closing = call(api, "GET", "/closures/1")  # a change that closed no exit window
+    assert not_closing.status_code == 404, not_closing.text
+    assert not_closing.json()["error"] == "CLOSURE_NOT_FOUND"
 
     refused(
         call(api, "POST", "/withdrawals/on-request", {**payout, "request_ref": " "}),

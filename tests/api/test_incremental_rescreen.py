@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from bourse.commands import RecordRescreen
+from bourse.compliance.evidence import ListRef
 from bourse.compliance.sanctions.matching import bulk
 from bourse.runtime import rescreen as rescreen_module
+from bourse.runtime.exchange import now_ms
 from bourse.runtime.sanctions_lists import ListSourceError, ListStore
 from tests.api.conftest import Api
 from tests.api.test_screening_flow import (
@@ -87,14 +90,16 @@ def test_another_matcher_rescreens_in_full(api: Api, tmp_path: Path) -> None:
     onboard(api, "Wolfgang Reinholt Baumann")
     load(api, SDN, "2021-08-18")
     rescreen(api)
-    record = {
-        "type": "RecordRescreen",
-        "lists": [{"source": "ofac_sdn", "list_sha256": "00" * 32}],
-        "matcher": "an earlier matcher",
-        "customers": 1,
-        "mode": "full",
-    }
-    answered(call(api, "POST", "/commands", record))
+    record = RecordRescreen(  # the system's own record (not an admin command: no /commands)
+        actor="system:screening",
+        ts_ms=now_ms(),
+        lists=(ListRef(source="ofac_sdn", list_sha256="00" * 32),),
+        matcher="an earlier matcher",
+        customers=1,
+        mode="full",
+    )
+    outcome = api.client.portal.call(api.service.execute, record)  # type: ignore[union-attr]
+    assert not outcome.refused
     load(api, second_version(tmp_path), "2021-09-01")
     report = rescreen(api)
     assert report["mode"] == "full" and len(report["alertsRaised"]) == 1

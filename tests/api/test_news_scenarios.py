@@ -94,7 +94,7 @@ def bot(api: Api, residence: str, **funds: str) -> Bot:
     made = onboard(api, residence)
     for asset, amount in funds.items():
         deposit(api, made["accountId"], asset, amount)
-    r = call(api, "POST", "/keys", {"accountId": made["accountId"]})
+    r = call(api, "POST", "/keys", {"accountId": made["accountId"], "reason": "bot"})
     assert r.status_code == 200, r.text
     key = r.json()
     signer = Signer(api.client, made["accountId"], key["apiKey"], key["secretKey"])
@@ -120,8 +120,11 @@ def _all_released(api: Api) -> bool:
     return api.service.released_seq >= api.exchange.engine.state.last_seq
 
 
+WIRE = {"reason": "wire in"}  # every admin action names why
+
+
 def command(api: Api, body: dict[str, Any]) -> httpx.Response:
-    return call(api, "POST", "/commands", body)
+    return call(api, "POST", "/commands", {"reason": "customer's request", **body})
 
 
 def withdrawal(api: Api, account_id: int, asset: str, amount: str) -> httpx.Response:
@@ -274,7 +277,7 @@ def test_an_exit_window_closes_with_a_report_and_payouts_on_request(api: Api) ->
     assert "exit window" in msg and f"'{name}'" in msg and utc_text(deadline) in msg
     for asset in ("BTC", "EUR"):  # crypto and fiat deposits
         r = call(api, "POST", "/deposits", {"account_id": second.account_id, "asset": asset,
-                                            "amount": "1"})  # fmt: skip
+                                            "amount": "1", **WIRE})  # fmt: skip
         msg = refused(r, "JURISDICTION_POLICY")
         assert msg.startswith(f"{'crypto' if asset == 'BTC' else 'fiat'} deposits are"), msg
         assert "exit window" in msg and f"'{name}'" in msg and utc_text(deadline) in msg
@@ -414,14 +417,14 @@ def test_the_10000_eur_deposit_rule_blocks_exactly_the_accounts_above_the_line(
     line = f"accounts of residents of RU holding more than 10000 EUR by policy '{name}'"
     for (person, above), (funds, _) in zip(russians, people, strict=True):
         r = call(api, "POST", "/deposits", {"account_id": person.account_id, "asset": "BTC",
-                                            "amount": "0.00000001"})  # fmt: skip
+                                            "amount": "0.00000001", **WIRE})  # fmt: skip
         if not above:
             assert r.status_code == 200, (funds, r.text)
             continue
         msg = refused(r, "JURISDICTION_POLICY")
         assert msg.startswith("crypto deposits are suspended") and line in msg, msg
         r = call(api, "POST", "/deposits", {"account_id": person.account_id, "asset": "EUR",
-                                            "amount": "0.01"})  # fmt: skip
+                                            "amount": "0.01", **WIRE})  # fmt: skip
         msg = refused(r, "JURISDICTION_POLICY")
         assert msg.startswith("fiat deposits are suspended") and line in msg, msg
     for asset, amount in (("BTC", "0.5"), ("EUR", "100")):  # not named: above it, yet accepted
@@ -431,7 +434,7 @@ def test_the_10000_eur_deposit_rule_blocks_exactly_the_accounts_above_the_line(
     on_line = next(p for p, _ in russians if p.holdings() == {"EUR": Decimal(10000),
                                                               "BTC": Decimal("1e-8")})  # fmt: skip
     r = call(api, "POST", "/deposits", {"account_id": on_line.account_id, "asset": "EUR",
-                                        "amount": "1"})  # fmt: skip
+                                        "amount": "1", **WIRE})  # fmt: skip
     assert line in refused(r, "JURISDICTION_POLICY")
 
     # deposits only: those above the line still trade, and withdraw (here back below the line)

@@ -29,9 +29,10 @@ def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     server = Server(tmp_path_factory.mktemp("openapi") / "data", "--no-rate-limits")
     try:
         with httpx.Client(base_url=f"{server.url}/admin/v1", headers=server.headers) as admin:
-            deposits = {"deposits": {"USDT": "1000000", "BTC": "10"}}
+            deposits = {"deposits": {"USDT": "1000000", "BTC": "10"}, "reason": "fuzzing"}
             account = admin.post("/accounts", json=deposits).json()
-            key = admin.post("/keys", json={"accountId": account["accountId"]}).json()
+            body = {"accountId": account["accountId"], "reason": "fuzzing"}
+            key = admin.post("/keys", json=body).json()
         KEY.update(key=key["apiKey"], secret=key["secretKey"])
         yield schemathesis.openapi.from_url(f"{server.url}/openapi.json")
     finally:

@@ -13,23 +13,30 @@ from tests.builders import BTC_ADDRESS
 
 IBAN = "DE89 3704 0044 0532 0130 00"  # a valid German IBAN (Commerzbank's bank code)
 GB_IBAN = "GB82WEST12345698765432"
+WHY = {"reason": "customer's signed request"}  # every admin action names why
 
 
 def _customer(api: Api) -> int:
     account = int(onboard(api, "Anna Schmidt")["accountId"])
     answered(
-        call(api, "POST", "/deposits", {"account_id": account, "asset": "EUR", "amount": "1000"})
+        call(
+            api,
+            "POST",
+            "/deposits",
+            {"account_id": account, "asset": "EUR", "amount": "1000", **WHY},
+        )
     )
     return account
 
 
 def _withdraw(api: Api, account: int, **fields: Any) -> httpx.Response:
-    body = {"account_id": account, "asset": "EUR", "amount": "100", "destination": IBAN, **fields}
+    body = {"account_id": account, "asset": "EUR", "amount": "100", "destination": IBAN, **WHY}
+    body.update(fields)
     return call(api, "POST", "/withdrawals", body)
 
 
 def _complete(api: Api, withdrawal_id: int) -> httpx.Response:
-    body = {"type": "CompleteWithdrawal", "withdrawal_id": withdrawal_id, "tx_ref": "SEPA-1"}
+    body = {"type": "CompleteWithdrawal", "withdrawal_id": withdrawal_id, "tx_ref": "SEPA-1", **WHY}
     return call(api, "POST", "/commands", body)
 
 
@@ -63,7 +70,7 @@ def test_a_listed_payee_is_held_and_a_confirmation_keeps_the_money(api: Api) -> 
     assert alert["evidence"]["entryId"] == "906" and alert["evidence"]["listSha256"] == sha
 
     refused = _complete(api, held["withdrawalId"])
-    assert refused.status_code == 400 and refused.json()["reject"] == "WITHDRAWAL_HELD"
+    assert refused.status_code == 409 and refused.json()["error"] == "WITHDRAWAL_HELD"
     assert _balance(api, account) == (900, 100)
 
     reason = {"reason": "the payee is the listed bank"}
@@ -106,10 +113,10 @@ def test_bad_bank_details_are_refused_with_what_is_wrong(api: Api) -> None:
         r = _withdraw(api, account, **fields)
         assert r.status_code == 400, (fields, r.text)
         assert r.headers["content-type"].startswith("application/json")
-        assert needle in r.json()["msg"], (fields, r.json())
+        assert needle in r.json()["message"], (fields, r.json())
     crypto = {"asset": "BTC", "destination": BTC_ADDRESS, "beneficiary_bic": "HAVIGB2L"}
     r = _withdraw(api, account, **crypto)
-    assert r.status_code == 400 and "not a fiat asset" in r.json()["msg"]
+    assert r.status_code == 400 and "not a fiat asset" in r.json()["message"]
     assert _balance(api, account) == (1000, 0)
 
 
@@ -117,14 +124,18 @@ def test_a_crypto_withdrawal_through_the_route_is_checked_against_listed_address
     api: Api,
 ) -> None:
     account = _customer(api)
-    answered(call(api, "POST", "/deposits", {"account_id": account, "asset": "BTC", "amount": "1"}))
+    answered(
+        call(
+            api, "POST", "/deposits", {"account_id": account, "asset": "BTC", "amount": "1", **WHY}
+        )
+    )
     load(api, SDN, "2021-08-18")
     answered(call(api, "POST", "/screening/rescreen"))
-    body = {"account_id": account, "asset": "BTC", "amount": "0.1"}
+    body = {"account_id": account, "asset": "BTC", "amount": "0.1", **WHY}
     refused = call(
         api, "POST", "/withdrawals", {**body, "destination": "12QtD5BFwRsdNsAZY76UVE1xyCGNTojH9h"}
     )
-    assert refused.status_code == 400 and refused.json()["reject"] == "SANCTIONED_DESTINATION"
+    assert refused.status_code == 409 and refused.json()["error"] == "SANCTIONED_DESTINATION"
     ok = answered(call(api, "POST", "/withdrawals", {**body, "destination": BTC_ADDRESS}))
     assert ok["status"] == "PENDING" and Decimal(ok["amount"]) == Decimal("0.1")
 

@@ -63,12 +63,9 @@ def onboard(api: Api, name: str, nationality: str = "DE") -> dict[str, Any]:
 
 def bot(api: Api, account_id: int) -> Signer:
     """A funded trading key for the account, with one resting buy order."""
-    key = answered(call(api, "POST", "/keys", {"accountId": account_id}))
-    answered(
-        call(
-            api, "POST", "/deposits", {"account_id": account_id, "asset": "USDT", "amount": "5000"}
-        )
-    )
+    key = answered(call(api, "POST", "/keys", {"accountId": account_id, "reason": "bot"}))
+    body = {"account_id": account_id, "asset": "USDT", "amount": "5000", "reason": "wire in"}
+    answered(call(api, "POST", "/deposits", body))
     signer = Signer(api.client, account_id, key["apiKey"], key["secretKey"])
     order(signer)
     return signer
@@ -140,7 +137,7 @@ def test_new_list_version_freezes_exactly_the_listed_customer(api: Api, tmp_path
     assert rescreen(api)["alertsRaised"] == []  # already frozen on that entry
     # Decided once: neither decision can be taken again.
     r = call(api, "POST", f"/alerts/{alert_id}/dismiss", {"reason": "second thoughts"})
-    assert r.status_code == 400 and r.json()["reject"] == "NO_CHANGE", r.text
+    assert r.status_code == 409 and r.json()["error"] == "NO_CHANGE", r.text
 
     # Delisted: a version without the entry raises a review of the freeze; confirming unfreezes.
     delisted_sha = load(api, sdn_with(tmp_path, "sdn-delisted.csv"), "2021-08-20")
@@ -204,29 +201,29 @@ def test_onboarding_without_lists_and_rescreen_without_lists(api: Api) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "body", "words"),
+    ("path", "body", "status", "error", "words"),
     [
-        ("/alerts/1/confirm", {}, "reason"),
-        ("/alerts/1/dismiss", {}, "reason"),
-        ("/alerts/1/confirm", {"reason": ""}, "reason"),
-        ("/alerts/999/confirm", {"reason": "x"}, "no screening alert 999"),
-        ("/alerts/999/dismiss", {"reason": "x"}, "no screening alert 999"),
+        ("/alerts/1/confirm", {}, 400, "REASON_REQUIRED", "reason"),
+        ("/alerts/1/dismiss", {}, 400, "REASON_REQUIRED", "reason"),
+        ("/alerts/1/confirm", {"reason": ""}, 400, "REASON_REQUIRED", "reason"),
+        ("/alerts/999/confirm", {"reason": "x"}, 404, "ALERT_NOT_FOUND", "alert 999"),
+        ("/alerts/999/dismiss", {"reason": "x"}, 404, "ALERT_NOT_FOUND", "alert 999"),
     ],
 )
 def test_bad_decisions(
-    api: Api, tmp_path: Path, path: str, body: dict[str, Any], words: str
+    api: Api, tmp_path: Path, path: str, body: dict[str, Any], status: int, error: str, words: str
 ) -> None:
     load(api, sdn_with(tmp_path, "v2.csv", NEW_ROW), "2021-08-19")
     assert onboard(api, LISTED)["screening"]["alerts"] == [1]
     r = call(api, "POST", path, body)
-    assert r.status_code == 400, r.text
-    assert words in r.json()["msg"]
+    assert (r.status_code, r.json()["error"]) == (status, error), r.text
+    assert words in r.json()["message"]
     assert [a["alertId"] for a in alerts(api, "open")] == [1]  # nothing decided
 
 
 def test_bad_status_filter(api: Api) -> None:
     r = call(api, "GET", "/alerts", params={"status": "pending"})
-    assert r.status_code == 400 and "pending" in r.json()["msg"], r.text
+    assert r.status_code == 400 and "pending" in r.json()["message"], r.text
 
 
 def test_a_withdrawal_to_a_listed_address_is_blocked_once_the_list_is_in_force(
@@ -236,18 +233,18 @@ def test_a_withdrawal_to_a_listed_address_is_blocked_once_the_list_is_in_force(
     assert f"XBT {listed}".encode() in SDN.read_bytes()
     customer = onboard(api, "Anna Schmidt")
     account = customer["accountId"]
-    deposit = {"account_id": account, "asset": "BTC", "amount": "1"}
+    deposit = {"account_id": account, "asset": "BTC", "amount": "1", "reason": "wire in"}
     answered(call(api, "POST", "/deposits", deposit))
 
     def withdraw(to: str) -> httpx.Response:
-        body = {"type": "RequestWithdrawal", "account_id": account, "asset": "BTC"}
+        body = {"type": "RequestWithdrawal", "account_id": account, "asset": "BTC", "reason": "r"}
         return call(api, "POST", "/commands", {**body, "amount_raw": 1000, "destination": to})
 
     answered(withdraw(listed))  # no list in force yet: nothing to block on
     sha = load(api, sdn_with(tmp_path, "sdn.csv"), "2021-08-18")
     rescreen(api)  # gives the engine the version's addresses
     refused = withdraw(listed)
-    assert refused.status_code == 400, refused.text
-    assert refused.json()["reject"] == "SANCTIONED_DESTINATION"
-    assert "ofac_sdn entry" in refused.json()["msg"] and sha[:12] in refused.json()["msg"]
+    assert refused.status_code == 409, refused.text
+    assert refused.json()["error"] == "SANCTIONED_DESTINATION"
+    assert "ofac_sdn entry" in refused.json()["message"] and sha[:12] in refused.json()["message"]
     answered(withdraw("1BoatSLRHtKNngkdXEeobR76b53LETtpyT"))  # any other address still leaves

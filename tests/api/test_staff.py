@@ -80,7 +80,7 @@ def test_operator_and_staff_tokens_act_and_others_do_not(api: Api) -> None:
         r = api.client.post("/admin/v1/customers", json=CUSTOMER, headers=headers)
         assert r.status_code == status, r.text
         if status == 401:
-            assert r.json()["code"] == -2015
+            assert r.json()["error"] == "UNAUTHORIZED"
     actors = [e.actor for o in seen for e in o.events if isinstance(e, CustomerRecorded)]
     assert actors == ["operator", "staff:alice"]
 

@@ -66,10 +66,14 @@ def test_a_subscriber_that_stops_reading_is_cut_off_and_nobody_else_waits(tmp_pa
         demo = json.loads((server.data_dir / "demo-api-key.json").read_text())
         maker = {"key": demo["apiKey"], "secret": demo["secretKey"]}
         opened = json.loads(
-            cli(server, "accounts", "create", "--deposit", "USDT=1000000", "--json")
+            cli(
+                server, "accounts", "create", "--deposit", "USDT=1000000", "--reason", "t", "--json"
+            )
         )
         account = str(opened["accountId"])
-        made = json.loads(cli(server, "keys", "create", "--account", account, "--json"))
+        made = json.loads(
+            cli(server, "keys", "create", "--account", account, "--reason", "t", "--json")
+        )
         taker = {"key": made["apiKey"], "secret": made["secretKey"]}
         noisy = "btcusdt@trade/btcusdt@aggTrade/btcusdt@bookTicker/btcusdt@depth20@100ms"
         silent = _silent_subscriber(server.port, f"/ws/{noisy}")

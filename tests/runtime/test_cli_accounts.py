@@ -35,10 +35,14 @@ def _has_route(server: Server, path: str) -> bool:
 
 
 def test_account_and_key_end_to_end(server: Server) -> None:
-    opened = json.loads(cli(server, "accounts", "create", "--deposit", "USDT=1000", "--json"))
+    opened = json.loads(
+        cli(server, "accounts", "create", "--deposit", "USDT=1000", "--reason", "t", "--json")
+    )
     assert list(opened) == ["accountId"]
     account_id = opened["accountId"]
-    created = json.loads(cli(server, "keys", "create", "--account", str(account_id), "--json"))
+    created = json.loads(
+        cli(server, "keys", "create", "--account", str(account_id), "--reason", "t", "--json")
+    )
     assert set(created) == {"apiKey", "secretKey"}
     key, secret = created["apiKey"], created["secretKey"]
 
@@ -58,17 +62,24 @@ def test_account_and_key_end_to_end(server: Server) -> None:
         {"asset": "USDT", "free": "1000.00000000", "locked": "0.00000000"}
     ]
 
-    assert key in cli(server, "keys", "revoke", key)
+    assert key in cli(server, "keys", "revoke", key, "--reason", "lost")
     assert json.loads(cli(server, "keys", "list", "--account", str(account_id), "--json")) == []
-    again = run_cli("keys", "revoke", key, "--data-dir", str(server.data_dir))
-    assert again.returncode == 1 and again.stderr.startswith("error: ")
+    again = run_cli("keys", "revoke", key, "--reason", "x", "--data-dir", str(server.data_dir))
+    assert again.returncode == 1 and again.stderr.startswith("error: API key ")
+    reasonless = run_cli("keys", "revoke", key, "--data-dir", str(server.data_dir))
+    assert reasonless.returncode == 2 and "--reason" in reasonless.stderr
 
 
 def test_errors_and_overrides(server: Server, tmp_path: Path) -> None:
-    bad = run_cli("accounts", "create", "--deposit", "NOPE=1", "--data-dir", str(server.data_dir))
+    bad = run_cli(
+        "accounts", "create", "--deposit", "NOPE=1", "--reason", "t",
+        "--data-dir", str(server.data_dir),
+    )  # fmt: skip
     assert bad.returncode == 1
     assert bad.stderr.strip() == "error: asset 'NOPE' does not exist"
-    unknown = run_cli("keys", "create", "--account", "999", "--data-dir", str(server.data_dir))
+    unknown = run_cli(
+        "keys", "create", "--account", "999", "--reason", "t", "--data-dir", str(server.data_dir)
+    )
     assert unknown.returncode == 1 and "999" in unknown.stderr
     nobody = run_cli("keys", "list", "--account", "1", "--data-dir", str(tmp_path / "none"))
     assert nobody.returncode == 2 and "no bourse server is running" in nobody.stderr

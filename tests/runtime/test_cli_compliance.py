@@ -123,6 +123,7 @@ def test_preview_apply_show_reverse_apply(server: Server, tmp_path: Path) -> Non
     # a suspension closes no exit window: there is no closure report for it
     no_closure = refused(server, "policy", "closure", str(applied["changeId"]))
     assert "closed no exit window" in no_closure
+    assert refused(server, "policy", "closure", "999").strip() == "error: change 999 does not exist"
 
     # the suspension stops trading, not onboarding: a new customer makes the old preview stale
     onboard(server, "Olga Petrova", "RU")
@@ -241,8 +242,13 @@ def test_loading_a_list_while_the_server_runs_rescreens_everyone(server: Server)
 def test_fiat_withdrawals_screen_their_payee(server: Server) -> None:
     cli(server, "lists", "load", "un_sc", str(DATA / "un_consolidated_2026-02-27.xml"))
     account = str(onboard(server, "Lena Vogel", "DE")["accountId"])
-    cli(server, "accounts", "deposit", "--account", account, "--deposit", "EUR=500")
+    deposited = cli(
+        server, "accounts", "deposit", "--account", account, "--deposit", "EUR=500",
+        "--reason", "SEPA credit 4471",
+    )  # fmt: skip
+    assert "SEPA credit 4471" in deposited  # the reason is shown with the deposit
     pay = ("accounts", "withdraw", "--account", account, "--asset", "EUR", "--amount", "100")
+    pay += ("--reason", "customer's signed request")
     iban = ("--to", "DE89 3704 0044 0532 0130 00")
     held = cli_json(server, *pay, *iban, "--beneficiary", "Eric Badege")
     assert held["status"] == "HELD_FOR_REVIEW" and held["heldBy"], held

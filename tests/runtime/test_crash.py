@@ -17,7 +17,7 @@ from bourse.domain.money import to_raw
 from tests.runtime.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
-SATOSHI_DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001"}
+SATOSHI_DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001", "reason": "test"}
 GENESIS_BTC_RAW = to_raw(DEMO_FUNDS["BTC"], ASSETS["BTC"])
 GENESIS_COMMANDS = len(genesis(0)) + 1  # and `bourse run` registers the demo API key
 

@@ -1,12 +1,17 @@
 """The running service as an operator meets it: one owner per data directory, authenticated
 operator commands that answer once durable, clear errors, snapshots and store rebuilds."""
 
+import hashlib
+import hmac
 import json
+import time
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from bourse.runtime.datadir import DataDir
 from tests.runtime.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -35,88 +40,92 @@ def test_operator_token_is_private_and_required(server: Server) -> None:
         r = httpx.get(f"{server.url}/admin/v1/state", headers=headers)
         assert r.status_code == 401
         assert r.headers["content-type"] == "application/json"
-        assert r.json()["code"] == -2015
+        assert r.json()["error"] == "UNAUTHORIZED"
 
 
+R = "test"  # every admin action names why
 CASES = [
-    # (route, body, status, binance code, words the message must contain)
+    # (route, body, status, admin error, words the message must contain)
     (
         "deposits",
-        {"account_id": 1, "asset": "BTC", "amount": "0.123456789"},
+        {"account_id": 1, "asset": "BTC", "amount": "0.123456789", "reason": R},
         400,
-        -1111,
+        "BAD_REQUEST",
         "9 decimals",
     ),
-    ("deposits", {"account_id": 1, "asset": "DOGE", "amount": "1"}, 400, -1100, "DOGE"),
-    ("deposits", {"account_id": 1, "asset": "BTC", "amount": "-1"}, 400, -1102, "positive"),
-    ("deposits", {"account_id": 99, "asset": "BTC", "amount": "1"}, 400, -2015, "account 99"),
+    (
+        "deposits",
+        {"account_id": 1, "asset": "DOGE", "amount": "1", "reason": R},
+        404,
+        "ASSET_NOT_FOUND",
+        "DOGE",
+    ),
+    (
+        "deposits",
+        {"account_id": 1, "asset": "BTC", "amount": "-1", "reason": R},
+        400,
+        "INVALID_PARAMETER",
+        "positive",
+    ),
+    (
+        "deposits",
+        {"account_id": 99, "asset": "BTC", "amount": "1", "reason": R},
+        404,
+        "ACCOUNT_NOT_FOUND",
+        "account 99",
+    ),
+    ("deposits", {"account_id": 1, "asset": "BTC", "amount": "1"}, 400, "REASON_REQUIRED", ""),
     (
         "commands",
-        {
-            "type": "PlaceOrder",
-            "account_id": 1,
-            "symbol": "NOPE",
-            "side": "BUY",
-            "order_type": "LIMIT",
-            "price_raw": 10**8,
-            "qty_raw": 10**5,
-        },
-        400,
-        -1121,
+        {"type": "SetSymbolStatus", "symbol": "NOPE", "status": "HALT", "reason": R},
+        404,
+        "SYMBOL_NOT_FOUND",
         "NOPE",
     ),
     (
         "commands",
         {
-            "type": "PlaceOrder",
-            "account_id": 1,
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "order_type": "LIMIT",
-            "price_raw": 6_000_000_500_000,
-            "qty_raw": 10**5,
-        },
-        400,
-        -1013,
-        "tick size",
-    ),
-    (
-        "commands",
-        {
-            "type": "PlaceOrder",
+            "type": "PlaceOrder",  # a customer's command: it goes through the Binance API
             "account_id": 1,
             "symbol": "BTCUSDT",
             "side": "BUY",
             "order_type": "LIMIT",
             "price_raw": 5_000_000_000_000,
-            "qty_raw": 10**10,
+            "qty_raw": 10**5,
+            "reason": R,
         },
         400,
-        -2010,
-        "needs 5000000 USDT",
+        "BAD_REQUEST",
+        "'PlaceOrder' is not a command an admin may send",
     ),
     (
         "commands",
         {"type": "SetSymbolStatus", "symbol": "ETHBTC", "status": "HALT", "reason": ""},
         400,
-        -1102,
+        "REASON_REQUIRED",
         "reason",
     ),
-    ("commands", {"type": "NoSuchCommand"}, 400, -1102, "malformed"),
-    ("commands", {"type": "Deposit", "account_id": "one"}, 400, -1102, "malformed"),
+    ("commands", {"type": "NoSuchCommand", "reason": R}, 400, "BAD_REQUEST", "NoSuchCommand"),
+    (
+        "commands",
+        {"type": "Deposit", "account_id": "one", "reason": R},
+        400,
+        "BAD_REQUEST",
+        "malformed",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("route", "body", "status", "code", "words"), CASES)
+@pytest.mark.parametrize(("route", "body", "status", "error", "words"), CASES)
 def test_bad_operator_input_gets_a_json_error_and_changes_nothing(
-    server: Server, route: str, body: dict[str, object], status: int, code: int, words: str
+    server: Server, route: str, body: dict[str, object], status: int, error: str, words: str
 ) -> None:
     before = httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
     r = httpx.post(f"{server.url}/admin/v1/{route}", json=body, headers=server.headers)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/json"
-    assert r.json()["code"] == code
-    assert words.lower() in r.json()["msg"].lower()
+    assert r.json()["error"] == error
+    assert words.lower() in r.json()["message"].lower()
     after = httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
     refused_in_engine = after["last_seq"] - before["last_seq"]  # a refusal is still journaled
     assert refused_in_engine in (0, 1)
@@ -126,21 +135,19 @@ def test_bad_operator_input_gets_a_json_error_and_changes_nothing(
 
 
 def test_an_order_answered_by_the_server_trades_and_moves_balances(server: Server) -> None:
+    key = DataDir(server.data_dir).demo_key()  # the demo account's, as a customer's client
+    assert key is not None
+    query = urlencode(
+        {"symbol": "BTCUSDT", "side": "BUY", "type": "MARKET", "quantity": "0.01"}
+        | {"newOrderRespType": "FULL", "timestamp": int(time.time() * 1000)}
+    )  # 0.01 BTC at the demo ask
+    sig = hmac.new(str(key["secretKey"]).encode(), query.encode(), hashlib.sha256).hexdigest()
     r = httpx.post(
-        f"{server.url}/admin/v1/commands",
-        headers=server.headers,
-        json={
-            "type": "PlaceOrder",
-            "account_id": 1,
-            "symbol": "BTCUSDT",
-            "side": "BUY",
-            "order_type": "MARKET",
-            "qty_raw": 1_000_000,
-        },  # 0.01 BTC at the demo ask
+        f"{server.url}/api/v3/order?{query}&signature={sig}",
+        headers={"X-MBX-APIKEY": str(key["apiKey"])},
     )
     assert r.status_code == 200, r.text
-    kinds = [e["type"] for e in r.json()["events"]]
-    assert kinds[:2] == ["OrderAccepted", "TradeExecuted"]
+    assert r.json()["status"] == "FILLED" and r.json()["fills"]
     account = httpx.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
     btc = next(b for b in account["balances"] if b["asset"] == "BTC")
     assert btc["free"] == "10.00999000"  # 0.01 BTC less the 0.1 % taker fee

@@ -24,6 +24,7 @@ from bourse.api.admin import (
     venues,
     withdrawals,
 )
+from bourse.api.admin.errors import from_failure, from_http, from_validation, is_admin
 from bourse.api.binance.replies import error_response
 from bourse.api.client_ip import TrustedProxies
 from bourse.api.hot_path import BourseApp, failure
@@ -137,15 +138,21 @@ def create_app(
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail
         body = detail if isinstance(detail, dict) else {"code": -1000, "msg": str(detail)}
+        if is_admin(request.url.path):  # the admin API's own {"error", "message"}
+            body = from_http(exc.status_code, detail)
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(ExchangeStopped)
     @app.exception_handler(Exception)
     async def failed(request: Request, exc: Exception) -> Response:
+        if is_admin(request.url.path):
+            return JSONResponse(from_failure(exc), status_code=failure(exc).status)
         return error_response(failure(exc))
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if is_admin(request.url.path):
+            return JSONResponse(from_validation(exc), status_code=400)
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         msg = f"{where}: {first.get('msg', 'malformed request')}"

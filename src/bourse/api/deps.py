@@ -3,9 +3,10 @@
 import hmac
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bourse.api.admin.errors import AdminError
 from bourse.runtime.service import Service
 from bourse.runtime.staff import StaffRegistry
 
@@ -38,10 +39,7 @@ def require_operator(
         name = staff.who(token) if staff is not None else None
         if name is not None:
             return f"staff:{name}"
-    raise HTTPException(
-        status_code=401,
-        detail={"code": -2015, "msg": "A valid operator or staff token is required (Bearer)."},
-    )
+    raise AdminError(401, "UNAUTHORIZED", "a valid operator or staff token is required (Bearer)")
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]

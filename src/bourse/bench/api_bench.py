@@ -139,10 +139,11 @@ def traders(url: str, token: str, count: int) -> list[Trader]:
         base_url=f"{url}/admin/v1", headers={"Authorization": f"Bearer {token}"}
     ) as c:
         for _ in range(count):
-            r = c.post("/accounts", json={"deposits": {"BTC": "1000", "USDT": "100000000"}})
+            funds = {"BTC": "1000", "USDT": "100000000"}
+            r = c.post("/accounts", json={"deposits": funds, "reason": "bench trader"})
             r.raise_for_status()
             account_id = r.json()["accountId"]
-            k = c.post("/keys", json={"accountId": account_id})
+            k = c.post("/keys", json={"accountId": account_id, "reason": "bench trader"})
             k.raise_for_status()
             out.append(Trader(account_id, k.json()["apiKey"], k.json()["secretKey"]))
     return out

@@ -17,9 +17,8 @@ from rich.markup import escape
 
 from bourse.cli_compliance.common import print_json, record_table, rows_table, show
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
-from bourse.operator_cli import AdminClient, JsonOpt, ReasonOpt, err, fail, out
+from bourse.operator_cli import AdminClient, JsonOpt, err, fail, out
 from bourse.runtime.datadir import DataDir, DataDirInUse
-from bourse.runtime.list_fetch import fetch_and_load, is_url, mirror_urls
 from bourse.runtime.sanctions_lists import (
     MAX_REMOVED_PERCENT,
     SOURCES,
@@ -172,13 +171,17 @@ def lists_load(
             "or countries (needs --reason; journaled as ForceListVersion).",
         ),
     ] = False,
-    reason: ReasonOpt = None,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the load is forced (with --force).")
+    ] = None,
     as_json: JsonOpt = False,
     data_dir: ListsDirOpt = Path("data"),
 ) -> None:
     """Load a publication as a new version and put it in force; print what it changed. A
     version with no entries, or removing an unusual share of what is in force (see --force), is
     refused unless forced with a reason."""
+    from bourse.runtime.list_fetch import fetch_and_load, is_url  # httpx: only when loading
+
     given = origin or []
     urls = [o for o in given if is_url(o)]
     if urls and len(urls) != len(given):
@@ -304,6 +307,8 @@ def lists_refresh(
     does on a schedule); a running server then rescreens. Exits 1 if any list failed or was
     refused (no entries, or removing an unusual share of what is in force: force one with
     `bourse lists load SOURCE --force --reason`)."""
+    from bourse.runtime.list_fetch import fetch_and_load, mirror_urls  # httpx: only when loading
+
     store = _store(data_dir, create=True)
     try:
         mirrors = mirror_urls(url or [])

@@ -27,9 +27,11 @@ from bourse.cli_compliance.policy_text import (
     scheduled_lines,
     show_preview,
 )
+from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import Access, Basis, Capability
 from bourse.domain.calendar import utc_text
-from bourse.operator_cli import AdminClient, DataDirOpt, JsonOpt, UrlOpt, fail, out
+from bourse.operator_cli import AdminClient, DataDirOpt, JsonOpt, UrlOpt, err, fail, out
+from bourse.runtime.datadir import DataDir
 
 policy_app = typer.Typer(
     help="Jurisdiction policies (preview, then apply), on the running server.",
@@ -42,7 +44,12 @@ NationalityOpt = Annotated[
     typer.Option("--nationality", help="Name the country's nationals (default: its residents)."),
 ]
 SaveOpt = Annotated[
-    Path | None, typer.Option("--save", help="Where to save the preview for `policy apply`.")
+    Path | None,
+    typer.Option(
+        "--save",
+        help="Where to save the preview for `policy apply` (default: DATA_DIR/previews/).",
+        dir_okay=False,
+    ),
 ]
 FileArg = Annotated[
     Path,
@@ -85,11 +92,18 @@ def _default_name(country: str, basis: Basis, rules: list[dict[str, Any]]) -> st
     return f"{country} {who}: {what}"[:120]
 
 
-def _save(path: Path, preview: dict[str, Any]) -> None:
+def _save(preview: dict[str, Any], path: Path | None, data_dir: Path, name: str) -> Path:
+    """Save what `policy apply` sends: at `path`, else in the data directory's previews/ folder
+    under `name` and the preview's id (never into the working directory, never over another
+    preview). The path is printed, on stderr under --json."""
+    if path is None:
+        path = DataDir(data_dir).previews / f"{name}-{preview['previewId'][:12]}.json"
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(preview["apply"], indent=2) + "\n")
     except OSError as exc:
         fail(f"cannot save the preview to {path}: {exc.strerror}")
+    return path
 
 
 @policy_app.command("preview")
@@ -154,10 +168,10 @@ def policy_preview(
     if deadline is not None:
         body["deadline"] = deadline
     preview = AdminClient(data_dir, url, token).call("POST", "/policies/preview", json=body)
-    saved = save or Path(f"policy-preview-{country}.json")
-    _save(saved, preview)
+    saved = _save(preview, save, data_dir, f"policy-preview-{country}")
     if as_json:
         print_json(preview)
+        err.print(f"saved to {escape(str(saved))}")
         return
     typed: Limits = {}
     if condition is not None:
@@ -259,8 +273,10 @@ def policy_show(
     token: TokenOpt = None,
 ) -> None:
     """The policies in force, the scheduled changes and the sweeps still running."""
-    found = AdminClient(data_dir, url, token).call("GET", "/policies")
     wanted = country.strip().upper() if country is not None else None
+    if wanted is not None and (problem := country_problem(wanted)):
+        fail(problem)  # not "no policy in force" for a country that does not exist
+    found = AdminClient(data_dir, url, token).call("GET", "/policies")
     if wanted is not None:
         for key in ("inForce", "scheduled"):
             found[key] = [p for p in found[key] if p["spec"]["country"] == wanted]
@@ -291,10 +307,10 @@ def policy_reverse(
     country = country.strip().upper()
     path = f"/policies/{_basis(nationality).value}/{country}/reversal/preview"
     preview = AdminClient(data_dir, url, token).call("POST", path)
-    saved = save or Path(f"policy-reversal-{country}.json")
-    _save(saved, preview)
+    saved = _save(preview, save, data_dir, f"policy-reversal-{country}")
     if as_json:
         print_json(preview)
+        err.print(f"saved to {escape(str(saved))}")
         return
     show_preview(preview, saved)
 

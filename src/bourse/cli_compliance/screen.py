@@ -11,29 +11,20 @@ import io
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import httpx
 import typer
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from bourse.cli_compliance.common import print_json, rows_table, show
-from bourse.compliance.sanctions.matching.screen import Query
-from bourse.operator_cli import JsonOpt, TokenOpt, UrlOpt, err, fail, out
+from bourse.compliance.sanctions.entries import SCHEMAS
+from bourse.operator_cli import JsonOpt, TokenOpt, UrlOpt, err, error_message, fail, out
 from bourse.runtime.datadir import DataDir
-from bourse.runtime.sanctions_lists import ListStore
-from bourse.runtime.screening import (
-    NO_LISTS,
-    SCHEMAS,
-    QueryError,
-    Screener,
-    check_options,
-    in_force,
-    list_json,
-    make_query,
-    query_json,
-)
+
+# The matcher (runtime.screening and what it imports) takes ~0.5 s to import: only `bourse
+# screen` itself loads it, so that every other command and --help start fast.
+if TYPE_CHECKING:
+    from bourse.compliance.sanctions.matching.screen import Query
 
 CHUNK = 200  # CSV rows per request to a server: a progress step without a request per row
 
@@ -42,10 +33,13 @@ CHUNK = 200  # CSV rows per request to a server: a progress step without a reque
 
 # (lists used, hits per query, the threshold applied as text)
 Screened = tuple[list[dict[str, Any]], list[list[dict[str, Any]]], str]
-Screen = Callable[[list[Query]], Screened]
+Screen = Callable[[list["Query"]], Screened]
 
 
 def _local(data_dir: Path, threshold: float | None, limit: int) -> Screen:
+    from bourse.runtime.sanctions_lists import ListStore
+    from bourse.runtime.screening import NO_LISTS, Screener, in_force, list_json
+
     store = ListStore(data_dir)
     lists = in_force(store)
     if not lists:
@@ -58,9 +52,13 @@ def _local(data_dir: Path, threshold: float | None, limit: int) -> Screen:
 
 
 def _remote(url: str, token: str, threshold: float | None, limit: int) -> Screen:
+    import httpx
+
+    from bourse.runtime.screening import query_json
+
     headers = {"Authorization": f"Bearer {token}"}
 
-    def call(queries: list[Query]) -> Screened:
+    def call(queries: list["Query"]) -> Screened:
         body = {"queries": [query_json(q) for q in queries], "limit": limit}
         if threshold is not None:  # else the server's review threshold
             body["threshold"] = threshold
@@ -72,7 +70,7 @@ def _remote(url: str, token: str, threshold: float | None, limit: int) -> Screen
         except ValueError:
             answer = None
         if response.status_code != 200 or not isinstance(answer, dict):
-            msg = answer.get("msg") if isinstance(answer, dict) else None
+            msg = error_message(answer)
             fail(msg or f"the server answered HTTP {response.status_code}: {response.text}")
         return answer["lists"], [r["hits"] for r in answer["results"]], answer["threshold"]
 
@@ -101,12 +99,14 @@ def _screener(
 @dataclass(frozen=True)
 class Row:
     line: int
-    query: Query
+    query: "Query"
 
 
 def read_rows(path: Path) -> list[Row]:
     """The CSV's rows as queries (columns name, optional dob and country); exits 2 naming the
     line at fault, before any screening."""
+    from bourse.runtime.screening import QueryError, make_query
+
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
@@ -189,6 +189,8 @@ def screen_command(
     token: TokenOpt = None,
 ) -> None:
     """Screen a name, identifiers or a CSV of names against the sanctions lists in force."""
+    from bourse.runtime.screening import QueryError, check_options, make_query, query_json
+
     if problem := check_options(threshold, limit):
         fail(problem)
     if file is not None:
@@ -216,6 +218,10 @@ def screen_command(
 
 
 def _screen_file(path: Path, rows: list[Row], run: Screen, as_json: bool, jsonl: bool) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from bourse.runtime.screening import query_json
+
     results: list[dict[str, Any]] = []
     lists: list[dict[str, Any]] = []
     with Progress(

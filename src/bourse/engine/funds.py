@@ -45,7 +45,11 @@ def deposit(state: EngineState, out: Output, cmd: Deposit) -> Refusal | None:
     state.deposited[cmd.asset] = state.deposited.get(cmd.asset, 0) + cmd.amount_raw
     out.events.append(
         DepositCredited(
-            account_id=acct.id, asset=cmd.asset, amount_raw=cmd.amount_raw, tx_ref=cmd.tx_ref
+            account_id=acct.id,
+            asset=cmd.asset,
+            amount_raw=cmd.amount_raw,
+            tx_ref=cmd.tx_ref,
+            reason=cmd.reason,
         )
     )
     return None

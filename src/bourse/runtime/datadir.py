@@ -29,6 +29,7 @@ class DataDir:
     lock_file = property(lambda self: self.path / "bourse.lock")
     master_key_file = property(lambda self: self.path / "master.key")
     demo_key_file = property(lambda self: self.path / "demo-api-key.json")
+    previews = property(lambda self: self.path / "previews")  # saved by `bourse policy preview`
 
     def create(self) -> None:
         """Make the data directory if it is not there yet (a server, or a tool writing into it

@@ -34,7 +34,6 @@ import msgspec
 
 from bourse.commands import ForceListVersion
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
-from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.ofac import (
     CONS_SOURCE,
     SDN_SOURCE,
@@ -414,6 +413,10 @@ class ListStore:
         try:
             settings = json.loads((self.root / SETTINGS).read_text())
         except FileNotFoundError:
+            # Imported here: the matcher takes ~0.5 s to import, and storing, listing and
+            # diffing versions (`bourse lists ...`, the CLI's --help) never needs it.
+            from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
+
             return OPERATING_THRESHOLD
         return float(settings["review_threshold"])
 

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bourse.compliance.countries import country_problem
+from bourse.compliance.sanctions.entries import SCHEMAS
 from bourse.compliance.sanctions.matching.index import ListIndex
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
 from bourse.runtime.sanctions_lists import SOURCES, ListStore, VersionInfo
 
-SCHEMAS = ("Person", "Organization", "Vessel", "Aircraft")
 NO_LISTS = "load a list first: bourse lists load SOURCE PATH (no sanctions list is in force)"
 _DOB = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 

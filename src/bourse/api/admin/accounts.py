@@ -7,10 +7,12 @@ under the data directory's master key, so it cannot be shown again.
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from bourse.api.admin.operator import answer, balance_list, deposit_raw
+from bourse.api.admin.compliance import REASON_MAX, REASON_PATTERN
+from bourse.api.admin.errors import answer, bad_request, not_found
+from bourse.api.admin.operator import balance_list, deposit_raw
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
@@ -38,7 +40,7 @@ class OpenAccountBody(BaseModel):
         examples=[{"USDT": "1000", "BTC": "0.5"}],
     )
     fee_tier: int = Field(0, alias="feeTier", ge=0, le=2**31 - 1)
-    reason: str = Field("opened by operator", min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN)
 
 
 class KeyBody(BaseModel):
@@ -62,11 +64,7 @@ class KeyBody(BaseModel):
         max_length=4096,
         description="An Ed25519 public key (PEM): register it instead of creating an HMAC secret.",
     )
-    reason: str = Field("created by operator", min_length=1, max_length=500)
-
-
-def _bad(code: int, msg: str, status: int = 400) -> HTTPException:
-    return HTTPException(status, detail={"code": code, "msg": msg})
+    reason: str = Field(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN)
 
 
 def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tuple[str, int]]:
@@ -75,7 +73,7 @@ def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tupl
     for asset, amount in deposits.items():
         value = deposit_raw(state, asset, amount)
         if value <= 0:
-            raise _bad(-1130, f"the {asset} deposit must be positive, not {amount}")
+            raise bad_request(f"the {asset} deposit must be positive, not {amount}")
         raw.append((asset, value))
     return raw
 
@@ -99,10 +97,7 @@ _KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
         }
     },
 )
-async def open_account(
-    service: ServiceDep, actor: OperatorDep, body: OpenAccountBody | None = None
-) -> Response:
-    body = body or OpenAccountBody.model_validate({})
+async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccountBody) -> Response:
     state = service.exchange.engine.state
     deposits = _opening_deposits(state, body.deposits)
     opened = await service.execute(
@@ -118,7 +113,8 @@ async def open_account(
             account_id=account_id,
             asset=asset,
             amount_raw=amount_raw,
-            tx_ref=f"opening deposit: {body.reason}",
+            tx_ref="opening deposit",
+            reason=body.reason,
         )
         outcome = await service.execute(cmd)
         if outcome.refused:
@@ -142,7 +138,7 @@ async def open_account(
 )
 async def create_key(service: ServiceDep, actor: OperatorDep, body: KeyBody) -> Response:
     if "read" not in body.permissions:
-        raise _bad(-1130, "every key can read: permissions must include 'read'")
+        raise bad_request("every key can read: permissions must include 'read'")
     common: dict[str, Any] = {
         "account_id": body.account_id,
         "actor": actor,
@@ -158,7 +154,7 @@ async def create_key(service: ServiceDep, actor: OperatorDep, body: KeyBody) -> 
         else:
             cmd, secret = hmac_key(service.box, **common)
     except KeyRequestError as exc:
-        raise _bad(-1130, str(exc)) from None
+        raise bad_request(str(exc)) from None
     outcome = await service.execute(cmd)
     if outcome.refused:
         return answer(outcome)
@@ -181,15 +177,17 @@ async def revoke_key(
     service: ServiceDep,
     actor: OperatorDep,
     api_key: str,
-    reason: str = Query("revoked by operator", min_length=1, max_length=500),
+    reason: str = Query(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN),
 ) -> Response:
     """Revoke an API key at once: requests signed with it are refused from the moment the command is
     journaled. Name the reason."""
     owner = service.exchange.engine.state.api_keys.get(api_key)
+    if owner is None:
+        raise not_found("API key", api_key)
     outcome = await service.execute(
         RevokeApiKey(actor=actor, ts_ms=service.clock(), reason=reason, api_key=api_key)
     )
-    if owner is None or outcome.refused:
+    if outcome.refused:
         return answer(outcome)
     return ok({"apiKey": api_key, "accountId": owner.account_id, "revoked": True})
 
@@ -220,7 +218,7 @@ async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: int) ->
     allow-list. Secrets are never shown again after creation."""
     state = service.exchange.engine.state
     if account_id not in state.accounts:
-        raise _bad(-2015, f"account {account_id} does not exist", 404)
+        raise not_found("account", account_id)
     keys = sorted(
         (k for k in state.api_keys.values() if k.account_id == account_id),
         key=lambda k: k.api_key,

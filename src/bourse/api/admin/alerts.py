@@ -8,7 +8,8 @@ import msgspec
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
+from bourse.api.admin.errors import conflict, not_found
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
@@ -34,7 +35,13 @@ PAGE, MAX_PAGE = 500, 5000
 
 
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
+    reason: Reason
+
+
+def _known(service: Any, alert_id: int) -> None:
+    """404 for an alert that was never raised (the engine would refuse it as a bad parameter)."""
+    if alert_id not in service.exchange.engine.state.alerts:
+        raise not_found("alert", alert_id)
 
 
 def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
@@ -146,9 +153,12 @@ async def confirm_alert(
     service: ServiceDep,
     actor: OperatorDep,
     alert_id: int,
-    body: dict[str, Any] = body_doc({"reason": "same person: passport copy matches the listing"}),
+    body: dict[str, Any] = body_doc(
+        {"reason": "same person: passport copy matches the listing"}, ReasonBody
+    ),
 ) -> Response:
     req = parse(body, ReasonBody)
+    _known(service, alert_id)
     cmd = ConfirmScreeningAlert(
         actor=actor, ts_ms=service.clock(), reason=req.reason, alert_id=alert_id
     )
@@ -167,9 +177,12 @@ async def dismiss_alert(
     service: ServiceDep,
     actor: OperatorDep,
     alert_id: int,
-    body: dict[str, Any] = body_doc({"reason": "different date of birth and nationality"}),
+    body: dict[str, Any] = body_doc(
+        {"reason": "different date of birth and nationality"}, ReasonBody
+    ),
 ) -> Response:
     req = parse(body, ReasonBody)
+    _known(service, alert_id)
     cmd = DismissScreeningAlert(
         actor=actor, ts_ms=service.clock(), reason=req.reason, alert_id=alert_id
     )
@@ -198,5 +211,5 @@ async def rescreen_all(
 ) -> Response:
     report = await screen_customers(service, full=full)
     if report is None:
-        raise bad(NO_LISTS, status=409)
+        raise conflict("NO_SANCTIONS_LISTS", NO_LISTS)
     return ok(report.json())

@@ -1,37 +1,45 @@
-"""What the compliance admin routes (customers, venues, policies) share: reading a JSON body into
-a msgspec struct, UTC times given as ISO 8601, and answering a command's outcome.
+"""What the admin routes share: reading a JSON body into a msgspec struct, the reason every
+state-changing one requires, UTC times given as ISO 8601, and answering a command's outcome.
 
-Bad input is a 400 {code: -1102, msg} naming the field; a refusal by the engine is answered by
-`answer()` with the engine's own sentence.
+Bad input is a 400 {error, message} naming the field (api/admin/errors.py); a refusal by the
+engine is answered by `answer()` with the engine's own sentence.
 """
 
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import msgspec
-from fastapi import Body, HTTPException
+from fastapi import Body
 from starlette.responses import Response
 
-from bourse.api.admin.operator import answer
+from bourse.api.admin.errors import REASON_REQUIRED, AdminError, answer, bad_request
 from bourse.api.binance.replies import ok
 from bourse.events import Outcome
 
-BAD_INPUT = -1102
 T = TypeVar("T")
 E = TypeVar("E")
+# Every admin action names why (DESIGN invariant 5): at least one non-blank character.
+REASON_MAX = 500
+REASON_PATTERN = r"\S"
+Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN)]
 
 
-def bad(msg: str, status: int = 400, code: int = BAD_INPUT) -> HTTPException:
-    return HTTPException(status, detail={"code": code, "msg": msg})
+def bad(msg: str) -> AdminError:
+    return bad_request(msg)
 
 
 def parse(body: Any, kind: type[T]) -> T:
-    """`body` as `kind`, or 400 naming the field that is wrong."""
+    """`body` as `kind`, or 400 naming the field that is wrong (REASON_REQUIRED for `reason`)."""
     try:
         return msgspec.convert(body, kind)
     except msgspec.ValidationError as exc:
-        raise bad(str(exc)) from None
+        text = str(exc)
+        if "`reason`" in text or "`$.reason`" in text:
+            raise bad_request(
+                f"a reason is required (kept in the journal): {text}", REASON_REQUIRED
+            ) from None
+        raise bad(text) from None
 
 
 def utc_ms(text: str, field: str) -> int:
@@ -65,6 +73,26 @@ def first(outcome: Outcome, kind: type[E]) -> E:
     return next(e for e in outcome.events if isinstance(e, kind))
 
 
-def body_doc(example: Any) -> Any:
-    """A JSON body documented by one example (the route validates it with msgspec)."""
-    return Body(..., openapi_examples={"example": {"value": example}})
+def body_doc(example: Any, kind: type | None = None) -> Any:
+    """A JSON body documented by one example and, given `kind`, by the msgspec struct's schema
+    (the route validates it with msgspec; the schema tells clients what is required)."""
+    extra = _inlined(msgspec.json.schema(kind)) if kind is not None else None
+    return Body(..., openapi_examples={"example": {"value": example}}, json_schema_extra=extra)
+
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """msgspec's schema with its `$defs` references resolved in place (OpenAPI has no `$defs`)."""
+    defs = schema.get("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    top = resolve(schema)
+    return {k: v for k, v in top.items() if k in ("properties", "required")}

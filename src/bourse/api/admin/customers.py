@@ -8,11 +8,12 @@ and refuses (with a sentence naming the policy) where their jurisdiction is clos
 from typing import Any
 
 import msgspec
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, body_doc, first, parse
-from bourse.api.admin.operator import answer, balance_list
+from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.errors import answer, bad_request, not_found
+from bourse.api.admin.operator import balance_list
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import (
@@ -20,6 +21,7 @@ from bourse.commands import (
     OpenAccount,
     UpdateCustomer,
 )
+from bourse.compliance.countries import country_problem
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.policy import Basis, member_key
 from bourse.engine.state import Customer, EngineState
@@ -35,13 +37,13 @@ class OnboardBody(msgspec.Struct, forbid_unknown_fields=True):
     date_of_birth: str
     nationality: str
     residence: str
-    reason: str
+    reason: Reason
     kyc_level: int = 1
     risk_tier: RiskTier = RiskTier.LOW
 
 
 class UpdateBody(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
+    reason: Reason
     legal_name: str = ""
     nationality: str = ""
     residence: str = ""
@@ -50,7 +52,7 @@ class UpdateBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str
+    reason: Reason
 
 
 _CUSTOMER = {
@@ -110,7 +112,7 @@ def _recorded(outcome: Outcome) -> dict[str, Any]:
     ),
 )
 async def onboard(
-    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_CUSTOMER)
+    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_CUSTOMER, OnboardBody)
 ) -> Response:
     req = parse(body, OnboardBody)
     cmd = OnboardCustomer(
@@ -151,6 +153,12 @@ async def list_customers(
     after: int = Query(0, ge=0),
 ) -> Response:
     state = await service.durable_state()
+    # A filter that names nothing is refused, not answered with an empty list.
+    for what, code in (("residence", residence), ("nationality", nationality)):
+        if code is not None and (problem := country_problem(code, what)):
+            raise bad_request(problem)
+    if venue is not None and venue not in state.venues:
+        raise not_found("venue", venue)
     ids = _candidates(state, residence, nationality)
     found = []
     for cid in ids:
@@ -178,9 +186,7 @@ def _candidates(state: EngineState, residence: str | None, nationality: str | No
 def _customer(state: EngineState, customer_id: int) -> Customer:
     cust = state.customers.get(customer_id)
     if cust is None:
-        raise HTTPException(
-            404, detail={"code": -1102, "msg": f"customer {customer_id} does not exist"}
-        )
+        raise not_found("customer", customer_id)
     return cust
 
 
@@ -217,7 +223,9 @@ async def update_customer(
     service: ServiceDep,
     actor: OperatorDep,
     customer_id: int,
-    body: dict[str, Any] = body_doc({"residence": "DE", "reason": "moved; proof of address 991"}),
+    body: dict[str, Any] = body_doc(
+        {"residence": "DE", "reason": "moved; proof of address 991"}, UpdateBody
+    ),
 ) -> Response:
     req = parse(body, UpdateBody)
     cmd = UpdateCustomer(
@@ -260,7 +268,7 @@ async def open_customer_account(
     service: ServiceDep,
     actor: OperatorDep,
     customer_id: int,
-    body: dict[str, Any] = body_doc({"reason": "second account for a savings plan"}),
+    body: dict[str, Any] = body_doc({"reason": "second account for a savings plan"}, ReasonBody),
 ) -> Response:
     req = parse(body, ReasonBody)
     cmd = OpenAccount(

@@ -4,57 +4,65 @@ Every command is stamped here with the authenticated actor and the time it was a
 client can neither forge who acted nor when.
 """
 
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
-from fastapi import APIRouter, Body, HTTPException, Response
+from fastapi import APIRouter, Response
 
+from bourse.api.admin.compliance import Reason, body_doc, parse
+from bourse.api.admin.errors import answer, bad_request, not_found
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import AnyCommand, Deposit, OnboardCustomer, UpdateCustomer
 from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine import snapshot
 from bourse.engine.state import EngineState
-from bourse.events import CommandRejected, CustomerRecorded, Outcome
+from bourse.events import CustomerRecorded
 from bourse.runtime.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
+# The commands that record a reason: all an admin may send through /commands.
+REASONED = frozenset(
+    t.__struct_config__.tag for t in get_args(AnyCommand) if "reason" in t.__struct_fields__
+)
 
 
-def answer(outcome: Outcome) -> Response:
-    """200 with the outcome, or 400 with Binance's {code, msg} when the engine refused."""
-    for event in outcome.events:
-        if isinstance(event, CommandRejected):
-            err = event.code.binance
-            body = {
-                "code": err.code,
-                "msg": event.reason,
-                "reject": event.code.name,
-                "seq": outcome.seq,
-            }
-            return Response(
-                msgspec.json.encode(body), status_code=400, media_type="application/json"
-            )
-    return Response(msgspec.json.encode(outcome), media_type="application/json")
+class ReasonOnly(msgspec.Struct):
+    """What /commands checks before decoding the command itself."""
+
+    type: str
+    reason: Reason
 
 
 @router.post(
     "/commands",
-    summary="Sequence any engine command",
+    summary="Sequence any engine command that records its reason",
     description=(
-        'A command as JSON: {"type": "<CommandName>", ...fields}, without `actor` and `ts_ms`, '
-        "which the server stamps. Answers once the command is durable."
+        'A command as JSON: {"type": "<CommandName>", "reason": "...", ...fields}, without '
+        "`actor` and `ts_ms`, which the server stamps. Every command sent here is an admin action "
+        "and must carry a reason: a customer's or the system's own commands (orders, listenKeys, "
+        "screening records), which record none, are refused. Answers once the command is durable."
     ),
 )
 async def post_command(
-    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = Body(...)
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {"type": "SetSymbolStatus", "symbol": "ETHBTC", "status": "HALT", "reason": "maintenance"},
+        ReasonOnly,
+    ),
 ) -> Response:
+    kind = body.get("type")
+    if kind not in REASONED:
+        raise bad_request(
+            f"{kind!r} is not a command an admin may send: commands here record their reason "
+            f"({', '.join(sorted(REASONED))})"
+        )
+    parse(body, ReasonOnly)  # REASON_REQUIRED before anything is sequenced
     fields = {**body, "actor": actor, "ts_ms": service.clock()}
     try:
         cmd: AnyCommand = msgspec.convert(fields, AnyCommand)
     except msgspec.ValidationError as exc:
-        raise HTTPException(
-            400, detail={"code": -1102, "msg": f"malformed command: {exc}"}
-        ) from None
+        raise bad_request(f"malformed command: {exc}") from None
     outcome = await service.execute(cmd)
     if not outcome.refused and isinstance(cmd, OnboardCustomer | UpdateCustomer):
         # screened as through /customers: onboarding here must not skip its screening and hold
@@ -67,41 +75,52 @@ class DepositRequest(msgspec.Struct, forbid_unknown_fields=True):
     account_id: int
     asset: str
     amount: str
+    reason: Reason
     tx_ref: str = ""
 
 
-@router.post("/deposits", summary="Credit a deposit given as a decimal amount")
+@router.post(
+    "/deposits",
+    summary="Credit a deposit given as a decimal amount",
+    description="The `reason` (why staff credit it) is journaled with the deposit and shown "
+    "with it (DepositCredited); `tx_ref` is the transfer's reference.",
+)
 async def post_deposit(
-    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = Body(...)
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {"account_id": 1, "asset": "BTC", "amount": "0.5", "reason": "wire 7781 received"},
+        DepositRequest,
+    ),
 ) -> Response:
     """Credit an account with a deposit of an asset, as an operator command naming its actor and
     reason. The engine's gate may refuse it (e.g. a jurisdiction closed to deposits); the answer
     is the command's seq and outcome once it is journaled."""
-    try:
-        req = msgspec.convert(body, DepositRequest)
-    except msgspec.ValidationError as exc:
-        raise HTTPException(400, detail={"code": -1102, "msg": str(exc)}) from None
-    amount_raw = deposit_raw(service.exchange.engine.state, req.asset, req.amount)
+    req = parse(body, DepositRequest)
+    state = service.exchange.engine.state
+    if req.account_id not in state.accounts:
+        raise not_found("account", req.account_id)
     cmd = Deposit(
         actor=actor,
         ts_ms=service.clock(),
+        reason=req.reason,
         account_id=req.account_id,
         asset=req.asset,
-        amount_raw=amount_raw,
+        amount_raw=deposit_raw(state, req.asset, req.amount),
         tx_ref=req.tx_ref,
     )
     return answer(await service.execute(cmd))
 
 
 def deposit_raw(state: EngineState, asset: str, amount: str) -> int:
-    """A decimal amount of `asset` in raw units, or 400 (-1100 unknown asset, -1111 precision)."""
+    """A decimal amount of `asset` in raw units, or 404 (unknown asset) or 400 (precision)."""
     precision = state.assets.get(asset)
     if precision is None:
-        raise HTTPException(400, detail={"code": -1100, "msg": f"asset {asset!r} does not exist"})
+        raise not_found("asset", repr(asset))
     try:
         return to_raw(amount, precision, what=f"{asset} amount")
     except PrecisionError as exc:
-        raise HTTPException(400, detail={"code": -1111, "msg": str(exc)}) from None
+        raise bad_request(str(exc)) from None
 
 
 def balance_list(state: EngineState, account_id: int) -> list[dict[str, str]]:
@@ -146,9 +165,7 @@ async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) 
     state = service.exchange.engine.state
     acct = state.accounts.get(account_id)
     if acct is None:
-        raise HTTPException(
-            404, detail={"code": -2015, "msg": f"account {account_id} does not exist"}
-        )
+        raise not_found("account", account_id)
     return {
         "accountId": acct.id,
         "canTrade": acct.can_trade,

@@ -7,7 +7,7 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import WithdrawOnRequest
@@ -24,7 +24,7 @@ class OnRequestBody(msgspec.Struct, forbid_unknown_fields=True):
     amount: str
     destination: str
     request_ref: str
-    reason: str
+    reason: Reason
 
 
 @router.post(
@@ -48,7 +48,8 @@ async def withdraw_on_request(
             "destination": "0x52908400098527886E0F7030069857D2E4169EE7",
             "request_ref": "ticket 44120",
             "reason": "exit window closed; customer asked by signed letter",
-        }
+        },
+        OnRequestBody,
     ),
 ) -> Response:
     req = parse(body, OnRequestBody)

@@ -8,11 +8,22 @@ that the spec is the one previewed and that the people it names have not changed
 from typing import Any
 
 import msgspec
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, bad, body_doc, first, parse, utc_ms
+from bourse.api.admin.compliance import (
+    REASON_MAX,
+    REASON_PATTERN,
+    Reason,
+    answered,
+    bad,
+    body_doc,
+    first,
+    parse,
+    utc_ms,
+)
+from bourse.api.admin.errors import AdminError, not_found
 from bourse.api.admin.preview import basis_of, preview, rendered, spec_from, spec_view
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
@@ -32,7 +43,7 @@ class ApplyBody(msgspec.Struct, forbid_unknown_fields=True):
     spec: PolicySpec
     preview_id: str
     previewed: Fingerprint
-    reason: str
+    reason: Reason
     sweep_batch: int = 1000
 
 
@@ -40,7 +51,7 @@ class ScheduleBody(msgspec.Struct, forbid_unknown_fields=True):
     spec: PolicySpec
     preview_id: str
     previewed: Fingerprint
-    reason: str
+    reason: Reason
     effective: str | None = None  # ISO 8601 (UTC)
     effective_ms: int | None = None
     sweep_batch: int = 1000
@@ -87,7 +98,7 @@ async def preview_change(
     ),
 )
 async def apply_change(
-    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_APPLY)
+    service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_APPLY, ApplyBody)
 ) -> Response:
     req = parse(body, ApplyBody)
     cmd = SetJurisdictionPolicy(
@@ -139,7 +150,7 @@ def _sweep_progress(e: PolicySweepProgressed) -> dict[str, Any]:
 async def schedule_change(
     service: ServiceDep,
     actor: OperatorDep,
-    body: dict[str, Any] = body_doc({**_APPLY, "effective": "2030-01-31T00:00:00Z"}),
+    body: dict[str, Any] = body_doc({**_APPLY, "effective": "2030-01-31T00:00:00Z"}, ScheduleBody),
 ) -> Response:
     req = parse(body, ScheduleBody)
     if (req.effective is None) == (req.effective_ms is None):
@@ -178,8 +189,10 @@ async def cancel_schedule(
     service: ServiceDep,
     actor: OperatorDep,
     schedule_id: int,
-    reason: str = Query(..., min_length=1, max_length=500),
+    reason: str = Query(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN),
 ) -> Response:
+    if schedule_id not in service.exchange.engine.state.scheduled:
+        raise not_found("scheduled change", schedule_id)
     cmd = CancelScheduledChange(
         actor=actor, ts_ms=service.clock(), reason=reason, schedule_id=schedule_id
     )
@@ -248,7 +261,9 @@ def _in_force(state: EngineState, basis: str, country: str) -> Policy:
         raise bad(problem)
     policy = policies_for(state, basis_of(basis)).get(country)
     if policy is None:
-        raise bad(f"no {basis.upper()} policy is in force for {country}", 404)
+        raise AdminError(
+            404, "POLICY_NOT_FOUND", f"no {basis.upper()} policy is in force for {country}"
+        )
     return policy
 
 
@@ -289,10 +304,16 @@ async def preview_reversal(
 async def closure_report(
     request: Request, service: ServiceDep, actor: OperatorDep, change_id: int
 ) -> Response:
+    if not 1 <= change_id < (await service.durable_state()).next_change_id:  # ids are dense
+        raise not_found("change", change_id)
     gw: Gateway = request.app.state.gateway
     report = await gw.read(compliance_queries.closure_report, change_id)
     if report is None:
-        raise HTTPException(
-            404, detail={"code": -1102, "msg": f"change {change_id} closed no exit window"}
+        raise AdminError(
+            404,
+            "CLOSURE_NOT_FOUND",
+            f"change {change_id} closed no exit window: the change that closed one is the "
+            "policy in force applied by system:policy-driver (`bourse policy show`, "
+            "GET /admin/v1/policies)",
         )
     return ok({"source": "journal", **report})

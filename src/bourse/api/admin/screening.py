@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import bad, body_doc, parse
+from bourse.api.admin.errors import conflict
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.runtime.list_refresh import ListRefresher
@@ -90,7 +91,7 @@ async def screen_names(
 
     answer = await run_in_threadpool(run)
     if answer is None:
-        raise bad(NO_LISTS, status=409)
+        raise conflict("NO_SANCTIONS_LISTS", NO_LISTS)
     return ok(answer)
 
 

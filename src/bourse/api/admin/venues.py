@@ -7,7 +7,7 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, body_doc, parse
+from bourse.api.admin.compliance import Reason, answered, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import DefineVenue
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
 class VenueBody(msgspec.Struct, forbid_unknown_fields=True):
     name: str
-    reason: str
+    reason: Reason
     jurisdictions: list[str] = []
     symbols: list[str] = []
     fee_tier: int = 0
@@ -61,7 +61,8 @@ async def define_venue(
             "jurisdictions": ["KZ"],
             "symbols": ["BTCUSDT"],
             "reason": "AFSA licence granted",
-        }
+        },
+        VenueBody,
     ),
 ) -> Response:
     req = parse(body, VenueBody)

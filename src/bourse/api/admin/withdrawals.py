@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import RequestWithdrawal
@@ -36,6 +36,7 @@ class WithdrawalBody(msgspec.Struct, forbid_unknown_fields=True):
     asset: str
     amount: str
     destination: str  # a crypto address, or an IBAN for a fiat asset
+    reason: Reason  # why staff request it for the customer (journaled with the command)
     beneficiary: str = ""  # fiat: the person or company the bank pays
     beneficiary_bic: str = ""  # fiat: the payee's bank, if not the one the IBAN names
 
@@ -67,7 +68,9 @@ async def request_withdrawal(
             "amount": "2500",
             "destination": "DE89 3704 0044 0532 0130 00",
             "beneficiary": "Muster Handels GmbH",
-        }
+            "reason": "customer's signed request, ticket 5521",
+        },
+        WithdrawalBody,
     ),
 ) -> Response:
     req = parse(body, WithdrawalBody)
@@ -99,6 +102,7 @@ async def request_withdrawal(
         destination=destination,
         beneficiary=req.beneficiary.strip(),
         screening=screening,
+        reason=req.reason,
     )
 
     def requested(outcome: Outcome) -> dict[str, Any]:

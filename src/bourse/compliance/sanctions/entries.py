@@ -9,6 +9,8 @@ import hashlib
 
 import msgspec
 
+SCHEMAS = ("Person", "Organization", "Vessel", "Aircraft")  # what an entry (or a query) names
+
 
 class Identifier(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A document or account number the list ties to the entry: matched exactly, never fuzzily.
