@@ -158,7 +158,8 @@ def test_alerts_page_and_filter_by_kind(api: Api) -> None:
 
 def test_a_crypto_withdrawal_naming_a_listed_beneficiary_is_held_for_review(api: Api) -> None:
     account = _customer(api)
-    answered(call(api, "POST", "/deposits", {"account_id": account, "asset": "BTC", "amount": "1"}))
+    deposit = {"account_id": account, "asset": "BTC", "amount": "1", **WHY}
+    answered(call(api, "POST", "/deposits", deposit))
     load(api, SDN, "2021-08-18")
     body = {"account_id": account, "asset": "BTC", "amount": "0.1", "destination": BTC_ADDRESS}
     held = answered(call(api, "POST", "/withdrawals", {**body, "beneficiary": "Havin Bank Ltd"}))

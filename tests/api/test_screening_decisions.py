@@ -54,7 +54,8 @@ def _alert_on(api: Api, customer_id: int, source: str) -> int:
 
 
 def _deposit(api: Api, account: int) -> Any:
-    return call(api, "POST", "/deposits", {"account_id": account, "asset": "USDT", "amount": "10"})
+    deposit = {"account_id": account, "asset": "USDT", "amount": "10", "reason": "test deposit"}
+    return call(api, "POST", "/deposits", deposit)
 
 
 def _sdn_without(tmp_path: Path, entry_id: str) -> Path:
@@ -72,8 +73,8 @@ def test_an_onboarding_hit_holds_the_new_customer_until_dismissed(api: Api) -> N
     held = made["screening"]["alerts"]
     assert len(held) == 2 and made["screening"]["held"] is True
     refused = _deposit(api, made["accountId"])
-    assert refused.status_code == 400 and refused.json()["reject"] == "CUSTOMER_HELD"
-    assert f"alert {held[0]} (" in refused.json()["msg"]
+    assert refused.status_code == 409 and refused.json()["error"] == "CUSTOMER_HELD"
+    assert f"alert {held[0]} (" in refused.json()["message"]
     record = answered(call(api, "GET", f"/customers/{made['customerId']}"))
     assert record["heldBy"] == held and record["accounts"][0]["held"] is True
     assert answered(call(api, "GET", f"/accounts/{made['accountId']}"))["heldBy"] == held
@@ -133,8 +134,8 @@ def test_a_delisting_keeps_the_freeze_while_the_un_listing_stands_and_relisting_
 
     unfreeze = {"type": "UnfreezeAccount", "account_id": account, "reason": "customer called"}
     refused = call(api, "POST", "/commands", unfreeze)
-    assert refused.status_code == 400 and refused.json()["reject"] == "LISTING_STANDS"
-    assert "un_sc entry 6907993" in refused.json()["msg"]
+    assert refused.status_code == 409 and refused.json()["error"] == "LISTING_STANDS"
+    assert "un_sc entry 6907993" in refused.json()["message"]
     assert accounts(api, customer)[0]["frozen"] is True
 
     # OFAC lists him again, the entry as it was: new evidence, a fresh alert.
@@ -178,5 +179,5 @@ def test_onboarding_through_the_raw_command_route_is_screened_and_held(api: Api)
     outcome = answered(call(api, "POST", "/commands", body))
     [opened] = [e for e in outcome["events"] if e["type"] == "AccountOpened"]
     refused = _deposit(api, opened["account_id"])
-    assert refused.status_code == 400 and refused.json()["reject"] == "CUSTOMER_HELD"
+    assert refused.status_code == 409 and refused.json()["error"] == "CUSTOMER_HELD"
     assert len(alerts(api, "open")) == 2
