@@ -24,6 +24,7 @@ from typing import Any
 
 import msgspec
 
+from bourse import codec
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
 from bourse.compliance.sanctions.matching.names import OPERATING_THRESHOLD
 from bourse.compliance.sanctions.ofac import (
@@ -41,8 +42,7 @@ SETTINGS = "settings.json"  # beside the lists: the review threshold
 # Below this a hit needs barely half of a name: a threshold that low is a typo, not a policy.
 MIN_REVIEW_THRESHOLD = 0.5
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(ListVersion)
+_decoder = codec.Decoder[ListVersion](ListVersion)
 
 # Fields compared by the diff, grouped as a compliance officer reads them.
 FIELD_GROUPS: dict[str, tuple[str, ...]] = {
@@ -315,7 +315,7 @@ class ListStore:
                 return LoadResult(version, previous, ListDiff(), True, unresolved)
             name = f"{version.published}-{version.content_sha256[:12]}.msgpack"
             if not (directory / name).exists():
-                _write_atomic(directory / name, _encoder.encode(version))
+                _write_atomic(directory / name, codec.encode(version))
             pointer = self._pointer(source)
             info = VersionInfo(
                 file=name,
