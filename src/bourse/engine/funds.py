@@ -12,6 +12,8 @@ from bourse.commands import (
     RequestWithdrawal,
     WithdrawOnRequest,
 )
+from bourse.domain.limits import RAW_MAX
+from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import ledger
 from bourse.engine.alerts import hold_for_review
@@ -26,18 +28,18 @@ from bourse.events import (
 )
 
 
-def _amount_problem(state: EngineState, asset: str, amount: int) -> Refusal | None:
-    if asset not in state.assets:
-        return Refusal(RejectCode.UNKNOWN_ASSET, f"asset {asset!r} does not exist")
-    if amount <= 0:
-        return Refusal(RejectCode.INVALID_PARAMETER, "the amount must be positive")
-    return None
-
-
 def deposit(state: EngineState, out: Output, cmd: Deposit) -> Refusal | None:
-    refusal = _amount_problem(state, cmd.asset, cmd.amount_raw)
-    if refusal:
-        return refusal
+    # The asset and amount were checked in stage 0 (engine/inputs.py). Every balance is part of
+    # what is held of the asset (conservation), so bounding that bounds every balance.
+    held = state.deposited.get(cmd.asset, 0) - state.withdrawn.get(cmd.asset, 0) + cmd.amount_raw
+    if held > RAW_MAX:
+        precision = state.assets[cmd.asset]
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            f"a deposit of {to_plain(cmd.amount_raw, precision)} {cmd.asset} would take the "
+            f"{cmd.asset} held on the exchange past {to_plain(RAW_MAX, precision)}, the most "
+            "it can account for",
+        )
     acct = state.accounts[cmd.account_id]
     ledger.credit(out.touched, acct.balance(cmd.asset), cmd.amount_raw)
     state.deposited[cmd.asset] = state.deposited.get(cmd.asset, 0) + cmd.amount_raw
@@ -52,9 +54,6 @@ def deposit(state: EngineState, out: Output, cmd: Deposit) -> Refusal | None:
 def request_withdrawal(
     state: EngineState, out: Output, cmd: RequestWithdrawal | WithdrawOnRequest
 ) -> Refusal | None:
-    refusal = _amount_problem(state, cmd.asset, cmd.amount_raw)
-    if refusal:
-        return refusal
     if not cmd.destination.strip():
         return Refusal(RejectCode.INVALID_PARAMETER, "a withdrawal needs a destination")
     acct = state.accounts[cmd.account_id]
