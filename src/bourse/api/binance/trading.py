@@ -23,7 +23,6 @@ from bourse.api.binance.account import commission_rates, rate_text
 from bourse.api.binance.auth import Caller, actor
 from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.order_request import (
-    MAX_INT64,
     ORDER_PARAMS,
     NewOrder,
     RespType,
@@ -138,7 +137,7 @@ def _target(
     gw: Gateway, params: Params, caller: Caller, sym: SymbolState, id_name: str, cid_name: str
 ) -> tuple[int, str, Order | None]:
     """The order a cancel names (id and/or client id) and, if it is open, the engine's order."""
-    order_id = params.opt_integer(id_name, low=1, high=MAX_INT64)
+    order_id = params.opt_integer(id_name, low=1)
     orig = params.opt_text(cid_name)
     if order_id is None and orig is None:
         raise ApiError(
