@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bourse.api.admin.operator import answer, balance_list, deposit_raw
 from bourse.api.binance.replies import ok
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
+from bourse.domain.limits import INT64_MAX
 from bourse.engine.state import ApiKey, EngineState
 from bourse.events import AccountOpened
 from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
@@ -44,7 +45,7 @@ class OpenAccountBody(BaseModel):
 class KeyBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    account_id: int = Field(alias="accountId", ge=0, le=2**63 - 1)
+    account_id: int = Field(alias="accountId", ge=0, le=INT64_MAX)
     permissions: list[Permission] = Field(
         default_factory=_read_and_trade,
         max_length=2,
@@ -73,10 +74,7 @@ def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tupl
     """Every deposit as (asset, raw amount), or 400 before anything is sequenced."""
     raw: list[tuple[str, int]] = []
     for asset, amount in deposits.items():
-        value = deposit_raw(state, asset, amount)
-        if value <= 0:
-            raise _bad(-1130, f"the {asset} deposit must be positive, not {amount}")
-        raw.append((asset, value))
+        raw.append((asset, deposit_raw(state, asset, amount)))
     return raw
 
 
@@ -213,7 +211,7 @@ def _describe(key: ApiKey) -> dict[str, Any]:
         }
     },
 )
-async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: int) -> Response:
+async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: Int64) -> Response:
     state = service.exchange.engine.state
     if account_id not in state.accounts:
         raise _bad(-2015, f"account {account_id} does not exist", 404)

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from bourse.api.admin.operator import answer
 from bourse.api.binance.replies import ok
+from bourse.domain.limits import field_problem
 from bourse.events import Outcome
 
 BAD_INPUT = -1102
@@ -29,9 +30,12 @@ def bad(msg: str, status: int = 400, code: int = BAD_INPUT) -> HTTPException:
 def parse(body: Any, kind: type[T]) -> T:
     """`body` as `kind`, or 400 naming the field that is wrong."""
     try:
-        return msgspec.convert(body, kind)
+        value = msgspec.convert(body, kind)
     except msgspec.ValidationError as exc:
         raise bad(str(exc)) from None
+    if problem := field_problem(value):  # an id beyond 64 bits, an amount beyond 40 digits
+        raise bad(problem)
+    return value
 
 
 def utc_ms(text: str, field: str) -> int:

@@ -9,8 +9,9 @@ from typing import Any
 import msgspec
 from fastapi import APIRouter, Body, HTTPException, Response
 
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import AnyCommand, Deposit
+from bourse.domain.limits import field_problem
 from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine import snapshot
 from bourse.engine.state import EngineState
@@ -54,6 +55,8 @@ async def post_command(
         raise HTTPException(
             400, detail={"code": -1102, "msg": f"malformed command: {exc}"}
         ) from None
+    if problem := field_problem(cmd):  # the engine would refuse it too, but journaled
+        raise HTTPException(400, detail={"code": -1102, "msg": f"malformed command: {problem}"})
     return answer(await service.execute(cmd))
 
 
@@ -72,6 +75,8 @@ async def post_deposit(
         req = msgspec.convert(body, DepositRequest)
     except msgspec.ValidationError as exc:
         raise HTTPException(400, detail={"code": -1102, "msg": str(exc)}) from None
+    if problem := field_problem(req):
+        raise HTTPException(400, detail={"code": -1102, "msg": problem})
     amount_raw = deposit_raw(service.exchange.engine.state, req.asset, req.amount)
     cmd = Deposit(
         actor=actor,
@@ -85,14 +90,20 @@ async def post_deposit(
 
 
 def deposit_raw(state: EngineState, asset: str, amount: str) -> int:
-    """A decimal amount of `asset` in raw units, or 400 (-1100 unknown asset, -1111 precision)."""
+    """A positive decimal amount of `asset` (a deposit, a withdrawal) in raw units, or 400
+    (-1100 unknown asset, -1111 malformed, too precise or too large, -1130 not positive),
+    before any policy is consulted."""
     precision = state.assets.get(asset)
     if precision is None:
         raise HTTPException(400, detail={"code": -1100, "msg": f"asset {asset!r} does not exist"})
     try:
-        return to_raw(amount, precision, what=f"{asset} amount")
+        raw = to_raw(amount, precision, what=f"{asset} amount")
     except PrecisionError as exc:
         raise HTTPException(400, detail={"code": -1111, "msg": str(exc)}) from None
+    if raw <= 0:
+        msg = f"the {asset} amount must be positive, not {amount.strip()}"
+        raise HTTPException(400, detail={"code": -1130, "msg": msg})
+    return raw
 
 
 def balance_list(state: EngineState, account_id: int) -> list[dict[str, str]]:
@@ -126,7 +137,7 @@ async def get_state(service: ServiceDep, actor: OperatorDep) -> dict[str, Any]:
 
 
 @router.get("/accounts/{account_id}", summary="An account's permissions and balances")
-async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) -> dict[str, Any]:
+async def get_account(service: ServiceDep, actor: OperatorDep, account_id: Int64) -> dict[str, Any]:
     state = service.exchange.engine.state
     acct = state.accounts.get(account_id)
     if acct is None:

@@ -16,7 +16,7 @@ from bourse.api.admin.compliance import answered, bad, body_doc, first, parse, u
 from bourse.api.admin.preview import basis_of, preview, rendered, spec_from, spec_view
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import CancelScheduledChange, SchedulePolicyChange, SetJurisdictionPolicy
 from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import Fingerprint, PolicySpec, spec_problem
@@ -177,7 +177,7 @@ def _scheduled(state: EngineState, outcome: Outcome) -> dict[str, Any]:
 async def cancel_schedule(
     service: ServiceDep,
     actor: OperatorDep,
-    schedule_id: int,
+    schedule_id: Int64,
     reason: str = Query(..., min_length=1, max_length=500),
 ) -> Response:
     cmd = CancelScheduledChange(
@@ -287,7 +287,7 @@ async def preview_reversal(
     ),
 )
 async def closure_report(
-    request: Request, service: ServiceDep, actor: OperatorDep, change_id: int
+    request: Request, service: ServiceDep, actor: OperatorDep, change_id: Int64
 ) -> Response:
     gw: Gateway = request.app.state.gateway
     report = await gw.read(compliance_queries.closure_report, change_id)

@@ -24,8 +24,8 @@ from bourse.api.binance.replies import (
     mandatory,
     overflowed,
 )
-from bourse.domain.limits import int64_problem, raw_problem
-from bourse.domain.money import PrecisionError, to_raw
+from bourse.domain.limits import int64_problem
+from bourse.domain.money import AmountRangeError, PrecisionError, to_raw
 
 NUMBER_PATTERN = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 _NUMBER = re.compile(NUMBER_PATTERN)
@@ -123,12 +123,11 @@ class Params:
         if not _NUMBER.match(text):
             raise illegal_chars(name, NUMBER_PATTERN)
         try:
-            value = to_raw(text, precision, what=name)
+            return to_raw(text, precision, what=name)
+        except AmountRangeError:
+            raise overflowed(name) from None
         except PrecisionError:
             raise ApiError(-1111, f"Parameter '{name}' has too much precision.") from None
-        if raw_problem(value, name):
-            raise overflowed(name)
-        return value
 
     def choice(self, name: str, enum: type[E], error: ApiError | None = None) -> E:
         value = self.opt_choice(name, enum, error)
