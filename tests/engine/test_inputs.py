@@ -6,6 +6,7 @@ from collections.abc import Sequence
 import pytest
 
 from bourse.commands import (
+    CancelReplaceOrder,
     CreateAsset,
     Deposit,
     FreezeAccount,
@@ -93,3 +94,22 @@ def test_amounts_beyond_64_bits_are_exact_and_a_balance_stays_within_40_digits()
     assert reason.startswith("a deposit of 0.000000000000000006 WEI would take the WEI held")
     assert not of(r.do(Deposit, account_id=1, asset="WEI", amount_raw=5), CommandRejected)
     assert_sound(r)  # snapshots and the replay check hold integers beyond 64 bits
+
+
+def test_a_nested_amount_out_of_range_is_named_by_its_path() -> None:
+    r = world()
+    new = r.stamp(
+        PlaceOrder,
+        account_id=1,
+        symbol="BTCUSDT",
+        side=Side.BUY,
+        order_type=OrderType.LIMIT,
+        time_in_force=TimeInForce.GTC,
+        qty_raw=RAW_MAX + 1,
+        price_raw=1,
+    )
+    events = r.do(
+        CancelReplaceOrder, account_id=1, symbol="BTCUSDT", cancel_order_id=1, new_order=new
+    )
+    reason = _refused(events, RejectCode.INVALID_PARAMETER)
+    assert reason.startswith(f"new_order.qty_raw {RAW_MAX + 1} is out of range")

@@ -9,7 +9,7 @@ every other integer field is 64-bit.
 from collections.abc import Callable
 from functools import cache
 from operator import attrgetter
-from typing import NamedTuple, cast, get_type_hints
+from typing import Any, NamedTuple, cast, get_args, get_type_hints
 
 import msgspec
 
@@ -102,11 +102,24 @@ def _plan(cls: type[msgspec.Struct]) -> _Plan:
         hint = hints[name]
         if hint is int:
             (raws if name.endswith("_raw") else ints).append(name)
-        elif isinstance(hint, type) and issubclass(hint, (str, bool, bytes)):
-            continue  # enums included
-        elif hint is not float:
+        elif _holds_integers(hint):
             others.append(name)
     return _Plan(tuple(ints), _getter(ints), tuple(raws), _getter(raws), tuple(others))
+
+
+def _holds_integers(hint: Any) -> bool:
+    """Whether a value of type `hint` may contain an integer (a list of 100,000 addresses made
+    of strings is then never walked)."""
+    if isinstance(hint, type):
+        if issubclass(hint, msgspec.Struct):
+            plan = _plan(hint)
+            return bool(plan.int_names or plan.raw_names or plan.others)
+        if issubclass(hint, (str, bytes, bool, float)):  # enums included
+            return False
+    args = get_args(hint)
+    if args:
+        return any(_holds_integers(a) for a in args if a is not Ellipsis)
+    return hint is not type(None)
 
 
 def _first(
