@@ -299,6 +299,18 @@ def test_an_integer_beyond_64_bits_is_refused_with_400(api: Api, path: str, name
     assert r.json() == {"code": -1108, "msg": f"Parameter '{name}' overflowed."}
 
 
+def test_a_depth_limit_of_other_digits_is_refused_with_400(api: Api) -> None:
+    r = api.public("GET", "/api/v3/depth", symbol="BTCUSDT", limit="\u00b2")
+    assert r.status_code == 400 and r.json()["code"] == -1100, r.text
+
+
+@pytest.mark.parametrize("zone", ["\u00b2", "1:\u00b2\u00b2", "99999999999999999999"])
+def test_a_time_zone_of_other_digits_is_refused_with_400(api: Api, zone: str) -> None:
+    r = api.public("GET", "/api/v3/klines", symbol="BTCUSDT", interval="1m", timeZone=zone)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == -1130
+
+
 def test_agg_trades_grouping_and_paging(api: Api) -> None:
     t0 = now_ms()
     # two more asks at 60010 (other account), so one taker fills three makers at one price
