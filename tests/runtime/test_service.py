@@ -48,7 +48,7 @@ CASES = [
         "9 decimals",
     ),
     ("deposits", {"account_id": 1, "asset": "DOGE", "amount": "1"}, 400, -1100, "DOGE"),
-    ("deposits", {"account_id": 1, "asset": "BTC", "amount": "-1"}, 400, -1102, "positive"),
+    ("deposits", {"account_id": 1, "asset": "BTC", "amount": "-1"}, 400, -1130, "positive"),
     ("deposits", {"account_id": 99, "asset": "BTC", "amount": "1"}, 400, -2015, "account 99"),
     (
         "commands",
