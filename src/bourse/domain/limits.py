@@ -20,7 +20,7 @@ RAW_MAX = 10**AMOUNT_DIGITS - 1
 
 
 class RangeError(ValueError):
-    """An integer outside the range its field allows."""
+    """An integer outside the range its field allows (money.AmountRangeError for amounts)."""
 
 
 def int64_problem(value: int, what: str) -> str | None:
@@ -35,20 +35,6 @@ def raw_problem(value: int, what: str) -> str | None:
     if -RAW_MAX <= value <= RAW_MAX:
         return None
     return f"{what} {value} is out of range: amounts have at most {AMOUNT_DIGITS} digits"
-
-
-def check_int64(value: int, what: str) -> int:
-    problem = int64_problem(value, what)
-    if problem:
-        raise RangeError(problem)
-    return value
-
-
-def check_raw(value: int, what: str) -> int:
-    problem = raw_problem(value, what)
-    if problem:
-        raise RangeError(problem)
-    return value
 
 
 def field_problem(value: object, where: str = "") -> str | None:

@@ -32,11 +32,11 @@ def check(state: EngineState, cmd: Command) -> Refusal | None:
     if type(cmd) is CancelReplaceOrder:
         return _negative(state, cmd.new_order)
     if isinstance(cmd, (Deposit, RequestWithdrawal, WithdrawOnRequest)):
-        return amount_problem(state, cmd.asset, cmd.amount_raw)
+        return _amount_problem(state, cmd.asset, cmd.amount_raw)
     return None
 
 
-def amount_problem(state: EngineState, asset: str, amount: int) -> Refusal | None:
+def _amount_problem(state: EngineState, asset: str, amount: int) -> Refusal | None:
     if asset not in state.assets:
         return Refusal(RejectCode.UNKNOWN_ASSET, f"asset {asset!r} does not exist")
     if amount <= 0:
