@@ -36,7 +36,7 @@ from bourse.api.binance.replies import JSON, ApiError, invalid_value, ok
 from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
 from bourse.domain.enums import CancelReplaceMode, OrderStatus
 from bourse.domain.rejections import BinanceError, RejectCode
-from bourse.engine import gate, risk
+from bourse.engine import gate, inputs, risk
 from bourse.engine.cancels import find_open
 from bourse.engine.state import Order, SymbolState
 from bourse.events import CommandRejected, OrderCanceled, Outcome
@@ -289,7 +289,8 @@ async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
 
     if restriction is not None and old is not None and old.status is not restriction:
         # The cancel leg fails here, before the engine: the new order goes alone, if at all.
-        refusal = gate.check(gw.state, new) or risk.validate(sym, new)
+        state = gw.state  # the engine's stages in its order: inputs, gate, risk
+        refusal = inputs.check(state, new) or gate.check(state, new) or risk.validate(sym, new)
         if refusal is not None:
             raise ApiError.of(refusal.code.binance_for(refusal.reason))
         restricted = _leg_error(_RESTRICTED)
