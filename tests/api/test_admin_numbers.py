@@ -106,3 +106,21 @@ def test_deposits_beyond_64_bits_are_credited_exactly(api: Api) -> None:
     r = call(api, "GET", f"/accounts/{api.account_id}")
     kzt = next(b for b in r.json()["balances"] if b["asset"] == "KZT")
     assert kzt == {"asset": "KZT", "free": "200000000000.00000000", "locked": "0.00000000"}
+
+
+def test_an_opened_account_is_answered_200_even_when_an_opening_deposit_is_refused(
+    api: Api,
+) -> None:
+    # 32 digits of USDT is 40 digits of raw units: on top of what is already held, more than the
+    # exchange can account for, so the engine refuses that deposit after the account opened
+    deposits = {"BTC": "1", "USDT": "9" * 32}
+    state = api.exchange.engine.state
+    expected_id = state.next_account_id
+    r = call(api, "POST", "/accounts", {"deposits": deposits, "reason": "t"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["accountId"] == expected_id and expected_id in state.accounts
+    assert body["balances"] == [{"asset": "BTC", "free": "1.00000000", "locked": "0.00000000"}]
+    [refused] = body["refusedDeposits"]
+    assert refused["asset"] == "USDT" and refused["code"] == -1102
+    assert "would take the USDT held on the exchange past" in refused["msg"]

@@ -16,7 +16,7 @@ from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
 from bourse.domain.limits import INT64_MAX
 from bourse.engine.state import ApiKey, EngineState
-from bourse.events import AccountOpened
+from bourse.events import AccountOpened, CommandRejected
 from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
@@ -89,7 +89,10 @@ _KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 @router.post(
     "/accounts",
     summary="Open an account, optionally with opening deposits",
-    description="Every deposit is checked before the account is opened: a bad one opens nothing.",
+    description=(
+        "Every deposit is checked before the account is opened: a bad one opens nothing. Once "
+        "opened, the answer is 200; a deposit the engine refused is in `refusedDeposits`."
+    ),
     responses={
         200: {
             "description": "The new account and its balances",
@@ -109,6 +112,9 @@ async def open_account(
     if opened.refused:
         return answer(opened)
     account_id = next(e.account_id for e in opened.events if isinstance(e, AccountOpened))
+    # From here the account exists: the answer is 200 whatever a deposit meets, or a client told
+    # "error" would open a second account on retry. A refused deposit is listed with its reason.
+    refused: list[dict[str, Any]] = []
     for asset, amount_raw in deposits:
         cmd = Deposit(
             actor=actor,
@@ -119,9 +125,13 @@ async def open_account(
             tx_ref=f"opening deposit: {body.reason}",
         )
         outcome = await service.execute(cmd)
-        if outcome.refused:
-            return answer(outcome)
-    return ok({"accountId": account_id, "balances": balance_list(state, account_id)})
+        for event in outcome.events:
+            if isinstance(event, CommandRejected):
+                refused.append(
+                    {"asset": asset, "code": event.code.binance.code, "msg": event.reason}
+                )
+    answered = {"accountId": account_id, "balances": balance_list(state, account_id)}
+    return ok({**answered, "refusedDeposits": refused} if refused else answered)
 
 
 @router.post(
