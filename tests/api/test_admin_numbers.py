@@ -4,9 +4,12 @@ amounts beyond 64 bits are credited exactly."""
 
 from typing import Any
 
+import msgspec
 import pytest
 
+from bourse.api.admin.compliance import answered
 from bourse.commands import CreateAsset, SetAccountPermissions
+from bourse.events import BalanceChanged, Outcome
 from bourse.runtime.exchange import now_ms
 from tests.api.conftest import Api
 
@@ -124,3 +127,15 @@ def test_an_opened_account_is_answered_200_even_when_an_opening_deposit_is_refus
     [refused] = body["refusedDeposits"]
     assert refused["asset"] == "USDT" and refused["code"] == -1102
     assert "would take the USDT held on the exchange past" in refused["msg"]
+
+
+def test_a_command_that_ran_is_answered_200_even_if_rendering_its_answer_fails() -> None:
+    change = BalanceChanged(account_id=1, asset="KZT", free_raw=2 * 10**19, locked_raw=0)
+    outcome = Outcome(seq=7, ts_ms=1, command="Deposit", events=[change])
+
+    def broken(o: Outcome) -> Any:
+        raise KeyError("a renderer's bug")
+
+    r = answered(outcome, broken)
+    assert r.status_code == 200
+    assert msgspec.json.decode(r.body)["events"][0]["free_raw"] == 2 * 10**19

@@ -5,6 +5,7 @@ Bad input is a 400 {code: -1102, msg} naming the field; a refusal by the engine 
 `answer()` with the engine's own sentence.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from bourse.domain.limits import field_problem
 from bourse.events import Outcome
 
 BAD_INPUT = -1102
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 E = TypeVar("E")
 
@@ -61,7 +63,14 @@ def answered(outcome: Outcome, body: Callable[[Outcome], Any]) -> Response:
     """The engine's refusal as a 400, or 200 with `body(outcome)` when the command ran."""
     if outcome.refused:
         return answer(outcome)
-    return ok(body(outcome))
+    try:
+        rendered = body(outcome)
+    except Exception:
+        # The command is journaled and ran: a bug in rendering it must not answer "error" (a
+        # retry would do it twice). The outcome's own events say what happened.
+        log.exception("rendering the answer to %s (seq %d) failed", outcome.command, outcome.seq)
+        return answer(outcome)
+    return ok(rendered)
 
 
 def first(outcome: Outcome, kind: type[E]) -> E:
