@@ -98,7 +98,7 @@ def test_balances_beyond_64_bits_survive_trading_restart_and_replay(
     finally:
         _interrupt(server)
 
-    replayed = run_cli("replay", "--data-dir", str(data_dir), database_url=url)
+    replayed = run_cli("replay", "--rebuild-store", "--data-dir", str(data_dir), database_url=url)
     assert replayed.returncode == 0, replayed.stderr
     assert "matches" in replayed.stdout, replayed.stdout
     store = url or sqlite_url(data_dir / "store.sqlite")
