@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+from bourse import codec
 from bourse.commands import (
     CancelAllOrders,
     CancelOrder,
@@ -355,5 +356,5 @@ def assert_sound(r: Runner) -> None:
     assert snapshot.digest(restored) == snapshot.digest(r.state)
     fresh = Engine()
     for seq, (cmd, events) in enumerate(zip(r.commands, r.events, strict=True), start=1):
-        assert msgspec.msgpack.encode(fresh.execute(seq, cmd)) == msgspec.msgpack.encode(events)
+        assert codec.encode(fresh.execute(seq, cmd)) == codec.encode(events)
     assert snapshot.digest(fresh.state) == snapshot.digest(r.state)

@@ -10,6 +10,7 @@ from typing import Union
 
 import msgspec
 
+from bourse import codec
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import BeneficiaryScreening, Evidence, ListRef
 from bourse.compliance.policy import Fingerprint, PolicySpec
@@ -463,14 +464,13 @@ AnyCommand = Union[
     RecordRescreen,
 ]
 
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(AnyCommand)
+_decoder = codec.Decoder[AnyCommand](AnyCommand)
 _json_decoder = msgspec.json.Decoder(AnyCommand)
 
 
 def encode_command(cmd: Command) -> bytes:
     """The journal's record payload for a command."""
-    return _encoder.encode(cmd)
+    return codec.encode(cmd)
 
 
 def decode_command(data: bytes | memoryview) -> AnyCommand:

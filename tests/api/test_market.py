@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import ccxt
+import pytest
 
 from bourse.commands import CancelOrder, PlaceOrder, SetSymbolStatus
 from bourse.demo import SYMBOLS
@@ -277,6 +278,39 @@ def test_trades_and_historical_trades(api: Api) -> None:
     assert r.status_code == 401 and r.json()["code"] == -2015
 
 
+BEYOND_INT64 = "9999999999999999999"
+INTEGER_PARAMS = [
+    ("aggTrades", "fromId"),
+    ("aggTrades", "startTime"),
+    ("trades", "limit"),
+    ("historicalTrades", "fromId"),
+    ("klines", "startTime"),
+    ("depth", "limit"),
+]
+
+
+@pytest.mark.parametrize(("path", "name"), INTEGER_PARAMS)
+def test_an_integer_beyond_64_bits_is_refused_with_400(api: Api, path: str, name: str) -> None:
+    params = {"symbol": "BTCUSDT", name: BEYOND_INT64}
+    if path == "klines":
+        params["interval"] = "1m"
+    r = api.client.get(f"/api/v3/{path}", params=params, headers={"X-MBX-APIKEY": api.key})
+    assert r.status_code == 400, r.text
+    assert r.json() == {"code": -1108, "msg": f"Parameter '{name}' overflowed."}
+
+
+def test_a_depth_limit_of_other_digits_is_refused_with_400(api: Api) -> None:
+    r = api.public("GET", "/api/v3/depth", symbol="BTCUSDT", limit="\u00b2")
+    assert r.status_code == 400 and r.json()["code"] == -1100, r.text
+
+
+@pytest.mark.parametrize("zone", ["\u00b2", "1:\u00b2\u00b2", "99999999999999999999"])
+def test_a_time_zone_of_other_digits_is_refused_with_400(api: Api, zone: str) -> None:
+    r = api.public("GET", "/api/v3/klines", symbol="BTCUSDT", interval="1m", timeZone=zone)
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == -1130
+
+
 def test_agg_trades_grouping_and_paging(api: Api) -> None:
     t0 = now_ms()
     # two more asks at 60010 (other account), so one taker fills three makers at one price
@@ -313,7 +347,7 @@ def test_agg_trades_grouping_and_paging(api: Api) -> None:
     assert error(api, "aggTrades", symbol="BTCUSDT", fromId=1, startTime=t0) == -1128
     assert error(api, "aggTrades", symbol="BTCUSDT", startTime="soon") == -1100
     assert error(api, "aggTrades", symbol="BTCUSDT", startTime=-5) == -1130
-    assert error(api, "aggTrades", symbol="BTCUSDT", startTime=10**19) == -1130
+    assert error(api, "aggTrades", symbol="BTCUSDT", startTime=10**19) == -1108
     assert error(api, "aggTrades") == -1102
 
 

@@ -232,6 +232,8 @@ def test_market_data_errors_are_rest_s(api: Api, ws: Ws) -> None:
         ("ticker.price", {"symbol": "BTCUSDT", "symbols": ["BTCUSDT"]}, "ticker/price"),
         ("trades.aggregate", {"symbol": "BTCUSDT", "startTime": 0, "endTime": 3_600_001},
          "aggTrades"),
+        ("trades.aggregate", {"symbol": "BTCUSDT", "fromId": 9999999999999999999}, "aggTrades"),
+        ("trades.recent", {"symbol": "BTCUSDT", "limit": 10**30}, "trades"),
     ]:  # fmt: skip
         query = {k: json.dumps(v, separators=(",", ":")) if isinstance(v, list) else str(v)
                  for k, v in params.items()}  # fmt: skip

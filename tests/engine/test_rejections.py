@@ -818,8 +818,12 @@ CONVERSIONS = [
     ("49000.123", 2, "3 decimals"),
     ("0.000000001", 8, "9 decimals"),
     ("abc", 8, "not a decimal number"),
-    ("NaN", 8, "not a finite decimal number"),
-    ("Infinity", 8, "not a finite decimal number"),
+    ("NaN", 8, "not a decimal number"),
+    ("Infinity", 8, "not a decimal number"),
+    ("1e5", 8, "no exponent"),  # Binance refuses exponents: so does every edge
+    ("1_000", 8, "not a decimal number"),
+    (".5", 8, "not a decimal number"),
+    ("1" * 33, 8, "more than 40 digits"),
 ]
 
 
@@ -836,3 +840,5 @@ def test_edge_conversion_is_exact() -> None:
     assert to_raw("49000.120", 2) == 4_900_012  # trailing zeros are not extra decimals
     assert to_raw("0.00000001", 8) == 1
     assert to_raw(" 1 ", 8) == 100_000_000
+    # beyond Decimal's 28 significant digits: still exact
+    assert to_raw("99999999999999999999.999999999999999999", 18) == 10**38 - 1

@@ -23,15 +23,16 @@ class Server:
     reads: a full pipe blocks the server's next log line, and with it every request.
     """
 
-    def __init__(self, data_dir: Path, *args: str, umask: int = -1) -> None:
+    def __init__(self, data_dir: Path, *args: str, umask: int = -1, database_url: str = "") -> None:
         """`args` go to `bourse run` after the data directory and port; `umask` is the
-        process's (-1: this one's)."""
+        process's (-1: this one's); the store is SQLite in the data directory unless
+        `database_url` names another."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / f"bourse-{self.port}.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "BOURSE_DATABASE_URL": ""}
+        env = {**os.environ, "BOURSE_DATABASE_URL": database_url}
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
                 [*BOURSE, "run", "--data-dir", str(data_dir), "--port", str(self.port), *args],
@@ -68,8 +69,9 @@ class Server:
         self.proc.wait(timeout=60)
 
 
-def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*BOURSE, *args], capture_output=True, text=True, timeout=300)
+def run_cli(*args: str, database_url: str = "") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "BOURSE_DATABASE_URL": database_url}
+    return subprocess.run([*BOURSE, *args], capture_output=True, text=True, timeout=300, env=env)
 
 
 def cli(server: Server, *args: str) -> str:

@@ -93,6 +93,21 @@ def test_errors_and_overrides(server: Server, tmp_path: Path) -> None:
     assert wrong.returncode == 1 and "staff token" in wrong.stderr
 
 
+NUMBERS = [
+    (["--account", "1", "--deposit", "USDT=1e5"], "no exponent"),  # was credited as 100000
+    (["--account", "1", "--deposit", "USDT=-10"], "must be positive"),
+    (["--account", "99999999999999999999", "--deposit", "USDT=1"], "out of range"),
+]
+
+
+@pytest.mark.parametrize(("args", "words"), NUMBERS)
+def test_a_deposit_s_numbers_are_checked_like_the_trading_api_s(
+    server: Server, args: list[str], words: str
+) -> None:
+    done = run_cli("accounts", "deposit", *args, "--data-dir", str(server.data_dir))
+    assert done.returncode == 1 and words in done.stderr, done.stderr
+
+
 def _stop_for_banner(server: Server) -> str:
     server.stop()
     return server.output()

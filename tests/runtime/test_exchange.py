@@ -11,7 +11,6 @@ from bourse.commands import Deposit, PlaceOrder
 from bourse.domain.enums import OrderType, Side
 from bourse.engine import Engine, snapshot
 from bourse.journal.file_journal import FileJournal
-from bourse.journal.sequencer import UnencodableCommand
 from bourse.journal.sequencer import replay as replay_records
 from bourse.runtime.datadir import DataDir
 from bourse.runtime.exchange import Exchange, ExchangeStopped
@@ -168,16 +167,36 @@ def test_an_engine_failure_stops_the_exchange_instead_of_serving_a_broken_state(
     ex.close(snapshot_on_close=False)
 
 
-def test_a_command_the_journal_cannot_record_is_refused_without_stopping(tmp_path: Path) -> None:
+def test_amounts_beyond_64_bits_are_journaled_and_recovered_exactly(tmp_path: Path) -> None:
     ex = Exchange(DataDir(tmp_path / "data"), database_url=f"sqlite:///{tmp_path / 's.sqlite'}")
-    last = ex.engine.state.last_seq
     huge = Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=2**70)
-    with pytest.raises(UnencodableCommand):
-        ex.submit(huge)
-    assert ex.failure is None and ex.engine.state.last_seq == last
-    ok = ex.execute(Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=1))
-    assert ok.seq == last + 1
+    assert not ex.execute(huge).refused
+    ex.write_snapshot()
+    ex.execute(huge)  # after the snapshot: recovered from the journal
+    expected = _engine_balances(ex)
+    assert expected[(1, "BTC")][0] > 2**71
     ex.close(snapshot_on_close=False)
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=f"sqlite:///{tmp_path / 's.sqlite'}")
+    try:
+        assert _engine_balances(ex) == expected
+    finally:
+        ex.close()
+
+
+def test_a_failed_periodic_snapshot_does_not_fail_the_command_it_follows(tmp_path: Path) -> None:
+    ex = Exchange(DataDir(tmp_path / "data"), database_url=f"sqlite:///{tmp_path / 's.sqlite'}")
+    ex.snapshot_every = 1
+
+    def full_disk(seq: int, payload: bytes) -> Path:
+        raise OSError(28, "No space left on device")
+
+    ex.snapshots.write = full_disk  # type: ignore[method-assign]
+    try:
+        done = ex.execute(Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=1))
+        assert done.seq == ex.engine.state.last_seq and not done.refused
+        assert ex.failure is None
+    finally:
+        ex.close(snapshot_on_close=False)
 
 
 def test_the_projection_in_its_own_process_agrees_with_the_engine(

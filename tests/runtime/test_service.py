@@ -64,7 +64,7 @@ CASES = [
         "deposits",
         {"account_id": 1, "asset": "BTC", "amount": "-1", "reason": R},
         400,
-        "INVALID_PARAMETER",
+        "BAD_REQUEST",
         "positive",
     ),
     (

@@ -3,10 +3,12 @@
 import hmac
 from typing import Annotated
 
+import annotated_types
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bourse.api.admin.errors import AdminError
+from bourse.domain.limits import INT64_MAX, INT64_MIN
 from bourse.runtime.service import Service
 from bourse.runtime.staff import StaffRegistry
 
@@ -43,4 +45,6 @@ def require_operator(
 
 
 ServiceDep = Annotated[Service, Depends(get_service)]
+# an integer in a path, query or body: refused with a 400 beyond what the store holds
+Int64 = Annotated[int, annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)]
 OperatorDep = Annotated[str, Depends(require_operator)]

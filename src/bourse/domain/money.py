@@ -4,34 +4,53 @@ A decimal that does not fit the precision is an error, never rounded: silently r
 or a quantity changes what the customer asked for.
 """
 
-from decimal import Decimal, InvalidOperation
+import re
+
+from bourse.domain.limits import AMOUNT_DIGITS, RAW_MAX, RangeError
+
+# Plain digits with an optional point, as Binance takes them: no exponent ("1e5"), no "Infinity",
+# "NaN", "1_000", ".5" or non-ASCII digits, all of which Decimal() would accept.
+_DECIMAL = re.compile(r"-?[0-9]+(\.[0-9]+)?", re.ASCII)
 
 
 class PrecisionError(ValueError):
-    """A decimal string that is malformed or has more decimals than its precision allows."""
+    """A decimal string that is no exact amount: malformed, with more decimals than its
+    precision allows, or (AmountRangeError) too large to hold."""
+
+
+class AmountRangeError(PrecisionError, RangeError):
+    """A decimal whose raw units have more digits than any balance may (domain/limits.py)."""
 
 
 def to_raw(text: str, precision: int, *, what: str = "amount") -> int:
-    """Parse a decimal string exactly into an integer scaled by 10**precision.
+    """Parse a decimal string exactly into an integer scaled by 10**precision: the one parser of
+    amounts every edge (trading API, admin API, CLI through it) uses.
 
     >>> to_raw("49000.10", 2)
     4900010
     >>> to_raw("0.001", 8)
     100000
     """
-    try:
-        value = Decimal(text.strip())
-    except (InvalidOperation, AttributeError):
-        raise PrecisionError(f"{what} {text!r} is not a decimal number") from None
-    if not value.is_finite():
-        raise PrecisionError(f"{what} {text!r} is not a finite decimal number")
-    scaled: Decimal = value.scaleb(precision)
-    if scaled != scaled.to_integral_value():
-        places = -value.normalize().as_tuple().exponent  # type: ignore[operator]
+    stripped = text.strip() if isinstance(text, str) else ""
+    if not _DECIMAL.fullmatch(stripped):
         raise PrecisionError(
-            f"{what} {text} has {places} decimals; at most {precision} are allowed"
+            f"{what} {text!r} is not a decimal number: digits with an optional decimal point, "
+            "like 1000 or 0.25 (no exponent)"
         )
-    return int(scaled)
+    # Integer arithmetic on the digits: Decimal's scaleb would round past 28 significant digits.
+    whole, _, fraction = stripped.partition(".")
+    fraction = fraction.rstrip("0")  # trailing zeros are not extra decimals
+    if len(fraction) > precision:
+        raise PrecisionError(
+            f"{what} {stripped} has {len(fraction)} decimals; at most {precision} are allowed"
+        )
+    raw = int(whole + fraction.ljust(precision, "0"))
+    if abs(raw) > RAW_MAX:
+        raise AmountRangeError(
+            f"{what} {stripped} is too large: at {precision} decimals it has more than "
+            f"{AMOUNT_DIGITS} digits"
+        )
+    return raw
 
 
 def to_str(raw: int, precision: int) -> str:

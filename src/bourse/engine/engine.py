@@ -1,5 +1,6 @@
 """The engine: one `execute` per sequenced command, wiring the pipeline's stages in order.
 
+    0. inputs            (inputs.check: are the command's numbers well-formed?)
     1. compliance gate   (gate.check: may this actor do this at all?)
     2. risk              (risk.validate / risk.required_hold, inside the order handlers)
     3. matching          (matching.match, via placement.place / work)
@@ -52,7 +53,7 @@ from bourse.commands import (
     WithdrawOnRequest,
 )
 from bourse.domain.rejections import Refusal
-from bourse.engine import admin, customers, funds, gate, listen_keys, policies, screening
+from bourse.engine import admin, customers, funds, gate, inputs, listen_keys, policies, screening
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
 from bourse.engine.lists import force_version
 from bourse.engine.output import Output
@@ -76,7 +77,9 @@ class Engine:
         events: list[AnyEvent] = []
         out.events = events
         out.ts_ms = cmd.ts_ms
-        refusal = gate.check(state, cmd)  # 1. compliance gate
+        refusal = inputs.check(state, cmd)  # 0. well-formed numbers, before any rule
+        if refusal is None:
+            refusal = gate.check(state, cmd)  # 1. compliance gate
         if refusal is None:
             refusal = self._dispatch(cmd)  # 2–4. risk, matching, ledger
         if refusal is not None:

@@ -15,7 +15,7 @@ from bourse.domain.enums import (
 from bourse.domain.filters import notional_problem, price_problem, quantity_problem
 from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
-from bourse.domain.symbols import SymbolSpec, quote_amount
+from bourse.domain.symbols import quote_amount
 from bourse.engine.state import Account, SymbolState
 
 _MARKET = OrderType.MARKET
@@ -31,8 +31,6 @@ def validate(sym: SymbolState, cmd: PlaceOrder) -> Refusal | None:
         return Refusal(
             RejectCode.UNSUPPORTED_ORDER_TYPE, f"{spec.name} does not accept {otype} orders"
         )
-    if cmd.qty_raw < 0 or cmd.quote_qty_raw < 0 or cmd.price_raw < 0 or cmd.stop_price_raw < 0:
-        return _negative(spec, cmd)
     if otype in LIMIT_PRICED_TYPES:
         if cmd.price_raw == 0:
             return _invalid(f"a {otype} order needs a positive price")
@@ -141,18 +139,6 @@ def insufficient(
         f"account {acct.id} has {to_plain(free, precision)} {asset} free; "
         f"{what} needs {to_plain(need, precision)} {asset}",
     )
-
-
-def _negative(spec: SymbolSpec, cmd: PlaceOrder) -> Refusal:
-    for name, value, precision in (
-        ("quantity", cmd.qty_raw, spec.base_precision),
-        ("quote quantity", cmd.quote_qty_raw, spec.quote_precision),
-        ("price", cmd.price_raw, spec.quote_precision),
-        ("stop price", cmd.stop_price_raw, spec.quote_precision),
-    ):
-        if value < 0:
-            return _invalid(f"{name} {to_plain(value, precision)} must not be negative")
-    raise AssertionError("_negative called without a negative number")
 
 
 def _invalid(reason: str) -> Refusal:

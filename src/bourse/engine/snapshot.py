@@ -8,6 +8,7 @@ import hashlib
 
 import msgspec
 
+from bourse import codec
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
@@ -197,12 +198,11 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     screened_matcher: str = ""
 
 
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(StateImage)
+_decoder = codec.Decoder[StateImage](StateImage)
 
 
 def dump(state: EngineState) -> bytes:
-    return _encoder.encode(_image(state))
+    return codec.encode(_image(state))
 
 
 def digest(state: EngineState) -> str:

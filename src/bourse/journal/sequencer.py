@@ -23,8 +23,9 @@ Release = Callable[[list[Outcome]], None]
 
 
 class UnencodableCommand(ValueError):
-    """A command the journal cannot record (e.g. an integer beyond 64 bits): refused before it
-    gets a sequence number, so nothing was journaled and the engine never saw it."""
+    """A command the journal cannot record (a value msgspec cannot encode; integers of any size
+    it can, see codec.py): refused before it gets a sequence number, so nothing was journaled
+    and the engine never saw it."""
 
 
 class Sequencer:

@@ -110,7 +110,8 @@ def parse_time_zone(text: str | None) -> int | None:
     sign = -1 if body.startswith("-") else 1
     body = body.lstrip("+-")
     hours, _, minutes = body.partition(":")
-    if not hours.isdigit() or len(hours) > 2 or (minutes and not minutes.isdigit()):
+    digits = hours.isascii() and hours.isdigit() and (not minutes or minutes.isascii())
+    if not digits or len(hours) > 2 or (minutes and not minutes.isdigit()):
         return None
     total = int(hours) * 60 + (int(minutes) if minutes else 0)
     if (minutes and (len(minutes) != 2 or int(minutes) >= 60)) or not (

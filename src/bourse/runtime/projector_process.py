@@ -12,15 +12,13 @@ import multiprocessing
 from collections.abc import Sequence
 from multiprocessing.connection import Connection
 
-import msgspec
-
+from bourse import codec
 from bourse.events import Outcome
 from bourse.store.projector import ProjectionError, Projector, StoreUnreachable
 
 _OK = b"ok"
 _STOP = b""
 _UNREACHABLE = b"unreachable:"  # then the message; the child goes on serving
-_encoder = msgspec.msgpack.Encoder()
 
 
 class ProjectorProcess:
@@ -53,7 +51,7 @@ class ProjectorProcess:
             self._conn.close()
             self._start()
         try:
-            self._conn.send_bytes(_encoder.encode(list(outcomes)))
+            self._conn.send_bytes(codec.encode(list(outcomes)))
         except OSError:
             raise self._exited() from None
         self._expect_ok()
@@ -88,7 +86,7 @@ def _serve(url: str, conn: Connection) -> None:
     except BaseException as exc:
         conn.send_bytes(repr(exc).encode())
         return
-    decoder = msgspec.msgpack.Decoder(list[Outcome])
+    decoder = codec.Decoder[list[Outcome]](list[Outcome])
     conn.send_bytes(_OK)
     try:
         while (data := conn.recv_bytes()) != _STOP:

@@ -19,6 +19,7 @@ from typing import Any
 import msgspec
 from starlette.concurrency import run_in_threadpool
 
+from bourse import codec
 from bourse.commands import (
     ForgetDismissals,
     ListedAddress,
@@ -47,7 +48,6 @@ BULK_CHUNK = 100_000  # customers per pool of worker processes (a pool takes sec
 MIN_PER_WORKER = bulk.MIN_PER_WORKER  # fewer customers than this per worker: screen in-process
 FULL, INCREMENTAL, UNCHANGED = "full", "incremental", "unchanged"
 HIT_LIMIT = 10  # hits per customer: more than that on one name is one review anyway
-_encoder = msgspec.msgpack.Encoder()
 
 
 class _Cache:
@@ -85,7 +85,7 @@ def screener_for(store: ListStore) -> Screener | None:
 
 def fingerprint(entry: ListEntry) -> str:
     """The listed entry's hash: a dismissal holds while it stays the same."""
-    return hashlib.sha256(_encoder.encode(entry)).hexdigest()
+    return hashlib.sha256(codec.encode(entry)).hexdigest()
 
 
 def evidence_of(hit: Hit, version_sha: str, entry: ListEntry) -> Evidence:

@@ -32,6 +32,7 @@ from typing import Any
 
 import msgspec
 
+from bourse import codec
 from bourse.commands import ForceListVersion
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
 from bourse.compliance.sanctions.ofac import (
@@ -53,8 +54,7 @@ MIN_REVIEW_THRESHOLD = 0.5
 # entries it keeps carry, is refused unless forced.
 MAX_REMOVED_PERCENT = 20
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_encoder = msgspec.msgpack.Encoder()
-_decoder = msgspec.msgpack.Decoder(ListVersion)
+_decoder = codec.Decoder[ListVersion](ListVersion)
 
 # Fields compared by the diff, grouped as a compliance officer reads them.
 FIELD_GROUPS: dict[str, tuple[str, ...]] = {
@@ -483,7 +483,7 @@ class ListStore:
                 forced = {"forced_by": force.actor, "reason": force.reason, "journal_seq": seq}
             name = f"{version.published}-{version.content_sha256[:12]}.msgpack"
             if not (directory / name).exists():
-                _write_atomic(directory / name, _encoder.encode(version))
+                _write_atomic(directory / name, codec.encode(version))
             info = VersionInfo(
                 file=name,
                 source=source,

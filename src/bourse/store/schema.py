@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
-AMOUNT_DIGITS = 40  # 2**128 has 39 digits: room for any amount the engine can produce
+from bourse.domain.limits import AMOUNT_DIGITS
 
 
 class RawAmount(sa.TypeDecorator[int]):

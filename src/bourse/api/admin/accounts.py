@@ -14,10 +14,11 @@ from bourse.api.admin.compliance import REASON_MAX, REASON_PATTERN
 from bourse.api.admin.errors import answer, bad_request, not_found
 from bourse.api.admin.operator import balance_list, deposit_raw
 from bourse.api.binance.replies import ok
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
+from bourse.domain.limits import INT64_MAX
 from bourse.engine.state import ApiKey, EngineState
-from bourse.events import AccountOpened
+from bourse.events import AccountOpened, CommandRejected
 from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
@@ -46,7 +47,7 @@ class OpenAccountBody(BaseModel):
 class KeyBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    account_id: int = Field(alias="accountId", ge=0, le=2**63 - 1)
+    account_id: int = Field(alias="accountId", ge=0, le=INT64_MAX)
     permissions: list[Permission] = Field(
         default_factory=_read_and_trade,
         max_length=2,
@@ -71,10 +72,7 @@ def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tupl
     """Every deposit as (asset, raw amount), or 400 before anything is sequenced."""
     raw: list[tuple[str, int]] = []
     for asset, amount in deposits.items():
-        value = deposit_raw(state, asset, amount)
-        if value <= 0:
-            raise bad_request(f"the {asset} deposit must be positive, not {amount}")
-        raw.append((asset, value))
+        raw.append((asset, deposit_raw(state, asset, amount)))
     return raw
 
 
@@ -89,7 +87,10 @@ _KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
 @router.post(
     "/accounts",
     summary="Open an account, optionally with opening deposits",
-    description="Every deposit is checked before the account is opened: a bad one opens nothing.",
+    description=(
+        "Every deposit is checked before the account is opened: a bad one opens nothing. Once "
+        "opened, the answer is 200; a deposit the engine refused is in `refusedDeposits`."
+    ),
     responses={
         200: {
             "description": "The new account and its balances",
@@ -106,6 +107,9 @@ async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccoun
     if opened.refused:
         return answer(opened)
     account_id = next(e.account_id for e in opened.events if isinstance(e, AccountOpened))
+    # From here the account exists: the answer is 200 whatever a deposit meets, or a client told
+    # "error" would open a second account on retry. A refused deposit is listed with its reason.
+    refused: list[dict[str, Any]] = []
     for asset, amount_raw in deposits:
         cmd = Deposit(
             actor=actor,
@@ -117,9 +121,13 @@ async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccoun
             reason=body.reason,
         )
         outcome = await service.execute(cmd)
-        if outcome.refused:
-            return answer(outcome)
-    return ok({"accountId": account_id, "balances": balance_list(state, account_id)})
+        for event in outcome.events:
+            if isinstance(event, CommandRejected):
+                refused.append(
+                    {"asset": asset, "code": event.code.binance.code, "msg": event.reason}
+                )
+    answered = {"accountId": account_id, "balances": balance_list(state, account_id)}
+    return ok({**answered, "refusedDeposits": refused} if refused else answered)
 
 
 @router.post(
@@ -213,7 +221,7 @@ def _describe(key: ApiKey) -> dict[str, Any]:
         }
     },
 )
-async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: int) -> Response:
+async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: Int64) -> Response:
     """Every API key of an account: its key type (HMAC_SHA256 or ED25519), permissions and IP
     allow-list. Secrets are never shown again after creation."""
     state = service.exchange.engine.state

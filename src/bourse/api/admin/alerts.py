@@ -2,7 +2,7 @@
 evidence) or dismiss (remembered until the listed entry changes), and rescreen every customer
 against the sanctions lists in force."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from fastapi import APIRouter, Query
@@ -11,7 +11,7 @@ from starlette.responses import Response
 from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
 from bourse.api.admin.errors import conflict, not_found
 from bourse.api.binance.replies import ok
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
 from bourse.compliance.evidence import evidence_json, score_text
 from bourse.domain.calendar import utc_text
@@ -79,7 +79,7 @@ async def list_alerts(
     actor: OperatorDep,
     status: str | None = Query(None, max_length=12),
     kind: str | None = Query(None, max_length=12),
-    from_id: int = Query(1, alias="fromId", ge=1),
+    from_id: Annotated[Int64, Query(alias="fromId", ge=1)] = 1,
     limit: int = Query(PAGE, ge=1, le=MAX_PAGE),
 ) -> Response:
     if status is not None and status not in STATUSES:
@@ -152,7 +152,7 @@ def _confirmed(service: Any, alert_id: int) -> Any:
 async def confirm_alert(
     service: ServiceDep,
     actor: OperatorDep,
-    alert_id: int,
+    alert_id: Int64,
     body: dict[str, Any] = body_doc(
         {"reason": "same person: passport copy matches the listing"}, ReasonBody
     ),
@@ -176,7 +176,7 @@ async def confirm_alert(
 async def dismiss_alert(
     service: ServiceDep,
     actor: OperatorDep,
-    alert_id: int,
+    alert_id: Int64,
     body: dict[str, Any] = body_doc(
         {"reason": "different date of birth and nationality"}, ReasonBody
     ),

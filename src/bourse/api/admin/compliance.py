@@ -5,6 +5,7 @@ Bad input is a 400 {error, message} naming the field (api/admin/errors.py); a re
 engine is answered by `answer()` with the engine's own sentence.
 """
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
@@ -15,8 +16,10 @@ from starlette.responses import Response
 
 from bourse.api.admin.errors import REASON_REQUIRED, AdminError, answer, bad_request
 from bourse.api.binance.replies import ok
+from bourse.domain.limits import field_problem
 from bourse.events import Outcome
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 E = TypeVar("E")
 # Every admin action names why (DESIGN invariant 5): at least one non-blank character.
@@ -32,7 +35,7 @@ def bad(msg: str) -> AdminError:
 def parse(body: Any, kind: type[T]) -> T:
     """`body` as `kind`, or 400 naming the field that is wrong (REASON_REQUIRED for `reason`)."""
     try:
-        return msgspec.convert(body, kind)
+        value = msgspec.convert(body, kind)
     except msgspec.ValidationError as exc:
         text = str(exc)
         if "`reason`" in text or "`$.reason`" in text:
@@ -40,6 +43,9 @@ def parse(body: Any, kind: type[T]) -> T:
                 f"a reason is required (kept in the journal): {text}", REASON_REQUIRED
             ) from None
         raise bad(text) from None
+    if problem := field_problem(value):  # an id beyond 64 bits, an amount beyond 40 digits
+        raise bad(problem)
+    return value
 
 
 def utc_ms(text: str, field: str) -> int:
@@ -62,10 +68,17 @@ def utc_ms(text: str, field: str) -> int:
 
 
 def answered(outcome: Outcome, body: Callable[[Outcome], Any]) -> Response:
-    """The engine's refusal as a 400, or 200 with `body(outcome)` when the command ran."""
+    """The engine's refusal as an admin error, or 200 with `body(outcome)` when the command ran."""
     if outcome.refused:
         return answer(outcome)
-    return ok(body(outcome))
+    try:
+        rendered = body(outcome)
+    except Exception:
+        # The command is journaled and ran: a bug in rendering it must not answer "error" (a
+        # retry would do it twice). The outcome's own events say what happened.
+        log.exception("rendering the answer to %s (seq %d) failed", outcome.command, outcome.seq)
+        return answer(outcome)
+    return ok(rendered)
 
 
 def first(outcome: Outcome, kind: type[E]) -> E:

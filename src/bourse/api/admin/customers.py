@@ -5,7 +5,7 @@ who asked and their reason; the engine routes a customer to the venue serving th
 and refuses (with a sentence naming the policy) where their jurisdiction is closed to them.
 """
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from fastapi import APIRouter, Query
@@ -15,7 +15,7 @@ from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
 from bourse.api.admin.operator import balance_list
 from bourse.api.binance.replies import ok
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import (
     OnboardCustomer,
     OpenAccount,
@@ -150,7 +150,7 @@ async def list_customers(
     nationality: str | None = Query(None, max_length=2),
     venue: str | None = Query(None, max_length=12),
     limit: int = Query(100, ge=1, le=1000),
-    after: int = Query(0, ge=0),
+    after: Annotated[Int64, Query(ge=0)] = 0,
 ) -> Response:
     state = await service.durable_state()
     # A filter that names nothing is refused, not answered with an empty list.
@@ -195,7 +195,7 @@ def _customer(state: EngineState, customer_id: int) -> Customer:
     summary="A customer's record, accounts and balances",
     description="The KYC record as the engine holds it, and each account with its balances.",
 )
-async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: int) -> Response:
+async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: Int64) -> Response:
     state = await service.durable_state()
     cust = _customer(state, customer_id)
     accounts = [
@@ -222,7 +222,7 @@ async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: int
 async def update_customer(
     service: ServiceDep,
     actor: OperatorDep,
-    customer_id: int,
+    customer_id: Int64,
     body: dict[str, Any] = body_doc(
         {"residence": "DE", "reason": "moved; proof of address 991"}, UpdateBody
     ),
@@ -267,7 +267,7 @@ async def _screened(service: Service, customer_id: int, hold: bool = False) -> d
 async def open_customer_account(
     service: ServiceDep,
     actor: OperatorDep,
-    customer_id: int,
+    customer_id: Int64,
     body: dict[str, Any] = body_doc({"reason": "second account for a savings plan"}, ReasonBody),
 ) -> Response:
     req = parse(body, ReasonBody)

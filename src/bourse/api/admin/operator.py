@@ -11,8 +11,9 @@ from fastapi import APIRouter, Response
 
 from bourse.api.admin.compliance import Reason, body_doc, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import AnyCommand, Deposit, OnboardCustomer, UpdateCustomer
+from bourse.domain.limits import field_problem
 from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine import snapshot
 from bourse.engine.state import EngineState
@@ -63,6 +64,8 @@ async def post_command(
         cmd: AnyCommand = msgspec.convert(fields, AnyCommand)
     except msgspec.ValidationError as exc:
         raise bad_request(f"malformed command: {exc}") from None
+    if problem := field_problem(cmd):  # the engine would refuse it too, but journaled
+        raise bad_request(f"malformed command: {problem}")
     outcome = await service.execute(cmd)
     if not outcome.refused and isinstance(cmd, OnboardCustomer | UpdateCustomer):
         # screened as through /customers: onboarding here must not skip its screening and hold
@@ -96,7 +99,7 @@ async def post_deposit(
     """Credit an account with a deposit of an asset, as an operator command naming its actor and
     reason. The engine's gate may refuse it (e.g. a jurisdiction closed to deposits); the answer
     is the command's seq and outcome once it is journaled."""
-    req = parse(body, DepositRequest)
+    req = parse(body, DepositRequest)  # checks the integers' ranges too
     state = service.exchange.engine.state
     if req.account_id not in state.accounts:
         raise not_found("account", req.account_id)
@@ -113,14 +116,19 @@ async def post_deposit(
 
 
 def deposit_raw(state: EngineState, asset: str, amount: str) -> int:
-    """A decimal amount of `asset` in raw units, or 404 (unknown asset) or 400 (precision)."""
+    """A positive decimal amount of `asset` (a deposit, a withdrawal) in raw units, or 404
+    (unknown asset) or 400 (malformed, too precise, too large, not positive), before any policy
+    is consulted."""
     precision = state.assets.get(asset)
     if precision is None:
         raise not_found("asset", repr(asset))
     try:
-        return to_raw(amount, precision, what=f"{asset} amount")
+        raw = to_raw(amount, precision, what=f"{asset} amount")
     except PrecisionError as exc:
         raise bad_request(str(exc)) from None
+    if raw <= 0:
+        raise bad_request(f"the {asset} amount must be positive, not {amount.strip()}")
+    return raw
 
 
 def balance_list(state: EngineState, account_id: int) -> list[dict[str, str]]:
@@ -159,7 +167,7 @@ async def get_state(service: ServiceDep, actor: OperatorDep) -> dict[str, Any]:
 
 
 @router.get("/accounts/{account_id}", summary="An account's permissions and balances")
-async def get_account(service: ServiceDep, actor: OperatorDep, account_id: int) -> dict[str, Any]:
+async def get_account(service: ServiceDep, actor: OperatorDep, account_id: Int64) -> dict[str, Any]:
     """An account's Binance capabilities (canTrade, canDeposit, canWithdraw), frozen flag and free
     and locked balances per asset, from the engine state."""
     state = service.exchange.engine.state

@@ -27,7 +27,7 @@ from bourse.api.admin.errors import AdminError, not_found
 from bourse.api.admin.preview import basis_of, preview, rendered, spec_from, spec_view
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
-from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import CancelScheduledChange, SchedulePolicyChange, SetJurisdictionPolicy
 from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import Fingerprint, PolicySpec, spec_problem
@@ -188,7 +188,7 @@ def _scheduled(state: EngineState, outcome: Outcome) -> dict[str, Any]:
 async def cancel_schedule(
     service: ServiceDep,
     actor: OperatorDep,
-    schedule_id: int,
+    schedule_id: Int64,
     reason: str = Query(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN),
 ) -> Response:
     if schedule_id not in service.exchange.engine.state.scheduled:
@@ -302,7 +302,7 @@ async def preview_reversal(
     ),
 )
 async def closure_report(
-    request: Request, service: ServiceDep, actor: OperatorDep, change_id: int
+    request: Request, service: ServiceDep, actor: OperatorDep, change_id: Int64
 ) -> Response:
     if not 1 <= change_id < (await service.durable_state()).next_change_id:  # ids are dense
         raise not_found("change", change_id)

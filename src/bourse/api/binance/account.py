@@ -18,7 +18,6 @@ from starlette.responses import Response
 from bourse.api.binance import order_view as view
 from bourse.api.binance.auth import Caller
 from bourse.api.binance.gateway import Gateway, signed
-from bourse.api.binance.order_request import MAX_INT64
 from bourse.api.binance.order_view import Body
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, no_such_order, ok
@@ -184,8 +183,8 @@ async def account_info(gw: Gateway, params: Params, caller: Caller) -> Body:
 
 
 def _time_range(params: Params) -> tuple[int | None, int | None]:
-    start = params.opt_integer("startTime", low=0, high=MAX_INT64)
-    end = params.opt_integer("endTime", low=0, high=MAX_INT64)
+    start = params.opt_integer("startTime", low=0)
+    end = params.opt_integer("endTime", low=0)
     if start is not None and end is not None and end - start > DAY_MS:
         raise _TOO_LONG
     return start, end
@@ -232,7 +231,7 @@ async def get_order(request: Request) -> Response:
 async def order_status(gw: Gateway, params: Params, caller: Caller) -> Body:
     """Query order: GET order and order.status."""
     sym = gw.symbol(params.text("symbol"))
-    order_id = params.opt_integer("orderId", low=1, high=MAX_INT64)
+    order_id = params.opt_integer("orderId", low=1)
     orig = params.opt_text("origClientOrderId")
     if order_id is None and orig is None:
         raise ApiError(
@@ -284,7 +283,7 @@ async def get_all_orders(request: Request) -> Response:
 async def all_orders(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
     """All orders: GET allOrders and the WebSocket API's allOrders."""
     symbol = gw.symbol(params.text("symbol")).spec.name
-    from_id = params.opt_integer("orderId", low=0, high=MAX_INT64)
+    from_id = params.opt_integer("orderId", low=0)
     start, end = _time_range(params)
     rows = await gw.read(
         queries.orders_for,
@@ -324,8 +323,8 @@ async def get_my_trades(request: Request) -> Response:
 async def my_trades(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
     """Account trade list: GET myTrades and the WebSocket API's myTrades."""
     spec = gw.symbol(params.text("symbol")).spec
-    order_id = params.opt_integer("orderId", low=0, high=MAX_INT64)
-    from_id = params.opt_integer("fromId", low=0, high=MAX_INT64)
+    order_id = params.opt_integer("orderId", low=0)
+    from_id = params.opt_integer("fromId", low=0)
     start, end = _time_range(params)
     if (start is not None or end is not None) and (from_id is not None or order_id is not None):
         raise _BAD_COMBINATION  # Binance's supported combinations exclude these

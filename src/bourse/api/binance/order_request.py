@@ -29,7 +29,6 @@ from bourse.domain.symbols import SymbolSpec
 
 CLIENT_ID_PATTERN = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
 _CLIENT_ID = re.compile(CLIENT_ID_PATTERN)
-MAX_INT64 = 2**63 - 1  # the journal (msgpack) and the store (BIGINT) hold nothing larger
 MIN_STRATEGY_TYPE = 1_000_000
 
 
@@ -83,10 +82,7 @@ def client_id(params: Params, name: str) -> str:
 
 def amount(params: Params, name: str, precision: int) -> int | None:
     """An optional positive decimal as raw units; 0 counts as not sent."""
-    value = params.opt_amount(name, precision)
-    if value is not None and value > MAX_INT64:
-        raise ApiError(-1108, f"Parameter '{name}' overflowed.")
-    return value or None
+    return params.opt_amount(name, precision) or None
 
 
 def new_order(
@@ -133,8 +129,8 @@ def new_order(
 
     if amount(params, "icebergQty", spec.base_precision):  # icebergQty=0 means no iceberg
         raise _NO_ICEBERG
-    params.opt_integer("strategyId", low=0, high=MAX_INT64)  # accepted, not kept
-    strategy_type = params.opt_integer("strategyType", high=MAX_INT64)
+    params.opt_integer("strategyId", low=0)  # accepted, not kept
+    strategy_type = params.opt_integer("strategyType")
     if strategy_type is not None and strategy_type < MIN_STRATEGY_TYPE:
         raise _BAD_STRATEGY_TYPE
 

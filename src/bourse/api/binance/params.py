@@ -17,8 +17,15 @@ from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from bourse.api.binance.replies import ApiError, illegal_chars, invalid_value, mandatory
-from bourse.domain.money import PrecisionError, to_raw
+from bourse.api.binance.replies import (
+    ApiError,
+    illegal_chars,
+    invalid_value,
+    mandatory,
+    overflowed,
+)
+from bourse.domain.limits import int64_problem
+from bourse.domain.money import AmountRangeError, PrecisionError, to_raw
 
 NUMBER_PATTERN = r"^([0-9]{1,20})(\.[0-9]{1,20})?$"
 _NUMBER = re.compile(NUMBER_PATTERN)
@@ -96,6 +103,8 @@ class Params:
         if not _INT.match(text):
             raise illegal_chars(name, INT_PATTERN)
         value = int(text)
+        if int64_problem(value, name):  # every integer parameter is 64-bit, as on Binance
+            raise overflowed(name)
         if (low is not None and value < low) or (high is not None and value > high):
             raise invalid_value(name)
         return value
@@ -115,6 +124,8 @@ class Params:
             raise illegal_chars(name, NUMBER_PATTERN)
         try:
             return to_raw(text, precision, what=name)
+        except AmountRangeError:
+            raise overflowed(name) from None
         except PrecisionError:
             raise ApiError(-1111, f"Parameter '{name}' has too much precision.") from None
 

@@ -82,6 +82,11 @@ def illegal_chars(name: str, legal: str) -> ApiError:
     )
 
 
+def overflowed(name: str) -> ApiError:
+    """An integer beyond what its field holds (bourse.domain.limits)."""
+    return ApiError(-1108, f"Parameter '{name}' overflowed.")
+
+
 def invalid_value(name: str) -> ApiError:
     return ApiError(-1130, f"Data sent for parameter '{name}' is not valid.")
 

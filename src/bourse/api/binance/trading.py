@@ -23,7 +23,6 @@ from bourse.api.binance.account import commission_rates, rate_text
 from bourse.api.binance.auth import Caller, actor
 from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.order_request import (
-    MAX_INT64,
     ORDER_PARAMS,
     NewOrder,
     RespType,
@@ -37,7 +36,7 @@ from bourse.api.binance.replies import JSON, ApiError, invalid_value, ok
 from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
 from bourse.domain.enums import CancelReplaceMode, OrderStatus
 from bourse.domain.rejections import BinanceError, RejectCode
-from bourse.engine import gate, risk
+from bourse.engine import gate, inputs, risk
 from bourse.engine.cancels import find_open
 from bourse.engine.state import Order, SymbolState
 from bourse.events import CommandRejected, OrderCanceled, Outcome
@@ -146,7 +145,7 @@ def _target(
     gw: Gateway, params: Params, caller: Caller, sym: SymbolState, id_name: str, cid_name: str
 ) -> tuple[int, str, Order | None]:
     """The order a cancel names (id and/or client id) and, if it is open, the engine's order."""
-    order_id = params.opt_integer(id_name, low=1, high=MAX_INT64)
+    order_id = params.opt_integer(id_name, low=1)
     orig = params.opt_text(cid_name)
     if order_id is None and orig is None:
         raise ApiError(
@@ -305,7 +304,8 @@ async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
 
     if restriction is not None and old is not None and old.status is not restriction:
         # The cancel leg fails here, before the engine: the new order goes alone, if at all.
-        refusal = gate.check(gw.state, new) or risk.validate(sym, new)
+        state = gw.state  # the engine's stages in its order: inputs, gate, risk
+        refusal = inputs.check(state, new) or gate.check(state, new) or risk.validate(sym, new)
         if refusal is not None:
             raise ApiError.of(refusal.code.binance_for(refusal.reason))
         restricted = _leg_error(_RESTRICTED)

@@ -57,7 +57,8 @@ def _count(symbols: str) -> int:
 
 def depth(p: Params) -> int:
     text = p.get("limit", "")
-    limit = int(text) if text.isdigit() else 100  # default limit; a bad one is refused anyway
+    # the default limit for anything else, which the route refuses anyway ("²" is a digit to str)
+    limit = int(text) if text.isascii() and text.isdigit() else 100
     if limit <= 100:
         return 5
     if limit <= 500:
