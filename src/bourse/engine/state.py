@@ -426,6 +426,7 @@ class EngineState:
         "next_schedule_id",
         "next_sweep_id",
         "next_withdrawal_id",
+        "reference_prices",
         "residence_policies",
         "sanctioned_addresses",
         "scheduled",
@@ -453,6 +454,9 @@ class EngineState:
         self.next_order_id = 1
         self.next_withdrawal_id = 1
         self.fiat_assets: set[str] = set()  # membership only; snapshots write it sorted
+        # (asset, quote asset) → an operator's price of one whole asset, in raw quote units:
+        # what valuation falls back on where no traded market prices an asset
+        self.reference_prices: dict[tuple[str, str], int] = {}
         # compliance: customers, the venues that serve them, and the policies of their countries
         self.customers: dict[int, Customer] = {}
         self.venues: dict[str, Venue] = {}
