@@ -86,6 +86,13 @@ def convert(state: EngineState, amount: int, src: str, dst: str) -> int | None:
     return value
 
 
+def traded_price(state: EngineState, asset: str, target: str) -> bool:
+    """Whether the exchange's own trades value `asset` in `target` (a reference price for the
+    pair is then not used)."""
+    one = 10 ** state.assets.get(asset, 0)
+    return asset == target or _path(state, one, asset, target, _traded) is not None
+
+
 def priced(state: EngineState, asset: str, target: str) -> bool:
     """Whether some price (traded, or a reference) values `asset` in `target`."""
     return convert(state, 10 ** state.assets.get(asset, 0), asset, target) is not None
