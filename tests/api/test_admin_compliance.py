@@ -300,9 +300,17 @@ def test_an_asset_nothing_prices_is_reported_and_blocks_the_apply_until_priced(a
     assert r.json()["price"] == "150.00000000" and r.json()["previous"] is None
     assert r.json()["tradedPrice"] is False
     listed = call(api, "GET", "/reference-prices").json()
-    assert listed == [
-        {"asset": "SOL", "quote": "EUR", "price": "150.00000000", "tradedPrice": False}
-    ]
+    [shown_price] = listed
+    assert shown_price == {
+        "asset": "SOL",
+        "quote": "EUR",
+        "price": "150.00000000",
+        "tradedPrice": False,
+        "setMs": shown_price["setMs"],
+        "actor": "operator",
+        "reason": "desk quote",
+    }
+    assert shown_price["setMs"] > 0
     again = preview(api, "RU", *rules)
     assert again["impact"]["unpricedAssets"] == [] and again["applicable"] is True
     assert again["impact"]["aboveCondition"] == 2  # 100 SOL at 150 EUR: 15,000 EUR

@@ -8,6 +8,7 @@ import typer
 from rich.markup import escape
 
 from bourse.cli_compliance.common import ReasonOpt, TokenOpt, print_json, rows_table, show
+from bourse.domain.calendar import utc_text
 from bourse.operator_cli import AdminClient, DataDirOpt, JsonOpt, UrlOpt, out
 
 prices_app = typer.Typer(
@@ -58,4 +59,7 @@ def prices_list(
     if not found:
         out.print("no reference prices: holdings conditions use the exchange's trade prices")
         return
-    show(rows_table("reference prices", found))
+    rows = [
+        {k: v for k, v in p.items() if k != "setMs"} | {"set": utc_text(p["setMs"])} for p in found
+    ]
+    show(rows_table("reference prices", rows))

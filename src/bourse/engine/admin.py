@@ -21,7 +21,14 @@ from bourse.engine import listen_keys
 from bourse.engine.cancels import cancel_account_orders
 from bourse.engine.customers import open_customer_account
 from bourse.engine.output import Output
-from bourse.engine.state import Account, ApiKey, EngineState, FeeTier, SymbolState
+from bourse.engine.state import (
+    Account,
+    ApiKey,
+    EngineState,
+    FeeTier,
+    ReferencePrice,
+    SymbolState,
+)
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,
@@ -86,12 +93,13 @@ def set_reference_price(state: EngineState, out: Output, cmd: SetReferencePrice)
     if cmd.price_raw <= 0:
         return Refusal(RejectCode.INVALID_PARAMETER, "a reference price must be above zero")
     pair = (cmd.asset, cmd.quote)
-    previous = state.reference_prices.get(pair, 0)
+    old = state.reference_prices.get(pair)
+    previous = old.price if old is not None else 0
     if previous == cmd.price_raw:
         return Refusal(
             RejectCode.NO_CHANGE, f"{cmd.asset} already has this reference price in {cmd.quote}"
         )
-    state.reference_prices[pair] = cmd.price_raw
+    state.reference_prices[pair] = ReferencePrice(cmd.price_raw, cmd.actor, cmd.reason, cmd.ts_ms)
     out.events.append(
         ReferencePriceSet(
             asset=cmd.asset,

@@ -32,6 +32,7 @@ from bourse.engine.state import (
     FeeTier,
     Order,
     Policy,
+    ReferencePrice,
     ScheduledChange,
     Sweep,
     SymbolState,
@@ -193,7 +194,8 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     withdrawal_payees: list[tuple[int, str, list[int]]] = []  # id, beneficiary, held by alerts
     screened_lists: list[tuple[str, str]] = []
     screened_matcher: str = ""
-    reference_prices: list[tuple[str, str, int]] = []  # asset, quote, price_raw
+    # asset, quote, price_raw, actor, reason, set_ms
+    reference_prices: list[tuple[str, str, int, str, str, int]] = []
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -320,7 +322,10 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     state.address_lists = dict(image.address_lists)
     state.screened_lists = dict(image.screened_lists)
     state.screened_matcher = image.screened_matcher
-    state.reference_prices = {(a, q): price for a, q, price in image.reference_prices}
+    state.reference_prices = {
+        (a, q): ReferencePrice(price, actor, reason, set_ms)
+        for a, q, price, actor, reason, set_ms in image.reference_prices
+    }
     for d in image.scheduled:
         state.scheduled[d.id] = ScheduledChange(
             d.id,
@@ -429,7 +434,10 @@ def _image(state: EngineState) -> StateImage:
         ],
         screened_lists=sorted(state.screened_lists.items()),
         screened_matcher=state.screened_matcher,
-        reference_prices=sorted((a, q, p) for (a, q), p in state.reference_prices.items()),
+        reference_prices=[
+            (a, q, p.price, p.actor, p.reason, p.set_ms)
+            for (a, q), p in sorted(state.reference_prices.items())
+        ],
     )
 
 

@@ -36,13 +36,13 @@ def _referenced(state: EngineState, amount: int, src: str, dst: str) -> int | No
     traded = _traded(state, amount, src, dst)
     if traded is not None:
         return traded
-    price = state.reference_prices.get((src, dst))
-    if price is not None:
-        value: int = amount * price // 10 ** state.assets[src]
+    ref = state.reference_prices.get((src, dst))
+    if ref is not None:
+        value: int = amount * ref.price // 10 ** state.assets[src]
         return value
-    price = state.reference_prices.get((dst, src))
-    if price is not None:
-        inverse: int = amount * 10 ** state.assets[dst] // price
+    ref = state.reference_prices.get((dst, src))
+    if ref is not None:
+        inverse: int = amount * 10 ** state.assets[dst] // ref.price
         return inverse
     return None
 

@@ -16,7 +16,7 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import SetReferencePrice
 from bourse.domain.money import PrecisionError, to_raw, to_str
-from bourse.engine.state import EngineState
+from bourse.engine.state import EngineState, ReferencePrice
 from bourse.engine.valuation import traded_price
 from bourse.events import ReferencePriceSet
 
@@ -28,13 +28,16 @@ class PriceBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: str
 
 
-def _price(state: EngineState, asset: str, quote: str, price_raw: int) -> dict[str, Any]:
+def _price(state: EngineState, asset: str, quote: str, ref: ReferencePrice) -> dict[str, Any]:
     return {
         "asset": asset,
         "quote": quote,
-        "price": to_str(price_raw, state.assets[quote]),
+        "price": to_str(ref.price, state.assets[quote]),
         # a traded market leads from one to the other: valuation uses its price instead
         "tradedPrice": traded_price(state, asset, quote) or traded_price(state, quote, asset),
+        "setMs": ref.set_ms,
+        "actor": ref.actor,
+        "reason": ref.reason,
     }
 
 
@@ -48,7 +51,7 @@ def _price(state: EngineState, asset: str, quote: str, price_raw: int) -> dict[s
 )
 async def list_prices(service: ServiceDep, actor: OperatorDep) -> Response:
     state = await service.durable_state()
-    return ok([_price(state, a, q, p) for (a, q), p in sorted(state.reference_prices.items())])
+    return ok([_price(state, a, q, ref) for (a, q), ref in sorted(state.reference_prices.items())])
 
 
 @router.put(
@@ -90,7 +93,7 @@ async def set_price(
         event = first(outcome, ReferencePriceSet)
         previous = to_str(event.previous_raw, precision) if event.previous_raw else None
         return {
-            **_price(state, asset, quote, event.price_raw),
+            **_price(state, asset, quote, state.reference_prices[(asset, quote)]),
             "previous": previous,
             "seq": outcome.seq,
         }
