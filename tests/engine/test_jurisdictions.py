@@ -36,11 +36,13 @@ from bourse.compliance.policy import (
     PolicySpec,
     Rule,
 )
+from bourse.demo import spec
 from bourse.domain.enums import OrderType, SelfTradePrevention, Side, TimeInForce
 from bourse.domain.filters import LotSize, Notional, PriceFilter
 from bourse.domain.money import to_raw
 from bourse.domain.rejections import RejectCode
 from bourse.domain.symbols import SymbolSpec
+from bourse.engine import snapshot
 from bourse.engine.impact import members, tally
 from bourse.engine.invariants import violations
 from bourse.engine.policies import next_due_ms
@@ -644,3 +646,28 @@ def test_a_large_country_is_swept_in_bounded_batches_while_others_trade() -> Non
     assert all(not r.state.accounts[account_of[c]].open_orders for c in kz_customers)
     assert all(open_ids(r, acct) == ids for acct, ids in resting.items())
     assert violations(r.state) == []
+
+
+def test_valuation_takes_the_same_path_after_a_snapshot_as_after_a_replay() -> None:
+    """Two one-step paths value USDT in EUR differently (via KZT, via BTC); a snapshot restores
+    symbols by name, a replay in listing order: the value must not depend on which."""
+    r = world(accounts=1, symbols=(), fees=False)
+    for asset in ("EUR", "KZT"):
+        ok(r.do(CreateAsset, asset=asset, precision=8, fiat=True))
+    for name in ("USDTKZT", "KZTEUR", "BTCUSDT", "BTCEUR"):  # not in name order
+        base, quote = (name[:4], name[4:]) if name.startswith("USDT") else (name[:3], name[3:])
+        ok(r.do(ListSymbol, spec=demo_spec(name, base, quote)))
+    prices = {"BTCUSDT": "60000", "BTCEUR": "55000", "USDTKZT": "500", "KZTEUR": "0.0018"}
+    for name, price in prices.items():
+        r.state.symbols[name].last_price = raw(price)
+    restored = snapshot.load(snapshot.dump(r.state))
+    for name, price in prices.items():
+        assert restored.symbols[name].last_price == raw(price)
+    value = convert(r.state, raw("1000"), "USDT", "EUR")
+    assert (
+        value == convert(restored, raw("1000"), "USDT", "EUR") == raw("916.6663")
+    )  # via BTC, floored at each step
+
+
+def demo_spec(name: str, base: str, quote: str) -> SymbolSpec:
+    return spec(name, base, quote, tick="0.0001", step="0.0001", min_notional="0", max_qty="1")

@@ -2,22 +2,28 @@
 
 Deterministic: prices are the engine's `last_price` per symbol, arithmetic is integer and floors.
 An asset is valued through a market straight to the target asset (either way round), or through
-one intermediate asset. Only where no traded market leads there does an operator's reference
-price (SetReferencePrice) count, as one more such step. An asset nothing prices is never counted
-as zero: `valued` names it, and the policy stages refuse to decide on a guess (engine/impact.py,
-engine/jurisdiction.py).
+one intermediate asset (the first path found, markets taken by name). Only where no traded
+market leads there does an operator's reference price (SetReferencePrice) count, as one more
+such step. An asset nothing prices is never counted as zero: `valued` names it, and the policy
+stages refuse to decide on a guess (engine/impact.py, engine/jurisdiction.py).
 """
 
 from collections.abc import Callable, Iterator
 
 from bourse.compliance.policy import HoldingsAbove
-from bourse.engine.state import Account, EngineState
+from bourse.engine.state import Account, EngineState, SymbolState
 
 Direct = Callable[[EngineState, int, str, str], int | None]
 
 
+def _markets(state: EngineState) -> list[SymbolState]:
+    """The symbols by name: a snapshot restores them so, and a replay lists them in the order
+    they were listed; the path valuation takes must not depend on which."""
+    return [state.symbols[name] for name in sorted(state.symbols)]
+
+
 def _traded(state: EngineState, amount: int, src: str, dst: str) -> int | None:
-    for sym in state.symbols.values():
+    for sym in _markets(state):
         spec, price = sym.spec, sym.last_price
         if not price:
             continue
@@ -48,7 +54,7 @@ def _referenced(state: EngineState, amount: int, src: str, dst: str) -> int | No
 
 
 def _neighbours(state: EngineState, src: str, references: bool) -> Iterator[str]:
-    for sym in state.symbols.values():
+    for sym in _markets(state):
         if sym.spec.base == src:
             yield sym.spec.quote
         elif sym.spec.quote == src:
