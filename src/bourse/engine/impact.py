@@ -101,13 +101,17 @@ def tally(
 def unpriced_held(state: EngineState, spec: PolicySpec) -> dict[str, int]:
     """The assets named accounts hold that a condition of `spec` has no price for (and does not
     exclude), each with how many accounts hold it: what must be priced or excluded before the
-    change may take effect. Reads the members only where some asset lacks a price."""
+    change may take effect. Reads the members only where some asset that anyone holds at all
+    (deposits exceed withdrawals: invariant 1) lacks a price."""
     conditions = [r.condition for r in spec.rules if r.condition is not None]
     lacking = {
         asset
         for c in conditions
         for asset in state.assets
-        if asset != c.asset and not c.excludes(asset) and not priced(state, asset, c.asset)
+        if asset != c.asset
+        and state.deposited.get(asset, 0) > state.withdrawn.get(asset, 0)
+        and not c.excludes(asset)
+        and not priced(state, asset, c.asset)
     }
     found: dict[str, int] = {}
     if not lacking:
