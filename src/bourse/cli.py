@@ -25,6 +25,7 @@ from bourse.cli_compliance import (
 )
 from bourse.cli_compliance.alerts import alerts_app
 from bourse.cli_compliance.lists import lists_app
+from bourse.cli_compliance.prices import prices_app
 from bourse.cli_compliance.screen import screen_command
 from bourse.operator_cli import accounts_app, client_snippets, keys_app
 from bourse.runtime.datadir import DataDir, DataDirInUse
@@ -46,6 +47,7 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(customers_app, name="customers")
 app.add_typer(venues_app, name="venues")
 app.add_typer(policy_app, name="policy")
+app.add_typer(prices_app, name="prices")
 app.add_typer(lists_app, name="lists")
 app.add_typer(alerts_app, name="alerts")
 app.command("withdraw-on-request")(withdraw_on_request)

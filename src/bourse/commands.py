@@ -60,6 +60,16 @@ class SetSymbolStatus(OperatorCommand, frozen=True, kw_only=True, tag="SetSymbol
     status: SymbolStatus
 
 
+class SetReferencePrice(OperatorCommand, frozen=True, kw_only=True, tag="SetReferencePrice"):
+    """An operator's price of one whole `asset` in `quote` (`price_raw` in quote's precision),
+    replacing the pair's previous one: what a holdings condition values `asset` at where no
+    traded market leads to the condition's asset."""
+
+    asset: str
+    quote: str
+    price_raw: int
+
+
 class DefineFeeTier(OperatorCommand, frozen=True, kw_only=True, tag="DefineFeeTier"):
     """A tier pays `multiplier_ppm` / 1,000,000 of each symbol's maker and taker rates."""
 
@@ -426,6 +436,7 @@ AnyCommand = Union[
     CreateAsset,
     ListSymbol,
     SetSymbolStatus,
+    SetReferencePrice,
     DefineFeeTier,
     OpenAccount,
     SetAccountPermissions,

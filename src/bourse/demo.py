@@ -4,7 +4,12 @@ liquidity.
 Two venues: the global one (every residence no other venue serves) and a regulated Kazakhstan
 venue serving residents of KZ with its own KZT markets and lower fees. Account 1 is a customer
 resident in Germany (the key `make run` prints trades for it), account 2 the house market maker
-(named by no policy, quoting every market), account 3 a customer resident in Kazakhstan.
+(named by no policy, quoting every market), account 3 a customer resident in Kazakhstan, account
+4 a second house liquidity account.
+
+Every market has traded once, at its mid price (account 4 offers a small quantity there, the
+market maker takes it), so from the first second tickers, klines and clients show a last price
+and a holdings condition in EUR can value BTC (BTCEUR), USDT (via BTCUSDT and BTCEUR), ETH and KZT.
 
 Written as ordinary commands, so it goes through the journal like everything else.
 """
@@ -20,7 +25,7 @@ from bourse.commands import (
     OpenAccount,
     PlaceOrder,
 )
-from bourse.domain.enums import OrderType, Side
+from bourse.domain.enums import OrderType, Side, TimeInForce
 from bourse.domain.filters import LotSize, Notional, PriceFilter
 from bourse.domain.money import to_raw
 from bourse.domain.symbols import SymbolSpec
@@ -35,6 +40,8 @@ KZ_ACCOUNT_ID = 3  # customer 2, resident in KZ, served by the KZ venue
 DEMO_FUNDS = {"BTC": "10", "ETH": "100", "USDT": "1000000", "EUR": "50000"}
 MAKER_FUNDS = {**DEMO_FUNDS, "EUR": "1000000", "KZT": "1000000000"}
 KZ_FUNDS = {"KZT": "50000000", "USDT": "10000"}
+LIQUIDITY_ID = 4  # a house account: the other side of each market's first trade
+LIQUIDITY_FUNDS = {"BTC": "1", "ETH": "10", "USDT": "10000"}
 KZ_FEE_TIER = 1  # the Kazakhstan venue's fee schedule: 80 % of the standard rates
 GLOBAL_SYMBOLS = ("BTCUSDT", "ETHUSDT", "ETHBTC", "BTCEUR")
 KZ_SYMBOLS = ("BTCUSDT", "ETHUSDT", "BTCKZT", "USDTKZT")
@@ -105,7 +112,7 @@ SYMBOLS = [
         "USDTKZT", "USDT", "KZT", tick="0.01", step="0.01", min_notional="2500", max_qty="9000000"
     ),
 ]
-# mid price, price step between ladder levels, quantity per level
+# mid price (where the first trade is), price step between ladder levels, quantity per level
 LADDERS = {
     "BTCUSDT": ("60000", "10", "0.05"),
     "ETHUSDT": ("3000", "1", "0.5"),
@@ -114,9 +121,19 @@ LADDERS = {
     "BTCKZT": ("30000000", "5000", "0.05"),
     "USDTKZT": ("500", "0.5", "1000"),
 }
+FIRST_TRADES = {  # the quantity of each market's first trade, above its minimum notional
+    "BTCUSDT": "0.001",
+    "ETHUSDT": "0.01",
+    "ETHBTC": "0.01",
+    "BTCEUR": "0.001",
+    "BTCKZT": "0.001",
+    "USDTKZT": "10",
+}
 
 
-def genesis(ts_ms: int) -> list[Command]:
+def genesis(ts_ms: int, *, first_trades: bool = True) -> list[Command]:
+    """The demo world's commands. `first_trades=False` leaves every market untraded (for tests
+    that work out market figures by hand from a market's very first trade)."""
     cmds: list[Command] = []
     for asset, precision in ASSETS.items():
         cmds.append(
@@ -161,11 +178,13 @@ def genesis(ts_ms: int) -> list[Command]:
         _customer("Demo Trader", "DE", ts_ms),  # account 1
         OpenAccount(reason=REASON, actor=ACTOR, ts_ms=ts_ms),  # account 2, the house maker
         _customer("Demo Kazakhstan Trader", "KZ", ts_ms),  # account 3
+        OpenAccount(reason=REASON, actor=ACTOR, ts_ms=ts_ms),  # account 4, house liquidity
     ]
     for account_id, funds in (
         (DEMO_ACCOUNT_ID, DEMO_FUNDS),
         (MARKET_MAKER_ID, MAKER_FUNDS),
         (KZ_ACCOUNT_ID, KZ_FUNDS),
+        (LIQUIDITY_ID, LIQUIDITY_FUNDS),
     ):
         for asset, amount in funds.items():
             cmds.append(
@@ -198,7 +217,35 @@ def genesis(ts_ms: int) -> list[Command]:
                         ts_ms=ts_ms,
                     )
                 )
+    if first_trades:
+        for s in SYMBOLS:
+            cmds += _first_trade(s, ts_ms)
     return cmds
+
+
+def _first_trade(s: SymbolSpec, ts_ms: int) -> list[Command]:
+    """Account 4 offers a small quantity at the mid price, inside the maker's spread, and the
+    maker takes all of it (IOC): one trade at mid, and the ladders stay as they were."""
+    price = to_raw(LADDERS[s.name][0], s.quote_precision)
+    qty = to_raw(FIRST_TRADES[s.name], s.base_precision)
+    return [
+        PlaceOrder(
+            account_id=account_id,
+            symbol=s.name,
+            side=side,
+            order_type=OrderType.LIMIT,
+            time_in_force=tif,
+            price_raw=price,
+            qty_raw=qty,
+            client_order_id=f"demo-{s.name}-first-{side.lower()}",
+            actor=ACTOR,
+            ts_ms=ts_ms,
+        )
+        for account_id, side, tif in (
+            (LIQUIDITY_ID, Side.SELL, TimeInForce.GTC),
+            (MARKET_MAKER_ID, Side.BUY, TimeInForce.IOC),
+        )
+    ]
 
 
 def _customer(name: str, country: str, ts_ms: int) -> OnboardCustomer:

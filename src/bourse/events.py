@@ -45,6 +45,15 @@ class SymbolStatusChanged(Event, frozen=True, kw_only=True, tag="SymbolStatusCha
     reason: str
 
 
+class ReferencePriceSet(Event, frozen=True, kw_only=True, tag="ReferencePriceSet"):
+    asset: str
+    quote: str
+    price_raw: int
+    previous_raw: int  # 0: the pair had none
+    actor: str
+    reason: str
+
+
 class FeeTierDefined(Event, frozen=True, kw_only=True, tag="FeeTierDefined"):
     tier: int
     maker_multiplier_ppm: int
@@ -417,6 +426,7 @@ AnyEvent = Union[
     AssetCreated,
     SymbolListed,
     SymbolStatusChanged,
+    ReferencePriceSet,
     FeeTierDefined,
     AccountOpened,
     VenueDefined,

@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 
 from bourse.api.app import create_app
 from bourse.commands import Deposit, OpenAccount
-from bourse.demo import DEMO_ACCOUNT_ID
+from bourse.demo import DEMO_ACCOUNT_ID, genesis
 from bourse.domain.money import to_raw
 from bourse.runtime.api_keys import hmac_key
 from bourse.runtime.datadir import DataDir
@@ -106,14 +106,19 @@ def serve(
     tmp_path: Path,
     *,
     rate_limits: bool = True,
+    traded: bool = True,
     database_url: str | None = None,
     projector_process: bool = False,
     **other_funds: str,
 ) -> Iterator[Api]:
-    """The demo world in-process: the demo account keyed, and another funded keyed account."""
+    """The demo world in-process: the demo account keyed, and another funded keyed account.
+    `traded=False`: the same world before its markets' first trades."""
     dd = DataDir(tmp_path / "data")
     url = database_url or sqlite_url(tmp_path / "store.sqlite")
-    exchange = Exchange(dd, database_url=url, projector_process=projector_process)
+    exchange = Exchange(dd, database_url=url, projector_process=projector_process, demo=traded)
+    if not traded:
+        for cmd in genesis(now_ms(), first_trades=False):
+            exchange.execute(cmd)
     box = SecretBox.at(dd.master_key_file)
     demo = _keyed(exchange, box, DEMO_ACCOUNT_ID)
     funds = other_funds or {"BTC": "5", "ETH": "50", "USDT": "500000"}

@@ -236,18 +236,13 @@ def test_preview_then_apply_then_list(api: Api) -> None:
         rule("TRADING", "SUSPENDED"),
         rule("CRYPTO_DEPOSIT", "SUSPENDED", condition={"asset": "USDT", "limit": "500"}),
     )
-    unpriced = preview(api, "RU", *rules)["impact"]  # nothing has traded yet: BTC has no price
-    assert (unpriced["aboveCondition"], unpriced["unpricedAssets"]) == (1, ["BTC"])
-    bought = api.other.signed(
-        "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY", type="MARKET", quantity="0.01"
-    )
-    assert bought.status_code == 200, bought.text
-    shown = preview(api, "RU", *rules)
+    shown = preview(api, "RU", *rules)  # the demo's first trades price BTC in USDT
     impact = shown["impact"]
     assert (impact["customers"], impact["accounts"]) == (2, 2)
     assert impact["balances"] == {"BTC": "0.50000000", "USDT": "1000.00000000"}
     assert impact["aboveCondition"] == 2  # 1000 USDT, and 0.5 BTC at the last BTCUSDT price
-    assert impact["unpricedAssets"] == []
+    assert (impact["unpricedAssets"], impact["unpricedAccounts"]) == ([], {})
+    assert (shown["applicable"], shown["warnings"]) == (True, [])
     assert [s["customerId"] for s in impact["sample"]] == [
         first["customerId"],
         second["customerId"],
@@ -266,6 +261,90 @@ def test_preview_then_apply_then_list(api: Api) -> None:
     assert policy["reason"] == "regulator's instruction" and policy["hasPrevious"] is False
     again = preview(api, "RU", rule("TRADING", "SUSPENDED"))
     assert again["current"] == policy["spec"]
+
+
+def command(api: Api, body: dict[str, Any]) -> None:
+    r = call(api, "POST", "/commands", body)
+    assert r.status_code == 200, r.text
+
+
+EUR_CONDITION = {"asset": "EUR", "limit": "10000"}
+
+
+def test_an_asset_nothing_prices_is_reported_and_blocks_the_apply_until_priced(api: Api) -> None:
+    command(api, {"type": "CreateAsset", "asset": "SOL", "precision": 8, "reason": "listing"})
+    holder, other = onboard(api), onboard(api)
+    deposit(api, holder["accountId"], "SOL", "100")
+    deposit(api, other["accountId"], "USDT", "20000")  # priced: BTCUSDT and BTCEUR traded
+    rules = (rule("CRYPTO_DEPOSIT", "SUSPENDED", condition=EUR_CONDITION),)
+    shown = preview(api, "RU", *rules)
+    impact = shown["impact"]
+    assert impact["unpricedAssets"] == ["SOL"] and impact["unpricedAccounts"] == {"SOL": 1}
+    assert impact["aboveCondition"] == 1  # 20,000 USDT is above 10,000 EUR
+    assert shown["applicable"] is False
+    [warning] = shown["warnings"]
+    assert "no trade or reference price values SOL in EUR, held by 1 named account" in warning
+    msg = refused(apply(api, shown), "UNPRICED_HOLDINGS")
+    assert "SOL (held by 1 named account)" in msg and "reference price" in msg
+    at = "2030-01-31T00:00:00Z"
+    r = call(api, "POST", "/policies/schedule", {**shown["apply"], "reason": "r", "effective": at})
+    refused(r, "UNPRICED_HOLDINGS")
+    assert in_force(api) == []
+
+    bad = call(api, "PUT", "/reference-prices/SOL/EUR", {"price": "1.123456789", "reason": "r"})
+    assert bad.status_code == 400 and "price" in bad.json()["msg"]
+    refused(
+        call(api, "PUT", "/reference-prices/SOL/EUR", {"price": "0", "reason": "r"}),
+        "INVALID_PARAMETER",
+    )
+    r = call(api, "PUT", "/reference-prices/SOL/EUR", {"price": "150", "reason": "desk quote"})
+    assert r.status_code == 200, r.text
+    assert r.json()["price"] == "150.00000000" and r.json()["previous"] is None
+    assert r.json()["tradedPrice"] is False
+    listed = call(api, "GET", "/reference-prices").json()
+    [shown_price] = listed
+    assert shown_price == {
+        "asset": "SOL",
+        "quote": "EUR",
+        "price": "150.00000000",
+        "tradedPrice": False,
+        "setMs": shown_price["setMs"],
+        "actor": "operator",
+        "reason": "desk quote",
+    }
+    assert shown_price["setMs"] > 0
+    again = preview(api, "RU", *rules)
+    assert again["impact"]["unpricedAssets"] == [] and again["applicable"] is True
+    assert again["impact"]["aboveCondition"] == 2  # 100 SOL at 150 EUR: 15,000 EUR
+    assert apply(api, shown).status_code == 200  # the people it names are the same
+    r = call(
+        api, "POST", "/deposits", {"account_id": holder["accountId"], "asset": "SOL", "amount": "1"}
+    )
+    assert r.status_code == 400 and "holding more than 10000 EUR" in r.json()["msg"]
+
+
+def test_an_asset_excluded_with_a_reason_lets_the_change_apply(api: Api) -> None:
+    command(api, {"type": "CreateAsset", "asset": "SOL", "precision": 8, "reason": "listing"})
+    deposit(api, onboard(api)["accountId"], "SOL", "100")
+    excluded = [{"asset": "SOL", "reason": "no market yet; counsel's memo 12"}]
+    condition = {**EUR_CONDITION, "excluded": excluded}
+    shown = preview(api, "RU", rule("CRYPTO_DEPOSIT", "SUSPENDED", condition=condition))
+    assert shown["applicable"] is True and shown["impact"]["unpricedAssets"] == []
+    sent = shown["apply"]["spec"]["rules"][0]["condition"]
+    assert sent["excluded"] == excluded
+    r = apply(api, shown)
+    assert r.status_code == 200, r.text
+    assert r.json()["spec"]["rules"][0]["condition"]["excluded"] == excluded
+    [policy] = in_force(api)
+    assert policy["spec"]["rules"][0]["condition"]["excluded"] == excluded
+    unknown = {**EUR_CONDITION, "excluded": [{"asset": "DOGE", "reason": "r"}]}
+    body = {
+        "name": "x",
+        "country": "RU",
+        "rules": [rule("CRYPTO_DEPOSIT", "SUSPENDED", condition=unknown)],
+    }
+    r = call(api, "POST", "/policies/preview", body)
+    assert r.status_code == 400 and "excluded[0].asset 'DOGE'" in r.json()["msg"]
 
 
 def test_a_tampered_spec_does_not_match_its_preview(api: Api) -> None:
@@ -302,6 +381,29 @@ def test_schedule_and_cancel(api: Api) -> None:
     assert call(api, "GET", "/policies").json()["scheduled"] == []
     r = call(api, "DELETE", f"/policies/schedule/{schedule_id}", params={"reason": "again"})
     assert r.status_code == 404 and r.json()["error"] == "SCHEDULED_CHANGE_NOT_FOUND", r.text
+
+
+def test_a_scheduled_change_meeting_an_unpriced_asset_when_due_does_not_apply(api: Api) -> None:
+    command(api, {"type": "CreateAsset", "asset": "SOL", "precision": 8, "reason": "listing"})
+    made = onboard(api)
+    deposit(api, made["accountId"], "EUR", "20000")
+    shown = preview(api, "RU", rule("CRYPTO_DEPOSIT", "SUSPENDED", condition=EUR_CONDITION))
+    effective = api.service.clock() + HOUR_MS
+    body = {**shown["apply"], "effective_ms": effective, "reason": "announced change"}
+    r = call(api, "POST", "/policies/schedule", body)
+    assert r.status_code == 200, r.text
+    deposit(api, made["accountId"], "SOL", "5")  # held now, and nothing prices it
+
+    real_clock = api.service.clock
+    api.service.clock = lambda: real_clock() + 2 * HOUR_MS
+    driver: PolicyDriver = api.client.app.state.policy_driver  # type: ignore[attr-defined]
+    api.client.portal.call(driver.run_due_now)  # type: ignore[union-attr]
+    waited = time.monotonic() + 10  # (the driver's own tick may have been first)
+    while call(api, "GET", "/policies").json()["scheduled"]:
+        assert time.monotonic() < waited, "the due change was not run"
+        time.sleep(0.01)
+    assert in_force(api) == []  # not applied valuing SOL at 0
+    deposit(api, made["accountId"], "SOL", "1")
 
 
 def test_reversal_goes_back_one_change_at_a_time(api: Api) -> None:

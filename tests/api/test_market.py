@@ -230,12 +230,15 @@ def test_depth_errors(api: Api) -> None:
 
 def test_trades_and_historical_trades(api: Api) -> None:
     t0 = now_ms()
-    order(api, Side.BUY, "0.07", "60020", ts=t0)  # trades 1 (60010) and 2 (60020)
-    order(api, Side.SELL, "0.01", "59990", ts=t0 + 5, account=api.other.account_id)  # trade 3
+    # trade 1 is the demo's first trade, at the mid price; then 2 (60010) and 3 (60020)
+    order(api, Side.BUY, "0.07", "60020", ts=t0)
+    order(api, Side.SELL, "0.01", "59990", ts=t0 + 5, account=api.other.account_id)  # trade 4
     trades = get(api, "trades", symbol="BTCUSDT")
-    assert trades == [
+    genesis = trades[0]
+    assert (genesis["id"], genesis["price"], genesis["qty"]) == (1, "60000.00000000", "0.00100000")
+    assert trades[1:] == [
         {
-            "id": 1,
+            "id": 2,
             "price": "60010.00000000",
             "qty": "0.05000000",
             "quoteQty": "3000.50000000",
@@ -244,7 +247,7 @@ def test_trades_and_historical_trades(api: Api) -> None:
             "isBestMatch": True,
         },
         {
-            "id": 2,
+            "id": 3,
             "price": "60020.00000000",
             "qty": "0.02000000",
             "quoteQty": "1200.40000000",
@@ -253,7 +256,7 @@ def test_trades_and_historical_trades(api: Api) -> None:
             "isBestMatch": True,
         },
         {
-            "id": 3,
+            "id": 4,
             "price": "59990.00000000",
             "qty": "0.01000000",
             "quoteQty": "599.90000000",
@@ -262,15 +265,15 @@ def test_trades_and_historical_trades(api: Api) -> None:
             "isBestMatch": True,
         },
     ]
-    assert [t["id"] for t in get(api, "trades", symbol="BTCUSDT", limit=2)] == [2, 3]
-    assert len(get(api, "trades", symbol="BTCUSDT", limit=5000)) == 3  # cut to 1000
-    assert get(api, "trades", symbol="ETHUSDT") == []
+    assert [t["id"] for t in get(api, "trades", symbol="BTCUSDT", limit=2)] == [3, 4]
+    assert len(get(api, "trades", symbol="BTCUSDT", limit=5000)) == 4  # cut to 1000
+    assert [t["id"] for t in get(api, "trades", symbol="ETHUSDT")] == [1]  # the demo's own
     assert error(api, "trades", symbol="BTCUSDT", limit=-1) == -1130
     assert error(api, "trades", symbol="NOPE") == -1121
 
     headers = {"X-MBX-APIKEY": api.key}
-    r = api.client.get("/api/v3/historicalTrades?symbol=BTCUSDT&fromId=2&limit=1", headers=headers)
-    assert r.status_code == 200 and [t["id"] for t in r.json()] == [2]
+    r = api.client.get("/api/v3/historicalTrades?symbol=BTCUSDT&fromId=3&limit=1", headers=headers)
+    assert r.status_code == 200 and [t["id"] for t in r.json()] == [3]
     r = api.client.get("/api/v3/historicalTrades?symbol=BTCUSDT", headers=headers)
     assert r.json() == trades
     assert error(api, "historicalTrades", 401, symbol="BTCUSDT") == -2014
@@ -312,38 +315,39 @@ def test_a_time_zone_of_other_digits_is_refused_with_400(api: Api, zone: str) ->
 
 
 def test_agg_trades_grouping_and_paging(api: Api) -> None:
-    t0 = now_ms()
+    t0 = now_ms() + 1000  # after the demo's first trade (trade 1, at the mid price)
     # two more asks at 60010 (other account), so one taker fills three makers at one price
     order(api, Side.SELL, "0.01", "60010", account=api.other.account_id, tif=TimeInForce.GTC)
     order(api, Side.SELL, "0.02", "60010", account=api.other.account_id, tif=TimeInForce.GTC)
-    order(api, Side.BUY, "0.1", "60020", ts=t0)  # trades 1-3 at 60010, 4 at 60020
-    order(api, Side.SELL, "0.01", "59990", ts=t0 + 10)  # trade 5
-    order(api, Side.SELL, "0.01", "59990", ts=t0 + 20)  # trade 6: another taker, same price
+    order(api, Side.BUY, "0.1", "60020", ts=t0)  # trades 2-4 at 60010, 5 at 60020
+    order(api, Side.SELL, "0.01", "59990", ts=t0 + 10)  # trade 6
+    order(api, Side.SELL, "0.01", "59990", ts=t0 + 20)  # trade 7: another taker, same price
     aggs = get(api, "aggTrades", symbol="BTCUSDT")
     fields = ("a", "p", "q", "f", "l", "T", "m", "M")
-    assert [tuple(a[f] for f in fields) for a in aggs] == [
-        (1, "60010.00000000", "0.08000000", 1, 3, t0, False, True),
-        (4, "60020.00000000", "0.02000000", 4, 4, t0, False, True),
-        (5, "59990.00000000", "0.01000000", 5, 5, t0 + 10, True, True),
-        (6, "59990.00000000", "0.01000000", 6, 6, t0 + 20, True, True),
+    assert [tuple(a[f] for f in fields) for a in aggs][1:] == [
+        (2, "60010.00000000", "0.08000000", 2, 4, t0, False, True),
+        (5, "60020.00000000", "0.02000000", 5, 5, t0, False, True),
+        (6, "59990.00000000", "0.01000000", 6, 6, t0 + 10, True, True),
+        (7, "59990.00000000", "0.01000000", 7, 7, t0 + 20, True, True),
     ]
+    assert (aggs[0]["a"], aggs[0]["p"], aggs[0]["q"]) == (1, "60000.00000000", "0.00100000")
     assert all(set(a) == set(fields) for a in aggs)
 
     def ids(**params: Any) -> list[int]:
         return [a["a"] for a in get(api, "aggTrades", symbol="BTCUSDT", **params)]
 
-    assert ids(limit=2) == [5, 6]  # the latest
-    assert ids(fromId=0, limit=2) == [1, 4]
-    assert ids(fromId=4 + 1, limit=2) == [5, 6]  # paging with the last `a` + 1
-    assert ids(fromId=2) == [4, 5, 6]  # 2 is inside aggregate 1, which started before
-    assert ids(fromId=7) == []
-    assert ids(startTime=t0 + 10, endTime=t0 + 20) == [5, 6]
-    assert ids(startTime=t0, endTime=t0 + 15, limit=1) == [1]
-    assert ids(startTime=t0 + 11) == [6]
-    assert ids(endTime=t0 + 10) == [1, 4, 5]
-    assert ids(endTime=t0 + 10, limit=1) == [5]
+    assert ids(limit=2) == [6, 7]  # the latest
+    assert ids(fromId=0, limit=2) == [1, 2]
+    assert ids(fromId=5 + 1, limit=2) == [6, 7]  # paging with the last `a` + 1
+    assert ids(fromId=3) == [5, 6, 7]  # 3 is inside aggregate 2, which started before
+    assert ids(fromId=8) == []
+    assert ids(startTime=t0 + 10, endTime=t0 + 20) == [6, 7]
+    assert ids(startTime=t0, endTime=t0 + 15, limit=1) == [2]
+    assert ids(startTime=t0 + 11) == [7]
+    assert ids(endTime=t0 + 10) == [1, 2, 5, 6]
+    assert ids(endTime=t0 + 10, limit=1) == [6]
     assert error(api, "aggTrades", symbol="BTCUSDT", startTime=t0, endTime=t0 + 3_600_001) == -1127
-    assert ids(startTime=t0, endTime=t0 + 3_600_000) == [1, 4, 5, 6]
+    assert ids(startTime=t0, endTime=t0 + 3_600_000) == [2, 5, 6, 7]
     assert error(api, "aggTrades", symbol="BTCUSDT", fromId=1, startTime=t0) == -1128
     assert error(api, "aggTrades", symbol="BTCUSDT", startTime="soon") == -1100
     assert error(api, "aggTrades", symbol="BTCUSDT", startTime=-5) == -1130
@@ -353,12 +357,17 @@ def test_agg_trades_grouping_and_paging(api: Api) -> None:
 
 def test_market_trades_show_up_everywhere(api: Api) -> None:
     """A fill seen by depth, trades, aggTrades, klines and tickers alike."""
+
+    def kline_trades() -> int:
+        return sum(k[8] for k in get(api, "klines", symbol="BTCUSDT", interval="1m", limit=1000))
+
+    assert kline_trades() == get(api, "ticker/24hr", symbol="BTCUSDT")["count"] == 1  # the demo's
     outcome = order(api, Side.BUY, "0.05", "60010")
     trade = next(e for e in outcome.events if isinstance(e, TradeExecuted))
     assert get(api, "trades", symbol="BTCUSDT")[-1]["id"] == trade.trade_id
     assert get(api, "aggTrades", symbol="BTCUSDT")[-1]["a"] == trade.trade_id
-    assert sum(k[8] for k in get(api, "klines", symbol="BTCUSDT", interval="1m", limit=2)) == 1
-    assert get(api, "ticker/24hr", symbol="BTCUSDT")["count"] == 1
+    assert kline_trades() == 2
+    assert get(api, "ticker/24hr", symbol="BTCUSDT")["count"] == 2
     assert get(api, "depth", symbol="BTCUSDT", limit=1)["asks"] == [
         ["60020.00000000", "0.05000000"]
     ]

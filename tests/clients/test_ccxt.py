@@ -51,6 +51,17 @@ def test_market_data(bourse: Exchange) -> None:
     assert ex.fetch_time() > 0
 
 
+def test_every_demo_market_shows_a_price_from_the_start(bourse: Exchange) -> None:
+    """The demo's first trades: ccxt reports a last price (0 would read as none) everywhere."""
+    ex = connect(bourse.url)
+    ex.load_markets()
+    for symbol in ("BTC/USDT", "ETH/USDT", "ETH/BTC", "BTC/EUR", "BTC/KZT", "USDT/KZT"):
+        ticker = ex.fetch_ticker(symbol)
+        assert ticker["last"] is not None and ticker["last"] > 0, (symbol, ticker)
+        assert ex.fetch_trades(symbol, limit=1) and ex.fetch_ohlcv(symbol, "1m", limit=1)
+    assert ex.fetch_ticker("ETH/BTC")["last"] == 0.05  # nobody else trades ETH/BTC here
+
+
 def test_trading_round_trip(bourse: Exchange) -> None:
     trader = bourse.trader(USDT="100000", BTC="1")
     ex = connect(bourse.url, trader)

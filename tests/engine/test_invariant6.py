@@ -19,6 +19,7 @@ from bourse.commands import (
     RaiseScreeningAlert,
     RunDuePolicies,
     SetAccountPermissions,
+    SetReferencePrice,
 )
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Access, Basis, Capability, HoldingsAbove, PolicySpec, Rule
@@ -99,6 +100,8 @@ def test_compliance_actions_touch_only_what_they_name(
     population: list[tuple[str, str]], steps: list[tuple[Any, ...]], data: st.DataObject
 ) -> None:
     r = world(accounts=1, funds={"BTC": "5", "USDT": "100000"})  # account 1: a house account
+    # nothing trades here: the USDT conditions value BTC at a reference price, never at 0
+    r.do(SetReferencePrice, asset="BTC", quote="USDT", price_raw=raw("50000"))
     for i, (residence, nationality) in enumerate(population):
         _, acct = onboard(r, residence, nationality)
         r.deposit(acct, "BTC", "1")

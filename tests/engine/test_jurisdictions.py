@@ -8,6 +8,8 @@ the same state digest.
 
 from collections.abc import Sequence
 
+import msgspec
+
 from bourse.commands import (
     CancelScheduledChange,
     ContinuePolicySweep,
@@ -21,6 +23,7 @@ from bourse.commands import (
     PlaceOrder,
     RunDuePolicies,
     SchedulePolicyChange,
+    SetReferencePrice,
     UpdateCustomer,
     WithdrawOnRequest,
 )
@@ -28,18 +31,22 @@ from bourse.compliance.policy import (
     Access,
     Basis,
     Capability,
+    Exclusion,
     HoldingsAbove,
     PolicySpec,
     Rule,
 )
+from bourse.demo import spec
 from bourse.domain.enums import OrderType, SelfTradePrevention, Side, TimeInForce
 from bourse.domain.filters import LotSize, Notional, PriceFilter
 from bourse.domain.money import to_raw
 from bourse.domain.rejections import RejectCode
 from bourse.domain.symbols import SymbolSpec
+from bourse.engine import snapshot
 from bourse.engine.impact import members, tally
 from bourse.engine.invariants import violations
 from bourse.engine.policies import next_due_ms
+from bourse.engine.valuation import convert
 from bourse.events import (
     AccountOpened,
     AnyEvent,
@@ -53,6 +60,7 @@ from bourse.events import (
     PolicyApplied,
     PolicyScheduled,
     PolicySweepProgressed,
+    ReferencePriceSet,
     ScheduledChangeCanceled,
     TradeExecuted,
     WithdrawalCompleted,
@@ -334,7 +342,7 @@ def test_a_holdings_condition_restricts_exactly_the_accounts_strictly_above_the_
         "usdt via btc below": ({"USDT": "12499"}, False),
         "usdt via btc at": ({"USDT": "12500"}, False),
         "usdt via btc above": ({"USDT": "12501"}, True),
-        "eth, which no market prices in EUR": ({"ETH": "1000"}, False),
+        "eth, which no market prices in EUR (excluded)": ({"ETH": "1000"}, False),
         "eur above, part locked in an order": ({"EUR": "10000.01"}, True),
     }
     accounts: dict[str, int] = {}
@@ -355,7 +363,18 @@ def test_a_holdings_condition_restricts_exactly_the_accounts_strictly_above_the_
     above = {name for name, (_, is_above) in holdings.items() if is_above}
     preview = tally(r.state, spec, members(r.state, Basis.RESIDENCE, "BY"))
     assert preview.above_condition == len(above)
-    ok(apply_policy(r, spec))
+    assert preview.unpriced == {"ETH": 1}  # never counted as worth 0 without saying so
+    assert "ETH (held by 1 named account)" in refused(
+        apply_policy(r, spec), RejectCode.UNPRICED_HOLDINGS
+    )
+    # the operator leaves ETH out of this condition, on the record
+    no_eth = (Exclusion(asset="ETH", reason="no EUR market for ETH; counsel's opinion 7"),)
+    condition = msgspec.structs.replace(condition, excluded=no_eth)
+    rule = msgspec.structs.replace(rule, condition=condition)
+    spec = msgspec.structs.replace(spec, rules=(rule,))
+    preview = tally(r.state, spec, members(r.state, Basis.RESIDENCE, "BY"))
+    assert (preview.above_condition, preview.unpriced) == (len(above), {})
+    assert one(ok(apply_policy(r, spec)), PolicyApplied).spec.rules[0].condition == condition
     assert not r.state.sweeps  # a conditional rule cancels no orders
 
     for name, acct in accounts.items():
@@ -372,6 +391,88 @@ def test_a_holdings_condition_restricts_exactly_the_accounts_strictly_above_the_
     ok(eur_limit(r, 1, BUY, "40100", "0.01"))
     one(ok(eur_limit(r, 2, SELL, "40100", "0.01")), TradeExecuted)
     refused(r.deposit(accounts["btc at"], "BTC", "0.001"))
+    assert_sound(r)
+
+
+def eur_condition(limit: str = "10000") -> PolicySpec:
+    condition = HoldingsAbove(asset="EUR", limit_raw=to_raw(limit, 2))
+    rule = Rule(capability=Capability.CRYPTO_DEPOSIT, access=Access.SUSPENDED, condition=condition)
+    return PolicySpec(name="BY large holders", country="BY", rules=(rule,))
+
+
+def eur_world() -> Runner:
+    """BTC, ETH, USDT and EUR; BTCEUR and BTCUSDT listed, nothing traded yet."""
+    r = world(accounts=2, fees=False)
+    ok(r.do(CreateAsset, asset="EUR", precision=2, fiat=True))
+    ok(r.do(ListSymbol, spec=BTCEUR))
+    return r
+
+
+def test_a_reference_price_values_what_no_market_does_and_a_trade_price_wins() -> None:
+    r = eur_world()
+    _, rich = onboard(r, "BY")
+    ok(r.deposit(rich, "BTC", "1"))
+    _, poor = onboard(r, "BY")
+    ok(r.deposit(poor, "USDT", "100"))
+    spec = eur_condition()
+    preview = tally(r.state, spec, members(r.state, Basis.RESIDENCE, "BY"))
+    assert (preview.above_condition, preview.unpriced) == (0, {"BTC": 1, "USDT": 1})
+    reason = refused(apply_policy(r, spec), RejectCode.UNPRICED_HOLDINGS)
+    assert "BTC (held by 1 named account), USDT (held by 1 named account)" in reason
+
+    set_btc = r.do(SetReferencePrice, asset="BTC", quote="EUR", price_raw=to_raw("40000", 2))
+    assert one(ok(set_btc), ReferencePriceSet).previous_raw == 0
+    # USDT reaches EUR through BTCUSDT's (untraded) market only with a price for it as well
+    assert "USDT (held by 1" in refused(apply_policy(r, spec), RejectCode.UNPRICED_HOLDINGS)
+    ok(r.do(SetReferencePrice, asset="USDT", quote="BTC", price_raw=raw("0.00002")))
+    preview = tally(r.state, spec, members(r.state, Basis.RESIDENCE, "BY"))
+    assert (preview.above_condition, preview.unpriced) == (1, {})  # 1 BTC = 40,000 EUR
+    assert convert(r.state, raw("100"), "USDT", "EUR") == to_raw("80", 2)  # via BTC
+    ok(apply_policy(r, spec))
+    assert "holding more than 10000 EUR" in refused(r.deposit(rich, "BTC", "0.1"))
+    one(ok(r.deposit(poor, "BTC", "0.1")), DepositCredited)  # 0.1 BTC + 100 USDT: 4,080 EUR
+
+    # a trade makes the market's price the one that counts: 1 BTC = 9,000 EUR now
+    ok(deposit_eur(r, 1, "90"))
+    ok(eur_limit(r, 1, BUY, "9000", "0.01"))
+    one(ok(eur_limit(r, 2, SELL, "9000", "0.01")), TradeExecuted)
+    assert convert(r.state, raw("1"), "BTC", "EUR") == to_raw("9000", 2)
+    one(ok(r.deposit(rich, "BTC", "0.1")), DepositCredited)  # 1.1 BTC = 9,900 EUR
+    assert_sound(r)  # the reference prices survive a snapshot and a replay
+
+
+def test_a_condition_in_force_never_counts_an_unpriced_holding_as_worth_nothing() -> None:
+    r = eur_world()
+    ok(r.do(SetReferencePrice, asset="BTC", quote="EUR", price_raw=to_raw("40000", 2)))
+    _, acct = onboard(r, "BY")
+    ok(deposit_eur(r, acct, "100"))
+    ok(apply_policy(r, eur_condition()))
+    one(ok(r.deposit(acct, "BTC", "0.01")), DepositCredited)  # 500 EUR
+    ok(r.deposit(acct, "ETH", "5"))  # ETH was not held when the change applied
+    reason = refused(r.deposit(acct, "BTC", "0.01"))
+    assert f"account {acct} holds ETH, which no market or reference price values in EUR" in reason
+    ok(r.do(SetReferencePrice, asset="ETH", quote="EUR", price_raw=to_raw("100", 2)))
+    one(ok(r.deposit(acct, "BTC", "0.01")), DepositCredited)  # 500 + 800 + 500 EUR
+    assert_sound(r)
+
+
+def test_a_scheduled_change_meeting_an_unpriced_asset_when_due_is_canceled_not_applied() -> None:
+    r = eur_world()
+    _, acct = onboard(r, "BY")
+    ok(deposit_eur(r, acct, "20000"))
+    effective = r.ts_ms + 3_600_000
+    cmd = policy_command(r, SchedulePolicyChange, eur_condition(), effective_ms=effective)
+    schedule_id = one(ok(r.execute(cmd)), PolicyScheduled).schedule_id  # EUR needs no price
+    ok(r.deposit(acct, "BTC", "1"))  # and now the account holds BTC, which nothing prices
+    r.ts_ms = effective
+    events = ok(r.do(RunDuePolicies))
+    assert not of(events, PolicyApplied) and not r.state.residence_policies
+    canceled = one(events, ScheduledChangeCanceled)
+    assert canceled.schedule_id == schedule_id and not r.state.scheduled
+    assert canceled.reason.startswith("not applied at its effective time: policy 'BY large")
+    assert "BTC (held by 1 named account)" in canceled.reason
+    assert next_due_ms(r.state) is None  # nothing left to retry every second
+    one(ok(r.deposit(acct, "BTC", "1")), DepositCredited)
     assert_sound(r)
 
 
@@ -552,3 +653,28 @@ def test_a_large_country_is_swept_in_bounded_batches_while_others_trade() -> Non
     assert all(not r.state.accounts[account_of[c]].open_orders for c in kz_customers)
     assert all(open_ids(r, acct) == ids for acct, ids in resting.items())
     assert violations(r.state) == []
+
+
+def test_valuation_takes_the_same_path_after_a_snapshot_as_after_a_replay() -> None:
+    """Two one-step paths value USDT in EUR differently (via KZT, via BTC); a snapshot restores
+    symbols by name, a replay in listing order: the value must not depend on which."""
+    r = world(accounts=1, symbols=(), fees=False)
+    for asset in ("EUR", "KZT"):
+        ok(r.do(CreateAsset, asset=asset, precision=8, fiat=True))
+    for name in ("USDTKZT", "KZTEUR", "BTCUSDT", "BTCEUR"):  # not in name order
+        base, quote = (name[:4], name[4:]) if name.startswith("USDT") else (name[:3], name[3:])
+        ok(r.do(ListSymbol, spec=demo_spec(name, base, quote)))
+    prices = {"BTCUSDT": "60000", "BTCEUR": "55000", "USDTKZT": "500", "KZTEUR": "0.0018"}
+    for name, price in prices.items():
+        r.state.symbols[name].last_price = raw(price)
+    restored = snapshot.load(snapshot.dump(r.state))
+    for name, price in prices.items():
+        assert restored.symbols[name].last_price == raw(price)
+    value = convert(r.state, raw("1000"), "USDT", "EUR")
+    assert (
+        value == convert(restored, raw("1000"), "USDT", "EUR") == raw("916.6663")
+    )  # via BTC, floored at each step
+
+
+def demo_spec(name: str, base: str, quote: str) -> SymbolSpec:
+    return spec(name, base, quote, tick="0.0001", step="0.0001", min_notional="0", max_qty="1")

@@ -38,6 +38,7 @@ from bourse.commands import (
     SchedulePolicyChange,
     SetAccountPermissions,
     SetJurisdictionPolicy,
+    SetReferencePrice,
     SetSanctionedAddresses,
     SetSymbolStatus,
     UnfreezeAccount,
@@ -49,6 +50,7 @@ from bourse.compliance.policy import (
     Access,
     Basis,
     Capability,
+    Exclusion,
     HoldingsAbove,
     PolicySpec,
     Rule,
@@ -127,6 +129,10 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
     C.LISTING_STANDS: (-1102, "A sanctions listing still stands."),
     C.PREVIEW_MISMATCH: (-1102, "The change does not match its preview."),
     C.PREVIEW_STALE: (-1102, "The preview is out of date."),
+    C.UNPRICED_HOLDINGS: (
+        -1102,
+        "A holdings condition has no price for an asset the named accounts hold.",
+    ),
     C.NO_CHANGE: (-1102, "The request changes nothing."),
     C.ALREADY_EXISTS: (-1102, "The object already exists."),
 }
@@ -277,6 +283,27 @@ KZ_EXIT = PolicySpec(
     ),
     deadline_ms=TS + 30 * DAY_MS,
 )
+
+
+KZ_RICH = PolicySpec(  # the demo world prices BTC in USDT, not ETH (ETHUSDT never traded)
+    name="KZ large holders",
+    country="KZ",
+    rules=(
+        Rule(
+            capability=Capability.CRYPTO_DEPOSIT,
+            access=Access.SUSPENDED,
+            condition=HoldingsAbove(asset="USDT", limit_raw=raw("10000")),
+        ),
+    ),
+)
+
+
+def excluding(asset: str, reason: str = "not ours to value") -> PolicySpec:
+    cond = HoldingsAbove(
+        asset="USDT", limit_raw=1, excluded=(Exclusion(asset=asset, reason=reason),)
+    )
+    rule = Rule(capability=Capability.CRYPTO_DEPOSIT, access=Access.SUSPENDED, condition=cond)
+    return msgspec.structs.replace(KZ_RICH, rules=(rule,))
 
 
 def cited(
@@ -657,6 +684,31 @@ CASES = [
         Rule(capability=Capability.CRYPTO_DEPOSIT, access=Access.OPEN,
              condition=HoldingsAbove(asset="USDT", limit_raw=1)),))),
          C.INVALID_PARAMETER, ("CRYPTO_DEPOSIT", "OPEN")),
+    Case("a condition excluding an asset without a reason", cited(excluding("ETH", reason=" ")),
+         C.INVALID_PARAMETER, ("excluding ETH", "reason")),
+    Case("a condition excluding an asset that does not exist", cited(excluding("DOGE")),
+         C.UNKNOWN_ASSET, ("'DOGE'",)),
+    Case("a condition meeting an asset nothing prices", cited(KZ_RICH, after=(KZ_RESIDENT,)),
+         C.UNPRICED_HOLDINGS,
+         ("'KZ large holders'", "ETH (held by 1 named account)", "reference price", "exclude"),
+         (KZ_RESIDENT, deposit(6, "ETH", "1"))),
+    Case("a scheduled change meeting an asset nothing prices",
+         cited(KZ_RICH, cls=SchedulePolicyChange, effective_ms=TS + DAY_MS, after=(KZ_RESIDENT,)),
+         C.UNPRICED_HOLDINGS, ("ETH (held by 1 named account)",),
+         (KZ_RESIDENT, deposit(6, "ETH", "1"))),
+    Case("a reference price of nothing",
+         SetReferencePrice(asset="ETH", quote="USDT", price_raw=0, **OPS),
+         C.INVALID_PARAMETER, ("above zero",)),
+    Case("a reference price of an asset in itself",
+         SetReferencePrice(asset="ETH", quote="ETH", price_raw=1, **OPS),
+         C.INVALID_PARAMETER, ("one asset in another",)),
+    Case("a reference price in an unknown asset",
+         SetReferencePrice(asset="ETH", quote="EUR", price_raw=1, **OPS),
+         C.UNKNOWN_ASSET, ("'EUR'",)),
+    Case("a reference price set twice",
+         SetReferencePrice(asset="ETH", quote="USDT", price_raw=raw("3000"), **OPS),
+         C.NO_CHANGE, ("ETH", "USDT"),
+         (SetReferencePrice(asset="ETH", quote="USDT", price_raw=raw("3000"), **OPS),)),
     Case("a policy sweep of no customers at a time", cited(KZ_HALT, sweep_batch=0),
          C.INVALID_PARAMETER, ("sweep batch",)),
     Case("a policy change without a reason", cited(KZ_HALT, reason=""),

@@ -1,12 +1,14 @@
 """Klines, rolling tickers and the average price through the Binance API, with trades made
 by real commands at chosen times and the gateway's clock set, so every figure is worked out by
-hand (helpers and the demo ladder as in tests/api/test_market.py)."""
+hand (helpers and the demo ladder as in tests/api/test_market.py), on the demo world before its
+markets' first trades (`untraded_api`)."""
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
-from bourse.demo import SYMBOLS
+from bourse.demo import LADDERS, SYMBOLS
 from bourse.domain.enums import Side, TimeInForce
 from bourse.store import market_queries
 from tests.api.conftest import Api
@@ -21,7 +23,8 @@ NOW = ms("2024-02-05T12:30:00")
 
 
 @pytest.fixture
-def history(api: Api) -> Api:
+def history(untraded_api: Api) -> Api:
+    api = untraded_api
     order(api, Side.BUY, "0.05", "60010", ts=T1)  # trade 1
     order(api, Side.BUY, "0.02", "60020", ts=T2)  # trade 2
     order(api, Side.BUY, "0.01", "60020", ts=T2 + 100)  # trade 3, same second
@@ -143,7 +146,8 @@ X = ms("2024-03-01T12:00:30")
 HOUR = 3_600_000
 
 
-def test_24hr_ticker_by_hand(api: Api) -> None:
+def test_24hr_ticker_by_hand(untraded_api: Api) -> None:
+    api = untraded_api
     set_clock(api, X)
     order(api, Side.BUY, "0.05", "60010", ts=X - 25 * HOUR)  # trade 1, before the window
     order(api, Side.BUY, "0.05", "60020", ts=X - 2 * HOUR)  # trade 2
@@ -219,6 +223,18 @@ def test_24hr_ticker_by_hand(api: Api) -> None:
     assert all_tickers[1]["lastPrice"] == "0.00000000" and all_tickers[1]["count"] == 0
 
 
+def test_a_fresh_demo_shows_a_last_price_on_every_market(api: Api) -> None:
+    tickers = {t["symbol"]: t for t in get(api, "ticker/24hr")}
+    assert set(tickers) == {s.name for s in SYMBOLS}
+    for s in SYMBOLS:
+        mid = LADDERS[s.name][0]
+        ticker = tickers[s.name]
+        assert Decimal(ticker["lastPrice"]) == Decimal(mid) and ticker["count"] == 1, ticker
+        assert Decimal(get(api, "ticker/price", symbol=s.name)["price"]) == Decimal(mid)
+        [candle] = get(api, "klines", symbol=s.name, interval="1m", limit=1)
+        assert Decimal(candle[4]) == Decimal(mid) and candle[8] == 1
+
+
 def test_ticker_errors(api: Api) -> None:
     assert error(api, "ticker/24hr", symbol="BTCUSDT", type="HUGE") == -1139
     assert error(api, "ticker/24hr", symbol="NOPE") == -1121
@@ -228,9 +244,6 @@ def test_ticker_errors(api: Api) -> None:
     assert error(api, "ticker/price", symbolStatus="OPEN") == -1122
     assert error(api, "avgPrice") == -1102
     assert error(api, "avgPrice", symbol="NOPE") == -1121
-    assert get(api, "avgPrice", symbol="ETHBTC") == {
-        "mins": 5,
-        "price": "0.00000000",
-        "closeTime": 0,
-    }
+    genesis = get(api, "avgPrice", symbol="ETHBTC")  # the demo's first trade, at the mid price
+    assert (genesis["mins"], genesis["price"]) == (5, "0.05000000") and genesis["closeTime"] > 0
     assert get(api, "ticker/price", symbols="[]") == []

@@ -92,7 +92,8 @@ def connect(api: Api, intervals: list[str]) -> Any:
 
 
 @pytest.fixture
-def history(live: Api) -> Api:
+def history(untraded_live: Api) -> Api:
+    live = untraded_live
     at(live, NOW)  # before anything loads the rolling tickers: they hold 24 h up to NOW
     for ts, side, price in TRADES:
         order(live, side, "0.01", price, ts=ts)

@@ -5,6 +5,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from bourse.bench.screening_bench import DATA
@@ -216,6 +217,51 @@ def test_conditions_deadlines_and_schedules(server: Server, tmp_path: Path) -> N
         code=2,
     )
     assert "name what changes" in refused(server, "policy", "preview", "CH", code=2)
+
+
+def test_reference_prices_and_exclusions(server: Server, tmp_path: Path) -> None:
+    listing = {"type": "CreateAsset", "asset": "XAU", "precision": 8, "reason": "new listing"}
+    r = httpx.post(f"{server.url}/admin/v1/commands", json=listing, headers=server.headers)
+    assert r.status_code == 200, r.text
+    made = onboard(server, "Lina Berg", "NO")
+    cli(server, "accounts", "deposit", "--account", str(made["accountId"]), "--deposit", "XAU=2")
+    saved = tmp_path / "no.json"
+    args = ("policy", "preview", "NO", "--crypto-deposit", "suspended",
+            "--if-holdings-above", "10000 EUR", "--save", str(saved))  # fmt: skip
+    human = " ".join(cli(server, *args).split())
+    assert "cannot apply yet: no trade or reference price values XAU in EUR" in human
+    assert "XAU (1)" in human
+    msg = refused(server, "policy", "apply", str(saved), "--reason", "r")
+    assert "XAU (held by 1 named account)" in msg
+
+    human = cli(server, "prices", "set", "xau", "eur", "2400", "--reason", "LBMA fixing")
+    assert "reference price of XAU: 2400.00000000 EUR" in human
+    [xau] = [p for p in cli_json(server, "prices", "list") if p["asset"] == "XAU"]
+    assert (xau["quote"], xau["price"], xau["tradedPrice"]) == ("EUR", "2400.00000000", False)
+    assert (xau["actor"], xau["reason"]) == ("operator", "LBMA fixing")
+    assert "LBMA" in cli(server, "prices", "list")  # (Rich wraps the cells)
+    assert "must be above zero" in refused(
+        server, "prices", "set", "XAU", "EUR", "0", "--reason", "r"
+    )
+    cli(server, "policy", "apply", str(saved), "--reason", "Council Regulation")
+
+    excluded = cli_json(
+        server, "policy", "preview", "NO", "--crypto-deposit", "closed",
+        "--if-holdings-above", "10000 EUR", "--exclude", "XAU: held in custody elsewhere",
+        "--save", str(tmp_path / "no2.json"),
+    )  # fmt: skip
+    [rule] = excluded["apply"]["spec"]["rules"]
+    assert rule["condition"]["excluded"] == [
+        {"asset": "XAU", "reason": "held in custody elsewhere"}
+    ]
+    human = cli(server, "policy", "preview", "NO", "--crypto-deposit", "closed",
+                "--if-holdings-above", "10000 EUR", "--exclude", "XAU: custody",
+                "--save", str(tmp_path / "no3.json"))  # fmt: skip
+    assert "not counting XAU (custody)" in " ".join(human.split())
+    assert "ASSET: why" in refused(
+        server, "policy", "preview", "NO", "--trading", "closed",
+        "--if-holdings-above", "1 EUR", "--exclude", "XAU", code=2,
+    )  # fmt: skip
 
 
 def test_withdraw_on_request_outside_a_closure_is_refused(server: Server) -> None:

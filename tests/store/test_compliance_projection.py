@@ -18,6 +18,7 @@ from bourse.commands import (
     RunDuePolicies,
     SchedulePolicyChange,
     SetJurisdictionPolicy,
+    SetReferencePrice,
     UpdateCustomer,
 )
 from bourse.compliance.policy import (
@@ -127,6 +128,8 @@ def scenario() -> Runner:
         r.deposit(acct, asset, amount)
     r.limit(2, Side.SELL, "30000", "0.5")  # Alice's open order: the suspension's sweep cancels it
     r.limit(3, Side.BUY, "100", "1")
+    for asset, price in (("BTC", "50000"), ("ETH", "3000")):  # nothing trades in this world
+        r.do(SetReferencePrice, asset=asset, quote="USDT", price_raw=raw(price))
     finish_sweeps(r, r.do(SetJurisdictionPolicy, **cited(r, SUSPEND), sweep_batch=1))
     r.do(SchedulePolicyChange, **cited(r, NO_RU_ONBOARDING), effective_ms=EFFECTIVE)
     r.do(CancelScheduledChange, schedule_id=1)

@@ -20,6 +20,7 @@ from bourse.api.admin import (
     operator,
     payouts,
     policies,
+    prices,
     screening,
     venues,
     withdrawals,
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(accounts.router)
     app.include_router(customers.router)
     app.include_router(policies.router)
+    app.include_router(prices.router)
     app.include_router(venues.router)
     app.include_router(payouts.router)
     app.include_router(withdrawals.router)

@@ -66,13 +66,27 @@ def _basis(nationality: bool) -> Basis:
     return Basis.NATIONALITY if nationality else Basis.RESIDENCE
 
 
-def _holdings_condition(text: str | None) -> dict[str, str] | None:
+def _holdings_condition(text: str | None, exclude: list[str]) -> dict[str, Any] | None:
     if text is None:
+        if exclude:
+            fail("--exclude leaves an asset out of --if-holdings-above: give that too")
         return None
     parts = text.split()
     if len(parts) != 2:
         fail(f'--if-holdings-above takes "AMOUNT ASSET" (like "10000 EUR"), not {text!r}')
-    return {"asset": parts[1].upper(), "limit": parts[0]}
+    condition: dict[str, Any] = {"asset": parts[1].upper(), "limit": parts[0]}
+    if exclude:
+        condition["excluded"] = [_exclusion(text) for text in exclude]
+    return condition
+
+
+def _exclusion(text: str) -> dict[str, str]:
+    asset, _, reason = text.partition(":")
+    if not asset.strip() or not reason.strip():
+        fail(
+            f'--exclude takes "ASSET: why" (like "XYZ: no market; counsel\'s note 7"), not {text!r}'
+        )
+    return {"asset": asset.strip().upper(), "reason": reason.strip()}
 
 
 def _rules(chosen: dict[Capability, Access | None], every: Access | None) -> list[dict[str, Any]]:
@@ -131,6 +145,13 @@ def policy_preview(
             help='Restrict only accounts holding more than this, like "10000 EUR".',
         ),
     ] = None,
+    exclude: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--exclude",
+            help='Leave an asset no price values out of the holdings, with why: "XYZ: reason".',
+        ),
+    ] = None,
     name: Annotated[
         str | None, typer.Option("--name", help="The policy's name (refusals quote it).")
     ] = None,
@@ -152,7 +173,7 @@ def policy_preview(
         Capability.FIAT_WITHDRAWAL: fiat_withdrawal,
     }
     rules = _rules(chosen, every)
-    condition = _holdings_condition(holdings_above)
+    condition = _holdings_condition(holdings_above, exclude or [])
     if condition is not None:
         restricted = [r for r in rules if r["access"] != Access.OPEN]
         if not restricted:

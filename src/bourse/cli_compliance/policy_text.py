@@ -19,7 +19,10 @@ def _condition_text(condition: dict[str, Any], limits: Limits) -> str:
     asset, raw = condition["asset"], condition["limit_raw"]
     # the server adds the decimal `limit` where it shows a spec; a saved preview has only raw
     limit = condition.get("limit") or limits.get((asset, raw)) or f"{raw} raw units of"
-    return f"if holdings above {limit} {asset}"
+    text = f"if holdings above {limit} {asset}"
+    for e in condition.get("excluded") or ():
+        text += f" not counting {e['asset']} ({e['reason']})"
+    return text
 
 
 def rules_text(spec: dict[str, Any], limits: Limits | None = None) -> str:
@@ -58,8 +61,11 @@ def show_preview(preview: dict[str, Any], saved: Path, limits: Limits | None = N
         "  replaces: "
         + (escape(f"{current['name']} ({rules_text(current)})") if current else "nothing (open)")
     )
-    if impact.get("unpricedAssets"):
-        counts["held but unpriced (counted as 0)"] = ", ".join(impact["unpricedAssets"])
+    unpriced = impact.get("unpricedAccounts") or {}
+    if unpriced:
+        counts["held, no price (accounts)"] = ", ".join(f"{a} ({n})" for a, n in unpriced.items())
+    for warning in preview.get("warnings") or ():
+        out.print(f"[bold red]cannot apply yet:[/] {escape(warning)}")
     tables: list[Table] = [record_table("whom it names", counts)]
     balances = impact.get("balances") or {}
     if balances:

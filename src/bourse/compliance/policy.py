@@ -37,12 +37,30 @@ class Basis(StrEnum):
     NATIONALITY = "NATIONALITY"
 
 
-class HoldingsAbove(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+class Exclusion(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    """An asset a holdings condition leaves out of the value, and why: the operator's explicit
+    decision where no price values it (never a silent zero)."""
+
+    asset: str
+    reason: str
+
+
+class HoldingsAbove(
+    msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True
+):
     """True for an account whose holdings (free + locked, every asset valued at the last trade
-    price of the exchange's own markets) are worth more than `limit_raw` of `asset`."""
+    price of the exchange's own markets, else at an operator's reference price) are worth more
+    than `limit_raw` of `asset`, not counting the `excluded` assets.
+
+    (`omit_defaults`: a condition without exclusions encodes as before, so the digests of
+    earlier previews, which journaled applies cite, stay the same.)"""
 
     asset: str
     limit_raw: int
+    excluded: tuple[Exclusion, ...] = ()
+
+    def excludes(self, asset: str) -> bool:
+        return any(e.asset == asset for e in self.excluded)
 
 
 class Rule(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -128,4 +146,19 @@ def spec_problem(spec: PolicySpec, ts_ms: int) -> str | None:
                 return f"the condition on {rule.capability} restricts nothing while it is OPEN"
             if rule.condition.limit_raw < 0:
                 return "a holdings condition needs a limit of zero or more"
+            problem = _exclusion_problem(rule.condition)
+            if problem:
+                return problem
+    return None
+
+
+def _exclusion_problem(cond: HoldingsAbove) -> str | None:
+    seen = [e.asset for e in cond.excluded]
+    if len(set(seen)) != len(seen):
+        return "a holdings condition excludes each asset at most once"
+    for e in cond.excluded:
+        if e.asset == cond.asset:
+            return f"a holdings condition in {cond.asset} cannot exclude {cond.asset} itself"
+        if not e.reason.strip() or len(e.reason) > 500:
+            return f"excluding {e.asset} from a holdings condition needs a reason (1 to 500 chars)"
     return None

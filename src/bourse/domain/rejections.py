@@ -41,6 +41,7 @@ class RejectCode(IntEnum):
     NO_CHANGE = 211
     PREVIEW_MISMATCH = 212  # the apply cites a preview made for another change
     PREVIEW_STALE = 213  # the people the change names are no longer those the preview showed
+    UNPRICED_HOLDINGS = 214  # a holdings condition would have to value a held asset at a guess
     # 3xx: risk, the funds a command needs
     INSUFFICIENT_BALANCE = 301
     # 4xx: matching and order state
@@ -103,6 +104,9 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     RejectCode.LISTING_STANDS: BinanceError(-1102, "A sanctions listing still stands."),
     RejectCode.PREVIEW_MISMATCH: BinanceError(-1102, "The change does not match its preview."),
     RejectCode.PREVIEW_STALE: BinanceError(-1102, "The preview is out of date."),
+    RejectCode.UNPRICED_HOLDINGS: BinanceError(
+        -1102, "A holdings condition has no price for an asset the named accounts hold."
+    ),
     RejectCode.MARKET_CLOSED: BinanceError(_REJECTED, "Market is closed."),
     RejectCode.MARKET_CANCEL_ONLY: BinanceError(_REJECTED, "Market is closed."),
     RejectCode.REASON_REQUIRED: BinanceError(

@@ -10,6 +10,7 @@ from bourse.commands import (
     RevokeApiKey,
     SetAccountFeeTier,
     SetAccountPermissions,
+    SetReferencePrice,
     SetSymbolStatus,
     UnfreezeAccount,
 )
@@ -21,7 +22,14 @@ from bourse.engine.alerts import listings_text, standing_listings
 from bourse.engine.cancels import cancel_account_orders
 from bourse.engine.customers import open_customer_account
 from bourse.engine.output import Output
-from bourse.engine.state import Account, ApiKey, EngineState, FeeTier, SymbolState
+from bourse.engine.state import (
+    Account,
+    ApiKey,
+    EngineState,
+    FeeTier,
+    ReferencePrice,
+    SymbolState,
+)
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,
@@ -32,6 +40,7 @@ from bourse.events import (
     ApiKeyRevoked,
     AssetCreated,
     FeeTierDefined,
+    ReferencePriceSet,
     SymbolListed,
     SymbolStatusChanged,
 )
@@ -73,6 +82,35 @@ def set_symbol_status(state: EngineState, out: Output, cmd: SetSymbolStatus) -> 
         return Refusal(RejectCode.NO_CHANGE, f"{cmd.symbol} is already {cmd.status}")
     sym.status = cmd.status
     out.events.append(SymbolStatusChanged(symbol=cmd.symbol, status=cmd.status, reason=cmd.reason))
+    return None
+
+
+def set_reference_price(state: EngineState, out: Output, cmd: SetReferencePrice) -> Refusal | None:
+    for asset in (cmd.asset, cmd.quote):
+        if asset not in state.assets:
+            return Refusal(RejectCode.UNKNOWN_ASSET, f"asset {asset!r} does not exist")
+    if cmd.asset == cmd.quote:
+        return Refusal(RejectCode.INVALID_PARAMETER, "a reference price is of one asset in another")
+    if cmd.price_raw <= 0:
+        return Refusal(RejectCode.INVALID_PARAMETER, "a reference price must be above zero")
+    pair = (cmd.asset, cmd.quote)
+    old = state.reference_prices.get(pair)
+    previous = old.price if old is not None else 0
+    if previous == cmd.price_raw:
+        return Refusal(
+            RejectCode.NO_CHANGE, f"{cmd.asset} already has this reference price in {cmd.quote}"
+        )
+    state.reference_prices[pair] = ReferencePrice(cmd.price_raw, cmd.actor, cmd.reason, cmd.ts_ms)
+    out.events.append(
+        ReferencePriceSet(
+            asset=cmd.asset,
+            quote=cmd.quote,
+            price_raw=cmd.price_raw,
+            previous_raw=previous,
+            actor=cmd.actor,
+            reason=cmd.reason,
+        )
+    )
     return None
 
 

@@ -46,6 +46,7 @@ from bourse.commands import (
     SetAccountFeeTier,
     SetAccountPermissions,
     SetJurisdictionPolicy,
+    SetReferencePrice,
     SetSanctionedAddresses,
     SetSymbolStatus,
     UnfreezeAccount,
@@ -149,6 +150,8 @@ class Engine:
                 return admin.list_symbol(state, out, cmd)
             case SetSymbolStatus():
                 return admin.set_symbol_status(state, out, cmd)
+            case SetReferencePrice():
+                return admin.set_reference_price(state, out, cmd)
             case DefineFeeTier():
                 return admin.define_fee_tier(state, out, cmd)
             case WithdrawOnRequest():

@@ -9,7 +9,7 @@ import msgspec
 
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec, member_key
 from bourse.engine.state import EngineState
-from bourse.engine.valuation import holdings_value
+from bourse.engine.valuation import priced, valued
 
 
 def members(state: EngineState, basis: Basis, country: str) -> list[int]:
@@ -34,6 +34,7 @@ class Tally(msgspec.Struct, kw_only=True):
     pending_withdrawals: int = 0
     balances: dict[str, int] = {}  # asset → free + locked, raw
     above_condition: int = 0  # accounts a conditional rule restricts right now
+    unpriced: dict[str, int] = {}  # asset no price values in a condition's asset → accounts
     sample: list[dict[str, object]] = []
 
     def add(self, other: "Tally", sample_size: int) -> None:
@@ -43,6 +44,8 @@ class Tally(msgspec.Struct, kw_only=True):
         for asset, amount in other.balances.items():
             self.balances[asset] = self.balances.get(asset, 0) + amount
         self.above_condition += other.above_condition
+        for asset, accounts in other.unpriced.items():
+            self.unpriced[asset] = self.unpriced.get(asset, 0) + accounts
         room = sample_size - len(self.sample)
         if room > 0:
             self.sample.extend(other.sample[:room])
@@ -52,7 +55,7 @@ def tally(
     state: EngineState, spec: PolicySpec, customer_ids: list[int], sample_size: int = 10
 ) -> Tally:
     """Count what `customer_ids` (a slice of the members) hold and would lose access to."""
-    result = Tally(balances={}, sample=[])
+    result = Tally(balances={}, sample=[], unpriced={})
     pending: dict[int, int] = {}
     if state.withdrawals:
         for w in state.withdrawals.values():
@@ -72,10 +75,16 @@ def tally(
                 amount = bal.free + bal.locked
                 if amount:
                     balances[asset] = balances.get(asset, 0) + amount
-            if conditions and any(
-                holdings_value(state, acct, c.asset) > c.limit_raw for c in conditions
-            ):
-                result.above_condition += 1
+            if conditions:
+                above, unpriced = False, dict[str, None]()
+                for c in conditions:
+                    value, missing = valued(state, acct, c)
+                    above = above or value > c.limit_raw
+                    unpriced.update(dict.fromkeys(missing))
+                if above:
+                    result.above_condition += 1
+                for asset in unpriced:
+                    result.unpriced[asset] = result.unpriced.get(asset, 0) + 1
         if len(result.sample) < sample_size:
             result.sample.append(
                 {
@@ -87,3 +96,29 @@ def tally(
                 }
             )
     return result
+
+
+def unpriced_held(state: EngineState, spec: PolicySpec) -> dict[str, int]:
+    """The assets named accounts hold that a condition of `spec` has no price for (and does not
+    exclude), each with how many accounts hold it: what must be priced or excluded before the
+    change may take effect. Reads the members only where some asset that anyone holds at all
+    (deposits exceed withdrawals: invariant 1) lacks a price."""
+    conditions = [r.condition for r in spec.rules if r.condition is not None]
+    lacking = {
+        asset
+        for c in conditions
+        for asset in state.assets
+        if asset != c.asset
+        and state.deposited.get(asset, 0) > state.withdrawn.get(asset, 0)
+        and not c.excludes(asset)
+        and not priced(state, asset, c.asset)
+    }
+    found: dict[str, int] = {}
+    if not lacking:
+        return found
+    for cid in members(state, spec.basis, spec.country):
+        for account_id in state.customers[cid].accounts:
+            for asset, bal in state.accounts[account_id].balances.items():
+                if asset in lacking and (bal.free or bal.locked):
+                    found[asset] = found.get(asset, 0) + 1
+    return dict(sorted(found.items()))

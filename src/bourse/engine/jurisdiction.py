@@ -10,7 +10,7 @@ from bourse.domain.calendar import utc_text
 from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.state import Account, Customer, EngineState, Policy
-from bourse.engine.valuation import holdings_value
+from bourse.engine.valuation import valued
 
 _WHAT = {
     Capability.ONBOARDING: "onboarding",
@@ -147,10 +147,16 @@ def _rule_refusal(
         if acct is None:
             return None
         precision = state.assets.get(cond.asset, 0)
-        if holdings_value(state, acct, cond.asset) <= cond.limit_raw:
+        value, unpriced = valued(state, acct, cond)
+        if value <= cond.limit_raw and not unpriced:
             return None
         limit = to_plain(cond.limit_raw, precision)
         people = f"accounts of {people} holding more than {limit} {cond.asset}"
+        if value <= cond.limit_raw:  # decided on no guess: an unpriced asset is not worth 0
+            people += (
+                f" (account {acct.id} holds {', '.join(unpriced)}, which no market or "
+                f"reference price values in {cond.asset}, so it is treated as above the line)"
+            )
     what = _WHAT[rule.capability]
     state_text = "suspended" if access is Access.SUSPENDED else "closed"
     after = ""

@@ -29,7 +29,7 @@ from bourse.compliance.policy import (
 from bourse.domain.calendar import utc_text
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.cancels import cancel_account_orders
-from bourse.engine.impact import fingerprint, members
+from bourse.engine.impact import fingerprint, members, unpriced_held
 from bourse.engine.output import Output
 from bourse.engine.state import EngineState, Policy, ScheduledChange, Sweep
 from bourse.events import (
@@ -141,6 +141,16 @@ def run_due(state: EngineState, out: Output, cmd: RunDuePolicies) -> Refusal | N
         _close_exit_window(state, out, policy, cmd.actor)
     for change in due:  # checked when scheduled (deadline after the effective time)
         del state.scheduled[change.id]
+        refusal = _pricing_refusal(state, change.spec)  # holdings may have changed since
+        if refusal is not None:
+            out.events.append(
+                ScheduledChangeCanceled(
+                    schedule_id=change.id,
+                    actor=cmd.actor,
+                    reason=f"not applied at its effective time: {refusal.reason}",
+                )
+            )
+            continue
         _apply(
             state,
             out,
@@ -195,7 +205,33 @@ def _checked(
         return Refusal(
             RejectCode.NO_CHANGE, f"{spec.country} already has exactly this policy in force"
         )
-    return None
+    return _pricing_refusal(state, spec)
+
+
+def _pricing_refusal(state: EngineState, spec: PolicySpec) -> Refusal | None:
+    """A holdings condition decides on prices, never on a silent zero: every asset the named
+    accounts hold must have a price in the condition's asset, or be excluded with a reason."""
+    for rule in spec.rules:
+        cond = rule.condition
+        if cond is None:
+            continue
+        for asset in [cond.asset, *(e.asset for e in cond.excluded)]:
+            if asset not in state.assets:
+                return Refusal(RejectCode.UNKNOWN_ASSET, f"asset {asset!r} does not exist")
+    unpriced = unpriced_held(state, spec)
+    if not unpriced:
+        return None
+    targets = sorted({r.condition.asset for r in spec.rules if r.condition is not None})
+    held = ", ".join(
+        f"{asset} (held by {n} named account{'s' * (n != 1)})" for asset, n in unpriced.items()
+    )
+    return Refusal(
+        RejectCode.UNPRICED_HOLDINGS,
+        f"policy '{spec.name}' values holdings in {', '.join(targets)}, but no trade or "
+        f"reference price values {held}: set a reference price for each "
+        "(`bourse prices set`), or exclude the asset from the condition with a reason and "
+        "preview again",
+    )
 
 
 def _apply(

@@ -33,6 +33,7 @@ from bourse.engine.state import (
     FeeTier,
     Order,
     Policy,
+    ReferencePrice,
     ScheduledChange,
     Sweep,
     SymbolState,
@@ -196,6 +197,8 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     withdrawal_payees: list[tuple[int, str, list[int]]] = []  # id, beneficiary, held by alerts
     screened_lists: list[tuple[str, str]] = []
     screened_matcher: str = ""
+    # asset, quote, price_raw, actor, reason, set_ms
+    reference_prices: list[tuple[str, str, int, str, str, int]] = []
 
 
 _decoder = codec.Decoder[StateImage](StateImage)
@@ -325,6 +328,10 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     state.address_lists = dict(image.address_lists)
     state.screened_lists = dict(image.screened_lists)
     state.screened_matcher = image.screened_matcher
+    state.reference_prices = {
+        (a, q): ReferencePrice(price, actor, reason, set_ms)
+        for a, q, price, actor, reason, set_ms in image.reference_prices
+    }
     for d in image.scheduled:
         state.scheduled[d.id] = ScheduledChange(
             d.id,
@@ -434,6 +441,10 @@ def _image(state: EngineState) -> StateImage:
         ],
         screened_lists=sorted(state.screened_lists.items()),
         screened_matcher=state.screened_matcher,
+        reference_prices=[
+            (a, q, p.price, p.actor, p.reason, p.set_ms)
+            for (a, q), p in sorted(state.reference_prices.items())
+        ],
     )
 
 

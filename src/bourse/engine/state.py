@@ -290,6 +290,19 @@ class Venue:
         self.fee_tier = fee_tier
 
 
+class ReferencePrice:
+    """An operator's price of one whole asset in another (raw quote units), and who set it, when
+    and why: what valuation falls back on where no traded market prices the asset."""
+
+    __slots__ = ("actor", "price", "reason", "set_ms")
+
+    def __init__(self, price: int, actor: str, reason: str, set_ms: int) -> None:
+        self.price = price
+        self.actor = actor
+        self.reason = reason
+        self.set_ms = set_ms
+
+
 class Policy:
     """The policy in force for one (basis, country), and the one it replaced (for reversal)."""
 
@@ -436,6 +449,7 @@ class EngineState:
         "next_schedule_id",
         "next_sweep_id",
         "next_withdrawal_id",
+        "reference_prices",
         "residence_policies",
         "sanctioned_addresses",
         "scheduled",
@@ -463,6 +477,8 @@ class EngineState:
         self.next_order_id = 1
         self.next_withdrawal_id = 1
         self.fiat_assets: set[str] = set()  # membership only; snapshots write it sorted
+        # (asset, quote asset) → an operator's price of one whole asset, in raw quote units
+        self.reference_prices: dict[tuple[str, str], ReferencePrice] = {}
         # compliance: customers, the venues that serve them, and the policies of their countries
         self.customers: dict[int, Customer] = {}
         self.venues: dict[str, Venue] = {}

@@ -1,15 +1,29 @@
-"""What an account's holdings are worth in one asset, at the exchange's own last trade prices.
+"""What an account's holdings are worth in one asset, at the exchange's own prices.
 
 Deterministic: prices are the engine's `last_price` per symbol, arithmetic is integer and floors.
 An asset is valued through a market straight to the target asset (either way round), or through
-one intermediate asset; one with no such market counts as nothing (the preview says how many).
+one intermediate asset (the first path found, markets taken by name). Only where no traded
+market leads there does an operator's reference price (SetReferencePrice) count, as one more
+such step. An asset nothing prices is never counted as zero: `valued` names it, and the policy
+stages refuse to decide on a guess (engine/impact.py, engine/jurisdiction.py).
 """
 
+from collections.abc import Callable, Iterator
+
+from bourse.compliance.policy import HoldingsAbove
 from bourse.engine.state import Account, EngineState, SymbolState
 
+Direct = Callable[[EngineState, int, str, str], int | None]
 
-def _convert_direct(state: EngineState, amount: int, src: str, dst: str) -> int | None:
-    for sym in state.symbols.values():
+
+def _markets(state: EngineState) -> list[SymbolState]:
+    """The symbols by name: a snapshot restores them so, and a replay lists them in the order
+    they were listed; the path valuation takes must not depend on which."""
+    return [state.symbols[name] for name in sorted(state.symbols)]
+
+
+def _traded(state: EngineState, amount: int, src: str, dst: str) -> int | None:
+    for sym in _markets(state):
         spec, price = sym.spec, sym.last_price
         if not price:
             continue
@@ -22,40 +36,85 @@ def _convert_direct(state: EngineState, amount: int, src: str, dst: str) -> int 
     return None
 
 
-def convert(state: EngineState, amount: int, src: str, dst: str) -> int | None:
-    """`amount` raw units of `src` in raw units of `dst`, or None where no price leads there."""
-    if src == dst:
-        return amount
-    direct = _convert_direct(state, amount, src, dst)
-    if direct is not None:
-        return direct
-    for sym in state.symbols.values():
-        via = _via(sym, src)
-        if via is None or via == dst:
+def _referenced(state: EngineState, amount: int, src: str, dst: str) -> int | None:
+    """A traded price where there is one, else an operator's reference price (per whole unit of
+    the first asset, in raw units of the second)."""
+    traded = _traded(state, amount, src, dst)
+    if traded is not None:
+        return traded
+    ref = state.reference_prices.get((src, dst))
+    if ref is not None:
+        value: int = amount * ref.price // 10 ** state.assets[src]
+        return value
+    ref = state.reference_prices.get((dst, src))
+    if ref is not None:
+        inverse: int = amount * 10 ** state.assets[dst] // ref.price
+        return inverse
+    return None
+
+
+def _neighbours(state: EngineState, src: str, references: bool) -> Iterator[str]:
+    for sym in _markets(state):
+        if sym.spec.base == src:
+            yield sym.spec.quote
+        elif sym.spec.quote == src:
+            yield sym.spec.base
+    if references:
+        for base, quote in sorted(state.reference_prices):  # as a snapshot restores them
+            if base == src:
+                yield quote
+            elif quote == src:
+                yield base
+
+
+def _path(state: EngineState, amount: int, src: str, dst: str, direct: Direct) -> int | None:
+    value = direct(state, amount, src, dst)
+    if value is not None:
+        return value
+    for via in _neighbours(state, src, direct is _referenced):
+        if via == dst:
             continue
-        step = _convert_direct(state, amount, src, via)
+        step = direct(state, amount, src, via)
         if step is not None:
-            end = _convert_direct(state, step, via, dst)
+            end = direct(state, step, via, dst)
             if end is not None:
                 return end
     return None
 
 
-def _via(sym: SymbolState, src: str) -> str | None:
-    if sym.spec.base == src:
-        return sym.spec.quote
-    if sym.spec.quote == src:
-        return sym.spec.base
-    return None
+def convert(state: EngineState, amount: int, src: str, dst: str) -> int | None:
+    """`amount` raw units of `src` in raw units of `dst`, or None where no price leads there."""
+    if src == dst:
+        return amount
+    value = _path(state, amount, src, dst, _traded)
+    if value is None and state.reference_prices:
+        value = _path(state, amount, src, dst, _referenced)
+    return value
 
 
-def holdings_value(state: EngineState, acct: Account, asset: str) -> int:
-    """Free + locked of every asset the account holds, in raw units of `asset`."""
+def traded_price(state: EngineState, asset: str, target: str) -> bool:
+    """Whether the exchange's own trades value `asset` in `target` (a reference price for the
+    pair is then not used)."""
+    one = 10 ** state.assets.get(asset, 0)
+    return asset == target or _path(state, one, asset, target, _traded) is not None
+
+
+def priced(state: EngineState, asset: str, target: str) -> bool:
+    """Whether some price (traded, or a reference) values `asset` in `target`."""
+    return convert(state, 10 ** state.assets.get(asset, 0), asset, target) is not None
+
+
+def valued(state: EngineState, acct: Account, cond: HoldingsAbove) -> tuple[int, list[str]]:
+    """What the account holds (free + locked) in raw units of the condition's asset, not counting
+    its exclusions, and the held assets no price values (which the value leaves out)."""
     total = 0
+    unpriced: list[str] = []
     for held, bal in acct.balances.items():
         amount = bal.free + bal.locked
-        if amount:
-            value = convert(state, amount, held, asset)
-            if value is not None:
+        if amount and not (cond.excluded and cond.excludes(held)):
+            value = convert(state, amount, held, cond.asset)
+            if value is None:
+                unpriced.append(held)
+            else:
                 total += value
-    return total
+    return total, unpriced

@@ -4,7 +4,9 @@ The engine has no clock and does not schedule itself. So this driver, on the eng
 - continues every policy sweep one batch at a time (ContinuePolicySweep), each batch queued behind
   the commands already waiting, so other accounts' orders interleave with a large change;
 - submits RunDuePolicies when a scheduled change or an exit-window deadline falls due, checking
-  the engine's `next_due_ms` once a second against the service's clock.
+  the engine's `next_due_ms` once a second against the service's clock. A due change the engine
+  will not apply (a holdings condition meeting an asset nothing prices) comes back canceled with
+  its reason, which the driver logs as an error for the operator.
 Both are ordinary journaled commands, so replay does exactly what happened.
 """
 
@@ -14,7 +16,7 @@ import logging
 
 from bourse.commands import ContinuePolicySweep, RunDuePolicies
 from bourse.engine.policies import next_due_ms
-from bourse.events import Outcome, PolicySweepProgressed
+from bourse.events import Outcome, PolicySweepProgressed, ScheduledChangeCanceled
 from bourse.runtime.exchange import ExchangeStopped
 from bourse.runtime.service import Service
 
@@ -46,6 +48,8 @@ class PolicyDriver:
             for event in outcome.events:
                 if type(event) is PolicySweepProgressed and event.done < event.total:
                     self._continue_soon(event.sweep_id)
+                elif type(event) is ScheduledChangeCanceled and event.actor == ACTOR:
+                    log.error("scheduled change %d canceled: %s", event.schedule_id, event.reason)
 
     def _continue_soon(self, sweep_id: int) -> None:
         loop = asyncio.get_running_loop()

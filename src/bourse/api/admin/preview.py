@@ -17,6 +17,7 @@ from bourse.compliance.policy import (
     Access,
     Basis,
     Capability,
+    Exclusion,
     Fingerprint,
     HoldingsAbove,
     PolicySpec,
@@ -28,15 +29,20 @@ from bourse.domain.money import PrecisionError, to_plain, to_raw, to_str
 from bourse.engine import impact
 from bourse.engine.policies import policies_for
 from bourse.engine.state import EngineState
-from bourse.engine.valuation import convert
 
 SLICE = 2000
 SAMPLE = 10
 
 
+class ExclusionBody(msgspec.Struct, forbid_unknown_fields=True):
+    asset: str
+    reason: str
+
+
 class ConditionBody(msgspec.Struct, forbid_unknown_fields=True):
     asset: str
     limit: str  # a decimal amount of `asset`
+    excluded: list[ExclusionBody] = []  # assets left out of the value, each with why
 
 
 class RuleBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -59,7 +65,6 @@ class Preview(msgspec.Struct, kw_only=True):
     previewed: Fingerprint
     as_of_seq: int
     tally: impact.Tally
-    unpriced: list[str]  # assets held that no market values in a condition's asset
 
 
 def _choice(value: str, kind: type[Basis] | type[Capability] | type[Access], field: str) -> Any:
@@ -120,7 +125,11 @@ def _condition(state: EngineState, cond: ConditionBody, where: str) -> HoldingsA
         limit_raw = to_raw(cond.limit, precision, what=f"{where}.limit")
     except PrecisionError as exc:
         raise bad(str(exc)) from None
-    return HoldingsAbove(asset=cond.asset, limit_raw=limit_raw)
+    for i, e in enumerate(cond.excluded):
+        if e.asset not in state.assets:
+            raise bad(f"{where}.excluded[{i}].asset {e.asset!r} does not exist")
+    excluded = tuple(Exclusion(asset=e.asset, reason=e.reason) for e in cond.excluded)
+    return HoldingsAbove(asset=cond.asset, limit_raw=limit_raw, excluded=excluded)
 
 
 async def preview(state: EngineState, spec: PolicySpec, slice_size: int = SLICE) -> Preview:
@@ -128,28 +137,26 @@ async def preview(state: EngineState, spec: PolicySpec, slice_size: int = SLICE)
     as_of_seq = state.last_seq
     named = impact.members(state, spec.basis, spec.country)
     seen = impact.fingerprint(state, spec.basis, spec.country)
-    total = impact.Tally(balances={}, sample=[])
+    total = impact.Tally(balances={}, sample=[], unpriced={})
     for start in range(0, len(named), slice_size):
         if start:
             await asyncio.sleep(0)  # let the engine run the commands waiting meanwhile
         total.add(impact.tally(state, spec, named[start : start + slice_size], SAMPLE), SAMPLE)
-    return Preview(
-        spec=spec,
-        previewed=seen,
-        as_of_seq=as_of_seq,
-        tally=total,
-        unpriced=_unpriced(state, spec, total),
-    )
+    return Preview(spec=spec, previewed=seen, as_of_seq=as_of_seq, tally=total)
 
 
-def _unpriced(state: EngineState, spec: PolicySpec, tally: impact.Tally) -> list[str]:
-    """Assets held that a holdings condition counts as worth nothing (no market prices them)."""
-    targets = {r.condition.asset for r in spec.rules if r.condition is not None}
-    return sorted(
-        asset
-        for asset in tally.balances
-        if any(convert(state, 10 ** state.assets[asset], asset, t) is None for t in targets)
-    )
+def _warnings(spec: PolicySpec, tally: impact.Tally) -> list[str]:
+    """What stops this preview from applying as it stands, in sentences an operator acts on."""
+    if not tally.unpriced:
+        return []
+    targets = ", ".join(sorted({r.condition.asset for r in spec.rules if r.condition}))
+    return [
+        f"no trade or reference price values {asset} in {targets}, held by {n} named "
+        f"account{'s' * (n != 1)}: apply and schedule are refused until a reference price "
+        f"is set (`bourse prices set {asset} {targets.split(',')[0]} PRICE --reason ...`) or "
+        f"the condition excludes {asset} with a reason"
+        for asset, n in sorted(tally.unpriced.items())
+    ]
 
 
 def spec_view(state: EngineState, spec: PolicySpec | None) -> dict[str, Any] | None:
@@ -172,6 +179,8 @@ def rendered(state: EngineState, result: Preview) -> dict[str, Any]:
     return {
         "previewId": preview_id(spec, seen),
         "asOfSeq": result.as_of_seq,
+        "applicable": not tally.unpriced,
+        "warnings": _warnings(spec, tally),
         "impact": {
             "customers": seen.customers,
             "accounts": seen.accounts,
@@ -183,7 +192,8 @@ def rendered(state: EngineState, result: Preview) -> dict[str, Any]:
                 for asset, amount in sorted(tally.balances.items())
             },
             "aboveCondition": tally.above_condition,
-            "unpricedAssets": result.unpriced,
+            "unpricedAssets": sorted(tally.unpriced),
+            "unpricedAccounts": dict(sorted(tally.unpriced.items())),
             "sample": [_sampled(s) for s in tally.sample],
         },
         "current": spec_view(state, current.spec) if current is not None else None,

@@ -1,0 +1,101 @@
+"""Reference prices: an operator's price for an asset the exchange's own markets do not value,
+so that a holdings condition decides on a stated price instead of counting the asset as 0.
+
+Setting one is the SetReferencePrice command, stamped with the staff member and their reason.
+Valuation uses it only where no traded market leads from the asset to a condition's asset.
+"""
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
+from bourse.api.binance.replies import ok
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.commands import SetReferencePrice
+from bourse.domain.money import PrecisionError, to_raw, to_str
+from bourse.engine.state import EngineState, ReferencePrice
+from bourse.engine.valuation import traded_price
+from bourse.events import ReferencePriceSet
+
+router = APIRouter(prefix="/admin/v1", tags=["compliance"])
+
+
+class PriceBody(msgspec.Struct, forbid_unknown_fields=True):
+    price: str  # a decimal amount of the quote asset per one whole asset
+    reason: str
+
+
+def _price(state: EngineState, asset: str, quote: str, ref: ReferencePrice) -> dict[str, Any]:
+    return {
+        "asset": asset,
+        "quote": quote,
+        "price": to_str(ref.price, state.assets[quote]),
+        # a traded market leads from one to the other: valuation uses its price instead
+        "tradedPrice": traded_price(state, asset, quote) or traded_price(state, quote, asset),
+        "setMs": ref.set_ms,
+        "actor": ref.actor,
+        "reason": ref.reason,
+    }
+
+
+@router.get(
+    "/reference-prices",
+    summary="List reference prices",
+    description=(
+        "Each operator-set price of an asset in another, and whether a traded market now "
+        "values the pair (then the trade price counts and the reference price is not used)."
+    ),
+)
+async def list_prices(service: ServiceDep, actor: OperatorDep) -> Response:
+    state = await service.durable_state()
+    return ok([_price(state, a, q, ref) for (a, q), ref in sorted(state.reference_prices.items())])
+
+
+@router.put(
+    "/reference-prices/{asset}/{quote}",
+    summary="Set the reference price of an asset",
+    description=(
+        "The price of one whole `asset` in `quote` (a decimal), replacing the pair's previous "
+        "one. Holdings conditions of jurisdiction policies value `asset` at it where no traded "
+        "market leads to the condition's asset; until an asset held by the people a policy "
+        "names has a price (or the condition excludes it), applying the policy is refused."
+    ),
+)
+async def set_price(
+    service: ServiceDep,
+    actor: OperatorDep,
+    asset: str,
+    quote: str,
+    body: dict[str, Any] = body_doc({"price": "55000", "reason": "EUR reference per ECB rate"}),
+) -> Response:
+    req = parse(body, PriceBody)
+    state = service.exchange.engine.state
+    precision = state.assets.get(quote)
+    if precision is None:
+        raise bad(f"quote asset {quote!r} does not exist")
+    try:
+        price_raw = to_raw(req.price, precision, what="price")
+    except PrecisionError as exc:
+        raise bad(str(exc)) from None
+    cmd = SetReferencePrice(
+        actor=actor,
+        ts_ms=service.clock(),
+        reason=req.reason,
+        asset=asset,
+        quote=quote,
+        price_raw=price_raw,
+    )
+
+    def shown(outcome: Any) -> dict[str, Any]:
+        event = first(outcome, ReferencePriceSet)
+        previous = to_str(event.previous_raw, precision) if event.previous_raw else None
+        return {
+            **_price(state, asset, quote, state.reference_prices[(asset, quote)]),
+            "previous": previous,
+            "seq": outcome.seq,
+        }
+
+    return answered(await service.execute(cmd), shown)
