@@ -75,9 +75,9 @@ def test_balances_beyond_64_bits_survive_trading_restart_and_replay(
     server = Server(data_dir, database_url=url)
     try:
         for _ in range(2):
-            body = {"account_id": KZ_ACCOUNT_ID, "asset": "KZT", "amount": DEPOSIT}
+            body = {"account_id": KZ_ACCOUNT_ID, "asset": "KZT", "amount": DEPOSIT, "reason": "t"}
             _admin(server, "POST", "/deposits", body)
-        created = _admin(server, "POST", "/keys", {"accountId": KZ_ACCOUNT_ID})
+        created = _admin(server, "POST", "/keys", {"accountId": KZ_ACCOUNT_ID, "reason": "t"})
         key = (created["apiKey"], created["secretKey"])
         order = _signed(
             server, "POST", "/api/v3/order", key,

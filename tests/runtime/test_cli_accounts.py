@@ -104,7 +104,9 @@ NUMBERS = [
 def test_a_deposit_s_numbers_are_checked_like_the_trading_api_s(
     server: Server, args: list[str], words: str
 ) -> None:
-    done = run_cli("accounts", "deposit", *args, "--data-dir", str(server.data_dir))
+    done = run_cli(
+        "accounts", "deposit", *args, "--reason", "t", "--data-dir", str(server.data_dir)
+    )
     assert done.returncode == 1 and words in done.stderr, done.stderr
 
 
