@@ -162,6 +162,7 @@ def test_a_crypto_withdrawal_naming_a_listed_beneficiary_is_held_for_review(api:
     answered(call(api, "POST", "/deposits", deposit))
     load(api, SDN, "2021-08-18")
     body = {"account_id": account, "asset": "BTC", "amount": "0.1", "destination": BTC_ADDRESS}
+    body |= WHY
     held = answered(call(api, "POST", "/withdrawals", {**body, "beneficiary": "Havin Bank Ltd"}))
     assert held["status"] == "HELD_FOR_REVIEW" and len(held["heldBy"]) == 1
     assert held["beneficiary"] == "Havin Bank Ltd" and held["screenedAgainst"]
@@ -169,7 +170,7 @@ def test_a_crypto_withdrawal_naming_a_listed_beneficiary_is_held_for_review(api:
     alert = answered(call(api, "GET", "/alerts", params={"kind": "beneficiary"}))["alerts"][-1]
     assert alert["alertId"] == alert_id and alert["evidence"]["entryId"] == "906"
     refused = _complete(api, held["withdrawalId"])
-    assert refused.status_code == 400 and refused.json()["reject"] == "WITHDRAWAL_HELD"
+    assert refused.status_code == 409 and refused.json()["error"] == "WITHDRAWAL_HELD"
 
     clean = answered(call(api, "POST", "/withdrawals", {**body, "beneficiary": "Jane Roe"}))
     assert clean["status"] == "PENDING" and clean["heldBy"] == []

@@ -79,7 +79,8 @@ def test_an_onboarding_hit_holds_the_new_customer_until_dismissed(api: Api) -> N
     assert record["heldBy"] == held and record["accounts"][0]["held"] is True
     assert answered(call(api, "GET", f"/accounts/{made['accountId']}"))["heldBy"] == held
 
-    key = answered(call(api, "POST", "/keys", {"accountId": made["accountId"]}))
+    ask = {"accountId": made["accountId"], "reason": "customer's trading bot"}
+    key = answered(call(api, "POST", "/keys", ask))
     signer = Signer(api.client, made["accountId"], key["apiKey"], key["secretKey"])
     flags = ("canTrade", "canDeposit", "canWithdraw")
 

@@ -9,6 +9,8 @@ from tests.api.conftest import Api
 from tests.api.test_screening_flow import answered, call, onboard
 from tests.builders import DESTINATIONS
 
+WHY = {"reason": "customer's signed request"}  # every admin action names why
+
 CASES = [
     # (asset, destination, what the 400 says)
     (
@@ -27,7 +29,7 @@ CASES = [
 def _funded(api: Api) -> int:
     account = int(onboard(api, "Anna Schmidt")["accountId"])
     for asset in ("BTC", "ETH", "USDT", "EUR"):
-        body = {"account_id": account, "asset": asset, "amount": "10"}
+        body = {"account_id": account, "asset": asset, "amount": "10", **WHY}
         answered(call(api, "POST", "/deposits", body))
     return account
 
@@ -42,11 +44,11 @@ def test_the_withdrawal_route_refuses_a_destination_off_the_network(
     api: Api, asset: str, destination: str, says: str
 ) -> None:
     account = _funded(api)
-    body: dict[str, Any] = {"account_id": account, "asset": asset, "amount": "1"}
+    body: dict[str, Any] = {"account_id": account, "asset": asset, "amount": "1", **WHY}
     body |= {"destination": destination, "beneficiary": "Anna Schmidt" if asset == "EUR" else ""}
     r = call(api, "POST", "/withdrawals", body)
     assert r.status_code == 400, r.text
-    assert says in r.json()["msg"]
+    assert r.json()["error"] == "BAD_REQUEST" and says in r.json()["message"]
     assert "seq" not in r.json()  # refused at the edge: nothing was journaled
     assert set(_locked(api, account).values()) == {"0.00000000"}
 
@@ -54,11 +56,11 @@ def test_the_withdrawal_route_refuses_a_destination_off_the_network(
 def test_a_raw_command_to_a_bad_destination_is_refused_by_the_engine(api: Api) -> None:
     account = _funded(api)
     body = {"type": "RequestWithdrawal", "account_id": account, "asset": "USDT"}
-    body |= {"amount_raw": 100, "destination": "not an address at all!!"}
+    body |= {"amount_raw": 100, "destination": "not an address at all!!", **WHY}
     r = call(api, "POST", "/commands", body)
     assert r.status_code == 400, r.text
-    assert r.json()["reject"] == "INVALID_PARAMETER"
-    assert "is not a valid Ethereum address" in r.json()["msg"]
+    assert r.json()["error"] == "INVALID_PARAMETER" and "seq" in r.json()  # the engine's word
+    assert "is not a valid Ethereum address" in r.json()["message"]
     assert set(_locked(api, account).values()) == {"0.00000000"}
 
 
@@ -68,13 +70,14 @@ def test_a_payout_on_request_to_a_bad_destination_is_refused_at_the_edge(api: Ap
     payout |= {"destination": "DE89 3704 0044 0532 0130 00", "reason": "customer's letter"}
     r = call(api, "POST", "/withdrawals/on-request", payout)
     assert r.status_code == 400, r.text
-    assert "BTC cannot be withdrawn to an IBAN" in r.json()["msg"] and "seq" not in r.json()
+    assert r.json()["error"] == "BAD_REQUEST" and "seq" not in r.json()
+    assert "BTC cannot be withdrawn to an IBAN" in r.json()["message"]
 
 
 def test_valid_destinations_are_accepted_as_given(api: Api) -> None:
     account = _funded(api)
     for asset in ("BTC", "ETH", "USDT"):
-        body = {"account_id": account, "asset": asset, "amount": "1"}
+        body = {"account_id": account, "asset": asset, "amount": "1", **WHY}
         done = answered(
             call(api, "POST", "/withdrawals", {**body, "destination": DESTINATIONS[asset]})
         )

@@ -224,7 +224,8 @@ def test_reference_prices_and_exclusions(server: Server, tmp_path: Path) -> None
     r = httpx.post(f"{server.url}/admin/v1/commands", json=listing, headers=server.headers)
     assert r.status_code == 200, r.text
     made = onboard(server, "Lina Berg", "NO")
-    cli(server, "accounts", "deposit", "--account", str(made["accountId"]), "--deposit", "XAU=2")
+    account = str(made["accountId"])
+    cli(server, "accounts", "deposit", "--account", account, "--deposit", "XAU=2", "--reason", "t")
     saved = tmp_path / "no.json"
     args = ("policy", "preview", "NO", "--crypto-deposit", "suspended",
             "--if-holdings-above", "10000 EUR", "--save", str(saved))  # fmt: skip
@@ -309,8 +310,9 @@ def test_fiat_withdrawals_screen_their_payee(server: Server) -> None:
 def test_a_withdrawal_off_its_asset_network_is_refused_saying_why(server: Server) -> None:
     account = str(onboard(server, "Jonas Weber", "DE")["accountId"])
     deposits = ("--deposit", "USDT=50", "--deposit", "BTC=1")
-    cli(server, "accounts", "deposit", "--account", account, *deposits)
-    pay = ("accounts", "withdraw", "--account", account, "--amount", "1")
+    cli(server, "accounts", "deposit", "--account", account, *deposits, "--reason", "funding")
+    why = ("--reason", "customer's signed request")
+    pay = ("accounts", "withdraw", "--account", account, "--amount", "1", *why)
     msg = refused(server, *pay, "--asset", "USDT", "--to", "not an address at all!!")
     assert "USDT withdrawals go to an Ethereum address (ERC-20)" in msg
     assert "'not an address at all!!' is not a valid Ethereum address" in msg
