@@ -212,18 +212,23 @@ def test_the_projection_in_its_own_process_agrees_with_the_engine(
         ex.close()
 
 
-def test_a_dead_projector_process_stops_the_store_not_matching(tmp_path: Path) -> None:
+def test_a_dead_projector_process_is_replaced_and_the_store_catches_up(tmp_path: Path) -> None:
+    """A killed projector process is the store out of reach, not a failed projection: the next
+    batch starts a new child, which resumes from the store's last seq (README, Storage)."""
     url = f"sqlite:///{tmp_path / 's.sqlite'}"
     ex = Exchange(DataDir(tmp_path / "data"), database_url=url, projector_process=True)
     try:
         remote = ex.projection._remote
         assert remote is not None
+        killed = ex.projection.child_pid
         remote._proc.kill()
         remote._proc.join()
         outcome = ex.execute(Deposit(actor="t", ts_ms=1, account_id=1, asset="BTC", amount_raw=1))
-        assert ex.projection.wait_for(outcome.seq, timeout=10)  # woken by the error
-        assert ex.projection.applied_seq < outcome.seq
-        assert "projector process exited" in str(ex.projection.error)
-        assert ex.failure is None  # matching goes on; `bourse replay --rebuild-store` mends it
+        assert ex.projection.wait_for(outcome.seq, timeout=30)
+        assert ex.projection.applied_seq == outcome.seq
+        assert ex.projection.error is None and ex.projection.unreachable is None
+        assert ex.projection.child_pid not in (None, killed)
+        assert ex.failure is None  # matching went on meanwhile
+        assert _store_balances(url) == _engine_balances(ex)
     finally:
         ex.close()

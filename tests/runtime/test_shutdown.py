@@ -13,7 +13,7 @@ import pytest
 from tests.runtime.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
-DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001"}
+DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001", "reason": "shutdown test"}
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -39,9 +39,13 @@ def test_a_stop_signal_under_load_snapshots_and_exits_0(tmp_path: Path, sig: int
 
     with ThreadPoolExecutor(4) as pool:
         futures = [pool.submit(worker) for _ in range(4)]
-        assert enough.wait(timeout=120)
-        server.proc.send_signal(sig)  # while four clients have requests in flight
-        code = server.proc.wait(timeout=120)
+        try:
+            assert enough.wait(timeout=120), [f.exception() for f in futures if f.done()]
+            server.proc.send_signal(sig)  # while four clients have requests in flight
+            code = server.proc.wait(timeout=120)
+        finally:
+            if server.proc.poll() is None:  # a failed test leaves no server (nor workers) behind
+                server.kill()
         for f in futures:
             f.result()
 
