@@ -261,14 +261,14 @@ def test_the_guard_holds_on_a_running_server_until_an_operator_forces_it(
         assert store.in_force("ofac_sdn") == full
         assert "ofac_sdn REFUSED" in server.output()
 
-        for bad, words in [  # the admin API's errors: {"error": NAME, "message": sentence}
-            ({"force": ["ofac_eu"], "reason": "x"}, "not ofac_eu"),
-            ({"force": ["ofac_sdn"]}, "needs a reason"),
-            ({"forse": []}, "forse"),
+        for bad, error, words in [  # the admin API's errors: {"error": NAME, "message": ...}
+            ({"force": ["ofac_eu"], "reason": "x"}, "BAD_REQUEST", "not ofac_eu"),
+            ({"force": ["ofac_sdn"]}, "REASON_REQUIRED", "needs a reason"),
+            ({"forse": []}, "BAD_REQUEST", "forse"),
         ]:
             r = refresh(bad)
             assert r.status_code == 400, r.text
-            assert r.json()["error"] == "BAD_REQUEST" and words in r.json()["message"], r.text
+            assert r.json()["error"] == error and words in r.json()["message"], r.text
         assert store.in_force("ofac_sdn") == full
 
         reason = "OFAC withdrew the SDN publication (test)"

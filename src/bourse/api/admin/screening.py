@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import bad, body_doc, parse
-from bourse.api.admin.errors import conflict
+from bourse.api.admin.errors import REASON_REQUIRED, bad_request, conflict
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.runtime.list_refresh import ListRefresher
@@ -124,7 +124,9 @@ async def refresh_lists(
     if unknown := sorted(set(req.force) - set(SOURCES)):
         raise bad(f"force names lists {', '.join(SOURCES)}, not {', '.join(unknown)}")
     if req.force and not req.reason.strip():
-        raise bad("forcing a list version needs a reason: say why the list shrank")
+        raise bad_request(
+            "forcing a list version needs a reason: say why the list shrank", REASON_REQUIRED
+        )
     refresher = getattr(request.app.state, "list_refresher", None) or ListRefresher(service, 0)
     results = await refresher.refresh(req.force, actor, req.reason.strip())
     rescreen = refresher.last_rescreen if any(r.status == "loaded" for r in results) else None
