@@ -292,7 +292,7 @@ def test_an_asset_nothing_prices_is_reported_and_blocks_the_apply_until_priced(a
     assert in_force(api) == []
 
     bad = call(api, "PUT", "/reference-prices/SOL/EUR", {"price": "1.123456789", "reason": "r"})
-    assert bad.status_code == 400 and "price" in bad.json()["msg"]
+    assert bad.status_code == 400 and "price" in bad.json()["message"]
     refused(
         call(api, "PUT", "/reference-prices/SOL/EUR", {"price": "0", "reason": "r"}),
         "INVALID_PARAMETER",
@@ -317,10 +317,10 @@ def test_an_asset_nothing_prices_is_reported_and_blocks_the_apply_until_priced(a
     assert again["impact"]["unpricedAssets"] == [] and again["applicable"] is True
     assert again["impact"]["aboveCondition"] == 2  # 100 SOL at 150 EUR: 15,000 EUR
     assert apply(api, shown).status_code == 200  # the people it names are the same
-    r = call(
-        api, "POST", "/deposits", {"account_id": holder["accountId"], "asset": "SOL", "amount": "1"}
-    )
-    assert r.status_code == 400 and "holding more than 10000 EUR" in r.json()["msg"]
+    sol = {"account_id": holder["accountId"], "asset": "SOL", "amount": "1", "reason": "wire"}
+    r = call(api, "POST", "/deposits", sol)
+    assert r.status_code == 409 and r.json()["error"] == "JURISDICTION_POLICY", r.text
+    assert "holding more than 10000 EUR" in r.json()["message"]
 
 
 def test_an_asset_excluded_with_a_reason_lets_the_change_apply(api: Api) -> None:
@@ -344,7 +344,7 @@ def test_an_asset_excluded_with_a_reason_lets_the_change_apply(api: Api) -> None
         "rules": [rule("CRYPTO_DEPOSIT", "SUSPENDED", condition=unknown)],
     }
     r = call(api, "POST", "/policies/preview", body)
-    assert r.status_code == 400 and "excluded[0].asset 'DOGE'" in r.json()["msg"]
+    assert r.status_code == 400 and "excluded[0].asset 'DOGE'" in r.json()["message"], r.text
 
 
 def test_a_tampered_spec_does_not_match_its_preview(api: Api) -> None:

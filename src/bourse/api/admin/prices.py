@@ -11,7 +11,8 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import answered, bad, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
+from bourse.api.admin.errors import not_found
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import SetReferencePrice
@@ -25,7 +26,7 @@ router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
 class PriceBody(msgspec.Struct, forbid_unknown_fields=True):
     price: str  # a decimal amount of the quote asset per one whole asset
-    reason: str
+    reason: Reason
 
 
 def _price(state: EngineState, asset: str, quote: str, ref: ReferencePrice) -> dict[str, Any]:
@@ -69,13 +70,15 @@ async def set_price(
     actor: OperatorDep,
     asset: str,
     quote: str,
-    body: dict[str, Any] = body_doc({"price": "55000", "reason": "EUR reference per ECB rate"}),
+    body: dict[str, Any] = body_doc(
+        {"price": "55000", "reason": "EUR reference per ECB rate"}, PriceBody
+    ),
 ) -> Response:
     req = parse(body, PriceBody)
     state = service.exchange.engine.state
     precision = state.assets.get(quote)
     if precision is None:
-        raise bad(f"quote asset {quote!r} does not exist")
+        raise not_found("asset", repr(quote))
     try:
         price_raw = to_raw(req.price, precision, what="price")
     except PrecisionError as exc:
