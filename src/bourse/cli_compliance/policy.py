@@ -235,7 +235,7 @@ def policy_apply(
     if as_json:
         print_json(applied)
         return
-    spec = body["spec"]
+    spec = applied.get("spec") or body["spec"]  # the server's view gives limits as decimals
     out.print(
         f"applied [bold]{escape(spec['name'])}[/] as change {applied.get('changeId')}: "
         f"{escape(spec['basis'].lower())} {escape(spec['country'])}, {escape(rules_text(spec))}"
