@@ -115,17 +115,23 @@ async def post_deposit(
     return answer(await service.execute(cmd))
 
 
-def deposit_raw(state: EngineState, asset: str, amount: str) -> int:
-    """A positive decimal amount of `asset` (a deposit, a withdrawal) in raw units, or 404
-    (unknown asset) or 400 (malformed, too precise, too large, not positive), before any policy
-    is consulted."""
+def decimal_raw(state: EngineState, asset: str, text: str, what: str) -> int:
+    """A decimal given in `asset` (an amount, a price in it) in raw units, or 404 (unknown
+    asset) or 400 (malformed, too precise, too large) naming `what`."""
     precision = state.assets.get(asset)
     if precision is None:
         raise not_found("asset", repr(asset))
     try:
-        raw = to_raw(amount, precision, what=f"{asset} amount")
+        return to_raw(text, precision, what=what)
     except PrecisionError as exc:
         raise bad_request(str(exc)) from None
+
+
+def deposit_raw(state: EngineState, asset: str, amount: str) -> int:
+    """A positive decimal amount of `asset` (a deposit, a withdrawal) in raw units, or 404
+    (unknown asset) or 400 (malformed, too precise, too large, not positive), before any policy
+    is consulted."""
+    raw = decimal_raw(state, asset, amount, f"{asset} amount")
     if raw <= 0:
         raise bad_request(f"the {asset} amount must be positive, not {amount.strip()}")
     return raw

@@ -11,12 +11,12 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
-from bourse.api.admin.errors import not_found
+from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.operator import decimal_raw
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import SetReferencePrice
-from bourse.domain.money import PrecisionError, to_raw, to_str
+from bourse.domain.money import to_str
 from bourse.engine.state import EngineState, ReferencePrice
 from bourse.engine.valuation import traded_price
 from bourse.events import ReferencePriceSet
@@ -76,13 +76,7 @@ async def set_price(
 ) -> Response:
     req = parse(body, PriceBody)
     state = service.exchange.engine.state
-    precision = state.assets.get(quote)
-    if precision is None:
-        raise not_found("asset", repr(quote))
-    try:
-        price_raw = to_raw(req.price, precision, what="price")
-    except PrecisionError as exc:
-        raise bad(str(exc)) from None
+    price_raw = decimal_raw(state, quote, req.price, "price")
     cmd = SetReferencePrice(
         actor=actor,
         ts_ms=service.clock(),
@@ -94,7 +88,7 @@ async def set_price(
 
     def shown(outcome: Any) -> dict[str, Any]:
         event = first(outcome, ReferencePriceSet)
-        previous = to_str(event.previous_raw, precision) if event.previous_raw else None
+        previous = to_str(event.previous_raw, state.assets[quote]) if event.previous_raw else None
         return {
             **_price(state, asset, quote, state.reference_prices[(asset, quote)]),
             "previous": previous,
