@@ -8,8 +8,8 @@ import msgspec
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
-from bourse.api.admin.errors import conflict, not_found
+from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.errors import bad_request, conflict, not_found
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
@@ -83,9 +83,9 @@ async def list_alerts(
     limit: int = Query(PAGE, ge=1, le=MAX_PAGE),
 ) -> Response:
     if status is not None and status not in STATUSES:
-        raise bad(f"status {status!r} is not one of {', '.join(STATUSES)}")
+        raise bad_request(f"status {status!r} is not one of {', '.join(STATUSES)}")
     if kind is not None and kind not in KINDS:
-        raise bad(f"kind {kind!r} is not one of {', '.join(KINDS)}")
+        raise bad_request(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     state = await service.durable_state()
     found: list[dict[str, Any]] = []
     next_from = 0

@@ -14,7 +14,7 @@ import msgspec
 from fastapi import Body
 from starlette.responses import Response
 
-from bourse.api.admin.errors import REASON_REQUIRED, AdminError, answer, bad_request
+from bourse.api.admin.errors import REASON_REQUIRED, answer, bad_request
 from bourse.api.binance.replies import ok
 from bourse.domain.limits import field_problem
 from bourse.events import Outcome
@@ -28,10 +28,6 @@ REASON_PATTERN = r"\S"
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN)]
 
 
-def bad(msg: str) -> AdminError:
-    return bad_request(msg)
-
-
 def parse(body: Any, kind: type[T]) -> T:
     """`body` as `kind`, or 400 naming the field that is wrong (REASON_REQUIRED for `reason`)."""
     try:
@@ -42,9 +38,9 @@ def parse(body: Any, kind: type[T]) -> T:
             raise bad_request(
                 f"a reason is required (kept in the journal): {text}", REASON_REQUIRED
             ) from None
-        raise bad(text) from None
+        raise bad_request(text) from None
     if problem := field_problem(value):  # an id beyond 64 bits, an amount beyond 40 digits
-        raise bad(problem)
+        raise bad_request(problem)
     return value
 
 
@@ -60,7 +56,7 @@ def utc_ms(text: str, field: str) -> int:
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=UTC)
     except ValueError:
-        raise bad(
+        raise bad_request(
             f"{field} {text!r} is not an ISO 8601 date or date-time, such as 2030-01-31 "
             "or 2030-01-31T12:00:00Z"
         ) from None

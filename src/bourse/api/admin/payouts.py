@@ -7,7 +7,8 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.errors import bad_request
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import WithdrawOnRequest
@@ -56,7 +57,7 @@ async def withdraw_on_request(
     state = service.exchange.engine.state
     amount_raw = deposit_raw(state, req.asset, req.amount)
     if problem := destination_problem(req.asset, req.asset in state.fiat_assets, req.destination):
-        raise bad(problem)
+        raise bad_request(problem)
     cmd = WithdrawOnRequest(
         actor=actor,
         ts_ms=service.clock(),

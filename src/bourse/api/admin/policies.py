@@ -17,13 +17,12 @@ from bourse.api.admin.compliance import (
     REASON_PATTERN,
     Reason,
     answered,
-    bad,
     body_doc,
     first,
     parse,
     utc_ms,
 )
-from bourse.api.admin.errors import AdminError, not_found
+from bourse.api.admin.errors import AdminError, bad_request, not_found
 from bourse.api.admin.preview import basis_of, preview, rendered, spec_from, spec_view
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
@@ -154,7 +153,7 @@ async def schedule_change(
 ) -> Response:
     req = parse(body, ScheduleBody)
     if (req.effective is None) == (req.effective_ms is None):
-        raise bad("give the time once: either effective (ISO 8601) or effective_ms")
+        raise bad_request("give the time once: either effective (ISO 8601) or effective_ms")
     effective_ms = utc_ms(req.effective, "effective") if req.effective else req.effective_ms
     cmd = SchedulePolicyChange(
         actor=actor,
@@ -258,7 +257,7 @@ def _policy(state: EngineState, p: Policy) -> dict[str, Any]:
 def _in_force(state: EngineState, basis: str, country: str) -> Policy:
     problem = country_problem(country)
     if problem:
-        raise bad(problem)
+        raise bad_request(problem)
     policy = policies_for(state, basis_of(basis)).get(country)
     if policy is None:
         raise AdminError(
@@ -286,7 +285,9 @@ async def preview_reversal(
     )
     problem = spec_problem(spec, service.clock())
     if problem:
-        raise bad(f"the policy this one replaced ('{spec.name}') cannot apply again: {problem}")
+        raise bad_request(
+            f"the policy this one replaced ('{spec.name}') cannot apply again: {problem}"
+        )
     return ok(rendered(state, await preview(state, spec)))
 
 

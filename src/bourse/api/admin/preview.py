@@ -11,7 +11,8 @@ from typing import Any
 
 import msgspec
 
-from bourse.api.admin.compliance import bad, parse, utc_ms
+from bourse.api.admin.compliance import parse, utc_ms
+from bourse.api.admin.errors import bad_request
 from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import (
     Access,
@@ -72,7 +73,7 @@ def _choice(value: str, kind: type[Basis] | type[Capability] | type[Access], fie
         return kind(value.upper())
     except ValueError:
         allowed = ", ".join(kind)
-        raise bad(f"{field} {value!r} is not one of {allowed}") from None
+        raise bad_request(f"{field} {value!r} is not one of {allowed}") from None
 
 
 def basis_of(value: str, field: str = "basis") -> Basis:
@@ -85,7 +86,7 @@ def spec_from(state: EngineState, body: Any, now_ms: int) -> PolicySpec:
     req = parse(body, PreviewBody)
     problem = country_problem(req.country)
     if problem:
-        raise bad(problem)
+        raise bad_request(problem)
     rules = []
     for i, rule in enumerate(req.rules):
         where = f"rules[{i}]"
@@ -100,7 +101,7 @@ def spec_from(state: EngineState, body: Any, now_ms: int) -> PolicySpec:
             )
         )
     if req.deadline is not None and req.deadline_ms is not None:
-        raise bad("give the deadline once: either deadline (ISO 8601) or deadline_ms")
+        raise bad_request("give the deadline once: either deadline (ISO 8601) or deadline_ms")
     deadline_ms = req.deadline_ms or 0
     if req.deadline is not None:
         deadline_ms = utc_ms(req.deadline, "deadline")
@@ -113,21 +114,21 @@ def spec_from(state: EngineState, body: Any, now_ms: int) -> PolicySpec:
     )
     problem = spec_problem(spec, now_ms)
     if problem:
-        raise bad(problem)
+        raise bad_request(problem)
     return spec
 
 
 def _condition(state: EngineState, cond: ConditionBody, where: str) -> HoldingsAbove:
     precision = state.assets.get(cond.asset)
     if precision is None:
-        raise bad(f"{where}.asset {cond.asset!r} does not exist")
+        raise bad_request(f"{where}.asset {cond.asset!r} does not exist")
     try:
         limit_raw = to_raw(cond.limit, precision, what=f"{where}.limit")
     except PrecisionError as exc:
-        raise bad(str(exc)) from None
+        raise bad_request(str(exc)) from None
     for i, e in enumerate(cond.excluded):
         if e.asset not in state.assets:
-            raise bad(f"{where}.excluded[{i}].asset {e.asset!r} does not exist")
+            raise bad_request(f"{where}.excluded[{i}].asset {e.asset!r} does not exist")
     excluded = tuple(Exclusion(asset=e.asset, reason=e.reason) for e in cond.excluded)
     return HoldingsAbove(asset=cond.asset, limit_raw=limit_raw, excluded=excluded)
 

@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import bad, body_doc, parse
+from bourse.api.admin.compliance import body_doc, parse
 from bourse.api.admin.errors import REASON_REQUIRED, bad_request, conflict
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
@@ -67,13 +67,13 @@ async def screen_names(
 ) -> Response:
     req = parse(body, ScreenBody)
     if problem := check_options(req.threshold, req.limit):
-        raise bad(problem)
+        raise bad_request(problem)
     if len(req.queries) > MAX_QUERIES:
-        raise bad(f"at most {MAX_QUERIES} queries per request, got {len(req.queries)}")
+        raise bad_request(f"at most {MAX_QUERIES} queries per request, got {len(req.queries)}")
     try:
         queries = [make_query(q.name, q.dob, q.country, q.schema, q.ids) for q in req.queries]
     except QueryError as exc:
-        raise bad(str(exc)) from None
+        raise bad_request(str(exc)) from None
     store = ListStore(service.exchange.data_dir.path)
 
     def run() -> dict[str, Any] | None:
@@ -122,7 +122,7 @@ async def refresh_lists(
 ) -> Response:
     req = parse(body or {}, RefreshBody)
     if unknown := sorted(set(req.force) - set(SOURCES)):
-        raise bad(f"force names lists {', '.join(SOURCES)}, not {', '.join(unknown)}")
+        raise bad_request(f"force names lists {', '.join(SOURCES)}, not {', '.join(unknown)}")
     if req.force and not req.reason.strip():
         raise bad_request(
             "forcing a list version needs a reason: say why the list shrank", REASON_REQUIRED

@@ -10,7 +10,8 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, bad, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.errors import bad_request
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import RequestWithdrawal
@@ -78,19 +79,19 @@ async def request_withdrawal(
     amount_raw = deposit_raw(state, req.asset, req.amount)
     fiat = req.asset in state.fiat_assets
     if problem := destination_problem(req.asset, fiat, req.destination):
-        raise bad(problem)
+        raise bad_request(problem)
     destination, screening = req.destination.strip(), None
     if fiat:
         if not req.beneficiary.strip():
-            raise bad(f"a {req.asset} withdrawal names its beneficiary: who the bank pays")
+            raise bad_request(f"a {req.asset} withdrawal names its beneficiary: who the bank pays")
         try:
             bank = bank_destination(req.destination, req.beneficiary_bic)
         except PayeeError as exc:
-            raise bad(str(exc)) from None
+            raise bad_request(str(exc)) from None
         destination = bank.iban
         screening = await _screened(service, req.beneficiary, bank)
     elif req.beneficiary_bic:
-        raise bad(f"{req.asset} is not a fiat asset: beneficiary_bic is for bank transfers")
+        raise bad_request(f"{req.asset} is not a fiat asset: beneficiary_bic is for bank transfers")
     elif req.beneficiary.strip():  # a crypto payee named: screened as a fiat payee's name is
         screening = await _screened(service, req.beneficiary, None)
     cmd = RequestWithdrawal(
