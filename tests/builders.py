@@ -2,7 +2,9 @@
 
 Plain functions and one small class instead of fixtures-of-fixtures. Every command a test sends
 goes through `Runner.execute`, which gives it the next sequence number and keeps it, so any test
-can replay what it did into a fresh engine.
+can replay what it did into a fresh engine. It also folds the command's events into a read model
+and checks, after every command of every engine test, that the fold agrees with the engine's own
+export of it: only events leave the engine, so they must say everything a gateway reads.
 """
 
 from collections.abc import Sequence
@@ -40,7 +42,7 @@ from bourse.domain.enums import (
 )
 from bourse.domain.money import to_raw
 from bourse.domain.symbols import SymbolSpec
-from bourse.engine import Engine, snapshot
+from bourse.engine import Engine, read_model, snapshot
 from bourse.engine.impact import fingerprint
 from bourse.engine.invariants import violations
 from bourse.engine.state import EngineState
@@ -50,7 +52,10 @@ from bourse.events import (
     CommandRejected,
     CustomerRecorded,
     OrderAccepted,
+    Outcome,
 )
+from bourse.view import ReadModel, apply
+from bourse.view.plain import plain
 
 ASSETS = {"BTC": 8, "ETH": 8, "USDT": 8}
 # A valid destination per asset (BIP-173's and EIP-55's examples, IBANs): the engine checks a
@@ -87,6 +92,18 @@ def raw(text: str) -> int:
     return to_raw(text, 8)
 
 
+VIEW_CHECK_ACCOUNTS = 200
+
+
+def assert_view_agrees(view: ReadModel, state: EngineState) -> None:
+    """The read model folded from events equals the engine's export of its state."""
+    folded, exported = plain(view), plain(read_model.export(state))
+    if folded != exported:
+        wrong = [k for k in exported if folded[k] != exported[k]]
+        details = "; ".join(f"{k}: folded {folded[k]!r} != engine {exported[k]!r}" for k in wrong)
+        raise AssertionError(f"after seq {state.last_seq} the read model disagrees: {details}")
+
+
 class Runner:
     """Wraps an Engine: numbers commands, stamps actor and time, records what it executed."""
 
@@ -95,15 +112,26 @@ class Runner:
         self.commands: list[Command] = []
         self.events: list[list[AnyEvent]] = []
         self.ts_ms = T0
+        self.view = read_model.export(self.engine.state)  # the fold starts where the engine is
 
     @property
     def state(self) -> EngineState:
         return self.engine.state
 
     def execute(self, cmd: Command) -> list[AnyEvent]:
-        events = self.engine.execute(self.state.last_seq + 1, cmd)
+        seq = self.state.last_seq + 1
+        events = self.engine.execute(seq, cmd)
         self.commands.append(cmd)
         self.events.append(events)
+        apply(
+            self.view,
+            [Outcome(seq=seq, ts_ms=cmd.ts_ms, command=type(cmd).__name__, events=events)],
+        )
+        # every command of a small world; a bulk one (100,000 customers) after its 2nd, 4th,
+        # 8th ... command, as a full comparison costs time in proportion to the state
+        n = len(self.commands)
+        if len(self.state.accounts) <= VIEW_CHECK_ACCOUNTS or n & (n - 1) == 0:
+            assert_view_agrees(self.view, self.state)
         return events
 
     def stamp(self, cls: type[C], **fields: Any) -> C:

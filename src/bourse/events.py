@@ -188,13 +188,17 @@ class AccountUnfrozen(Event, frozen=True, kw_only=True, tag="AccountUnfrozen"):
 
 
 class ApiKeyCreated(Event, frozen=True, kw_only=True, tag="ApiKeyCreated"):
-    """A key was registered (its credential stays in the engine state, never in an event)."""
+    """A key was registered. Its credential travels sealed (an HMAC secret under the data
+    directory's master key) or public (an Ed25519 key), so a gateway process can verify
+    signatures from the read model without the engine's state or the plain secret."""
 
     api_key: str
     account_id: int
     kind: KeyKind
     can_trade: bool
     ip_allow: tuple[str, ...]
+    # a sealed HMAC secret or an Ed25519 public key: what a gateway verifies signatures with
+    credential: str = ""
 
 
 class ApiKeyRevoked(Event, frozen=True, kw_only=True, tag="ApiKeyRevoked"):
@@ -244,6 +248,8 @@ class ScreeningAlertDecided(Event, frozen=True, kw_only=True, tag="ScreeningAler
     # a delisting review confirmed while other confirmed listings of the customer stand: their
     # alert ids; the accounts stay frozen
     standing: tuple[int, ...] = ()
+    # a dismissal remembered as a false positive: its key (until the listed entry changes)
+    remembered: str = ""
 
 
 class DismissalsForgotten(Event, frozen=True, kw_only=True, tag="DismissalsForgotten"):
@@ -254,6 +260,7 @@ class DismissalsForgotten(Event, frozen=True, kw_only=True, tag="DismissalsForgo
     list_sha256: str
     entry_ids: tuple[str, ...]
     customers: tuple[int, ...]
+    keys: tuple[str, ...] = ()  # the dismissal keys that ended
 
 
 class CustomerHeld(Event, frozen=True, kw_only=True, tag="CustomerHeld"):

@@ -243,6 +243,7 @@ def create_api_key(state: EngineState, out: Output, cmd: CreateApiKey) -> Refusa
             kind=cmd.kind,
             can_trade=cmd.can_trade,
             ip_allow=cmd.ip_allow,
+            credential=cmd.credential,
         )
     )
     return None

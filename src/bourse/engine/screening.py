@@ -124,6 +124,7 @@ def forget_dismissals(state: EngineState, out: Output, cmd: ForgetDismissals) ->
             list_sha256=cmd.list_sha256,
             entry_ids=cmd.entry_ids,
             customers=tuple(customers),
+            keys=tuple(keys),
         )
     )
     return None
@@ -214,7 +215,7 @@ def dismiss(state: EngineState, out: Output, cmd: DismissScreeningAlert) -> Refu
             w.held_by.remove(alert.id)
     if key:
         state.dismissals[key] = alert.evidence.entry_fingerprint
-    out.events.append(_decided(alert, DISMISSED, cmd.actor, cmd.reason))
+    out.events.append(_decided(alert, DISMISSED, cmd.actor, cmd.reason, remembered=key))
     release_customer(state, out, alert)
     return None
 
@@ -262,7 +263,12 @@ def _open_alert(state: EngineState, alert_id: int) -> tuple[Alert | None, Refusa
 
 
 def _decided(
-    alert: Alert, decision: str, actor: str, reason: str, standing: tuple[int, ...] = ()
+    alert: Alert,
+    decision: str,
+    actor: str,
+    reason: str,
+    standing: tuple[int, ...] = (),
+    remembered: str = "",
 ) -> ScreeningAlertDecided:
     return ScreeningAlertDecided(
         alert_id=alert.id,
@@ -271,6 +277,7 @@ def _decided(
         actor=actor,
         reason=reason,
         standing=standing,
+        remembered=remembered,
     )
 
 

@@ -1,0 +1,141 @@
+"""The read model as the engine's state has it: the one read-only view that leaves the engine.
+
+A consumer that starts from a snapshot (or joins a running engine) takes this export at the
+state's `last_seq`, while that state is exactly what is durable, and folds every outcome after
+it (`bourse.view.fold`). Tests compare the fold with this export after every command.
+"""
+
+from bourse.engine.state import EngineState
+from bourse.view.model import (
+    AccountView,
+    AlertView,
+    BalanceView,
+    CustomerView,
+    FeeTierView,
+    KeyView,
+    OrderView,
+    PolicyView,
+    ReadModel,
+    ReferencePriceView,
+    ScheduledView,
+    SweepView,
+    SymbolView,
+    VenueView,
+    WithdrawalView,
+)
+
+
+def export(state: EngineState) -> ReadModel:
+    m = ReadModel()
+    m.last_seq = state.last_seq
+    m.assets = dict(state.assets)
+    m.fiat_assets = set(state.fiat_assets)
+    m.symbols = {
+        name: SymbolView(sym.spec, sym.status, sym.last_price)
+        for name, sym in state.symbols.items()
+    }
+    m.fee_tiers = {
+        t: FeeTierView(f.maker_multiplier_ppm, f.taker_multiplier_ppm)
+        for t, f in state.fee_tiers.items()
+    }
+    m.accounts = {}
+    for acct in state.accounts.values():
+        view = m.accounts[acct.id] = AccountView(acct.id, acct.fee_tier, acct.customer_id)
+        view.can_trade, view.can_deposit = acct.can_trade, acct.can_deposit
+        view.can_withdraw, view.frozen = acct.can_withdraw, acct.frozen
+        view.balances = {
+            a: BalanceView(a, b.free, b.locked)
+            for a, b in acct.balances.items()
+            if b.free or b.locked
+        }
+        view.open_orders = {
+            o.id: OrderView(
+                o.id,
+                o.account_id,
+                o.symbol,
+                o.side,
+                o.order_type,
+                o.time_in_force,
+                o.price,
+                o.qty,
+                o.quote_qty,
+                o.stop_price,
+                o.client_order_id,
+                o.stp,
+                o.created_ms,
+                o.working,
+                o.executed,
+                o.cum_quote,
+                o.status,
+            )
+            for o in acct.open_orders.values()
+        }
+        view.client_ids = dict(acct.client_ids)
+    for key in state.api_keys.values():
+        kv = m.api_keys[key.api_key] = KeyView(
+            key.api_key, key.account_id, key.kind, key.credential, key.can_trade, key.ip_allow
+        )
+        kv.listen_key, kv.listen_expires_ms = key.listen_key, key.listen_expires_ms
+    m.listen_keys = dict(state.listen_keys)
+    for c in state.customers.values():
+        cv = m.customers[c.id] = CustomerView(
+            c.id,
+            c.legal_name,
+            c.date_of_birth,
+            c.nationality,
+            c.residence,
+            c.kyc_level,
+            c.risk_tier,
+            c.venue,
+        )
+        cv.accounts, cv.held_by = list(c.accounts), list(c.held_by)
+    m.venues = {
+        code: VenueView(v.code, v.name, v.jurisdictions, frozenset(v.symbols), v.fee_tier)
+        for code, v in state.venues.items()
+    }
+    for source, target in (
+        (state.residence_policies, m.residence_policies),
+        (state.nationality_policies, m.nationality_policies),
+    ):
+        for country, p in source.items():
+            target[country] = PolicyView(
+                p.spec, p.change_id, p.applied_ms, p.actor, p.reason, p.previous
+            )
+    m.reference_prices = {
+        pair: ReferencePriceView(r.price, r.actor, r.reason, r.set_ms)
+        for pair, r in state.reference_prices.items()
+    }
+    for a in state.alerts.values():
+        av = m.alerts[a.id] = AlertView(
+            a.id, a.customer_id, a.evidence, a.raised_ms, a.kind, a.reviews, a.withdrawal_id
+        )
+        av.decision, av.holds = a.decision, a.holds
+    m.withdrawals = {
+        w.id: WithdrawalView(
+            w.id,
+            w.account_id,
+            w.asset,
+            w.amount,
+            w.destination,
+            w.on_request_ref,
+            w.beneficiary,
+            list(w.held_by),
+        )
+        for w in state.withdrawals.values()
+    }
+    m.members = {key: dict(ids) for key, ids in state.members.items()}
+    m.scheduled = {
+        s.id: ScheduledView(
+            s.id, s.spec, s.effective_ms, s.preview_id, s.previewed, s.actor, s.reason
+        )
+        for s in state.scheduled.values()
+    }
+    m.sweeps = {
+        s.id: SweepView(s.id, s.change_id, s.kind, s.done, len(s.customer_ids))
+        for s in state.sweeps.values()
+    }
+    m.dismissals = dict(state.dismissals)
+    m.screened_lists = dict(state.screened_lists)
+    m.screened_matcher = state.screened_matcher
+    m.address_lists = dict(state.address_lists)
+    return m

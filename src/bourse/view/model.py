@@ -1,0 +1,439 @@
+"""The read model: what a gateway or consumer may know of the exchange, built from events only.
+
+It answers what a gateway must know before it sends a command (does this symbol exist, which
+account and venue a key serves, what an order it renders looked like) and what read routes show
+(balances, open orders, customers, policies), without ever touching the engine's live state. The
+fold in `bourse.view.fold` is its only writer; everything else reads it.
+
+Attribute names follow the engine's state where they mean the same thing, so a rule written
+once over those names (what a jurisdiction policy allows an account now, say) reads either.
+"""
+
+from bourse.compliance.customers import RiskTier
+from bourse.compliance.evidence import Evidence
+from bourse.compliance.policy import Fingerprint, PolicySpec
+from bourse.domain.enums import (
+    KeyKind,
+    OrderStatus,
+    OrderType,
+    SelfTradePrevention,
+    Side,
+    SymbolStatus,
+    TimeInForce,
+)
+from bourse.domain.symbols import PPM, SymbolSpec
+
+FEE_ACCOUNT_ID = 0  # fee income is credited here; it exists from the start, as in the engine
+
+
+class SymbolView:
+    __slots__ = ("last_price", "spec", "status")
+
+    def __init__(self, spec: SymbolSpec, status: SymbolStatus, last_price: int = 0) -> None:
+        self.spec = spec
+        self.status = status
+        self.last_price = last_price  # 0 until the first trade
+
+
+class BalanceView:
+    __slots__ = ("asset", "free", "locked")
+
+    def __init__(self, asset: str, free: int, locked: int) -> None:
+        self.asset = asset
+        self.free = free
+        self.locked = locked
+
+
+class OrderView:
+    """An open order (resting, or a stop waiting for its trigger) as its events describe it."""
+
+    __slots__ = (
+        "account_id",
+        "client_order_id",
+        "created_ms",
+        "cum_quote",
+        "executed",
+        "id",
+        "order_type",
+        "price",
+        "qty",
+        "quote_qty",
+        "side",
+        "status",
+        "stop_price",
+        "stp",
+        "symbol",
+        "time_in_force",
+        "working",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        account_id: int,
+        symbol: str,
+        side: Side,
+        order_type: OrderType,
+        time_in_force: TimeInForce,
+        price: int,
+        qty: int,
+        quote_qty: int,
+        stop_price: int,
+        client_order_id: str,
+        stp: SelfTradePrevention,
+        created_ms: int,
+        working: bool,
+        executed: int = 0,
+        cum_quote: int = 0,
+        status: OrderStatus = OrderStatus.NEW,
+    ) -> None:
+        self.id = id
+        self.account_id = account_id
+        self.symbol = symbol
+        self.side = side
+        self.order_type = order_type
+        self.time_in_force = time_in_force
+        self.price = price
+        self.qty = qty
+        self.quote_qty = quote_qty
+        self.stop_price = stop_price
+        self.client_order_id = client_order_id
+        self.stp = stp
+        self.created_ms = created_ms
+        self.working = working
+        self.executed = executed
+        self.cum_quote = cum_quote
+        self.status = status
+
+    @property
+    def remaining(self) -> int:
+        return self.qty - self.executed
+
+
+class AccountView:
+    __slots__ = (
+        "balances",
+        "can_deposit",
+        "can_trade",
+        "can_withdraw",
+        "client_ids",
+        "customer_id",
+        "fee_tier",
+        "frozen",
+        "id",
+        "open_orders",
+    )
+
+    def __init__(self, id: int, fee_tier: int = 0, customer_id: int = 0) -> None:
+        self.id = id
+        self.customer_id = customer_id  # 0: a house account
+        self.fee_tier = fee_tier
+        self.can_trade = self.can_deposit = self.can_withdraw = True
+        self.frozen = False
+        self.balances: dict[str, BalanceView] = {}  # assets it has held; (0, 0) once emptied
+        self.open_orders: dict[int, OrderView] = {}
+        self.client_ids: dict[str, int] = {}  # client order id → order id, open orders only
+
+
+class KeyView:
+    __slots__ = (
+        "account_id",
+        "api_key",
+        "can_trade",
+        "credential",
+        "ip_allow",
+        "kind",
+        "listen_expires_ms",
+        "listen_key",
+    )
+
+    def __init__(
+        self,
+        api_key: str,
+        account_id: int,
+        kind: KeyKind,
+        credential: str,
+        can_trade: bool,
+        ip_allow: tuple[str, ...],
+    ) -> None:
+        self.api_key = api_key
+        self.account_id = account_id
+        self.kind = kind
+        self.credential = credential  # a sealed HMAC secret or an Ed25519 public key
+        self.can_trade = can_trade
+        self.ip_allow = ip_allow
+        self.listen_key = ""  # its user data stream's key ("": none), live until expiry
+        self.listen_expires_ms = 0
+
+
+class CustomerView:
+    __slots__ = (
+        "accounts",
+        "date_of_birth",
+        "held_by",
+        "id",
+        "kyc_level",
+        "legal_name",
+        "nationality",
+        "residence",
+        "risk_tier",
+        "venue",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        legal_name: str,
+        date_of_birth: str,
+        nationality: str,
+        residence: str,
+        kyc_level: int,
+        risk_tier: RiskTier,
+        venue: str,
+    ) -> None:
+        self.id = id
+        self.legal_name = legal_name
+        self.date_of_birth = date_of_birth
+        self.nationality = nationality
+        self.residence = residence
+        self.kyc_level = kyc_level
+        self.risk_tier = risk_tier
+        self.venue = venue
+        self.accounts: list[int] = []
+        self.held_by: list[int] = []  # open onboarding alerts holding the customer
+
+
+class VenueView:
+    __slots__ = ("code", "fee_tier", "jurisdictions", "name", "symbols")
+
+    def __init__(
+        self,
+        code: str,
+        name: str,
+        jurisdictions: tuple[str, ...],
+        symbols: frozenset[str],
+        fee_tier: int,
+    ) -> None:
+        self.code = code
+        self.name = name
+        self.jurisdictions = jurisdictions
+        self.symbols = symbols
+        self.fee_tier = fee_tier
+
+
+class PolicyView:
+    """The policy in force for one (basis, country), who applied it, when and why."""
+
+    __slots__ = ("actor", "applied_ms", "change_id", "previous", "reason", "spec")
+
+    def __init__(
+        self,
+        spec: PolicySpec,
+        change_id: int,
+        applied_ms: int,
+        actor: str,
+        reason: str,
+        previous: PolicySpec | None,
+    ) -> None:
+        self.spec = spec
+        self.change_id = change_id
+        self.applied_ms = applied_ms
+        self.actor = actor
+        self.reason = reason
+        self.previous = previous
+
+
+class ReferencePriceView:
+    __slots__ = ("actor", "price", "reason", "set_ms")
+
+    def __init__(self, price: int, actor: str, reason: str, set_ms: int) -> None:
+        self.price = price
+        self.actor = actor
+        self.reason = reason
+        self.set_ms = set_ms
+
+
+class AlertView:
+    __slots__ = (
+        "customer_id",
+        "decision",
+        "evidence",
+        "holds",
+        "id",
+        "kind",
+        "raised_ms",
+        "reviews",
+        "withdrawal_id",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        customer_id: int,
+        evidence: Evidence,
+        raised_ms: int,
+        kind: str,
+        reviews: int = 0,
+        withdrawal_id: int = 0,
+    ) -> None:
+        self.id = id
+        self.customer_id = customer_id
+        self.evidence = evidence
+        self.raised_ms = raised_ms
+        self.kind = kind
+        self.reviews = reviews
+        self.withdrawal_id = withdrawal_id
+        self.decision = ""  # "" while open, then "confirmed" or "dismissed"
+        self.holds = False  # an onboarding hit: the customer is held while it is open
+
+
+class WithdrawalView:
+    """A pending withdrawal."""
+
+    __slots__ = (
+        "account_id",
+        "amount",
+        "asset",
+        "beneficiary",
+        "destination",
+        "held_by",
+        "id",
+        "on_request_ref",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        account_id: int,
+        asset: str,
+        amount: int,
+        destination: str,
+        on_request_ref: str,
+        beneficiary: str,
+        held_by: list[int],
+    ) -> None:
+        self.id = id
+        self.account_id = account_id
+        self.asset = asset
+        self.amount = amount
+        self.destination = destination
+        self.on_request_ref = on_request_ref
+        self.beneficiary = beneficiary
+        self.held_by = held_by
+
+
+class ScheduledView:
+    """A policy change waiting for its effective time."""
+
+    __slots__ = ("actor", "effective_ms", "id", "preview_id", "previewed", "reason", "spec")
+
+    def __init__(
+        self,
+        id: int,
+        spec: PolicySpec,
+        effective_ms: int,
+        preview_id: str,
+        previewed: Fingerprint,
+        actor: str,
+        reason: str,
+    ) -> None:
+        self.id = id
+        self.spec = spec
+        self.effective_ms = effective_ms
+        self.preview_id = preview_id
+        self.previewed = previewed
+        self.actor = actor
+        self.reason = reason
+
+
+class SweepView:
+    """A policy change's work still being done in batches: `done` of `total` customers."""
+
+    __slots__ = ("change_id", "done", "id", "kind", "total")
+
+    def __init__(self, id: int, change_id: int, kind: str, done: int, total: int) -> None:
+        self.id = id
+        self.change_id = change_id
+        self.kind = kind  # "cancel_orders" or "closure_report"
+        self.done = done
+        self.total = total
+
+
+class FeeTierView:
+    __slots__ = ("maker_multiplier_ppm", "taker_multiplier_ppm")
+
+    def __init__(self, maker_multiplier_ppm: int = PPM, taker_multiplier_ppm: int = PPM) -> None:
+        self.maker_multiplier_ppm = maker_multiplier_ppm
+        self.taker_multiplier_ppm = taker_multiplier_ppm
+
+    def maker_rate(self, spec: SymbolSpec) -> int:
+        """What this tier pays as maker on `spec`, in ppm of the traded amount."""
+        return spec.maker_fee_ppm * self.maker_multiplier_ppm // PPM
+
+    def taker_rate(self, spec: SymbolSpec) -> int:
+        return spec.taker_fee_ppm * self.taker_multiplier_ppm // PPM
+
+
+class ReadModel:
+    """Everything the fold keeps, as of `last_seq` (the last outcome applied)."""
+
+    __slots__ = (
+        "accounts",
+        "address_lists",
+        "alerts",
+        "api_keys",
+        "assets",
+        "customers",
+        "dismissals",
+        "fee_tiers",
+        "fiat_assets",
+        "last_seq",
+        "listen_keys",
+        "members",
+        "nationality_policies",
+        "reference_prices",
+        "residence_policies",
+        "scheduled",
+        "screened_lists",
+        "screened_matcher",
+        "sweeps",
+        "symbols",
+        "venues",
+        "withdrawals",
+    )
+
+    def __init__(self) -> None:
+        self.last_seq = 0
+        self.assets: dict[str, int] = {}  # asset → precision, in listing order
+        self.fiat_assets: set[str] = set()
+        self.symbols: dict[str, SymbolView] = {}
+        self.fee_tiers: dict[int, FeeTierView] = {0: FeeTierView()}
+        fees = AccountView(FEE_ACCOUNT_ID)
+        fees.can_trade = fees.can_deposit = fees.can_withdraw = False
+        self.accounts: dict[int, AccountView] = {FEE_ACCOUNT_ID: fees}
+        self.api_keys: dict[str, KeyView] = {}
+        self.listen_keys: dict[str, str] = {}  # live or not-yet-replaced listenKey → API key
+        self.customers: dict[int, CustomerView] = {}
+        self.venues: dict[str, VenueView] = {}
+        self.residence_policies: dict[str, PolicyView] = {}
+        self.nationality_policies: dict[str, PolicyView] = {}
+        self.reference_prices: dict[tuple[str, str], ReferencePriceView] = {}
+        self.alerts: dict[int, AlertView] = {}
+        self.withdrawals: dict[int, WithdrawalView] = {}  # pending only
+        # member_key(basis, country) → the customers it names (a dict as an ordered set)
+        self.members: dict[str, dict[int, None]] = {}
+        self.scheduled: dict[int, ScheduledView] = {}
+        self.sweeps: dict[int, SweepView] = {}  # unfinished only
+        # remembered false positives: dismissal key → the listed entry's fingerprint then
+        self.dismissals: dict[str, str] = {}
+        # the last completed rescreen: list version per source, and the matcher's hash
+        self.screened_lists: dict[str, str] = {}
+        self.screened_matcher = ""
+        self.address_lists: dict[str, str] = {}  # source → list version of its addresses
+
+    def live_key(self, listen_key: str, now_ms: int) -> KeyView | None:
+        """The API key holding `listen_key`, if that listenKey is live at `now_ms`."""
+        key = self.api_keys.get(self.listen_keys.get(listen_key, ""))
+        if key is None or key.listen_key != listen_key or now_ms >= key.listen_expires_ms:
+            return None
+        return key
