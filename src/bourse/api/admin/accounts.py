@@ -19,7 +19,7 @@ from bourse.commands import Deposit, OpenAccount, RevokeApiKey
 from bourse.domain.limits import INT64_MAX
 from bourse.engine.state import ApiKey, EngineState
 from bourse.events import AccountOpened, CommandRejected
-from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
+from bourse.keys.api_keys import KeyRequestError, ed25519_key, hmac_key
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 MAX_IP_RULES = 30  # as Binance's key IP allow-lists
