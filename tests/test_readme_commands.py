@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.runtime.server import Server
+from tests.server.server import Server
 
 CHECKOUT = Path(__file__).resolve().parents[1]
 README = CHECKOUT / "README.md"

@@ -20,11 +20,11 @@ from bourse.api.app import create_app
 from bourse.commands import Deposit, OpenAccount
 from bourse.demo import DEMO_ACCOUNT_ID, genesis
 from bourse.domain.money import to_raw
-from bourse.runtime.api_keys import hmac_key
-from bourse.runtime.datadir import DataDir
-from bourse.runtime.exchange import Exchange, now_ms
-from bourse.runtime.sealing import SecretBox
-from bourse.runtime.service import Service
+from bourse.keys.api_keys import hmac_key
+from bourse.keys.sealing import SecretBox
+from bourse.server.datadir import DataDir
+from bourse.server.exchange import Exchange, now_ms
+from bourse.server.service import Service
 from bourse.store.db import sqlite_url
 
 

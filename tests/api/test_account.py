@@ -9,8 +9,8 @@ import pytest
 
 from bourse.commands import DefineFeeTier, FreezeAccount, OpenAccount, SetAccountFeeTier
 from bourse.demo import ASSETS
-from bourse.runtime.api_keys import hmac_key
-from bourse.runtime.exchange import now_ms
+from bourse.keys.api_keys import hmac_key
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api, Signer
 from tests.api.test_orders import LIMIT, error, ledger, placed, run
 

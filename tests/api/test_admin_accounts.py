@@ -15,7 +15,7 @@ from starlette.responses import Response
 from bourse.api.binance.gateway import gateway
 from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError, ok
-from bourse.runtime.exchange import now_ms
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api, Signer
 
 OPERATOR = {"Authorization": "Bearer operator-token"}

@@ -9,7 +9,7 @@ import pytest
 
 from bourse.api.admin.preview import preview as sliced_preview
 from bourse.compliance.policy import Access, Capability, HoldingsAbove, PolicySpec, Rule
-from bourse.runtime.policy_driver import PolicyDriver
+from bourse.workers.policy_driver import PolicyDriver
 from tests.api.conftest import Api
 
 OPERATOR = {"Authorization": "Bearer operator-token"}

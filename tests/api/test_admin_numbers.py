@@ -10,7 +10,7 @@ import pytest
 from bourse.api.admin.compliance import answered
 from bourse.commands import CreateAsset, SetAccountPermissions
 from bourse.events import BalanceChanged, Outcome
-from bourse.runtime.exchange import now_ms
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api
 
 OPERATOR = {"Authorization": "Bearer operator-token"}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from bourse.commands import Deposit, decode_command
-from bourse.runtime.exchange import ExchangeStopped
+from bourse.server.exchange import ExchangeStopped
 from tests.api.conftest import Api
 
 OPERATOR = {"Authorization": "Bearer operator-token"}

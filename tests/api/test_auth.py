@@ -8,9 +8,9 @@ from starlette.requests import Request
 
 from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError
-from bourse.runtime.api_keys import ed25519_key, hmac_key
-from bourse.runtime.exchange import now_ms
-from bourse.runtime.sealing import SealError, SecretBox
+from bourse.keys.api_keys import ed25519_key, hmac_key
+from bourse.keys.sealing import SealError, SecretBox
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bourse.demo import ASSETS
 from tests.api.conftest import Api
-from tests.runtime.server import Server
+from tests.server.server import Server
 
 NOT_SUPPORTED = "This operation is not supported. This exchange is spot only: {} is not supported."
 

@@ -10,9 +10,9 @@ import pytest
 from bourse.commands import RecordRescreen
 from bourse.compliance.evidence import ListRef
 from bourse.compliance.sanctions.matching import bulk
-from bourse.runtime import rescreen as rescreen_module
-from bourse.runtime.exchange import now_ms
-from bourse.runtime.sanctions_lists import ListSourceError, ListStore
+from bourse.compliance.sanctions.versions import ListSourceError, ListStore
+from bourse.server.exchange import now_ms
+from bourse.workers import rescreen as rescreen_module
 from tests.api.conftest import Api
 from tests.api.test_screening_flow import (
     NEW_ROW,

@@ -15,7 +15,7 @@ from bourse.demo import SYMBOLS
 from bourse.domain.enums import OrderType, Side, SymbolStatus, TimeInForce
 from bourse.domain.money import to_raw
 from bourse.events import OrderAccepted, Outcome, TradeExecuted
-from bourse.runtime.exchange import now_ms
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api
 
 MM = 2  # the demo market maker

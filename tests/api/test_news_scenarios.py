@@ -20,7 +20,7 @@ from bourse.domain.money import to_raw
 from bourse.engine.invariants import violations
 from bourse.engine.state import EngineState
 from bourse.events import ClosureBalancesReported, Event, ExitWindowClosed, Outcome
-from bourse.runtime.policy_driver import PolicyDriver
+from bourse.workers.policy_driver import PolicyDriver
 from tests.api.conftest import Api, Signer
 from tests.api.test_admin_compliance import (
     apply,

@@ -17,7 +17,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
-from tests.runtime.server import Server
+from tests.server.server import Server
 
 pytestmark = pytest.mark.slow
 KEY: dict[str, str] = {}

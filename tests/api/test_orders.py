@@ -16,7 +16,7 @@ import pytest
 from bourse.commands import Command, FreezeAccount, SetSymbolStatus
 from bourse.domain.enums import SymbolStatus
 from bourse.domain.money import to_str
-from bourse.runtime.exchange import now_ms
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api, Signer
 
 ORDER = "/api/v3/order"

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from bourse.bench.screening_bench import DATA
-from bourse.cli_compliance.alerts import confirmed_text
-from bourse.runtime.sanctions_lists import ListStore
+from bourse.cli.alerts import confirmed_text
+from bourse.compliance.sanctions.versions import ListStore
 from tests.api.conftest import Api, Signer
 from tests.api.test_screening_flow import (
     LISTED,

@@ -9,7 +9,7 @@ import httpx2 as httpx
 import pytest
 
 from bourse.bench.screening_bench import DATA
-from bourse.runtime.sanctions_lists import ListStore
+from bourse.compliance.sanctions.versions import ListStore
 from tests.api.conftest import Api, Signer
 
 OPERATOR = {"Authorization": "Bearer operator-token"}

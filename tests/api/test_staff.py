@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from bourse.compliance.staff import StaffError, StaffRegistry
 from bourse.events import CustomerRecorded, Outcome
-from bourse.runtime.staff import StaffError, StaffRegistry
 from tests.api.conftest import Api
 
 OPERATOR = {"Authorization": "Bearer operator-token"}

@@ -13,8 +13,8 @@ from starlette.testclient import WebSocketTestSession
 from starlette.websockets import WebSocketDisconnect
 
 from bourse.api.binance.gateway import Gateway
-from bourse.api.wsapi import frames
-from bourse.runtime.exchange import now_ms
+from bourse.api.binance.wsapi import frames
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api, Signer
 
 PATH = "/ws-api/v3"

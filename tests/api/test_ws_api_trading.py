@@ -17,8 +17,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from bourse.api.binance.ratelimit import Policy, limits_of
 from bourse.commands import RevokeApiKey
-from bourse.runtime.api_keys import ed25519_key
-from bourse.runtime.exchange import now_ms
+from bourse.keys.api_keys import ed25519_key
+from bourse.server.exchange import now_ms
 from tests.api.conftest import Api
 from tests.api.test_orders import ACK_KEYS, CANCEL_KEYS, RESULT_KEYS, run
 from tests.api.test_ratelimit import _limits

@@ -6,7 +6,7 @@ import pytest
 
 from bourse.bench.flow import mixed
 from bourse.commands import encode_command
-from tests.runtime.server import run_cli
+from tests.server.server import run_cli
 
 REQUIRED = {"commands", "seconds", "commands_per_s", "trades", "p50_us", "p99_us"}
 

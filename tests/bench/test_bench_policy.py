@@ -7,7 +7,7 @@ from itertools import pairwise
 import pytest
 
 from bourse.bench.policy_bench import in_target, run
-from tests.runtime.server import run_cli
+from tests.server.server import run_cli
 
 REQUIRED = {
     "accounts",

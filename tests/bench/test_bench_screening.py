@@ -16,7 +16,7 @@ import pytest
 
 from bourse.bench import screening_bench
 from bourse.bench.screening_bench import DATA, percentile, prf, ranks
-from tests.runtime.server import run_cli
+from tests.server.server import run_cli
 
 CUSTOMERS = 500
 

@@ -8,7 +8,7 @@ import pytest
 
 from bourse.bench.api_bench import Trader
 from bourse.bench.ws_bench import order_frames
-from tests.runtime.server import run_cli
+from tests.server.server import run_cli
 
 FIGURES = {"orders", "orders_per_s", "p50_ms", "p99_ms", "stream_lag_p99_ms", "messages_delivered"}
 

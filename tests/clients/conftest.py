@@ -13,7 +13,7 @@ import pytest
 from binance.async_client import AsyncClient  # the submodules: binance/ may be another package's
 from binance.ws.websocket_api import WebsocketAPI
 
-from tests.runtime.server import Server
+from tests.server.server import Server
 
 
 class Trader(NamedTuple):

@@ -217,7 +217,7 @@ def test_an_index_of_changed_entries_finds_every_hit_the_whole_index_finds_on_th
     index: ListIndex,
 ) -> None:
     """What an incremental rescreen rests on: screening against only the entries a new version
-    adds or changes (runtime/rescreen.py) misses none of the hits on them a full one finds."""
+    adds or changes (workers/rescreen.py) misses none of the hits on them a full one finds."""
     sdn = next(v for v in index.versions if v.source == "ofac_sdn")
     changed = sdn.entries[::25]  # 300-odd entries: many keys look common among so few
     delta = ListIndex.build([msgspec.structs.replace(sdn, entries=changed)], common_share=1.0)

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple
 import msgspec
 import pytest
 
+from bourse.api.binance.errors import BINANCE_ERRORS, binance_error
 from bourse.commands import (
     CancelAllOrders,
     CancelOrder,
@@ -63,7 +64,7 @@ from bourse.domain.enums import (
     SymbolStatus,
 )
 from bourse.domain.money import PrecisionError, to_raw
-from bourse.domain.rejections import BINANCE_ERRORS, RejectCode
+from bourse.domain.rejections import RejectCode
 from bourse.engine import Engine, snapshot
 from bourse.engine.impact import fingerprint
 from bourse.engine.invariants import violations
@@ -817,7 +818,7 @@ def test_refused_with_a_reason_and_no_change(case: Case) -> None:
     assert isinstance(case.mentions, tuple) and case.mentions
     for needle in case.mentions:
         assert needle in rejected.reason, f"{needle!r} not named in {rejected.reason!r}"
-    assert tuple(rejected.code.binance) == BINANCE[case.code]
+    assert tuple(binance_error(rejected.code)) == BINANCE[case.code]
     r.state.last_seq -= 1
     assert snapshot.dump(r.state) == before
     assert violations(r.state) == []
@@ -826,7 +827,7 @@ def test_refused_with_a_reason_and_no_change(case: Case) -> None:
 def test_every_code_has_a_binance_error() -> None:
     assert set(BINANCE_ERRORS) == set(RejectCode)
     for code in RejectCode:
-        assert code.binance.code < 0 and code.binance.msg, code
+        assert binance_error(code).code < 0 and binance_error(code).msg, code
 
 
 def test_the_table_exercises_every_code_the_engine_uses() -> None:
@@ -845,7 +846,7 @@ def test_unsupported_order_type() -> None:
     rejected = one(r.execute(place(1, BUY, LIMIT_MAKER, price="50000")), CommandRejected)
     assert rejected.code is C.UNSUPPORTED_ORDER_TYPE
     assert "LIMIT_MAKER" in rejected.reason and "BTCUSDT" in rejected.reason
-    assert tuple(rejected.code.binance) == (-1116, "Invalid orderType.")
+    assert tuple(binance_error(rejected.code)) == (-1116, "Invalid orderType.")
     r.state.last_seq -= 1
     assert snapshot.dump(r.state) == before
     assert violations(r.state) == []

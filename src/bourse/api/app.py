@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from bourse import __version__
-from bourse.api import binance, docs, streams, wsapi
+from bourse.api import binance, docs
 from bourse.api.admin import (
     accounts,
     alerts,
@@ -26,17 +26,18 @@ from bourse.api.admin import (
     withdrawals,
 )
 from bourse.api.admin.errors import from_failure, from_http, from_validation, is_admin
+from bourse.api.binance import streams, wsapi
+from bourse.api.binance.hot_path import BourseApp, failure
 from bourse.api.binance.replies import error_response
 from bourse.api.client_ip import TrustedProxies
-from bourse.api.hot_path import BourseApp, failure
+from bourse.compliance.staff import StaffRegistry
 from bourse.marketdata.tickers import TickerBook
-from bourse.realtime.hub import DEFAULT_QUEUE_LIMIT
-from bourse.realtime.service import Realtime
-from bourse.runtime.exchange import ExchangeStopped
-from bourse.runtime.list_refresh import ListRefresher
-from bourse.runtime.policy_driver import PolicyDriver
-from bourse.runtime.service import Service, store_health
-from bourse.runtime.staff import StaffRegistry
+from bourse.server.exchange import ExchangeStopped
+from bourse.server.service import Service, store_health
+from bourse.streams.hub import DEFAULT_QUEUE_LIMIT
+from bourse.streams.service import Realtime
+from bourse.workers.list_refresh import ListRefresher
+from bourse.workers.policy_driver import PolicyDriver
 
 
 def create_app(

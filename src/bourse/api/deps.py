@@ -8,9 +8,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bourse.api.admin.errors import AdminError
+from bourse.compliance.staff import StaffRegistry
 from bourse.domain.limits import INT64_MAX, INT64_MIN
-from bourse.runtime.service import Service
-from bourse.runtime.staff import StaffRegistry
+from bourse.server.service import Service
 
 _bearer = HTTPBearer(
     auto_error=False,

@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bourse.runtime.datadir import DataDir
+from bourse.server.datadir import DataDir
 
 Progress = Callable[[int], None]
 BOURSE_RUN = [sys.executable, "-m", "bourse", "run"]

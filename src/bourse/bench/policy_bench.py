@@ -58,7 +58,7 @@ from bourse.engine import Engine
 from bourse.engine.impact import Tally, fingerprint, members, tally
 from bourse.engine.state import EngineState
 from bourse.events import AccountOpened, CommandRejected, OrderCanceled, PolicySweepProgressed
-from bourse.runtime.heap import settle_heap
+from bourse.server.heap import settle_heap
 
 ACTOR = "bench"
 REASON = "policy benchmark set-up"

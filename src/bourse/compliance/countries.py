@@ -1,8 +1,9 @@
-"""ISO 3166-1 alpha-2 country codes from pycountry's table (pinned: the journal replays with it)."""
+"""ISO 3166-1 alpha-2 country codes, from the checked-in table `bourse.domain.countries` (not
+from pycountry at run time: the journal must replay the same whatever pycountry is installed)."""
 
-import pycountry
+from bourse.domain.countries import NAMES
 
-ALPHA2: frozenset[str] = frozenset(c.alpha_2 for c in pycountry.countries)
+ALPHA2: frozenset[str] = frozenset(NAMES)
 
 
 def country_problem(code: str, what: str = "country") -> str | None:
@@ -13,5 +14,4 @@ def country_problem(code: str, what: str = "country") -> str | None:
 
 
 def country_name(code: str) -> str:
-    country = pycountry.countries.get(alpha_2=code)
-    return str(country.name) if country is not None else code
+    return NAMES.get(code, code)

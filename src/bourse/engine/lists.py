@@ -1,7 +1,7 @@
 """Sanctions list versions as the engine records them: a load that would remove an unusual share
 of the version in force, or that has no entries, goes into force only when an operator forces it
-with a reason (runtime/sanctions_lists.py refuses it otherwise), and that decision is a command,
-journaled before the version goes into force."""
+with a reason (compliance/sanctions/versions.py refuses it otherwise), and that decision is a
+command, journaled before the version goes into force."""
 
 from bourse.commands import ForceListVersion
 from bourse.domain.rejections import Refusal, RejectCode

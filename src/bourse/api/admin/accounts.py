@@ -13,13 +13,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from bourse.api.admin.compliance import REASON_MAX, REASON_PATTERN
 from bourse.api.admin.errors import answer, bad_request, not_found
 from bourse.api.admin.operator import balance_list, deposit_raw
+from bourse.api.binance.errors import binance_error
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
 from bourse.domain.limits import INT64_MAX
 from bourse.engine.state import ApiKey, EngineState
 from bourse.events import AccountOpened, CommandRejected
-from bourse.runtime.api_keys import KeyRequestError, ed25519_key, hmac_key
+from bourse.keys.api_keys import KeyRequestError, ed25519_key, hmac_key
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 MAX_IP_RULES = 30  # as Binance's key IP allow-lists
@@ -124,7 +125,7 @@ async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccoun
         for event in outcome.events:
             if isinstance(event, CommandRejected):
                 refused.append(
-                    {"asset": asset, "code": event.code.binance.code, "msg": event.reason}
+                    {"asset": asset, "code": binance_error(event.code).code, "msg": event.reason}
                 )
     answered = {"accountId": account_id, "balances": balance_list(state, account_id)}
     return ok({**answered, "refusedDeposits": refused} if refused else answered)

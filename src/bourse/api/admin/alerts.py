@@ -24,8 +24,8 @@ from bourse.events import (
     ScreeningAlertDecided,
     WithdrawalFailed,
 )
-from bourse.runtime.rescreen import screen_customers
-from bourse.runtime.screening import NO_LISTS
+from bourse.workers.rescreen import screen_customers
+from bourse.workers.screening import NO_LISTS
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 OPEN = "open"

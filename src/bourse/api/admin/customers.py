@@ -26,8 +26,8 @@ from bourse.compliance.customers import RiskTier
 from bourse.compliance.policy import Basis, member_key
 from bourse.engine.state import Customer, EngineState
 from bourse.events import AccountOpened, CustomerRecorded, Outcome
-from bourse.runtime.rescreen import screen_customers
-from bourse.runtime.service import Service
+from bourse.server.service import Service
+from bourse.workers.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 

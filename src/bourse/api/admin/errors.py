@@ -22,7 +22,7 @@ from starlette.responses import Response
 
 from bourse.domain.rejections import RejectCode
 from bourse.events import CommandRejected, Outcome
-from bourse.runtime.exchange import ExchangeStopped
+from bourse.server.exchange import ExchangeStopped
 
 PREFIX = "/admin/"
 BAD_REQUEST = "BAD_REQUEST"

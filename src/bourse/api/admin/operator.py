@@ -18,7 +18,7 @@ from bourse.domain.money import PrecisionError, to_raw, to_str
 from bourse.engine import snapshot
 from bourse.engine.state import EngineState
 from bourse.events import CustomerRecorded
-from bourse.runtime.rescreen import screen_customers
+from bourse.workers.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 # The commands that record a reason: all an admin may send through /commands.

@@ -3,7 +3,7 @@ server's data directory, as `bourse screen` does locally.
 
 The index is built on first use and kept while the set of versions in force stays the same; a
 `bourse lists load` changes that set and the next request rebuilds (the cache is shared with
-onboarding and rescreens: runtime/rescreen.py). Building and screening run in
+onboarding and rescreens: workers/rescreen.py). Building and screening run in
 a worker thread: they take seconds and milliseconds of CPU the event loop must not wait for.
 """
 
@@ -19,10 +19,10 @@ from bourse.api.admin.compliance import body_doc, parse
 from bourse.api.admin.errors import REASON_REQUIRED, bad_request, conflict
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
-from bourse.runtime.list_refresh import ListRefresher
-from bourse.runtime.rescreen import screener_for
-from bourse.runtime.sanctions_lists import MAX_REMOVED_PERCENT, SOURCES, ListStore
-from bourse.runtime.screening import (
+from bourse.compliance.sanctions.versions import MAX_REMOVED_PERCENT, SOURCES, ListStore
+from bourse.workers.list_refresh import ListRefresher
+from bourse.workers.rescreen import screener_for
+from bourse.workers.screening import (
     NO_LISTS,
     QueryError,
     check_options,

@@ -17,16 +17,16 @@ from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import RequestWithdrawal
 from bourse.compliance.destinations import destination_problem
 from bourse.compliance.evidence import BeneficiaryScreening
+from bourse.compliance.sanctions.versions import ListStore
 from bourse.domain.money import to_str
 from bourse.events import Outcome, WithdrawalRequested
-from bourse.runtime.payees import (
+from bourse.workers.payees import (
     PayeeError,
     bank_destination,
     give_engine_versions,
     screen_payee,
 )
-from bourse.runtime.rescreen import screener_for
-from bourse.runtime.sanctions_lists import ListStore
+from bourse.workers.rescreen import screener_for
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 PENDING, HELD = "PENDING", "HELD_FOR_REVIEW"

@@ -8,10 +8,10 @@ from fastapi import FastAPI
 
 from bourse.api.binance import account, compat, market, ratelimit, trading, user_stream
 from bourse.api.binance.gateway import Gateway
+from bourse.api.binance.hot_path import BourseApp, direct
 from bourse.api.binance.ratelimit import RateLimiter
 from bourse.api.binance.replies import ApiError, handle_api_error
-from bourse.api.hot_path import BourseApp, direct
-from bourse.runtime.service import Service
+from bourse.server.service import Service
 
 
 def install(app: FastAPI, service: Service, *, rate_limits: bool = True) -> Gateway:

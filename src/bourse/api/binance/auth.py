@@ -22,7 +22,7 @@ from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError, bad_key_format, key_rejected, mandatory
 from bourse.domain.enums import KeyKind
 from bourse.engine.state import ApiKey, EngineState
-from bourse.runtime.sealing import SecretBox
+from bourse.keys.sealing import SecretBox
 
 KEY_HEADER = "x-mbx-apikey"
 KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{1,128}$")

@@ -13,7 +13,7 @@ from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError
 from bourse.engine.state import EngineState, SymbolState
 from bourse.marketdata import MarketData
-from bourse.runtime.service import Service, StoreUnavailable
+from bourse.server.service import Service, StoreUnavailable
 from bourse.store.db import create_store_engine, unreachable
 
 T = TypeVar("T")

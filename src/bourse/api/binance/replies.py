@@ -12,7 +12,7 @@ import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.domain.rejections import BinanceError
+from bourse.api.binance.errors import BinanceError
 
 JSON = "application/json"
 _encode = msgspec.json.Encoder().encode

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from bourse.api.binance import order_view as view
 from bourse.api.binance.account import commission_rates, rate_text
 from bourse.api.binance.auth import Caller, actor
+from bourse.api.binance.errors import BinanceError, binance_error
 from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.order_request import (
     ORDER_PARAMS,
@@ -35,7 +36,7 @@ from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, invalid_value, ok
 from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
 from bourse.domain.enums import CancelReplaceMode, OrderStatus
-from bourse.domain.rejections import BinanceError, RejectCode
+from bourse.domain.rejections import RejectCode
 from bourse.engine import gate, inputs, risk
 from bourse.engine.cancels import find_open
 from bourse.engine.state import Order, SymbolState
@@ -52,12 +53,12 @@ _RESTRICTIONS = {"ONLY_NEW": OrderStatus.NEW, "ONLY_PARTIALLY_FILLED": OrderStat
 
 
 def _order_error(rejected: CommandRejected) -> ApiError:
-    return ApiError.of(rejected.code.binance_for(rejected.reason))
+    return ApiError.of(binance_error(rejected.code, rejected.reason))
 
 
 def _cancel_error(rejected: CommandRejected) -> BinanceError:
     """Binance answers refused cancels with -2011 (CANCEL_REJECTED), never -2010."""
-    err = rejected.code.binance_for(rejected.reason)
+    err = binance_error(rejected.code, rejected.reason)
     return BinanceError(-2011, err.msg) if err.code == _REJECTED else err
 
 
@@ -107,7 +108,7 @@ async def check_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     sym, order = _parsed(gw, params, caller)
     refusal = gate.check(gw.state, order.cmd) or risk.validate(sym, order.cmd)
     if refusal is not None:
-        raise ApiError.of(refusal.code.binance_for(refusal.reason))
+        raise ApiError.of(binance_error(refusal.code, refusal.reason))
     if not params.flag("computeCommissionRates"):
         return {}
     maker, taker = commission_rates(gw.state, order.cmd.account_id, sym.spec)
@@ -307,7 +308,7 @@ async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
         state = gw.state  # the engine's stages in its order: inputs, gate, risk
         refusal = inputs.check(state, new) or gate.check(state, new) or risk.validate(sym, new)
         if refusal is not None:
-            raise ApiError.of(refusal.code.binance_for(refusal.reason))
+            raise ApiError.of(binance_error(refusal.code, refusal.reason))
         restricted = _leg_error(_RESTRICTED)
         if stop:
             raise _replace_failed(
@@ -341,11 +342,11 @@ async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
                 "cancelResponse": cancel_body,
                 "newOrderResponse": new_body,
             }
-        error = _leg_error(rejections[0].code.binance_for(rejections[0].reason))
+        error = _leg_error(binance_error(rejections[0].code, rejections[0].reason))
         raise _replace_failed(_PARTIAL, cancel_body, error, cancel_ok=True, new_result="FAILURE")
     assert rejections, "a cancel-replace that canceled nothing was refused"
     if rejections[0].code is not _UNKNOWN_ORDER:  # the whole command: gate, filters
-        raise ApiError.of(rejections[0].code.binance_for(rejections[0].reason))
+        raise ApiError.of(binance_error(rejections[0].code, rejections[0].reason))
     cancel_error = _leg_error(_cancel_error(rejections[0]))
     if stop:
         raise _replace_failed(
@@ -369,5 +370,5 @@ def _new_leg_after_failed_cancel(
             _PARTIAL, cancel_error, new_body, cancel_ok=False, new_result="SUCCESS"
         )
     rejections = [e for e in events if isinstance(e, CommandRejected)]
-    error = _leg_error(rejections[skip].code.binance_for(rejections[skip].reason))
+    error = _leg_error(binance_error(rejections[skip].code, rejections[skip].reason))
     return _replace_failed(_FAILED, cancel_error, error, cancel_ok=False, new_result="FAILURE")

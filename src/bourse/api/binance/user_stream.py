@@ -1,7 +1,7 @@
 """Binance's listenKey endpoints (USER_STREAM: the API key header, no signature):
 `POST /api/v3/userDataStream` starts a user data stream, `PUT` keeps it alive for another 60
 minutes, `DELETE` closes it (its connections at `/ws/<listenKey>` close too). The events
-themselves go out on the WebSocket streams (`bourse.realtime.user_feed`)."""
+themselves go out on the WebSocket streams (`bourse.streams.user_feed`)."""
 
 from typing import Any
 
@@ -16,8 +16,8 @@ from bourse.api.binance.replies import JSON, ApiError, ok
 from bourse.commands import CloseListenKey, ExtendListenKey, OpenListenKey
 from bourse.engine.state import ApiKey
 from bourse.events import ListenKeyExtended, ListenKeyOpened
-from bourse.realtime.listen_keys import new_key
-from bourse.realtime.service import Realtime
+from bourse.streams.listen_keys import new_key
+from bourse.streams.service import Realtime
 
 router = APIRouter(prefix="/api/v3", tags=["User data stream"])
 _KEY_HEADER = {

@@ -1,0 +1,212 @@
+"""`bourse bench ...`: benchmarks that print JSON (measured, never asserted)."""
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bourse.cli.console import fail, progress_bar
+from bourse.cli.run import SWITCH_INTERVAL_S
+
+bench_app = typer.Typer(
+    help="Benchmarks that print JSON (measured, never asserted).", no_args_is_help=True
+)
+
+
+CommandsOpt = Annotated[int, typer.Option("--commands", help="Flow commands to measure.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result.")]
+BenchUrlOpt = Annotated[
+    str | None, typer.Option("--url", help="A running server (default: start one).")
+]
+BenchTokenOpt = Annotated[
+    str | None, typer.Option("--token", help="That server's operator token (with --url).")
+]
+
+
+@bench_app.command("engine")
+def bench_engine(commands: CommandsOpt = 200_000, as_json: JsonOpt = False) -> None:
+    """The mixed flow through the full engine path in memory."""
+    from bourse.bench import engine_bench
+
+    with progress_bar("engine bench", commands) as advance:
+        result = engine_bench.run(commands, progress=advance)
+    print(json.dumps(result))
+
+
+@bench_app.command("journal")
+def bench_journal(
+    commands: CommandsOpt = 200_000,
+    as_json: JsonOpt = False,
+    directory: Annotated[
+        Path | None, typer.Option("--dir", help="Where to put the temporary journal.")
+    ] = None,
+    batch: Annotated[
+        int, typer.Option("--batch", help="Commands sequenced before waiting for durability.")
+    ] = 128,
+    writer: Annotated[
+        str, typer.Option("--writer", help="Commit mode: inline (in flush) or thread.")
+    ] = "inline",
+) -> None:
+    """The same flow journaled with fsync group commit, acknowledged when durable."""
+    from bourse.bench import journal_bench
+
+    if writer not in ("inline", "thread"):
+        fail(f"--writer must be inline or thread, not {writer!r}")
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    with progress_bar("journal bench", commands) as advance:
+        result = journal_bench.run(
+            commands,
+            str(directory) if directory else None,
+            batch=batch,
+            writer=writer,
+            progress=advance,
+        )
+    print(json.dumps(result))
+
+
+@bench_app.command("api")
+def bench_api(
+    orders: Annotated[int, typer.Option("--orders", help="Signed orders to send.")] = 20_000,
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", help="Keep-alive connections sending at once.")
+    ] = 16,
+    accounts: Annotated[int, typer.Option("--accounts", help="Trading accounts to use.")] = 16,
+    processes: Annotated[
+        int, typer.Option("--processes", help="Load-generating processes sharing the connections.")
+    ] = 1,
+    url: BenchUrlOpt = None,
+    token: BenchTokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Signed POST /api/v3/order over loopback, half of the orders crossing."""
+    from bourse.bench import api_bench
+
+    if url is not None and token is None:
+        fail("--url needs --token: the bench opens funded accounts through the admin API")
+    with progress_bar("api bench", orders) as advance:
+        result = api_bench.run(
+            orders=orders,
+            concurrency=concurrency,
+            accounts=accounts,
+            url=url,
+            token=token,
+            processes=processes,
+            progress=advance,
+        )
+    print(json.dumps(result.as_dict()))
+
+
+@bench_app.command("ws")
+def bench_ws(
+    orders: Annotated[int, typer.Option("--orders", help="Signed order.place requests.")] = 50_000,
+    connections: Annotated[
+        int, typer.Option("--connections", help="WebSocket API connections, one account each.")
+    ] = 16,
+    processes: Annotated[
+        int, typer.Option("--processes", help="Load processes sharing those connections.")
+    ] = 2,
+    window: Annotated[int, typer.Option("--window", help="Requests in flight per connection.")] = 4,
+    subscribers: Annotated[
+        int, typer.Option("--subscribers", help="Market-data stream connections listening.")
+    ] = 100,
+    subscriber_processes: Annotated[
+        int, typer.Option("--subscriber-processes", help="Processes holding the subscribers.")
+    ] = 2,
+    rate: Annotated[
+        float, typer.Option("--rate", help="Orders per second in all (0: as fast as answered).")
+    ] = 0.0,
+    url: BenchUrlOpt = None,
+    token: BenchTokenOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Orders over the WebSocket API while market-data subscribers listen: rate, latency, lag."""
+    from bourse.bench import ws_bench
+
+    if url is not None and token is None:
+        fail("--url needs --token: the bench opens funded accounts through the admin API")
+    try:
+        with progress_bar("ws bench", orders) as advance:
+            result = ws_bench.run(
+                orders=orders,
+                connections=connections,
+                processes=processes,
+                window=window,
+                subscribers=subscribers,
+                subscriber_processes=subscriber_processes,
+                url=url,
+                token=token,
+                rate=rate,
+                progress=advance,
+            )
+    except ValueError as exc:
+        fail(str(exc))
+    print(json.dumps(result))
+
+
+@bench_app.command("policy")
+def bench_policy(
+    accounts: Annotated[
+        int, typer.Option("--accounts", help="Customers to onboard (one account each).")
+    ] = 1_000_000,
+    affected_share: Annotated[
+        float, typer.Option("--affected-share", help="Fraction of them in the suspended country.")
+    ] = 0.10,
+    flow_between: Annotated[
+        int, typer.Option("--flow-between", help="Flow orders between two sweep batches.")
+    ] = 20,
+    sweep_batch: Annotated[
+        int, typer.Option("--sweep-batch", help="Customers per sweep batch.")
+    ] = 1000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Preview and apply a trading suspension for one country while others keep trading."""
+    from rich.table import Table
+
+    from bourse.bench import policy_bench
+
+    try:
+        result = policy_bench.run(
+            accounts, affected_share, flow_between, sweep_batch, progress=progress_bar
+        )
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"bench policy: {accounts:,} customers")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
+@bench_app.command("screening")
+def bench_screening(
+    customers: Annotated[
+        int, typer.Option("--customers", help="Synthetic customers to rescreen (at most 50,000).")
+    ] = 50_000,
+    peer: Annotated[
+        str | None,
+        typer.Option(
+            "--peer",
+            help="Also score a peer matcher on the same pairs: logic-v2 (OpenSanctions' "
+            "nomenklatura; needs `pip install nomenklatura`).",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Sanctions matcher quality on the labelled sets, alert rate, rescreen speed and latency."""
+    from bourse.bench import screening_bench
+
+    try:
+        result = screening_bench.run(customers, peer, progress=progress_bar)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    Console().print(screening_bench.table(result))

@@ -1,0 +1,277 @@
+"""`bourse run`: recover the data directory, then serve the exchange until a stop signal."""
+
+import logging
+import signal
+import socket
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from bourse.cli.console import DataDirOpt, err, fail, progress_bar
+from bourse.cli.operator import client_snippets
+from bourse.server.datadir import DataDir, DataDirInUse
+
+if TYPE_CHECKING:
+    from bourse.keys.sealing import SecretBox
+    from bourse.server.exchange import Exchange
+
+log = logging.getLogger(__name__)
+
+# The engine thread should let the journal's writer thread in soon after an fsync returns: the
+# default 5 ms switch interval would add up to 5 ms to every acknowledgement.
+SWITCH_INTERVAL_S = 0.0001
+
+
+# Kernel send buffer per connection. Left to autotuning, loopback grows it past a megabyte, so a
+# WebSocket subscriber that stopped reading would hold that much before the hub saw it lag.
+SEND_BUFFER = 256 * 1024
+
+
+def _listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket: connections accepted from it inherit its bounded send buffer."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    sock.set_inheritable(True)
+    return sock
+
+
+def run(
+    data_dir: DataDirOpt = Path("data"),
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    snapshot_every: Annotated[
+        int, typer.Option(help="Snapshot after this many commands (0: only on stop).")
+    ] = 100_000,
+    no_rate_limits: Annotated[
+        bool, typer.Option("--no-rate-limits", help="Serve without Binance's rate limits.")
+    ] = False,
+    refresh_lists: Annotated[
+        float,
+        typer.Option(
+            "--refresh-lists",
+            help="Download the sanctions lists at start and every this many hours; a change "
+            "rescreens every customer (0: off).",
+        ),
+    ] = 0,
+    stream_queue: Annotated[
+        int,
+        typer.Option(
+            "--stream-queue",
+            help="Messages that may wait for one WebSocket subscriber before it is cut off.",
+        ),
+    ] = 5000,
+    list_url: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--list-url",
+            help="SOURCE=URL[,URL...]: a mirror to refresh a list from instead of its official "
+            "URL (ofac_cons: four URLs, cons_prim/alt/add/comments). Repeatable.",
+        ),
+    ] = None,
+    trusted_proxy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxy",
+            help="IP/CIDR of a reverse proxy whose X-Forwarded-For names the client (for rate "
+            "limits, bans and API keys' IP allow-lists). Repeatable; default none: the header "
+            "is ignored.",
+        ),
+    ] = None,
+) -> None:
+    """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
+    import uvicorn
+
+    from bourse.api.app import create_app
+    from bourse.api.client_ip import TrustedProxies
+    from bourse.compliance.sanctions.versions import ListSourceError
+    from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
+    from bourse.keys.sealing import SecretBox
+    from bourse.server.exchange import Exchange, RecoveryError
+    from bourse.server.heap import settle_heap
+    from bourse.server.service import Service
+    from bourse.workers.list_fetch import mirror_urls
+    from bourse.workers.list_refresh import ListRefresher
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # Options are checked before recovery: a refusal after it would exit without a snapshot.
+    try:
+        proxies = TrustedProxies(trusted_proxy or [])
+    except ValueError as exc:
+        fail(f"--trusted-proxy: {exc}")
+    if refresh_lists < 0:
+        fail(f"--refresh-lists {refresh_lists}: hours must be 0 (off) or more")
+    try:
+        mirrors = mirror_urls(list_url or []) if refresh_lists > 0 else {}
+    except ListSourceError as exc:
+        fail(f"--list-url: {exc}")
+    if stream_queue < 1:
+        fail(f"--stream-queue {stream_queue}: at least 1")
+    dd = DataDir(data_dir)
+    fresh = not dd.journal.exists()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
+    try:
+        with progress_bar("recovering", None) as advance:
+            exchange = Exchange(
+                dd, progress=advance, snapshot_every=snapshot_every, projector_process=True
+            )
+    except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
+        err.print("stopped while recovering; the next start recovers again")
+        raise typer.Exit(0) from None
+    except DataDirInUse as exc:
+        fail(str(exc))
+    except RecoveryError as exc:
+        fail(str(exc))
+    except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
+        fail(f"cannot start from {dd.path}: {exc}")
+    stop = _StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
+    settle_heap()
+    service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
+    if fresh:
+        _create_demo_key(dd, exchange, service.box)
+    url = f"http://{host}:{port}"
+    refresher = None
+    if refresh_lists > 0:
+        refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
+    asgi = create_app(
+        service,
+        rate_limits=not no_rate_limits,
+        list_refresher=refresher,
+        stream_queue=stream_queue,
+        trusted_proxies=proxies,
+    )
+    # A request that never finishes must not keep the server from stopping (and snapshotting).
+    config = uvicorn.Config(
+        asgi,
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+        # uvicorn would believe X-Forwarded-For from any loopback peer; the app decides instead
+        proxy_headers=False,
+        # As Binance: a ping every 20 s, and a connection without a pong for a minute is closed.
+        ws_ping_interval=20,
+        ws_ping_timeout=60,
+    )
+    server = uvicorn.Server(config)
+    dd.write_server_info(url)
+    r = exchange.recovery
+    how = (
+        "new, with demo markets"
+        if fresh
+        else (
+            f"recovered {r.last_seq} commands "
+            f"(snapshot at {r.snapshot_seq} + {r.replayed} replayed)"
+        )
+    )
+    funds = ", ".join(f"{v} {k}" for k, v in DEMO_FUNDS.items())
+    ws = url.replace("http://", "ws://", 1)
+    err.print(
+        f"[bold green]bourse is running[/] at [bold]{url}[/]\n"
+        f"  health          {url}/health\n"
+        f"  API docs        {url}/docs\n"
+        f"  market streams  {ws}/ws/btcusdt@trade  or  {ws}/stream?streams=<a>/<b>\n"
+        f"  WebSocket API   {ws}/ws-api/v3\n"
+        f"  operator token  {dd.token_file}\n"
+        f"                  (send it as 'Authorization: Bearer <token>' to {url}/admin/v1)\n"
+        f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
+        f"  venues          {_venues_line(exchange)}\n"
+        f"  demo account    {DEMO_ACCOUNT_ID} ({funds}; a customer resident in DE)\n"
+        f"  compliance      bourse customers|venues|policy|staff|alerts --help (see README)\n"
+        f"  data directory  {dd.path} ({how})"
+        + ("\n  rate limits     off" if no_rate_limits else "")
+        + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
+        + _demo_key_banner(dd, url)
+        + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
+    )
+    stop.serving(server)
+    try:
+        server.run(sockets=[_listening_socket(host, port)])
+    finally:
+        # uvicorn has stopped accepting and let in-flight requests finish; now drain the
+        # journal and the projection and snapshot (exchange.close), with signals held off
+        dd.clear_server_info()
+        exchange.close()
+
+
+class _StopSignals:
+    """SIGTERM and SIGINT stop the server cleanly and the process exits 0, whenever they come
+    after recovery.
+
+    uvicorn catches both while it serves, shuts down gracefully, then restores the previous
+    handlers and raises the signal again so that the process dies of it (exit 143, no snapshot,
+    server.json left behind). Installed underneath, these handlers only note that re-raise and
+    any signal during the closing snapshot; one that comes before uvicorn serves makes it stop
+    as soon as it has started."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.server: Any = None
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+
+    def serving(self, server: Any) -> None:
+        """`server` is the one to stop (uvicorn.Server, whose startup checks should_exit)."""
+        self.server = server
+        server.should_exit = self.requested
+
+    def _on_signal(self, sig: int, _frame: object) -> None:
+        if self.requested:
+            log.info("%s: finishing the clean stop under way first", signal.Signals(sig).name)
+        self.requested = True
+        if self.server is not None:
+            self.server.should_exit = True
+
+
+def _venues_line(exchange: "Exchange") -> str:
+    venues = exchange.engine.state.venues.values()
+    return "; ".join(
+        f"{v.code} serves {', '.join(v.jurisdictions) or 'the rest'}: {' '.join(sorted(v.symbols))}"
+        for v in venues
+    )
+
+
+def _create_demo_key(dd: DataDir, exchange: "Exchange", box: "SecretBox") -> None:
+    """A read+trade HMAC key for the demo account, made like any other key, right after genesis."""
+    from bourse.demo import ACTOR, DEMO_ACCOUNT_ID
+    from bourse.keys.api_keys import hmac_key
+    from bourse.server.exchange import now_ms
+
+    cmd, secret = hmac_key(
+        box,
+        account_id=DEMO_ACCOUNT_ID,
+        actor=ACTOR,
+        ts_ms=now_ms(),
+        reason="demo API key for a new data directory",
+    )
+    exchange.execute(cmd)
+    # The one secret kept in plain text, for the demo account only, so every start can show it.
+    dd.write_demo_key({"apiKey": cmd.api_key, "secretKey": secret, "accountId": DEMO_ACCOUNT_ID})
+
+
+def _demo_key_banner(dd: DataDir, url: str) -> str:
+    key = dd.demo_key()
+    if key is None:
+        return ""
+    api_key, secret = str(key["apiKey"]), str(key["secretKey"])
+    lines = [
+        f"\n  demo API key    {api_key}",
+        f"  demo secret     {secret}",
+        f"                  (account {key['accountId']}; in {dd.demo_key_file}, for the demo only)",
+        "  connect a client (paste into Python):",
+    ]
+    lines += [
+        f"    {name:<17}{escape(code)}" for name, code in client_snippets(url, api_key, secret)
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,195 @@
+"""The exchange as a running thing: recover from snapshot + journal, then sequence commands.
+
+Recovery: the newest snapshot that verifies and that the SQL store has caught up to, then every
+journal record after it, whose outcomes bring the store up to date. With no such snapshot the
+engine replays the whole journal (projections are always rebuildable from the journal).
+"""
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bourse.commands import Command
+from bourse.demo import genesis
+from bourse.engine import Engine, snapshot
+from bourse.events import Outcome
+from bourse.journal.file_journal import FileJournal
+from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
+from bourse.journal.snapshots import SnapshotStore
+from bourse.server.datadir import DataDir
+from bourse.store.db import store_url
+from bourse.store.projection_worker import ProjectionWorker
+from bourse.store.projector import Projector
+
+log = logging.getLogger(__name__)
+Progress = Callable[[int], None]
+
+
+class RecoveryError(RuntimeError):
+    """The data directory cannot be recovered as it is (the message says why)."""
+
+
+class ExchangeStopped(RuntimeError):
+    """The engine failed on a command (a bug) and refuses every command after it."""
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass
+class Recovery:
+    snapshot_seq: int
+    replayed: int
+    last_seq: int
+    truncated_bytes: int
+    seconds: float
+
+
+class Exchange:
+    """Owns a locked data directory: journal, engine, sequencer, snapshots, store projection."""
+
+    def __init__(
+        self,
+        data_dir: DataDir,
+        *,
+        database_url: str | None = None,
+        demo: bool = True,
+        progress: Progress | None = None,
+        snapshot_every: int = 0,
+        projector_process: bool = False,
+    ) -> None:
+        """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
+        after a crash replays at most that many (0: only on close and on demand).
+        `projector_process` runs the SQL projection in a child process (the server does; tests
+        and tools keep it in a thread)."""
+        started = time.perf_counter()
+        self.data_dir = data_dir
+        data_dir.lock()
+        try:
+            self.journal = FileJournal(data_dir.journal)
+            self.snapshots = SnapshotStore(data_dir.snapshots)
+            self.projector = Projector(database_url or store_url(data_dir.path))
+            self.engine, snapshot_seq, replayed = self._recover(progress)
+        except BaseException:
+            data_dir.unlock()
+            raise
+        self.failure: ExchangeStopped | None = None
+        self.snapshot_every = snapshot_every
+        self._snapshot_seq = snapshot_seq
+        self.projection = ProjectionWorker(self.projector, in_process=not projector_process)
+        self._listeners: list[Callable[[list[Outcome]], None]] = []
+        self.sequencer = Sequencer(self.engine, self.journal, self._release)
+        self.recovery = Recovery(
+            snapshot_seq=snapshot_seq,
+            replayed=replayed,
+            last_seq=self.engine.state.last_seq,
+            truncated_bytes=self.journal.truncated_bytes,
+            seconds=time.perf_counter() - started,
+        )
+        if demo and self.engine.state.last_seq == 0:
+            for cmd in genesis(now_ms()):
+                self.sequencer.submit(cmd)
+            self.sequencer.flush()
+
+    def _recover(self, progress: Progress | None) -> tuple[Engine, int, int]:
+        store_seq = self.projector.last_seq()
+        latest = self.snapshots.latest()
+        if latest is not None and latest[0] > self.journal.last_seq:
+            raise RecoveryError(
+                f"snapshot at seq {latest[0]} is ahead of the journal, which ends at "
+                f"{self.journal.last_seq}: the journal lost records it had acknowledged"
+            )
+        if store_seq > self.journal.last_seq:
+            raise RecoveryError(
+                f"the SQL store has applied up to seq {store_seq} but the journal ends at "
+                f"{self.journal.last_seq}: rebuild it with `bourse replay --rebuild-store`"
+            )
+        usable = latest if latest is None or latest[0] <= store_seq else None
+        if latest is not None and usable is None:
+            usable = self.snapshots.latest(at_most=store_seq)
+        if usable is not None:
+            engine = Engine(snapshot.load(usable[1]))
+            snapshot_seq = usable[0]
+        else:
+            engine, snapshot_seq = Engine(), 0
+
+        def catch_up(batch: list[Outcome]) -> None:
+            behind = [o for o in batch if o.seq > store_seq]
+            if behind:
+                self.projector.apply(behind)
+            if progress is not None:
+                progress(len(batch))
+
+        replayed = replay(engine, self.journal.replay(snapshot_seq + 1), catch_up)
+        return engine, snapshot_seq, replayed
+
+    # --- running -------------------------------------------------------------------------
+
+    def add_listener(self, fn: Callable[[list[Outcome]], None]) -> None:
+        """Receive every released (durable) outcome batch, on the journal's writer thread."""
+        self._listeners.append(fn)
+
+    def submit(self, cmd: Command) -> Outcome:
+        """Sequence `cmd` (engine thread only). Its outcome is not durable until released."""
+        if self.failure is not None:
+            raise self.failure
+        try:
+            outcome = self.sequencer.submit(cmd)
+        except UnencodableCommand:
+            raise  # refused before sequencing: nothing happened, the engine is intact
+        except Exception as exc:
+            # Fail-stop: the command is journaled but the engine broke an invariant on it, so the
+            # in-memory state can no longer be trusted. Refuse everything until an operator
+            # restarts (recovery then replays the journal and hits the same bug, loudly).
+            seq = self.engine.state.last_seq
+            log.critical("engine failed on command seq %d (%s); refusing all commands", seq, exc)
+            self.failure = ExchangeStopped(
+                f"the engine stopped after an internal error on command seq {seq}: {exc!r}"
+            )
+            raise self.failure from exc
+        if self.snapshot_every and outcome.seq - self._snapshot_seq >= self.snapshot_every:
+            self._periodic_snapshot(outcome.seq)
+        return outcome
+
+    def _periodic_snapshot(self, seq: int) -> None:
+        """A snapshot is only a shortcut for recovery; the command it follows is journaled and
+        executed, so a failure here must never become that command's answer (a client told
+        "error" would retry an order that was placed)."""
+        try:
+            self.write_snapshot()
+        except Exception:
+            log.exception("snapshot after seq %d failed; the journal still holds everything", seq)
+            self._snapshot_seq = seq  # try again after another `snapshot_every` commands
+
+    def execute(self, cmd: Command) -> Outcome:
+        """Sequence `cmd` and block until it is durable (tools and tests; servers await instead)."""
+        outcome = self.submit(cmd)
+        self.sequencer.flush()
+        return outcome
+
+    def _release(self, batch: list[Outcome]) -> None:
+        self.projection.submit(batch)
+        for fn in self._listeners:
+            fn(batch)
+
+    def write_snapshot(self) -> tuple[int, str]:
+        """Snapshot the state (engine thread only); only durable commands may be in a snapshot."""
+        self.sequencer.flush()
+        seq = self.engine.state.last_seq
+        path = self.snapshots.write(seq, snapshot.dump(self.engine.state))
+        self._snapshot_seq = seq
+        return seq, str(path)
+
+    def close(self, *, snapshot_on_close: bool = True) -> None:
+        try:
+            self.sequencer.flush()
+            self.projection.close()
+            # Never snapshot a state the engine failed in: recovery must replay the journal.
+            if snapshot_on_close and self.failure is None and self.engine.state.last_seq:
+                self.write_snapshot()
+            self.journal.close()
+            self.projector.close()
+        finally:
+            self.data_dir.unlock()

@@ -1,0 +1,153 @@
+"""Bridges the asyncio server and the exchange: commands run on the event loop's thread (the
+engine thread), and each request awaits its command's durable release before it answers.
+
+Reads of the SQL store (orders, trades, klines) first wait until the store has applied every
+outcome released so far, so a client always reads its own acknowledged writes.
+"""
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bourse.commands import Command
+from bourse.engine.state import EngineState
+from bourse.events import Outcome
+from bourse.keys.sealing import SecretBox
+from bourse.server.exchange import Exchange, now_ms
+
+log = logging.getLogger(__name__)
+
+
+class StoreUnavailable(RuntimeError):
+    """The SQL projection failed or fell too far behind to answer a read."""
+
+
+READ_WAIT_S = 10.0  # how long a read waits for the store to catch up before it answers 503
+
+
+def store_health(exchange: Exchange) -> tuple[bool, dict[str, Any]]:
+    """Whether reads of the SQL store can be served now, and the store's lag, for /health."""
+    lag = exchange.projection.lag()
+    state = (
+        "failed"  # the projection stopped: rebuild the store
+        if lag.failed
+        else "unreachable"  # it cannot be written now and retries
+        if lag.unreachable
+        else "behind"  # a read would time out waiting for it
+        if lag.age_s >= READ_WAIT_S
+        else "ok"
+    )
+    return state == "ok", {
+        "state": state,
+        "seq": lag.store_seq,
+        "released_seq": lag.released_seq,
+        "behind": lag.behind,
+        "age_s": round(lag.age_s, 3),
+        "error": lag.failed or lag.unreachable,
+    }
+
+
+class Service:
+    def __init__(self, exchange: Exchange, operator_token: str, box: SecretBox) -> None:
+        self.exchange = exchange
+        self.operator_token = operator_token
+        self.box = box
+        # Every command's time comes from here (tests move it to reach a deadline).
+        self.clock: Callable[[], int] = now_ms
+        self.released_seq = exchange.engine.state.last_seq
+        self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._store_advanced: asyncio.Event | None = None
+        self._released: asyncio.Event | None = None
+        self.on_release: list[Callable[[list[Outcome]], None]] = []  # on the loop, in order
+        exchange.add_listener(self._on_release)
+        exchange.projection.listeners.append(self._on_store_applied)
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._store_advanced = asyncio.Event()
+        self._released = asyncio.Event()
+
+    async def execute(self, cmd: Command) -> Outcome:
+        """Run `cmd` now; answer once its journal record is durable."""
+        loop = asyncio.get_running_loop()
+        outcome = self.exchange.submit(cmd)
+        future: asyncio.Future[Outcome] = loop.create_future()
+        # Registered before yielding: the release hops onto this loop, so it cannot run first.
+        self._waiters[outcome.seq] = future
+        return await future
+
+    async def durable_state(self) -> EngineState:
+        """The engine state once every command it has applied so far is durable: what a read
+        may show, since nothing a command caused leaves the process before its record is safe.
+        (The engine runs ahead of the journal by at most one group commit.)"""
+        state = self.exchange.engine.state
+        target = state.last_seq
+        while self.released_seq < target and self._released is not None:
+            if self.exchange.failure is not None:
+                raise self.exchange.failure
+            await self._released.wait()
+        return state
+
+    async def store_caught_up(self, seq: int | None = None, timeout: float = READ_WAIT_S) -> None:
+        """Wait until the SQL store has applied up to `seq` (default: everything released)."""
+        target = self.released_seq if seq is None else seq
+        projection = self.exchange.projection
+        deadline = time.monotonic() + timeout
+        while projection.applied_seq < target:
+            if projection.error is not None:
+                raise StoreUnavailable("the SQL store stopped; an operator must rebuild it")
+            if projection.unreachable is not None:  # it retries; no use waiting for it here
+                raise StoreUnavailable(
+                    f"the SQL store cannot be written ({projection.unreachable}); reads resume "
+                    "once it has caught up"
+                )
+            event = self._store_advanced
+            remaining = deadline - time.monotonic()
+            if event is None or remaining <= 0:
+                raise StoreUnavailable(f"the SQL store is more than {timeout:.0f} s behind")
+            try:
+                await asyncio.wait_for(event.wait(), remaining)
+            except TimeoutError:
+                continue
+
+    def _on_release(self, batch: list[Outcome]) -> None:  # the journal's writer thread
+        if self._loop is None:  # before serving (e.g. `bourse run` creating the demo key)
+            self.released_seq = batch[-1].seq
+            return
+        self._call_on_loop(self._resolve, batch)
+
+    def _resolve(self, batch: list[Outcome]) -> None:
+        self.released_seq = batch[-1].seq
+        released, self._released = self._released, asyncio.Event()
+        if released is not None:
+            released.set()
+        for fn in self.on_release:
+            try:
+                fn(batch)
+            except Exception:  # a reader's bug must not leave every order unanswered
+                log.exception("release listener %r failed on seqs %d..%d", fn, batch[0].seq,
+                              batch[-1].seq)  # fmt: skip
+        waiters = self._waiters
+        for outcome in batch:
+            future = waiters.pop(outcome.seq, None)
+            if future is not None and not future.done():
+                future.set_result(outcome)
+
+    def _on_store_applied(self, seq: int) -> None:  # the projection worker's thread
+        self._call_on_loop(self._wake_store_readers)
+
+    def _call_on_loop(self, fn: Callable[..., None], *args: object) -> None:
+        if self._loop is None:
+            return
+        # a closed loop (shutdown) raises RuntimeError: no request is waiting any more
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(fn, *args)
+
+    def _wake_store_readers(self) -> None:
+        event, self._store_advanced = self._store_advanced, asyncio.Event()
+        if event is not None:
+            event.set()

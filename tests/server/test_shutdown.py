@@ -1,0 +1,77 @@
+"""A stop signal (SIGTERM from a supervisor, SIGINT from Ctrl-C) ends `bourse run` cleanly:
+in-flight requests answered, a snapshot of everything journaled, server.json gone, exit 0."""
+
+import json
+import signal
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.server.server import Server, run_cli
+
+pytestmark = pytest.mark.slow
+DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001", "reason": "shutdown test"}
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_under_load_snapshots_and_exits_0(tmp_path: Path, sig: int) -> None:
+    data = tmp_path / "data"
+    server = Server(data)
+    acked: list[int] = []
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def worker() -> None:
+        with httpx.Client(headers=server.headers, timeout=30) as client:
+            while True:
+                try:
+                    r = client.post(f"{server.url}/admin/v1/deposits", json=DEPOSIT)
+                except httpx.HTTPError:
+                    return  # the server stopped accepting
+                assert r.status_code == 200, r.text  # an answered request is never an error
+                with lock:
+                    acked.append(r.json()["seq"])
+                    if len(acked) >= 100:
+                        enough.set()
+
+    with ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(worker) for _ in range(4)]
+        try:
+            assert enough.wait(timeout=120), [f.exception() for f in futures if f.done()]
+            server.proc.send_signal(sig)  # while four clients have requests in flight
+            code = server.proc.wait(timeout=120)
+        finally:
+            if server.proc.poll() is None:  # a failed test leaves no server (nor workers) behind
+                server.kill()
+        for f in futures:
+            f.result()
+
+    assert code == 0, server.output()
+    assert not (data / "server.json").exists()
+    replayed = run_cli("replay", "--data-dir", str(data))
+    assert replayed.returncode == 0, replayed.stderr
+    result = json.loads(replayed.stdout)
+    assert result["snapshot"] == f"snapshot at seq {result['commands']} matches"
+    assert max(acked) <= result["commands"]
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--trusted-proxy", "localhost"], "--trusted-proxy"),
+        (["--stream-queue", "0"], "--stream-queue"),
+        (["--refresh-lists", "-1"], "--refresh-lists"),
+        (["--refresh-lists", "1", "--list-url", "nonsense"], "--list-url"),
+    ],
+)
+def test_a_refused_option_stops_before_anything_starts(
+    tmp_path: Path, args: list[str], named: str
+) -> None:
+    """Refused after recovery, it would have exited without closing the exchange."""
+    data = tmp_path / "data"
+    done = run_cli("run", "--data-dir", str(data), "--port", "1", *args)
+    assert done.returncode == 2 and named in done.stderr, done.stderr
+    assert not (data / "journal").exists()
