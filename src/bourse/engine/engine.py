@@ -54,7 +54,17 @@ from bourse.commands import (
     WithdrawOnRequest,
 )
 from bourse.domain.rejections import Refusal
-from bourse.engine import admin, customers, funds, gate, inputs, listen_keys, policies, screening
+from bourse.engine import (
+    admin,
+    customers,
+    funds,
+    gate,
+    inputs,
+    listen_keys,
+    policies,
+    risk,
+    screening,
+)
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
 from bourse.engine.lists import force_version
 from bourse.engine.output import Output
@@ -98,6 +108,16 @@ class Engine:
                 )
             touched.clear()
         return events
+
+    def check(self, cmd: Command) -> Refusal | None:
+        """What the engine's first stages (well-formed numbers, compliance gate, an order's own
+        rules) would refuse `cmd` for now, without running or sequencing it: Binance's test
+        order. Balances are not checked, as on Binance."""
+        state = self.state
+        refusal = inputs.check(state, cmd) or gate.check(state, cmd)
+        if refusal is None and isinstance(cmd, PlaceOrder):
+            refusal = risk.validate(state.symbols[cmd.symbol], cmd)
+        return refusal
 
     def _dispatch(self, cmd: Command) -> Refusal | None:
         state, out = self.state, self._out

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from bourse.commands import Command
 from bourse.demo import genesis
-from bourse.engine import Engine, snapshot
+from bourse.domain.rejections import Refusal
+from bourse.engine import Engine, read_model, snapshot
 from bourse.events import Outcome
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
@@ -21,6 +22,7 @@ from bourse.server.datadir import DataDir
 from bourse.store.db import store_url
 from bourse.store.projection_worker import ProjectionWorker
 from bourse.store.projector import Projector
+from bourse.view import ReadModel
 
 log = logging.getLogger(__name__)
 Progress = Callable[[int], None]
@@ -152,6 +154,18 @@ class Exchange:
         if self.snapshot_every and outcome.seq - self._snapshot_seq >= self.snapshot_every:
             self._periodic_snapshot(outcome.seq)
         return outcome
+
+    def check(self, cmd: Command) -> Refusal | None:
+        """What the engine would refuse `cmd` for at its first stages, without sequencing it."""
+        if self.failure is not None:
+            raise self.failure
+        return self.engine.check(cmd)
+
+    def read_model(self) -> ReadModel:
+        """The read model as of everything durable (engine thread): where a consumer starts
+        before it folds the outcomes released after it."""
+        self.sequencer.flush()
+        return read_model.export(self.engine.state)
 
     def _periodic_snapshot(self, seq: int) -> None:
         """A snapshot is only a shortcut for recovery; the command it follows is journaled and

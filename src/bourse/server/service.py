@@ -13,10 +13,13 @@ from collections.abc import Callable
 from typing import Any
 
 from bourse.commands import Command
+from bourse.domain.rejections import Refusal
 from bourse.engine.state import EngineState
 from bourse.events import Outcome
 from bourse.keys.sealing import SecretBox
 from bourse.server.exchange import Exchange, now_ms
+from bourse.view import ReadModel
+from bourse.view import apply as fold
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,9 @@ class Service:
         self.box = box
         # Every command's time comes from here (tests move it to reach a deadline).
         self.clock: Callable[[], int] = now_ms
-        self.released_seq = exchange.engine.state.last_seq
+        # what gateways and consumers read: the read model as of every outcome released
+        self.view: ReadModel = exchange.read_model()
+        self.released_seq = self.view.last_seq
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._store_advanced: asyncio.Event | None = None
@@ -79,6 +84,10 @@ class Service:
         # Registered before yielding: the release hops onto this loop, so it cannot run first.
         self._waiters[outcome.seq] = future
         return await future
+
+    def check(self, cmd: Command) -> Refusal | None:
+        """The engine's own first-stage checks of `cmd`, without running it (a test order)."""
+        return self.exchange.check(cmd)
 
     async def durable_state(self) -> EngineState:
         """The engine state once every command it has applied so far is durable: what a read
@@ -116,11 +125,13 @@ class Service:
 
     def _on_release(self, batch: list[Outcome]) -> None:  # the journal's writer thread
         if self._loop is None:  # before serving (e.g. `bourse run` creating the demo key)
+            fold(self.view, batch)
             self.released_seq = batch[-1].seq
             return
         self._call_on_loop(self._resolve, batch)
 
     def _resolve(self, batch: list[Outcome]) -> None:
+        fold(self.view, batch)  # before anyone reads the view for an outcome of this batch
         self.released_seq = batch[-1].seq
         released, self._released = self._released, asyncio.Event()
         if released is not None:
