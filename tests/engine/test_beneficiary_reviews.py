@@ -9,6 +9,7 @@ from bourse.commands import (
     ConfirmScreeningAlert,
     CreateAsset,
     DismissScreeningAlert,
+    ForgetDismissals,
     ListedAddress,
     RequestWithdrawal,
     SetSanctionedAddresses,
@@ -17,6 +18,7 @@ from bourse.compliance.evidence import BeneficiaryScreening, Evidence, ListRef
 from bourse.domain.rejections import RejectCode
 from bourse.events import (
     CommandRejected,
+    DismissalsForgotten,
     ScreeningAlertDecided,
     ScreeningAlertRaised,
     WithdrawalCompleted,
@@ -118,6 +120,19 @@ def test_a_dismissal_releases_the_payment_and_holds_for_that_payee_until_the_ent
     assert one(other_payee, ScreeningAlertRaised)  # type: ignore[arg-type]
     changed = msgspec.structs.replace(HIT, entry_fingerprint="f2")
     assert one(_pay(r, acct, "Banco Nacional", changed), ScreeningAlertRaised)  # type: ignore[arg-type]
+    assert_sound(r)
+
+
+def test_a_payee_dismissal_ends_when_its_entry_leaves_the_list() -> None:
+    r, _, acct = _world()
+    first = one(_pay(r, acct, "Banco Nacional", HIT), WithdrawalRequested)  # type: ignore[arg-type]
+    (alert_id,) = first.held_by
+    r.do(DismissScreeningAlert, alert_id=alert_id, reason="a Spanish bank of the same name")
+    gone = (HIT.entry_id,)
+    events = r.do(ForgetDismissals, source=HIT.source, list_sha256="ef" * 32, entry_ids=gone)
+    (key,) = one(events, DismissalsForgotten).keys  # type: ignore[arg-type]
+    assert key.endswith(":payee:banco nacional")
+    assert one(_pay(r, acct, "Banco Nacional", HIT), ScreeningAlertRaised)  # type: ignore[arg-type]
     assert_sound(r)
 
 
