@@ -235,7 +235,7 @@ class _StopSignals:
 
 
 def _venues_line(exchange: "Exchange") -> str:
-    venues = exchange.engine.state.venues.values()
+    venues = exchange.read_model().venues.values()
     return "; ".join(
         f"{v.code} serves {', '.join(v.jurisdictions) or 'the rest'}: {' '.join(sorted(v.symbols))}"
         for v in venues
