@@ -1,0 +1,252 @@
+"""The local transport between gateway processes and the one engine process.
+
+A gateway process (`bourse run --gateways N`) authenticates and parses in its own interpreter,
+then sends each command over a Unix socket in the data directory; the engine process sequences
+it, and once its record is durable answers with the command's outcome. Every connection also
+receives, in seq order, every released outcome batch and how far the SQL store has applied, so
+each gateway keeps its own read model, market data and streams without touching the engine.
+
+Frames: a 4-byte big-endian length, a 1-byte kind, an 8-byte request id, a body.
+
+  gateway → engine   HELLO (body empty)            start: answered by SEED, then the stream
+                     SUBMIT (encoded command)      answered by OUTCOME or FAILED
+                     CHECK (encoded command)       answered by CHECKED (the engine's refusal)
+  engine → gateway   SEED (the read model)         as of the released seq, before any RELEASED
+                     RELEASED (outcome batch)      every release, in order
+                     STORE (seq)                   the SQL store has applied up to seq
+                     OUTCOME (outcome)             after the RELEASED frame that holds it
+                     CHECKED (refusal or nothing)
+                     FAILED (message)              refused before sequencing; nothing happened
+
+The seed is pickled: both ends are processes of one `bourse run`, the same code, and the
+socket is the data directory's owner's alone (0600 in a 0700 directory).
+"""
+
+import asyncio
+import contextlib
+import logging
+import pickle
+import struct
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bourse import codec
+from bourse.commands import Command, decode_command, encode_command
+from bourse.domain.rejections import Refusal
+from bourse.events import Outcome
+from bourse.journal.sequencer import UnencodableCommand
+from bourse.server.exchange import ExchangeStopped
+from bourse.server.service import Service
+from bourse.view import ReadModel
+from bourse.view import apply as fold
+
+log = logging.getLogger(__name__)
+
+HELLO, SUBMIT, CHECK = 1, 2, 3
+SEED, RELEASED, STORE, OUTCOME, CHECKED, FAILED = 11, 12, 13, 14, 15, 16
+_HEAD = struct.Struct("!IBQ")  # length of what follows the length, kind, request id
+_SEQ = struct.Struct("!Q")
+_outcomes = msgspec.msgpack.Decoder(list[Outcome])
+_outcome = msgspec.msgpack.Decoder(Outcome)
+_refusal = msgspec.msgpack.Decoder(Refusal | None)
+
+
+def frame(kind: int, request_id: int, body: bytes = b"") -> bytes:
+    return _HEAD.pack(len(body) + 9, kind, request_id) + body
+
+
+async def read_frame(reader: asyncio.StreamReader) -> tuple[int, int, bytes]:
+    length, kind, request_id = _HEAD.unpack(await reader.readexactly(_HEAD.size))
+    return kind, request_id, await reader.readexactly(length - 9)
+
+
+class EngineHost:
+    """The engine process's end: serves gateway connections on a Unix socket."""
+
+    def __init__(self, service: Service, path: Path) -> None:
+        self.service = service
+        self.path = path
+        self._server: asyncio.AbstractServer | None = None
+        self._subscribers: list[asyncio.StreamWriter] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        service.on_release.append(self._broadcast)
+        service.exchange.projection.listeners.append(self._store_applied)
+
+    async def start(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()  # left by a killed process; the data directory lock is ours
+        self._server = await asyncio.start_unix_server(self._serve, str(self.path))
+        self.path.chmod(0o600)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for writer in self._subscribers:
+                writer.close()
+            await self._server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+
+    def _broadcast(self, batch: list[Outcome]) -> None:  # on the loop, before any waiter
+        if self._subscribers:
+            data = frame(RELEASED, 0, codec.encode(batch))
+            for writer in self._subscribers:
+                writer.write(data)
+
+    def _store_applied(self, seq: int) -> None:  # the projection worker's thread
+        loop = self.service._loop
+        if loop is not None:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._send_store, seq)
+
+    def _send_store(self, seq: int) -> None:
+        data = frame(STORE, 0, _SEQ.pack(seq))
+        for writer in self._subscribers:
+            writer.write(data)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                kind, request_id, body = await read_frame(reader)
+                if kind == HELLO:
+                    # on the loop with no await before subscribing: nothing released between
+                    seed = pickle.dumps(self.service.view, protocol=pickle.HIGHEST_PROTOCOL)
+                    writer.write(frame(SEED, 0, seed))
+                    applied = self.service.exchange.projection.applied_seq
+                    writer.write(frame(STORE, 0, _SEQ.pack(applied)))
+                    self._subscribers.append(writer)
+                elif kind == SUBMIT:
+                    task = asyncio.create_task(self._submit(writer, request_id, body))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
+                elif kind == CHECK:
+                    refusal = self.service.check(decode_command(body))
+                    writer.write(frame(CHECKED, request_id, codec.encode(refusal)))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the gateway went away: only its own requests in flight are lost to it
+        finally:
+            if writer in self._subscribers:
+                self._subscribers.remove(writer)
+            writer.close()
+
+    async def _submit(self, writer: asyncio.StreamWriter, request_id: int, body: bytes) -> None:
+        try:
+            outcome = await self.service.execute(decode_command(body))
+        except (UnencodableCommand, ExchangeStopped) as exc:
+            writer.write(frame(FAILED, request_id, str(exc).encode()))
+            return
+        if not writer.is_closing():
+            writer.write(frame(OUTCOME, request_id, codec.encode(outcome)))
+
+
+class EngineLink:
+    """A gateway process's end: the service its routes use, backed by the engine process."""
+
+    def __init__(self, path: Path, clock: Callable[[], int]) -> None:
+        self.path = path
+        self.clock = clock
+        self.view = ReadModel()
+        self.released_seq = 0
+        self.store_seq = 0
+        self.on_release: list[Callable[[list[Outcome]], None]] = []
+        self._waiters: dict[int, asyncio.Future[Any]] = {}
+        self._next_id = 1
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._seeded: asyncio.Future[None] | None = None
+        self._store_advanced = asyncio.Event()
+
+    async def connect(self) -> None:
+        reader, self._writer = await asyncio.open_unix_connection(str(self.path))
+        self._seeded = asyncio.get_running_loop().create_future()
+        self._writer.write(frame(HELLO, 0))
+        self._reader_task = asyncio.create_task(self._read(reader))
+        await self._seeded
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._reader_task is not None:
+            self._reader_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader_task
+        self._lost(ConnectionError("this gateway closed its link to the engine process"))
+
+    async def execute(self, cmd: Command) -> Outcome:
+        """Run `cmd` in the engine process; answer once its journal record is durable."""
+        outcome: Outcome = await self._request(SUBMIT, encode_command(cmd))
+        return outcome
+
+    async def check(self, cmd: Command) -> Refusal | None:
+        refusal: Refusal | None = await self._request(CHECK, encode_command(cmd))
+        return refusal
+
+    async def store_caught_up(self, seq: int | None = None, timeout: float = 10.0) -> None:
+        target = self.released_seq if seq is None else seq
+        async with asyncio.timeout(timeout):
+            while self.store_seq < target:
+                event = self._store_advanced
+                await event.wait()
+
+    async def _request(self, kind: int, body: bytes) -> Any:
+        writer = self._writer
+        if writer is None or writer.is_closing():
+            raise ConnectionError("not connected to the engine process")
+        request_id = self._next_id
+        self._next_id += 1
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiters[request_id] = future
+        writer.write(frame(kind, request_id, body))
+        return await future
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                kind, request_id, body = await read_frame(reader)
+                if kind == RELEASED:
+                    batch = _outcomes.decode(body)
+                    fold(self.view, batch)
+                    self.released_seq = batch[-1].seq
+                    for fn in self.on_release:
+                        try:
+                            fn(batch)
+                        except Exception:  # a reader's bug must not leave orders unanswered
+                            log.exception("release listener %r failed", fn)
+                elif kind == OUTCOME:
+                    self._resolve(request_id, _outcome.decode(body))
+                elif kind == CHECKED:
+                    self._resolve(request_id, _refusal.decode(body))
+                elif kind == FAILED:
+                    self._fail(request_id, ExchangeStopped(body.decode()))
+                elif kind == STORE:
+                    self.store_seq = _SEQ.unpack(body)[0]
+                    event, self._store_advanced = self._store_advanced, asyncio.Event()
+                    event.set()
+                elif kind == SEED:
+                    self.view = pickle.loads(body)
+                    self.released_seq = self.view.last_seq
+                    if self._seeded is not None and not self._seeded.done():
+                        self._seeded.set_result(None)
+        except (asyncio.IncompleteReadError, ConnectionError) as exc:
+            self._lost(ConnectionError(f"the engine process closed the link: {exc!r}"))
+
+    def _lost(self, exc: ConnectionError) -> None:
+        """Requests in flight can no longer be answered: whether each was sequenced is for
+        the client to find out (Binance clients query the order by its client id)."""
+        for request_id in list(self._waiters):
+            self._fail(request_id, exc)
+        if self._seeded is not None and not self._seeded.done():
+            self._seeded.set_exception(exc)
+
+    def _resolve(self, request_id: int, value: object) -> None:
+        future = self._waiters.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_result(value)
+
+    def _fail(self, request_id: int, exc: Exception) -> None:
+        future = self._waiters.pop(request_id, None)
+        if future is not None and not future.done():
+            future.set_exception(exc)
