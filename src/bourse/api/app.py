@@ -1,13 +1,14 @@
 """The ASGI application: one router per resource; errors always as JSON {"code", "msg"}."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -100,6 +101,29 @@ def create_app(
         realtime.attempts = None
     app.state.realtime = realtime
     app.include_router(streams.router)
+
+    def stream_gauges() -> Iterator[tuple[str, str, dict[str, str], float]]:
+        queues = realtime.hub.queues()
+        yield "bourse_stream_subscribers", "WebSocket stream subscribers", {}, len(queues)
+        waiting = "Stream messages waiting for subscribers: in all queues, and in the longest"
+        yield "bourse_stream_queued", waiting, {"of": "all"}, sum(queues)
+        yield "bourse_stream_queued", waiting, {"of": "longest"}, max(queues, default=0)
+        cut = "Subscribers cut off for not reading, since start"
+        yield "bourse_stream_cut_off", cut, {}, realtime.hub.cut_off
+
+    service.metrics.add_gauges(stream_gauges)
+
+    @app.get(
+        "/metrics",
+        tags=["health"],
+        summary="Prometheus metrics of this process",
+        description="Commands by type and result, seconds to a durable answer, sequence "
+        "numbers, each consumer's lag, WebSocket subscribers and their queues, in Prometheus' "
+        "text format.",
+        response_class=Response,
+    )
+    async def metrics() -> Response:
+        return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     def health_report() -> tuple[bool, dict[str, Any]]:
         ex = service.exchange

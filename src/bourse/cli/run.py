@@ -87,6 +87,13 @@ def run(
             "is ignored.",
         ),
     ] = None,
+    log_format: Annotated[
+        str,
+        typer.Option(
+            "--log-format",
+            help="text (for a terminal) or json (one object per line, for a collector).",
+        ),
+    ] = "text",
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     import uvicorn
@@ -98,12 +105,14 @@ def run(
     from bourse.keys.sealing import SecretBox
     from bourse.server.exchange import Exchange, RecoveryError
     from bourse.server.heap import settle_heap
+    from bourse.server.logs import configure as configure_logs
     from bourse.server.service import Service
     from bourse.workers.list_fetch import mirror_urls
     from bourse.workers.list_refresh import ListRefresher
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    if log_format not in ("text", "json"):
+        fail(f"--log-format {log_format}: text or json")
+    configure_logs(log_format)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     # Options are checked before recovery: a refusal after it would exit without a snapshot.
     try:
@@ -157,6 +166,7 @@ def run(
         host=host,
         port=port,
         log_level="warning",
+        log_config=None,  # uvicorn's records go through the handler configured above
         timeout_graceful_shutdown=10,
         # uvicorn would believe X-Forwarded-For from any loopback peer; the app decides instead
         proxy_headers=False,

@@ -155,6 +155,11 @@ class Exchange:
             self._periodic_snapshot(outcome.seq)
         return outcome
 
+    @property
+    def last_seq(self) -> int:
+        """The last command the engine has run (it may not be durable yet)."""
+        return self.engine.state.last_seq
+
     def check(self, cmd: Command) -> Refusal | None:
         """What the engine would refuse `cmd` for at its first stages, without sequencing it."""
         if self.failure is not None:

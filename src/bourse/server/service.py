@@ -9,7 +9,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from bourse.commands import Command
@@ -18,6 +18,7 @@ from bourse.engine.state import EngineState
 from bourse.events import Outcome
 from bourse.keys.sealing import SecretBox
 from bourse.server.exchange import Exchange, now_ms
+from bourse.server.metrics import Metrics
 from bourse.view import ReadModel
 from bourse.view import apply as fold
 
@@ -69,6 +70,8 @@ class Service:
         self._released: asyncio.Event | None = None
         self.on_release: list[Callable[[list[Outcome]], None]] = []  # on the loop, in order
         exchange.add_listener(self._on_release)
+        self.metrics = Metrics()
+        self.metrics.add_gauges(self._gauges)
         exchange.projection.listeners.append(self._on_store_applied)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -79,11 +82,34 @@ class Service:
     async def execute(self, cmd: Command) -> Outcome:
         """Run `cmd` now; answer once its journal record is durable."""
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         outcome = self.exchange.submit(cmd)
         future: asyncio.Future[Outcome] = loop.create_future()
         # Registered before yielding: the release hops onto this loop, so it cannot run first.
         self._waiters[outcome.seq] = future
-        return await future
+        released = await future
+        self.metrics.answered(released, time.perf_counter() - started)
+        return released
+
+    def _gauges(self) -> Iterator[tuple[str, str, dict[str, str], float]]:
+        ex = self.exchange
+        seqs = "Sequence numbers: run by the engine, durable in the journal, released"
+        yield "bourse_seq", seqs, {"stage": "engine"}, ex.last_seq
+        yield "bourse_seq", seqs, {"stage": "journal"}, ex.journal.durable_seq
+        yield "bourse_seq", seqs, {"stage": "released"}, self.released_seq
+        lag = ex.projection.lag()
+        behind = "Released commands a consumer has not applied yet"
+        yield "bourse_consumer_lag_commands", behind, {"consumer": "sql"}, lag.behind
+        age = "Seconds since the oldest released command a consumer has not applied"
+        yield "bourse_consumer_lag_seconds", age, {"consumer": "sql"}, lag.age_s
+        yield (
+            "bourse_waiting_answers",
+            "Requests waiting for their command to be durable",
+            {},
+            len(self._waiters),
+        )
+        stopped = "1 once the engine refuses every command after an internal error"
+        yield "bourse_engine_stopped", stopped, {}, float(ex.failure is not None)
 
     def check(self, cmd: Command) -> Refusal | None:
         """The engine's own first-stage checks of `cmd`, without running it (a test order)."""

@@ -104,6 +104,11 @@ class Hub:
     def counts(self) -> dict[str, int]:
         return {name: len(subs) for name, subs in self._by_name.items()}
 
+    def queues(self) -> list[int]:
+        """How many messages wait for each subscriber (for /metrics)."""
+        subs = {sub for group in self._by_name.values() for sub in group}
+        return [len(sub.queue) for sub in subs]
+
     def publish(self, name: str, payload: object) -> None:
         subs = self._by_name.get(name)
         if not subs:
