@@ -15,7 +15,8 @@ from rich.table import Table
 from rich.text import Text
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, show
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, fail, out
+from bourse.cli.console import fail, out
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
 
 alerts_app = typer.Typer(
     help="Sanctions screening alerts (list, confirm, dismiss, rescreen), on the running server.",

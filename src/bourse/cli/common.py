@@ -8,7 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from bourse.cli.operator import out
+from bourse.cli.console import out
 
 TokenOpt = Annotated[
     str | None,

@@ -1,15 +1,16 @@
-"""What run, replay, snapshot and the benches share: the error console, a fail that exits 2,
-the progress bar of long jobs and the --data-dir option."""
+"""What every command shares: the output and error consoles, a fail that exits (2 by
+default), the progress bar of long jobs and the --data-dir option of the server's own commands."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
+out = Console(soft_wrap=True, highlight=False)
 err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataDirOpt = Annotated[
@@ -39,6 +40,6 @@ def progress_bar(description: str, total: int | None) -> Iterator[Any]:
         yield lambda n: progress.advance(task, n)
 
 
-def fail(message: str) -> None:
+def fail(message: str, code: int = 2) -> NoReturn:
     err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=2)
+    raise typer.Exit(code=code)

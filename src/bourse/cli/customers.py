@@ -15,7 +15,8 @@ from bourse.cli.common import (
     rows_table,
     show,
 )
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, fail, out
+from bourse.cli.console import fail, out
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
 from bourse.compliance.customers import RiskTier
 
 customers_app = typer.Typer(

@@ -16,7 +16,8 @@ import typer
 from rich.markup import escape
 
 from bourse.cli.common import print_json, record_table, rows_table, show
-from bourse.cli.operator import AdminClient, JsonOpt, err, fail, out
+from bourse.cli.console import err, fail, out
+from bourse.cli.operator import AdminClient, JsonOpt
 from bourse.compliance.sanctions.entries import ListEntry, ListFormatError, ListVersion
 from bourse.compliance.sanctions.versions import (
     MAX_REMOVED_PERCENT,

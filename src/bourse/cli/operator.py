@@ -7,19 +7,17 @@ and call the admin API, which turns each action into an engine command.
 
 import json
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
 
+from bourse.cli.console import fail, out
 from bourse.server.datadir import DataDir
 
 accounts_app = typer.Typer(help="Customer accounts, on the running server.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys, on the running server.", no_args_is_help=True)
-out = Console(soft_wrap=True, highlight=False)
-err = Console(stderr=True, soft_wrap=True, highlight=False)
 
 DataDirOpt = Annotated[
     Path, typer.Option("--data-dir", help="The data directory of the server to talk to.")
@@ -39,11 +37,6 @@ ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the journ
 def error_message(body: object) -> str | None:
     """The sentence of an admin API error body ({"error", "message"})."""
     return body.get("message") if isinstance(body, dict) else None
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    err.print(f"[bold red]error:[/] {escape(message)}")
-    raise typer.Exit(code=code)
 
 
 class AdminClient:

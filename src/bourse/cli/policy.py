@@ -20,7 +20,8 @@ from bourse.cli.common import (
     rows_table,
     show,
 )
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, err, fail, out
+from bourse.cli.console import err, fail, out
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
 from bourse.cli.policy_text import (
     Limits,
     in_force_lines,

@@ -8,7 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bourse.cli.common import record_table, rows_table, show
-from bourse.cli.operator import out
+from bourse.cli.console import out
 from bourse.compliance.policy import Basis
 from bourse.domain.calendar import utc_text
 

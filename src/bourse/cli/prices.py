@@ -8,7 +8,8 @@ import typer
 from rich.markup import escape
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table, show
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, out
+from bourse.cli.console import out
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
 from bourse.domain.calendar import utc_text
 
 prices_app = typer.Typer(

@@ -17,7 +17,8 @@ import typer
 from rich.markup import escape
 
 from bourse.cli.common import print_json, rows_table, show
-from bourse.cli.operator import JsonOpt, TokenOpt, UrlOpt, err, error_message, fail, out
+from bourse.cli.console import err, fail, out
+from bourse.cli.operator import JsonOpt, TokenOpt, UrlOpt, error_message
 from bourse.compliance.sanctions.entries import SCHEMAS
 from bourse.server.datadir import DataDir
 

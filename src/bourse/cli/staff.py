@@ -12,7 +12,8 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from bourse.cli.common import print_json
-from bourse.cli.operator import JsonOpt, fail, out
+from bourse.cli.console import fail, out
+from bourse.cli.operator import JsonOpt
 from bourse.compliance.staff import StaffError, StaffRegistry
 
 staff_app = typer.Typer(help="Staff tokens, in the data directory.", no_args_is_help=True)
