@@ -87,15 +87,13 @@ def create_app(
     app.include_router(wsapi.router)  # the WebSocket API, /ws-api/v3
     driver = app.state.policy_driver = PolicyDriver(service)
     app.state.list_refresher = list_refresher
-    state = service.exchange.engine.state
+    view = service.view
 
     async def tickers() -> TickerBook:
-        return await gateway.market.ready_tickers(
-            gateway.read, list(state.symbols), service.clock()
-        )
+        return await gateway.market.ready_tickers(gateway.read, list(view.symbols), service.clock())
 
     realtime = Realtime(
-        gateway.market, state, lambda: service.clock(), stream_queue, tickers, gateway.read
+        gateway.market, view, lambda: service.clock(), stream_queue, tickers, gateway.read
     )
     if not rate_limits:
         realtime.attempts = None

@@ -5,22 +5,23 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bourse.engine.state import EngineState
 from bourse.events import Outcome
 from bourse.marketdata.depth import DepthBook, DepthChanges
 from bourse.marketdata.tickers import DAY_MS, MINUTE_MS, TickerBook
 from bourse.store.market_queries import TickerSeed, ticker_seeds
+from bourse.view import ReadModel
 
 # Gateway.read: runs a store query once the store holds everything acknowledged
 Reader = Callable[..., Awaitable[Any]]
 
 
 class MarketData:
-    """Created while the engine state is exactly what is durable (before the server runs), then
-    `apply` receives every released batch, in order, on the event loop."""
+    """Seeded from the read model (what is released, as of its `last_seq`), then `apply`
+    receives every released batch, in order, on the event loop; a batch the seed already holds
+    is skipped by its seqs."""
 
-    def __init__(self, state: EngineState) -> None:
-        self.depth = DepthBook.from_state(state)
+    def __init__(self, view: ReadModel) -> None:
+        self.depth = DepthBook.from_view(view)
         self.tickers = TickerBook()
         self.ticker_load = asyncio.Lock()  # one store read seeds the tickers
         # Called after each outcome is applied, with the depth levels it changed (the streams).

@@ -24,7 +24,6 @@ from itertools import islice
 from sortedcontainers import SortedDict
 
 from bourse.domain.enums import LIMIT_PRICED_TYPES, Side
-from bourse.engine.state import EngineState
 from bourse.events import (
     OrderAccepted,
     OrderCanceled,
@@ -34,6 +33,7 @@ from bourse.events import (
     SymbolListed,
     TradeExecuted,
 )
+from bourse.view import ReadModel
 
 _BUY = Side.BUY
 Level = tuple[int, int]  # (price raw, quantity raw)
@@ -78,18 +78,24 @@ class DepthBook:
         self._changes: dict[str, DepthChanges] = {}
 
     @classmethod
-    def from_state(cls, state: EngineState) -> "DepthBook":
-        """The book as `state` has it; only valid while `state` is exactly what is durable."""
-        book = cls(state.last_seq)
-        for name, sym in state.symbols.items():
+    def from_view(cls, view: ReadModel) -> "DepthBook":
+        """The book as `view` has it (as of `view.last_seq`): every open order that works rests
+        (matching left it on the book), and a stop-limit still waiting for its trigger is
+        followed until it does."""
+        book = cls(view.last_seq)
+        for name in view.symbols:
             book._books[name] = _Sides()
-            for side in (Side.BUY, Side.SELL):
-                for order in sym.book.orders(side):
-                    book._follow(order.id, name, side, order.price, order.remaining, rest=True)
-        for acct in state.accounts.values():
+        for acct in view.accounts.values():
             for order in acct.open_orders.values():
-                if not order.working and order.order_type in LIMIT_PRICED_TYPES:
-                    book._follow(order.id, order.symbol, order.side, order.price, order.remaining)
+                if order.order_type in LIMIT_PRICED_TYPES:
+                    book._follow(
+                        order.id,
+                        order.symbol,
+                        order.side,
+                        order.price,
+                        order.remaining,
+                        rest=order.working,
+                    )
         book._changes.clear()
         return book
 
@@ -116,7 +122,7 @@ class DepthBook:
     def apply(self, outcome: Outcome) -> dict[str, DepthChanges]:
         """Apply one released outcome; returns the levels it changed, by symbol.
 
-        Outcomes at or below `last_seq` were already in the book (from_state) and are skipped.
+        Outcomes at or below `last_seq` were already in the book (from_view) and are skipped.
         """
         if outcome.seq <= self.last_seq:
             return {}

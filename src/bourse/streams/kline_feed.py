@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from bourse.domain.money import to_str
-from bourse.engine.state import EngineState
 from bourse.events import TradeExecuted
 from bourse.marketdata import Reader
 from bourse.marketdata.klines import (
@@ -39,6 +38,7 @@ from bourse.marketdata.tickers import TickerBook
 from bourse.store.batch import Kline
 from bourse.streams.hub import Hub
 from bourse.streams.names import Stream
+from bourse.view import ReadModel
 
 log = logging.getLogger(__name__)
 SETTLED_MS = 10 * MINUTE_MS  # minutes this old take no more trades: safe to fold for good
@@ -92,10 +92,10 @@ def _one(rows: list[tuple[int, Kline]], opened: int, interval: str, prev_close: 
 
 class KlineFeed:
     def __init__(
-        self, hub: Hub, state: EngineState, clock: Callable[[], int], read: Reader | None = None
+        self, hub: Hub, view: ReadModel, clock: Callable[[], int], read: Reader | None = None
     ) -> None:
         self.hub = hub
-        self.state = state
+        self.view = view  # what is released (Service.view): the symbols' specs
         self.clock = clock
         self.read = read  # the store (Gateway.read), for what the rolling tickers do not hold
         self._sent: dict[str, _Sent] = {}  # stream -> the candle it sent last
@@ -239,7 +239,7 @@ class KlineFeed:
 
     def _body(self, stream: Stream, opened: int, k: Kline, closed: bool) -> dict[str, Any]:
         """Binance's `k` of the candle opening at `opened`."""
-        spec = self.state.symbols[stream.symbol].spec
+        spec = self.view.symbols[stream.symbol].spec
         qp, bp = spec.quote_precision, spec.base_precision
         return {
             "t": opened, "T": next_open(opened, stream.interval) - 1, "s": stream.symbol,

@@ -1,15 +1,15 @@
-"""The listenKeys of Binance's user data streams as the stream side sees them: engine state
-(`bourse.engine.listen_keys`), opened, extended and closed by commands through REST
-(`/api/v3/userDataStream`) or the WebSocket API, so that they survive a restart like everything
-else that was acknowledged. A key is valid for 60 minutes after it was opened or last kept alive,
-by the service clock (tests move it)."""
+"""The listenKeys of Binance's user data streams as the stream side sees them: the read model's
+(`ReadModel.live_key`), as released. They are engine state (`bourse.engine.listen_keys`), opened,
+extended and closed by commands through REST (`/api/v3/userDataStream`) or the WebSocket API, so
+that they survive a restart like everything else that was acknowledged. A key is valid for 60
+minutes after it was opened or last kept alive, by the service clock (tests move it)."""
 
 import secrets
 import string
 from typing import NamedTuple
 
-from bourse.engine.listen_keys import KEY_LENGTH, live_key
-from bourse.engine.state import EngineState
+from bourse.engine.listen_keys import KEY_LENGTH
+from bourse.view import ReadModel
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -30,7 +30,7 @@ def looks_like_key(name: str) -> bool:
     return len(name) == KEY_LENGTH and name.isascii() and name.isalnum()
 
 
-def find(state: EngineState, key: str, now_ms: int) -> ListenKey | None:
+def find(view: ReadModel, key: str, now_ms: int) -> ListenKey | None:
     """The listenKey if it is live now."""
-    holder = live_key(state, key, now_ms)
+    holder = view.live_key(key, now_ms)
     return None if holder is None else ListenKey(key, holder.account_id, holder.api_key)

@@ -16,7 +16,6 @@ from typing import Any
 
 from bourse.domain.enums import Side
 from bourse.domain.money import to_str
-from bourse.engine.state import EngineState
 from bourse.events import Outcome, TradeExecuted
 from bourse.marketdata import MarketData, Reader
 from bourse.marketdata.depth import DepthChanges
@@ -24,6 +23,7 @@ from bourse.marketdata.tickers import TickerBook, WindowStats, ticker_json
 from bourse.streams.hub import Hub
 from bourse.streams.kline_feed import KlineFeed
 from bourse.streams.names import FAST_MS, SLOW_MS, Stream
+from bourse.view import ReadModel
 
 Level = list[str]
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ class MarketFeed:
         self,
         hub: Hub,
         market: MarketData,
-        state: EngineState,
+        view: ReadModel,
         clock: Callable[[], int],
         load_tickers: TickerLoader | None = None,
         read: Reader | None = None,
@@ -65,9 +65,9 @@ class MarketFeed:
         self.hub = hub
         self.load_tickers = load_tickers
         self._ticker_sent: dict[tuple[str, str], WindowStats] = {}  # (stream, symbol) -> sent
-        self.klines = KlineFeed(hub, state, clock, read)
+        self.klines = KlineFeed(hub, view, clock, read)
         self.market = market
-        self.state = state
+        self.view = view  # what is released (Service.view): the symbols' specs
         self.clock = clock
         self._pending: dict[str, _Pending] = {}  # diff stream name -> what it owes
         self._changed: set[str] = set()  # partial streams whose book changed since sent
@@ -98,7 +98,7 @@ class MarketFeed:
             self._depth(changes)
 
     def _precisions(self, symbol: str) -> tuple[int, int]:
-        spec = self.state.symbols[symbol].spec
+        spec = self.view.symbols[symbol].spec
         return spec.quote_precision, spec.base_precision
 
     def _trades(self, outcome: Outcome, trades: list[TradeExecuted]) -> None:
@@ -257,7 +257,7 @@ class MarketFeed:
     def _tickers(self, streams: list[Stream], book: TickerBook, now: int) -> None:
         """The 24 h rolling tickers of the symbols whose figures changed since last sent."""
         for stream in streams:
-            symbols = sorted(self.state.symbols) if stream.kind == "all" else [stream.symbol]
+            symbols = sorted(self.view.symbols) if stream.kind == "all" else [stream.symbol]
             changed = []
             for symbol in symbols:
                 stats = book.stats(symbol, now)

@@ -17,7 +17,6 @@ from typing import Any, Protocol
 
 import msgspec
 
-from bourse.engine.state import EngineState
 from bourse.marketdata import MarketData, Reader
 from bourse.streams.hub import CLOSE, DEFAULT_QUEUE_LIMIT, Hub, Subscriber
 from bourse.streams.limits import MESSAGES_PER_S, ConnectionAttempts
@@ -26,6 +25,7 @@ from bourse.streams.market_feed import MarketFeed, TickerLoader
 from bourse.streams.names import Stream, parse
 from bourse.streams.user_feed import Tap, UserFeed, key_expired, terminated, user_stream
 from bourse.streams.wire import direct_link, frame_text
+from bourse.view import ReadModel
 
 MAX_STREAMS = 1024  # per connection, as on Binance
 MAX_CONNECTIONS = 5000
@@ -86,18 +86,19 @@ class Realtime:
     def __init__(
         self,
         market: MarketData,
-        state: EngineState,
+        view: ReadModel,
         clock: Callable[[], int],
         queue_limit: int = DEFAULT_QUEUE_LIMIT,
         load_tickers: TickerLoader | None = None,
         read: Reader | None = None,  # the store, for klines opened before the last 24 h
     ) -> None:
         self.hub = Hub()
-        self.state = state
+        # What is released (Service.view): symbols, listenKeys and API keys as clients were told.
+        self.view = view
         self.clock = clock
-        self.feed = MarketFeed(self.hub, market, state, clock, load_tickers, read)
+        self.feed = MarketFeed(self.hub, market, view, clock, load_tickers, read)
         self.taps: dict[Subscriber, dict[str, Tap]] = {}  # connection → its user data streams
-        self.users = UserFeed(self.hub, market, state, self.taps)
+        self.users = UserFeed(self.hub, market, view, self.taps)
         self.queue_limit = queue_limit
         self.messages_per_s = MESSAGES_PER_S
         self.attempts: ConnectionAttempts | None = ConnectionAttempts()  # None: no limit
@@ -106,10 +107,10 @@ class Realtime:
 
     def stream(self, name: str, request_id: Any = None) -> Stream:
         if looks_like_key(name):
-            if find(self.state, name, self.clock()) is None:
+            if find(self.view, name, self.clock()) is None:
                 raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
             return Stream(name, "", LISTEN_KEY)
-        found = parse(name, set(self.state.symbols))
+        found = parse(name, set(self.view.symbols))
         if found is None:
             raise Refused(INVALID_REQUEST, f"Invalid request: unknown stream '{name}'", request_id)
         return found
@@ -124,7 +125,7 @@ class Realtime:
                 request_id,
             )
         if stream.kind == LISTEN_KEY:
-            key = find(self.state, stream.name, self.clock())
+            key = find(self.view, stream.name, self.clock())
             if key is None:
                 raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
             self.attach(Tap(sub, key.account_id, key.api_key, key.key))
@@ -188,16 +189,20 @@ class Realtime:
     def sweep(self) -> None:
         """End the streams of listenKeys past their time, closed, or whose API key was revoked
         (as expired: Binance sends listenKeyExpired then), and the WebSocket API subscriptions
-        of revoked keys."""
-        state, now = self.state, self.clock()
-        keys = state.api_keys
+        of revoked keys.
+
+        Read from the view, not the engine's live state: that may be one group commit ahead of
+        what is durable, so a revocation or a DELETE userDataStream used to end streams (a
+        message to clients) before its record was safe, and a crash then could lose it."""
+        view, now = self.view, self.clock()
+        keys = view.api_keys
         for taps in list(self.taps.values()):
             for tap in list(taps.values()):
                 if tap.subscription >= 0:
                     if tap.api_key not in keys:
                         self.end_subscription(tap)
-                elif find(state, tap.name, now) is None:
-                    closed = tap.api_key in keys and tap.name not in state.listen_keys
+                elif find(view, tap.name, now) is None:
+                    closed = tap.api_key in keys and tap.name not in view.listen_keys
                     self._end_key(tap.name, expired=not closed)
 
     def start(self) -> None:

@@ -16,8 +16,8 @@ REST answers from, published on the hub per account as `user:<account_id>`:
 - `balanceUpdate` when a transfer moves the account's free funds: a deposit (+), a withdrawal
   request (-: the amount is held until paid out) and a failed withdrawal (+: returned).
 
-Orders are followed from acceptance to their end (those open at start-up from the engine state
-then, which is exactly what is durable), so a report needs no store read. A cancel has no client
+Orders are followed from acceptance to their end (those open at start-up from the read model
+then, which is what is released), so a report needs no store read. A cancel has no client
 id of its own in the events, so a CANCELED report carries the order's in both `c` and `C`.
 """
 
@@ -35,7 +35,6 @@ from bourse.domain.enums import (
 )
 from bourse.domain.money import to_str
 from bourse.engine.jurisdiction import policy_permissions
-from bourse.engine.state import Account, EngineState, Order
 from bourse.events import (
     AccountFrozen,
     AccountPermissionsChanged,
@@ -57,6 +56,8 @@ from bourse.marketdata import MarketData
 from bourse.streams.hub import Hub, Subscriber
 from bourse.streams.names import Stream
 from bourse.streams.wire import frame_text
+from bourse.view import ReadModel
+from bourse.view.model import AccountView, OrderView
 
 Body = dict[str, Any]
 Flags = tuple[bool, bool, bool, bool]  # can_trade, can_deposit, can_withdraw, frozen
@@ -136,7 +137,7 @@ class _Order:
         "working_ms",
     )
 
-    def __init__(self, e: OrderAccepted | Order, created_ms: int) -> None:
+    def __init__(self, e: OrderAccepted | OrderView, created_ms: int) -> None:
         self.id = e.order_id if isinstance(e, OrderAccepted) else e.id
         self.account_id = e.account_id
         self.symbol = e.symbol
@@ -157,7 +158,7 @@ class _Order:
             self.status = e.status
 
 
-def _flags(acct: Account) -> Flags:
+def _flags(acct: AccountView) -> Flags:
     return acct.can_trade, acct.can_deposit, acct.can_withdraw, acct.frozen
 
 
@@ -173,27 +174,33 @@ class _After:
 
 
 class UserFeed:
-    """Created while the engine state is exactly what is durable (with the market data), then
-    fed every released outcome in order (a MarketData listener)."""
+    """Seeded from the read model when the market data is (both as of its `last_seq`), then fed
+    every released outcome in order (a MarketData listener).
+
+    Specs, assets, customers and policies are read from the view, which is folded before any
+    listener runs: it is what is released. (Read from the engine's live state, which may be one
+    group commit ahead of what is durable, a policy applied or a residence changed by a command
+    not yet safe could already show in a position's T/W/D.)"""
 
     def __init__(
-        self, hub: Hub, market: MarketData, state: EngineState, connections: Sized = ()
+        self, hub: Hub, market: MarketData, view: ReadModel, connections: Sized = ()
     ) -> None:
         self.hub = hub
-        self.state = state
+        self.view = view
         # the connections that follow user data streams (Realtime.taps): while there are none,
         # outcomes only update the orders followed, and nothing is rendered
         self.connections = connections
         self.orders: dict[int, _Order] = {
             o.id: _Order(o, o.created_ms)
-            for acct in state.accounts.values()
+            for acct in view.accounts.values()
             for o in acct.open_orders.values()
         }
         # accounts whose permissions are not the defaults (most accounts are absent)
         self.flags: dict[int, Flags] = {
-            a.id: _flags(a) for a in state.accounts.values() if _flags(a) != _DEFAULT_FLAGS
+            a.id: _flags(a) for a in view.accounts.values() if _flags(a) != _DEFAULT_FLAGS
         }
         self._executions = 0  # executionReport `I`, which Binance documents as "Ignore"
+        self.last_seq = view.last_seq  # outcomes up to here are in the seed: skipped, as depth's
         self._follow: dict[type, Callable[[Any, int], None]] = {
             OrderAccepted: self._accepted,
             TradeExecuted: self._traded,
@@ -213,6 +220,9 @@ class UserFeed:
         return name if name in self.hub.streams else None
 
     def on_outcome(self, outcome: Outcome, _changes: object = None) -> None:
+        if outcome.seq <= self.last_seq:
+            return
+        self.last_seq = outcome.seq
         ts = outcome.ts_ms
         follow = self._follow
         if not self.connections:  # the common case: only keep up with the orders
@@ -255,12 +265,12 @@ class UserFeed:
     def _owe_policy(self, after: dict[int, _After], country: str, basis: Basis) -> None:
         """A policy changed what the customers of `country` may do: the watched accounts of
         those customers get their permissions, as REST account now shows them."""
-        state = self.state
+        view = self.view
         for name, stream in self.hub.streams.items():
             if stream.kind != USER:
                 continue
             account_id = int(name.removeprefix("user:"))
-            cust = state.customers.get(state.accounts[account_id].customer_id)
+            cust = view.customers.get(view.accounts[account_id].customer_id)
             if cust is None:
                 continue
             if (cust.residence if basis is Basis.RESIDENCE else cust.nationality) == country:
@@ -318,7 +328,7 @@ class UserFeed:
         name = self._watched(o.account_id)
         if name is None:
             return
-        spec = self.state.symbols[o.symbol].spec
+        spec = self.view.symbols[o.symbol].spec
         qp, bp = spec.quote_precision, spec.base_precision
         if fill is None:
             last_qty = last_price = last_quote = 0
@@ -392,7 +402,7 @@ class UserFeed:
 
     def _account_events(self, account_id: int, a: _After, ts: int) -> None:
         name = f"user:{account_id}"
-        assets = self.state.assets
+        assets = self.view.assets
         for asset, delta in a.transfers:
             self.hub.publish(
                 name,
@@ -421,7 +431,14 @@ class UserFeed:
         }
         if a.permissions:  # the account's own flags as released, and its policies now
             trade, deposit, withdraw, frozen = self.flags.get(account_id, _DEFAULT_FLAGS)
-            pt, pw, pd = policy_permissions(self.state, self.state.accounts[account_id], ts)
+            view = self.view
+            # TODO(issue 14, gateway branch): policy_permissions over the Protocol that both the
+            # engine state and the read model satisfy; drop the ignores once that lands.
+            pt, pw, pd = policy_permissions(
+                view,  # type: ignore[arg-type]
+                view.accounts[account_id],  # type: ignore[arg-type]
+                ts,
+            )
             position.update(
                 T=trade and not frozen and pt, W=withdraw and not frozen and pw, D=deposit and pd
             )

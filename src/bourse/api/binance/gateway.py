@@ -25,8 +25,8 @@ class Gateway:
         self.keys = KeyRing(service.exchange.engine.state, service.box)
         url = service.exchange.projector.engine.url.render_as_string(hide_password=False)
         self._reader = create_store_engine(url)  # readers never take the projector's write lock
-        # built now, while the engine state is exactly what is durable; then fed released outcomes
-        self.market = MarketData(service.exchange.engine.state)
+        # seeded from the read model (what is released), then fed released outcomes
+        self.market = MarketData(service.view)
         service.on_release.append(self.market.apply)
 
     @property
