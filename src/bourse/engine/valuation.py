@@ -14,7 +14,6 @@ from typing import Protocol
 from bourse.compliance.policy import HoldingsAbove
 from bourse.domain.symbols import SymbolSpec
 
-
 # What valuation reads, as read-only Protocols: the engine's state satisfies them, and so does
 # the read model (bourse.view), whose names follow the state's, so one copy of these rules
 # serves the engine's gate and every reader outside it.

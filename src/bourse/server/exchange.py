@@ -161,6 +161,12 @@ class Exchange:
             raise self.failure
         return self.engine.check(cmd)
 
+    @property
+    def last_seq(self) -> int:
+        """The last command the engine applied; it is durable once `journal.durable_seq` has
+        reached it (the engine runs ahead of the journal by at most one group commit)."""
+        return self.engine.state.last_seq
+
     def read_model(self) -> ReadModel:
         """The read model as of everything durable (engine thread): where a consumer starts
         before it folds the outcomes released after it."""
