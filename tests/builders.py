@@ -35,6 +35,7 @@ from bourse.compliance.policy import Access, Basis, Capability, PolicySpec, Rule
 from bourse.demo import spec
 from bourse.domain.enums import (
     CancelReplaceMode,
+    CancelRestriction,
     OrderType,
     SelfTradePrevention,
     Side,
@@ -204,10 +205,21 @@ class Runner:
         )
 
     def cancel(
-        self, acct: int, order_id: int = 0, *, cid: str = "", symbol: str = "BTCUSDT"
+        self,
+        acct: int,
+        order_id: int = 0,
+        *,
+        cid: str = "",
+        symbol: str = "BTCUSDT",
+        restriction: CancelRestriction | None = None,
     ) -> list[AnyEvent]:
         return self.do(
-            CancelOrder, account_id=acct, symbol=symbol, order_id=order_id, client_order_id=cid
+            CancelOrder,
+            account_id=acct,
+            symbol=symbol,
+            order_id=order_id,
+            client_order_id=cid,
+            restriction=restriction,
         )
 
     def cancel_all(self, acct: int, symbol: str = "BTCUSDT") -> list[AnyEvent]:
@@ -221,6 +233,7 @@ class Runner:
         order_id: int = 0,
         cid: str = "",
         mode: CancelReplaceMode = CancelReplaceMode.STOP_ON_FAILURE,
+        restriction: CancelRestriction | None = None,
     ) -> list[AnyEvent]:
         return self.do(
             CancelReplaceOrder,
@@ -230,6 +243,7 @@ class Runner:
             cancel_client_order_id=cid,
             mode=mode,
             new_order=new_order,
+            cancel_restriction=restriction,
         )
 
     # --- funds ------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from bourse.compliance.evidence import BeneficiaryScreening, Evidence, ListRef
 from bourse.compliance.policy import Fingerprint, PolicySpec
 from bourse.domain.enums import (
     CancelReplaceMode,
+    CancelRestriction,
     KeyKind,
     OrderType,
     SelfTradePrevention,
@@ -316,12 +317,14 @@ class PlaceOrder(Command, frozen=True, kw_only=True, tag="PlaceOrder"):
 
 
 class CancelOrder(Command, frozen=True, kw_only=True, tag="CancelOrder"):
-    """Cancel by `order_id` or by `client_order_id`; given both, they must name the same order."""
+    """Cancel by `order_id` or by `client_order_id`; given both, they must name the same order.
+    With a `restriction`, only an order in that status is canceled (CANCEL_RESTRICTED else)."""
 
     account_id: int
     symbol: str
     order_id: int = 0
     client_order_id: str = ""
+    restriction: CancelRestriction | None = None
 
 
 class CancelAllOrders(Command, frozen=True, kw_only=True, tag="CancelAllOrders"):
@@ -338,6 +341,7 @@ class CancelReplaceOrder(Command, frozen=True, kw_only=True, tag="CancelReplaceO
     cancel_client_order_id: str = ""
     mode: CancelReplaceMode = CancelReplaceMode.STOP_ON_FAILURE
     new_order: PlaceOrder
+    cancel_restriction: CancelRestriction | None = None  # as CancelOrder's `restriction`
 
 
 # --- sanctions screening ------------------------------------------------------------------------

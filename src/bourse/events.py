@@ -388,11 +388,23 @@ class TradeExecuted(Event, frozen=True, kw_only=True, tag="TradeExecuted"):
 
 
 class OrderCanceled(Event, frozen=True, kw_only=True, tag="OrderCanceled"):
+    """An open order canceled, with the order as it ended: what a cancel's answer shows."""
+
     order_id: int
     account_id: int
     symbol: str
     client_order_id: str
     reason: str
+    side: Side = Side.BUY
+    order_type: OrderType = OrderType.LIMIT
+    time_in_force: TimeInForce = TimeInForce.GTC
+    price_raw: int = 0
+    qty_raw: int = 0
+    quote_qty_raw: int = 0
+    stop_price_raw: int = 0
+    executed_raw: int = 0  # what it had filled before it was canceled
+    cum_quote_raw: int = 0
+    stp: SelfTradePrevention = SelfTradePrevention.EXPIRE_MAKER
 
 
 class OrderExpired(Event, frozen=True, kw_only=True, tag="OrderExpired"):

@@ -17,9 +17,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from bourse.api.app import create_app
-from bourse.commands import Deposit, OpenAccount
+from bourse.commands import Command, Deposit, OpenAccount
 from bourse.demo import DEMO_ACCOUNT_ID, genesis
 from bourse.domain.money import to_raw
+from bourse.events import Outcome
 from bourse.keys.api_keys import hmac_key
 from bourse.keys.sealing import SecretBox
 from bourse.server.datadir import DataDir
@@ -71,6 +72,12 @@ class Api(Signer):
     @property
     def exchange(self) -> Exchange:
         return self.service.exchange
+
+    def execute(self, cmd: Command) -> Outcome:
+        """Run `cmd` as a gateway does, on the server's loop: once it returns, the read model
+        (what the gateway reads) holds the command's events."""
+        outcome: Outcome = self.client.portal.call(self.service.execute, cmd)  # type: ignore[attr-defined]
+        return outcome
 
 
 def new_account(exchange: Exchange, box: SecretBox, **funds: str) -> Signer:

@@ -78,7 +78,7 @@ def test_read_only_key_and_ip_allow_list(api: Api) -> None:
         can_trade=False,
         ip_allow=["10.0.0.0/8"],
     )
-    api.exchange.execute(cmd)
+    api.execute(cmd)  # through the service: the gateway's read model then holds the key
     import hashlib
     import hmac as hm
 
@@ -96,7 +96,7 @@ def test_ed25519_key(api: Api) -> None:
     cmd = ed25519_key(
         pem.decode(), account_id=api.account_id, actor="t", ts_ms=now_ms(), reason="t"
     )
-    api.exchange.execute(cmd)
+    api.execute(cmd)  # through the service: the gateway's read model then holds the key
     text = f"symbol=BTCUSDT&timestamp={now_ms()}"
     sig = base64.b64encode(private.sign(text.encode())).decode()
     from urllib.parse import quote

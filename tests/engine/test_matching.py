@@ -18,6 +18,7 @@ from bourse.commands import (
 )
 from bourse.domain.enums import (
     CancelReplaceMode,
+    CancelRestriction,
     OrderStatus,
     OrderType,
     SelfTradePrevention,
@@ -51,6 +52,7 @@ BUY, SELL = Side.BUY, Side.SELL
 S = OrderStatus
 GTC, IOC, FOK = TimeInForce.GTC, TimeInForce.IOC, TimeInForce.FOK
 STP = SelfTradePrevention
+ONLY_NEW, ONLY_PART = CancelRestriction.ONLY_NEW, CancelRestriction.ONLY_PARTIALLY_FILLED
 
 
 def other(side: Side) -> Side:
@@ -811,6 +813,77 @@ def test_cancel_a_waiting_stop() -> None:
     sym = r.state.symbols["BTCUSDT"]
     assert len(sym.stops_falling) == len(sym.stops_rising) == 0
     assert r.balance(1, "BTC") == (raw("10"), 0)
+    assert violations(r.state) == []
+
+
+def test_a_cancel_event_says_what_the_order_was_when_it_ended() -> None:
+    """A gateway renders a cancel's answer from its event alone: the order's terms and fills."""
+    r = world(accounts=2, fees=False)
+    oid = accepted_id(r.limit(1, SELL, "50000", "0.3", cid="mine", stp=STP.EXPIRE_BOTH))
+    r.limit(2, BUY, "50000", "0.1")
+    canceled = one(r.cancel(1, oid), OrderCanceled)
+    assert (canceled.order_id, canceled.client_order_id, canceled.symbol) == (
+        oid,
+        "mine",
+        "BTCUSDT",
+    )
+    assert (canceled.side, canceled.order_type, canceled.time_in_force, canceled.stp) == (
+        SELL, OrderType.LIMIT, GTC, STP.EXPIRE_BOTH,
+    )  # fmt: skip
+    assert (canceled.price_raw, canceled.qty_raw, canceled.quote_qty_raw) == (
+        raw("50000"), raw("0.3"), 0,
+    )  # fmt: skip
+    assert (canceled.executed_raw, canceled.cum_quote_raw) == (raw("0.1"), raw("5000"))
+    assert canceled.stop_price_raw == 0
+
+    stop = accepted_id(r.stop(1, SELL, OrderType.STOP_LOSS_LIMIT, "48000", "0.1", price="47900"))
+    canceled = one(r.cancel(1, stop), OrderCanceled)
+    assert (canceled.order_type, canceled.stop_price_raw, canceled.price_raw) == (
+        OrderType.STOP_LOSS_LIMIT, raw("48000"), raw("47900"),
+    )  # fmt: skip
+    assert (canceled.executed_raw, canceled.cum_quote_raw) == (0, 0)
+    assert violations(r.state) == []
+
+
+def test_a_restricted_cancel_cancels_only_an_order_in_that_status() -> None:
+    r = world(accounts=2, fees=False)
+    new = accepted_id(r.limit(1, SELL, "51000", "0.1"))
+    part = accepted_id(r.limit(1, SELL, "50000", "0.3"))
+    r.limit(2, BUY, "50000", "0.1")
+    assert r.state.accounts[1].open_orders[part].status is S.PARTIALLY_FILLED
+
+    for oid, restriction in ((new, ONLY_PART), (part, ONLY_NEW)):
+        refused = one(r.cancel(1, oid, restriction=restriction), CommandRejected)
+        assert refused.code is RejectCode.CANCEL_RESTRICTED
+        assert f"order {oid}" in refused.reason and restriction in refused.reason
+    assert set(r.state.accounts[1].open_orders) == {new, part}  # both still open
+
+    assert one(r.cancel(1, new, restriction=ONLY_NEW), OrderCanceled).order_id == new
+    assert one(r.cancel(1, part, restriction=ONLY_PART), OrderCanceled).order_id == part
+    # an unknown order stays unknown, restricted or not
+    unknown = one(r.cancel(1, part, restriction=ONLY_PART), CommandRejected)
+    assert unknown.code is RejectCode.UNKNOWN_ORDER
+    assert r.state.accounts[1].open_orders == {}
+    assert violations(r.state) == []
+
+
+def test_cancel_replace_with_a_restriction_the_old_order_fails() -> None:
+    """STOP_ON_FAILURE refuses the whole command; ALLOW_FAILURE reports the cancel leg's refusal
+    and places the new order (Binance's -2022 and -2021)."""
+    r = world(accounts=1, fees=False)
+    old = accepted_id(r.limit(1, BUY, "49000", "0.1"))
+    new_order = r.order(1, BUY, OrderType.LIMIT, price="49500", qty="0.2")
+    stopped = r.cancel_replace(1, new_order, order_id=old, restriction=ONLY_PART)
+    assert [type(e) for e in stopped] == [CommandRejected]
+    assert one(stopped, CommandRejected).code is RejectCode.CANCEL_RESTRICTED
+
+    events = r.cancel_replace(
+        1, new_order, order_id=old, restriction=ONLY_PART, mode=CancelReplaceMode.ALLOW_FAILURE
+    )
+    assert one(events, CommandRejected).code is RejectCode.CANCEL_RESTRICTED
+    assert of(events, OrderCanceled) == []
+    new = accepted_id(events)
+    assert set(r.state.accounts[1].open_orders) == {old, new}
     assert violations(r.state) == []
 
 

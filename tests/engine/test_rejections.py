@@ -59,6 +59,7 @@ from bourse.compliance.policy import (
 )
 from bourse.domain.enums import (
     CancelReplaceMode,
+    CancelRestriction,
     OrderType,
     Side,
     SymbolStatus,
@@ -108,6 +109,7 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
     C.WITHDRAW_DISABLED: (REJECTED, DISABLED),
     C.DEPOSIT_DISABLED: (REJECTED, DISABLED),
     C.UNKNOWN_ORDER: (-2011, "Unknown order sent."),
+    C.CANCEL_RESTRICTED: (-2011, "Order was not canceled due to cancel restrictions."),
     C.UNKNOWN_SYMBOL: (-1121, "Invalid symbol."),
     C.UNKNOWN_ACCOUNT: (-2015, "Invalid API-key, IP, or permissions for action."),
     C.UNKNOWN_ASSET: (-1100, "Illegal characters found in parameter 'asset'."),
@@ -434,6 +436,17 @@ CASES = [
     Case("cancel on the wrong symbol", cancel(1, cid="ask-1", symbol="ETHUSDT"),
          C.UNKNOWN_ORDER, ("'ask-1'", "ETHUSDT")),
     Case("cancel without any id", cancel(1), C.INVALID_PARAMETER, ("order id",)),
+    Case("cancel restricted to part-filled orders of a NEW one",
+         msgspec.structs.replace(
+             cancel(1, cid="ask-1"), restriction=CancelRestriction.ONLY_PARTIALLY_FILLED
+         ),
+         C.CANCEL_RESTRICTED, ("NEW", "PARTIALLY_FILLED")),
+    Case("cancel-replace restricted to part-filled orders of a NEW one (STOP_ON_FAILURE)",
+         msgspec.structs.replace(
+             replace(1, place(1, SELL, price="52000"), cid="ask-1"),
+             cancel_restriction=CancelRestriction.ONLY_PARTIALLY_FILLED,
+         ),
+         C.CANCEL_RESTRICTED, ("NEW", "ONLY_PARTIALLY_FILLED")),
     Case(
         "cancel all with nothing open",
         CancelAllOrders(actor="account:5", ts_ms=TS, account_id=5, symbol="BTCUSDT"),

@@ -32,6 +32,7 @@ from bourse.api.binance.hot_path import BourseApp, failure
 from bourse.api.binance.replies import error_response
 from bourse.api.client_ip import TrustedProxies
 from bourse.compliance.staff import StaffRegistry
+from bourse.marketdata import MarketData
 from bourse.marketdata.tickers import TickerBook
 from bourse.server.exchange import ExchangeStopped
 from bourse.server.service import Service, store_health
@@ -83,18 +84,19 @@ def create_app(
     app.include_router(screening.router)
     app.include_router(alerts.router)
     app.state.staff = StaffRegistry(service.exchange.data_dir.path)
-    gateway = binance.install(app, service, rate_limits=rate_limits)
+    # Market data and streams read what is released: the read model, then released outcomes.
+    view = service.view
+    market = MarketData(view)
+    service.on_release.append(market.apply)
+    gateway = binance.install(app, service, market, rate_limits=rate_limits)
     app.include_router(wsapi.router)  # the WebSocket API, /ws-api/v3
     driver = app.state.policy_driver = PolicyDriver(service)
     app.state.list_refresher = list_refresher
-    view = service.view
 
     async def tickers() -> TickerBook:
-        return await gateway.market.ready_tickers(gateway.read, list(view.symbols), service.clock())
+        return await market.ready_tickers(gateway.read, list(view.symbols), service.clock())
 
-    realtime = Realtime(
-        gateway.market, view, lambda: service.clock(), stream_queue, tickers, gateway.read
-    )
+    realtime = Realtime(market, view, lambda: service.clock(), stream_queue, tickers, gateway.read)
     if not rate_limits:
         realtime.attempts = None
     app.state.realtime = realtime
@@ -129,7 +131,7 @@ def create_app(
         status = "stopped" if ex.failure is not None else "ok" if readable else "degraded"
         return status == "ok", {
             "status": status,
-            "last_seq": ex.engine.state.last_seq,
+            "last_seq": ex.last_seq,
             "durable_seq": ex.journal.durable_seq,
             "store_seq": ex.projection.applied_seq,
             "store_ok": ex.projection.error is None,

@@ -60,6 +60,13 @@ class CancelReplaceMode(StrEnum):
     ALLOW_FAILURE = "ALLOW_FAILURE"
 
 
+class CancelRestriction(StrEnum):
+    """Cancel only an order in this status (Binance's cancelRestrictions)."""
+
+    ONLY_NEW = "ONLY_NEW"
+    ONLY_PARTIALLY_FILLED = "ONLY_PARTIALLY_FILLED"
+
+
 STOP_TYPES = frozenset(
     {
         OrderType.STOP_LOSS,

@@ -49,6 +49,7 @@ class RejectCode(IntEnum):
     WOULD_TRIGGER_IMMEDIATELY = 402
     UNKNOWN_ORDER = 403
     UNKNOWN_WITHDRAWAL = 404
+    CANCEL_RESTRICTED = 405  # the order is not in the status the cancel is restricted to
 
 
 class Refusal(NamedTuple):

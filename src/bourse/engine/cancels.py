@@ -1,7 +1,7 @@
 """Cancel one order, all of an account's orders on a symbol, or cancel and replace in one step."""
 
 from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
-from bourse.domain.enums import CancelReplaceMode, OrderStatus
+from bourse.domain.enums import CancelReplaceMode, CancelRestriction, OrderStatus
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import risk
 from bourse.engine.orders import close
@@ -11,6 +11,10 @@ from bourse.engine.state import Account, EngineState, Order, SymbolState
 from bourse.events import CommandRejected
 
 _CANCELED = OrderStatus.CANCELED
+_RESTRICTED_TO = {
+    CancelRestriction.ONLY_NEW: OrderStatus.NEW,
+    CancelRestriction.ONLY_PARTIALLY_FILLED: OrderStatus.PARTIALLY_FILLED,
+}
 
 
 def find_open(acct: Account, symbol: str, order_id: int, client_order_id: str) -> Order | Refusal:
@@ -37,8 +41,30 @@ def find_open(acct: Account, symbol: str, order_id: int, client_order_id: str) -
     return order
 
 
+def find_cancelable(
+    acct: Account,
+    symbol: str,
+    order_id: int,
+    client_order_id: str,
+    restriction: CancelRestriction | None,
+) -> Order | Refusal:
+    """The open order a cancel names, if it is in the status `restriction` allows."""
+    order = find_open(acct, symbol, order_id, client_order_id)
+    if restriction is None or type(order) is Refusal:
+        return order
+    assert isinstance(order, Order)
+    allowed = _RESTRICTED_TO[restriction]
+    if order.status is not allowed:
+        return Refusal(
+            RejectCode.CANCEL_RESTRICTED,
+            f"order {order.id} is {order.status}: the cancel was restricted to {allowed} "
+            f"orders ({restriction})",
+        )
+    return order
+
+
 def cancel(out: Output, cmd: CancelOrder, sym: SymbolState, acct: Account) -> Refusal | None:
-    order = find_open(acct, cmd.symbol, cmd.order_id, cmd.client_order_id)
+    order = find_cancelable(acct, cmd.symbol, cmd.order_id, cmd.client_order_id, cmd.restriction)
     if type(order) is Refusal:
         return order
     assert isinstance(order, Order)
@@ -79,7 +105,9 @@ def cancel_replace(
     refusal = risk.validate(sym, new)
     if refusal is not None:
         return refusal
-    order = find_open(acct, cmd.symbol, cmd.cancel_order_id, cmd.cancel_client_order_id)
+    order = find_cancelable(
+        acct, cmd.symbol, cmd.cancel_order_id, cmd.cancel_client_order_id, cmd.cancel_restriction
+    )
     if type(order) is Refusal:
         if cmd.mode is CancelReplaceMode.STOP_ON_FAILURE:
             return order

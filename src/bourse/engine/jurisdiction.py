@@ -5,12 +5,69 @@ policy is keyed on nationality. The first policy that refuses wins, and its refu
 policy, the capability and the people it covers, so nobody is left guessing why.
 """
 
-from bourse.compliance.policy import WITHDRAWALS, Access, Capability, Rule
+from collections.abc import Collection, Mapping
+from typing import Protocol
+
+from bourse.compliance.policy import WITHDRAWALS, Access, Capability, PolicySpec, Rule
 from bourse.domain.calendar import utc_text
 from bourse.domain.money import to_plain
 from bourse.domain.rejections import Refusal, RejectCode
-from bourse.engine.state import Account, Customer, EngineState, Policy
-from bourse.engine.valuation import valued
+from bourse.engine.valuation import Holder, Prices, valued
+
+# What these rules read, as read-only Protocols that the engine's state and the read model
+# (bourse.view) both satisfy: the gate decides with them, and a gateway shows what they allow
+# (Binance's canTrade, canWithdraw, canDeposit) from the same copy.
+
+
+class InForce(Protocol):
+    """A jurisdiction policy in force."""
+
+    @property
+    def spec(self) -> PolicySpec: ...
+    @property
+    def change_id(self) -> int: ...
+
+
+class Person(Protocol):
+    @property
+    def residence(self) -> str: ...
+    @property
+    def nationality(self) -> str: ...
+    @property
+    def venue(self) -> str: ...
+
+
+class Member(Holder, Protocol):
+    """An account, with the customer it belongs to (0: a house account)."""
+
+    @property
+    def customer_id(self) -> int: ...
+
+
+class Jurisdictions(Prices, Protocol):
+    @property
+    def fiat_assets(self) -> Collection[str]: ...
+    @property
+    def customers(self) -> Mapping[int, Person]: ...
+    @property
+    def residence_policies(self) -> Mapping[str, InForce]: ...
+    @property
+    def nationality_policies(self) -> Mapping[str, InForce]: ...
+
+
+class Listing(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def symbols(self) -> Collection[str]: ...
+
+
+class Venues(Protocol):
+    @property
+    def venues(self) -> Mapping[str, Listing]: ...
+
 
 _WHAT = {
     Capability.ONBOARDING: "onboarding",
@@ -24,22 +81,22 @@ _OPEN = Access.OPEN
 _WITHDRAW_ONLY = Access.WITHDRAW_ONLY
 
 
-def deposit_capability(state: EngineState, asset: str) -> Capability:
+def deposit_capability(state: Jurisdictions, asset: str) -> Capability:
     return Capability.FIAT_DEPOSIT if asset in state.fiat_assets else Capability.CRYPTO_DEPOSIT
 
 
-def withdrawal_capability(state: EngineState, asset: str) -> Capability:
+def withdrawal_capability(state: Jurisdictions, asset: str) -> Capability:
     fiat = asset in state.fiat_assets
     return Capability.FIAT_WITHDRAWAL if fiat else Capability.CRYPTO_WITHDRAWAL
 
 
 def policy_refusal(
-    state: EngineState,
+    state: Jurisdictions,
     residence: str,
     nationality: str,
     capability: Capability,
     ts_ms: int,
-    acct: Account | None = None,
+    acct: Member | None = None,
 ) -> Refusal | None:
     """Whether a policy stops someone of this residence and nationality using `capability` now.
     `acct` is the account acting, for rules whose condition depends on its holdings."""
@@ -61,7 +118,7 @@ def policy_refusal(
     return None
 
 
-def trading_stopped(state: EngineState, acct: Account, ts_ms: int) -> Refusal | None:
+def trading_stopped(state: Jurisdictions, acct: Member, ts_ms: int) -> Refusal | None:
     """Whether a policy now stops this account trading: its resting and stop orders must not
     trade (they are canceled when met, ahead of the policy's sweep reaching them)."""
     if not acct.customer_id:
@@ -70,7 +127,7 @@ def trading_stopped(state: EngineState, acct: Account, ts_ms: int) -> Refusal | 
 
 
 def customer_refusal(
-    state: EngineState, acct: Account, capability: Capability, ts_ms: int
+    state: Jurisdictions, acct: Member, capability: Capability, ts_ms: int
 ) -> Refusal | None:
     if not acct.customer_id or not (state.residence_policies or state.nationality_policies):
         return None
@@ -78,7 +135,7 @@ def customer_refusal(
     return policy_refusal(state, cust.residence, cust.nationality, capability, ts_ms, acct)
 
 
-def policy_permissions(state: EngineState, acct: Account, ts_ms: int) -> tuple[bool, bool, bool]:
+def policy_permissions(state: Jurisdictions, acct: Member, ts_ms: int) -> tuple[bool, bool, bool]:
     """(trading, withdrawals, deposits) as the customer's jurisdiction policies allow them now:
     what Binance's canTrade, canWithdraw and canDeposit show besides the account's own flags.
     Withdrawals (deposits) count as allowed while crypto or fiat ones are."""
@@ -95,7 +152,7 @@ def policy_permissions(state: EngineState, acct: Account, ts_ms: int) -> tuple[b
     )
 
 
-def closed_to(state: EngineState, acct: Account, capability: Capability, ts_ms: int) -> bool:
+def closed_to(state: Jurisdictions, acct: Member, capability: Capability, ts_ms: int) -> bool:
     """Whether a policy has closed `capability` for the account's customer for good (CLOSED, or
     an exit window past its deadline): what staff may then pay out on request."""
     if not acct.customer_id:
@@ -116,7 +173,7 @@ def closed_to(state: EngineState, acct: Account, capability: Capability, ts_ms: 
     return False
 
 
-def venue_refusal(state: EngineState, cust: Customer, symbol: str) -> Refusal | None:
+def venue_refusal(state: Venues, cust: Person, symbol: str) -> Refusal | None:
     venue = state.venues.get(cust.venue)
     if venue is None or symbol in venue.symbols:
         return None
@@ -128,12 +185,12 @@ def venue_refusal(state: EngineState, cust: Customer, symbol: str) -> Refusal | 
 
 
 def _rule_refusal(
-    state: EngineState,
-    policy: Policy,
+    state: Jurisdictions,
+    policy: InForce,
     rule: Rule,
     who: str,
     ts_ms: int,
-    acct: Account | None,
+    acct: Member | None,
 ) -> Refusal | None:
     access, spec = rule.access, policy.spec
     if access is _OPEN:

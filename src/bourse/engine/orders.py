@@ -69,6 +69,16 @@ def close(
                 symbol=order.symbol,
                 client_order_id=order.client_order_id,
                 reason=reason,
+                side=order.side,
+                order_type=order.order_type,
+                time_in_force=order.time_in_force,
+                price_raw=order.price,
+                qty_raw=order.qty,
+                quote_qty_raw=order.quote_qty,
+                stop_price_raw=order.stop_price,
+                executed_raw=order.executed,
+                cum_quote_raw=order.cum_quote,
+                stp=order.stp,
             )
         )
     else:

@@ -8,21 +8,64 @@ such step. An asset nothing prices is never counted as zero: `valued` names it, 
 stages refuse to decide on a guess (engine/impact.py, engine/jurisdiction.py).
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from typing import Protocol
 
 from bourse.compliance.policy import HoldingsAbove
-from bourse.engine.state import Account, EngineState, SymbolState
+from bourse.domain.symbols import SymbolSpec
 
-Direct = Callable[[EngineState, int, str, str], int | None]
+# What valuation reads, as read-only Protocols: the engine's state satisfies them, and so does
+# the read model (bourse.view), whose names follow the state's, so one copy of these rules
+# serves the engine's gate and every reader outside it.
 
 
-def _markets(state: EngineState) -> list[SymbolState]:
+class PricedSymbol(Protocol):
+    @property
+    def spec(self) -> SymbolSpec: ...
+    @property
+    def last_price(self) -> int: ...
+
+
+class ReferencePrice(Protocol):
+    @property
+    def price(self) -> int: ...
+
+
+class Prices(Protocol):
+    @property
+    def assets(self) -> Mapping[str, int]: ...
+    @property
+    def symbols(self) -> Mapping[str, PricedSymbol]: ...
+    @property
+    def reference_prices(self) -> Mapping[tuple[str, str], ReferencePrice]: ...
+
+
+class Held(Protocol):
+    @property
+    def free(self) -> int: ...
+    @property
+    def locked(self) -> int: ...
+
+
+class Holder(Protocol):
+    """An account, as far as its holdings go."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def balances(self) -> Mapping[str, Held]: ...
+
+
+Direct = Callable[[Prices, int, str, str], int | None]
+
+
+def _markets(state: Prices) -> list[PricedSymbol]:
     """The symbols by name: a snapshot restores them so, and a replay lists them in the order
     they were listed; the path valuation takes must not depend on which."""
     return [state.symbols[name] for name in sorted(state.symbols)]
 
 
-def _traded(state: EngineState, amount: int, src: str, dst: str) -> int | None:
+def _traded(state: Prices, amount: int, src: str, dst: str) -> int | None:
     for sym in _markets(state):
         spec, price = sym.spec, sym.last_price
         if not price:
@@ -36,7 +79,7 @@ def _traded(state: EngineState, amount: int, src: str, dst: str) -> int | None:
     return None
 
 
-def _referenced(state: EngineState, amount: int, src: str, dst: str) -> int | None:
+def _referenced(state: Prices, amount: int, src: str, dst: str) -> int | None:
     """A traded price where there is one, else an operator's reference price (per whole unit of
     the first asset, in raw units of the second)."""
     traded = _traded(state, amount, src, dst)
@@ -53,7 +96,7 @@ def _referenced(state: EngineState, amount: int, src: str, dst: str) -> int | No
     return None
 
 
-def _neighbours(state: EngineState, src: str, references: bool) -> Iterator[str]:
+def _neighbours(state: Prices, src: str, references: bool) -> Iterator[str]:
     for sym in _markets(state):
         if sym.spec.base == src:
             yield sym.spec.quote
@@ -67,7 +110,7 @@ def _neighbours(state: EngineState, src: str, references: bool) -> Iterator[str]
                 yield base
 
 
-def _path(state: EngineState, amount: int, src: str, dst: str, direct: Direct) -> int | None:
+def _path(state: Prices, amount: int, src: str, dst: str, direct: Direct) -> int | None:
     value = direct(state, amount, src, dst)
     if value is not None:
         return value
@@ -82,7 +125,7 @@ def _path(state: EngineState, amount: int, src: str, dst: str, direct: Direct) -
     return None
 
 
-def convert(state: EngineState, amount: int, src: str, dst: str) -> int | None:
+def convert(state: Prices, amount: int, src: str, dst: str) -> int | None:
     """`amount` raw units of `src` in raw units of `dst`, or None where no price leads there."""
     if src == dst:
         return amount
@@ -92,19 +135,19 @@ def convert(state: EngineState, amount: int, src: str, dst: str) -> int | None:
     return value
 
 
-def traded_price(state: EngineState, asset: str, target: str) -> bool:
+def traded_price(state: Prices, asset: str, target: str) -> bool:
     """Whether the exchange's own trades value `asset` in `target` (a reference price for the
     pair is then not used)."""
     one = 10 ** state.assets.get(asset, 0)
     return asset == target or _path(state, one, asset, target, _traded) is not None
 
 
-def priced(state: EngineState, asset: str, target: str) -> bool:
+def priced(state: Prices, asset: str, target: str) -> bool:
     """Whether some price (traded, or a reference) values `asset` in `target`."""
     return convert(state, 10 ** state.assets.get(asset, 0), asset, target) is not None
 
 
-def valued(state: EngineState, acct: Account, cond: HoldingsAbove) -> tuple[int, list[str]]:
+def valued(state: Prices, acct: Holder, cond: HoldingsAbove) -> tuple[int, list[str]]:
     """What the account holds (free + locked) in raw units of the condition's asset, not counting
     its exclusions, and the held assets no price values (which the value leaves out)."""
     total = 0

@@ -155,16 +155,17 @@ class Exchange:
             self._periodic_snapshot(outcome.seq)
         return outcome
 
-    @property
-    def last_seq(self) -> int:
-        """The last command the engine has run (it may not be durable yet)."""
-        return self.engine.state.last_seq
-
     def check(self, cmd: Command) -> Refusal | None:
         """What the engine would refuse `cmd` for at its first stages, without sequencing it."""
         if self.failure is not None:
             raise self.failure
         return self.engine.check(cmd)
+
+    @property
+    def last_seq(self) -> int:
+        """The last command the engine applied; it is durable once `journal.durable_seq` has
+        reached it (the engine runs ahead of the journal by at most one group commit)."""
+        return self.engine.state.last_seq
 
     def read_model(self) -> ReadModel:
         """The read model as of everything durable (engine thread): where a consumer starts

@@ -432,13 +432,7 @@ class UserFeed:
         if a.permissions:  # the account's own flags as released, and its policies now
             trade, deposit, withdraw, frozen = self.flags.get(account_id, _DEFAULT_FLAGS)
             view = self.view
-            # TODO(issue 14, gateway branch): policy_permissions over the Protocol that both the
-            # engine state and the read model satisfy; drop the ignores once that lands.
-            pt, pw, pd = policy_permissions(
-                view,  # type: ignore[arg-type]
-                view.accounts[account_id],  # type: ignore[arg-type]
-                ts,
-            )
+            pt, pw, pd = policy_permissions(view, view.accounts[account_id], ts)
             position.update(
                 T=trade and not frozen and pt, W=withdraw and not frozen and pw, D=deposit and pd
             )

@@ -11,13 +11,17 @@ from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.hot_path import BourseApp, direct
 from bourse.api.binance.ratelimit import RateLimiter
 from bourse.api.binance.replies import ApiError, handle_api_error
+from bourse.marketdata import MarketData
 from bourse.server.service import Service
 
 
-def install(app: FastAPI, service: Service, *, rate_limits: bool = True) -> Gateway:
-    """`rate_limits=False` (bourse run --no-rate-limits) serves without Binance's limits, for
-    load tests and private deployments."""
-    gateway = Gateway(service)
+def install(
+    app: FastAPI, service: Service, data: MarketData, *, rate_limits: bool = True
+) -> Gateway:
+    """`data` is the market data the routes answer from (depth, tickers). `rate_limits=False`
+    (bourse run --no-rate-limits) serves without Binance's limits, for load tests and private
+    deployments."""
+    gateway = Gateway(service, data)
     app.state.gateway = gateway
     for module in (market, trading, account, ratelimit, user_stream, compat):
         app.include_router(module.router)

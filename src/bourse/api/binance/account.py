@@ -4,8 +4,8 @@ Each operation (`account_info`, `order_status`, ...) takes the parsed parameters
 authenticated caller and returns its answer or raises ApiError; the REST route and the WebSocket
 API method both call it. Orders, trades and balances come from the SQL store through
 `Gateway.read`, which first waits until the store holds every acknowledged command, so a client
-always sees its own writes. Account flags and fee rates come from the engine state (read on the
-event loop's thread).
+always sees its own writes. Account flags, fee rates and what the customer's jurisdiction allows
+come from the read model (what is released, built from events).
 """
 
 from typing import Any
@@ -15,7 +15,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.binance import order_view as view
+from bourse.api.binance import order_view
 from bourse.api.binance.auth import Caller
 from bourse.api.binance.gateway import Gateway, signed
 from bourse.api.binance.order_view import Body
@@ -24,9 +24,9 @@ from bourse.api.binance.replies import JSON, ApiError, no_such_order, ok
 from bourse.domain.money import to_str
 from bourse.domain.symbols import PPM, SymbolSpec
 from bourse.engine.jurisdiction import policy_permissions
-from bourse.engine.state import EngineState
 from bourse.store import queries
 from bourse.store.queries import DEFAULT_LIMIT, MAX_LIMIT, OrderRow
+from bourse.view import ReadModel
 
 router = APIRouter(prefix="/api/v3", tags=["Account"])
 DAY_MS = 86_400_000
@@ -39,9 +39,9 @@ _TOO_LONG = ApiError(-1127, "More than 24 hours between startTime and endTime.")
 # --- commission --------------------------------------------------------------------------------
 
 
-def commission_rates(state: EngineState, account_id: int, spec: SymbolSpec) -> tuple[int, int]:
+def commission_rates(view: ReadModel, account_id: int, spec: SymbolSpec) -> tuple[int, int]:
     """The account's (maker, taker) rates on `spec` in ppm, as the engine charges them."""
-    tier = state.fee_tiers[state.accounts[account_id].fee_tier]
+    tier = view.fee_tiers[view.accounts[account_id].fee_tier]
     return tier.maker_rate(spec), tier.taker_rate(spec)
 
 
@@ -69,7 +69,7 @@ async def get_commission(request: Request) -> Response:
 async def commission(gw: Gateway, params: Params, caller: Caller) -> Body:
     """Query commission rates: GET account/commission and account.commission."""
     spec = gw.symbol(params.text("symbol")).spec
-    maker, taker = commission_rates(gw.state, caller.account_id, spec)
+    maker, taker = commission_rates(gw.view, caller.account_id, spec)
     zero = rate_text(0)
     return {
         "symbol": spec.name,
@@ -141,11 +141,11 @@ async def account_info(gw: Gateway, params: Params, caller: Caller) -> Body:
     its own (the per-symbol answer is account/commission)."""
     omit_zero = bool(params.flag("omitZeroBalances"))
     rows, updated_ms = await gw.read(_balances, caller.account_id)
-    state = gw.state
-    acct = state.accounts[caller.account_id]
+    view = gw.view
+    acct = view.accounts[caller.account_id]
     held = {r.asset: r for r in rows}
     balances = []
-    for asset, precision in state.assets.items():  # every listed asset, as on Binance
+    for asset, precision in view.assets.items():  # every listed asset, as on Binance
         row = held.get(asset)
         free, locked = (row.free_raw, row.locked_raw) if row is not None else (0, 0)
         if omit_zero and not free and not locked:
@@ -153,11 +153,11 @@ async def account_info(gw: Gateway, params: Params, caller: Caller) -> Body:
         balances.append(
             {"asset": asset, "free": to_str(free, precision), "locked": to_str(locked, precision)}
         )
-    first = next(iter(state.symbols.values()), None)
-    maker, taker = commission_rates(state, acct.id, first.spec) if first else (0, 0)
-    # the account's own flags, and what its jurisdiction's policies allow now
-    trade, withdraw, deposit = policy_permissions(state, acct, gw.clock())
-    if acct.customer_id and state.customers[acct.customer_id].held_by:  # screening at onboarding
+    first = next(iter(view.symbols.values()), None)
+    maker, taker = commission_rates(view, acct.id, first.spec) if first else (0, 0)
+    # the account's own flags, and what its jurisdiction's policies allow now (the gate's rule)
+    trade, withdraw, deposit = policy_permissions(view, acct, gw.clock())
+    if acct.customer_id and view.customers[acct.customer_id].held_by:  # screening at onboarding
         trade = withdraw = deposit = False
     return {
         "makerCommission": maker // 100,  # in basis points: 100 ppm each
@@ -196,7 +196,7 @@ def _limit(params: Params) -> int:
 
 
 def _rendered(gw: Gateway, rows: list[OrderRow]) -> list[dict[str, Any]]:
-    return [view.stored(r, gw.state.symbols[r.symbol].spec) for r in rows]
+    return [order_view.stored(r, gw.view.symbols[r.symbol].spec) for r in rows]
 
 
 def _find_order(
@@ -240,7 +240,7 @@ async def order_status(gw: Gateway, params: Params, caller: Caller) -> Body:
     row = await gw.read(_find_order, caller.account_id, sym.spec.name, order_id, orig)
     if row is None:
         raise no_such_order()
-    return view.stored(row, sym.spec)
+    return order_view.stored(row, sym.spec)
 
 
 @router.get(

@@ -1,8 +1,9 @@
 """Signed requests as Binance checks them: the key, its IP allow-list and permissions, the time
 window, and the signature over the raw query string plus the raw body.
 
-A key's credential lives in the engine state (registered by a CreateApiKey command): a sealed HMAC
-secret, opened once with the data directory's master key and cached, or an Ed25519 public key.
+A key's credential comes from the read model (the ApiKeyCreated event of its CreateApiKey command):
+a sealed HMAC secret, opened once with the data directory's master key and cached, or an Ed25519
+public key.
 """
 
 import base64
@@ -21,8 +22,9 @@ from starlette.requests import HTTPConnection, Request
 from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError, bad_key_format, key_rejected, mandatory
 from bourse.domain.enums import KeyKind
-from bourse.engine.state import ApiKey, EngineState
 from bourse.keys.sealing import SecretBox
+from bourse.view import ReadModel
+from bourse.view.model import KeyView
 
 KEY_HEADER = "x-mbx-apikey"
 KEY_FORMAT = re.compile(r"^[A-Za-z0-9]{1,128}$")
@@ -41,22 +43,22 @@ class Caller(NamedTuple):
 
 
 class KeyRing:
-    def __init__(self, state: EngineState, box: SecretBox) -> None:
-        self._state = state
+    def __init__(self, view: ReadModel, box: SecretBox) -> None:
+        self._view = view
         self._box = box
         self._verifiers: dict[tuple[str, str], Verify] = {}
 
-    def find(self, api_key: str) -> ApiKey | None:
-        return self._state.api_keys.get(api_key)
+    def find(self, api_key: str) -> KeyView | None:
+        return self._view.api_keys.get(api_key)
 
-    def verifier(self, key: ApiKey) -> Verify:
+    def verifier(self, key: KeyView) -> Verify:
         cache_key = (key.api_key, key.credential)
         verify = self._verifiers.get(cache_key)
         if verify is None:
             verify = self._verifiers[cache_key] = self._build(key)
         return verify
 
-    def _build(self, key: ApiKey) -> Verify:
+    def _build(self, key: KeyView) -> Verify:
         if key.kind is KeyKind.HMAC_SHA256:
             secret = self._box.open(key.credential, key.api_key).encode()
 
@@ -85,12 +87,12 @@ def actor(api_key: str) -> str:
     return f"api:{api_key[:8]}"
 
 
-def key_holder(keys: KeyRing, request: Request, *, trade: bool) -> ApiKey:
+def key_holder(keys: KeyRing, request: Request, *, trade: bool) -> KeyView:
     """The key in X-MBX-APIKEY, if it exists and may act from this IP (-2014/-2015 otherwise)."""
     return check_key(keys, request.headers.get(KEY_HEADER), client_host(request), trade=trade)
 
 
-def check_key(keys: KeyRing, api_key: str | None, host: str, *, trade: bool) -> ApiKey:
+def check_key(keys: KeyRing, api_key: str | None, host: str, *, trade: bool) -> KeyView:
     """The key named `api_key`, if it exists and may act from `host` (-2014/-2015 otherwise)."""
     if not api_key or not KEY_FORMAT.match(api_key):
         raise bad_key_format()
@@ -117,7 +119,7 @@ def check_time(params: Params, now_ms: int) -> None:
 
 
 def check_signature(
-    keys: KeyRing, key: ApiKey, payloads: Iterable[bytes], signature: str | None
+    keys: KeyRing, key: KeyView, payloads: Iterable[bytes], signature: str | None
 ) -> None:
     """-1102 without a signature, -1022 unless it signs one of `payloads` (the forms a client
     may have signed)."""

@@ -65,10 +65,10 @@ async def all_coins(request: Request) -> Response:
     gw = gateway(request)
     params = await Params.read(request)
     caller = gw.authenticate(request, params, trade=False)
-    assets = dict(gw.state.assets)
+    assets = dict(gw.view.assets)
     traded = {
         asset
-        for sym in gw.state.symbols.values()
+        for sym in gw.view.symbols.values()
         if sym.status is SymbolStatus.TRADING
         for asset in (sym.spec.base, sym.spec.quote)
     }

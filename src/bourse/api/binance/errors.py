@@ -77,6 +77,9 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     ),
     RejectCode.UNKNOWN_ORDER: BinanceError(-2011, "Unknown order sent."),
     RejectCode.UNKNOWN_WITHDRAWAL: BinanceError(-1102, "Unknown withdrawal."),
+    RejectCode.CANCEL_RESTRICTED: BinanceError(
+        -2011, "Order was not canceled due to cancel restrictions."
+    ),
 }
 
 

@@ -22,7 +22,8 @@ from bourse.api.binance.replies import ApiError, illegal_chars, ok
 from bourse.domain.enums import SelfTradePrevention, SymbolStatus
 from bourse.domain.filters import LotSize
 from bourse.domain.money import to_str
-from bourse.engine.state import EngineState, SymbolState
+from bourse.view import ReadModel
+from bourse.view.model import SymbolView
 
 # Binance's own pattern for a JSON array of symbols (its -1100 message quotes it)
 SYMBOLS_PATTERN = r'^\[("[A-Z0-9-_.]{1,20}"(,"[A-Z0-9-_.]{1,20}"){0,}){0,1}\]$'
@@ -58,24 +59,24 @@ async def exchange_info(request: Request) -> Response:
 async def trading_rules(gw: Gateway, params: Params, api_key: str | None = None) -> Body:
     """Exchange information: GET exchangeInfo and exchangeInfo. `api_key` is the key the request
     names (signed or not), which chooses the venue's symbols."""
-    listed = venue_symbols(gw.state, api_key)
+    listed = venue_symbols(gw.view, api_key)
     return {
         "timezone": "UTC",
         "serverTime": gw.clock(),
         "rateLimits": RATE_LIMITS,
         "exchangeFilters": [],
-        "symbols": exchange_symbols(gw.state, params, listed),
+        "symbols": exchange_symbols(gw.view, params, listed),
     }
 
 
-def venue_symbols(state: EngineState, api_key: str | None) -> frozenset[str] | None:
+def venue_symbols(view: ReadModel, api_key: str | None) -> frozenset[str] | None:
     """The symbols the venue of this key's customer lists, or None (no key, a house account,
     no venues): the caller sees everything."""
-    key = state.api_keys.get(api_key) if api_key else None
-    acct = state.accounts.get(key.account_id) if key is not None else None
+    key = view.api_keys.get(api_key) if api_key else None
+    acct = view.accounts.get(key.account_id) if key is not None else None
     if acct is None or not acct.customer_id:
         return None
-    venue = state.venues.get(state.customers[acct.customer_id].venue)
+    venue = view.venues.get(view.customers[acct.customer_id].venue)
     return venue.symbols if venue is not None else None
 
 
@@ -98,7 +99,7 @@ def parse_symbols(text: str) -> list[str]:
     return names
 
 
-def select(state: EngineState, params: Params) -> tuple[list[SymbolState], bool]:
+def select(view: ReadModel, params: Params) -> tuple[list[SymbolView], bool]:
     """The symbols a request names, and whether it named exactly one (`symbol`: answer one
     object, else a list). Unknown symbol -1121; a single symbol whose status does not match
     `symbolStatus` -1220; with `symbols` or no selection, non-matching symbols are left out."""
@@ -106,33 +107,33 @@ def select(state: EngineState, params: Params) -> tuple[list[SymbolState], bool]
     if one is not None and many is not None:
         raise combo()
     if one is not None:
-        return [one_symbol(state, params)], True
+        return [one_symbol(view, params)], True
     chosen = (
-        [_lookup(state, n) for n in parse_symbols(many)]
+        [_lookup(view, n) for n in parse_symbols(many)]
         if many is not None
-        else list(state.symbols.values())
+        else list(view.symbols.values())
     )
     return [s for s in chosen if status is None or s.status is status], False
 
 
-def one_symbol(state: EngineState, params: Params) -> SymbolState:
+def one_symbol(view: ReadModel, params: Params) -> SymbolView:
     """The mandatory `symbol`, refused (-1220) if `symbolStatus` is given and differs."""
-    sym = _lookup(state, params.text("symbol"))
+    sym = _lookup(view, params.text("symbol"))
     status = _status(params)
     if status is not None and sym.status is not status:
         raise ApiError(-1220, "The symbol's status does not match the requested symbolStatus.")
     return sym
 
 
-def _lookup(state: EngineState, name: str) -> SymbolState:
-    sym = state.symbols.get(name.upper())
+def _lookup(view: ReadModel, name: str) -> SymbolView:
+    sym = view.symbols.get(name.upper())
     if sym is None:
         raise ApiError(-1121, "Invalid symbol.")
     return sym
 
 
 def exchange_symbols(
-    state: EngineState, params: Params, listed: frozenset[str] | None = None
+    view: ReadModel, params: Params, listed: frozenset[str] | None = None
 ) -> list[dict[str, Any]]:
     """exchangeInfo's `symbols` for its parameters (symbol, symbols, permissions, symbolStatus,
     showPermissionSets), among the `listed` ones if given (a venue's listing: others are
@@ -144,7 +145,7 @@ def exchange_symbols(
     if named and (perms is not None or params.has("symbolStatus")):
         raise combo()
     show_sets = params.flag("showPermissionSets")
-    selected, _ = select(state, params)
+    selected, _ = select(view, params)
     if listed is not None:
         if named and any(s.spec.name not in listed for s in selected):
             raise ApiError(-1121, "Invalid symbol.")
@@ -164,7 +165,7 @@ def _parse_permissions(text: str) -> list[str]:
     return [compact]
 
 
-def render_symbol(sym: SymbolState, permission_sets: bool = True) -> dict[str, Any]:
+def render_symbol(sym: SymbolView, permission_sets: bool = True) -> dict[str, Any]:
     spec = sym.spec
     bp, qp = spec.base_precision, spec.quote_precision
     pf, notional = spec.price_filter, spec.notional

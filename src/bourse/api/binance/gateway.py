@@ -1,5 +1,7 @@
 """What every Binance route needs, in one object on `app.state.gateway`: the service (commands),
-the engine state (reference data, the book), the key ring (signatures) and store reads."""
+the read model (symbols, accounts, keys: what is released, built from events), market data (the
+book, tickers), the key ring (signatures) and store reads. Nothing here reads the engine's state:
+the engine's own stages check every command, and answers render from its events."""
 
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -11,23 +13,22 @@ from starlette.requests import HTTPConnection, Request
 from bourse.api.binance.auth import Caller, KeyRing, authenticate
 from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError
-from bourse.engine.state import EngineState, SymbolState
 from bourse.marketdata import MarketData
 from bourse.server.service import Service, StoreUnavailable
 from bourse.store.db import create_store_engine, unreachable
+from bourse.view import ReadModel
+from bourse.view.model import SymbolView
 
 T = TypeVar("T")
 
 
 class Gateway:
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Service, market: MarketData) -> None:
         self.service = service
-        self.keys = KeyRing(service.exchange.engine.state, service.box)
+        self.market = market  # fed released outcomes by whoever wired it (api/app.py)
+        self.keys = KeyRing(service.view, service.box)
         url = service.exchange.projector.engine.url.render_as_string(hide_password=False)
         self._reader = create_store_engine(url)  # readers never take the projector's write lock
-        # seeded from the read model (what is released), then fed released outcomes
-        self.market = MarketData(service.view)
-        service.on_release.append(self.market.apply)
 
     @property
     def clock(self) -> Callable[[], int]:
@@ -39,12 +40,14 @@ class Gateway:
         self.service.clock = fn
 
     @property
-    def state(self) -> EngineState:
-        return self.service.exchange.engine.state
+    def view(self) -> ReadModel:
+        """The read model as of every released outcome: after `await service.execute(cmd)` it
+        holds that command's events."""
+        return self.service.view
 
-    def symbol(self, name: str) -> SymbolState:
+    def symbol(self, name: str) -> SymbolView:
         """A listed symbol, or -1121 Invalid symbol."""
-        sym = self.state.symbols.get(name.upper())
+        sym = self.service.view.symbols.get(name.upper())
         if sym is None:
             raise ApiError(-1121, "Invalid symbol.")
         return sym

@@ -23,12 +23,12 @@ from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import ApiError, invalid_value, ok
 from bourse.domain.enums import Side
 from bourse.domain.money import to_str
-from bourse.engine.state import SymbolState
 from bourse.marketdata.klines import INTERVALS, parse_time_zone, read_klines
 from bourse.marketdata.tickers import MINUTE_MS, TickerBook, ticker_json
 from bourse.marketdata.trades import agg_trades, trade_json
 from bourse.store import market_queries as mq
 from bourse.store import queries
+from bourse.view.model import SymbolView
 
 router = APIRouter(prefix="/api/v3", tags=["market data"])
 router.include_router(exchange_info.router)
@@ -109,7 +109,7 @@ async def depth(request: Request) -> Response:
 
 async def order_book(gw: Gateway, params: Params) -> Body:
     """Order book: GET depth and depth."""
-    sym = one_symbol(gw.state, params)
+    sym = one_symbol(gw.view, params)
     limit = _limit(params, 100, 5000)
     book, spec = gw.market.depth, sym.spec
     qp, bp = spec.quote_precision, spec.base_precision
@@ -123,7 +123,7 @@ async def order_book(gw: Gateway, params: Params) -> Body:
 # --- trades ---------------------------------------------------------------------------------
 
 
-def _trades(rows: list[queries.TradeRow], sym: SymbolState) -> list[Body]:
+def _trades(rows: list[queries.TradeRow], sym: SymbolView) -> list[Body]:
     qp, bp = sym.spec.quote_precision, sym.spec.base_precision
     return [trade_json(t, qp, bp) for t in rows]
 
@@ -313,7 +313,7 @@ router.get(
 
 
 async def _tickers(gw: Gateway) -> TickerBook:
-    return await gw.market.ready_tickers(gw.read, list(gw.state.symbols), gw.clock())
+    return await gw.market.ready_tickers(gw.read, list(gw.view.symbols), gw.clock())
 
 
 @router.get(
@@ -346,7 +346,7 @@ async def average_price(gw: Gateway, params: Params) -> Body:
     }
 
 
-def _book_fields(gw: Gateway, sym: SymbolState) -> dict[str, str]:
+def _book_fields(gw: Gateway, sym: SymbolView) -> dict[str, str]:
     spec, depth = sym.spec, gw.market.depth
     qp, bp = spec.quote_precision, spec.base_precision
     bid = depth.best(spec.name, Side.BUY) or (0, 0)
@@ -380,7 +380,7 @@ async def ticker_24hr(request: Request) -> Response:
 
 async def rolling_24hr(gw: Gateway, params: Params) -> Body | list[Body]:
     """24 h statistics: GET ticker/24hr and ticker.24hr."""
-    chosen, single = select(gw.state, params)
+    chosen, single = select(gw.view, params)
     kind = (params.opt_text("type") or "FULL").upper()
     if kind not in ("FULL", "MINI"):
         raise ApiError(-1139, "Invalid ticker type.")
@@ -413,7 +413,7 @@ async def ticker_price(request: Request) -> Response:
 
 async def latest_prices(gw: Gateway, params: Params) -> Body | list[Body]:
     """Latest price: GET ticker/price and ticker.price."""
-    chosen, single = select(gw.state, params)
+    chosen, single = select(gw.view, params)
     book = await _tickers(gw)
     items = []
     for s in chosen:
@@ -446,6 +446,6 @@ async def book_ticker(request: Request) -> Response:
 
 async def best_prices(gw: Gateway, params: Params) -> Body | list[Body]:
     """Best bid and ask: GET ticker/bookTicker and ticker.book."""
-    chosen, single = select(gw.state, params)
+    chosen, single = select(gw.view, params)
     items = [{"symbol": s.spec.name, **_book_fields(gw, s)} for s in chosen]
     return _one_or_list(items, single)

@@ -1,11 +1,11 @@
 """Orders as Binance renders them: placement (ACK/RESULT/FULL), cancellation and queries.
 
 Decimals are strings with the asset's precision (prices and quote amounts in the quote asset's,
-quantities in the base asset's), ids and times integers, as rest-api.md shows them. A placement is
-rendered from its command's events alone; a cancel from the engine's order as it stood; a query
-from the SQL store's row. Stop orders carry `stopPrice`; an untriggered one has workingTime -1.
-A MARKET order sized by quoteOrderQty shows the quantity it executed as `origQty`, as Binance
-does (clients compute what remains as origQty - executedQty).
+quantities in the base asset's), ids and times integers, as rest-api.md shows them. A placement and
+a cancel are rendered from their command's events alone (OrderCanceled carries the order as it
+ended); a query from the SQL store's row. Stop orders carry `stopPrice`; an untriggered one has
+workingTime -1. A MARKET order sized by quoteOrderQty shows the quantity it executed as
+`origQty`, as Binance does (clients compute what remains as origQty - executedQty).
 """
 
 from typing import Any
@@ -14,7 +14,6 @@ from bourse.api.binance.order_request import RespType
 from bourse.domain.enums import STOP_TYPES, OrderStatus, OrderType, Side
 from bourse.domain.money import to_str
 from bourse.domain.symbols import SymbolSpec
-from bourse.engine.state import Order
 from bourse.events import (
     AnyEvent,
     CommandRejected,
@@ -109,28 +108,28 @@ def placed(
     return body
 
 
-def canceled(order: Order, spec: SymbolSpec, ts_ms: int, cancel_client_id: str) -> Body:
-    """The cancel response for an engine order this command canceled (its fields are final)."""
+def canceled(order: OrderCanceled, spec: SymbolSpec, ts_ms: int, cancel_client_id: str) -> Body:
+    """The cancel response for an order this command canceled, from its event."""
     qp, bp = spec.quote_precision, spec.base_precision
     body: Body = {
         "symbol": order.symbol,
         "origClientOrderId": order.client_order_id,
-        "orderId": order.id,
+        "orderId": order.order_id,
         "orderListId": -1,
         "clientOrderId": cancel_client_id,
         "transactTime": ts_ms,
-        "price": to_str(order.price, qp),
-        "origQty": to_str(order.qty, bp),
-        "executedQty": to_str(order.executed, bp),
-        "origQuoteOrderQty": to_str(order.quote_qty, qp),
-        "cummulativeQuoteQty": to_str(order.cum_quote, qp),
+        "price": to_str(order.price_raw, qp),
+        "origQty": to_str(order.qty_raw, bp),
+        "executedQty": to_str(order.executed_raw, bp),
+        "origQuoteOrderQty": to_str(order.quote_qty_raw, qp),
+        "cummulativeQuoteQty": to_str(order.cum_quote_raw, qp),
         "status": OrderStatus.CANCELED.value,
         "timeInForce": order.time_in_force.value,
         "type": order.order_type.value,
         "side": order.side.value,
     }
     if order.order_type in STOP_TYPES:
-        body["stopPrice"] = to_str(order.stop_price, qp)
+        body["stopPrice"] = to_str(order.stop_price_raw, qp)
     body["selfTradePreventionMode"] = order.stp.value
     return body
 

@@ -7,9 +7,10 @@ engine's events once durable), never from a store read: `POST order` stays lean 
 order-rate benchmark. The engine's refusals answer with the Binance error its code names; the
 engine's own sentence stays in the journal and the rejections table, since clients match `msg`.
 
-Lookups of open orders in the engine state (to render a cancel, or to apply cancelRestrictions)
-happen right before the command is submitted with no `await` in between, so nothing can change
-the order in the meantime.
+The gateway never looks an order up: a cancel names it (by id and/or client id, with its
+cancelRestrictions) and the engine resolves it; the answer renders from the OrderCanceled event,
+which carries the order as it ended. A test order asks the engine's own first stages
+(`Service.check`); a cancel-replace's new order is checked by the engine's cancel_replace.
 """
 
 from typing import Any
@@ -18,7 +19,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.binance import order_view as view
+from bourse.api.binance import order_view
 from bourse.api.binance.account import commission_rates, rate_text
 from bourse.api.binance.auth import Caller, actor
 from bourse.api.binance.errors import BinanceError, binance_error
@@ -35,21 +36,20 @@ from bourse.api.binance.order_view import Body
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, invalid_value, ok
 from bourse.commands import CancelAllOrders, CancelOrder, CancelReplaceOrder
-from bourse.domain.enums import CancelReplaceMode, OrderStatus
+from bourse.domain.enums import CancelReplaceMode, CancelRestriction
 from bourse.domain.rejections import RejectCode
-from bourse.engine import gate, inputs, risk
-from bourse.engine.cancels import find_open
-from bourse.engine.state import Order, SymbolState
-from bourse.events import CommandRejected, OrderCanceled, Outcome
+from bourse.domain.symbols import SymbolSpec
+from bourse.events import AnyEvent, CommandRejected, OrderCanceled, Outcome
+from bourse.view.model import SymbolView
 
 router = APIRouter(prefix="/api/v3", tags=["Trade"])
 _ORDER_EXAMPLE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The order", "content": {JSON: {"example": view.EXAMPLE_FULL}}}
+    200: {"description": "The order", "content": {JSON: {"example": order_view.EXAMPLE_FULL}}}
 }
-_RESTRICTED = BinanceError(-2011, "Order was not canceled due to cancel restrictions.")
-_UNKNOWN_ORDER = RejectCode.UNKNOWN_ORDER
+# a cancel-replace refused for these failed its cancel leg; anything else refuses the whole
+_CANCEL_LEG = frozenset({RejectCode.UNKNOWN_ORDER, RejectCode.CANCEL_RESTRICTED})
 _REJECTED = -2010
-_RESTRICTIONS = {"ONLY_NEW": OrderStatus.NEW, "ONLY_PARTIALLY_FILLED": OrderStatus.PARTIALLY_FILLED}
+_RESTRICTIONS = tuple(r.value for r in CancelRestriction)
 
 
 def _order_error(rejected: CommandRejected) -> ApiError:
@@ -62,7 +62,7 @@ def _cancel_error(rejected: CommandRejected) -> BinanceError:
     return BinanceError(-2011, err.msg) if err.code == _REJECTED else err
 
 
-def _parsed(gw: Gateway, params: Params, caller: Caller) -> tuple[SymbolState, NewOrder]:
+def _parsed(gw: Gateway, params: Params, caller: Caller) -> tuple[SymbolView, NewOrder]:
     """A new order's symbol and command (the caller's signature was checked first, as Binance
     does)."""
     sym = gw.symbol(params.text("symbol"))
@@ -80,12 +80,12 @@ async def place_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     """New order: POST order and the WebSocket API's order.place."""
     sym, order = _parsed(gw, params, caller)
     outcome = await gw.service.execute(order.cmd)
-    accepted = view.accepted(outcome.events)
+    accepted = order_view.accepted(outcome.events)
     if accepted is None:
-        rejected = view.rejection(outcome.events)
+        rejected = order_view.rejection(outcome.events)
         assert rejected is not None, "an order is either accepted or rejected"
         raise _order_error(rejected)
-    return view.placed(accepted, outcome.events, sym.spec, outcome.ts_ms, order.resp_type)
+    return order_view.placed(accepted, outcome.events, sym.spec, outcome.ts_ms, order.resp_type)
 
 
 @router.post(
@@ -106,12 +106,12 @@ async def post_order(request: Request) -> Response:
 async def check_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     """Test new order: POST order/test and order.test. Validates everything, places nothing."""
     sym, order = _parsed(gw, params, caller)
-    refusal = gate.check(gw.state, order.cmd) or risk.validate(sym, order.cmd)
+    refusal = gw.service.check(order.cmd)  # the engine's own stages, nothing sequenced
     if refusal is not None:
         raise ApiError.of(binance_error(refusal.code, refusal.reason))
     if not params.flag("computeCommissionRates"):
         return {}
-    maker, taker = commission_rates(gw.state, order.cmd.account_id, sym.spec)
+    maker, taker = commission_rates(gw.view, order.cmd.account_id, sym.spec)
     zero = rate_text(0)
     return {
         "standardCommissionForOrder": {"maker": rate_text(maker), "taker": rate_text(taker)},
@@ -142,29 +142,32 @@ async def post_order_test(request: Request) -> Response:
     return ok(await check_order(*await signed(request, trade=True)))
 
 
-def _target(
-    gw: Gateway, params: Params, caller: Caller, sym: SymbolState, id_name: str, cid_name: str
-) -> tuple[int, str, Order | None]:
-    """The order a cancel names (id and/or client id) and, if it is open, the engine's order."""
+def _target(params: Params, id_name: str, cid_name: str) -> tuple[int, str]:
+    """The order a cancel names: its id and/or client id (0 and "" where not given)."""
     order_id = params.opt_integer(id_name, low=1)
     orig = params.opt_text(cid_name)
     if order_id is None and orig is None:
         raise ApiError(
             -1102, f"Param '{cid_name}' or '{id_name}' must be sent, but both were empty/null!"
         )
-    acct = gw.state.accounts[caller.account_id]
-    found = find_open(acct, sym.spec.name, order_id or 0, orig or "")
-    return order_id or 0, orig or "", found if isinstance(found, Order) else None
+    return order_id or 0, orig or ""
 
 
-def _restriction(params: Params) -> OrderStatus | None:
+def _restriction(params: Params) -> CancelRestriction | None:
     text = params.opt_text("cancelRestrictions")
     if text is None:
         return None
-    status = _RESTRICTIONS.get(text.upper())
-    if status is None:
-        raise ApiError(-1145, "Invalid cancelRestrictions")
-    return status
+    try:
+        return CancelRestriction(text.upper())
+    except ValueError:
+        raise ApiError(-1145, "Invalid cancelRestrictions") from None
+
+
+def _first_canceled(events: list[AnyEvent]) -> OrderCanceled | None:
+    """The cancel leg's event: a cancel's (or a cancel-replace's) first event when it canceled
+    (a new order may cancel other orders it meets, later in the outcome)."""
+    first = events[0] if events else None
+    return first if isinstance(first, OrderCanceled) else None
 
 
 _CANCEL_PARAMS = (
@@ -172,18 +175,15 @@ _CANCEL_PARAMS = (
     P("orderId", "integer", description="Either orderId or origClientOrderId"),
     P("origClientOrderId", description="Either orderId or origClientOrderId"),
     P("newClientOrderId", description="Identifies this cancel; generated if not sent"),
-    P("cancelRestrictions", enum=tuple(_RESTRICTIONS), description="Cancel only in this status"),
+    P("cancelRestrictions", enum=_RESTRICTIONS, description="Cancel only in this status"),
 )
 
 
 async def cancel_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     """Cancel order: DELETE order and order.cancel."""
     sym = gw.symbol(params.text("symbol"))
-    order_id, orig, order = _target(gw, params, caller, sym, "orderId", "origClientOrderId")
+    order_id, orig = _target(params, "orderId", "origClientOrderId")
     cancel_cid = client_id(params, "newClientOrderId")
-    restriction = _restriction(params)
-    if restriction is not None and order is not None and order.status is not restriction:
-        raise ApiError.of(_RESTRICTED)
     cmd = CancelOrder(
         actor=actor(caller.api_key),
         ts_ms=gw.clock(),
@@ -191,13 +191,15 @@ async def cancel_order(gw: Gateway, params: Params, caller: Caller) -> Body:
         symbol=sym.spec.name,
         order_id=order_id,
         client_order_id=orig,
+        restriction=_restriction(params),
     )
     outcome = await gw.service.execute(cmd)
-    rejected = view.rejection(outcome.events)
+    rejected = order_view.rejection(outcome.events)
     if rejected is not None:
         raise ApiError.of(_cancel_error(rejected))
-    assert order is not None, "the engine canceled the order the gateway found open"
-    return view.canceled(order, sym.spec, outcome.ts_ms, cancel_cid)
+    canceled = _first_canceled(outcome.events)
+    assert canceled is not None, "a cancel the engine did not refuse canceled the order"
+    return order_view.canceled(canceled, sym.spec, outcome.ts_ms, cancel_cid)
 
 
 @router.delete(
@@ -212,7 +214,6 @@ async def delete_order(request: Request) -> Response:
 async def cancel_open_orders(gw: Gateway, params: Params, caller: Caller) -> list[Body]:
     """Cancel all open orders on a symbol: DELETE openOrders and openOrders.cancelAll."""
     sym = gw.symbol(params.text("symbol"))
-    open_orders = dict(gw.state.accounts[caller.account_id].open_orders)
     cmd = CancelAllOrders(
         actor=actor(caller.api_key),
         ts_ms=gw.clock(),
@@ -220,11 +221,11 @@ async def cancel_open_orders(gw: Gateway, params: Params, caller: Caller) -> lis
         symbol=sym.spec.name,
     )
     outcome = await gw.service.execute(cmd)
-    rejected = view.rejection(outcome.events)
+    rejected = order_view.rejection(outcome.events)
     if rejected is not None:
         raise ApiError.of(_cancel_error(rejected))
     return [
-        view.canceled(open_orders[e.order_id], sym.spec, outcome.ts_ms, new_client_id())
+        order_view.canceled(e, sym.spec, outcome.ts_ms, new_client_id())
         for e in outcome.events
         if isinstance(e, OrderCanceled)
     ]
@@ -275,7 +276,7 @@ _REPLACE_PARAMS = (
     P("cancelOrderId", "integer", description="Either cancelOrderId or cancelOrigClientOrderId"),
     P("cancelOrigClientOrderId", description="Either cancelOrderId or cancelOrigClientOrderId"),
     P("cancelNewClientOrderId", description="Identifies the cancel; generated if not sent"),
-    P("cancelRestrictions", enum=tuple(_RESTRICTIONS), description="Cancel only in this status"),
+    P("cancelRestrictions", enum=_RESTRICTIONS, description="Cancel only in this status"),
 )
 
 
@@ -296,27 +297,12 @@ async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     A leg that failed raises -2021 (409) or -2022 with both legs' outcomes as `data`."""
     sym, order = _parsed(gw, params, caller)
     mode = params.choice("cancelReplaceMode", CancelReplaceMode, invalid_value("cancelReplaceMode"))
-    ids = _target(gw, params, caller, sym, "cancelOrderId", "cancelOrigClientOrderId")
-    cancel_id, cancel_orig, old = ids
+    cancel_id, cancel_orig = _target(params, "cancelOrderId", "cancelOrigClientOrderId")
     cancel_cid = client_id(params, "cancelNewClientOrderId")
-    restriction = _restriction(params)
     resp_type, spec, new = order.resp_type, sym.spec, order.cmd
     stop = mode is CancelReplaceMode.STOP_ON_FAILURE
-
-    if restriction is not None and old is not None and old.status is not restriction:
-        # The cancel leg fails here, before the engine: the new order goes alone, if at all.
-        state = gw.state  # the engine's stages in its order: inputs, gate, risk
-        refusal = inputs.check(state, new) or gate.check(state, new) or risk.validate(sym, new)
-        if refusal is not None:
-            raise ApiError.of(binance_error(refusal.code, refusal.reason))
-        restricted = _leg_error(_RESTRICTED)
-        if stop:
-            raise _replace_failed(
-                _FAILED, restricted, None, cancel_ok=False, new_result="NOT_ATTEMPTED"
-            )
-        placed = await gw.service.execute(new)
-        raise _new_leg_after_failed_cancel(placed, restricted, resp_type, sym, 0)
-
+    # The engine checks the new order (inputs, gate, filters) before it cancels anything, then
+    # the cancel leg (the order named, in the status cancelRestrictions allows), then places.
     cmd = CancelReplaceOrder(
         actor=new.actor,
         ts_ms=new.ts_ms,
@@ -326,16 +312,17 @@ async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
         cancel_client_order_id=cancel_orig,
         mode=mode,
         new_order=new,
+        cancel_restriction=_restriction(params),
     )
     outcome = await gw.service.execute(cmd)
     events = outcome.events
     rejections = [e for e in events if isinstance(e, CommandRejected)]
-    if any(isinstance(e, OrderCanceled) for e in events):
-        assert old is not None, "the engine canceled the order the gateway found open"
-        cancel_body = view.canceled(old, spec, outcome.ts_ms, cancel_cid)
-        accepted = view.accepted(events)
+    canceled = _first_canceled(events)
+    if canceled is not None:
+        cancel_body = order_view.canceled(canceled, spec, outcome.ts_ms, cancel_cid)
+        accepted = order_view.accepted(events)
         if accepted is not None:
-            new_body = view.placed(accepted, events, spec, outcome.ts_ms, resp_type)
+            new_body = order_view.placed(accepted, events, spec, outcome.ts_ms, resp_type)
             return {
                 "cancelResult": "SUCCESS",
                 "newOrderResult": "SUCCESS",
@@ -345,30 +332,28 @@ async def replace_order(gw: Gateway, params: Params, caller: Caller) -> Body:
         error = _leg_error(binance_error(rejections[0].code, rejections[0].reason))
         raise _replace_failed(_PARTIAL, cancel_body, error, cancel_ok=True, new_result="FAILURE")
     assert rejections, "a cancel-replace that canceled nothing was refused"
-    if rejections[0].code is not _UNKNOWN_ORDER:  # the whole command: gate, filters
+    if rejections[0].code not in _CANCEL_LEG:  # the whole command: gate, filters
         raise ApiError.of(binance_error(rejections[0].code, rejections[0].reason))
     cancel_error = _leg_error(_cancel_error(rejections[0]))
     if stop:
         raise _replace_failed(
             _FAILED, cancel_error, None, cancel_ok=False, new_result="NOT_ATTEMPTED"
         )
-    raise _new_leg_after_failed_cancel(outcome, cancel_error, resp_type, sym, 1)
+    raise _new_leg_after_failed_cancel(outcome, cancel_error, resp_type, spec)
 
 
 def _new_leg_after_failed_cancel(
-    outcome: Outcome, cancel_error: dict[str, Any], resp_type: RespType, sym: SymbolState, skip: int
+    outcome: Outcome, cancel_error: dict[str, Any], resp_type: RespType, spec: SymbolSpec
 ) -> ApiError:
-    """ALLOW_FAILURE after the cancel failed: -2021 if the new order went in, else -2022.
-
-    `skip` is how many rejections in the outcome belong to the cancel leg.
-    """
+    """ALLOW_FAILURE after the cancel failed: -2021 if the new order went in, else -2022 (the
+    outcome's first rejection is the cancel leg's, the second the new order's)."""
     events = outcome.events
-    accepted = view.accepted(events)
+    accepted = order_view.accepted(events)
     if accepted is not None:
-        new_body = view.placed(accepted, events, sym.spec, outcome.ts_ms, resp_type)
+        new_body = order_view.placed(accepted, events, spec, outcome.ts_ms, resp_type)
         return _replace_failed(
             _PARTIAL, cancel_error, new_body, cancel_ok=False, new_result="SUCCESS"
         )
-    rejections = [e for e in events if isinstance(e, CommandRejected)]
-    error = _leg_error(binance_error(rejections[skip].code, rejections[skip].reason))
+    rejected = [e for e in events if isinstance(e, CommandRejected)][1]
+    error = _leg_error(binance_error(rejected.code, rejected.reason))
     return _replace_failed(_FAILED, cancel_error, error, cancel_ok=False, new_result="FAILURE")

@@ -14,10 +14,10 @@ from bourse.api.binance.gateway import Gateway, gateway
 from bourse.api.binance.params import P, Params, openapi
 from bourse.api.binance.replies import JSON, ApiError, ok
 from bourse.commands import CloseListenKey, ExtendListenKey, OpenListenKey
-from bourse.engine.state import ApiKey
 from bourse.events import ListenKeyExtended, ListenKeyOpened
 from bourse.streams.listen_keys import new_key
 from bourse.streams.service import Realtime
+from bourse.view.model import KeyView
 
 router = APIRouter(prefix="/api/v3", tags=["User data stream"])
 _KEY_HEADER = {
@@ -45,7 +45,7 @@ def no_such_key() -> ApiError:
 # --- the operations, shared with the WebSocket API's userDataStream.start/ping/stop -----------
 
 
-async def open_listen_key(gw: Gateway, key: ApiKey) -> str:
+async def open_listen_key(gw: Gateway, key: KeyView) -> str:
     """The API key's live listenKey, valid for another 60 minutes, or a new one (journaled)."""
     cmd = OpenListenKey(
         actor=actor(key.api_key),
@@ -60,18 +60,18 @@ async def open_listen_key(gw: Gateway, key: ApiKey) -> str:
     raise ApiError(-1001, "the listenKey could not be opened; please try again", 500)
 
 
-async def extend_listen_key(gw: Gateway, key: ApiKey, listen_key: str) -> None:
+async def extend_listen_key(gw: Gateway, key: KeyView, listen_key: str) -> None:
     await _on_key(gw, ExtendListenKey, key, listen_key)
 
 
-async def close_listen_key(gw: Gateway, rt: Realtime, key: ApiKey, listen_key: str) -> None:
+async def close_listen_key(gw: Gateway, rt: Realtime, key: KeyView, listen_key: str) -> None:
     """The key stops working and its stream connections close."""
     await _on_key(gw, CloseListenKey, key, listen_key)
     rt.end_listen_key(listen_key)
 
 
 async def _on_key(
-    gw: Gateway, kind: type[ExtendListenKey | CloseListenKey], key: ApiKey, listen_key: str
+    gw: Gateway, kind: type[ExtendListenKey | CloseListenKey], key: KeyView, listen_key: str
 ) -> None:
     """Journal `kind` for the API key's `listen_key`; -1125 if it holds no such live key."""
     cmd = kind(

@@ -28,10 +28,10 @@ from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError, key_rejected, mandatory
 from bourse.domain.enums import KeyKind
-from bourse.engine.state import ApiKey
 from bourse.streams.hub import Subscriber
 from bourse.streams.service import Realtime
 from bourse.streams.user_feed import Tap
+from bourse.view.model import KeyView
 
 KEY = "apiKey"
 SIGNATURE = "signature"
@@ -92,7 +92,7 @@ class Session:
             check_time(params, self.gw.clock())
         return Caller(key.account_id, key.api_key, key.can_trade)
 
-    def _verified(self, params: Params, *, trade: bool) -> ApiKey:
+    def _verified(self, params: Params, *, trade: bool) -> KeyView:
         gw, values = self.gw, params.values
         if KEY not in values:
             raise mandatory(KEY)
@@ -101,7 +101,7 @@ class Session:
         check_signature(gw.keys, key, payloads(values), values.get(SIGNATURE))
         return key
 
-    def _session_key(self, *, trade: bool) -> ApiKey:
+    def _session_key(self, *, trade: bool) -> KeyView:
         """The logged-on key, if it is still valid; a key deleted or no longer allowed from this
         IP ends the session (-2015), as on Binance."""
         try:
