@@ -107,7 +107,7 @@ def create_app(
         status = "stopped" if ex.failure is not None else "ok" if readable else "degraded"
         return status == "ok", {
             "status": status,
-            "last_seq": ex.engine.state.last_seq,
+            "last_seq": ex.last_seq,
             "durable_seq": ex.journal.durable_seq,
             "store_seq": ex.projection.applied_seq,
             "store_ok": ex.projection.error is None,
