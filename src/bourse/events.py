@@ -178,6 +178,7 @@ class AccountFrozen(Event, frozen=True, kw_only=True, tag="AccountFrozen"):
     actor: str
     reason: str
     evidence: str
+    manual: bool = False  # frozen by staff by hand (FreezeAccount): only staff lift it
 
 
 class AccountUnfrozen(Event, frozen=True, kw_only=True, tag="AccountUnfrozen"):

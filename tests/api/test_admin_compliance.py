@@ -7,7 +7,6 @@ from typing import Any
 import httpx2 as httpx
 import pytest
 
-from bourse.api.admin.preview import preview as sliced_preview
 from bourse.compliance.policy import Access, Capability, HoldingsAbove, PolicySpec, Rule
 from bourse.workers.policy_driver import PolicyDriver
 from tests.api.conftest import Api
@@ -532,7 +531,6 @@ def test_a_preview_counted_in_slices_adds_up_to_one_count(api: Api) -> None:
     made = [onboard(api, "UA") for _ in range(5)]
     for i, m in enumerate(made):
         deposit(api, m["accountId"], "USDT", f"{i + 1}00")
-    state = api.exchange.engine.state
     spec = PolicySpec(
         name="UA",
         country="UA",
@@ -544,9 +542,9 @@ def test_a_preview_counted_in_slices_adds_up_to_one_count(api: Api) -> None:
             ),
         ),
     )
-    portal = api.client.portal  # the engine's thread: state is read where it is written
-    whole = portal.call(sliced_preview, state, spec, 2000)  # type: ignore[union-attr]
-    sliced = portal.call(sliced_preview, state, spec, 2)  # type: ignore[union-attr]
+    portal = api.client.portal  # the engine's thread: the engine counts where it runs
+    whole = portal.call(api.service.preview, spec, 2000)  # type: ignore[union-attr]
+    sliced = portal.call(api.service.preview, spec, 2)  # type: ignore[union-attr]
     assert sliced == whole
     assert whole.tally.balances == {"USDT": 1500 * 10**8}
     assert whole.tally.above_condition == 3

@@ -35,6 +35,7 @@ from bourse.compliance.policy import (
     HoldingsAbove,
     PolicySpec,
     Rule,
+    next_due_ms,
 )
 from bourse.demo import spec
 from bourse.domain.enums import OrderType, SelfTradePrevention, Side, TimeInForce
@@ -45,7 +46,6 @@ from bourse.domain.symbols import SymbolSpec
 from bourse.engine import snapshot
 from bourse.engine.impact import members, tally
 from bourse.engine.invariants import violations
-from bourse.engine.policies import next_due_ms
 from bourse.engine.valuation import convert
 from bourse.events import (
     AccountOpened,

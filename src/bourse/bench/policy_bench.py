@@ -49,13 +49,14 @@ from bourse.compliance.policy import (
     Fingerprint,
     PolicySpec,
     Rule,
+    Tally,
     preview_id,
 )
 from bourse.demo import ASSETS
 from bourse.domain.enums import OrderType, SelfTradePrevention, Side, TimeInForce
 from bourse.domain.rejections import RejectCode
 from bourse.engine import Engine
-from bourse.engine.impact import Tally, fingerprint, members, tally
+from bourse.engine.impact import fingerprint, members, tally
 from bourse.engine.state import EngineState
 from bourse.events import AccountOpened, CommandRejected, OrderCanceled, PolicySweepProgressed
 from bourse.server.heap import settle_heap

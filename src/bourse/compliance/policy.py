@@ -8,7 +8,9 @@ prices), so it restricts exactly the accounts above the line.
 """
 
 import hashlib
+from collections.abc import Mapping
 from enum import StrEnum
+from typing import Protocol
 
 import msgspec
 
@@ -115,6 +117,41 @@ class Fingerprint(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     version: int
 
 
+class Tally(msgspec.Struct, kw_only=True):
+    """What the customers a policy names have, summed over a slice of them (slices add up)."""
+
+    accounts_with_orders: int = 0
+    open_orders: int = 0
+    pending_withdrawals: int = 0
+    balances: dict[str, int] = {}  # asset → free + locked, raw
+    above_condition: int = 0  # accounts a conditional rule restricts right now
+    unpriced: dict[str, int] = {}  # asset no price values in a condition's asset → accounts
+    sample: list[dict[str, object]] = []
+
+    def add(self, other: "Tally", sample_size: int) -> None:
+        self.accounts_with_orders += other.accounts_with_orders
+        self.open_orders += other.open_orders
+        self.pending_withdrawals += other.pending_withdrawals
+        for asset, amount in other.balances.items():
+            self.balances[asset] = self.balances.get(asset, 0) + amount
+        self.above_condition += other.above_condition
+        for asset, accounts in other.unpriced.items():
+            self.unpriced[asset] = self.unpriced.get(asset, 0) + accounts
+        room = sample_size - len(self.sample)
+        if room > 0:
+            self.sample.extend(other.sample[:room])
+
+
+class Impact(msgspec.Struct, kw_only=True):
+    """A change's preview: whom it names (`previewed`, what an apply must still match, as of
+    `as_of_seq`) and what they hold."""
+
+    spec: PolicySpec
+    previewed: Fingerprint
+    as_of_seq: int
+    tally: Tally
+
+
 def member_key(basis: Basis, country: str) -> str:
     return f"{basis}:{country}"
 
@@ -162,3 +199,33 @@ def _exclusion_problem(cond: HoldingsAbove) -> str | None:
         if not e.reason.strip() or len(e.reason) > 500:
             return f"excluding {e.asset} from a holdings condition needs a reason (1 to 500 chars)"
     return None
+
+
+class _Dated(Protocol):
+    @property
+    def effective_ms(self) -> int: ...
+
+
+class _InForce(Protocol):
+    @property
+    def spec(self) -> PolicySpec: ...
+
+
+class PolicyBook(Protocol):
+    """The policies in force and the changes scheduled: the engine's state and the read model
+    both have them under these names."""
+
+    @property
+    def scheduled(self) -> Mapping[int, _Dated]: ...
+    @property
+    def residence_policies(self) -> Mapping[str, _InForce]: ...
+    @property
+    def nationality_policies(self) -> Mapping[str, _InForce]: ...
+
+
+def next_due_ms(book: PolicyBook) -> int | None:
+    """When RunDuePolicies next has work: the earliest scheduled change or exit-window deadline."""
+    times = [s.effective_ms for s in book.scheduled.values()]
+    for policies in (book.residence_policies, book.nationality_policies):
+        times += [p.spec.deadline_ms for p in policies.values() if p.spec.deadline_ms]
+    return min(times) if times else None

@@ -178,17 +178,26 @@ def freeze(state: EngineState, out: Output, cmd: FreezeAccount) -> Refusal | Non
     acct = state.accounts[cmd.account_id]
     if acct.frozen:
         return Refusal(RejectCode.NO_CHANGE, f"account {acct.id} is already frozen")
-    freeze_account(state, out, acct, cmd.actor, cmd.reason, cmd.evidence)
-    acct.manual_freeze = cmd.reason
+    freeze_account(state, out, acct, cmd.actor, cmd.reason, cmd.evidence, manual=True)
     return None
 
 
 def freeze_account(
-    state: EngineState, out: Output, acct: Account, actor: str, reason: str, evidence: str
+    state: EngineState,
+    out: Output,
+    acct: Account,
+    actor: str,
+    reason: str,
+    evidence: str,
+    manual: bool = False,
 ) -> None:
     acct.frozen = True
+    if manual:
+        acct.manual_freeze = reason
     out.events.append(
-        AccountFrozen(account_id=acct.id, actor=actor, reason=reason, evidence=evidence)
+        AccountFrozen(
+            account_id=acct.id, actor=actor, reason=reason, evidence=evidence, manual=manual
+        )
     )
     # A frozen account's funds must not move: its open orders end now, their holds return to
     # balances that stay frozen with the account.

@@ -2,12 +2,12 @@
 is shown and for the apply that must match it.
 
 A preview of a country with many customers is read in slices (`tally` over part of the members),
-so the gateway can interleave it with matching instead of pausing the engine for the whole count.
+so the engine process can interleave it with matching instead of pausing for the whole count.
 """
 
-import msgspec
+from collections.abc import Generator
 
-from bourse.compliance.policy import Basis, Fingerprint, PolicySpec, member_key
+from bourse.compliance.policy import Basis, Fingerprint, Impact, PolicySpec, Tally, member_key
 from bourse.engine.state import EngineState
 from bourse.engine.valuation import priced, valued
 
@@ -26,29 +26,26 @@ def fingerprint(state: EngineState, basis: Basis, country: str) -> Fingerprint:
     )
 
 
-class Tally(msgspec.Struct, kw_only=True):
-    """What the named customers have, summed over a slice of them (slices add up)."""
+PREVIEW_SLICE = 2000  # customers counted per step of a preview
+SAMPLE = 10  # named customers a preview shows
 
-    accounts_with_orders: int = 0
-    open_orders: int = 0
-    pending_withdrawals: int = 0
-    balances: dict[str, int] = {}  # asset → free + locked, raw
-    above_condition: int = 0  # accounts a conditional rule restricts right now
-    unpriced: dict[str, int] = {}  # asset no price values in a condition's asset → accounts
-    sample: list[dict[str, object]] = []
 
-    def add(self, other: "Tally", sample_size: int) -> None:
-        self.accounts_with_orders += other.accounts_with_orders
-        self.open_orders += other.open_orders
-        self.pending_withdrawals += other.pending_withdrawals
-        for asset, amount in other.balances.items():
-            self.balances[asset] = self.balances.get(asset, 0) + amount
-        self.above_condition += other.above_condition
-        for asset, accounts in other.unpriced.items():
-            self.unpriced[asset] = self.unpriced.get(asset, 0) + accounts
-        room = sample_size - len(self.sample)
-        if room > 0:
-            self.sample.extend(other.sample[:room])
+def preview(
+    state: EngineState, spec: PolicySpec, slice_size: int = PREVIEW_SLICE
+) -> Generator[None, None, Impact]:
+    """The impact of `spec`, counted in steps: whom it names and their fingerprint at once (what
+    an apply must still match), then `slice_size` customers per step. It yields between steps so
+    its driver runs other commands meanwhile; a customer who moves during the count changes the
+    fingerprint, so the apply of this preview is refused as stale, never wrong."""
+    as_of_seq = state.last_seq
+    named = members(state, spec.basis, spec.country)
+    seen = fingerprint(state, spec.basis, spec.country)
+    total = Tally(balances={}, sample=[], unpriced={})
+    for start in range(0, len(named), slice_size):
+        if start:
+            yield
+        total.add(tally(state, spec, named[start : start + slice_size], SAMPLE), SAMPLE)
+    return Impact(spec=spec, previewed=seen, as_of_seq=as_of_seq, tally=total)
 
 
 def tally(

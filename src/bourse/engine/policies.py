@@ -118,14 +118,6 @@ def cancel_scheduled(state: EngineState, out: Output, cmd: CancelScheduledChange
     return None
 
 
-def next_due_ms(state: EngineState) -> int | None:
-    """When RunDuePolicies next has work: the earliest scheduled change or exit-window deadline."""
-    times = [s.effective_ms for s in state.scheduled.values()]
-    for policies in (state.residence_policies, state.nationality_policies):
-        times += [p.spec.deadline_ms for p in policies.values() if p.spec.deadline_ms]
-    return min(times) if times else None
-
-
 def run_due(state: EngineState, out: Output, cmd: RunDuePolicies) -> Refusal | None:
     now = cmd.ts_ms
     due = [s for s in state.scheduled.values() if s.effective_ms <= now]

@@ -43,6 +43,7 @@ def export(state: EngineState) -> ReadModel:
         view = m.accounts[acct.id] = AccountView(acct.id, acct.fee_tier, acct.customer_id)
         view.can_trade, view.can_deposit = acct.can_trade, acct.can_deposit
         view.can_withdraw, view.frozen = acct.can_withdraw, acct.frozen
+        view.manual_freeze = acct.manual_freeze
         view.balances = {
             a: BalanceView(a, b.free, b.locked)
             for a, b in acct.balances.items()
@@ -101,6 +102,7 @@ def export(state: EngineState) -> ReadModel:
             target[country] = PolicyView(
                 p.spec, p.change_id, p.applied_ms, p.actor, p.reason, p.previous
             )
+    m.next_change_id = state.next_change_id
     m.reference_prices = {
         pair: ReferencePriceView(r.price, r.actor, r.reason, r.set_ms)
         for pair, r in state.reference_prices.items()

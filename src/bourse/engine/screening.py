@@ -15,10 +15,7 @@ from bourse.commands import (
     SetSanctionedAddresses,
 )
 from bourse.compliance.addresses import address_key
-from bourse.compliance.evidence import Evidence
-from bourse.domain.rejections import Refusal, RejectCode
-from bourse.engine.admin import freeze_account, unfreeze_account
-from bourse.engine.alerts import (
+from bourse.compliance.alerts import (
     BENEFICIARY,
     CONFIRMED,
     DELISTING,
@@ -26,9 +23,14 @@ from bourse.engine.alerts import (
     HIT,
     dismissal_key,
     dismissed_entry,
+    payee_dismissal_key,
+)
+from bourse.compliance.evidence import Evidence
+from bourse.domain.rejections import Refusal, RejectCode
+from bourse.engine.admin import freeze_account, unfreeze_account
+from bourse.engine.alerts import (
     hold_customer,
     open_alert,
-    payee_dismissal_key,
     release_customer,
     standing_listings,
 )

@@ -7,13 +7,14 @@ engine replays the whole journal (projections are always rebuildable from the jo
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from bourse.commands import Command
+from bourse.compliance.policy import Impact, PolicySpec
 from bourse.demo import genesis
 from bourse.domain.rejections import Refusal
-from bourse.engine import Engine, read_model, snapshot
+from bourse.engine import Engine, impact, read_model, snapshot, valuation
 from bourse.events import Outcome
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
@@ -172,6 +173,33 @@ class Exchange:
         before it folds the outcomes released after it."""
         self.sequencer.flush()
         return read_model.export(self.engine.state)
+
+    # --- what the engine answers besides commands: plain values, never its state ----------
+
+    @property
+    def last_seq(self) -> int:
+        """The last command the engine applied (durable once released)."""
+        return self.engine.state.last_seq
+
+    def preview(
+        self, spec: PolicySpec, slice_size: int = impact.PREVIEW_SLICE
+    ) -> Generator[None, None, Impact]:
+        """A policy change's impact, counted in steps on the engine thread: drive it with
+        next() between other commands; it returns the Impact (see `impact.preview`)."""
+        return impact.preview(self.engine.state, spec, slice_size)
+
+    def traded_price(self, asset: str, quote: str) -> bool:
+        """Whether the exchange's own trades value `asset` in `quote` (either way round), so a
+        reference price for the pair is not used."""
+        state = self.engine.state
+        return valuation.traded_price(state, asset, quote) or valuation.traded_price(
+            state, quote, asset
+        )
+
+    def digest(self) -> tuple[int, str]:
+        """The engine's last seq and the sha256 digest of its state, which `bourse replay`
+        reproduces from the journal."""
+        return self.engine.state.last_seq, snapshot.digest(self.engine.state)
 
     def _periodic_snapshot(self, seq: int) -> None:
         """A snapshot is only a shortcut for recovery; the command it follows is journaled and

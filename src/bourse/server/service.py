@@ -13,8 +13,9 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from bourse.commands import Command
+from bourse.compliance.policy import Impact, PolicySpec
 from bourse.domain.rejections import Refusal
-from bourse.engine.state import EngineState
+from bourse.engine.impact import PREVIEW_SLICE
 from bourse.events import Outcome
 from bourse.keys.sealing import SecretBox
 from bourse.server.exchange import Exchange, now_ms
@@ -115,17 +116,33 @@ class Service:
         """The engine's own first-stage checks of `cmd`, without running it (a test order)."""
         return self.exchange.check(cmd)
 
-    async def durable_state(self) -> EngineState:
-        """The engine state once every command it has applied so far is durable: what a read
-        may show, since nothing a command caused leaves the process before its record is safe.
-        (The engine runs ahead of the journal by at most one group commit.)"""
-        state = self.exchange.engine.state
-        target = state.last_seq
+    async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact:
+        """A policy change's impact, as of everything the engine has applied, once that is
+        durable; counted `slice_size` customers at a time on the engine thread, with the
+        commands waiting meanwhile run between slices."""
+        await self._all_released()
+        steps = self.exchange.preview(spec, slice_size)
+        while True:
+            try:
+                next(steps)
+            except StopIteration as done:
+                result: Impact = done.value
+                return result
+            await asyncio.sleep(0)  # let the engine run the commands waiting meanwhile
+
+    def traded_price(self, asset: str, quote: str) -> bool:
+        """Whether a traded market values `asset` in `quote` (see Exchange.traded_price)."""
+        return self.exchange.traded_price(asset, quote)
+
+    async def _all_released(self) -> None:
+        """Until every command the engine has applied so far is durable (the engine runs ahead
+        of the journal by at most one group commit): what an answer read from the engine may
+        show, since nothing a command caused leaves the process before its record is safe."""
+        target = self.exchange.last_seq
         while self.released_seq < target and self._released is not None:
             if self.exchange.failure is not None:
                 raise self.exchange.failure
             await self._released.wait()
-        return state
 
     async def store_caught_up(self, seq: int | None = None, timeout: float = READ_WAIT_S) -> None:
         """Wait until the SQL store has applied up to `seq` (default: everything released)."""

@@ -10,9 +10,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bourse.compliance.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.compliance.evidence import Evidence, evidence_json, score_text
 from bourse.domain.calendar import utc_text
-from bourse.engine.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.store import schema as s
 
 OPEN = "open"  # no decision yet

@@ -164,12 +164,16 @@ def _account_fee_tier(m: ReadModel, e: AccountFeeTierChanged, ts: int) -> None:
 
 @_on(AccountFrozen)
 def _frozen(m: ReadModel, e: AccountFrozen, ts: int) -> None:
-    m.accounts[e.account_id].frozen = True
+    acct = m.accounts[e.account_id]
+    acct.frozen = True
+    if e.manual:
+        acct.manual_freeze = e.reason
 
 
 @_on(AccountUnfrozen)
 def _unfrozen(m: ReadModel, e: AccountUnfrozen, ts: int) -> None:
-    m.accounts[e.account_id].frozen = False
+    acct = m.accounts[e.account_id]
+    acct.frozen, acct.manual_freeze = False, ""
 
 
 @_on(BalanceChanged)
@@ -269,7 +273,8 @@ def _released(m: ReadModel, e: CustomerReleased, ts: int) -> None:
 @_on(PolicyApplied)
 def _policy(m: ReadModel, e: PolicyApplied, ts: int) -> None:
     spec = e.spec
-    policies = m.residence_policies if spec.basis is Basis.RESIDENCE else m.nationality_policies
+    m.next_change_id = e.change_id + 1
+    policies = m.policies(spec.basis)
     if spec.restores:
         policies.pop(spec.country, None)
     else:

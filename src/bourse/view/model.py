@@ -11,7 +11,7 @@ once over those names (what a jurisdiction policy allows an account now, say) re
 
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
-from bourse.compliance.policy import Fingerprint, PolicySpec
+from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -121,6 +121,7 @@ class AccountView:
         "fee_tier",
         "frozen",
         "id",
+        "manual_freeze",
         "open_orders",
     )
 
@@ -130,6 +131,7 @@ class AccountView:
         self.fee_tier = fee_tier
         self.can_trade = self.can_deposit = self.can_withdraw = True
         self.frozen = False
+        self.manual_freeze = ""  # staff's reason when they froze it by hand, until unfrozen
         self.balances: dict[str, BalanceView] = {}  # assets it has held; (0, 0) once emptied
         self.open_orders: dict[int, OrderView] = {}
         self.client_ids: dict[str, int] = {}  # client order id → order id, open orders only
@@ -391,6 +393,7 @@ class ReadModel:
         "listen_keys",
         "members",
         "nationality_policies",
+        "next_change_id",
         "reference_prices",
         "residence_policies",
         "scheduled",
@@ -417,6 +420,7 @@ class ReadModel:
         self.venues: dict[str, VenueView] = {}
         self.residence_policies: dict[str, PolicyView] = {}
         self.nationality_policies: dict[str, PolicyView] = {}
+        self.next_change_id = 1  # policy change ids are dense: every one applied is below it
         self.reference_prices: dict[tuple[str, str], ReferencePriceView] = {}
         self.alerts: dict[int, AlertView] = {}
         self.withdrawals: dict[int, WithdrawalView] = {}  # pending only
@@ -430,6 +434,10 @@ class ReadModel:
         self.screened_lists: dict[str, str] = {}
         self.screened_matcher = ""
         self.address_lists: dict[str, str] = {}  # source → list version of its addresses
+
+    def policies(self, basis: Basis) -> dict[str, PolicyView]:
+        """The policies in force on `basis`, by country."""
+        return self.residence_policies if basis is Basis.RESIDENCE else self.nationality_policies
 
     def live_key(self, listen_key: str, now_ms: int) -> KeyView | None:
         """The API key holding `listen_key`, if that listenKey is live at `now_ms`."""

@@ -73,6 +73,5 @@ def screen_payee(
 async def give_engine_versions(service: Service, screener: Screener) -> None:
     """The engine checks a payee was screened against the versions it holds: hand it the versions
     this screener uses first, if a list was loaded and not yet rescreened."""
-    state = service.exchange.engine.state
-    for cmd in address_commands(screener, state, service.clock()):
+    for cmd in address_commands(screener, service.view, service.clock()):
         await service.execute(cmd)

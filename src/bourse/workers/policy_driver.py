@@ -4,7 +4,7 @@ The engine has no clock and does not schedule itself. So this driver, on the eng
 - continues every policy sweep one batch at a time (ContinuePolicySweep), each batch queued behind
   the commands already waiting, so other accounts' orders interleave with a large change;
 - submits RunDuePolicies when a scheduled change or an exit-window deadline falls due, checking
-  the engine's `next_due_ms` once a second against the service's clock. A due change the engine
+  `next_due_ms` of the read model once a second against the service's clock. A due change the engine
   will not apply (a holdings condition meeting an asset nothing prices) comes back canceled with
   its reason, which the driver logs as an error for the operator.
 Both are ordinary journaled commands, so replay does exactly what happened.
@@ -15,7 +15,7 @@ import contextlib
 import logging
 
 from bourse.commands import ContinuePolicySweep, RunDuePolicies
-from bourse.engine.policies import next_due_ms
+from bourse.compliance.policy import next_due_ms
 from bourse.events import Outcome, PolicySweepProgressed, ScheduledChangeCanceled
 from bourse.server.exchange import ExchangeStopped
 from bourse.server.service import Service
@@ -29,12 +29,14 @@ class PolicyDriver:
     def __init__(self, service: Service) -> None:
         self.service = service
         self._task: asyncio.Task[None] | None = None
+        # the seq of the last RunDuePolicies sent: until the view holds it, it says nothing new
+        self._due_seq = 0
         service.on_release.append(self._on_release)
 
     def start(self) -> None:
         """Begin the due-time checks (on the running loop); also resumes sweeps a restart left."""
         self._task = asyncio.get_running_loop().create_task(self._tick())
-        for sweep_id in list(self.service.exchange.engine.state.sweeps):
+        for sweep_id in list(self.service.view.sweeps):
             self._continue_soon(sweep_id)
 
     async def stop(self) -> None:
@@ -56,23 +58,29 @@ class PolicyDriver:
         loop.call_soon(self._continue, sweep_id)
 
     def _continue(self, sweep_id: int) -> None:
-        if sweep_id in self.service.exchange.engine.state.sweeps:
+        # the view holds the progress that asked for this batch, and only this driver continues
+        # a sweep, one batch at a time: a sweep still in the view has a batch to run
+        if sweep_id in self.service.view.sweeps:
             self._submit(
                 ContinuePolicySweep(sweep_id=sweep_id, actor=ACTOR, ts_ms=self.service.clock())
             )
 
-    def _submit(self, cmd: ContinuePolicySweep | RunDuePolicies) -> None:
+    def _submit(self, cmd: ContinuePolicySweep | RunDuePolicies) -> int:
+        """The command's seq, or 0 if the exchange stopped."""
         try:
-            self.service.exchange.submit(cmd)
+            return self.service.exchange.submit(cmd).seq
         except ExchangeStopped:
             log.error("policy driver: the exchange stopped; %s not submitted", type(cmd).__name__)
+            return 0
 
     def run_due_now(self) -> bool:
         """Submit RunDuePolicies if anything is due by the service's clock; whether it did."""
-        due = next_due_ms(self.service.exchange.engine.state)
+        if self.service.released_seq < self._due_seq:
+            return False  # the last one is not in the view yet: what is due may be done
+        due = next_due_ms(self.service.view)
         if due is None or due > self.service.clock():
             return False
-        self._submit(RunDuePolicies(actor=ACTOR, ts_ms=self.service.clock()))
+        self._due_seq = self._submit(RunDuePolicies(actor=ACTOR, ts_ms=self.service.clock()))
         return True
 
     async def _tick(self) -> None:

@@ -29,6 +29,7 @@ from bourse.commands import (
     SetSanctionedAddresses,
 )
 from bourse.compliance.addresses import address_key
+from bourse.compliance.alerts import CONFIRMED, HIT, dismissal_key, dismissed_entry
 from bourse.compliance.evidence import Evidence, ListRef
 from bourse.compliance.sanctions import matching
 from bourse.compliance.sanctions.entries import ListEntry, ListVersion
@@ -36,10 +37,9 @@ from bourse.compliance.sanctions.matching import bulk
 from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListIndex
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
 from bourse.compliance.sanctions.versions import ListStore, diff
-from bourse.engine.alerts import CONFIRMED, HIT, dismissal_key, dismissed_entry
-from bourse.engine.state import EngineState
 from bourse.events import ScreeningAlertRaised
 from bourse.server.service import Service
+from bourse.view import ReadModel
 from bourse.workers.screening import Screener, build_index, in_force, list_json
 
 ACTOR = "system:screening"
@@ -108,17 +108,17 @@ class _Profile:
 
 @dataclass(frozen=True)
 class _Known:
-    """What the engine would refuse to raise again: read on the engine's thread, used in a
-    worker thread, so the screening never iterates engine dicts that are changing."""
+    """What the engine would refuse to raise again: read from the view on the event loop, used
+    in a worker thread, so the screening never iterates dicts that are changing."""
 
     open: frozenset[str] = frozenset()  # dismissal keys of open (or confirmed) alerts
     dismissed: dict[str, str] = field(default_factory=dict)  # dismissal key → fingerprint
 
 
-def _profiles(state: EngineState, customer_ids: Iterable[int]) -> list[_Profile]:
+def _profiles(view: ReadModel, customer_ids: Iterable[int]) -> list[_Profile]:
     found = []
     for cid in customer_ids:
-        cust = state.customers.get(cid)
+        cust = view.customers.get(cid)
         if cust is None:
             continue
         query = Query(
@@ -131,7 +131,7 @@ def _profiles(state: EngineState, customer_ids: Iterable[int]) -> list[_Profile]
     return found
 
 
-def _known(state: EngineState) -> _Known:
+def _known(view: ReadModel) -> _Known:
     # A confirmed hit is skipped too while no delisting was seen: the engine would take it, but
     # the customer's accounts are already frozen on that entry, so a new review would only repeat
     # the decision. Once the entry left its list (a delisting review names the hit), its return
@@ -139,10 +139,10 @@ def _known(state: EngineState) -> _Known:
     # other things: they never stand in for a hit on the customer.
     opened = frozenset(
         dismissal_key(a.customer_id, a.evidence)
-        for a in state.alerts.values()
+        for a in view.alerts.values()
         if a.kind == HIT and (not a.decision or (a.decision == CONFIRMED and not a.reviews))
     )
-    return _Known(open=opened, dismissed=dict(state.dismissals))
+    return _Known(open=opened, dismissed=dict(view.dismissals))
 
 
 def _alerts(
@@ -203,14 +203,14 @@ def _screen_in_workers(
 
 
 def alerts_for(
-    screener: Screener, state: EngineState, customer_ids: Iterable[int], ts_ms: int = 0
+    screener: Screener, view: ReadModel, customer_ids: Iterable[int], ts_ms: int = 0
 ) -> list[RaiseScreeningAlert]:
     """An alert for each hit at the review threshold on each customer's legal name, date of
     birth and nationality, leaving out those the engine would refuse (an open alert on the same
     entry, or a dismissal of it while the entry is unchanged) and those already confirmed."""
     shas = {v.source: v.sha256 for v in screener.lists}
-    profiles = _profiles(state, customer_ids)
-    return _screen(screener.index, shas, profiles, _known(state), ts_ms, screener.threshold)
+    profiles = _profiles(view, customer_ids)
+    return _screen(screener.index, shas, profiles, _known(view), ts_ms, screener.threshold)
 
 
 @dataclass
@@ -305,27 +305,29 @@ async def rescreen(
     already open or dismissed-and-unchanged are skipped, so rescreening is idempotent. `hold`
     (onboarding) holds each customer an alert is raised on until it is decided.
     """
-    state = service.exchange.engine.state
-    for listed in address_commands(screener, state, service.clock()):
+    # The view holds every command's events once `execute` returns: each read below sees what
+    # the commands before it did.
+    view = service.view
+    for listed in address_commands(screener, view, service.clock()):
         await service.execute(listed)  # withdrawals to listed addresses are blocked from here on
     everyone = customer_ids is None
-    ids = list(state.customers) if customer_ids is None else list(customer_ids)
+    ids = list(view.customers) if customer_ids is None else list(customer_ids)
     store = ListStore(service.exchange.data_dir.path)
     plan = _Plan(FULL, screener.index, DEFAULT_CANDIDATES)
-    if everyone and not full:  # what was screened last, read on the engine's thread
-        screened, matcher = dict(state.screened_lists), state.screened_matcher
+    if everyone and not full:  # what was screened last, read on the event loop
+        screened, matcher = dict(view.screened_lists), view.screened_matcher
         plan = await run_in_threadpool(_plan, store, screener, screened, matcher)
     report = RescreenReport(
         lists=[list_json(v) for v in screener.lists],
         mode=plan.mode,
         entries_screened=len(plan.index.entries),
     )
-    for review in delisting_reviews(screener, state, service.clock()):
+    for review in delisting_reviews(screener, view, service.clock()):
         outcome = await service.execute(review)
         report.delisting_reviews += [
             e.alert_id for e in outcome.events if isinstance(e, ScreeningAlertRaised)
         ]
-    for forget in forgotten_dismissals(screener, state, service.clock()):
+    for forget in forgotten_dismissals(screener, view, service.clock()):
         await service.execute(forget)  # a false positive on a delisted entry: new if relisted
     shas = {v.source: v.sha256 for v in screener.lists}
     # Against the whole index and enough customers to repay starting them: worker processes.
@@ -333,9 +335,9 @@ async def rescreen(
     chunk = BULK_CHUNK if in_workers else CHUNK
     data_dir = str(service.exchange.data_dir.path)
     for start in range(0, len(ids) if plan.mode != UNCHANGED else 0, chunk):
-        # Read on the event loop (the engine's thread), screen in a worker thread or processes.
-        profiles = _profiles(state, ids[start : start + chunk])
-        known = _known(state)
+        # Read on the event loop, screen in a worker thread or processes.
+        profiles = _profiles(view, ids[start : start + chunk])
+        known = _known(view)
         if in_workers:
             commands = await run_in_threadpool(
                 _screen_in_workers, screener, data_dir, shas, profiles, known, service.clock()
@@ -362,7 +364,7 @@ async def rescreen(
             ]
     # Recorded also when nothing was added or changed but entries left a list: the next
     # rescreen then compares against the version without them, and screens their return.
-    if everyone and (plan.mode != UNCHANGED or shas != state.screened_lists):
+    if everyone and (plan.mode != UNCHANGED or shas != view.screened_lists):
         await service.execute(
             RecordRescreen(
                 lists=tuple(ListRef(source=v.source, list_sha256=v.sha256) for v in screener.lists),
@@ -384,15 +386,13 @@ def _listed(screener: Screener) -> dict[str, set[str]]:
     return listed
 
 
-def forgotten_dismissals(
-    screener: Screener, state: EngineState, ts_ms: int
-) -> list[ForgetDismissals]:
+def forgotten_dismissals(screener: Screener, view: ReadModel, ts_ms: int) -> list[ForgetDismissals]:
     """For each list in force, the entries false positives were dismissed on that it no longer
     has: their dismissals end, so a re-listing is screened as new evidence."""
     listed = _listed(screener)
     versions = {info.source: info.sha256 for info in screener.lists}
     gone: dict[str, dict[str, None]] = {}
-    for key in state.dismissals:
+    for key in view.dismissals:
         _, source, entry_id = dismissed_entry(key)
         if source in versions and entry_id not in listed.get(source, set()):
             gone.setdefault(source, {})[entry_id] = None
@@ -409,7 +409,7 @@ def forgotten_dismissals(
 
 
 def delisting_reviews(
-    screener: Screener, state: EngineState, ts_ms: int
+    screener: Screener, view: ReadModel, ts_ms: int
 ) -> list[RaiseDelistingReview]:
     """A review for each confirmed hit whose entry the list version now in force no longer has:
     a delisting should reach the frozen customer as quickly as the listing did."""
@@ -422,7 +422,7 @@ def delisting_reviews(
             actor=ACTOR,
             ts_ms=ts_ms,
         )
-        for alert in state.alerts.values()
+        for alert in view.alerts.values()
         if alert.kind == HIT
         and alert.decision == CONFIRMED
         and not alert.reviews
@@ -432,7 +432,7 @@ def delisting_reviews(
 
 
 def address_commands(
-    screener: Screener, state: EngineState, ts_ms: int
+    screener: Screener, view: ReadModel, ts_ms: int
 ) -> list[SetSanctionedAddresses]:
     """For each list version in force whose crypto addresses the engine does not hold yet, the
     command that gives them to it (the gate then refuses withdrawals to them)."""
@@ -456,7 +456,7 @@ def address_commands(
             ts_ms=ts_ms,
         )
         for info in screener.lists
-        if state.address_lists.get(info.source) != info.sha256
+        if view.address_lists.get(info.source) != info.sha256
     ]
 
 

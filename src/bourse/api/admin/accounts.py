@@ -18,9 +18,10 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import Deposit, OpenAccount, RevokeApiKey
 from bourse.domain.limits import INT64_MAX
-from bourse.engine.state import ApiKey, EngineState
 from bourse.events import AccountOpened, CommandRejected
 from bourse.keys.api_keys import KeyRequestError, ed25519_key, hmac_key
+from bourse.view import ReadModel
+from bourse.view.model import KeyView
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 MAX_IP_RULES = 30  # as Binance's key IP allow-lists
@@ -69,11 +70,11 @@ class KeyBody(BaseModel):
     reason: str = Field(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN)
 
 
-def _opening_deposits(state: EngineState, deposits: dict[str, str]) -> list[tuple[str, int]]:
+def _opening_deposits(view: ReadModel, deposits: dict[str, str]) -> list[tuple[str, int]]:
     """Every deposit as (asset, raw amount), or 400 before anything is sequenced."""
     raw: list[tuple[str, int]] = []
     for asset, amount in deposits.items():
-        raw.append((asset, deposit_raw(state, asset, amount)))
+        raw.append((asset, deposit_raw(view, asset, amount)))
     return raw
 
 
@@ -100,8 +101,7 @@ _KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
     },
 )
 async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccountBody) -> Response:
-    state = service.exchange.engine.state
-    deposits = _opening_deposits(state, body.deposits)
+    deposits = _opening_deposits(service.view, body.deposits)
     opened = await service.execute(
         OpenAccount(actor=actor, ts_ms=service.clock(), reason=body.reason, fee_tier=body.fee_tier)
     )
@@ -127,7 +127,8 @@ async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccoun
                 refused.append(
                     {"asset": asset, "code": binance_error(event.code).code, "msg": event.reason}
                 )
-    answered = {"accountId": account_id, "balances": balance_list(state, account_id)}
+    # the view holds every deposit's events by now: each `execute` returned once folded
+    answered = {"accountId": account_id, "balances": balance_list(service.view, account_id)}
     return ok({**answered, "refusedDeposits": refused} if refused else answered)
 
 
@@ -190,7 +191,7 @@ async def revoke_key(
 ) -> Response:
     """Revoke an API key at once: requests signed with it are refused from the moment the command is
     journaled. Name the reason."""
-    owner = service.exchange.engine.state.api_keys.get(api_key)
+    owner = service.view.api_keys.get(api_key)
     if owner is None:
         raise not_found("API key", api_key)
     outcome = await service.execute(
@@ -201,7 +202,7 @@ async def revoke_key(
     return ok({"apiKey": api_key, "accountId": owner.account_id, "revoked": True})
 
 
-def _describe(key: ApiKey) -> dict[str, Any]:
+def _describe(key: KeyView) -> dict[str, Any]:
     return {
         "apiKey": key.api_key,
         "keyType": key.kind.value,
@@ -225,11 +226,11 @@ def _describe(key: ApiKey) -> dict[str, Any]:
 async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: Int64) -> Response:
     """Every API key of an account: its key type (HMAC_SHA256 or ED25519), permissions and IP
     allow-list. Secrets are never shown again after creation."""
-    state = service.exchange.engine.state
-    if account_id not in state.accounts:
+    view = service.view
+    if account_id not in view.accounts:
         raise not_found("account", account_id)
     keys = sorted(
-        (k for k in state.api_keys.values() if k.account_id == account_id),
+        (k for k in view.api_keys.values() if k.account_id == account_id),
         key=lambda k: k.api_key,
     )
     return ok([_describe(k) for k in keys])

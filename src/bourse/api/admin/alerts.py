@@ -13,10 +13,9 @@ from bourse.api.admin.errors import bad_request, conflict, not_found
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
+from bourse.compliance.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
 from bourse.compliance.evidence import evidence_json, score_text
 from bourse.domain.calendar import utc_text
-from bourse.engine.alerts import BENEFICIARY, CONFIRMED, DELISTING, DISMISSED, HIT
-from bourse.engine.state import Alert, EngineState
 from bourse.events import (
     AccountFrozen,
     AccountUnfrozen,
@@ -24,6 +23,9 @@ from bourse.events import (
     ScreeningAlertDecided,
     WithdrawalFailed,
 )
+from bourse.server.service import Service
+from bourse.view import ReadModel
+from bourse.view.model import AlertView
 from bourse.workers.rescreen import screen_customers
 from bourse.workers.screening import NO_LISTS
 
@@ -38,15 +40,15 @@ class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 
 
-def _known(service: Any, alert_id: int) -> None:
+def _known(service: Service, alert_id: int) -> None:
     """404 for an alert that was never raised (the engine would refuse it as a bad parameter)."""
-    if alert_id not in service.exchange.engine.state.alerts:
+    if alert_id not in service.view.alerts:
         raise not_found("alert", alert_id)
 
 
-def alert_json(state: EngineState, alert: Alert) -> dict[str, Any]:
+def alert_json(view: ReadModel, alert: AlertView) -> dict[str, Any]:
     ev = alert.evidence
-    cust = state.customers.get(alert.customer_id)
+    cust = view.customers.get(alert.customer_id)
     return {
         "alertId": alert.id,
         # "hit": confirming freezes; "delisting": the entry left the list, confirming unfreezes;
@@ -86,20 +88,21 @@ async def list_alerts(
         raise bad_request(f"status {status!r} is not one of {', '.join(STATUSES)}")
     if kind is not None and kind not in KINDS:
         raise bad_request(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-    state = await service.durable_state()
+    view = service.view
     found: list[dict[str, Any]] = []
     next_from = 0
-    for alert_id in range(from_id, state.next_alert_id):  # ids are dense, in raising order
-        a = state.alerts[alert_id]
+    # ids are dense from 1, in raising order, and an alert is never dropped
+    for alert_id in range(from_id, len(view.alerts) + 1):
+        a = view.alerts[alert_id]
         if (status is None or (a.decision or OPEN) == status) and (kind is None or a.kind == kind):
             if len(found) == limit:
                 next_from = alert_id
                 break
-            found.append(alert_json(state, a))
+            found.append(alert_json(view, a))
     return ok({"alerts": found, "nextFromId": next_from})
 
 
-def _confirmed(service: Any, alert_id: int) -> Any:
+def _confirmed(service: Service, alert_id: int) -> Any:
     """What the confirmation did, from its events: the accounts it froze or unfroze, the
     withdrawals it failed, and for a delisting review the accounts that stay frozen and why: the
     listings that still stand, or a freeze staff made by hand."""
@@ -109,19 +112,19 @@ def _confirmed(service: Any, alert_id: int) -> Any:
         unfrozen = [e.account_id for e in outcome.events if isinstance(e, AccountUnfrozen)]
         failed = [e.withdrawal_id for e in outcome.events if isinstance(e, WithdrawalFailed)]
         decided = first(outcome, ScreeningAlertDecided)
-        state = service.exchange.engine.state
-        standing = [state.alerts[a] for a in decided.standing]
+        view = service.view
+        standing = [view.alerts[a] for a in decided.standing]
         kept, by_staff = [], []  # still frozen; and of those, frozen by hand by staff
-        if state.alerts[alert_id].kind == DELISTING:
-            for account_id in state.customers[decided.customer_id].accounts:
-                acct = state.accounts[account_id]
+        if view.alerts[alert_id].kind == DELISTING:
+            for account_id in view.customers[decided.customer_id].accounts:
+                acct = view.accounts[account_id]
                 if acct.frozen:
                     kept.append(account_id)
                 if acct.frozen and acct.manual_freeze:
                     by_staff.append({"accountId": account_id, "reason": acct.manual_freeze})
         return {
             "alertId": alert_id,
-            "kind": state.alerts[alert_id].kind,
+            "kind": view.alerts[alert_id].kind,
             "status": CONFIRMED,
             "frozen": frozen,
             "unfrozen": unfrozen,

@@ -24,9 +24,10 @@ from bourse.commands import (
 from bourse.compliance.countries import country_problem
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.policy import Basis, member_key
-from bourse.engine.state import Customer, EngineState
 from bourse.events import AccountOpened, CustomerRecorded, Outcome
 from bourse.server.service import Service
+from bourse.view import ReadModel
+from bourse.view.model import CustomerView
 from bourse.workers.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
@@ -64,7 +65,7 @@ _CUSTOMER = {
 }
 
 
-def _record(cust: Customer) -> dict[str, Any]:
+def _record(cust: CustomerView) -> dict[str, Any]:
     return {
         "customerId": cust.id,
         "legalName": cust.legal_name,
@@ -152,17 +153,17 @@ async def list_customers(
     limit: int = Query(100, ge=1, le=1000),
     after: Annotated[Int64, Query(ge=0)] = 0,
 ) -> Response:
-    state = await service.durable_state()
+    view = service.view
     # A filter that names nothing is refused, not answered with an empty list.
     for what, code in (("residence", residence), ("nationality", nationality)):
         if code is not None and (problem := country_problem(code, what)):
             raise bad_request(problem)
-    if venue is not None and venue not in state.venues:
+    if venue is not None and venue not in view.venues:
         raise not_found("venue", venue)
-    ids = _candidates(state, residence, nationality)
+    ids = _candidates(view, residence, nationality)
     found = []
     for cid in ids:
-        cust = state.customers[cid]
+        cust = view.customers[cid]
         if cid <= after or (venue is not None and cust.venue != venue):
             continue
         if nationality is not None and cust.nationality != nationality:
@@ -174,17 +175,17 @@ async def list_customers(
     return ok({"customers": found, "next": nxt})
 
 
-def _candidates(state: EngineState, residence: str | None, nationality: str | None) -> Any:
+def _candidates(view: ReadModel, residence: str | None, nationality: str | None) -> Any:
     """The customer ids to look through: a country's index where one is given (in id order)."""
     if residence is not None:
-        return state.members.get(member_key(Basis.RESIDENCE, residence), {})
+        return view.members.get(member_key(Basis.RESIDENCE, residence), {})
     if nationality is not None:
-        return state.members.get(member_key(Basis.NATIONALITY, nationality), {})
-    return state.customers
+        return view.members.get(member_key(Basis.NATIONALITY, nationality), {})
+    return view.customers
 
 
-def _customer(state: EngineState, customer_id: int) -> Customer:
-    cust = state.customers.get(customer_id)
+def _customer(view: ReadModel, customer_id: int) -> CustomerView:
+    cust = view.customers.get(customer_id)
     if cust is None:
         raise not_found("customer", customer_id)
     return cust
@@ -193,18 +194,18 @@ def _customer(state: EngineState, customer_id: int) -> Customer:
 @router.get(
     "/customers/{customer_id}",
     summary="A customer's record, accounts and balances",
-    description="The KYC record as the engine holds it, and each account with its balances.",
+    description="The KYC record, and each account with its balances.",
 )
 async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: Int64) -> Response:
-    state = await service.durable_state()
-    cust = _customer(state, customer_id)
+    view = service.view
+    cust = _customer(view, customer_id)
     accounts = [
         {
             "accountId": account_id,
-            "frozen": state.accounts[account_id].frozen,
+            "frozen": view.accounts[account_id].frozen,
             "held": bool(cust.held_by),
-            "openOrders": len(state.accounts[account_id].open_orders),
-            "balances": balance_list(state, account_id),
+            "openOrders": len(view.accounts[account_id].open_orders),
+            "balances": balance_list(view, account_id),
         }
         for account_id in cust.accounts
     ]

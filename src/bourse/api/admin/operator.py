@@ -15,9 +15,8 @@ from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import AnyCommand, Deposit, OnboardCustomer, UpdateCustomer
 from bourse.domain.limits import field_problem
 from bourse.domain.money import PrecisionError, to_raw, to_str
-from bourse.engine import snapshot
-from bourse.engine.state import EngineState
 from bourse.events import CustomerRecorded
+from bourse.view import ReadModel
 from bourse.workers.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
@@ -100,8 +99,8 @@ async def post_deposit(
     reason. The engine's gate may refuse it (e.g. a jurisdiction closed to deposits); the answer
     is the command's seq and outcome once it is journaled."""
     req = parse(body, DepositRequest)  # checks the integers' ranges too
-    state = service.exchange.engine.state
-    if req.account_id not in state.accounts:
+    view = service.view
+    if req.account_id not in view.accounts:
         raise not_found("account", req.account_id)
     cmd = Deposit(
         actor=actor,
@@ -109,16 +108,16 @@ async def post_deposit(
         reason=req.reason,
         account_id=req.account_id,
         asset=req.asset,
-        amount_raw=deposit_raw(state, req.asset, req.amount),
+        amount_raw=deposit_raw(view, req.asset, req.amount),
         tx_ref=req.tx_ref,
     )
     return answer(await service.execute(cmd))
 
 
-def decimal_raw(state: EngineState, asset: str, text: str, what: str) -> int:
+def decimal_raw(view: ReadModel, asset: str, text: str, what: str) -> int:
     """A decimal given in `asset` (an amount, a price in it) in raw units, or 404 (unknown
     asset) or 400 (malformed, too precise, too large) naming `what`."""
-    precision = state.assets.get(asset)
+    precision = view.assets.get(asset)
     if precision is None:
         raise not_found("asset", repr(asset))
     try:
@@ -127,24 +126,24 @@ def decimal_raw(state: EngineState, asset: str, text: str, what: str) -> int:
         raise bad_request(str(exc)) from None
 
 
-def deposit_raw(state: EngineState, asset: str, amount: str) -> int:
+def deposit_raw(view: ReadModel, asset: str, amount: str) -> int:
     """A positive decimal amount of `asset` (a deposit, a withdrawal) in raw units, or 404
     (unknown asset) or 400 (malformed, too precise, too large, not positive), before any policy
     is consulted."""
-    raw = decimal_raw(state, asset, amount, f"{asset} amount")
+    raw = decimal_raw(view, asset, amount, f"{asset} amount")
     if raw <= 0:
         raise bad_request(f"the {asset} amount must be positive, not {amount.strip()}")
     return raw
 
 
-def balance_list(state: EngineState, account_id: int) -> list[dict[str, str]]:
-    """The account's balances in the engine, by asset, as decimal strings."""
-    acct = state.accounts[account_id]
+def balance_list(view: ReadModel, account_id: int) -> list[dict[str, str]]:
+    """The account's balances, by asset, as decimal strings."""
+    acct = view.accounts[account_id]
     return [
         {
             "asset": b.asset,
-            "free": to_str(b.free, state.assets[b.asset]),
-            "locked": to_str(b.locked, state.assets[b.asset]),
+            "free": to_str(b.free, view.assets[b.asset]),
+            "locked": to_str(b.locked, view.assets[b.asset]),
         }
         for b in sorted(acct.balances.values(), key=lambda b: b.asset)
     ]
@@ -164,20 +163,21 @@ async def get_state(service: ServiceDep, actor: OperatorDep) -> dict[str, Any]:
     """The engine's last seq, the journal's durable seq, the SQL store's projected seq and the
     sha256 digest of the engine state, which `bourse replay` reproduces from the journal."""
     ex = service.exchange
+    last_seq, digest = ex.digest()
     return {
-        "last_seq": ex.engine.state.last_seq,
+        "last_seq": last_seq,
         "durable_seq": ex.journal.durable_seq,
         "store_seq": ex.projection.applied_seq,
-        "digest": snapshot.digest(ex.engine.state),
+        "digest": digest,
     }
 
 
 @router.get("/accounts/{account_id}", summary="An account's permissions and balances")
 async def get_account(service: ServiceDep, actor: OperatorDep, account_id: Int64) -> dict[str, Any]:
     """An account's Binance capabilities (canTrade, canDeposit, canWithdraw), frozen flag and free
-    and locked balances per asset, from the engine state."""
-    state = service.exchange.engine.state
-    acct = state.accounts.get(account_id)
+    and locked balances per asset."""
+    view = service.view
+    acct = view.accounts.get(account_id)
     if acct is None:
         raise not_found("account", account_id)
     return {
@@ -187,8 +187,8 @@ async def get_account(service: ServiceDep, actor: OperatorDep, account_id: Int64
         "canWithdraw": acct.can_withdraw,
         "frozen": acct.frozen,
         # held: the customer's onboarding screening alerts, open (no deposit, trade, withdrawal)
-        "heldBy": list(state.customers[acct.customer_id].held_by) if acct.customer_id else [],
+        "heldBy": list(view.customers[acct.customer_id].held_by) if acct.customer_id else [],
         "feeTier": acct.fee_tier,
         "openOrders": len(acct.open_orders),
-        "balances": balance_list(state, account_id),
+        "balances": balance_list(view, account_id),
     }

@@ -54,9 +54,9 @@ async def withdraw_on_request(
     ),
 ) -> Response:
     req = parse(body, OnRequestBody)
-    state = service.exchange.engine.state
-    amount_raw = deposit_raw(state, req.asset, req.amount)
-    if problem := destination_problem(req.asset, req.asset in state.fiat_assets, req.destination):
+    view = service.view
+    amount_raw = deposit_raw(view, req.asset, req.amount)
+    if problem := destination_problem(req.asset, req.asset in view.fiat_assets, req.destination):
         raise bad_request(problem)
     cmd = WithdrawOnRequest(
         actor=actor,
@@ -75,7 +75,7 @@ async def withdraw_on_request(
             "withdrawalId": event.withdrawal_id,
             "accountId": event.account_id,
             "asset": event.asset,
-            "amount": to_str(event.amount_raw, state.assets[event.asset]),
+            "amount": to_str(event.amount_raw, view.assets[event.asset]),
             "destination": event.destination,
             "requestRef": event.on_request_ref,
             "seq": outcome.seq,

@@ -23,17 +23,17 @@ from bourse.api.admin.compliance import (
     utc_ms,
 )
 from bourse.api.admin.errors import AdminError, bad_request, not_found
-from bourse.api.admin.preview import basis_of, preview, rendered, spec_from, spec_view
+from bourse.api.admin.preview import basis_of, rendered, spec_from, spec_view
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import CancelScheduledChange, SchedulePolicyChange, SetJurisdictionPolicy
 from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import Fingerprint, PolicySpec, spec_problem
-from bourse.engine.policies import policies_for
-from bourse.engine.state import EngineState, Policy
 from bourse.events import Outcome, PolicyApplied, PolicyScheduled, PolicySweepProgressed
 from bourse.store import compliance_queries
+from bourse.view import ReadModel
+from bourse.view.model import PolicyView
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
@@ -81,9 +81,9 @@ _APPLY = {
 async def preview_change(
     service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_PREVIEW)
 ) -> Response:
-    state = await service.durable_state()
-    spec = spec_from(state, body, service.clock())
-    return ok(rendered(state, await preview(state, spec)))
+    spec = spec_from(service.view, body, service.clock())
+    impact = await service.preview(spec)
+    return ok(rendered(service.view, impact))
 
 
 @router.post(
@@ -109,18 +109,17 @@ async def apply_change(
         previewed=req.previewed,
         sweep_batch=req.sweep_batch,
     )
-    state = service.exchange.engine.state  # asset precisions, for showing conditions
-    return answered(await service.execute(cmd), lambda o: _applied(state, o))
+    return answered(await service.execute(cmd), lambda o: _applied(service.view, o))
 
 
-def _applied(state: EngineState, outcome: Outcome) -> dict[str, Any]:
+def _applied(view: ReadModel, outcome: Outcome) -> dict[str, Any]:
     event = first(outcome, PolicyApplied)
     sweeps = [e for e in outcome.events if isinstance(e, PolicySweepProgressed)]
     return {
         "changeId": event.change_id,
         "seq": outcome.seq,
-        "spec": spec_view(state, event.spec),
-        "previous": spec_view(state, event.previous),
+        "spec": spec_view(view, event.spec),
+        "previous": spec_view(view, event.previous),
         "restored": event.spec.restores,
         "affected": msgspec.to_builtins(event.affected),
         "sweeps": [_sweep_progress(e) for e in sweeps],
@@ -165,16 +164,15 @@ async def schedule_change(
         effective_ms=effective_ms or 0,
         sweep_batch=req.sweep_batch,
     )
-    state = service.exchange.engine.state
-    return answered(await service.execute(cmd), lambda o: _scheduled(state, o))
+    return answered(await service.execute(cmd), lambda o: _scheduled(service.view, o))
 
 
-def _scheduled(state: EngineState, outcome: Outcome) -> dict[str, Any]:
+def _scheduled(view: ReadModel, outcome: Outcome) -> dict[str, Any]:
     event = first(outcome, PolicyScheduled)
     return {
         "scheduleId": event.schedule_id,
         "effectiveMs": event.effective_ms,
-        "spec": spec_view(state, event.spec),
+        "spec": spec_view(view, event.spec),
         "seq": outcome.seq,
     }
 
@@ -190,7 +188,7 @@ async def cancel_schedule(
     schedule_id: Int64,
     reason: str = Query(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN),
 ) -> Response:
-    if schedule_id not in service.exchange.engine.state.scheduled:
+    if schedule_id not in service.view.scheduled:
         raise not_found("scheduled change", schedule_id)
     cmd = CancelScheduledChange(
         actor=actor, ts_ms=service.clock(), reason=reason, schedule_id=schedule_id
@@ -211,22 +209,22 @@ async def cancel_schedule(
     ),
 )
 async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
-    state = await service.durable_state()
+    view = service.view
     in_force = [
-        _policy(state, p)
-        for policies in (state.residence_policies, state.nationality_policies)
+        _policy(view, p)
+        for policies in (view.residence_policies, view.nationality_policies)
         for p in policies.values()
     ]
     scheduled = [
         {
             "scheduleId": s.id,
             "effectiveMs": s.effective_ms,
-            "spec": spec_view(state, s.spec),
+            "spec": spec_view(view, s.spec),
             "previewId": s.preview_id,
             "actor": s.actor,
             "reason": s.reason,
         }
-        for s in state.scheduled.values()
+        for s in view.scheduled.values()
     ]
     sweeps = [
         {
@@ -234,18 +232,18 @@ async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
             "changeId": s.change_id,
             "kind": s.kind,
             "done": s.done,
-            "total": len(s.customer_ids),
+            "total": s.total,
         }
-        for s in state.sweeps.values()
+        for s in view.sweeps.values()
     ]
     return ok({"inForce": in_force, "scheduled": scheduled, "sweeps": sweeps})
 
 
-def _policy(state: EngineState, p: Policy) -> dict[str, Any]:
+def _policy(view: ReadModel, p: PolicyView) -> dict[str, Any]:
     return {
         "basis": p.spec.basis.value,
         "country": p.spec.country,
-        "spec": spec_view(state, p.spec),
+        "spec": spec_view(view, p.spec),
         "changeId": p.change_id,
         "appliedMs": p.applied_ms,
         "actor": p.actor,
@@ -254,11 +252,11 @@ def _policy(state: EngineState, p: Policy) -> dict[str, Any]:
     }
 
 
-def _in_force(state: EngineState, basis: str, country: str) -> Policy:
+def _in_force(view: ReadModel, basis: str, country: str) -> PolicyView:
     problem = country_problem(country)
     if problem:
         raise bad_request(problem)
-    policy = policies_for(state, basis_of(basis)).get(country)
+    policy = view.policies(basis_of(basis)).get(country)
     if policy is None:
         raise AdminError(
             404, "POLICY_NOT_FOUND", f"no {basis.upper()} policy is in force for {country}"
@@ -278,8 +276,7 @@ def _in_force(state: EngineState, basis: str, country: str) -> Policy:
 async def preview_reversal(
     service: ServiceDep, actor: OperatorDep, basis: str, country: str
 ) -> Response:
-    state = await service.durable_state()
-    policy = _in_force(state, basis, country)
+    policy = _in_force(service.view, basis, country)
     spec = policy.previous or PolicySpec(
         name=f"{policy.spec.name} (restored)", country=country, basis=policy.spec.basis
     )
@@ -288,7 +285,7 @@ async def preview_reversal(
         raise bad_request(
             f"the policy this one replaced ('{spec.name}') cannot apply again: {problem}"
         )
-    return ok(rendered(state, await preview(state, spec)))
+    return ok(rendered(service.view, await service.preview(spec)))
 
 
 @router.get(
@@ -305,7 +302,7 @@ async def preview_reversal(
 async def closure_report(
     request: Request, service: ServiceDep, actor: OperatorDep, change_id: Int64
 ) -> Response:
-    if not 1 <= change_id < (await service.durable_state()).next_change_id:  # ids are dense
+    if not 1 <= change_id < service.view.next_change_id:  # ids are dense
         raise not_found("change", change_id)
     gw: Gateway = request.app.state.gateway
     report = await gw.read(compliance_queries.closure_report, change_id)

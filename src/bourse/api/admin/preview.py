@@ -1,12 +1,7 @@
-"""A policy change's impact preview, read from the engine's state in slices.
-
-The members and their fingerprint are taken at once (that is what an apply must still match);
-the tally then reads `SLICE` customers at a time, yielding to the event loop between slices so
-that matching goes on while a country of many customers is counted. A customer who moves during
-the count changes the fingerprint, so the apply of this preview is refused as stale, never wrong.
+"""A policy change's impact preview: the request parsed into a PolicySpec, and the engine's
+count of whom it names and what they hold (`Service.preview`) rendered for the operator.
 """
 
-import asyncio
 from typing import Any
 
 import msgspec
@@ -19,20 +14,16 @@ from bourse.compliance.policy import (
     Basis,
     Capability,
     Exclusion,
-    Fingerprint,
     HoldingsAbove,
+    Impact,
     PolicySpec,
     Rule,
+    Tally,
     preview_id,
     spec_problem,
 )
 from bourse.domain.money import PrecisionError, to_plain, to_raw, to_str
-from bourse.engine import impact
-from bourse.engine.policies import policies_for
-from bourse.engine.state import EngineState
-
-SLICE = 2000
-SAMPLE = 10
+from bourse.view import ReadModel
 
 
 class ExclusionBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -61,13 +52,6 @@ class PreviewBody(msgspec.Struct, forbid_unknown_fields=True):
     deadline_ms: int | None = None
 
 
-class Preview(msgspec.Struct, kw_only=True):
-    spec: PolicySpec
-    previewed: Fingerprint
-    as_of_seq: int
-    tally: impact.Tally
-
-
 def _choice(value: str, kind: type[Basis] | type[Capability] | type[Access], field: str) -> Any:
     try:
         return kind(value.upper())
@@ -81,7 +65,7 @@ def basis_of(value: str, field: str = "basis") -> Basis:
     return basis
 
 
-def spec_from(state: EngineState, body: Any, now_ms: int) -> PolicySpec:
+def spec_from(view: ReadModel, body: Any, now_ms: int) -> PolicySpec:
     """The PolicySpec a preview request describes (decimal limits, ISO deadline), or 400."""
     req = parse(body, PreviewBody)
     problem = country_problem(req.country)
@@ -92,7 +76,7 @@ def spec_from(state: EngineState, body: Any, now_ms: int) -> PolicySpec:
         where = f"rules[{i}]"
         condition = None
         if rule.condition is not None:
-            condition = _condition(state, rule.condition, f"{where}.condition")
+            condition = _condition(view, rule.condition, f"{where}.condition")
         rules.append(
             Rule(
                 capability=_choice(rule.capability, Capability, f"{where}.capability"),
@@ -118,8 +102,8 @@ def spec_from(state: EngineState, body: Any, now_ms: int) -> PolicySpec:
     return spec
 
 
-def _condition(state: EngineState, cond: ConditionBody, where: str) -> HoldingsAbove:
-    precision = state.assets.get(cond.asset)
+def _condition(view: ReadModel, cond: ConditionBody, where: str) -> HoldingsAbove:
+    precision = view.assets.get(cond.asset)
     if precision is None:
         raise bad_request(f"{where}.asset {cond.asset!r} does not exist")
     try:
@@ -127,26 +111,13 @@ def _condition(state: EngineState, cond: ConditionBody, where: str) -> HoldingsA
     except PrecisionError as exc:
         raise bad_request(str(exc)) from None
     for i, e in enumerate(cond.excluded):
-        if e.asset not in state.assets:
+        if e.asset not in view.assets:
             raise bad_request(f"{where}.excluded[{i}].asset {e.asset!r} does not exist")
     excluded = tuple(Exclusion(asset=e.asset, reason=e.reason) for e in cond.excluded)
     return HoldingsAbove(asset=cond.asset, limit_raw=limit_raw, excluded=excluded)
 
 
-async def preview(state: EngineState, spec: PolicySpec, slice_size: int = SLICE) -> Preview:
-    """Whom `spec` names and what they hold, counted without pausing matching for long."""
-    as_of_seq = state.last_seq
-    named = impact.members(state, spec.basis, spec.country)
-    seen = impact.fingerprint(state, spec.basis, spec.country)
-    total = impact.Tally(balances={}, sample=[], unpriced={})
-    for start in range(0, len(named), slice_size):
-        if start:
-            await asyncio.sleep(0)  # let the engine run the commands waiting meanwhile
-        total.add(impact.tally(state, spec, named[start : start + slice_size], SAMPLE), SAMPLE)
-    return Preview(spec=spec, previewed=seen, as_of_seq=as_of_seq, tally=total)
-
-
-def _warnings(spec: PolicySpec, tally: impact.Tally) -> list[str]:
+def _warnings(spec: PolicySpec, tally: Tally) -> list[str]:
     """What stops this preview from applying as it stands, in sentences an operator acts on."""
     if not tally.unpriced:
         return []
@@ -160,23 +131,23 @@ def _warnings(spec: PolicySpec, tally: impact.Tally) -> list[str]:
     ]
 
 
-def spec_view(state: EngineState, spec: PolicySpec | None) -> dict[str, Any] | None:
+def spec_view(view: ReadModel, spec: PolicySpec | None) -> dict[str, Any] | None:
     """A spec as JSON for people: each condition also gives its `limit` as a decimal. (What is
     sent back to apply a change is the spec itself, `apply.spec`.)"""
     if spec is None:
         return None
-    view: dict[str, Any] = msgspec.to_builtins(spec)
-    for rule in view["rules"]:
+    shown: dict[str, Any] = msgspec.to_builtins(spec)
+    for rule in shown["rules"]:
         cond = rule.get("condition")
         if cond is not None:
-            cond["limit"] = to_plain(cond["limit_raw"], state.assets.get(cond["asset"], 0))
-    return view
+            cond["limit"] = to_plain(cond["limit_raw"], view.assets.get(cond["asset"], 0))
+    return shown
 
 
-def rendered(state: EngineState, result: Preview) -> dict[str, Any]:
+def rendered(view: ReadModel, result: Impact) -> dict[str, Any]:
     """The preview as the API answers it, with what to send back to apply it."""
     spec, seen, tally = result.spec, result.previewed, result.tally
-    current = policies_for(state, spec.basis).get(spec.country)
+    current = view.policies(spec.basis).get(spec.country)
     return {
         "previewId": preview_id(spec, seen),
         "asOfSeq": result.as_of_seq,
@@ -189,7 +160,7 @@ def rendered(state: EngineState, result: Preview) -> dict[str, Any]:
             "openOrders": tally.open_orders,
             "pendingWithdrawals": tally.pending_withdrawals,
             "balances": {
-                asset: to_str(amount, state.assets[asset])
+                asset: to_str(amount, view.assets[asset])
                 for asset, amount in sorted(tally.balances.items())
             },
             "aboveCondition": tally.above_condition,
@@ -197,7 +168,7 @@ def rendered(state: EngineState, result: Preview) -> dict[str, Any]:
             "unpricedAccounts": dict(sorted(tally.unpriced.items())),
             "sample": [_sampled(s) for s in tally.sample],
         },
-        "current": spec_view(state, current.spec) if current is not None else None,
+        "current": spec_view(view, current.spec) if current is not None else None,
         "apply": {
             "spec": msgspec.to_builtins(spec),
             "preview_id": preview_id(spec, seen),

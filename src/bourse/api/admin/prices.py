@@ -17,9 +17,9 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import SetReferencePrice
 from bourse.domain.money import to_str
-from bourse.engine.state import EngineState, ReferencePrice
-from bourse.engine.valuation import traded_price
 from bourse.events import ReferencePriceSet
+from bourse.server.service import Service
+from bourse.view.model import ReferencePriceView
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
@@ -29,13 +29,13 @@ class PriceBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 
 
-def _price(state: EngineState, asset: str, quote: str, ref: ReferencePrice) -> dict[str, Any]:
+def _price(service: Service, asset: str, quote: str, ref: ReferencePriceView) -> dict[str, Any]:
     return {
         "asset": asset,
         "quote": quote,
-        "price": to_str(ref.price, state.assets[quote]),
+        "price": to_str(ref.price, service.view.assets[quote]),
         # a traded market leads from one to the other: valuation uses its price instead
-        "tradedPrice": traded_price(state, asset, quote) or traded_price(state, quote, asset),
+        "tradedPrice": service.traded_price(asset, quote),
         "setMs": ref.set_ms,
         "actor": ref.actor,
         "reason": ref.reason,
@@ -51,8 +51,8 @@ def _price(state: EngineState, asset: str, quote: str, ref: ReferencePrice) -> d
     ),
 )
 async def list_prices(service: ServiceDep, actor: OperatorDep) -> Response:
-    state = await service.durable_state()
-    return ok([_price(state, a, q, ref) for (a, q), ref in sorted(state.reference_prices.items())])
+    prices = sorted(service.view.reference_prices.items())
+    return ok([_price(service, a, q, ref) for (a, q), ref in prices])
 
 
 @router.put(
@@ -75,8 +75,8 @@ async def set_price(
     ),
 ) -> Response:
     req = parse(body, PriceBody)
-    state = service.exchange.engine.state
-    price_raw = decimal_raw(state, quote, req.price, "price")
+    view = service.view
+    price_raw = decimal_raw(view, quote, req.price, "price")
     cmd = SetReferencePrice(
         actor=actor,
         ts_ms=service.clock(),
@@ -88,9 +88,9 @@ async def set_price(
 
     def shown(outcome: Any) -> dict[str, Any]:
         event = first(outcome, ReferencePriceSet)
-        previous = to_str(event.previous_raw, state.assets[quote]) if event.previous_raw else None
+        previous = to_str(event.previous_raw, view.assets[quote]) if event.previous_raw else None
         return {
-            **_price(state, asset, quote, state.reference_prices[(asset, quote)]),
+            **_price(service, asset, quote, view.reference_prices[(asset, quote)]),
             "previous": previous,
             "seq": outcome.seq,
         }

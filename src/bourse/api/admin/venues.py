@@ -11,7 +11,7 @@ from bourse.api.admin.compliance import Reason, answered, body_doc, parse
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import DefineVenue
-from bourse.engine.state import Venue
+from bourse.view.model import VenueView
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 
@@ -24,7 +24,7 @@ class VenueBody(msgspec.Struct, forbid_unknown_fields=True):
     fee_tier: int = 0
 
 
-def _venue(venue: Venue) -> dict[str, Any]:
+def _venue(venue: VenueView) -> dict[str, Any]:
     return {
         "code": venue.code,
         "name": venue.name,
@@ -41,7 +41,7 @@ def _venue(venue: Venue) -> dict[str, Any]:
     "the symbols it lists and its fee tier.",
 )
 async def list_venues(service: ServiceDep, actor: OperatorDep) -> Response:
-    return ok([_venue(v) for v in (await service.durable_state()).venues.values()])
+    return ok([_venue(v) for v in service.view.venues.values()])
 
 
 @router.put(
@@ -76,5 +76,4 @@ async def define_venue(
         symbols=tuple(req.symbols),
         fee_tier=req.fee_tier,
     )
-    state = service.exchange.engine.state
-    return answered(await service.execute(cmd), lambda o: _venue(state.venues[code]))
+    return answered(await service.execute(cmd), lambda o: _venue(service.view.venues[code]))

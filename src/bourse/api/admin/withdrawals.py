@@ -75,9 +75,9 @@ async def request_withdrawal(
     ),
 ) -> Response:
     req = parse(body, WithdrawalBody)
-    state = service.exchange.engine.state
-    amount_raw = deposit_raw(state, req.asset, req.amount)
-    fiat = req.asset in state.fiat_assets
+    view = service.view
+    amount_raw = deposit_raw(view, req.asset, req.amount)
+    fiat = req.asset in view.fiat_assets
     if problem := destination_problem(req.asset, fiat, req.destination):
         raise bad_request(problem)
     destination, screening = req.destination.strip(), None
@@ -112,7 +112,7 @@ async def request_withdrawal(
             "withdrawalId": event.withdrawal_id,
             "accountId": event.account_id,
             "asset": event.asset,
-            "amount": to_str(event.amount_raw, state.assets[event.asset]),
+            "amount": to_str(event.amount_raw, view.assets[event.asset]),
             "destination": event.destination,
             "beneficiary": event.beneficiary,
             "status": HELD if event.held_by else PENDING,
