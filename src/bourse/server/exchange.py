@@ -176,11 +176,6 @@ class Exchange:
 
     # --- what the engine answers besides commands: plain values, never its state ----------
 
-    @property
-    def last_seq(self) -> int:
-        """The last command the engine applied (durable once released)."""
-        return self.engine.state.last_seq
-
     def preview(
         self, spec: PolicySpec, slice_size: int = impact.PREVIEW_SLICE
     ) -> Generator[None, None, Impact]:
