@@ -5,7 +5,9 @@ database of its own (tests run in parallel under xdist), created from the admin 
 dropped afterwards.
 """
 
+import asyncio
 import secrets
+import warnings
 from collections.abc import Iterator
 
 import pytest
@@ -40,3 +42,21 @@ def store_url(
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+@pytest.fixture(autouse=True)
+def _close_the_clients_event_loop() -> Iterator[None]:
+    """A library that creates and sets an event loop of its own and never closes it (python-
+    binance's sync Client, binance.helpers.get_loop; possibly others): left open, the loop is
+    collected during some later test and fails that test with an "unclosed event loop" warning.
+    Every test's leftover is closed here, in the test that left it."""
+    yield
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.11 warns if it must create one
+        try:
+            loop = asyncio.get_event_loop_policy().get_event_loop()
+        except RuntimeError:  # no loop set in this thread
+            return
+    if not loop.is_running():
+        loop.close()
+        asyncio.set_event_loop(None)

@@ -1,9 +1,6 @@
 """python-binance's `Client`, unmodified but for its API URL, trading on a real bourse server."""
 
-import asyncio
 import time
-import warnings
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
@@ -15,23 +12,6 @@ from binance.exceptions import BinanceAPIException
 from tests.clients.conftest import Exchange, Trader
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(autouse=True)
-def _close_the_clients_event_loop() -> Iterator[None]:
-    """The sync Client creates and sets an event loop of its own (binance.helpers.get_loop) and
-    never closes it; left open, it is collected during some later test and fails that test with
-    an "unclosed event loop" warning."""
-    yield
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)  # 3.11 warns if it must create one
-        try:
-            loop = asyncio.get_event_loop_policy().get_event_loop()
-        except RuntimeError:  # no loop set in this thread
-            return
-    if not loop.is_running():
-        loop.close()
-        asyncio.set_event_loop(None)
 
 
 def connect(url: str, trader: Trader) -> Client:

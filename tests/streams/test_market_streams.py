@@ -226,6 +226,10 @@ def test_ticker_streams_agree_with_rest_tickers(live: Api) -> None:
 
 
 def test_kline_streams_follow_the_candle_and_close_it(live: Api) -> None:
+    # the clock held still: the candle cannot close under the test's feet (a slow run crossing
+    # a minute boundary would wait forever for a trade in the next candle)
+    held = live.service.clock()
+    live.service.clock = lambda: held
     with live.client.websocket_connect("/ws/btcusdt@kline_1m") as ws:
         place(live, side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.01", price="59000")
         k = ws.receive_json()["k"]
