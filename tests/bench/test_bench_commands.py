@@ -1,12 +1,13 @@
 """The bench commands run and print the JSON the README promises. Speed is never asserted here."""
 
 import json
+from pathlib import Path
 
 import pytest
 
 from bourse.bench.flow import mixed
 from bourse.commands import encode_command
-from tests.server.server import run_cli
+from tests.server.server import Server, run_cli
 
 REQUIRED = {"commands", "seconds", "commands_per_s", "trades", "p50_us", "p99_us"}
 
@@ -40,15 +41,59 @@ def test_the_flow_is_the_same_every_run() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("processes", ["1", "2"])
-def test_bench_api_places_every_order_on_a_server_of_its_own(processes: str) -> None:
-    args = ["bench", "api", "--orders", "400", "--accounts", "4", "--processes", processes]
+def test_bench_api_measures_bourse_between_two_runs_of_the_bare_endpoint() -> None:
+    args = ["bench", "api", "--orders", "400", "--accounts", "4"]
     result = run_cli(*args, "--json")
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert {"orders", "seconds", "orders_per_s", "p50_ms", "p99_ms"} <= set(out)
     assert out["orders"] == 400 and out["errors"] == 0  # every signed order answered 200
-    assert out["p50_ms"] <= out["p99_ms"]
+    assert 0 < out["p50_ms"] <= out["p99_ms"]
+    assert out["server_cpu_s"] > 0
+    assert out["server_cpu_us_per_order"] == pytest.approx(out["server_cpu_s"] / 400 * 1e6, 0.01)
+    ceiling = out["ceiling"]
+    assert ceiling["errors"] == 0 and ceiling["workers"] == 1
+    assert len(ceiling["runs"]) == 2  # before bourse and after
+    rates = [run["orders_per_s"] for run in ceiling["runs"]]
+    assert ceiling["orders_per_s"] == pytest.approx(sum(rates) / 2, abs=0.01)
+    assert 0 < ceiling["p50_ms"] <= ceiling["p99_ms"]
+    assert ceiling["server_cpu_us_per_order"] > 0
+    assert out["ratio"] == pytest.approx(out["orders_per_s"] / ceiling["orders_per_s"], abs=0.002)
+    assert out["cpu_ratio"] == pytest.approx(
+        out["server_cpu_us_per_order"] / ceiling["server_cpu_us_per_order"], abs=0.01
+    )
+
+
+@pytest.mark.slow
+def test_bench_api_without_the_ceiling_from_two_load_processes() -> None:
+    args = ["bench", "api", "--orders", "400", "--accounts", "4", "--processes", "2"]
+    result = run_cli(*args, "--no-ceiling", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["orders"] == 400 and out["errors"] == 0 and out["processes"] == 2
+    assert "ceiling" not in out and "ratio" not in out
+    assert out["ceiling_skipped"] == "--no-ceiling"
+
+
+@pytest.mark.slow
+def test_bench_api_skips_the_ceiling_against_a_server_at_a_url(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", "--no-rate-limits")
+    try:
+        args = ["--orders", "200", "--accounts", "2", "--url", server.url, "--token", server.token]
+        result = run_cli("bench", "api", *args, "--json")
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["orders"] == 200 and out["errors"] == 0
+    assert "ceiling" not in out and "server_cpu_s" not in out  # not its process: not measured
+    assert out["ceiling_skipped"].startswith("--url")
+
+
+def test_bench_api_refuses_zero_gateways() -> None:
+    result = run_cli("bench", "api", "--gateways", "0")
+    assert result.returncode == 2
+    assert "--gateways must be at least 1" in result.stderr
 
 
 def test_bench_api_needs_a_token_with_a_url() -> None:

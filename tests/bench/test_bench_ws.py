@@ -3,11 +3,12 @@ Speed is never asserted here; what is asserted is that every order was answered 
 subscriber received every trade."""
 
 import json
+from typing import Any
 
 import pytest
 
 from bourse.bench.api_bench import Trader
-from bourse.bench.ws_bench import order_frames
+from bourse.bench.ws_bench import FIND_MIN_ORDERS, FIND_STEPS, Measure, order_frames, search_rate
 from tests.server.server import run_cli
 
 FIGURES = {"orders", "orders_per_s", "p50_ms", "p99_ms", "stream_lag_p99_ms", "messages_delivered"}
@@ -27,6 +28,61 @@ def test_bench_ws_answers_every_order_and_streams_every_trade(rate: str) -> None
     assert out["subscribers_cut_off"] == 0
     assert 0 < out["p50_ms"] <= out["p99_ms"]
     assert out["server_cpu_s"] > 0
+    assert out["server_cpu_us_per_order"] == pytest.approx(out["server_cpu_s"] / 600 * 1e6, 0.01)
+    assert "max_rate_under_target" not in out  # only with --find-rate
+
+
+@pytest.mark.slow
+def test_bench_ws_find_rate_stops_when_full_speed_holds_the_target() -> None:
+    args = ["bench", "ws", "--orders", "300", "--connections", "2", "--subscribers", "2"]
+    result = run_cli(*args, "--find-rate", "--lag-target-ms", "600000", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["lag_target_ms"] == 600000
+    [step] = out["find_rate_steps"]  # nothing is faster than as fast as answered
+    assert step["ok"] and step["rate"] == pytest.approx(out["orders_per_s"], abs=0.1)
+    assert out["max_rate_under_target"] == step["rate"] > 0
+    assert step["server_cpu_us_per_order"] == out["server_cpu_us_per_order"] > 0
+
+
+def fake_server(capacity: float, lag_ms_per_order_s: float) -> tuple[Measure, list[float]]:
+    """A measure() whose server places at most `capacity` orders/s, with a stream lag p99
+    growing with the rate; and the rates it was asked for."""
+    asked: list[float] = []
+
+    def measure(orders: int, rate: float, _progress: object) -> dict[str, Any]:
+        asked.append(rate)
+        placed = min(rate or capacity, capacity)
+        return {
+            "rate": rate,
+            "orders": orders,
+            "orders_per_s": placed,
+            "p99_ms": 1.0,
+            "errors": 0,
+            "stream_lag_p50_ms": 1.0,
+            "stream_lag_p99_ms": placed * lag_ms_per_order_s,
+            "subscribers_cut_off": 0,
+        }
+
+    return measure, asked
+
+
+@pytest.mark.parametrize("first_rate", [0.0, 100.0, 2000.0])
+def test_the_rate_search_is_bounded_and_brackets_the_target(first_rate: float) -> None:
+    measure, asked = fake_server(capacity=1500, lag_ms_per_order_s=0.1)  # 50 ms at 500/s
+    steps = search_rate(measure, measure(1000, first_rate, None), lag_target_ms=50)
+    assert len(asked) == len(steps) <= 1 + FIND_STEPS
+    assert all(s["ok"] == (s["stream_lag_p99_ms"] < 50) for s in steps)
+    best = max(s["rate"] for s in steps if s["ok"])
+    assert 400 <= best < 500
+    assert all(orders >= FIND_MIN_ORDERS for orders in [s["orders"] for s in steps[1:]])
+
+
+def test_a_rate_the_server_cannot_keep_up_with_does_not_hold() -> None:
+    measure, _ = fake_server(capacity=300, lag_ms_per_order_s=0.0)  # never any lag
+    steps = search_rate(measure, measure(1000, 1000.0, None), lag_target_ms=50)
+    assert not steps[0]["ok"]  # 300 placed of 1,000 asked
+    assert 250 <= max(s["rate"] for s in steps if s["ok"]) <= 300
 
 
 def test_half_the_orders_rest_sells_and_half_cross_them_with_buys() -> None:

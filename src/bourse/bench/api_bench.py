@@ -8,14 +8,25 @@ Half the orders rest (sells at one price) and half cross them (buys at that pric
 funded accounts of their own. Requests are signed before the clock starts (recvWindow 60 s) and
 sent by a minimal HTTP/1.1 client on raw asyncio streams, so the client spends as little of the
 machine's two cores as possible on itself: what is measured is the server.
+
+The ceiling: the same load, from the same generator, against `bare_app` (a bare signed endpoint
+under the same uvicorn settings, with as many processes as bourse's gateways), once before
+bourse and once after; `ratio` is bourse's rate over the mean of the two bare rates, and the
+spread of the two shows how much the machine drifted meanwhile. With `--url` the ceiling is
+skipped: the bench cannot start the bare endpoint beside a server it did not start, and a ratio
+across machines or settings would mislead. Server CPU is read from /proc for servers the bench
+starts (their child processes included), for bourse until its store has projected every order.
 """
 
 import asyncio
 import hashlib
 import hmac
+import json
 import multiprocessing
 import os
+import secrets
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -33,6 +44,7 @@ from bourse.server.datadir import DataDir
 
 Progress = Callable[[int], None]
 BOURSE_RUN = [sys.executable, "-m", "bourse", "run"]
+BARE_APP = [sys.executable, "-m", "bourse.bench.bare_app"]
 PRICE = "60000.00"  # between the demo ladder's best bid and best ask
 QTY = "0.00100"
 
@@ -55,9 +67,100 @@ class Result:
     concurrency: int
     accounts: int
     processes: int
+    server_cpu_s: float | None = None  # None: not known (a server at --url)
+    latencies_ms: tuple[float, ...] = ()  # sorted; kept to pool the bare runs' percentiles
+
+    @classmethod
+    def of(
+        cls,
+        seconds: float,
+        latencies: list[float],
+        errors: int,
+        cpu: float | None,
+        concurrency: int,
+        accounts: int,
+        processes: int,
+    ) -> "Result":
+        ordered = sorted(x * 1000 for x in latencies)
+        return cls(
+            orders=len(latencies),
+            seconds=seconds,
+            orders_per_s=len(latencies) / seconds,
+            p50_ms=_percentile(ordered, 0.50),
+            p99_ms=_percentile(ordered, 0.99),
+            errors=errors,
+            concurrency=concurrency,
+            accounts=accounts,
+            processes=processes,
+            server_cpu_s=cpu,
+            latencies_ms=tuple(ordered),
+        )
+
+    @property
+    def cpu_us_per_order(self) -> float | None:
+        return None if self.server_cpu_s is None else self.server_cpu_s / self.orders * 1e6
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: round(v, 3) if isinstance(v, float) else v for k, v in self.__dict__.items()}
+        out = {
+            k: round(v, 3) if isinstance(v, float) else v
+            for k, v in self.__dict__.items()
+            if k not in ("server_cpu_s", "latencies_ms")
+        }
+        if self.server_cpu_s is not None:
+            out["server_cpu_s"] = round(self.server_cpu_s, 3)
+            out["server_cpu_us_per_order"] = round(self.server_cpu_s / self.orders * 1e6, 1)
+        return out
+
+
+@dataclass
+class Report:
+    """Bourse's run and the bare endpoint's runs around it (none: `skipped` says why)."""
+
+    bourse: Result
+    bare: list[Result]
+    skipped: str | None
+    gateways: int | None
+
+    def ceiling(self) -> dict[str, Any] | None:
+        """The bare runs: the mean of their rates, percentiles over all their requests, CPU
+        over all their orders, and each run."""
+        if not self.bare:
+            return None
+        ordered = sorted(x for r in self.bare for x in r.latencies_ms)
+        orders = sum(r.orders for r in self.bare)
+        cpu = sum(r.server_cpu_s or 0.0 for r in self.bare)
+        return {
+            "orders_per_s": round(sum(r.orders_per_s for r in self.bare) / len(self.bare), 3),
+            "p50_ms": round(_percentile(ordered, 0.50), 3),
+            "p99_ms": round(_percentile(ordered, 0.99), 3),
+            "server_cpu_us_per_order": round(cpu / orders * 1e6, 1),
+            "errors": sum(r.errors for r in self.bare),
+            "workers": self.gateways or 1,
+            "runs": [
+                {
+                    "orders_per_s": round(r.orders_per_s, 3),
+                    "p50_ms": round(r.p50_ms, 3),
+                    "p99_ms": round(r.p99_ms, 3),
+                    "server_cpu_us_per_order": round(r.cpu_us_per_order or 0.0, 1),
+                }
+                for r in self.bare
+            ],
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        out = self.bourse.as_dict()
+        if self.gateways is not None:
+            out["gateways"] = self.gateways
+        ceiling = self.ceiling()
+        if ceiling is None:
+            out["ceiling_skipped"] = self.skipped
+            return out
+        out["ceiling"] = ceiling
+        out["ratio"] = round(self.bourse.orders_per_s / ceiling["orders_per_s"], 3)
+        cpu = self.bourse.cpu_us_per_order
+        if cpu is not None:
+            out["cpu_ratio"] = round(cpu / ceiling["server_cpu_us_per_order"], 2)
+        return out
 
 
 @dataclass
@@ -68,33 +171,54 @@ class LocalServer:
 
 
 @contextmanager
-def local_server() -> Iterator[LocalServer]:
-    """A `bourse run` in a temporary data directory without rate limits."""
+def local_server(gateways: int | None = None) -> Iterator[LocalServer]:
+    """A `bourse run` in a temporary data directory without rate limits (with `gateways`, in
+    that many gateway processes)."""
     with tempfile.TemporaryDirectory(prefix="bourse-bench-") as tmp:
         data = Path(tmp) / "data"
-        log = Path(tmp) / "server.log"  # a file, not a pipe nobody drains while the bench runs
-        port = free_port()
-        with log.open("wb") as log_file:
-            proc = subprocess.Popen(
-                [*BOURSE_RUN, "--data-dir", str(data), "--port", str(port), "--no-rate-limits"],
-                stdout=subprocess.DEVNULL,
-                stderr=log_file,
-                env={
-                    **os.environ,
-                    "BOURSE_DATABASE_URL": os.environ.get("BOURSE_DATABASE_URL", ""),
-                },
-            )
-        url = f"http://127.0.0.1:{port}"
+        args = ["--data-dir", str(data), "--no-rate-limits"]
+        if gateways is not None:  # only when asked: a server without the option still runs
+            args += ["--gateways", str(gateways)]
+        env = {"BOURSE_DATABASE_URL": os.environ.get("BOURSE_DATABASE_URL", "")}
+        with _process([*BOURSE_RUN, *args], Path(tmp), env) as (url, pid):
+            yield LocalServer(url, DataDir(data).token_file.read_text().strip(), pid)
+
+
+@contextmanager
+def bare_server(keys: list[Trader], workers: int = 1) -> Iterator[LocalServer]:
+    """The bare signed endpoint (bare_app) for `keys`, in `workers` processes."""
+    with tempfile.TemporaryDirectory(prefix="bourse-bare-") as tmp:
+        secrets_file = Path(tmp) / "keys.json"
+        secrets_file.touch(mode=0o600)
+        secrets_file.write_text(json.dumps({t.key: t.secret for t in keys}))
+        args = ["--keys", str(secrets_file), "--workers", str(workers)]
+        with _process([*BARE_APP, *args], Path(tmp), {}) as (url, pid):
+            yield LocalServer(url, "", pid)
+
+
+@contextmanager
+def _process(command: list[str], tmp: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
+    """`command --port P` started and healthy: its URL and pid; terminated on exit."""
+    log = tmp / "server.log"  # a file, not a pipe nobody drains while the bench runs
+    port = free_port()
+    with log.open("wb") as log_file:
+        proc = subprocess.Popen(
+            [*command, "--port", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=log_file,
+            env={**os.environ, **env},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield url, proc.pid
+    finally:
+        proc.terminate()
         try:
-            _wait_healthy(url, proc, log)
-            yield LocalServer(url, DataDir(data).token_file.read_text().strip(), proc.pid)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()  # never leave a server behind in a deleted directory
-                proc.wait()
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()  # never leave a server behind in a deleted directory
+            proc.wait()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -267,37 +391,92 @@ def run(
     token: str | None,
     processes: int = 1,
     progress: Progress | None = None,
-) -> Result:
-    if url is None:
-        with local_server() as server:
-            return run(
-                orders=orders,
-                concurrency=concurrency,
-                accounts=accounts,
-                url=server.url,
-                token=server.token,
-                processes=processes,
-                progress=progress,
-            )
-    if token is None:
-        raise ValueError("--url needs --token (the server's operator token)")
+    ceiling: bool = True,
+    gateways: int | None = None,
+) -> "Report":
+    """Bourse's figures and, on a server the bench starts, the bare endpoint's around them
+    (bare, bourse, bare: the machine's drift within the run shows in the two bare runs)."""
+    if gateways is not None and gateways < 1:
+        raise ValueError("--gateways must be at least 1")
+    if url is not None:
+        if token is None:
+            raise ValueError("--url needs --token (the server's operator token)")
+        result = _bourse(url, token, None, orders, concurrency, accounts, processes, progress)
+        skipped = "--url: the ceiling is only measured beside a server the bench starts"
+        return Report(result, [], skipped if ceiling else "--no-ceiling", gateways)
+    workers = gateways or 1
+    bare: list[Result] = []
+    if ceiling:
+        bare.append(_bare(workers, orders, concurrency, accounts, processes, progress))
+    with local_server(gateways) as server:
+        result = _bourse(
+            server.url, server.token, server.pid, orders, concurrency, accounts, processes, progress
+        )
+    if ceiling:
+        bare.append(_bare(workers, orders, concurrency, accounts, processes, progress))
+    return Report(result, bare, None if ceiling else "--no-ceiling", gateways)
+
+
+def _bourse(
+    url: str,
+    token: str,
+    pid: int | None,
+    orders: int,
+    concurrency: int,
+    accounts: int,
+    processes: int,
+    progress: Progress | None,
+) -> "Result":
+    """Bourse at `url`; with its `pid`, its CPU until the store has projected every order."""
     ts = traders(url, token, accounts)
-    host = urlsplit(url).netloc
-    requests = signed_requests(host, ts, orders, "BTCUSDT")
+    requests = signed_requests(urlsplit(url).netloc, ts, orders, "BTCUSDT")
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     seconds, latencies, errors = _drive_processes(url, requests, concurrency, processes, progress)
-    latencies.sort()
+    cpu = None
+    if pid:
+        wait_projected(url)  # the store projection is part of an order's cost
+        cpu = cpu_seconds(pid) - cpu_before
+    return Result.of(seconds, latencies, errors, cpu, concurrency, len(ts), processes)
 
-    def pct(p: float) -> float:
-        return latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000
 
-    return Result(
-        orders=orders,
-        seconds=seconds,
-        orders_per_s=orders / seconds,
-        p50_ms=pct(0.50),
-        p99_ms=pct(0.99),
-        errors=errors,
-        concurrency=concurrency,
-        accounts=len(ts),
-        processes=processes,
-    )
+def _bare(
+    workers: int,
+    orders: int,
+    concurrency: int,
+    accounts: int,
+    processes: int,
+    progress: Progress | None,
+) -> "Result":
+    """One run against the bare endpoint, with keys of its own, the same load otherwise."""
+    ts = [Trader(0, _token(), _token()) for _ in range(accounts)]
+    with bare_server(ts, workers) as server:
+        requests = signed_requests(urlsplit(server.url).netloc, ts, orders, "BTCUSDT")
+        cpu_before = cpu_seconds(server.pid)
+        seconds, latencies, errors = _drive_processes(
+            server.url, requests, concurrency, processes, progress
+        )
+        cpu = cpu_seconds(server.pid) - cpu_before
+    return Result.of(seconds, latencies, errors, cpu, concurrency, len(ts), processes)
+
+
+def _token() -> str:
+    """A key or secret shaped like bourse's (64 letters and digits)."""
+    alphabet = string.ascii_letters + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(64))
+
+
+def wait_projected(url: str, timeout_s: float = 60.0) -> None:
+    """Until the server's SQL store has projected every command the engine has run (its
+    /health's store_seq reaches last_seq), or `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    with httpx.Client(base_url=url, timeout=5) as c:
+        while time.monotonic() < deadline:
+            health = c.get("/health").json()
+            if health.get("store_seq", 0) >= health.get("last_seq", 0):
+                return
+            time.sleep(0.02)  # polling another process's progress
+    raise RuntimeError(f"the server's store did not catch up within {timeout_s:g} s")
+
+
+def _percentile(ordered: list[float], p: float) -> float:
+    return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else 0.0

@@ -14,6 +14,14 @@ Streams: `--subscribers` connections to `/stream?streams=btcusdt@trade/btcusdt@d
 the time from an order's acceptance, the trade event's `E` (the command's timestamp), to its
 arrival at a subscriber, in milliseconds on the one machine's clock.
 
+Server CPU (a server the bench started): its CPU time and its child processes', read from /proc,
+from the start of the orders until the subscribers have everything and the store has projected
+every order, per order.
+
+`--find-rate`: after that run, on the same server, a few short runs (doubling from the highest
+rate that held, then bisecting; see `search_rate`) find the highest order rate whose stream lag
+p99 stays under `--lag-target-ms` with the same subscribers: `max_rate_under_target`.
+
 Every process is on the same 2-core machine as the server: the figures are for comparing runs
 made here, not a capacity claim.
 """
@@ -32,7 +40,15 @@ import httpx
 import msgspec
 from websockets.asyncio.client import ClientConnection, connect
 
-from bourse.bench.api_bench import PRICE, QTY, Trader, cpu_seconds, local_server, traders
+from bourse.bench.api_bench import (
+    PRICE,
+    QTY,
+    Trader,
+    cpu_seconds,
+    local_server,
+    traders,
+    wait_projected,
+)
 
 Progress = Callable[[int], None]
 SYMBOL = "BTCUSDT"
@@ -40,6 +56,12 @@ STREAMS = "btcusdt@trade/btcusdt@depth@100ms"
 START_DELAY_S = 3.0  # every load process has connected by then
 QUIET_S = 1.0  # subscribers stop after this long without a message, once the orders are done
 DRAIN_LIMIT_S = 60.0  # ... or after this long at most
+LAG_TARGET_MS = 50.0  # the issue's target for stream lag p99
+# --find-rate: each step a short run (its overhead, processes and connecting, is ~5 s more)
+FIND_STEPS = 6
+FIND_STEP_S = 5.0
+FIND_MIN_ORDERS = 400
+FIND_RESOLUTION = 50.0  # orders/s: rates are tried in steps of this
 _decode = msgspec.json.decode
 _encode = msgspec.json.Encoder().encode
 
@@ -213,13 +235,19 @@ def run(
     rate: float = 0.0,
     progress: Progress | None = None,
     server_pid: int | None = None,
+    find_rate: bool = False,
+    lag_target_ms: float = LAG_TARGET_MS,
 ) -> dict[str, Any]:
     """The figures; with `server_pid` (a server the bench started), also the server's CPU time
-    from the start of the orders until the subscribers have everything."""
+    from the start of the orders until the subscribers have everything and the store has
+    projected every order. With `find_rate`, then the highest rate found whose stream lag p99
+    stays under `lag_target_ms` (`max_rate_under_target`, and each step in `find_rate_steps`)."""
     if min(orders, connections, processes, window) < 1 or subscribers < 0:
         raise ValueError("orders, connections, processes and window must be at least 1")
     if rate < 0:
         raise ValueError("--rate must be 0 (as fast as the server answers) or more")
+    if lag_target_ms <= 0:
+        raise ValueError("--lag-target-ms must be more than 0")
     if url is None:
         with local_server() as server:
             return run(
@@ -234,9 +262,119 @@ def run(
                 rate=rate,
                 progress=progress,
                 server_pid=server.pid,
+                find_rate=find_rate,
+                lag_target_ms=lag_target_ms,
             )
     if token is None:
         raise ValueError("--url needs --token (the server's operator token)")
+
+    def measure(orders: int, rate: float, progress: Progress | None) -> dict[str, Any]:
+        return _measure(
+            url=url,
+            token=token,
+            server_pid=server_pid,
+            orders=orders,
+            connections=connections,
+            processes=processes,
+            window=window,
+            subscribers=subscribers,
+            subscriber_processes=subscriber_processes,
+            rate=rate,
+            progress=progress,
+        )
+
+    cut_off = _cut_off(url, token) if find_rate else 0  # a server at --url may have some
+    figures = measure(orders, rate, progress)
+    if find_rate:
+        steps = search_rate(measure, figures, lag_target_ms, cut_off)
+        ok = [s["rate"] for s in steps if s["ok"]]
+        figures["lag_target_ms"] = lag_target_ms
+        figures["max_rate_under_target"] = max(ok) if ok else None
+        figures["find_rate_steps"] = steps
+    return figures
+
+
+Measure = Callable[[int, float, Progress | None], dict[str, Any]]
+
+
+def search_rate(
+    measure: Measure,
+    first: dict[str, Any],
+    lag_target_ms: float,
+    cut_off_before: int = 0,
+    max_steps: int = FIND_STEPS,
+) -> list[dict[str, Any]]:
+    """The steps of a bounded search for the highest order rate whose stream lag p99 stays
+    under `lag_target_ms`, starting from `first`, a run already made: doubling from the highest
+    rate that held until one fails, then bisecting, `max_steps` short runs at most.
+
+    A rate holds when the server kept up with it (placed at least 90 % of it a second), answered
+    every order and cut off no subscriber, and the lag p99 was under the target. A run at full
+    speed (rate 0) counts as one at the rate it reached."""
+    steps = [_step(first, first["rate"] or first["orders_per_s"], lag_target_ms, cut_off_before)]
+    cut_off = first["subscribers_cut_off"]
+    if not first["rate"] and steps[0]["ok"]:
+        return steps  # it held at full speed: no rate above the one it reached can be placed
+    for _ in range(max_steps):
+        held = [s["rate"] for s in steps if s["ok"]]
+        # a server that could not keep up failed at the rate it reached, too
+        failed = [min(s["rate"], s["orders_per_s"]) for s in steps if not s["ok"]]
+        low, high = max(held, default=0.0), min(failed, default=None)
+        if high is None:
+            rate = low * 2
+        elif high - low <= max(FIND_RESOLUTION, high * 0.05):
+            break  # close enough: another step would not tell the two apart
+        else:
+            rate = (low + high) / 2
+        rate = max(FIND_RESOLUTION, round(rate / FIND_RESOLUTION) * FIND_RESOLUTION)
+        if any(rate == s["rate"] for s in steps):
+            break
+        figures = measure(max(FIND_MIN_ORDERS, int(rate * FIND_STEP_S)), rate, None)
+        steps.append(_step(figures, rate, lag_target_ms, cut_off))
+        cut_off = figures["subscribers_cut_off"]  # the server's count since it started
+    return steps
+
+
+def _step(
+    figures: dict[str, Any], rate: float, lag_target_ms: float, cut_off_before: int
+) -> dict[str, Any]:
+    cut_off = figures["subscribers_cut_off"] - cut_off_before
+    ok = (
+        figures["orders_per_s"] >= 0.9 * rate
+        and figures["errors"] == 0
+        and cut_off == 0
+        and figures["stream_lag_p99_ms"] < lag_target_ms
+    )
+    step = {
+        "rate": round(rate, 1),
+        "orders": figures["orders"],
+        "orders_per_s": figures["orders_per_s"],
+        "p99_ms": figures["p99_ms"],
+        "stream_lag_p50_ms": figures["stream_lag_p50_ms"],
+        "stream_lag_p99_ms": figures["stream_lag_p99_ms"],
+        "subscribers_cut_off": cut_off,
+        "ok": ok,
+    }
+    if "server_cpu_us_per_order" in figures:
+        step["server_cpu_us_per_order"] = figures["server_cpu_us_per_order"]
+    return step
+
+
+def _measure(
+    *,
+    url: str,
+    token: str,
+    server_pid: int | None,
+    orders: int,
+    connections: int,
+    processes: int,
+    window: int,
+    subscribers: int,
+    subscriber_processes: int,
+    rate: float,
+    progress: Progress | None,
+) -> dict[str, Any]:
+    """One run against the server at `url`."""
     every_s = connections / rate if rate else 0.0  # between two orders of one connection
     processes = min(processes, connections)
     ts = traders(url, token, connections)
@@ -287,7 +425,10 @@ def run(
     while len(results["streams"]) < len(listeners):
         kind, value = out.get(timeout=DRAIN_LIMIT_S + 30)
         results[kind].append(value)
-    cpu = cpu_seconds(server_pid) - cpu_before if server_pid else None
+    cpu = None
+    if server_pid:
+        wait_projected(url)  # the store projection is part of an order's cost
+        cpu = cpu_seconds(server_pid) - cpu_before
     for p in [*loaders, *listeners]:
         p.join(timeout=30)
     cut_off = _cut_off(url, token)

@@ -77,25 +77,45 @@ def bench_api(
     processes: Annotated[
         int, typer.Option("--processes", help="Load-generating processes sharing the connections.")
     ] = 1,
+    no_ceiling: Annotated[
+        bool,
+        typer.Option(
+            "--no-ceiling",
+            help="Skip the bare signed endpoint measured before and after bourse (the ceiling).",
+        ),
+    ] = False,
+    gateways: Annotated[
+        int | None,
+        typer.Option(
+            "--gateways", help="Passed to `bourse run --gateways`; the ceiling's workers."
+        ),
+    ] = None,
     url: BenchUrlOpt = None,
     token: BenchTokenOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Signed POST /api/v3/order over loopback, half of the orders crossing."""
+    """Signed POST /api/v3/order over loopback, half of the orders crossing; with the ceiling of
+    a bare signed endpoint under the same server in the same run (not with --url)."""
     from bourse.bench import api_bench
 
     if url is not None and token is None:
         fail("--url needs --token: the bench opens funded accounts through the admin API")
-    with progress_bar("api bench", orders) as advance:
-        result = api_bench.run(
-            orders=orders,
-            concurrency=concurrency,
-            accounts=accounts,
-            url=url,
-            token=token,
-            processes=processes,
-            progress=advance,
-        )
+    runs = 1 if no_ceiling or url is not None else 3  # bare, bourse, bare
+    try:
+        with progress_bar("api bench", orders * runs) as advance:
+            result = api_bench.run(
+                orders=orders,
+                concurrency=concurrency,
+                accounts=accounts,
+                url=url,
+                token=token,
+                processes=processes,
+                progress=advance,
+                ceiling=not no_ceiling,
+                gateways=gateways,
+            )
+    except ValueError as exc:
+        fail(str(exc))
     print(json.dumps(result.as_dict()))
 
 
@@ -118,6 +138,17 @@ def bench_ws(
     rate: Annotated[
         float, typer.Option("--rate", help="Orders per second in all (0: as fast as answered).")
     ] = 0.0,
+    find_rate: Annotated[
+        bool,
+        typer.Option(
+            "--find-rate",
+            help="Then search (a few short runs) the highest rate whose stream lag p99 stays "
+            "under --lag-target-ms.",
+        ),
+    ] = False,
+    lag_target_ms: Annotated[
+        float, typer.Option("--lag-target-ms", help="The stream lag p99 --find-rate keeps under.")
+    ] = 50.0,
     url: BenchUrlOpt = None,
     token: BenchTokenOpt = None,
     as_json: JsonOpt = False,
@@ -140,6 +171,8 @@ def bench_ws(
                 token=token,
                 rate=rate,
                 progress=advance,
+                find_rate=find_rate,
+                lag_target_ms=lag_target_ms,
             )
     except ValueError as exc:
         fail(str(exc))
