@@ -14,6 +14,11 @@ from typing import Protocol
 
 import msgspec
 
+# The kinds of work a policy change does in batches (a sweep): cancel the named customers' orders,
+# or report what a closed country's customers still hold.
+CANCEL_ORDERS = "cancel_orders"
+CLOSURE_REPORT = "closure_report"
+
 
 class Capability(StrEnum):
     ONBOARDING = "ONBOARDING"

@@ -17,6 +17,7 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 AMOUNT_DIGITS = 40  # 2**128 has 39 digits: room for any amount a user can hold
 RAW_MAX = 10**AMOUNT_DIGITS - 1
+KEY_LENGTH = 64  # API keys, their secrets and listenKeys, as Binance's
 
 
 class RangeError(ValueError):

@@ -4,13 +4,13 @@ time. One per API key: opening again extends the live one, as Binance does for "
 an active listenKey". A key answers only to its own API key."""
 
 from bourse.commands import CloseListenKey, ExtendListenKey, OpenListenKey
+from bourse.domain.limits import KEY_LENGTH
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
 from bourse.engine.state import ApiKey, EngineState
 from bourse.events import ListenKeyClosed, ListenKeyExtended, ListenKeyOpened
 
 LIFETIME_MS = 60 * 60 * 1000
-KEY_LENGTH = 64  # as Binance's keys: tells a listenKey from a stream name at /ws/<name>
 
 
 def live_key(state: EngineState, listen_key: str, now_ms: int) -> ApiKey | None:

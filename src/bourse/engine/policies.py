@@ -19,6 +19,8 @@ from bourse.commands import (
 )
 from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import (
+    CANCEL_ORDERS,
+    CLOSURE_REPORT,
     Access,
     Basis,
     Fingerprint,
@@ -42,8 +44,6 @@ from bourse.events import (
     ScheduledChangeCanceled,
 )
 
-CANCEL_ORDERS = "cancel_orders"
-CLOSURE_REPORT = "closure_report"
 MAX_BATCH = 10_000
 CLOSURE_BATCH = 1000
 

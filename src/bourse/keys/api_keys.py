@@ -10,17 +10,18 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from bourse.commands import CreateApiKey
 from bourse.domain.enums import KeyKind
+from bourse.domain.limits import KEY_LENGTH
 from bourse.keys.sealing import SecretBox
 
 _ALPHABET = string.ascii_letters + string.digits
-KEY_LENGTH = 64  # as Binance's keys and secrets
 
 
 class KeyRequestError(ValueError):
     """A key request that cannot be turned into a command (the message says why)."""
 
 
-def _token() -> str:
+def random_key() -> str:
+    """64 random letters and digits: an API key, a secret or a listenKey, as Binance's."""
     return "".join(secrets.choice(_ALPHABET) for _ in range(KEY_LENGTH))
 
 
@@ -42,7 +43,7 @@ def hmac_key(
     ip_allow: list[str] | None = None,
 ) -> tuple[CreateApiKey, str]:
     """The command registering a new HMAC key, and the plain secret to show once."""
-    api_key, secret = _token(), _token()
+    api_key, secret = random_key(), random_key()
     cmd = CreateApiKey(
         actor=actor,
         ts_ms=ts_ms,
@@ -79,7 +80,7 @@ def ed25519_key(
         ts_ms=ts_ms,
         reason=reason,
         account_id=account_id,
-        api_key=_token(),
+        api_key=random_key(),
         kind=KeyKind.ED25519,
         credential=public_key_pem.strip() + "\n",
         can_trade=can_trade,

@@ -11,8 +11,8 @@ from typing import Any
 
 import msgspec
 
+from bourse.compliance.policy import CLOSURE_REPORT
 from bourse.domain.enums import OrderStatus, Side
-from bourse.engine.policies import CLOSURE_REPORT
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,

@@ -4,14 +4,11 @@ extended and closed by commands through REST (`/api/v3/userDataStream`) or the W
 that they survive a restart like everything else that was acknowledged. A key is valid for 60
 minutes after it was opened or last kept alive, by the service clock (tests move it)."""
 
-import secrets
-import string
 from typing import NamedTuple
 
-from bourse.engine.listen_keys import KEY_LENGTH
+from bourse.domain.limits import KEY_LENGTH
+from bourse.keys.api_keys import random_key
 from bourse.view import ReadModel
-
-_ALPHABET = string.ascii_letters + string.digits
 
 
 class ListenKey(NamedTuple):
@@ -22,7 +19,7 @@ class ListenKey(NamedTuple):
 
 def new_key() -> str:
     """A fresh random listenKey (the engine is deterministic: the gateway draws it)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(KEY_LENGTH))
+    return random_key()
 
 
 def looks_like_key(name: str) -> bool:
