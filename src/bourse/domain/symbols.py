@@ -67,3 +67,21 @@ def symbol_problem(spec: SymbolSpec, base_precision: int, quote_precision: int) 
         if needed not in spec.order_types:
             return f"symbol {spec.name} must allow {needed} orders"
     return None
+
+
+class FeeTier:
+    """A fee tier's multipliers of every symbol's maker and taker rates (ppm of 1x). A value:
+    redefining a tier replaces it, so the engine's state and the read model share it."""
+
+    __slots__ = ("maker_multiplier_ppm", "taker_multiplier_ppm")
+
+    def __init__(self, maker_multiplier_ppm: int = PPM, taker_multiplier_ppm: int = PPM) -> None:
+        self.maker_multiplier_ppm = maker_multiplier_ppm
+        self.taker_multiplier_ppm = taker_multiplier_ppm
+
+    def maker_rate(self, spec: SymbolSpec) -> int:
+        """What this tier pays as maker on `spec`, in ppm of the traded amount."""
+        return spec.maker_fee_ppm * self.maker_multiplier_ppm // PPM
+
+    def taker_rate(self, spec: SymbolSpec) -> int:
+        return spec.taker_fee_ppm * self.taker_multiplier_ppm // PPM

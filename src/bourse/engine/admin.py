@@ -16,7 +16,7 @@ from bourse.commands import (
 )
 from bourse.domain.assets import asset_problem
 from bourse.domain.rejections import Refusal, RejectCode
-from bourse.domain.symbols import PPM, symbol_problem
+from bourse.domain.symbols import PPM, FeeTier, symbol_problem
 from bourse.engine import listen_keys
 from bourse.engine.alerts import listings_text, standing_listings
 from bourse.engine.cancels import cancel_account_orders
@@ -26,7 +26,6 @@ from bourse.engine.state import (
     Account,
     ApiKey,
     EngineState,
-    FeeTier,
     ReferencePrice,
     SymbolState,
 )

@@ -11,7 +11,6 @@ from bourse.view.model import (
     AlertView,
     BalanceView,
     CustomerView,
-    FeeTierView,
     KeyView,
     OrderView,
     PolicyView,
@@ -34,10 +33,7 @@ def export(state: EngineState) -> ReadModel:
         name: SymbolView(sym.spec, sym.status, sym.last_price)
         for name, sym in state.symbols.items()
     }
-    m.fee_tiers = {
-        t: FeeTierView(f.maker_multiplier_ppm, f.taker_multiplier_ppm)
-        for t, f in state.fee_tiers.items()
-    }
+    m.fee_tiers = dict(state.fee_tiers)  # values: shared, never changed in place
     m.accounts = {}
     for acct in state.accounts.values():
         view = m.accounts[acct.id] = AccountView(acct.id, acct.fee_tier, acct.customer_id)

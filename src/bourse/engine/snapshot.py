@@ -21,7 +21,7 @@ from bourse.domain.enums import (
     SymbolStatus,
     TimeInForce,
 )
-from bourse.domain.symbols import SymbolSpec
+from bourse.domain.symbols import FeeTier, SymbolSpec
 from bourse.engine.orders import stop_list
 from bourse.engine.state import (
     Account,
@@ -30,7 +30,6 @@ from bourse.engine.state import (
     Balance,
     Customer,
     EngineState,
-    FeeTier,
     Order,
     Policy,
     ReferencePrice,

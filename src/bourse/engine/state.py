@@ -18,7 +18,7 @@ from bourse.domain.enums import (
     SymbolStatus,
     TimeInForce,
 )
-from bourse.domain.symbols import PPM, SymbolSpec
+from bourse.domain.symbols import FeeTier, SymbolSpec
 from bourse.engine.book import Book
 
 FEE_ACCOUNT_ID = 0  # fee income is credited here, so conservation holds across all accounts
@@ -406,21 +406,6 @@ class ApiKey:
         # its user data stream's key ("": none), live until listen_expires_ms (one per API key)
         self.listen_key = ""
         self.listen_expires_ms = 0
-
-
-class FeeTier:
-    __slots__ = ("maker_multiplier_ppm", "taker_multiplier_ppm")
-
-    def __init__(self, maker_multiplier_ppm: int = PPM, taker_multiplier_ppm: int = PPM) -> None:
-        self.maker_multiplier_ppm = maker_multiplier_ppm
-        self.taker_multiplier_ppm = taker_multiplier_ppm
-
-    def maker_rate(self, spec: SymbolSpec) -> int:
-        """What this tier pays as maker on `spec`, in ppm of the traded amount."""
-        return spec.maker_fee_ppm * self.maker_multiplier_ppm // PPM
-
-    def taker_rate(self, spec: SymbolSpec) -> int:
-        return spec.taker_fee_ppm * self.taker_multiplier_ppm // PPM
 
 
 class EngineState:

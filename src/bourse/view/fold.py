@@ -10,6 +10,7 @@ from typing import Any
 
 from bourse.compliance.policy import Basis, member_key
 from bourse.domain.enums import OrderStatus
+from bourse.domain.symbols import FeeTier
 from bourse.events import (
     AccountFeeTierChanged,
     AccountFrozen,
@@ -55,7 +56,6 @@ from bourse.view.model import (
     AlertView,
     BalanceView,
     CustomerView,
-    FeeTierView,
     KeyView,
     OrderView,
     PolicyView,
@@ -126,7 +126,7 @@ def _symbol_status(m: ReadModel, e: SymbolStatusChanged, ts: int) -> None:
 
 @_on(FeeTierDefined)
 def _fee_tier(m: ReadModel, e: FeeTierDefined, ts: int) -> None:
-    m.fee_tiers[e.tier] = FeeTierView(e.maker_multiplier_ppm, e.taker_multiplier_ppm)
+    m.fee_tiers[e.tier] = FeeTier(e.maker_multiplier_ppm, e.taker_multiplier_ppm)
 
 
 @_on(ReferencePriceSet)

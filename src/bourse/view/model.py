@@ -21,7 +21,7 @@ from bourse.domain.enums import (
     SymbolStatus,
     TimeInForce,
 )
-from bourse.domain.symbols import PPM, SymbolSpec
+from bourse.domain.symbols import FeeTier, SymbolSpec
 
 FEE_ACCOUNT_ID = 0  # fee income is credited here; it exists from the start, as in the engine
 
@@ -361,21 +361,6 @@ class SweepView:
         self.total = total
 
 
-class FeeTierView:
-    __slots__ = ("maker_multiplier_ppm", "taker_multiplier_ppm")
-
-    def __init__(self, maker_multiplier_ppm: int = PPM, taker_multiplier_ppm: int = PPM) -> None:
-        self.maker_multiplier_ppm = maker_multiplier_ppm
-        self.taker_multiplier_ppm = taker_multiplier_ppm
-
-    def maker_rate(self, spec: SymbolSpec) -> int:
-        """What this tier pays as maker on `spec`, in ppm of the traded amount."""
-        return spec.maker_fee_ppm * self.maker_multiplier_ppm // PPM
-
-    def taker_rate(self, spec: SymbolSpec) -> int:
-        return spec.taker_fee_ppm * self.taker_multiplier_ppm // PPM
-
-
 class ReadModel:
     """Everything the fold keeps, as of `last_seq` (the last outcome applied)."""
 
@@ -410,7 +395,7 @@ class ReadModel:
         self.assets: dict[str, int] = {}  # asset → precision, in listing order
         self.fiat_assets: set[str] = set()
         self.symbols: dict[str, SymbolView] = {}
-        self.fee_tiers: dict[int, FeeTierView] = {0: FeeTierView()}
+        self.fee_tiers: dict[int, FeeTier] = {0: FeeTier()}
         fees = AccountView(FEE_ACCOUNT_ID)
         fees.can_trade = fees.can_deposit = fees.can_withdraw = False
         self.accounts: dict[int, AccountView] = {FEE_ACCOUNT_ID: fees}
