@@ -96,6 +96,14 @@ def test_bench_api_refuses_zero_gateways() -> None:
     assert "--gateways must be at least 1" in result.stderr
 
 
+def test_a_bench_server_that_cannot_start_ends_the_bench_with_its_log() -> None:
+    # `bourse run` has no --gateways yet: the server exits at once, and the bench says why
+    result = run_cli("bench", "api", "--gateways", "2", "--orders", "10", "--no-ceiling")
+    assert result.returncode == 2, result.stderr
+    assert "the bench server exited" in result.stderr and "--gateways" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_bench_api_needs_a_token_with_a_url() -> None:
     result = run_cli("bench", "api", "--url", "http://127.0.0.1:1")
     assert result.returncode == 2

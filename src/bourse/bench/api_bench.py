@@ -243,17 +243,22 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class ServerFailed(RuntimeError):
+    """The bench's own server did not start, or did not keep up (the message says how, with
+    the server's log where it exited)."""
+
+
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"the bench server exited: {log.read_text(errors='replace')}")
+            raise ServerFailed(f"the bench server exited: {log.read_text(errors='replace')}")
         try:
             if httpx.get(f"{url}/health", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             time.sleep(0.05)  # polling a starting process
-    raise RuntimeError("the bench server did not answer /health within 60 s")
+    raise ServerFailed("the bench server did not answer /health within 60 s")
 
 
 def traders(url: str, token: str, count: int) -> list[Trader]:
@@ -475,7 +480,7 @@ def wait_projected(url: str, timeout_s: float = 60.0) -> None:
             if health.get("store_seq", 0) >= health.get("last_seq", 0):
                 return
             time.sleep(0.02)  # polling another process's progress
-    raise RuntimeError(f"the server's store did not catch up within {timeout_s:g} s")
+    raise ServerFailed(f"the server's store did not catch up within {timeout_s:g} s")
 
 
 def _percentile(ordered: list[float], p: float) -> float:

@@ -114,7 +114,7 @@ def bench_api(
                 ceiling=not no_ceiling,
                 gateways=gateways,
             )
-    except ValueError as exc:
+    except (ValueError, api_bench.ServerFailed) as exc:
         fail(str(exc))
     print(json.dumps(result.as_dict()))
 
@@ -154,7 +154,7 @@ def bench_ws(
     as_json: JsonOpt = False,
 ) -> None:
     """Orders over the WebSocket API while market-data subscribers listen: rate, latency, lag."""
-    from bourse.bench import ws_bench
+    from bourse.bench import api_bench, ws_bench
 
     if url is not None and token is None:
         fail("--url needs --token: the bench opens funded accounts through the admin API")
@@ -174,7 +174,7 @@ def bench_ws(
                 find_rate=find_rate,
                 lag_target_ms=lag_target_ms,
             )
-    except ValueError as exc:
+    except (ValueError, api_bench.ServerFailed) as exc:
         fail(str(exc))
     print(json.dumps(result))
 
