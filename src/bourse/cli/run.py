@@ -17,6 +17,7 @@ from bourse.server.datadir import DataDir, DataDirInUse
 if TYPE_CHECKING:
     from bourse.keys.sealing import SecretBox
     from bourse.server.exchange import Exchange
+    from bourse.view import ReadModel
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +197,7 @@ def run(
         f"  operator token  {dd.token_file}\n"
         f"                  (send it as 'Authorization: Bearer <token>' to {url}/admin/v1)\n"
         f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
-        f"  venues          {_venues_line(exchange)}\n"
+        f"  venues          {_venues_line(service.view)}\n"
         f"  demo account    {DEMO_ACCOUNT_ID} ({funds}; a customer resident in DE)\n"
         f"  compliance      bourse customers|venues|policy|staff|alerts --help (see README)\n"
         f"  data directory  {dd.path} ({how})"
@@ -244,8 +245,8 @@ class _StopSignals:
             self.server.should_exit = True
 
 
-def _venues_line(exchange: "Exchange") -> str:
-    venues = exchange.read_model().venues.values()
+def _venues_line(view: "ReadModel") -> str:
+    venues = view.venues.values()
     return "; ".join(
         f"{v.code} serves {', '.join(v.jurisdictions) or 'the rest'}: {' '.join(sorted(v.symbols))}"
         for v in venues

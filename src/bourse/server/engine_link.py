@@ -73,7 +73,7 @@ class EngineHost:
         self._subscribers: list[asyncio.StreamWriter] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         service.on_release.append(self._broadcast)
-        service.exchange.projection.listeners.append(self._store_applied)
+        service.on_store_applied.append(self._send_store)
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -95,12 +95,6 @@ class EngineHost:
             data = frame(RELEASED, 0, codec.encode(batch))
             for writer in self._subscribers:
                 writer.write(data)
-
-    def _store_applied(self, seq: int) -> None:  # the projection worker's thread
-        loop = self.service._loop
-        if loop is not None:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._send_store, seq)
 
     def _send_store(self, seq: int) -> None:
         data = frame(STORE, 0, _SEQ.pack(seq))

@@ -70,6 +70,7 @@ class Service:
         self._store_advanced: asyncio.Event | None = None
         self._released: asyncio.Event | None = None
         self.on_release: list[Callable[[list[Outcome]], None]] = []  # on the loop, in order
+        self.on_store_applied: list[Callable[[int], None]] = []  # on the loop: the store's seq
         exchange.add_listener(self._on_release)
         self.metrics = Metrics()
         self.metrics.add_gauges(self._gauges)
@@ -192,7 +193,7 @@ class Service:
                 future.set_result(outcome)
 
     def _on_store_applied(self, seq: int) -> None:  # the projection worker's thread
-        self._call_on_loop(self._wake_store_readers)
+        self._call_on_loop(self._store_applied, seq)
 
     def _call_on_loop(self, fn: Callable[..., None], *args: object) -> None:
         if self._loop is None:
@@ -201,7 +202,9 @@ class Service:
         with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(fn, *args)
 
-    def _wake_store_readers(self) -> None:
+    def _store_applied(self, seq: int) -> None:
         event, self._store_advanced = self._store_advanced, asyncio.Event()
         if event is not None:
             event.set()
+        for fn in self.on_store_applied:
+            fn(seq)
