@@ -60,3 +60,14 @@ def _close_the_clients_event_loop() -> Iterator[None]:
     if not loop.is_running():
         loop.close()
         asyncio.set_event_loop(None)
+
+
+# Every live-server test runs against both shapes of `bourse run`: everything in one process,
+# and an engine process with two gateway processes sharing the port.
+SHAPES = {"one-process": (), "2-gateways": ("--gateways", "2")}
+
+
+@pytest.fixture(scope="module", params=list(SHAPES))
+def shape(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    """`bourse run` options for one of SHAPES (modules get both)."""
+    return SHAPES[request.param]

@@ -13,7 +13,7 @@ from starlette.responses import JSONResponse, Response
 from bourse.api.app import create_app
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.params import Params
-from bourse.api.binance.ratelimit import RATE_LIMITS, Limits, Policy, RateLimiter, limits_of
+from bourse.api.binance.ratelimit import RATE_LIMITS, Limits, Policy, RateLimiter
 from bourse.api.binance.weights import COSTS, depth, ticker_24hr
 from bourse.domain.enums import OrderStatus, Side
 from bourse.events import OrderCanceled, Outcome, TradeExecuted
@@ -117,7 +117,7 @@ def test_every_api_response_reports_the_ips_weight_in_this_minute(api: Api, cloc
 
 
 def test_429_with_retry_after_then_418_ban_that_escalates(api: Api, clock: Clock) -> None:
-    limits = limits_of(_gateway(api))
+    limits = _gateway(api).rates.limits
     limits.configure(Policy(rate_limits=_limits(weight=50), strikes_before_ban=2))
     clock.now = T0 + 15_000
     for _ in range(2):
@@ -155,7 +155,9 @@ def test_429_with_retry_after_then_418_ban_that_escalates(api: Api, clock: Clock
 
 
 def test_strikes_expire_with_the_window_they_were_earned_in(api: Api, clock: Clock) -> None:
-    limits_of(_gateway(api)).configure(Policy(rate_limits=_limits(weight=20), strikes_before_ban=1))
+    _gateway(api).rates.limits.configure(
+        Policy(rate_limits=_limits(weight=20), strikes_before_ban=1)
+    )
     api.public("GET", "/api/v3/exchangeInfo")
     assert api.public("GET", "/api/v3/exchangeInfo").status_code == 429
     clock.now = T0 + 60_000
@@ -164,7 +166,7 @@ def test_strikes_expire_with_the_window_they_were_earned_in(api: Api, clock: Clo
 
 
 def test_raw_requests_are_limited_over_five_minutes(api: Api, clock: Clock) -> None:
-    limits_of(_gateway(api)).configure(Policy(rate_limits=_limits(raw=3)))
+    _gateway(api).rates.limits.configure(Policy(rate_limits=_limits(raw=3)))
     for _ in range(3):
         api.public("GET", "/api/v3/ping")
     clock.now = T0 + 60_000  # a new minute, but the same 5-minute window
@@ -195,7 +197,7 @@ def orders_app(api: Api, clock: Clock) -> Iterator[TestClient]:
         return JSONResponse({"body": (await request.body()).decode()})
 
     app.add_middleware(RateLimiter, gateway=_gateway(api))
-    limits_of(_gateway(api)).configure(Policy(rate_limits=_limits(orders_10s=3, orders_day=5)))
+    _gateway(api).rates.limits.configure(Policy(rate_limits=_limits(orders_10s=3, orders_day=5)))
     with TestClient(app) as client:
         yield client
 
@@ -293,6 +295,7 @@ def _trade(order: int, account: int, status: OrderStatus, maker: int, maker_acct
 
 def test_a_first_fill_gives_the_order_count_back() -> None:
     limits = Limits(Clock(T0))
+    limits.enabled = True
     usage = limits.place(7, 1, T0)
     limits.place(7, 1, T0)
     limits.place(7, 1, T0)

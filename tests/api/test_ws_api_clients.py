@@ -37,8 +37,8 @@ GTC = OrderPlaceTimeInForceEnum.GTC
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    with running(tmp_path_factory, "ws-api") as exchange:
+def live(tmp_path_factory: pytest.TempPathFactory, shape: tuple[str, ...]) -> Iterator[Exchange]:
+    with running(tmp_path_factory, "ws-api", *shape) as exchange:
         yield exchange
 
 

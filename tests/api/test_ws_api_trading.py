@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from starlette.websockets import WebSocketDisconnect
 
-from bourse.api.binance.ratelimit import Policy, limits_of
+from bourse.api.binance.ratelimit import Policy
 from bourse.commands import RevokeApiKey
 from bourse.keys.api_keys import ed25519_key
 from bourse.server.exchange import now_ms
@@ -286,7 +286,7 @@ def _orders(answer: dict[str, Any]) -> list[tuple[str, int, int]]:
 
 
 def test_orders_count_against_the_accounts_rest_limits(api: Api, ws: Ws) -> None:
-    limits_of(gateway(api)).configure(Policy(rate_limits=_limits(orders_10s=3, orders_day=5)))
+    gateway(api).rates.limits.configure(Policy(rate_limits=_limits(orders_10s=3, orders_day=5)))
     order = {**LIMIT, "quantity": "0.01", "price": "50000"}
     assert api.signed("POST", "/api/v3/order", **order).headers["x-mbx-order-count-10s"] == "1"
     second = ws.signed("order.place", api, **order)
@@ -309,7 +309,9 @@ def test_orders_count_against_the_accounts_rest_limits(api: Api, ws: Ws) -> None
 def test_too_much_weight_answers_429_then_a_ban_closes_the_connection(api: Api) -> None:
     now = [1_800_000_000_000]
     gateway(api).clock = lambda: now[0]
-    limits_of(gateway(api)).configure(Policy(rate_limits=_limits(weight=50), strikes_before_ban=1))
+    gateway(api).rates.limits.configure(
+        Policy(rate_limits=_limits(weight=50), strikes_before_ban=1)
+    )
     with api.client.websocket_connect(PATH) as conn:
         ws = Ws(conn)
         ws.call("exchangeInfo")  # 2 + 20

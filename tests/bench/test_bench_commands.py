@@ -90,17 +90,18 @@ def test_bench_api_skips_the_ceiling_against_a_server_at_a_url(tmp_path: Path) -
     assert out["ceiling_skipped"].startswith("--url")
 
 
-def test_bench_api_refuses_zero_gateways() -> None:
-    result = run_cli("bench", "api", "--gateways", "0")
+def test_bench_api_refuses_negative_gateways() -> None:
+    result = run_cli("bench", "api", "--gateways", "-1")
     assert result.returncode == 2
-    assert "--gateways must be at least 1" in result.stderr
+    assert "--gateways: 0 (one process) or more" in result.stderr
 
 
 def test_a_bench_server_that_cannot_start_ends_the_bench_with_its_log() -> None:
-    # `bourse run` has no --gateways yet: the server exits at once, and the bench says why
-    result = run_cli("bench", "api", "--gateways", "2", "--orders", "10", "--no-ceiling")
+    # a store nobody listens on: the server exits at once, and the bench says why
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none"
+    result = run_cli("bench", "api", "--orders", "10", "--no-ceiling", database_url=unreachable)
     assert result.returncode == 2, result.stderr
-    assert "the bench server exited" in result.stderr and "--gateways" in result.stderr
+    assert "the bench server exited" in result.stderr and "127.0.0.1" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -69,6 +69,6 @@ def python_binance(exchange: Exchange, trader: Trader) -> AsyncClient:
 
 
 @pytest.fixture(scope="module")
-def bourse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    with running(tmp_path_factory, "clients") as exchange:
+def bourse(tmp_path_factory: pytest.TempPathFactory, shape: tuple[str, ...]) -> Iterator[Exchange]:
+    with running(tmp_path_factory, "clients", *shape) as exchange:
         yield exchange

@@ -23,8 +23,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    with running(tmp_path_factory, "streams", "--no-rate-limits") as exchange:
+def live(tmp_path_factory: pytest.TempPathFactory, shape: tuple[str, ...]) -> Iterator[Exchange]:
+    with running(tmp_path_factory, "streams", "--no-rate-limits", *shape) as exchange:
         yield exchange
 
 

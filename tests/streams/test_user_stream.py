@@ -586,8 +586,8 @@ def test_ws_api_listen_key_requests(live: Api) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Exchange]:
-    with running(tmp_path_factory, "user-streams", "--no-rate-limits") as exchange:
+def server(tmp_path_factory: pytest.TempPathFactory, shape: tuple[str, ...]) -> Iterator[Exchange]:
+    with running(tmp_path_factory, "user-streams", "--no-rate-limits", *shape) as exchange:
         yield exchange
 
 

@@ -29,13 +29,14 @@ from bourse.api.admin import (
 from bourse.api.admin.errors import from_failure, from_http, from_validation, is_admin
 from bourse.api.binance import streams, wsapi
 from bourse.api.binance.hot_path import BourseApp, failure
+from bourse.api.binance.ratelimit import Rates
 from bourse.api.binance.replies import error_response
 from bourse.api.client_ip import TrustedProxies
 from bourse.compliance.staff import StaffRegistry
 from bourse.marketdata import MarketData
 from bourse.marketdata.tickers import TickerBook
 from bourse.server.exchange import ExchangeStopped
-from bourse.server.service import Service, store_health
+from bourse.server.service import GatewayService, Service
 from bourse.streams.hub import DEFAULT_QUEUE_LIMIT
 from bourse.streams.service import Realtime
 from bourse.workers.list_refresh import ListRefresher
@@ -43,17 +44,19 @@ from bourse.workers.policy_driver import PolicyDriver
 
 
 def create_app(
-    service: Service,
+    service: GatewayService,
     *,
     rate_limits: bool = True,
     list_refresher: ListRefresher | None = None,
     stream_queue: int = DEFAULT_QUEUE_LIMIT,
     trusted_proxies: TrustedProxies | None = None,
+    rates: Rates | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.attach(asyncio.get_running_loop())
-        driver.start()
+        if driver is not None:
+            driver.start()
         realtime.feed.start()
         realtime.start()  # listenKey expiry
         if list_refresher is not None:
@@ -63,7 +66,8 @@ def create_app(
             await list_refresher.stop()
         await realtime.stop()
         await realtime.feed.stop()
-        await driver.stop()
+        if driver is not None:
+            await driver.stop()
         gateway.close()
 
     app = BourseApp(
@@ -83,14 +87,16 @@ def create_app(
     app.include_router(withdrawals.router)
     app.include_router(screening.router)
     app.include_router(alerts.router)
-    app.state.staff = StaffRegistry(service.exchange.data_dir.path)
+    app.state.staff = StaffRegistry(service.data_dir)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view
     market = MarketData(view)
     service.on_release.append(market.apply)
-    gateway = binance.install(app, service, market, rate_limits=rate_limits)
+    gateway = binance.install(app, service, market, rate_limits=rate_limits, rates=rates)
     app.include_router(wsapi.router)  # the WebSocket API, /ws-api/v3
-    driver = app.state.policy_driver = PolicyDriver(service)
+    # Scheduled policies run from the engine's own process (a gateway process has none).
+    driver = PolicyDriver(service) if isinstance(service, Service) else None
+    app.state.policy_driver = driver
     app.state.list_refresher = list_refresher
 
     async def tickers() -> TickerBook:
@@ -116,27 +122,27 @@ def create_app(
     @app.get(
         "/metrics",
         tags=["health"],
-        summary="Prometheus metrics of this process",
+        summary="Prometheus metrics of the process that answers",
         description="Commands by type and result, seconds to a durable answer, sequence "
         "numbers, each consumer's lag, WebSocket subscribers and their queues, in Prometheus' "
-        "text format.",
+        "text format, of the process that answers (with `bourse run --gateways N`, one of the "
+        "gateways, named by the gauge `bourse_process`). The engine process's own: "
+        "`/metrics/engine`.",
         response_class=Response,
     )
     async def metrics() -> Response:
         return Response(service.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
-    def health_report() -> tuple[bool, dict[str, Any]]:
-        ex = service.exchange
-        readable, store = store_health(ex)
-        status = "stopped" if ex.failure is not None else "ok" if readable else "degraded"
-        return status == "ok", {
-            "status": status,
-            "last_seq": ex.last_seq,
-            "durable_seq": ex.journal.durable_seq,
-            "store_seq": ex.projection.applied_seq,
-            "store_ok": ex.projection.error is None,
-            "store": store,
-        }
+    @app.get(
+        "/metrics/engine",
+        tags=["health"],
+        summary="Prometheus metrics of the engine process",
+        description="The same as `/metrics` in a one-process server; with gateway processes, "
+        "the engine process's: sequence numbers, the journal, the SQL consumer's lag.",
+        response_class=Response,
+    )
+    async def engine_metrics() -> Response:
+        return Response(await service.engine_metrics(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get(
         "/health",
@@ -148,7 +154,7 @@ def create_app(
         "refuses commands after an internal error).",
     )
     async def health() -> dict[str, Any]:
-        return health_report()[1]
+        return (await service.health())[1]
 
     @app.get(
         "/health/ready",
@@ -158,7 +164,7 @@ def create_app(
         "a load balancer or orchestrator to take this server out of rotation meanwhile.",
     )
     async def ready() -> JSONResponse:
-        ok, body = health_report()
+        ok, body = await service.health()
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.exception_handler(StarletteHTTPException)

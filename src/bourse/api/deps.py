@@ -10,7 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from bourse.api.admin.errors import AdminError
 from bourse.compliance.staff import StaffRegistry
 from bourse.domain.limits import INT64_MAX, INT64_MIN
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 
 _bearer = HTTPBearer(
     auto_error=False,
@@ -18,8 +18,8 @@ _bearer = HTTPBearer(
 )
 
 
-def get_service(request: Request) -> Service:
-    service: Service = request.app.state.service
+def get_service(request: Request) -> GatewayService:
+    service: GatewayService = request.app.state.service
     return service
 
 
@@ -29,7 +29,7 @@ def get_staff(request: Request) -> StaffRegistry | None:
 
 
 def require_operator(
-    service: Annotated[Service, Depends(get_service)],
+    service: Annotated[GatewayService, Depends(get_service)],
     staff: Annotated[StaffRegistry | None, Depends(get_staff)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
@@ -44,7 +44,7 @@ def require_operator(
     raise AdminError(401, "UNAUTHORIZED", "a valid operator or staff token is required (Bearer)")
 
 
-ServiceDep = Annotated[Service, Depends(get_service)]
+ServiceDep = Annotated[GatewayService, Depends(get_service)]
 # an integer in a path, query or body: refused with a 400 beyond what the store holds
 Int64 = Annotated[int, annotated_types.Interval(ge=INT64_MIN, le=INT64_MAX)]
 OperatorDep = Annotated[str, Depends(require_operator)]

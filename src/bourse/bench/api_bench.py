@@ -400,9 +400,10 @@ def run(
     gateways: int | None = None,
 ) -> "Report":
     """Bourse's figures and, on a server the bench starts, the bare endpoint's around them
-    (bare, bourse, bare: the machine's drift within the run shows in the two bare runs)."""
-    if gateways is not None and gateways < 1:
-        raise ValueError("--gateways must be at least 1")
+    (bare, bourse, bare: the machine's drift within the run shows in the two bare runs).
+    `gateways`: the server's gateway processes (0: one process) and the bare endpoint's."""
+    if gateways is not None and gateways < 0:
+        raise ValueError("--gateways: 0 (one process) or more")
     if url is not None:
         if token is None:
             raise ValueError("--url needs --token (the server's operator token)")

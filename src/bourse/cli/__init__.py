@@ -13,6 +13,7 @@ import typer
 from bourse.cli.alerts import alerts_app
 from bourse.cli.bench import bench_app
 from bourse.cli.customers import customers_app, venues_app, withdraw_on_request
+from bourse.cli.gateway import gateway as gateway_command
 from bourse.cli.lists import lists_app
 from bourse.cli.operator import accounts_app, keys_app
 from bourse.cli.policy import policy_app
@@ -43,6 +44,7 @@ app.command("screen")(screen_command)
 app.command("run")(run_command)
 app.command("replay")(replay_command)
 app.command("snapshot")(snapshot_cmd)
+app.command("gateway", hidden=True)(gateway_command)
 
 
 def main() -> None:

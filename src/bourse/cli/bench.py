@@ -87,7 +87,9 @@ def bench_api(
     gateways: Annotated[
         int | None,
         typer.Option(
-            "--gateways", help="Passed to `bourse run --gateways`; the ceiling's workers."
+            "--gateways",
+            help="Passed to `bourse run --gateways` (0: one process); as many processes serve "
+            "the ceiling.",
         ),
     ] = None,
     url: BenchUrlOpt = None,

@@ -1,5 +1,6 @@
 """`bourse run`: recover the data directory, then serve the exchange until a stop signal."""
 
+import asyncio
 import logging
 import signal
 import socket
@@ -17,7 +18,9 @@ from bourse.server.datadir import DataDir, DataDirInUse
 if TYPE_CHECKING:
     from bourse.keys.sealing import SecretBox
     from bourse.server.exchange import Exchange
+    from bourse.server.service import Service
     from bourse.view import ReadModel
+    from bourse.workers.list_refresh import ListRefresher
 
 log = logging.getLogger(__name__)
 
@@ -95,10 +98,16 @@ def run(
             help="text (for a terminal) or json (one object per line, for a collector).",
         ),
     ] = "text",
+    gateways: Annotated[
+        int,
+        typer.Option(
+            "--gateways",
+            help="Serve the APIs from this many gateway processes beside the engine process "
+            "(0: one process does everything, what a laptop needs).",
+        ),
+    ] = 0,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
-    import uvicorn
-
     from bourse.api.app import create_app
     from bourse.api.client_ip import TrustedProxies
     from bourse.compliance.sanctions.versions import ListSourceError
@@ -128,6 +137,8 @@ def run(
         fail(f"--list-url: {exc}")
     if stream_queue < 1:
         fail(f"--stream-queue {stream_queue}: at least 1")
+    if not 0 <= gateways <= MAX_GATEWAYS:
+        fail(f"--gateways {gateways}: from 0 (one process) to {MAX_GATEWAYS}")
     dd = DataDir(data_dir)
     fresh = not dd.journal.exists()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
@@ -154,28 +165,29 @@ def run(
     refresher = None
     if refresh_lists > 0:
         refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
-    asgi = create_app(
-        service,
-        rate_limits=not no_rate_limits,
-        list_refresher=refresher,
-        stream_queue=stream_queue,
-        trusted_proxies=proxies,
-    )
-    # A request that never finishes must not keep the server from stopping (and snapshotting).
-    config = uvicorn.Config(
-        asgi,
-        host=host,
-        port=port,
-        log_level="warning",
-        log_config=None,  # uvicorn's records go through the handler configured above
-        timeout_graceful_shutdown=10,
-        # uvicorn would believe X-Forwarded-For from any loopback peer; the app decides instead
-        proxy_headers=False,
-        # As Binance: a ping every 20 s, and a connection without a pong for a minute is closed.
-        ws_ping_interval=20,
-        ws_ping_timeout=60,
-    )
-    server = uvicorn.Server(config)
+    listener = _listening_socket(host, port)
+    if gateways:
+        server: Any = _EngineProcess(
+            service,
+            dd,
+            gateways,
+            listener,
+            refresher,
+            rate_limits=not no_rate_limits,
+            gateway_options=_gateway_options(
+                no_rate_limits, stream_queue, trusted_proxy, log_format
+            ),
+        )
+    else:
+        server = uvicorn_server(
+            create_app(
+                service,
+                rate_limits=not no_rate_limits,
+                list_refresher=refresher,
+                stream_queue=stream_queue,
+                trusted_proxies=proxies,
+            )
+        )
     dd.write_server_info(url)
     r = exchange.recovery
     how = (
@@ -202,18 +214,138 @@ def run(
         f"  compliance      bourse customers|venues|policy|staff|alerts --help (see README)\n"
         f"  data directory  {dd.path} ({how})"
         + ("\n  rate limits     off" if no_rate_limits else "")
+        + (f"\n  processes       1 engine + {gateways} gateways" if gateways else "")
         + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )
     stop.serving(server)
     try:
-        server.run(sockets=[_listening_socket(host, port)])
+        server.run(sockets=[listener])
     finally:
         # uvicorn has stopped accepting and let in-flight requests finish; now drain the
         # journal and the projection and snapshot (exchange.close), with signals held off
         dd.clear_server_info()
         exchange.close()
+
+
+def uvicorn_server(asgi: Any) -> Any:
+    """The HTTP server of one process, for the sockets given to its `run`/`serve`."""
+    import uvicorn
+
+    # A request that never finishes must not keep the server from stopping (and snapshotting).
+    config = uvicorn.Config(
+        asgi,
+        log_level="warning",
+        log_config=None,  # uvicorn's records go through the handler configured above
+        timeout_graceful_shutdown=10,
+        # uvicorn would believe X-Forwarded-For from any loopback peer; the app decides instead
+        proxy_headers=False,
+        # As Binance: a ping every 20 s, and a connection without a pong for a minute is closed.
+        ws_ping_interval=20,
+        ws_ping_timeout=60,
+    )
+    return uvicorn.Server(config)
+
+
+MAX_GATEWAYS = 64
+
+
+def _gateway_options(
+    no_rate_limits: bool, stream_queue: int, trusted_proxy: list[str] | None, log_format: str
+) -> list[str]:
+    options = ["--stream-queue", str(stream_queue), "--log-format", log_format]
+    for proxy in trusted_proxy or []:
+        options += ["--trusted-proxy", proxy]
+    return options + (["--no-rate-limits"] if no_rate_limits else [])
+
+
+class _EngineProcess:
+    """`bourse run --gateways N`: this process runs the engine, the journal, the store's
+    projection and the workers that re-enter as commands (scheduled policies, list refresh),
+    and serves the gateway processes over the engine link; it answers no HTTP itself.
+
+    Shaped like uvicorn.Server for `_StopSignals` and `run`: `should_exit` stops it."""
+
+    def __init__(
+        self,
+        service: "Service",
+        dd: DataDir,
+        n: int,
+        listener: socket.socket,
+        refresher: "ListRefresher | None",
+        *,
+        rate_limits: bool,
+        gateway_options: list[str],
+    ) -> None:
+        self.service = service
+        self.dd = dd
+        self.n = n
+        self.listener = listener
+        self.refresher = refresher
+        self.rate_limits = rate_limits
+        self.gateway_options = gateway_options
+        self._should_exit = False
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def should_exit(self) -> bool:
+        return self._should_exit
+
+    @should_exit.setter
+    def should_exit(self, value: bool) -> None:  # from a signal handler, on the main thread
+        self._should_exit = value
+        if value and self._loop is not None and self._stop is not None:
+            self._loop.call_soon_threadsafe(self._stop.set)
+
+    def run(self, sockets: list[socket.socket]) -> None:
+        asyncio.run(self._serve())
+
+    def _argv(self, index: int, fd: int) -> list[str]:
+        return [
+            sys.executable, "-m", "bourse", "gateway", "--engine-socket", str(self.socket_path),
+            "--fd", str(fd), "--index", str(index), *self.gateway_options,
+        ]  # fmt: skip
+
+    @property
+    def socket_path(self) -> Path:
+        return self.dd.path / "engine.sock"
+
+    async def _serve(self) -> None:
+        from bourse.api.binance.ratelimit import CALLS, Limits, LocalRates
+        from bourse.server.engine_link import EngineHost
+        from bourse.server.gateways import Gateways
+        from bourse.workers.policy_driver import PolicyDriver
+
+        self._loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        if self._should_exit:
+            self._stop.set()
+        service = self.service
+        service.process = "engine"
+        service.attach(self._loop)
+        # One Limits for every gateway, so that weights, order counts and bans stay exact.
+        limits = Limits(service.clock)
+        limits.enabled = self.rate_limits
+        service.on_release.append(limits.on_release)
+        rates = LocalRates(limits)
+        host = EngineHost(service, self.socket_path, {name: getattr(rates, name) for name in CALLS})
+        await host.start()
+        driver = PolicyDriver(service)
+        driver.start()
+        if self.refresher is not None:
+            self.refresher.start()
+        pool = Gateways(self.n, self.listener, self._argv)
+        await pool.start()
+        try:
+            await self._stop.wait()
+        finally:
+            await pool.stop()  # first: their requests in flight are answered
+            if self.refresher is not None:
+                await self.refresher.stop()
+            await driver.stop()
+            await host.stop()
 
 
 class _StopSignals:

@@ -10,16 +10,18 @@ Frames: a 4-byte big-endian length, a 1-byte kind, an 8-byte request id, a body.
 
   gateway → engine   HELLO (body empty)            start: answered by SEED, then the stream
                      SUBMIT (encoded command)      answered by OUTCOME or FAILED
-                     CHECK (encoded command)       answered by CHECKED (the engine's refusal)
-  engine → gateway   SEED (the read model)         as of the released seq, before any RELEASED
+                     CALL (name and arguments)     answered by RESULT: the engine's checks,
+                                                   previews, state, health, rate limit counts
+  engine → gateway   SEED (where things are, and the read model as of the released seq,
+                          before any RELEASED)
                      RELEASED (outcome batch)      every release, in order
                      STORE (seq)                   the SQL store has applied up to seq
                      OUTCOME (outcome)             after the RELEASED frame that holds it
-                     CHECKED (refusal or nothing)
+                     RESULT (a value or an error)
                      FAILED (message)              refused before sequencing; nothing happened
 
-The seed is pickled: both ends are processes of one `bourse run`, the same code, and the
-socket is the data directory's owner's alone (0600 in a 0700 directory).
+SEED, CALL and RESULT are pickled: both ends are processes of one `bourse run`, the same code,
+and the socket is the data directory's owner's alone (0600 in a 0700 directory).
 """
 
 import asyncio
@@ -27,7 +29,8 @@ import contextlib
 import logging
 import pickle
 import struct
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,23 +38,36 @@ import msgspec
 
 from bourse import codec
 from bourse.commands import Command, decode_command, encode_command
+from bourse.compliance.policy import Impact, PolicySpec
 from bourse.domain.rejections import Refusal
+from bourse.engine.impact import PREVIEW_SLICE
 from bourse.events import Outcome
 from bourse.journal.sequencer import UnencodableCommand
-from bourse.server.exchange import ExchangeStopped
-from bourse.server.service import Service
+from bourse.keys.sealing import SecretBox
+from bourse.server.datadir import DataDir
+from bourse.server.exchange import ExchangeStopped, now_ms
+from bourse.server.metrics import Metrics
+from bourse.server.service import READ_WAIT_S, Service, StoreUnavailable
 from bourse.view import ReadModel
 from bourse.view import apply as fold
 
 log = logging.getLogger(__name__)
 
-HELLO, SUBMIT, CHECK = 1, 2, 3
-SEED, RELEASED, STORE, OUTCOME, CHECKED, FAILED = 11, 12, 13, 14, 15, 16
+HELLO, SUBMIT, CALL = 1, 2, 3
+SEED, RELEASED, STORE, OUTCOME, RESULT, FAILED = 11, 12, 13, 14, 15, 16
 _HEAD = struct.Struct("!IBQ")  # length of what follows the length, kind, request id
 _SEQ = struct.Struct("!Q")
 _outcomes = msgspec.msgpack.Decoder(list[Outcome])
 _outcome = msgspec.msgpack.Decoder(Outcome)
-_refusal = msgspec.msgpack.Decoder(Refusal | None)
+# What a gateway may call on the engine process's Service (more come from `EngineHost(calls=)`).
+SERVICE_CALLS = (
+    "check", "preview", "traded_price", "snapshot", "state", "health", "engine_metrics"
+)  # fmt: skip
+
+
+class LinkLost(ExchangeStopped):
+    """The engine process went away with this request in flight: whether it was carried out
+    is unknown until the client looks (Binance clients query the order by its client id)."""
 
 
 def frame(kind: int, request_id: int, body: bytes = b"") -> bytes:
@@ -66,9 +82,19 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[int, int, bytes]:
 class EngineHost:
     """The engine process's end: serves gateway connections on a Unix socket."""
 
-    def __init__(self, service: Service, path: Path) -> None:
+    def __init__(
+        self,
+        service: Service,
+        path: Path,
+        calls: Mapping[str, Callable[..., Awaitable[Any]]] | None = None,
+    ) -> None:
+        """`calls`: what else gateways may call here by name (the rate limits' counts)."""
         self.service = service
         self.path = path
+        self._calls: dict[str, Callable[..., Awaitable[Any]]] = {
+            name: getattr(service, name) for name in SERVICE_CALLS
+        }
+        self._calls.update(calls or {})
         self._server: asyncio.AbstractServer | None = None
         self._subscribers: list[asyncio.StreamWriter] = []
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -107,7 +133,8 @@ class EngineHost:
                 kind, request_id, body = await read_frame(reader)
                 if kind == HELLO:
                     # on the loop with no await before subscribing: nothing released between
-                    seed = pickle.dumps(self.service.view, protocol=pickle.HIGHEST_PROTOCOL)
+                    where = {"data_dir": self.service.data_dir, "store_url": self.service.store_url}
+                    seed = pickle.dumps((where, self.service.view), pickle.HIGHEST_PROTOCOL)
                     writer.write(frame(SEED, 0, seed))
                     applied = self.service.exchange.projection.applied_seq
                     writer.write(frame(STORE, 0, _SEQ.pack(applied)))
@@ -116,9 +143,10 @@ class EngineHost:
                     task = asyncio.create_task(self._submit(writer, request_id, body))
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
-                elif kind == CHECK:
-                    refusal = self.service.check(decode_command(body))
-                    writer.write(frame(CHECKED, request_id, codec.encode(refusal)))
+                elif kind == CALL:
+                    task = asyncio.create_task(self._call(writer, request_id, body))
+                    self._in_flight.add(task)
+                    task.add_done_callback(self._in_flight.discard)
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the gateway went away: only its own requests in flight are lost to it
         finally:
@@ -135,23 +163,60 @@ class EngineHost:
         if not writer.is_closing():
             writer.write(frame(OUTCOME, request_id, codec.encode(outcome)))
 
+    async def _call(self, writer: asyncio.StreamWriter, request_id: int, body: bytes) -> None:
+        try:
+            name, args = pickle.loads(body)
+            answer: tuple[bool, Any] = (True, await self._calls[name](*args))
+        except Exception as exc:  # the caller's to answer: a refusal, or its 5xx
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an error that cannot be pickled: say what it was
+            data = pickle.dumps((False, RuntimeError(repr(exc))), pickle.HIGHEST_PROTOCOL)
+        if not writer.is_closing():
+            writer.write(frame(RESULT, request_id, data))
+
 
 class EngineLink:
-    """A gateway process's end: the service its routes use, backed by the engine process."""
+    """A gateway process's end: the service its routes use (`GatewayService`), backed by the
+    engine process."""
 
-    def __init__(self, path: Path, clock: Callable[[], int]) -> None:
+    def __init__(
+        self, path: Path, clock: Callable[[], int] = now_ms, process: str = "gateway"
+    ) -> None:
         self.path = path
         self.clock = clock
+        self.process = process
+        self.box: SecretBox  # both from the engine process's data directory, once connected
+        self.operator_token = ""
         self.view = ReadModel()
         self.released_seq = 0
         self.store_seq = 0
+        self._where: dict[str, Any] = {}
         self.on_release: list[Callable[[list[Outcome]], None]] = []
+        self.on_lost: list[Callable[[], None]] = []  # once, when the engine process is gone
+        self.metrics = Metrics(lambda: self.process)
+        self.metrics.add_gauges(self._gauges)
         self._waiters: dict[int, asyncio.Future[Any]] = {}
         self._next_id = 1
         self._writer: asyncio.StreamWriter | None = None
         self._reader_task: asyncio.Task[None] | None = None
         self._seeded: asyncio.Future[None] | None = None
         self._store_advanced = asyncio.Event()
+        self.lost: ConnectionError | None = None
+
+    @property
+    def data_dir(self) -> Path:
+        path: Path = self._where["data_dir"]
+        return path
+
+    @property
+    def store_url(self) -> str:
+        url: str = self._where["store_url"]
+        return url
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Nothing to do: the link runs on the loop it connected on."""
 
     async def connect(self) -> None:
         reader, self._writer = await asyncio.open_unix_connection(str(self.path))
@@ -171,24 +236,74 @@ class EngineLink:
 
     async def execute(self, cmd: Command) -> Outcome:
         """Run `cmd` in the engine process; answer once its journal record is durable."""
+        started = time.perf_counter()
         outcome: Outcome = await self._request(SUBMIT, encode_command(cmd))
+        self.metrics.answered(outcome, time.perf_counter() - started)
         return outcome
 
+    async def call(self, name: str, *args: Any) -> Any:
+        """`name(*args)` in the engine process (see SERVICE_CALLS and EngineHost's calls)."""
+        ok, value = await self._request(CALL, pickle.dumps((name, args), pickle.HIGHEST_PROTOCOL))
+        if not ok:
+            raise value
+        return value
+
     async def check(self, cmd: Command) -> Refusal | None:
-        refusal: Refusal | None = await self._request(CHECK, encode_command(cmd))
+        refusal: Refusal | None = await self.call("check", cmd)
         return refusal
 
-    async def store_caught_up(self, seq: int | None = None, timeout: float = 10.0) -> None:
+    async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact:
+        impact: Impact = await self.call("preview", spec, slice_size)
+        return impact
+
+    async def traded_price(self, asset: str, quote: str) -> bool:
+        return bool(await self.call("traded_price", asset, quote))
+
+    async def snapshot(self) -> tuple[int, str]:
+        seq, path = await self.call("snapshot")
+        return seq, path
+
+    async def state(self) -> dict[str, Any]:
+        state: dict[str, Any] = await self.call("state")
+        return state
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """The engine process's health, as answered by this gateway."""
+        ok, body = await self.call("health")
+        return ok, {**body, "process": self.process}
+
+    async def engine_metrics(self) -> bytes:
+        """The engine process's own Prometheus exposition."""
+        text: bytes = await self.call("engine_metrics")
+        return text
+
+    async def store_caught_up(self, seq: int | None = None, timeout: float = READ_WAIT_S) -> None:
+        """Wait until the SQL store has applied up to `seq` (default: everything released)."""
         target = self.released_seq if seq is None else seq
-        async with asyncio.timeout(timeout):
-            while self.store_seq < target:
-                event = self._store_advanced
-                await event.wait()
+        try:
+            async with asyncio.timeout(timeout):
+                while self.store_seq < target:
+                    await self._store_advanced.wait()
+        except TimeoutError:
+            raise StoreUnavailable(f"the SQL store is more than {timeout:.0f} s behind") from None
+
+    def _gauges(self) -> Iterator[tuple[str, str, dict[str, str], float]]:
+        seqs = "Sequence numbers: run by the engine, durable in the journal, released"
+        yield "bourse_seq", seqs, {"stage": "released"}, self.released_seq
+        behind = "Released commands a consumer has not applied yet"
+        lag = max(0, self.released_seq - self.store_seq)
+        yield "bourse_consumer_lag_commands", behind, {"consumer": "sql"}, lag
+        yield (
+            "bourse_waiting_answers",
+            "Requests waiting for their command to be durable",
+            {},
+            len(self._waiters),
+        )
 
     async def _request(self, kind: int, body: bytes) -> Any:
         writer = self._writer
-        if writer is None or writer.is_closing():
-            raise ConnectionError("not connected to the engine process")
+        if writer is None or writer.is_closing() or self.lost is not None:
+            raise ExchangeStopped("this gateway has lost the engine process; nothing was sent")
         request_id = self._next_id
         self._next_id += 1
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
@@ -211,8 +326,8 @@ class EngineLink:
                             log.exception("release listener %r failed", fn)
                 elif kind == OUTCOME:
                     self._resolve(request_id, _outcome.decode(body))
-                elif kind == CHECKED:
-                    self._resolve(request_id, _refusal.decode(body))
+                elif kind == RESULT:
+                    self._resolve(request_id, pickle.loads(body))
                 elif kind == FAILED:
                     self._fail(request_id, ExchangeStopped(body.decode()))
                 elif kind == STORE:
@@ -220,20 +335,29 @@ class EngineLink:
                     event, self._store_advanced = self._store_advanced, asyncio.Event()
                     event.set()
                 elif kind == SEED:
-                    self.view = pickle.loads(body)
+                    self._where, self.view = pickle.loads(body)
                     self.released_seq = self.view.last_seq
+                    dd = DataDir(self.data_dir)
+                    self.box = SecretBox.at(dd.master_key_file)
+                    self.operator_token = dd.existing_operator_token() or ""
                     if self._seeded is not None and not self._seeded.done():
                         self._seeded.set_result(None)
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
-            self._lost(ConnectionError(f"the engine process closed the link: {exc!r}"))
+            why = f"the engine process closed the link ({exc!r})"
+            self._lost(LinkLost(f"{why}; whether this request was carried out is unknown"))
 
-    def _lost(self, exc: ConnectionError) -> None:
+    def _lost(self, exc: Exception) -> None:
         """Requests in flight can no longer be answered: whether each was sequenced is for
         the client to find out (Binance clients query the order by its client id)."""
+        first = self.lost is None
+        self.lost = self.lost or ConnectionError(str(exc))
         for request_id in list(self._waiters):
             self._fail(request_id, exc)
         if self._seeded is not None and not self._seeded.done():
             self._seeded.set_exception(exc)
+        if first:
+            for fn in self.on_lost:
+                fn()
 
     def _resolve(self, request_id: int, value: object) -> None:
         future = self._waiters.pop(request_id, None)

@@ -21,7 +21,8 @@ Gauges = Callable[[], Iterable[tuple[str, str, dict[str, str], float]]]
 
 
 class Metrics:
-    def __init__(self) -> None:
+    def __init__(self, process: Callable[[], str] = lambda: "server") -> None:
+        """`process()`: which process of the exchange these are (the gauge bourse_process)."""
         self.registry = CollectorRegistry()
         self.commands = Counter(
             "bourse_commands",
@@ -35,7 +36,16 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
-        self._sources: list[Gauges] = []
+        self._sources: list[Gauges] = [
+            lambda: [
+                (
+                    "bourse_process",
+                    "Which process of the exchange this is",
+                    {"process": process()},
+                    1,
+                )
+            ]
+        ]
         self.registry.register(self)  # type: ignore[arg-type]  # collect() below
 
     def answered(self, outcome: Outcome, seconds: float) -> None:

@@ -3,6 +3,11 @@ engine thread), and each request awaits its command's durable release before it 
 
 Reads of the SQL store (orders, trades, klines) first wait until the store has applied every
 outcome released so far, so a client always reads its own acknowledged writes.
+
+`GatewayService` is what the gateways (`api/`) and the workers that re-enter as commands see of
+it. `Service` is it in the engine's own process (one-process server, and the engine process of
+`bourse run --gateways N`); `server.engine_link.LinkedService` is it in a gateway process, each
+call a round trip to the engine process.
 """
 
 import asyncio
@@ -10,7 +15,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 from bourse.commands import Command
 from bourse.compliance.policy import Impact, PolicySpec
@@ -55,6 +61,45 @@ def store_health(exchange: Exchange) -> tuple[bool, dict[str, Any]]:
     }
 
 
+class GatewayService(Protocol):
+    """What a gateway may do and read: commands in, outcomes and the read model out."""
+
+    clock: Callable[[], int]  # every command's time (tests move it to reach a deadline)
+    view: ReadModel  # as of every outcome released so far
+    released_seq: int
+    box: SecretBox  # seals and opens API key secrets
+    operator_token: str
+    metrics: Metrics  # this process's
+    process: str  # which process of the exchange this is: "server" (the only one), "gateway-2"
+    on_release: list[Callable[[list[Outcome]], None]]  # on the loop, in order
+
+    @property
+    def data_dir(self) -> Path: ...
+
+    @property
+    def store_url(self) -> str: ...
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None: ...
+
+    async def execute(self, cmd: Command) -> Outcome: ...
+
+    async def check(self, cmd: Command) -> Refusal | None: ...
+
+    async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact: ...
+
+    async def traded_price(self, asset: str, quote: str) -> bool: ...
+
+    async def store_caught_up(self, seq: int | None = None, timeout: float = ...) -> None: ...
+
+    async def snapshot(self) -> tuple[int, str]: ...
+
+    async def state(self) -> dict[str, Any]: ...
+
+    async def health(self) -> tuple[bool, dict[str, Any]]: ...
+
+    async def engine_metrics(self) -> bytes: ...
+
+
 class Service:
     def __init__(self, exchange: Exchange, operator_token: str, box: SecretBox) -> None:
         self.exchange = exchange
@@ -72,8 +117,9 @@ class Service:
         self.on_release: list[Callable[[list[Outcome]], None]] = []  # on the loop, in order
         self.on_store_applied: list[Callable[[int], None]] = []  # on the loop: the store's seq
         exchange.add_listener(self._on_release)
-        self.metrics = Metrics()
+        self.metrics = Metrics(lambda: self.process)
         self.metrics.add_gauges(self._gauges)
+        self.process = "server"  # "engine" once gateway processes serve for it
         exchange.projection.listeners.append(self._on_store_applied)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -113,9 +159,52 @@ class Service:
         stopped = "1 once the engine refuses every command after an internal error"
         yield "bourse_engine_stopped", stopped, {}, float(ex.failure is not None)
 
-    def check(self, cmd: Command) -> Refusal | None:
+    @property
+    def data_dir(self) -> Path:
+        return self.exchange.data_dir.path
+
+    @property
+    def store_url(self) -> str:
+        """The SQL store's URL, for readers (who never take the projector's write lock)."""
+        return self.exchange.projector.engine.url.render_as_string(hide_password=False)
+
+    async def check(self, cmd: Command) -> Refusal | None:
         """The engine's own first-stage checks of `cmd`, without running it (a test order)."""
         return self.exchange.check(cmd)
+
+    async def snapshot(self) -> tuple[int, str]:
+        """Write a snapshot at the last durable command now: its seq and path."""
+        return self.exchange.write_snapshot()
+
+    async def state(self) -> dict[str, Any]:
+        """Sequence numbers and the state digest that `bourse replay` reproduces."""
+        ex = self.exchange
+        last_seq, digest = ex.digest()
+        return {
+            "last_seq": last_seq,
+            "durable_seq": ex.journal.durable_seq,
+            "store_seq": ex.projection.applied_seq,
+            "digest": digest,
+        }
+
+    async def engine_metrics(self) -> bytes:
+        """The engine process's Prometheus exposition: this one's."""
+        return self.metrics.exposition()
+
+    async def health(self) -> tuple[bool, dict[str, Any]]:
+        """Whether every route can be served now, and the body of /health."""
+        ex = self.exchange
+        readable, store = store_health(ex)
+        status = "stopped" if ex.failure is not None else "ok" if readable else "degraded"
+        return status == "ok", {
+            "status": status,
+            "process": self.process,
+            "last_seq": ex.last_seq,
+            "durable_seq": ex.journal.durable_seq,
+            "store_seq": ex.projection.applied_seq,
+            "store_ok": ex.projection.error is None,
+            "store": store,
+        }
 
     async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact:
         """A policy change's impact, as of everything the engine has applied, once that is
@@ -131,7 +220,7 @@ class Service:
                 return result
             await asyncio.sleep(0)  # let the engine run the commands waiting meanwhile
 
-    def traded_price(self, asset: str, quote: str) -> bool:
+    async def traded_price(self, asset: str, quote: str) -> bool:
         """Whether a traded market values `asset` in `quote` (see Exchange.traded_price)."""
         return self.exchange.traded_price(asset, quote)
 

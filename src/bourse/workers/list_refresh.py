@@ -31,7 +31,7 @@ from bourse.compliance.sanctions.versions import (
     Shrink,
 )
 from bourse.events import CommandRejected
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 from bourse.workers.list_fetch import OFFICIAL_URLS, fetch_and_load
 from bourse.workers.rescreen import RescreenReport, screen_customers
 
@@ -51,7 +51,7 @@ class Refreshed:
 class ListRefresher:
     def __init__(
         self,
-        service: Service,
+        service: GatewayService,
         every_s: float,
         urls: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
@@ -91,7 +91,7 @@ class ListRefresher:
     ) -> list[Refreshed]:
         """One pass over every list; rescreens when any changed. The sources in `force` are put
         in force even if the guard refuses them, `actor` and `reason` journaled first."""
-        store = ListStore(self.service.exchange.data_dir.path)
+        store = ListStore(self.service.data_dir)
         forcing = self.forcing(actor, reason) if force else None
         results = []
         for source, urls in self.urls.items():

@@ -13,7 +13,7 @@ from schwifty.exceptions import SchwiftyException
 
 from bourse.compliance.evidence import BeneficiaryScreening, ListRef
 from bourse.compliance.sanctions.matching.screen import Query, screen
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 from bourse.workers.rescreen import HIT_LIMIT, address_commands, evidence_of
 from bourse.workers.screening import Screener
 
@@ -70,7 +70,7 @@ def screen_payee(
     )
 
 
-async def give_engine_versions(service: Service, screener: Screener) -> None:
+async def give_engine_versions(service: GatewayService, screener: Screener) -> None:
     """The engine checks a payee was screened against the versions it holds: hand it the versions
     this screener uses first, if a list was loaded and not yet rescreened."""
     for cmd in address_commands(screener, service.view, service.clock()):

@@ -38,7 +38,7 @@ from bourse.compliance.sanctions.matching.index import DEFAULT_CANDIDATES, ListI
 from bourse.compliance.sanctions.matching.screen import Hit, Query, screen
 from bourse.compliance.sanctions.versions import ListStore, diff
 from bourse.events import ScreeningAlertRaised
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 from bourse.view import ReadModel
 from bourse.workers.screening import Screener, build_index, in_force, list_json
 
@@ -291,7 +291,7 @@ def _plan(store: ListStore, screener: Screener, screened: dict[str, str], matche
 
 
 async def rescreen(
-    service: Service,
+    service: GatewayService,
     screener: Screener,
     customer_ids: Iterable[int] | None = None,
     full: bool = False,
@@ -312,7 +312,7 @@ async def rescreen(
         await service.execute(listed)  # withdrawals to listed addresses are blocked from here on
     everyone = customer_ids is None
     ids = list(view.customers) if customer_ids is None else list(customer_ids)
-    store = ListStore(service.exchange.data_dir.path)
+    store = ListStore(service.data_dir)
     plan = _Plan(FULL, screener.index, DEFAULT_CANDIDATES)
     if everyone and not full:  # what was screened last, read on the event loop
         screened, matcher = dict(view.screened_lists), view.screened_matcher
@@ -333,7 +333,7 @@ async def rescreen(
     # Against the whole index and enough customers to repay starting them: worker processes.
     in_workers = plan.mode == FULL and bulk.workers_for(len(ids), None, MIN_PER_WORKER) > 1
     chunk = BULK_CHUNK if in_workers else CHUNK
-    data_dir = str(service.exchange.data_dir.path)
+    data_dir = str(service.data_dir)
     for start in range(0, len(ids) if plan.mode != UNCHANGED else 0, chunk):
         # Read on the event loop, screen in a worker thread or processes.
         profiles = _profiles(view, ids[start : start + chunk])
@@ -461,13 +461,13 @@ def address_commands(
 
 
 async def screen_customers(
-    service: Service,
+    service: GatewayService,
     customer_ids: Sequence[int] | None = None,
     full: bool = False,
     hold: bool = False,
 ) -> RescreenReport | None:
     """Rescreen against the lists in force in the service's data directory (None if none is)."""
-    store = ListStore(service.exchange.data_dir.path)
+    store = ListStore(service.data_dir)
     screener = await run_in_threadpool(screener_for, store)
     if screener is None:
         return None

@@ -23,7 +23,7 @@ from bourse.events import (
     ScreeningAlertDecided,
     WithdrawalFailed,
 )
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 from bourse.view import ReadModel
 from bourse.view.model import AlertView
 from bourse.workers.rescreen import screen_customers
@@ -40,7 +40,7 @@ class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 
 
-def _known(service: Service, alert_id: int) -> None:
+def _known(service: GatewayService, alert_id: int) -> None:
     """404 for an alert that was never raised (the engine would refuse it as a bad parameter)."""
     if alert_id not in service.view.alerts:
         raise not_found("alert", alert_id)
@@ -102,7 +102,7 @@ async def list_alerts(
     return ok({"alerts": found, "nextFromId": next_from})
 
 
-def _confirmed(service: Service, alert_id: int) -> Any:
+def _confirmed(service: GatewayService, alert_id: int) -> Any:
     """What the confirmation did, from its events: the accounts it froze or unfroze, the
     withdrawals it failed, and for a delisting review the accounts that stay frozen and why: the
     listings that still stand, or a freeze staff made by hand."""

@@ -25,7 +25,7 @@ from bourse.compliance.countries import country_problem
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.policy import Basis, member_key
 from bourse.events import AccountOpened, CustomerRecorded, Outcome
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 from bourse.view import ReadModel
 from bourse.view.model import CustomerView
 from bourse.workers.rescreen import screen_customers
@@ -248,7 +248,9 @@ async def update_customer(
     return ok(body)
 
 
-async def _screened(service: Service, customer_id: int, hold: bool = False) -> dict[str, Any]:
+async def _screened(
+    service: GatewayService, customer_id: int, hold: bool = False
+) -> dict[str, Any]:
     """The customer screened against the lists in force: a hit becomes an alert for review
     (with `hold`, one that holds the customer until decided)."""
     report = await screen_customers(service, [customer_id], hold=hold)

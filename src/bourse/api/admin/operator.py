@@ -154,7 +154,7 @@ async def post_snapshot(service: ServiceDep, actor: OperatorDep) -> dict[str, An
     """Write a snapshot of the engine state at the last durable command now (as the server also does
     every `--snapshot-every` commands and on stop), so that the next recovery replays less.
     Answers the snapshot's seq and path."""
-    seq, path = service.exchange.write_snapshot()
+    seq, path = await service.snapshot()
     return {"seq": seq, "path": path}
 
 
@@ -162,14 +162,7 @@ async def post_snapshot(service: ServiceDep, actor: OperatorDep) -> dict[str, An
 async def get_state(service: ServiceDep, actor: OperatorDep) -> dict[str, Any]:
     """The engine's last seq, the journal's durable seq, the SQL store's projected seq and the
     sha256 digest of the engine state, which `bourse replay` reproduces from the journal."""
-    ex = service.exchange
-    last_seq, digest = ex.digest()
-    return {
-        "last_seq": last_seq,
-        "durable_seq": ex.journal.durable_seq,
-        "store_seq": ex.projection.applied_seq,
-        "digest": digest,
-    }
+    return await service.state()
 
 
 @router.get("/accounts/{account_id}", summary="An account's permissions and balances")

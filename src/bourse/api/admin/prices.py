@@ -18,7 +18,7 @@ from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import SetReferencePrice
 from bourse.domain.money import to_str
 from bourse.events import ReferencePriceSet
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 from bourse.view.model import ReferencePriceView
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
@@ -29,13 +29,15 @@ class PriceBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
 
 
-def _price(service: Service, asset: str, quote: str, ref: ReferencePriceView) -> dict[str, Any]:
+def _price(
+    service: GatewayService, asset: str, quote: str, ref: ReferencePriceView, traded: bool
+) -> dict[str, Any]:
     return {
         "asset": asset,
         "quote": quote,
         "price": to_str(ref.price, service.view.assets[quote]),
         # a traded market leads from one to the other: valuation uses its price instead
-        "tradedPrice": service.traded_price(asset, quote),
+        "tradedPrice": traded,
         "setMs": ref.set_ms,
         "actor": ref.actor,
         "reason": ref.reason,
@@ -52,7 +54,9 @@ def _price(service: Service, asset: str, quote: str, ref: ReferencePriceView) ->
 )
 async def list_prices(service: ServiceDep, actor: OperatorDep) -> Response:
     prices = sorted(service.view.reference_prices.items())
-    return ok([_price(service, a, q, ref) for (a, q), ref in prices])
+    return ok(
+        [_price(service, a, q, ref, await service.traded_price(a, q)) for (a, q), ref in prices]
+    )
 
 
 @router.put(
@@ -86,11 +90,14 @@ async def set_price(
         price_raw=price_raw,
     )
 
+    # asked first: no failure may follow the journaled command (setting a price lists nothing)
+    traded = await service.traded_price(asset, quote)
+
     def shown(outcome: Any) -> dict[str, Any]:
         event = first(outcome, ReferencePriceSet)
         previous = to_str(event.previous_raw, view.assets[quote]) if event.previous_raw else None
         return {
-            **_price(service, asset, quote, view.reference_prices[(asset, quote)]),
+            **_price(service, asset, quote, view.reference_prices[(asset, quote)], traded),
             "previous": previous,
             "seq": outcome.seq,
         }

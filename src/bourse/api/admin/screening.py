@@ -74,7 +74,7 @@ async def screen_names(
         queries = [make_query(q.name, q.dob, q.country, q.schema, q.ids) for q in req.queries]
     except QueryError as exc:
         raise bad_request(str(exc)) from None
-    store = ListStore(service.exchange.data_dir.path)
+    store = ListStore(service.data_dir)
 
     def run() -> dict[str, Any] | None:
         screener = screener_for(store)

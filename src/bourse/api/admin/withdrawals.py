@@ -129,7 +129,7 @@ async def request_withdrawal(
 
 async def _screened(service: Any, beneficiary: str, bank: Any) -> BeneficiaryScreening | None:
     """The payee screened against the lists in force (None when no list is loaded)."""
-    screener = await run_in_threadpool(screener_for, ListStore(service.exchange.data_dir.path))
+    screener = await run_in_threadpool(screener_for, ListStore(service.data_dir))
     if screener is None:
         return None
     await give_engine_versions(service, screener)

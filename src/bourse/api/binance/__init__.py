@@ -9,19 +9,24 @@ from fastapi import FastAPI
 from bourse.api.binance import account, compat, market, ratelimit, trading, user_stream
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.hot_path import BourseApp, direct
-from bourse.api.binance.ratelimit import RateLimiter
+from bourse.api.binance.ratelimit import RateLimiter, Rates
 from bourse.api.binance.replies import ApiError, handle_api_error
 from bourse.marketdata import MarketData
-from bourse.server.service import Service
+from bourse.server.service import GatewayService
 
 
 def install(
-    app: FastAPI, service: Service, data: MarketData, *, rate_limits: bool = True
+    app: FastAPI,
+    service: GatewayService,
+    data: MarketData,
+    *,
+    rate_limits: bool = True,
+    rates: Rates | None = None,
 ) -> Gateway:
     """`data` is the market data the routes answer from (depth, tickers). `rate_limits=False`
     (bourse run --no-rate-limits) serves without Binance's limits, for load tests and private
-    deployments."""
-    gateway = Gateway(service, data)
+    deployments. `rates`: where requests are counted (default: in this process)."""
+    gateway = Gateway(service, data, rates)
     app.state.gateway = gateway
     for module in (market, trading, account, ratelimit, user_stream, compat):
         app.include_router(module.router)

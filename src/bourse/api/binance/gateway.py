@@ -4,7 +4,7 @@ book, tickers), the key ring (signatures) and store reads. Nothing here reads th
 the engine's own stages check every command, and answers render from its events."""
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import sqlalchemy as sa
 from starlette.concurrency import run_in_threadpool
@@ -14,21 +14,34 @@ from bourse.api.binance.auth import Caller, KeyRing, authenticate
 from bourse.api.binance.params import Params
 from bourse.api.binance.replies import ApiError
 from bourse.marketdata import MarketData
-from bourse.server.service import Service, StoreUnavailable
+from bourse.server.service import GatewayService, StoreUnavailable
 from bourse.store.db import create_store_engine, unreachable
 from bourse.view import ReadModel
+
+if TYPE_CHECKING:
+    from bourse.api.binance.ratelimit import Rates
 from bourse.view.model import SymbolView
 
 T = TypeVar("T")
 
 
 class Gateway:
-    def __init__(self, service: Service, market: MarketData) -> None:
+    def __init__(
+        self, service: GatewayService, market: MarketData, rates: "Rates | None" = None
+    ) -> None:
+        """`rates`: where requests are counted against the rate limits; by default here."""
         self.service = service
         self.market = market  # fed released outcomes by whoever wired it (api/app.py)
         self.keys = KeyRing(service.view, service.box)
-        url = service.exchange.projector.engine.url.render_as_string(hide_password=False)
-        self._reader = create_store_engine(url)  # readers never take the projector's write lock
+        # readers never take the projector's write lock
+        self._reader = create_store_engine(service.store_url)
+        if rates is None:
+            from bourse.api.binance.ratelimit import Limits, LocalRates  # imports this module
+
+            limits = Limits(lambda: self.clock())
+            service.on_release.append(limits.on_release)  # first fills give order counts back
+            rates = LocalRates(limits)
+        self.rates: Rates = rates
 
     @property
     def clock(self) -> Callable[[], int]:

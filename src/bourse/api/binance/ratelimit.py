@@ -9,12 +9,16 @@ order count": an order's first fill gives its count back in the current windows.
 
 `RateLimiter` is pure ASGI and on the hot path: per request a few dict look-ups and integer sums,
 no locks (everything here runs on the event-loop thread, the release hook included).
+
+The counts live in one process, so that they stay exact however many gateway processes serve:
+`Limits` counts; a gateway reaches it through `Rates`, either in its own process (`LocalRates`,
+one-process server) or in the engine process over the engine link (`RemoteRates`,
+`bourse run --gateways N`), one round trip per request.
 """
 
-import weakref
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter
@@ -84,8 +88,11 @@ class Ban(NamedTuple):
     level: int  # 0 for a first ban; each ban within `ban_memory_ms` of the last doubles
 
 
+Counts = list[int]  # one per rule, in the rules' order
+
+
 class Limits:
-    """The counters behind the limits of one gateway (see `limits_of`)."""
+    """The counters behind the limits of every gateway of one exchange."""
 
     def __init__(self, clock: Callable[[], int], policy: Policy | None = None) -> None:
         self.clock = clock
@@ -129,15 +136,31 @@ class Limits:
             counts[i] += weight if by_weight[i] else 1
         return usage
 
-    def weight_headers(self, usage: Usage | None) -> list[tuple[bytes, bytes]]:
+    def admit(
+        self, ip: str, weight: int, account_id: int | None, orders: int, now: int
+    ) -> tuple[Counts, Counts | None]:
+        """Charge a request: `weight` to `ip`, and `orders` new orders to the account if it
+        names one. The IP's counts and the account's (None if none counted), or the 429 or
+        418 it earned instead (an order refusal still reports the IP's weight)."""
+        usage = self.charge(ip, weight, now)
+        if account_id is None or not orders:
+            return list(usage.counts), None
+        try:
+            placed = self.place(account_id, orders, now)
+        except ApiError as exc:
+            exc.headers.update(_text(self.weight_headers(usage.counts)))
+            raise
+        return list(usage.counts), list(placed.counts)
+
+    def weight_headers(self, counts: Sequence[int] | None) -> list[tuple[bytes, bytes]]:
         """`x-mbx-used-weight-1m` (and the legacy `x-mbx-used-weight`) with the IP's counts."""
         return [
-            (name, b"%d" % (usage.counts[i] if usage is not None else 0))
+            (name, b"%d" % (counts[i] if counts is not None else 0))
             for i, name in self._weight_headers
         ]
 
     def _error_headers(self, usage: Usage | None, retry_ms: int) -> dict[str, str]:
-        headers = {k.decode(): v.decode() for k, v in self.weight_headers(usage)}
+        headers = _text(self.weight_headers(usage.counts if usage is not None else None))
         headers["Retry-After"] = str(max(1, -(-retry_ms // 1000)))
         return headers
 
@@ -197,14 +220,19 @@ class Limits:
             counts[i] += orders
         return usage
 
-    def refund(self, usage: Usage, orders: int, placed_at: int) -> None:
-        """Give back orders a refused request counted, in the windows that counted them."""
+    def refund(self, account_id: int, orders: int, placed_at: int) -> Counts:
+        """Give back orders a refused request counted, in the windows that counted them; the
+        account's counts after."""
+        usage = self.accounts.get(account_id)
+        if usage is None:  # forgotten by a sweep: its windows have ended
+            return [0] * len(self.order_rules)
         for i, rule in enumerate(self.order_rules):
             if usage.starts[i] == placed_at - placed_at % rule.span_ms:
                 usage.counts[i] = max(0, usage.counts[i] - orders)
+        return list(usage.counts)
 
-    def order_headers(self, usage: Usage) -> list[tuple[bytes, bytes]]:
-        names, counts = self._order_headers, usage.counts
+    def order_headers(self, counts: Sequence[int]) -> list[tuple[bytes, bytes]]:
+        names = self._order_headers
         return [(name, b"%d" % count) for name, count in zip(names, counts, strict=True)]
 
     def order_usage(self, account_id: int, now: int) -> list[dict[str, Any]]:
@@ -272,15 +300,110 @@ def _entries(rules: Sequence[Rule], counts: Sequence[int] | None) -> list[dict[s
     ]
 
 
-_LIMITS: "weakref.WeakKeyDictionary[Gateway, Limits]" = weakref.WeakKeyDictionary()
+def _text(headers: list[tuple[bytes, bytes]]) -> dict[str, str]:
+    return {k.decode(): v.decode() for k, v in headers}
 
 
-def limits_of(gw: Gateway) -> Limits:
-    """The limits of a gateway: shared by its RateLimiter and the rateLimit/order route."""
-    limits = _LIMITS.get(gw)
-    if limits is None:
-        limits = _LIMITS[gw] = Limits(lambda: gw.clock())
-    return limits
+class Rates(Protocol):
+    """A gateway's way to the one `Limits` of the exchange (see the module's docstring)."""
+
+    limits: Limits  # its rules format the headers; it counts only in the process that owns it
+
+    @property
+    def enabled(self) -> bool: ...
+
+    def enable(self) -> None: ...
+
+    async def admit(
+        self, ip: str, weight: int, account_id: int | None, orders: int, now: int
+    ) -> tuple[Counts, Counts | None]: ...
+
+    async def place(self, account_id: int, orders: int, now: int) -> Counts: ...
+
+    async def refund(self, account_id: int, orders: int, placed_at: int) -> Counts: ...
+
+    async def report(
+        self, ip: str, orders: Sequence[int] | None, now: int
+    ) -> list[dict[str, Any]]: ...
+
+    async def order_usage(self, account_id: int, now: int) -> list[dict[str, Any]]: ...
+
+
+class LocalRates:
+    """Counted in this process: a one-process server, or the engine process's end of
+    `RemoteRates` (see `CALLS`)."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+
+    @property
+    def enabled(self) -> bool:
+        return self.limits.enabled
+
+    def enable(self) -> None:
+        self.limits.enabled = True
+
+    async def admit(
+        self, ip: str, weight: int, account_id: int | None, orders: int, now: int
+    ) -> tuple[Counts, Counts | None]:
+        return self.limits.admit(ip, weight, account_id, orders, now)
+
+    async def place(self, account_id: int, orders: int, now: int) -> Counts:
+        return list(self.limits.place(account_id, orders, now).counts)
+
+    async def refund(self, account_id: int, orders: int, placed_at: int) -> Counts:
+        return self.limits.refund(account_id, orders, placed_at)
+
+    async def report(self, ip: str, orders: Sequence[int] | None, now: int) -> list[dict[str, Any]]:
+        return self.limits.report(ip, orders, now)
+
+    async def order_usage(self, account_id: int, now: int) -> list[dict[str, Any]]:
+        return self.limits.order_usage(account_id, now)
+
+
+# What a gateway process may ask of the engine process's Limits (EngineHost's calls).
+CALLS = ("admit", "place", "refund", "report", "order_usage")
+
+
+class RemoteRates:
+    """Counted in the engine process: each call is one round trip over the engine link
+    (`call(name, *args)`), so every gateway process counts against the same windows."""
+
+    def __init__(self, call: Callable[..., Awaitable[Any]], clock: Callable[[], int]) -> None:
+        self._call = call
+        self.limits = Limits(clock)  # for its rules only: the engine process's has the same
+        self._enabled = False
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    def enable(self) -> None:
+        self._enabled = True  # the engine process counts when it was started with limits
+
+    async def admit(
+        self, ip: str, weight: int, account_id: int | None, orders: int, now: int
+    ) -> tuple[Counts, Counts | None]:
+        result: tuple[Counts, Counts | None] = await self._call(
+            "admit", ip, weight, account_id, orders, now
+        )
+        return result
+
+    async def place(self, account_id: int, orders: int, now: int) -> Counts:
+        counts: Counts = await self._call("place", account_id, orders, now)
+        return counts
+
+    async def refund(self, account_id: int, orders: int, placed_at: int) -> Counts:
+        counts: Counts = await self._call("refund", account_id, orders, placed_at)
+        return counts
+
+    async def report(self, ip: str, orders: Sequence[int] | None, now: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self._call("report", ip, orders, now)
+        return found
+
+    async def order_usage(self, account_id: int, now: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = await self._call("order_usage", account_id, now)
+        return found
 
 
 class RateLimiter:
@@ -290,10 +413,8 @@ class RateLimiter:
     def __init__(self, app: ASGIApp, gateway: Gateway) -> None:
         self.app = app
         self.gateway = gateway
-        self.limits = limits_of(gateway)
-        if not self.limits.enabled:
-            self.limits.enabled = True
-            gateway.service.on_release.append(self.limits.on_release)
+        self.rates = gateway.rates
+        self.rates.enable()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/api/"):
@@ -307,22 +428,18 @@ class RateLimiter:
                 body, receive = await _buffered(receive)
                 params = {**_parse(body), **params}  # the query string wins, as on Binance
             weight = weight(params)
-        limits = self.limits
+        rates, limits = self.rates, self.rates.limits
         now = self.gateway.clock()
         client = scope.get("client")
-        usage = None
+        account_id = self._account(scope) if cost.orders else None
         try:
-            usage = limits.charge(client[0] if client else "", weight, now)
-            account_id = self._account(scope) if cost.orders else None
-            orders = None if account_id is None else limits.place(account_id, cost.orders, now)
+            weights, orders = await rates.admit(
+                client[0] if client else "", weight, account_id, cost.orders, now
+            )
         except ApiError as exc:
-            if usage is not None:  # an order refusal still reports the IP's weight
-                exc.headers.update(
-                    (k.decode(), v.decode()) for k, v in limits.weight_headers(usage)
-                )
             await error_response(exc)(scope, receive, send)
             return
-        used = limits.weight_headers(usage)
+        used = limits.weight_headers(weights)
         if orders is None:
 
             async def send_used(message: Message) -> None:
@@ -338,9 +455,10 @@ class RateLimiter:
             if message["type"] == "http.response.start":
                 headers = [*message.get("headers", ()), *used]
                 status = message["status"]
-                if 400 <= status < 500 and status != 409:  # refused: the order never existed
-                    limits.refund(orders, cost.orders, now)
-                    headers += limits.order_headers(orders)
+                if 400 <= status < 500 and status != 409 and account_id is not None:
+                    # refused: the order never existed
+                    after = await rates.refund(account_id, cost.orders, now)
+                    headers += limits.order_headers(after)
                 else:
                     headers += placed
                 message["headers"] = headers
@@ -402,4 +520,4 @@ async def order_rate_limit(request: Request) -> Response:
 
 async def order_counts(gw: Gateway, params: Params, caller: Caller) -> list[dict[str, Any]]:
     """Unfilled order count: GET rateLimit/order and account.rateLimits.orders."""
-    return limits_of(gw).order_usage(caller.account_id, gw.clock())
+    return await gw.rates.order_usage(caller.account_id, gw.clock())

@@ -37,6 +37,9 @@ class ApiError(Exception):
         self.headers = dict(headers or {})
         self.data = data
 
+    def __reduce__(self) -> tuple[Any, ...]:  # raised in the engine process, answered by a gateway
+        return ApiError, (self.code, self.msg, self.status, self.headers, self.data)
+
     def body(self) -> dict[str, Any]:
         """`{"code","msg"}`, with `data` when there is any."""
         if self.data is None:

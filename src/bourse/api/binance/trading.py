@@ -106,7 +106,7 @@ async def post_order(request: Request) -> Response:
 async def check_order(gw: Gateway, params: Params, caller: Caller) -> Body:
     """Test new order: POST order/test and order.test. Validates everything, places nothing."""
     sym, order = _parsed(gw, params, caller)
-    refusal = gw.service.check(order.cmd)  # the engine's own stages, nothing sequenced
+    refusal = await gw.service.check(order.cmd)  # the engine's own stages, nothing sequenced
     if refusal is not None:
         raise ApiError.of(binance_error(refusal.code, refusal.reason))
     if not params.flag("computeCommissionRates"):

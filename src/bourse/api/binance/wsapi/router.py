@@ -24,7 +24,7 @@ from bourse.api.binance.auth import client_host
 from bourse.api.binance.gateway import Gateway, gateway
 from bourse.api.binance.hot_path import failure
 from bourse.api.binance.params import Params
-from bourse.api.binance.ratelimit import Limits, Usage, limits_of
+from bourse.api.binance.ratelimit import Rates
 from bourse.api.binance.replies import ApiError
 from bourse.api.binance.weights import DEFAULT, Cost
 from bourse.api.binance.wsapi import frames
@@ -55,7 +55,7 @@ async def ws_api(ws: WebSocket) -> None:
     connection = Connection(gw, session)
     link = _Link(ws, session)
     try:
-        refused = connection.connect()
+        refused = await connection.connect()
         if refused is not None:
             await ws.send_text(refused)
             await ws.close(POLICY_VIOLATION, "rate limit")
@@ -152,78 +152,81 @@ class Connection:
     def __init__(self, gw: Gateway, session: Session) -> None:
         self.gw = gw
         self.session = session
-        self.limits: Limits = limits_of(gw)
+        self.rates: Rates = gw.rates
         self.banned = False
 
-    def connect(self) -> str | None:
+    async def connect(self) -> str | None:
         """Charge the connection's weight; the error response if the IP may not connect."""
-        if not self.limits.enabled:
+        if not self.rates.enabled:
             return None
         try:
-            self.limits.charge(self.session.host, weight(CONNECT, {}), self.gw.clock())
+            await self.rates.admit(self.session.host, weight(CONNECT, {}), None, 0, self.gw.clock())
         except ApiError as exc:
-            return self._error(None, exc, None, self.session.return_rate_limits)
+            return await self._error(None, exc, None, self.session.return_rate_limits)
         return None
 
     async def answer(self, text: str) -> str:
         try:
             request = frames.decode(text)
         except BadFrame as bad:
-            return self._refused(bad.request_id, bad.error, self.session.return_rate_limits)
+            return await self._refused(bad.request_id, bad.error, self.session.return_rate_limits)
         values = request.params
         show = self.session.return_rate_limits
         if "returnRateLimits" in values:
             try:
                 show = bool(Params.of(values).flag("returnRateLimits"))
             except ApiError as exc:
-                return self._refused(request.id, exc, show)
+                return await self._refused(request.id, exc, show)
         method = METHODS.get(request.method)
         if method is None:
             msg = f"This operation is not supported. Unknown method '{request.method}'."
-            return self._refused(request.id, ApiError(-1020, msg), show)
+            return await self._refused(request.id, ApiError(-1020, msg), show)
         return await self._call(request.id, request.method, method, values, show)
 
     async def _call(
         self, request_id: RequestId, name: str, method: Method, values: dict[str, str], show: bool
     ) -> str:
-        gw, limits, session = self.gw, self.limits, self.session
+        gw, rates, session = self.gw, self.rates, self.session
         params = Params.of(values)
         now = gw.clock()
-        counted: Usage | None = None  # the account's order counts, if this request counted any
-        placed: list[int] | None = None  # and those counts right after it counted
+        counted: int | None = None  # the account whose orders this request counted, if any
+        placed: list[int] | None = None  # its counts right after (as Binance reports them)
         try:
-            if limits.enabled:
-                limits.charge(session.host, weight(method.cost, values), now)
+            if rates.enabled:
+                await rates.admit(session.host, weight(method.cost, values), None, 0, now)
             caller = None
             if method.security is not Security.NONE:
                 caller = session.caller(params, trade=method.security is Security.TRADE)
-                if method.cost.orders and limits.enabled:
-                    counted = limits.place(caller.account_id, method.cost.orders, now)
-                    placed = list(counted.counts)  # as Binance reports it: at placement
+                if method.cost.orders and rates.enabled:
+                    placed = await rates.place(caller.account_id, method.cost.orders, now)
+                    counted = caller.account_id
             result = await method.run(gw, params, caller, session)
         except Exception as exc:
             error = self._failure(exc, name)
             if counted is not None and 400 <= error.status < 500 and error.status != 409:
-                limits.refund(counted, method.cost.orders, now)  # refused: it never existed
-                placed = list(counted.counts)
-            return self._error(request_id, error, placed, show)
-        return frames.response(request_id, result=result, rate_limits=self._report(placed, show))
+                # refused: it never existed
+                placed = await rates.refund(counted, method.cost.orders, now)
+            return await self._error(request_id, error, placed, show)
+        rate_limits = await self._report(placed, show)
+        return frames.response(request_id, result=result, rate_limits=rate_limits)
 
     def _failure(self, exc: Exception, name: str) -> ApiError:
         if not isinstance(exc, ApiError | ExchangeStopped):
             log.exception("WebSocket API %s failed", name)
         return failure(exc)
 
-    def _refused(self, request_id: RequestId, error: ApiError, show: bool) -> str:
+    async def _refused(self, request_id: RequestId, error: ApiError, show: bool) -> str:
         """A request refused before any method ran: it costs the default weight."""
-        if self.limits.enabled:
+        if self.rates.enabled:
             try:
-                self.limits.charge(self.session.host, weight(DEFAULT, {}), self.gw.clock())
+                await self.rates.admit(
+                    self.session.host, weight(DEFAULT, {}), None, 0, self.gw.clock()
+                )
             except ApiError as exc:
                 error = exc
-        return self._error(request_id, error, None, show)
+        return await self._error(request_id, error, None, show)
 
-    def _error(
+    async def _error(
         self, request_id: RequestId, error: ApiError, orders: list[int] | None, show: bool
     ) -> str:
         if error.code == -1003 and error.data is None and "Retry-After" in error.headers:
@@ -232,15 +235,16 @@ class Connection:
             data = {"serverTime": now, "retryAfter": now + int(error.headers["Retry-After"]) * 1000}
             error = ApiError(error.code, error.msg, error.status, data=data)
         self.banned = self.banned or error.status == _BANNED
-        return frames.response(request_id, error=error, rate_limits=self._report(orders, show))
+        rate_limits = await self._report(orders, show)
+        return frames.response(request_id, error=error, rate_limits=rate_limits)
 
-    def _report(self, orders: list[int] | None, show: bool) -> list[dict[str, Any]] | None:
+    async def _report(self, orders: list[int] | None, show: bool) -> list[dict[str, Any]] | None:
         """`rateLimits`: None to leave it out; empty when the exchange runs without limits."""
         if not show:
             return None
-        if not self.limits.enabled:
+        if not self.rates.enabled:
             return []
-        return self.limits.report(self.session.host, orders, self.gw.clock())
+        return await self.rates.report(self.session.host, orders, self.gw.clock())
 
 
 def weight(cost: Cost, values: dict[str, str]) -> int:

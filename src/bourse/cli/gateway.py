@@ -1,0 +1,86 @@
+"""`bourse gateway`: one gateway process of `bourse run --gateways N`, started by the engine
+process (not by hand): the Binance REST and WebSocket APIs, streams and the admin API, on the
+listening socket it inherits, with every command sent to the engine process."""
+
+import asyncio
+import logging
+import socket
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+log = logging.getLogger(__name__)
+
+
+def gateway(
+    engine_socket: Annotated[Path, typer.Option(help="The engine process's Unix socket.")],
+    fd: Annotated[int, typer.Option(help="The inherited listening socket.")],
+    index: Annotated[int, typer.Option(help="Which gateway this is (1..N), for logs.")] = 1,
+    no_rate_limits: Annotated[bool, typer.Option("--no-rate-limits")] = False,
+    stream_queue: Annotated[int, typer.Option("--stream-queue")] = 5000,
+    trusted_proxy: Annotated[list[str] | None, typer.Option("--trusted-proxy")] = None,
+    log_format: Annotated[str, typer.Option("--log-format")] = "text",
+) -> None:
+    """Serve as a gateway of a running engine process (started by `bourse run --gateways N`)."""
+    from bourse.cli.run import SWITCH_INTERVAL_S
+    from bourse.server.logs import configure as configure_logs
+
+    configure_logs(log_format, role=f"gateway-{index}")
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    listener = socket.socket(fileno=fd)
+    code = asyncio.run(
+        _serve(engine_socket, listener, index, no_rate_limits, stream_queue, trusted_proxy or [])
+    )
+    raise typer.Exit(code)
+
+
+async def _serve(
+    engine_socket: Path,
+    listener: socket.socket,
+    index: int,
+    no_rate_limits: bool,
+    stream_queue: int,
+    trusted_proxy: list[str],
+) -> int:
+    from bourse.api.app import create_app
+    from bourse.api.binance.ratelimit import RemoteRates
+    from bourse.api.client_ip import TrustedProxies
+    from bourse.cli.run import uvicorn_server
+    from bourse.server.engine_link import EngineLink
+    from bourse.server.heap import settle_heap
+
+    link = EngineLink(engine_socket, process=f"gateway-{index}")
+    try:
+        await link.connect()
+    except (OSError, ConnectionError) as exc:
+        log.error("gateway-%d cannot reach the engine process at %s: %s", index, engine_socket, exc)
+        return 1
+    settle_heap()
+    rates = RemoteRates(link.call, link.clock)
+    app = create_app(
+        link,
+        rate_limits=not no_rate_limits,
+        stream_queue=stream_queue,
+        trusted_proxies=TrustedProxies(trusted_proxy),
+        rates=rates,
+    )
+    server = uvicorn_server(app)
+    lost = False
+
+    def engine_gone() -> None:
+        nonlocal lost
+        lost = True
+        server.should_exit = True  # its requests can no longer be answered: stop accepting
+
+    link.on_lost.append(engine_gone)
+    try:
+        await server.serve(sockets=[listener])
+    finally:
+        link.on_lost.remove(engine_gone)
+        await link.close()
+    if lost:
+        log.error("gateway-%d: the engine process went away; exiting", index)
+        return 1
+    return 0

@@ -1,0 +1,200 @@
+"""`bourse run --gateways 2`: one engine process and two gateway processes sharing the port.
+
+Real processes, real kills: the engine process killed under load loses nothing acknowledged;
+a gateway killed under load fails only the requests it had in flight, and another takes its
+place; rate limits and order counts are counted once for all gateways.
+"""
+
+import hashlib
+import hmac
+import json
+import os
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+
+from tests.server.server import Server, run_cli
+from tests.server.test_crash import (
+    GENESIS_BTC_RAW,
+    GENESIS_COMMANDS,
+    SATOSHI_DEPOSIT,
+    _btc_free_raw,
+)
+
+pytestmark = pytest.mark.slow
+GATEWAYS = ("--gateways", "2")
+
+
+def children(pid: int) -> set[int]:
+    """The pids of `pid`'s living gateway processes (not its SQL projector)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "
+        if int(fields[1]) == pid and fields[0] != "Z" and b"gateway" in argv:
+            found.add(int(entry.name))
+    return found
+
+
+def wait_for(condition: object, what: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
+        time.sleep(0.05)  # polling other processes, not synchronising test logic
+
+
+def gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2] == "Z"  # exited, not yet reaped
+
+
+class Load:
+    """`workers` threads sending 1-satoshi deposits, each on its own connection (a new one after
+    an error), counting what was acknowledged and what failed."""
+
+    def __init__(self, server: Server, workers: int = 8) -> None:
+        self.server = server
+        self.acked: list[int] = []
+        self.sent = 0
+        self.failed = 0  # errors and non-200 answers
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.pool = ThreadPoolExecutor(workers)
+        self.futures = [self.pool.submit(self._worker) for _ in range(workers)]
+
+    def _worker(self) -> None:
+        url = f"{self.server.url}/admin/v1/deposits"
+        while not self.stop.is_set():
+            with httpx.Client(headers=self.server.headers, timeout=10) as client:
+                while not self.stop.is_set():
+                    with self.lock:
+                        self.sent += 1
+                    try:
+                        r = client.post(url, json=SATOSHI_DEPOSIT)
+                    except httpx.HTTPError:
+                        with self.lock:
+                            self.failed += 1
+                        break  # a new connection
+                    with self.lock:
+                        if r.status_code == 200:
+                            self.acked.append(r.json()["seq"])
+                        else:
+                            self.failed += 1
+
+    def until(self, acked: int) -> None:
+        wait_for(lambda: len(self.acked) >= acked, f"{acked} acknowledged deposits", 120)
+
+    def end(self) -> None:
+        self.stop.set()
+        for f in self.futures:
+            f.result()
+        self.pool.shutdown()
+
+
+def _state(server: Server) -> dict[str, object]:
+    return httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
+
+
+def test_the_engine_process_killed_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", *GATEWAYS)
+    gateways = children(server.proc.pid)
+    assert len(gateways) == 2
+    load = Load(server)
+    load.until(400)
+    server.kill()  # the engine process, with requests in flight in both gateways
+    load.end()
+    for pid in gateways:  # their link is gone: they stop by themselves
+        wait_for(lambda pid=pid: gone(pid), f"gateway {pid} exits")  # type: ignore[misc]
+
+    restarted = Server(tmp_path / "data", *GATEWAYS)
+    try:
+        state = _state(restarted)
+        assert state["last_seq"] >= max(load.acked), "an acknowledged command was lost"  # type: ignore[operator]
+        credited = _btc_free_raw(restarted) - GENESIS_BTC_RAW
+        assert len(load.acked) <= credited <= load.sent
+        assert credited == state["last_seq"] - GENESIS_COMMANDS  # type: ignore[operator]
+        digest = state["digest"]
+    finally:
+        restarted.stop()
+    replayed = run_cli("replay", "--data-dir", str(tmp_path / "data"))
+    assert replayed.returncode == 0, replayed.stderr
+    assert f'"digest": "{digest}"' in replayed.stdout
+
+
+def test_a_gateway_killed_under_load_fails_only_its_own_requests(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", *GATEWAYS)
+    try:
+        first = children(server.proc.pid)
+        load = Load(server, workers=8)
+        load.until(200)
+        victim = min(first)
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: len(children(server.proc.pid) - first) == 1, "a replacement gateway")
+        before = len(load.acked)
+        load.until(before + 200)  # order entry goes on through the survivor and the newcomer
+        load.end()
+        # Each connection had at most one request in flight on the killed gateway.
+        assert load.failed <= 8, load.failed
+        credited = _btc_free_raw(server) - GENESIS_BTC_RAW
+        assert len(load.acked) <= credited <= load.sent
+        assert credited == _state(server)["last_seq"] - GENESIS_COMMANDS  # type: ignore[operator]
+        assert "exited with -9; starting another" in server.output()
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0
+
+
+def _gateway_of(client: httpx.Client) -> str:
+    process: str = client.get("/health").json()["process"]
+    return process
+
+
+def test_weights_and_order_counts_are_exact_across_gateways(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", *GATEWAYS)
+    try:
+        key = json.loads((tmp_path / "data" / "demo-api-key.json").read_text())
+        # Not across the top of a minute: the weight window would restart mid-test.
+        wait_for(lambda: time.time() % 60 < 40, "a minute with 20 s left", 25)
+        weights: list[int] = []
+        orders: list[int] = []
+        served: set[str] = set()
+        for i in range(60):
+            with httpx.Client(base_url=server.url, timeout=10) as client:  # a new connection
+                served.add(_gateway_of(client))
+                weights.append(int(client.get("/api/v3/ping").headers["x-mbx-used-weight-1m"]))
+                if i % 6 == 0:
+                    query = urlencode({
+                        "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+                        "quantity": "0.01", "price": str(40000 + i),
+                        "timestamp": int(time.time() * 1000),
+                    })  # fmt: skip
+                    sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256)
+                    r = client.post(
+                        f"/api/v3/order?{query}&signature={sig.hexdigest()}",
+                        headers={"X-MBX-APIKEY": key["apiKey"]},
+                    )
+                    assert r.status_code == 200, r.text
+                    orders.append(int(r.headers["x-mbx-order-count-1d"]))
+                    weights.append(int(r.headers["x-mbx-used-weight-1m"]))
+        assert served == {"gateway-1", "gateway-2"}  # both counted
+        # one IP's weight, counted once for both gateways: every request exactly once
+        assert weights == list(range(1, len(weights) + 1))
+        assert orders == list(range(1, len(orders) + 1))
+    finally:
+        server.stop()
