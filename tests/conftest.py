@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from bourse.store.db import sqlite_url
+from tests.net import free_port
 from tests.pg import postgres_admin_url
 
 
@@ -63,7 +64,8 @@ def _close_the_clients_event_loop() -> Iterator[None]:
 
 
 # Every live-server test runs against both shapes of `bourse run`: everything in one process,
-# and an engine process with two gateway processes sharing the port.
+# and an engine process with two gateway processes sharing the port; the stream tests also
+# against a third, with the streams served by a process of their own on a port of their own.
 SHAPES = {"one-process": (), "2-gateways": ("--gateways", "2")}
 
 
@@ -71,3 +73,11 @@ SHAPES = {"one-process": (), "2-gateways": ("--gateways", "2")}
 def shape(request: pytest.FixtureRequest) -> tuple[str, ...]:
     """`bourse run` options for one of SHAPES (modules get both)."""
     return SHAPES[request.param]
+
+
+@pytest.fixture(scope="module", params=[*SHAPES, "2-gateways+streams"])
+def stream_shape(request: pytest.FixtureRequest) -> tuple[str, ...]:
+    """As `shape`, and a third: streams on `--stream-port` (the Exchange's `stream_url`)."""
+    if request.param in SHAPES:
+        return SHAPES[request.param]
+    return ("--gateways", "2", "--stream-port", str(free_port()))

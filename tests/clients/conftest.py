@@ -25,10 +25,12 @@ class Trader(NamedTuple):
 class Exchange:
     """The running server as its operator sees it (admin API with the operator token)."""
 
-    def __init__(self, server: Server) -> None:
+    def __init__(self, server: Server, stream_port: str | None = None) -> None:
         self.server = server
         self.url = server.url
         self.ws_url = server.url.replace("http://", "ws://")
+        # where the market and user streams are served (`--stream-port`, else the API's port)
+        self.stream_url = f"ws://127.0.0.1:{stream_port}" if stream_port else self.ws_url
         self.admin = httpx.Client(base_url=f"{server.url}/admin/v1", headers=server.headers)
 
     def trader(self, **deposits: str) -> Trader:
@@ -51,7 +53,8 @@ class Exchange:
 def running(tmp_path_factory: pytest.TempPathFactory, name: str, *args: str) -> Iterator[Exchange]:
     """A `bourse run` (with `args`) in a fresh data directory, stopped afterwards."""
     server = Server(tmp_path_factory.mktemp(name) / "data", *args)
-    exchange = Exchange(server)
+    stream_port = args[args.index("--stream-port") + 1] if "--stream-port" in args else None
+    exchange = Exchange(server, stream_port)
     try:
         yield exchange
     finally:

@@ -41,18 +41,22 @@ class Server:
                 env=env,
                 umask=umask,
             )
+        urls = [self.url]
+        if "--stream-port" in args:  # the streams' own process must be up too
+            urls.append(f"http://127.0.0.1:{args[list(args).index('--stream-port') + 1]}")
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"bourse exited: {self.output()}")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.05)  # polling a starting process, not synchronising test logic
-        else:
-            self.kill()
-            raise RuntimeError("bourse did not answer /health within 60 s")
+        for url in urls:
+            while True:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"bourse exited: {self.output()}")
+                try:
+                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.05)  # polling a starting process, not synchronising test logic
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise RuntimeError(f"bourse did not answer {url}/health within 60 s")
         self.token = (data_dir / "operator.token").read_text().strip()
         self.headers = {"Authorization": f"Bearer {self.token}"}
 

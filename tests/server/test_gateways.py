@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
+from tests.net import free_port
 from tests.server.server import Server, run_cli
 from tests.server.test_crash import (
     GENESIS_BTC_RAW,
@@ -198,3 +199,26 @@ def test_weights_and_order_counts_are_exact_across_gateways(tmp_path: Path) -> N
         assert orders == list(range(1, len(orders) + 1))
     finally:
         server.stop()
+
+
+def test_streams_served_by_their_own_process_are_counted_by_every_gateway(
+    tmp_path: Path,
+) -> None:
+    from websockets.sync.client import connect
+
+    stream_port = free_port()
+    server = Server(tmp_path / "data", *GATEWAYS, "--stream-port", str(stream_port))
+    try:
+        url = f"ws://127.0.0.1:{stream_port}/stream?streams=btcusdt@trade/btcusdt@depth"
+        with connect(url) as ws:
+            with httpx.Client(base_url=server.url, headers=server.headers) as admin:
+                status = admin.get("/admin/v1/streams").json()  # on an API gateway
+                health = httpx.get(f"http://127.0.0.1:{stream_port}/health").json()
+            ws.close()
+        assert status["connections"] == 1
+        assert status["streams"] == {"btcusdt@depth": 1, "btcusdt@trade": 1}
+        assert health["process"] == "streams-1"
+        assert "1 engine + 2 gateways + 1 for streams" in server.output()
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0

@@ -23,8 +23,10 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory, shape: tuple[str, ...]) -> Iterator[Exchange]:
-    with running(tmp_path_factory, "streams", "--no-rate-limits", *shape) as exchange:
+def live(
+    tmp_path_factory: pytest.TempPathFactory, stream_shape: tuple[str, ...]
+) -> Iterator[Exchange]:
+    with running(tmp_path_factory, "streams", "--no-rate-limits", *stream_shape) as exchange:
         yield exchange
 
 
@@ -34,7 +36,7 @@ def test_python_binance_socket_manager_gets_trades_and_depth_diffs(live: Exchang
     async def session() -> None:
         sell, buy = python_binance(live, seller), python_binance(live, buyer)
         sockets = BinanceSocketManager(sell)
-        sockets.STREAM_URL = live.url.replace("http://", "ws://") + "/"
+        sockets.STREAM_URL = live.stream_url + "/"
         try:
             trade_socket = sockets.trade_socket("BTCUSDT")
             depth_socket = sockets.depth_socket("BTCUSDT", interval=100)
@@ -77,7 +79,7 @@ def test_python_binance_socket_manager_gets_trades_and_depth_diffs(live: Exchang
 
 def test_binance_sdk_spot_streams_subscribe_to_trades(live: Exchange) -> None:
     seller, buyer = live.trader(BTC="1"), live.trader(USDT="100000")
-    config = ConfigurationWebSocketStreams(stream_url=live.url.replace("http://", "ws://"))
+    config = ConfigurationWebSocketStreams(stream_url=live.stream_url)
     streams = Spot(config_ws_streams=config).websocket_streams
 
     async def session() -> list[Any]:
@@ -136,7 +138,10 @@ def test_ccxt_pro_watches_the_book_trades_and_its_own_orders(live: Exchange) -> 
             k: live.url + urlsplit(v).path if isinstance(v, str) else v
             for k, v in ex.urls["api"].items()
         }
-        ex.urls["api"]["ws"] = {"spot": f"{ws}/ws", "ws-api": {"spot": f"{ws}/ws-api/v3"}}
+        ex.urls["api"]["ws"] = {
+            "spot": f"{live.stream_url}/ws",
+            "ws-api": {"spot": f"{ws}/ws-api/v3"},
+        }
         acknowledged = _record_subscription_acks(ex)
         try:
             book = await asyncio.wait_for(ex.watch_order_book("BTC/USDT"), 10)
@@ -149,7 +154,7 @@ def test_ccxt_pro_watches_the_book_trades_and_its_own_orders(live: Exchange) -> 
                 ids = {
                     (url, str(subscription.get("id")))
                     for url, client in ex.clients.items()
-                    if url.startswith(f"{ws}/ws/")
+                    if url.startswith(f"{live.stream_url}/ws/")
                     for subscription in client.subscriptions.values()
                     if isinstance(subscription, dict)
                 }

@@ -586,8 +586,10 @@ def test_ws_api_listen_key_requests(live: Api) -> None:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, shape: tuple[str, ...]) -> Iterator[Exchange]:
-    with running(tmp_path_factory, "user-streams", "--no-rate-limits", *shape) as exchange:
+def server(
+    tmp_path_factory: pytest.TempPathFactory, stream_shape: tuple[str, ...]
+) -> Iterator[Exchange]:
+    with running(tmp_path_factory, "user-streams", "--no-rate-limits", *stream_shape) as exchange:
         yield exchange
 
 
@@ -629,7 +631,7 @@ def test_python_binance_listen_key_calls_and_the_raw_stream(server: Exchange) ->
         try:
             key = await client.stream_get_listen_key()
             kept = await client.stream_keepalive(key)
-            url = server.url.replace("http://", "ws://") + f"/ws/{key}"
+            url = server.stream_url + f"/ws/{key}"
             async with websockets.connect(url) as stream:
                 await client.order_limit_sell(symbol="BTCUSDT", quantity="0.01", price="70000")
                 got = [json.loads(await asyncio.wait_for(stream.recv(), 10)) for _ in range(2)]
@@ -656,7 +658,7 @@ def test_binance_sdk_spot_user_data_subscription(server: Exchange) -> None:
     config = ConfigurationWebSocketAPI(
         api_key=trader.key,
         api_secret=trader.secret,
-        stream_url=server.url.replace("http://", "ws://") + PATH,
+        stream_url=server.stream_url + PATH,
     )
     api = Spot(config_ws_api=config).websocket_api
 

@@ -106,6 +106,7 @@ def create_app(
     if not rate_limits:
         realtime.attempts = None
     app.state.realtime = realtime
+    service.answers[streams.STREAM_STATS] = lambda: streams.stream_stats(realtime)
     app.include_router(streams.router)
 
     def stream_gauges() -> Iterator[tuple[str, str, dict[str, str], float]]:

@@ -17,7 +17,9 @@ log = logging.getLogger(__name__)
 def gateway(
     engine_socket: Annotated[Path, typer.Option(help="The engine process's Unix socket.")],
     fd: Annotated[int, typer.Option(help="The inherited listening socket.")],
-    index: Annotated[int, typer.Option(help="Which gateway this is (1..N), for logs.")] = 1,
+    name: Annotated[
+        str, typer.Option(help="Which process this is (gateway-2, streams-1), for logs.")
+    ] = "gateway-1",
     no_rate_limits: Annotated[bool, typer.Option("--no-rate-limits")] = False,
     stream_queue: Annotated[int, typer.Option("--stream-queue")] = 5000,
     trusted_proxy: Annotated[list[str] | None, typer.Option("--trusted-proxy")] = None,
@@ -27,11 +29,11 @@ def gateway(
     from bourse.cli.run import SWITCH_INTERVAL_S
     from bourse.server.logs import configure as configure_logs
 
-    configure_logs(log_format, role=f"gateway-{index}")
+    configure_logs(log_format, role=name)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     listener = socket.socket(fileno=fd)
     code = asyncio.run(
-        _serve(engine_socket, listener, index, no_rate_limits, stream_queue, trusted_proxy or [])
+        _serve(engine_socket, listener, name, no_rate_limits, stream_queue, trusted_proxy or [])
     )
     raise typer.Exit(code)
 
@@ -39,7 +41,7 @@ def gateway(
 async def _serve(
     engine_socket: Path,
     listener: socket.socket,
-    index: int,
+    name: str,
     no_rate_limits: bool,
     stream_queue: int,
     trusted_proxy: list[str],
@@ -51,11 +53,11 @@ async def _serve(
     from bourse.server.engine_link import EngineLink
     from bourse.server.heap import settle_heap
 
-    link = EngineLink(engine_socket, process=f"gateway-{index}")
+    link = EngineLink(engine_socket, process=name)
     try:
         await link.connect()
     except (OSError, ConnectionError) as exc:
-        log.error("gateway-%d cannot reach the engine process at %s: %s", index, engine_socket, exc)
+        log.error("%s cannot reach the engine process at %s: %s", name, engine_socket, exc)
         return 1
     settle_heap()
     rates = RemoteRates(link.call, link.clock)
@@ -81,6 +83,6 @@ async def _serve(
         link.on_lost.remove(engine_gone)
         await link.close()
     if lost:
-        log.error("gateway-%d: the engine process went away; exiting", index)
+        log.error("%s: the engine process went away; exiting", name)
         return 1
     return 0

@@ -5,6 +5,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -106,6 +107,15 @@ def run(
             "(0: one process does everything, what a laptop needs).",
         ),
     ] = 0,
+    stream_port: Annotated[
+        int,
+        typer.Option(
+            "--stream-port",
+            help="With --gateways: also serve the WebSocket streams from a process of their "
+            "own on this port (as Binance's stream host), so subscribers do not slow order "
+            "entry (0: streams only on --port).",
+        ),
+    ] = 0,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     from bourse.api.app import create_app
@@ -139,6 +149,10 @@ def run(
         fail(f"--stream-queue {stream_queue}: at least 1")
     if not 0 <= gateways <= MAX_GATEWAYS:
         fail(f"--gateways {gateways}: from 0 (one process) to {MAX_GATEWAYS}")
+    if stream_port and not gateways:
+        fail("--stream-port needs --gateways: a process of its own serves the streams")
+    if stream_port and stream_port == port:
+        fail(f"--stream-port {stream_port}: not the API's --port")
     dd = DataDir(data_dir)
     fresh = not dd.journal.exists()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
@@ -166,12 +180,14 @@ def run(
     if refresh_lists > 0:
         refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
     listener = _listening_socket(host, port)
+    stream_listener = _listening_socket(host, stream_port) if stream_port else None
     if gateways:
         server: Any = _EngineProcess(
             service,
             dd,
             gateways,
             listener,
+            stream_listener,
             refresher,
             rate_limits=not no_rate_limits,
             gateway_options=_gateway_options(
@@ -200,11 +216,13 @@ def run(
     )
     funds = ", ".join(f"{v} {k}" for k, v in DEMO_FUNDS.items())
     ws = url.replace("http://", "ws://", 1)
+    streams_at = f"ws://{host}:{stream_port}" if stream_port else ws
     err.print(
         f"[bold green]bourse is running[/] at [bold]{url}[/]\n"
         f"  health          {url}/health\n"
         f"  API docs        {url}/docs\n"
-        f"  market streams  {ws}/ws/btcusdt@trade  or  {ws}/stream?streams=<a>/<b>\n"
+        f"  market streams  {streams_at}/ws/btcusdt@trade  or  "
+        f"{streams_at}/stream?streams=<a>/<b>\n"
         f"  WebSocket API   {ws}/ws-api/v3\n"
         f"  operator token  {dd.token_file}\n"
         f"                  (send it as 'Authorization: Bearer <token>' to {url}/admin/v1)\n"
@@ -214,7 +232,12 @@ def run(
         f"  compliance      bourse customers|venues|policy|staff|alerts --help (see README)\n"
         f"  data directory  {dd.path} ({how})"
         + ("\n  rate limits     off" if no_rate_limits else "")
-        + (f"\n  processes       1 engine + {gateways} gateways" if gateways else "")
+        + (
+            f"\n  processes       1 engine + {gateways} gateways"
+            + (" + 1 for streams" if stream_port else "")
+            if gateways
+            else ""
+        )
         + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
@@ -273,6 +296,7 @@ class _EngineProcess:
         dd: DataDir,
         n: int,
         listener: socket.socket,
+        stream_listener: socket.socket | None,
         refresher: "ListRefresher | None",
         *,
         rate_limits: bool,
@@ -282,6 +306,7 @@ class _EngineProcess:
         self.dd = dd
         self.n = n
         self.listener = listener
+        self.stream_listener = stream_listener
         self.refresher = refresher
         self.rate_limits = rate_limits
         self.gateway_options = gateway_options
@@ -302,11 +327,15 @@ class _EngineProcess:
     def run(self, sockets: list[socket.socket]) -> None:
         asyncio.run(self._serve())
 
-    def _argv(self, index: int, fd: int) -> list[str]:
-        return [
-            sys.executable, "-m", "bourse", "gateway", "--engine-socket", str(self.socket_path),
-            "--fd", str(fd), "--index", str(index), *self.gateway_options,
-        ]  # fmt: skip
+    def _argv(self, role: str) -> Callable[[int, int], list[str]]:
+        def argv(index: int, fd: int) -> list[str]:
+            return [
+                sys.executable, "-m", "bourse", "gateway", "--engine-socket",
+                str(self.socket_path), "--fd", str(fd), "--name", f"{role}-{index}",
+                *self.gateway_options,
+            ]  # fmt: skip
+
+        return argv
 
     @property
     def socket_path(self) -> Path:
@@ -336,12 +365,16 @@ class _EngineProcess:
         driver.start()
         if self.refresher is not None:
             self.refresher.start()
-        pool = Gateways(self.n, self.listener, self._argv)
-        await pool.start()
+        pools = [Gateways(self.n, self.listener, self._argv("gateway"))]
+        if self.stream_listener is not None:
+            pools.append(Gateways(1, self.stream_listener, self._argv("streams"), "streams"))
+        for pool in pools:
+            await pool.start()
         try:
             await self._stop.wait()
         finally:
-            await pool.stop()  # first: their requests in flight are answered
+            for pool in pools:  # first: their requests in flight are answered
+                await pool.stop()
             if self.refresher is not None:
                 await self.refresher.stop()
             await driver.stop()

@@ -12,6 +12,7 @@ Frames: a 4-byte big-endian length, a 1-byte kind, an 8-byte request id, a body.
                      SUBMIT (encoded command)      answered by OUTCOME or FAILED
                      CALL (name and arguments)     answered by RESULT: the engine's checks,
                                                    previews, state, health, rate limit counts
+                     ANSWER (a value)              to an ASK
   engine → gateway   SEED (where things are, and the read model as of the released seq,
                           before any RELEASED)
                      RELEASED (outcome batch)      every release, in order
@@ -19,9 +20,11 @@ Frames: a 4-byte big-endian length, a 1-byte kind, an 8-byte request id, a body.
                      OUTCOME (outcome)             after the RELEASED frame that holds it
                      RESULT (a value or an error)
                      FAILED (message)              refused before sequencing; nothing happened
+                     ASK (a name)                  what this process knows of its own (its
+                                                   stream subscribers), for a census of all
 
-SEED, CALL and RESULT are pickled: both ends are processes of one `bourse run`, the same code,
-and the socket is the data directory's owner's alone (0600 in a 0700 directory).
+SEED, CALL, RESULT, ASK and ANSWER are pickled: both ends are processes of one `bourse run`, the
+same code, and the socket is the data directory's owner's alone (0600 in a 0700 directory).
 """
 
 import asyncio
@@ -53,15 +56,17 @@ from bourse.view import apply as fold
 
 log = logging.getLogger(__name__)
 
-HELLO, SUBMIT, CALL = 1, 2, 3
-SEED, RELEASED, STORE, OUTCOME, RESULT, FAILED = 11, 12, 13, 14, 15, 16
+HELLO, SUBMIT, CALL, ANSWER = 1, 2, 3, 4
+SEED, RELEASED, STORE, OUTCOME, RESULT, FAILED, ASK = 11, 12, 13, 14, 15, 16, 17
+ASK_WAIT_S = 2.0  # a census leaves out a process that has not answered by then
 _HEAD = struct.Struct("!IBQ")  # length of what follows the length, kind, request id
 _SEQ = struct.Struct("!Q")
 _outcomes = msgspec.msgpack.Decoder(list[Outcome])
 _outcome = msgspec.msgpack.Decoder(Outcome)
 # What a gateway may call on the engine process's Service (more come from `EngineHost(calls=)`).
 SERVICE_CALLS = (
-    "check", "preview", "traded_price", "snapshot", "state", "health", "engine_metrics"
+    "check", "preview", "traded_price", "snapshot", "state", "health", "engine_metrics",
+    "ask_every_process",
 )  # fmt: skip
 
 
@@ -95,6 +100,9 @@ class EngineHost:
             name: getattr(service, name) for name in SERVICE_CALLS
         }
         self._calls.update(calls or {})
+        self._asked: dict[int, asyncio.Future[Any]] = {}
+        self._next_ask = 1
+        service.others = self._census
         self._server: asyncio.AbstractServer | None = None
         self._subscribers: list[asyncio.StreamWriter] = []
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -147,6 +155,10 @@ class EngineHost:
                     task = asyncio.create_task(self._call(writer, request_id, body))
                     self._in_flight.add(task)
                     task.add_done_callback(self._in_flight.discard)
+                elif kind == ANSWER:
+                    asked = self._asked.pop(request_id, None)
+                    if asked is not None and not asked.done():
+                        asked.set_result(pickle.loads(body))
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # the gateway went away: only its own requests in flight are lost to it
         finally:
@@ -162,6 +174,21 @@ class EngineHost:
             return
         if not writer.is_closing():
             writer.write(frame(OUTCOME, request_id, codec.encode(outcome)))
+
+    async def _census(self, name: str) -> list[Any]:
+        """What every gateway process answers to `name` (see Service.ask_every_process)."""
+        loop = asyncio.get_running_loop()
+        asked = []
+        for writer in list(self._subscribers):
+            ask_id, self._next_ask = self._next_ask, self._next_ask + 1
+            future = self._asked[ask_id] = loop.create_future()
+            asked.append((ask_id, future))
+            writer.write(frame(ASK, ask_id, pickle.dumps(name, pickle.HIGHEST_PROTOCOL)))
+        if asked:
+            await asyncio.wait([f for _, f in asked], timeout=ASK_WAIT_S)
+        for ask_id, _ in asked:
+            self._asked.pop(ask_id, None)
+        return [f.result() for _, f in asked if f.done() and not f.cancelled()]
 
     async def _call(self, writer: asyncio.StreamWriter, request_id: int, body: bytes) -> None:
         try:
@@ -195,6 +222,7 @@ class EngineLink:
         self._where: dict[str, Any] = {}
         self.on_release: list[Callable[[list[Outcome]], None]] = []
         self.on_lost: list[Callable[[], None]] = []  # once, when the engine process is gone
+        self.answers: dict[str, Callable[[], Any]] = {}  # what this process says when asked
         self.metrics = Metrics(lambda: self.process)
         self.metrics.add_gauges(self._gauges)
         self._waiters: dict[int, asyncio.Future[Any]] = {}
@@ -272,6 +300,11 @@ class EngineLink:
         ok, body = await self.call("health")
         return ok, {**body, "process": self.process}
 
+    async def ask_every_process(self, name: str) -> list[Any]:
+        """What every process that serves says to `name` (this one included)."""
+        found: list[Any] = await self.call("ask_every_process", name)
+        return found
+
     async def engine_metrics(self) -> bytes:
         """The engine process's own Prometheus exposition."""
         text: bytes = await self.call("engine_metrics")
@@ -328,6 +361,8 @@ class EngineLink:
                     self._resolve(request_id, _outcome.decode(body))
                 elif kind == RESULT:
                     self._resolve(request_id, pickle.loads(body))
+                elif kind == ASK:
+                    self._answer(request_id, pickle.loads(body))
                 elif kind == FAILED:
                     self._fail(request_id, ExchangeStopped(body.decode()))
                 elif kind == STORE:
@@ -345,6 +380,16 @@ class EngineLink:
         except (asyncio.IncompleteReadError, ConnectionError) as exc:
             why = f"the engine process closed the link ({exc!r})"
             self._lost(LinkLost(f"{why}; whether this request was carried out is unknown"))
+
+    def _answer(self, ask_id: int, name: str) -> None:
+        answer = self.answers.get(name)
+        try:
+            value = None if answer is None else answer()
+        except Exception:
+            log.exception("answering %r failed", name)
+            value = None
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(frame(ANSWER, ask_id, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)))
 
     def _lost(self, exc: Exception) -> None:
         """Requests in flight can no longer be answered: whether each was sequenced is for

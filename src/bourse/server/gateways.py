@@ -24,8 +24,16 @@ STOP_WAIT_S = 15.0  # uvicorn lets requests finish for 10 s, then the process ex
 
 
 class Gateways:
-    def __init__(self, n: int, listener: socket.socket, argv: Callable[[int, int], list[str]]):
-        """`argv(index, fd)`: the command line of gateway `index` (1..n), serving socket `fd`."""
+    def __init__(
+        self,
+        n: int,
+        listener: socket.socket,
+        argv: Callable[[int, int], list[str]],
+        role: str = "gateway",
+    ):
+        """`argv(index, fd)`: the command line of process `index` (1..n), serving socket `fd`;
+        `role` names them in logs (gateway-1, streams-1)."""
+        self.role = role
         self.n = n
         self.listener = listener
         self.argv = argv
@@ -51,7 +59,9 @@ class Gateways:
         code = await proc.wait()
         if self._stopping or code == 0:  # 0: it was told to stop (SIGTERM, or Ctrl-C)
             return
-        log.error("gateway-%d (pid %d) exited with %s; starting another", index, proc.pid, code)
+        log.error(
+            "%s-%d (pid %d) exited with %s; starting another", self.role, index, proc.pid, code
+        )
         if time.monotonic() - born < YOUNG_S:
             await asyncio.sleep(RESTART_PAUSE_S)  # do not spin on a gateway that cannot start
         if not self._stopping:

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -72,6 +72,7 @@ class GatewayService(Protocol):
     metrics: Metrics  # this process's
     process: str  # which process of the exchange this is: "server" (the only one), "gateway-2"
     on_release: list[Callable[[list[Outcome]], None]]  # on the loop, in order
+    answers: dict[str, Callable[[], Any]]  # what this process says when asked (its streams)
 
     @property
     def data_dir(self) -> Path: ...
@@ -99,6 +100,8 @@ class GatewayService(Protocol):
 
     async def engine_metrics(self) -> bytes: ...
 
+    async def ask_every_process(self, name: str) -> list[Any]: ...
+
 
 class Service:
     def __init__(self, exchange: Exchange, operator_token: str, box: SecretBox) -> None:
@@ -120,6 +123,9 @@ class Service:
         self.metrics = Metrics(lambda: self.process)
         self.metrics.add_gauges(self._gauges)
         self.process = "server"  # "engine" once gateway processes serve for it
+        self.answers: dict[str, Callable[[], Any]] = {}
+        # the gateway processes' answers, once an EngineHost serves them
+        self.others: Callable[[str], Awaitable[list[Any]]] | None = None
         exchange.projection.listeners.append(self._on_store_applied)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -190,6 +196,13 @@ class Service:
     async def engine_metrics(self) -> bytes:
         """The engine process's Prometheus exposition: this one's."""
         return self.metrics.exposition()
+
+    async def ask_every_process(self, name: str) -> list[Any]:
+        """What every process that serves says to `name`: this one, and its gateways."""
+        found = [self.answers[name]()] if name in self.answers else []
+        if self.others is not None:
+            found += [x for x in await self.others(name) if x is not None]
+        return found
 
     async def health(self) -> tuple[bool, dict[str, Any]]:
         """Whether every route can be served now, and the body of /health."""

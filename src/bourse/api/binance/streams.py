@@ -10,6 +10,8 @@ lifts the attempt limit with the REST limits."""
 import asyncio
 import contextlib
 import logging
+from collections import Counter
+from typing import Any
 
 import msgspec
 from fastapi import APIRouter
@@ -127,10 +129,20 @@ async def combined(ws: WebSocket) -> None:
 )
 async def stream_status(request: Request, actor: OperatorDep) -> dict[str, object]:
     """WebSocket connections open now, subscribers per stream, and the subscribers cut off for
-    reading too slowly (with why), for an operator watching the real-time feeds."""
-    rt: Realtime = request.app.state.realtime
-    return {
-        "connections": rt.connections,
-        "streams": {name: n for name, n in sorted(rt.hub.counts().items())},
-        "cutOff": rt.hub.cut_off,
-    }
+    reading too slowly (with why), for an operator watching the real-time feeds: in all the
+    processes that serve (`bourse run --gateways N`), each counting its own connections."""
+    service = request.app.state.service
+    counts: Counter[str] = Counter()
+    connections = cut_off = 0
+    for stats in await service.ask_every_process(STREAM_STATS):
+        connections += stats["connections"]
+        cut_off += stats["cutOff"]
+        counts.update(stats["streams"])
+    return {"connections": connections, "streams": dict(sorted(counts.items())), "cutOff": cut_off}
+
+
+STREAM_STATS = "streams"  # what a process answers about its own stream connections
+
+
+def stream_stats(rt: Realtime) -> dict[str, Any]:
+    return {"connections": rt.connections, "streams": rt.hub.counts(), "cutOff": rt.hub.cut_off}
