@@ -118,3 +118,45 @@ def test_a_gateway_that_goes_away_loses_only_its_own_answers(
         await host.stop()
 
     asyncio.run(scenario())
+
+
+def test_rate_limits_are_counted_in_the_engine_process_for_every_gateway(
+    service: Service, tmp_path: Path
+) -> None:
+    from bourse.api.binance.ratelimit import CALLS, Limits, LocalRates, Policy, RemoteRates
+    from bourse.api.binance.replies import ApiError
+    from tests.api.test_ratelimit import _limits
+
+    now = 1_700_000_010_000  # 30 s into a minute
+    limits = Limits(lambda: now, Policy(_limits(weight=10, orders_10s=2), strikes_before_ban=1))
+    limits.enabled = True
+    local = LocalRates(limits)
+
+    async def scenario() -> None:
+        service.attach(asyncio.get_running_loop())
+        host = EngineHost(service, tmp_path / "engine.sock", {n: getattr(local, n) for n in CALLS})
+        await host.start()
+        links = [EngineLink(tmp_path / "engine.sock", now_ms) for _ in range(2)]
+        for link in links:
+            await link.connect()
+        one, two = (RemoteRates(link.call, lambda: now) for link in links)
+        assert await one.admit("10.0.0.1", 4, 7, 1, now) == ([4, 1], [1, 1])
+        assert await two.admit("10.0.0.1", 4, 7, 1, now) == ([8, 2], [2, 2])  # the same counts
+        with pytest.raises(ApiError) as orders:
+            await one.place(7, 1, now)  # a third order in 10 s
+        assert (orders.value.code, orders.value.status) == (-1015, 429)
+        assert await two.refund(7, 1, now) == [1, 1]
+        with pytest.raises(ApiError) as weight:  # 8 + 4 > 10
+            await two.admit("10.0.0.1", 4, None, 0, now)
+        assert (weight.value.code, weight.value.status) == (-1003, 429)
+        assert weight.value.headers["Retry-After"] == "30"
+        assert weight.value.headers["x-mbx-used-weight-1m"] == "8"
+        with pytest.raises(ApiError) as banned:  # kept sending after a 429
+            await one.admit("10.0.0.1", 4, None, 0, now)
+        assert banned.value.status == 418
+        assert (await one.report("10.0.0.1", None, now))[0]["count"] == 8
+        for link in links:
+            await link.close()
+        await host.stop()
+
+    asyncio.run(scenario())

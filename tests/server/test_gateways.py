@@ -13,6 +13,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -222,3 +223,53 @@ def test_streams_served_by_their_own_process_are_counted_by_every_gateway(
     finally:
         server.stop()
     assert server.proc.returncode == 0
+
+
+def _signed(
+    client: httpx.Client, key: dict[str, str], method: str, path: str, **params: object
+) -> httpx.Response:
+    query = urlencode({**params, "timestamp": int(time.time() * 1000)})
+    sig = hmac.new(key["secret"].encode(), query.encode(), hashlib.sha256).hexdigest()
+    return client.request(
+        method, f"{path}?{query}&signature={sig}", headers={"X-MBX-APIKEY": key["key"]}
+    )
+
+
+def test_what_one_gateway_answered_the_next_request_reads_through_any_other(
+    tmp_path: Path,
+) -> None:
+    """A key made, an order placed, then read, each on a new connection (any gateway): every
+    step sees the one before it, however the connections fall on the two processes."""
+    server = Server(tmp_path / "data", *GATEWAYS)
+    served: set[str] = set()
+    try:
+        for i in range(12):
+            with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as admin:
+                served.add(_gateway_of(admin))
+                account = admin.post(
+                    "/admin/v1/accounts", json={"deposits": {"USDT": "1000"}, "reason": "t"}
+                ).json()["accountId"]
+                made = admin.post("/admin/v1/keys", json={"accountId": account, "reason": "t"})
+                key = {"key": made.json()["apiKey"], "secret": made.json()["secretKey"]}
+            with httpx.Client(base_url=server.url, timeout=10) as client:
+                served.add(_gateway_of(client))
+                placed = _signed(
+                    client, key, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY",
+                    type="LIMIT", timeInForce="GTC", quantity="0.01", price=str(30000 + i),
+                )  # fmt: skip
+                assert placed.status_code == 200, placed.text
+            with httpx.Client(base_url=server.url, timeout=10) as client:
+                served.add(_gateway_of(client))
+                open_orders = _signed(client, key, "GET", "/api/v3/openOrders")
+                assert [o["orderId"] for o in open_orders.json()] == [placed.json()["orderId"]]
+                usdt = next(
+                    b for b in _signed(client, key, "GET", "/api/v3/account").json()["balances"]
+                    if b["asset"] == "USDT"
+                )  # fmt: skip
+                assert Decimal(usdt["locked"]) == Decimal("0.01") * (30000 + i)
+            with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as admin:
+                held = admin.get(f"/admin/v1/accounts/{account}").json()
+                assert held["openOrders"] == 1
+        assert served == {"gateway-1", "gateway-2"}
+    finally:
+        server.stop()

@@ -28,20 +28,28 @@ def get_staff(request: Request) -> StaffRegistry | None:
     return staff
 
 
-def require_operator(
+async def require_operator(
     service: Annotated[GatewayService, Depends(get_service)],
     staff: Annotated[StaffRegistry | None, Depends(get_staff)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """Who acts: "operator", "staff:<name>", or 401. Commands record it as their actor."""
+    """Who acts: "operator", "staff:<name>", or 401. Commands record it as their actor. The
+    admin API then reads what any gateway process has answered (a deposit made through
+    another one a moment ago)."""
+    actor = None
     if credentials is not None:
         token = credentials.credentials
         if hmac.compare_digest(token.encode(), service.operator_token.encode()):
-            return "operator"
-        name = staff.who(token) if staff is not None else None
-        if name is not None:
-            return f"staff:{name}"
-    raise AdminError(401, "UNAUTHORIZED", "a valid operator or staff token is required (Bearer)")
+            actor = "operator"
+        else:
+            name = staff.who(token) if staff is not None else None
+            actor = None if name is None else f"staff:{name}"
+    if actor is None:
+        raise AdminError(
+            401, "UNAUTHORIZED", "a valid operator or staff token is required (Bearer)"
+        )
+    await service.caught_up()
+    return actor
 
 
 ServiceDep = Annotated[GatewayService, Depends(get_service)]

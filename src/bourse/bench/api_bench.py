@@ -168,20 +168,28 @@ class LocalServer:
     url: str
     token: str  # the operator's
     pid: int
+    stream_url: str = ""  # where its streams are served (http://…), if not at `url`
 
 
 @contextmanager
-def local_server(gateways: int | None = None) -> Iterator[LocalServer]:
+def local_server(gateways: int | None = None, streams: bool = False) -> Iterator[LocalServer]:
     """A `bourse run` in a temporary data directory without rate limits (with `gateways`, in
-    that many gateway processes)."""
+    that many gateway processes; with `streams` too, the streams on a port of their own)."""
     with tempfile.TemporaryDirectory(prefix="bourse-bench-") as tmp:
         data = Path(tmp) / "data"
         args = ["--data-dir", str(data), "--no-rate-limits"]
-        if gateways is not None:  # only when asked: a server without the option still runs
+        if gateways is not None:
             args += ["--gateways", str(gateways)]
+        stream_url = ""
+        if streams and gateways:
+            stream_port = free_port()
+            args += ["--stream-port", str(stream_port)]
+            stream_url = f"http://127.0.0.1:{stream_port}"
         env = {"BOURSE_DATABASE_URL": os.environ.get("BOURSE_DATABASE_URL", "")}
-        with _process([*BOURSE_RUN, *args], Path(tmp), env) as (url, pid):
-            yield LocalServer(url, DataDir(data).token_file.read_text().strip(), pid)
+        also = [stream_url] if stream_url else []
+        with _process([*BOURSE_RUN, *args], Path(tmp), env, also) as (url, pid):
+            token = DataDir(data).token_file.read_text().strip()
+            yield LocalServer(url, token, pid, stream_url or url)
 
 
 @contextmanager
@@ -197,8 +205,11 @@ def bare_server(keys: list[Trader], workers: int = 1) -> Iterator[LocalServer]:
 
 
 @contextmanager
-def _process(command: list[str], tmp: Path, env: dict[str, str]) -> Iterator[tuple[str, int]]:
-    """`command --port P` started and healthy: its URL and pid; terminated on exit."""
+def _process(
+    command: list[str], tmp: Path, env: dict[str, str], also: list[str] | None = None
+) -> Iterator[tuple[str, int]]:
+    """`command --port P` started and healthy (and the URLs `also`): its URL and pid;
+    terminated on exit."""
     log = tmp / "server.log"  # a file, not a pipe nobody drains while the bench runs
     port = free_port()
     with log.open("wb") as log_file:
@@ -210,7 +221,8 @@ def _process(command: list[str], tmp: Path, env: dict[str, str]) -> Iterator[tup
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, proc, log)
+        for healthy in [url, *(also or [])]:
+            _wait_healthy(healthy, proc, log)
         yield url, proc.pid
     finally:
         proc.terminate()

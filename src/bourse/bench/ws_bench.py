@@ -237,20 +237,27 @@ def run(
     server_pid: int | None = None,
     find_rate: bool = False,
     lag_target_ms: float = LAG_TARGET_MS,
+    gateways: int | None = None,
+    stream_url: str | None = None,
 ) -> dict[str, Any]:
     """The figures; with `server_pid` (a server the bench started), also the server's CPU time
     from the start of the orders until the subscribers have everything and the store has
-    projected every order. With `find_rate`, then the highest rate found whose stream lag p99
-    stays under `lag_target_ms` (`max_rate_under_target`, and each step in `find_rate_steps`)."""
+    projected every order. `gateways` (a server the bench starts): `bourse run --gateways N`
+    with the streams on a port of their own (`--stream-port`), where the subscribers connect;
+    `stream_url` (with `url`): where the streams are served, if not at `url`. With
+    `find_rate`, then the highest rate found whose stream lag p99 stays under
+    `lag_target_ms` (`max_rate_under_target`, and each step in `find_rate_steps`)."""
     if min(orders, connections, processes, window) < 1 or subscribers < 0:
         raise ValueError("orders, connections, processes and window must be at least 1")
     if rate < 0:
         raise ValueError("--rate must be 0 (as fast as the server answers) or more")
     if lag_target_ms <= 0:
         raise ValueError("--lag-target-ms must be more than 0")
+    if gateways is not None and gateways < 0:
+        raise ValueError("--gateways: 0 (one process) or more")
     if url is None:
-        with local_server() as server:
-            return run(
+        with local_server(gateways, streams=True) as server:
+            figures = run(
                 orders=orders,
                 connections=connections,
                 processes=processes,
@@ -264,13 +271,18 @@ def run(
                 server_pid=server.pid,
                 find_rate=find_rate,
                 lag_target_ms=lag_target_ms,
+                stream_url=server.stream_url,
             )
+        if gateways is not None:
+            figures["gateways"] = gateways
+        return figures
     if token is None:
         raise ValueError("--url needs --token (the server's operator token)")
 
     def measure(orders: int, rate: float, progress: Progress | None) -> dict[str, Any]:
         return _measure(
             url=url,
+            stream_url=stream_url or url,
             token=token,
             server_pid=server_pid,
             orders=orders,
@@ -363,6 +375,7 @@ def _step(
 def _measure(
     *,
     url: str,
+    stream_url: str,
     token: str,
     server_pid: int | None,
     orders: int,
@@ -389,7 +402,13 @@ def _measure(
     listeners = [
         ctx.Process(
             target=_subscriber_process,
-            args=(url, subscribers // sub_procs + (i < subscribers % sub_procs), ready, stop, out),
+            args=(
+                stream_url,
+                subscribers // sub_procs + (i < subscribers % sub_procs),
+                ready,
+                stop,
+                out,
+            ),
         )
         for i in range(sub_procs)
     ]

@@ -151,6 +151,19 @@ def bench_ws(
     lag_target_ms: Annotated[
         float, typer.Option("--lag-target-ms", help="The stream lag p99 --find-rate keeps under.")
     ] = 50.0,
+    gateways: Annotated[
+        int | None,
+        typer.Option(
+            "--gateways",
+            help="Passed to `bourse run --gateways` (0: one process); with 1 or more, the "
+            "streams are served on a port of their own (--stream-port), where the subscribers "
+            "connect.",
+        ),
+    ] = None,
+    stream_url: Annotated[
+        str | None,
+        typer.Option("--stream-url", help="With --url: where the server's streams are served."),
+    ] = None,
     url: BenchUrlOpt = None,
     token: BenchTokenOpt = None,
     as_json: JsonOpt = False,
@@ -175,6 +188,8 @@ def bench_ws(
                 progress=advance,
                 find_rate=find_rate,
                 lag_target_ms=lag_target_ms,
+                gateways=gateways,
+                stream_url=stream_url,
             )
     except (ValueError, api_bench.ServerFailed) as exc:
         fail(str(exc))

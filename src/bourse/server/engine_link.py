@@ -66,7 +66,7 @@ _outcome = msgspec.msgpack.Decoder(Outcome)
 # What a gateway may call on the engine process's Service (more come from `EngineHost(calls=)`).
 SERVICE_CALLS = (
     "check", "preview", "traded_price", "snapshot", "state", "health", "engine_metrics",
-    "ask_every_process",
+    "ask_every_process", "released",
 )  # fmt: skip
 
 
@@ -231,6 +231,7 @@ class EngineLink:
         self._reader_task: asyncio.Task[None] | None = None
         self._seeded: asyncio.Future[None] | None = None
         self._store_advanced = asyncio.Event()
+        self._released_advanced = asyncio.Event()
         self.lost: ConnectionError | None = None
 
     @property
@@ -300,6 +301,14 @@ class EngineLink:
         ok, body = await self.call("health")
         return ok, {**body, "process": self.process}
 
+    async def caught_up(self) -> None:
+        """Until this process has folded everything the engine process had released when
+        asked: what another gateway process has answered, this one then reads too (a key
+        created through it, an order placed through it). One round trip."""
+        target: int = await self.call("released")
+        while self.released_seq < target:
+            await self._released_advanced.wait()
+
     async def ask_every_process(self, name: str) -> list[Any]:
         """What every process that serves says to `name` (this one included)."""
         found: list[Any] = await self.call("ask_every_process", name)
@@ -352,6 +361,8 @@ class EngineLink:
                     batch = _outcomes.decode(body)
                     fold(self.view, batch)
                     self.released_seq = batch[-1].seq
+                    event, self._released_advanced = self._released_advanced, asyncio.Event()
+                    event.set()
                     for fn in self.on_release:
                         try:
                             fn(batch)

@@ -102,6 +102,8 @@ class GatewayService(Protocol):
 
     async def ask_every_process(self, name: str) -> list[Any]: ...
 
+    async def caught_up(self) -> None: ...
+
 
 class Service:
     def __init__(self, exchange: Exchange, operator_token: str, box: SecretBox) -> None:
@@ -196,6 +198,13 @@ class Service:
     async def engine_metrics(self) -> bytes:
         """The engine process's Prometheus exposition: this one's."""
         return self.metrics.exposition()
+
+    async def caught_up(self) -> None:
+        """Until this process's read model holds everything released so far: here, always."""
+
+    async def released(self) -> int:
+        """The last seq released (what a gateway process's `caught_up` waits for)."""
+        return self.released_seq
 
     async def ask_every_process(self, name: str) -> list[Any]:
         """What every process that serves says to `name`: this one, and its gateways."""

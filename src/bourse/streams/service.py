@@ -33,6 +33,7 @@ MAX_CONNECTIONS = 5000
 UNKNOWN_PROPERTY, INVALID_TYPE, INVALID_REQUEST, INVALID_JSON = 0, 1, 2, 3
 LISTEN_KEY = "listenKey"  # the Stream kind of a listenKey named on a stream connection
 SWEEP_S = 1.0  # how often listenKeys are checked for expiry
+NO_SUCH_KEY = "Invalid request: no such listenKey"
 NORMAL_CLOSURE = 1000
 log = logging.getLogger(__name__)
 _encode = msgspec.json.Encoder().encode
@@ -108,7 +109,7 @@ class Realtime:
     def stream(self, name: str, request_id: Any = None) -> Stream:
         if looks_like_key(name):
             if find(self.view, name, self.clock()) is None:
-                raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
+                raise Refused(INVALID_REQUEST, NO_SUCH_KEY, request_id)
             return Stream(name, "", LISTEN_KEY)
         found = parse(name, set(self.view.symbols))
         if found is None:
@@ -127,7 +128,7 @@ class Realtime:
         if stream.kind == LISTEN_KEY:
             key = find(self.view, stream.name, self.clock())
             if key is None:
-                raise Refused(INVALID_REQUEST, "Invalid request: no such listenKey", request_id)
+                raise Refused(INVALID_REQUEST, NO_SUCH_KEY, request_id)
             self.attach(Tap(sub, key.account_id, key.api_key, key.key))
             sub.streams[stream.name] = stream  # listed, and counted against MAX_STREAMS
             return

@@ -12,7 +12,7 @@ from starlette.requests import HTTPConnection, Request
 
 from bourse.api.binance.auth import Caller, KeyRing, authenticate
 from bourse.api.binance.params import Params
-from bourse.api.binance.replies import ApiError
+from bourse.api.binance.replies import KEY_REJECTED, ApiError
 from bourse.marketdata import MarketData
 from bourse.server.service import GatewayService, StoreUnavailable
 from bourse.store.db import create_store_engine, unreachable
@@ -103,7 +103,18 @@ def gateway(request: HTTPConnection) -> Gateway:
 
 
 async def signed(request: Request, *, trade: bool) -> tuple[Gateway, Params, Caller]:
-    """A SIGNED REST request's gateway, parameters and authenticated caller."""
+    """A SIGNED REST request's gateway, parameters and authenticated caller. A read (USER_DATA)
+    first catches up with what any gateway process has answered (read your own writes), and
+    a key this process does not know yet is looked for again once caught up (one created
+    through another process a moment ago)."""
     gw = gateway(request)
     params = await Params.read(request)
+    if not trade:
+        await gw.service.caught_up()
+    try:
+        return gw, params, gw.authenticate(request, params, trade=trade)
+    except ApiError as exc:
+        if exc.code != KEY_REJECTED or not trade:
+            raise
+    await gw.service.caught_up()
     return gw, params, gw.authenticate(request, params, trade=trade)

@@ -431,7 +431,7 @@ class RateLimiter:
         rates, limits = self.rates, self.rates.limits
         now = self.gateway.clock()
         client = scope.get("client")
-        account_id = self._account(scope) if cost.orders else None
+        account_id = await self._account(scope) if cost.orders else None
         try:
             weights, orders = await rates.admit(
                 client[0] if client else "", weight, account_id, cost.orders, now
@@ -466,11 +466,16 @@ class RateLimiter:
 
         await self.app(scope, receive, send_counts)
 
-    def _account(self, scope: Scope) -> int | None:
-        """The account of the key the request names; the route checks the signature itself."""
+    async def _account(self, scope: Scope) -> int | None:
+        """The account of the key the request names; the route checks the signature itself.
+        A key this process does not know yet is looked for again once it has caught up."""
         for name, value in scope["headers"]:
             if name == _KEY_HEADER:
-                key = self.gateway.keys.find(value.decode("latin-1"))
+                api_key = value.decode("latin-1")
+                key = self.gateway.keys.find(api_key)
+                if key is None:
+                    await self.gateway.service.caught_up()
+                    key = self.gateway.keys.find(api_key)
                 return None if key is None else key.account_id
         return None
 

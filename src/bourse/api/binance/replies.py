@@ -106,5 +106,8 @@ def bad_key_format() -> ApiError:
     return ApiError(-2014, "API-key format invalid.", 401)
 
 
+KEY_REJECTED = -2015
+
+
 def key_rejected() -> ApiError:
-    return ApiError(-2015, "Invalid API-key, IP, or permissions for action.", 401)
+    return ApiError(KEY_REJECTED, "Invalid API-key, IP, or permissions for action.", 401)

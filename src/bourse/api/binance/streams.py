@@ -24,7 +24,7 @@ from bourse.api.deps import OperatorDep
 from bourse.streams.hub import SLOW, Subscriber
 from bourse.streams.limits import WindowLimit
 from bourse.streams.listen_keys import looks_like_key
-from bourse.streams.service import MAX_CONNECTIONS, Realtime, Refused, drain
+from bourse.streams.service import MAX_CONNECTIONS, NO_SUCH_KEY, Realtime, Refused, drain
 
 router = APIRouter()
 TOO_MANY = 1013  # "try again later"
@@ -44,6 +44,13 @@ async def _read(ws: WebSocket, sub: Subscriber, rt: Realtime) -> None:
             reply = rt.handle(sub, text)
         except Refused as exc:
             reply = exc.body
+            if exc.body["error"]["msg"] == NO_SUCH_KEY:
+                # made through another gateway process a moment ago: known once caught up
+                await ws.app.state.service.caught_up()
+                try:
+                    reply = rt.handle(sub, text)
+                except Refused as again:
+                    reply = again.body
         if not sub.offer(_encode(reply).decode()):  # in order with the stream messages
             return  # its queue was full: cut off, as the hub would
 
@@ -60,6 +67,9 @@ async def _serve(ws: WebSocket, names: list[str], combined: bool) -> None:
         await ws.close(TOO_MANY, f"more than {MAX_CONNECTIONS} stream connections")
         return
     sub = Subscriber(combined, rt.queue_limit)
+    if any(looks_like_key(name) for name in names):
+        # a listenKey made through another gateway process a moment ago: known here once caught up
+        await ws.app.state.service.caught_up()
     try:
         for name in names:
             rt.subscribe(sub, rt.stream(name))
