@@ -160,3 +160,33 @@ def test_rate_limits_are_counted_in_the_engine_process_for_every_gateway(
         await host.stop()
 
     asyncio.run(scenario())
+
+
+def test_a_gateway_that_stops_reading_is_cut_off_not_buffered_without_bound(
+    service: Service, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bourse.server import engine_link
+
+    monkeypatch.setattr(engine_link, "MAX_UNSENT_BYTES", 1)  # past the kernel's own buffer
+
+    async def scenario() -> None:
+        service.attach(asyncio.get_running_loop())
+        host = EngineHost(service, tmp_path / "engine.sock")
+        await host.start()
+        reader, writer = await asyncio.open_unix_connection(str(tmp_path / "engine.sock"))
+        writer.write(engine_link.frame(engine_link.HELLO, 0, b"gateway-9"))  # then never reads
+        link = EngineLink(tmp_path / "engine.sock", now_ms, process="gateway-1")
+        await link.connect()
+        assert b'bourse_link_unsent_bytes{process="gateway-9"}' in service.metrics.exposition()
+        for _ in range(30):  # until the stalled one's socket is full and it is dropped
+            await asyncio.gather(*(link.execute(_order(str(40_000 + i))) for i in range(100)))
+            if len(host._subscribers) == 1:
+                break
+        assert len(host._subscribers) == 1  # only the reading one is left
+        assert b'process="gateway-9"' not in service.metrics.exposition()
+        await link.execute(_order("41000"))  # the exchange goes on
+        writer.close()
+        await link.close()
+        await host.stop()
+
+    asyncio.run(scenario())

@@ -8,7 +8,7 @@ each gateway keeps its own read model, market data and streams without touching 
 
 Frames: a 4-byte big-endian length, a 1-byte kind, an 8-byte request id, a body.
 
-  gateway → engine   HELLO (body empty)            start: answered by SEED, then the stream
+  gateway → engine   HELLO (the process's name)    start: answered by SEED, then the stream
                      SUBMIT (encoded command)      answered by OUTCOME or FAILED
                      CALL (name and arguments)     answered by RESULT: the engine's checks,
                                                    previews, state, health, rate limit counts
@@ -59,6 +59,9 @@ log = logging.getLogger(__name__)
 HELLO, SUBMIT, CALL, ANSWER = 1, 2, 3, 4
 SEED, RELEASED, STORE, OUTCOME, RESULT, FAILED, ASK = 11, 12, 13, 14, 15, 16, 17
 ASK_WAIT_S = 2.0  # a census leaves out a process that has not answered by then
+# A gateway that stops reading (stopped, swapped out) must not grow the engine process without
+# bound: past this much unsent to it, its link is closed; it exits and another takes its place.
+MAX_UNSENT_BYTES = 64 * 1024 * 1024
 _HEAD = struct.Struct("!IBQ")  # length of what follows the length, kind, request id
 _SEQ = struct.Struct("!Q")
 _outcomes = msgspec.msgpack.Decoder(list[Outcome])
@@ -105,9 +108,11 @@ class EngineHost:
         service.others = self._census
         self._server: asyncio.AbstractServer | None = None
         self._subscribers: list[asyncio.StreamWriter] = []
+        self._names: dict[asyncio.StreamWriter, str] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         service.on_release.append(self._broadcast)
         service.on_store_applied.append(self._send_store)
+        service.metrics.add_gauges(self._gauges)
 
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -127,8 +132,24 @@ class EngineHost:
     def _broadcast(self, batch: list[Outcome]) -> None:  # on the loop, before any waiter
         if self._subscribers:
             data = frame(RELEASED, 0, codec.encode(batch))
-            for writer in self._subscribers:
+            for writer in list(self._subscribers):
+                if writer.transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+                    name = self._names.get(writer, "a gateway")
+                    mb = MAX_UNSENT_BYTES >> 20
+                    log.error(
+                        "%s stopped reading the engine link (%d MB unsent): closing it", name, mb
+                    )
+                    self._subscribers.remove(writer)
+                    writer.close()
+                    continue
                 writer.write(data)
+
+    def _gauges(self) -> Iterator[tuple[str, str, dict[str, str], float]]:
+        unsent = "Bytes the engine process has not yet sent to each gateway process"
+        for writer in self._subscribers:
+            name = self._names.get(writer, "?")
+            size = writer.transport.get_write_buffer_size()
+            yield "bourse_link_unsent_bytes", unsent, {"process": name}, size
 
     def _send_store(self, seq: int) -> None:
         data = frame(STORE, 0, _SEQ.pack(seq))
@@ -140,6 +161,7 @@ class EngineHost:
             while True:
                 kind, request_id, body = await read_frame(reader)
                 if kind == HELLO:
+                    self._names[writer] = body.decode(errors="replace") or "gateway"
                     # on the loop with no await before subscribing: nothing released between
                     where = {"data_dir": self.service.data_dir, "store_url": self.service.store_url}
                     seed = pickle.dumps((where, self.service.view), pickle.HIGHEST_PROTOCOL)
@@ -164,6 +186,7 @@ class EngineHost:
         finally:
             if writer in self._subscribers:
                 self._subscribers.remove(writer)
+            self._names.pop(writer, None)
             writer.close()
 
     async def _submit(self, writer: asyncio.StreamWriter, request_id: int, body: bytes) -> None:
@@ -250,7 +273,7 @@ class EngineLink:
     async def connect(self) -> None:
         reader, self._writer = await asyncio.open_unix_connection(str(self.path))
         self._seeded = asyncio.get_running_loop().create_future()
-        self._writer.write(frame(HELLO, 0))
+        self._writer.write(frame(HELLO, 0, self.process.encode()))
         self._reader_task = asyncio.create_task(self._read(reader))
         await self._seeded
 
