@@ -17,7 +17,8 @@ Frames: a 4-byte big-endian length, a 1-byte kind, an 8-byte request id, a body.
                           before any RELEASED)
                      RELEASED (outcome batch)      every release, in order
                      STORE (seq)                   the SQL store has applied up to seq
-                     OUTCOME (outcome)             after the RELEASED frame that holds it
+                     OUTCOME (seq)                 right after the RELEASED frame that holds
+                                                   it: the answer is that batch's outcome
                      RESULT (a value or an error)
                      FAILED (message)              refused before sequencing; nothing happened
                      ASK (a name)                  what this process knows of its own (its
@@ -65,7 +66,6 @@ MAX_UNSENT_BYTES = 64 * 1024 * 1024
 _HEAD = struct.Struct("!IBQ")  # length of what follows the length, kind, request id
 _SEQ = struct.Struct("!Q")
 _outcomes = msgspec.msgpack.Decoder(list[Outcome])
-_outcome = msgspec.msgpack.Decoder(Outcome)
 # What a gateway may call on the engine process's Service (more come from `EngineHost(calls=)`).
 SERVICE_CALLS = (
     "check", "preview", "traded_price", "snapshot", "state", "health", "engine_metrics",
@@ -82,9 +82,58 @@ def frame(kind: int, request_id: int, body: bytes = b"") -> bytes:
     return _HEAD.pack(len(body) + 9, kind, request_id) + body
 
 
-async def read_frame(reader: asyncio.StreamReader) -> tuple[int, int, bytes]:
-    length, kind, request_id = _HEAD.unpack(await reader.readexactly(_HEAD.size))
-    return kind, request_id, await reader.readexactly(length - 9)
+OnFrame = Callable[["Frames", int, int, bytes], None]
+
+
+class Frames(asyncio.Protocol):
+    """One end of a link: each complete frame received goes to `on_frame(conn, kind, id, body)`
+    as it arrives (no coroutine or future per frame: both processes' hot path), `on_gone(conn,
+    exc)` once the connection ends. A handler that raises closes the connection."""
+
+    def __init__(self, on_frame: OnFrame, on_gone: Callable[["Frames", Exception | None], None]):
+        self._on_frame = on_frame
+        self._on_gone = on_gone
+        self._buffer = bytearray()
+        self.transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        buf = self._buffer
+        buf += data
+        pos, end = 0, len(buf)
+        try:
+            while end - pos >= _HEAD.size:
+                length, kind, request_id = _HEAD.unpack_from(buf, pos)
+                if end - pos - 4 < length:
+                    break
+                body = bytes(buf[pos + _HEAD.size : pos + 4 + length])
+                pos += 4 + length
+                self._on_frame(self, kind, request_id, body)
+        except Exception:
+            log.exception("a frame on the engine link could not be handled: closing the link")
+            self.close()
+        del buf[:pos]
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._on_gone(self, exc)
+
+    def write(self, data: bytes) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def unsent(self) -> int:
+        """Bytes written but not yet taken by the socket."""
+        return 0 if self.transport is None else self.transport.get_write_buffer_size()
 
 
 class EngineHost:
@@ -107,8 +156,8 @@ class EngineHost:
         self._next_ask = 1
         service.others = self._census
         self._server: asyncio.AbstractServer | None = None
-        self._subscribers: list[asyncio.StreamWriter] = []
-        self._names: dict[asyncio.StreamWriter, str] = {}
+        self._subscribers: list[Frames] = []
+        self._names: dict[Frames, str] = {}
         self._in_flight: set[asyncio.Task[None]] = set()
         service.on_release.append(self._broadcast)
         service.on_store_applied.append(self._send_store)
@@ -117,14 +166,17 @@ class EngineHost:
     async def start(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()  # left by a killed process; the data directory lock is ours
-        self._server = await asyncio.start_unix_server(self._serve, str(self.path))
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(
+            lambda: Frames(self._on_frame, self._on_gone), str(self.path)
+        )
         self.path.chmod(0o600)
 
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
-            for writer in self._subscribers:
-                writer.close()
+            for conn in list(self._subscribers):
+                conn.close()
             await self._server.wait_closed()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
@@ -133,7 +185,7 @@ class EngineHost:
         if self._subscribers:
             data = frame(RELEASED, 0, codec.encode(batch))
             for writer in list(self._subscribers):
-                if writer.transport.get_write_buffer_size() > MAX_UNSENT_BYTES:
+                if writer.unsent() > MAX_UNSENT_BYTES:
                     name = self._names.get(writer, "a gateway")
                     mb = MAX_UNSENT_BYTES >> 20
                     log.error(
@@ -148,7 +200,7 @@ class EngineHost:
         unsent = "Bytes the engine process has not yet sent to each gateway process"
         for writer in self._subscribers:
             name = self._names.get(writer, "?")
-            size = writer.transport.get_write_buffer_size()
+            size = writer.unsent()
             yield "bourse_link_unsent_bytes", unsent, {"process": name}, size
 
     def _send_store(self, seq: int) -> None:
@@ -156,47 +208,44 @@ class EngineHost:
         for writer in self._subscribers:
             writer.write(data)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                kind, request_id, body = await read_frame(reader)
-                if kind == HELLO:
-                    self._names[writer] = body.decode(errors="replace") or "gateway"
-                    # on the loop with no await before subscribing: nothing released between
-                    where = {"data_dir": self.service.data_dir, "store_url": self.service.store_url}
-                    seed = pickle.dumps((where, self.service.view), pickle.HIGHEST_PROTOCOL)
-                    writer.write(frame(SEED, 0, seed))
-                    applied = self.service.exchange.projection.applied_seq
-                    writer.write(frame(STORE, 0, _SEQ.pack(applied)))
-                    self._subscribers.append(writer)
-                elif kind == SUBMIT:
-                    task = asyncio.create_task(self._submit(writer, request_id, body))
-                    self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
-                elif kind == CALL:
-                    task = asyncio.create_task(self._call(writer, request_id, body))
-                    self._in_flight.add(task)
-                    task.add_done_callback(self._in_flight.discard)
-                elif kind == ANSWER:
-                    asked = self._asked.pop(request_id, None)
-                    if asked is not None and not asked.done():
-                        asked.set_result(pickle.loads(body))
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass  # the gateway went away: only its own requests in flight are lost to it
-        finally:
-            if writer in self._subscribers:
-                self._subscribers.remove(writer)
-            self._names.pop(writer, None)
-            writer.close()
+    def _on_frame(self, writer: Frames, kind: int, request_id: int, body: bytes) -> None:
+        if kind == SUBMIT:
+            self._submit(writer, request_id, body)
+        elif kind == CALL:
+            task = asyncio.create_task(self._call(writer, request_id, body))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
+        elif kind == HELLO:
+            self._names[writer] = body.decode(errors="replace") or "gateway"
+            # on the loop, subscribed at once: nothing released between the seed and the stream
+            where = {"data_dir": self.service.data_dir, "store_url": self.service.store_url}
+            seed = pickle.dumps((where, self.service.view), pickle.HIGHEST_PROTOCOL)
+            writer.write(frame(SEED, 0, seed))
+            applied = self.service.exchange.projection.applied_seq
+            writer.write(frame(STORE, 0, _SEQ.pack(applied)))
+            self._subscribers.append(writer)
+        elif kind == ANSWER:
+            asked = self._asked.pop(request_id, None)
+            if asked is not None and not asked.done():
+                asked.set_result(pickle.loads(body))
+        else:
+            raise ValueError(f"no such frame kind from a gateway: {kind}")
 
-    async def _submit(self, writer: asyncio.StreamWriter, request_id: int, body: bytes) -> None:
+    def _on_gone(self, writer: Frames, exc: Exception | None) -> None:
+        """The gateway went away: only its own requests in flight are lost to it."""
+        if writer in self._subscribers:
+            self._subscribers.remove(writer)
+        self._names.pop(writer, None)
+
+    def _submit(self, writer: Frames, request_id: int, body: bytes) -> None:
+        def answer(outcome: Outcome) -> None:  # right after _broadcast wrote its batch
+            if not writer.is_closing():
+                writer.write(frame(OUTCOME, request_id, _SEQ.pack(outcome.seq)))
+
         try:
-            outcome = await self.service.execute(decode_command(body))
+            self.service.submit_then(decode_command(body), answer)
         except (UnencodableCommand, ExchangeStopped) as exc:
             writer.write(frame(FAILED, request_id, str(exc).encode()))
-            return
-        if not writer.is_closing():
-            writer.write(frame(OUTCOME, request_id, codec.encode(outcome)))
 
     async def _census(self, name: str) -> list[Any]:
         """What every gateway process answers to `name` (see Service.ask_every_process)."""
@@ -213,7 +262,7 @@ class EngineHost:
             self._asked.pop(ask_id, None)
         return [f.result() for _, f in asked if f.done() and not f.cancelled()]
 
-    async def _call(self, writer: asyncio.StreamWriter, request_id: int, body: bytes) -> None:
+    async def _call(self, writer: Frames, request_id: int, body: bytes) -> None:
         try:
             name, args = pickle.loads(body)
             answer: tuple[bool, Any] = (True, await self._calls[name](*args))
@@ -250,8 +299,8 @@ class EngineLink:
         self.metrics.add_gauges(self._gauges)
         self._waiters: dict[int, asyncio.Future[Any]] = {}
         self._next_id = 1
-        self._writer: asyncio.StreamWriter | None = None
-        self._reader_task: asyncio.Task[None] | None = None
+        self._writer: Frames | None = None
+        self._last_batch: list[Outcome] = []  # the OUTCOME frames that follow answer from it
         self._seeded: asyncio.Future[None] | None = None
         self._store_advanced = asyncio.Event()
         self._released_advanced = asyncio.Event()
@@ -271,20 +320,18 @@ class EngineLink:
         """Nothing to do: the link runs on the loop it connected on."""
 
     async def connect(self) -> None:
-        reader, self._writer = await asyncio.open_unix_connection(str(self.path))
-        self._seeded = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        self._seeded = loop.create_future()
+        _, self._writer = await loop.create_unix_connection(
+            lambda: Frames(self._on_frame, self._on_gone), str(self.path)
+        )
         self._writer.write(frame(HELLO, 0, self.process.encode()))
-        self._reader_task = asyncio.create_task(self._read(reader))
         await self._seeded
 
     async def close(self) -> None:
+        self._lost(ConnectionError("this gateway closed its link to the engine process"))
         if self._writer is not None:
             self._writer.close()
-        if self._reader_task is not None:
-            self._reader_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reader_task
-        self._lost(ConnectionError("this gateway closed its link to the engine process"))
 
     async def execute(self, cmd: Command) -> Outcome:
         """Run `cmd` in the engine process; answer once its journal record is durable."""
@@ -376,44 +423,50 @@ class EngineLink:
         writer.write(frame(kind, request_id, body))
         return await future
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
-        try:
-            while True:
-                kind, request_id, body = await read_frame(reader)
-                if kind == RELEASED:
-                    batch = _outcomes.decode(body)
-                    fold(self.view, batch)
-                    self.released_seq = batch[-1].seq
-                    event, self._released_advanced = self._released_advanced, asyncio.Event()
-                    event.set()
-                    for fn in self.on_release:
-                        try:
-                            fn(batch)
-                        except Exception:  # a reader's bug must not leave orders unanswered
-                            log.exception("release listener %r failed", fn)
-                elif kind == OUTCOME:
-                    self._resolve(request_id, _outcome.decode(body))
-                elif kind == RESULT:
-                    self._resolve(request_id, pickle.loads(body))
-                elif kind == ASK:
-                    self._answer(request_id, pickle.loads(body))
-                elif kind == FAILED:
-                    self._fail(request_id, ExchangeStopped(body.decode()))
-                elif kind == STORE:
-                    self.store_seq = _SEQ.unpack(body)[0]
-                    event, self._store_advanced = self._store_advanced, asyncio.Event()
-                    event.set()
-                elif kind == SEED:
-                    self._where, self.view = pickle.loads(body)
-                    self.released_seq = self.view.last_seq
-                    dd = DataDir(self.data_dir)
-                    self.box = SecretBox.at(dd.master_key_file)
-                    self.operator_token = dd.existing_operator_token() or ""
-                    if self._seeded is not None and not self._seeded.done():
-                        self._seeded.set_result(None)
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
-            why = f"the engine process closed the link ({exc!r})"
-            self._lost(LinkLost(f"{why}; whether this request was carried out is unknown"))
+    def _on_frame(self, conn: Frames, kind: int, request_id: int, body: bytes) -> None:
+        if kind == RELEASED:
+            batch = _outcomes.decode(body)
+            fold(self.view, batch)
+            self.released_seq = batch[-1].seq
+            self._last_batch = batch
+            event, self._released_advanced = self._released_advanced, asyncio.Event()
+            event.set()
+            for fn in self.on_release:
+                try:
+                    fn(batch)
+                except Exception:  # a reader's bug must not leave orders unanswered
+                    log.exception("release listener %r failed", fn)
+        elif kind == OUTCOME:
+            seq = _SEQ.unpack(body)[0]
+            batch = self._last_batch
+            i = seq - batch[0].seq if batch else -1
+            if not (0 <= i < len(batch) and batch[i].seq == seq):
+                raise ValueError(f"seq {seq} answered outside the batch before it")
+            self._resolve(request_id, batch[i])
+        elif kind == RESULT:
+            self._resolve(request_id, pickle.loads(body))
+        elif kind == ASK:
+            self._answer(request_id, pickle.loads(body))
+        elif kind == FAILED:
+            self._fail(request_id, ExchangeStopped(body.decode()))
+        elif kind == STORE:
+            self.store_seq = _SEQ.unpack(body)[0]
+            event, self._store_advanced = self._store_advanced, asyncio.Event()
+            event.set()
+        elif kind == SEED:
+            self._where, self.view = pickle.loads(body)
+            self.released_seq = self.view.last_seq
+            dd = DataDir(self.data_dir)
+            self.box = SecretBox.at(dd.master_key_file)
+            self.operator_token = dd.existing_operator_token() or ""
+            if self._seeded is not None and not self._seeded.done():
+                self._seeded.set_result(None)
+        else:
+            raise ValueError(f"no such frame kind from the engine process: {kind}")
+
+    def _on_gone(self, conn: Frames, exc: Exception | None) -> None:
+        why = f"the engine process closed the link ({exc!r})"
+        self._lost(LinkLost(f"{why}; whether this request was carried out is unknown"))
 
     def _answer(self, ask_id: int, name: str) -> None:
         answer = self.answers.get(name)
@@ -422,7 +475,7 @@ class EngineLink:
         except Exception:
             log.exception("answering %r failed", name)
             value = None
-        if self._writer is not None and not self._writer.is_closing():
+        if self._writer is not None:
             self._writer.write(frame(ANSWER, ask_id, pickle.dumps(value, pickle.HIGHEST_PROTOCOL)))
 
     def _lost(self, exc: Exception) -> None:

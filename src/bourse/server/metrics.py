@@ -36,6 +36,7 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._children: dict[tuple[str, bool], Counter] = {}
         self._sources: list[Gauges] = [
             lambda: [
                 (
@@ -49,7 +50,13 @@ class Metrics:
         self.registry.register(self)  # type: ignore[arg-type]  # collect() below
 
     def answered(self, outcome: Outcome, seconds: float) -> None:
-        self.commands.labels(outcome.command, "refused" if outcome.refused else "accepted").inc()
+        """Once per command, on the hot path: the labelled child is looked up once per kind."""
+        key = (outcome.command, outcome.refused)
+        child = self._children.get(key)
+        if child is None:
+            result = "refused" if key[1] else "accepted"
+            child = self._children[key] = self.commands.labels(outcome.command, result)
+        child.inc()
         self.latency.observe(seconds)
 
     def add_gauges(self, source: Gauges) -> None:

@@ -116,6 +116,8 @@ class Service:
         self.view: ReadModel = exchange.read_model()
         self.released_seq = self.view.last_seq
         self._waiters: dict[int, asyncio.Future[Outcome]] = {}
+        # submit_then's: seq -> (what to call with its outcome, when it was submitted)
+        self._callbacks: dict[int, tuple[Callable[[Outcome], None], float]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._store_advanced: asyncio.Event | None = None
         self._released: asyncio.Event | None = None
@@ -147,6 +149,12 @@ class Service:
         self.metrics.answered(released, time.perf_counter() - started)
         return released
 
+    def submit_then(self, cmd: Command, done: Callable[[Outcome], None]) -> None:
+        """Run `cmd` now; `done(outcome)` on the loop once durable, right after the release
+        listeners have seen its batch. No task or future per command: the engine link's way."""
+        outcome = self.exchange.submit(cmd)
+        self._callbacks[outcome.seq] = (done, time.perf_counter())
+
     def _gauges(self) -> Iterator[tuple[str, str, dict[str, str], float]]:
         ex = self.exchange
         seqs = "Sequence numbers: run by the engine, durable in the journal, released"
@@ -162,7 +170,7 @@ class Service:
             "bourse_waiting_answers",
             "Requests waiting for their command to be durable",
             {},
-            len(self._waiters),
+            len(self._waiters) + len(self._callbacks),
         )
         stopped = "1 once the engine refuses every command after an internal error"
         yield "bourse_engine_stopped", stopped, {}, float(ex.failure is not None)
@@ -297,11 +305,21 @@ class Service:
             except Exception:  # a reader's bug must not leave every order unanswered
                 log.exception("release listener %r failed on seqs %d..%d", fn, batch[0].seq,
                               batch[-1].seq)  # fmt: skip
-        waiters = self._waiters
+        waiters, callbacks = self._waiters, self._callbacks
         for outcome in batch:
             future = waiters.pop(outcome.seq, None)
-            if future is not None and not future.done():
-                future.set_result(outcome)
+            if future is not None:
+                if not future.done():
+                    future.set_result(outcome)
+                continue
+            callback = callbacks.pop(outcome.seq, None) if callbacks else None
+            if callback is not None:
+                done, started = callback
+                self.metrics.answered(outcome, time.perf_counter() - started)
+                try:
+                    done(outcome)
+                except Exception:
+                    log.exception("answering seq %d failed", outcome.seq)
 
     def _on_store_applied(self, seq: int) -> None:  # the projection worker's thread
         self._call_on_loop(self._store_applied, seq)
