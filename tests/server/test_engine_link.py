@@ -173,7 +173,7 @@ def test_a_gateway_that_stops_reading_is_cut_off_not_buffered_without_bound(
         service.attach(asyncio.get_running_loop())
         host = EngineHost(service, tmp_path / "engine.sock")
         await host.start()
-        reader, writer = await asyncio.open_unix_connection(str(tmp_path / "engine.sock"))
+        _reader, writer = await asyncio.open_unix_connection(str(tmp_path / "engine.sock"))
         writer.write(engine_link.frame(engine_link.HELLO, 0, b"gateway-9"))  # then never reads
         link = EngineLink(tmp_path / "engine.sock", now_ms, process="gateway-1")
         await link.connect()

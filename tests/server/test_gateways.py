@@ -273,3 +273,56 @@ def test_what_one_gateway_answered_the_next_request_reads_through_any_other(
         assert served == {"gateway-1", "gateway-2"}
     finally:
         server.stop()
+
+
+def test_the_streams_process_killed_is_replaced_and_its_subscribers_reconnect(
+    tmp_path: Path,
+) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    stream_port = free_port()
+    server = Server(tmp_path / "data", *GATEWAYS, "--stream-port", str(stream_port))
+    url = f"ws://127.0.0.1:{stream_port}/ws/btcusdt@trade"
+    key = json.loads((tmp_path / "data" / "demo-api-key.json").read_text())
+    demo = {"key": key["apiKey"], "secret": key["secretKey"]}
+
+    def trade(price: str) -> None:  # the demo account buys from the demo book's best ask
+        with httpx.Client(base_url=server.url, timeout=10) as client:
+            r = _signed(client, demo, "POST", "/api/v3/order", symbol="BTCUSDT", side="BUY",
+                        type="LIMIT", timeInForce="IOC", quantity="0.001", price=price)  # fmt: skip
+            assert r.status_code == 200 and r.json()["status"] == "FILLED", r.text
+
+    try:
+        streams = [p for p in children(server.proc.pid) if p not in _api_gateways(server)]
+        assert len(streams) == 1
+        with connect(url) as ws:
+            trade("60010")
+            first = json.loads(ws.recv(timeout=10))
+            assert first["e"] == "trade"
+            os.kill(streams[0], signal.SIGKILL)
+            with pytest.raises(ConnectionClosed):
+                ws.recv(timeout=10)
+        wait_for(lambda: _healthy(f"http://127.0.0.1:{stream_port}"), "a new streams process")
+        with connect(url) as ws:  # the new process follows the releases from where they are
+            trade("60010")
+            assert json.loads(ws.recv(timeout=10))["t"] == first["t"] + 1
+        assert "streams-1 (pid" in server.output() and "starting another" in server.output()
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0
+
+
+def _api_gateways(server: Server) -> set[int]:
+    """The pids of the gateways on the API port (their command line names gateway-N)."""
+    return {
+        pid for pid in children(server.proc.pid)
+        if b"gateway-" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    }  # fmt: skip
+
+
+def _healthy(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
