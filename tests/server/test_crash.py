@@ -59,7 +59,13 @@ def test_kill_9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
             f.result()
     assert len(acked) >= 400
 
-    restarted = Server(tmp_path / "data")
+    assert_recovered(tmp_path / "data", acked, sent)
+
+
+def assert_recovered(data: Path, acked: list[int], sent: int, *args: str) -> None:
+    """Restarted (`bourse run ARGS`) after a kill under a load of 1-satoshi deposits: every
+    acknowledged one is there, no more than were sent, and the state is a replay's."""
+    restarted = Server(data, *args)
     try:
         state = httpx.get(f"{restarted.url}/admin/v1/state", headers=restarted.headers).json()
         assert state["last_seq"] >= max(acked), "an acknowledged command was lost"
@@ -70,7 +76,7 @@ def test_kill_9_mid_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
         digest = state["digest"]
     finally:
         restarted.stop()
-    replayed = run_cli("replay", "--data-dir", str(tmp_path / "data"))
+    replayed = run_cli("replay", "--data-dir", str(data))
     assert replayed.returncode == 0, replayed.stderr
     assert f'"digest": "{digest}"' in replayed.stdout
 

@@ -21,12 +21,13 @@ import httpx
 import pytest
 
 from tests.net import free_port
-from tests.server.server import Server, run_cli
+from tests.server.server import Server
 from tests.server.test_crash import (
     GENESIS_BTC_RAW,
     GENESIS_COMMANDS,
     SATOSHI_DEPOSIT,
     _btc_free_raw,
+    assert_recovered,
 )
 
 pytestmark = pytest.mark.slow
@@ -124,19 +125,7 @@ def test_the_engine_process_killed_under_load_loses_nothing_acknowledged(tmp_pat
     for pid in gateways:  # their link is gone: they stop by themselves
         wait_for(lambda pid=pid: gone(pid), f"gateway {pid} exits")  # type: ignore[misc]
 
-    restarted = Server(tmp_path / "data", *GATEWAYS)
-    try:
-        state = _state(restarted)
-        assert state["last_seq"] >= max(load.acked), "an acknowledged command was lost"  # type: ignore[operator]
-        credited = _btc_free_raw(restarted) - GENESIS_BTC_RAW
-        assert len(load.acked) <= credited <= load.sent
-        assert credited == state["last_seq"] - GENESIS_COMMANDS  # type: ignore[operator]
-        digest = state["digest"]
-    finally:
-        restarted.stop()
-    replayed = run_cli("replay", "--data-dir", str(tmp_path / "data"))
-    assert replayed.returncode == 0, replayed.stderr
-    assert f'"digest": "{digest}"' in replayed.stdout
+    assert_recovered(tmp_path / "data", load.acked, load.sent, *GATEWAYS)
 
 
 def test_a_gateway_killed_under_load_fails_only_its_own_requests(tmp_path: Path) -> None:
