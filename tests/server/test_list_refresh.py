@@ -178,9 +178,11 @@ def test_a_refresh_refuses_an_empty_download_and_keeps_the_version_in_force(
 
 @pytest.mark.slow
 def test_the_server_refreshes_at_start_and_a_change_rescreens(
-    mirror: Mirror, tmp_path: Path
+    mirror: Mirror, tmp_path: Path, shape: tuple[str, ...]
 ) -> None:
-    args = ["--refresh-lists", "24"]
+    """In both shapes: with gateway processes, the refresh an operator asks for is made by the
+    gateway that takes the request, from the same mirror."""
+    args = ["--refresh-lists", "24", *shape]
     for option in mirror.options(un="missing.xml"):
         args += ["--list-url", option]
     server = Server(tmp_path / "data", *args)

@@ -24,6 +24,7 @@ def gateway(
     stream_queue: Annotated[int, typer.Option("--stream-queue")] = 5000,
     trusted_proxy: Annotated[list[str] | None, typer.Option("--trusted-proxy")] = None,
     log_format: Annotated[str, typer.Option("--log-format")] = "text",
+    list_url: Annotated[list[str] | None, typer.Option("--list-url")] = None,
 ) -> None:
     """Serve as a gateway of a running engine process (started by `bourse run --gateways N`)."""
     from bourse.cli.run import SWITCH_INTERVAL_S
@@ -33,7 +34,15 @@ def gateway(
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     listener = socket.socket(fileno=fd)
     code = asyncio.run(
-        _serve(engine_socket, listener, name, no_rate_limits, stream_queue, trusted_proxy or [])
+        _serve(
+            engine_socket,
+            listener,
+            name,
+            no_rate_limits,
+            stream_queue,
+            trusted_proxy or [],
+            list_url or [],
+        )
     )
     raise typer.Exit(code)
 
@@ -45,6 +54,7 @@ async def _serve(
     no_rate_limits: bool,
     stream_queue: int,
     trusted_proxy: list[str],
+    list_url: list[str],
 ) -> int:
     from bourse.api.app import create_app
     from bourse.api.binance.ratelimit import RemoteRates
@@ -52,6 +62,8 @@ async def _serve(
     from bourse.cli.run import uvicorn_server
     from bourse.server.engine_link import EngineLink
     from bourse.server.heap import settle_heap
+    from bourse.workers.list_fetch import mirror_urls
+    from bourse.workers.list_refresh import ListRefresher
 
     link = EngineLink(engine_socket, process=name)
     try:
@@ -68,6 +80,8 @@ async def _serve(
         trusted_proxies=TrustedProxies(trusted_proxy),
         rates=rates,
     )
+    if list_url:  # not started: the engine process refreshes on schedule; this one on request
+        app.state.list_refresher = ListRefresher(link, 0, mirror_urls(list_url))
     server = uvicorn_server(app)
     lost = False
 

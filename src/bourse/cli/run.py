@@ -191,7 +191,7 @@ def run(
             refresher,
             rate_limits=not no_rate_limits,
             gateway_options=_gateway_options(
-                no_rate_limits, stream_queue, trusted_proxy, log_format
+                no_rate_limits, stream_queue, trusted_proxy, log_format, list_url, refresh_lists
             ),
         )
     else:
@@ -275,11 +275,19 @@ MAX_GATEWAYS = 64
 
 
 def _gateway_options(
-    no_rate_limits: bool, stream_queue: int, trusted_proxy: list[str] | None, log_format: str
+    no_rate_limits: bool,
+    stream_queue: int,
+    trusted_proxy: list[str] | None,
+    log_format: str,
+    list_url: list[str] | None,
+    refresh_lists: float,
 ) -> list[str]:
     options = ["--stream-queue", str(stream_queue), "--log-format", log_format]
     for proxy in trusted_proxy or []:
         options += ["--trusted-proxy", proxy]
+    # a refresh an operator asks a gateway for downloads from where the scheduled one does
+    for mirror in (list_url or []) if refresh_lists > 0 else []:
+        options += ["--list-url", mirror]
     return options + (["--no-rate-limits"] if no_rate_limits else [])
 
 
