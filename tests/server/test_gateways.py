@@ -315,3 +315,15 @@ def _healthy(url: str) -> bool:
         return httpx.get(f"{url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def test_a_data_directory_too_deep_for_a_unix_socket_still_serves_gateways(
+    tmp_path: Path,
+) -> None:
+    deep = tmp_path / ("d" * 100) / "data"  # its engine.sock would pass 108 bytes
+    server = Server(deep, *GATEWAYS)
+    try:
+        assert httpx.get(f"{server.url}/health").json()["process"].startswith("gateway-")
+    finally:
+        server.stop()
+    assert server.proc.returncode == 0

@@ -5,6 +5,7 @@ import logging
 import signal
 import socket
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -272,6 +273,7 @@ def uvicorn_server(asgi: Any) -> Any:
 
 
 MAX_GATEWAYS = 64
+UNIX_PATH_MAX = 108  # bytes in a Unix socket's address on Linux (sun_path), its NUL included
 
 
 def _gateway_options(
@@ -321,6 +323,10 @@ class _EngineProcess:
         self._should_exit = False
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self.socket_path = dd.path / "engine.sock"
+        if len(str(self.socket_path).encode()) >= UNIX_PATH_MAX:
+            # too long for a Unix socket's address: a private directory of its own (0700)
+            self.socket_path = Path(tempfile.mkdtemp(prefix="bourse-")) / "engine.sock"
 
     @property
     def should_exit(self) -> bool:
@@ -344,10 +350,6 @@ class _EngineProcess:
             ]  # fmt: skip
 
         return argv
-
-    @property
-    def socket_path(self) -> Path:
-        return self.dd.path / "engine.sock"
 
     async def _serve(self) -> None:
         from bourse.api.binance.ratelimit import CALLS, Limits, LocalRates
@@ -387,6 +389,8 @@ class _EngineProcess:
                 await self.refresher.stop()
             await driver.stop()
             await host.stop()
+            if self.socket_path.parent != self.dd.path:
+                self.socket_path.parent.rmdir()
 
 
 class _StopSignals:
