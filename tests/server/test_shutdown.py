@@ -17,9 +17,13 @@ DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001", "reason": "s
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_stop_signal_under_load_snapshots_and_exits_0(tmp_path: Path, sig: int) -> None:
+def test_a_stop_signal_under_load_snapshots_and_exits_0(
+    tmp_path: Path, sig: int, shape: tuple[str, ...]
+) -> None:
+    """In both shapes: with gateway processes, the engine process stops them first (each lets
+    its requests finish), then drains and snapshots."""
     data = tmp_path / "data"
-    server = Server(data)
+    server = Server(data, *shape)
     acked: list[int] = []
     lock = threading.Lock()
     enough = threading.Event()
@@ -65,6 +69,8 @@ def test_a_stop_signal_under_load_snapshots_and_exits_0(tmp_path: Path, sig: int
         (["--stream-queue", "0"], "--stream-queue"),
         (["--refresh-lists", "-1"], "--refresh-lists"),
         (["--refresh-lists", "1", "--list-url", "nonsense"], "--list-url"),
+        (["--gateways", "-1"], "--gateways"),
+        (["--stream-port", "8100"], "--stream-port needs --gateways"),
     ],
 )
 def test_a_refused_option_stops_before_anything_starts(
