@@ -24,9 +24,9 @@ KEY: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
-def api_schema(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+def api_schema(tmp_path_factory: pytest.TempPathFactory, shape: tuple[str, ...]) -> Iterator[Any]:
     # without rate limits: the fuzzing alone would spend a minute's weight and get banned
-    server = Server(tmp_path_factory.mktemp("openapi") / "data", "--no-rate-limits")
+    server = Server(tmp_path_factory.mktemp("openapi") / "data", "--no-rate-limits", *shape)
     try:
         with httpx.Client(base_url=f"{server.url}/admin/v1", headers=server.headers) as admin:
             deposits = {"deposits": {"USDT": "1000000", "BTC": "10"}, "reason": "fuzzing"}
