@@ -1,9 +1,13 @@
 """Signed requests: key, IP, permissions, time window and signature, as Binance checks them."""
 
 import base64
+from urllib.parse import parse_qsl
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from starlette.requests import Request
 
 from bourse.api.binance.params import Params
@@ -126,3 +130,20 @@ def test_params_query_wins_and_duplicates_refused() -> None:
     assert _code(lambda: Params(b"").amount("price", 2)) == -1102
     payload, sig = Params(b"a=1&signature=ab", b"c=2").signed_payload()
     assert (payload, sig) == (b"a=1c=2", "ab")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="ab=&%+2F;é \x00", max_size=30))
+def test_params_parse_as_the_standard_library_does(text: str) -> None:
+    """The fast path for plain `name=value` pairs agrees with parse_qsl on every input."""
+    raw = text.encode("latin-1", errors="replace")
+    expected: dict[str, str] = {}
+    duplicate = False
+    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+        duplicate = duplicate or name in expected
+        expected[name] = value
+    if duplicate:
+        with pytest.raises(ApiError):
+            Params(raw)
+    else:
+        assert Params(raw).values == expected

@@ -39,7 +39,14 @@ def _parse(raw: bytes) -> dict[str, str]:
     values: dict[str, str] = {}
     if not raw:
         return values
-    for name, value in parse_qsl(raw.decode("latin-1"), keep_blank_values=True):
+    text = raw.decode("latin-1")
+    if "%" in text or "+" in text:  # escapes to decode: the standard library's parser
+        pairs: list[tuple[str, str]] = parse_qsl(text, keep_blank_values=True)
+    else:  # what clients send for an order: split as parse_qsl would, in a fraction of the time
+        pairs = [
+            (name, value) for name, _, value in (p.partition("=") for p in text.split("&") if p)
+        ]
+    for name, value in pairs:
         if name in values:
             raise ApiError(-1101, "Duplicate values for a parameter detected.")
         values[name] = value
