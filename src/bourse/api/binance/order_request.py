@@ -15,7 +15,7 @@ from enum import StrEnum
 from typing import NamedTuple
 
 from bourse.api.binance.params import P, Params
-from bourse.api.binance.replies import ApiError, illegal_chars, invalid_value, mandatory
+from bourse.api.binance.replies import ApiError, illegal_chars, mandatory
 from bourse.commands import PlaceOrder
 from bourse.domain.enums import (
     LIMIT_PRICED_TYPES,
@@ -135,12 +135,10 @@ def new_order(
         raise _BAD_STRATEGY_TYPE
 
     cid = client_id(params, "newClientOrderId")
-    resp_type = params.opt_choice("newOrderRespType", RespType, invalid_value("newOrderRespType"))
+    resp_type = params.opt_choice("newOrderRespType", RespType)
     if resp_type is None:
         resp_type = RespType.FULL if otype in _FULL_BY_DEFAULT else RespType.ACK
-    stp = params.opt_choice(
-        "selfTradePreventionMode", SelfTradePrevention, invalid_value("selfTradePreventionMode")
-    )
+    stp = params.opt_choice("selfTradePreventionMode", SelfTradePrevention)
     cmd = PlaceOrder(
         actor=actor,
         ts_ms=ts_ms,
