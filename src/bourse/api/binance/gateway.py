@@ -103,18 +103,28 @@ def gateway(request: HTTPConnection) -> Gateway:
 
 
 async def signed(request: Request, *, trade: bool) -> tuple[Gateway, Params, Caller]:
-    """A SIGNED REST request's gateway, parameters and authenticated caller. A read (USER_DATA)
-    first catches up with what any gateway process has answered (read your own writes), and
-    a key this process does not know yet is looked for again once caught up (one created
-    through another process a moment ago)."""
+    """A SIGNED REST request's gateway, parameters and authenticated caller."""
     gw = gateway(request)
     params = await Params.read(request)
+    caller = await caught_up_caller(
+        gw.service, lambda: gw.authenticate(request, params, trade=trade), trade=trade
+    )
+    return gw, params, caller
+
+
+async def caught_up_caller(
+    service: GatewayService, authenticate: Callable[[], Caller], *, trade: bool
+) -> Caller:
+    """`authenticate()` as REST and the WebSocket API both need it with gateway processes: a
+    read (USER_DATA) first catches up with what any gateway process has answered (read your
+    own writes), and a key this process does not know yet is looked for again once caught up
+    (one created through another process a moment ago)."""
     if not trade:
-        await gw.service.caught_up()
+        await service.caught_up()
     try:
-        return gw, params, gw.authenticate(request, params, trade=trade)
+        return authenticate()
     except ApiError as exc:
         if exc.code != KEY_REJECTED or not trade:
             raise
-    await gw.service.caught_up()
-    return gw, params, gw.authenticate(request, params, trade=trade)
+    await service.caught_up()
+    return authenticate()

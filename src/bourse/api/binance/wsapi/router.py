@@ -20,12 +20,12 @@ from typing import Any
 from fastapi import APIRouter
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from bourse.api.binance.auth import Caller, client_host
-from bourse.api.binance.gateway import Gateway, gateway
+from bourse.api.binance.auth import client_host
+from bourse.api.binance.gateway import Gateway, caught_up_caller, gateway
 from bourse.api.binance.hot_path import failure
 from bourse.api.binance.params import Params
 from bourse.api.binance.ratelimit import Rates
-from bourse.api.binance.replies import KEY_REJECTED, ApiError
+from bourse.api.binance.replies import ApiError
 from bourse.api.binance.weights import DEFAULT, Cost
 from bourse.api.binance.wsapi import frames
 from bourse.api.binance.wsapi.frames import BadFrame, RequestId
@@ -196,7 +196,10 @@ class Connection:
                 await rates.admit(session.host, weight(method.cost, values), None, 0, now)
             caller = None
             if method.security is not Security.NONE:
-                caller = await self._caller(params, trade=method.security is Security.TRADE)
+                trade = method.security is Security.TRADE
+                caller = await caught_up_caller(
+                    gw.service, lambda: session.caller(params, trade=trade), trade=trade
+                )
                 if method.cost.orders and rates.enabled:
                     placed = await rates.place(caller.account_id, method.cost.orders, now)
                     counted = caller.account_id
@@ -214,20 +217,6 @@ class Connection:
         if not isinstance(exc, ApiError | ExchangeStopped):
             log.exception("WebSocket API %s failed", name)
         return failure(exc)
-
-    async def _caller(self, params: Params, *, trade: bool) -> Caller:
-        """As REST's `signed`: a read first catches up with what any gateway process has
-        answered, and a key not known yet is looked for again once caught up."""
-        service = self.gw.service
-        if not trade:
-            await service.caught_up()
-        try:
-            return self.session.caller(params, trade=trade)
-        except ApiError as exc:
-            if exc.code != KEY_REJECTED or not trade:
-                raise
-        await service.caught_up()
-        return self.session.caller(params, trade=trade)
 
     async def _refused(self, request_id: RequestId, error: ApiError, show: bool) -> str:
         """A request refused before any method ran: it costs the default weight."""
