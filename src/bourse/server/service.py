@@ -115,8 +115,7 @@ class Service:
         # what gateways and consumers read: the read model as of every outcome released
         self.view: ReadModel = exchange.read_model()
         self.released_seq = self.view.last_seq
-        self._waiters: dict[int, asyncio.Future[Outcome]] = {}
-        # submit_then's: seq -> (what to call with its outcome, when it was submitted)
+        # seq -> (what to call with its outcome once durable, when it was submitted)
         self._callbacks: dict[int, tuple[Callable[[Outcome], None], float]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._store_advanced: asyncio.Event | None = None
@@ -139,19 +138,20 @@ class Service:
 
     async def execute(self, cmd: Command) -> Outcome:
         """Run `cmd` now; answer once its journal record is durable."""
-        loop = asyncio.get_running_loop()
-        started = time.perf_counter()
-        outcome = self.exchange.submit(cmd)
-        future: asyncio.Future[Outcome] = loop.create_future()
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+
+        def answer(outcome: Outcome) -> None:
+            if not future.done():  # not given up on meanwhile
+                future.set_result(outcome)
+
         # Registered before yielding: the release hops onto this loop, so it cannot run first.
-        self._waiters[outcome.seq] = future
-        released = await future
-        self.metrics.answered(released, time.perf_counter() - started)
-        return released
+        self.submit_then(cmd, answer)
+        return await future
 
     def submit_then(self, cmd: Command, done: Callable[[Outcome], None]) -> None:
         """Run `cmd` now; `done(outcome)` on the loop once durable, right after the release
-        listeners have seen its batch. No task or future per command: the engine link's way."""
+        listeners have seen its batch (the engine link answers this way: no task or future
+        per command)."""
         outcome = self.exchange.submit(cmd)
         self._callbacks[outcome.seq] = (done, time.perf_counter())
 
@@ -170,7 +170,7 @@ class Service:
             "bourse_waiting_answers",
             "Requests waiting for their command to be durable",
             {},
-            len(self._waiters) + len(self._callbacks),
+            len(self._callbacks),
         )
         stopped = "1 once the engine refuses every command after an internal error"
         yield "bourse_engine_stopped", stopped, {}, float(ex.failure is not None)
@@ -305,13 +305,8 @@ class Service:
             except Exception:  # a reader's bug must not leave every order unanswered
                 log.exception("release listener %r failed on seqs %d..%d", fn, batch[0].seq,
                               batch[-1].seq)  # fmt: skip
-        waiters, callbacks = self._waiters, self._callbacks
+        callbacks = self._callbacks
         for outcome in batch:
-            future = waiters.pop(outcome.seq, None)
-            if future is not None:
-                if not future.done():
-                    future.set_result(outcome)
-                continue
             callback = callbacks.pop(outcome.seq, None) if callbacks else None
             if callback is not None:
                 done, started = callback
