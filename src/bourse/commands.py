@@ -14,6 +14,7 @@ from bourse import codec
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import BeneficiaryScreening, Evidence, ListRef
 from bourse.compliance.policy import Fingerprint, PolicySpec
+from bourse.compliance.staff import Role
 from bourse.domain.enums import (
     CancelReplaceMode,
     CancelRestriction,
@@ -436,6 +437,52 @@ class RecordRescreen(Command, frozen=True, kw_only=True, tag="RecordRescreen"):
     mode: str  # "full" or "incremental"
 
 
+# --- staff ------------------------------------------------------------------------------------
+
+
+class AddStaff(OperatorCommand, frozen=True, kw_only=True, tag="AddStaff"):
+    """A new staff member with a role (compliance/staff.py's ROLES). A scoped role (regional
+    manager, auditor) acts only on the customers and countries of `venues` and `countries`, and
+    needs at least one of them. `team` is the queue their work goes to when they leave."""
+
+    name: str
+    role: Role
+    venues: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    team: str = ""
+
+
+class ChangeStaff(OperatorCommand, frozen=True, kw_only=True, tag="ChangeStaff"):
+    """A staff member's new role, scope and team (all of them, as they are to be)."""
+
+    name: str
+    role: Role
+    venues: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    team: str = ""
+
+
+class IssueStaffToken(OperatorCommand, frozen=True, kw_only=True, tag="IssueStaffToken"):
+    """An API token for `name`, valid until `expires_ms`. The gateway draws the token and shows
+    it once; the journal keeps only its SHA-256 (`digest`)."""
+
+    name: str
+    token_id: str
+    digest: str
+    expires_ms: int
+
+
+class RevokeStaffToken(OperatorCommand, frozen=True, kw_only=True, tag="RevokeStaffToken"):
+    name: str
+    token_id: str
+
+
+class OffboardStaff(OperatorCommand, frozen=True, kw_only=True, tag="OffboardStaff"):
+    """Ends `name`'s access at once (every token); their past actions stay theirs."""
+
+    name: str
+
+
 AnyCommand = Union[
     CreateAsset,
     ListSymbol,
@@ -477,6 +524,11 @@ AnyCommand = Union[
     RaiseDelistingReview,
     ForgetDismissals,
     RecordRescreen,
+    AddStaff,
+    ChangeStaff,
+    IssueStaffToken,
+    RevokeStaffToken,
+    OffboardStaff,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)

@@ -11,6 +11,7 @@ import msgspec
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence, ListRef
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
+from bourse.compliance.staff import Role
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -305,6 +306,37 @@ class RescreenRecorded(Event, frozen=True, kw_only=True, tag="RescreenRecorded")
     mode: str
 
 
+class StaffRecorded(Event, frozen=True, kw_only=True, tag="StaffRecorded"):
+    """A staff member as they now stand (added, changed or offboarded: `active` False), who
+    made the change and why."""
+
+    name: str
+    role: Role
+    venues: tuple[str, ...]
+    countries: tuple[str, ...]
+    team: str
+    active: bool
+    actor: str
+    reason: str
+
+
+class StaffTokenIssued(Event, frozen=True, kw_only=True, tag="StaffTokenIssued"):
+    """A staff API token: its SHA-256 (never the token), valid until `expires_ms`."""
+
+    name: str
+    token_id: str
+    digest: str
+    expires_ms: int
+    actor: str
+
+
+class StaffTokenRevoked(Event, frozen=True, kw_only=True, tag="StaffTokenRevoked"):
+    name: str
+    token_id: str
+    actor: str
+    reason: str
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -483,6 +515,9 @@ AnyEvent = Union[
     OrderCanceled,
     OrderExpired,
     BalanceChanged,
+    StaffRecorded,
+    StaffTokenIssued,
+    StaffTokenRevoked,
     CommandRejected,
 ]
 

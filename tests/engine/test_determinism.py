@@ -126,15 +126,13 @@ def problems(source: str, module: str, is_package: bool = False) -> list[str]:
 
 
 # Sanctions list loaders read files and run beside the engine (DESIGN: slow work re-enters it only
-# as commands citing evidence), and staff tokens live in a file the gateway reads; the engine never
-# imports them, so they are not held to this.
+# as commands citing evidence); the engine never imports them, so they are not held to this.
 BESIDE_THE_ENGINE = Path(bourse.compliance.__file__).parent / "sanctions"
-STAFF_TOKENS = Path(bourse.compliance.__file__).parent / "staff.py"
 MODULES = sorted(
     p
     for package in PURE_PACKAGES
     for p in package.rglob("*.py")
-    if BESIDE_THE_ENGINE not in p.parents and p != STAFF_TOKENS
+    if BESIDE_THE_ENGINE not in p.parents
 )
 
 
@@ -144,11 +142,11 @@ def test_the_check_sees_the_pure_packages() -> None:
     assert {"bourse.compliance.policy", "bourse.engine.jurisdiction"} <= names
 
 
-def test_the_engine_never_imports_the_sanctions_loaders_or_staff_tokens() -> None:
+def test_the_engine_never_imports_the_sanctions_loaders() -> None:
     for path in MODULES:
         module = _module_name(path)
         imported = _imported(ast.parse(path.read_text()), module, path.name == "__init__.py")
-        beside = ("bourse.compliance.sanctions", "bourse.compliance.staff")
+        beside = ("bourse.compliance.sanctions",)
         assert not [n for n in imported if n.startswith(beside)], module
 
 

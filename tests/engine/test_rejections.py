@@ -13,6 +13,7 @@ import pytest
 
 from bourse.api.binance.errors import BINANCE_ERRORS, binance_error
 from bourse.commands import (
+    AddStaff,
     CancelAllOrders,
     CancelOrder,
     CancelReplaceOrder,
@@ -29,6 +30,7 @@ from bourse.commands import (
     FreezeAccount,
     ListedAddress,
     ListSymbol,
+    OffboardStaff,
     OnboardCustomer,
     OpenAccount,
     PlaceOrder,
@@ -57,6 +59,7 @@ from bourse.compliance.policy import (
     Rule,
     preview_id,
 )
+from bourse.compliance.staff import Role
 from bourse.domain.enums import (
     CancelReplaceMode,
     CancelRestriction,
@@ -130,6 +133,9 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
     C.WITHDRAWAL_HELD: (-1102, "The withdrawal is held for review."),
     C.CUSTOMER_HELD: (REJECTED, DISABLED),
     C.LISTING_STANDS: (-1102, "A sanctions listing still stands."),
+    C.NOT_PERMITTED: (-1002, "You are not authorized to execute this request."),
+    C.OUT_OF_SCOPE: (-1002, "You are not authorized to execute this request."),
+    C.UNKNOWN_STAFF: (-1102, "Unknown staff member."),
     C.PREVIEW_MISMATCH: (-1102, "The change does not match its preview."),
     C.PREVIEW_STALE: (-1102, "The preview is out of date."),
     C.UNPRICED_HOLDINGS: (
@@ -514,6 +520,17 @@ CASES = [
          UnfreezeAccount(account_id=6, **OPS),
          C.LISTING_STANDS, ("account 6", "alert 1 (ofac_sdn entry 31164", "overrides [1]"),
          (KZ_RESIDENT, HELD, ConfirmScreeningAlert(alert_id=1, **OPS))),
+    # --- staff: their role and scope, by the engine itself ---
+    Case("a support agent freezes an account",
+         FreezeAccount(account_id=1, actor="staff:sam", ts_ms=TS, reason="x"),
+         C.NOT_PERMITTED, ("sam is a support", "FreezeAccount"),
+         (AddStaff(name="sam", role=Role.SUPPORT, **OPS),)),
+    Case("a regional manager freezes a customer outside their region",
+         FreezeAccount(account_id=6, actor="staff:kai", ts_ms=TS, reason="x"),
+         C.OUT_OF_SCOPE, ("kai acts within DE only", "resident in KZ"),
+         (KZ_RESIDENT, AddStaff(name="kai", role=Role.REGIONAL_MANAGER, countries=("DE",), **OPS))),
+    Case("offboarding someone who never worked here", OffboardStaff(name="ghost", **OPS),
+         C.UNKNOWN_STAFF, ("'ghost'",)),
     Case("a rescreen record without its list versions",
          RecordRescreen(lists=(), matcher="m1", customers=3, mode="full", actor=ACTOR, ts_ms=TS),
          C.INVALID_PARAMETER, ("list versions", "matcher")),

@@ -43,13 +43,24 @@ def in_force(server: Server, country: str, *token: str) -> list[Any]:
     return policies
 
 
-def test_staff_tokens_act_as_their_owner_until_removed(server: Server, tmp_path: Path) -> None:
-    added = cli_json(server, "staff", "add", "alice")
+def test_staff_act_as_their_role_allows_until_offboarded(server: Server, tmp_path: Path) -> None:
+    added = cli_json(
+        server, "staff", "add", "alice", "--role", "compliance_officer", "--reason", "hired"
+    )
     assert added["name"] == "alice" and len(added["token"]) >= 40
-    assert "alice" in cli_json(server, "staff", "list")
-    assert added["token"] not in (server.data_dir / "staff.json").read_text()
-    assert "already has a token" in refused(server, "staff", "add", "alice", code=2)
-    assert "must be 1 to 32" in refused(server, "staff", "add", "Alice Smith", code=2)
+    [alice] = [m for m in cli_json(server, "staff", "list") if m["name"] == "alice"]
+    assert (
+        alice["role"] == "compliance_officer" and alice["tokens"][0]["tokenId"] == added["tokenId"]
+    )
+    assert "exists" in refused(
+        server, "staff", "add", "alice", "--role", "support", "--reason", "again"
+    )
+    assert "must be 1 to 32" in refused(
+        server, "staff", "add", "Alice Smith", "--role", "support", "--reason", "x"
+    )
+    assert "acts within a scope" in refused(
+        server, "staff", "add", "rm", "--role", "regional_manager", "--reason", "x"
+    )
 
     as_alice = ("--token", added["token"])
     saved = tmp_path / "pt.json"
@@ -57,12 +68,17 @@ def test_staff_tokens_act_as_their_owner_until_removed(server: Server, tmp_path:
     cli(server, "policy", "apply", str(saved), "--reason", "ticket 7", *as_alice)
     [policy] = in_force(server, "PT", *as_alice)
     assert (policy["actor"], policy["reason"]) == ("staff:alice", "ticket 7")
+    # her role reads no staff and manages none
+    assert "does not read staff" in refused(server, "staff", "list", *as_alice)
 
-    cli(server, "staff", "remove", "alice")
-    assert "alice" not in cli_json(server, "staff", "list")
+    cli(server, "staff", "offboard", "alice", "--reason", "left the company")
+    [alice] = [m for m in cli_json(server, "staff", "list") if m["name"] == "alice"]
+    assert alice["active"] is False and alice["tokens"] == []
     gone = refused(server, "policy", "show", *as_alice)
-    assert "valid operator or staff token" in gone
-    assert "no staff member is named 'alice'" in refused(server, "staff", "remove", "alice", code=2)
+    assert "unexpired staff token" in gone
+    assert "has left" in refused(server, "staff", "offboard", "alice", "--reason", "again")
+    roles = run_cli("staff", "roles")  # the table itself: no server needed
+    assert roles.returncode == 0 and "regional_manager" in roles.stdout
 
 
 def test_onboard_show_update_and_list_customers(server: Server) -> None:

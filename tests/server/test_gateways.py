@@ -264,6 +264,37 @@ def test_what_one_gateway_answered_the_next_request_reads_through_any_other(
         server.stop()
 
 
+def test_a_staff_token_works_and_ends_at_once_through_every_gateway(tmp_path: Path) -> None:
+    """Issued through one connection, used through new ones (either gateway); once offboarded
+    through any, refused by every gateway at the next request."""
+    server = Server(tmp_path / "data", *GATEWAYS)
+    served: set[str] = set()
+    try:
+        for i in range(8):
+            name = f"officer-{i}"
+            with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as admin:
+                added = admin.post(
+                    "/admin/v1/staff",
+                    json={"name": name, "role": "compliance_officer", "reason": "hired"},
+                )
+                assert added.status_code == 200, added.text
+                issued = admin.post(f"/admin/v1/staff/{name}/tokens", json={"reason": "hired"})
+                token = {"Authorization": f"Bearer {issued.json()['token']}"}
+            with httpx.Client(base_url=server.url, headers=token, timeout=10) as officer:
+                served.add(_gateway_of(officer))
+                assert officer.get("/admin/v1/policies").status_code == 200
+            with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as admin:
+                served.add(_gateway_of(admin))
+                r = admin.post(f"/admin/v1/staff/{name}/offboard", json={"reason": "left"})
+                assert r.status_code == 200, r.text
+            with httpx.Client(base_url=server.url, headers=token, timeout=10) as officer:
+                served.add(_gateway_of(officer))
+                assert officer.get("/admin/v1/policies").status_code == 401
+        assert served == {"gateway-1", "gateway-2"}
+    finally:
+        server.stop()
+
+
 def test_the_streams_process_killed_is_replaced_and_its_subscribers_reconnect(
     tmp_path: Path,
 ) -> None:

@@ -45,7 +45,18 @@ def test_every_file_is_0600_and_every_directory_0700(tmp_path: Path, umask: int)
     try:
         r = httpx.post(f"{server.url}/admin/v1/customers", json=CUSTOMER, headers=server.headers)
         assert r.status_code == 200, r.text
-        _cli(umask, "staff", "add", "alice", "--data-dir", str(data))
+        _cli(
+            umask,
+            "staff",
+            "add",
+            "alice",
+            "--role",
+            "support",
+            "--reason",
+            "hired",
+            "--data-dir",
+            str(data),
+        )
         _cli(umask, "lists", "load", "ofac_cons", str(DATA), "--data-dir", str(data))
         r = httpx.post(f"{server.url}/admin/v1/snapshot", headers=server.headers)
         assert r.status_code == 200, r.text

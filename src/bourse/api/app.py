@@ -23,6 +23,7 @@ from bourse.api.admin import (
     policies,
     prices,
     screening,
+    staff,
     venues,
     withdrawals,
 )
@@ -32,7 +33,6 @@ from bourse.api.binance.hot_path import BourseApp, failure
 from bourse.api.binance.ratelimit import Rates
 from bourse.api.binance.replies import error_response
 from bourse.api.client_ip import TrustedProxies
-from bourse.compliance.staff import StaffRegistry
 from bourse.marketdata import MarketData
 from bourse.marketdata.tickers import TickerBook
 from bourse.server.exchange import ExchangeStopped
@@ -87,7 +87,7 @@ def create_app(
     app.include_router(withdrawals.router)
     app.include_router(screening.router)
     app.include_router(alerts.router)
-    app.state.staff = StaffRegistry(service.data_dir)
+    app.include_router(staff.router)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view
     market = MarketData(view)

@@ -7,9 +7,10 @@ import annotated_types
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from bourse.api.admin import access
 from bourse.api.admin.errors import AdminError
-from bourse.compliance.staff import StaffRegistry
 from bourse.domain.limits import INT64_MAX, INT64_MIN
+from bourse.keys.staff_tokens import token_digest
 from bourse.server.service import GatewayService
 
 _bearer = HTTPBearer(
@@ -18,37 +19,43 @@ _bearer = HTTPBearer(
 )
 
 
-def get_service(request: Request) -> GatewayService:
+async def get_service(request: Request) -> GatewayService:
+    # async: FastAPI runs a plain function dependency in a worker thread, a hop per request for
+    # an attribute read (and a request stuck behind a busy thread pool at shutdown)
     service: GatewayService = request.app.state.service
     return service
 
 
-def get_staff(request: Request) -> StaffRegistry | None:
-    staff: StaffRegistry | None = getattr(request.app.state, "staff", None)
-    return staff
-
-
 async def require_operator(
+    request: Request,
     service: Annotated[GatewayService, Depends(get_service)],
-    staff: Annotated[StaffRegistry | None, Depends(get_staff)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
-    """Who acts: "operator", "staff:<name>", or 401. Commands record it as their actor. The
-    admin API then reads what any gateway process has answered (a deposit made through
-    another one a moment ago)."""
+    """Who acts: "operator", "staff:<name>", or 401; a staff member's role must allow the route
+    (`access.ROUTES`), or 403. Commands record the actor. The admin API first catches up with
+    what any gateway process has answered (a token issued, or a deposit made, through another
+    one a moment ago; a staff member offboarded anywhere is refused here at once)."""
+    await service.caught_up()
     actor = None
     if credentials is not None:
         token = credentials.credentials
         if hmac.compare_digest(token.encode(), service.operator_token.encode()):
             actor = "operator"
         else:
-            name = staff.who(token) if staff is not None else None
-            actor = None if name is None else f"staff:{name}"
+            member = service.view.staff_member(token_digest(token), service.clock())
+            if member is not None:
+                route = request.scope.get("route")
+                path = getattr(route, "path", request.url.path)
+                refused = access.refusal(member.role, member.name, request.method, path)
+                if refused is not None:
+                    raise AdminError(403, "NOT_PERMITTED", refused)
+                actor = f"staff:{member.name}"
     if actor is None:
         raise AdminError(
-            401, "UNAUTHORIZED", "a valid operator or staff token is required (Bearer)"
+            401,
+            "UNAUTHORIZED",
+            "a valid operator token or an unexpired staff token is required (Bearer)",
         )
-    await service.caught_up()
     return actor
 
 

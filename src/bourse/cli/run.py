@@ -122,12 +122,14 @@ def run(
     from bourse.api.app import create_app
     from bourse.api.client_ip import TrustedProxies
     from bourse.compliance.sanctions.versions import ListSourceError
+    from bourse.compliance.staff import StaffError
     from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
     from bourse.keys.sealing import SecretBox
     from bourse.server.exchange import Exchange, RecoveryError
     from bourse.server.heap import settle_heap
     from bourse.server.logs import configure as configure_logs
     from bourse.server.service import Service
+    from bourse.server.staff_migration import migrate_legacy_staff
     from bourse.workers.list_fetch import mirror_urls
     from bourse.workers.list_refresh import ListRefresher
 
@@ -172,6 +174,11 @@ def run(
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         fail(f"cannot start from {dd.path}: {exc}")
     stop = _StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
+    try:
+        migrated = migrate_legacy_staff(dd, exchange)
+    except (StaffError, RuntimeError) as exc:
+        exchange.close()
+        fail(f"cannot move the staff of {dd.path / 'staff.json'} into the journal: {exc}")
     settle_heap()
     service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
     if fresh:
@@ -240,6 +247,7 @@ def run(
             else ""
         )
         + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
+        + (f"\n  staff           moved from staff.json: {', '.join(migrated)}" if migrated else "")
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )

@@ -1,79 +1,222 @@
-"""`bourse staff add|list|remove`: staff tokens, kept (hashed) in the data directory itself.
+"""`bourse staff ...`: staff members, roles, scopes and tokens, on the running server.
 
-These work with or without a running server: the server re-reads the staff file when it changes,
-so a token added here works at once, and a removed one stops working at once.
+Staff are engine state: every change here is a journaled command carrying who made it (the
+operator token from the data directory, or `--token` of a staff member) and why.
 """
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.panel import Panel
 
-from bourse.cli.common import print_json
-from bourse.cli.console import fail, out
-from bourse.cli.operator import JsonOpt
-from bourse.compliance.staff import StaffError, StaffRegistry
+from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table
+from bourse.cli.console import out
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.compliance.staff import ROLES, Role
 
-staff_app = typer.Typer(help="Staff tokens, in the data directory.", no_args_is_help=True)
+staff_app = typer.Typer(
+    help="Staff, their roles and tokens, on the running server.", no_args_is_help=True
+)
 
-StaffDirOpt = Annotated[
-    Path, typer.Option("--data-dir", help="The data directory whose staff to manage.")
-]
 NameArg = Annotated[str, typer.Argument(help="The staff member's name (1-32 of a-z 0-9 . _ -).")]
+RoleOpt = Annotated[
+    Role,
+    typer.Option(
+        "--role", case_sensitive=False, help="What they may do (see `bourse staff roles`)."
+    ),
+]
+VenueOpt = Annotated[
+    list[str] | None, typer.Option("--venue", help="A venue of their scope (repeatable).")
+]
+CountryOpt = Annotated[
+    list[str] | None,
+    typer.Option("--country", help="A country of their scope, like KZ (repeatable)."),
+]
+TeamOpt = Annotated[str, typer.Option("--team", help="The team whose queue their work goes to.")]
+DaysOpt = Annotated[int, typer.Option("--days", help="How long the token is valid (1-366).")]
 
 
-def _registry(data_dir: Path) -> StaffRegistry:
-    # A mistyped --data-dir must not quietly create a second exchange's staff file.
-    if not data_dir.is_dir():
-        fail(f"no data directory at {data_dir.absolute()}: pass --data-dir of a bourse server")
-    return StaffRegistry(data_dir)
+def _body(
+    role: Role, venue: list[str] | None, country: list[str] | None, team: str, reason: str
+) -> dict[str, Any]:
+    return {
+        "role": role.value,
+        "venues": venue or [],
+        "countries": country or [],
+        "team": team,
+        "reason": reason,
+    }
 
 
-@staff_app.command("add")
-def staff_add(
-    name: NameArg, as_json: JsonOpt = False, data_dir: StaffDirOpt = Path("data")
-) -> None:
-    """Give a staff member a token (shown once, never again); their actions are journaled as
-    staff:NAME."""
-    try:
-        token = _registry(data_dir).add(name)
-    except StaffError as exc:
-        fail(str(exc))
+def _show_token(answer: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print_json({"name": name, "token": token})
+        print_json(answer)
         return
     lines = [
-        f"staff  {escape(name)}",
-        f"token  {token}",
+        f"staff     {escape(answer['name'])}",
+        f"token id  {escape(answer['tokenId'])}",
+        f"token     {answer['token']}",
         "",
         "[bold yellow]The token is shown only once: hand it over now.[/]",
-        f"Use it as: --token {token}",
+        f"Use it as: --token {answer['token']}",
     ]
     out.print(Panel("\n".join(lines), title="new staff token", expand=False))
 
 
-@staff_app.command("list")
-def staff_list(as_json: JsonOpt = False, data_dir: StaffDirOpt = Path("data")) -> None:
-    """The staff members who hold a token (never the tokens)."""
-    names = _registry(data_dir).names()
-    if as_json:
-        print_json(names)
-        return
-    out.print("\n".join(escape(n) for n in names) if names else "no staff tokens")
-
-
-@staff_app.command("remove")
-def staff_remove(
-    name: NameArg, as_json: JsonOpt = False, data_dir: StaffDirOpt = Path("data")
+@staff_app.command("add")
+def staff_add(
+    name: NameArg,
+    role: RoleOpt,
+    reason: ReasonOpt,
+    venue: VenueOpt = None,
+    country: CountryOpt = None,
+    team: TeamOpt = "",
+    token_days: Annotated[
+        int,
+        typer.Option("--token-days", help="Issue a first token valid this many days (0: none)."),
+    ] = 90,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
 ) -> None:
-    """End a staff member's access at once (the running server stops accepting their token)."""
-    try:
-        _registry(data_dir).remove(name)
-    except StaffError as exc:
-        fail(str(exc))
+    """Add a staff member in a role (a regional manager or auditor within --venue/--country),
+    and issue their first token (shown once)."""
+    client = AdminClient(data_dir, url, token)
+    added = client.call(
+        "POST", "/staff", json={"name": name, **_body(role, venue, country, team, reason)}
+    )
+    if token_days:
+        issued = client.call(
+            "POST", f"/staff/{name}/tokens", json={"days": token_days, "reason": reason}
+        )
+        _show_token(issued, as_json)
+    elif as_json:
+        print_json(added)
+    else:
+        out.print(f"added {escape(name)} as {escape(added['roleTitle'])}")
+
+
+@staff_app.command("change")
+def staff_change(
+    name: NameArg,
+    role: RoleOpt,
+    reason: ReasonOpt,
+    venue: VenueOpt = None,
+    country: CountryOpt = None,
+    team: TeamOpt = "",
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Give a staff member a new role, scope and team (all of them, as they are to be)."""
+    changed = AdminClient(data_dir, url, token).call(
+        "PUT", f"/staff/{name}", json=_body(role, venue, country, team, reason)
+    )
     if as_json:
-        print_json({"removed": name})
+        print_json(changed)
         return
-    out.print(f"removed {escape(name)}: their token no longer works")
+    out.print(f"{escape(name)} is now {escape(changed['roleTitle'])}")
+
+
+@staff_app.command("token")
+def staff_token(
+    name: NameArg,
+    reason: ReasonOpt,
+    days: DaysOpt = 90,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Issue another token (shown once) for a staff member."""
+    issued = AdminClient(data_dir, url, token).call(
+        "POST", f"/staff/{name}/tokens", json={"days": days, "reason": reason}
+    )
+    _show_token(issued, as_json)
+
+
+@staff_app.command("revoke-token")
+def staff_revoke_token(
+    name: NameArg,
+    token_id: Annotated[str, typer.Argument(help="The token's id (from `bourse staff list`).")],
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Revoke one token: it stops working at once."""
+    revoked = AdminClient(data_dir, url, token).call(
+        "DELETE", f"/staff/{name}/tokens/{token_id}", params={"reason": reason}
+    )
+    if as_json:
+        print_json(revoked)
+        return
+    out.print(f"revoked token {escape(token_id)} of {escape(name)}")
+
+
+@staff_app.command("offboard")
+def staff_offboard(
+    name: NameArg,
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """End a staff member's access at once (every token); their past actions stay theirs."""
+    left = AdminClient(data_dir, url, token).call(
+        "POST", f"/staff/{name}/offboard", json={"reason": reason}
+    )
+    if as_json:
+        print_json(left)
+        return
+    out.print(f"offboarded {escape(name)}: their tokens no longer work")
+
+
+@staff_app.command("list")
+def staff_list(
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Staff members, their roles, scopes and token ids (never the tokens)."""
+    listed = AdminClient(data_dir, url, token).call("GET", "/staff")
+    if as_json:
+        print_json(listed["staff"])
+        return
+    rows = [
+        {
+            "name": m["name"],
+            "role": m["roleTitle"],
+            "scope": ", ".join(m["venues"] + m["countries"]),
+            "team": m["team"],
+            "active": "yes" if m["active"] else "left",
+            "tokens": ", ".join(t["tokenId"] for t in m["tokens"]),
+        }
+        for m in listed["staff"]
+    ]
+    out.print(rows_table("staff", rows) if rows else "no staff members")
+
+
+@staff_app.command("roles")
+def staff_roles(as_json: JsonOpt = False) -> None:
+    """What each role may do (the table the engine checks)."""
+    rows = [
+        {
+            "role": role.value,
+            "title": spec.title,
+            "scoped": "yes" if spec.scoped else "",
+            "what": spec.summary,
+        }
+        for role, spec in ROLES.items()
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    out.print(rows_table("roles", rows))

@@ -1,95 +1,153 @@
-"""Staff credentials: one bearer token per staff member, kept beside the operator token.
+"""Who works here and what each may do: the roles table, staff names and token digests.
 
-`staff.json` (mode 0600) maps each name to the SHA-256 of its token, never the token itself, so
-reading the file does not let anyone act as staff. A running server re-reads the file whenever it
-changes, so `add` or `remove` from another process takes effect at the next request.
+Staff members, their roles, scopes and tokens are engine state (journaled commands, replayed
+like everything else: `engine/staff.py`). This module is the one table that says what a role
+permits, by command type and by kind of read, so the engine (for commands) and the admin API (for
+reads) ask the same question of the same data.
+
+Tokens themselves (drawn, digested, migrated from the old `staff.json`) are the gateway's:
+`bourse.keys.staff_tokens`. This module is pure, as the engine that reads it.
 """
 
-import hashlib
-import hmac
-import json
-import os
 import re
-import secrets
-from pathlib import Path
+from dataclasses import dataclass
+from enum import StrEnum
 
-from bourse.private_files import private_dir
-
-FILE_NAME = "staff.json"
 _NAME = re.compile(r"[a-z0-9._-]{1,32}")
+STAFF_PREFIX = "staff:"  # an actor "staff:NAME" is the staff member NAME
 
 
 class StaffError(ValueError):
-    """A staff name that is malformed, taken, or unknown."""
+    """A staff name or record that is malformed."""
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+class Role(StrEnum):
+    OPERATOR = "operator"
+    COMPLIANCE_OFFICER = "compliance_officer"
+    SENIOR_COMPLIANCE_OFFICER = "senior_compliance_officer"
+    REGIONAL_MANAGER = "regional_manager"
+    SUPPORT = "support"
+    AUDITOR = "auditor"
 
 
-class StaffRegistry:
-    def __init__(self, data_dir: str | Path) -> None:
-        self.file = Path(data_dir) / FILE_NAME
-        self._hashes: dict[str, str] = {}
-        self._seen: tuple[int, int, int] | None = None  # (inode, size, mtime_ns) last read
+class Read(StrEnum):
+    """What a staff member may read through the admin API."""
 
-    def add(self, name: str) -> str:
-        """A new token for `name` (shown once: only its digest is kept)."""
-        if not _NAME.fullmatch(name):
-            raise StaffError(
-                f"staff name {name!r} must be 1 to 32 characters of a-z, 0-9, '.', '_' or '-'"
-            )
-        hashes = dict(self._current())
-        if name in hashes:
-            raise StaffError(f"staff member {name!r} already has a token: remove it first")
-        token = secrets.token_urlsafe(32)
-        hashes[name] = _digest(token)
-        self._write(hashes)
-        return token
+    SYSTEM = "system"  # health, streams, markets, list versions, reference prices
+    CUSTOMERS = "customers"  # KYC records, accounts, balances, keys, withdrawals
+    COMPLIANCE = "compliance"  # screening alerts, jurisdiction policies and their previews
+    STAFF = "staff"  # staff members, roles, scopes
 
-    def remove(self, name: str) -> None:
-        """End `name`'s access (at once, for every server reading this data directory)."""
-        hashes = dict(self._current())
-        if hashes.pop(name, None) is None:
-            raise StaffError(f"no staff member is named {name!r}")
-        self._write(hashes)
 
-    def names(self) -> list[str]:
-        return sorted(self._current())
+# --- what commands do, grouped as a compliance department thinks of them -------------------
+REFERENCE_DATA = frozenset(
+    {
+        "CreateAsset",
+        "ListSymbol",
+        "SetSymbolStatus",
+        "SetReferencePrice",
+        "DefineFeeTier",
+        "DefineVenue",
+    }
+)
+PAYOUTS = frozenset({"CompleteWithdrawal", "FailWithdrawal"})  # settling what was requested
+STAFF_ADMIN = frozenset(
+    {"AddStaff", "ChangeStaff", "IssueStaffToken", "RevokeStaffToken", "OffboardStaff"}
+)
+CUSTOMER_DECISIONS = frozenset(
+    {
+        "OnboardCustomer",
+        "UpdateCustomer",
+        "OpenAccount",
+        "SetAccountPermissions",
+        "SetAccountFeeTier",
+        "FreezeAccount",
+        "UnfreezeAccount",
+        "CreateApiKey",
+        "RevokeApiKey",
+        "Deposit",
+        "RequestWithdrawal",
+        "WithdrawOnRequest",
+    }
+)
+ALERT_DECISIONS = frozenset({"ConfirmScreeningAlert", "DismissScreeningAlert"})
+LIST_DECISIONS = frozenset({"ForceListVersion"})
+POLICY_DECISIONS = frozenset(
+    {"SetJurisdictionPolicy", "SchedulePolicyChange", "CancelScheduledChange"}
+)
+# operations that are not commands (they change no engine state themselves), permitted alike
+SYSTEM_OPERATIONS = frozenset({"TakeSnapshot", "RefreshLists"})
+SCREENING_OPERATIONS = frozenset({"Rescreen", "RefreshLists"})
 
-    def who(self, token: str) -> str | None:
-        """The staff member whose token this is, or None."""
-        wanted = _digest(token).encode()
-        found = None
-        for name, digest in self._current().items():
-            # compare with every entry, so the time taken says nothing about which one matched
-            if hmac.compare_digest(wanted, digest.encode()):
-                found = name
-        return found
 
-    def _current(self) -> dict[str, str]:
-        try:
-            st = self.file.stat()
-        except FileNotFoundError:
-            self._hashes, self._seen = {}, None
-            return self._hashes
-        seen = (st.st_ino, st.st_size, st.st_mtime_ns)
-        if seen != self._seen:
-            loaded = json.loads(self.file.read_text())
-            self._hashes = {str(k): str(v) for k, v in loaded.items()}
-            self._seen = seen
-        return self._hashes
+@dataclass(frozen=True)
+class RoleSpec:
+    title: str
+    commands: frozenset[str]  # command type names this role may send (and operations)
+    reads: frozenset[Read]
+    scoped: bool  # acts (and, for an auditor, reads) only within its venues and countries
+    summary: str
 
-    def _write(self, hashes: dict[str, str]) -> None:
-        # a new file replaces the old one whole: readers see the old or the new, and the new inode
-        # tells a reader that it changed even within one mtime tick
-        private_dir(self.file.parent)
-        tmp = self.file.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(dict(sorted(hashes.items())), indent=1) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.file)
-        self._hashes, self._seen = hashes, None  # re-stat on next read
+
+_COMPLIANCE = (
+    CUSTOMER_DECISIONS | ALERT_DECISIONS | LIST_DECISIONS | POLICY_DECISIONS | SCREENING_OPERATIONS
+)
+_ALL_READS = frozenset(Read)
+
+ROLES: dict[Role, RoleSpec] = {
+    Role.OPERATOR: RoleSpec(
+        "Operator",
+        REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS,
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.STAFF}),
+        scoped=False,
+        summary="runs the system: markets, venues, payouts, staff accounts; no customer decisions",
+    ),
+    Role.COMPLIANCE_OFFICER: RoleSpec(
+        "Compliance officer",
+        _COMPLIANCE,
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE}),
+        scoped=False,
+        summary="customers, freezes, screening alerts, jurisdiction policies",
+    ),
+    Role.SENIOR_COMPLIANCE_OFFICER: RoleSpec(
+        "Senior compliance officer",
+        _COMPLIANCE | STAFF_ADMIN,
+        _ALL_READS,
+        scoped=False,
+        summary="a compliance officer who also approves, and manages staff roles",
+    ),
+    Role.REGIONAL_MANAGER: RoleSpec(
+        "Regional manager",
+        CUSTOMER_DECISIONS | ALERT_DECISIONS | POLICY_DECISIONS,
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE}),
+        scoped=True,
+        summary="a compliance officer for the venues and countries of their scope only",
+    ),
+    Role.SUPPORT: RoleSpec(
+        "Support",
+        frozenset(),
+        frozenset({Read.SYSTEM, Read.CUSTOMERS}),
+        scoped=False,
+        summary="reads customers' records to help them; changes nothing",
+    ),
+    Role.AUDITOR: RoleSpec(
+        "Auditor / regulator",
+        frozenset(),
+        _ALL_READS,
+        scoped=True,
+        summary="reads within one jurisdiction; changes nothing",
+    ),
+}
+
+
+def check_name(name: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise StaffError(
+            f"staff name {name!r} must be 1 to 32 characters of a-z, 0-9, '.', '_' or '-'"
+        )
+    return name
+
+
+def staff_name(actor: str) -> str | None:
+    """The staff member an actor names ("staff:alice" → "alice"), or None."""
+    return actor[len(STAFF_PREFIX) :] if actor.startswith(STAFF_PREFIX) else None

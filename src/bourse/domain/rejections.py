@@ -27,6 +27,9 @@ class RejectCode(IntEnum):
     WITHDRAWAL_HELD = 114  # a withdrawal held for a screening review cannot complete yet
     CUSTOMER_HELD = 115  # a new customer held until their onboarding screening alert is decided
     LISTING_STANDS = 116  # an unfreeze refused: a confirmed sanctions listing still stands
+    NOT_PERMITTED = 117  # the staff member's role does not permit this command
+    OUT_OF_SCOPE = 118  # the command concerns a customer, venue or country outside their scope
+    UNKNOWN_STAFF = 119  # no such staff member, or one who has left
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202

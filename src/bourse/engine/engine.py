@@ -11,10 +11,12 @@ A refused command leaves state as it was and yields one CommandRejected.
 """
 
 from bourse.commands import (
+    AddStaff,
     CancelAllOrders,
     CancelOrder,
     CancelReplaceOrder,
     CancelScheduledChange,
+    ChangeStaff,
     CloseListenKey,
     Command,
     CompleteWithdrawal,
@@ -31,7 +33,9 @@ from bourse.commands import (
     ForceListVersion,
     ForgetDismissals,
     FreezeAccount,
+    IssueStaffToken,
     ListSymbol,
+    OffboardStaff,
     OnboardCustomer,
     OpenAccount,
     OpenListenKey,
@@ -41,6 +45,7 @@ from bourse.commands import (
     RecordRescreen,
     RequestWithdrawal,
     RevokeApiKey,
+    RevokeStaffToken,
     RunDuePolicies,
     SchedulePolicyChange,
     SetAccountFeeTier,
@@ -64,6 +69,7 @@ from bourse.engine import (
     policies,
     risk,
     screening,
+    staff,
 )
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
 from bourse.engine.lists import force_version
@@ -208,6 +214,16 @@ class Engine:
                 return screening.forget_dismissals(state, out, cmd)
             case RecordRescreen():
                 return screening.record_rescreen(state, out, cmd)
+            case AddStaff():
+                return staff.add(state, out, cmd)
+            case ChangeStaff():
+                return staff.change(state, out, cmd)
+            case IssueStaffToken():
+                return staff.issue_token(state, out, cmd)
+            case RevokeStaffToken():
+                return staff.revoke_token(state, out, cmd)
+            case OffboardStaff():
+                return staff.offboard(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

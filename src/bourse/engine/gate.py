@@ -1,9 +1,10 @@
 """The compliance gate: the first stage of every command, and the one place that says who may act.
 
-It enforces the account state (frozen, canTrade/canDeposit/canWithdraw), symbol status, that
-operators give a reason, the customer's venue listing and their jurisdiction's policies
-(engine/jurisdiction.py). Sanctions freezes and bank cut-offs join here later, with the same
-answer: None to go on, or a Refusal naming the rule and the reason.
+It enforces who is asking (a staff member's role and scope: engine/staff.py), the account state
+(frozen, canTrade/canDeposit/canWithdraw), symbol status, that operators give a reason, the
+customer's venue listing and their jurisdiction's policies (engine/jurisdiction.py), sanctions
+holds and listed destinations. Each answers the same way: None to go on, or a Refusal naming the
+rule and the reason.
 """
 
 from bourse.commands import (
@@ -28,6 +29,7 @@ from bourse.commands import (
     WithdrawOnRequest,
 )
 from bourse.compliance.policy import Capability
+from bourse.compliance.staff import STAFF_PREFIX
 from bourse.domain.enums import SymbolStatus
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.alerts import listings_text
@@ -40,6 +42,7 @@ from bourse.engine.jurisdiction import (
     withdrawal_capability,
 )
 from bourse.engine.screening import beneficiary_refusal, destination_refusal
+from bourse.engine.staff import authorize
 from bourse.engine.state import FEE_ACCOUNT_ID, Account, EngineState
 
 _TRADING = SymbolStatus.TRADING
@@ -48,6 +51,8 @@ _CANCEL_ONLY = SymbolStatus.CANCEL_ONLY
 
 def check(state: EngineState, cmd: Command) -> Refusal | None:
     """Whether `cmd` may run at all, before any validation of its content."""
+    if cmd.actor.startswith(STAFF_PREFIX) and (refusal := authorize(state, cmd)) is not None:
+        return refusal  # a staff member acts only as their role and scope allow
     if type(cmd) is PlaceOrder or type(cmd) is CancelReplaceOrder:
         return _may_trade(state, cmd.account_id, cmd.symbol, cmd.ts_ms)
     if type(cmd) is CancelOrder or type(cmd) is CancelAllOrders:

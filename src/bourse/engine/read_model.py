@@ -17,6 +17,8 @@ from bourse.view.model import (
     ReadModel,
     ReferencePriceView,
     ScheduledView,
+    StaffTokenView,
+    StaffView,
     SweepView,
     SymbolView,
     VenueView,
@@ -136,4 +138,13 @@ def export(state: EngineState) -> ReadModel:
     m.screened_lists = dict(state.screened_lists)
     m.screened_matcher = state.screened_matcher
     m.address_lists = dict(state.address_lists)
+    for s in state.staff.values():
+        member = m.staff[s.name] = StaffView(
+            s.name, s.role, s.venues, s.countries, s.team, s.active
+        )
+        for t in s.tokens.values():
+            member.tokens[t.token_id] = StaffTokenView(
+                t.token_id, t.digest, t.issued_ms, t.expires_ms
+            )
+            m.staff_tokens[t.digest] = (s.name, t.token_id)
     return m

@@ -12,6 +12,7 @@ from bourse import codec
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
+from bourse.compliance.staff import Role
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -34,6 +35,8 @@ from bourse.engine.state import (
     Policy,
     ReferencePrice,
     ScheduledChange,
+    StaffMember,
+    StaffToken,
     Sweep,
     SymbolState,
     Venue,
@@ -159,6 +162,16 @@ class AlertImage(msgspec.Struct, array_like=True, frozen=True):
     holds: bool = False  # raised at onboarding: holds the customer while open
 
 
+class StaffImage(msgspec.Struct, array_like=True, frozen=True):
+    name: str
+    role: Role
+    venues: tuple[str, ...]
+    countries: tuple[str, ...]
+    team: str
+    active: bool
+    tokens: list[tuple[str, str, int, int]]  # token id, digest, issued, expires (by id)
+
+
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
     format: int
     last_seq: int
@@ -198,6 +211,7 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     screened_matcher: str = ""
     # asset, quote, price_raw, actor, reason, set_ms
     reference_prices: list[tuple[str, str, int, str, str, int]] = []
+    staff: list[StaffImage] = []  # by name
 
 
 _decoder = codec.Decoder[StateImage](StateImage)
@@ -331,6 +345,11 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
         (a, q): ReferencePrice(price, actor, reason, set_ms)
         for a, q, price, actor, reason, set_ms in image.reference_prices
     }
+    for m in image.staff:
+        member = StaffMember(m.name, m.role, m.venues, m.countries, m.team)
+        member.active = m.active
+        member.tokens = {t[0]: StaffToken(*t) for t in m.tokens}
+        state.staff[m.name] = member
     for d in image.scheduled:
         state.scheduled[d.id] = ScheduledChange(
             d.id,
@@ -444,7 +463,13 @@ def _image(state: EngineState) -> StateImage:
             (a, q, p.price, p.actor, p.reason, p.set_ms)
             for (a, q), p in sorted(state.reference_prices.items())
         ],
+        staff=[_staff(m) for _, m in sorted(state.staff.items())],
     )
+
+
+def _staff(m: StaffMember) -> StaffImage:
+    tokens = [(t.token_id, t.digest, t.issued_ms, t.expires_ms) for t in m.tokens.values()]
+    return StaffImage(m.name, m.role, m.venues, m.countries, m.team, m.active, sorted(tokens))
 
 
 def _customer(c: Customer) -> CustomerImage:

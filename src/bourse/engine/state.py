@@ -9,6 +9,7 @@ from sortedcontainers import SortedKeyList
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
+from bourse.compliance.staff import Role
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -408,6 +409,39 @@ class ApiKey:
         self.listen_expires_ms = 0
 
 
+class StaffToken:
+    __slots__ = ("digest", "expires_ms", "issued_ms", "token_id")
+
+    def __init__(self, token_id: str, digest: str, issued_ms: int, expires_ms: int) -> None:
+        self.token_id = token_id
+        self.digest = digest  # SHA-256 of the token: the token itself is never kept
+        self.issued_ms = issued_ms
+        self.expires_ms = expires_ms
+
+
+class StaffMember:
+    """A person who works for the exchange: their role, the scope they act in, their tokens.
+    Offboarded members stay (inactive, no tokens) so their past actions stay attributed."""
+
+    __slots__ = ("active", "countries", "name", "role", "team", "tokens", "venues")
+
+    def __init__(
+        self,
+        name: str,
+        role: Role,
+        venues: tuple[str, ...],
+        countries: tuple[str, ...],
+        team: str,
+    ) -> None:
+        self.name = name
+        self.role = role
+        self.venues = venues
+        self.countries = countries
+        self.team = team
+        self.active = True
+        self.tokens: dict[str, StaffToken] = {}  # token id → token
+
+
 class EngineState:
     __slots__ = (
         "accounts",
@@ -440,6 +474,7 @@ class EngineState:
         "scheduled",
         "screened_lists",
         "screened_matcher",
+        "staff",
         "sweeps",
         "symbols",
         "venues",
@@ -492,6 +527,7 @@ class EngineState:
         # of the matcher's code and threshold it ran with
         self.screened_lists: dict[str, str] = {}
         self.screened_matcher = ""
+        self.staff: dict[str, StaffMember] = {}  # by name, in the order they were added
 
 
 def _fee_account() -> Account:

@@ -43,6 +43,9 @@ from bourse.events import (
     ScheduledChangeCanceled,
     ScreeningAlertDecided,
     ScreeningAlertRaised,
+    StaffRecorded,
+    StaffTokenIssued,
+    StaffTokenRevoked,
     SymbolListed,
     SymbolStatusChanged,
     TradeExecuted,
@@ -62,6 +65,8 @@ from bourse.view.model import (
     ReadModel,
     ReferencePriceView,
     ScheduledView,
+    StaffTokenView,
+    StaffView,
     SweepView,
     SymbolView,
     VenueView,
@@ -420,3 +425,28 @@ def _close(acct: AccountView, order_id: int) -> None:
     order = acct.open_orders.pop(order_id)
     if order.client_order_id:
         acct.client_ids.pop(order.client_order_id, None)
+
+
+# --- staff -------------------------------------------------------------------------------------
+
+
+@_on(StaffRecorded)
+def _staff(m: ReadModel, e: StaffRecorded, ts: int) -> None:
+    member = m.staff.get(e.name)
+    if member is None:
+        m.staff[e.name] = StaffView(e.name, e.role, e.venues, e.countries, e.team, e.active)
+    else:
+        member.role, member.venues, member.countries = e.role, e.venues, e.countries
+        member.team, member.active = e.team, e.active
+
+
+@_on(StaffTokenIssued)
+def _staff_token(m: ReadModel, e: StaffTokenIssued, ts: int) -> None:
+    m.staff[e.name].tokens[e.token_id] = StaffTokenView(e.token_id, e.digest, ts, e.expires_ms)
+    m.staff_tokens[e.digest] = (e.name, e.token_id)
+
+
+@_on(StaffTokenRevoked)
+def _staff_token_revoked(m: ReadModel, e: StaffTokenRevoked, ts: int) -> None:
+    token = m.staff[e.name].tokens.pop(e.token_id)
+    m.staff_tokens.pop(token.digest, None)

@@ -12,6 +12,7 @@ once over those names (what a jurisdiction policy allows an account now, say) re
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
+from bourse.compliance.staff import Role
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -361,6 +362,37 @@ class SweepView:
         self.total = total
 
 
+class StaffTokenView:
+    __slots__ = ("digest", "expires_ms", "issued_ms", "token_id")
+
+    def __init__(self, token_id: str, digest: str, issued_ms: int, expires_ms: int) -> None:
+        self.token_id = token_id
+        self.digest = digest  # SHA-256 of the token
+        self.issued_ms = issued_ms
+        self.expires_ms = expires_ms
+
+
+class StaffView:
+    __slots__ = ("active", "countries", "name", "role", "team", "tokens", "venues")
+
+    def __init__(
+        self,
+        name: str,
+        role: Role,
+        venues: tuple[str, ...],
+        countries: tuple[str, ...],
+        team: str,
+        active: bool,
+    ) -> None:
+        self.name = name
+        self.role = role
+        self.venues = venues
+        self.countries = countries
+        self.team = team
+        self.active = active
+        self.tokens: dict[str, StaffTokenView] = {}
+
+
 class ReadModel:
     """Everything the fold keeps, as of `last_seq` (the last outcome applied)."""
 
@@ -384,6 +416,8 @@ class ReadModel:
         "scheduled",
         "screened_lists",
         "screened_matcher",
+        "staff",
+        "staff_tokens",
         "sweeps",
         "symbols",
         "venues",
@@ -419,10 +453,22 @@ class ReadModel:
         self.screened_lists: dict[str, str] = {}
         self.screened_matcher = ""
         self.address_lists: dict[str, str] = {}  # source → list version of its addresses
+        self.staff: dict[str, StaffView] = {}
+        # a live token's SHA-256 → (staff name, token id): how a gateway knows who is asking
+        self.staff_tokens: dict[str, tuple[str, str]] = {}
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:
         """The policies in force on `basis`, by country."""
         return self.residence_policies if basis is Basis.RESIDENCE else self.nationality_policies
+
+    def staff_member(self, token_digest: str, now_ms: int) -> StaffView | None:
+        """The active staff member whose unexpired token has this digest, or None."""
+        found = self.staff_tokens.get(token_digest)
+        if found is None:
+            return None
+        member = self.staff[found[0]]
+        token = member.tokens[found[1]]
+        return member if member.active and now_ms < token.expires_ms else None
 
     def live_key(self, listen_key: str, now_ms: int) -> KeyView | None:
         """The API key holding `listen_key`, if that listenKey is live at `now_ms`."""

@@ -3,6 +3,8 @@
 One vocabulary for every admin route, so an operator's script can branch on `error`:
 - 400 `BAD_REQUEST` (malformed or invalid input), `REASON_REQUIRED` (no reason given);
 - 401 `UNAUTHORIZED` (no valid operator or staff token);
+- 403 `NOT_PERMITTED` (the staff member's role does not allow it), `OUT_OF_SCOPE` (it concerns
+  a customer, venue or country outside their scope);
 - 404 `<THING>_NOT_FOUND` (`ACCOUNT_NOT_FOUND`, `CUSTOMER_NOT_FOUND`, `CHANGE_NOT_FOUND`, ...);
 - 409 the engine refused the command: `error` is its reject code (`JURISDICTION_POLICY`,
   `PREVIEW_STALE`, `INSUFFICIENT_BALANCE`, ...), `message` its sentence, `seq` where the refusal
@@ -36,7 +38,10 @@ _NOT_FOUND = {
     RejectCode.UNKNOWN_ASSET: "ASSET_NOT_FOUND",
     RejectCode.UNKNOWN_ORDER: "ORDER_NOT_FOUND",
     RejectCode.UNKNOWN_WITHDRAWAL: "WITHDRAWAL_NOT_FOUND",
+    RejectCode.UNKNOWN_STAFF: "STAFF_NOT_FOUND",
 }
+# Refusals of who asks (their role or scope) answer 403, as a read they may not make does.
+_FORBIDDEN = {RejectCode.NOT_PERMITTED, RejectCode.OUT_OF_SCOPE}
 # Refusals of the input itself (what a fixed request would get past) answer 400.
 _BAD_INPUT = {
     RejectCode.REASON_REQUIRED,
@@ -78,6 +83,8 @@ def refusal(code: RejectCode) -> tuple[int, str]:
     """The status and error name of an engine refusal."""
     if code in _NOT_FOUND:
         return 404, _NOT_FOUND[code]
+    if code in _FORBIDDEN:
+        return 403, code.name
     return (400 if code in _BAD_INPUT else 409), code.name
 
 
@@ -99,7 +106,7 @@ def from_http(status: int, detail: object) -> dict[str, Any]:
     """An admin error body for a framework HTTPException (unknown route, wrong method)."""
     if isinstance(detail, Mapping) and "error" in detail:
         return dict(detail)
-    names = {401: "UNAUTHORIZED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+    names = {401: "UNAUTHORIZED", 403: "NOT_PERMITTED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
     return error_body(names.get(status, BAD_REQUEST), str(detail))
 
 

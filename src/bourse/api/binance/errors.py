@@ -45,6 +45,11 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     # Not explained to the customer (no tipping-off): staff read the alert in the admin answer.
     RejectCode.CUSTOMER_HELD: BinanceError(_REJECTED, "This action is disabled on this account."),
     RejectCode.LISTING_STANDS: BinanceError(-1102, "A sanctions listing still stands."),
+    RejectCode.NOT_PERMITTED: BinanceError(
+        -1002, "You are not authorized to execute this request."
+    ),
+    RejectCode.OUT_OF_SCOPE: BinanceError(-1002, "You are not authorized to execute this request."),
+    RejectCode.UNKNOWN_STAFF: BinanceError(-1102, "Unknown staff member."),
     RejectCode.PREVIEW_MISMATCH: BinanceError(-1102, "The change does not match its preview."),
     RejectCode.PREVIEW_STALE: BinanceError(-1102, "The preview is out of date."),
     RejectCode.UNPRICED_HOLDINGS: BinanceError(

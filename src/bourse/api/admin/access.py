@@ -1,0 +1,90 @@
+"""Who may call which admin route: every route is in one table, by method and path.
+
+A route that sends an engine command is authorized by the engine itself (the staff member's role
+and scope, `engine/staff.py`): the table says so and the API adds nothing of its own, so there
+is one rule and one refusal. A read needs its kind of read in the role (compliance/staff.py's
+`Read`); an operation that is not a command (a snapshot, a rescreen, a list download) needs its
+name among the role's commands, as if it were one. A test holds every route to this table.
+"""
+
+from dataclasses import dataclass
+
+from bourse.compliance.staff import ROLES, Read, Role
+
+ENGINE = None  # the route sends a command: the engine's gate decides
+
+
+@dataclass(frozen=True)
+class Operation:
+    """A staff action that changes no engine state by itself, permitted like a command."""
+
+    name: str
+
+
+SNAPSHOT = Operation("TakeSnapshot")
+RESCREEN = Operation("Rescreen")
+REFRESH_LISTS = Operation("RefreshLists")
+
+Need = Read | Operation | None
+
+ROUTES: dict[tuple[str, str], Need] = {
+    ("POST", "/admin/v1/accounts"): ENGINE,
+    ("POST", "/admin/v1/keys"): ENGINE,
+    ("DELETE", "/admin/v1/keys/{api_key}"): ENGINE,
+    ("GET", "/admin/v1/accounts/{account_id}/keys"): Read.CUSTOMERS,
+    ("GET", "/admin/v1/alerts"): Read.COMPLIANCE,
+    ("POST", "/admin/v1/alerts/{alert_id}/confirm"): ENGINE,
+    ("POST", "/admin/v1/alerts/{alert_id}/dismiss"): ENGINE,
+    ("POST", "/admin/v1/screening/rescreen"): RESCREEN,
+    ("POST", "/admin/v1/customers"): ENGINE,
+    ("GET", "/admin/v1/customers"): Read.CUSTOMERS,
+    ("GET", "/admin/v1/customers/{customer_id}"): Read.CUSTOMERS,
+    ("PATCH", "/admin/v1/customers/{customer_id}"): ENGINE,
+    ("POST", "/admin/v1/customers/{customer_id}/accounts"): ENGINE,
+    ("POST", "/admin/v1/commands"): ENGINE,
+    ("POST", "/admin/v1/deposits"): ENGINE,
+    ("POST", "/admin/v1/snapshot"): SNAPSHOT,
+    ("GET", "/admin/v1/state"): Read.SYSTEM,
+    ("GET", "/admin/v1/accounts/{account_id}"): Read.CUSTOMERS,
+    ("POST", "/admin/v1/withdrawals/on-request"): ENGINE,
+    ("POST", "/admin/v1/policies/preview"): Read.COMPLIANCE,
+    ("POST", "/admin/v1/policies/apply"): ENGINE,
+    ("POST", "/admin/v1/policies/schedule"): ENGINE,
+    ("DELETE", "/admin/v1/policies/schedule/{schedule_id}"): ENGINE,
+    ("GET", "/admin/v1/policies"): Read.COMPLIANCE,
+    ("POST", "/admin/v1/policies/{basis}/{country}/reversal/preview"): Read.COMPLIANCE,
+    ("GET", "/admin/v1/closures/{change_id}"): Read.COMPLIANCE,
+    ("GET", "/admin/v1/reference-prices"): Read.SYSTEM,
+    ("PUT", "/admin/v1/reference-prices/{asset}/{quote}"): ENGINE,
+    ("POST", "/admin/v1/screen"): Read.COMPLIANCE,
+    ("POST", "/admin/v1/lists/refresh"): REFRESH_LISTS,
+    ("GET", "/admin/v1/venues"): Read.SYSTEM,
+    ("PUT", "/admin/v1/venues/{code}"): ENGINE,
+    ("POST", "/admin/v1/withdrawals"): ENGINE,
+    ("GET", "/admin/v1/streams"): Read.SYSTEM,
+    ("GET", "/admin/v1/staff"): Read.STAFF,
+    ("POST", "/admin/v1/staff"): ENGINE,
+    ("PUT", "/admin/v1/staff/{name}"): ENGINE,
+    ("POST", "/admin/v1/staff/{name}/tokens"): ENGINE,
+    ("DELETE", "/admin/v1/staff/{name}/tokens/{token_id}"): ENGINE,
+    ("POST", "/admin/v1/staff/{name}/offboard"): ENGINE,
+}
+
+
+def refusal(role: Role, name: str, method: str, path: str) -> str | None:
+    """Why staff member `name` in `role` may not call this route (None: they may, or the engine
+    decides). A route missing from the table is refused: access is granted, never assumed."""
+    key = (method, path)
+    if key not in ROUTES:
+        return f"{method} {path} is not open to staff"
+    need = ROUTES[key]
+    spec = ROLES[role]
+    if need is None:
+        return None
+    if isinstance(need, Read):
+        if need in spec.reads:
+            return None
+        return f"{name} is a {spec.title.lower()}, whose role does not read {need.value}"
+    if need.name in spec.commands:
+        return None
+    return f"{name} is a {spec.title.lower()}, whose role does not permit {need.name}"

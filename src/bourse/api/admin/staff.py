@@ -1,0 +1,225 @@
+"""Staff routes of the admin API: who works here, in which role and scope, and their tokens.
+
+Every change is an engine command stamped with the staff member who made it and their reason;
+the engine decides whether their role allows it (a staff member never changes their own role).
+A token is drawn here, shown once in the answer, and journaled only as its SHA-256.
+"""
+
+from typing import Annotated, Any
+
+import msgspec
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import (
+    REASON_MAX,
+    REASON_PATTERN,
+    Reason,
+    answered,
+    body_doc,
+    parse,
+)
+from bourse.api.admin.errors import bad_request
+from bourse.api.binance.replies import ok
+from bourse.api.deps import OperatorDep, ServiceDep
+from bourse.commands import AddStaff, ChangeStaff, IssueStaffToken, OffboardStaff, RevokeStaffToken
+from bourse.compliance.staff import ROLES, Role
+from bourse.keys.staff_tokens import new_token, token_digest
+from bourse.view.model import StaffView
+
+router = APIRouter(prefix="/admin/v1", tags=["staff"])
+DAY_MS = 86_400_000
+DEFAULT_TOKEN_DAYS = 90
+Days = Annotated[int, msgspec.Meta(ge=1, le=366)]
+
+
+class StaffBody(msgspec.Struct, forbid_unknown_fields=True):
+    role: Role
+    reason: Reason
+    venues: list[str] = []
+    countries: list[str] = []
+    team: str = ""
+
+
+class NewStaffBody(StaffBody, forbid_unknown_fields=True):
+    name: str = ""
+
+
+class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+    days: Days = DEFAULT_TOKEN_DAYS
+
+
+class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+def staff_json(member: StaffView) -> dict[str, Any]:
+    spec = ROLES[member.role]
+    return {
+        "name": member.name,
+        "role": member.role.value,
+        "roleTitle": spec.title,
+        "venues": list(member.venues),
+        "countries": list(member.countries),
+        "team": member.team,
+        "active": member.active,
+        "tokens": [
+            {"tokenId": t.token_id, "issuedMs": t.issued_ms, "expiresMs": t.expires_ms}
+            for t in sorted(member.tokens.values(), key=lambda t: t.issued_ms)
+        ],
+    }
+
+
+def _scope(body: StaffBody) -> dict[str, Any]:
+    return {
+        "role": body.role,
+        "venues": tuple(v.strip().upper() for v in body.venues),
+        "countries": tuple(c.strip().upper() for c in body.countries),
+        "team": body.team,
+        "reason": body.reason,
+    }
+
+
+@router.get(
+    "/staff",
+    summary="List staff",
+    description="Every staff member, active or offboarded (past actions stay theirs), with "
+    "their role, scope, team and live tokens (ids and expiry, never the tokens). `roles` is "
+    "the table of what each role may do.",
+)
+async def list_staff(service: ServiceDep, actor: OperatorDep) -> Response:
+    staff = sorted(service.view.staff.values(), key=lambda m: m.name)
+    roles = {
+        role.value: {
+            "title": spec.title,
+            "summary": spec.summary,
+            "scoped": spec.scoped,
+            "commands": sorted(spec.commands),
+            "reads": sorted(r.value for r in spec.reads),
+        }
+        for role, spec in ROLES.items()
+    }
+    return ok({"staff": [staff_json(m) for m in staff], "roles": roles})
+
+
+@router.post(
+    "/staff",
+    summary="Add a staff member",
+    description="A new staff member in a role. A regional manager or an auditor acts within "
+    "a scope: the venues and/or countries (ISO 3166-1 alpha-2) named. No token is issued: "
+    "issue one with POST /staff/{name}/tokens.",
+)
+async def add_staff(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {
+            "name": "aigerim",
+            "role": "regional_manager",
+            "venues": ["KZ"],
+            "countries": ["KZ"],
+            "team": "kz-compliance",
+            "reason": "hired as regional manager, HR ticket 4411",
+        },
+        NewStaffBody,
+    ),
+) -> Response:
+    req = parse(body, NewStaffBody)
+    if not req.name:
+        raise bad_request("name: a staff member needs a name")
+    cmd = AddStaff(name=req.name, actor=actor, ts_ms=service.clock(), **_scope(req))
+    outcome = await service.execute(cmd)
+    return answered(outcome, lambda _: staff_json(service.view.staff[req.name]))
+
+
+@router.put(
+    "/staff/{name}",
+    summary="Change a staff member's role, scope and team",
+    description="All of them, as they are to be. Nobody changes their own.",
+)
+async def change_staff(
+    service: ServiceDep,
+    actor: OperatorDep,
+    name: str,
+    body: dict[str, Any] = body_doc(
+        {"role": "compliance_officer", "reason": "promoted, HR ticket 4502"}, StaffBody
+    ),
+) -> Response:
+    req = parse(body, StaffBody)
+    cmd = ChangeStaff(name=name, actor=actor, ts_ms=service.clock(), **_scope(req))
+    outcome = await service.execute(cmd)
+    return answered(outcome, lambda _: staff_json(service.view.staff[name]))
+
+
+@router.post(
+    "/staff/{name}/tokens",
+    summary="Issue an API token",
+    description="A new token for the staff member, valid for `days` (1 to 366, default 90). "
+    "The answer is the only time the token is shown: the exchange keeps its SHA-256 only.",
+)
+async def issue_token(
+    service: ServiceDep,
+    actor: OperatorDep,
+    name: str,
+    body: dict[str, Any] = body_doc({"days": 30, "reason": "new laptop"}, TokenBody),
+) -> Response:
+    req = parse(body, TokenBody)
+    token_id, token = new_token()
+    now = service.clock()
+    cmd = IssueStaffToken(
+        name=name,
+        token_id=token_id,
+        digest=token_digest(token),
+        expires_ms=now + req.days * DAY_MS,
+        reason=req.reason,
+        actor=actor,
+        ts_ms=now,
+    )
+    outcome = await service.execute(cmd)
+    return answered(
+        outcome,
+        lambda _: {
+            "name": name,
+            "tokenId": token_id,
+            "token": token,
+            "expiresMs": cmd.expires_ms,
+        },
+    )
+
+
+@router.delete(
+    "/staff/{name}/tokens/{token_id}",
+    summary="Revoke an API token",
+    description="The token stops working at once, in every gateway process.",
+)
+async def revoke_token(
+    service: ServiceDep,
+    actor: OperatorDep,
+    name: str,
+    token_id: str,
+    reason: str = Query(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN),
+) -> Response:
+    cmd = RevokeStaffToken(
+        name=name, token_id=token_id, reason=reason, actor=actor, ts_ms=service.clock()
+    )
+    outcome = await service.execute(cmd)
+    return answered(outcome, lambda _: {"name": name, "revoked": token_id})
+
+
+@router.post(
+    "/staff/{name}/offboard",
+    summary="Offboard a staff member",
+    description="Ends their access at once: every token stops working, in every gateway "
+    "process. They stay in the list, inactive, so their past actions stay attributed.",
+)
+async def offboard(
+    service: ServiceDep,
+    actor: OperatorDep,
+    name: str,
+    body: dict[str, Any] = body_doc({"reason": "left the company, HR ticket 5120"}, ReasonBody),
+) -> Response:
+    req = parse(body, ReasonBody)
+    cmd = OffboardStaff(name=name, reason=req.reason, actor=actor, ts_ms=service.clock())
+    outcome = await service.execute(cmd)
+    return answered(outcome, lambda _: staff_json(service.view.staff[name]))
