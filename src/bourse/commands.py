@@ -483,6 +483,82 @@ class OffboardStaff(OperatorCommand, frozen=True, kw_only=True, tag="OffboardSta
     name: str
 
 
+# --- four eyes ---------------------------------------------------------------------------------
+
+
+class SetFourEyes(OperatorCommand, frozen=True, kw_only=True, tag="SetFourEyes"):
+    """The command types a staff member (or the operator token) may send only as a proposal a
+    second, entitled person approves. While any are named, changing the set needs four eyes
+    too."""
+
+    commands: tuple[str, ...]
+
+
+# What may be proposed: every command a person sends with a reason, except issuing a token
+# (whose secret only its issuer sees) and the proposal commands themselves.
+Proposable = Union[
+    CreateAsset,
+    ListSymbol,
+    SetSymbolStatus,
+    SetReferencePrice,
+    DefineFeeTier,
+    DefineVenue,
+    OpenAccount,
+    SetAccountPermissions,
+    SetAccountFeeTier,
+    FreezeAccount,
+    UnfreezeAccount,
+    CreateApiKey,
+    RevokeApiKey,
+    Deposit,
+    RequestWithdrawal,
+    CompleteWithdrawal,
+    FailWithdrawal,
+    OnboardCustomer,
+    UpdateCustomer,
+    SetJurisdictionPolicy,
+    SchedulePolicyChange,
+    CancelScheduledChange,
+    WithdrawOnRequest,
+    ConfirmScreeningAlert,
+    DismissScreeningAlert,
+    ForceListVersion,
+    AddStaff,
+    ChangeStaff,
+    RevokeStaffToken,
+    OffboardStaff,
+    SetFourEyes,
+]
+
+
+class ProposeCommand(OperatorCommand, frozen=True, kw_only=True, tag="ProposeCommand"):
+    """`command` (sent by the same actor), to run only once a second, entitled person approves
+    it before `expires_ms`. `evidence` is what the approver should look at."""
+
+    command: Proposable
+    expires_ms: int
+    evidence: str = ""
+
+
+class ApproveProposal(OperatorCommand, frozen=True, kw_only=True, tag="ApproveProposal"):
+    """Runs the proposal's command now, citing the digest the approver was shown: refused if
+    it is not the proposal's, if the world it was proposed in has changed, if it expired, or if
+    the approver is the proposer or not entitled to it."""
+
+    proposal_id: int
+    digest: str
+
+
+class RejectProposal(OperatorCommand, frozen=True, kw_only=True, tag="RejectProposal"):
+    proposal_id: int
+
+
+class WithdrawProposal(OperatorCommand, frozen=True, kw_only=True, tag="WithdrawProposal"):
+    """The proposer takes their proposal back."""
+
+    proposal_id: int
+
+
 AnyCommand = Union[
     CreateAsset,
     ListSymbol,
@@ -529,6 +605,11 @@ AnyCommand = Union[
     IssueStaffToken,
     RevokeStaffToken,
     OffboardStaff,
+    SetFourEyes,
+    ProposeCommand,
+    ApproveProposal,
+    RejectProposal,
+    WithdrawProposal,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)

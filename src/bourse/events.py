@@ -8,6 +8,7 @@ from typing import Union
 
 import msgspec
 
+from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence, ListRef
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
@@ -337,6 +338,35 @@ class StaffTokenRevoked(Event, frozen=True, kw_only=True, tag="StaffTokenRevoked
     reason: str
 
 
+class FourEyesSet(Event, frozen=True, kw_only=True, tag="FourEyesSet"):
+    """The command types that now need a second person's approval (empty: none)."""
+
+    commands: tuple[str, ...]
+    actor: str
+    reason: str
+
+
+class ProposalMade(Event, frozen=True, kw_only=True, tag="ProposalMade"):
+    proposal_id: int
+    command: Proposable
+    digest: str  # what an approval must cite
+    world: str  # a digest of what the command concerns, as it stands now
+    proposer: str
+    reason: str
+    evidence: str
+    expires_ms: int
+
+
+class ProposalDecided(Event, frozen=True, kw_only=True, tag="ProposalDecided"):
+    """`decision`: "approved" (the command's own events follow in the same outcome),
+    "rejected" or "withdrawn"; by whom and why."""
+
+    proposal_id: int
+    decision: str
+    actor: str
+    reason: str
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -518,6 +548,9 @@ AnyEvent = Union[
     StaffRecorded,
     StaffTokenIssued,
     StaffTokenRevoked,
+    FourEyesSet,
+    ProposalMade,
+    ProposalDecided,
     CommandRejected,
 ]
 

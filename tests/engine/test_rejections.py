@@ -14,6 +14,7 @@ import pytest
 from bourse.api.binance.errors import BINANCE_ERRORS, binance_error
 from bourse.commands import (
     AddStaff,
+    ApproveProposal,
     CancelAllOrders,
     CancelOrder,
     CancelReplaceOrder,
@@ -34,12 +35,14 @@ from bourse.commands import (
     OnboardCustomer,
     OpenAccount,
     PlaceOrder,
+    ProposeCommand,
     RaiseScreeningAlert,
     RecordRescreen,
     RequestWithdrawal,
     RunDuePolicies,
     SchedulePolicyChange,
     SetAccountPermissions,
+    SetFourEyes,
     SetJurisdictionPolicy,
     SetReferencePrice,
     SetSanctionedAddresses,
@@ -136,6 +139,11 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
     C.NOT_PERMITTED: (-1002, "You are not authorized to execute this request."),
     C.OUT_OF_SCOPE: (-1002, "You are not authorized to execute this request."),
     C.UNKNOWN_STAFF: (-1102, "Unknown staff member."),
+    C.FOUR_EYES_REQUIRED: (-1002, "A second person must approve this."),
+    C.SELF_APPROVAL: (-1002, "You are not authorized to execute this request."),
+    C.PROPOSAL_EXPIRED: (-1102, "The proposal has expired."),
+    C.PROPOSAL_STALE: (-1102, "The proposal is out of date."),
+    C.UNKNOWN_PROPOSAL: (-1102, "Unknown proposal."),
     C.PREVIEW_MISMATCH: (-1102, "The change does not match its preview."),
     C.PREVIEW_STALE: (-1102, "The preview is out of date."),
     C.UNPRICED_HOLDINGS: (
@@ -332,6 +340,23 @@ def cited(
     seen = fingerprint(engine.state, spec.basis, spec.country)
     fields = {**OPS, **fields}
     return cls(spec=spec, preview_id=preview_id(spec, seen), previewed=seen, **fields)
+
+
+HOUR_MS = 3_600_000
+# Two senior officers, sid and sue; freezes need four eyes; sid proposes freezing account 2.
+FOUR_EYES = (
+    AddStaff(name="sid", role=Role.SENIOR_COMPLIANCE_OFFICER, **OPS),
+    AddStaff(name="sue", role=Role.SENIOR_COMPLIANCE_OFFICER, **OPS),
+    SetFourEyes(commands=("FreezeAccount",), **OPS),
+)
+PROPOSED = ProposeCommand(
+    command=FreezeAccount(account_id=2, actor="staff:sid", ts_ms=TS, reason="alert 4"),
+    expires_ms=TS + HOUR_MS,
+    actor="staff:sid",
+    ts_ms=TS,
+    reason="alert 4",
+)
+PROPOSED_DIGEST = "<the digest the engine gave the proposal>"  # filled in when the case runs
 
 
 class Case(NamedTuple):
@@ -531,6 +556,26 @@ CASES = [
          (KZ_RESIDENT, AddStaff(name="kai", role=Role.REGIONAL_MANAGER, countries=("DE",), **OPS))),
     Case("offboarding someone who never worked here", OffboardStaff(name="ghost", **OPS),
          C.UNKNOWN_STAFF, ("'ghost'",)),
+    # --- four eyes ---
+    Case("a freeze sent directly where four eyes apply",
+         FreezeAccount(account_id=2, actor="staff:sid", ts_ms=TS, reason="x"),
+         C.FOUR_EYES_REQUIRED, ("FreezeAccount", "second person", "propose"), FOUR_EYES),
+    Case("the proposer approves their own proposal",
+         ApproveProposal(proposal_id=1, digest="any", actor="staff:sid", ts_ms=TS, reason="x"),
+         C.SELF_APPROVAL, ("staff:sid proposed 1", "second person"), (*FOUR_EYES, PROPOSED)),
+    Case("an approval after the proposal expired",
+         ApproveProposal(proposal_id=1, digest="any", actor="staff:sue", ts_ms=TS + HOUR_MS,
+                         reason="x"),
+         C.PROPOSAL_EXPIRED, ("proposal 1 expired", "propose it again"), (*FOUR_EYES, PROPOSED)),
+    Case("an approval once the account it freezes has changed",
+         ApproveProposal(proposal_id=1, digest=PROPOSED_DIGEST, actor="staff:sue", ts_ms=TS,
+                         reason="x"),
+         C.PROPOSAL_STALE, ("proposal 1 concerns has changed",),
+         (*FOUR_EYES, PROPOSED, SetAccountPermissions(account_id=2, can_trade=False,
+                                                      can_deposit=True, can_withdraw=True, **OPS))),
+    Case("an approval of a proposal nobody made",
+         ApproveProposal(proposal_id=7, digest="any", actor="staff:sue", ts_ms=TS, reason="x"),
+         C.UNKNOWN_PROPOSAL, ("proposal 7",), FOUR_EYES),
     Case("a rescreen record without its list versions",
          RecordRescreen(lists=(), matcher="m1", customers=3, mode="full", actor=ACTOR, ts_ms=TS),
          C.INVALID_PARAMETER, ("list versions", "matcher")),
@@ -835,8 +880,11 @@ def test_refused_with_a_reason_and_no_change(case: Case) -> None:
     for cmd in case.setup:
         assert not of(r.execute(cmd), CommandRejected)
     before = snapshot.dump(r.state)
+    cmd = case.command
+    if isinstance(cmd, ApproveProposal) and cmd.digest == PROPOSED_DIGEST:
+        cmd = msgspec.structs.replace(cmd, digest=r.state.proposals[cmd.proposal_id].digest)
 
-    events = r.execute(case.command)
+    events = r.execute(cmd)
 
     assert len(events) == 1, events
     rejected = events[0]

@@ -10,11 +10,13 @@ Tokens themselves (drawn, digested, migrated from the old `staff.json`) are the 
 """
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
 _NAME = re.compile(r"[a-z0-9._-]{1,32}")
 STAFF_PREFIX = "staff:"  # an actor "staff:NAME" is the staff member NAME
+OPERATOR = "operator"  # the data directory's token: a person, though not a named one
 
 
 class StaffError(ValueError):
@@ -75,6 +77,28 @@ LIST_DECISIONS = frozenset({"ForceListVersion"})
 POLICY_DECISIONS = frozenset(
     {"SetJurisdictionPolicy", "SchedulePolicyChange", "CancelScheduledChange"}
 )
+CONTROLS = frozenset({"SetFourEyes"})  # which commands need four eyes
+# proposing, and taking one's own proposal back: any active staff member (the proposed command
+# is what their role must permit); approving and rejecting: whom the role's `approves` names
+PROPOSALS = frozenset({"ProposeCommand", "WithdrawProposal", "ApproveProposal", "RejectProposal"})
+# Four eyes by default: what a bank's compliance department would not let one person do alone.
+DEFAULT_FOUR_EYES = frozenset(
+    {
+        "FreezeAccount",
+        "UnfreezeAccount",
+        "ConfirmScreeningAlert",
+        "DismissScreeningAlert",
+        "SetJurisdictionPolicy",
+        "SchedulePolicyChange",
+        "CancelScheduledChange",
+        "Deposit",
+        "WithdrawOnRequest",
+        "ForceListVersion",
+        "AddStaff",
+        "ChangeStaff",
+        "SetFourEyes",
+    }
+)
 # operations that are not commands (they change no engine state themselves), permitted alike
 SYSTEM_OPERATIONS = frozenset({"TakeSnapshot", "RefreshLists"})
 SCREENING_OPERATIONS = frozenset({"Rescreen", "RefreshLists"})
@@ -87,6 +111,7 @@ class RoleSpec:
     reads: frozenset[Read]
     scoped: bool  # acts (and, for an auditor, reads) only within its venues and countries
     summary: str
+    approves: frozenset[str] = frozenset()  # the proposed command types it may approve
 
 
 _COMPLIANCE = (
@@ -101,6 +126,7 @@ ROLES: dict[Role, RoleSpec] = {
         frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.STAFF}),
         scoped=False,
         summary="runs the system: markets, venues, payouts, staff accounts; no customer decisions",
+        approves=REFERENCE_DATA | PAYOUTS | STAFF_ADMIN,
     ),
     Role.COMPLIANCE_OFFICER: RoleSpec(
         "Compliance officer",
@@ -111,17 +137,20 @@ ROLES: dict[Role, RoleSpec] = {
     ),
     Role.SENIOR_COMPLIANCE_OFFICER: RoleSpec(
         "Senior compliance officer",
-        _COMPLIANCE | STAFF_ADMIN,
+        _COMPLIANCE | STAFF_ADMIN | CONTROLS,
         _ALL_READS,
         scoped=False,
-        summary="a compliance officer who also approves, and manages staff roles",
+        summary="a compliance officer who also approves, manages staff roles and four eyes",
+        approves=_COMPLIANCE | STAFF_ADMIN | CONTROLS,
     ),
     Role.REGIONAL_MANAGER: RoleSpec(
         "Regional manager",
         CUSTOMER_DECISIONS | ALERT_DECISIONS | POLICY_DECISIONS,
         frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE}),
         scoped=True,
-        summary="a compliance officer for the venues and countries of their scope only",
+        summary="a compliance officer for the venues and countries of their scope only, who "
+        "approves there",
+        approves=CUSTOMER_DECISIONS | ALERT_DECISIONS | POLICY_DECISIONS,
     ),
     Role.SUPPORT: RoleSpec(
         "Support",
@@ -151,3 +180,13 @@ def check_name(name: str) -> str:
 def staff_name(actor: str) -> str | None:
     """The staff member an actor names ("staff:alice" → "alice"), or None."""
     return actor[len(STAFF_PREFIX) :] if actor.startswith(STAFF_PREFIX) else None
+
+
+def is_person(actor: str) -> bool:
+    """A staff member or the operator token, not one of the exchange's own workers."""
+    return actor == OPERATOR or actor.startswith(STAFF_PREFIX)
+
+
+def four_eyed(four_eyes: Collection[str], command: str, actor: str) -> bool:
+    """Whether `actor` may send `command` only as a proposal a second person approves."""
+    return command in four_eyes and is_person(actor)

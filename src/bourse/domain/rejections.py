@@ -30,6 +30,10 @@ class RejectCode(IntEnum):
     NOT_PERMITTED = 117  # the staff member's role does not permit this command
     OUT_OF_SCOPE = 118  # the command concerns a customer, venue or country outside their scope
     UNKNOWN_STAFF = 119  # no such staff member, or one who has left
+    FOUR_EYES_REQUIRED = 120  # this command type runs only as an approved proposal
+    SELF_APPROVAL = 121  # the approver proposed it, or is not a person entitled to decide it
+    PROPOSAL_EXPIRED = 122
+    PROPOSAL_STALE = 123  # what the proposal concerns has changed since it was made
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202
@@ -53,6 +57,7 @@ class RejectCode(IntEnum):
     UNKNOWN_ORDER = 403
     UNKNOWN_WITHDRAWAL = 404
     CANCEL_RESTRICTED = 405  # the order is not in the status the cancel is restricted to
+    UNKNOWN_PROPOSAL = 406  # no such proposal, or one already decided
 
 
 class Refusal(NamedTuple):

@@ -12,6 +12,7 @@ A refused command leaves state as it was and yields one CommandRejected.
 
 from bourse.commands import (
     AddStaff,
+    ApproveProposal,
     CancelAllOrders,
     CancelOrder,
     CancelReplaceOrder,
@@ -40,9 +41,11 @@ from bourse.commands import (
     OpenAccount,
     OpenListenKey,
     PlaceOrder,
+    ProposeCommand,
     RaiseDelistingReview,
     RaiseScreeningAlert,
     RecordRescreen,
+    RejectProposal,
     RequestWithdrawal,
     RevokeApiKey,
     RevokeStaffToken,
@@ -50,6 +53,7 @@ from bourse.commands import (
     SchedulePolicyChange,
     SetAccountFeeTier,
     SetAccountPermissions,
+    SetFourEyes,
     SetJurisdictionPolicy,
     SetReferencePrice,
     SetSanctionedAddresses,
@@ -57,6 +61,7 @@ from bourse.commands import (
     UnfreezeAccount,
     UpdateCustomer,
     WithdrawOnRequest,
+    WithdrawProposal,
 )
 from bourse.domain.rejections import Refusal
 from bourse.engine import (
@@ -67,6 +72,7 @@ from bourse.engine import (
     inputs,
     listen_keys,
     policies,
+    proposals,
     risk,
     screening,
     staff,
@@ -115,15 +121,24 @@ class Engine:
             touched.clear()
         return events
 
-    def check(self, cmd: Command) -> Refusal | None:
+    def check(self, cmd: Command, *, approved: bool = False) -> Refusal | None:
         """What the engine's first stages (well-formed numbers, compliance gate, an order's own
         rules) would refuse `cmd` for now, without running or sequencing it: Binance's test
-        order. Balances are not checked, as on Binance."""
+        order. Balances are not checked, as on Binance. `approved`: as an approved proposal."""
         state = self.state
-        refusal = inputs.check(state, cmd) or gate.check(state, cmd)
+        refusal = inputs.check(state, cmd) or gate.check(state, cmd, approved=approved)
         if refusal is None and isinstance(cmd, PlaceOrder):
             refusal = risk.validate(state.symbols[cmd.symbol], cmd)
         return refusal
+
+    def _as_approved(self, cmd: Command) -> Refusal | None:
+        """A proposal is checked when it is made, as if approved: nobody approves what could
+        never run."""
+        return self.check(cmd, approved=True)
+
+    def _run_approved(self, cmd: Command) -> Refusal | None:
+        """`cmd` through every stage, as an approved proposal (its events join the outcome)."""
+        return self.check(cmd, approved=True) or self._dispatch(cmd)
 
     def _dispatch(self, cmd: Command) -> Refusal | None:
         state, out = self.state, self._out
@@ -223,7 +238,21 @@ class Engine:
             case RevokeStaffToken():
                 return staff.revoke_token(state, out, cmd)
             case OffboardStaff():
-                return staff.offboard(state, out, cmd)
+                refusal = staff.offboard(state, out, cmd)
+                if refusal is None:  # nothing they proposed waits for approval any more
+                    why = f"{cmd.name} offboarded: {cmd.reason}"
+                    proposals.withdraw_all_of(state, out, f"staff:{cmd.name}", cmd.actor, why)
+                return refusal
+            case SetFourEyes():
+                return proposals.set_four_eyes(state, out, cmd)
+            case ProposeCommand():
+                return proposals.propose(state, out, cmd, self._as_approved)
+            case ApproveProposal():
+                return proposals.approve(state, out, cmd, self._run_approved)
+            case RejectProposal():
+                return proposals.reject(state, out, cmd)
+            case WithdrawProposal():
+                return proposals.withdraw(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

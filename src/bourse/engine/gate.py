@@ -41,6 +41,7 @@ from bourse.engine.jurisdiction import (
     venue_refusal,
     withdrawal_capability,
 )
+from bourse.engine.proposals import four_eyes_refusal, needs_four_eyes
 from bourse.engine.screening import beneficiary_refusal, destination_refusal
 from bourse.engine.staff import authorize
 from bourse.engine.state import FEE_ACCOUNT_ID, Account, EngineState
@@ -49,14 +50,17 @@ _TRADING = SymbolStatus.TRADING
 _CANCEL_ONLY = SymbolStatus.CANCEL_ONLY
 
 
-def check(state: EngineState, cmd: Command) -> Refusal | None:
-    """Whether `cmd` may run at all, before any validation of its content."""
+def check(state: EngineState, cmd: Command, *, approved: bool = False) -> Refusal | None:
+    """Whether `cmd` may run at all, before any validation of its content. `approved`: it runs
+    as a proposal a second person approved (engine/proposals.py), so four eyes are satisfied."""
     if cmd.actor.startswith(STAFF_PREFIX) and (refusal := authorize(state, cmd)) is not None:
         return refusal  # a staff member acts only as their role and scope allow
     if type(cmd) is PlaceOrder or type(cmd) is CancelReplaceOrder:
         return _may_trade(state, cmd.account_id, cmd.symbol, cmd.ts_ms)
     if type(cmd) is CancelOrder or type(cmd) is CancelAllOrders:
         return _may_cancel(state, cmd.account_id, cmd.symbol)
+    if not approved and needs_four_eyes(state, cmd):
+        return four_eyes_refusal(cmd)
     if isinstance(cmd, OperatorCommand) and not cmd.reason.strip():
         return Refusal(
             RejectCode.REASON_REQUIRED,

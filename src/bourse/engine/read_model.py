@@ -14,6 +14,7 @@ from bourse.view.model import (
     KeyView,
     OrderView,
     PolicyView,
+    ProposalView,
     ReadModel,
     ReferencePriceView,
     ScheduledView,
@@ -147,4 +148,19 @@ def export(state: EngineState) -> ReadModel:
                 t.token_id, t.digest, t.issued_ms, t.expires_ms
             )
             m.staff_tokens[t.digest] = (s.name, t.token_id)
+    m.four_eyes = set(state.four_eyes)
+    m.proposals = {
+        p.id: ProposalView(
+            p.id,
+            p.command,  # type: ignore[arg-type]  # a Proposable: only those are proposed
+            p.proposer,
+            p.reason,
+            p.evidence,
+            p.proposed_ms,
+            p.expires_ms,
+            p.world,
+            p.digest,
+        )
+        for p in state.proposals.values()
+    }
     return m

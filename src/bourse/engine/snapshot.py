@@ -9,6 +9,7 @@ import hashlib
 import msgspec
 
 from bourse import codec
+from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
@@ -33,6 +34,7 @@ from bourse.engine.state import (
     EngineState,
     Order,
     Policy,
+    Proposal,
     ReferencePrice,
     ScheduledChange,
     StaffMember,
@@ -172,6 +174,18 @@ class StaffImage(msgspec.Struct, array_like=True, frozen=True):
     tokens: list[tuple[str, str, int, int]]  # token id, digest, issued, expires (by id)
 
 
+class ProposalImage(msgspec.Struct, array_like=True, frozen=True):
+    id: int
+    command: Proposable
+    proposer: str
+    reason: str
+    evidence: str
+    proposed_ms: int
+    expires_ms: int
+    world: str
+    digest: str
+
+
 class StateImage(msgspec.Struct, array_like=True, frozen=True):
     format: int
     last_seq: int
@@ -212,6 +226,10 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     # asset, quote, price_raw, actor, reason, set_ms
     reference_prices: list[tuple[str, str, int, str, str, int]] = []
     staff: list[StaffImage] = []  # by name
+    four_eyes: list[str] = []
+    four_eyes_set: bool = False
+    next_proposal_id: int = 1
+    proposals: list[ProposalImage] = []  # pending, by id
 
 
 _decoder = codec.Decoder[StateImage](StateImage)
@@ -350,6 +368,21 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
         member.active = m.active
         member.tokens = {t[0]: StaffToken(*t) for t in m.tokens}
         state.staff[m.name] = member
+    state.four_eyes = set(image.four_eyes)
+    state.four_eyes_set = image.four_eyes_set
+    state.next_proposal_id = image.next_proposal_id
+    for pi in image.proposals:
+        state.proposals[pi.id] = Proposal(
+            pi.id,
+            pi.command,
+            pi.proposer,
+            pi.reason,
+            pi.evidence,
+            pi.proposed_ms,
+            pi.expires_ms,
+            pi.world,
+            pi.digest,
+        )
     for d in image.scheduled:
         state.scheduled[d.id] = ScheduledChange(
             d.id,
@@ -464,6 +497,23 @@ def _image(state: EngineState) -> StateImage:
             for (a, q), p in sorted(state.reference_prices.items())
         ],
         staff=[_staff(m) for _, m in sorted(state.staff.items())],
+        four_eyes=sorted(state.four_eyes),
+        four_eyes_set=state.four_eyes_set,
+        next_proposal_id=state.next_proposal_id,
+        proposals=[
+            ProposalImage(
+                p.id,
+                p.command,  # type: ignore[arg-type]  # a Proposable: only those are proposed
+                p.proposer,
+                p.reason,
+                p.evidence,
+                p.proposed_ms,
+                p.expires_ms,
+                p.world,
+                p.digest,
+            )
+            for _, p in sorted(state.proposals.items())
+        ],
     )
 
 

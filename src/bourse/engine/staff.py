@@ -39,7 +39,7 @@ from bourse.commands import (
     WithdrawOnRequest,
 )
 from bourse.compliance.countries import country_problem
-from bourse.compliance.staff import ROLES, Role, StaffError, check_name, staff_name
+from bourse.compliance.staff import PROPOSALS, ROLES, Role, StaffError, check_name, staff_name
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.customers import venue_for
 from bourse.engine.output import Output
@@ -71,6 +71,8 @@ def authorize(state: EngineState, cmd: Command) -> Refusal | None:
     if member is None or not member.active:
         status = "is not a staff member" if member is None else "has left (offboarded)"
         return Refusal(RejectCode.NOT_PERMITTED, f"{name!r} {status}: {what} refused")
+    if what in PROPOSALS:
+        return None  # engine/proposals.py checks the proposed command, and who may decide it
     spec = ROLES[member.role]
     if what not in spec.commands:
         return Refusal(
@@ -78,11 +80,11 @@ def authorize(state: EngineState, cmd: Command) -> Refusal | None:
             f"{name} is a {spec.title.lower()}, whose role does not permit {what}",
         )
     if spec.scoped:
-        return _scope_refusal(state, member, cmd)
+        return scope_refusal(state, member, cmd)
     return None
 
 
-def _scope_refusal(state: EngineState, member: StaffMember, cmd: Command) -> Refusal | None:
+def scope_refusal(state: EngineState, member: StaffMember, cmd: Command) -> Refusal | None:
     """A scoped member acts on the customers their scope covers and the policies of its
     countries, nothing else. What cannot be found is left to the later stages to refuse."""
     customer: Customer | None = None

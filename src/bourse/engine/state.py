@@ -6,6 +6,7 @@ iterated, never sets, and snapshots write everything in a canonical order.
 
 from sortedcontainers import SortedKeyList
 
+from bourse.commands import Command
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
@@ -442,6 +443,44 @@ class StaffMember:
         self.tokens: dict[str, StaffToken] = {}  # token id → token
 
 
+class Proposal:
+    """A command one person proposed, waiting for a second, entitled person to approve it."""
+
+    __slots__ = (
+        "command",
+        "digest",
+        "evidence",
+        "expires_ms",
+        "id",
+        "proposed_ms",
+        "proposer",
+        "reason",
+        "world",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        command: Command,
+        proposer: str,
+        reason: str,
+        evidence: str,
+        proposed_ms: int,
+        expires_ms: int,
+        world: str,
+        digest: str,
+    ) -> None:
+        self.id = id
+        self.command = command
+        self.proposer = proposer
+        self.reason = reason
+        self.evidence = evidence
+        self.proposed_ms = proposed_ms
+        self.expires_ms = expires_ms
+        self.world = world  # a digest of what the command concerns, as it stood when proposed
+        self.digest = digest  # what the approval cites
+
+
 class EngineState:
     __slots__ = (
         "accounts",
@@ -454,6 +493,8 @@ class EngineState:
         "dismissals",
         "fee_tiers",
         "fiat_assets",
+        "four_eyes",
+        "four_eyes_set",
         "last_seq",
         "listen_keys",
         "member_accounts",
@@ -465,9 +506,11 @@ class EngineState:
         "next_change_id",
         "next_customer_id",
         "next_order_id",
+        "next_proposal_id",
         "next_schedule_id",
         "next_sweep_id",
         "next_withdrawal_id",
+        "proposals",
         "reference_prices",
         "residence_policies",
         "sanctioned_addresses",
@@ -528,6 +571,13 @@ class EngineState:
         self.screened_lists: dict[str, str] = {}
         self.screened_matcher = ""
         self.staff: dict[str, StaffMember] = {}  # by name, in the order they were added
+        # four eyes: the command types people send only as approved proposals (empty: none),
+        # whether it was ever set (a data directory from before it gets the default once), and
+        # the proposals still waiting for a decision
+        self.four_eyes: set[str] = set()  # membership only; snapshots write it sorted
+        self.four_eyes_set = False
+        self.proposals: dict[int, Proposal] = {}
+        self.next_proposal_id = 1
 
 
 def _fee_account() -> Account:

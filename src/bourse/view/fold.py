@@ -26,6 +26,7 @@ from bourse.events import (
     CustomerReleased,
     DismissalsForgotten,
     FeeTierDefined,
+    FourEyesSet,
     ListenKeyClosed,
     ListenKeyExtended,
     ListenKeyOpened,
@@ -37,6 +38,8 @@ from bourse.events import (
     PolicyApplied,
     PolicyScheduled,
     PolicySweepProgressed,
+    ProposalDecided,
+    ProposalMade,
     ReferencePriceSet,
     RescreenRecorded,
     SanctionedAddressesSet,
@@ -62,6 +65,7 @@ from bourse.view.model import (
     KeyView,
     OrderView,
     PolicyView,
+    ProposalView,
     ReadModel,
     ReferencePriceView,
     ScheduledView,
@@ -450,3 +454,31 @@ def _staff_token(m: ReadModel, e: StaffTokenIssued, ts: int) -> None:
 def _staff_token_revoked(m: ReadModel, e: StaffTokenRevoked, ts: int) -> None:
     token = m.staff[e.name].tokens.pop(e.token_id)
     m.staff_tokens.pop(token.digest, None)
+
+
+# --- four eyes ---------------------------------------------------------------------------------
+
+
+@_on(FourEyesSet)
+def _four_eyes(m: ReadModel, e: FourEyesSet, ts: int) -> None:
+    m.four_eyes = set(e.commands)
+
+
+@_on(ProposalMade)
+def _proposed(m: ReadModel, e: ProposalMade, ts: int) -> None:
+    m.proposals[e.proposal_id] = ProposalView(
+        e.proposal_id,
+        e.command,
+        e.proposer,
+        e.reason,
+        e.evidence,
+        ts,
+        e.expires_ms,
+        e.world,
+        e.digest,
+    )
+
+
+@_on(ProposalDecided)
+def _proposal_decided(m: ReadModel, e: ProposalDecided, ts: int) -> None:
+    m.proposals.pop(e.proposal_id, None)

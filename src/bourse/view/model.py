@@ -9,6 +9,7 @@ Attribute names follow the engine's state where they mean the same thing, so a r
 once over those names (what a jurisdiction policy allows an account now, say) reads either.
 """
 
+from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
@@ -393,6 +394,44 @@ class StaffView:
         self.tokens: dict[str, StaffTokenView] = {}
 
 
+class ProposalView:
+    """A proposal waiting for a second person's decision."""
+
+    __slots__ = (
+        "command",
+        "digest",
+        "evidence",
+        "expires_ms",
+        "id",
+        "proposed_ms",
+        "proposer",
+        "reason",
+        "world",
+    )
+
+    def __init__(
+        self,
+        id: int,
+        command: Proposable,
+        proposer: str,
+        reason: str,
+        evidence: str,
+        proposed_ms: int,
+        expires_ms: int,
+        world: str,
+        digest: str,
+    ) -> None:
+        self.id = id
+        self.command = command
+        self.proposer = proposer
+        self.reason = reason
+        self.evidence = evidence
+        self.proposed_ms = proposed_ms
+        self.expires_ms = expires_ms
+        self.world = world
+        self.digest = digest
+
+
 class ReadModel:
     """Everything the fold keeps, as of `last_seq` (the last outcome applied)."""
 
@@ -406,11 +445,13 @@ class ReadModel:
         "dismissals",
         "fee_tiers",
         "fiat_assets",
+        "four_eyes",
         "last_seq",
         "listen_keys",
         "members",
         "nationality_policies",
         "next_change_id",
+        "proposals",
         "reference_prices",
         "residence_policies",
         "scheduled",
@@ -456,6 +497,8 @@ class ReadModel:
         self.staff: dict[str, StaffView] = {}
         # a live token's SHA-256 → (staff name, token id): how a gateway knows who is asking
         self.staff_tokens: dict[str, tuple[str, str]] = {}
+        self.four_eyes: set[str] = set()  # command types people send only as proposals
+        self.proposals: dict[int, ProposalView] = {}  # waiting for a decision
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:
         """The policies in force on `basis`, by country."""

@@ -4,7 +4,8 @@ One vocabulary for every admin route, so an operator's script can branch on `err
 - 400 `BAD_REQUEST` (malformed or invalid input), `REASON_REQUIRED` (no reason given);
 - 401 `UNAUTHORIZED` (no valid operator or staff token);
 - 403 `NOT_PERMITTED` (the staff member's role does not allow it), `OUT_OF_SCOPE` (it concerns
-  a customer, venue or country outside their scope);
+  a customer, venue or country outside their scope), `SELF_APPROVAL` (a proposer approving
+  their own proposal, or someone not entitled to decide it);
 - 404 `<THING>_NOT_FOUND` (`ACCOUNT_NOT_FOUND`, `CUSTOMER_NOT_FOUND`, `CHANGE_NOT_FOUND`, ...);
 - 409 the engine refused the command: `error` is its reject code (`JURISDICTION_POLICY`,
   `PREVIEW_STALE`, `INSUFFICIENT_BALANCE`, ...), `message` its sentence, `seq` where the refusal
@@ -39,9 +40,10 @@ _NOT_FOUND = {
     RejectCode.UNKNOWN_ORDER: "ORDER_NOT_FOUND",
     RejectCode.UNKNOWN_WITHDRAWAL: "WITHDRAWAL_NOT_FOUND",
     RejectCode.UNKNOWN_STAFF: "STAFF_NOT_FOUND",
+    RejectCode.UNKNOWN_PROPOSAL: "PROPOSAL_NOT_FOUND",
 }
 # Refusals of who asks (their role or scope) answer 403, as a read they may not make does.
-_FORBIDDEN = {RejectCode.NOT_PERMITTED, RejectCode.OUT_OF_SCOPE}
+_FORBIDDEN = {RejectCode.NOT_PERMITTED, RejectCode.OUT_OF_SCOPE, RejectCode.SELF_APPROVAL}
 # Refusals of the input itself (what a fixed request would get past) answer 400.
 _BAD_INPUT = {
     RejectCode.REASON_REQUIRED,

@@ -50,6 +50,13 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     ),
     RejectCode.OUT_OF_SCOPE: BinanceError(-1002, "You are not authorized to execute this request."),
     RejectCode.UNKNOWN_STAFF: BinanceError(-1102, "Unknown staff member."),
+    RejectCode.FOUR_EYES_REQUIRED: BinanceError(-1002, "A second person must approve this."),
+    RejectCode.SELF_APPROVAL: BinanceError(
+        -1002, "You are not authorized to execute this request."
+    ),
+    RejectCode.PROPOSAL_EXPIRED: BinanceError(-1102, "The proposal has expired."),
+    RejectCode.PROPOSAL_STALE: BinanceError(-1102, "The proposal is out of date."),
+    RejectCode.UNKNOWN_PROPOSAL: BinanceError(-1102, "Unknown proposal."),
     RejectCode.PREVIEW_MISMATCH: BinanceError(-1102, "The change does not match its preview."),
     RejectCode.PREVIEW_STALE: BinanceError(-1102, "The preview is out of date."),
     RejectCode.UNPRICED_HOLDINGS: BinanceError(
