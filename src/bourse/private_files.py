@@ -34,11 +34,13 @@ def create_private(path: Path, flags: int = os.O_WRONLY | os.O_CREAT | os.O_EXCL
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Replace `path` whole with `data` in a new 0600 file."""
+    """Replace `path` whole with `data` in a new 0600 file, durable before it replaces it."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.unlink(missing_ok=True)
     with os.fdopen(create_private(tmp), "wb") as f:
         f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 

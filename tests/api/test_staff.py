@@ -12,7 +12,7 @@ from bourse.compliance.staff import ROLES
 from bourse.events import CustomerRecorded, Outcome
 from bourse.keys.staff_tokens import LEGACY_FILE, token_digest
 from bourse.server.exchange import Exchange
-from bourse.server.staff_migration import migrate_legacy_staff
+from bourse.server.governance import migrate_legacy_staff
 from tests.api.conftest import Api
 
 OPERATOR = {"Authorization": "Bearer operator-token"}

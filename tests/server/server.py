@@ -23,10 +23,18 @@ class Server:
     reads: a full pipe blocks the server's next log line, and with it every request.
     """
 
-    def __init__(self, data_dir: Path, *args: str, umask: int = -1, database_url: str = "") -> None:
+    def __init__(
+        self,
+        data_dir: Path,
+        *args: str,
+        umask: int = -1,
+        database_url: str = "",
+        four_eyes: bool = False,
+    ) -> None:
         """`args` go to `bourse run` after the data directory and port; `umask` is the
         process's (-1: this one's); the store is SQLite in the data directory unless
-        `database_url` names another."""
+        `database_url` names another. Without `four_eyes` a new data directory starts with
+        none (the tests of other rules act alone; four eyes have tests of their own)."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -35,7 +43,16 @@ class Server:
         env = {**os.environ, "BOURSE_DATABASE_URL": database_url}
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                [*BOURSE, "run", "--data-dir", str(data_dir), "--port", str(self.port), *args],
+                [
+                    *BOURSE,
+                    "run",
+                    "--data-dir",
+                    str(data_dir),
+                    "--port",
+                    str(self.port),
+                    *args,
+                    *(() if four_eyes else ("--no-four-eyes",)),
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=env,

@@ -22,6 +22,7 @@ from bourse.api.admin import (
     payouts,
     policies,
     prices,
+    proposals,
     screening,
     staff,
     venues,
@@ -88,6 +89,7 @@ def create_app(
     app.include_router(screening.router)
     app.include_router(alerts.router)
     app.include_router(staff.router)
+    app.include_router(proposals.router)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view
     market = MarketData(view)

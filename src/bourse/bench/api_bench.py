@@ -177,7 +177,8 @@ def local_server(gateways: int | None = None, streams: bool = False) -> Iterator
     that many gateway processes; with `streams` too, the streams on a port of their own)."""
     with tempfile.TemporaryDirectory(prefix="bourse-bench-") as tmp:
         data = Path(tmp) / "data"
-        args = ["--data-dir", str(data), "--no-rate-limits"]
+        # four eyes would make every opening deposit a proposal: this measures trading
+        args = ["--data-dir", str(data), "--no-rate-limits", "--no-four-eyes"]
         if gateways is not None:
             args += ["--gateways", str(gateways)]
         stream_url = ""

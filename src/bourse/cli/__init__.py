@@ -18,6 +18,7 @@ from bourse.cli.lists import lists_app
 from bourse.cli.operator import accounts_app, keys_app
 from bourse.cli.policy import policy_app
 from bourse.cli.prices import prices_app
+from bourse.cli.proposals import four_eyes_app, proposals_app
 from bourse.cli.replay import replay as replay_command
 from bourse.cli.replay import snapshot_cmd
 from bourse.cli.run import run as run_command
@@ -31,6 +32,8 @@ app.add_typer(bench_app, name="bench")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")
+app.add_typer(proposals_app, name="proposals")
+app.add_typer(four_eyes_app, name="four-eyes")
 app.add_typer(customers_app, name="customers")
 app.add_typer(venues_app, name="venues")
 app.add_typer(policy_app, name="policy")

@@ -13,7 +13,7 @@ import typer
 from rich.markup import escape
 from rich.panel import Panel
 
-from bourse.cli.console import fail, out
+from bourse.cli.console import err, fail, out
 from bourse.server.datadir import DataDir
 
 accounts_app = typer.Typer(help="Customer accounts, on the running server.", no_args_is_help=True)
@@ -73,6 +73,16 @@ class AdminClient:
             body = response.json()
         except ValueError:
             body = None
+        if response.status_code == 202 and isinstance(body, dict) and "proposal" in body:
+            # four eyes: nothing ran yet; say what waits for whom, and end the command here
+            proposal = body["proposal"]
+            print(json.dumps(body))
+            err.print(
+                f"proposed: {escape(str(body.get('message', '')))}\n"
+                f"a second person approves it with: bourse proposals approve "
+                f"{proposal['proposalId']} --reason ... --token <their token>"
+            )
+            raise typer.Exit(0)
         if response.status_code != 200:
             msg = error_message(body)
             fail(

@@ -117,6 +117,15 @@ def run(
             "entry (0: streams only on --port).",
         ),
     ] = 0,
+    no_four_eyes: Annotated[
+        bool,
+        typer.Option(
+            "--no-four-eyes",
+            help="A data directory that never set four eyes (a new one) starts without them, "
+            "instead of with the default set: for tests, benches and a one-person trial. Once "
+            "set, only an approved SetFourEyes changes them.",
+        ),
+    ] = False,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
     from bourse.api.app import create_app
@@ -126,10 +135,14 @@ def run(
     from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
     from bourse.keys.sealing import SecretBox
     from bourse.server.exchange import Exchange, RecoveryError
+    from bourse.server.governance import (
+        create_demo_staff,
+        migrate_legacy_staff,
+        settle_four_eyes,
+    )
     from bourse.server.heap import settle_heap
     from bourse.server.logs import configure as configure_logs
     from bourse.server.service import Service
-    from bourse.server.staff_migration import migrate_legacy_staff
     from bourse.workers.list_fetch import mirror_urls
     from bourse.workers.list_refresh import ListRefresher
 
@@ -176,9 +189,12 @@ def run(
     stop = _StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
     try:
         migrated = migrate_legacy_staff(dd, exchange)
+        four_eyes = settle_four_eyes(exchange, default=not no_four_eyes, fresh=fresh)
+        if fresh:
+            create_demo_staff(dd, exchange)
     except (StaffError, RuntimeError) as exc:
         exchange.close()
-        fail(f"cannot move the staff of {dd.path / 'staff.json'} into the journal: {exc}")
+        fail(f"cannot set up the staff of {dd.path}: {exc}")
     settle_heap()
     service = Service(exchange, dd.operator_token(), SecretBox.at(dd.master_key_file))
     if fresh:
@@ -248,6 +264,8 @@ def run(
         )
         + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
         + (f"\n  staff           moved from staff.json: {', '.join(migrated)}" if migrated else "")
+        + (f"\n  four eyes       set now: {four_eyes}" if four_eyes else "")
+        + _demo_staff_banner(dd)
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )
@@ -454,6 +472,16 @@ def _create_demo_key(dd: DataDir, exchange: "Exchange", box: "SecretBox") -> Non
     exchange.execute(cmd)
     # The one secret kept in plain text, for the demo account only, so every start can show it.
     dd.write_demo_key({"apiKey": cmd.api_key, "secretKey": secret, "accountId": DEMO_ACCOUNT_ID})
+
+
+def _demo_staff_banner(dd: DataDir) -> str:
+    staff = dd.demo_staff()
+    if not staff:
+        return ""
+    lines = ["\n  demo staff      four eyes: one proposes, the other approves"]
+    lines += [f"    {name:<15}--token {token}" for name, token in staff.items()]
+    lines.append(f"                  (in {dd.demo_staff_file}, for the demo only)")
+    return "\n".join(lines)
 
 
 def _demo_key_banner(dd: DataDir, url: str) -> str:

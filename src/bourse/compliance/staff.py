@@ -39,6 +39,7 @@ class Read(StrEnum):
     CUSTOMERS = "customers"  # KYC records, accounts, balances, keys, withdrawals
     COMPLIANCE = "compliance"  # screening alerts, jurisdiction policies and their previews
     STAFF = "staff"  # staff members, roles, scopes
+    PROPOSALS = "proposals"  # what waits for a second person's approval
 
 
 # --- what commands do, grouped as a compliance department thinks of them -------------------
@@ -123,7 +124,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.OPERATOR: RoleSpec(
         "Operator",
         REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS,
-        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.STAFF}),
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.STAFF, Read.PROPOSALS}),
         scoped=False,
         summary="runs the system: markets, venues, payouts, staff accounts; no customer decisions",
         approves=REFERENCE_DATA | PAYOUTS | STAFF_ADMIN,
@@ -131,7 +132,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.COMPLIANCE_OFFICER: RoleSpec(
         "Compliance officer",
         _COMPLIANCE,
-        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE}),
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE, Read.PROPOSALS}),
         scoped=False,
         summary="customers, freezes, screening alerts, jurisdiction policies",
     ),
@@ -146,7 +147,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.REGIONAL_MANAGER: RoleSpec(
         "Regional manager",
         CUSTOMER_DECISIONS | ALERT_DECISIONS | POLICY_DECISIONS,
-        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE}),
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE, Read.PROPOSALS}),
         scoped=True,
         summary="a compliance officer for the venues and countries of their scope only, who "
         "approves there",

@@ -149,6 +149,7 @@ def export(state: EngineState) -> ReadModel:
             )
             m.staff_tokens[t.digest] = (s.name, t.token_id)
     m.four_eyes = set(state.four_eyes)
+    m.four_eyes_set = state.four_eyes_set
     m.proposals = {
         p.id: ProposalView(
             p.id,

@@ -29,6 +29,7 @@ class DataDir:
     lock_file = property(lambda self: self.path / "bourse.lock")
     master_key_file = property(lambda self: self.path / "master.key")
     demo_key_file = property(lambda self: self.path / "demo-api-key.json")
+    demo_staff_file = property(lambda self: self.path / "demo-staff.json")
     previews = property(lambda self: self.path / "previews")  # saved by `bourse policy preview`
 
     def create(self) -> None:
@@ -97,22 +98,19 @@ class DataDir:
         """Keep the demo account's key pair in plain text (0600), so every `bourse run` can print
         it. Deliberately the one unsealed secret, for the demo account only: every other HMAC
         secret is shown once and kept only sealed under master.key."""
-        tmp = self.demo_key_file.with_suffix(".tmp")
-        tmp.unlink(missing_ok=True)
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(json.dumps(key) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, self.demo_key_file)
+        write_private(self.demo_key_file, (json.dumps(key) + "\n").encode())
 
     def demo_key(self) -> dict[str, object] | None:
         """The demo key pair, if this data directory has one."""
-        try:
-            key: dict[str, object] = json.loads(self.demo_key_file.read_text())
-        except FileNotFoundError:
-            return None
-        return key
+        return _read_json(self.demo_key_file)
+
+    def write_demo_staff(self, tokens: dict[str, str]) -> None:
+        """The demo staff members' tokens (name → token), in plain text (0600) as the demo key:
+        for a demo data directory only."""
+        write_private(self.demo_staff_file, (json.dumps(tokens) + "\n").encode())
+
+    def demo_staff(self) -> dict[str, object] | None:
+        return _read_json(self.demo_staff_file)
 
     def existing_operator_token(self) -> str | None:
         """The operator token if a server created one (clients must not create it)."""
@@ -123,3 +121,11 @@ class DataDir:
 
     def clear_server_info(self) -> None:
         self.server_file.unlink(missing_ok=True)
+
+
+def _read_json(path: Path) -> dict[str, object] | None:
+    try:
+        value: dict[str, object] = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return value

@@ -462,6 +462,7 @@ def _staff_token_revoked(m: ReadModel, e: StaffTokenRevoked, ts: int) -> None:
 @_on(FourEyesSet)
 def _four_eyes(m: ReadModel, e: FourEyesSet, ts: int) -> None:
     m.four_eyes = set(e.commands)
+    m.four_eyes_set = True
 
 
 @_on(ProposalMade)

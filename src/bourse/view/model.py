@@ -446,6 +446,7 @@ class ReadModel:
         "fee_tiers",
         "fiat_assets",
         "four_eyes",
+        "four_eyes_set",
         "last_seq",
         "listen_keys",
         "members",
@@ -498,6 +499,7 @@ class ReadModel:
         # a live token's SHA-256 → (staff name, token id): how a gateway knows who is asking
         self.staff_tokens: dict[str, tuple[str, str]] = {}
         self.four_eyes: set[str] = set()  # command types people send only as proposals
+        self.four_eyes_set = False  # ever set (a data directory from before gets the default)
         self.proposals: dict[int, ProposalView] = {}  # waiting for a decision
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:

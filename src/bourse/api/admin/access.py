@@ -68,6 +68,12 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/staff/{name}/tokens"): ENGINE,
     ("DELETE", "/admin/v1/staff/{name}/tokens/{token_id}"): ENGINE,
     ("POST", "/admin/v1/staff/{name}/offboard"): ENGINE,
+    ("GET", "/admin/v1/proposals"): Read.PROPOSALS,
+    ("POST", "/admin/v1/proposals"): ENGINE,
+    ("POST", "/admin/v1/proposals/{proposal_id}/approve"): ENGINE,
+    ("POST", "/admin/v1/proposals/{proposal_id}/reject"): ENGINE,
+    ("POST", "/admin/v1/proposals/{proposal_id}/withdraw"): ENGINE,
+    ("PUT", "/admin/v1/four-eyes"): ENGINE,
 }
 
 

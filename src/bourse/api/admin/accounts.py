@@ -12,6 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bourse.api.admin.compliance import REASON_MAX, REASON_PATTERN
 from bourse.api.admin.errors import answer, bad_request, not_found
+from bourse.api.admin.four_eyes import (
+    is_four_eyed,
+    made,
+    proposal_json,
+    propose,
+    send_proposal,
+)
 from bourse.api.admin.operator import balance_list, deposit_raw
 from bourse.api.binance.errors import binance_error
 from bourse.api.binance.replies import ok
@@ -91,7 +98,8 @@ _KEY = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A"
     summary="Open an account, optionally with opening deposits",
     description=(
         "Every deposit is checked before the account is opened: a bad one opens nothing. Once "
-        "opened, the answer is 200; a deposit the engine refused is in `refusedDeposits`."
+        "opened, the answer is 200; a deposit the engine refused is in `refusedDeposits`, and "
+        "one four eyes cover waits for a second person's approval in `proposedDeposits`."
     ),
     responses={
         200: {
@@ -111,6 +119,7 @@ async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccoun
     # From here the account exists: the answer is 200 whatever a deposit meets, or a client told
     # "error" would open a second account on retry. A refused deposit is listed with its reason.
     refused: list[dict[str, Any]] = []
+    proposed: list[dict[str, Any]] = []  # deposits four eyes cover: each waits for an approval
     for asset, amount_raw in deposits:
         cmd = Deposit(
             actor=actor,
@@ -121,15 +130,25 @@ async def open_account(service: ServiceDep, actor: OperatorDep, body: OpenAccoun
             tx_ref="opening deposit",
             reason=body.reason,
         )
-        outcome = await service.execute(cmd)
+        four_eyed = is_four_eyed(service, cmd)
+        outcome = await (send_proposal(service, cmd) if four_eyed else service.execute(cmd))
+        if four_eyed and not outcome.refused:
+            proposed.append(proposal_json(made(outcome), service.clock()))
         for event in outcome.events:
             if isinstance(event, CommandRejected):
                 refused.append(
                     {"asset": asset, "code": binance_error(event.code).code, "msg": event.reason}
                 )
     # the view holds every deposit's events by now: each `execute` returned once folded
-    answered = {"accountId": account_id, "balances": balance_list(service.view, account_id)}
-    return ok({**answered, "refusedDeposits": refused} if refused else answered)
+    answered: dict[str, Any] = {
+        "accountId": account_id,
+        "balances": balance_list(service.view, account_id),
+    }
+    if refused:
+        answered["refusedDeposits"] = refused
+    if proposed:
+        answered["proposedDeposits"] = proposed
+    return ok(answered)
 
 
 @router.post(
@@ -165,6 +184,8 @@ async def create_key(service: ServiceDep, actor: OperatorDep, body: KeyBody) -> 
             cmd, secret = hmac_key(service.box, **common)
     except KeyRequestError as exc:
         raise bad_request(str(exc)) from None
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     if outcome.refused:
         return answer(outcome)

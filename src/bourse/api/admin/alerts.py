@@ -8,8 +8,9 @@ import msgspec
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, body_doc, first, parse
 from bourse.api.admin.errors import bad_request, conflict, not_found
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
@@ -165,7 +166,7 @@ async def confirm_alert(
     cmd = ConfirmScreeningAlert(
         actor=actor, ts_ms=service.clock(), reason=req.reason, alert_id=alert_id
     )
-    return answered(await service.execute(cmd), _confirmed(service, alert_id))
+    return await execute_or_propose(service, cmd, _confirmed(service, alert_id))
 
 
 @router.post(
@@ -193,7 +194,7 @@ async def dismiss_alert(
     def dismissed(outcome: Outcome) -> dict[str, Any]:
         return {"alertId": alert_id, "status": DISMISSED, "seq": outcome.seq}
 
-    return answered(await service.execute(cmd), dismissed)
+    return await execute_or_propose(service, cmd, dismissed)
 
 
 @router.post(

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
+from bourse.api.admin.four_eyes import is_four_eyed, propose
 from bourse.api.admin.operator import balance_list
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
@@ -127,6 +128,8 @@ async def onboard(
         kyc_level=req.kyc_level,
         risk_tier=req.risk_tier,
     )
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     if outcome.refused:
         return answer(outcome)
@@ -240,6 +243,8 @@ async def update_customer(
         kyc_level=req.kyc_level,
         risk_tier=req.risk_tier,
     )
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     if outcome.refused or not (req.legal_name or req.nationality):
         return answered(outcome, _recorded)
@@ -287,4 +292,6 @@ async def open_customer_account(
             "seq": outcome.seq,
         }
 
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     return answered(await service.execute(cmd), opened)

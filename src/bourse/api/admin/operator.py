@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 
 from bourse.api.admin.compliance import Reason, body_doc, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
+from bourse.api.admin.four_eyes import execute_or_propose, is_four_eyed, propose
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import AnyCommand, Deposit, OnboardCustomer, UpdateCustomer
 from bourse.domain.limits import field_problem
@@ -65,6 +66,8 @@ async def post_command(
         raise bad_request(f"malformed command: {exc}") from None
     if problem := field_problem(cmd):  # the engine would refuse it too, but journaled
         raise bad_request(f"malformed command: {problem}")
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     if not outcome.refused and isinstance(cmd, OnboardCustomer | UpdateCustomer):
         # screened as through /customers: onboarding here must not skip its screening and hold
@@ -111,7 +114,7 @@ async def post_deposit(
         amount_raw=deposit_raw(view, req.asset, req.amount),
         tx_ref=req.tx_ref,
     )
-    return answer(await service.execute(cmd))
+    return await execute_or_propose(service, cmd)
 
 
 def decimal_raw(view: ReadModel, asset: str, text: str, what: str) -> int:

@@ -7,8 +7,9 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, body_doc, first, parse
 from bourse.api.admin.errors import bad_request
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import WithdrawOnRequest
@@ -81,4 +82,4 @@ async def withdraw_on_request(
             "seq": outcome.seq,
         }
 
-    return answered(await service.execute(cmd), requested)
+    return await execute_or_propose(service, cmd, requested)

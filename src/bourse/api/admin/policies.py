@@ -16,13 +16,13 @@ from bourse.api.admin.compliance import (
     REASON_MAX,
     REASON_PATTERN,
     Reason,
-    answered,
     body_doc,
     first,
     parse,
     utc_ms,
 )
 from bourse.api.admin.errors import AdminError, bad_request, not_found
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.admin.preview import basis_of, rendered, spec_from, spec_view
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
@@ -109,7 +109,7 @@ async def apply_change(
         previewed=req.previewed,
         sweep_batch=req.sweep_batch,
     )
-    return answered(await service.execute(cmd), lambda o: _applied(service.view, o))
+    return await execute_or_propose(service, cmd, lambda o: _applied(service.view, o))
 
 
 def _applied(view: ReadModel, outcome: Outcome) -> dict[str, Any]:
@@ -164,7 +164,7 @@ async def schedule_change(
         effective_ms=effective_ms or 0,
         sweep_batch=req.sweep_batch,
     )
-    return answered(await service.execute(cmd), lambda o: _scheduled(service.view, o))
+    return await execute_or_propose(service, cmd, lambda o: _scheduled(service.view, o))
 
 
 def _scheduled(view: ReadModel, outcome: Outcome) -> dict[str, Any]:
@@ -193,9 +193,8 @@ async def cancel_schedule(
     cmd = CancelScheduledChange(
         actor=actor, ts_ms=service.clock(), reason=reason, schedule_id=schedule_id
     )
-    return answered(
-        await service.execute(cmd),
-        lambda o: {"scheduleId": schedule_id, "canceled": True, "seq": o.seq},
+    return await execute_or_propose(
+        service, cmd, lambda o: {"scheduleId": schedule_id, "canceled": True, "seq": o.seq}
     )
 
 

@@ -11,7 +11,8 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, body_doc, first, parse
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.admin.operator import decimal_raw
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
@@ -102,4 +103,4 @@ async def set_price(
             "seq": outcome.seq,
         }
 
-    return answered(await service.execute(cmd), shown)
+    return await execute_or_propose(service, cmd, shown)

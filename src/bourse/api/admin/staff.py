@@ -20,6 +20,7 @@ from bourse.api.admin.compliance import (
     parse,
 )
 from bourse.api.admin.errors import bad_request
+from bourse.api.admin.four_eyes import is_four_eyed, propose
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import AddStaff, ChangeStaff, IssueStaffToken, OffboardStaff, RevokeStaffToken
@@ -129,6 +130,8 @@ async def add_staff(
     if not req.name:
         raise bad_request("name: a staff member needs a name")
     cmd = AddStaff(name=req.name, actor=actor, ts_ms=service.clock(), **_scope(req))
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     return answered(outcome, lambda _: staff_json(service.view.staff[req.name]))
 
@@ -148,6 +151,8 @@ async def change_staff(
 ) -> Response:
     req = parse(body, StaffBody)
     cmd = ChangeStaff(name=name, actor=actor, ts_ms=service.clock(), **_scope(req))
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     return answered(outcome, lambda _: staff_json(service.view.staff[name]))
 
@@ -203,6 +208,8 @@ async def revoke_token(
     cmd = RevokeStaffToken(
         name=name, token_id=token_id, reason=reason, actor=actor, ts_ms=service.clock()
     )
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     return answered(outcome, lambda _: {"name": name, "revoked": token_id})
 
@@ -221,5 +228,7 @@ async def offboard(
 ) -> Response:
     req = parse(body, ReasonBody)
     cmd = OffboardStaff(name=name, reason=req.reason, actor=actor, ts_ms=service.clock())
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
     outcome = await service.execute(cmd)
     return answered(outcome, lambda _: staff_json(service.view.staff[name]))

@@ -7,7 +7,8 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, body_doc, parse
+from bourse.api.admin.compliance import Reason, body_doc, parse
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import DefineVenue
@@ -76,4 +77,4 @@ async def define_venue(
         symbols=tuple(req.symbols),
         fee_tier=req.fee_tier,
     )
-    return answered(await service.execute(cmd), lambda o: _venue(service.view.venues[code]))
+    return await execute_or_propose(service, cmd, lambda o: _venue(service.view.venues[code]))

@@ -10,8 +10,9 @@ from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, body_doc, first, parse
 from bourse.api.admin.errors import bad_request
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import RequestWithdrawal
@@ -124,7 +125,7 @@ async def request_withdrawal(
             "seq": outcome.seq,
         }
 
-    return answered(await service.execute(cmd), requested)
+    return await execute_or_propose(service, cmd, requested)
 
 
 async def _screened(service: Any, beneficiary: str, bank: Any) -> BeneficiaryScreening | None:

@@ -1,0 +1,121 @@
+"""Staff and four eyes when a server starts: what a data directory from before gets once, and
+the demo's two officers.
+
+`staff.json` (staff tokens of an earlier version) moves into the journal: each name becomes a
+staff member (a compliance officer: what those tokens were used for) whose token keeps working,
+now as engine state with an expiry. The file is deleted once its commands are durable; a crash
+before that only repeats the names not yet in the state. A data directory that never set four
+eyes gets the default set (or none, when its operator starts it with --no-four-eyes), journaled
+by "system:migration" (or "system:genesis" for a new one), so the choice is on the record.
+"""
+
+import logging
+
+from bourse.commands import AddStaff, Command, IssueStaffToken, SetFourEyes
+from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
+from bourse.keys.staff_tokens import LEGACY_FILE, new_token, read_legacy_file, token_digest
+from bourse.server.datadir import DataDir
+from bourse.server.exchange import Exchange, now_ms
+
+log = logging.getLogger(__name__)
+ACTOR = "system:migration"
+ROLE = Role.COMPLIANCE_OFFICER
+TOKEN_ID = "migrated"
+TOKEN_DAYS = 90
+
+
+def migrate_legacy_staff(dd: DataDir, exchange: Exchange) -> list[str]:
+    """Journal the staff of `staff.json`, then delete it; the names migrated."""
+    legacy = read_legacy_file(dd.path)
+    if legacy is None:
+        return []
+    known = exchange.read_model().staff
+    moved = []
+    reason = f"migrated from {LEGACY_FILE}, where staff tokens were kept before"
+    for name, digest in legacy.items():
+        if name in known:
+            continue
+        ts = now_ms()
+        for cmd in (
+            AddStaff(name=name, role=ROLE, actor=ACTOR, ts_ms=ts, reason=reason),
+            IssueStaffToken(
+                name=name,
+                token_id=TOKEN_ID,
+                digest=digest,
+                expires_ms=ts + TOKEN_DAYS * 86_400_000,
+                actor=ACTOR,
+                ts_ms=ts,
+                reason=reason,
+            ),
+        ):
+            outcome = exchange.execute(cmd)
+            if outcome.refused:
+                raise RuntimeError(f"migrating {name!r} from {LEGACY_FILE}: {outcome.events}")
+        moved.append(name)
+    (dd.path / LEGACY_FILE).unlink()
+    if moved:
+        log.warning(
+            "moved %d staff member(s) from %s into the journal as %s with %d-day tokens: %s "
+            "(review their roles with `bourse staff list`)",
+            len(moved),
+            LEGACY_FILE,
+            ROLE.value,
+            TOKEN_DAYS,
+            ", ".join(moved),
+        )
+    return moved
+
+
+def settle_four_eyes(exchange: Exchange, *, default: bool, fresh: bool) -> str | None:
+    """Journal the default four-eyes set (or none, `default=False`) if this data directory never
+    set one; what was set, for the start banner, or None if it was set before."""
+    if exchange.read_model().four_eyes_set:
+        return None
+    commands = tuple(sorted(DEFAULT_FOUR_EYES)) if default else ()
+    why = "the default for a new data directory" if fresh else "four eyes did not exist before"
+    if not default:
+        why = "started with --no-four-eyes"
+    actor = "system:genesis" if fresh else ACTOR
+    _execute(exchange, SetFourEyes(commands=commands, actor=actor, ts_ms=now_ms(), reason=why))
+    return f"{len(commands)} command types" if commands else "none (--no-four-eyes)"
+
+
+DEMO_STAFF = {
+    "demo.officer": Role.COMPLIANCE_OFFICER,
+    "demo.senior": Role.SENIOR_COMPLIANCE_OFFICER,
+}
+
+
+def create_demo_staff(dd: DataDir, exchange: Exchange) -> None:
+    """Two staff members for a new demo data directory, so four eyes can be tried at once: a
+    compliance officer proposes, the senior officer approves. Their tokens are kept in plain
+    text (demo-staff.json, 0600) for the demo only, as the demo API key is."""
+    tokens: dict[str, str] = {}
+    reason = "demo staff for a new data directory"
+    for name, role in DEMO_STAFF.items():
+        token_id, token = new_token()
+        ts = now_ms()
+        _execute(
+            exchange,
+            AddStaff(name=name, role=role, actor="system:genesis", ts_ms=ts, reason=reason),
+        )
+        _execute(
+            exchange,
+            IssueStaffToken(
+                name=name,
+                token_id=token_id,
+                digest=token_digest(token),
+                expires_ms=ts + TOKEN_DAYS * 86_400_000,
+                actor="system:genesis",
+                ts_ms=ts,
+                reason=reason,
+            ),
+        )
+        tokens[name] = token
+    dd.write_demo_staff(tokens)
+
+
+def _execute(exchange: Exchange, cmd: Command) -> None:
+    outcome = exchange.execute(cmd)
+    if outcome.refused:
+        raise RuntimeError(f"{type(cmd).__name__} was refused: {outcome.events}")
