@@ -77,7 +77,7 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     checkout.mkdir()
     (checkout / ".venv").symlink_to(sys.prefix)  # the virtualenv `make` made, with its bourse
     (tmp_path / "shared").symlink_to(SHARED)
-    server = Server(checkout / "data")
+    server = Server(checkout / "data", four_eyes=True)  # as `make run` starts it
     try:
         port = str(server.port)
         script = ["set -euo pipefail"]

@@ -540,6 +540,18 @@ class ProposeCommand(OperatorCommand, frozen=True, kw_only=True, tag="ProposeCom
     evidence: str = ""
 
 
+def proposal_of(cmd: Command, *, expires_ms: int, evidence: str = "") -> ProposeCommand:
+    """`cmd` as a proposal of its own actor, with its reason, made at its time."""
+    return ProposeCommand(
+        command=msgspec.convert(msgspec.to_builtins(cmd), Proposable),
+        expires_ms=expires_ms,
+        evidence=evidence,
+        reason=getattr(cmd, "reason", ""),
+        actor=cmd.actor,
+        ts_ms=cmd.ts_ms,
+    )
+
+
 class ApproveProposal(OperatorCommand, frozen=True, kw_only=True, tag="ApproveProposal"):
     """Runs the proposal's command now, citing the digest the approver was shown: refused if
     it is not the proposal's, if the world it was proposed in has changed, if it expired, or if

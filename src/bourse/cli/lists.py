@@ -63,10 +63,15 @@ def _forcing(data_dir: Path, reason: str) -> Forcing:
     dd = DataDir(data_dir)
 
     def journal(shrink: Shrink) -> int:
-        if dd.server_url() is not None:  # its generic command route stamps actor and time
+        if dd.server_url() is not None:  # the route stamps actor and time, and holds four eyes
             fields = msgspec.to_builtins(shrink.command(ACTOR, reason, 0))
-            body = {k: v for k, v in fields.items() if k not in ("actor", "ts_ms")}
-            done = AdminClient(data_dir, None, None).call("POST", "/commands", json=body)
+            body = {k: v for k, v in fields.items() if k not in ("actor", "ts_ms", "type")}
+            done = AdminClient(data_dir, None, None).call(
+                "POST",
+                "/lists/force",
+                json=body,
+                then="once approved, run this same `bourse lists load ... --force` again",
+            )
             return int(done["seq"])
         return _journal_here(dd, shrink, reason)
 
@@ -74,8 +79,11 @@ def _forcing(data_dir: Path, reason: str) -> Forcing:
 
 
 def _journal_here(dd: DataDir, shrink: Shrink, reason: str) -> int:
+    from bourse.domain.rejections import RejectCode
     from bourse.events import CommandRejected
     from bourse.server.exchange import Exchange, now_ms
+    from bourse.view.model import forced_key
+    from bourse.workers.list_forcing import loaded_ms
 
     if not dd.journal.exists():  # opening it would start an exchange without its genesis
         fail(
@@ -87,12 +95,23 @@ def _journal_here(dd: DataDir, shrink: Shrink, reason: str) -> int:
     except DataDirInUse as exc:
         fail(str(exc))
     try:
-        outcome = exchange.execute(shrink.command(ACTOR, reason, now_ms()))
+        cmd = shrink.command(ACTOR, reason, now_ms())
+        decided = exchange.read_model().forced_lists.get(
+            forced_key(cmd.source, cmd.list_sha256, cmd.previous_sha256)
+        )
+        if decided is not None and decided[1] > loaded_ms(ListStore(dd.path), cmd.source):
+            return decided[0]  # approved through four eyes while the server ran
+        outcome = exchange.execute(cmd)
     finally:
         exchange.close()
     for event in outcome.events:
         if isinstance(event, CommandRejected):
-            fail(f"refused: {event.reason}", code=1)
+            hint = (
+                ": start the server and force it there, for a second person to approve"
+                if event.code is RejectCode.FOUR_EYES_REQUIRED
+                else ""
+            )
+            fail(f"refused: {event.reason}{hint}", code=1)
     return outcome.seq
 
 

@@ -60,7 +60,20 @@ class AdminClient:
         self.url = url.rstrip("/")
         self.headers = {"Authorization": f"Bearer {token}"}
 
-    def call(self, method: str, path: str, *, timeout: float = 30, **kw: Any) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        timeout: float = 30,
+        then: str = "",
+        proposed: list[dict[str, Any]] | None = None,
+        **kw: Any,
+    ) -> Any:
+        """The answer's JSON. A 202 (four eyes: proposed, nothing ran) ends the command with what
+        waits for whom, and `then`: what to do once it is approved; or, given `proposed`, adds
+        the proposal to it, says so on stderr, and returns the answer (a command that sends
+        several, each proposed on its own)."""
         import httpx  # ~0.1 s to import: only commands that call the server pay for it
 
         try:
@@ -76,11 +89,16 @@ class AdminClient:
         if response.status_code == 202 and isinstance(body, dict) and "proposal" in body:
             # four eyes: nothing ran yet; say what waits for whom, and end the command here
             proposal = body["proposal"]
+            if proposed is not None:
+                proposed.append(proposal)
+                err.print(f"proposed: {escape(str(body.get('message', '')))}")
+                return body
             print(json.dumps(body))
             err.print(
                 f"proposed: {escape(str(body.get('message', '')))}\n"
                 f"a second person approves it with: bourse proposals approve "
                 f"{proposal['proposalId']} --reason ... --token <their token>"
+                + (f"; {then}" if then else "")
             )
             raise typer.Exit(0)
         if response.status_code != 200:
@@ -120,11 +138,16 @@ def accounts_create(
     """Open an account, with opening deposits if given."""
     body = {"deposits": _deposits(deposit or []), "feeTier": fee_tier, "reason": reason}
     opened = AdminClient(data_dir, url, token).call("POST", "/accounts", json=body)
+    waiting = opened.get("proposedDeposits", [])
     if as_json:
-        print(json.dumps({"accountId": opened["accountId"]}))
+        shown: dict[str, Any] = {"accountId": opened["accountId"]}
+        print(json.dumps({**shown, "proposedDeposits": waiting} if waiting else shown))
         return
     funds = ", ".join(f"{b['free']} {b['asset']}" for b in opened["balances"]) or "no funds"
     out.print(f"opened account [bold]{opened['accountId']}[/] ({escape(funds)})")
+    if waiting:
+        ids = ", ".join(str(p["proposalId"]) for p in waiting)
+        out.print(f"opening deposits proposed (four eyes): {ids}, for a second person to approve")
 
 
 @accounts_app.command("deposit")
@@ -142,16 +165,26 @@ def accounts_deposit(
 ) -> None:
     """Credit deposits that arrived for an account (a jurisdiction policy may refuse them)."""
     client = AdminClient(data_dir, url, token)
-    credited = []
+    credited: list[dict[str, Any]] = []
+    proposed: list[dict[str, Any]] = []  # four eyes: each waits for a second person
     for asset, amount in _deposits(deposit).items():
         body = {"account_id": account, "asset": asset, "amount": amount, "tx_ref": tx_ref}
-        client.call("POST", "/deposits", json={**body, "reason": reason})
-        credited.append({"asset": asset, "amount": amount})
+        waiting = len(proposed)
+        client.call("POST", "/deposits", json={**body, "reason": reason}, proposed=proposed)
+        if len(proposed) == waiting:
+            credited.append({"asset": asset, "amount": amount})
     if as_json:
-        print(json.dumps({"accountId": account, "credited": credited}))
+        print(json.dumps({"accountId": account, "credited": credited, "proposed": proposed}))
         return
-    text = ", ".join(f"{c['amount']} {c['asset']}" for c in credited)
-    out.print(f"credited account [bold]{account}[/] with {escape(text)}: {escape(reason)}")
+    if credited:
+        text = ", ".join(f"{c['amount']} {c['asset']}" for c in credited)
+        out.print(f"credited account [bold]{account}[/] with {escape(text)}: {escape(reason)}")
+    if proposed:
+        ids = ", ".join(str(p["proposalId"]) for p in proposed)
+        out.print(
+            f"proposed (four eyes): {ids}; a second person approves each with "
+            "`bourse proposals approve ID --reason ... --token <their token>`"
+        )
 
 
 @accounts_app.command("withdraw")

@@ -222,7 +222,7 @@ class Engine:
             case SetSanctionedAddresses():
                 return screening.set_addresses(state, out, cmd)
             case ForceListVersion():
-                return force_version(out, cmd)
+                return force_version(state, out, cmd)
             case RaiseDelistingReview():
                 return screening.raise_delisting_review(state, out, cmd)
             case ForgetDismissals():

@@ -6,10 +6,12 @@ command, journaled before the version goes into force."""
 from bourse.commands import ForceListVersion
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
+from bourse.engine.state import EngineState
 from bourse.events import ListVersionForced
+from bourse.view.model import forced_key
 
 
-def force_version(out: Output, cmd: ForceListVersion) -> Refusal | None:
+def force_version(state: EngineState, out: Output, cmd: ForceListVersion) -> Refusal | None:
     if not cmd.source or not cmd.list_sha256 or not cmd.measure:
         return Refusal(
             RejectCode.INVALID_PARAMETER,
@@ -22,6 +24,8 @@ def force_version(out: Output, cmd: ForceListVersion) -> Refusal | None:
             f"a version that removes {cmd.removed} of {cmd.count_before} {cmd.measure} keeps "
             f"{kept}, so it cannot have {cmd.count_after}",
         )
+    key = forced_key(cmd.source, cmd.list_sha256, cmd.previous_sha256)
+    state.forced_lists[key] = (state.last_seq, cmd.ts_ms)  # the latest decision on it
     out.events.append(
         ListVersionForced(
             source=cmd.source,

@@ -150,6 +150,7 @@ def export(state: EngineState) -> ReadModel:
             m.staff_tokens[t.digest] = (s.name, t.token_id)
     m.four_eyes = set(state.four_eyes)
     m.four_eyes_set = state.four_eyes_set
+    m.forced_lists = dict(state.forced_lists)
     m.proposals = {
         p.id: ProposalView(
             p.id,

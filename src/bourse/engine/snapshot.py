@@ -230,6 +230,7 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     four_eyes_set: bool = False
     next_proposal_id: int = 1
     proposals: list[ProposalImage] = []  # pending, by id
+    forced_lists: list[tuple[str, int, int]] = []  # key, seq, time
 
 
 _decoder = codec.Decoder[StateImage](StateImage)
@@ -371,6 +372,7 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     state.four_eyes = set(image.four_eyes)
     state.four_eyes_set = image.four_eyes_set
     state.next_proposal_id = image.next_proposal_id
+    state.forced_lists = {key: (seq, ts) for key, seq, ts in image.forced_lists}
     for pi in image.proposals:
         state.proposals[pi.id] = Proposal(
             pi.id,
@@ -500,6 +502,7 @@ def _image(state: EngineState) -> StateImage:
         four_eyes=sorted(state.four_eyes),
         four_eyes_set=state.four_eyes_set,
         next_proposal_id=state.next_proposal_id,
+        forced_lists=[(k, seq, ts) for k, (seq, ts) in sorted(state.forced_lists.items())],
         proposals=[
             ProposalImage(
                 p.id,

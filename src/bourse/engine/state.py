@@ -493,6 +493,7 @@ class EngineState:
         "dismissals",
         "fee_tiers",
         "fiat_assets",
+        "forced_lists",
         "four_eyes",
         "four_eyes_set",
         "last_seq",
@@ -576,6 +577,9 @@ class EngineState:
         # the proposals still waiting for a decision
         self.four_eyes: set[str] = set()  # membership only; snapshots write it sorted
         self.four_eyes_set = False
+        # the latest decision to force each list version: "source:sha:previous sha" → (seq,
+        # time); a load after it (four eyes approved it meanwhile) goes ahead citing it
+        self.forced_lists: dict[str, tuple[int, int]] = {}
         self.proposals: dict[int, Proposal] = {}
         self.next_proposal_id = 1
 

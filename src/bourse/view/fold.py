@@ -30,6 +30,7 @@ from bourse.events import (
     ListenKeyClosed,
     ListenKeyExtended,
     ListenKeyOpened,
+    ListVersionForced,
     OrderAccepted,
     OrderCanceled,
     OrderExpired,
@@ -75,6 +76,7 @@ from bourse.view.model import (
     SymbolView,
     VenueView,
     WithdrawalView,
+    forced_key,
 )
 
 _ENDED = frozenset(
@@ -100,17 +102,19 @@ def _on(event_type: type) -> Callable[[Handler], Handler]:
 
 
 def apply(model: ReadModel, outcomes: Iterable[Outcome]) -> None:
-    """Fold released outcomes, in seq order; those at or below `model.last_seq` are already in."""
+    """Fold released outcomes, in seq order; those at or below `model.last_seq` are already in.
+    While an outcome's events fold, `model.last_seq` is already its seq (what a handler that
+    records where something happened reads)."""
     handlers = _HANDLERS
     for outcome in outcomes:
         if outcome.seq <= model.last_seq:
             continue
         ts = outcome.ts_ms
+        model.last_seq = outcome.seq
         for event in outcome.events:
             handler = handlers.get(type(event))
             if handler is not None:
                 handler(model, event, ts)
-        model.last_seq = outcome.seq
 
 
 # --- reference data ----------------------------------------------------------------------------
@@ -483,3 +487,8 @@ def _proposed(m: ReadModel, e: ProposalMade, ts: int) -> None:
 @_on(ProposalDecided)
 def _proposal_decided(m: ReadModel, e: ProposalDecided, ts: int) -> None:
     m.proposals.pop(e.proposal_id, None)
+
+
+@_on(ListVersionForced)
+def _list_forced(m: ReadModel, e: ListVersionForced, ts: int) -> None:
+    m.forced_lists[forced_key(e.source, e.list_sha256, e.previous_sha256)] = (m.last_seq, ts)

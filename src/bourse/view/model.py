@@ -394,6 +394,11 @@ class StaffView:
         self.tokens: dict[str, StaffTokenView] = {}
 
 
+def forced_key(source: str, list_sha256: str, previous_sha256: str) -> str:
+    """Which forced load a decision was for: the list, the new version, the one it replaced."""
+    return f"{source}:{list_sha256}:{previous_sha256}"
+
+
 class ProposalView:
     """A proposal waiting for a second person's decision."""
 
@@ -445,6 +450,7 @@ class ReadModel:
         "dismissals",
         "fee_tiers",
         "fiat_assets",
+        "forced_lists",
         "four_eyes",
         "four_eyes_set",
         "last_seq",
@@ -500,6 +506,8 @@ class ReadModel:
         self.staff_tokens: dict[str, tuple[str, str]] = {}
         self.four_eyes: set[str] = set()  # command types people send only as proposals
         self.four_eyes_set = False  # ever set (a data directory from before gets the default)
+        # the latest decision to force each list version: forced_key(...) → (seq, time)
+        self.forced_lists: dict[str, tuple[int, int]] = {}
         self.proposals: dict[int, ProposalView] = {}  # waiting for a decision
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:

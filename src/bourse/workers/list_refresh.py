@@ -30,9 +30,9 @@ from bourse.compliance.sanctions.versions import (
     ListStore,
     Shrink,
 )
-from bourse.events import CommandRejected
 from bourse.server.service import GatewayService
 from bourse.workers.list_fetch import OFFICIAL_URLS, fetch_and_load
+from bourse.workers.list_forcing import decide_forcing, loaded_ms
 from bourse.workers.rescreen import RescreenReport, screen_customers
 
 log = logging.getLogger(__name__)
@@ -78,11 +78,8 @@ class ListRefresher:
 
         def journal(shrink: Shrink) -> int:
             cmd = shrink.command(actor, reason, self.service.clock())
-            outcome = from_thread.run(self.service.execute, cmd)
-            for event in outcome.events:
-                if isinstance(event, CommandRejected):
-                    raise ListSourceError(f"the engine refused to force it: {event.reason}")
-            return outcome.seq
+            since = loaded_ms(ListStore(self.service.data_dir), shrink.source)
+            return from_thread.run(decide_forcing, self.service, cmd, since)
 
         return Forcing(actor=actor, reason=reason, journal=journal)
 

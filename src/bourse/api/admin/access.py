@@ -58,6 +58,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("PUT", "/admin/v1/reference-prices/{asset}/{quote}"): ENGINE,
     ("POST", "/admin/v1/screen"): Read.COMPLIANCE,
     ("POST", "/admin/v1/lists/refresh"): REFRESH_LISTS,
+    ("POST", "/admin/v1/lists/force"): ENGINE,
     ("GET", "/admin/v1/venues"): Read.SYSTEM,
     ("PUT", "/admin/v1/venues/{code}"): ENGINE,
     ("POST", "/admin/v1/withdrawals"): ENGINE,

@@ -16,7 +16,7 @@ from starlette.responses import Response
 
 from bourse.api.admin.compliance import answered
 from bourse.api.admin.errors import answer
-from bourse.commands import Command, Proposable, ProposeCommand
+from bourse.commands import Command, proposal_of
 from bourse.compliance.staff import four_eyed
 from bourse.events import Outcome, ProposalMade
 from bourse.server.service import GatewayService
@@ -53,14 +53,7 @@ async def send_proposal(
     service: GatewayService, cmd: Command, *, evidence: str = "", hours: int = DEFAULT_HOURS
 ) -> Outcome:
     """Journal `cmd` as a proposal of its actor: the outcome (ProposalMade, or a refusal)."""
-    proposal = ProposeCommand(
-        command=msgspec.convert(msgspec.to_builtins(cmd), Proposable),
-        expires_ms=cmd.ts_ms + hours * HOUR_MS,
-        evidence=evidence,
-        reason=getattr(cmd, "reason", ""),
-        actor=cmd.actor,
-        ts_ms=cmd.ts_ms,
-    )
+    proposal = proposal_of(cmd, expires_ms=cmd.ts_ms + hours * HOUR_MS, evidence=evidence)
     return await service.execute(proposal)
 
 
@@ -68,11 +61,8 @@ def made(outcome: Outcome) -> ProposalMade:
     return next(e for e in outcome.events if isinstance(e, ProposalMade))
 
 
-async def propose(
-    service: GatewayService, cmd: Command, *, evidence: str = "", hours: int = DEFAULT_HOURS
-) -> Response:
-    """Send `cmd` as a proposal of its actor: 202 with the proposal, or the engine's refusal."""
-    outcome = await send_proposal(service, cmd, evidence=evidence, hours=hours)
+def proposed_answer(service: GatewayService, outcome: Outcome) -> Response:
+    """202 with the proposal `outcome` made, or the engine's refusal of it."""
     if outcome.refused:
         return answer(outcome)
     proposal = made(outcome)
@@ -84,6 +74,14 @@ async def propose(
         "seq": outcome.seq,
     }
     return Response(msgspec.json.encode(body), 202, media_type="application/json")
+
+
+async def propose(
+    service: GatewayService, cmd: Command, *, evidence: str = "", hours: int = DEFAULT_HOURS
+) -> Response:
+    """Send `cmd` as a proposal of its actor: 202 with the proposal, or the engine's refusal."""
+    outcome = await send_proposal(service, cmd, evidence=evidence, hours=hours)
+    return proposed_answer(service, outcome)
 
 
 async def execute_or_propose(

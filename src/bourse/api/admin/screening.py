@@ -15,11 +15,19 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import body_doc, parse
+from bourse.api.admin.compliance import Reason, body_doc, parse
 from bourse.api.admin.errors import REASON_REQUIRED, bad_request, conflict
+from bourse.api.admin.four_eyes import proposed_answer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
-from bourse.compliance.sanctions.versions import MAX_REMOVED_PERCENT, SOURCES, ListStore
+from bourse.commands import ForceListVersion
+from bourse.compliance.sanctions.versions import (
+    MAX_REMOVED_PERCENT,
+    SOURCES,
+    ListSourceError,
+    ListStore,
+)
+from bourse.workers.list_forcing import ForcingProposed, decide_forcing, loaded_ms
 from bourse.workers.list_refresh import ListRefresher
 from bourse.workers.rescreen import screener_for
 from bourse.workers.screening import (
@@ -136,3 +144,57 @@ async def refresh_lists(
             "rescreen": rescreen.json() if rescreen is not None else None,
         }
     )
+
+
+class ForceBody(msgspec.Struct, forbid_unknown_fields=True):
+    """A refused load's figures (what `bourse lists load` printed) and why to force it."""
+
+    source: str
+    list_sha256: str
+    previous_sha256: str
+    measure: str
+    count_before: int
+    count_after: int
+    removed: int
+    reason: Reason
+
+
+@router.post(
+    "/lists/force",
+    summary="Decide to force a refused list version",
+    description="Journals ForceListVersion (the list, the version, the one it replaces, what "
+    "it removes, who and why) before the version goes into force; `bourse lists load --force` "
+    "calls it. Where four eyes cover it, the first call proposes it (202) and a second person "
+    "approves it; the next call for the same version answers the approved decision's `seq`.",
+)
+async def force_list(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {
+            "source": "ofac_sdn",
+            "list_sha256": "9f86d0…",
+            "previous_sha256": "60303a…",
+            "measure": "entries",
+            "count_before": 9083,
+            "count_after": 0,
+            "removed": 9083,
+            "reason": "OFAC ended the program (notice of 2026-01-05)",
+        },
+        ForceBody,
+    ),
+) -> Response:
+    req = parse(body, ForceBody)
+    cmd = ForceListVersion(
+        actor=actor,
+        ts_ms=service.clock(),
+        **{k: v for k, v in msgspec.structs.asdict(req).items()},
+    )
+    try:
+        since = loaded_ms(ListStore(service.data_dir), req.source)
+        seq = await decide_forcing(service, cmd, since)
+    except ForcingProposed as proposed:
+        return proposed_answer(service, proposed.outcome)
+    except ListSourceError as exc:
+        raise conflict("REFUSED", str(exc)) from None
+    return ok({"seq": seq})
