@@ -1,0 +1,47 @@
+"""Staff: members, their roles and scopes, their tokens, offboarding."""
+
+from bourse.commands.base import OperatorCommand
+from bourse.compliance.staff import Role
+
+
+class AddStaff(OperatorCommand, frozen=True, kw_only=True, tag="AddStaff"):
+    """A new staff member with a role (compliance/staff.py's ROLES). A scoped role (regional
+    manager, auditor) acts only on the customers and countries of `venues` and `countries`, and
+    needs at least one of them. `team` is the queue their work goes to when they leave."""
+
+    name: str
+    role: Role
+    venues: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    team: str = ""
+
+
+class ChangeStaff(OperatorCommand, frozen=True, kw_only=True, tag="ChangeStaff"):
+    """A staff member's new role, scope and team (all of them, as they are to be)."""
+
+    name: str
+    role: Role
+    venues: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    team: str = ""
+
+
+class IssueStaffToken(OperatorCommand, frozen=True, kw_only=True, tag="IssueStaffToken"):
+    """An API token for `name`, valid until `expires_ms`. The gateway draws the token and shows
+    it once; the journal keeps only its SHA-256 (`digest`)."""
+
+    name: str
+    token_id: str
+    digest: str
+    expires_ms: int
+
+
+class RevokeStaffToken(OperatorCommand, frozen=True, kw_only=True, tag="RevokeStaffToken"):
+    name: str
+    token_id: str
+
+
+class OffboardStaff(OperatorCommand, frozen=True, kw_only=True, tag="OffboardStaff"):
+    """Ends `name`'s access at once (every token); their past actions stay theirs."""
+
+    name: str
