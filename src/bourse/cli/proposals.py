@@ -7,6 +7,7 @@ shows the proposal first and cites the digest it showed, so what is approved is 
 """
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +34,10 @@ def _waiting(client: AdminClient) -> dict[str, Any]:
     return listed
 
 
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 def _summary(p: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": p["proposalId"],
@@ -40,7 +45,7 @@ def _summary(p: dict[str, Any]) -> dict[str, Any]:
         "what": json.dumps(p["command"], separators=(",", ":")),
         "proposer": p["proposer"],
         "reason": p["reason"],
-        "expires": "EXPIRED" if p["expired"] else p["expiresMs"],
+        "expires": "EXPIRED" if p["expired"] else _utc(p["expiresMs"]),
     }
 
 

@@ -253,7 +253,7 @@ def run(
         f"  markets         {' '.join(s.name for s in SYMBOLS)}\n"
         f"  venues          {_venues_line(service.view)}\n"
         f"  demo account    {DEMO_ACCOUNT_ID} ({funds}; a customer resident in DE)\n"
-        f"  compliance      bourse customers|venues|policy|staff|alerts --help (see README)\n"
+        f"  compliance      bourse customers|venues|policy|staff|alerts|proposals --help (README)\n"
         f"  data directory  {dd.path} ({how})"
         + ("\n  rate limits     off" if no_rate_limits else "")
         + (
@@ -479,7 +479,10 @@ def _demo_staff_banner(dd: DataDir) -> str:
     if not staff:
         return ""
     lines = ["\n  demo staff      four eyes: one proposes, the other approves"]
-    lines += [f"    {name:<15}--token {token}" for name, token in staff.items()]
+    roles = {"demo.officer": "proposes", "demo.senior": "approves"}
+    lines += [
+        f"    {name:<13}{roles.get(name, ''):<9} --token {token}" for name, token in staff.items()
+    ]
     lines.append(f"                  (in {dd.demo_staff_file}, for the demo only)")
     return "\n".join(lines)
 
