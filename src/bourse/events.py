@@ -367,6 +367,15 @@ class ProposalDecided(Event, frozen=True, kw_only=True, tag="ProposalDecided"):
     reason: str
 
 
+class WorkAssigned(Event, frozen=True, kw_only=True, tag="WorkAssigned"):
+    """Open work (`item`: "alert:ID", "proposal:ID", "schedule:ID") now owned by `owner`."""
+
+    item: str
+    owner: str
+    actor: str
+    reason: str
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -551,6 +560,7 @@ AnyEvent = Union[
     FourEyesSet,
     ProposalMade,
     ProposalDecided,
+    WorkAssigned,
     CommandRejected,
 ]
 

@@ -33,12 +33,18 @@ def office(api: Api) -> dict[str, dict[str, str]]:
     return people
 
 
-def hire(api: Api, name: str, role: Role) -> str:
-    """A staff member and their token. AddStaff is four-eyed here and nobody could approve the
-    first ones yet, so they are added as `bourse run` seeds its demo staff: by the exchange's
-    own genesis actor."""
+def hire(api: Api, name: str, role: Role, **fields: Any) -> str:
+    """A staff member (`fields`: venues, countries, team) and their token. AddStaff is
+    four-eyed here and nobody could approve the first ones yet, so they are added as `bourse
+    run` seeds its demo staff: by the exchange's own genesis actor."""
+    scope = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()}
     cmd = AddStaff(
-        name=name, role=role, actor="system:genesis", ts_ms=api.service.clock(), reason="hired"
+        name=name,
+        role=role,
+        actor="system:genesis",
+        ts_ms=api.service.clock(),
+        reason="hired",
+        **scope,
     )
     outcome = api.execute(cmd)
     assert not outcome.refused, outcome

@@ -163,14 +163,23 @@ def staff_revoke_token(
 def staff_offboard(
     name: NameArg,
     reason: ReasonOpt,
+    reassign_to: Annotated[
+        str,
+        typer.Option(
+            "--reassign-to",
+            help="Who takes what they own: a colleague's name, or team:NAME (default: their "
+            "team's queue).",
+        ),
+    ] = "",
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """End a staff member's access at once (every token); their past actions stay theirs."""
+    """End a staff member's access at once (every token, their proposals withdrawn) and hand
+    what they own to a colleague or a queue; their past actions stay theirs."""
     left = AdminClient(data_dir, url, token).call(
-        "POST", f"/staff/{name}/offboard", json={"reason": reason}
+        "POST", f"/staff/{name}/offboard", json={"reason": reason, "reassignTo": reassign_to}
     )
     if as_json:
         print_json(left)
@@ -220,3 +229,23 @@ def staff_roles(as_json: JsonOpt = False) -> None:
         print_json(rows)
         return
     out.print(rows_table("roles", rows))
+
+
+@staff_app.command("assign")
+def staff_assign(
+    item: Annotated[str, typer.Argument(help="alert:ID, proposal:ID or schedule:ID.")],
+    to: Annotated[str, typer.Option("--to", help="staff:NAME or team:NAME.")],
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Give open work to someone who can decide it (an assigned proposal is theirs to decide)."""
+    done = AdminClient(data_dir, url, token).call(
+        "POST", "/assignments", json={"item": item, "owner": to, "reason": reason}
+    )
+    if as_json:
+        print_json(done)
+        return
+    out.print(f"{escape(item)} now belongs to {escape(to)}")

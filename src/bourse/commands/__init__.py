@@ -66,6 +66,7 @@ from bourse.commands.screening import (
 )
 from bourse.commands.staff import (
     AddStaff,
+    AssignWork,
     ChangeStaff,
     IssueStaffToken,
     OffboardStaff,
@@ -123,6 +124,7 @@ AnyCommand = Union[
     ApproveProposal,
     RejectProposal,
     WithdrawProposal,
+    AssignWork,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)
@@ -152,6 +154,7 @@ __all__ = [
     "AddStaff",
     "AnyCommand",
     "ApproveProposal",
+    "AssignWork",
     "CancelAllOrders",
     "CancelOrder",
     "CancelReplaceOrder",

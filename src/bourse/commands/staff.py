@@ -42,6 +42,19 @@ class RevokeStaffToken(OperatorCommand, frozen=True, kw_only=True, tag="RevokeSt
 
 
 class OffboardStaff(OperatorCommand, frozen=True, kw_only=True, tag="OffboardStaff"):
-    """Ends `name`'s access at once (every token); their past actions stay theirs."""
+    """Ends `name`'s access at once (every token, every proposal of theirs withdrawn); their
+    past actions stay theirs. What they own moves to `reassign_to` (a staff member's name, or
+    "team:NAME" for a team's queue), else to their own team's queue; refused if anything would
+    be left with no one entitled to decide it."""
 
     name: str
+    reassign_to: str = ""
+
+
+class AssignWork(OperatorCommand, frozen=True, kw_only=True, tag="AssignWork"):
+    """Gives open work (`item`: "alert:ID", "proposal:ID" or "schedule:ID") to `owner`
+    ("staff:NAME" or "team:NAME"), who must be able to decide it. An assigned proposal is
+    approved or rejected by its owner only."""
+
+    item: str
+    owner: str

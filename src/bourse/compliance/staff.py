@@ -78,7 +78,10 @@ LIST_DECISIONS = frozenset({"ForceListVersion"})
 POLICY_DECISIONS = frozenset(
     {"SetJurisdictionPolicy", "SchedulePolicyChange", "CancelScheduledChange"}
 )
-CONTROLS = frozenset({"SetFourEyes"})  # which commands need four eyes
+CONTROLS = frozenset({"SetFourEyes"})
+WORK = frozenset(
+    {"AssignWork"}
+)  # giving open work to a colleague or a team's queue  # which commands need four eyes
 # proposing, and taking one's own proposal back: any active staff member (the proposed command
 # is what their role must permit); approving and rejecting: whom the role's `approves` names
 PROPOSALS = frozenset({"ProposeCommand", "WithdrawProposal", "ApproveProposal", "RejectProposal"})
@@ -116,14 +119,19 @@ class RoleSpec:
 
 
 _COMPLIANCE = (
-    CUSTOMER_DECISIONS | ALERT_DECISIONS | LIST_DECISIONS | POLICY_DECISIONS | SCREENING_OPERATIONS
+    CUSTOMER_DECISIONS
+    | ALERT_DECISIONS
+    | LIST_DECISIONS
+    | POLICY_DECISIONS
+    | SCREENING_OPERATIONS
+    | WORK
 )
 _ALL_READS = frozenset(Read)
 
 ROLES: dict[Role, RoleSpec] = {
     Role.OPERATOR: RoleSpec(
         "Operator",
-        REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS,
+        REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS | WORK,
         frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.STAFF, Read.PROPOSALS}),
         scoped=False,
         summary="runs the system: markets, venues, payouts, staff accounts; no customer decisions",

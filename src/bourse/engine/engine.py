@@ -13,6 +13,7 @@ A refused command leaves state as it was and yields one CommandRejected.
 from bourse.commands import (
     AddStaff,
     ApproveProposal,
+    AssignWork,
     CancelAllOrders,
     CancelOrder,
     CancelReplaceOrder,
@@ -76,6 +77,7 @@ from bourse.engine import (
     risk,
     screening,
     staff,
+    work,
 )
 from bourse.engine.cancels import cancel, cancel_all, cancel_replace
 from bourse.engine.lists import force_version
@@ -238,7 +240,7 @@ class Engine:
             case RevokeStaffToken():
                 return staff.revoke_token(state, out, cmd)
             case OffboardStaff():
-                refusal = staff.offboard(state, out, cmd)
+                refusal = work.hand_over(state, out, cmd) or staff.offboard(state, out, cmd)
                 if refusal is None:  # nothing they proposed waits for approval any more
                     why = f"{cmd.name} offboarded: {cmd.reason}"
                     proposals.withdraw_all_of(state, out, f"staff:{cmd.name}", cmd.actor, why)
@@ -253,6 +255,8 @@ class Engine:
                 return proposals.reject(state, out, cmd)
             case WithdrawProposal():
                 return proposals.withdraw(state, out, cmd)
+            case AssignWork():
+                return work.assign(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

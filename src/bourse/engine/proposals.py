@@ -36,6 +36,7 @@ from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
 from bourse.engine.staff import scope_refusal
 from bourse.engine.state import EngineState, Proposal
+from bourse.engine.work import approval_refusal
 from bourse.events import FourEyesSet, ProposalDecided, ProposalMade
 
 PROPOSABLE = frozenset(t.__struct_config__.tag for t in get_args(Proposable))
@@ -276,7 +277,8 @@ def _decider(state: EngineState, pid: int, actor: str, verb: str) -> Proposal | 
         refusal = scope_refusal(state, member, p.command)
         if refusal is not None:
             return refusal
-    return p
+    refusal = approval_refusal(state, p.id, member)
+    return p if refusal is None else refusal
 
 
 def _close(

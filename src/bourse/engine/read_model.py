@@ -151,6 +151,7 @@ def export(state: EngineState) -> ReadModel:
     m.four_eyes = set(state.four_eyes)
     m.four_eyes_set = state.four_eyes_set
     m.forced_lists = dict(state.forced_lists)
+    m.owners = dict(state.owners)
     m.proposals = {
         p.id: ProposalView(
             p.id,

@@ -190,6 +190,7 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     state.four_eyes_set = image.four_eyes_set
     state.next_proposal_id = image.next_proposal_id
     state.forced_lists = {key: (seq, ts) for key, seq, ts in image.forced_lists}
+    state.owners = dict(image.owners)
     for pi in image.proposals:
         state.proposals[pi.id] = Proposal(
             pi.id,
@@ -320,6 +321,7 @@ def _image(state: EngineState) -> StateImage:
         four_eyes_set=state.four_eyes_set,
         next_proposal_id=state.next_proposal_id,
         forced_lists=[(k, seq, ts) for k, (seq, ts) in sorted(state.forced_lists.items())],
+        owners=sorted(state.owners.items()),
         proposals=[
             ProposalImage(
                 p.id,

@@ -206,3 +206,4 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     next_proposal_id: int = 1
     proposals: list[ProposalImage] = []  # pending, by id
     forced_lists: list[tuple[str, int, int]] = []  # key, seq, time
+    owners: list[tuple[str, str]] = []

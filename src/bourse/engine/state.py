@@ -511,6 +511,7 @@ class EngineState:
         "next_schedule_id",
         "next_sweep_id",
         "next_withdrawal_id",
+        "owners",
         "proposals",
         "reference_prices",
         "residence_policies",
@@ -580,6 +581,8 @@ class EngineState:
         # the latest decision to force each list version: "source:sha:previous sha" → (seq,
         # time); a load after it (four eyes approved it meanwhile) goes ahead citing it
         self.forced_lists: dict[str, tuple[int, int]] = {}
+        # who owns open work: "alert:4" → "staff:NAME" or "team:NAME" (engine/work.py)
+        self.owners: dict[str, str] = {}
         self.proposals: dict[int, Proposal] = {}
         self.next_proposal_id = 1
 

@@ -57,6 +57,7 @@ from bourse.events import (
     WithdrawalCompleted,
     WithdrawalFailed,
     WithdrawalRequested,
+    WorkAssigned,
 )
 from bourse.view.model import (
     AccountView,
@@ -492,3 +493,8 @@ def _proposal_decided(m: ReadModel, e: ProposalDecided, ts: int) -> None:
 @_on(ListVersionForced)
 def _list_forced(m: ReadModel, e: ListVersionForced, ts: int) -> None:
     m.forced_lists[forced_key(e.source, e.list_sha256, e.previous_sha256)] = (m.last_seq, ts)
+
+
+@_on(WorkAssigned)
+def _assigned(m: ReadModel, e: WorkAssigned, ts: int) -> None:
+    m.owners[e.item] = e.owner

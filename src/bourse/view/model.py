@@ -458,6 +458,7 @@ class ReadModel:
         "members",
         "nationality_policies",
         "next_change_id",
+        "owners",
         "proposals",
         "reference_prices",
         "residence_policies",
@@ -508,6 +509,7 @@ class ReadModel:
         self.four_eyes_set = False  # ever set (a data directory from before gets the default)
         # the latest decision to force each list version: forced_key(...) → (seq, time)
         self.forced_lists: dict[str, tuple[int, int]] = {}
+        self.owners: dict[str, str] = {}  # open work → "staff:NAME" or "team:NAME"
         self.proposals: dict[int, ProposalView] = {}  # waiting for a decision
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:

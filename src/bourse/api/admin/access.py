@@ -69,6 +69,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/staff/{name}/tokens"): ENGINE,
     ("DELETE", "/admin/v1/staff/{name}/tokens/{token_id}"): ENGINE,
     ("POST", "/admin/v1/staff/{name}/offboard"): ENGINE,
+    ("POST", "/admin/v1/assignments"): ENGINE,
     ("GET", "/admin/v1/proposals"): Read.PROPOSALS,
     ("POST", "/admin/v1/proposals"): ENGINE,
     ("POST", "/admin/v1/proposals/{proposal_id}/approve"): ENGINE,

@@ -58,6 +58,7 @@ def alert_json(view: ReadModel, alert: AlertView) -> dict[str, Any]:
         "reviewsAlert": alert.reviews if alert.kind == "delisting" else 0,
         "withdrawalId": alert.withdrawal_id,
         "status": alert.decision or OPEN,
+        "owner": view.owners.get(f"alert:{alert.id}", ""),  # staff:NAME, team:NAME, or nobody
         "customerId": alert.customer_id,
         "customerName": cust.legal_name if cust is not None else "",
         "score": score_text(ev.score_bp),

@@ -27,7 +27,7 @@ DEFAULT_HOURS = 72
 MAX_HOURS = 14 * 24
 
 
-def proposal_json(p: ProposalView | ProposalMade, now_ms: int) -> dict[str, Any]:
+def proposal_json(p: ProposalView | ProposalMade, now_ms: int, owner: str = "") -> dict[str, Any]:
     """A proposal as the admin API and the CLI show it: what, by whom, why, until when."""
     if isinstance(p, ProposalMade):
         pid, proposer, reason, evidence = p.proposal_id, p.proposer, p.reason, p.evidence
@@ -46,6 +46,7 @@ def proposal_json(p: ProposalView | ProposalMade, now_ms: int) -> dict[str, Any]
         "expiresMs": expires,
         "expired": now_ms >= expires,
         "digest": digest,
+        "owner": owner,  # who decides it: staff:NAME, team:NAME, or any entitled person
     }
 
 

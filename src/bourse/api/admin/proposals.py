@@ -68,7 +68,10 @@ class FourEyesBody(msgspec.Struct, forbid_unknown_fields=True):
 )
 async def list_proposals(service: ServiceDep, actor: OperatorDep) -> Response:
     view, now = service.view, service.clock()
-    waiting = [proposal_json(p, now) for _, p in sorted(view.proposals.items())]
+    waiting = [
+        proposal_json(p, now, view.owners.get(f"proposal:{pid}", ""))
+        for pid, p in sorted(view.proposals.items())
+    ]
     return ok({"fourEyes": sorted(view.four_eyes), "proposals": waiting})
 
 

@@ -23,7 +23,14 @@ from bourse.api.admin.errors import bad_request
 from bourse.api.admin.four_eyes import is_four_eyed, propose
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
-from bourse.commands import AddStaff, ChangeStaff, IssueStaffToken, OffboardStaff, RevokeStaffToken
+from bourse.commands import (
+    AddStaff,
+    AssignWork,
+    ChangeStaff,
+    IssueStaffToken,
+    OffboardStaff,
+    RevokeStaffToken,
+)
 from bourse.compliance.staff import ROLES, Role
 from bourse.keys.staff_tokens import new_token, token_digest
 from bourse.view.model import StaffView
@@ -52,6 +59,17 @@ class TokenBody(msgspec.Struct, forbid_unknown_fields=True):
 
 
 class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+class OffboardBody(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    reason: Reason
+    reassign_to: str = ""  # a colleague's name, or "team:NAME"; default: their team's queue
+
+
+class AssignBody(msgspec.Struct, forbid_unknown_fields=True):
+    item: str
+    owner: str
     reason: Reason
 
 
@@ -218,17 +236,50 @@ async def revoke_token(
     "/staff/{name}/offboard",
     summary="Offboard a staff member",
     description="Ends their access at once: every token stops working, in every gateway "
-    "process. They stay in the list, inactive, so their past actions stay attributed.",
+    "process, and what they proposed is withdrawn. What they own (alerts, proposals to decide, "
+    "scheduled changes) moves to `reassignTo` (a colleague, or `team:NAME`), else to their "
+    "team's queue; refused, naming the items, if anything would be left with no one entitled "
+    "to decide it. They stay in the list, inactive, so their past actions stay attributed.",
 )
 async def offboard(
     service: ServiceDep,
     actor: OperatorDep,
     name: str,
-    body: dict[str, Any] = body_doc({"reason": "left the company, HR ticket 5120"}, ReasonBody),
+    body: dict[str, Any] = body_doc(
+        {"reason": "left the company, HR ticket 5120", "reassignTo": "olena"}, OffboardBody
+    ),
 ) -> Response:
-    req = parse(body, ReasonBody)
-    cmd = OffboardStaff(name=name, reason=req.reason, actor=actor, ts_ms=service.clock())
+    req = parse(body, OffboardBody)
+    cmd = OffboardStaff(
+        name=name,
+        reassign_to=req.reassign_to,
+        reason=req.reason,
+        actor=actor,
+        ts_ms=service.clock(),
+    )
     if is_four_eyed(service, cmd):
         return await propose(service, cmd)
     outcome = await service.execute(cmd)
     return answered(outcome, lambda _: staff_json(service.view.staff[name]))
+
+
+@router.post(
+    "/assignments",
+    summary="Give open work to someone",
+    description="`item`: `alert:ID`, `proposal:ID` or `schedule:ID`; `owner`: `staff:NAME` or "
+    "`team:NAME`, who must be able to decide it. An assigned proposal is decided by its owner.",
+)
+async def assign(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {"item": "alert:12", "owner": "staff:olena", "reason": "KZ desk"}, AssignBody
+    ),
+) -> Response:
+    req = parse(body, AssignBody)
+    cmd = AssignWork(
+        item=req.item, owner=req.owner, reason=req.reason, actor=actor, ts_ms=service.clock()
+    )
+    return answered(
+        await service.execute(cmd), lambda o: {"item": req.item, "owner": req.owner, "seq": o.seq}
+    )
