@@ -96,3 +96,17 @@ def test_a_list_version_is_forced_only_once_a_second_person_approved_it(
 def _free(server: Server, asset: str) -> Decimal:
     account = httpx.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
     return Decimal(next(b["free"] for b in account["balances"] if b["asset"] == asset))
+
+
+def test_work_is_assigned_only_to_someone_who_can_decide_it(server: Server) -> None:
+    done = bourse(server, "accounts", "deposit", "--account", "1", "--deposit", "ETH=1",
+                  "--reason", "wire 9002", "--json")  # fmt: skip
+    [proposal] = json.loads(done.stdout)["proposed"]
+    item = f"proposal:{proposal['proposalId']}"
+    refused = run_cli("staff", "assign", item, "--to", "staff:demo.officer", "--reason", "x",
+                      "--data-dir", str(server.data_dir))  # fmt: skip
+    assert refused.returncode == 1 and "no one entitled" in " ".join(refused.stderr.split())
+    bourse(server, "staff", "assign", item, "--to", "staff:demo.senior", "--reason", "deposits")
+    listed = json.loads(bourse(server, "proposals", "list", "--json").stdout)
+    owner = [p["owner"] for p in listed if p["proposalId"] == proposal["proposalId"]]
+    assert owner == ["staff:demo.senior"]
