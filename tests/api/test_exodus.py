@@ -114,3 +114,50 @@ def test_an_offboarding_that_would_orphan_work_is_refused_naming_it(api: Api) ->
     assert r.status_code == 403, r.text
     assert f"no one else could decide proposal:{pid}" in r.json()["message"]
     assert call(api, "GET", "/staff", OPERATOR).json()["staff"][1]["active"] is True  # sid stays
+
+
+def test_a_region_closes_its_staff_leave_together_as_previewed(api: Api) -> None:
+    r = call(
+        api, "PUT", "/four-eyes", OPERATOR, commands=sorted(DEFAULT_FOUR_EYES), reason="policy"
+    )
+    assert r.status_code == 200, r.text
+    ivan = bearer(hire(api, "ivan", Role.REGIONAL_MANAGER, countries=EE, team="ee"))
+    hire(api, "olena", Role.REGIONAL_MANAGER, countries=EE, team="ee")
+    hire(api, "cora", Role.COMPLIANCE_OFFICER, team="hq")
+    sid = bearer(hire(api, "sid", Role.SENIOR_COMPLIANCE_OFFICER))
+    onboarded = call(api, "POST", "/customers", OPERATOR, **RU_CUSTOMER).json()
+    api.execute(
+        RaiseScreeningAlert(
+            customer_id=onboarded["customerId"],
+            evidence=EVIDENCE,
+            actor="system:screening",
+            ts_ms=api.service.clock(),
+        )
+    )
+    alert = max(api.service.view.alerts)
+    call(api, "POST", "/assignments", sid, item=f"alert:{alert}", owner="staff:ivan", reason="RU")
+    deposit = {"account_id": onboarded["accountId"], "asset": "USDT", "amount": "1", "reason": "w"}
+    own = call(api, "POST", "/deposits", ivan, **deposit).json()["proposal"]["proposalId"]
+
+    # both of team ee at once: their queue would be empty, so the work must go elsewhere
+    group = {"names": ["ivan", "olena"]}
+    preview = call(api, "POST", "/staff/offboarding/preview", OPERATOR, **group).json()
+    assert preview["refused"] and f"team:ee cannot decide alert:{alert}" in preview["why"]
+    preview = call(
+        api, "POST", "/staff/offboarding/preview", OPERATOR, **group, reassignTo="team:hq"
+    ).json()
+    assert preview["refused"] is False, preview
+    assert preview["moves"] == [{"item": f"alert:{alert}", "to": "team:hq"}]
+    assert preview["proposalsWithdrawn"] == [own]
+    assert [t["name"] for t in preview["tokensEnded"]] == ["ivan", "olena"]
+    assert call(api, "GET", "/staff", OPERATOR).json()["staff"][1]["active"] is True  # unchanged
+
+    apply = {**group, "reassignTo": "team:hq", "reason": "EE region closed"}
+    r = call(api, "POST", "/staff/offboarding", OPERATOR, **apply, previewId="0" * 20)
+    assert r.status_code == 409 and r.json()["error"] == "PREVIEW_STALE", r.text
+    r = call(api, "POST", "/staff/offboarding", OPERATOR, **apply, previewId=preview["previewId"])
+    assert r.status_code == 200 and r.json()["offboarded"] == ["ivan", "olena"], r.text
+    assert call(api, "GET", "/alerts", ivan).status_code == 401
+    staff = {m["name"]: m["active"] for m in call(api, "GET", "/staff", OPERATOR).json()["staff"]}
+    assert staff == {"cora": True, "ivan": False, "olena": False, "sid": True}
+    assert api.service.view.owners[f"alert:{alert}"] == "team:hq"

@@ -110,3 +110,23 @@ def test_work_is_assigned_only_to_someone_who_can_decide_it(server: Server) -> N
     listed = json.loads(bourse(server, "proposals", "list", "--json").stdout)
     owner = [p["owner"] for p in listed if p["proposalId"] == proposal["proposalId"]]
     assert owner == ["staff:demo.senior"]
+
+
+def test_people_leave_together_as_previewed(server: Server) -> None:
+    senior = tokens(server)["demo.senior"]
+    for name in ("tmp.one", "tmp.two"):
+        added = bourse(server, "staff", "add", name, "--role", "support", "--reason", "temp")
+        pid = json.loads(added.stdout)["proposal"]["proposalId"]
+        bourse(server, "proposals", "approve", str(pid), "--reason", "ok", "--token", senior)
+    preview = json.loads(
+        bourse(server, "staff", "offboard-many", "tmp.one", "tmp.two", "--json").stdout
+    )
+    assert preview["refused"] is False and preview["moves"] == []
+    shown = bourse(server, "staff", "offboard-many", "tmp.one", "tmp.two").stdout
+    assert f"--preview-id {preview['previewId']}" in " ".join(shown.split())
+    bourse(server, "staff", "offboard-many", "tmp.one", "tmp.two", "--preview-id",
+           preview["previewId"], "--reason", "temporary contract ended")  # fmt: skip
+    listed = {
+        m["name"]: m["active"] for m in json.loads(bourse(server, "staff", "list", "--json").stdout)
+    }
+    assert listed["tmp.one"] is False and listed["tmp.two"] is False

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table
-from bourse.cli.console import out
+from bourse.cli.console import fail, out
 from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
 from bourse.compliance.staff import ROLES, Role
 
@@ -249,3 +249,57 @@ def staff_assign(
         print_json(done)
         return
     out.print(f"{escape(item)} now belongs to {escape(to)}")
+
+
+@staff_app.command("offboard-many")
+def staff_offboard_many(
+    names: Annotated[list[str], typer.Argument(help="Everyone leaving together.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why (kept in the journal; needed to apply).")
+    ] = "",
+    reassign_to: Annotated[
+        str,
+        typer.Option(
+            "--reassign-to", help="Who takes their work: a name, or team:NAME (default: teams)."
+        ),
+    ] = "",
+    preview_id: Annotated[
+        str,
+        typer.Option("--preview-id", help="Apply the preview with this id (default: preview)."),
+    ] = "",
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """A layoff or a region closed: preview whose access ends and where their work goes, then
+    apply that preview with --preview-id and --reason."""
+    client = AdminClient(data_dir, url, token)
+    group = {"names": names, "reassignTo": reassign_to}
+    if not preview_id:
+        shown = client.call("POST", "/staff/offboarding/preview", json=group)
+        if as_json:
+            print_json(shown)
+            return
+        moves = [{"item": m["item"], "to": m["to"]} for m in shown["moves"]]
+        out.print(rows_table("work that moves", moves) if moves else "no work moves")
+        out.print(
+            f"tokens ended: {len(shown['tokensEnded'])}; proposals withdrawn: "
+            f"{', '.join(map(str, shown['proposalsWithdrawn'])) or 'none'}"
+        )
+        if shown["refused"]:
+            fail(f"refused as it stands: {shown['why']}", 1)
+        out.print(
+            f"preview {shown['previewId']}: apply with --preview-id {shown['previewId']} "
+            "--reason ..."
+        )
+        return
+    if not reason.strip():
+        fail("--reason is required to apply")
+    done = client.call(
+        "POST", "/staff/offboarding", json={**group, "previewId": preview_id, "reason": reason}
+    )
+    if as_json:
+        print_json(done)
+        return
+    out.print(f"offboarded {escape(', '.join(names))}: their tokens no longer work")

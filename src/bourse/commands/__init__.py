@@ -69,6 +69,7 @@ from bourse.commands.staff import (
     AssignWork,
     ChangeStaff,
     IssueStaffToken,
+    OffboardMany,
     OffboardStaff,
     RevokeStaffToken,
 )
@@ -125,6 +126,7 @@ AnyCommand = Union[
     RejectProposal,
     WithdrawProposal,
     AssignWork,
+    OffboardMany,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)
@@ -179,6 +181,7 @@ __all__ = [
     "IssueStaffToken",
     "ListSymbol",
     "ListedAddress",
+    "OffboardMany",
     "OffboardStaff",
     "OnboardCustomer",
     "OpenAccount",

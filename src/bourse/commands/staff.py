@@ -51,6 +51,16 @@ class OffboardStaff(OperatorCommand, frozen=True, kw_only=True, tag="OffboardSta
     reassign_to: str = ""
 
 
+class OffboardMany(OperatorCommand, frozen=True, kw_only=True, tag="OffboardMany"):
+    """Offboards `names` together (a layoff, a region closed), citing the preview they were
+    shown (`preview_id`): refused if the preview would now say something else, or leaves work
+    with no one entitled to decide it."""
+
+    names: tuple[str, ...]
+    preview_id: str
+    reassign_to: str = ""
+
+
 class AssignWork(OperatorCommand, frozen=True, kw_only=True, tag="AssignWork"):
     """Gives open work (`item`: "alert:ID", "proposal:ID" or "schedule:ID") to `owner`
     ("staff:NAME" or "team:NAME"), who must be able to decide it. An assigned proposal is

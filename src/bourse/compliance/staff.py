@@ -55,7 +55,14 @@ REFERENCE_DATA = frozenset(
 )
 PAYOUTS = frozenset({"CompleteWithdrawal", "FailWithdrawal"})  # settling what was requested
 STAFF_ADMIN = frozenset(
-    {"AddStaff", "ChangeStaff", "IssueStaffToken", "RevokeStaffToken", "OffboardStaff"}
+    {
+        "AddStaff",
+        "ChangeStaff",
+        "IssueStaffToken",
+        "RevokeStaffToken",
+        "OffboardStaff",
+        "OffboardMany",
+    }
 )
 CUSTOMER_DECISIONS = frozenset(
     {

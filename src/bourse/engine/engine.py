@@ -37,6 +37,7 @@ from bourse.commands import (
     FreezeAccount,
     IssueStaffToken,
     ListSymbol,
+    OffboardMany,
     OffboardStaff,
     OnboardCustomer,
     OpenAccount,
@@ -64,7 +65,7 @@ from bourse.commands import (
     WithdrawOnRequest,
     WithdrawProposal,
 )
-from bourse.domain.rejections import Refusal
+from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import (
     admin,
     customers,
@@ -141,6 +142,28 @@ class Engine:
     def _run_approved(self, cmd: Command) -> Refusal | None:
         """`cmd` through every stage, as an approved proposal (its events join the outcome)."""
         return self.check(cmd, approved=True) or self._dispatch(cmd)
+
+    def _offboard_many(self, cmd: OffboardMany) -> Refusal | None:
+        state, out = self.state, self._out
+        if not cmd.names or len(set(cmd.names)) != len(cmd.names):
+            return Refusal(RejectCode.INVALID_PARAMETER, "name each person leaving once")
+        handover = work.plan(state, cmd.names, cmd.reassign_to)
+        refusal = handover.refusal
+        if refusal is not None:
+            return refusal
+        if handover.digest() != cmd.preview_id:
+            return Refusal(
+                RejectCode.PREVIEW_STALE,
+                f"preview {cmd.preview_id} is not what offboarding {', '.join(cmd.names)} would "
+                "do now: preview it again",
+            )
+        work.move_all(state, out, handover, cmd.actor, cmd.reason)
+        for name in cmd.names:
+            leaving = OffboardStaff(name=name, actor=cmd.actor, ts_ms=cmd.ts_ms, reason=cmd.reason)
+            staff.offboard(state, out, leaving)  # checked by the plan: each one is active
+            why = f"{name} offboarded: {cmd.reason}"
+            proposals.withdraw_all_of(state, out, f"staff:{name}", cmd.actor, why)
+        return None
 
     def _dispatch(self, cmd: Command) -> Refusal | None:
         state, out = self.state, self._out
@@ -257,6 +280,8 @@ class Engine:
                 return proposals.withdraw(state, out, cmd)
             case AssignWork():
                 return work.assign(state, out, cmd)
+            case OffboardMany():
+                return self._offboard_many(cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

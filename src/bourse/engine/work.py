@@ -16,6 +16,7 @@ from bourse.commands import (
     ConfirmScreeningAlert,
     OffboardStaff,
 )
+from bourse.compliance.handover import Handover
 from bourse.compliance.staff import ROLES, staff_name
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
@@ -43,12 +44,14 @@ def open_items(state: EngineState) -> dict[str, str]:
     return items
 
 
-def deciders(state: EngineState, item: str, owner: str, leaving: str = "") -> list[StaffMember]:
-    """The active staff members (other than `leaving`) who could decide `item` were `owner` its
-    owner ("": anyone entitled)."""
+def deciders(
+    state: EngineState, item: str, owner: str, leaving: frozenset[str] = frozenset()
+) -> list[StaffMember]:
+    """The active staff members (other than those `leaving`) who could decide `item` were
+    `owner` its owner ("": anyone entitled)."""
     found = []
     for member in state.staff.values():
-        if not member.active or member.name == leaving:
+        if not member.active or member.name in leaving:
             continue
         if owner.startswith(STAFF) and owner != STAFF + member.name:
             continue
@@ -57,6 +60,74 @@ def deciders(state: EngineState, item: str, owner: str, leaving: str = "") -> li
         if _entitled(state, member, item):
             found.append(member)
     return found
+
+
+def plan(state: EngineState, names: tuple[str, ...], reassign_to: str) -> Handover:
+    """What offboarding `names` together, their work going to `reassign_to` (a name or
+    "team:NAME"; "": each one's own team), would do: nothing changes here."""
+    leaving = frozenset(names)
+    problem = ""
+    for name in names:
+        member = state.staff.get(name)
+        if member is None or not member.active:
+            problem = problem or f"{name!r} is not an active staff member"
+    target_of: dict[str, str] = {}
+    if reassign_to:
+        target = reassign_to if reassign_to.startswith(TEAM) else STAFF + reassign_to
+        issue = _owner_problem(state, target)
+        if reassign_to in leaving:
+            issue = f"work cannot move to {reassign_to}, who is leaving too"
+        problem = problem or (issue or "")
+        target_of = dict.fromkeys(names, target)
+    else:
+        for name in names:
+            member = state.staff.get(name)
+            team = member.team if member is not None else ""
+            target_of[name] = TEAM + team if team else ""
+    items = open_items(state)
+    withdrawn = tuple(
+        pid for pid, p in sorted(state.proposals.items()) if staff_name(p.proposer) in leaving
+    )
+    for pid in withdrawn:
+        items.pop(f"proposal:{pid}", None)  # withdrawn as they leave: nobody decides them
+    moves: list[tuple[str, str]] = []
+    stranded: list[tuple[str, str]] = []
+    for item, owner in sorted(items.items(), key=lambda kv: _order(kv[0])):
+        holder = staff_name(owner)
+        if holder is None or holder not in leaving:
+            continue
+        target = target_of.get(holder, "")
+        if not target:
+            problem = problem or (
+                f"{holder} owns {item} and has no team: name a colleague or a queue to take it"
+            )
+            continue
+        moves.append((item, target))
+        if not deciders(state, item, target, leaving):
+            stranded.append((item, target))
+    moved = {item for item, _ in moves}
+    orphaned = tuple(
+        item
+        for item, owner in sorted(items.items(), key=lambda kv: _order(kv[0]))
+        if item not in moved
+        and not deciders(state, item, owner, leaving)
+        and deciders(state, item, owner)  # it had someone: this offboarding takes them away
+    )
+    tokens = tuple(
+        (name, token_id)
+        for name in names
+        if (member := state.staff.get(name)) is not None
+        for token_id in sorted(member.tokens)
+    )
+    return Handover(
+        names=names,
+        tokens=tokens,
+        withdrawn=withdrawn,
+        moves=tuple(moves),
+        stranded=tuple(stranded),
+        orphaned=orphaned,
+        problem=problem,
+    )
 
 
 def assign(state: EngineState, out: Output, cmd: AssignWork) -> Refusal | None:
@@ -82,49 +153,20 @@ def hand_over(state: EngineState, out: Output, cmd: OffboardStaff) -> Refusal | 
     member = state.staff.get(cmd.name)
     if member is None or not member.active:
         return None  # the offboarding itself says why
-    target = cmd.reassign_to or (TEAM + member.team if member.team else "")
-    if cmd.reassign_to:
-        if not cmd.reassign_to.startswith(TEAM):
-            target = STAFF + cmd.reassign_to
-        problem = _owner_problem(state, target)
-        if problem:
-            return Refusal(RejectCode.INVALID_PARAMETER, problem)
-        if target == STAFF + cmd.name:
-            return Refusal(RejectCode.INVALID_PARAMETER, "work cannot move to the one leaving")
-    items = open_items(state)
-    leaving = STAFF + cmd.name
-    for pid, p in state.proposals.items():
-        if p.proposer == leaving:  # withdrawn as they leave: nobody needs to decide them
-            items.pop(f"proposal:{pid}", None)
-    mine = sorted((k for k, owner in items.items() if owner == STAFF + cmd.name), key=_order)
-    if mine and not target:
-        return Refusal(
-            RejectCode.INVALID_PARAMETER,
-            f"{cmd.name} owns {', '.join(mine)} and has no team: name a colleague or a queue "
-            "to take it (reassign_to)",
-        )
-    stranded = [k for k in mine if not deciders(state, k, target, leaving=cmd.name)]
-    orphans = [
-        k
-        for k, owner in items.items()
-        if k not in mine
-        and not deciders(state, k, owner, leaving=cmd.name)
-        and deciders(state, k, owner)  # it had someone: this offboarding takes them away
-    ]
-    if stranded or orphans:
-        parts = []
-        if stranded:
-            parts.append(f"{target} cannot decide {', '.join(sorted(stranded, key=_order))}")
-        if orphans:
-            parts.append(f"no one else could decide {', '.join(sorted(orphans, key=_order))}")
-        return Refusal(
-            RejectCode.NOT_PERMITTED,
-            f"offboarding {cmd.name} would leave work without anyone to decide it: "
-            + "; ".join(parts),
-        )
-    for key in mine:
-        _move(state, out, key, target, cmd.actor, f"{cmd.name} offboarded: {cmd.reason}")
+    handover = plan(state, (cmd.name,), cmd.reassign_to)
+    refusal = handover.refusal
+    if refusal is not None:
+        return refusal
+    for item, owner in handover.moves:
+        _move(state, out, item, owner, cmd.actor, f"{cmd.name} offboarded: {cmd.reason}")
     return None
+
+
+def move_all(state: EngineState, out: Output, handover: Handover, actor: str, reason: str) -> None:
+    """Apply `handover`'s moves (it was checked: nothing stranded or orphaned)."""
+    who = ", ".join(handover.names)
+    for item, owner in handover.moves:
+        _move(state, out, item, owner, actor, f"{who} offboarded: {reason}")
 
 
 def approval_refusal(state: EngineState, pid: int, approver: StaffMember) -> Refusal | None:

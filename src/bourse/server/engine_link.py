@@ -42,6 +42,7 @@ import msgspec
 
 from bourse import codec
 from bourse.commands import Command, decode_command, encode_command
+from bourse.compliance.handover import Handover
 from bourse.compliance.policy import Impact, PolicySpec
 from bourse.domain.rejections import Refusal
 from bourse.engine.impact import PREVIEW_SLICE
@@ -68,8 +69,8 @@ _SEQ = struct.Struct("!Q")
 _outcomes = msgspec.msgpack.Decoder(list[Outcome])
 # What a gateway may call on the engine process's Service (more come from `EngineHost(calls=)`).
 SERVICE_CALLS = (
-    "check", "preview", "traded_price", "snapshot", "state", "health", "engine_metrics",
-    "ask_every_process", "released",
+    "check", "preview", "offboarding", "traded_price", "snapshot", "state", "health",
+    "engine_metrics", "ask_every_process", "released",
 )  # fmt: skip
 
 
@@ -350,6 +351,10 @@ class EngineLink:
     async def check(self, cmd: Command) -> Refusal | None:
         refusal: Refusal | None = await self.call("check", cmd)
         return refusal
+
+    async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
+        handover: Handover = await self.call("offboarding", names, reassign_to)
+        return handover
 
     async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact:
         impact: Impact = await self.call("preview", spec, slice_size)

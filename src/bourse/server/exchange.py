@@ -11,10 +11,11 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from bourse.commands import Command
+from bourse.compliance.handover import Handover
 from bourse.compliance.policy import Impact, PolicySpec
 from bourse.demo import genesis
 from bourse.domain.rejections import Refusal
-from bourse.engine import Engine, impact, read_model, snapshot, valuation
+from bourse.engine import Engine, impact, read_model, snapshot, valuation, work
 from bourse.events import Outcome
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
@@ -182,6 +183,10 @@ class Exchange:
         """A policy change's impact, counted in steps on the engine thread: drive it with
         next() between other commands; it returns the Impact (see `impact.preview`)."""
         return impact.preview(self.engine.state, spec, slice_size)
+
+    def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
+        """What offboarding `names` together would do (see engine/work.py's `plan`)."""
+        return work.plan(self.engine.state, names, reassign_to)
 
     def traded_price(self, asset: str, quote: str) -> bool:
         """Whether the exchange's own trades value `asset` in `quote` (either way round), so a

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bourse.commands import Command
+from bourse.compliance.handover import Handover
 from bourse.compliance.policy import Impact, PolicySpec
 from bourse.domain.rejections import Refusal
 from bourse.engine.impact import PREVIEW_SLICE
@@ -87,6 +88,8 @@ class GatewayService(Protocol):
     async def check(self, cmd: Command) -> Refusal | None: ...
 
     async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact: ...
+
+    async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover: ...
 
     async def traded_price(self, asset: str, quote: str) -> bool: ...
 
@@ -249,6 +252,11 @@ class Service:
                 result: Impact = done.value
                 return result
             await asyncio.sleep(0)  # let the engine run the commands waiting meanwhile
+
+    async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
+        """What offboarding `names` together would do, as of everything durable."""
+        await self._all_released()
+        return self.exchange.offboarding(names, reassign_to)
 
     async def traded_price(self, asset: str, quote: str) -> bool:
         """Whether a traded market values `asset` in `quote` (see Exchange.traded_price)."""

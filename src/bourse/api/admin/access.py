@@ -70,6 +70,8 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("DELETE", "/admin/v1/staff/{name}/tokens/{token_id}"): ENGINE,
     ("POST", "/admin/v1/staff/{name}/offboard"): ENGINE,
     ("POST", "/admin/v1/assignments"): ENGINE,
+    ("POST", "/admin/v1/staff/offboarding/preview"): Read.STAFF,
+    ("POST", "/admin/v1/staff/offboarding"): ENGINE,
     ("GET", "/admin/v1/proposals"): Read.PROPOSALS,
     ("POST", "/admin/v1/proposals"): ENGINE,
     ("POST", "/admin/v1/proposals/{proposal_id}/approve"): ENGINE,

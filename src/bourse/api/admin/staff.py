@@ -28,9 +28,11 @@ from bourse.commands import (
     AssignWork,
     ChangeStaff,
     IssueStaffToken,
+    OffboardMany,
     OffboardStaff,
     RevokeStaffToken,
 )
+from bourse.compliance.handover import Handover
 from bourse.compliance.staff import ROLES, Role
 from bourse.keys.staff_tokens import new_token, token_digest
 from bourse.view.model import StaffView
@@ -65,6 +67,16 @@ class ReasonBody(msgspec.Struct, forbid_unknown_fields=True):
 class OffboardBody(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
     reason: Reason
     reassign_to: str = ""  # a colleague's name, or "team:NAME"; default: their team's queue
+
+
+class GroupBody(msgspec.Struct, forbid_unknown_fields=True, rename="camel"):
+    names: list[str]
+    reassign_to: str = ""
+
+
+class GroupOffboardBody(GroupBody, forbid_unknown_fields=True, rename="camel", kw_only=True):
+    preview_id: str
+    reason: Reason
 
 
 class AssignBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -283,3 +295,68 @@ async def assign(
     return answered(
         await service.execute(cmd), lambda o: {"item": req.item, "owner": req.owner, "seq": o.seq}
     )
+
+
+def handover_json(handover: Handover) -> dict[str, Any]:
+    return {
+        "previewId": handover.digest(),
+        "names": list(handover.names),
+        "tokensEnded": [{"name": n, "tokenId": t} for n, t in handover.tokens],
+        "proposalsWithdrawn": list(handover.withdrawn),
+        "moves": [{"item": item, "to": owner} for item, owner in handover.moves],
+        "stranded": [{"item": item, "to": owner} for item, owner in handover.stranded],
+        "orphaned": list(handover.orphaned),
+        "problem": handover.problem,
+        "refused": (refusal := handover.refusal) is not None,
+        "why": refusal.reason if refusal is not None else "",
+    }
+
+
+@router.post(
+    "/staff/offboarding/preview",
+    summary="Preview offboarding several people at once",
+    description="A layoff, a region closed: whose access ends (tokens), which of their "
+    "proposals are withdrawn, what work moves to whom (`reassignTo`, else each one's team "
+    "queue), and what would be left with no one entitled to decide it (`stranded`, "
+    "`orphaned`: then the offboarding is refused). Changes nothing; the apply cites "
+    "`previewId`.",
+)
+async def preview_offboarding(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {"names": ["ivan", "olena"], "reassignTo": "team:kz"}, GroupBody
+    ),
+) -> Response:
+    req = parse(body, GroupBody)
+    if not req.names:
+        raise bad_request("names: name at least one person")
+    handover = await service.offboarding(tuple(req.names), req.reassign_to)
+    return ok(handover_json(handover))
+
+
+@router.post(
+    "/staff/offboarding",
+    summary="Offboard several people at once, as previewed",
+    description="Cites the preview's `previewId`: refused if offboarding them would now do "
+    "anything else (look again), or would leave work with no one to decide it.",
+)
+async def offboard_many(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc(
+        {"names": ["ivan", "olena"], "previewId": "1f0c…", "reason": "EE region closed"},
+        GroupOffboardBody,
+    ),
+) -> Response:
+    req = parse(body, GroupOffboardBody)
+    cmd = OffboardMany(
+        names=tuple(req.names),
+        reassign_to=req.reassign_to,
+        preview_id=req.preview_id,
+        reason=req.reason,
+        actor=actor,
+        ts_ms=service.clock(),
+    )
+    names = list(req.names)
+    return answered(await service.execute(cmd), lambda o: {"offboarded": names, "seq": o.seq})
