@@ -376,6 +376,14 @@ class WorkAssigned(Event, frozen=True, kw_only=True, tag="WorkAssigned"):
     reason: str
 
 
+class AccessRecorded(Event, frozen=True, kw_only=True, tag="AccessRecorded"):
+    """An auditor or regulator read `path` (`query`): the record of it."""
+
+    path: str
+    query: str
+    actor: str
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -561,6 +569,7 @@ AnyEvent = Union[
     ProposalMade,
     ProposalDecided,
     WorkAssigned,
+    AccessRecorded,
     CommandRejected,
 ]
 

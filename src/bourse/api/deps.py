@@ -9,6 +9,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from bourse.api.admin import access
 from bourse.api.admin.errors import AdminError
+from bourse.commands import RecordAccess
+from bourse.compliance.staff import Role
 from bourse.domain.limits import INT64_MAX, INT64_MIN
 from bourse.keys.staff_tokens import token_digest
 from bourse.server.service import GatewayService
@@ -50,6 +52,13 @@ async def require_operator(
                 if refused is not None:
                     raise AdminError(403, "NOT_PERMITTED", refused)
                 actor = f"staff:{member.name}"
+                if member.role is Role.AUDITOR:  # every read of an auditor is on the record
+                    query = request.url.query
+                    await service.execute(
+                        RecordAccess(
+                            path=request.url.path, query=query, actor=actor, ts_ms=service.clock()
+                        )
+                    )
     if actor is None:
         raise AdminError(
             401,

@@ -71,6 +71,7 @@ from bourse.commands.staff import (
     IssueStaffToken,
     OffboardMany,
     OffboardStaff,
+    RecordAccess,
     RevokeStaffToken,
 )
 
@@ -127,6 +128,7 @@ AnyCommand = Union[
     WithdrawProposal,
     AssignWork,
     OffboardMany,
+    RecordAccess,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)
@@ -192,6 +194,7 @@ __all__ = [
     "ProposeCommand",
     "RaiseDelistingReview",
     "RaiseScreeningAlert",
+    "RecordAccess",
     "RecordRescreen",
     "RejectProposal",
     "RequestWithdrawal",

@@ -1,6 +1,6 @@
 """Staff: members, their roles and scopes, their tokens, offboarding."""
 
-from bourse.commands.base import OperatorCommand
+from bourse.commands.base import Command, OperatorCommand
 from bourse.compliance.staff import Role
 
 
@@ -59,6 +59,13 @@ class OffboardMany(OperatorCommand, frozen=True, kw_only=True, tag="OffboardMany
     names: tuple[str, ...]
     preview_id: str
     reassign_to: str = ""
+
+
+class RecordAccess(Command, frozen=True, kw_only=True, tag="RecordAccess"):
+    """What an auditor or regulator read (`path`, `query`): every such read is on the record."""
+
+    path: str
+    query: str = ""
 
 
 class AssignWork(OperatorCommand, frozen=True, kw_only=True, tag="AssignWork"):

@@ -92,6 +92,8 @@ WORK = frozenset(
 # proposing, and taking one's own proposal back: any active staff member (the proposed command
 # is what their role must permit); approving and rejecting: whom the role's `approves` names
 PROPOSALS = frozenset({"ProposeCommand", "WithdrawProposal", "ApproveProposal", "RejectProposal"})
+# what any active staff member sends about themselves: a record of what they read
+RECORDS = frozenset({"RecordAccess"})
 # Four eyes by default: what a bank's compliance department would not let one person do alone.
 DEFAULT_FOUR_EYES = frozenset(
     {
@@ -206,3 +208,9 @@ def is_person(actor: str) -> bool:
 def four_eyed(four_eyes: Collection[str], command: str, actor: str) -> bool:
     """Whether `actor` may send `command` only as a proposal a second person approves."""
     return command in four_eyes and is_person(actor)
+
+
+def covers(countries: Collection[str], venues: Collection[str], residence: str, venue: str) -> bool:
+    """Whether a scope (its countries and venues) covers a customer resident in `residence`,
+    served by `venue`: what a regional manager acts on and an auditor reads."""
+    return residence in countries or (bool(venue) and venue in venues)

@@ -46,6 +46,7 @@ from bourse.commands import (
     ProposeCommand,
     RaiseDelistingReview,
     RaiseScreeningAlert,
+    RecordAccess,
     RecordRescreen,
     RejectProposal,
     RequestWithdrawal,
@@ -85,7 +86,7 @@ from bourse.engine.lists import force_version
 from bourse.engine.output import Output
 from bourse.engine.placement import place
 from bourse.engine.state import EngineState
-from bourse.events import AnyEvent, BalanceChanged, CommandRejected
+from bourse.events import AccessRecorded, AnyEvent, BalanceChanged, CommandRejected
 
 
 class Engine:
@@ -282,6 +283,9 @@ class Engine:
                 return work.assign(state, out, cmd)
             case OffboardMany():
                 return self._offboard_many(cmd)
+            case RecordAccess():
+                out.events.append(AccessRecorded(path=cmd.path, query=cmd.query, actor=cmd.actor))
+                return None
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

@@ -39,7 +39,16 @@ from bourse.commands import (
     WithdrawOnRequest,
 )
 from bourse.compliance.countries import country_problem
-from bourse.compliance.staff import PROPOSALS, ROLES, Role, StaffError, check_name, staff_name
+from bourse.compliance.staff import (
+    PROPOSALS,
+    RECORDS,
+    ROLES,
+    Role,
+    StaffError,
+    check_name,
+    covers,
+    staff_name,
+)
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.customers import venue_for
 from bourse.engine.output import Output
@@ -71,7 +80,7 @@ def authorize(state: EngineState, cmd: Command) -> Refusal | None:
     if member is None or not member.active:
         status = "is not a staff member" if member is None else "has left (offboarded)"
         return Refusal(RejectCode.NOT_PERMITTED, f"{name!r} {status}: {what} refused")
-    if what in PROPOSALS:
+    if what in PROPOSALS or what in RECORDS:
         return None  # engine/proposals.py checks the proposed command, and who may decide it
     spec = ROLES[member.role]
     if what not in spec.commands:
@@ -146,7 +155,7 @@ def scope_refusal(state: EngineState, member: StaffMember, cmd: Command) -> Refu
 
 
 def _covers(member: StaffMember, residence: str, venue: str) -> bool:
-    return residence in member.countries or (bool(venue) and venue in member.venues)
+    return covers(member.countries, member.venues, residence, venue)
 
 
 def _out_of_scope(member: StaffMember, what: str) -> Refusal:

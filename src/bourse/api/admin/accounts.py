@@ -20,6 +20,7 @@ from bourse.api.admin.four_eyes import (
     send_proposal,
 )
 from bourse.api.admin.operator import balance_list, deposit_raw
+from bourse.api.admin.scope import out_of_scope, reader_scope, sees_account
 from bourse.api.binance.errors import binance_error
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
@@ -250,6 +251,9 @@ async def list_keys(service: ServiceDep, actor: OperatorDep, account_id: Int64) 
     view = service.view
     if account_id not in view.accounts:
         raise not_found("account", account_id)
+    member = reader_scope(view, actor)
+    if member is not None and not sees_account(view, member, account_id):
+        raise out_of_scope(member, f"account {account_id}")
     keys = sorted(
         (k for k in view.api_keys.values() if k.account_id == account_id),
         key=lambda k: k.api_key,

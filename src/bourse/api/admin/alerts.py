@@ -11,6 +11,7 @@ from starlette.responses import Response
 from bourse.api.admin.compliance import Reason, body_doc, first, parse
 from bourse.api.admin.errors import bad_request, conflict, not_found
 from bourse.api.admin.four_eyes import execute_or_propose
+from bourse.api.admin.scope import reader_scope, sees_customer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import ConfirmScreeningAlert, DismissScreeningAlert
@@ -91,11 +92,14 @@ async def list_alerts(
     if kind is not None and kind not in KINDS:
         raise bad_request(f"kind {kind!r} is not one of {', '.join(KINDS)}")
     view = service.view
+    member = reader_scope(view, actor)
     found: list[dict[str, Any]] = []
     next_from = 0
     # ids are dense from 1, in raising order, and an alert is never dropped
     for alert_id in range(from_id, len(view.alerts) + 1):
         a = view.alerts[alert_id]
+        if not sees_customer(view, member, a.customer_id):
+            continue
         if (status is None or (a.decision or OPEN) == status) and (kind is None or a.kind == kind):
             if len(found) == limit:
                 next_from = alert_id

@@ -15,6 +15,7 @@ from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
 from bourse.api.admin.four_eyes import is_four_eyed, propose
 from bourse.api.admin.operator import balance_list
+from bourse.api.admin.scope import out_of_scope, reader_scope, sees_customer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import (
@@ -164,10 +165,13 @@ async def list_customers(
     if venue is not None and venue not in view.venues:
         raise not_found("venue", venue)
     ids = _candidates(view, residence, nationality)
+    member = reader_scope(view, actor)
     found = []
     for cid in ids:
         cust = view.customers[cid]
         if cid <= after or (venue is not None and cust.venue != venue):
+            continue
+        if not sees_customer(view, member, cid):
             continue
         if nationality is not None and cust.nationality != nationality:
             continue
@@ -202,6 +206,9 @@ def _customer(view: ReadModel, customer_id: int) -> CustomerView:
 async def get_customer(service: ServiceDep, actor: OperatorDep, customer_id: Int64) -> Response:
     view = service.view
     cust = _customer(view, customer_id)
+    member = reader_scope(view, actor)
+    if member is not None and not sees_customer(view, member, customer_id):
+        raise out_of_scope(member, f"customer {customer_id}")
     accounts = [
         {
             "accountId": account_id,

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Response
 from bourse.api.admin.compliance import Reason, body_doc, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
 from bourse.api.admin.four_eyes import execute_or_propose, is_four_eyed, propose
+from bourse.api.admin.scope import out_of_scope, reader_scope, sees_account
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import AnyCommand, Deposit, OnboardCustomer, UpdateCustomer
 from bourse.domain.limits import field_problem
@@ -176,6 +177,9 @@ async def get_account(service: ServiceDep, actor: OperatorDep, account_id: Int64
     acct = view.accounts.get(account_id)
     if acct is None:
         raise not_found("account", account_id)
+    member = reader_scope(view, actor)
+    if member is not None and not sees_account(view, member, account_id):
+        raise out_of_scope(member, f"account {account_id}")
     return {
         "accountId": acct.id,
         "canTrade": acct.can_trade,

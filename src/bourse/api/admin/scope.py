@@ -1,0 +1,39 @@
+"""What a scoped staff member (a regional manager, an auditor) may read: the customers their
+scope covers (residents of its countries, customers of its venues), and nothing of the rest.
+The engine holds their commands to the same scope (engine/staff.py); both ask `covers`."""
+
+from bourse.api.admin.errors import AdminError
+from bourse.compliance.staff import ROLES, covers, staff_name
+from bourse.view import ReadModel
+from bourse.view.model import StaffView
+
+
+def reader_scope(view: ReadModel, actor: str) -> StaffView | None:
+    """The scoped staff member reading as `actor`, or None (every other reader's role decides
+    what they read, not a scope)."""
+    member = view.staff.get(staff_name(actor) or "")
+    if member is None or not ROLES[member.role].scoped:
+        return None
+    return member
+
+
+def sees_customer(view: ReadModel, member: StaffView | None, customer_id: int) -> bool:
+    if member is None:
+        return True
+    cust = view.customers.get(customer_id)
+    return cust is not None and covers(member.countries, member.venues, cust.residence, cust.venue)
+
+
+def sees_account(view: ReadModel, member: StaffView | None, account_id: int) -> bool:
+    """House accounts (no customer) are in no one's scope."""
+    if member is None:
+        return True
+    acct = view.accounts.get(account_id)
+    return acct is not None and sees_customer(view, member, acct.customer_id)
+
+
+def out_of_scope(member: StaffView, what: str) -> AdminError:
+    scope = ", ".join([*member.venues, *member.countries])
+    return AdminError(
+        403, "OUT_OF_SCOPE", f"{member.name} reads within {scope} only, and {what} is not"
+    )
