@@ -42,6 +42,7 @@ from bourse.commands import (
     OnboardCustomer,
     OpenAccount,
     OpenListenKey,
+    OperatorCommand,
     PlaceOrder,
     ProposeCommand,
     RaiseDelistingReview,
@@ -66,6 +67,7 @@ from bourse.commands import (
     WithdrawOnRequest,
     WithdrawProposal,
 )
+from bourse.compliance.staff import STAFF_PREFIX
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import (
     admin,
@@ -145,25 +147,37 @@ class Engine:
         return self.check(cmd, approved=True) or self._dispatch(cmd)
 
     def _offboard_many(self, cmd: OffboardMany) -> Refusal | None:
-        state, out = self.state, self._out
         if not cmd.names or len(set(cmd.names)) != len(cmd.names):
             return Refusal(RejectCode.INVALID_PARAMETER, "name each person leaving once")
-        handover = work.plan(state, cmd.names, cmd.reassign_to)
+        return self._offboard(cmd.names, cmd.reassign_to, cmd, cmd.preview_id)
+
+    def _offboard(
+        self,
+        names: tuple[str, ...],
+        reassign_to: str,
+        cmd: OperatorCommand,
+        preview_id: str | None = None,
+    ) -> Refusal | None:
+        """One offboarding, of one person or of several together (citing `preview_id`, the
+        preview they were shown): their work moves as `work.plan` says, or nothing happens;
+        then each one's access ends and what they proposed is withdrawn."""
+        state, out = self.state, self._out
+        handover = work.plan(state, names, reassign_to)
         refusal = handover.refusal
         if refusal is not None:
             return refusal
-        if handover.digest() != cmd.preview_id:
+        if preview_id is not None and handover.digest() != preview_id:
             return Refusal(
                 RejectCode.PREVIEW_STALE,
-                f"preview {cmd.preview_id} is not what offboarding {', '.join(cmd.names)} would "
-                "do now: preview it again",
+                f"preview {preview_id} is not what offboarding {', '.join(names)} would do "
+                "now: preview it again",
             )
         work.move_all(state, out, handover, cmd.actor, cmd.reason)
-        for name in cmd.names:
+        for name in names:
             leaving = OffboardStaff(name=name, actor=cmd.actor, ts_ms=cmd.ts_ms, reason=cmd.reason)
             staff.offboard(state, out, leaving)  # checked by the plan: each one is active
             why = f"{name} offboarded: {cmd.reason}"
-            proposals.withdraw_all_of(state, out, f"staff:{name}", cmd.actor, why)
+            proposals.withdraw_all_of(state, out, STAFF_PREFIX + name, cmd.actor, why)
         return None
 
     def _dispatch(self, cmd: Command) -> Refusal | None:
@@ -264,11 +278,10 @@ class Engine:
             case RevokeStaffToken():
                 return staff.revoke_token(state, out, cmd)
             case OffboardStaff():
-                refusal = work.hand_over(state, out, cmd) or staff.offboard(state, out, cmd)
-                if refusal is None:  # nothing they proposed waits for approval any more
-                    why = f"{cmd.name} offboarded: {cmd.reason}"
-                    proposals.withdraw_all_of(state, out, f"staff:{cmd.name}", cmd.actor, why)
-                return refusal
+                found = staff.active_member(state, cmd.name)
+                if isinstance(found, Refusal):
+                    return found
+                return self._offboard((cmd.name,), cmd.reassign_to, cmd)
             case SetFourEyes():
                 return proposals.set_four_eyes(state, out, cmd)
             case ProposeCommand():

@@ -187,7 +187,7 @@ def add(state: EngineState, out: Output, cmd: AddStaff) -> Refusal | None:
 
 
 def change(state: EngineState, out: Output, cmd: ChangeStaff) -> Refusal | None:
-    member = _active(state, cmd.name)
+    member = active_member(state, cmd.name)
     if isinstance(member, Refusal):
         return member
     if staff_name(cmd.actor) == cmd.name:
@@ -207,7 +207,7 @@ def change(state: EngineState, out: Output, cmd: ChangeStaff) -> Refusal | None:
 
 
 def issue_token(state: EngineState, out: Output, cmd: IssueStaffToken) -> Refusal | None:
-    member = _active(state, cmd.name)
+    member = active_member(state, cmd.name)
     if isinstance(member, Refusal):
         return member
     if not _TOKEN_ID.fullmatch(cmd.token_id):
@@ -257,7 +257,7 @@ def revoke_token(state: EngineState, out: Output, cmd: RevokeStaffToken) -> Refu
 
 
 def offboard(state: EngineState, out: Output, cmd: OffboardStaff) -> Refusal | None:
-    member = _active(state, cmd.name)
+    member = active_member(state, cmd.name)
     if isinstance(member, Refusal):
         return member
     for token_id in list(member.tokens):
@@ -270,7 +270,8 @@ def offboard(state: EngineState, out: Output, cmd: OffboardStaff) -> Refusal | N
     return None
 
 
-def _active(state: EngineState, name: str) -> StaffMember | Refusal:
+def active_member(state: EngineState, name: str) -> StaffMember | Refusal:
+    """The staff member `name`, or why they cannot be acted on (unknown, or gone)."""
     member = state.staff.get(name)
     if member is None:
         return _unknown(name)

@@ -9,15 +9,9 @@ map, kept for every item ever assigned ("alert:4" → owner); an item that is cl
 longer work.
 """
 
-from bourse.commands import (
-    AssignWork,
-    CancelScheduledChange,
-    Command,
-    ConfirmScreeningAlert,
-    OffboardStaff,
-)
+from bourse.commands import AssignWork, CancelScheduledChange, Command, ConfirmScreeningAlert
 from bourse.compliance.handover import Handover
-from bourse.compliance.staff import ROLES, staff_name
+from bourse.compliance.staff import ROLES, STAFF_PREFIX, staff_name
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
 from bourse.engine.staff import scope_refusal
@@ -25,7 +19,7 @@ from bourse.engine.state import EngineState, StaffMember
 from bourse.events import WorkAssigned
 
 TEAM = "team:"
-STAFF = "staff:"
+STAFF = STAFF_PREFIX
 
 
 def open_items(state: EngineState) -> dict[str, str]:
@@ -49,17 +43,14 @@ def deciders(
 ) -> list[StaffMember]:
     """The active staff members (other than those `leaving`) who could decide `item` were
     `owner` its owner ("": anyone entitled)."""
-    found = []
-    for member in state.staff.values():
-        if not member.active or member.name in leaving:
-            continue
-        if owner.startswith(STAFF) and owner != STAFF + member.name:
-            continue
-        if owner.startswith(TEAM) and member.team != owner[len(TEAM) :]:
-            continue
-        if _entitled(state, member, item):
-            found.append(member)
-    return found
+    return [
+        member
+        for member in state.staff.values()
+        if member.active
+        and member.name not in leaving
+        and (not owner or _holds(owner, member))
+        and _entitled(state, member, item)
+    ]
 
 
 def plan(state: EngineState, names: tuple[str, ...], reassign_to: str) -> Handover:
@@ -148,20 +139,6 @@ def assign(state: EngineState, out: Output, cmd: AssignWork) -> Refusal | None:
     return None
 
 
-def hand_over(state: EngineState, out: Output, cmd: OffboardStaff) -> Refusal | None:
-    """Before `cmd.name` leaves: move what they own; refuse if anything would be orphaned."""
-    member = state.staff.get(cmd.name)
-    if member is None or not member.active:
-        return None  # the offboarding itself says why
-    handover = plan(state, (cmd.name,), cmd.reassign_to)
-    refusal = handover.refusal
-    if refusal is not None:
-        return refusal
-    for item, owner in handover.moves:
-        _move(state, out, item, owner, cmd.actor, f"{cmd.name} offboarded: {cmd.reason}")
-    return None
-
-
 def move_all(state: EngineState, out: Output, handover: Handover, actor: str, reason: str) -> None:
     """Apply `handover`'s moves (it was checked: nothing stranded or orphaned)."""
     who = ", ".join(handover.names)
@@ -172,11 +149,16 @@ def move_all(state: EngineState, out: Output, handover: Handover, actor: str, re
 def approval_refusal(state: EngineState, pid: int, approver: StaffMember) -> Refusal | None:
     """A proposal assigned to someone is decided by them (or their queue's members) only."""
     owner = state.owners.get(f"proposal:{pid}", "")
-    if not owner or owner == STAFF + approver.name:
-        return None
-    if owner.startswith(TEAM) and approver.team == owner[len(TEAM) :]:
+    if not owner or _holds(owner, approver):
         return None
     return Refusal(RejectCode.NOT_PERMITTED, f"proposal {pid} is assigned to {owner}")
+
+
+def _holds(owner: str, member: StaffMember) -> bool:
+    """Whether `member` is `owner` ("staff:NAME"), or in its queue ("team:NAME")."""
+    if owner.startswith(TEAM):
+        return member.team == owner[len(TEAM) :]
+    return owner == STAFF + member.name
 
 
 def _entitled(state: EngineState, member: StaffMember, item: str) -> bool:
