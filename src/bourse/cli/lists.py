@@ -82,8 +82,7 @@ def _journal_here(dd: DataDir, shrink: Shrink, reason: str) -> int:
     from bourse.domain.rejections import RejectCode
     from bourse.events import CommandRejected
     from bourse.server.exchange import Exchange, now_ms
-    from bourse.view.model import forced_key
-    from bourse.workers.list_forcing import loaded_ms
+    from bourse.workers.list_forcing import decided_since, loaded_ms
 
     if not dd.journal.exists():  # opening it would start an exchange without its genesis
         fail(
@@ -96,11 +95,10 @@ def _journal_here(dd: DataDir, shrink: Shrink, reason: str) -> int:
         fail(str(exc))
     try:
         cmd = shrink.command(ACTOR, reason, now_ms())
-        decided = exchange.read_model().forced_lists.get(
-            forced_key(cmd.source, cmd.list_sha256, cmd.previous_sha256)
-        )
-        if decided is not None and decided[1] > loaded_ms(ListStore(dd.path), cmd.source):
-            return decided[0]  # approved through four eyes while the server ran
+        since = loaded_ms(ListStore(dd.path), cmd.source)
+        decided = decided_since(exchange.read_model(), cmd, since)
+        if decided is not None:
+            return decided  # approved through four eyes while the server ran
         outcome = exchange.execute(cmd)
     finally:
         exchange.close()

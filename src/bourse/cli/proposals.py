@@ -108,13 +108,7 @@ def proposals_reject(
     token: TokenOpt = None,
 ) -> None:
     """Turn a proposal down, with a reason."""
-    decided = AdminClient(data_dir, url, token).call(
-        "POST", f"/proposals/{proposal_id}/reject", json={"reason": reason}
-    )
-    if as_json:
-        print_json(decided)
-        return
-    out.print(f"rejected proposal {proposal_id}")
+    _close(AdminClient(data_dir, url, token), proposal_id, "reject", reason, as_json)
 
 
 @proposals_app.command("withdraw")
@@ -127,13 +121,16 @@ def proposals_withdraw(
     token: TokenOpt = None,
 ) -> None:
     """Take back your own proposal."""
-    decided = AdminClient(data_dir, url, token).call(
-        "POST", f"/proposals/{proposal_id}/withdraw", json={"reason": reason}
-    )
+    _close(AdminClient(data_dir, url, token), proposal_id, "withdraw", reason, as_json)
+
+
+def _close(client: AdminClient, proposal_id: int, verb: str, reason: str, as_json: bool) -> None:
+    """Reject or withdraw a proposal, with a reason, and say so."""
+    decided = client.call("POST", f"/proposals/{proposal_id}/{verb}", json={"reason": reason})
     if as_json:
         print_json(decided)
         return
-    out.print(f"withdrew proposal {proposal_id}")
+    out.print(f"{'rejected' if verb == 'reject' else 'withdrew'} proposal {proposal_id}")
 
 
 @four_eyes_app.command("show")

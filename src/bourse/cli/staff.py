@@ -15,6 +15,7 @@ from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table
 from bourse.cli.console import fail, out
 from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
 from bourse.compliance.staff import ROLES, Role
+from bourse.keys.staff_tokens import DEFAULT_TOKEN_DAYS
 
 staff_app = typer.Typer(
     help="Staff, their roles and tokens, on the running server.", no_args_is_help=True
@@ -76,7 +77,7 @@ def staff_add(
     token_days: Annotated[
         int,
         typer.Option("--token-days", help="Issue a first token valid this many days (0: none)."),
-    ] = 90,
+    ] = DEFAULT_TOKEN_DAYS,
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
@@ -126,7 +127,7 @@ def staff_change(
 def staff_token(
     name: NameArg,
     reason: ReasonOpt,
-    days: DaysOpt = 90,
+    days: DaysOpt = DEFAULT_TOKEN_DAYS,
     as_json: JsonOpt = False,
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,

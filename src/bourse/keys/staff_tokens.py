@@ -15,6 +15,8 @@ from bourse.compliance.staff import StaffError, check_name
 
 LEGACY_FILE = "staff.json"
 TOKEN_ID_BYTES = 6  # a token's public name (8 characters), for listing and revoking
+DEFAULT_TOKEN_DAYS = 90  # how long a token lives unless its issuer says otherwise
+DAY_MS = 86_400_000
 
 
 def new_token() -> tuple[str, str]:

@@ -13,7 +13,14 @@ import logging
 
 from bourse.commands import AddStaff, Command, IssueStaffToken, SetFourEyes
 from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
-from bourse.keys.staff_tokens import LEGACY_FILE, new_token, read_legacy_file, token_digest
+from bourse.keys.staff_tokens import (
+    DAY_MS,
+    DEFAULT_TOKEN_DAYS,
+    LEGACY_FILE,
+    new_token,
+    read_legacy_file,
+    token_digest,
+)
 from bourse.server.datadir import DataDir
 from bourse.server.exchange import Exchange, now_ms
 
@@ -21,7 +28,6 @@ log = logging.getLogger(__name__)
 ACTOR = "system:migration"
 ROLE = Role.COMPLIANCE_OFFICER
 TOKEN_ID = "migrated"
-TOKEN_DAYS = 90
 
 
 def migrate_legacy_staff(dd: DataDir, exchange: Exchange) -> list[str]:
@@ -42,15 +48,13 @@ def migrate_legacy_staff(dd: DataDir, exchange: Exchange) -> list[str]:
                 name=name,
                 token_id=TOKEN_ID,
                 digest=digest,
-                expires_ms=ts + TOKEN_DAYS * 86_400_000,
+                expires_ms=ts + DEFAULT_TOKEN_DAYS * DAY_MS,
                 actor=ACTOR,
                 ts_ms=ts,
                 reason=reason,
             ),
         ):
-            outcome = exchange.execute(cmd)
-            if outcome.refused:
-                raise RuntimeError(f"migrating {name!r} from {LEGACY_FILE}: {outcome.events}")
+            _execute(exchange, cmd)
         moved.append(name)
     (dd.path / LEGACY_FILE).unlink()
     if moved:
@@ -60,7 +64,7 @@ def migrate_legacy_staff(dd: DataDir, exchange: Exchange) -> list[str]:
             len(moved),
             LEGACY_FILE,
             ROLE.value,
-            TOKEN_DAYS,
+            DEFAULT_TOKEN_DAYS,
             ", ".join(moved),
         )
     return moved
@@ -105,7 +109,7 @@ def create_demo_staff(dd: DataDir, exchange: Exchange) -> None:
                 name=name,
                 token_id=token_id,
                 digest=token_digest(token),
-                expires_ms=ts + TOKEN_DAYS * 86_400_000,
+                expires_ms=ts + DEFAULT_TOKEN_DAYS * DAY_MS,
                 actor="system:genesis",
                 ts_ms=ts,
                 reason=reason,

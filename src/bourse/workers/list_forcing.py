@@ -14,6 +14,7 @@ from bourse.compliance.sanctions.versions import ListSourceError, ListStore
 from bourse.compliance.staff import four_eyed
 from bourse.events import CommandRejected, Outcome, ProposalMade
 from bourse.server.service import GatewayService
+from bourse.view import ReadModel
 from bourse.view.model import forced_key
 
 PROPOSAL_HOURS = 72
@@ -37,10 +38,9 @@ async def decide_forcing(service: GatewayService, cmd: ForceListVersion, since_m
     version now in force was loaded: an older decision was used, or overtaken), or `cmd` now.
     Raises ForcingProposed where four eyes cover it (and it was not approved yet), and
     ListSourceError if the engine refuses it."""
-    key = forced_key(cmd.source, cmd.list_sha256, cmd.previous_sha256)
-    done = service.view.forced_lists.get(key)
-    if done is not None and done[1] > since_ms:
-        return done[0]
+    done = decided_since(service.view, cmd, since_ms)
+    if done is not None:
+        return done
     if four_eyed(service.view.four_eyes, type(cmd).__name__, cmd.actor):
         proposal = proposal_of(cmd, expires_ms=cmd.ts_ms + PROPOSAL_HOURS * 3_600_000)
         outcome = await service.execute(proposal)
@@ -52,6 +52,12 @@ async def decide_forcing(service: GatewayService, cmd: ForceListVersion, since_m
         if isinstance(event, CommandRejected):
             raise ListSourceError(f"the engine refused to force it: {event.reason}")
     return outcome.seq
+
+
+def decided_since(view: ReadModel, cmd: ForceListVersion, since_ms: int) -> int | None:
+    """The seq of a decision to force `cmd`'s version taken after `since_ms`, or None."""
+    done = view.forced_lists.get(forced_key(cmd.source, cmd.list_sha256, cmd.previous_sha256))
+    return done[0] if done is not None and done[1] > since_ms else None
 
 
 def loaded_ms(store: ListStore, source: str) -> int:

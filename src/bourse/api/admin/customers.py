@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
-from bourse.api.admin.four_eyes import is_four_eyed, propose
+from bourse.api.admin.four_eyes import execute_or_propose, is_four_eyed, propose
 from bourse.api.admin.operator import balance_list
 from bourse.api.admin.scope import out_of_scope, reader_scope, sees_customer
 from bourse.api.binance.replies import ok
@@ -299,6 +299,4 @@ async def open_customer_account(
             "seq": outcome.seq,
         }
 
-    if is_four_eyed(service, cmd):
-        return await propose(service, cmd)
-    return answered(await service.execute(cmd), opened)
+    return await execute_or_propose(service, cmd, opened)

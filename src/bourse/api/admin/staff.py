@@ -20,7 +20,7 @@ from bourse.api.admin.compliance import (
     parse,
 )
 from bourse.api.admin.errors import bad_request
-from bourse.api.admin.four_eyes import is_four_eyed, propose
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import (
@@ -34,12 +34,10 @@ from bourse.commands import (
 )
 from bourse.compliance.handover import Handover
 from bourse.compliance.staff import ROLES, Role
-from bourse.keys.staff_tokens import new_token, token_digest
+from bourse.keys.staff_tokens import DAY_MS, DEFAULT_TOKEN_DAYS, new_token, token_digest
 from bourse.view.model import StaffView
 
 router = APIRouter(prefix="/admin/v1", tags=["staff"])
-DAY_MS = 86_400_000
-DEFAULT_TOKEN_DAYS = 90
 Days = Annotated[int, msgspec.Meta(ge=1, le=366)]
 
 
@@ -160,10 +158,9 @@ async def add_staff(
     if not req.name:
         raise bad_request("name: a staff member needs a name")
     cmd = AddStaff(name=req.name, actor=actor, ts_ms=service.clock(), **_scope(req))
-    if is_four_eyed(service, cmd):
-        return await propose(service, cmd)
-    outcome = await service.execute(cmd)
-    return answered(outcome, lambda _: staff_json(service.view.staff[req.name]))
+    return await execute_or_propose(
+        service, cmd, lambda _: staff_json(service.view.staff[req.name])
+    )
 
 
 @router.put(
@@ -181,10 +178,7 @@ async def change_staff(
 ) -> Response:
     req = parse(body, StaffBody)
     cmd = ChangeStaff(name=name, actor=actor, ts_ms=service.clock(), **_scope(req))
-    if is_four_eyed(service, cmd):
-        return await propose(service, cmd)
-    outcome = await service.execute(cmd)
-    return answered(outcome, lambda _: staff_json(service.view.staff[name]))
+    return await execute_or_propose(service, cmd, lambda _: staff_json(service.view.staff[name]))
 
 
 @router.post(
@@ -238,10 +232,7 @@ async def revoke_token(
     cmd = RevokeStaffToken(
         name=name, token_id=token_id, reason=reason, actor=actor, ts_ms=service.clock()
     )
-    if is_four_eyed(service, cmd):
-        return await propose(service, cmd)
-    outcome = await service.execute(cmd)
-    return answered(outcome, lambda _: {"name": name, "revoked": token_id})
+    return await execute_or_propose(service, cmd, lambda _: {"name": name, "revoked": token_id})
 
 
 @router.post(
@@ -269,10 +260,7 @@ async def offboard(
         actor=actor,
         ts_ms=service.clock(),
     )
-    if is_four_eyed(service, cmd):
-        return await propose(service, cmd)
-    outcome = await service.execute(cmd)
-    return answered(outcome, lambda _: staff_json(service.view.staff[name]))
+    return await execute_or_propose(service, cmd, lambda _: staff_json(service.view.staff[name]))
 
 
 @router.post(
