@@ -12,7 +12,7 @@ from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence, ListRef
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
-from bourse.compliance.staff import Role
+from bourse.compliance.staff import Role, TokenKind
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -329,6 +329,17 @@ class StaffTokenIssued(Event, frozen=True, kw_only=True, tag="StaffTokenIssued")
     digest: str
     expires_ms: int
     actor: str
+    kind: TokenKind = TokenKind.API
+
+
+class StaffCredentialsSet(Event, frozen=True, kw_only=True, tag="StaffCredentialsSet"):
+    """A person chose their console password (kept as an argon2id hash) and second factor (the
+    TOTP secret, sealed); the setup link they used is revoked beside this."""
+
+    name: str
+    password_hash: str
+    totp_sealed: str
+    actor: str
 
 
 class StaffTokenRevoked(Event, frozen=True, kw_only=True, tag="StaffTokenRevoked"):
@@ -564,6 +575,7 @@ AnyEvent = Union[
     BalanceChanged,
     StaffRecorded,
     StaffTokenIssued,
+    StaffCredentialsSet,
     StaffTokenRevoked,
     FourEyesSet,
     ProposalMade,

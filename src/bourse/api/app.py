@@ -13,7 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from bourse import __version__
-from bourse.api import binance, docs
+from bourse.api import binance, console, docs
 from bourse.api.admin import (
     accounts,
     alerts,
@@ -105,6 +105,8 @@ def create_app(
         return await market.ready_tickers(gateway.read, list(view.symbols), service.clock())
 
     realtime = Realtime(market, view, lambda: service.clock(), stream_queue, tickers, gateway.read)
+    app.state.tickers = tickers  # the console's volumes by venue
+    console.install(app)  # /console, the staff's web pages
     if not rate_limits:
         realtime.attempts = None
     app.state.realtime = realtime

@@ -245,6 +245,7 @@ def run(
         f"[bold green]bourse is running[/] at [bold]{url}[/]\n"
         f"  health          {url}/health\n"
         f"  API docs        {url}/docs\n"
+        f"  console         {url}/console  (staff: password and TOTP code)\n"
         f"  market streams  {streams_at}/ws/btcusdt@trade  or  "
         f"{streams_at}/stream?streams=<a>/<b>\n"
         f"  WebSocket API   {ws}/ws-api/v3\n"
@@ -265,7 +266,7 @@ def run(
         + (f"\n  sanctions lists refreshed every {refresh_lists:g} h" if refresher else "")
         + (f"\n  staff           moved from staff.json: {', '.join(migrated)}" if migrated else "")
         + (f"\n  four eyes       set now: {four_eyes}" if four_eyes else "")
-        + _demo_staff_banner(dd)
+        + _demo_staff_banner(dd, url, service.view)
         + _demo_key_banner(dd, url)
         + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )
@@ -474,7 +475,11 @@ def _create_demo_key(dd: DataDir, exchange: "Exchange", box: "SecretBox") -> Non
     dd.write_demo_key({"apiKey": cmd.api_key, "secretKey": secret, "accountId": DEMO_ACCOUNT_ID})
 
 
-def _demo_staff_banner(dd: DataDir) -> str:
+def _demo_staff_banner(dd: DataDir, url: str, view: "ReadModel") -> str:
+    from bourse.compliance.staff import TokenKind
+    from bourse.keys.staff_tokens import setup_link, token_digest
+    from bourse.server.exchange import now_ms
+
     staff = dd.demo_staff()
     if not staff:
         return ""
@@ -484,6 +489,16 @@ def _demo_staff_banner(dd: DataDir) -> str:
         f"    {name:<13}{roles.get(name, ''):<9} --token {token}" for name, token in staff.items()
     ]
     lines.append(f"                  (in {dd.demo_staff_file}, for the demo only)")
+    links = dd.demo_links() or {}
+    now = now_ms()
+    unused = {
+        name: str(token)
+        for name, token in links.items()
+        if view.staff_token(token_digest(str(token)), now, TokenKind.SETUP) is not None
+    }
+    if unused:
+        lines.append("  console logins  open a link once to choose a password and a TOTP app:")
+        lines += [f"    {name:<13}{setup_link(url, t)}" for name, t in unused.items()]
     return "\n".join(lines)
 
 

@@ -123,6 +123,78 @@ def staff_change(
     out.print(f"{escape(name)} is now {escape(changed['roleTitle'])}")
 
 
+@staff_app.command("bootstrap")
+def staff_bootstrap(
+    name: NameArg,
+    data_dir: DataDirOpt = Path("data"),
+    url: Annotated[
+        str,
+        typer.Option("--url", help="Where the console will be served, for the printed link."),
+    ] = "http://127.0.0.1:8000",
+) -> None:
+    """Create the first operator of a data directory (the server stopped) and print their
+    one-time console setup link: there is no default password. Refused once an operator
+    exists; from then on, staff administrators add people and give them setup links."""
+    from bourse.compliance.staff import StaffError
+    from bourse.keys.staff_tokens import SETUP_LINK_DAYS, setup_link
+    from bourse.server.datadir import DataDir, DataDirInUse
+    from bourse.server.exchange import Exchange
+    from bourse.server.governance import bootstrap_operator
+
+    dd = DataDir(data_dir)
+    try:
+        exchange = Exchange(dd, demo=False)
+    except DataDirInUse as exc:
+        fail(f"{exc}: stop the server first (bootstrap works on the data directory itself)")
+    try:
+        setup = bootstrap_operator(exchange, name)
+    except StaffError as exc:
+        exchange.close()
+        fail(str(exc))
+    exchange.close()
+    link = setup_link(url, setup)
+    lines = [
+        f"operator  {escape(name)} (data directory {escape(str(dd.path))})",
+        f"link      {link}",
+        "",
+        f"[bold yellow]Open it within {SETUP_LINK_DAYS} days, once, to choose a password and a "
+        "TOTP second factor. It is shown only now.[/]",
+        "Then start the exchange (bourse run) and sign in at the console.",
+    ]
+    out.print(Panel("\n".join(lines), title="first operator", expand=False))
+
+
+@staff_app.command("setup-link")
+def staff_setup_link(
+    name: NameArg,
+    reason: ReasonOpt,
+    days: Annotated[int, typer.Option("--days", help="How long the link is valid (1-7).")] = 3,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """A one-time link (shown once) where the person chooses their console password and second
+    factor: for a new colleague, or one who lost their phone (their old login ends)."""
+    issued = AdminClient(data_dir, url, token).call(
+        "POST", f"/staff/{name}/setup-link", json={"days": days, "reason": reason}
+    )
+    _show_link(issued, as_json)
+
+
+def _show_link(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print_json(answer)
+        return
+    lines = [
+        f"staff  {escape(answer['name'])}",
+        f"link   {answer['link']}",
+        "",
+        "[bold yellow]Shown only once, and it works once: hand it to them now.[/]",
+    ]
+    out.print(Panel("\n".join(lines), title="console setup link", expand=False))
+
+
 @staff_app.command("token")
 def staff_token(
     name: NameArg,

@@ -71,8 +71,10 @@ from bourse.commands.staff import (
     IssueStaffToken,
     OffboardMany,
     OffboardStaff,
+    OpenStaffSession,
     RecordAccess,
     RevokeStaffToken,
+    SetStaffCredentials,
 )
 
 AnyCommand = Union[
@@ -121,6 +123,8 @@ AnyCommand = Union[
     IssueStaffToken,
     RevokeStaffToken,
     OffboardStaff,
+    SetStaffCredentials,
+    OpenStaffSession,
     SetFourEyes,
     ProposeCommand,
     ApproveProposal,
@@ -188,6 +192,7 @@ __all__ = [
     "OnboardCustomer",
     "OpenAccount",
     "OpenListenKey",
+    "OpenStaffSession",
     "OperatorCommand",
     "PlaceOrder",
     "Proposable",
@@ -208,6 +213,7 @@ __all__ = [
     "SetJurisdictionPolicy",
     "SetReferencePrice",
     "SetSanctionedAddresses",
+    "SetStaffCredentials",
     "SetSymbolStatus",
     "UnfreezeAccount",
     "UpdateCustomer",

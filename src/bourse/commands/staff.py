@@ -1,7 +1,7 @@
 """Staff: members, their roles and scopes, their tokens, offboarding."""
 
 from bourse.commands.base import Command, OperatorCommand
-from bourse.compliance.staff import Role
+from bourse.compliance.staff import Role, TokenKind
 
 
 class AddStaff(OperatorCommand, frozen=True, kw_only=True, tag="AddStaff"):
@@ -34,6 +34,32 @@ class IssueStaffToken(OperatorCommand, frozen=True, kw_only=True, tag="IssueStaf
     token_id: str
     digest: str
     expires_ms: int
+    kind: TokenKind = TokenKind.API  # a console session is opened by OpenStaffSession only
+
+
+class SetStaffCredentials(OperatorCommand, frozen=True, kw_only=True, tag="SetStaffCredentials"):
+    """A person's console password (an argon2id hash: the password is never journaled) and
+    second factor (the TOTP secret, sealed under the data directory's master key), chosen on
+    the page of their one-time setup link `setup_token_id`, which this uses up. `totp_step` is
+    the time step of the code they confirmed the secret with. Sent by the console only."""
+
+    name: str
+    setup_token_id: str
+    password_hash: str
+    totp_sealed: str
+    totp_step: int
+
+
+class OpenStaffSession(OperatorCommand, frozen=True, kw_only=True, tag="OpenStaffSession"):
+    """A console session for `name`, after the console checked their password and TOTP code:
+    like a token (only its SHA-256 is kept), for hours at most. `totp_step` is the code's time
+    step: a code is used once. Sent by the console only."""
+
+    name: str
+    token_id: str
+    digest: str
+    expires_ms: int
+    totp_step: int
 
 
 class RevokeStaffToken(OperatorCommand, frozen=True, kw_only=True, tag="RevokeStaffToken"):

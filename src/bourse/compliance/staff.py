@@ -17,6 +17,7 @@ from enum import StrEnum
 _NAME = re.compile(r"[a-z0-9._-]{1,32}")
 STAFF_PREFIX = "staff:"  # an actor "staff:NAME" is the staff member NAME
 OPERATOR = "operator"  # the data directory's token: a person, though not a named one
+CONSOLE = "system:console"  # the console's login desk: sets credentials and opens sessions
 
 
 class StaffError(ValueError):
@@ -30,6 +31,16 @@ class Role(StrEnum):
     REGIONAL_MANAGER = "regional_manager"
     SUPPORT = "support"
     AUDITOR = "auditor"
+
+
+class TokenKind(StrEnum):
+    """What a staff token opens: the admin API (`api`), the console (`session`, after a password
+    and a TOTP code), or the one page where a person chooses their password and second factor
+    (`setup`, the one-time link)."""
+
+    API = "api"
+    SESSION = "session"
+    SETUP = "setup"
 
 
 class Read(StrEnum):
@@ -94,6 +105,9 @@ WORK = frozenset(
 PROPOSALS = frozenset({"ProposeCommand", "WithdrawProposal", "ApproveProposal", "RejectProposal"})
 # what any active staff member sends about themselves: a record of what they read
 RECORDS = frozenset({"RecordAccess"})
+# what a staff member may send about themselves whatever their role: ending their own token or
+# session (logging out)
+SELF_SERVICE = frozenset({"RevokeStaffToken"})
 # Four eyes by default: what a bank's compliance department would not let one person do alone.
 DEFAULT_FOUR_EYES = frozenset(
     {

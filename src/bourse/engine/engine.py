@@ -42,6 +42,7 @@ from bourse.commands import (
     OnboardCustomer,
     OpenAccount,
     OpenListenKey,
+    OpenStaffSession,
     OperatorCommand,
     PlaceOrder,
     ProposeCommand,
@@ -61,6 +62,7 @@ from bourse.commands import (
     SetJurisdictionPolicy,
     SetReferencePrice,
     SetSanctionedAddresses,
+    SetStaffCredentials,
     SetSymbolStatus,
     UnfreezeAccount,
     UpdateCustomer,
@@ -277,6 +279,10 @@ class Engine:
                 return staff.issue_token(state, out, cmd)
             case RevokeStaffToken():
                 return staff.revoke_token(state, out, cmd)
+            case SetStaffCredentials():
+                return staff.set_credentials(state, out, cmd)
+            case OpenStaffSession():
+                return staff.open_session(state, out, cmd)
             case OffboardStaff():
                 found = staff.active_member(state, cmd.name)
                 if isinstance(found, Refusal):

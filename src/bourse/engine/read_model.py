@@ -143,9 +143,10 @@ def export(state: EngineState) -> ReadModel:
         member = m.staff[s.name] = StaffView(
             s.name, s.role, s.venues, s.countries, s.team, s.active
         )
+        member.password_hash, member.totp_sealed = s.password_hash, s.totp_sealed
         for t in s.tokens.values():
             member.tokens[t.token_id] = StaffTokenView(
-                t.token_id, t.digest, t.issued_ms, t.expires_ms
+                t.token_id, t.digest, t.issued_ms, t.expires_ms, t.kind
             )
             m.staff_tokens[t.digest] = (s.name, t.token_id)
     m.four_eyes = set(state.four_eyes)

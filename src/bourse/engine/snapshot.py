@@ -8,6 +8,7 @@ import hashlib
 
 from bourse import codec
 from bourse.compliance.policy import Basis
+from bourse.compliance.staff import TokenKind
 from bourse.domain.enums import (
     Side,
 )
@@ -184,7 +185,9 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     for m in image.staff:
         member = StaffMember(m.name, m.role, m.venues, m.countries, m.team)
         member.active = m.active
-        member.tokens = {t[0]: StaffToken(*t) for t in m.tokens}
+        kinds = dict(m.token_kinds)
+        member.tokens = {t[0]: StaffToken(*t, TokenKind(kinds.get(t[0], "api"))) for t in m.tokens}
+        member.password_hash, member.totp_sealed, member.totp_step = m.login
         state.staff[m.name] = member
     state.four_eyes = set(image.four_eyes)
     state.four_eyes_set = image.four_eyes_set
@@ -341,7 +344,19 @@ def _image(state: EngineState) -> StateImage:
 
 def _staff(m: StaffMember) -> StaffImage:
     tokens = [(t.token_id, t.digest, t.issued_ms, t.expires_ms) for t in m.tokens.values()]
-    return StaffImage(m.name, m.role, m.venues, m.countries, m.team, m.active, sorted(tokens))
+    kinds = [(t.token_id, str(t.kind)) for t in m.tokens.values() if t.kind is not TokenKind.API]
+    login = (m.password_hash, m.totp_sealed, m.totp_step)
+    return StaffImage(
+        m.name,
+        m.role,
+        m.venues,
+        m.countries,
+        m.team,
+        m.active,
+        sorted(tokens),
+        login,
+        sorted(kinds),
+    )
 
 
 def _customer(c: Customer) -> CustomerImage:

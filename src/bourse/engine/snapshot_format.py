@@ -147,6 +147,10 @@ class StaffImage(msgspec.Struct, array_like=True, frozen=True):
     team: str
     active: bool
     tokens: list[tuple[str, str, int, int]]  # token id, digest, issued, expires (by id)
+    # format 2 later: the console login (password hash, sealed TOTP secret, last TOTP step),
+    # and the kind of each token that is not an API token (token id, kind)
+    login: tuple[str, str, int] = ("", "", 0)
+    token_kinds: list[tuple[str, str]] = []
 
 
 class ProposalImage(msgspec.Struct, array_like=True, frozen=True):

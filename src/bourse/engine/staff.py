@@ -27,6 +27,7 @@ from bourse.commands import (
     OffboardStaff,
     OnboardCustomer,
     OpenAccount,
+    OpenStaffSession,
     RequestWithdrawal,
     RevokeApiKey,
     RevokeStaffToken,
@@ -34,17 +35,21 @@ from bourse.commands import (
     SetAccountFeeTier,
     SetAccountPermissions,
     SetJurisdictionPolicy,
+    SetStaffCredentials,
     UnfreezeAccount,
     UpdateCustomer,
     WithdrawOnRequest,
 )
 from bourse.compliance.countries import country_problem
 from bourse.compliance.staff import (
+    CONSOLE,
     PROPOSALS,
     RECORDS,
     ROLES,
+    SELF_SERVICE,
     Role,
     StaffError,
+    TokenKind,
     check_name,
     covers,
     staff_name,
@@ -53,12 +58,19 @@ from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.customers import venue_for
 from bourse.engine.output import Output
 from bourse.engine.state import Customer, EngineState, StaffMember, StaffToken
-from bourse.events import StaffRecorded, StaffTokenIssued, StaffTokenRevoked
+from bourse.events import (
+    StaffCredentialsSet,
+    StaffRecorded,
+    StaffTokenIssued,
+    StaffTokenRevoked,
+)
 
 TEAM_MAX = 64
 _TOKEN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 TOKEN_LIFETIME_MAX_MS = 366 * 86_400_000  # a token lives a year at most: rotation is routine
+SETUP_LIFETIME_MAX_MS = 7 * 86_400_000  # a setup link is for the coming days, not for later
+SESSION_LIFETIME_MAX_MS = 12 * 3_600_000  # a console session lasts a working day at most
 # commands that concern one account (the customer owning it decides the scope)
 _ACCOUNT_COMMANDS = (
     SetAccountPermissions,
@@ -82,6 +94,8 @@ def authorize(state: EngineState, cmd: Command) -> Refusal | None:
         return Refusal(RejectCode.NOT_PERMITTED, f"{name!r} {status}: {what} refused")
     if what in PROPOSALS or what in RECORDS:
         return None  # engine/proposals.py checks the proposed command, and who may decide it
+    if what in SELF_SERVICE and getattr(cmd, "name", None) == name:
+        return None  # ending one's own token or session (logging out)
     spec = ROLES[member.role]
     if what not in spec.commands:
         return Refusal(
@@ -210,6 +224,89 @@ def issue_token(state: EngineState, out: Output, cmd: IssueStaffToken) -> Refusa
     member = active_member(state, cmd.name)
     if isinstance(member, Refusal):
         return member
+    if cmd.kind is TokenKind.SESSION:
+        return Refusal(
+            RejectCode.NOT_PERMITTED,
+            "a console session is opened by logging in (password and TOTP code), not issued",
+        )
+    if cmd.kind is TokenKind.SETUP and cmd.expires_ms > cmd.ts_ms + SETUP_LIFETIME_MAX_MS:
+        return Refusal(RejectCode.INVALID_PARAMETER, "a setup link expires within 7 days")
+    return _add_token(state, out, member, cmd, cmd.kind)
+
+
+def set_credentials(state: EngineState, out: Output, cmd: SetStaffCredentials) -> Refusal | None:
+    """Uses up the setup link: the password hash and the sealed TOTP secret it chose."""
+    member = _console_member(state, cmd.actor, cmd.name)
+    if isinstance(member, Refusal):
+        return member
+    link = member.tokens.get(cmd.setup_token_id)
+    if link is None or link.kind is not TokenKind.SETUP or cmd.ts_ms >= link.expires_ms:
+        return Refusal(
+            RejectCode.NOT_PERMITTED,
+            f"{cmd.name}'s setup link {cmd.setup_token_id!r} is used, revoked or expired: "
+            "ask a staff administrator for a new one",
+        )
+    if not cmd.password_hash.startswith("$argon2id$") or not cmd.totp_sealed:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER, "credentials are an argon2id hash and a sealed secret"
+        )
+    member.password_hash, member.totp_sealed = cmd.password_hash, cmd.totp_sealed
+    member.totp_step = cmd.totp_step
+    out.events.append(
+        StaffCredentialsSet(
+            name=cmd.name,
+            password_hash=cmd.password_hash,
+            totp_sealed=cmd.totp_sealed,
+            actor=cmd.actor,
+        )
+    )
+    # the link is used up; sessions opened with the credentials it replaces end with them
+    for token in list(member.tokens.values()):
+        if token is link or token.kind is TokenKind.SESSION:
+            del member.tokens[token.token_id]
+            reason = "setup link used" if token is link else "console credentials replaced"
+            out.events.append(
+                StaffTokenRevoked(
+                    name=cmd.name, token_id=token.token_id, actor=cmd.actor, reason=reason
+                )
+            )
+    return None
+
+
+def open_session(state: EngineState, out: Output, cmd: OpenStaffSession) -> Refusal | None:
+    member = _console_member(state, cmd.actor, cmd.name)
+    if isinstance(member, Refusal):
+        return member
+    if not member.password_hash:
+        return Refusal(RejectCode.NOT_PERMITTED, f"{cmd.name} has not set up a console login")
+    if cmd.totp_step <= member.totp_step:
+        return Refusal(
+            RejectCode.NOT_PERMITTED,
+            "that TOTP code, or a later one, was already used: wait for the next code",
+        )
+    if cmd.expires_ms > cmd.ts_ms + SESSION_LIFETIME_MAX_MS:
+        return Refusal(RejectCode.INVALID_PARAMETER, "a console session lasts 12 hours at most")
+    refused = _add_token(state, out, member, cmd, TokenKind.SESSION)
+    if refused is None:
+        member.totp_step = cmd.totp_step
+    return refused
+
+
+def _console_member(state: EngineState, actor: str, name: str) -> StaffMember | Refusal:
+    if actor != CONSOLE:
+        return Refusal(
+            RejectCode.NOT_PERMITTED, "only the console's login desk sets credentials and sessions"
+        )
+    return active_member(state, name)
+
+
+def _add_token(
+    state: EngineState,
+    out: Output,
+    member: StaffMember,
+    cmd: IssueStaffToken | OpenStaffSession,
+    kind: TokenKind,
+) -> Refusal | None:
     if not _TOKEN_ID.fullmatch(cmd.token_id):
         return Refusal(
             RejectCode.INVALID_PARAMETER,
@@ -231,7 +328,8 @@ def issue_token(state: EngineState, out: Output, cmd: IssueStaffToken) -> Refusa
     for other in state.staff.values():
         if any(t.digest == cmd.digest for t in other.tokens.values()):
             return Refusal(RejectCode.ALREADY_EXISTS, "that token is already issued")
-    member.tokens[cmd.token_id] = StaffToken(cmd.token_id, cmd.digest, cmd.ts_ms, cmd.expires_ms)
+    token = StaffToken(cmd.token_id, cmd.digest, cmd.ts_ms, cmd.expires_ms, kind)
+    member.tokens[cmd.token_id] = token
     out.events.append(
         StaffTokenIssued(
             name=cmd.name,
@@ -239,6 +337,7 @@ def issue_token(state: EngineState, out: Output, cmd: IssueStaffToken) -> Refusa
             digest=cmd.digest,
             expires_ms=cmd.expires_ms,
             actor=cmd.actor,
+            kind=kind,
         )
     )
     return None

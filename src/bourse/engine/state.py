@@ -10,7 +10,7 @@ from bourse.commands import Command
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
-from bourse.compliance.staff import Role
+from bourse.compliance.staff import Role, TokenKind
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -411,20 +411,39 @@ class ApiKey:
 
 
 class StaffToken:
-    __slots__ = ("digest", "expires_ms", "issued_ms", "token_id")
+    __slots__ = ("digest", "expires_ms", "issued_ms", "kind", "token_id")
 
-    def __init__(self, token_id: str, digest: str, issued_ms: int, expires_ms: int) -> None:
+    def __init__(
+        self,
+        token_id: str,
+        digest: str,
+        issued_ms: int,
+        expires_ms: int,
+        kind: TokenKind = TokenKind.API,
+    ) -> None:
         self.token_id = token_id
         self.digest = digest  # SHA-256 of the token: the token itself is never kept
         self.issued_ms = issued_ms
         self.expires_ms = expires_ms
+        self.kind = kind
 
 
 class StaffMember:
     """A person who works for the exchange: their role, the scope they act in, their tokens.
     Offboarded members stay (inactive, no tokens) so their past actions stay attributed."""
 
-    __slots__ = ("active", "countries", "name", "role", "team", "tokens", "venues")
+    __slots__ = (
+        "active",
+        "countries",
+        "name",
+        "password_hash",
+        "role",
+        "team",
+        "tokens",
+        "totp_sealed",
+        "totp_step",
+        "venues",
+    )
 
     def __init__(
         self,
@@ -441,6 +460,11 @@ class StaffMember:
         self.team = team
         self.active = True
         self.tokens: dict[str, StaffToken] = {}  # token id → token
+        # console login: an argon2id hash, the sealed TOTP secret ("" until set up), and the
+        # time step of the last TOTP code used (a code opens one session only)
+        self.password_hash = ""
+        self.totp_sealed = ""
+        self.totp_step = 0
 
 
 class Proposal:

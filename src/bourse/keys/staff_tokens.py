@@ -24,6 +24,15 @@ def new_token() -> tuple[str, str]:
     return secrets.token_urlsafe(TOKEN_ID_BYTES), secrets.token_urlsafe(32)
 
 
+SETUP_LINK_DAYS = 3  # a one-time setup link is used the day it is handed over, or renewed
+SETUP_PATH = "/console/setup"
+
+
+def setup_link(base_url: str, token: str) -> str:
+    """The one-time link where a person chooses their console password and second factor."""
+    return f"{base_url.rstrip('/')}{SETUP_PATH}?token={token}"
+
+
 def token_digest(token: str) -> str:
     """What the journal keeps of a staff token."""
     return hashlib.sha256(token.encode()).hexdigest()

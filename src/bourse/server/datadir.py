@@ -30,6 +30,7 @@ class DataDir:
     master_key_file = property(lambda self: self.path / "master.key")
     demo_key_file = property(lambda self: self.path / "demo-api-key.json")
     demo_staff_file = property(lambda self: self.path / "demo-staff.json")
+    demo_links_file = property(lambda self: self.path / "demo-links.json")
     previews = property(lambda self: self.path / "previews")  # saved by `bourse policy preview`
 
     def create(self) -> None:
@@ -111,6 +112,13 @@ class DataDir:
 
     def demo_staff(self) -> dict[str, object] | None:
         return _read_json(self.demo_staff_file)
+
+    def write_demo_links(self, tokens: dict[str, str]) -> None:
+        """The demo staff's one-time console setup tokens (name → token), for the demo only."""
+        write_private(self.demo_links_file, (json.dumps(tokens) + "\n").encode())
+
+    def demo_links(self) -> dict[str, object] | None:
+        return _read_json(self.demo_links_file)
 
     def existing_operator_token(self) -> str | None:
         """The operator token if a server created one (clients must not create it)."""

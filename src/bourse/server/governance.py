@@ -12,11 +12,12 @@ by "system:migration" (or "system:genesis" for a new one), so the choice is on t
 import logging
 
 from bourse.commands import AddStaff, Command, IssueStaffToken, SetFourEyes
-from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
+from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role, StaffError, TokenKind, check_name
 from bourse.keys.staff_tokens import (
     DAY_MS,
     DEFAULT_TOKEN_DAYS,
     LEGACY_FILE,
+    SETUP_LINK_DAYS,
     new_token,
     read_legacy_file,
     token_digest,
@@ -26,6 +27,7 @@ from bourse.server.exchange import Exchange, now_ms
 
 log = logging.getLogger(__name__)
 ACTOR = "system:migration"
+BOOTSTRAP = "system:bootstrap"
 ROLE = Role.COMPLIANCE_OFFICER
 TOKEN_ID = "migrated"
 
@@ -63,6 +65,7 @@ def migrate_legacy_staff(dd: DataDir, exchange: Exchange) -> list[str]:
             "(review their roles with `bourse staff list`)",
             len(moved),
             LEGACY_FILE,
+            SETUP_LINK_DAYS,
             ROLE.value,
             DEFAULT_TOKEN_DAYS,
             ", ".join(moved),
@@ -92,9 +95,11 @@ DEMO_STAFF = {
 
 def create_demo_staff(dd: DataDir, exchange: Exchange) -> None:
     """Two staff members for a new demo data directory, so four eyes can be tried at once: a
-    compliance officer proposes, the senior officer approves. Their tokens are kept in plain
-    text (demo-staff.json, 0600) for the demo only, as the demo API key is."""
+    compliance officer proposes, the senior officer approves. Their API tokens and one-time
+    console setup links are kept in plain text (demo-staff.json, demo-links.json, 0600) for
+    the demo only, as the demo API key is."""
     tokens: dict[str, str] = {}
+    links: dict[str, str] = {}  # name → one-time console setup token
     reason = "demo staff for a new data directory"
     for name, role in DEMO_STAFF.items():
         token_id, token = new_token()
@@ -116,7 +121,55 @@ def create_demo_staff(dd: DataDir, exchange: Exchange) -> None:
             ),
         )
         tokens[name] = token
+        links[name] = issue_setup_link(exchange, name, "system:genesis", reason)
     dd.write_demo_staff(tokens)
+    dd.write_demo_links(links)
+
+
+def issue_setup_link(exchange: Exchange, name: str, actor: str, reason: str) -> str:
+    """A one-time console setup token for `name` (journaled as its SHA-256 only)."""
+    token_id, token = new_token()
+    ts = now_ms()
+    _execute(
+        exchange,
+        IssueStaffToken(
+            name=name,
+            token_id=token_id,
+            digest=token_digest(token),
+            expires_ms=ts + SETUP_LINK_DAYS * DAY_MS,
+            kind=TokenKind.SETUP,
+            actor=actor,
+            ts_ms=ts,
+            reason=reason,
+        ),
+    )
+    return token
+
+
+def bootstrap_operator(exchange: Exchange, name: str) -> str:
+    """The first operator of a data directory, and their one-time setup token: how a new
+    exchange gets its first person without a default password. Refused once one exists."""
+    check_name(name)
+    present = [m.name for m in exchange.read_model().staff.values() if m.active]
+    operators = [
+        m.name for m in exchange.read_model().staff.values() if m.active and m.role is Role.OPERATOR
+    ]
+    if operators:
+        raise StaffError(
+            f"{', '.join(operators)} is already an operator here: ask them for a setup link "
+            "(bourse staff setup-link NAME) instead"
+        )
+    if name in exchange.read_model().staff:
+        raise StaffError(f"{name!r} is already a staff member here (or was): choose another name")
+    reason = "the first operator, created by `bourse staff bootstrap` on the data directory"
+    if present:
+        reason += f" (staff present, none an operator: {', '.join(present)})"
+    ts = now_ms()
+    _execute(
+        exchange,
+        AddStaff(name=name, role=Role.OPERATOR, actor=BOOTSTRAP, ts_ms=ts, reason=reason),
+    )
+    return issue_setup_link(exchange, name, BOOTSTRAP, reason)
 
 
 def _execute(exchange: Exchange, cmd: Command) -> None:

@@ -47,6 +47,7 @@ from bourse.events import (
     ScheduledChangeCanceled,
     ScreeningAlertDecided,
     ScreeningAlertRaised,
+    StaffCredentialsSet,
     StaffRecorded,
     StaffTokenIssued,
     StaffTokenRevoked,
@@ -451,8 +452,15 @@ def _staff(m: ReadModel, e: StaffRecorded, ts: int) -> None:
 
 @_on(StaffTokenIssued)
 def _staff_token(m: ReadModel, e: StaffTokenIssued, ts: int) -> None:
-    m.staff[e.name].tokens[e.token_id] = StaffTokenView(e.token_id, e.digest, ts, e.expires_ms)
+    token = StaffTokenView(e.token_id, e.digest, ts, e.expires_ms, e.kind)
+    m.staff[e.name].tokens[e.token_id] = token
     m.staff_tokens[e.digest] = (e.name, e.token_id)
+
+
+@_on(StaffCredentialsSet)
+def _staff_credentials(m: ReadModel, e: StaffCredentialsSet, ts: int) -> None:
+    member = m.staff[e.name]
+    member.password_hash, member.totp_sealed = e.password_hash, e.totp_sealed
 
 
 @_on(StaffTokenRevoked)

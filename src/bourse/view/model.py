@@ -13,7 +13,7 @@ from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Basis, Fingerprint, PolicySpec
-from bourse.compliance.staff import Role
+from bourse.compliance.staff import Role, TokenKind
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -364,17 +364,30 @@ class SweepView:
 
 
 class StaffTokenView:
-    __slots__ = ("digest", "expires_ms", "issued_ms", "token_id")
+    __slots__ = ("digest", "expires_ms", "issued_ms", "kind", "token_id")
 
-    def __init__(self, token_id: str, digest: str, issued_ms: int, expires_ms: int) -> None:
+    def __init__(
+        self, token_id: str, digest: str, issued_ms: int, expires_ms: int, kind: TokenKind
+    ) -> None:
         self.token_id = token_id
         self.digest = digest  # SHA-256 of the token
         self.issued_ms = issued_ms
         self.expires_ms = expires_ms
+        self.kind = kind  # what it opens: the admin API, a console session, the setup page
 
 
 class StaffView:
-    __slots__ = ("active", "countries", "name", "role", "team", "tokens", "venues")
+    __slots__ = (
+        "active",
+        "countries",
+        "name",
+        "password_hash",
+        "role",
+        "team",
+        "tokens",
+        "totp_sealed",
+        "venues",
+    )
 
     def __init__(
         self,
@@ -392,6 +405,8 @@ class StaffView:
         self.team = team
         self.active = active
         self.tokens: dict[str, StaffTokenView] = {}
+        self.password_hash = ""  # argon2id, "" until they set up a console login
+        self.totp_sealed = ""
 
 
 def forced_key(source: str, list_sha256: str, previous_sha256: str) -> str:
@@ -516,14 +531,25 @@ class ReadModel:
         """The policies in force on `basis`, by country."""
         return self.residence_policies if basis is Basis.RESIDENCE else self.nationality_policies
 
-    def staff_member(self, token_digest: str, now_ms: int) -> StaffView | None:
-        """The active staff member whose unexpired token has this digest, or None."""
+    def staff_member(
+        self, token_digest: str, now_ms: int, kind: TokenKind = TokenKind.API
+    ) -> StaffView | None:
+        """The active staff member whose unexpired token of `kind` has this digest, or None."""
+        found = self.staff_token(token_digest, now_ms, kind)
+        return None if found is None else found[0]
+
+    def staff_token(
+        self, token_digest: str, now_ms: int, kind: TokenKind
+    ) -> tuple[StaffView, StaffTokenView] | None:
+        """The active staff member and their unexpired token of `kind` with this digest."""
         found = self.staff_tokens.get(token_digest)
         if found is None:
             return None
         member = self.staff[found[0]]
         token = member.tokens[found[1]]
-        return member if member.active and now_ms < token.expires_ms else None
+        if not member.active or now_ms >= token.expires_ms or token.kind is not kind:
+            return None
+        return member, token
 
     def live_key(self, listen_key: str, now_ms: int) -> KeyView | None:
         """The API key holding `listen_key`, if that listenKey is live at `now_ms`."""

@@ -67,6 +67,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/staff"): ENGINE,
     ("PUT", "/admin/v1/staff/{name}"): ENGINE,
     ("POST", "/admin/v1/staff/{name}/tokens"): ENGINE,
+    ("POST", "/admin/v1/staff/{name}/setup-link"): ENGINE,
     ("DELETE", "/admin/v1/staff/{name}/tokens/{token_id}"): ENGINE,
     ("POST", "/admin/v1/staff/{name}/offboard"): ENGINE,
     ("POST", "/admin/v1/assignments"): ENGINE,

@@ -8,7 +8,7 @@ A token is drawn here, shown once in the answer, and journaled only as its SHA-2
 from typing import Annotated, Any
 
 import msgspec
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import (
@@ -33,8 +33,15 @@ from bourse.commands import (
     RevokeStaffToken,
 )
 from bourse.compliance.handover import Handover
-from bourse.compliance.staff import ROLES, Role
-from bourse.keys.staff_tokens import DAY_MS, DEFAULT_TOKEN_DAYS, new_token, token_digest
+from bourse.compliance.staff import ROLES, Role, TokenKind
+from bourse.keys.staff_tokens import (
+    DAY_MS,
+    DEFAULT_TOKEN_DAYS,
+    SETUP_LINK_DAYS,
+    new_token,
+    setup_link,
+    token_digest,
+)
 from bourse.view.model import StaffView
 
 router = APIRouter(prefix="/admin/v1", tags=["staff"])
@@ -93,8 +100,14 @@ def staff_json(member: StaffView) -> dict[str, Any]:
         "countries": list(member.countries),
         "team": member.team,
         "active": member.active,
+        "consoleLogin": bool(member.password_hash),
         "tokens": [
-            {"tokenId": t.token_id, "issuedMs": t.issued_ms, "expiresMs": t.expires_ms}
+            {
+                "tokenId": t.token_id,
+                "kind": t.kind.value,
+                "issuedMs": t.issued_ms,
+                "expiresMs": t.expires_ms,
+            }
             for t in sorted(member.tokens.values(), key=lambda t: t.issued_ms)
         ],
     }
@@ -214,6 +227,47 @@ async def issue_token(
             "token": token,
             "expiresMs": cmd.expires_ms,
         },
+    )
+
+
+class SetupLinkBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+    days: Annotated[int, msgspec.Meta(ge=1, le=7)] = SETUP_LINK_DAYS
+
+
+@router.post(
+    "/staff/{name}/setup-link",
+    summary="Issue a one-time console setup link",
+    description="A link (valid `days`, 1 to 7, default 3) where the person chooses their "
+    "console password and second factor (TOTP) themselves: nobody else ever sees either. "
+    "Using it replaces any earlier console login of theirs and ends its sessions. Shown once; "
+    "the exchange keeps its SHA-256 only.",
+)
+async def issue_setup_link(
+    request: Request,
+    service: ServiceDep,
+    actor: OperatorDep,
+    name: str,
+    body: dict[str, Any] = body_doc({"reason": "joined the KZ team"}, SetupLinkBody),
+) -> Response:
+    req = parse(body, SetupLinkBody)
+    token_id, token = new_token()
+    now = service.clock()
+    cmd = IssueStaffToken(
+        name=name,
+        token_id=token_id,
+        digest=token_digest(token),
+        expires_ms=now + req.days * DAY_MS,
+        kind=TokenKind.SETUP,
+        reason=req.reason,
+        actor=actor,
+        ts_ms=now,
+    )
+    link = setup_link(str(request.base_url), token)
+    outcome = await service.execute(cmd)
+    return answered(
+        outcome,
+        lambda _: {"name": name, "tokenId": token_id, "link": link, "expiresMs": cmd.expires_ms},
     )
 
 

@@ -1,0 +1,33 @@
+"""The compliance console, `/console`: pages rendered on the server for staff, behind a login
+with a password and a second factor (`login.py`). Each section is a module of its own."""
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+from starlette.staticfiles import StaticFiles
+
+from bourse.api.console import dashboard, login
+from bourse.api.console.web import PREFIX, Forbidden, LoginRequired, NotFound, redirect, render
+from bourse.api.docs import STATIC
+
+
+def install(app: FastAPI) -> None:
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-assets")
+    app.include_router(login.router)
+    app.include_router(dashboard.router)
+
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        path = request.url.path.removeprefix(PREFIX) or "/"
+        return redirect(f"/login?next={path}" if path != "/" else "/login")
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> Response:
+        return render(
+            request, "message.html", None, status=403, title="Not permitted", message=str(exc)
+        )
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> Response:
+        return render(
+            request, "message.html", None, status=404, title="Not found", message=str(exc)
+        )

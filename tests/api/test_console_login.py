@@ -1,0 +1,206 @@
+"""Console logins in-process: a one-time setup link, a password (argon2id) and a TOTP second
+factor, sessions that end at logout and at offboarding, and every bad input refused next to
+its field with nothing changed."""
+
+import re
+from typing import Any
+
+import pytest
+
+from bourse.commands import AddStaff
+from bourse.compliance.staff import Role, TokenKind
+from bourse.keys.console_login import code_at
+from bourse.keys.staff_tokens import token_digest
+from tests.api.conftest import Api
+from tests.api.test_staff import OPERATOR
+
+PASSWORD = "correct horse battery staple"
+STEP_MS = 30_000
+
+
+def add(api: Api, name: str, role: Role = Role.COMPLIANCE_OFFICER) -> None:
+    cmd = AddStaff(
+        name=name, role=role, actor="system:genesis", ts_ms=api.service.clock(), reason="hired"
+    )
+    assert not api.execute(cmd).refused
+
+
+def setup_link(api: Api, name: str) -> str:
+    r = api.client.post(
+        f"/admin/v1/staff/{name}/setup-link", json={"reason": "joined"}, headers=OPERATOR
+    )
+    assert r.status_code == 200, r.text
+    link: str = r.json()["link"]
+    assert link.startswith("http://testserver/console/setup?token=")
+    return link.removeprefix("http://testserver")
+
+
+def secret_of(html: str) -> str:
+    found = re.search(r'data-secret="([A-Z2-7]{32})"', html)
+    assert found, html
+    return found.group(1)
+
+
+def tick(api: Api) -> None:
+    """The next TOTP time step: a code opens one session only."""
+    now = api.service.clock()
+    api.service.clock = lambda: now + STEP_MS  # type: ignore[method-assign]
+
+
+def set_up(api: Api, name: str) -> str:
+    """`name`'s console login, through their setup link; their TOTP secret."""
+    page = api.client.get(setup_link(api, name))
+    assert page.status_code == 200
+    secret = secret_of(page.text)
+    token = page.url.params["token"]
+    r = api.client.post(
+        "/console/setup",
+        data={
+            "token": token,
+            "secret": secret,
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+            "code": code_at(secret, api.service.clock()),
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    assert r.headers["location"] == f"/console/login?name={name}"
+    return secret
+
+
+def log_in(api: Api, name: str, secret: str, **overrides: Any) -> Any:
+    tick(api)
+    fields = {"name": name, "password": PASSWORD, "code": code_at(secret, api.service.clock())}
+    return api.client.post("/console/login", data={**fields, **overrides}, follow_redirects=False)
+
+
+def test_a_setup_link_lets_a_person_choose_a_password_and_a_second_factor(api: Api) -> None:
+    add(api, "olga")
+    link = setup_link(api, "olga")
+    page = api.client.get(link)
+    assert page.status_code == 200
+    assert "<svg" in page.text  # the QR code, drawn on the server
+    secret = secret_of(page.text)
+    token = page.url.params["token"]
+    base = {"token": token, "secret": secret, "code": code_at(secret, api.service.clock())}
+    # bad input: each refused next to its field, the link still unused
+    short = api.client.post(
+        "/console/setup", data={**base, "password": "short", "confirm": "short"}
+    )
+    assert short.status_code == 400
+    assert 'id="e-password"' in short.text and "at least 12 characters" in short.text
+    differ = api.client.post(
+        "/console/setup", data={**base, "password": PASSWORD, "confirm": PASSWORD + "!"}
+    )
+    assert differ.status_code == 400 and "the two passwords differ" in differ.text
+    wrong = api.client.post(
+        "/console/setup", data={**base, "password": PASSWORD, "confirm": PASSWORD, "code": "000000"}
+    )
+    assert wrong.status_code == 400 and 'id="e-code"' in wrong.text
+    member = api.service.view.staff["olga"]
+    assert member.password_hash == ""
+    ok = api.client.post(
+        "/console/setup",
+        data={**base, "password": PASSWORD, "confirm": PASSWORD},
+        follow_redirects=False,
+    )
+    assert ok.status_code == 303
+    assert member.password_hash.startswith("$argon2id$")
+    assert secret not in member.totp_sealed and PASSWORD not in member.password_hash
+    # the link worked once
+    again = api.client.get(link)
+    assert again.status_code == 404 and "used already" in again.text
+    assert (
+        api.service.view.staff_token(token_digest(token), api.service.clock(), TokenKind.SETUP)
+        is None
+    )
+
+
+def test_a_login_needs_the_password_and_a_fresh_code_and_ends_at_logout(api: Api) -> None:
+    add(api, "olga")
+    secret = set_up(api, "olga")
+    assert (
+        api.client.get("/console/", follow_redirects=False).headers["location"] == "/console/login"
+    )
+    wrong_password = log_in(api, "olga", secret, password="not the password at all")
+    assert wrong_password.status_code == 400
+    assert "name, password or code is wrong" in wrong_password.text
+    wrong_code = log_in(api, "olga", secret, code="123456")
+    assert wrong_code.status_code == 400 and "name, password or code is wrong" in wrong_code.text
+    malformed = log_in(api, "olga", secret, code="12ab")
+    assert malformed.status_code == 400 and 'id="e-code"' in malformed.text
+    unknown = log_in(api, "nobody", secret)
+    assert unknown.status_code == 400 and "name, password or code is wrong" in unknown.text
+    assert not any(
+        t.kind is TokenKind.SESSION for t in api.service.view.staff["olga"].tokens.values()
+    )
+    r = log_in(api, "olga", secret)
+    assert r.status_code == 303 and r.headers["location"] == "/console/"
+    cookie = api.client.cookies.get("bourse_console")
+    assert cookie
+    page = api.client.get("/console/")
+    assert page.status_code == 200 and "Dashboard" in page.text and "olga" in page.text
+    # the same code a second time opens nothing: it was used
+    api.client.cookies.clear()
+    now = api.service.clock()
+    replay = api.client.post(
+        "/console/login",
+        data={"name": "olga", "password": PASSWORD, "code": code_at(secret, now)},
+        follow_redirects=False,
+    )
+    assert replay.status_code == 400 and "already used" in replay.text
+    api.client.cookies.set("bourse_console", cookie, path="/console")
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert csrf
+    forged = api.client.post("/console/logout", data={"csrf": "forged"}, follow_redirects=False)
+    assert forged.status_code == 403  # a form from elsewhere ends nothing
+    out = api.client.post("/console/logout", data={"csrf": csrf.group(1)}, follow_redirects=False)
+    assert out.status_code == 303
+    api.client.cookies.set("bourse_console", cookie, path="/console")
+    after = api.client.get("/console/", follow_redirects=False)
+    assert after.status_code == 303  # the session ended with the logout
+
+
+def test_an_offboarded_persons_session_is_refused_at_once(api: Api) -> None:
+    add(api, "olga")
+    add(api, "sid", Role.SENIOR_COMPLIANCE_OFFICER)
+    secret = set_up(api, "olga")
+    assert log_in(api, "olga", secret).status_code == 303
+    assert api.client.get("/console/").status_code == 200
+    r = api.client.post(
+        "/admin/v1/staff/olga/offboard",
+        json={"reason": "left the company", "reassignTo": "sid"},
+        headers=OPERATOR,
+    )
+    assert r.status_code == 200, r.text
+    refused = api.client.get("/console/", follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"] == "/console/login"
+    api.client.cookies.clear()
+    again = log_in(api, "olga", secret)
+    assert again.status_code == 400  # nor can they sign in again
+
+
+def test_failed_logins_are_throttled_per_name(api: Api) -> None:
+    add(api, "olga")
+    secret = set_up(api, "olga")
+    for _ in range(5):
+        assert log_in(api, "olga", secret, password="wrong password here").status_code == 400
+    blocked = log_in(api, "olga", secret)
+    assert blocked.status_code == 400 and "too many failed attempts" in blocked.text
+
+
+@pytest.mark.parametrize("kind", [TokenKind.API, TokenKind.SETUP], ids=["api-token", "setup-link"])
+def test_only_a_session_opens_the_console_and_only_an_api_token_the_admin_api(
+    api: Api, kind: TokenKind
+) -> None:
+    add(api, "olga")
+    if kind is TokenKind.API:
+        r = api.client.post("/admin/v1/staff/olga/tokens", json={"reason": "cli"}, headers=OPERATOR)
+        token = r.json()["token"]
+    else:
+        token = setup_link(api, "olga").split("token=")[1]
+    api.client.cookies.set("bourse_console", token, path="/console")
+    assert api.client.get("/console/", follow_redirects=False).status_code == 303
+    admin = api.client.get("/admin/v1/alerts", headers={"Authorization": f"Bearer {token}"})
+    assert admin.status_code == (200 if kind is TokenKind.API else 401)
