@@ -3,76 +3,15 @@ factor, sessions that end at logout and at offboarding, and every bad input refu
 its field with nothing changed."""
 
 import re
-from typing import Any
 
 import pytest
 
-from bourse.commands import AddStaff
 from bourse.compliance.staff import Role, TokenKind
 from bourse.keys.console_login import code_at
 from bourse.keys.staff_tokens import token_digest
 from tests.api.conftest import Api
+from tests.api.console import PASSWORD, add, log_in, secret_of, set_up, setup_link
 from tests.api.test_staff import OPERATOR
-
-PASSWORD = "correct horse battery staple"
-STEP_MS = 30_000
-
-
-def add(api: Api, name: str, role: Role = Role.COMPLIANCE_OFFICER) -> None:
-    cmd = AddStaff(
-        name=name, role=role, actor="system:genesis", ts_ms=api.service.clock(), reason="hired"
-    )
-    assert not api.execute(cmd).refused
-
-
-def setup_link(api: Api, name: str) -> str:
-    r = api.client.post(
-        f"/admin/v1/staff/{name}/setup-link", json={"reason": "joined"}, headers=OPERATOR
-    )
-    assert r.status_code == 200, r.text
-    link: str = r.json()["link"]
-    assert link.startswith("http://testserver/console/setup?token=")
-    return link.removeprefix("http://testserver")
-
-
-def secret_of(html: str) -> str:
-    found = re.search(r'data-secret="([A-Z2-7]{32})"', html)
-    assert found, html
-    return found.group(1)
-
-
-def tick(api: Api) -> None:
-    """The next TOTP time step: a code opens one session only."""
-    now = api.service.clock()
-    api.service.clock = lambda: now + STEP_MS  # type: ignore[method-assign]
-
-
-def set_up(api: Api, name: str) -> str:
-    """`name`'s console login, through their setup link; their TOTP secret."""
-    page = api.client.get(setup_link(api, name))
-    assert page.status_code == 200
-    secret = secret_of(page.text)
-    token = page.url.params["token"]
-    r = api.client.post(
-        "/console/setup",
-        data={
-            "token": token,
-            "secret": secret,
-            "password": PASSWORD,
-            "confirm": PASSWORD,
-            "code": code_at(secret, api.service.clock()),
-        },
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    assert r.headers["location"] == f"/console/login?name={name}"
-    return secret
-
-
-def log_in(api: Api, name: str, secret: str, **overrides: Any) -> Any:
-    tick(api)
-    fields = {"name": name, "password": PASSWORD, "code": code_at(secret, api.service.clock())}
-    return api.client.post("/console/login", data={**fields, **overrides}, follow_redirects=False)
 
 
 def test_a_setup_link_lets_a_person_choose_a_password_and_a_second_factor(api: Api) -> None:

@@ -5,7 +5,7 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from bourse.api.console import dashboard, login
+from bourse.api.console import alerts, approvals, customers, dashboard, login, policies, staff
 from bourse.api.console.web import PREFIX, Forbidden, LoginRequired, NotFound, redirect, render
 from bourse.api.docs import STATIC
 
@@ -14,6 +14,11 @@ def install(app: FastAPI) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-assets")
     app.include_router(login.router)
     app.include_router(dashboard.router)
+    app.include_router(approvals.router)
+    app.include_router(alerts.router)
+    app.include_router(policies.router)
+    app.include_router(customers.router)
+    app.include_router(staff.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:

@@ -276,8 +276,10 @@ def _setup_form(
     buffer = io.BytesIO()
     qr = segno.make(uri, error="m")
     qr.save(buffer, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="")
-    svg = buffer.getvalue().decode().replace(
-        "<svg ", f'<svg role="img" aria-label="QR code of the TOTP secret of {name}" ', 1
+    svg = (
+        buffer.getvalue()
+        .decode()
+        .replace("<svg ", f'<svg role="img" aria-label="QR code of the TOTP secret of {name}" ', 1)
     )
     return render(
         request,
