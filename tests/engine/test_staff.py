@@ -20,17 +20,20 @@ from bourse.commands import (
     OffboardStaff,
     OnboardCustomer,
     OpenAccount,
+    OpenStaffSession,
     RevokeStaffToken,
     SetJurisdictionPolicy,
+    SetStaffCredentials,
     UnfreezeAccount,
     UpdateCustomer,
 )
-from bourse.compliance.staff import ROLES, Role
+from bourse.compliance.staff import CONSOLE, ROLES, Role, TokenKind
 from bourse.domain.rejections import RejectCode
 from bourse.engine import Engine, snapshot
 from bourse.events import (
     AnyEvent,
     CommandRejected,
+    StaffCredentialsSet,
     StaffRecorded,
     StaffTokenIssued,
     StaffTokenRevoked,
@@ -281,3 +284,96 @@ def test_every_role_is_in_the_table_and_scoped_roles_need_a_scope(role: Role) ->
     assert spec.title and spec.summary
     if role in (Role.SUPPORT, Role.AUDITOR):
         assert not spec.commands  # read-only roles
+
+
+# --- console logins: setup links, credentials, sessions ---------------------------------------
+
+HASH = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo"
+
+
+def console(r: Runner, cls: type[Command], **fields: Any) -> list[AnyEvent]:
+    return r.do(cls, actor=CONSOLE, **fields)
+
+
+def test_a_setup_link_is_used_once_to_set_credentials_and_a_code_opens_one_session() -> None:
+    r, *_ = kz_world()
+    now = r.ts_ms + 1
+    link = {"name": "cora", "token_id": "link", "digest": digest("setup"), "kind": TokenKind.SETUP}
+    refused(
+        r.do(IssueStaffToken, **link, expires_ms=now + 8 * DAY_MS), RejectCode.INVALID_PARAMETER
+    )  # a setup link is for the coming days
+    ok(r.do(IssueStaffToken, **link, expires_ms=now + 3 * DAY_MS))
+    assert r.view.staff_member(digest("setup"), now) is None  # opens no admin API
+    creds = {"name": "cora", "setup_token_id": "link", "password_hash": HASH, "totp_sealed": "v1:x"}
+    # only the console's login desk sets credentials, with an unused, live link
+    refused(r.do(SetStaffCredentials, **creds, totp_step=10), RejectCode.NOT_PERMITTED)
+    refused(
+        console(r, SetStaffCredentials, **{**creds, "password_hash": "plain"}, totp_step=10),
+        RejectCode.INVALID_PARAMETER,
+    )
+    events = ok(console(r, SetStaffCredentials, **creds, totp_step=10))
+    assert one(events, StaffCredentialsSet).password_hash == HASH
+    assert one(events, StaffTokenRevoked).token_id == "link"
+    assert r.view.staff["cora"].password_hash == HASH
+    refused(console(r, SetStaffCredentials, **creds, totp_step=11), RejectCode.NOT_PERMITTED)
+
+    session = {"name": "cora", "digest": digest("s1"), "expires_ms": now + 3_600_000}
+    refused(
+        r.do(IssueStaffToken, token_id="s", **session, kind=TokenKind.SESSION),
+        RejectCode.NOT_PERMITTED,
+    )  # a session is never issued, only opened by logging in
+    refused(
+        r.do(OpenStaffSession, token_id="s1", totp_step=11, **session), RejectCode.NOT_PERMITTED
+    )
+    refused(  # the code confirmed at setup was used
+        console(r, OpenStaffSession, token_id="s1", totp_step=10, **session),
+        RejectCode.NOT_PERMITTED,
+    )
+    refused(
+        console(
+            r,
+            OpenStaffSession,
+            token_id="s1",
+            totp_step=11,
+            **{**session, "expires_ms": now + 13 * 3_600_000},
+        ),
+        RejectCode.INVALID_PARAMETER,
+    )
+    ok(console(r, OpenStaffSession, token_id="s1", totp_step=11, **session))
+    assert r.view.staff_token(digest("s1"), now, TokenKind.SESSION) is not None
+    assert r.view.staff_member(digest("s1"), now) is None  # a session opens no admin API
+    second = {**session, "digest": digest("s2")}
+    refused(
+        console(r, OpenStaffSession, token_id="s2", totp_step=11, **second),
+        RejectCode.NOT_PERMITTED,
+    )
+    ok(console(r, OpenStaffSession, token_id="s2", totp_step=12, **second))
+    # logging out: anyone may end their own session, nobody else's without the role
+    ok(as_staff(r, "cora", RevokeStaffToken, name="cora", token_id="s1"))
+    refused(
+        as_staff(r, "cora", RevokeStaffToken, name="kai", token_id="x"), RejectCode.NOT_PERMITTED
+    )
+    # a new setup link's credentials end the sessions the old ones opened
+    ok(r.do(IssueStaffToken, **{**link, "digest": digest("setup2")}, expires_ms=now + DAY_MS))
+    events = ok(console(r, SetStaffCredentials, **creds, totp_step=13))
+    assert {e.token_id for e in of(events, StaffTokenRevoked)} == {"link", "s2"}
+    ok(
+        console(
+            r, OpenStaffSession, token_id="s3", totp_step=14, **{**session, "digest": digest("s3")}
+        )
+    )
+    ok(r.do(OffboardStaff, name="cora"))
+    assert r.view.staff_token(digest("s3"), now, TokenKind.SESSION) is None
+    refused(
+        console(
+            r, OpenStaffSession, token_id="s4", totp_step=15, **{**session, "digest": digest("s4")}
+        ),
+        RejectCode.UNKNOWN_STAFF,
+    )
+    image = snapshot.dump(r.state)
+    assert snapshot.dump(snapshot.load(image)) == image
+    replayed = Engine()
+    for seq, cmd in enumerate(r.commands, start=1):
+        replayed.execute(seq, cmd)
+    assert snapshot.digest(replayed.state) == snapshot.digest(r.state)
+    assert snapshot.load(image).staff["cora"].password_hash == HASH
