@@ -161,7 +161,7 @@ def staff_bootstrap(
         "TOTP second factor. It is shown only now.[/]",
         "Then start the exchange (bourse run) and sign in at the console.",
     ]
-    out.print(Panel("\n".join(lines), title="first operator", expand=False))
+    out.print("\n".join(lines), soft_wrap=True)  # the link on one line, to copy whole
 
 
 @staff_app.command("setup-link")
@@ -192,7 +192,7 @@ def _show_link(answer: dict[str, Any], as_json: bool) -> None:
         "",
         "[bold yellow]Shown only once, and it works once: hand it to them now.[/]",
     ]
-    out.print(Panel("\n".join(lines), title="console setup link", expand=False))
+    out.print("\n".join(lines), soft_wrap=True)  # the link on one line, to copy whole
 
 
 @staff_app.command("token")
