@@ -188,7 +188,7 @@ def local_server(gateways: int | None = None, streams: bool = False) -> Iterator
             stream_url = f"http://127.0.0.1:{stream_port}"
         env = {"BOURSE_DATABASE_URL": os.environ.get("BOURSE_DATABASE_URL", "")}
         also = [stream_url] if stream_url else []
-        with _process([*BOURSE_RUN, *args], Path(tmp), env, also) as (url, pid):
+        with serving([*BOURSE_RUN, *args], Path(tmp), env, also) as (url, pid):
             token = DataDir(data).token_file.read_text().strip()
             yield LocalServer(url, token, pid, stream_url or url)
 
@@ -201,16 +201,20 @@ def bare_server(keys: list[Trader], workers: int = 1) -> Iterator[LocalServer]:
         secrets_file.touch(mode=0o600)
         secrets_file.write_text(json.dumps({t.key: t.secret for t in keys}))
         args = ["--keys", str(secrets_file), "--workers", str(workers)]
-        with _process([*BARE_APP, *args], Path(tmp), {}) as (url, pid):
+        with serving([*BARE_APP, *args], Path(tmp), {}) as (url, pid):
             yield LocalServer(url, "", pid)
 
 
 @contextmanager
-def _process(
-    command: list[str], tmp: Path, env: dict[str, str], also: list[str] | None = None
+def serving(
+    command: list[str],
+    tmp: Path,
+    env: dict[str, str],
+    also: list[str] | None = None,
+    start_timeout_s: float = 60,
 ) -> Iterator[tuple[str, int]]:
-    """`command --port P` started and healthy (and the URLs `also`): its URL and pid;
-    terminated on exit."""
+    """`command --port P` started and healthy (and the URLs `also`) within `start_timeout_s`:
+    its URL and pid; terminated on exit."""
     log = tmp / "server.log"  # a file, not a pipe nobody drains while the bench runs
     port = free_port()
     with log.open("wb") as log_file:
@@ -223,7 +227,7 @@ def _process(
     url = f"http://127.0.0.1:{port}"
     try:
         for healthy in [url, *(also or [])]:
-            _wait_healthy(healthy, proc, log)
+            _wait_healthy(healthy, proc, log, start_timeout_s)
         yield url, proc.pid
     finally:
         proc.terminate()
@@ -261,8 +265,8 @@ class ServerFailed(RuntimeError):
     the server's log where it exited)."""
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise ServerFailed(f"the bench server exited: {log.read_text(errors='replace')}")
@@ -271,7 +275,7 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
                 return
         except httpx.HTTPError:
             time.sleep(0.05)  # polling a starting process
-    raise ServerFailed("the bench server did not answer /health within 60 s")
+    raise ServerFailed(f"the bench server did not answer /health within {timeout_s:.0f} s")
 
 
 def traders(url: str, token: str, count: int) -> list[Trader]:

@@ -260,3 +260,26 @@ def bench_screening(
         print(json.dumps(result))
         return
     Console().print(screening_bench.table(result))
+
+
+@bench_app.command("console")
+def bench_console(
+    accounts: Annotated[
+        int, typer.Option("--accounts", help="Customers (each with an account) in the store.")
+    ] = 1_000_000,
+    alerts: Annotated[int, typer.Option("--alerts", help="Open screening alerts.")] = 200,
+    requests: Annotated[int, typer.Option("--requests", help="Fetches of each page.")] = 50,
+) -> None:
+    """p95 page times of the console's dashboard, alert queue and customer page on a store of
+    `accounts` customers, through a real server, as JSON (target: under 300 ms each)."""
+    from bourse.bench import console_bench
+
+    try:
+        with (
+            progress_bar("building the store", accounts) as built,
+            progress_bar("fetching pages", requests * 4) as fetched,
+        ):
+            result = console_bench.run(accounts, alerts, requests, built, fetched)
+    except (ValueError, RuntimeError) as exc:
+        fail(str(exc))
+    print(json.dumps(result))
