@@ -143,3 +143,10 @@ def test_only_a_session_opens_the_console_and_only_an_api_token_the_admin_api(
     assert api.client.get("/console/", follow_redirects=False).status_code == 303
     admin = api.client.get("/admin/v1/alerts", headers={"Authorization": f"Bearer {token}"})
     assert admin.status_code == (200 if kind is TokenKind.API else 401)
+
+
+def test_a_page_that_does_not_exist_is_a_page_saying_so(api: Api) -> None:
+    r = api.client.get("/console/no-such-page")
+    assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+    assert "no such page" in r.text
+    assert api.client.get("/api/v3/no-such-route").json()["code"] == -1000  # Binance's elsewhere

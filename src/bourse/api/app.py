@@ -173,8 +173,10 @@ def create_app(
         return JSONResponse(body, status_code=200 if ok else 503)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = exc.detail
+        if console.is_console(request.url.path):
+            return console.error_page(request, exc.status_code, str(detail))
         body = detail if isinstance(detail, dict) else {"code": -1000, "msg": str(detail)}
         if is_admin(request.url.path):  # the admin API's own {"error", "message"}
             body = from_http(exc.status_code, detail)

@@ -36,3 +36,21 @@ def install(app: FastAPI) -> None:
         return render(
             request, "message.html", None, status=404, title="Not found", message=str(exc)
         )
+
+
+def is_console(path: str) -> bool:
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
+def error_page(request: Request, status: int, detail: str) -> Response:
+    """A framework error (no such page, wrong method) on a console path, as a page."""
+    titles = {404: "Not found", 405: "Not allowed"}
+    message = "There is no such page in the console." if status == 404 else detail
+    return render(
+        request,
+        "message.html",
+        None,
+        status=status,
+        title=titles.get(status, "Error"),
+        message=message,
+    )
