@@ -4,6 +4,7 @@ journaled."""
 from bourse.compliance.staff import Role
 from bourse.events import AccessRecorded, Outcome
 from tests.api.conftest import Api
+from tests.api.test_admin_compliance import apply, preview, rule
 from tests.api.test_four_eyes import hire
 from tests.api.test_staff import OPERATOR, bearer
 
@@ -40,3 +41,32 @@ def test_an_auditor_for_kz_reads_kz_only_and_every_read_is_on_the_record(api: Ap
     # an auditor changes nothing
     r = api.client.post("/admin/v1/customers", json=KZ, headers=auditor)
     assert r.status_code == 403 and r.json()["error"] == "NOT_PERMITTED", r.text
+
+
+def test_a_scoped_reader_sees_the_policies_and_proposals_of_their_scope_only(api: Api) -> None:
+    for country in ("KZ", "RU"):
+        shown = preview(api, country, rule("TRADING", "SUSPENDED"))
+        assert apply(api, shown).status_code == 200
+    kz = api.client.post("/admin/v1/customers", json=KZ, headers=OPERATOR).json()
+    for account in (1, kz["accountId"]):  # a DE resident's account and a KZ resident's
+        r = api.client.post(
+            "/admin/v1/proposals",
+            json={"command": {"type": "FreezeAccount", "account_id": account}, "reason": "r"},
+            headers=OPERATOR,
+        )
+        assert r.status_code == 202, r.text
+    manager = bearer(hire(api, "kai", Role.REGIONAL_MANAGER, countries=["KZ"]))
+    policies = api.client.get("/admin/v1/policies", headers=manager).json()
+    assert [p["country"] for p in policies["inForce"]] == ["KZ"]
+    everyone = api.client.get("/admin/v1/policies", headers=OPERATOR).json()
+    assert sorted(p["country"] for p in everyone["inForce"]) == ["KZ", "RU"]
+    proposals = api.client.get("/admin/v1/proposals", headers=manager).json()["proposals"]
+    assert [p["command"]["account_id"] for p in proposals] == [kz["accountId"]]
+    assert len(api.client.get("/admin/v1/proposals", headers=OPERATOR).json()["proposals"]) == 2
+    body = {"name": "RU pause", "country": "RU", "rules": [rule("TRADING", "SUSPENDED")]}
+    r = api.client.post("/admin/v1/policies/preview", json=body, headers=manager)
+    assert r.status_code == 403 and r.json()["error"] == "OUT_OF_SCOPE", r.text
+    r = api.client.post("/admin/v1/policies/RESIDENCE/RU/reversal/preview", headers=manager)
+    assert r.status_code == 403 and r.json()["error"] == "OUT_OF_SCOPE", r.text
+    r = api.client.post("/admin/v1/policies/RESIDENCE/KZ/reversal/preview", headers=manager)
+    assert r.status_code == 200, r.text

@@ -24,6 +24,7 @@ from bourse.api.admin.compliance import (
 from bourse.api.admin.errors import AdminError, bad_request, not_found
 from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.admin.preview import basis_of, rendered, spec_from, spec_view
+from bourse.api.admin.scope import out_of_scope, reader_scope, sees_country
 from bourse.api.binance.gateway import Gateway
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
@@ -82,8 +83,16 @@ async def preview_change(
     service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_PREVIEW)
 ) -> Response:
     spec = spec_from(service.view, body, service.clock())
+    _check_scope(service.view, actor, spec.country)
     impact = await service.preview(spec)
     return ok(rendered(service.view, impact))
+
+
+def _check_scope(view: ReadModel, actor: str, country: str) -> None:
+    """A regional manager or an auditor previews and reads the policies of their scope only."""
+    member = reader_scope(view, actor)
+    if member is not None and not sees_country(view, member, country):
+        raise out_of_scope(member, f"{country}'s policy")
 
 
 @router.post(
@@ -209,10 +218,12 @@ async def cancel_schedule(
 )
 async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
     view = service.view
+    member = reader_scope(view, actor)  # a scoped reader: its countries' policies only
     in_force = [
         _policy(view, p)
         for policies in (view.residence_policies, view.nationality_policies)
         for p in policies.values()
+        if sees_country(view, member, p.spec.country)
     ]
     scheduled = [
         {
@@ -224,6 +235,7 @@ async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
             "reason": s.reason,
         }
         for s in view.scheduled.values()
+        if sees_country(view, member, s.spec.country)
     ]
     sweeps = [
         {
@@ -234,6 +246,7 @@ async def list_policies(service: ServiceDep, actor: OperatorDep) -> Response:
             "total": s.total,
         }
         for s in view.sweeps.values()
+        if member is None  # a sweep names only its change: exchange-wide work
     ]
     return ok({"inForce": in_force, "scheduled": scheduled, "sweeps": sweeps})
 
@@ -275,6 +288,7 @@ def _in_force(view: ReadModel, basis: str, country: str) -> PolicyView:
 async def preview_reversal(
     service: ServiceDep, actor: OperatorDep, basis: str, country: str
 ) -> Response:
+    _check_scope(service.view, actor, country)
     policy = _in_force(service.view, basis, country)
     spec = policy.previous or PolicySpec(
         name=f"{policy.spec.name} (restored)", country=country, basis=policy.spec.basis
@@ -313,4 +327,5 @@ async def closure_report(
             "policy in force applied by system:policy-driver (`bourse policy show`, "
             "GET /admin/v1/policies)",
         )
+    _check_scope(service.view, actor, report["country"])
     return ok({"source": "journal", **report})

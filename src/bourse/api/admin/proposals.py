@@ -21,6 +21,7 @@ from bourse.api.admin.four_eyes import (
     proposal_json,
     propose,
 )
+from bourse.api.admin.scope import reader_scope, sees_command
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import (
@@ -68,9 +69,11 @@ class FourEyesBody(msgspec.Struct, forbid_unknown_fields=True):
 )
 async def list_proposals(service: ServiceDep, actor: OperatorDep) -> Response:
     view, now = service.view, service.clock()
+    member = reader_scope(view, actor)  # a scoped reader: proposals about its scope only
     waiting = [
         proposal_json(p, now, view.owners.get(f"proposal:{pid}", ""))
         for pid, p in sorted(view.proposals.items())
+        if sees_command(view, member, p.command)
     ]
     return ok({"fourEyes": sorted(view.four_eyes), "proposals": waiting})
 

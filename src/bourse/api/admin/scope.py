@@ -3,6 +3,8 @@ scope covers (residents of its countries, customers of its venues), and nothing 
 The engine holds their commands to the same scope (engine/staff.py); both ask `covers`."""
 
 from bourse.api.admin.errors import AdminError
+from bourse.commands import Command
+from bourse.compliance.policy import PolicySpec
 from bourse.compliance.staff import ROLES, covers, staff_name
 from bourse.view import ReadModel
 from bourse.view.model import StaffView
@@ -30,6 +32,38 @@ def sees_account(view: ReadModel, member: StaffView | None, account_id: int) -> 
         return True
     acct = view.accounts.get(account_id)
     return acct is not None and sees_customer(view, member, acct.customer_id)
+
+
+def sees_country(view: ReadModel, member: StaffView | None, country: str) -> bool:
+    """A country's policies: those of the scope's countries and of its venues' jurisdictions."""
+    if member is None:
+        return True
+    return country in member.countries or any(
+        country in view.venues[v].jurisdictions for v in member.venues if v in view.venues
+    )
+
+
+def sees_command(view: ReadModel, member: StaffView | None, cmd: Command) -> bool:
+    """A proposed command concerns the scope: its account, customer, alert or country. One
+    that concerns the whole exchange (a staff change, a list, four eyes) is in no one's."""
+    if member is None:
+        return True
+    account_id = getattr(cmd, "account_id", None)
+    if isinstance(account_id, int):
+        return sees_account(view, member, account_id)
+    customer_id = getattr(cmd, "customer_id", None)
+    if isinstance(customer_id, int):
+        return sees_customer(view, member, customer_id)
+    alert = view.alerts.get(getattr(cmd, "alert_id", 0))
+    if alert is not None:
+        return sees_customer(view, member, alert.customer_id)
+    spec = getattr(cmd, "spec", None)
+    if isinstance(spec, PolicySpec):
+        return sees_country(view, member, spec.country)
+    scheduled = view.scheduled.get(getattr(cmd, "schedule_id", 0))
+    if scheduled is not None:
+        return sees_country(view, member, scheduled.spec.country)
+    return False
 
 
 def out_of_scope(member: StaffView, what: str) -> AdminError:
