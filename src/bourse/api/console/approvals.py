@@ -1,7 +1,682 @@
-"""The console's approvals section (being built)."""
+"""The approvals inbox: what waits for a second person (four eyes), and their decision on it.
 
-from fastapi import APIRouter
+A proposal is listed oldest first with what it would run, who proposed it and why, how long it
+has waited, when it expires and who owns it. Its page shows the command's fields, the
+proposer's evidence, and beside them what it would do, from the read model as it is now (the
+account and its customer; the alert's evidence; the policy's preview, counted again; the staff
+member's role now and as proposed). The decision cites the digest the page showed
+(`ApproveProposal`): the engine refuses it if the world changed since, if it expired, if the
+approver proposed it or is not entitled to approve it; the refusal is shown on the page and
+nothing changes. Rejecting and withdrawing (the proposer only) need a reason too.
+"""
 
-from bourse.api.console.web import PREFIX
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from bourse.api.admin.compliance import REASON_MAX
+from bourse.api.admin.four_eyes import proposal_json
+from bourse.api.admin.preview import rendered
+from bourse.api.admin.scope import reader_scope, sees_account, sees_customer
+from bourse.api.console.dashboard import rules_text
+from bourse.api.console.web import (
+    PREFIX,
+    Forbidden,
+    NotFound,
+    Officer,
+    OfficerDep,
+    form,
+    redirect,
+    render,
+    require,
+    send,
+    utc,
+)
+from bourse.api.deps import ServiceDep
+from bourse.commands import (
+    AddStaff,
+    ApproveProposal,
+    CancelScheduledChange,
+    ChangeStaff,
+    Command,
+    ConfirmScreeningAlert,
+    Deposit,
+    DismissScreeningAlert,
+    FreezeAccount,
+    OffboardStaff,
+    OnboardCustomer,
+    RejectProposal,
+    SchedulePolicyChange,
+    SetFourEyes,
+    SetJurisdictionPolicy,
+    UnfreezeAccount,
+    UpdateCustomer,
+    WithdrawOnRequest,
+    WithdrawProposal,
+)
+from bourse.compliance.alerts import BENEFICIARY, DELISTING
+from bourse.compliance.evidence import score_text
+from bourse.compliance.staff import ROLES, Read, covers
+from bourse.domain.money import to_str
+from bourse.events import CustomerRecorded
+from bourse.server.service import GatewayService
+from bourse.view import ReadModel
+from bourse.view.model import AccountView, CustomerView, ProposalView, StaffView
+from bourse.workers.rescreen import screen_customers
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
+SHOWS = ("all", "mine")
+DECISIONS = ("approve", "reject", "withdraw")
+SUMMARY_MAX = 140
+_NOT_FIELDS = ("actor", "ts_ms", "reason")  # every command's: shown as the proposal's own
+
+
+# --- who sees and owns what ------------------------------------------------------------------
+
+
+def sees_proposal(view: ReadModel, scope: StaffView | None, cmd: Command) -> bool:
+    """Whether a reader sees a proposal of `cmd`: everyone unscoped; a scoped reader (regional
+    manager, auditor) only what concerns the customers and countries of their scope, as the
+    engine holds their decisions to (engine/staff.py's scope_refusal)."""
+    if scope is None:
+        return True
+    if isinstance(cmd, SetJurisdictionPolicy | SchedulePolicyChange):
+        return cmd.spec.country in scope.countries
+    if isinstance(cmd, CancelScheduledChange):
+        scheduled = view.scheduled.get(cmd.schedule_id)
+        return scheduled is not None and scheduled.spec.country in scope.countries
+    if isinstance(cmd, ConfirmScreeningAlert | DismissScreeningAlert):
+        alert = view.alerts.get(cmd.alert_id)
+        return alert is not None and sees_customer(view, scope, alert.customer_id)
+    if isinstance(cmd, OnboardCustomer):
+        venue = _venue_for(view, cmd.residence)
+        return covers(scope.countries, scope.venues, cmd.residence, venue)
+    account_id = getattr(cmd, "account_id", None)
+    if isinstance(account_id, int):
+        return sees_account(view, scope, account_id)
+    customer_id = getattr(cmd, "customer_id", None)
+    if isinstance(customer_id, int):
+        return sees_customer(view, scope, customer_id)
+    return False  # the whole exchange (staff, four eyes, reference data): no one scope's
+
+
+def _venue_for(view: ReadModel, residence: str) -> str:
+    rest = ""
+    for venue in view.venues.values():
+        if residence in venue.jurisdictions:
+            return venue.code
+        if not venue.jurisdictions:
+            rest = venue.code
+    return rest
+
+
+def holds(who: Officer, owner: str) -> bool:
+    """Whether work owned by `owner` ("staff:NAME" or "team:NAME") is `who`'s to decide."""
+    team = who.member.team
+    return owner == who.actor or (bool(team) and owner == f"team:{team}")
+
+
+def _visible(service: GatewayService, who: Officer, pid: str) -> ProposalView:
+    """The proposal `pid` names, if it is waiting and in the reader's scope."""
+    require(who, Read.PROPOSALS)
+    view = service.view
+    if not pid.isdigit() or len(pid) > 18:
+        raise NotFound(f"{pid!r} is not a proposal number")
+    p = view.proposals.get(int(pid))
+    if p is None:
+        raise NotFound(f"proposal {int(pid)} does not exist or was already decided")
+    if not sees_proposal(view, reader_scope(view, who.actor), p.command):
+        raise Forbidden(f"proposal {p.id} concerns what is outside your scope")
+    return p
+
+
+# --- a command in a line, and its fields ------------------------------------------------------
+
+
+def _amount(view: ReadModel, asset: str, raw: int) -> str:
+    precision = view.assets.get(asset)
+    return f"{raw} (raw)" if precision is None else f"{to_str(raw, precision)} {asset}"
+
+
+def _customer_name(view: ReadModel, customer_id: int) -> str:
+    cust = view.customers.get(customer_id)
+    return f"customer {customer_id}" + (f", {cust.legal_name}" if cust is not None else "")
+
+
+def _account_text(view: ReadModel, account_id: int) -> str:
+    acct = view.accounts.get(account_id)
+    if acct is None or not acct.customer_id:
+        return f"account {account_id}" + ("" if acct is None else " (house)")
+    return f"account {account_id} ({_customer_name(view, acct.customer_id)})"
+
+
+def _scope_text(venues: tuple[str, ...], countries: tuple[str, ...]) -> str:
+    scope = [*venues, *countries]
+    return f" for {', '.join(scope)}" if scope else ""
+
+
+def summary(view: ReadModel, cmd: Command) -> str:
+    """What `cmd` would do, in one line a compliance officer reads in a list."""
+    text = _summary(view, cmd)
+    return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1] + "…"
+
+
+def _summary(view: ReadModel, cmd: Command) -> str:
+    if isinstance(cmd, Deposit):
+        return f"credit {_amount(view, cmd.asset, cmd.amount_raw)} to " + _account_text(
+            view, cmd.account_id
+        )
+    if isinstance(cmd, WithdrawOnRequest):
+        return (
+            f"pay out {_amount(view, cmd.asset, cmd.amount_raw)} from "
+            f"{_account_text(view, cmd.account_id)} to {cmd.destination}"
+        )
+    if isinstance(cmd, SetJurisdictionPolicy | SchedulePolicyChange):
+        spec = cmd.spec
+        text = f"{spec.country} ({spec.basis.value.lower()}) '{spec.name}': {rules_text(spec)}"
+        if isinstance(cmd, SchedulePolicyChange):
+            text += f", from {utc(cmd.effective_ms)}"
+        return text
+    if isinstance(cmd, CancelScheduledChange):
+        scheduled = view.scheduled.get(cmd.schedule_id)
+        where = f" ({scheduled.spec.country}, '{scheduled.spec.name}')" if scheduled else ""
+        return f"cancel scheduled change {cmd.schedule_id}{where}"
+    if isinstance(cmd, ConfirmScreeningAlert | DismissScreeningAlert):
+        alert = view.alerts.get(cmd.alert_id)
+        if alert is None:
+            return f"alert {cmd.alert_id}"
+        ev = alert.evidence
+        return (
+            f"alert {alert.id} ({alert.kind}): {_customer_name(view, alert.customer_id)} vs "
+            f"{ev.listed_name} ({ev.source} {ev.entry_id}, score {score_text(ev.score_bp)})"
+        )
+    if isinstance(cmd, AddStaff | ChangeStaff):
+        return f"{cmd.name} as {ROLES[cmd.role].title.lower()}" + _scope_text(
+            cmd.venues, cmd.countries
+        )
+    if isinstance(cmd, OffboardStaff):
+        return cmd.name + (f", work to {cmd.reassign_to}" if cmd.reassign_to else "")
+    if isinstance(cmd, SetFourEyes):
+        named = sorted(c for c in cmd.commands if c != "SetFourEyes")
+        return f"four eyes on {', '.join(named)}" if named else "four eyes off for everything"
+    if isinstance(cmd, OnboardCustomer):
+        return f"{cmd.legal_name}, {cmd.nationality} national resident in {cmd.residence}"
+    account_id = getattr(cmd, "account_id", None)
+    if isinstance(account_id, int):
+        rest = _fields_text(cmd, skip=("account_id",))
+        return _account_text(view, account_id) + (f": {rest}" if rest else "")
+    return _fields_text(cmd)
+
+
+def _fields_text(cmd: Command, skip: tuple[str, ...] = ()) -> str:
+    fields: dict[str, Any] = msgspec.to_builtins(cmd)
+    shown = [
+        f"{k} {_value(v)}"
+        for k, v in fields.items()
+        if k not in (*_NOT_FIELDS, *skip, "type") and v not in ("", (), [], None)
+    ]
+    return ", ".join(shown)
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, str):
+        return v
+    return msgspec.json.encode(v).decode()
+
+
+def fields_of(view: ReadModel, proposal: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """The proposed command's fields (as the admin API shows them): name, value as text
+    (amounts also as decimals of their asset), and whether it is structured (JSON)."""
+    command: dict[str, Any] = proposal["command"]
+    rows = []
+    for name, v in command.items():
+        text = _value(v) or "—"
+        if name == "amount_raw" and isinstance(v, int) and isinstance(command.get("asset"), str):
+            text += f" (= {_amount(view, command['asset'], v)})"
+        rows.append((name, text, isinstance(v, dict | list)))
+    return rows
+
+
+# --- what it would do ------------------------------------------------------------------------
+
+
+def _account_facts(view: ReadModel, acct: AccountView) -> dict[str, Any]:
+    if not acct.frozen:
+        state = ""
+    elif acct.manual_freeze:
+        state = f"by staff: {acct.manual_freeze}"
+    else:
+        state = "by a confirmed sanctions match or a policy"
+    allowed = [
+        name
+        for name, flag in (
+            ("trade", acct.can_trade),
+            ("deposit", acct.can_deposit),
+            ("withdraw", acct.can_withdraw),
+        )
+        if flag
+    ]
+    balances = [
+        (b.asset, to_str(b.free, view.assets[b.asset]), to_str(b.locked, view.assets[b.asset]))
+        for b in sorted(acct.balances.values(), key=lambda b: b.asset)
+        if (b.free or b.locked) and b.asset in view.assets
+    ]
+    return {
+        "id": acct.id,
+        "frozen": acct.frozen,
+        "state": state,
+        "may": ", ".join(allowed) or "nothing",
+        "open_orders": len(acct.open_orders),
+        "fee_tier": acct.fee_tier,
+        "balances": balances,
+    }
+
+
+def _customer_facts(view: ReadModel, cust: CustomerView) -> dict[str, Any]:
+    return {
+        "id": cust.id,
+        "name": cust.legal_name,
+        "born": cust.date_of_birth,
+        "nationality": cust.nationality,
+        "residence": cust.residence,
+        "venue": cust.venue or "—",
+        "kyc_level": cust.kyc_level,
+        "risk_tier": cust.risk_tier.value.lower(),
+        "accounts": list(cust.accounts),
+        "held_by": list(cust.held_by),
+    }
+
+
+def _account_effect(view: ReadModel, cmd: Command, account_id: int) -> dict[str, Any]:
+    acct = view.accounts.get(account_id)
+    if acct is None:
+        return {"kind": "text", "what": f"account {account_id} does not exist"}
+    cust = view.customers.get(acct.customer_id)
+    facts = _account_facts(view, acct)
+    what = _doc(cmd)
+    warning = ""
+    if isinstance(cmd, FreezeAccount):
+        what = (
+            f"Freezes account {acct.id}: it stops everything the account initiates and "
+            f"cancels its {facts['open_orders']} open orders."
+        )
+        if acct.frozen:
+            warning = "The account is already frozen: the approval will be refused."
+    elif isinstance(cmd, UnfreezeAccount):
+        what = f"Lifts the freeze on account {acct.id}."
+        if not acct.frozen:
+            warning = "The account is not frozen: the approval will be refused."
+    elif isinstance(cmd, Deposit):
+        what = f"Credits {_amount(view, cmd.asset, cmd.amount_raw)} to account {acct.id}."
+    elif isinstance(cmd, WithdrawOnRequest):
+        what = (
+            f"Pays out {_amount(view, cmd.asset, cmd.amount_raw)} from account {acct.id} to "
+            f"{cmd.destination} (request {cmd.request_ref})."
+        )
+    return {
+        "kind": "account",
+        "what": what,
+        "warning": warning,
+        "account": facts,
+        "customer": None if cust is None else _customer_facts(view, cust),
+    }
+
+
+def _alert_effect(
+    view: ReadModel, cmd: ConfirmScreeningAlert | DismissScreeningAlert
+) -> dict[str, Any]:
+    alert = view.alerts.get(cmd.alert_id)
+    if alert is None:
+        return {"kind": "text", "what": f"alert {cmd.alert_id} does not exist"}
+    cust = view.customers.get(alert.customer_id)
+    if isinstance(cmd, DismissScreeningAlert):
+        what = (
+            "Dismisses the alert as a false positive, remembered with who, when and why: the "
+            "entry is not raised again for this customer unless it changes."
+        )
+    elif alert.kind == DELISTING:
+        what = (
+            "Confirms the delisting: the freeze the listing caused is lifted, unless another "
+            "confirmed listing still stands or staff froze an account by hand."
+        )
+    elif alert.kind == BENEFICIARY:
+        what = (
+            f"Confirms the payee is the listed party: withdrawal {alert.withdrawal_id} fails "
+            "and the money stays on the account."
+        )
+    else:
+        accounts = ", ".join(str(a) for a in cust.accounts) if cust is not None else ""
+        what = (
+            f"Confirms the customer is the listed party: every account of theirs ({accounts}) "
+            "is frozen, citing this evidence, and their open orders are canceled."
+        )
+    ev = alert.evidence
+    return {
+        "kind": "alert",
+        "what": what,
+        "warning": f"The alert was {alert.decision} already." if alert.decision else "",
+        "alert": {
+            "id": alert.id,
+            "kind": alert.kind,
+            "raised_ms": alert.raised_ms,
+            "score": score_text(ev.score_bp),
+            "source": ev.source,
+            "entry_id": ev.entry_id,
+            "listed_name": ev.listed_name,
+            "list_version": ev.list_sha256[:12],
+            "explanation": ev.explanation,
+        },
+        "customer": None if cust is None else _customer_facts(view, cust),
+    }
+
+
+async def _policy_effect(
+    service: GatewayService, cmd: SetJurisdictionPolicy | SchedulePolicyChange
+) -> dict[str, Any]:
+    """The proposed spec beside the policy in force, and its preview counted again now: the
+    approval applies only while it names the people the cited preview named."""
+    view = service.view
+    spec = cmd.spec
+    impact = await service.preview(spec)
+    preview = rendered(view, impact)
+    current = view.policies(spec.basis).get(spec.country)
+    when = f"from {utc(cmd.effective_ms)}" if isinstance(cmd, SchedulePolicyChange) else "at once"
+    return {
+        "kind": "policy",
+        "what": f"Puts '{spec.name}' in force for {spec.country} "
+        f"({spec.basis.value.lower()}), {when}.",
+        "warning": ""
+        if preview["previewId"] == cmd.preview_id
+        else (
+            f"The people it names have changed since the preview it cites ({cmd.preview_id}, "
+            f"{cmd.previewed.customers} customers and {cmd.previewed.accounts} accounts): "
+            "the approval will be refused; propose it again from a fresh preview."
+        ),
+        "rules": rules_text(spec),
+        "deadline_ms": spec.deadline_ms,
+        "current": None
+        if current is None
+        else {
+            "name": current.spec.name,
+            "rules": rules_text(current.spec),
+            "deadline_ms": current.spec.deadline_ms,
+            "actor": current.actor,
+            "applied_ms": current.applied_ms,
+        },
+        "cited": cmd.preview_id,
+        "preview": preview,
+    }
+
+
+def _scheduled_effect(view: ReadModel, cmd: CancelScheduledChange) -> dict[str, Any]:
+    s = view.scheduled.get(cmd.schedule_id)
+    if s is None:
+        return {"kind": "text", "what": f"scheduled change {cmd.schedule_id} no longer waits"}
+    return {
+        "kind": "scheduled",
+        "what": f"Cancels scheduled change {s.id}: it will not apply.",
+        "scheduled": {
+            "name": s.spec.name,
+            "country": s.spec.country,
+            "basis": s.spec.basis.value.lower(),
+            "rules": rules_text(s.spec),
+            "effective_ms": s.effective_ms,
+            "actor": s.actor,
+            "reason": s.reason,
+        },
+    }
+
+
+def _staff_row(member: StaffView | None) -> dict[str, str]:
+    if member is None:
+        return {"role": "not on staff", "venues": "—", "countries": "—", "team": "—"}
+    return {
+        "role": ROLES[member.role].title + ("" if member.active else " (offboarded)"),
+        "venues": ", ".join(member.venues) or "—",
+        "countries": ", ".join(member.countries) or "—",
+        "team": member.team or "—",
+    }
+
+
+def _staff_effect(view: ReadModel, cmd: AddStaff | ChangeStaff | OffboardStaff) -> dict[str, Any]:
+    member = view.staff.get(cmd.name)
+    now = _staff_row(member)
+    if isinstance(cmd, OffboardStaff):
+        proposed = {"role": "offboarded", "venues": "—", "countries": "—", "team": "—"}
+        to = cmd.reassign_to or (f"team:{member.team}" if member and member.team else "—")
+        what = f"Ends {cmd.name}'s access at once; their open work moves to {to}."
+    else:
+        proposed = {
+            "role": ROLES[cmd.role].title,
+            "venues": ", ".join(cmd.venues) or "—",
+            "countries": ", ".join(cmd.countries) or "—",
+            "team": cmd.team or "—",
+        }
+        verb = "Adds" if isinstance(cmd, AddStaff) else "Changes"
+        what = f"{verb} {cmd.name}: {ROLES[cmd.role].summary}."
+    rows = [
+        (label, now[key], proposed[key], now[key] != proposed[key])
+        for key, label in (
+            ("role", "Role"),
+            ("venues", "Venues"),
+            ("countries", "Countries"),
+            ("team", "Team"),
+        )
+    ]
+    return {"kind": "compare", "what": what, "rows": rows}
+
+
+def _four_eyes_effect(view: ReadModel, cmd: SetFourEyes) -> dict[str, Any]:
+    now = set(view.four_eyes)
+    wanted = set(cmd.commands)
+    if wanted:
+        wanted.add("SetFourEyes")  # as the engine does
+    rows = [
+        (name, "yes" if name in now else "no", "yes" if name in wanted else "no", True)
+        for name in sorted(now ^ wanted)
+    ]
+    what = (
+        "Changes which commands a person sends only as a proposal."
+        if wanted
+        else "Turns four eyes off: every command runs on one person's word."
+    )
+    return {"kind": "compare", "what": what, "rows": rows, "header": "Needs four eyes"}
+
+
+def _customer_effect(view: ReadModel, cmd: UpdateCustomer) -> dict[str, Any]:
+    cust = view.customers.get(cmd.customer_id)
+    if cust is None:
+        return {"kind": "text", "what": f"customer {cmd.customer_id} does not exist"}
+    changes = [
+        ("Legal name", cust.legal_name, cmd.legal_name),
+        ("Nationality", cust.nationality, cmd.nationality),
+        ("Residence", cust.residence, cmd.residence),
+        ("KYC level", str(cust.kyc_level), "" if cmd.kyc_level < 0 else str(cmd.kyc_level)),
+        ("Risk tier", cust.risk_tier.value, cmd.risk_tier.value if cmd.risk_tier else ""),
+    ]
+    rows = [(label, now, new or now, bool(new) and new != now) for label, now, new in changes]
+    return {"kind": "compare", "what": f"Changes customer {cust.id}'s KYC record.", "rows": rows}
+
+
+def _doc(cmd: Command) -> str:
+    doc = (type(cmd).__doc__ or "").strip()
+    first = " ".join(doc.split("\n\n")[0].split())
+    return first or f"Runs {type(cmd).__name__} with the fields shown."
+
+
+async def effect(service: GatewayService, cmd: Command) -> dict[str, Any]:
+    """What approving `cmd` would do (`what`), what it concerns as it stands now (by `kind`),
+    and what would stop it (`warning`)."""
+    return {"warning": "", **await _effect(service, cmd)}
+
+
+async def _effect(service: GatewayService, cmd: Command) -> dict[str, Any]:
+    view = service.view
+    if isinstance(cmd, SetJurisdictionPolicy | SchedulePolicyChange):
+        return await _policy_effect(service, cmd)
+    if isinstance(cmd, CancelScheduledChange):
+        return _scheduled_effect(view, cmd)
+    if isinstance(cmd, ConfirmScreeningAlert | DismissScreeningAlert):
+        return _alert_effect(view, cmd)
+    if isinstance(cmd, AddStaff | ChangeStaff | OffboardStaff):
+        return _staff_effect(view, cmd)
+    if isinstance(cmd, SetFourEyes):
+        return _four_eyes_effect(view, cmd)
+    if isinstance(cmd, UpdateCustomer):
+        return _customer_effect(view, cmd)
+    account_id = getattr(cmd, "account_id", None)
+    if isinstance(account_id, int):
+        return _account_effect(view, cmd, account_id)
+    return {"kind": "text", "what": _doc(cmd)}
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+@router.get("/approvals")
+async def inbox(request: Request, service: ServiceDep, who: OfficerDep) -> Response:
+    require(who, Read.PROPOSALS)
+    view, now = service.view, service.clock()
+    show = request.query_params.get("show", "all")
+    show = show if show in SHOWS else "all"
+    scope = reader_scope(view, who.actor)
+    rows = []
+    for p in sorted(view.proposals.values(), key=lambda p: (p.proposed_ms, p.id)):
+        if not sees_proposal(view, scope, p.command):
+            continue
+        owner = view.owners.get(f"proposal:{p.id}", "")
+        rows.append(
+            {
+                **proposal_json(p, now, owner),
+                "summary": summary(view, p.command),
+                "proposed_ms": p.proposed_ms,
+                "mine": holds(who, owner),
+            }
+        )
+    mine = [r for r in rows if r["mine"]]
+    return render(
+        request,
+        "approvals.html",
+        who,
+        title="Approvals",
+        show=show,
+        rows=mine if show == "mine" else rows,
+        counts={"all": len(rows), "mine": len(mine)},
+        four_eyes=sorted(view.four_eyes),
+    )
+
+
+async def _page(
+    request: Request,
+    service: GatewayService,
+    who: Officer,
+    p: ProposalView,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    reason: str = "",
+) -> Response:
+    view, now = service.view, service.clock()
+    owner = view.owners.get(f"proposal:{p.id}", "")
+    proposal = proposal_json(p, now, owner)
+    what = proposal["type"]
+    own = p.proposer == who.actor
+    assigned_elsewhere = bool(owner) and not holds(who, owner)
+    decides = who.approves(what) and not own and not assigned_elsewhere
+    actions = {
+        "approve": decides and not proposal["expired"],
+        "reject": decides,
+        "withdraw": own,
+    }
+    if own:
+        why_not = "You proposed it: a second person decides it; you may withdraw it."
+    elif not who.approves(what):
+        title = ROLES[who.member.role].title.lower()
+        why_not = f"A {title} does not approve {what}: an entitled colleague decides it."
+    elif assigned_elsewhere:
+        why_not = f"It is assigned to {owner}: only they decide it."
+    elif proposal["expired"]:
+        why_not = "It has expired: it can only be rejected (or withdrawn by its proposer)."
+    else:
+        why_not = ""
+    return render(
+        request,
+        "approvals_proposal.html",
+        who,
+        status=status,
+        title=f"Proposal {p.id}",
+        p=proposal,
+        proposed_ms=p.proposed_ms,
+        summary=summary(view, p.command),
+        fields=fields_of(view, proposal),
+        effect=await effect(service, p.command),
+        actions=actions,
+        why_not=why_not,
+        errors=errors or {},
+        reason=reason,
+    )
+
+
+@router.get("/approvals/{proposal_id}")
+async def proposal_page(
+    request: Request, service: ServiceDep, who: OfficerDep, proposal_id: str
+) -> Response:
+    p = _visible(service, who, proposal_id)
+    return await _page(request, service, who, p)
+
+
+@router.post("/approvals/{proposal_id}")
+async def decide(
+    request: Request, service: ServiceDep, who: OfficerDep, proposal_id: str
+) -> Response:
+    """Approve (citing the digest the page showed), reject or withdraw, with a reason."""
+    p = _visible(service, who, proposal_id)
+    fields = await form(request, who)
+    decision = fields.get("decision", "")
+    reason = fields.get("reason", "").strip()
+    errors: dict[str, str] = {}
+    if not reason:
+        errors["reason"] = "say why: every decision on a proposal records its reason"
+    elif len(reason) > REASON_MAX:
+        errors["reason"] = f"at most {REASON_MAX} characters ({len(reason)} given)"
+    if decision not in DECISIONS:
+        errors["form"] = "choose a decision: approve, reject or withdraw"
+    if errors:
+        return await _page(request, service, who, p, status=400, errors=errors, reason=reason)
+    ts = service.clock()
+    cmd: ApproveProposal | RejectProposal | WithdrawProposal
+    if decision == "approve":
+        digest = fields.get("digest", "")
+        cmd = ApproveProposal(
+            proposal_id=p.id, digest=digest, reason=reason, actor=who.actor, ts_ms=ts
+        )
+    elif decision == "reject":
+        cmd = RejectProposal(proposal_id=p.id, reason=reason, actor=who.actor, ts_ms=ts)
+    else:
+        cmd = WithdrawProposal(proposal_id=p.id, reason=reason, actor=who.actor, ts_ms=ts)
+    sent = await send(service, cmd)
+    if sent.refusal:
+        still = service.view.proposals.get(p.id)
+        if still is None:  # decided by someone else meanwhile
+            return redirect("/approvals", f"Refused: {sent.refusal}")
+        errors["form"] = f"Refused, nothing changed: {sent.refusal}"
+        return await _page(request, service, who, still, status=400, errors=errors, reason=reason)
+    line = f"{type(p.command).__name__}: {summary(service.view, p.command)}"
+    if decision == "approve":
+        await _screen_if_customer(service, p.command, sent.outcome.events)
+        notice = f"Approved proposal {p.id} ({line}): it has taken effect."
+    elif decision == "reject":
+        notice = f"Rejected proposal {p.id} ({line})."
+    else:
+        notice = f"Withdrew proposal {p.id} ({line})."
+    return redirect("/approvals", notice)
+
+
+async def _screen_if_customer(service: GatewayService, cmd: Command, events: list[Any]) -> None:
+    """An approved onboarding or KYC change is screened as through the admin API's approval
+    (api/admin/proposals.py's approve): an onboarding with a hit is held like any other."""
+    if isinstance(cmd, OnboardCustomer | UpdateCustomer):
+        recorded = next(e for e in events if isinstance(e, CustomerRecorded))
+        await screen_customers(service, [recorded.customer_id], hold=type(cmd) is OnboardCustomer)
