@@ -12,6 +12,7 @@ from bourse.api.docs import STATIC
 
 def install(app: FastAPI) -> None:
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="console-assets")
+    app.state.login_failures = login.Failures()  # this process's, as its app
     app.include_router(login.router)
     app.include_router(dashboard.router)
     app.include_router(approvals.router)

@@ -74,9 +74,6 @@ class Failures:
         self._by_name.pop(name, None)
 
 
-_failures = Failures()
-
-
 @router.get("/login")
 async def login_page(request: Request) -> Response:
     name = request.query_params.get("name", "")
@@ -96,7 +93,8 @@ async def login(request: Request, service: ServiceDep) -> Response:
     if not (len(code.replace(" ", "")) == 6 and code.replace(" ", "").isdigit()):
         errors["code"] = "the 6 digits your authenticator app shows now"
     if not errors:
-        problem = await _check(service, name, password, code)
+        failures: Failures = request.app.state.login_failures
+        problem = await _check(service, failures, name, password, code)
         if problem is None:
             return await _open_session(request, service, name, code)
         errors["form"] = problem
@@ -106,15 +104,17 @@ async def login(request: Request, service: ServiceDep) -> Response:
     )
 
 
-async def _check(service: GatewayService, name: str, password: str, code: str) -> str | None:
+async def _check(
+    service: GatewayService, failures: Failures, name: str, password: str, code: str
+) -> str | None:
     now = service.clock()
-    if _failures.blocked(name, now):
+    if failures.blocked(name, now):
         return "too many failed attempts for this name: wait 15 minutes, or ask for a new link"
     member = service.view.staff.get(name)
     stored = member.password_hash if member is not None and member.active else ""
     matches = await run_in_threadpool(password_matches, stored or _DUMMY_HASH, password)
     if not (stored and matches):
-        _failures.failed(name, now)
+        failures.failed(name, now)
         return _CHECK
     assert member is not None
     try:
@@ -122,7 +122,7 @@ async def _check(service: GatewayService, name: str, password: str, code: str) -
     except SealError:
         return "your second factor cannot be read on this server: ask for a new setup link"
     if totp_step(secret, code, now) is None:
-        _failures.failed(name, now)
+        failures.failed(name, now)
         return _CHECK
     return None
 
@@ -159,7 +159,7 @@ async def _open_session(
             form={"name": name},
             errors=errors,
         )
-    _failures.clear(name)
+    request.app.state.login_failures.clear(name)
     target = request.query_params.get("next", "/")
     response = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
     secure = request.url.scheme == "https"
