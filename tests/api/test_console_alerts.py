@@ -171,7 +171,7 @@ def test_a_decision_needs_a_reason_and_under_four_eyes_waits_for_a_second_person
 
     blank = api.client.post(url, data={"csrf": token, "decision": "confirm", "reason": "  "})
     assert blank.status_code == 400
-    assert 'id="e-reason"' in blank.text and "a reason is required" in blank.text
+    assert 'id="e-reason"' in blank.text and "say why" in blank.text
     long = api.client.post(url, data={"csrf": token, "decision": "confirm", "reason": "x" * 501})
     assert long.status_code == 400 and "at most 500 characters" in long.text
     none = api.client.post(url, data={"csrf": token, "reason": "same person"})

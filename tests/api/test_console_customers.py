@@ -169,7 +169,7 @@ def test_a_blank_reason_is_refused_next_to_the_field_and_nothing_changes(api: Ap
         data={"csrf": token, "reason-1": "   ", "evidence-1": "kept"},
     )
     assert r.status_code == 400
-    assert 'id="e-reason-1"' in r.text and "A reason is required" in r.text
+    assert 'id="e-reason-1"' in r.text and "say why" in r.text
     assert 'value="kept"' in r.text  # what was typed stays
     assert not api.service.view.accounts[1].frozen
     assert api.service.view.last_seq == seq  # nothing was sent

@@ -1,6 +1,8 @@
 """What a customer record must hold: the checks the engine runs on the KYC fields."""
 
+from collections.abc import Iterable
 from enum import StrEnum
+from typing import Protocol
 
 from bourse.compliance.countries import country_problem
 from bourse.domain.calendar import age_on, parse_date
@@ -34,3 +36,23 @@ def adult_on(date_of_birth: str, ts_ms: int) -> bool:
     """Whether someone born on `date_of_birth` is 18 or older at `ts_ms` (the command's time)."""
     born = parse_date(date_of_birth)
     return born is not None and age_on(born, ts_ms) >= 18
+
+
+class Venue(Protocol):
+    @property
+    def code(self) -> str: ...
+    @property
+    def jurisdictions(self) -> tuple[str, ...]: ...
+
+
+def serving_venue(venues: Iterable[Venue], residence: str) -> str:
+    """The venue that serves `residence`: the one naming it, else the one serving the rest, else
+    none ("": no venues are defined and every symbol is open to everyone). The engine routes an
+    onboarding by it; a gateway asks it of the read model's venues to tell a scope."""
+    rest = ""
+    for venue in venues:
+        if residence in venue.jurisdictions:
+            return venue.code
+        if not venue.jurisdictions:
+            rest = venue.code
+    return rest

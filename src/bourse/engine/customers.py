@@ -3,7 +3,7 @@ of who lives where (and holds which nationality) that jurisdiction policies are 
 
 from bourse.commands import DefineVenue, OnboardCustomer, UpdateCustomer
 from bourse.compliance.countries import country_problem
-from bourse.compliance.customers import adult_on, kyc_problem
+from bourse.compliance.customers import adult_on, kyc_problem, serving_venue
 from bourse.compliance.policy import Basis, member_key
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
@@ -66,15 +66,8 @@ def _venue_problem(state: EngineState, cmd: DefineVenue) -> str | None:
 
 
 def venue_for(state: EngineState, residence: str) -> str:
-    """The venue that serves `residence`: the one naming it, else the one serving the rest, else
-    none ("": no venues are defined and every symbol is open to everyone)."""
-    rest = ""
-    for venue in state.venues.values():
-        if residence in venue.jurisdictions:
-            return venue.code
-        if not venue.jurisdictions:
-            rest = venue.code
-    return rest
+    """The venue that serves `residence` (compliance/customers.py's `serving_venue`)."""
+    return serving_venue(state.venues.values(), residence)
 
 
 def onboard(state: EngineState, out: Output, cmd: OnboardCustomer) -> Refusal | None:

@@ -16,11 +16,12 @@ from starlette.responses import Response
 
 from bourse.api.admin.compliance import answered
 from bourse.api.admin.errors import answer
-from bourse.commands import Command, proposal_of
+from bourse.commands import Command, OnboardCustomer, UpdateCustomer, proposal_of
 from bourse.compliance.staff import four_eyed
-from bourse.events import Outcome, ProposalMade
+from bourse.events import CustomerRecorded, Outcome, ProposalMade
 from bourse.server.service import GatewayService
 from bourse.view.model import ProposalView
+from bourse.workers.rescreen import screen_customers
 
 HOUR_MS = 3_600_000
 DEFAULT_HOURS = 72
@@ -102,3 +103,12 @@ async def execute_or_propose(
 
 def is_four_eyed(service: GatewayService, cmd: Command) -> bool:
     return four_eyed(service.view.four_eyes, type(cmd).__name__, cmd.actor)
+
+
+async def screen_approved(service: GatewayService, command: Command, outcome: Outcome) -> None:
+    """An approved onboarding or KYC change is screened as one sent through /customers is: an
+    onboarding with a hit is held like any other. Whichever route approved it calls this."""
+    if outcome.refused or not isinstance(command, OnboardCustomer | UpdateCustomer):
+        return
+    recorded = next(e for e in outcome.events if isinstance(e, CustomerRecorded))
+    await screen_customers(service, [recorded.customer_id], hold=type(command) is OnboardCustomer)

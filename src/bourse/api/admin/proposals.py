@@ -20,21 +20,19 @@ from bourse.api.admin.four_eyes import (
     execute_or_propose,
     proposal_json,
     propose,
+    screen_approved,
 )
 from bourse.api.admin.scope import reader_scope, sees_command
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.commands import (
     ApproveProposal,
-    OnboardCustomer,
     Proposable,
     RejectProposal,
     SetFourEyes,
-    UpdateCustomer,
     WithdrawProposal,
 )
-from bourse.events import CustomerRecorded, Outcome, ProposalDecided
-from bourse.workers.rescreen import screen_customers
+from bourse.events import Outcome, ProposalDecided
 
 router = APIRouter(prefix="/admin/v1", tags=["four eyes"])
 Hours = Annotated[int, msgspec.Meta(ge=1, le=MAX_HOURS)]
@@ -131,14 +129,8 @@ async def approve(
         ts_ms=service.clock(),
     )
     outcome = await service.execute(cmd)
-    if not outcome.refused and waiting is not None:
-        inner = waiting.command
-        if isinstance(inner, OnboardCustomer | UpdateCustomer):
-            # screened as through /customers: an approved onboarding is held like any other
-            recorded = next(e for e in outcome.events if isinstance(e, CustomerRecorded))
-            await screen_customers(
-                service, [recorded.customer_id], hold=type(inner) is OnboardCustomer
-            )
+    if waiting is not None:
+        await screen_approved(service, waiting.command, outcome)
     return answered(outcome, _decided)
 
 

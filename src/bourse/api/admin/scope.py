@@ -3,7 +3,8 @@ scope covers (residents of its countries, customers of its venues), and nothing 
 The engine holds their commands to the same scope (engine/staff.py); both ask `covers`."""
 
 from bourse.api.admin.errors import AdminError
-from bourse.commands import Command
+from bourse.commands import Command, OnboardCustomer
+from bourse.compliance.customers import serving_venue
 from bourse.compliance.policy import PolicySpec
 from bourse.compliance.staff import ROLES, covers, staff_name
 from bourse.view import ReadModel
@@ -34,13 +35,22 @@ def sees_account(view: ReadModel, member: StaffView | None, account_id: int) -> 
     return acct is not None and sees_customer(view, member, acct.customer_id)
 
 
-def sees_country(view: ReadModel, member: StaffView | None, country: str) -> bool:
-    """A country's policies: those of the scope's countries and of its venues' jurisdictions."""
+def scope_countries(view: ReadModel, member: StaffView | None) -> frozenset[str] | None:
+    """The countries whose policies a reader sees: None for all (an unscoped reader), else the
+    scope's countries and those its venues serve."""
     if member is None:
-        return True
-    return country in member.countries or any(
-        country in view.venues[v].jurisdictions for v in member.venues if v in view.venues
-    )
+        return None
+    countries = set(member.countries)
+    for code in member.venues:
+        venue = view.venues.get(code)
+        if venue is not None:
+            countries.update(venue.jurisdictions)
+    return frozenset(countries)
+
+
+def sees_country(view: ReadModel, member: StaffView | None, country: str) -> bool:
+    countries = scope_countries(view, member)
+    return countries is None or country in countries
 
 
 def sees_command(view: ReadModel, member: StaffView | None, cmd: Command) -> bool:
@@ -48,6 +58,9 @@ def sees_command(view: ReadModel, member: StaffView | None, cmd: Command) -> boo
     that concerns the whole exchange (a staff change, a list, four eyes) is in no one's."""
     if member is None:
         return True
+    if isinstance(cmd, OnboardCustomer):
+        venue = serving_venue(view.venues.values(), cmd.residence)
+        return covers(member.countries, member.venues, cmd.residence, venue)
     account_id = getattr(cmd, "account_id", None)
     if isinstance(account_id, int):
         return sees_account(view, member, account_id)

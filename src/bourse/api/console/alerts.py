@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bourse.api.admin.alerts import KINDS, ReasonBody, _confirmed
+from bourse.api.admin.alerts import KINDS, _confirmed
 from bourse.api.admin.compliance import REASON_MAX
 from bourse.api.admin.scope import out_of_scope, reader_scope, sees_customer
 from bourse.api.binance.gateway import Gateway
@@ -33,6 +33,8 @@ from bourse.api.console.web import (
     Officer,
     OfficerDep,
     form,
+    parse_id,
+    reason_problem,
     redirect,
     render,
     require,
@@ -340,8 +342,7 @@ async def queue(request: Request, service: ServiceDep, who: OfficerDep) -> Respo
 
 def _alert(service: GatewayService, who: Officer, alert_id: str) -> AlertView:
     require(who, Read.COMPLIANCE)
-    number = _number(alert_id)
-    alert = service.view.alerts.get(number) if number is not None else None
+    alert = service.view.alerts.get(parse_id(alert_id, "alert"))
     if alert is None:
         raise NotFound(f"there is no alert {alert_id}")
     scope = reader_scope(service.view, who.actor)
@@ -433,14 +434,8 @@ async def decide(request: Request, service: ServiceDep, who: OfficerDep, alert_i
     errors: dict[str, str] = {}
     if choice not in DECISIONS:
         errors["decision"] = "choose: confirm the match, or dismiss it as a false positive"
-    try:
-        msgspec.convert({"reason": reason}, ReasonBody)  # what the admin API accepts
-    except msgspec.ValidationError:
-        errors["reason"] = (
-            f"at most {REASON_MAX} characters: the reason is kept in the journal with the decision"
-            if reason
-            else "a reason is required: it is kept in the journal with the decision"
-        )
+    if problem := reason_problem(reason):
+        errors["reason"] = problem
     if alert.decision:
         errors["form"] = f"alert {alert.id} is {alert.decision} already"
     if errors:

@@ -16,10 +16,9 @@ import msgspec
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import REASON_MAX
-from bourse.api.admin.four_eyes import proposal_json
+from bourse.api.admin.four_eyes import proposal_json, screen_approved
 from bourse.api.admin.preview import rendered
-from bourse.api.admin.scope import reader_scope, sees_account, sees_customer
+from bourse.api.admin.scope import reader_scope, sees_command
 from bourse.api.console.dashboard import rules_text
 from bourse.api.console.web import (
     PREFIX,
@@ -28,6 +27,8 @@ from bourse.api.console.web import (
     Officer,
     OfficerDep,
     form,
+    parse_id,
+    reason_problem,
     redirect,
     render,
     require,
@@ -58,13 +59,11 @@ from bourse.commands import (
 )
 from bourse.compliance.alerts import BENEFICIARY, DELISTING
 from bourse.compliance.evidence import score_text
-from bourse.compliance.staff import ROLES, Read, covers
+from bourse.compliance.staff import ROLES, Read
 from bourse.domain.money import to_str
-from bourse.events import CustomerRecorded
 from bourse.server.service import GatewayService
 from bourse.view import ReadModel
 from bourse.view.model import AccountView, CustomerView, ProposalView, StaffView
-from bourse.workers.rescreen import screen_customers
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 SHOWS = ("all", "mine")
@@ -74,42 +73,6 @@ _NOT_FIELDS = ("actor", "ts_ms", "reason")  # every command's: shown as the prop
 
 
 # --- who sees and owns what ------------------------------------------------------------------
-
-
-def sees_proposal(view: ReadModel, scope: StaffView | None, cmd: Command) -> bool:
-    """Whether a reader sees a proposal of `cmd`: everyone unscoped; a scoped reader (regional
-    manager, auditor) only what concerns the customers and countries of their scope, as the
-    engine holds their decisions to (engine/staff.py's scope_refusal)."""
-    if scope is None:
-        return True
-    if isinstance(cmd, SetJurisdictionPolicy | SchedulePolicyChange):
-        return cmd.spec.country in scope.countries
-    if isinstance(cmd, CancelScheduledChange):
-        scheduled = view.scheduled.get(cmd.schedule_id)
-        return scheduled is not None and scheduled.spec.country in scope.countries
-    if isinstance(cmd, ConfirmScreeningAlert | DismissScreeningAlert):
-        alert = view.alerts.get(cmd.alert_id)
-        return alert is not None and sees_customer(view, scope, alert.customer_id)
-    if isinstance(cmd, OnboardCustomer):
-        venue = _venue_for(view, cmd.residence)
-        return covers(scope.countries, scope.venues, cmd.residence, venue)
-    account_id = getattr(cmd, "account_id", None)
-    if isinstance(account_id, int):
-        return sees_account(view, scope, account_id)
-    customer_id = getattr(cmd, "customer_id", None)
-    if isinstance(customer_id, int):
-        return sees_customer(view, scope, customer_id)
-    return False  # the whole exchange (staff, four eyes, reference data): no one scope's
-
-
-def _venue_for(view: ReadModel, residence: str) -> str:
-    rest = ""
-    for venue in view.venues.values():
-        if residence in venue.jurisdictions:
-            return venue.code
-        if not venue.jurisdictions:
-            rest = venue.code
-    return rest
 
 
 def holds(who: Officer, owner: str) -> bool:
@@ -122,12 +85,10 @@ def _visible(service: GatewayService, who: Officer, pid: str) -> ProposalView:
     """The proposal `pid` names, if it is waiting and in the reader's scope."""
     require(who, Read.PROPOSALS)
     view = service.view
-    if not pid.isdigit() or len(pid) > 18:
-        raise NotFound(f"{pid!r} is not a proposal number")
-    p = view.proposals.get(int(pid))
+    p = view.proposals.get(parse_id(pid, "proposal"))
     if p is None:
-        raise NotFound(f"proposal {int(pid)} does not exist or was already decided")
-    if not sees_proposal(view, reader_scope(view, who.actor), p.command):
+        raise NotFound(f"proposal {pid} does not exist or was already decided")
+    if not sees_command(view, reader_scope(view, who.actor), p.command):
         raise Forbidden(f"proposal {p.id} concerns what is outside your scope")
     return p
 
@@ -544,7 +505,7 @@ async def inbox(request: Request, service: ServiceDep, who: OfficerDep) -> Respo
     scope = reader_scope(view, who.actor)
     rows = []
     for p in sorted(view.proposals.values(), key=lambda p: (p.proposed_ms, p.id)):
-        if not sees_proposal(view, scope, p.command):
+        if not sees_command(view, scope, p.command):
             continue
         owner = view.owners.get(f"proposal:{p.id}", "")
         rows.append(
@@ -637,10 +598,8 @@ async def decide(
     decision = fields.get("decision", "")
     reason = fields.get("reason", "").strip()
     errors: dict[str, str] = {}
-    if not reason:
-        errors["reason"] = "say why: every decision on a proposal records its reason"
-    elif len(reason) > REASON_MAX:
-        errors["reason"] = f"at most {REASON_MAX} characters ({len(reason)} given)"
+    if problem := reason_problem(reason):
+        errors["reason"] = problem
     if decision not in DECISIONS:
         errors["form"] = "choose a decision: approve, reject or withdraw"
     if errors:
@@ -665,18 +624,10 @@ async def decide(
         return await _page(request, service, who, still, status=400, errors=errors, reason=reason)
     line = f"{type(p.command).__name__}: {summary(service.view, p.command)}"
     if decision == "approve":
-        await _screen_if_customer(service, p.command, sent.outcome.events)
+        await screen_approved(service, p.command, sent.outcome)
         notice = f"Approved proposal {p.id} ({line}): it has taken effect."
     elif decision == "reject":
         notice = f"Rejected proposal {p.id} ({line})."
     else:
         notice = f"Withdrew proposal {p.id} ({line})."
     return redirect("/approvals", notice)
-
-
-async def _screen_if_customer(service: GatewayService, cmd: Command, events: list[Any]) -> None:
-    """An approved onboarding or KYC change is screened as through the admin API's approval
-    (api/admin/proposals.py's approve): an onboarding with a hit is held like any other."""
-    if isinstance(cmd, OnboardCustomer | UpdateCustomer):
-        recorded = next(e for e in events if isinstance(e, CustomerRecorded))
-        await screen_customers(service, [recorded.customer_id], hold=type(cmd) is OnboardCustomer)

@@ -25,6 +25,8 @@ from bourse.api.console.web import (
     Officer,
     OfficerDep,
     form,
+    parse_id,
+    reason_problem,
     redirect,
     render,
     require,
@@ -36,7 +38,6 @@ from bourse.compliance.alerts import CONFIRMED, DELISTING, HIT
 from bourse.compliance.evidence import score_text
 from bourse.compliance.policy import Basis, Capability
 from bourse.compliance.staff import Read
-from bourse.domain.limits import INT64_MAX
 from bourse.domain.money import to_str
 from bourse.engine.jurisdiction import customer_refusal, policy_permissions, policy_refusal
 from bourse.server.service import GatewayService
@@ -61,13 +62,6 @@ _CAPABILITIES = {
 
 
 # --- ids, scope ---------------------------------------------------------------------------
-
-
-def parse_id(text: str, what: str) -> int:
-    """A path id as a number, or NotFound naming what was asked for (never a 422 or a 500)."""
-    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > INT64_MAX:
-        raise NotFound(f"there is no {what} {text!r}: {what} numbers are whole numbers")
-    return int(text)
 
 
 def _customer(view: ReadModel, who: Officer, text: str) -> CustomerView:
@@ -415,14 +409,6 @@ def _proposals(view: ReadModel, cust: CustomerView, now_ms: int) -> list[dict[st
 # --- freeze and unfreeze ------------------------------------------------------------------
 
 
-def _reason_problem(reason: str) -> str:
-    if not reason:
-        return "A reason is required: it is kept in the journal with the decision."
-    if len(reason) > REASON_MAX:
-        return f"A reason is at most {REASON_MAX} characters (this one has {len(reason)})."
-    return ""
-
-
 @router.post("/customers/{customer_id}/accounts/{account_id}/freeze")
 async def freeze(
     request: Request, service: ServiceDep, who: OfficerDep, customer_id: str, account_id: str
@@ -437,7 +423,7 @@ async def freeze(
     reason = fields.get(f"reason-{aid}", "").strip()
     evidence = fields.get(f"evidence-{aid}", "").strip()
     errors: dict[str, Any] = {}
-    if problem := _reason_problem(reason):
+    if problem := reason_problem(reason):
         errors[f"reason-{aid}"] = problem
     if len(evidence) > EVIDENCE_MAX:
         errors[f"evidence-{aid}"] = f"Evidence is at most {EVIDENCE_MAX} characters."
@@ -479,7 +465,7 @@ async def unfreeze(
         )
     )
     errors: dict[str, Any] = {}
-    if problem := _reason_problem(reason):
+    if problem := reason_problem(reason):
         errors[f"reason-{aid}"] = problem
     elif not acct.frozen:
         errors["form"] = f"Account {aid} is not frozen."

@@ -19,10 +19,10 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from bourse.api.admin import policies as admin_policies
-from bourse.api.admin.compliance import REASON_MAX, utc_ms
+from bourse.api.admin.compliance import utc_ms
 from bourse.api.admin.errors import AdminError
 from bourse.api.admin.preview import rendered, spec_view
-from bourse.api.admin.scope import reader_scope, sees_customer
+from bourse.api.admin.scope import reader_scope, scope_countries, sees_customer
 from bourse.api.binance.gateway import Gateway
 from bourse.api.console.web import (
     PREFIX,
@@ -31,6 +31,8 @@ from bourse.api.console.web import (
     Officer,
     OfficerDep,
     form,
+    parse_id,
+    reason_problem,
     redirect,
     render,
     require,
@@ -116,15 +118,7 @@ def minute_text(ms: int) -> str:
 def visible_countries(view: ReadModel, who: Officer) -> frozenset[str] | None:
     """The countries whose policies `who` reads: None for everyone's (an unscoped role), else
     their scope's countries and those its venues serve."""
-    member = reader_scope(view, who.actor)
-    if member is None:
-        return None
-    countries = set(member.countries)
-    for code in member.venues:
-        venue = view.venues.get(code)
-        if venue is not None:
-            countries.update(venue.jurisdictions)
-    return frozenset(countries)
+    return scope_countries(view, reader_scope(view, who.actor))
 
 
 def _check_sees(view: ReadModel, who: Officer, country: str) -> None:
@@ -538,15 +532,6 @@ async def preview(request: Request, service: ServiceDep, who: OfficerDep) -> Res
     return _edit_page(request, service, who, values, {}, shown=shown)
 
 
-def _reason_problem(reason: str, what: str) -> str | None:
-    """Why `reason` (stripped) cannot be recorded with `what`, or None."""
-    if not reason:
-        return f"say why: the reason is kept in the journal with {what}"
-    if len(reason) > REASON_MAX:
-        return f"at most {REASON_MAX} characters, not {len(reason)}"
-    return None
-
-
 def _cited(fields: dict[str, str]) -> tuple[PolicySpec, str, Fingerprint]:
     """The preview the apply form cites: its spec, id and whom it counted."""
     try:
@@ -578,7 +563,7 @@ async def apply(request: Request, service: ServiceDep, who: OfficerDep) -> Respo
     errors: dict[str, str] = {}
     if action not in ("apply", "schedule"):
         errors["action"] = "choose to apply it now or to schedule it"
-    if problem := _reason_problem(reason, "the change"):
+    if problem := reason_problem(reason):
         errors["reason"] = problem
     effective_ms = 0
     if schedule:
@@ -661,7 +646,7 @@ async def preview_reversal(
 
 
 def _scheduled_one(view: ReadModel, who: Officer, text: str) -> dict[str, Any]:
-    if not text.isdigit() or int(text) not in view.scheduled:
+    if parse_id(text, "scheduled change") not in view.scheduled:
         raise NotFound(f"scheduled change {text} does not exist (applied or canceled?)")
     row = _scheduled(view, None)
     found = next(r for r in row if r["id"] == int(text))
@@ -712,7 +697,7 @@ async def cancel_scheduled(
     found = _scheduled_one(service.view, who, schedule_id)
     reason = fields.get("reason", "").strip()
     errors: dict[str, str] = {}
-    if problem := _reason_problem(reason, "the cancellation"):
+    if problem := reason_problem(reason):
         errors["reason"] = problem
     if not errors:
         cmd = CancelScheduledChange(

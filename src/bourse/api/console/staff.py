@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import REASON_MAX
 from bourse.api.admin.staff import StaffBody, _scope, handover_json, staff_json
 from bourse.api.console.web import (
     PREFIX,
@@ -22,6 +21,7 @@ from bourse.api.console.web import (
     OfficerDep,
     Sent,
     form,
+    reason_problem,
     redirect,
     render,
     require,
@@ -140,10 +140,8 @@ def _listed(text: str) -> list[str]:
 
 def _reason(fields: dict[str, str], errors: dict[str, str]) -> str:
     reason = fields.get("reason", "").strip()
-    if not reason:
-        errors["reason"] = "say why: every staff action records its reason"
-    elif len(reason) > REASON_MAX:
-        errors["reason"] = f"at most {REASON_MAX} characters"
+    if problem := reason_problem(reason):
+        errors["reason"] = problem
     return reason
 
 

@@ -17,10 +17,12 @@ import jinja2
 from fastapi import Depends, Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from bourse.api.admin.compliance import REASON_MAX
 from bourse.api.admin.four_eyes import DEFAULT_HOURS, is_four_eyed, made, send_proposal
 from bourse.api.deps import get_service
 from bourse.commands import Command, RecordAccess
 from bourse.compliance.staff import ROLES, Read, Role, TokenKind
+from bourse.domain.limits import INT64_MAX
 from bourse.events import CommandRejected, Outcome
 from bourse.keys.console_login import csrf_token
 from bourse.keys.staff_tokens import token_digest
@@ -143,6 +145,24 @@ async def form(request: Request, who: Officer | None = None) -> dict[str, str]:
     if who is not None and fields.get("csrf") != who.csrf:
         raise Forbidden("this form is from an older session: reload the page and send it again")
     return fields
+
+
+def parse_id(text: str, what: str) -> int:
+    """A number in a path or query, or NotFound naming what was asked for (never a 422 JSON
+    error or a 500): the id of a customer, account, alert, proposal or scheduled change."""
+    if not text.isascii() or not text.isdigit() or len(text) > 19 or int(text) > INT64_MAX:
+        raise NotFound(f"there is no {what} {text!r}: {what} numbers are whole numbers")
+    return int(text)
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why `reason` (stripped) cannot be recorded with a staff action, or None: every action
+    says why, within what the journal keeps."""
+    if not reason:
+        return "say why: the reason is kept in the journal with what you do"
+    if len(reason) > REASON_MAX:
+        return f"at most {REASON_MAX} characters, not {len(reason)}"
+    return None
 
 
 def render(
