@@ -33,6 +33,10 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+SETUP_LINK_DAYS_MAX = 7  # a setup link is for the coming days, not for later
+SESSION_HOURS_MAX = 12  # a console session lasts a working day at most
+
+
 class TokenKind(StrEnum):
     """What a staff token opens: the admin API (`api`), the console (`session`, after a password
     and a TOTP code), or the one page where a person chooses their password and second factor

@@ -47,6 +47,8 @@ from bourse.compliance.staff import (
     RECORDS,
     ROLES,
     SELF_SERVICE,
+    SESSION_HOURS_MAX,
+    SETUP_LINK_DAYS_MAX,
     Role,
     StaffError,
     TokenKind,
@@ -69,8 +71,8 @@ TEAM_MAX = 64
 _TOKEN_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _DIGEST = re.compile(r"[0-9a-f]{64}")
 TOKEN_LIFETIME_MAX_MS = 366 * 86_400_000  # a token lives a year at most: rotation is routine
-SETUP_LIFETIME_MAX_MS = 7 * 86_400_000  # a setup link is for the coming days, not for later
-SESSION_LIFETIME_MAX_MS = 12 * 3_600_000  # a console session lasts a working day at most
+SETUP_LIFETIME_MAX_MS = SETUP_LINK_DAYS_MAX * 86_400_000
+SESSION_LIFETIME_MAX_MS = SESSION_HOURS_MAX * 3_600_000
 # commands that concern one account (the customer owning it decides the scope)
 _ACCOUNT_COMMANDS = (
     SetAccountPermissions,

@@ -11,7 +11,8 @@ import json
 import secrets
 from pathlib import Path
 
-from bourse.compliance.staff import StaffError, check_name
+from bourse.commands import IssueStaffToken
+from bourse.compliance.staff import StaffError, TokenKind, check_name
 
 LEGACY_FILE = "staff.json"
 TOKEN_ID_BYTES = 6  # a token's public name (8 characters), for listing and revoking
@@ -36,6 +37,25 @@ def setup_link(base_url: str, token: str) -> str:
 def token_digest(token: str) -> str:
     """What the journal keeps of a staff token."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue(
+    name: str, days: int, *, actor: str, reason: str, ts_ms: int, kind: TokenKind = TokenKind.API
+) -> tuple[IssueStaffToken, str]:
+    """A new token of `kind` for `name`, valid `days`: the command that journals its digest,
+    and the token itself, to show once."""
+    token_id, token = new_token()
+    cmd = IssueStaffToken(
+        name=name,
+        token_id=token_id,
+        digest=token_digest(token),
+        expires_ms=ts_ms + days * DAY_MS,
+        kind=kind,
+        actor=actor,
+        ts_ms=ts_ms,
+        reason=reason,
+    )
+    return cmd, token
 
 
 def read_legacy_file(data_dir: Path) -> dict[str, str] | None:

@@ -18,9 +18,8 @@ from bourse.keys.staff_tokens import (
     DEFAULT_TOKEN_DAYS,
     LEGACY_FILE,
     SETUP_LINK_DAYS,
-    new_token,
+    issue,
     read_legacy_file,
-    token_digest,
 )
 from bourse.server.datadir import DataDir
 from bourse.server.exchange import Exchange, now_ms
@@ -65,7 +64,6 @@ def migrate_legacy_staff(dd: DataDir, exchange: Exchange) -> list[str]:
             "(review their roles with `bourse staff list`)",
             len(moved),
             LEGACY_FILE,
-            SETUP_LINK_DAYS,
             ROLE.value,
             DEFAULT_TOKEN_DAYS,
             ", ".join(moved),
@@ -102,24 +100,15 @@ def create_demo_staff(dd: DataDir, exchange: Exchange) -> None:
     links: dict[str, str] = {}  # name → one-time console setup token
     reason = "demo staff for a new data directory"
     for name, role in DEMO_STAFF.items():
-        token_id, token = new_token()
         ts = now_ms()
         _execute(
             exchange,
             AddStaff(name=name, role=role, actor="system:genesis", ts_ms=ts, reason=reason),
         )
-        _execute(
-            exchange,
-            IssueStaffToken(
-                name=name,
-                token_id=token_id,
-                digest=token_digest(token),
-                expires_ms=ts + DEFAULT_TOKEN_DAYS * DAY_MS,
-                actor="system:genesis",
-                ts_ms=ts,
-                reason=reason,
-            ),
+        cmd, token = issue(
+            name, DEFAULT_TOKEN_DAYS, actor="system:genesis", reason=reason, ts_ms=ts
         )
+        _execute(exchange, cmd)
         tokens[name] = token
         links[name] = issue_setup_link(exchange, name, "system:genesis", reason)
     dd.write_demo_staff(tokens)
@@ -128,21 +117,10 @@ def create_demo_staff(dd: DataDir, exchange: Exchange) -> None:
 
 def issue_setup_link(exchange: Exchange, name: str, actor: str, reason: str) -> str:
     """A one-time console setup token for `name` (journaled as its SHA-256 only)."""
-    token_id, token = new_token()
-    ts = now_ms()
-    _execute(
-        exchange,
-        IssueStaffToken(
-            name=name,
-            token_id=token_id,
-            digest=token_digest(token),
-            expires_ms=ts + SETUP_LINK_DAYS * DAY_MS,
-            kind=TokenKind.SETUP,
-            actor=actor,
-            ts_ms=ts,
-            reason=reason,
-        ),
+    cmd, token = issue(
+        name, SETUP_LINK_DAYS, actor=actor, reason=reason, ts_ms=now_ms(), kind=TokenKind.SETUP
     )
+    _execute(exchange, cmd)
     return token
 
 

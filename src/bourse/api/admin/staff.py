@@ -27,20 +27,17 @@ from bourse.commands import (
     AddStaff,
     AssignWork,
     ChangeStaff,
-    IssueStaffToken,
     OffboardMany,
     OffboardStaff,
     RevokeStaffToken,
 )
 from bourse.compliance.handover import Handover
-from bourse.compliance.staff import ROLES, Role, TokenKind
+from bourse.compliance.staff import ROLES, SETUP_LINK_DAYS_MAX, Role, TokenKind
 from bourse.keys.staff_tokens import (
-    DAY_MS,
     DEFAULT_TOKEN_DAYS,
     SETUP_LINK_DAYS,
-    new_token,
+    issue,
     setup_link,
-    token_digest,
 )
 from bourse.view.model import StaffView
 
@@ -207,23 +204,13 @@ async def issue_token(
     body: dict[str, Any] = body_doc({"days": 30, "reason": "new laptop"}, TokenBody),
 ) -> Response:
     req = parse(body, TokenBody)
-    token_id, token = new_token()
-    now = service.clock()
-    cmd = IssueStaffToken(
-        name=name,
-        token_id=token_id,
-        digest=token_digest(token),
-        expires_ms=now + req.days * DAY_MS,
-        reason=req.reason,
-        actor=actor,
-        ts_ms=now,
-    )
+    cmd, token = issue(name, req.days, actor=actor, reason=req.reason, ts_ms=service.clock())
     outcome = await service.execute(cmd)
     return answered(
         outcome,
         lambda _: {
             "name": name,
-            "tokenId": token_id,
+            "tokenId": cmd.token_id,
             "token": token,
             "expiresMs": cmd.expires_ms,
         },
@@ -232,7 +219,7 @@ async def issue_token(
 
 class SetupLinkBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: Reason
-    days: Annotated[int, msgspec.Meta(ge=1, le=7)] = SETUP_LINK_DAYS
+    days: Annotated[int, msgspec.Meta(ge=1, le=SETUP_LINK_DAYS_MAX)] = SETUP_LINK_DAYS
 
 
 @router.post(
@@ -251,23 +238,20 @@ async def issue_setup_link(
     body: dict[str, Any] = body_doc({"reason": "joined the KZ team"}, SetupLinkBody),
 ) -> Response:
     req = parse(body, SetupLinkBody)
-    token_id, token = new_token()
     now = service.clock()
-    cmd = IssueStaffToken(
-        name=name,
-        token_id=token_id,
-        digest=token_digest(token),
-        expires_ms=now + req.days * DAY_MS,
-        kind=TokenKind.SETUP,
-        reason=req.reason,
-        actor=actor,
-        ts_ms=now,
+    cmd, token = issue(
+        name, req.days, actor=actor, reason=req.reason, ts_ms=now, kind=TokenKind.SETUP
     )
     link = setup_link(str(request.base_url), token)
     outcome = await service.execute(cmd)
     return answered(
         outcome,
-        lambda _: {"name": name, "tokenId": token_id, "link": link, "expiresMs": cmd.expires_ms},
+        lambda _: {
+            "name": name,
+            "tokenId": cmd.token_id,
+            "link": link,
+            "expiresMs": cmd.expires_ms,
+        },
     )
 
 

@@ -27,7 +27,7 @@ from bourse.api.console.web import (
 )
 from bourse.api.deps import ServiceDep
 from bourse.commands import OpenStaffSession, RevokeStaffToken, SetStaffCredentials
-from bourse.compliance.staff import CONSOLE, TokenKind
+from bourse.compliance.staff import CONSOLE, SESSION_HOURS_MAX, TokenKind
 from bourse.keys.console_login import (
     hash_password,
     new_totp_secret,
@@ -43,7 +43,7 @@ from bourse.keys.staff_tokens import new_token, token_digest
 from bourse.server.service import GatewayService
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-SESSION_MS = 12 * 3_600_000  # a working day; the engine allows no longer
+SESSION_MS = SESSION_HOURS_MAX * 3_600_000  # a working day; the engine allows no longer
 FAILURES_ALLOWED = 5  # wrong logins per name within the window, then the name waits
 FAILURE_WINDOW_MS = 15 * 60_000
 _CHECK = "name, password or code is wrong"  # never says which: that would help a guesser

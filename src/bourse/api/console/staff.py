@@ -31,7 +31,6 @@ from bourse.api.deps import ServiceDep
 from bourse.commands import (
     AddStaff,
     ChangeStaff,
-    IssueStaffToken,
     OffboardMany,
     OffboardStaff,
     RevokeStaffToken,
@@ -40,6 +39,7 @@ from bourse.compliance.countries import country_problem
 from bourse.compliance.handover import Handover
 from bourse.compliance.staff import (
     ROLES,
+    SETUP_LINK_DAYS_MAX,
     STAFF_PREFIX,
     Read,
     Role,
@@ -47,13 +47,13 @@ from bourse.compliance.staff import (
     TokenKind,
     check_name,
 )
-from bourse.keys.staff_tokens import DAY_MS, SETUP_LINK_DAYS, new_token, setup_link, token_digest
+from bourse.keys.staff_tokens import SETUP_LINK_DAYS, issue, setup_link
 from bourse.server.service import GatewayService
 from bourse.view import ReadModel
 from bourse.view.model import StaffView
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
-SETUP_DAYS_MAX = 7  # what the engine allows a setup link
+SETUP_DAYS_MAX = SETUP_LINK_DAYS_MAX  # what the engine allows a setup link
 _SPLIT = re.compile(r"[\s,;]+")
 
 
@@ -340,18 +340,9 @@ async def issue_setup_link(
         errors["days"] = f"a whole number of days, 1 to {SETUP_DAYS_MAX}"
     if errors:
         return _link_page(request, who, member, shown, errors, 400)
-    token_id, token = new_token()
     now = service.clock()
-    cmd = IssueStaffToken(
-        name=member.name,
-        token_id=token_id,
-        digest=token_digest(token),
-        expires_ms=now + days * DAY_MS,
-        kind=TokenKind.SETUP,
-        reason=reason,
-        actor=who.actor,
-        ts_ms=now,
-    )
+    kind = TokenKind.SETUP
+    cmd, token = issue(member.name, days, actor=who.actor, reason=reason, ts_ms=now, kind=kind)
     sent = Sent(await service.execute(cmd))  # as the admin API: issued, or refused
     if sent.refusal:
         return _link_page(request, who, member, shown, {"form": sent.refusal}, 400)
