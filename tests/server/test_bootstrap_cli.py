@@ -40,11 +40,11 @@ def test_bootstrap_prints_a_link_once_and_its_person_signs_in_to_the_console(
             assert found
             secret = found.group(1)
             fields = {"token": token, "secret": secret, "password": PASSWORD, "confirm": PASSWORD}
-            # the code the app showed when the secret was added; the next one signs in
+            # the code the app shows now confirms the secret; the next one signs in
             now = now_ms()
-            r = web.post("/console/setup", data={**fields, "code": code_at(secret, now - 30_000)})
+            r = web.post("/console/setup", data={**fields, "code": code_at(secret, now)})
             assert r.status_code == 200 and "Sign in" in r.text, r.text  # followed the redirect
-            login = {"name": "root", "password": PASSWORD, "code": code_at(secret, now)}
+            login = {"name": "root", "password": PASSWORD, "code": code_at(secret, now + 30_000)}
             r = web.post("/console/login", data=login)
             assert r.status_code == 200 and "Dashboard" in r.text and "root" in r.text, r.text
             assert web.get("/console/setup", params={"token": token}).status_code == 404

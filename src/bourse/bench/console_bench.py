@@ -150,9 +150,9 @@ def _sign_in(url: str, token: str) -> httpx.Client:
     secret = page.text.split('data-secret="', 1)[1].split('"', 1)[0]
     now = now_ms()
     fields = {"token": link.split("token=", 1)[1], "secret": secret}
-    fields |= {"password": PASSWORD, "confirm": PASSWORD, "code": code_at(secret, now - 30_000)}
+    fields |= {"password": PASSWORD, "confirm": PASSWORD, "code": code_at(secret, now)}
     web.post("/console/setup", data=fields).raise_for_status()
-    login = {"name": name, "password": PASSWORD, "code": code_at(secret, now)}
+    login = {"name": name, "password": PASSWORD, "code": code_at(secret, now + 30_000)}
     r = web.post("/console/login", data=login)
     if "Dashboard" not in r.text:
         raise RuntimeError(f"the bench officer could not sign in: {r.text[:300]}")

@@ -120,7 +120,12 @@ def _volumes(view: ReadModel, book: TickerBook, now_ms: int) -> list[dict[str, A
                     "trades": trades,
                 }
             )
-    top = max((r["raw"] for r in rows), default=0)
+    # amounts in different quote assets do not compare: a bar is a venue's share of the largest
+    # venue's volume in the same quote asset
+    top: dict[str, int] = defaultdict(int)
     for r in rows:
-        r["width"] = 0 if not top else max(1, r["raw"] * 300 // top)
+        top[r["quote"]] = max(top[r["quote"]], r["raw"])
+    for r in rows:
+        most = top[r["quote"]]
+        r["width"] = 0 if not most else max(1, r["raw"] * 300 // most)
     return rows
