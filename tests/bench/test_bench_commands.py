@@ -109,3 +109,21 @@ def test_bench_api_needs_a_token_with_a_url() -> None:
     result = run_cli("bench", "api", "--url", "http://127.0.0.1:1")
     assert result.returncode == 2
     assert "--url needs --token" in result.stderr
+
+
+@pytest.mark.slow
+def test_bench_console_times_three_pages_through_a_real_server() -> None:
+    args = ["bench", "console", "--accounts", "300", "--alerts", "5", "--requests", "3"]
+    result = run_cli(*args)
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["accounts"] == 300 and out["target_p95_ms"] == 300
+    pages = out["pages"]
+    assert set(pages) == {"reference_health", "dashboard", "alert_queue", "customer_page"}
+    for page in ("dashboard", "alert_queue", "customer_page"):
+        figures = pages[page]
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+        assert figures["ratio_to_health_p95"] > 0
+    assert out["met"] == all(
+        pages[p]["p95_ms"] < 300 for p in ("dashboard", "alert_queue", "customer_page")
+    )

@@ -1,6 +1,7 @@
-"""The first operator of a new exchange: `bourse staff bootstrap` on the data directory prints a
+"""The founders of a new exchange: `bourse staff bootstrap` on the data directory prints a
 one-time setup link (there is no default password); the person chooses a password and a TOTP
-second factor there and signs in to the console of the running server."""
+second factor there and signs in to the console of the running server. Two founders, since
+adding staff is four-eyed, and then no more."""
 
 import re
 from pathlib import Path
@@ -25,8 +26,14 @@ def test_bootstrap_prints_a_link_once_and_its_person_signs_in_to_the_console(
     link = re.search(r"http://127\.0\.0\.1:8000/console/setup\?token=(\S+)", done.stdout)
     assert link, done.stdout
     token = link.group(1)
+    # a second founder approves the first's staff changes (four eyes); a third is refused
+    support = run_cli("staff", "bootstrap", "sam", "--role", "support", "--data-dir", str(data))
+    assert support.returncode == 2 and "a founder approves staff changes" in support.stderr
+    second = ("staff", "bootstrap", "sid", "--role", "senior_compliance_officer")
+    assert run_cli(*second, "--data-dir", str(data)).returncode == 0
     again = run_cli("staff", "bootstrap", "eve", "--data-dir", str(data))
-    assert again.returncode == 2 and "root is already an operator" in " ".join(again.stderr.split())
+    said = " ".join(again.stderr.split())
+    assert again.returncode == 2 and "root and sid already approve each other's" in said
 
     server = Server(data, four_eyes=True)
     try:

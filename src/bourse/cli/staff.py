@@ -126,20 +126,30 @@ def staff_change(
 @staff_app.command("bootstrap")
 def staff_bootstrap(
     name: NameArg,
+    role: Annotated[
+        Role,
+        typer.Option(
+            "--role",
+            case_sensitive=False,
+            help="operator (the first founder), or for the second: operator or "
+            "senior_compliance_officer.",
+        ),
+    ] = Role.OPERATOR,
     data_dir: DataDirOpt = Path("data"),
     url: Annotated[
         str,
         typer.Option("--url", help="Where the console will be served, for the printed link."),
     ] = "http://127.0.0.1:8000",
 ) -> None:
-    """Create the first operator of a data directory (the server stopped) and print their
-    one-time console setup link: there is no default password. Refused once an operator
-    exists; from then on, staff administrators add people and give them setup links."""
+    """Create a founding staff member of a data directory (the server stopped) and print their
+    one-time console setup link: there is no default password. Two founders, since adding
+    staff needs a second person's approval: an operator first, then an operator or a senior
+    compliance officer. Refused once two such people exist: from then on they add people."""
     from bourse.compliance.staff import StaffError
     from bourse.keys.staff_tokens import SETUP_LINK_DAYS, setup_link
     from bourse.server.datadir import DataDir, DataDirInUse
     from bourse.server.exchange import Exchange
-    from bourse.server.governance import bootstrap_operator
+    from bourse.server.governance import bootstrap
 
     dd = DataDir(data_dir)
     try:
@@ -147,15 +157,15 @@ def staff_bootstrap(
     except DataDirInUse as exc:
         fail(f"{exc}: stop the server first (bootstrap works on the data directory itself)")
     try:
-        setup = bootstrap_operator(exchange, name)
+        setup = bootstrap(exchange, name, role)
     except StaffError as exc:
         exchange.close()
         fail(str(exc))
     exchange.close()
     link = setup_link(url, setup)
     lines = [
-        f"operator  {escape(name)} (data directory {escape(str(dd.path))})",
-        f"link      {link}",
+        f"{ROLES[role].title.lower()}  {escape(name)} (data directory {escape(str(dd.path))})",
+        f"link  {link}",
         "",
         f"[bold yellow]Open it within {SETUP_LINK_DAYS} days, once, to choose a password and a "
         "TOTP second factor. It is shown only now.[/]",

@@ -12,7 +12,14 @@ by "system:migration" (or "system:genesis" for a new one), so the choice is on t
 import logging
 
 from bourse.commands import AddStaff, Command, IssueStaffToken, SetFourEyes
-from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role, StaffError, TokenKind, check_name
+from bourse.compliance.staff import (
+    DEFAULT_FOUR_EYES,
+    ROLES,
+    Role,
+    StaffError,
+    TokenKind,
+    check_name,
+)
 from bourse.keys.staff_tokens import (
     DAY_MS,
     DEFAULT_TOKEN_DAYS,
@@ -124,29 +131,37 @@ def issue_setup_link(exchange: Exchange, name: str, actor: str, reason: str) -> 
     return token
 
 
-def bootstrap_operator(exchange: Exchange, name: str) -> str:
-    """The first operator of a data directory, and their one-time setup token: how a new
-    exchange gets its first person without a default password. Refused once one exists."""
+def bootstrap(exchange: Exchange, name: str, role: Role = Role.OPERATOR) -> str:
+    """A founding staff member of a data directory, and their one-time setup token: how a new
+    exchange gets its first people without a default password. Adding staff is four-eyed, and
+    nobody approves their own proposal, so two founders are needed: the first (an operator) and
+    a second who can approve staff changes (another operator, or a senior compliance officer).
+    Refused once two people who approve staff changes exist: from then on they add people."""
     check_name(name)
-    present = [m.name for m in exchange.read_model().staff.values() if m.active]
-    operators = [
-        m.name for m in exchange.read_model().staff.values() if m.active and m.role is Role.OPERATOR
-    ]
-    if operators:
+    staff = exchange.read_model().staff
+    if not ROLES[role].approves >= {"AddStaff"}:
         raise StaffError(
-            f"{', '.join(operators)} is already an operator here: ask them for a setup link "
-            "(bourse staff setup-link NAME) instead"
+            f"a founder approves staff changes: an operator or a senior compliance officer, "
+            f"not a {ROLES[role].title.lower()}"
         )
-    if name in exchange.read_model().staff:
+    approvers = [
+        m.name for m in staff.values() if m.active and "AddStaff" in ROLES[m.role].approves
+    ]
+    if len(approvers) >= 2:
+        raise StaffError(
+            f"{' and '.join(approvers[:2])} already approve each other's staff changes here: "
+            "ask one of them to add people and give setup links (bourse staff setup-link NAME)"
+        )
+    if not approvers and role is not Role.OPERATOR:
+        raise StaffError("the first founder is an operator: bootstrap them first")
+    if name in staff:
         raise StaffError(f"{name!r} is already a staff member here (or was): choose another name")
-    reason = "the first operator, created by `bourse staff bootstrap` on the data directory"
-    if present:
-        reason += f" (staff present, none an operator: {', '.join(present)})"
-    ts = now_ms()
-    _execute(
-        exchange,
-        AddStaff(name=name, role=Role.OPERATOR, actor=BOOTSTRAP, ts_ms=ts, reason=reason),
+    reason = (
+        f"founder {len(approvers) + 1} of 2, created by `bourse staff bootstrap` on the data "
+        "directory"
     )
+    ts = now_ms()
+    _execute(exchange, AddStaff(name=name, role=role, actor=BOOTSTRAP, ts_ms=ts, reason=reason))
     return issue_setup_link(exchange, name, BOOTSTRAP, reason)
 
 
