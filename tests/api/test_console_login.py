@@ -150,3 +150,11 @@ def test_a_page_that_does_not_exist_is_a_page_saying_so(api: Api) -> None:
     assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
     assert "no such page" in r.text
     assert api.client.get("/api/v3/no-such-route").json()["code"] == -1000  # Binance's elsewhere
+
+
+def test_pages_are_never_framed_cached_or_referred_elsewhere(api: Api) -> None:
+    page = api.client.get("/console/login")
+    assert page.headers["x-frame-options"] == "DENY"
+    assert page.headers["content-security-policy"] == "frame-ancestors 'none'"
+    assert page.headers["referrer-policy"] == "no-referrer"
+    assert page.headers["cache-control"] == "no-store"

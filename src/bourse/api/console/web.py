@@ -34,6 +34,16 @@ COOKIE = "bourse_console"
 FLASH = "bourse_flash"
 FORM_MAX = 64 * 1024  # bytes of a form: far above any console form
 TEMPLATES = Path(__file__).parent / "templates"
+# Every page: never framed by another site (an approve button under someone else's page), no
+# address (a setup link's token) sent on to another site, no copy of a customer's record kept
+# by the browser or a proxy after sign-out.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+}
 
 _env = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -190,7 +200,7 @@ def render(
         prefix=PREFIX,
         **context,
     )
-    response = HTMLResponse(html, status_code=status)
+    response = HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)
     if flash:
         response.delete_cookie(FLASH, path=PREFIX)
     return response
