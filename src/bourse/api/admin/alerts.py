@@ -108,7 +108,7 @@ async def list_alerts(
     return ok({"alerts": found, "nextFromId": next_from})
 
 
-def _confirmed(service: GatewayService, alert_id: int) -> Any:
+def confirmed_render(service: GatewayService, alert_id: int) -> Any:
     """What the confirmation did, from its events: the accounts it froze or unfroze, the
     withdrawals it failed, and for a delisting review the accounts that stay frozen and why: the
     listings that still stand, or a freeze staff made by hand."""
@@ -171,7 +171,7 @@ async def confirm_alert(
     cmd = ConfirmScreeningAlert(
         actor=actor, ts_ms=service.clock(), reason=req.reason, alert_id=alert_id
     )
-    return await execute_or_propose(service, cmd, _confirmed(service, alert_id))
+    return await execute_or_propose(service, cmd, confirmed_render(service, alert_id))
 
 
 @router.post(

@@ -110,7 +110,8 @@ def staff_json(member: StaffView) -> dict[str, Any]:
     }
 
 
-def _scope(body: StaffBody) -> dict[str, Any]:
+def staff_fields(body: StaffBody) -> dict[str, Any]:
+    """A role, scope and team as AddStaff and ChangeStaff take them (codes upper-cased)."""
     return {
         "role": body.role,
         "venues": tuple(v.strip().upper() for v in body.venues),
@@ -167,7 +168,7 @@ async def add_staff(
     req = parse(body, NewStaffBody)
     if not req.name:
         raise bad_request("name: a staff member needs a name")
-    cmd = AddStaff(name=req.name, actor=actor, ts_ms=service.clock(), **_scope(req))
+    cmd = AddStaff(name=req.name, actor=actor, ts_ms=service.clock(), **staff_fields(req))
     return await execute_or_propose(
         service, cmd, lambda _: staff_json(service.view.staff[req.name])
     )
@@ -187,7 +188,7 @@ async def change_staff(
     ),
 ) -> Response:
     req = parse(body, StaffBody)
-    cmd = ChangeStaff(name=name, actor=actor, ts_ms=service.clock(), **_scope(req))
+    cmd = ChangeStaff(name=name, actor=actor, ts_ms=service.clock(), **staff_fields(req))
     return await execute_or_propose(service, cmd, lambda _: staff_json(service.view.staff[name]))
 
 

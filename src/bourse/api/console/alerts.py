@@ -21,7 +21,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from bourse.api.admin.alerts import KINDS, _confirmed
+from bourse.api.admin.alerts import KINDS, confirmed_render
 from bourse.api.admin.compliance import REASON_MAX
 from bourse.api.admin.scope import out_of_scope, reader_scope, sees_customer
 from bourse.api.binance.gateway import Gateway
@@ -462,7 +462,7 @@ def _done(service: GatewayService, alert_id: int, choice: str, outcome: Outcome)
         if service.view.alerts[alert_id].kind == DELISTING:
             return f"Alert {alert_id} dismissed: the freeze stays."
         return f"Alert {alert_id} dismissed as a false positive."
-    did = _confirmed(service, alert_id)(outcome)
+    did = confirmed_render(service, alert_id)(outcome)
     said = [f"Alert {alert_id} {CONFIRMED}."]
     for key, words in (
         ("frozen", "Accounts frozen"),

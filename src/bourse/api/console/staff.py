@@ -13,7 +13,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from bourse.api.admin.staff import StaffBody, _scope, handover_json, staff_json
+from bourse.api.admin.staff import StaffBody, handover_json, staff_fields, staff_json
 from bourse.api.console.web import (
     PREFIX,
     NotFound,
@@ -199,7 +199,7 @@ def _staff_fields(
     body = StaffBody(
         role=role, reason=reason, venues=venues, countries=countries, team=shown["team"]
     )
-    return shown, errors, _scope(body)
+    return shown, errors, staff_fields(body)
 
 
 def _staff_form(
