@@ -16,7 +16,7 @@ from bourse.commands import (
     RaiseScreeningAlert,
 )
 from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
-from tests.api.conftest import Api
+from tests.api.conftest import Api, wait_until
 from tests.api.console import sign_in
 from tests.api.test_staff import OPERATOR
 from tests.engine.test_screening_decisions import EVIDENCE
@@ -298,3 +298,20 @@ def test_a_dismissed_alert_shows_who_dismissed_it_and_why(api: Api) -> None:
     html = page(api, f"/customers/{KZ}")
     assert "dismissed" in html and "staff:cora" in html and "born 1950" in html
     assert not api.service.view.accounts[3].frozen
+
+
+def test_the_kyc_record_shows_every_version_with_who_changed_it_and_why(api: Api) -> None:
+    r = api.client.patch(
+        f"/admin/v1/customers/{DEMO}",
+        json={"kyc_level": 3, "reason": "passport and proof of address verified"},
+        headers=OPERATOR,
+    )
+    assert r.status_code == 200, r.text
+    sign_in(api, "cora")
+    wait_until(lambda: "passport and proof of address verified" in page(api, f"/customers/{DEMO}"))
+    html = page(api, f"/customers/{DEMO}")
+    history = html.split("Every version of the record")[1].split("</table>")[0]
+    rows = re.findall(r"<tr>(.*?)</tr>", history, re.S)[1:]  # after the header
+    assert len(rows) == 2  # onboarded, then the KYC level raised
+    assert "operator" in rows[0] and "KYC level: 3" in rows[0]
+    assert "legal name: Demo Trader" in rows[1]  # the first version sets every field

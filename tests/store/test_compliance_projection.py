@@ -427,3 +427,45 @@ def test_accounts_of_a_store_from_before_customers_are_house_accounts(store_url:
     finally:
         engine.dispose()
     assert owner == 0
+
+
+def test_every_version_of_a_kyc_record_is_kept_with_who_and_why(projector: Projector) -> None:
+    r = scenario()
+    projector.apply(outcomes_of(r))
+    onboarded = seq_of(r, OnboardCustomer)
+    (updated,) = seq_of(r, UpdateCustomer)
+    with projector.engine.connect() as conn:
+        carol = cq.customer_history(conn, 3)
+        alice = cq.customer_history(conn, 1)
+        newest = cq.customer_history(conn, 3, limit=1)
+    assert [v["seq"] for v in carol] == [updated, onboarded[2]]  # newest first
+    assert all((v["actor"], v["reason"]) == (ACTOR, REASON) for v in carol)
+    assert carol[0]["record"]["kycLevel"] == 2 and carol[1]["record"]["kycLevel"] == 1
+    assert carol[0]["changed"] == ["kycLevel"]
+    assert len(carol[1]["changed"]) == 7  # the first version: every field
+    assert newest[0]["changed"] == carol[0]["changed"]  # told from the version before it
+    assert [v["seq"] for v in alice] == [onboarded[0]]
+
+
+def test_a_store_from_before_the_history_starts_it_with_each_latest_record(
+    store_url: str,
+) -> None:
+    migrate.upgrade(store_url, "0003")
+    engine = create_store_engine(store_url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO customers (customer_id, legal_name, date_of_birth, nationality,"
+                    " residence, kyc_level, risk_tier, venue, updated_seq)"
+                    " VALUES (4, 'Dana Li', '1980-01-01', 'KZ', 'KZ', 1, 'LOW', 'KZ', 9)"
+                )
+            )
+        migrate.upgrade(store_url)
+        with engine.connect() as conn:
+            history = cq.customer_history(conn, 4)
+    finally:
+        engine.dispose()
+    assert [(v["seq"], v["actor"], v["record"]["legalName"]) for v in history] == [
+        (9, "", "Dana Li")
+    ]

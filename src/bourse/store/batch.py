@@ -160,6 +160,7 @@ class Batch:
         self.new_symbols: dict[str, Row] = {}
         self.symbol_patches: dict[str, Row] = {}
         self.customers: dict[int, Row] = {}
+        self.customer_history: list[Row] = []
         self.venues: dict[str, Row] = {}
         self.policy_changes: list[Row] = []
         self.new_schedules: dict[int, Row] = {}
@@ -277,6 +278,10 @@ class Batch:
                         "venue": e.venue,
                         "updated_seq": seq,
                     }
+                    record = self.customers[e.customer_id]
+                    version = {k: v for k, v in record.items() if k != "updated_seq"}
+                    version |= {"seq": seq, "ts_ms": ts, "actor": e.actor, "reason": e.reason}
+                    self.customer_history.append(version)
                 case VenueDefined():
                     self.venues[e.venue] = {
                         "venue": e.venue,

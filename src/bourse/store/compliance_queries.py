@@ -53,6 +53,43 @@ def policy_history(
     ]
 
 
+def customer_history(
+    conn: sa.Connection, customer_id: int, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Every version of a customer's KYC record, newest first, with who recorded it and why and
+    which fields changed from the version before (all of them for the first)."""
+    _check_limit(limit)
+    h = s.customer_history.c
+    stmt = (
+        sa.select(s.customer_history)
+        .where(h.customer_id == customer_id)
+        .order_by(h.seq.desc())
+        .limit(limit + 1)  # one older than shown, to tell what the oldest shown changed
+    )
+    rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    fields = ("legal_name", "date_of_birth", "nationality", "residence", "kyc_level",
+              "risk_tier", "venue")  # fmt: skip
+    versions = []
+    for i, row in enumerate(rows[:limit]):
+        before = rows[i + 1] if i + 1 < len(rows) else None
+        versions.append(
+            {
+                "seq": row["seq"],
+                "tsMs": row["ts_ms"],
+                "actor": row["actor"],
+                "reason": row["reason"],
+                "record": {_camel(f): row[f] for f in fields},
+                "changed": [_camel(f) for f in fields if before is None or before[f] != row[f]],
+            }
+        )
+    return versions
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def closure_report(conn: sa.Connection, change_id: int) -> dict[str, Any] | None:
     """What the customers of a closed exit window still held when it closed, customer by
     customer, with totals per asset; None if change `change_id` closed no exit window.

@@ -58,6 +58,7 @@ def _write(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
 def _write_compliance(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> None:
     """Customers, venues, policy changes and exit-window closures (see `compliance_queries`)."""
     bulk.upsert(conn, s.customers, list(batch.customers.values()))
+    bulk.insert(conn, s.customer_history, batch.customer_history)
     bulk.upsert(conn, s.venues, list(batch.venues.values()))
     bulk.insert(conn, s.scheduled_policy_changes, list(batch.new_schedules.values()))
     sched = s.scheduled_policy_changes

@@ -206,6 +206,25 @@ customers = sa.Table(
     sa.Index("ix_customers_nationality", "nationality", "customer_id"),
 )
 
+# Every version of every customer's KYC record, with who recorded it and why: the customers table
+# holds the latest; this is the history a compliance officer reads before a decision.
+customer_history = sa.Table(
+    "customer_history",
+    metadata,
+    sa.Column("customer_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("legal_name", sa.Text, nullable=False),
+    sa.Column("date_of_birth", sa.String(10), nullable=False),
+    sa.Column("nationality", sa.String(2), nullable=False),
+    sa.Column("residence", sa.String(2), nullable=False),
+    sa.Column("kyc_level", sa.Integer, nullable=False),
+    sa.Column("risk_tier", sa.String(8), nullable=False),
+    sa.Column("venue", sa.String(12), nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),  # "" for a record from before the history
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
 venues = sa.Table(
     "venues",
     metadata,

@@ -41,10 +41,19 @@ from bourse.compliance.staff import Read
 from bourse.domain.money import to_str
 from bourse.engine.jurisdiction import customer_refusal, policy_permissions, policy_refusal
 from bourse.server.service import GatewayService
-from bourse.store import screening_queries
+from bourse.store import compliance_queries, screening_queries
 from bourse.view import ReadModel
 from bourse.view.model import AccountView, CustomerView, OrderView
 
+KYC_LABELS = {
+    "legalName": "legal name",
+    "dateOfBirth": "date of birth",
+    "nationality": "nationality",
+    "residence": "residence",
+    "kycLevel": "KYC level",
+    "riskTier": "risk tier",
+    "venue": "venue",
+}
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 MATCHES = 50  # search results shown; the search stops there
 QUERY_MAX = 100  # characters of a search
@@ -193,6 +202,15 @@ async def _page(
         "four_eyed_freeze": "FreezeAccount" in view.four_eyes,
         "four_eyed_unfreeze": "UnfreezeAccount" in view.four_eyes,
     }
+    try:
+        context["kyc_history"] = await request.app.state.gateway.read(
+            compliance_queries.customer_history, cust.id
+        )
+        context["kyc_history_problem"] = ""
+    except ApiError:  # the store cannot be read now: the page still shows the record itself
+        context["kyc_history"] = []
+        context["kyc_history_problem"] = "The history cannot be read from the store right now."
+    context["kyc_labels"] = KYC_LABELS
     if who.reads(Read.COMPLIANCE):
         alerts, store_problem = await _alerts(request, view, cust.id)
         context["alerts"] = alerts[-ALERTS_SHOWN:]

@@ -1,0 +1,49 @@
+"""Every version of a customer's KYC record, with who recorded it and why.
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-12-06
+
+Written by hand and frozen, like the others. A store at 0003 has seen the earlier records but
+kept only the latest of each customer: that one is copied in as the first version known, with
+no actor or reason (the journal still has them: `bourse replay --rebuild-store` fills the whole
+history); versions recorded from now on carry theirs.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0004"
+down_revision: str | None = "0003"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "customer_history",
+        sa.Column("customer_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("seq", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("ts_ms", sa.BigInteger, nullable=False),
+        sa.Column("legal_name", sa.Text, nullable=False),
+        sa.Column("date_of_birth", sa.String(10), nullable=False),
+        sa.Column("nationality", sa.String(2), nullable=False),
+        sa.Column("residence", sa.String(2), nullable=False),
+        sa.Column("kyc_level", sa.Integer, nullable=False),
+        sa.Column("risk_tier", sa.String(8), nullable=False),
+        sa.Column("venue", sa.String(12), nullable=False),
+        sa.Column("actor", sa.Text, nullable=False),
+        sa.Column("reason", sa.Text, nullable=False),
+    )
+    op.execute(
+        "INSERT INTO customer_history (customer_id, seq, ts_ms, legal_name, date_of_birth, "
+        "nationality, residence, kyc_level, risk_tier, venue, actor, reason) "
+        "SELECT customer_id, updated_seq, 0, legal_name, date_of_birth, nationality, residence, "
+        "kyc_level, risk_tier, venue, '', '' FROM customers"
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("customer_history")
