@@ -1,12 +1,14 @@
 """The executive exodus through the admin API: the regional head for Eastern Europe leaves with
 an alert and an approval assigned to him and a proposal of his own; his access ends at once,
-his work moves to the colleague named, and the next approval is hers to decide."""
+his work moves to the colleague named, and the next approval is hers to decide. His API token
+and his console session are both refused the moment he is offboarded."""
 
 from typing import Any
 
 from bourse.commands import RaiseScreeningAlert
 from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
 from tests.api.conftest import Api
+from tests.api.console import log_in, set_up
 from tests.api.test_four_eyes import hire
 from tests.api.test_staff import OPERATOR, bearer
 from tests.engine.test_screening_decisions import EVIDENCE
@@ -79,11 +81,15 @@ def test_the_regional_head_leaves_and_his_work_is_decided_by_his_successor(api: 
     assert r.status_code == 202, r.text
     own_id = r.json()["proposal"]["proposalId"]
     assert call(api, "GET", "/alerts", ivan).status_code == 200
+    assert log_in(api, "ivan", set_up(api, "ivan")).status_code == 303  # his console session
+    assert api.client.get("/console/alerts").status_code == 200
 
     # he leaves: everything he owns to olena, what he proposed withdrawn, his token dead at once
     r = call(api, "POST", "/staff/ivan/offboard", OPERATOR, reason="resigned", reassignTo="olena")
     assert r.status_code == 200 and r.json()["active"] is False, r.text
     assert call(api, "GET", "/alerts", ivan).status_code == 401
+    ended = api.client.get("/console/alerts", follow_redirects=False)  # his session, too
+    assert ended.status_code == 303 and ended.headers["location"].startswith("/console/login")
     alerts = call(api, "GET", "/alerts", sid).json()
     rows = alerts if isinstance(alerts, list) else alerts["alerts"]
     assert [a["owner"] for a in rows if a["alertId"] == alert] == ["staff:olena"]
