@@ -10,6 +10,7 @@ import httpx2 as httpx
 import pytest
 
 from bourse.commands import (
+    CompleteWithdrawal,
     ConfirmScreeningAlert,
     DismissScreeningAlert,
     OnboardCustomer,
@@ -19,6 +20,7 @@ from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
 from tests.api.conftest import Api, wait_until
 from tests.api.console import sign_in
 from tests.api.test_staff import OPERATOR
+from tests.builders import BTC_ADDRESS
 from tests.engine.test_screening_decisions import EVIDENCE
 
 DEMO = 1  # customer 1, "Demo Trader", resident and national of DE, account 1
@@ -315,3 +317,20 @@ def test_the_kyc_record_shows_every_version_with_who_changed_it_and_why(api: Api
     assert len(rows) == 2  # onboarded, then the KYC level raised
     assert "operator" in rows[0] and "KYC level: 3" in rows[0]
     assert "legal name: Demo Trader" in rows[1]  # the first version sets every field
+
+
+def test_finished_withdrawals_are_listed_with_their_outcome(api: Api) -> None:
+    body = {"account_id": 1, "asset": "BTC", "amount": "0.5", "reason": "customer's request"}
+    body["destination"] = BTC_ADDRESS
+    r = api.client.post("/admin/v1/withdrawals", json=body, headers=OPERATOR)
+    assert r.status_code == 200, r.text
+    withdrawal = r.json()["withdrawalId"]
+    settled = CompleteWithdrawal(
+        withdrawal_id=withdrawal, tx_ref="chain-tx-77", actor="operator", ts_ms=api.service.clock()
+    )
+    assert not api.execute(settled).refused
+    sign_in(api, "cora")
+    wait_until(lambda: "chain-tx-77" in page(api, f"/customers/{DEMO}"))
+    html = page(api, f"/customers/{DEMO}")
+    finished = html.split("Finished withdrawals")[1].split("</table>")[0]
+    assert "0.50000000 BTC" in finished and "completed" in finished

@@ -38,12 +38,13 @@ from bourse.events import (
     CommandRejected,
     OrderCanceled,
     PolicySweepProgressed,
+    WithdrawalRequested,
 )
 from bourse.store import compliance_queries as cq
 from bourse.store import migrate, schema
 from bourse.store.db import create_store_engine
 from bourse.store.projector import Projector
-from tests.builders import ACTOR, REASON, T0, Runner, of, raw, world
+from tests.builders import ACTOR, REASON, T0, Runner, of, one, raw, world
 
 from .builders import dump, outcomes_of, split
 
@@ -469,3 +470,30 @@ def test_a_store_from_before_the_history_starts_it_with_each_latest_record(
     assert [(v["seq"], v["actor"], v["record"]["legalName"]) for v in history] == [
         (9, "", "Dana Li")
     ]
+
+
+def test_every_withdrawal_is_kept_from_its_request_to_its_settlement(projector: Projector) -> None:
+    r = world(accounts=2, funds={"BTC": "1", "USDT": "1000"})
+    paid = one(r.withdraw(1, "BTC", "0.25"), WithdrawalRequested).withdrawal_id
+    bounced = one(r.withdraw(1, "USDT", "100"), WithdrawalRequested).withdrawal_id
+    waiting = one(r.withdraw(1, "USDT", "5"), WithdrawalRequested).withdrawal_id
+    other = one(r.withdraw(2, "BTC", "0.5"), WithdrawalRequested).withdrawal_id
+    r.complete_withdrawal(paid)
+    r.fail_withdrawal(bounced, "the beneficiary's bank returned it")
+    outcomes = outcomes_of(r)
+    for part in split(outcomes, [3]):  # settled in a later batch than requested, and the same
+        projector.apply(part)
+    with projector.engine.connect() as conn:
+        mine = cq.withdrawals_of(conn, [1])
+        both = cq.withdrawals_of(conn, [1, 2], limit=2)
+    assert [(w["withdrawalId"], w["status"]) for w in mine] == [
+        (waiting, "PENDING"),
+        (bounced, "FAILED"),
+        (paid, "COMPLETED"),
+    ]
+    done = mine[2]
+    assert (done["amount"], done["asset"], done["txRef"]) == ("0.25000000", "BTC", "chain-tx")
+    assert done["settledMs"] and done["requestedMs"]
+    assert mine[1]["failure"] == "the beneficiary's bank returned it" and mine[1]["txRef"] is None
+    assert mine[0]["settledMs"] is None
+    assert [w["withdrawalId"] for w in both] == [other, waiting]

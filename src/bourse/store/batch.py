@@ -42,6 +42,8 @@ from bourse.events import (
     SymbolStatusChanged,
     TradeExecuted,
     VenueDefined,
+    WithdrawalCompleted,
+    WithdrawalFailed,
     WithdrawalRequested,
 )
 from bourse.store.queries import TradeRow
@@ -161,6 +163,8 @@ class Batch:
         self.symbol_patches: dict[str, Row] = {}
         self.customers: dict[int, Row] = {}
         self.customer_history: list[Row] = []
+        self.new_withdrawals: dict[int, Row] = {}
+        self.withdrawal_patches: dict[int, Row] = {}
         self.venues: dict[str, Row] = {}
         self.policy_changes: list[Row] = []
         self.new_schedules: dict[int, Row] = {}
@@ -282,6 +286,31 @@ class Batch:
                     version = {k: v for k, v in record.items() if k != "updated_seq"}
                     version |= {"seq": seq, "ts_ms": ts, "actor": e.actor, "reason": e.reason}
                     self.customer_history.append(version)
+                case WithdrawalRequested():
+                    self.screening.add(e, seq, ts)  # the payee of the reviews holding it
+                    self.new_withdrawals[e.withdrawal_id] = {
+                        "withdrawal_id": e.withdrawal_id,
+                        "account_id": e.account_id,
+                        "asset": e.asset,
+                        "amount_raw": e.amount_raw,
+                        "destination": e.destination,
+                        "beneficiary": e.beneficiary,
+                        "on_request_ref": e.on_request_ref,
+                        "held": bool(e.held_by),
+                        "requested_seq": seq,
+                        "requested_ms": ts,
+                        "status": "PENDING",
+                        "tx_ref": None,
+                        "failure": None,
+                        "settled_seq": None,
+                        "settled_ms": None,
+                    }
+                case WithdrawalCompleted():
+                    settled = {"tx_ref": e.tx_ref, "settled_seq": seq, "settled_ms": ts}
+                    self._withdrawal(e.withdrawal_id, status="COMPLETED", **settled)
+                case WithdrawalFailed():
+                    settled = {"failure": e.reason, "settled_seq": seq, "settled_ms": ts}
+                    self._withdrawal(e.withdrawal_id, status="FAILED", **settled)
                 case VenueDefined():
                     self.venues[e.venue] = {
                         "venue": e.venue,
@@ -349,10 +378,10 @@ class Batch:
                     _patch(self.new_closures, self.closure_patches, e.change_id, reported=e.done)
                 case ScreeningAlertRaised() | ScreeningAlertDecided() | RescreenRecorded():
                     self.screening.add(e, seq, ts)
-                case SanctionedAddressesSet() | WithdrawalRequested():
-                    self.screening.add(e, seq, ts)  # a withdrawal: only the payee of its reviews
+                case SanctionedAddressesSet():
+                    self.screening.add(e, seq, ts)
                 case _:
-                    pass  # fee tiers, deposits, withdrawals: seen here only as BalanceChanged
+                    pass  # fee tiers, deposits: seen here only as BalanceChanged
 
     def _trade(self, t: TradeExecuted, seq: int, ts: int) -> None:
         self.trades.append(
@@ -442,6 +471,9 @@ class Batch:
 
     def _account(self, account_id: int, seq: int, **fields: Any) -> None:
         _patch(self.new_accounts, self.account_patches, account_id, updated_seq=seq, **fields)
+
+    def _withdrawal(self, withdrawal_id: int, **fields: Any) -> None:
+        _patch(self.new_withdrawals, self.withdrawal_patches, withdrawal_id, **fields)
 
 
 def _patch(new: dict[Any, Row], patches: dict[Any, Row], key: Hashable, **fields: Any) -> None:

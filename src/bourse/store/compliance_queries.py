@@ -85,6 +85,40 @@ def customer_history(
     return versions
 
 
+def withdrawals_of(
+    conn: sa.Connection, account_ids: list[int], limit: int = 100
+) -> list[dict[str, Any]]:
+    """The withdrawals of these accounts, newest first: requested, then completed (with the
+    transfer's reference) or failed (with why), amounts in each asset's precision."""
+    _check_limit(limit)
+    w = s.withdrawals.c
+    stmt = (
+        sa.select(s.withdrawals)
+        .where(w.account_id.in_(account_ids))
+        .order_by(w.withdrawal_id.desc())
+        .limit(limit)
+    )
+    precisions = _precisions(conn)
+    return [
+        {
+            "withdrawalId": r.withdrawal_id,
+            "accountId": r.account_id,
+            "asset": r.asset,
+            "amount": to_str(r.amount_raw, _precision(precisions, r.asset)),
+            "destination": r.destination,
+            "beneficiary": r.beneficiary,
+            "onRequestRef": r.on_request_ref,
+            "held": r.held,
+            "requestedMs": r.requested_ms,
+            "status": r.status,
+            "txRef": r.tx_ref,
+            "failure": r.failure,
+            "settledMs": r.settled_ms,
+        }
+        for r in conn.execute(stmt)
+    ]
+
+
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.capitalize() for part in rest)

@@ -59,6 +59,9 @@ def _write_compliance(conn: sa.Connection, bulk: BulkWriter, batch: Batch) -> No
     """Customers, venues, policy changes and exit-window closures (see `compliance_queries`)."""
     bulk.upsert(conn, s.customers, list(batch.customers.values()))
     bulk.insert(conn, s.customer_history, batch.customer_history)
+    bulk.insert(conn, s.withdrawals, list(batch.new_withdrawals.values()))
+    w = s.withdrawals
+    _write_patches(conn, bulk, w, w.c.withdrawal_id, batch.withdrawal_patches)
     bulk.upsert(conn, s.venues, list(batch.venues.values()))
     bulk.insert(conn, s.scheduled_policy_changes, list(batch.new_schedules.values()))
     sched = s.scheduled_policy_changes

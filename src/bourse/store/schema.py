@@ -225,6 +225,29 @@ customer_history = sa.Table(
     sa.Column("reason", sa.Text, nullable=False),
 )
 
+# Every withdrawal, from its request to its settlement: the read model keeps the pending ones
+# only; this is each customer's history of them.
+withdrawals = sa.Table(
+    "withdrawals",
+    metadata,
+    sa.Column("withdrawal_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("asset", sa.String(12), nullable=False),
+    sa.Column("amount_raw", RawAmount, nullable=False),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("beneficiary", sa.Text, nullable=False),
+    sa.Column("on_request_ref", sa.Text, nullable=False),  # paid out at the customer's request
+    sa.Column("held", sa.Boolean, nullable=False),  # held by screening alerts when requested
+    sa.Column("requested_seq", sa.BigInteger, nullable=False),
+    sa.Column("requested_ms", sa.BigInteger, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # PENDING, COMPLETED, FAILED
+    sa.Column("tx_ref", sa.Text, nullable=True),
+    sa.Column("failure", sa.Text, nullable=True),
+    sa.Column("settled_seq", sa.BigInteger, nullable=True),
+    sa.Column("settled_ms", sa.BigInteger, nullable=True),
+    sa.Index("ix_withdrawals_account", "account_id", "withdrawal_id"),
+)
+
 venues = sa.Table(
     "venues",
     metadata,

@@ -211,6 +211,13 @@ async def _page(
         context["kyc_history"] = []
         context["kyc_history_problem"] = "The history cannot be read from the store right now."
     context["kyc_labels"] = KYC_LABELS
+    try:
+        history = await request.app.state.gateway.read(
+            compliance_queries.withdrawals_of, list(cust.accounts)
+        )
+        context["finished"] = [w for w in history if w["status"] != "PENDING"]
+    except ApiError:
+        context["finished"] = None  # the store cannot be read now: said on the page
     if who.reads(Read.COMPLIANCE):
         alerts, store_problem = await _alerts(request, view, cust.id)
         context["alerts"] = alerts[-ALERTS_SHOWN:]

@@ -7,6 +7,7 @@ engine only their results: `SetStaffCredentials` (a hash and a sealed secret) an
 open one session only). Both are sent as "system:console", which nothing else may send as.
 """
 
+import functools
 import io
 from collections import deque
 
@@ -47,9 +48,13 @@ SESSION_MS = SESSION_HOURS_MAX * 3_600_000  # a working day; the engine allows n
 FAILURES_ALLOWED = 5  # wrong logins per name within the window, then the name waits
 FAILURE_WINDOW_MS = 15 * 60_000
 _CHECK = "name, password or code is wrong"  # never says which: that would help a guesser
-# a hash to check against when the name is unknown, so an unknown name takes as long as a
-# known one
-_DUMMY_HASH = hash_password("not a password of anyone: only here to take the same time")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to check against when the name is unknown, so an unknown name takes as long as a
+    known one (made at the first login, not at every process's import)."""
+    return hash_password("not a password of anyone: only here to take the same time")
 
 
 class Failures:
@@ -112,7 +117,7 @@ async def _check(
         return "too many failed attempts for this name: wait 15 minutes, or ask for a new link"
     member = service.view.staff.get(name)
     stored = member.password_hash if member is not None and member.active else ""
-    matches = await run_in_threadpool(password_matches, stored or _DUMMY_HASH, password)
+    matches = await run_in_threadpool(password_matches, stored or _dummy_hash(), password)
     if not (stored and matches):
         failures.failed(name, now)
         return _CHECK

@@ -1,4 +1,4 @@
-"""Every version of a customer's KYC record, with who recorded it and why.
+"""Every version of a customer's KYC record, with who recorded it and why; every withdrawal.
 
 Revision ID: 0004
 Revises: 0003
@@ -7,7 +7,8 @@ Create Date: 2026-12-06
 Written by hand and frozen, like the others. A store at 0003 has seen the earlier records but
 kept only the latest of each customer: that one is copied in as the first version known, with
 no actor or reason (the journal still has them: `bourse replay --rebuild-store` fills the whole
-history); versions recorded from now on carry theirs.
+history); versions recorded from now on carry theirs. Withdrawals requested before are in the
+journal only (the read model keeps the pending ones): the rebuild fills their history too.
 """
 
 from collections.abc import Sequence
@@ -19,6 +20,8 @@ revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+AMOUNT = sa.Numeric(40, 0).with_variant(sa.Text(), "sqlite")  # as 0002's
 
 
 def upgrade() -> None:
@@ -44,6 +47,28 @@ def upgrade() -> None:
         "kyc_level, risk_tier, venue, '', '' FROM customers"
     )
 
+    op.create_table(
+        "withdrawals",
+        sa.Column("withdrawal_id", sa.BigInteger, primary_key=True, autoincrement=False),
+        sa.Column("account_id", sa.BigInteger, nullable=False),
+        sa.Column("asset", sa.String(12), nullable=False),
+        sa.Column("amount_raw", AMOUNT, nullable=False),
+        sa.Column("destination", sa.Text, nullable=False),
+        sa.Column("beneficiary", sa.Text, nullable=False),
+        sa.Column("on_request_ref", sa.Text, nullable=False),
+        sa.Column("held", sa.Boolean, nullable=False),
+        sa.Column("requested_seq", sa.BigInteger, nullable=False),
+        sa.Column("requested_ms", sa.BigInteger, nullable=False),
+        sa.Column("status", sa.String(12), nullable=False),
+        sa.Column("tx_ref", sa.Text, nullable=True),
+        sa.Column("failure", sa.Text, nullable=True),
+        sa.Column("settled_seq", sa.BigInteger, nullable=True),
+        sa.Column("settled_ms", sa.BigInteger, nullable=True),
+    )
+    op.create_index("ix_withdrawals_account", "withdrawals", ["account_id", "withdrawal_id"])
+
 
 def downgrade() -> None:
+    op.drop_index("ix_withdrawals_account", "withdrawals")
+    op.drop_table("withdrawals")
     op.drop_table("customer_history")
