@@ -35,7 +35,8 @@ from bourse.compliance.staff import ROLES, four_eyed, staff_name
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
 from bourse.engine.staff import scope_refusal
-from bourse.engine.state import EngineState, Proposal
+from bourse.engine.staff_state import Proposal
+from bourse.engine.state import EngineState
 from bourse.engine.work import approval_refusal
 from bourse.events import FourEyesSet, ProposalDecided, ProposalMade
 

@@ -31,6 +31,7 @@ from bourse.engine.snapshot_format import (
     SymbolImage,
     VenueImage,
 )
+from bourse.engine.staff_state import Proposal, StaffMember, StaffToken
 from bourse.engine.state import (
     Account,
     Alert,
@@ -40,11 +41,8 @@ from bourse.engine.state import (
     EngineState,
     Order,
     Policy,
-    Proposal,
     ReferencePrice,
     ScheduledChange,
-    StaffMember,
-    StaffToken,
     Sweep,
     SymbolState,
     Venue,

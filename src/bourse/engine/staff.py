@@ -59,7 +59,8 @@ from bourse.compliance.staff import (
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.customers import venue_for
 from bourse.engine.output import Output
-from bourse.engine.state import Customer, EngineState, StaffMember, StaffToken
+from bourse.engine.staff_state import StaffMember, StaffToken
+from bourse.engine.state import Customer, EngineState
 from bourse.events import (
     StaffCredentialsSet,
     StaffRecorded,

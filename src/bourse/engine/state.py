@@ -6,11 +6,9 @@ iterated, never sets, and snapshots write everything in a canonical order.
 
 from sortedcontainers import SortedKeyList
 
-from bourse.commands import Command
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
-from bourse.compliance.staff import Role, TokenKind
 from bourse.domain.enums import (
     KeyKind,
     OrderStatus,
@@ -22,6 +20,7 @@ from bourse.domain.enums import (
 )
 from bourse.domain.symbols import FeeTier, SymbolSpec
 from bourse.engine.book import Book
+from bourse.engine.staff_state import Proposal, StaffMember
 
 FEE_ACCOUNT_ID = 0  # fee income is credited here, so conservation holds across all accounts
 
@@ -408,101 +407,6 @@ class ApiKey:
         # its user data stream's key ("": none), live until listen_expires_ms (one per API key)
         self.listen_key = ""
         self.listen_expires_ms = 0
-
-
-class StaffToken:
-    __slots__ = ("digest", "expires_ms", "issued_ms", "kind", "token_id")
-
-    def __init__(
-        self,
-        token_id: str,
-        digest: str,
-        issued_ms: int,
-        expires_ms: int,
-        kind: TokenKind = TokenKind.API,
-    ) -> None:
-        self.token_id = token_id
-        self.digest = digest  # SHA-256 of the token: the token itself is never kept
-        self.issued_ms = issued_ms
-        self.expires_ms = expires_ms
-        self.kind = kind
-
-
-class StaffMember:
-    """A person who works for the exchange: their role, the scope they act in, their tokens.
-    Offboarded members stay (inactive, no tokens) so their past actions stay attributed."""
-
-    __slots__ = (
-        "active",
-        "countries",
-        "name",
-        "password_hash",
-        "role",
-        "team",
-        "tokens",
-        "totp_sealed",
-        "totp_step",
-        "venues",
-    )
-
-    def __init__(
-        self,
-        name: str,
-        role: Role,
-        venues: tuple[str, ...],
-        countries: tuple[str, ...],
-        team: str,
-    ) -> None:
-        self.name = name
-        self.role = role
-        self.venues = venues
-        self.countries = countries
-        self.team = team
-        self.active = True
-        self.tokens: dict[str, StaffToken] = {}  # token id → token
-        # console login: an argon2id hash, the sealed TOTP secret ("" until set up), and the
-        # time step of the last TOTP code used (a code opens one session only)
-        self.password_hash = ""
-        self.totp_sealed = ""
-        self.totp_step = 0
-
-
-class Proposal:
-    """A command one person proposed, waiting for a second, entitled person to approve it."""
-
-    __slots__ = (
-        "command",
-        "digest",
-        "evidence",
-        "expires_ms",
-        "id",
-        "proposed_ms",
-        "proposer",
-        "reason",
-        "world",
-    )
-
-    def __init__(
-        self,
-        id: int,
-        command: Command,
-        proposer: str,
-        reason: str,
-        evidence: str,
-        proposed_ms: int,
-        expires_ms: int,
-        world: str,
-        digest: str,
-    ) -> None:
-        self.id = id
-        self.command = command
-        self.proposer = proposer
-        self.reason = reason
-        self.evidence = evidence
-        self.proposed_ms = proposed_ms
-        self.expires_ms = expires_ms
-        self.world = world  # a digest of what the command concerns, as it stood when proposed
-        self.digest = digest  # what the approval cites
 
 
 class EngineState:

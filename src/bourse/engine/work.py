@@ -15,7 +15,8 @@ from bourse.compliance.staff import ROLES, STAFF_PREFIX, staff_name
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.output import Output
 from bourse.engine.staff import scope_refusal
-from bourse.engine.state import EngineState, StaffMember
+from bourse.engine.staff_state import StaffMember
+from bourse.engine.state import EngineState
 from bourse.events import WorkAssigned
 
 TEAM = "team:"

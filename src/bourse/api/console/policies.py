@@ -11,7 +11,6 @@ that the spec is the one previewed, that the people it names have not changed si
 PREVIEW_STALE), the role, the scope and four eyes.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -22,8 +21,22 @@ from bourse.api.admin import policies as admin_policies
 from bourse.api.admin.compliance import utc_ms
 from bourse.api.admin.errors import AdminError
 from bourse.api.admin.preview import rendered, spec_view
-from bourse.api.admin.scope import reader_scope, scope_countries, sees_customer
+from bourse.api.admin.scope import reader_scope, sees_customer
 from bourse.api.binance.gateway import Gateway
+from bourse.api.console.policy_form import (
+    ACCESS_LABELS,
+    CAPABILITIES,
+    admin_message,
+    blank_values,
+    capability_rows,
+    cited_preview,
+    label,
+    minute_text,
+    parsed_form,
+    rules_text,
+    values_of,
+    visible_countries,
+)
 from bourse.api.console.web import (
     PREFIX,
     Forbidden,
@@ -42,13 +55,8 @@ from bourse.api.deps import ServiceDep
 from bourse.commands import CancelScheduledChange, SchedulePolicyChange, SetJurisdictionPolicy
 from bourse.compliance.countries import country_name, country_problem
 from bourse.compliance.policy import (
-    Access,
     Basis,
-    Capability,
-    Fingerprint,
     PolicySpec,
-    Rule,
-    spec_problem,
 )
 from bourse.compliance.staff import Read, four_eyed
 from bourse.server.service import GatewayService
@@ -57,68 +65,7 @@ from bourse.view import ReadModel
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PAGE = 25  # history rows per page
-NAME_MAX = 120  # spec_problem's limit on a policy's name
-CAPABILITIES = tuple(Capability)
-ACCESS_LABELS = {
-    Access.OPEN: "Open",
-    Access.SUSPENDED: "Suspended",
-    Access.WITHDRAW_ONLY: "Withdraw only (exit window)",
-    Access.CLOSED: "Closed",
-}
-_MINUTE = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends and shows
-
-
-def label(value: str) -> str:
-    """An enum value as people read it: "CRYPTO_DEPOSIT" → "Crypto deposit"."""
-    return value.replace("_", " ").capitalize()
-
-
-def rules_text(rules: list[dict[str, Any]]) -> str:
-    """A policy's rules (as `spec_view` or `policy_history` give them) in one sentence: what is
-    not open, and how, with any holdings condition's limit."""
-    parts = []
-    for rule in rules:
-        if rule["access"] == Access.OPEN:
-            continue
-        text = f"{label(rule['capability'])} {label(rule['access']).lower()}"
-        cond = rule.get("condition")
-        if cond:
-            text += f" above holdings of {cond['limit']} {cond['asset']}"
-        parts.append(text)
-    return "; ".join(parts) or "all open (restores the country)"
-
-
-def capability_rows(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every capability with its access under these rules (a capability not named is open)."""
-    named = {r["capability"]: r for r in rules}
-    rows = []
-    for cap in CAPABILITIES:
-        rule = named.get(cap.value)
-        access = Access(rule["access"]) if rule else Access.OPEN
-        cond = rule.get("condition") if rule else None
-        rows.append(
-            {
-                "capability": label(cap.value),
-                "access": ACCESS_LABELS[access],
-                "open": access is Access.OPEN,
-                "condition": f"holdings above {cond['limit']} {cond['asset']}" if cond else "",
-            }
-        )
-    return rows
-
-
-def minute_text(ms: int) -> str:
-    """A time as a datetime-local field shows it (UTC, to the minute); "" for none."""
-    return datetime.fromtimestamp(ms / 1000, UTC).strftime(_MINUTE) if ms else ""
-
-
 # --- who sees which countries -----------------------------------------------------------------
-
-
-def visible_countries(view: ReadModel, who: Officer) -> frozenset[str] | None:
-    """The countries whose policies `who` reads: None for everyone's (an unscoped role), else
-    their scope's countries and those its venues serve."""
-    return scope_countries(view, reader_scope(view, who.actor))
 
 
 def _check_sees(view: ReadModel, who: Officer, country: str) -> None:
@@ -283,13 +230,13 @@ async def edit(request: Request, service: ServiceDep, who: OfficerDep) -> Respon
     basis_text = request.query_params.get("basis", "residence")
     basis = _basis_in_path(basis_text)
     country = request.query_params.get("country", "").strip().upper()
-    values = _blank(basis, country)
+    values = blank_values(basis, country)
     if country:
         _country_in_path(country)
         _check_sees(view, who, country)
         current = view.policies(basis).get(country)
         if current is not None:
-            values = _values_of(current.spec)
+            values = values_of(current.spec)
     return _edit_page(request, service, who, values, {})
 
 
@@ -343,120 +290,6 @@ async def _country_page(
 
 
 # --- the form: preview, then apply, propose or schedule the preview -------------------------------
-
-
-def _blank(basis: Basis, country: str) -> dict[str, Any]:
-    return {
-        "country": country,
-        "basis": basis.value,
-        "name": "",
-        "deadline": "",
-        "access": {cap.value: Access.OPEN.value for cap in CAPABILITIES},
-        "conditions": [],
-    }
-
-
-def _values_of(spec: PolicySpec) -> dict[str, Any]:
-    """The form's fields as `spec` fills them (its conditions are listed: the form sets none)."""
-    return {
-        "country": spec.country,
-        "basis": spec.basis.value,
-        "name": spec.name,
-        "deadline": minute_text(spec.deadline_ms),
-        "access": {cap.value: spec.access(cap).value for cap in CAPABILITIES},
-        "conditions": [label(r.capability.value) for r in spec.rules if r.condition is not None],
-    }
-
-
-def _parsed(
-    view: ReadModel, who: Officer, fields: dict[str, str], now_ms: int
-) -> tuple[dict[str, Any], PolicySpec | None, dict[str, str]]:
-    """The form's values, the spec they describe (None if any is wrong), and what is wrong with
-    each field, in words for the person who filled it."""
-    errors: dict[str, str] = {}
-    country = fields.get("country", "").strip().upper()
-    name = fields.get("name", "").strip()
-    deadline_text = fields.get("deadline", "").strip()
-    basis_text = fields.get("basis", "")
-    chosen = {cap.value: fields.get(f"cap_{cap.value}", "") for cap in CAPABILITIES}
-    values: dict[str, Any] = {
-        "country": country,
-        "basis": basis_text,
-        "name": name,
-        "deadline": deadline_text,
-        "access": chosen,
-        "conditions": [],
-    }
-    problem = country_problem(country)
-    if not country:
-        errors["country"] = "enter the country's ISO 3166-1 alpha-2 code, such as RU"
-    elif problem:
-        errors["country"] = problem
-    else:
-        countries = visible_countries(view, who)
-        if countries is not None and country not in countries:
-            errors["country"] = f"{country} is outside your scope ({', '.join(sorted(countries))})"
-    try:
-        basis = Basis(basis_text)
-    except ValueError:
-        errors["basis"] = "choose residence or nationality"
-    if not name:
-        errors["name"] = "give the policy a name: refusals quote it to customers"
-    elif len(name) > NAME_MAX:
-        errors["name"] = f"at most {NAME_MAX} characters, not {len(name)}"
-    rules = []
-    for cap in CAPABILITIES:
-        try:
-            access = Access(chosen[cap.value])
-        except ValueError:
-            errors[f"cap_{cap.value}"] = "choose open, suspended, withdraw only or closed"
-            continue
-        if access is not Access.OPEN:
-            rules.append(Rule(capability=cap, access=access))
-    deadline_ms = 0
-    if deadline_text:
-        try:
-            deadline_ms = utc_ms(deadline_text, "the deadline")
-        except AdminError as exc:
-            errors["deadline"] = _message(exc)
-        else:
-            if deadline_ms <= now_ms:
-                errors["deadline"] = "the deadline is in the past: choose a time to come"
-    if errors:
-        return values, None, errors
-    spec = PolicySpec(
-        name=name, country=country, basis=basis, rules=tuple(rules), deadline_ms=deadline_ms
-    )
-    problem = spec_problem(spec, now_ms)
-    if problem:
-        errors["deadline" if "deadline" in problem else "form"] = problem
-        return values, None, errors
-    current = view.policies(basis).get(country)
-    before = current.spec if current is not None else PolicySpec(name="", country=country)
-    if _same_rules(before, spec):
-        errors["capabilities"] = (
-            "no capability changed: "
-            + (
-                f"this is the policy in force ('{before.name}')"
-                if current is not None
-                else f"every capability is open in {country} already"
-            )
-            + "; change at least one"
-        )
-        return values, None, errors
-    return values, spec, errors
-
-
-def _same_rules(a: PolicySpec, b: PolicySpec) -> bool:
-    """Whether two specs give every capability the same access (and condition) and deadline."""
-    rules_a = {r.capability: r for r in a.rules if r.access is not Access.OPEN}
-    rules_b = {r.capability: r for r in b.rules if r.access is not Access.OPEN}
-    return rules_a == rules_b and a.deadline_ms == b.deadline_ms
-
-
-def _message(exc: AdminError) -> str:
-    detail = exc.detail
-    return str(detail.get("message", detail)) if isinstance(detail, dict) else str(detail)
 
 
 def _edit_page(
@@ -525,23 +358,11 @@ async def preview(request: Request, service: ServiceDep, who: OfficerDep) -> Res
     """The change the form describes, previewed: whom it names and what they hold."""
     require(who, Read.COMPLIANCE)
     fields = await form(request, who)
-    values, spec, errors = _parsed(service.view, who, fields, service.clock())
+    values, spec, errors = parsed_form(service.view, who, fields, service.clock())
     if spec is None:
         return _edit_page(request, service, who, values, errors)
     shown = rendered(service.view, await service.preview(spec))
     return _edit_page(request, service, who, values, {}, shown=shown)
-
-
-def _cited(fields: dict[str, str]) -> tuple[PolicySpec, str, Fingerprint]:
-    """The preview the apply form cites: its spec, id and whom it counted."""
-    try:
-        spec = msgspec.json.decode(fields.get("spec", ""), type=PolicySpec)
-        previewed = msgspec.json.decode(fields.get("previewed", ""), type=Fingerprint)
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        raise Forbidden(
-            "this form does not carry a preview the console made: preview the change again"
-        ) from None
-    return spec, fields.get("preview_id", ""), previewed
 
 
 @router.post("/policies/apply")
@@ -552,7 +373,7 @@ async def apply(request: Request, service: ServiceDep, who: OfficerDep) -> Respo
     require(who, Read.COMPLIANCE)
     view = service.view
     fields = await form(request, who)
-    spec, cited, previewed = _cited(fields)
+    spec, cited, previewed = cited_preview(fields)
     _check_sees(view, who, spec.country)
     reason = fields.get("reason", "").strip()
     effective_text = fields.get("effective", "").strip()
@@ -573,7 +394,7 @@ async def apply(request: Request, service: ServiceDep, who: OfficerDep) -> Respo
             try:
                 effective_ms = utc_ms(effective_text, "the effective time")
             except AdminError as exc:
-                errors["effective"] = _message(exc)
+                errors["effective"] = admin_message(exc)
             else:
                 if effective_ms <= now:
                     errors["effective"] = "the effective time is in the past: choose one to come"
@@ -614,7 +435,7 @@ async def apply(request: Request, service: ServiceDep, who: OfficerDep) -> Respo
         request,
         service,
         who,
-        _values_of(spec),
+        values_of(spec),
         errors,
         shown=shown,
         entered=entered,
@@ -635,11 +456,11 @@ async def preview_reversal(
     try:
         answer = await admin_policies.preview_reversal(service, who.actor, parsed.value, country)
     except AdminError as exc:
-        errors = {"reversal": _message(exc)}
+        errors = {"reversal": admin_message(exc)}
         return await _country_page(request, service, who, basis, country, errors)
     shown = msgspec.json.decode(bytes(answer.body))
     spec = msgspec.convert(shown["apply"]["spec"], PolicySpec)
-    return _edit_page(request, service, who, _values_of(spec), {}, shown=shown, reversal=True)
+    return _edit_page(request, service, who, values_of(spec), {}, shown=shown, reversal=True)
 
 
 # --- a scheduled change, and canceling it ---------------------------------------------------------
