@@ -20,7 +20,7 @@ from bourse.commands import (
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
 from bourse.demo import DEMO_ACCOUNT_ID, KZ_ACCOUNT_ID
-from tests.api.conftest import Api
+from tests.api.conftest import Api, wait_until
 from tests.api.console import sign_in
 from tests.api.test_four_eyes import hire
 from tests.api.test_staff import OPERATOR, bearer
@@ -240,6 +240,11 @@ def test_an_alert_confirmation_shows_the_customer_beside_the_listed_entry(
     assert r.status_code == 303
     assert api.service.view.accounts[DEMO_ACCOUNT_ID].frozen
     assert api.service.view.alerts[alert].decision == "confirmed"
+    # the decision's record names both people: who proposed it, and who approved it
+    approved = "approved by staff:sid (“passport copy matches the listing”)"
+    wait_until(lambda: approved in api.client.get(f"/console/alerts/{alert}").text)
+    shown = api.client.get(f"/console/alerts/{alert}").text
+    assert "proposed by staff:cora (“same person”)" in shown
 
 
 def test_a_policy_proposal_shows_its_preview_counted_again(api: Api, four_eyes: None) -> None:

@@ -177,6 +177,7 @@ def alert_row(
         more.get("withdrawal", 0),
         more.get("payee", ""),
         *decision,
+        *more.get("approval", (None, None)),  # approved by, and why: decided under four eyes
     )
 
 
@@ -346,6 +347,8 @@ def test_the_alerts_page_filters_by_status_and_kind_and_pages_by_id(
             "seq": st.seq["confirm3"],
             "decidedMs": st.ts("confirm3"),
             "decided": "2023-11-14 22:13:20 UTC",
+            "approvedBy": None,  # decided by one person: four eyes were off
+            "approvalReason": None,
         },
     }
     assert (review["alertId"], review["kind"], review["reviewsAlert"]) == (5, "delisting", 1)

@@ -33,6 +33,7 @@ from bourse.events import (
     PolicyApplied,
     PolicyScheduled,
     PolicySweepProgressed,
+    ProposalDecided,
     RescreenRecorded,
     SanctionedAddressesSet,
     ScheduledChangeCanceled,
@@ -176,8 +177,13 @@ class Batch:
 
     def add(self, o: Outcome) -> None:
         seq, ts = o.seq, o.ts_ms
+        approval: ProposalDecided | None = None  # an approved proposal's events follow it
         for e in o.events:
             match e:
+                case ProposalDecided():
+                    approval = e if e.decision == "approved" else None
+                case ScreeningAlertDecided():
+                    self.screening.add(e, seq, ts, approval)
                 case BalanceChanged():
                     row = {
                         "account_id": e.account_id,
@@ -376,7 +382,7 @@ class Batch:
                     ]
                 case PolicySweepProgressed() if e.kind == CLOSURE_REPORT:
                     _patch(self.new_closures, self.closure_patches, e.change_id, reported=e.done)
-                case ScreeningAlertRaised() | ScreeningAlertDecided() | RescreenRecorded():
+                case ScreeningAlertRaised() | RescreenRecorded():
                     self.screening.add(e, seq, ts)
                 case SanctionedAddressesSet():
                     self.screening.add(e, seq, ts)

@@ -356,6 +356,9 @@ screening_alerts = sa.Table(
     sa.Column("decision_reason", sa.Text, nullable=True),
     sa.Column("decided_seq", sa.BigInteger, nullable=True),
     sa.Column("decided_ms", sa.BigInteger, nullable=True),
+    # a decision under four eyes: the second person who approved it, and why (decided_by proposed)
+    sa.Column("approved_by", sa.Text, nullable=True),
+    sa.Column("approval_reason", sa.Text, nullable=True),
     # alert_id last: "open alerts from id N", "a customer's alerts" are one index range scan
     sa.Index("ix_screening_alerts_decision", "decision", "alert_id"),
     sa.Index("ix_screening_alerts_customer", "customer_id", "alert_id"),

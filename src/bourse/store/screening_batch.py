@@ -8,6 +8,7 @@ decision on an alert of an earlier batch is a patch the projector overlays on th
 from typing import Any
 
 from bourse.events import (
+    ProposalDecided,
     RescreenRecorded,
     SanctionedAddressesSet,
     ScreeningAlertDecided,
@@ -34,7 +35,10 @@ class ScreeningBatch:
         self.rescreen_lists: list[Row] = []
         self.list_versions: list[Row] = []
 
-    def add(self, e: ScreeningEvent, seq: int, ts: int) -> None:
+    def add(
+        self, e: ScreeningEvent, seq: int, ts: int, approval: ProposalDecided | None = None
+    ) -> None:
+        """`approval`: the second person's, when the decision ran as an approved proposal."""
         match e:
             case ScreeningAlertRaised():
                 self._raised(e, seq, ts)
@@ -46,6 +50,8 @@ class ScreeningBatch:
                     decision_reason=e.reason,
                     decided_seq=seq,
                     decided_ms=ts,
+                    approved_by=approval.actor if approval else None,
+                    approval_reason=approval.reason if approval else None,
                 )
             case RescreenRecorded():
                 self.rescreens.append(
@@ -105,6 +111,8 @@ class ScreeningBatch:
             "decision_reason": None,
             "decided_seq": None,
             "decided_ms": None,
+            "approved_by": None,
+            "approval_reason": None,
         }
 
     def _alert(self, alert_id: int, **fields: Any) -> None:

@@ -166,6 +166,8 @@ def _alert(r: sa.Row[Any]) -> dict[str, Any]:
             "seq": r.decided_seq,
             "decidedMs": r.decided_ms,
             "decided": utc_text(r.decided_ms),
+            "approvedBy": r.approved_by,  # under four eyes: the second person (actor proposed)
+            "approvalReason": r.approval_reason,
         }
     return {
         "alertId": r.alert_id,

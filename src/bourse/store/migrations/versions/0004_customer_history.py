@@ -1,4 +1,5 @@
-"""Every version of a customer's KYC record, with who recorded it and why; every withdrawal.
+"""Every version of a customer's KYC record, with who recorded it and why; every withdrawal;
+who approved an alert decision made under four eyes.
 
 Revision ID: 0004
 Revises: 0003
@@ -66,9 +67,15 @@ def upgrade() -> None:
         sa.Column("settled_ms", sa.BigInteger, nullable=True),
     )
     op.create_index("ix_withdrawals_account", "withdrawals", ["account_id", "withdrawal_id"])
+    with op.batch_alter_table("screening_alerts") as alerts:
+        alerts.add_column(sa.Column("approved_by", sa.Text, nullable=True))
+        alerts.add_column(sa.Column("approval_reason", sa.Text, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("screening_alerts") as alerts:
+        alerts.drop_column("approval_reason")
+        alerts.drop_column("approved_by")
     op.drop_index("ix_withdrawals_account", "withdrawals")
     op.drop_table("withdrawals")
     op.drop_table("customer_history")
