@@ -47,6 +47,8 @@ from bourse.compliance.staff import (
     TokenKind,
     check_name,
 )
+from bourse.domain.rejections import RejectCode
+from bourse.events import WorkAssigned
 from bourse.keys.staff_tokens import SETUP_LINK_DAYS, issue, setup_link
 from bourse.server.service import GatewayService
 from bourse.view import ReadModel
@@ -427,9 +429,10 @@ async def offboard_page(
 
 @router.post("/staff/{name}/offboard")
 async def offboard(request: Request, service: ServiceDep, who: OfficerDep, name: str) -> Response:
-    """`OffboardStaff`, as the admin API's single offboarding; the console also holds the
-    person to the preview they confirmed (`preview_id`): if it says something else now, they
-    are shown the new one."""
+    """Offboards one person as the preview they confirmed (`preview_id`) said: `OffboardMany`
+    of that one name, which the engine refuses (PREVIEW_STALE) if it would now do anything
+    else; then they are shown the new preview. Without a preview, `OffboardStaff`, as the admin
+    API's single offboarding."""
     require(who, Read.STAFF)
     member = _active(service.view, name)
     fields = await form(request, who)
@@ -439,25 +442,22 @@ async def offboard(request: Request, service: ServiceDep, who: OfficerDep, name:
     if errors:
         return await _offboard_page(request, service, who, member, reassign_to, reason, errors, 400)
     seen = fields.get("preview_id", "")
-    handover = await service.offboarding((member.name,), reassign_to)
-    if seen and handover.digest() != seen:
+    common = {"reassign_to": reassign_to, "reason": reason, "actor": who.actor}
+    cmd: OffboardMany | OffboardStaff = (
+        OffboardMany(names=(member.name,), preview_id=seen, ts_ms=service.clock(), **common)
+        if seen
+        else OffboardStaff(name=member.name, ts_ms=service.clock(), **common)
+    )
+    sent = await send(service, cmd)
+    if sent.rejected is not None:
         errors["form"] = (
             f"what offboarding {member.name} would do has changed since the preview you saw: "
             "look at it again below, then confirm"
+            if sent.rejected.code is RejectCode.PREVIEW_STALE
+            else sent.refusal
         )
         return await _offboard_page(request, service, who, member, reassign_to, reason, errors, 400)
-    cmd = OffboardStaff(
-        name=member.name,
-        reassign_to=reassign_to,
-        reason=reason,
-        actor=who.actor,
-        ts_ms=service.clock(),
-    )
-    sent = await send(service, cmd)
-    if sent.refusal:
-        errors["form"] = sent.refusal
-        return await _offboard_page(request, service, who, member, reassign_to, reason, errors, 400)
-    moved = len(handover.moves)
+    moved = sum(isinstance(e, WorkAssigned) for e in sent.outcome.events)
     done = f"{member.name} is offboarded: their access has ended" + (
         f" and {moved} item(s) of their work moved." if moved else "."
     )

@@ -225,8 +225,12 @@ class Sent:
     proposal_id: int = 0  # a proposal was made instead (four eyes)
 
     @property
+    def rejected(self) -> CommandRejected | None:
+        return next((e for e in self.outcome.events if isinstance(e, CommandRejected)), None)
+
+    @property
     def refusal(self) -> str:
-        rejected = next((e for e in self.outcome.events if isinstance(e, CommandRejected)), None)
+        rejected = self.rejected
         return "" if rejected is None else f"{rejected.reason} ({rejected.code.name})"
 
     def notice(self, done: str) -> str:
