@@ -99,10 +99,10 @@ async def login(request: Request, service: ServiceDep) -> Response:
         errors["code"] = "the 6 digits your authenticator app shows now"
     if not errors:
         failures: Failures = request.app.state.login_failures
-        problem = await _check(service, failures, name, password, code)
-        if problem is None:
-            return await _open_session(request, service, name, code)
-        errors["form"] = problem
+        checked = await _check(service, failures, name, password, code)
+        if isinstance(checked, int):
+            return await _open_session(request, service, failures, name, checked)
+        errors["form"] = checked
     shown = {"name": name}
     return render(
         request, "login.html", None, status=400, title="Sign in", form=shown, errors=errors
@@ -111,7 +111,8 @@ async def login(request: Request, service: ServiceDep) -> Response:
 
 async def _check(
     service: GatewayService, failures: Failures, name: str, password: str, code: str
-) -> str | None:
+) -> int | str:
+    """The TOTP time step of `code` when the name, password and code are right, else why not."""
     now = service.clock()
     if failures.blocked(name, now):
         return "too many failed attempts for this name: wait 15 minutes, or ask for a new link"
@@ -126,19 +127,17 @@ async def _check(
         secret = open_totp(service.box, name, member.totp_sealed)
     except SealError:
         return "your second factor cannot be read on this server: ask for a new setup link"
-    if totp_step(secret, code, now) is None:
+    step = totp_step(secret, code, now)
+    if step is None:
         failures.failed(name, now)
         return _CHECK
-    return None
+    return step
 
 
 async def _open_session(
-    request: Request, service: GatewayService, name: str, code: str
+    request: Request, service: GatewayService, failures: Failures, name: str, step: int
 ) -> Response:
     now = service.clock()
-    member = service.view.staff[name]
-    step = totp_step(open_totp(service.box, name, member.totp_sealed), code, now)
-    assert step is not None
     token_id, token = new_token()
     where = request.client.host if request.client else "unknown"
     outcome = await service.execute(
@@ -164,7 +163,7 @@ async def _open_session(
             form={"name": name},
             errors=errors,
         )
-    request.app.state.login_failures.clear(name)
+    failures.clear(name)
     target = request.query_params.get("next", "/")
     response = redirect(target if target.startswith("/") and not target.startswith("//") else "/")
     secure = request.url.scheme == "https"
