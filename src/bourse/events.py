@@ -395,6 +395,16 @@ class AccessRecorded(Event, frozen=True, kw_only=True, tag="AccessRecorded"):
     actor: str
 
 
+class AuditKeyRotated(Event, frozen=True, kw_only=True, tag="AuditKeyRotated"):
+    """Tree heads from this command on are signed with this key (`key_id`: the first 16 hex
+    digits of SHA-256 of the raw public key)."""
+
+    key_id: str
+    public_key: str
+    actor: str
+    reason: str
+
+
 class DepositCredited(Event, frozen=True, kw_only=True, tag="DepositCredited"):
     account_id: int
     asset: str
@@ -582,6 +592,7 @@ AnyEvent = Union[
     ProposalDecided,
     WorkAssigned,
     AccessRecorded,
+    AuditKeyRotated,
     CommandRejected,
 ]
 

@@ -23,6 +23,7 @@ from bourse.commands.accounts import (
     SetAccountPermissions,
     UnfreezeAccount,
 )
+from bourse.commands.audit import RotateAuditKey
 from bourse.commands.base import Command, OperatorCommand
 from bourse.commands.customers import (
     CancelScheduledChange,
@@ -133,6 +134,7 @@ AnyCommand = Union[
     AssignWork,
     OffboardMany,
     RecordAccess,
+    RotateAuditKey,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)

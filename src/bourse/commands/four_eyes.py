@@ -13,6 +13,7 @@ from bourse.commands.accounts import (
     SetAccountPermissions,
     UnfreezeAccount,
 )
+from bourse.commands.audit import RotateAuditKey
 from bourse.commands.base import Command, OperatorCommand
 from bourse.commands.customers import (
     CancelScheduledChange,
@@ -86,6 +87,7 @@ Proposable = Union[
     RevokeStaffToken,
     OffboardStaff,
     SetFourEyes,
+    RotateAuditKey,
 ]
 
 

@@ -101,6 +101,7 @@ POLICY_DECISIONS = frozenset(
     {"SetJurisdictionPolicy", "SchedulePolicyChange", "CancelScheduledChange"}
 )
 CONTROLS = frozenset({"SetFourEyes"})
+AUDIT_KEYS = frozenset({"RotateAuditKey"})  # the key that signs the audit log's tree heads
 WORK = frozenset(
     {"AssignWork"}
 )  # giving open work to a colleague or a team's queue  # which commands need four eyes
@@ -128,6 +129,7 @@ DEFAULT_FOUR_EYES = frozenset(
         "AddStaff",
         "ChangeStaff",
         "SetFourEyes",
+        "RotateAuditKey",
     }
 )
 # operations that are not commands (they change no engine state themselves), permitted alike
@@ -158,11 +160,11 @@ _ALL_READS = frozenset(Read)
 ROLES: dict[Role, RoleSpec] = {
     Role.OPERATOR: RoleSpec(
         "Operator",
-        REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS | WORK,
+        REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS | WORK | AUDIT_KEYS,
         frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.STAFF, Read.PROPOSALS}),
         scoped=False,
         summary="runs the system: markets, venues, payouts, staff accounts; no customer decisions",
-        approves=REFERENCE_DATA | PAYOUTS | STAFF_ADMIN,
+        approves=REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | AUDIT_KEYS,
     ),
     Role.COMPLIANCE_OFFICER: RoleSpec(
         "Compliance officer",

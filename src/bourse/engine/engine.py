@@ -51,6 +51,7 @@ from bourse.commands import (
     RecordAccess,
     RecordRescreen,
     RejectProposal,
+    RotateAuditKey,
     RequestWithdrawal,
     RevokeApiKey,
     RevokeStaffToken,
@@ -73,6 +74,7 @@ from bourse.compliance.staff import STAFF_PREFIX
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import (
     admin,
+    audit_keys,
     customers,
     funds,
     gate,
@@ -305,6 +307,8 @@ class Engine:
             case RecordAccess():
                 out.events.append(AccessRecorded(path=cmd.path, query=cmd.query, actor=cmd.actor))
                 return None
+            case RotateAuditKey():
+                return audit_keys.rotate(out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

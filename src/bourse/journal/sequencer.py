@@ -20,6 +20,8 @@ from bourse.events import Outcome
 from bourse.journal.base import Journal
 
 Release = Callable[[list[Outcome]], None]
+# the same, with each outcome's command as journaled (the audit log hashes those bytes)
+ReleaseRecords = Callable[[list[Outcome], list[bytes]], None]
 
 
 class UnencodableCommand(ValueError):
@@ -29,7 +31,13 @@ class UnencodableCommand(ValueError):
 
 
 class Sequencer:
-    def __init__(self, engine: Engine, journal: Journal, release: Release | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        journal: Journal,
+        release: Release | None = None,
+        release_records: ReleaseRecords | None = None,
+    ) -> None:
         if journal.last_seq != engine.state.last_seq:
             raise ValueError(
                 f"journal ends at seq {journal.last_seq} but the engine is at "
@@ -39,6 +47,8 @@ class Sequencer:
         self.journal = journal
         self._release = release
         self._pending: deque[Outcome] = deque()
+        self._release_records = release_records
+        self._records: deque[bytes] | None = None if release_records is None else deque()
         # The writer thread and `submit` may both release (see submit): one at a time, in order.
         self._releasing = threading.Lock()
         journal.set_durable_listener(self._on_durable)
@@ -58,6 +68,8 @@ class Sequencer:
             events=self.engine.execute(seq, cmd),
         )
         self._pending.append(outcome)
+        if self._records is not None:
+            self._records.append(record)
         durable = self.journal.durable_seq
         if durable >= seq:
             # The record was synced, and the writer told us, while the engine was still running
@@ -76,8 +88,13 @@ class Sequencer:
             batch: list[Outcome] = []
             while pending and pending[0].seq <= durable_seq:
                 batch.append(pending.popleft())
-            if batch and self._release is not None:
+            if not batch:
+                return
+            if self._release is not None:
                 self._release(batch)
+            if self._records is not None and self._release_records is not None:
+                records = self._records
+                self._release_records(batch, [records.popleft() for _ in batch])
 
 
 def replay(
@@ -85,24 +102,37 @@ def replay(
     records: Iterable[tuple[int, bytes]],
     release: Release | None = None,
     batch_size: int = 2000,
+    release_records: ReleaseRecords | None = None,
 ) -> int:
     """Run journaled commands through `engine` (recovery); returns the number replayed.
 
-    `release` receives the outcomes in batches (to rebuild or catch up projections).
+    `release` receives the outcomes in batches (to rebuild or catch up projections), and
+    `release_records` the same batches with their commands as journaled.
     """
     batch: list[Outcome] = []
+    payloads: list[bytes] = []
     count = 0
+    keep = release is not None or release_records is not None
+
+    def flush() -> None:
+        if release is not None:
+            release(batch)
+        if release_records is not None:
+            release_records(batch, payloads)
+
     for seq, payload in records:
         cmd = decode_command(payload)
         events = engine.execute(seq, cmd)
         count += 1
-        if release is not None:
+        if keep:
             batch.append(
                 Outcome(seq=seq, ts_ms=cmd.ts_ms, command=type(cmd).__name__, events=events)
             )
+            if release_records is not None:
+                payloads.append(bytes(payload))
             if len(batch) >= batch_size:
-                release(batch)
-                batch = []
-    if release is not None and batch:
-        release(batch)
+                flush()
+                batch, payloads = [], []
+    if keep and batch:
+        flush()
     return count

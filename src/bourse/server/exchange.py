@@ -10,6 +10,9 @@ import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
+from bourse.audit.keys import first_audit_key
+from bourse.audit.log import AuditLog
+from bourse.audit.worker import AuditWorker
 from bourse.commands import Command
 from bourse.compliance.handover import Handover
 from bourse.compliance.policy import Impact, PolicySpec
@@ -63,11 +66,13 @@ class Exchange:
         progress: Progress | None = None,
         snapshot_every: int = 0,
         projector_process: bool = False,
+        audit: bool = False,
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
         after a crash replays at most that many (0: only on close and on demand).
         `projector_process` runs the SQL projection in a child process (the server does; tests
-        and tools keep it in a thread)."""
+        and tools keep it in a thread). `audit` keeps the audit log (`<data>/audit/`) beside
+        the engine and gives the exchange its first audit key if it has none."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
@@ -75,6 +80,7 @@ class Exchange:
             self.journal = FileJournal(data_dir.journal)
             self.snapshots = SnapshotStore(data_dir.snapshots)
             self.projector = Projector(database_url or store_url(data_dir.path))
+            self.audit_log = AuditLog(data_dir.path) if audit else None
             self.engine, snapshot_seq, replayed = self._recover(progress)
         except BaseException:
             data_dir.unlock()
@@ -84,7 +90,13 @@ class Exchange:
         self._snapshot_seq = snapshot_seq
         self.projection = ProjectionWorker(self.projector, in_process=not projector_process)
         self._listeners: list[Callable[[list[Outcome]], None]] = []
-        self.sequencer = Sequencer(self.engine, self.journal, self._release)
+        self.audit = None if self.audit_log is None else AuditWorker(self.audit_log)
+        self.sequencer = Sequencer(
+            self.engine,
+            self.journal,
+            self._release,
+            None if self.audit is None else self.audit.submit,
+        )
         self.recovery = Recovery(
             snapshot_seq=snapshot_seq,
             replayed=replayed,
@@ -96,9 +108,12 @@ class Exchange:
             for cmd in genesis(now_ms()):
                 self.sequencer.submit(cmd)
             self.sequencer.flush()
+        if self.audit_log is not None and not self.audit_log.keys():
+            self.execute(first_audit_key(data_dir.path, now_ms()))
 
     def _recover(self, progress: Progress | None) -> tuple[Engine, int, int]:
         store_seq = self.projector.last_seq()
+        audit_seq = store_seq if self.audit_log is None else self.audit_log.size
         latest = self.snapshots.latest()
         if latest is not None and latest[0] > self.journal.last_seq:
             raise RecoveryError(
@@ -110,9 +125,16 @@ class Exchange:
                 f"the SQL store has applied up to seq {store_seq} but the journal ends at "
                 f"{self.journal.last_seq}: rebuild it with `bourse replay --rebuild-store`"
             )
-        usable = latest if latest is None or latest[0] <= store_seq else None
+        if audit_seq > self.journal.last_seq:
+            raise RecoveryError(
+                f"the audit log holds records up to seq {audit_seq} but the journal ends at "
+                f"{self.journal.last_seq}: the journal lost records it had acknowledged"
+            )
+        # the newest snapshot that every consumer kept here has caught up to
+        caught_up = min(store_seq, audit_seq)
+        usable = latest if latest is None or latest[0] <= caught_up else None
         if latest is not None and usable is None:
-            usable = self.snapshots.latest(at_most=store_seq)
+            usable = self.snapshots.latest(at_most=caught_up)
         if usable is not None:
             engine = Engine(snapshot.load(usable[1]))
             snapshot_seq = usable[0]
@@ -126,7 +148,18 @@ class Exchange:
             if progress is not None:
                 progress(len(batch))
 
-        replayed = replay(engine, self.journal.replay(snapshot_seq + 1), catch_up)
+        audit_log = self.audit_log
+
+        def audit_catch_up(batch: list[Outcome], records: list[bytes]) -> None:
+            assert audit_log is not None
+            audit_log.extend(zip(batch, records, strict=True))
+
+        replayed = replay(
+            engine,
+            self.journal.replay(snapshot_seq + 1),
+            catch_up,
+            release_records=None if audit_log is None else audit_catch_up,
+        )
         return engine, snapshot_seq, replayed
 
     # --- running -------------------------------------------------------------------------
@@ -234,6 +267,8 @@ class Exchange:
         try:
             self.sequencer.flush()
             self.projection.close()
+            if self.audit is not None:
+                self.audit.close()
             # Never snapshot a state the engine failed in: recovery must replay the journal.
             if snapshot_on_close and self.failure is None and self.engine.state.last_seq:
                 self.write_snapshot()

@@ -1,0 +1,124 @@
+"""An audit bundle: the records a query names, each decoded and with its inclusion proof, checked
+against a signed tree head, with a manifest (which records, in which order) the exchange signs.
+
+The format is `verify_bundle`'s (its docstring describes it); this module only writes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from bourse.audit.log import AuditLog, Query
+from bourse.audit.verify_bundle import (
+    BUNDLE_FORMAT,
+    VerificationError,
+    check_head,
+    decode_raw,
+    manifest_text,
+    summary,
+)
+
+
+class ExportError(ValueError):
+    """The export cannot be made as asked (the message says why)."""
+
+
+def iso(ts_ms: int) -> str:
+    return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def record_view(audit: AuditLog, seq: int) -> dict[str, Any]:
+    """One record decoded for reading: what a bundle line holds without its proof."""
+    ts_ms, command_raw, events_raw = audit.record(seq)
+    command, events = decode_raw(command_raw), decode_raw(events_raw)
+    return {
+        "seq": seq,
+        "time": iso(ts_ms),
+        "summary": summary(command, events),
+        "command": command,
+        "events": events,
+        "command_raw": base64.b64encode(command_raw).decode(),
+        "events_raw": base64.b64encode(events_raw).decode(),
+    }
+
+
+def covering_head(audit: AuditLog) -> dict[str, Any]:
+    head = audit.latest_head()
+    if head is None:
+        raise ExportError(
+            "no tree head has been signed yet: sign one with `bourse audit head --sign`"
+        )
+    if int(head["tree_size"]) > audit.size:
+        raise ExportError(
+            f"the newest head covers {head['tree_size']} records but this log holds "
+            f"{audit.size}: the log was rebuilt shorter than what it signed"
+        )
+    return head
+
+
+def write_bundle(
+    audit: AuditLog,
+    query: Query,
+    out: IO[str],
+    *,
+    signer_dir: Path,
+    against: dict[str, Any] | None = None,
+    now_ms: int,
+) -> dict[str, Any]:
+    """Write the bundle of `query`'s records to `out`, checked against the newest signed head
+    (only records it covers); `against`: a head the reader keeps, to prove the new one extends
+    it. Returns the manifest."""
+    from bourse.audit.keys import Signer
+
+    head = covering_head(audit)
+    size = int(head["tree_size"])
+    keys = audit.keys()
+    key_bytes = {k["key_id"]: bytes.fromhex(k["public_key"]) for k in keys}
+    try:
+        check_head(head, key_bytes)
+    except VerificationError as exc:
+        raise ExportError(f"the newest signed head does not verify: {exc}") from None
+    until = size if query.until_seq is None else min(size, query.until_seq)
+    seqs = audit.select(Query(**{**asdict(query), "until_seq": until}))
+    manifest = {
+        "tree_size": size,
+        "root_hash": head["root_hash"],
+        "query": {k: v for k, v in asdict(query).items() if v not in (None, 0)},
+        "exported_at": iso(now_ms),
+        "count": len(seqs),
+        "seqs": seqs,
+    }
+    signer = Signer(signer_dir, keys[-1]["key_id"])
+    header: dict[str, Any] = {
+        "format": BUNDLE_FORMAT,
+        "head": head,
+        "keys": [{"key_id": k["key_id"], "public_key": k["public_key"]} for k in keys],
+        "manifest": manifest,
+        "manifest_key_id": signer.key_id,
+        "manifest_signature": signer.sign(manifest_text(manifest)),
+    }
+    if against is not None:
+        size1 = int(against["tree_size"])
+        if size1 > size:
+            raise ExportError(f"the head to prove against ({size1}) is newer than the log's ({size})")
+        header["consistency"] = {
+            "from_size": size1,
+            "proof": [h.hex() for h in audit.consistency_proof(size1, size)],
+        }
+    out.write(json.dumps(header, sort_keys=True) + "\n")
+    for line in _records(audit, seqs, size):
+        out.write(line)
+    return manifest
+
+
+def _records(audit: AuditLog, seqs: list[int], size: int) -> Iterator[str]:
+    for seq in seqs:
+        view = record_view(audit, seq)
+        view["proof"] = [h.hex() for h in audit.inclusion_proof(seq, size)]
+        yield json.dumps(view) + "\n"

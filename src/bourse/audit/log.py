@@ -1,0 +1,317 @@
+"""The audit log: every journaled command and its outcome's digest as a leaf of a Merkle tree,
+with an index to find records by time, actor, customer, venue and country, and signed heads.
+
+It is a consumer of released outcomes like the SQL store: fed in seq order, it keeps
+`<data>/audit/` (the tree's level files, `index.sqlite`, `heads.jsonl`) and can be rebuilt from
+the journal, identically, because a leaf holds only what the journal and the deterministic
+engine give: the command as journaled and a digest of the events it caused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from bourse import codec
+from bourse.audit import merkle
+from bourse.audit.keys import MissingKey, Signer
+from bourse.audit.subjects import subjects
+from bourse.audit.tree_store import FileNodes
+from bourse.audit.verify_bundle import head_text, leaf_data, leaf_hash
+from bourse.commands import decode_command
+from bourse.events import AnyEvent, AuditKeyRotated, Outcome
+from bourse.private_files import create_private, private_dir
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    seq INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, type TEXT NOT NULL, actor TEXT NOT NULL,
+    refused INTEGER NOT NULL, leaf BLOB NOT NULL, command BLOB NOT NULL, events BLOB NOT NULL);
+CREATE INDEX IF NOT EXISTS records_ts ON records (ts_ms);
+CREATE INDEX IF NOT EXISTS records_actor ON records (actor, seq);
+CREATE INDEX IF NOT EXISTS records_type ON records (type, seq);
+CREATE TABLE IF NOT EXISTS subjects (kind TEXT NOT NULL, value TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (kind, value, seq)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS accounts (account_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS customers (customer_id INTEGER PRIMARY KEY, residence TEXT NOT NULL,
+    nationality TEXT NOT NULL, venue TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL,
+    seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);
+"""
+ORIGIN = "bourse audit log"
+
+
+@dataclass(frozen=True)
+class Query:
+    """Which records an export or a page wants (every given filter must hold)."""
+
+    from_ms: int | None = None
+    to_ms: int | None = None
+    customer: int | None = None
+    venue: str | None = None
+    country: str | None = None
+    actor: str | None = None
+    type: str | None = None
+    after_seq: int = 0
+    until_seq: int | None = None
+    limit: int | None = None
+
+
+class AuditLog:
+    """`<data_dir>/audit`, opened by one process at a time (the consumer, or a tool with the
+    server stopped); readers may open the index alongside, read-only."""
+
+    def __init__(self, data_dir: Path, *, read_only: bool = False) -> None:
+        self.data_dir = data_dir
+        self.path = private_dir(data_dir / "audit")
+        index = self.path / "index.sqlite"
+        if not index.exists():
+            if read_only:
+                raise FileNotFoundError(f"{data_dir} has no audit log yet")
+            with open(create_private(index), "wb"):
+                pass
+        uri = f"file:{index}?mode=ro" if read_only else f"file:{index}"
+        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        if not read_only:
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.executescript(_SCHEMA)
+        self.heads_path = self.path / "heads.jsonl"
+        size = self.db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
+        tree = self.path / "tree"
+        level0 = tree / "level-00.bin"
+        have = level0.stat().st_size // 32 if level0.exists() else 0
+        self.read_only = read_only
+        if read_only:  # what both the index and the tree's files hold is final
+            self.nodes = FileNodes(tree, min(size, have), read_only=True)
+            self._signer = None
+            self.signer_problem = "read-only"
+            self.publishers = []
+            return
+        missing = [
+            row[0]
+            for row in self.db.execute(
+                "SELECT leaf FROM records WHERE seq > ? ORDER BY seq", (have,)
+            )
+        ]
+        self.nodes = FileNodes(tree, size, missing if have < size else None)
+        self._signer: Signer | None = None
+        self.signer_problem = ""
+        self.publishers: list[Callable[[dict[str, Any]], None]] = []
+
+    @classmethod
+    def reader(cls, data_dir: Path) -> AuditLog:
+        """The log opened for reading beside the process that keeps it."""
+        return cls(data_dir, read_only=True)
+
+    @property
+    def size(self) -> int:
+        return self.nodes.size
+
+    # --- keeping it ---------------------------------------------------------------------------
+
+    def append(self, outcome: Outcome, command_raw: bytes) -> None:
+        """Record one released outcome (in seq order) with the journaled bytes of its command."""
+        seq = outcome.seq
+        if seq != self.size + 1:
+            raise ValueError(f"audit record {seq} does not follow {self.size}")
+        events_raw = codec.encode(outcome.events)
+        leaf = leaf_hash(leaf_data(seq, events_raw, command_raw))
+        self.nodes.append(leaf)
+        command = decode_command(command_raw)
+        refused = outcome.refused
+        self.db.execute(
+            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (seq, outcome.ts_ms, outcome.command, command.actor, refused, leaf, command_raw, events_raw),
+        )
+        self._index(seq, command, outcome.events, outcome.ts_ms)
+
+    def _index(self, seq: int, command: Any, events: Sequence[AnyEvent], ts_ms: int) -> None:
+        db = self.db
+        for event in events:
+            kind = type(event).__name__
+            if kind == "AccountOpened" and event.customer_id:  # type: ignore[union-attr]
+                db.execute(
+                    "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
+                    (event.account_id, event.customer_id),  # type: ignore[union-attr]
+                )
+            elif kind == "CustomerRecorded":
+                db.execute(
+                    "INSERT OR REPLACE INTO customers VALUES (?, ?, ?, ?)",
+                    (event.customer_id, event.residence, event.nationality, event.venue),  # type: ignore[union-attr]
+                )
+            elif isinstance(event, AuditKeyRotated):
+                db.execute(
+                    "INSERT OR IGNORE INTO keys VALUES (?, ?, ?, ?, ?, ?)",
+                    (event.key_id, event.public_key, seq, ts_ms, event.actor, event.reason),
+                )
+                self._signer = None  # sign with the new key from now on
+        found = subjects(msgspec.to_builtins(command), [msgspec.to_builtins(e) for e in events])
+        customers = set(found.get("customer", ()))
+        for account in found.get("account", ()):
+            row = db.execute(
+                "SELECT customer_id FROM accounts WHERE account_id = ?", (int(account),)
+            ).fetchone()
+            if row is not None:
+                customers.add(str(row[0]))
+        found["customer"] = customers
+        for customer in customers:  # a customer's record names their country and venue
+            row = db.execute(
+                "SELECT residence, venue FROM customers WHERE customer_id = ?", (int(customer),)
+            ).fetchone()
+            if row is not None:
+                found.setdefault("country", set()).add(row[0])
+                if row[1]:
+                    found.setdefault("venue", set()).add(row[1])
+        db.executemany(
+            "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
+            [(kind, value, seq) for kind, values in found.items() for value in values],
+        )
+
+    def extend(self, items: Iterable[tuple[Outcome, bytes]]) -> None:
+        """Append a batch and commit it: the tree's files first, then the index that counts."""
+        for outcome, command_raw in items:
+            if outcome.seq <= self.size:
+                continue  # already in the log (a catch-up overlapping what was kept)
+            self.append(outcome, command_raw)
+        self.commit()
+
+    def commit(self) -> None:
+        self.nodes.flush()
+        self.db.commit()
+
+    def close(self) -> None:
+        if not self.read_only:
+            self.commit()
+        self.nodes.close()
+        self.db.close()
+
+    # --- heads ----------------------------------------------------------------------------------
+
+    def keys(self) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT key_id, public_key, seq, ts_ms, actor, reason FROM keys ORDER BY seq"
+        ).fetchall()
+        names = ("key_id", "public_key", "seq", "ts_ms", "actor", "reason")
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def signer(self) -> Signer | None:
+        """The key announced last, if its private half is here (else `signer_problem` says)."""
+        if self._signer is None:
+            keys = self.keys()
+            if not keys:
+                self.signer_problem = "no audit key has been announced yet"
+                return None
+            try:
+                self._signer = Signer(self.data_dir, keys[-1]["key_id"])
+                self.signer_problem = ""
+            except MissingKey as exc:
+                self.signer_problem = str(exc)
+                return None
+        return self._signer
+
+    def root(self, size: int | None = None) -> bytes:
+        return merkle.root(self.nodes, self.size if size is None else size)
+
+    def sign_head(self, timestamp_ms: int) -> dict[str, Any] | None:
+        """Sign the tree as it stands, append the head to `heads.jsonl` and publish it; None
+        without a key (see `signer_problem`)."""
+        signer = self.signer()
+        if signer is None:
+            return None
+        self.commit()
+        head: dict[str, Any] = {
+            "origin": ORIGIN,
+            "tree_size": self.size,
+            "root_hash": self.root().hex(),
+            "timestamp_ms": timestamp_ms,
+            "key_id": signer.key_id,
+        }
+        head["signature"] = signer.sign(head_text(head))
+        line = (json.dumps(head, sort_keys=True) + "\n").encode()
+        fd = create_private(self.heads_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        for publish in self.publishers:
+            publish(head)
+        return head
+
+    def heads(self) -> Iterator[dict[str, Any]]:
+        """Every head signed, oldest first."""
+        if self.heads_path.exists():
+            with open(self.heads_path, encoding="utf-8") as f:
+                for line in f:
+                    if line.strip():
+                        yield json.loads(line)
+
+    def latest_head(self) -> dict[str, Any] | None:
+        last = None
+        for last in self.heads():  # noqa: B007 (the last one is wanted)
+            pass
+        return last
+
+    # --- reading --------------------------------------------------------------------------------
+
+    def inclusion_proof(self, seq: int, size: int) -> list[bytes]:
+        return merkle.inclusion_proof(self.nodes, seq - 1, size)
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        return merkle.consistency_proof(self.nodes, size1, size2)
+
+    def select(self, query: Query) -> list[int]:
+        """The seqs of the records `query` names, in order."""
+        where, args = ["seq > ?"], [query.after_seq]
+        if query.until_seq is not None:
+            where.append("seq <= ?")
+            args.append(query.until_seq)
+        if query.from_ms is not None:
+            where.append("ts_ms >= ?")
+            args.append(query.from_ms)
+        if query.to_ms is not None:
+            where.append("ts_ms < ?")
+            args.append(query.to_ms)
+        if query.actor is not None:
+            where.append("actor = ?")
+            args.append(query.actor)
+        if query.type is not None:
+            where.append("type = ?")
+            args.append(query.type)
+        for kind, value in (
+            ("customer", None if query.customer is None else str(query.customer)),
+            ("venue", query.venue),
+            ("country", query.country),
+        ):
+            if value is not None:
+                where.append("seq IN (SELECT seq FROM subjects WHERE kind = ? AND value = ?)")
+                args += [kind, value]
+        sql = f"SELECT seq FROM records WHERE {' AND '.join(where)} ORDER BY seq"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        return [row[0] for row in self.db.execute(sql, args)]
+
+    def record(self, seq: int) -> tuple[int, bytes, bytes]:
+        """(ts_ms, command as journaled, events as encoded) of record `seq`."""
+        row = self.db.execute(
+            "SELECT ts_ms, command, events FROM records WHERE seq = ?", (seq,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(f"the audit log holds no record {seq}")
+        return row[0], bytes(row[1]), bytes(row[2])
+
+    def customer(self, customer_id: int) -> tuple[str, str, str] | None:
+        """(residence, nationality, venue) of a customer as last recorded."""
+        row = self.db.execute(
+            "SELECT residence, nationality, venue FROM customers WHERE customer_id = ?",
+            (customer_id,),
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+

@@ -1,0 +1,238 @@
+"""`bourse audit ...`: the audit log's signed heads, exports a regulator verifies, the monitor.
+
+Reading (head, export, watch) works on the data directory beside a running server: the log's
+files are append-only and only what a signed head covers is read. Signing a head goes through
+the running server (its audit worker owns the log), or, with the server stopped, opens the
+exchange, which first brings the log up to date with the journal.
+"""
+
+import json
+import shutil
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bourse.cli.common import print_json
+from bourse.cli.console import DataDirOpt, err, fail, out
+from bourse.server.datadir import DataDir, DataDirInUse
+
+audit_app = typer.Typer(
+    help="The audit log: signed tree heads, exports and their verification, the monitor.",
+    no_args_is_help=True,
+)
+
+
+def _parse_time(value: str | None, what: str) -> int | None:
+    """An ISO 8601 date or time (UTC unless it says otherwise) as epoch milliseconds."""
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        fail(f"{what} {value!r} is not an ISO 8601 date or time (like 2026-12-01T00:00:00Z)")
+    if moment.tzinfo is None:
+        from datetime import UTC
+
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
+def _reader(dd: DataDir) -> Any:
+    from bourse.audit.log import AuditLog
+
+    try:
+        return AuditLog.reader(dd.path)
+    except FileNotFoundError as exc:
+        fail(f"{exc}: start the exchange once (`bourse run`) or run `bourse audit rebuild`")
+
+
+def _sign_locally(dd: DataDir) -> dict[str, Any] | None:
+    from bourse.server.exchange import Exchange
+
+    try:
+        exchange = Exchange(dd, demo=False, audit=True)
+    except DataDirInUse as exc:
+        fail(str(exc))
+    try:
+        assert exchange.audit is not None
+        head: dict[str, Any] | None = exchange.audit.sign_head()
+        problem = exchange.audit.log.signer_problem
+    finally:
+        exchange.close(snapshot_on_close=False)
+    if head is None:
+        fail(f"no head signed: {problem}")
+    return head
+
+
+@audit_app.command("head")
+def head_cmd(
+    data_dir: DataDirOpt = Path("data"),
+    sign: Annotated[bool, typer.Option("--sign", help="Sign a new head over the log now.")] = False,
+) -> None:
+    """Print the newest signed tree head (JSON); with --sign, sign one now first."""
+    dd = DataDir(data_dir)
+    if sign:
+        url = dd.server_url()
+        if url is not None:
+            import httpx
+
+            response = httpx.post(
+                f"{url}/admin/v1/audit/heads",
+                headers={"Authorization": f"Bearer {dd.operator_token()}"},
+                timeout=60,
+            )
+            if response.status_code != 200:
+                fail(f"the server refused: {response.text}")
+            print_json(response.json())
+            return
+        print_json(_sign_locally(dd))
+        return
+    audit = _reader(dd)
+    head = audit.latest_head()
+    if head is None:
+        fail("no tree head has been signed yet: `bourse audit head --sign`")
+    print_json(head)
+
+
+@audit_app.command("export")
+def export_cmd(
+    out_path: Annotated[Path, typer.Argument(metavar="OUT", help="The bundle to write (.jsonl).")],
+    data_dir: DataDirOpt = Path("data"),
+    from_: Annotated[str | None, typer.Option("--from", help="From this time (ISO 8601).")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Up to (not including) this time.")] = None,
+    customer: Annotated[int | None, typer.Option("--customer", help="Records about this customer.")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="Records about this venue.")] = None,
+    country: Annotated[str | None, typer.Option("--country", help="Records about this country.")] = None,
+    actor: Annotated[str | None, typer.Option("--actor", help="Records by this actor (staff:NAME).")] = None,
+    command: Annotated[str | None, typer.Option("--command", help="Records of this command type.")] = None,
+    against: Annotated[
+        Path | None,
+        typer.Option("--against", help="A head (JSON) the reader keeps: prove the new one extends it."),
+    ] = None,
+) -> None:
+    """Export the records a query names, each with its inclusion proof, checked against the
+    newest signed head, in a bundle anyone can verify (`bourse audit verify`, or the standalone
+    verify_bundle.py)."""
+    from bourse.audit.export import ExportError, write_bundle
+    from bourse.audit.log import Query
+
+    dd = DataDir(data_dir)
+    query = Query(
+        from_ms=_parse_time(from_, "--from"),
+        to_ms=_parse_time(to, "--to"),
+        customer=customer,
+        venue=venue,
+        country=country,
+        actor=actor,
+        type=command,
+    )
+    audit = _reader(dd)
+    trusted = json.loads(against.read_text()) if against is not None else None
+    try:
+        with open(out_path, "w", encoding="utf-8") as f:
+            manifest = write_bundle(
+                audit, query, f, signer_dir=dd.path, against=trusted, now_ms=time.time_ns() // 10**6
+            )
+    except ExportError as exc:
+        out_path.unlink(missing_ok=True)
+        fail(str(exc))
+    err.print(
+        f"{manifest['count']} records, checked against the tree head of size "
+        f"{manifest['tree_size']}, written to {out_path}"
+    )
+
+
+@audit_app.command("verify")
+def verify_cmd(
+    bundle: Annotated[Path, typer.Argument(help="The bundle (.jsonl) to check.")],
+    key: Annotated[str | None, typer.Option("--key", help="The exchange's audit key to pin (hex or key id).")] = None,
+    head: Annotated[Path | None, typer.Option("--head", help="A head (JSON) you kept: the bundle must extend it.")] = None,
+) -> None:
+    """Check every signature and proof of a bundle, exactly as the standalone verifier does;
+    exit 1 naming the first bad record or proof."""
+    from bourse.audit import verify_bundle
+
+    args = [str(bundle)]
+    if key:
+        args += ["--key", key]
+    if head:
+        args += ["--head", str(head)]
+    code = verify_bundle.main(args)
+    if code:
+        raise typer.Exit(code)
+
+
+@audit_app.command("verifier")
+def verifier_cmd(
+    to: Annotated[Path | None, typer.Argument(help="Copy it here (default: print its path).")] = None,
+) -> None:
+    """The standalone verifier: one file a regulator runs with Python and `cryptography`."""
+    from bourse.audit import verify_bundle
+
+    source = Path(verify_bundle.__file__)
+    if to is None:
+        out.print(str(source))
+        return
+    shutil.copyfile(source, to)
+    err.print(f"copied to {to}: python3 {to} BUNDLE.jsonl --key KEY_ID")
+
+
+@audit_app.command("watch")
+def watch_cmd(
+    state: Annotated[Path, typer.Option("--state", help="Where the monitor keeps the head it trusts.")],
+    data_dir: DataDirOpt = Path("data"),
+    every: Annotated[float, typer.Option("--every", help="Seconds between checks.")] = 10.0,
+    once: Annotated[bool, typer.Option("--once", help="Check once and exit.")] = False,
+) -> None:
+    """Monitor the log: accept each new signed head only if it extends the one trusted before;
+    exit 1 with an alarm naming both sizes if history was rewritten."""
+    from bourse.audit.log import AuditLog
+    from bourse.audit.watch import check
+
+    dd = DataDir(data_dir)
+    while True:
+        try:
+            audit = AuditLog.reader(dd.path)
+        except FileNotFoundError as exc:
+            fail(str(exc))
+        try:
+            result = check(audit, state)
+        finally:
+            audit.close()
+        stream = sys.stdout if result.ok else sys.stderr
+        print(result.message, file=stream, flush=True)
+        if not result.ok:
+            raise typer.Exit(1)
+        if once:
+            return
+        time.sleep(every)  # a monitor's interval between polls of the log
+
+
+@audit_app.command("rebuild")
+def rebuild_cmd(data_dir: DataDirOpt = Path("data")) -> None:
+    """Rebuild the tree and its index from the journal (the server stopped). Keys and the
+    signed heads are kept: the rebuilt tree must match them, and `bourse audit watch` says so."""
+    from bourse.server.exchange import Exchange
+
+    dd = DataDir(data_dir)
+    if dd.is_locked_by_other():
+        fail("the server is running: stop it first")
+    audit_dir = dd.path / "audit"
+    for name in ("tree", "index.sqlite", "index.sqlite-wal", "index.sqlite-shm"):
+        target = audit_dir / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+    try:
+        exchange = Exchange(dd, demo=False, audit=True)
+    except DataDirInUse as exc:
+        fail(str(exc))
+    assert exchange.audit_log is not None
+    size, root = exchange.audit_log.size, exchange.audit_log.root().hex()
+    exchange.close(snapshot_on_close=False)
+    print_json({"tree_size": size, "root_hash": root})
