@@ -116,13 +116,16 @@ def serve(
     traded: bool = True,
     database_url: str | None = None,
     projector_process: bool = False,
+    audit: bool = False,
     **other_funds: str,
 ) -> Iterator[Api]:
     """The demo world in-process: the demo account keyed, and another funded keyed account.
     `traded=False`: the same world before its markets' first trades."""
     dd = DataDir(tmp_path / "data")
     url = database_url or sqlite_url(tmp_path / "store.sqlite")
-    exchange = Exchange(dd, database_url=url, projector_process=projector_process, demo=traded)
+    exchange = Exchange(
+        dd, database_url=url, projector_process=projector_process, demo=traded, audit=audit
+    )
     if not traded:
         for cmd in genesis(now_ms(), first_trades=False):
             exchange.execute(cmd)

@@ -29,8 +29,14 @@ def trade(exchange: Exchange, n: int, start_ms: int = 1_000) -> None:
 
 def decisions(exchange: Exchange, ts_ms: int = 2_000_000) -> None:
     exchange.execute(
-        Deposit(actor="operator", ts_ms=ts_ms, account_id=2, asset="USDT", amount_raw=10**8,
-                reason="wire received")
+        Deposit(
+            actor="operator",
+            ts_ms=ts_ms,
+            account_id=2,
+            asset="USDT",
+            amount_raw=10**8,
+            reason="wire received",
+        )
     )
     exchange.execute(
         FreezeAccount(actor="operator", ts_ms=ts_ms + 1, account_id=2, reason="court order 17/2026")

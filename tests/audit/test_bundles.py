@@ -27,7 +27,9 @@ def export(exchange: Exchange, path: Path, query: Query | None = None) -> dict:
     audit = AuditLog.reader(exchange.data_dir.path)
     try:
         with open(path, "w") as f:
-            return write_bundle(audit, query or Query(), f, signer_dir=exchange.data_dir.path, now_ms=5)
+            return write_bundle(
+                audit, query or Query(), f, signer_dir=exchange.data_dir.path, now_ms=5
+            )
     finally:
         audit.close()
 
@@ -38,7 +40,10 @@ def standalone(tmp_path: Path, bundle: Path, *args: str) -> subprocess.Completed
         shutil.copyfile(verify_bundle.__file__, verifier)
     return subprocess.run(
         [sys.executable, "-c", _ISOLATED, str(verifier), str(bundle), *args],
-        capture_output=True, text=True, check=False, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
     )
 
 
@@ -50,7 +55,9 @@ def write(path: Path, rows: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
 
 
-def test_an_untouched_bundle_verifies_with_bourse_and_alone(audited: Exchange, tmp_path: Path) -> None:
+def test_an_untouched_bundle_verifies_with_bourse_and_alone(
+    audited: Exchange, tmp_path: Path
+) -> None:
     bundle = tmp_path / "all.jsonl"
     manifest = export(audited, bundle)
     assert manifest["count"] == manifest["tree_size"] == audited.last_seq
@@ -61,14 +68,16 @@ def test_an_untouched_bundle_verifies_with_bourse_and_alone(audited: Exchange, t
     assert json.loads(ran.stdout)["records"] == audited.last_seq
 
 
-def test_records_read_as_decisions_with_actor_reason_and_events(audited: Exchange, tmp_path: Path) -> None:
+def test_records_read_as_decisions_with_actor_reason_and_events(
+    audited: Exchange, tmp_path: Path
+) -> None:
     bundle = tmp_path / "freezes.jsonl"
     export(audited, bundle, Query(type="FreezeAccount"))
     (record,) = lines(bundle)[1:]
     assert record["summary"]["actor"] == "operator"
     assert record["summary"]["reason"] == "court order 17/2026"
     assert record["command"]["account_id"] == 2
-    assert [e["type"] for e in record["events"]][0] == "AccountFrozen"
+    assert next(e["type"] for e in record["events"]) == "AccountFrozen"
     assert verify(str(bundle))["records"] == 1
 
 
@@ -89,7 +98,9 @@ def test_a_filter_by_actor_type_and_time(audited: Exchange, tmp_path: Path) -> N
     "tamper",
     ["byte", "summary", "delete", "swap", "truncate", "head", "manifest", "proof"],
 )
-def test_tampering_fails_and_names_the_first_bad_record(audited: Exchange, tmp_path: Path, tamper: str) -> None:
+def test_tampering_fails_and_names_the_first_bad_record(
+    audited: Exchange, tmp_path: Path, tamper: str
+) -> None:
     bundle = tmp_path / "b.jsonl"
     export(audited, bundle)
     rows = lines(bundle)
@@ -152,7 +163,9 @@ def test_an_empty_or_garbled_bundle_is_refused_clearly(tmp_path: Path) -> None:
     assert ran.returncode == 1 and "line 1" in ran.stderr
 
 
-def test_a_bundle_proves_it_extends_a_head_the_reader_kept(audited: Exchange, tmp_path: Path) -> None:
+def test_a_bundle_proves_it_extends_a_head_the_reader_kept(
+    audited: Exchange, tmp_path: Path
+) -> None:
     from tests.audit.conftest import trade
 
     assert audited.audit is not None
@@ -164,8 +177,14 @@ def test_a_bundle_proves_it_extends_a_head_the_reader_kept(audited: Exchange, tm
     audit = AuditLog.reader(audited.data_dir.path)
     try:
         with open(bundle, "w") as f:
-            write_bundle(audit, Query(from_ms=3_000_000, to_ms=4_000_000), f, signer_dir=audited.data_dir.path,
-                         against=kept, now_ms=9)
+            write_bundle(
+                audit,
+                Query(from_ms=3_000_000, to_ms=4_000_000),
+                f,
+                signer_dir=audited.data_dir.path,
+                against=kept,
+                now_ms=9,
+            )
     finally:
         audit.close()
     result = verify(str(bundle), trusted_head=kept)

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import msgspec
+from tests.audit.conftest import trade
 
 from bourse.audit.log import AuditLog
 from bourse.audit.watch import check
@@ -16,7 +17,6 @@ from bourse.commands import PlaceOrder, decode_command, encode_command
 from bourse.journal.file_journal import FileJournal
 from bourse.server.datadir import DataDir
 from bourse.server.exchange import Exchange
-from tests.audit.conftest import trade
 
 
 def watch(data: Path, state: Path) -> tuple[bool, str]:
@@ -90,7 +90,7 @@ def test_the_tree_is_rebuilt_identically_from_the_journal(tmp_path: Path) -> Non
     head = exchange.audit.sign_head()
     exchange.close()
     assert head is not None
-    size, root = rebuild(data)
+    size, _root = rebuild(data)
     assert size >= head["tree_size"]
     audit = AuditLog.reader(data)
     try:
@@ -123,7 +123,9 @@ def test_after_kill_9_the_tree_and_heads_are_consistent_with_the_journal(tmp_pat
     root = Path(__file__).resolve().parents[2]
     proc = subprocess.Popen(
         [sys.executable, "-c", _WRITER, str(data)],
-        stdout=subprocess.PIPE, text=True, cwd=root,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=root,
         env={**os.environ, "PYTHONPATH": str(root)},
     )
     try:

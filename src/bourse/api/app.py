@@ -17,6 +17,7 @@ from bourse.api import binance, console, docs
 from bourse.api.admin import (
     accounts,
     alerts,
+    audit,
     customers,
     operator,
     payouts,
@@ -90,6 +91,7 @@ def create_app(
     app.include_router(alerts.router)
     app.include_router(staff.router)
     app.include_router(proposals.router)
+    app.include_router(audit.router)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view
     market = MarketData(view)

@@ -29,6 +29,23 @@ class ExportError(ValueError):
     """The export cannot be made as asked (the message says why)."""
 
 
+def parse_time(value: str, what: str) -> int:
+    """An ISO 8601 date or time (UTC unless it says otherwise), or epoch milliseconds, as epoch
+    milliseconds; ExportError naming `what` otherwise."""
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ExportError(
+            f"{what} {value!r} is not an ISO 8601 date or time (like 2026-12-01T00:00:00Z) "
+            "or epoch milliseconds"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp() * 1000)
+
+
 def iso(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(timespec="milliseconds")
 
@@ -78,7 +95,7 @@ def write_bundle(
 
     head = covering_head(audit)
     size = int(head["tree_size"])
-    keys = audit.keys()
+    keys = audit.signing_keys()
     key_bytes = {k["key_id"]: bytes.fromhex(k["public_key"]) for k in keys}
     try:
         check_head(head, key_bytes)
@@ -106,7 +123,9 @@ def write_bundle(
     if against is not None:
         size1 = int(against["tree_size"])
         if size1 > size:
-            raise ExportError(f"the head to prove against ({size1}) is newer than the log's ({size})")
+            raise ExportError(
+                f"the head to prove against ({size1}) is newer than the log's ({size})"
+            )
         header["consistency"] = {
             "from_size": size1,
             "proof": [h.hex() for h in audit.consistency_proof(size1, size)],

@@ -26,7 +26,17 @@ from bourse.audit.subjects import subjects
 from bourse.audit.tree_store import FileNodes
 from bourse.audit.verify_bundle import head_text, leaf_data, leaf_hash
 from bourse.commands import decode_command
-from bourse.events import AnyEvent, AuditKeyRotated, Outcome
+from bourse.events import (
+    AccountOpened,
+    AnyEvent,
+    AssetCreated,
+    AuditKeyRotated,
+    CustomerRecorded,
+    Outcome,
+    PolicyApplied,
+    PolicyScheduled,
+    SymbolListed,
+)
 from bourse.private_files import create_private, private_dir
 
 _SCHEMA = """
@@ -41,6 +51,9 @@ CREATE TABLE IF NOT EXISTS subjects (kind TEXT NOT NULL, value TEXT NOT NULL, se
 CREATE TABLE IF NOT EXISTS accounts (account_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS customers (customer_id INTEGER PRIMARY KEY, residence TEXT NOT NULL,
     nationality TEXT NOT NULL, venue TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS assets (asset TEXT PRIMARY KEY, precision INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS symbols (symbol TEXT PRIMARY KEY, base TEXT NOT NULL,
+    quote TEXT NOT NULL, base_precision INTEGER NOT NULL, quote_precision INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NULL,
     seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);
 """
@@ -58,6 +71,7 @@ class Query:
     country: str | None = None
     actor: str | None = None
     type: str | None = None
+    with_policies: bool = False  # with `customer`: also the policies of their countries
     after_seq: int = 0
     until_seq: int | None = None
     limit: int | None = None
@@ -88,11 +102,11 @@ class AuditLog:
         level0 = tree / "level-00.bin"
         have = level0.stat().st_size // 32 if level0.exists() else 0
         self.read_only = read_only
+        self._signer: Signer | None = None
+        self.signer_problem = "read-only" if read_only else ""
+        self.publishers: list[Callable[[dict[str, Any]], None]] = []
         if read_only:  # what both the index and the tree's files hold is final
             self.nodes = FileNodes(tree, min(size, have), read_only=True)
-            self._signer = None
-            self.signer_problem = "read-only"
-            self.publishers = []
             return
         missing = [
             row[0]
@@ -101,9 +115,11 @@ class AuditLog:
             )
         ]
         self.nodes = FileNodes(tree, size, missing if have < size else None)
-        self._signer: Signer | None = None
-        self.signer_problem = ""
-        self.publishers: list[Callable[[dict[str, Any]], None]] = []
+
+    @staticmethod
+    def kept_in(data_dir: Path) -> bool:
+        """Whether `data_dir` keeps an audit log."""
+        return (data_dir / "audit" / "index.sqlite").exists()
 
     @classmethod
     def reader(cls, data_dir: Path) -> AuditLog:
@@ -128,23 +144,46 @@ class AuditLog:
         refused = outcome.refused
         self.db.execute(
             "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (seq, outcome.ts_ms, outcome.command, command.actor, refused, leaf, command_raw, events_raw),
+            (
+                seq,
+                outcome.ts_ms,
+                outcome.command,
+                command.actor,
+                refused,
+                leaf,
+                command_raw,
+                events_raw,
+            ),
         )
         self._index(seq, command, outcome.events, outcome.ts_ms)
 
     def _index(self, seq: int, command: Any, events: Sequence[AnyEvent], ts_ms: int) -> None:
         db = self.db
         for event in events:
-            kind = type(event).__name__
-            if kind == "AccountOpened" and event.customer_id:  # type: ignore[union-attr]
+            if isinstance(event, AccountOpened) and event.customer_id:
                 db.execute(
                     "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
-                    (event.account_id, event.customer_id),  # type: ignore[union-attr]
+                    (event.account_id, event.customer_id),
                 )
-            elif kind == "CustomerRecorded":
+            elif isinstance(event, CustomerRecorded):
                 db.execute(
                     "INSERT OR REPLACE INTO customers VALUES (?, ?, ?, ?)",
-                    (event.customer_id, event.residence, event.nationality, event.venue),  # type: ignore[union-attr]
+                    (event.customer_id, event.residence, event.nationality, event.venue),
+                )
+            elif isinstance(event, AssetCreated):
+                db.execute(
+                    "INSERT OR REPLACE INTO assets VALUES (?, ?)", (event.asset, event.precision)
+                )
+            elif isinstance(event, SymbolListed):
+                spec = event.spec
+                db.execute(
+                    "INSERT OR REPLACE INTO symbols VALUES (?, ?, ?, ?, ?)",
+                    (spec.name, spec.base, spec.quote, spec.base_precision, spec.quote_precision),
+                )
+            elif isinstance(event, PolicyApplied | PolicyScheduled):
+                db.execute(
+                    "INSERT OR IGNORE INTO subjects VALUES ('policy', ?, ?)",
+                    (event.spec.country, seq),
                 )
             elif isinstance(event, AuditKeyRotated):
                 db.execute(
@@ -194,7 +233,7 @@ class AuditLog:
 
     # --- heads ----------------------------------------------------------------------------------
 
-    def keys(self) -> list[dict[str, Any]]:
+    def signing_keys(self) -> list[dict[str, Any]]:
         rows = self.db.execute(
             "SELECT key_id, public_key, seq, ts_ms, actor, reason FROM keys ORDER BY seq"
         ).fetchall()
@@ -204,7 +243,7 @@ class AuditLog:
     def signer(self) -> Signer | None:
         """The key announced last, if its private half is here (else `signer_problem` says)."""
         if self._signer is None:
-            keys = self.keys()
+            keys = self.signing_keys()
             if not keys:
                 self.signer_problem = "no audit key has been announced yet"
                 return None
@@ -269,7 +308,8 @@ class AuditLog:
 
     def select(self, query: Query) -> list[int]:
         """The seqs of the records `query` names, in order."""
-        where, args = ["seq > ?"], [query.after_seq]
+        where: list[str] = ["seq > ?"]
+        args: list[int | str] = [query.after_seq]
         if query.until_seq is not None:
             where.append("seq <= ?")
             args.append(query.until_seq)
@@ -285,8 +325,18 @@ class AuditLog:
         if query.type is not None:
             where.append("type = ?")
             args.append(query.type)
+        if query.customer is not None:
+            about = "seq IN (SELECT seq FROM subjects WHERE kind = 'customer' AND value = ?)"
+            args.append(str(query.customer))
+            known = self.customer(query.customer)
+            if query.with_policies and known is not None:
+                about = (
+                    f"({about} OR seq IN (SELECT seq FROM subjects WHERE kind = 'policy' "
+                    "AND value IN (?, ?)))"
+                )
+                args += [known[0], known[1]]
+            where.append(about)
         for kind, value in (
-            ("customer", None if query.customer is None else str(query.customer)),
             ("venue", query.venue),
             ("country", query.country),
         ):
@@ -307,6 +357,15 @@ class AuditLog:
             raise KeyError(f"the audit log holds no record {seq}")
         return row[0], bytes(row[1]), bytes(row[2])
 
+    def precisions(self) -> tuple[dict[str, int], dict[str, tuple[str, str, int, int]]]:
+        """Each asset's precision, and each symbol's (base, quote, base and quote precision)."""
+        assets = dict(self.db.execute("SELECT asset, precision FROM assets").fetchall())
+        symbols = {
+            row[0]: (row[1], row[2], row[3], row[4])
+            for row in self.db.execute("SELECT * FROM symbols").fetchall()
+        }
+        return assets, symbols
+
     def customer(self, customer_id: int) -> tuple[str, str, str] | None:
         """(residence, nationality, venue) of a customer as last recorded."""
         row = self.db.execute(
@@ -314,4 +373,3 @@ class AuditLog:
             (customer_id,),
         ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
-

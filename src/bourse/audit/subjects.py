@@ -9,6 +9,8 @@ from typing import Any
 _KINDS = {
     "customer_id": "customer",
     "account_id": "account",
+    "maker_account_id": "account",
+    "taker_account_id": "account",
     "venue": "venue",
     "country": "country",
     "residence": "country",

@@ -90,7 +90,9 @@ def root_from_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[byte
     return r
 
 
-def verify_inclusion(index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes) -> None:
+def verify_inclusion(
+    index: int, size: int, leaf: bytes, proof: Sequence[bytes], root: bytes
+) -> None:
     if root_from_inclusion(index, size, leaf, proof) != root:
         raise VerificationError(f"leaf {index} is not in the tree of size {size} with that root")
 
@@ -205,7 +207,7 @@ def decode_raw(data: bytes) -> Any:
     return value
 
 
-def _unpack(b: bytes, i: int) -> tuple[Any, int]:  # noqa: C901 (one msgpack type per branch)
+def _unpack(b: bytes, i: int) -> tuple[Any, int]:
     t = b[i]
     i += 1
     if t <= 0x7F:
@@ -286,6 +288,7 @@ def summary(command: dict[str, Any], events: list[Any]) -> dict[str, Any]:
         if isinstance(e, dict) and decided and e.get("actor") not in (None, command.get("actor")):
             out["proposed_by"] = e["actor"]
             out["approved_by"] = command.get("actor", "")
+            out["approval_reason"] = command.get("reason", "")
             break
     return out
 
@@ -368,7 +371,10 @@ def verify(
     if manifest_key not in keys:
         raise VerificationError("the manifest is signed by a key the bundle does not hold")
     check_signature(
-        keys[manifest_key], header.get("manifest_signature", ""), manifest_text(manifest), "the manifest"
+        keys[manifest_key],
+        header.get("manifest_signature", ""),
+        manifest_text(manifest),
+        "the manifest",
     )
     if manifest.get("tree_size") != size or manifest.get("root_hash") != head["root_hash"]:
         raise VerificationError("the manifest names another tree head than the bundle's")
@@ -418,9 +424,13 @@ def _check_against_trusted(
         )
     proof = [bytes.fromhex(h) for h in consistency.get("proof", [])]
     try:
-        verify_consistency(int(trusted["tree_size"]), int(head["tree_size"]), trusted_root, root, proof)
+        verify_consistency(
+            int(trusted["tree_size"]), int(head["tree_size"]), trusted_root, root, proof
+        )
     except VerificationError as exc:
-        raise VerificationError(f"the bundle's tree head does not extend the trusted head: {exc}") from None
+        raise VerificationError(
+            f"the bundle's tree head does not extend the trusted head: {exc}"
+        ) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

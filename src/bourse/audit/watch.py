@@ -38,12 +38,14 @@ def check(audit: AuditLog, state_path: Path) -> WatchResult:
         return WatchResult(False, "the log has signed no tree head yet", 0)
     state = load_state(state_path) or {}
     keys = {k: bytes.fromhex(v) for k, v in state.get("keys", {}).items()}
-    for k in audit.keys():  # keys announced in the log (a rotation is a journaled command)
+    for k in audit.signing_keys():  # keys announced in the log (a rotation is a journaled command)
         keys.setdefault(k["key_id"], bytes.fromhex(k["public_key"]))
     try:
         root2 = check_head(head, keys)
     except VerificationError as exc:
-        return WatchResult(False, f"ALARM: the newest tree head is not genuine: {exc}", _size(state))
+        return WatchResult(
+            False, f"ALARM: the newest tree head is not genuine: {exc}", _size(state)
+        )
     trusted = state.get("head")
     size2 = int(head["tree_size"])
     if trusted is None:

@@ -10,7 +10,6 @@ import json
 import shutil
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,18 +26,14 @@ audit_app = typer.Typer(
 
 
 def _parse_time(value: str | None, what: str) -> int | None:
-    """An ISO 8601 date or time (UTC unless it says otherwise) as epoch milliseconds."""
+    from bourse.audit.export import ExportError, parse_time
+
     if value is None:
         return None
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        fail(f"{what} {value!r} is not an ISO 8601 date or time (like 2026-12-01T00:00:00Z)")
-    if moment.tzinfo is None:
-        from datetime import UTC
-
-        moment = moment.replace(tzinfo=UTC)
-    return int(moment.timestamp() * 1000)
+        return parse_time(value, what)
+    except ExportError as exc:
+        fail(str(exc))
 
 
 def _reader(dd: DataDir) -> Any:
@@ -104,14 +99,24 @@ def export_cmd(
     data_dir: DataDirOpt = Path("data"),
     from_: Annotated[str | None, typer.Option("--from", help="From this time (ISO 8601).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Up to (not including) this time.")] = None,
-    customer: Annotated[int | None, typer.Option("--customer", help="Records about this customer.")] = None,
+    customer: Annotated[
+        int | None, typer.Option("--customer", help="Records about this customer.")
+    ] = None,
     venue: Annotated[str | None, typer.Option("--venue", help="Records about this venue.")] = None,
-    country: Annotated[str | None, typer.Option("--country", help="Records about this country.")] = None,
-    actor: Annotated[str | None, typer.Option("--actor", help="Records by this actor (staff:NAME).")] = None,
-    command: Annotated[str | None, typer.Option("--command", help="Records of this command type.")] = None,
+    country: Annotated[
+        str | None, typer.Option("--country", help="Records about this country.")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", help="Records by this actor (staff:NAME).")
+    ] = None,
+    command: Annotated[
+        str | None, typer.Option("--command", help="Records of this command type.")
+    ] = None,
     against: Annotated[
         Path | None,
-        typer.Option("--against", help="A head (JSON) the reader keeps: prove the new one extends it."),
+        typer.Option(
+            "--against", help="A head (JSON) the reader keeps: prove the new one extends it."
+        ),
     ] = None,
 ) -> None:
     """Export the records a query names, each with its inclusion proof, checked against the
@@ -149,8 +154,13 @@ def export_cmd(
 @audit_app.command("verify")
 def verify_cmd(
     bundle: Annotated[Path, typer.Argument(help="The bundle (.jsonl) to check.")],
-    key: Annotated[str | None, typer.Option("--key", help="The exchange's audit key to pin (hex or key id).")] = None,
-    head: Annotated[Path | None, typer.Option("--head", help="A head (JSON) you kept: the bundle must extend it.")] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="The exchange's audit key to pin (hex or key id).")
+    ] = None,
+    head: Annotated[
+        Path | None,
+        typer.Option("--head", help="A head (JSON) you kept: the bundle must extend it."),
+    ] = None,
 ) -> None:
     """Check every signature and proof of a bundle, exactly as the standalone verifier does;
     exit 1 naming the first bad record or proof."""
@@ -168,7 +178,9 @@ def verify_cmd(
 
 @audit_app.command("verifier")
 def verifier_cmd(
-    to: Annotated[Path | None, typer.Argument(help="Copy it here (default: print its path).")] = None,
+    to: Annotated[
+        Path | None, typer.Argument(help="Copy it here (default: print its path).")
+    ] = None,
 ) -> None:
     """The standalone verifier: one file a regulator runs with Python and `cryptography`."""
     from bourse.audit import verify_bundle
@@ -183,7 +195,9 @@ def verifier_cmd(
 
 @audit_app.command("watch")
 def watch_cmd(
-    state: Annotated[Path, typer.Option("--state", help="Where the monitor keeps the head it trusts.")],
+    state: Annotated[
+        Path, typer.Option("--state", help="Where the monitor keeps the head it trusts.")
+    ],
     data_dir: DataDirOpt = Path("data"),
     every: Annotated[float, typer.Option("--every", help="Seconds between checks.")] = 10.0,
     once: Annotated[bool, typer.Option("--once", help="Check once and exit.")] = False,

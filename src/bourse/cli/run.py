@@ -175,7 +175,11 @@ def run(
     try:
         with progress_bar("recovering", None) as advance:
             exchange = Exchange(
-                dd, progress=advance, snapshot_every=snapshot_every, projector_process=True
+                dd,
+                progress=advance,
+                snapshot_every=snapshot_every,
+                projector_process=True,
+                audit=True,
             )
     except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
         err.print("stopped while recovering; the next start recovers again")

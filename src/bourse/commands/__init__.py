@@ -207,6 +207,7 @@ __all__ = [
     "RequestWithdrawal",
     "RevokeApiKey",
     "RevokeStaffToken",
+    "RotateAuditKey",
     "RunDuePolicies",
     "SchedulePolicyChange",
     "SetAccountFeeTier",

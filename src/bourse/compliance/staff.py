@@ -55,6 +55,7 @@ class Read(StrEnum):
     COMPLIANCE = "compliance"  # screening alerts, jurisdiction policies and their previews
     STAFF = "staff"  # staff members, roles, scopes
     PROPOSALS = "proposals"  # what waits for a second person's approval
+    AUDIT = "audit"  # the audit log: records, signed heads, exports, customer dossiers
 
 
 # --- what commands do, grouped as a compliance department thinks of them -------------------
@@ -133,7 +134,7 @@ DEFAULT_FOUR_EYES = frozenset(
     }
 )
 # operations that are not commands (they change no engine state themselves), permitted alike
-SYSTEM_OPERATIONS = frozenset({"TakeSnapshot", "RefreshLists"})
+SYSTEM_OPERATIONS = frozenset({"TakeSnapshot", "RefreshLists", "SignAuditHead"})
 SCREENING_OPERATIONS = frozenset({"Rescreen", "RefreshLists"})
 
 
@@ -169,7 +170,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.COMPLIANCE_OFFICER: RoleSpec(
         "Compliance officer",
         _COMPLIANCE,
-        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE, Read.PROPOSALS}),
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE, Read.PROPOSALS, Read.AUDIT}),
         scoped=False,
         summary="customers, freezes, screening alerts, jurisdiction policies",
     ),
@@ -184,7 +185,7 @@ ROLES: dict[Role, RoleSpec] = {
     Role.REGIONAL_MANAGER: RoleSpec(
         "Regional manager",
         CUSTOMER_DECISIONS | ALERT_DECISIONS | POLICY_DECISIONS,
-        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE, Read.PROPOSALS}),
+        frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.COMPLIANCE, Read.PROPOSALS, Read.AUDIT}),
         scoped=True,
         summary="a compliance officer for the venues and countries of their scope only, who "
         "approves there",

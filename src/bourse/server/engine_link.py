@@ -70,7 +70,7 @@ _outcomes = msgspec.msgpack.Decoder(list[Outcome])
 # What a gateway may call on the engine process's Service (more come from `EngineHost(calls=)`).
 SERVICE_CALLS = (
     "check", "preview", "offboarding", "traded_price", "snapshot", "state", "health",
-    "engine_metrics", "ask_every_process", "released",
+    "engine_metrics", "ask_every_process", "released", "sign_audit_head",
 )  # fmt: skip
 
 
@@ -366,6 +366,10 @@ class EngineLink:
     async def snapshot(self) -> tuple[int, str]:
         seq, path = await self.call("snapshot")
         return seq, path
+
+    async def sign_audit_head(self) -> dict[str, Any]:
+        head: dict[str, Any] = await self.call("sign_audit_head")
+        return head
 
     async def state(self) -> dict[str, Any]:
         state: dict[str, Any] = await self.call("state")

@@ -66,13 +66,14 @@ class Exchange:
         progress: Progress | None = None,
         snapshot_every: int = 0,
         projector_process: bool = False,
-        audit: bool = False,
+        audit: bool | None = None,
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
         after a crash replays at most that many (0: only on close and on demand).
         `projector_process` runs the SQL projection in a child process (the server does; tests
         and tools keep it in a thread). `audit` keeps the audit log (`<data>/audit/`) beside
-        the engine and gives the exchange its first audit key if it has none."""
+        the engine and gives the exchange its first audit key if it has none (None: if the
+        data directory keeps one already, so that a tool's commands are in it too)."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
@@ -80,6 +81,8 @@ class Exchange:
             self.journal = FileJournal(data_dir.journal)
             self.snapshots = SnapshotStore(data_dir.snapshots)
             self.projector = Projector(database_url or store_url(data_dir.path))
+            if audit is None:
+                audit = AuditLog.kept_in(data_dir.path)
             self.audit_log = AuditLog(data_dir.path) if audit else None
             self.engine, snapshot_seq, replayed = self._recover(progress)
         except BaseException:
@@ -108,7 +111,7 @@ class Exchange:
             for cmd in genesis(now_ms()):
                 self.sequencer.submit(cmd)
             self.sequencer.flush()
-        if self.audit_log is not None and not self.audit_log.keys():
+        if self.audit_log is not None and not self.audit_log.signing_keys():
             self.execute(first_audit_key(data_dir.path, now_ms()))
 
     def _recover(self, progress: Progress | None) -> tuple[Engine, int, int]:

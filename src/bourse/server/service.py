@@ -37,6 +37,10 @@ class StoreUnavailable(RuntimeError):
     """The SQL projection failed or fell too far behind to answer a read."""
 
 
+class AuditUnavailable(RuntimeError):
+    """The audit log cannot answer (none kept, stopped, or no key to sign with)."""
+
+
 READ_WAIT_S = 10.0  # how long a read waits for the store to catch up before it answers 503
 
 
@@ -96,6 +100,8 @@ class GatewayService(Protocol):
     async def store_caught_up(self, seq: int | None = None, timeout: float = ...) -> None: ...
 
     async def snapshot(self) -> tuple[int, str]: ...
+
+    async def sign_audit_head(self) -> dict[str, Any]: ...
 
     async def state(self) -> dict[str, Any]: ...
 
@@ -169,6 +175,8 @@ class Service:
         yield "bourse_consumer_lag_commands", behind, {"consumer": "sql"}, lag.behind
         age = "Seconds since the oldest released command a consumer has not applied"
         yield "bourse_consumer_lag_seconds", age, {"consumer": "sql"}, lag.age_s
+        if ex.audit is not None:
+            yield "bourse_consumer_lag_commands", behind, {"consumer": "audit"}, ex.audit.behind
         yield (
             "bourse_waiting_answers",
             "Requests waiting for their command to be durable",
@@ -194,6 +202,19 @@ class Service:
     async def snapshot(self) -> tuple[int, str]:
         """Write a snapshot at the last durable command now: its seq and path."""
         return self.exchange.write_snapshot()
+
+    async def sign_audit_head(self) -> dict[str, Any]:
+        """A tree head over everything released so far, signed now (AuditUnavailable if this
+        exchange keeps no audit log or cannot sign: the message says why)."""
+        audit = self.exchange.audit
+        if audit is None:
+            raise AuditUnavailable("this exchange keeps no audit log")
+        if audit.error is not None:
+            raise AuditUnavailable(f"the audit log stopped: {audit.error!r}")
+        head = await asyncio.to_thread(audit.sign_head)
+        if head is None:
+            raise AuditUnavailable(f"no head signed: {audit.log.signer_problem}")
+        return head
 
     async def state(self) -> dict[str, Any]:
         """Sequence numbers and the state digest that `bourse replay` reproduces."""

@@ -24,6 +24,7 @@ class Operation:
 SNAPSHOT = Operation("TakeSnapshot")
 RESCREEN = Operation("Rescreen")
 REFRESH_LISTS = Operation("RefreshLists")
+SIGN_AUDIT_HEAD = Operation("SignAuditHead")
 
 Need = Read | Operation | None
 
@@ -44,6 +45,12 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/commands"): ENGINE,
     ("POST", "/admin/v1/deposits"): ENGINE,
     ("POST", "/admin/v1/snapshot"): SNAPSHOT,
+    ("GET", "/admin/v1/audit/head"): Read.AUDIT,
+    ("POST", "/admin/v1/audit/heads"): SIGN_AUDIT_HEAD,
+    ("GET", "/admin/v1/audit/records"): Read.AUDIT,
+    ("GET", "/admin/v1/audit/records/{seq}"): Read.AUDIT,
+    ("GET", "/admin/v1/audit/export"): Read.AUDIT,
+    ("GET", "/admin/v1/audit/customers/{customer_id}/dossier"): Read.AUDIT,
     ("GET", "/admin/v1/state"): Read.SYSTEM,
     ("GET", "/admin/v1/accounts/{account_id}"): Read.CUSTOMERS,
     ("POST", "/admin/v1/withdrawals/on-request"): ENGINE,
