@@ -23,6 +23,7 @@ NOT_COMMANDS = {
     # versions and the matcher as their evidence (actor system:screening), not a person's why.
     ("post", "/admin/v1/screening/rescreen"): "system screening, evidence-cited",
     ("post", "/admin/v1/lists/refresh"): "system list refresh, evidence-cited",
+    ("post", "/admin/v1/audit/heads"): "signs the audit log as it stands; changes nothing in it",
 }
 
 

@@ -46,10 +46,13 @@ def decisions(exchange: Exchange, ts_ms: int = 2_000_000) -> None:
     )
 
 
-@pytest.fixture
-def audited(tmp_path: Path) -> Iterator[Exchange]:
-    """An open exchange keeping its log, with trades and decisions in it and a signed head."""
-    exchange = Exchange(DataDir(tmp_path / "data"), audit=True)
+@pytest.fixture(params=["thread", "process"])
+def audited(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Exchange]:
+    """An open exchange keeping its log (in a thread, or in a process as the server does), with
+    trades and decisions in it and a signed head."""
+    exchange = Exchange(
+        DataDir(tmp_path / "data"), audit=True, audit_process=request.param == "process"
+    )
     trade(exchange, 30)
     decisions(exchange)
     assert exchange.audit is not None

@@ -195,3 +195,27 @@ def test_a_bundle_proves_it_extends_a_head_the_reader_kept(
     forged = dict(kept, root_hash="22" * 32)
     with pytest.raises(VerificationError):
         verify(str(bundle), trusted_head=forged)
+
+
+def test_a_range_bundle_proves_its_records_together(audited: Exchange, tmp_path: Path) -> None:
+    bundle = tmp_path / "range.jsonl"
+    audit = AuditLog.reader(audited.data_dir.path)
+    try:
+        with open(bundle, "w") as f:
+            manifest = write_bundle(
+                audit, Query(after_seq=10, until_seq=60), f,
+                signer_dir=audited.data_dir.path, now_ms=5, as_range=True,
+            )  # fmt: skip
+    finally:
+        audit.close()
+    assert manifest["seqs"] == [[11, 60]] and manifest["count"] == 50
+    rows = lines(bundle)
+    assert "range_proof" in rows[0] and all("proof" not in r for r in rows[1:])
+    assert verify(str(bundle))["records"] == 50
+    assert standalone(tmp_path, bundle).returncode == 0
+    raw = bytearray(base64.b64decode(rows[20]["command_raw"]))
+    raw[-1] ^= 1
+    rows[20]["command_raw"] = base64.b64encode(bytes(raw)).decode()
+    write(bundle, rows)
+    with pytest.raises(VerificationError, match=r"do not make the signed root|record seq 30"):
+        verify(str(bundle))

@@ -15,6 +15,7 @@ from bourse.audit.verify_bundle import (
     VerificationError,
     leaf_hash,
     root_from_inclusion,
+    root_from_range,
     verify_consistency,
     verify_inclusion,
 )
@@ -238,3 +239,25 @@ def test_every_leaf_and_every_pair_of_sizes_proves(size: int, seed: bytes) -> No
                         roots[n],
                         merkle.consistency_proof(nodes, m, n),
                     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.integers(min_value=1, max_value=200), data=st.data())
+def test_a_range_of_leaves_with_its_range_proof_makes_the_root(
+    size: int, data: st.DataObject
+) -> None:
+    nodes = merkle.MemoryNodes()
+    for i in range(size):
+        nodes.append(leaf_hash(i.to_bytes(4, "big")))
+    lo = data.draw(st.integers(min_value=0, max_value=size - 1))
+    hi = data.draw(st.integers(min_value=lo + 1, max_value=size))
+    leaves = [nodes.node(0, i) for i in range(lo, hi)]
+    proof = merkle.range_proof(nodes, lo, hi, size)
+    assert len(proof) <= 2 * size.bit_length()
+    assert root_from_range(lo, hi, size, leaves, proof) == merkle.root(nodes, size)
+    changed = [*leaves[:-1], leaf_hash(b"changed")]
+    assert root_from_range(lo, hi, size, changed, proof) != merkle.root(nodes, size)
+    for bad in (proof[:-1], [*proof, proof[0] if proof else H("00" * 32)]):
+        if bad != proof:
+            with pytest.raises(VerificationError):
+                root_from_range(lo, hi, size, leaves, bad)

@@ -19,9 +19,9 @@ from tests.server.server import Server, run_cli
 pytestmark = pytest.mark.slow
 SATOSHI_DEPOSIT = {"account_id": 1, "asset": "BTC", "amount": "0.00000001", "reason": "test"}
 GENESIS_BTC_RAW = to_raw(DEMO_FUNDS["BTC"], ASSETS["BTC"])
-# and `bourse run` sets four eyes, adds the two demo staff with a token and a console setup link
-# each, and registers the demo API key
-GENESIS_COMMANDS = len(genesis(0)) + 1 + 6 + 1
+# and `bourse run` announces the audit log's first key, sets four eyes, adds the two demo staff
+# with a token and a console setup link each, and registers the demo API key
+GENESIS_COMMANDS = len(genesis(0)) + 1 + 1 + 6 + 1
 
 
 def _btc_free_raw(server: Server) -> int:

@@ -21,6 +21,7 @@ from bourse.audit.verify_bundle import (
     check_head,
     decode_raw,
     manifest_text,
+    runs_of,
     summary,
 )
 
@@ -87,10 +88,13 @@ def write_bundle(
     signer_dir: Path,
     against: dict[str, Any] | None = None,
     now_ms: int,
+    as_range: bool = False,
 ) -> dict[str, Any]:
     """Write the bundle of `query`'s records to `out`, checked against the newest signed head
     (only records it covers); `against`: a head the reader keeps, to prove the new one extends
-    it. Returns the manifest."""
+    it. `as_range`: the records are consecutive, proved together by one range proof instead of
+    one inclusion proof each (a large export: a few hashes instead of ~20 a record). Returns
+    the manifest."""
     from bourse.audit.keys import Signer
 
     head = covering_head(audit)
@@ -109,7 +113,7 @@ def write_bundle(
         "query": {k: v for k, v in asdict(query).items() if v not in (None, 0)},
         "exported_at": iso(now_ms),
         "count": len(seqs),
-        "seqs": seqs,
+        "seqs": runs_of(seqs),
     }
     signer = Signer(signer_dir, keys[-1]["key_id"])
     header: dict[str, Any] = {
@@ -130,14 +134,20 @@ def write_bundle(
             "from_size": size1,
             "proof": [h.hex() for h in audit.consistency_proof(size1, size)],
         }
+    if as_range and seqs:
+        if seqs[-1] - seqs[0] + 1 != len(seqs):
+            raise ExportError("a range proof needs consecutive records: export without --range")
+        proof = audit.range_proof(seqs[0], seqs[-1], size)
+        header["range_proof"] = [h.hex() for h in proof]
     out.write(json.dumps(header, sort_keys=True) + "\n")
-    for line in _records(audit, seqs, size):
+    for line in _records(audit, seqs, size, proofs=not as_range):
         out.write(line)
     return manifest
 
 
-def _records(audit: AuditLog, seqs: list[int], size: int) -> Iterator[str]:
+def _records(audit: AuditLog, seqs: list[int], size: int, *, proofs: bool) -> Iterator[str]:
     for seq in seqs:
         view = record_view(audit, seq)
-        view["proof"] = [h.hex() for h in audit.inclusion_proof(seq, size)]
+        if proofs:
+            view["proof"] = [h.hex() for h in audit.inclusion_proof(seq, size)]
         yield json.dumps(view) + "\n"

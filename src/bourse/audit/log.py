@@ -303,6 +303,9 @@ class AuditLog:
     def inclusion_proof(self, seq: int, size: int) -> list[bytes]:
         return merkle.inclusion_proof(self.nodes, seq - 1, size)
 
+    def range_proof(self, first_seq: int, last_seq: int, size: int) -> list[bytes]:
+        return merkle.range_proof(self.nodes, first_seq - 1, last_seq, size)
+
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         return merkle.consistency_proof(self.nodes, size1, size2)
 

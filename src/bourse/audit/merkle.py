@@ -86,6 +86,27 @@ def consistency_proof(nodes: Nodes, size1: int, size2: int) -> list[bytes]:
     return path
 
 
+def range_proof(nodes: Nodes, lo: int, hi: int, size: int) -> list[bytes]:
+    """What proves that leaves [lo, hi) are all of that part of the tree of `size` leaves: the
+    hashes of the subtrees outside the range, in the order `verify_bundle.root_from_range`
+    takes them (a walk from the root, left before right)."""
+    _check_size(nodes, size)
+    if not 0 <= lo < hi <= size:
+        raise ValueError(f"no range [{lo}, {hi}) in a tree of {size} leaves")
+    out: list[bytes] = []
+
+    def walk(start: int, count: int) -> None:
+        if start + count <= lo or start >= hi:
+            out.append(subtree_hash(nodes, start, count))
+        elif not (lo <= start and start + count <= hi):  # partly inside: look at both halves
+            k = _split(count)
+            walk(start, k)
+            walk(start + k, count - k)
+
+    walk(0, size)
+    return out
+
+
 def _check_size(nodes: Nodes, size: int) -> None:
     if not 0 <= size <= nodes.size:
         raise ValueError(f"the log holds {nodes.size} leaves, not {size}")

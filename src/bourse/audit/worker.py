@@ -1,19 +1,28 @@
-"""Keeps the audit log beside the engine: released outcomes in, tree and index out, on a thread
-of its own, and a signed tree head every `HEAD_EVERY_S` while the log grows (and on demand).
+"""Keeps the audit log beside the engine: released outcomes in, tree and index out, and a signed
+tree head every `HEAD_EVERY_S` while the log grows (and on demand).
 
-Like the SQL projection, it never holds the engine back: released batches queue for it, and its
-lag (released but not yet in the tree) is a gauge.
+Like the SQL projection it never holds the engine back: released batches queue for it, and its
+lag (released but not yet in the tree) is a gauge. With `process=True` (what `bourse run` uses)
+the log is kept by a child process: this side only encodes each batch with its journaled
+commands (msgspec, about a microsecond a command) and hands it over, so hashing, decoding and
+indexing never compete with matching for the GIL. Otherwise a thread keeps it (tests, tools).
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import multiprocessing
 import queue
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
+from bourse import codec
 from bourse.audit.log import AuditLog
 from bourse.events import Outcome
 
@@ -21,24 +30,73 @@ log = logging.getLogger(__name__)
 HEAD_EVERY_S = 10.0
 _Batch = tuple[list[Outcome], list[bytes]]
 _STOP: _Batch = ([], [])
+MAX_BATCH = 5000
+# what the worker sends its child; every message is answered (a batch with the log's size)
+_BATCH, _SIGN, _QUIT = b"B", b"S", b"Q"
 
 
 def wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class AuditWorker:
-    def __init__(self, audit: AuditLog, *, head_every_s: float = HEAD_EVERY_S) -> None:
+class Keeper:
+    """The log and its head timer, wherever it runs (this process's thread or the child)."""
+
+    def __init__(self, audit: AuditLog, head_every_s: float) -> None:
         self.log = audit
         self.head_every_s = head_every_s
-        self._queue: queue.SimpleQueue[_Batch | Callable[[], None]] = queue.SimpleQueue()
-        self._released_seq = audit.size
-        self._applied = threading.Condition()
         self._last_head = time.monotonic()
         self._head_size = -1
+
+    def extend(self, batch: list[Outcome], records: list[bytes]) -> None:
+        self.log.extend(zip(batch, records, strict=True))
+
+    def sign(self) -> dict[str, Any] | None:
+        head = self.log.sign_head(wall_ms())
+        if head is None:
+            log.warning("no audit tree head signed: %s", self.log.signer_problem)
+        self._last_head = time.monotonic()
+        self._head_size = self.log.size
+        return head
+
+    def tick(self) -> None:
+        """Sign a head if one is due and the log grew since the last."""
+        due = time.monotonic() - self._last_head >= self.head_every_s
+        if due and self.log.size != self._head_size:
+            self.sign()
+
+    def close(self) -> None:
+        if self.log.size != self._head_size:
+            self.sign()
+        self.log.close()
+
+
+class AuditWorker:
+    def __init__(
+        self, audit: AuditLog, *, head_every_s: float = HEAD_EVERY_S, process: bool = False
+    ) -> None:
+        self.data_dir = audit.data_dir
+        self.head_every_s = head_every_s
+        self.size = audit.size  # applied, as last known here
+        self.signer_problem = ""
+        self._released_seq = audit.size
+        self._queue: queue.SimpleQueue[_Batch | Callable[[], None]] = queue.SimpleQueue()
+        self._held: _Batch | Callable[[], None] | None = None  # taken while coalescing
+        self._applied = threading.Condition()
         self.error: BaseException | None = None
+        self._keeper: Keeper | None = None
+        self._child: _Child | None = None
+        if process:
+            audit.close()  # the child is the log's only writer from now on
+            self._child = _Child(audit.data_dir, head_every_s)
+        else:
+            self._keeper = Keeper(audit, head_every_s)
         self._thread = threading.Thread(target=self._run, name="bourse-audit", daemon=True)
         self._thread.start()
+
+    @property
+    def child_pid(self) -> int | None:
+        return None if self._child is None else self._child.pid
 
     def submit(self, batch: list[Outcome], records: list[bytes]) -> None:
         """Queue released outcomes with their journaled commands (in seq order)."""
@@ -47,77 +105,187 @@ class AuditWorker:
 
     @property
     def behind(self) -> int:
-        return self._released_seq - self.log.size
+        return self._released_seq - self.size
 
     def wait_for(self, seq: int, timeout: float = 30.0) -> bool:
         with self._applied:
             return self._applied.wait_for(
-                lambda: self.log.size >= seq or self.error is not None, timeout
+                lambda: self.size >= seq or self.error is not None, timeout
             )
 
-    def call(self, fn: Callable[[AuditLog], Any], timeout: float = 30.0) -> Any:
-        """Run `fn(log)` on the worker's thread after everything queued so far (the log is the
-        worker's alone while it runs) and return its result."""
+    def sign_head(self, timeout: float = 60.0) -> dict[str, Any] | None:
+        """Sign a head now, over everything released before this call (None: see
+        `signer_problem`)."""
         done = threading.Event()
-        result: list[Any] = []
-        failure: list[BaseException] = []
+        result: list[dict[str, Any] | None] = []
 
         def job() -> None:
             try:
-                result.append(fn(self.log))
-            except BaseException as exc:
-                failure.append(exc)
+                result.append(self._sign())
             finally:
                 done.set()
 
         self._queue.put(job)
         if not done.wait(timeout):
             raise TimeoutError("the audit log did not answer in time")
-        if failure:
-            raise failure[0]
+        if not result:
+            raise RuntimeError(f"the audit log stopped: {self.error!r}")
         return result[0]
-
-    def sign_head(self) -> dict[str, Any] | None:
-        """Sign a head now, over everything released before this call."""
-        return self.call(lambda audit: self._sign(audit))  # type: ignore[no-any-return]
 
     def close(self) -> None:
         self._queue.put(_STOP)
         self._thread.join()
 
-    def _sign(self, audit: AuditLog) -> dict[str, Any] | None:
-        head = audit.sign_head(wall_ms())
-        if head is None:
-            log.warning("no audit tree head signed: %s", audit.signer_problem)
-        self._last_head = time.monotonic()
-        self._head_size = audit.size
-        return head
+    # --- on the worker's thread -----------------------------------------------------------------
+
+    def _sign(self) -> dict[str, Any] | None:
+        if self._keeper is not None:
+            head = self._keeper.sign()
+            self.signer_problem = self._keeper.log.signer_problem
+            return head
+        assert self._child is not None
+        answer = self._child.ask(_SIGN)
+        self.signer_problem = answer.get("problem", "")
+        signed: dict[str, Any] | None = answer.get("head")
+        return signed
+
+    def _applied_up_to(self, size: int) -> None:
+        with self._applied:
+            self.size = size
+            self._applied.notify_all()
 
     def _run(self) -> None:
-        audit = self.log
         while True:
-            try:
-                item = self._queue.get(timeout=self.head_every_s)
-            except queue.Empty:
-                item = None
+            item, self._held = self._held, None
+            if item is None:
+                try:
+                    item = self._queue.get(timeout=self.head_every_s)
+                except queue.Empty:
+                    item = None
             try:
                 if item is _STOP:
-                    if audit.size != self._head_size:
-                        self._sign(audit)
-                    audit.close()
+                    self._stop()
                     return
                 if callable(item):
                     item()
                 elif item is not None and self.error is None:
-                    batch, records = item
-                    audit.extend(zip(batch, records, strict=True))
-                    with self._applied:
-                        self._applied.notify_all()
-                due = time.monotonic() - self._last_head >= self.head_every_s
-                if due and audit.size != self._head_size and self.error is None:
-                    self._sign(audit)
+                    self._apply(*self._coalesce(item))
+                if self._keeper is not None and self.error is None:
+                    self._keeper.tick()
             except Exception as exc:  # the log is rebuildable from the journal; trading goes on
                 log.exception("the audit log failed; rebuild it with `bourse audit rebuild`")
                 self.error = exc
-                with self._applied:
-                    self._applied.notify_all()
+                self._applied_up_to(self.size)
+
+    def _coalesce(self, first: _Batch) -> _Batch:
+        """`first` and the batches already waiting behind it, sent as one; a job or the stop
+        found behind them is held for right after."""
+        outcomes, records = list(first[0]), list(first[1])
+        while len(outcomes) < MAX_BATCH:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if more is _STOP or callable(more):
+                self._held = more
+                break
+            outcomes += more[0]
+            records += more[1]
+        return outcomes, records
+
+    def _apply(self, outcomes: list[Outcome], records: list[bytes]) -> None:
+        if self._keeper is not None:
+            self._keeper.extend(outcomes, records)
+            self._applied_up_to(self._keeper.log.size)
+            return
+        assert self._child is not None
+        answer = self._child.ask(_BATCH + codec.encode((outcomes, records)))
+        self._applied_up_to(int(answer["size"]))
+
+    def _stop(self) -> None:
+        if self._keeper is not None:
+            self._keeper.close()
+        elif self._child is not None:
+            with contextlib.suppress(Exception):
+                self._child.ask(_QUIT)
+            self._child.close()
+
+
+class AuditChildError(RuntimeError):
+    """The audit process failed or went away (the message says how)."""
+
+
+class _Child:
+    """The audit log kept in a spawned process; each message answered in order."""
+
+    def __init__(self, data_dir: Path, head_every_s: float) -> None:
+        ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(
+            target=_serve, args=(str(data_dir), head_every_s, child), name="bourse-audit",
+            daemon=True,
+        )  # fmt: skip
+        self._proc.start()
+        child.close()
+        self.ask(b"")  # ready: the log opened
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid
+
+    def ask(self, message: bytes) -> dict[str, Any]:
+        try:
+            self._conn.send_bytes(message)
+            reply: dict[str, Any] = json.loads(self._conn.recv_bytes())
+        except (EOFError, OSError):
+            self._proc.join(timeout=5)
+            raise AuditChildError(
+                f"the audit process exited (code {self._proc.exitcode})"
+            ) from None
+        if "error" in reply:
+            raise AuditChildError(f"the audit process failed: {reply['error']}")
+        return reply
+
+    def close(self) -> None:
+        self._proc.join(timeout=30)
+        if self._proc.is_alive():
+            self._proc.kill()
+        self._conn.close()
+
+
+def _serve(data_dir: str, head_every_s: float, conn: Connection) -> None:
+    decoder = codec.Decoder[tuple[list[Outcome], list[bytes]]](tuple[list[Outcome], list[bytes]])
+    try:
+        keeper = Keeper(AuditLog(Path(data_dir)), head_every_s)
+    except BaseException as exc:
+        conn.send_bytes(json.dumps({"error": repr(exc)}).encode())
+        return
+    reply = conn.send_bytes
+    try:
+        while True:
+            if not conn.poll(head_every_s):
+                keeper.tick()
+                continue
+            message = conn.recv_bytes()
+            kind = message[:1]
+            try:
+                if kind == _BATCH:
+                    keeper.extend(*decoder.decode(memoryview(message)[1:]))
+                    keeper.tick()
+                    answer: dict[str, Any] = {"size": keeper.log.size}
+                elif kind == _SIGN:
+                    head = keeper.sign()
+                    answer = {"head": head, "problem": keeper.log.signer_problem}
+                elif kind == _QUIT:
+                    keeper.close()
+                    reply(json.dumps({"size": keeper.log.size}).encode())
+                    return
+                else:
+                    answer = {"size": keeper.log.size}
+            except Exception as exc:  # report it, then stop keeping the log
+                log.exception("the audit process failed")
+                reply(json.dumps({"error": repr(exc)}).encode())
+                return
+            reply(json.dumps(answer).encode())
+    except EOFError:
+        keeper.close()  # the server went away: what was applied stays, its head signed

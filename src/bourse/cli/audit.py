@@ -55,7 +55,7 @@ def _sign_locally(dd: DataDir) -> dict[str, Any] | None:
     try:
         assert exchange.audit is not None
         head: dict[str, Any] | None = exchange.audit.sign_head()
-        problem = exchange.audit.log.signer_problem
+        problem = exchange.audit.signer_problem
     finally:
         exchange.close(snapshot_on_close=False)
     if head is None:
@@ -118,6 +118,9 @@ def export_cmd(
             "--against", help="A head (JSON) the reader keeps: prove the new one extends it."
         ),
     ] = None,
+    as_range: Annotated[
+        bool, typer.Option("--range", help="Prove consecutive records together (large exports).")
+    ] = False,
 ) -> None:
     """Export the records a query names, each with its inclusion proof, checked against the
     newest signed head, in a bundle anyone can verify (`bourse audit verify`, or the standalone
@@ -140,7 +143,13 @@ def export_cmd(
     try:
         with open(out_path, "w", encoding="utf-8") as f:
             manifest = write_bundle(
-                audit, query, f, signer_dir=dd.path, against=trusted, now_ms=time.time_ns() // 10**6
+                audit,
+                query,
+                f,
+                signer_dir=dd.path,
+                against=trusted,
+                now_ms=time.time_ns() // 10**6,
+                as_range=as_range,
             )
     except ExportError as exc:
         out_path.unlink(missing_ok=True)
@@ -246,7 +255,9 @@ def rebuild_cmd(data_dir: DataDirOpt = Path("data")) -> None:
         exchange = Exchange(dd, demo=False, audit=True)
     except DataDirInUse as exc:
         fail(str(exc))
-    assert exchange.audit_log is not None
-    size, root = exchange.audit_log.size, exchange.audit_log.root().hex()
     exchange.close(snapshot_on_close=False)
-    print_json({"tree_size": size, "root_hash": root})
+    audit = _reader(dd)
+    try:
+        print_json({"tree_size": audit.size, "root_hash": audit.root().hex()})
+    finally:
+        audit.close()

@@ -180,6 +180,7 @@ def run(
                 snapshot_every=snapshot_every,
                 projector_process=True,
                 audit=True,
+                audit_process=True,
             )
     except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
         err.print("stopped while recovering; the next start recovers again")

@@ -67,13 +67,15 @@ class Exchange:
         snapshot_every: int = 0,
         projector_process: bool = False,
         audit: bool | None = None,
+        audit_process: bool = False,
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
         after a crash replays at most that many (0: only on close and on demand).
         `projector_process` runs the SQL projection in a child process (the server does; tests
         and tools keep it in a thread). `audit` keeps the audit log (`<data>/audit/`) beside
         the engine and gives the exchange its first audit key if it has none (None: if the
-        data directory keeps one already, so that a tool's commands are in it too)."""
+        data directory keeps one already, so that a tool's commands are in it too);
+        `audit_process` keeps it in a child process (the server does)."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
@@ -93,7 +95,11 @@ class Exchange:
         self._snapshot_seq = snapshot_seq
         self.projection = ProjectionWorker(self.projector, in_process=not projector_process)
         self._listeners: list[Callable[[list[Outcome]], None]] = []
-        self.audit = None if self.audit_log is None else AuditWorker(self.audit_log)
+        needs_key = self.audit_log is not None and not self.audit_log.signing_keys()
+        self.audit = (
+            None if self.audit_log is None else AuditWorker(self.audit_log, process=audit_process)
+        )
+        self.audit_log = None  # the worker's from here on (its thread's, or its child's)
         self.sequencer = Sequencer(
             self.engine,
             self.journal,
@@ -111,7 +117,7 @@ class Exchange:
             for cmd in genesis(now_ms()):
                 self.sequencer.submit(cmd)
             self.sequencer.flush()
-        if self.audit_log is not None and not self.audit_log.signing_keys():
+        if needs_key:
             self.execute(first_audit_key(data_dir.path, now_ms()))
 
     def _recover(self, progress: Progress | None) -> tuple[Engine, int, int]:

@@ -213,7 +213,7 @@ class Service:
             raise AuditUnavailable(f"the audit log stopped: {audit.error!r}")
         head = await asyncio.to_thread(audit.sign_head)
         if head is None:
-            raise AuditUnavailable(f"no head signed: {audit.log.signer_problem}")
+            raise AuditUnavailable(f"no head signed: {audit.signer_problem}")
         return head
 
     async def state(self) -> dict[str, Any]:
