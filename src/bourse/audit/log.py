@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from bourse import codec
 from bourse.audit import merkle
 from bourse.audit.keys import MissingKey, Signer
@@ -58,6 +56,18 @@ CREATE TABLE IF NOT EXISTS keys (key_id TEXT PRIMARY KEY, public_key TEXT NOT NU
     seq INTEGER NOT NULL, ts_ms INTEGER NOT NULL, actor TEXT NOT NULL, reason TEXT NOT NULL);
 """
 ORIGIN = "bourse audit log"
+# the events that tell the index more than whom a record concerns
+_INDEXED = frozenset(
+    {
+        AccountOpened,
+        CustomerRecorded,
+        AssetCreated,
+        SymbolListed,
+        PolicyApplied,
+        PolicyScheduled,
+        AuditKeyRotated,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,14 @@ class AuditLog:
             )
         ]
         self.nodes = FileNodes(tree, size, missing if have < size else None)
+        # rows waiting for the next commit, and who owns which account and lives where
+        self._records: list[tuple[Any, ...]] = []
+        self._subjects: list[tuple[str, str, int]] = []
+        self._owners: dict[int, int] = dict(self.db.execute("SELECT * FROM accounts").fetchall())
+        self._places: dict[int, tuple[str, str]] = {
+            row[0]: (row[1], row[2])
+            for row in self.db.execute("SELECT customer_id, residence, venue FROM customers")
+        }
 
     @staticmethod
     def kept_in(data_dir: Path) -> bool:
@@ -133,7 +151,8 @@ class AuditLog:
     # --- keeping it ---------------------------------------------------------------------------
 
     def append(self, outcome: Outcome, command_raw: bytes) -> None:
-        """Record one released outcome (in seq order) with the journaled bytes of its command."""
+        """Record one released outcome (in seq order) with the journaled bytes of its command
+        (written to the index by the next `commit`)."""
         seq = outcome.seq
         if seq != self.size + 1:
             raise ValueError(f"audit record {seq} does not follow {self.size}")
@@ -141,31 +160,33 @@ class AuditLog:
         leaf = leaf_hash(leaf_data(seq, events_raw, command_raw))
         self.nodes.append(leaf)
         command = decode_command(command_raw)
-        refused = outcome.refused
-        self.db.execute(
-            "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        self._records.append(
             (
                 seq,
                 outcome.ts_ms,
                 outcome.command,
                 command.actor,
-                refused,
+                outcome.refused,
                 leaf,
                 command_raw,
                 events_raw,
-            ),
+            )
         )
         self._index(seq, command, outcome.events, outcome.ts_ms)
 
     def _index(self, seq: int, command: Any, events: Sequence[AnyEvent], ts_ms: int) -> None:
         db = self.db
         for event in events:
+            if type(event) not in _INDEXED:
+                continue
             if isinstance(event, AccountOpened) and event.customer_id:
+                self._owners[event.account_id] = event.customer_id
                 db.execute(
                     "INSERT OR REPLACE INTO accounts VALUES (?, ?)",
                     (event.account_id, event.customer_id),
                 )
             elif isinstance(event, CustomerRecorded):
+                self._places[event.customer_id] = (event.residence, event.venue)
                 db.execute(
                     "INSERT OR REPLACE INTO customers VALUES (?, ?, ?, ?)",
                     (event.customer_id, event.residence, event.nationality, event.venue),
@@ -181,37 +202,30 @@ class AuditLog:
                     (spec.name, spec.base, spec.quote, spec.base_precision, spec.quote_precision),
                 )
             elif isinstance(event, PolicyApplied | PolicyScheduled):
-                db.execute(
-                    "INSERT OR IGNORE INTO subjects VALUES ('policy', ?, ?)",
-                    (event.spec.country, seq),
-                )
+                self._subjects.append(("policy", event.spec.country, seq))
             elif isinstance(event, AuditKeyRotated):
                 db.execute(
                     "INSERT OR IGNORE INTO keys VALUES (?, ?, ?, ?, ?, ?)",
                     (event.key_id, event.public_key, seq, ts_ms, event.actor, event.reason),
                 )
                 self._signer = None  # sign with the new key from now on
-        found = subjects(msgspec.to_builtins(command), [msgspec.to_builtins(e) for e in events])
-        customers = set(found.get("customer", ()))
+        found = subjects(command, events)
+        customers = found.setdefault("customer", set())
         for account in found.get("account", ()):
-            row = db.execute(
-                "SELECT customer_id FROM accounts WHERE account_id = ?", (int(account),)
-            ).fetchone()
-            if row is not None:
-                customers.add(str(row[0]))
-        found["customer"] = customers
+            owner = self._owners.get(int(account))
+            if owner is not None:
+                customers.add(owner)
         for customer in customers:  # a customer's record names their country and venue
-            row = db.execute(
-                "SELECT residence, venue FROM customers WHERE customer_id = ?", (int(customer),)
-            ).fetchone()
-            if row is not None:
-                found.setdefault("country", set()).add(row[0])
-                if row[1]:
-                    found.setdefault("venue", set()).add(row[1])
-        db.executemany(
-            "INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)",
-            [(kind, value, seq) for kind, values in found.items() for value in values],
-        )
+            place = self._places.get(int(customer))
+            if place is not None:
+                found.setdefault("country", set()).add(place[0])
+                if place[1]:
+                    found.setdefault("venue", set()).add(place[1])
+        found.pop("account", None)  # filed under their customer (house accounts: nobody's)
+        rows = self._subjects
+        for kind, values in found.items():
+            for value in values:
+                rows.append((kind, str(value), seq))
 
     def extend(self, items: Iterable[tuple[Outcome, bytes]]) -> None:
         """Append a batch and commit it: the tree's files first, then the index that counts."""
@@ -223,6 +237,14 @@ class AuditLog:
 
     def commit(self) -> None:
         self.nodes.flush()
+        if self._records:
+            self.db.executemany(
+                "INSERT INTO records VALUES (?, ?, ?, ?, ?, ?, ?, ?)", self._records
+            )
+            self._records.clear()
+        if self._subjects:
+            self.db.executemany("INSERT OR IGNORE INTO subjects VALUES (?, ?, ?)", self._subjects)
+            self._subjects.clear()
         self.db.commit()
 
     def close(self) -> None:

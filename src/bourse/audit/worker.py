@@ -14,6 +14,7 @@ import contextlib
 import json
 import logging
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -253,7 +254,12 @@ class _Child:
         self._conn.close()
 
 
+NICENESS = 10  # the engine comes first: under load the log lags (visibly) rather than slow it
+
+
 def _serve(data_dir: str, head_every_s: float, conn: Connection) -> None:
+    with contextlib.suppress(OSError):
+        os.nice(NICENESS)
     decoder = codec.Decoder[tuple[list[Outcome], list[bytes]]](tuple[list[Outcome], list[bytes]])
     try:
         keeper = Keeper(AuditLog(Path(data_dir)), head_every_s)

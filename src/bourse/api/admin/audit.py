@@ -45,7 +45,7 @@ async def _fresh_head(service: GatewayService) -> None:
         raise AdminError(503, "AUDIT_UNAVAILABLE", str(exc)) from None
 
 
-def _query(
+def scoped_query(
     service: GatewayService,
     actor: str,
     *,
@@ -157,7 +157,7 @@ async def records(
     after: Int64 = Query(0, ge=0),
     limit: int = Query(100, ge=1, le=PAGE_MAX),
 ) -> Response:
-    query, _ = _query(
+    query, _ = scoped_query(
         service, actor, start=start, end=end, customer=customer, venue=venue, country=country,
         by=by, command=command, after=after, limit=limit,
     )  # fmt: skip
@@ -190,7 +190,7 @@ async def record(
 ) -> Response:
     member = reader_scope(service.view, actor)
     if member is not None:  # the record must be one about the scope the reader names
-        query, _ = _query(
+        query, _ = scoped_query(
             service, actor, start=None, end=None, customer=customer, venue=None,
             country=country, by=None, command=None, after=seq - 1, limit=1,
         )  # fmt: skip
@@ -235,10 +235,22 @@ async def export_bundle(
     by: str | None = Query(None, max_length=80),
     command: str | None = Query(None, max_length=40),
 ) -> Response:
-    query, _ = _query(
+    query, _ = scoped_query(
         service, actor, start=start, end=end, customer=customer, venue=venue, country=country,
         by=by, command=command,
     )  # fmt: skip
+    folder, path = await bundle_file(service, query)
+    return FileResponse(
+        path,
+        media_type="application/x-ndjson",
+        filename="audit-bundle.jsonl",
+        background=BackgroundTask(_remove, folder),
+    )
+
+
+async def bundle_file(service: GatewayService, query: AuditQuery) -> tuple[Path, Path]:
+    """A bundle of `query`'s records against a head signed now: (its folder, its path); the
+    caller removes the folder once sent."""
     await _fresh_head(service)
     folder = Path(tempfile.mkdtemp(prefix="bourse-export-"))
     path = folder / "bundle.jsonl"
@@ -254,10 +266,46 @@ async def export_bundle(
             audit.close()
 
     await asyncio.to_thread(write)
+    return folder, path
+
+
+DOSSIER_FORMATS = {
+    "html": ("dossier.html", "text/html; charset=utf-8"),
+    "pdf": ("dossier.pdf", "application/pdf"),
+    "bundle": ("bundle.jsonl", "application/x-ndjson"),
+}
+
+
+async def dossier_files(
+    service: GatewayService, customer_id: int, actor: str, scope: str, *, pdf: bool
+) -> tuple[Path, dict[str, Any]]:
+    """A customer's dossier written into a new folder against a head signed now: (the folder,
+    the dossier); the caller removes the folder once sent."""
+    from bourse.audit.dossier import write_dossier
+
+    await _fresh_head(service)
+    folder = Path(tempfile.mkdtemp(prefix="bourse-dossier-"))
+
+    def write() -> dict[str, Any]:
+        audit = _log(service)
+        try:
+            return write_dossier(
+                audit, customer_id, folder, signer_dir=service.data_dir,
+                now_ms=service.clock(), requested_by=actor, scope=scope, pdf=pdf,
+            )  # fmt: skip
+        finally:
+            audit.close()
+
+    return folder, await asyncio.to_thread(write)
+
+
+def download(folder: Path, customer_id: int, format: str) -> Response:
+    """One file of a dossier's folder as a download; the folder goes once it is sent."""
+    name, media = DOSSIER_FORMATS[format]
     return FileResponse(
-        path,
-        media_type="application/x-ndjson",
-        filename="audit-bundle.jsonl",
+        folder / name,
+        media_type=media,
+        filename=f"customer-{customer_id}-{name}",
         background=BackgroundTask(_remove, folder),
     )
 
@@ -278,46 +326,20 @@ async def dossier(
     customer_id: Int64,
     format: str = Query("json", pattern="^(json|html|pdf|bundle)$"),
 ) -> Response:
-    from bourse.audit.dossier import write_dossier
-
-    _, scope = _query(
+    _, scope = scoped_query(
         service, actor, start=None, end=None, customer=customer_id, venue=None, country=None,
         by=None, command=None,
     )  # fmt: skip
     if customer_id not in service.view.customers:
         raise not_found("customer", customer_id)
-    await _fresh_head(service)
-    folder = Path(tempfile.mkdtemp(prefix="bourse-dossier-"))
-
-    def write() -> dict[str, Any]:
-        audit = _log(service)
-        try:
-            return write_dossier(
-                audit, customer_id, folder, signer_dir=service.data_dir,
-                now_ms=service.clock(), requested_by=actor, scope=scope, pdf=format == "pdf",
-            )  # fmt: skip
-        finally:
-            audit.close()
-
-    result = await asyncio.to_thread(write)
-    cleanup = BackgroundTask(_remove, folder)
+    folder, result = await dossier_files(service, customer_id, actor, scope, pdf=format == "pdf")
     if format == "json":
         _remove(folder)
         return ok(result)
     if format == "pdf" and not (folder / "dossier.pdf").exists():
         _remove(folder)
         raise AdminError(503, "PDF_UNAVAILABLE", str(result["pdf"]))
-    name, media = {
-        "html": ("dossier.html", "text/html; charset=utf-8"),
-        "pdf": ("dossier.pdf", "application/pdf"),
-        "bundle": ("bundle.jsonl", "application/x-ndjson"),
-    }[format]
-    return FileResponse(
-        folder / name,
-        media_type=media,
-        filename=f"customer-{customer_id}-{name}",
-        background=cleanup,
-    )
+    return download(folder, customer_id, format)
 
 
 def _remove(folder: Path) -> None:
