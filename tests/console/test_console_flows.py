@@ -16,6 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
+from bourse.audit.verify_bundle import verify
 from bourse.bench.screening_bench import DATA
 from bourse.keys.console_login import code_at
 from bourse.server.exchange import now_ms
@@ -215,6 +216,14 @@ def test_a_sanctions_alert_is_confirmed_with_four_eyes(
     page.goto(f"/console/customers/{listed['customerId']}")
     expect(page.locator("main")).to_contain_text("Eric Badege")
     look(page, "23-customer")
+    # the decision in the audit log, with both people, and a bundle that verifies offline
+    page.goto(f"/console/audit?customer={listed['customerId']}")
+    expect(page.locator("main")).to_contain_text("approved by staff:")
+    look(page, "24-audit")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download these records as a verifiable bundle").click()
+    bundle = download.value.path()
+    assert verify(str(bundle))["records"] >= 3
     page.close()
 
 

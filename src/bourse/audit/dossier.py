@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bourse.audit.verify_bundle import evidence_text
 from bourse.domain.money import to_str
 from bourse.private_files import private_dir
 
@@ -85,7 +86,7 @@ def sections(
                 entry = {**base, "what": text, **extra}
                 for key in ("actor", "reason", "evidence"):
                     if event.get(key):
-                        entry[key] = _text(event[key])
+                        entry[key] = evidence_text(event[key])
                 out[section].append(entry)
         if summary["refused"]:
             rejected = next(e for e in record["events"] if e.get("type") == "CommandRejected")
@@ -95,17 +96,6 @@ def sections(
         elif sum(len(v) for v in out.values()) == before:
             out["other"].append({**base, "what": summary["type"]})
     return out
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, dict):  # screening evidence
-        score = value.get("score_bp", 0)
-        return (
-            f"{value.get('source')} entry {value.get('entry_id')} ({value.get('listed_name')}), "
-            f"list version {str(value.get('list_sha256', ''))[:12]}, score {score / 10_000:.4f}: "
-            f"{value.get('explanation', '')}"
-        )
-    return str(value)
 
 
 def _item(
@@ -136,7 +126,7 @@ def _item(
         return "freezes", f"customer {verb} by alert {e['alert_id']}", {}
     if kind == "ScreeningAlertRaised" and e["customer_id"] == customer_id:
         text = f"alert {e['alert_id']} raised ({e.get('kind', 'hit')})"
-        return "alerts", text, {"evidence": _text(e["evidence"])}
+        return "alerts", text, {"evidence": evidence_text(e["evidence"])}
     if kind == "ScreeningAlertDecided" and e["customer_id"] == customer_id:
         return "alerts", f"alert {e['alert_id']} {e['decision']}", {}
     if kind in ("PolicyApplied", "PolicyScheduled") and e["spec"]["country"] in countries:

@@ -33,6 +33,7 @@ from bourse.events import (
     Outcome,
     PolicyApplied,
     PolicyScheduled,
+    ScreeningAlertRaised,
     SymbolListed,
 )
 from bourse.private_files import create_private, private_dir
@@ -49,6 +50,7 @@ CREATE TABLE IF NOT EXISTS subjects (kind TEXT NOT NULL, value TEXT NOT NULL, se
 CREATE TABLE IF NOT EXISTS accounts (account_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS customers (customer_id INTEGER PRIMARY KEY, residence TEXT NOT NULL,
     nationality TEXT NOT NULL, venue TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS alerts (alert_id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS assets (asset TEXT PRIMARY KEY, precision INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS symbols (symbol TEXT PRIMARY KEY, base TEXT NOT NULL,
     quote TEXT NOT NULL, base_precision INTEGER NOT NULL, quote_precision INTEGER NOT NULL);
@@ -66,6 +68,7 @@ _INDEXED = frozenset(
         PolicyApplied,
         PolicyScheduled,
         AuditKeyRotated,
+        ScreeningAlertRaised,
     }
 )
 
@@ -129,6 +132,9 @@ class AuditLog:
         self._records: list[tuple[Any, ...]] = []
         self._subjects: list[tuple[str, str, int]] = []
         self._owners: dict[int, int] = dict(self.db.execute("SELECT * FROM accounts").fetchall())
+        self._alert_customers: dict[int, int] = dict(
+            self.db.execute("SELECT * FROM alerts").fetchall()
+        )
         self._places: dict[int, tuple[str, str]] = {
             row[0]: (row[1], row[2])
             for row in self.db.execute("SELECT customer_id, residence, venue FROM customers")
@@ -201,6 +207,12 @@ class AuditLog:
                     "INSERT OR REPLACE INTO symbols VALUES (?, ?, ?, ?, ?)",
                     (spec.name, spec.base, spec.quote, spec.base_precision, spec.quote_precision),
                 )
+            elif isinstance(event, ScreeningAlertRaised):
+                self._alert_customers[event.alert_id] = event.customer_id
+                db.execute(
+                    "INSERT OR REPLACE INTO alerts VALUES (?, ?)",
+                    (event.alert_id, event.customer_id),
+                )
             elif isinstance(event, PolicyApplied | PolicyScheduled):
                 self._subjects.append(("policy", event.spec.country, seq))
             elif isinstance(event, AuditKeyRotated):
@@ -211,6 +223,10 @@ class AuditLog:
                 self._signer = None  # sign with the new key from now on
         found = subjects(command, events)
         customers = found.setdefault("customer", set())
+        for alert in found.get("alert", ()):
+            about = self._alert_customers.get(int(alert))
+            if about is not None:
+                customers.add(about)
         for account in found.get("account", ()):
             owner = self._owners.get(int(account))
             if owner is not None:
@@ -222,6 +238,7 @@ class AuditLog:
                 if place[1]:
                     found.setdefault("venue", set()).add(place[1])
         found.pop("account", None)  # filed under their customer (house accounts: nobody's)
+        found.pop("alert", None)  # filed under the customer it is about
         rows = self._subjects
         for kind, values in found.items():
             for value in values:

@@ -13,6 +13,7 @@ import msgspec
 
 _KINDS = {
     "customer_id": "customer",
+    "alert_id": "alert",
     "account_id": "account",
     "maker_account_id": "account",
     "taker_account_id": "account",

@@ -312,16 +312,28 @@ def _unpack_map(b: bytes, i: int, n: int) -> tuple[dict[str, Any], int]:
     return out, i
 
 
+def evidence_text(value: Any) -> str:
+    """Evidence as a sentence: a screening hit's fields read out, any other value as text."""
+    if isinstance(value, dict):
+        score = int(value.get("score_bp", 0))
+        return (
+            f"{value.get('source')} entry {value.get('entry_id')} ({value.get('listed_name')}), "
+            f"list version {str(value.get('list_sha256', ''))[:12]}, score {score / 10_000:.4f}: "
+            f"{value.get('explanation', '')}"
+        )
+    return "" if value is None else str(value)
+
+
 def summary(command: dict[str, Any], events: list[Any]) -> dict[str, Any]:
     """Who did what and why, read off a command and its events: the fields a person reads
-    first. For an approved proposal, the actor is the approver and `proposed_by` names the
-    person who proposed it."""
+    first. For an approved proposal, `actor` and `approval_reason` are the approver's, and
+    `proposed_by` and `reason` those of the person who proposed it."""
     decided = [e for e in events if isinstance(e, dict) and e.get("type") == "ProposalDecided"]
     out: dict[str, Any] = {
         "type": command.get("type", ""),
         "actor": command.get("actor", ""),
         "reason": command.get("reason", ""),
-        "evidence": command.get("evidence", ""),
+        "evidence": evidence_text(command.get("evidence")),
         "refused": any(isinstance(e, dict) and e.get("type") == "CommandRejected" for e in events),
     }
     if decided:
@@ -329,11 +341,14 @@ def summary(command: dict[str, Any], events: list[Any]) -> dict[str, Any]:
         out["proposal_id"] = decided[0].get("proposal_id")
     if command.get("type") == "ProposeCommand":
         out["proposed"] = command.get("command", {}).get("type", "")
-    for e in events:  # the approved command's own events name its proposer
+    for e in events:  # the approved command's own events name its proposer and their reason
         if isinstance(e, dict) and decided and e.get("actor") not in (None, command.get("actor")):
             out["proposed_by"] = e["actor"]
             out["approved_by"] = command.get("actor", "")
             out["approval_reason"] = command.get("reason", "")
+            out["reason"] = e.get("reason", out["reason"])
+            if e.get("evidence"):
+                out["evidence"] = evidence_text(e["evidence"])
             break
     return out
 

@@ -270,6 +270,7 @@ async def bundle_file(service: GatewayService, query: AuditQuery) -> tuple[Path,
 
 
 DOSSIER_FORMATS = {
+    "json": ("dossier.json", "application/json"),
     "html": ("dossier.html", "text/html; charset=utf-8"),
     "pdf": ("dossier.pdf", "application/pdf"),
     "bundle": ("bundle.jsonl", "application/x-ndjson"),

@@ -5,7 +5,16 @@ from fastapi import FastAPI, Request
 from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
-from bourse.api.console import alerts, approvals, customers, dashboard, login, policies, staff
+from bourse.api.console import (
+    alerts,
+    approvals,
+    audit,
+    customers,
+    dashboard,
+    login,
+    policies,
+    staff,
+)
 from bourse.api.console.web import PREFIX, Forbidden, LoginRequired, NotFound, redirect, render
 from bourse.api.docs import STATIC
 
@@ -20,6 +29,7 @@ def install(app: FastAPI) -> None:
     app.include_router(policies.router)
     app.include_router(customers.router)
     app.include_router(staff.router)
+    app.include_router(audit.router)
 
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, exc: LoginRequired) -> Response:
