@@ -169,3 +169,36 @@ def test_the_cd_regulator_verifies_badeges_dossier_and_the_kz_regulator_is_refus
     assert {e.actor for e in reads} == {"staff:reg.cd", "staff:reg.kz"}
     assert sum(e.actor == "staff:reg.kz" for e in reads) == 4
     assert {e.path for e in reads if e.actor == "staff:reg.cd"} >= {url, "/admin/v1/audit/head"}
+
+
+def test_a_rotated_key_signs_new_heads_and_old_bundles_still_verify(
+    audited_api: Api, tmp_path: Path
+) -> None:
+    api = audited_api
+    before = api.client.get("/admin/v1/audit/export", headers=OPERATOR)
+    assert before.status_code == 200, before.text
+    old_bundle = tmp_path / "before.jsonl"
+    old_bundle.write_bytes(before.content)
+    [old_key] = answered(api.client.get("/admin/v1/audit/head", headers=OPERATOR))["keys"]
+    r = api.client.put(
+        "/admin/v1/four-eyes",
+        headers=OPERATOR,
+        json={"commands": sorted(DEFAULT_FOUR_EYES), "reason": "policy"},
+    )
+    assert r.status_code == 200, r.text
+    ops = bearer(hire(api, "olga", Role.OPERATOR))
+    other = bearer(hire(api, "otto", Role.OPERATOR))
+    done = four_eyed(api, "/audit/keys", {"reason": "yearly rotation"}, ops, other, "seen")
+    assert done["decision"] == "approved"
+    head = answered(api.client.post("/admin/v1/audit/heads", headers=OPERATOR))
+    listed = answered(api.client.get("/admin/v1/audit/head", headers=OPERATOR))["keys"]
+    assert listed[0]["key_id"] == old_key["key_id"] and len(listed) == 2
+    assert head["key_id"] == listed[1]["key_id"] != old_key["key_id"]
+    assert listed[1]["actor"] == "staff:olga" and listed[1]["reason"] == "yearly rotation"
+    assert verify_bundle.verify(str(old_bundle))["verified"]  # signed by the old key, still good
+    after = tmp_path / "after.jsonl"
+    after.write_bytes(api.client.get("/admin/v1/audit/export", headers=OPERATOR).content)
+    result = verify_bundle.verify(str(after), pinned_key=listed[1]["key_id"])
+    assert result["key_ids"] == sorted(k["key_id"] for k in listed)
+    r = api.client.post("/admin/v1/audit/keys", json={"reason": " "}, headers=ops)
+    assert r.status_code == 400 and r.json()["error"] == "REASON_REQUIRED", r.text

@@ -15,8 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bourse.cli.common import print_json
+from bourse.cli.common import ReasonOpt, TokenOpt, print_json
 from bourse.cli.console import DataDirOpt, err, fail, out
+from bourse.cli.operator import AdminClient, UrlOpt
 from bourse.server.datadir import DataDir, DataDirInUse
 
 audit_app = typer.Typer(
@@ -160,6 +161,40 @@ def export_cmd(
     )
 
 
+@audit_app.command("dossier")
+def dossier_cmd(
+    out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR", help="Where to write it.")],
+    customer: Annotated[int, typer.Option("--customer", help="The customer's number.")],
+    data_dir: DataDirOpt = Path("data"),
+    pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Print a PDF with Chromium.")] = True,
+) -> None:
+    """A customer's dossier for a regulator: dossier.json, a print-ready dossier.html (and
+    dossier.pdf), and bundle.jsonl with every record it cites and their proofs, checked
+    against the newest signed head."""
+    from bourse.audit.dossier import write_dossier
+    from bourse.audit.export import ExportError
+
+    dd = DataDir(data_dir)
+    audit = _reader(dd)
+    try:
+        result = write_dossier(
+            audit, customer, out_dir, signer_dir=dd.path, now_ms=time.time_ns() // 10**6,
+            requested_by="operator", pdf=pdf,
+        )  # fmt: skip
+    except (ExportError, ValueError) as exc:
+        fail(str(exc))
+    finally:
+        audit.close()
+    verified = result["verification"]
+    err.print(
+        f"{result['count']} records about {result['name']}, "
+        + ("verified" if verified.get("verified") else f"NOT VERIFIED: {verified['problem']}")
+        + f" against the tree head of size {result['head']['tree_size']}; written to {out_dir}"
+        + ("" if not pdf or str(result["pdf"]).endswith(".pdf") else f" ({result['pdf']})")
+    )
+    print_json({k: result[k] for k in ("customer_id", "name", "count", "pdf")})
+
+
 @audit_app.command("verify")
 def verify_cmd(
     bundle: Annotated[Path, typer.Argument(help="The bundle (.jsonl) to check.")],
@@ -261,3 +296,17 @@ def rebuild_cmd(data_dir: DataDirOpt = Path("data")) -> None:
         print_json({"tree_size": audit.size, "root_hash": audit.root().hex()})
     finally:
         audit.close()
+
+
+@audit_app.command("rotate-key")
+def rotate_key_cmd(
+    reason: ReasonOpt,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Make a new signing key on the running server and journal it (four-eyed by default: a
+    second person approves with `bourse proposals approve`); heads after it use the new key."""
+    client = AdminClient(data_dir, url, token)
+    answer = client.call("POST", "/audit/keys", json={"reason": reason})
+    print_json(answer)

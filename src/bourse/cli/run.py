@@ -58,6 +58,14 @@ def run(
     snapshot_every: Annotated[
         int, typer.Option(help="Snapshot after this many commands (0: only on stop).")
     ] = 100_000,
+    audit_heads_to: Annotated[
+        str,
+        typer.Option(
+            "--audit-heads-to",
+            help="A NATS server (nats://host:4222) on whose subject bourse.audit.heads each "
+            "signed audit tree head is published, besides data/audit/heads.jsonl.",
+        ),
+    ] = "",
     no_rate_limits: Annotated[
         bool, typer.Option("--no-rate-limits", help="Serve without Binance's rate limits.")
     ] = False,
@@ -181,6 +189,7 @@ def run(
                 projector_process=True,
                 audit=True,
                 audit_process=True,
+                audit_heads_to=audit_heads_to,
             )
     except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
         err.print("stopped while recovering; the next start recovers again")

@@ -68,6 +68,7 @@ class Exchange:
         projector_process: bool = False,
         audit: bool | None = None,
         audit_process: bool = False,
+        audit_heads_to: str = "",
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
         after a crash replays at most that many (0: only on close and on demand).
@@ -75,7 +76,8 @@ class Exchange:
         and tools keep it in a thread). `audit` keeps the audit log (`<data>/audit/`) beside
         the engine and gives the exchange its first audit key if it has none (None: if the
         data directory keeps one already, so that a tool's commands are in it too);
-        `audit_process` keeps it in a child process (the server does)."""
+        `audit_process` keeps it in a child process (the server does); `audit_heads_to`: a
+        NATS server's URL where each signed tree head is published too."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
@@ -97,7 +99,9 @@ class Exchange:
         self._listeners: list[Callable[[list[Outcome]], None]] = []
         needs_key = self.audit_log is not None and not self.audit_log.signing_keys()
         self.audit = (
-            None if self.audit_log is None else AuditWorker(self.audit_log, process=audit_process)
+            None
+            if self.audit_log is None
+            else AuditWorker(self.audit_log, process=audit_process, publish_to=audit_heads_to)
         )
         self.audit_log = None  # the worker's from here on (its thread's, or its child's)
         self.sequencer = Sequencer(

@@ -47,6 +47,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/snapshot"): SNAPSHOT,
     ("GET", "/admin/v1/audit/head"): Read.AUDIT,
     ("POST", "/admin/v1/audit/heads"): SIGN_AUDIT_HEAD,
+    ("POST", "/admin/v1/audit/keys"): ENGINE,
     ("GET", "/admin/v1/audit/records"): Read.AUDIT,
     ("GET", "/admin/v1/audit/records/{seq}"): Read.AUDIT,
     ("GET", "/admin/v1/audit/export"): Read.AUDIT,

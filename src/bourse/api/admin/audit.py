@@ -13,17 +13,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from fastapi import APIRouter, Query
 from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response
 
+from bourse.api.admin.compliance import Reason, body_doc, parse
 from bourse.api.admin.errors import AdminError, bad_request, not_found
+from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.admin.scope import out_of_scope, reader_scope, scope_countries, sees_customer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.audit import export
+from bourse.audit.keys import create_key
 from bourse.audit.log import AuditLog
 from bourse.audit.log import Query as AuditQuery
+from bourse.audit.verify_bundle import key_id
+from bourse.commands import RotateAuditKey
 from bourse.server.service import AuditUnavailable, GatewayService
 
 router = APIRouter(prefix="/admin/v1/audit", tags=["audit"])
@@ -133,6 +139,33 @@ async def sign_head(service: ServiceDep, actor: OperatorDep) -> Response:
         return ok(await service.sign_audit_head())
     except AuditUnavailable as exc:
         raise AdminError(503, "AUDIT_UNAVAILABLE", str(exc)) from None
+
+
+class RotateBody(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Reason
+
+
+@router.post(
+    "/keys",
+    summary="Rotate the audit signing key",
+    description=(
+        "Makes a new Ed25519 key in the data directory (0600) and journals its public half "
+        "(RotateAuditKey): heads after it are signed with the new key, and every key that "
+        "ever signed is in the log. Four-eyed by default (202 with the proposal); the key "
+        "takes effect when a second person approves."
+    ),
+)
+async def rotate_key(
+    service: ServiceDep,
+    actor: OperatorDep,
+    body: dict[str, Any] = body_doc({"reason": "yearly rotation"}, RotateBody),
+) -> Response:
+    req = parse(body, RotateBody)
+    public = await asyncio.to_thread(create_key, service.data_dir)
+    cmd = RotateAuditKey(public_key=public, actor=actor, ts_ms=service.clock(), reason=req.reason)
+    return await execute_or_propose(
+        service, cmd, lambda outcome: {"keyId": key_id(bytes.fromhex(public)), "publicKey": public}
+    )
 
 
 @router.get(
