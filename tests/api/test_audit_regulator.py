@@ -4,6 +4,7 @@ unfreeze when OFAC delists him. The CD regulator reads his dossier, verifies its
 with the standalone verifier, and finds every decision with who proposed and approved it, why
 and on what evidence. The KZ regulator is refused, and every read of both is on the record."""
 
+import base64
 import json
 import shutil
 import subprocess
@@ -156,6 +157,27 @@ def test_the_cd_regulator_verifies_badeges_dossier_and_the_kz_regulator_is_refus
     (artifacts / "dossier.pdf").write_bytes(pdf.content)
     (artifacts / "dossier.html").write_text(html.text)
 
+    # One record with its proof, as the regulator names it.
+    seq = frozen["seq"]
+    one = api.client.get(
+        f"/admin/v1/audit/records/{seq}", params={"customer": customer}, headers=reg_cd
+    )
+    body = answered(one)
+    leaf = verify_bundle.leaf_hash(
+        verify_bundle.leaf_data(
+            seq, base64.b64decode(body["events_raw"]), base64.b64decode(body["command_raw"])
+        )
+    )
+    verify_bundle.verify_inclusion(
+        seq - 1,
+        body["head"]["tree_size"],
+        leaf,
+        [bytes.fromhex(h) for h in body["proof"]],
+        bytes.fromhex(body["head"]["root_hash"]),
+    )
+    r = api.client.get(f"/admin/v1/audit/records/{seq}", headers=reg_cd)
+    assert r.status_code == 403 and r.json()["error"] == "OUT_OF_SCOPE"
+
     # The KZ regulator: refused, whatever the route; and every read is on the record.
     for path, params in (
         (url, {}),
@@ -202,3 +224,21 @@ def test_a_rotated_key_signs_new_heads_and_old_bundles_still_verify(
     assert result["key_ids"] == sorted(k["key_id"] for k in listed)
     r = api.client.post("/admin/v1/audit/keys", json={"reason": " "}, headers=ops)
     assert r.status_code == 400 and r.json()["error"] == "REASON_REQUIRED", r.text
+
+
+def test_a_consistency_proof_between_two_heads_verifies(audited_api: Api) -> None:
+    api = audited_api
+    first = answered(api.client.post("/admin/v1/audit/heads", headers=OPERATOR))
+    answered(call(api, "POST", "/customers", BADEGE))
+    second = answered(api.client.post("/admin/v1/audit/heads", headers=OPERATOR))
+    size1, size2 = first["tree_size"], second["tree_size"]
+    r = api.client.get(
+        "/admin/v1/audit/consistency", params={"first": size1, "second": size2}, headers=OPERATOR
+    )
+    proof = [bytes.fromhex(h) for h in answered(r)["proof"]]
+    verify_bundle.verify_consistency(
+        size1, size2, bytes.fromhex(first["root_hash"]), bytes.fromhex(second["root_hash"]), proof
+    )
+    for params in ({"first": size2 + 5}, {"first": 1, "second": 10**9}, {"first": -1}):
+        r = api.client.get("/admin/v1/audit/consistency", params=params, headers=OPERATOR)
+        assert r.status_code == 400, (params, r.text)

@@ -9,9 +9,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from bourse.audit.log import AuditLog
 from bourse.audit.verify_bundle import VerificationError, check_head, verify_consistency
 from bourse.private_files import write_private
 
@@ -30,7 +29,60 @@ def load_state(path: Path) -> dict[str, Any] | None:
     return state
 
 
-def check(audit: AuditLog, state_path: Path) -> WatchResult:
+class Source(Protocol):
+    """Where a monitor reads the log: its files (`AuditLog`) or a server (`RemoteLog`)."""
+
+    @property
+    def size(self) -> int: ...
+
+    def latest_head(self) -> dict[str, Any] | None: ...
+
+    def signing_keys(self) -> list[dict[str, Any]]: ...
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]: ...
+
+
+class RemoteLog:
+    """The log as a server's admin API shows it to an auditor's token."""
+
+    def __init__(self, url: str, token: str) -> None:
+        import httpx
+
+        self._client = httpx.Client(
+            base_url=url.rstrip("/") + "/admin/v1/audit",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=30,
+        )
+        self._head = self._get("/head")
+
+    def _get(self, path: str, **params: int) -> dict[str, Any]:
+        response = self._client.get(path, params=params)
+        if response.status_code != 200:
+            raise RuntimeError(f"the server answered {response.status_code}: {response.text}")
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    @property
+    def size(self) -> int:
+        return int(self._head["size"])
+
+    def latest_head(self) -> dict[str, Any] | None:
+        head: dict[str, Any] | None = self._head["head"]
+        return head
+
+    def signing_keys(self) -> list[dict[str, Any]]:
+        keys: list[dict[str, Any]] = self._head["keys"]
+        return keys
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        proof = self._get("/consistency", first=size1, second=size2)["proof"]
+        return [bytes.fromhex(h) for h in proof]
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def check(audit: Source, state_path: Path) -> WatchResult:
     """Check the log's newest head against the trusted one in `state_path` and trust it if it
     extends it (the first time: trust it as it is, and say so)."""
     head = audit.latest_head()

@@ -245,20 +245,30 @@ def watch_cmd(
     data_dir: DataDirOpt = Path("data"),
     every: Annotated[float, typer.Option("--every", help="Seconds between checks.")] = 10.0,
     once: Annotated[bool, typer.Option("--once", help="Check once and exit.")] = False,
+    url: Annotated[
+        str | None,
+        typer.Option("--url", help="Watch a server instead (with an auditor's --token)."),
+    ] = None,
+    token: TokenOpt = None,
 ) -> None:
     """Monitor the log: accept each new signed head only if it extends the one trusted before;
-    exit 1 with an alarm naming both sizes if history was rewritten."""
+    exit 1 with an alarm naming both sizes if history was rewritten. It reads the data
+    directory's files, or with --url a server's audit routes, as a third party would."""
     from bourse.audit.log import AuditLog
-    from bourse.audit.watch import check
+    from bourse.audit.watch import RemoteLog, check
 
     dd = DataDir(data_dir)
     while True:
         try:
-            audit = AuditLog.reader(dd.path)
-        except FileNotFoundError as exc:
+            audit: AuditLog | RemoteLog = (
+                AuditLog.reader(dd.path) if url is None else RemoteLog(url, token or "")
+            )
+        except (FileNotFoundError, RuntimeError) as exc:
             fail(str(exc))
         try:
             result = check(audit, state)
+        except RuntimeError as exc:
+            fail(str(exc))
         finally:
             audit.close()
         stream = sys.stdout if result.ok else sys.stderr

@@ -46,6 +46,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/deposits"): ENGINE,
     ("POST", "/admin/v1/snapshot"): SNAPSHOT,
     ("GET", "/admin/v1/audit/head"): Read.AUDIT,
+    ("GET", "/admin/v1/audit/consistency"): Read.AUDIT,
     ("POST", "/admin/v1/audit/heads"): SIGN_AUDIT_HEAD,
     ("POST", "/admin/v1/audit/keys"): ENGINE,
     ("GET", "/admin/v1/audit/records"): Read.AUDIT,

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/admin/v1/audit", tags=["audit"])
 PAGE_MAX = 1000
 
 
-def _log(service: GatewayService) -> AuditLog:
+def open_log(service: GatewayService) -> AuditLog:
     try:
         return AuditLog.reader(service.data_dir)
     except FileNotFoundError:
@@ -122,7 +122,7 @@ _FILTERS = {
     ),
 )
 async def head(service: ServiceDep, actor: OperatorDep) -> Response:
-    audit = _log(service)
+    audit = open_log(service)
     try:
         return ok({"head": audit.latest_head(), "keys": audit.signing_keys(), "size": audit.size})
     finally:
@@ -139,6 +139,35 @@ async def sign_head(service: ServiceDep, actor: OperatorDep) -> Response:
         return ok(await service.sign_audit_head())
     except AuditUnavailable as exc:
         raise AdminError(503, "AUDIT_UNAVAILABLE", str(exc)) from None
+
+
+@router.get(
+    "/consistency",
+    summary="A consistency proof between two tree sizes",
+    description=(
+        "The RFC 9162 consistency proof that the tree of `second` records (default: the newest "
+        "signed head's) extends the tree of `first`: what a monitor checks a new head with."
+    ),
+)
+async def consistency(
+    service: ServiceDep,
+    actor: OperatorDep,
+    first: Int64 = Query(ge=0),
+    second: Int64 | None = Query(None, ge=0),
+) -> Response:
+    audit = open_log(service)
+    try:
+        head = audit.latest_head()
+        size = int(head["tree_size"]) if head is not None else 0
+        second = size if second is None else second
+        if not first <= second <= audit.size:
+            raise bad_request(
+                f"no consistency proof from {first} to {second} records (of {audit.size})"
+            )
+        proof = audit.consistency_proof(first, second)
+    finally:
+        audit.close()
+    return ok({"first": first, "second": second, "proof": [h.hex() for h in proof]})
 
 
 class RotateBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -194,7 +223,7 @@ async def records(
         service, actor, start=start, end=end, customer=customer, venue=venue, country=country,
         by=by, command=command, after=after, limit=limit,
     )  # fmt: skip
-    audit = _log(service)
+    audit = open_log(service)
     try:
         found = []
         for seq in audit.select(query):
@@ -222,22 +251,23 @@ async def record(
     country: str | None = Query(None, max_length=2),
 ) -> Response:
     member = reader_scope(service.view, actor)
+    query: AuditQuery | None = None
     if member is not None:  # the record must be one about the scope the reader names
         query, _ = scoped_query(
             service, actor, start=None, end=None, customer=customer, venue=None,
             country=country, by=None, command=None, after=seq - 1, limit=1,
         )  # fmt: skip
-    audit = _log(service)
+    audit = open_log(service)
     try:
         if seq < 1 or seq > audit.size:
             raise not_found("audit record", seq)
-        if member is not None and audit.select(query) != [seq]:
+        if member is not None and query is not None and audit.select(query) != [seq]:
             raise out_of_scope(member, f"audit record {seq}")
         head = audit.latest_head()
         if head is None or int(head["tree_size"]) < seq:
             audit.close()
             await _fresh_head(service)
-            audit = _log(service)
+            audit = open_log(service)
             head = audit.latest_head()
         assert head is not None
         view = export.record_view(audit, seq)
@@ -277,7 +307,7 @@ async def export_bundle(
         path,
         media_type="application/x-ndjson",
         filename="audit-bundle.jsonl",
-        background=BackgroundTask(_remove, folder),
+        background=BackgroundTask(remove_folder, folder),
     )
 
 
@@ -289,7 +319,7 @@ async def bundle_file(service: GatewayService, query: AuditQuery) -> tuple[Path,
     path = folder / "bundle.jsonl"
 
     def write() -> None:
-        audit = _log(service)
+        audit = open_log(service)
         try:
             with open(path, "w", encoding="utf-8") as f:
                 export.write_bundle(
@@ -321,7 +351,7 @@ async def dossier_files(
     folder = Path(tempfile.mkdtemp(prefix="bourse-dossier-"))
 
     def write() -> dict[str, Any]:
-        audit = _log(service)
+        audit = open_log(service)
         try:
             return write_dossier(
                 audit, customer_id, folder, signer_dir=service.data_dir,
@@ -340,7 +370,7 @@ def download(folder: Path, customer_id: int, format: str) -> Response:
         folder / name,
         media_type=media,
         filename=f"customer-{customer_id}-{name}",
-        background=BackgroundTask(_remove, folder),
+        background=BackgroundTask(remove_folder, folder),
     )
 
 
@@ -368,15 +398,15 @@ async def dossier(
         raise not_found("customer", customer_id)
     folder, result = await dossier_files(service, customer_id, actor, scope, pdf=format == "pdf")
     if format == "json":
-        _remove(folder)
+        remove_folder(folder)
         return ok(result)
     if format == "pdf" and not (folder / "dossier.pdf").exists():
-        _remove(folder)
+        remove_folder(folder)
         raise AdminError(503, "PDF_UNAVAILABLE", str(result["pdf"]))
     return download(folder, customer_id, format)
 
 
-def _remove(folder: Path) -> None:
+def remove_folder(folder: Path) -> None:
     import shutil
 
     shutil.rmtree(folder, ignore_errors=True)

@@ -16,11 +16,11 @@ from starlette.responses import FileResponse, Response
 
 from bourse.api.admin.audit import (
     DOSSIER_FORMATS,
-    _log,
-    _remove,
     bundle_file,
     dossier_files,
     download,
+    open_log,
+    remove_folder,
     scoped_query,
 )
 from bourse.api.admin.errors import AdminError
@@ -84,7 +84,7 @@ async def audit_page(request: Request, service: ServiceDep, who: OfficerDep) -> 
     after_text = request.query_params.get("after", "")
     after = parse_id(after_text, "record") if after_text else 0
     asked = any(filters.values())
-    audit = _log(service)
+    audit = open_log(service)
     if not asked and not after_text:  # the newest records first come to mind: the last page
         after = max(0, audit.size - PAGE)
     query, scope, errors = _query(service, who.actor, filters, after)
@@ -119,7 +119,7 @@ async def audit_export(request: Request, service: ServiceDep, who: OfficerDep) -
         path,
         media_type="application/x-ndjson",
         filename="audit-bundle.jsonl",
-        background=BackgroundTask(_remove, folder),
+        background=BackgroundTask(remove_folder, folder),
     )
 
 
@@ -141,7 +141,7 @@ async def audit_dossier(
         service, customer_id, who.actor, scope, pdf=format == "pdf"
     )
     if format == "pdf" and not (folder / "dossier.pdf").exists():
-        _remove(folder)
+        remove_folder(folder)
         raise Forbidden(str(result["pdf"]))
     return download(folder, customer_id, format)
 
