@@ -41,13 +41,20 @@ def wall_ms() -> int:
 
 
 class Keeper:
-    """The log and its head timer, wherever it runs (this process's thread or the child)."""
+    """The log and its head timer, wherever it runs (this process's thread or the child), and
+    where its heads are published besides `heads.jsonl` (a NATS server's URL, or "")."""
 
-    def __init__(self, audit: AuditLog, head_every_s: float) -> None:
+    def __init__(self, audit: AuditLog, head_every_s: float, publish_to: str = "") -> None:
         self.log = audit
         self.head_every_s = head_every_s
         self._last_head = time.monotonic()
         self._head_size = -1
+        self._publisher = None
+        if publish_to:
+            from bourse.audit.publish import HeadPublisher
+
+            self._publisher = HeadPublisher(publish_to)
+            audit.publishers.append(self._publisher)
 
     def extend(self, batch: list[Outcome], records: list[bytes]) -> None:
         self.log.extend(zip(batch, records, strict=True))
@@ -70,11 +77,18 @@ class Keeper:
         if self.log.size != self._head_size:
             self.sign()
         self.log.close()
+        if self._publisher is not None:
+            self._publisher.close()
 
 
 class AuditWorker:
     def __init__(
-        self, audit: AuditLog, *, head_every_s: float = HEAD_EVERY_S, process: bool = False
+        self,
+        audit: AuditLog,
+        *,
+        head_every_s: float = HEAD_EVERY_S,
+        process: bool = False,
+        publish_to: str = "",
     ) -> None:
         self.data_dir = audit.data_dir
         self.head_every_s = head_every_s
@@ -89,9 +103,9 @@ class AuditWorker:
         self._child: _Child | None = None
         if process:
             audit.close()  # the child is the log's only writer from now on
-            self._child = _Child(audit.data_dir, head_every_s)
+            self._child = _Child(audit.data_dir, head_every_s, publish_to)
         else:
-            self._keeper = Keeper(audit, head_every_s)
+            self._keeper = Keeper(audit, head_every_s, publish_to)
         self._thread = threading.Thread(target=self._run, name="bourse-audit", daemon=True)
         self._thread.start()
 
@@ -219,12 +233,12 @@ class AuditChildError(RuntimeError):
 class _Child:
     """The audit log kept in a spawned process; each message answered in order."""
 
-    def __init__(self, data_dir: Path, head_every_s: float) -> None:
+    def __init__(self, data_dir: Path, head_every_s: float, publish_to: str) -> None:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(str(data_dir), head_every_s, child), name="bourse-audit",
-            daemon=True,
+            target=_serve, args=(str(data_dir), head_every_s, publish_to, child),
+            name="bourse-audit", daemon=True,
         )  # fmt: skip
         self._proc.start()
         child.close()
@@ -257,12 +271,12 @@ class _Child:
 NICENESS = 10  # the engine comes first: under load the log lags (visibly) rather than slow it
 
 
-def _serve(data_dir: str, head_every_s: float, conn: Connection) -> None:
+def _serve(data_dir: str, head_every_s: float, publish_to: str, conn: Connection) -> None:
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     decoder = codec.Decoder[tuple[list[Outcome], list[bytes]]](tuple[list[Outcome], list[bytes]])
     try:
-        keeper = Keeper(AuditLog(Path(data_dir)), head_every_s)
+        keeper = Keeper(AuditLog(Path(data_dir)), head_every_s, publish_to)
     except BaseException as exc:
         conn.send_bytes(json.dumps({"error": repr(exc)}).encode())
         return
