@@ -19,6 +19,7 @@ from bourse.audit.verify_bundle import (
     BUNDLE_FORMAT,
     VerificationError,
     check_head,
+    decode_quick,
     decode_raw,
     manifest_text,
     runs_of,
@@ -51,10 +52,12 @@ def iso(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, UTC).isoformat(timespec="milliseconds")
 
 
-def record_view(audit: AuditLog, seq: int) -> dict[str, Any]:
-    """One record decoded for reading: what a bundle line holds without its proof."""
+def record_view(audit: AuditLog, seq: int, *, plain: bool = False) -> dict[str, Any]:
+    """One record decoded for reading: what a bundle line holds without its proof (`plain`:
+    decoded by the verifier's own reader, for a record the quick one left bytes in)."""
     ts_ms, command_raw, events_raw = audit.record(seq)
-    command, events = decode_raw(command_raw), decode_raw(events_raw)
+    decode = decode_raw if plain else decode_quick
+    command, events = decode(command_raw), decode(events_raw)
     return {
         "seq": seq,
         "time": iso(ts_ms),
@@ -150,4 +153,8 @@ def _records(audit: AuditLog, seqs: list[int], size: int, *, proofs: bool) -> It
         view = record_view(audit, seq)
         if proofs:
             view["proof"] = [h.hex() for h in audit.inclusion_proof(seq, size)]
-        yield json.dumps(view) + "\n"
+        try:
+            yield json.dumps(view) + "\n"
+        except TypeError:  # bytes in the record: as the verifier reads them, base64 text
+            plain = record_view(audit, seq, plain=True)
+            yield json.dumps({**plain, **({"proof": view["proof"]} if proofs else {})}) + "\n"

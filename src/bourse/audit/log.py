@@ -352,21 +352,16 @@ class AuditLog:
         """The seqs of the records `query` names, in order."""
         where: list[str] = ["seq > ?"]
         args: list[int | str] = [query.after_seq]
-        if query.until_seq is not None:
-            where.append("seq <= ?")
-            args.append(query.until_seq)
-        if query.from_ms is not None:
-            where.append("ts_ms >= ?")
-            args.append(query.from_ms)
-        if query.to_ms is not None:
-            where.append("ts_ms < ?")
-            args.append(query.to_ms)
-        if query.actor is not None:
-            where.append("actor = ?")
-            args.append(query.actor)
-        if query.type is not None:
-            where.append("type = ?")
-            args.append(query.type)
+        for clause, value in (
+            ("seq <= ?", query.until_seq),
+            ("ts_ms >= ?", query.from_ms),
+            ("ts_ms < ?", query.to_ms),
+            ("actor = ?", query.actor),
+            ("type = ?", query.type),
+        ):
+            if value is not None:
+                where.append(clause)
+                args.append(value)
         if query.customer is not None:
             about = "seq IN (SELECT seq FROM subjects WHERE kind = 'customer' AND value = ?)"
             args.append(str(query.customer))
