@@ -31,6 +31,8 @@ log = logging.getLogger(__name__)
 HEAD_EVERY_S = 10.0
 _Batch = tuple[list[Outcome], list[bytes]]
 _STOP: _Batch = ([], [])
+_Item = _Batch | bytes | Callable[[], None]  # a batch (encoded, for a child), or a job
+MAX_PARTS = 64  # encoded batches sent to the child as one message
 MAX_BATCH = 5000
 # what the worker sends its child; every message is answered (a batch with the log's size)
 _BATCH, _SIGN, _QUIT = b"B", b"S", b"Q"
@@ -95,8 +97,8 @@ class AuditWorker:
         self.size = audit.size  # applied, as last known here
         self.signer_problem = ""
         self._released_seq = audit.size
-        self._queue: queue.SimpleQueue[_Batch | Callable[[], None]] = queue.SimpleQueue()
-        self._held: _Batch | Callable[[], None] | None = None  # taken while coalescing
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self._held: _Item | None = None  # taken while coalescing
         self._applied = threading.Condition()
         self.error: BaseException | None = None
         self._keeper: Keeper | None = None
@@ -114,9 +116,15 @@ class AuditWorker:
         return None if self._child is None else self._child.pid
 
     def submit(self, batch: list[Outcome], records: list[bytes]) -> None:
-        """Queue released outcomes with their journaled commands (in seq order)."""
+        """Queue released outcomes with their journaled commands (in seq order). For a child
+        they are encoded here, at once: outcomes waiting in the queue would be thousands of live
+        objects for this process's cyclic garbage collector to walk again and again, which
+        measured as most of what the consumer cost the engine (bytes are not walked)."""
         self._released_seq = batch[-1].seq
-        self._queue.put((batch, records))
+        if self._child is not None:
+            self._queue.put(codec.encode((batch, records)))
+        else:
+            self._queue.put((batch, records))
 
     @property
     def behind(self) -> int:
@@ -183,6 +191,9 @@ class AuditWorker:
                     return
                 if callable(item):
                     item()
+                elif isinstance(item, bytes):
+                    if self.error is None:
+                        self._send(self._gather(item))
                 elif item is not None and self.error is None:
                     self._apply(*self._coalesce(item))
                 if self._keeper is not None and self.error is None:
@@ -201,7 +212,7 @@ class AuditWorker:
                 more = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if more is _STOP or callable(more):
+            if more is _STOP or not isinstance(more, tuple):
                 self._held = more
                 break
             outcomes += more[0]
@@ -209,12 +220,27 @@ class AuditWorker:
         return outcomes, records
 
     def _apply(self, outcomes: list[Outcome], records: list[bytes]) -> None:
-        if self._keeper is not None:
-            self._keeper.extend(outcomes, records)
-            self._applied_up_to(self._keeper.log.size)
-            return
+        assert self._keeper is not None
+        self._keeper.extend(outcomes, records)
+        self._applied_up_to(self._keeper.log.size)
+
+    def _gather(self, first: bytes) -> list[bytes]:
+        """`first` and the encoded batches already waiting behind it (as `_coalesce`)."""
+        parts = [first]
+        while len(parts) < MAX_PARTS:
+            try:
+                more = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if not isinstance(more, bytes):
+                self._held = more
+                break
+            parts.append(more)
+        return parts
+
+    def _send(self, parts: list[bytes]) -> None:
         assert self._child is not None
-        answer = self._child.ask(_BATCH + codec.encode((outcomes, records)))
+        answer = self._child.ask(_BATCH + codec.encode(parts))
         self._applied_up_to(int(answer["size"]))
 
     def _stop(self) -> None:
@@ -275,6 +301,7 @@ def _serve(data_dir: str, head_every_s: float, publish_to: str, conn: Connection
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     decoder = codec.Decoder[tuple[list[Outcome], list[bytes]]](tuple[list[Outcome], list[bytes]])
+    parts = codec.Decoder[list[bytes]](list[bytes])
     try:
         keeper = Keeper(AuditLog(Path(data_dir)), head_every_s, publish_to)
     except BaseException as exc:
@@ -290,7 +317,8 @@ def _serve(data_dir: str, head_every_s: float, publish_to: str, conn: Connection
             kind = message[:1]
             try:
                 if kind == _BATCH:
-                    keeper.extend(*decoder.decode(memoryview(message)[1:]))
+                    for part in parts.decode(memoryview(message)[1:]):
+                        keeper.extend(*decoder.decode(part))
                     keeper.tick()
                     answer: dict[str, Any] = {"size": keeper.log.size}
                 elif kind == _SIGN:
