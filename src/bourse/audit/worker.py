@@ -3,9 +3,10 @@ tree head every `HEAD_EVERY_S` while the log grows (and on demand).
 
 Like the SQL projection it never holds the engine back: released batches queue for it, and its
 lag (released but not yet in the tree) is a gauge. With `process=True` (what `bourse run` uses)
-the log is kept by a child process: this side only encodes each batch with its journaled
-commands (msgspec, about a microsecond a command) and hands it over, so hashing, decoding and
-indexing never compete with matching for the GIL. Otherwise a thread keeps it (tests, tools).
+the log is kept by a child process at a lower priority: this side only encodes each batch
+with its journaled commands as it is released (msgspec, about 2 µs a command) and hands it over,
+so hashing, decoding and indexing never compete with matching for the GIL. Otherwise a thread
+keeps it (tests, tools).
 """
 
 from __future__ import annotations
