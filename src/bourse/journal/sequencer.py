@@ -67,9 +67,9 @@ class Sequencer:
             command=type(cmd).__name__,
             events=self.engine.execute(seq, cmd),
         )
-        self._pending.append(outcome)
-        if self._records is not None:
+        if self._records is not None:  # before the outcome: the writer pops both once it sees it
             self._records.append(record)
+        self._pending.append(outcome)
         durable = self.journal.durable_seq
         if durable >= seq:
             # The record was synced, and the writer told us, while the engine was still running
