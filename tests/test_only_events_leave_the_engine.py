@@ -13,6 +13,7 @@ INTERNALS = {"state", "gate", "risk", "cancels", "book", "orders", "placement", 
 INTERNALS |= {"funds", "ledger", "inputs", "order_status", "output"}
 ALLOWED = {
     "journal/sequencer.py",  # runs commands through the engine
+    "journal/follower.py",  # runs journaled commands through a copy of the engine (audit's)
     "server/exchange.py",  # the engine process: recovery, sequencer, snapshots, the export
     "bench/engine_bench.py",  # measures the engine itself, in memory
     "bench/journal_bench.py",

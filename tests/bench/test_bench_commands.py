@@ -127,3 +127,21 @@ def test_bench_console_times_three_pages_through_a_real_server() -> None:
     assert out["met"] == all(
         pages[p]["p95_ms"] < 300 for p in ("dashboard", "alert_queue", "customer_page")
     )
+
+
+def test_bench_audit_prints_its_json(tmp_path: Path) -> None:
+    result = run_cli(
+        "bench", "audit", "--commands", "2000", "--pairs", "1", "--dir", str(tmp_path), "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["commands"] == 2000
+    assert len(out["ratio_per_round"]) == 1 and out["ratio_with_to_without"] > 0
+    assert {len(runs) for runs in out["engine_s"].values()} == {1}
+    assert set(out["engine_s"]) == {"without", "with", "busy_neighbour"}
+    assert out["ratio_busy_neighbour_to_without"] > 0
+    # the log of the run with the consumer holds every command, the key's and the set-up's too
+    assert out["log_records"] == out["bundle_records"] > 2000
+    assert 0 < out["inclusion_proof_p50_ms"] <= out["inclusion_proof_p99_ms"]
+    assert out["verify_records_per_s"] > 0
+    assert list(tmp_path.iterdir()) == []  # what it wrote is gone

@@ -3,10 +3,10 @@ tree head every `HEAD_EVERY_S` while the log grows (and on demand).
 
 Like the SQL projection it never holds the engine back: released batches queue for it, and its
 lag (released but not yet in the tree) is a gauge. With `process=True` (what `bourse run` uses)
-the log is kept by a child process at a lower priority: this side only encodes each batch
-with its journaled commands as it is released (msgspec, about 2 µs a command) and hands it over,
-so hashing, decoding and indexing never compete with matching for the GIL. Otherwise a thread
-keeps it (tests, tools).
+the log is kept by a child process at a lower priority, which follows the engine
+(`journal/follower.py`): it is handed only the commands as journaled, bytes this side already
+has, and runs them through its own copy of the engine for their outcomes. Nothing of an outcome
+is encoded, hashed or indexed where the engine runs. Otherwise a thread keeps it (tests, tools).
 """
 
 from __future__ import annotations
@@ -27,14 +27,16 @@ from typing import Any
 from bourse import codec
 from bourse.audit.log import AuditLog
 from bourse.events import Outcome
+from bourse.journal.follower import Follower
+from bourse.server.heap import settle_heap
 
 log = logging.getLogger(__name__)
 HEAD_EVERY_S = 10.0
 _Batch = tuple[list[Outcome], list[bytes]]
+_Records = tuple[int, list[bytes]]  # for a child: the first seq and the commands as journaled
 _STOP: _Batch = ([], [])
-_Item = _Batch | bytes | Callable[[], None]  # a batch (encoded, for a child), or a job
-MAX_PARTS = 64  # encoded batches sent to the child as one message
-MAX_BATCH = 5000
+_Item = _Batch | _Records | Callable[[], None]  # a batch, or a job
+MAX_BATCH = 5000  # commands sent on as one
 # what the worker sends its child; every message is answered (a batch with the log's size)
 _BATCH, _SIGN, _QUIT = b"B", b"S", b"Q"
 
@@ -92,7 +94,10 @@ class AuditWorker:
         head_every_s: float = HEAD_EVERY_S,
         process: bool = False,
         publish_to: str = "",
+        snapshots: Path | None = None,
     ) -> None:
+        """With `process`, the child follows the engine from `audit.size`, from the snapshot
+        at exactly that seq in `snapshots` (default `<data>/snapshots`; none is needed at 0)."""
         self.data_dir = audit.data_dir
         self.head_every_s = head_every_s
         self.size = audit.size  # applied, as last known here
@@ -106,7 +111,8 @@ class AuditWorker:
         self._child: _Child | None = None
         if process:
             audit.close()  # the child is the log's only writer from now on
-            self._child = _Child(audit.data_dir, head_every_s, publish_to)
+            follow_from = snapshots or audit.data_dir / "snapshots"
+            self._child = _Child(audit.data_dir, follow_from, head_every_s, publish_to)
         else:
             self._keeper = Keeper(audit, head_every_s, publish_to)
         self._thread = threading.Thread(target=self._run, name="bourse-audit", daemon=True)
@@ -117,13 +123,13 @@ class AuditWorker:
         return None if self._child is None else self._child.pid
 
     def submit(self, batch: list[Outcome], records: list[bytes]) -> None:
-        """Queue released outcomes with their journaled commands (in seq order). For a child
-        they are encoded here, at once: outcomes waiting in the queue would be thousands of live
-        objects for this process's cyclic garbage collector to walk again and again, which
-        measured as most of what the consumer cost the engine (bytes are not walked)."""
+        """Queue released outcomes with their journaled commands (in seq order). A child is
+        handed only the commands: it runs them itself. Outcomes waiting in the queue would also
+        be thousands of live objects for this process's cyclic garbage collector to walk again
+        and again, which measured as most of what the consumer once cost the engine."""
         self._released_seq = batch[-1].seq
         if self._child is not None:
-            self._queue.put(codec.encode((batch, records)))
+            self._queue.put((batch[0].seq, records))
         else:
             self._queue.put((batch, records))
 
@@ -192,11 +198,11 @@ class AuditWorker:
                     return
                 if callable(item):
                     item()
-                elif isinstance(item, bytes):
-                    if self.error is None:
-                        self._send(self._gather(item))
                 elif item is not None and self.error is None:
-                    self._apply(*self._coalesce(item))
+                    if self._child is not None:
+                        self._send(self._coalesce(item))
+                    else:
+                        self._apply(self._coalesce(item))
                 if self._keeper is not None and self.error is None:
                     self._keeper.tick()
             except Exception as exc:  # the log is rebuildable from the journal; trading goes on
@@ -204,11 +210,12 @@ class AuditWorker:
                 self.error = exc
                 self._applied_up_to(self.size)
 
-    def _coalesce(self, first: _Batch) -> _Batch:
-        """`first` and the batches already waiting behind it, sent as one; a job or the stop
-        found behind them is held for right after."""
-        outcomes, records = list(first[0]), list(first[1])
-        while len(outcomes) < MAX_BATCH:
+    def _coalesce(self, first: _Batch | _Records) -> list[Any]:
+        """`first` and the batches already waiting behind it, to be sent on as one; a job or
+        the stop found behind them is held for right after."""
+        parts: list[Any] = [first]
+        count = len(first[1])
+        while count < MAX_BATCH:
             try:
                 more = self._queue.get_nowait()
             except queue.Empty:
@@ -216,32 +223,21 @@ class AuditWorker:
             if more is _STOP or not isinstance(more, tuple):
                 self._held = more
                 break
-            outcomes += more[0]
-            records += more[1]
-        return outcomes, records
-
-    def _apply(self, outcomes: list[Outcome], records: list[bytes]) -> None:
-        assert self._keeper is not None
-        self._keeper.extend(outcomes, records)
-        self._applied_up_to(self._keeper.log.size)
-
-    def _gather(self, first: bytes) -> list[bytes]:
-        """`first` and the encoded batches already waiting behind it (as `_coalesce`)."""
-        parts = [first]
-        while len(parts) < MAX_PARTS:
-            try:
-                more = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if not isinstance(more, bytes):
-                self._held = more
-                break
             parts.append(more)
+            count += len(more[1])
         return parts
 
-    def _send(self, parts: list[bytes]) -> None:
+    def _apply(self, parts: list[_Batch]) -> None:
+        assert self._keeper is not None
+        self._keeper.extend(
+            [o for outcomes, _ in parts for o in outcomes], [r for _, rs in parts for r in rs]
+        )
+        self._applied_up_to(self._keeper.log.size)
+
+    def _send(self, parts: list[_Records]) -> None:
         assert self._child is not None
-        answer = self._child.ask(_BATCH + codec.encode(parts))
+        records = [r for _, rs in parts for r in rs]
+        answer = self._child.ask(_BATCH + codec.encode((parts[0][0], records)))
         self._applied_up_to(int(answer["size"]))
 
     def _stop(self) -> None:
@@ -260,16 +256,19 @@ class AuditChildError(RuntimeError):
 class _Child:
     """The audit log kept in a spawned process; each message answered in order."""
 
-    def __init__(self, data_dir: Path, head_every_s: float, publish_to: str) -> None:
+    def __init__(
+        self, data_dir: Path, follow_from: Path, head_every_s: float, publish_to: str
+    ) -> None:
         ctx = multiprocessing.get_context("spawn")  # never fork a process that has threads
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(
-            target=_serve, args=(str(data_dir), head_every_s, publish_to, child),
+            target=_serve,
+            args=(str(data_dir), str(follow_from), head_every_s, publish_to, child),
             name="bourse-audit", daemon=True,
         )  # fmt: skip
         self._proc.start()
         child.close()
-        self.ask(b"")  # ready: the log opened
+        self.ask(b"")  # ready: the log opened, the engine loaded from its snapshot
 
     @property
     def pid(self) -> int | None:
@@ -298,13 +297,16 @@ class _Child:
 NICENESS = 10  # the engine comes first: under load the log lags (visibly) rather than slow it
 
 
-def _serve(data_dir: str, head_every_s: float, publish_to: str, conn: Connection) -> None:
+def _serve(
+    data_dir: str, follow_from: str, head_every_s: float, publish_to: str, conn: Connection
+) -> None:
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
-    decoder = codec.Decoder[tuple[list[Outcome], list[bytes]]](tuple[list[Outcome], list[bytes]])
-    parts = codec.Decoder[list[bytes]](list[bytes])
+    decoder = codec.Decoder[_Records](_Records)
     try:
         keeper = Keeper(AuditLog(Path(data_dir)), head_every_s, publish_to)
+        follower = Follower.at(Path(follow_from), keeper.log.size)
+        settle_heap()  # the engine's copy is long-lived: out of the collector's sight
     except BaseException as exc:
         conn.send_bytes(json.dumps({"error": repr(exc)}).encode())
         return
@@ -318,8 +320,8 @@ def _serve(data_dir: str, head_every_s: float, publish_to: str, conn: Connection
             kind = message[:1]
             try:
                 if kind == _BATCH:
-                    for part in parts.decode(memoryview(message)[1:]):
-                        keeper.extend(*decoder.decode(part))
+                    first_seq, records = decoder.decode(memoryview(message)[1:])
+                    keeper.extend(follower.apply(first_seq, records), records)
                     keeper.tick()
                     answer: dict[str, Any] = {"size": keeper.log.size}
                 elif kind == _SIGN:

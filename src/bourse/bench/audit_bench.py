@@ -3,9 +3,12 @@ answers.
 
 1. The mixed flow through engine, sequencer and file journal, as the server runs it (a batch of
    commands, then its group commit), without and then with the audit consumer in its own
-   process as `bourse run` keeps it, alternating
-   (A B A B) so that a drift of the machine's speed falls on both: engine commands/s of each and
-   their ratio. The consumer may lag; how long it took to catch up is printed beside.
+   process as `bourse run` keeps it, alternating (A B C C B A …, `pairs` of each) so that a drift
+   of the machine's speed falls on all: engine commands/s of each and their ratio. The consumer
+   may lag; how long it took to catch up is printed beside. A third run in each round has,
+   instead of the consumer, a process at the consumer's priority that only burns CPU: on a
+   2-core machine the consumer takes the core the engine does not use, and that run shows what
+   any busy neighbour costs the engine, beside what the consumer costs.
 2. Inclusion proofs for random records of the log the runs built: p50 and p99.
 3. The whole log exported as one bundle (consecutive records, one range proof) and verified as
    `bourse audit verify` does: seconds and records/s of each.
@@ -13,6 +16,8 @@ answers.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import random
 import statistics
 import tempfile
@@ -23,7 +28,7 @@ from typing import Any
 
 from bourse.audit.keys import create_key
 from bourse.audit.log import AuditLog, Query
-from bourse.audit.worker import AuditWorker
+from bourse.audit.worker import NICENESS, AuditWorker
 from bourse.bench.engine_bench import percentile
 from bourse.bench.flow import prepared
 from bourse.commands import Command, RotateAuditKey
@@ -34,11 +39,21 @@ from bourse.journal.sequencer import Sequencer
 BATCH = 128  # commands sequenced between group commits, as a busy server loop drains them
 
 
+def _burn() -> None:
+    os.nice(NICENESS)
+    while True:
+        pass
+
+
 def _pipeline(
-    directory: Path, before: list[Command], flow: list[Command], audit: bool
+    directory: Path, before: list[Command], flow: list[Command], arm: str
 ) -> dict[str, Any]:
     journal = FileJournal(directory / "journal")
-    worker = AuditWorker(AuditLog(directory), process=True) if audit else None
+    worker = AuditWorker(AuditLog(directory), process=True) if arm == "with" else None
+    burner = None
+    if arm == "busy_neighbour":
+        burner = multiprocessing.get_context("spawn").Process(target=_burn, daemon=True)
+        burner.start()
     sequencer = Sequencer(
         Engine(), journal, lambda batch: None, None if worker is None else worker.submit
     )
@@ -54,6 +69,9 @@ def _pipeline(
             submit(cmd)
         sequencer.flush()
     engine_s = time.perf_counter() - started
+    if burner is not None:
+        burner.kill()
+        burner.join()
     result: dict[str, Any] = {"engine_s": engine_s, "commands_per_s": len(flow) / engine_s}
     if worker is not None:
         last = len(before) + len(flow)
@@ -66,38 +84,53 @@ def _pipeline(
     return result
 
 
+ARMS = ("without", "with", "busy_neighbour")
+
+
 def run(
-    commands: int, directory: str | None = None, progress: Callable[[int], None] | None = None
+    commands: int,
+    directory: str | None = None,
+    progress: Callable[[int], None] | None = None,
+    pairs: int = 2,
 ) -> dict[str, Any]:
+    """Progress: one step per flow run (`pairs` rounds of the three arms), then two more."""
     before, flow = prepared(commands)
     with tempfile.TemporaryDirectory(dir=directory, prefix="bourse-bench-audit-") as tmp:
         root = Path(tmp)
         key = RotateAuditKey(
-            public_key=create_key(root / "with-1"), actor="bench", reason="bench", ts_ms=0
+            public_key=create_key(root / "keys"), actor="bench", reason="bench", ts_ms=0
         )
-        (root / "with-2" / "audit").mkdir(parents=True)
-        (root / "with-2" / "audit" / "keys").symlink_to(root / "with-1" / "audit" / "keys")
-        runs: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
-        for i, (name, audit) in enumerate(
-            (("without", False), ("with", True), ("without", False), ("with", True))
-        ):
-            place = root / f"{name}-{i // 2 + 1}"
-            runs[name].append(_pipeline(place, [key, *before], flow, audit))
-            if progress is not None:
-                progress(1)
-        without = statistics.mean(r["commands_per_s"] for r in runs["without"])
-        with_audit = statistics.mean(r["commands_per_s"] for r in runs["with"])
-        log_dir = root / "with-2"
+        runs: dict[str, list[dict[str, Any]]] = {arm: [] for arm in ARMS}
+        for round_ in range(1, pairs + 1):
+            # A B C, then C B A: a drift of the machine's speed, or what a run leaves the next
+            # (dirty pages still being written back), falls on every arm alike
+            for arm in ARMS if round_ % 2 else reversed(ARMS):
+                place = root / f"{arm}-{round_}"
+                (place / "audit").mkdir(parents=True)
+                (place / "audit" / "keys").symlink_to(root / "keys" / "audit" / "keys")
+                runs[arm].append(_pipeline(place, [key, *before], flow, arm))
+                if progress is not None:
+                    progress(1)
+        rate = {arm: statistics.mean(r["commands_per_s"] for r in runs[arm]) for arm in ARMS}
+        log_dir = root / f"with-{pairs}"
         proofs = _proofs(log_dir)
+        if progress is not None:
+            progress(1)
         verify = _export_and_verify(log_dir, root / "all.jsonl")
         if progress is not None:
             progress(1)
     return {
         "commands": len(flow),
-        "engine_without_audit_per_s": round(without),
-        "engine_with_audit_per_s": round(with_audit),
-        "ratio_with_to_without": round(with_audit / without, 3),
-        "slower_percent": round(100 * (1 - with_audit / without), 1),
+        "engine_without_audit_per_s": round(rate["without"]),
+        "engine_with_audit_per_s": round(rate["with"]),
+        "ratio_with_to_without": round(rate["with"] / rate["without"], 3),
+        "slower_percent": round(100 * (1 - rate["with"] / rate["without"]), 1),
+        "ratio_per_round": [
+            round(w["commands_per_s"] / wo["commands_per_s"], 3)
+            for w, wo in zip(runs["with"], runs["without"], strict=True)
+        ],
+        "engine_beside_a_busy_neighbour_per_s": round(rate["busy_neighbour"]),
+        "ratio_busy_neighbour_to_without": round(rate["busy_neighbour"] / rate["without"], 3),
         "audit_caught_up_s": [round(r["audit_caught_up_s"], 2) for r in runs["with"]],
         "engine_s": {k: [round(r["engine_s"], 2) for r in v] for k, v in runs.items()},
         **proofs,

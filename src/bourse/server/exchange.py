@@ -98,6 +98,8 @@ class Exchange:
         self.projection = ProjectionWorker(self.projector, in_process=not projector_process)
         self._listeners: list[Callable[[list[Outcome]], None]] = []
         needs_key = self.audit_log is not None and not self.audit_log.signing_keys()
+        if self.audit_log is not None and audit_process:
+            self._snapshot_to_follow_from()
         self.audit = (
             None
             if self.audit_log is None
@@ -123,6 +125,15 @@ class Exchange:
             self.sequencer.flush()
         if needs_key:
             self.execute(first_audit_key(data_dir.path, now_ms()))
+
+    def _snapshot_to_follow_from(self) -> None:
+        """The audit process follows the engine from here (see `journal/follower.py`): it
+        needs a snapshot at exactly this seq. Recovery from one that replayed nothing (after a
+        clean close) verified it already."""
+        seq = self.engine.state.last_seq
+        if seq and self._snapshot_seq != seq:
+            self.snapshots.write(seq, snapshot.dump(self.engine.state))
+            self._snapshot_seq = seq
 
     def _recover(self, progress: Progress | None) -> tuple[Engine, int, int]:
         store_seq = self.projector.last_seq()
