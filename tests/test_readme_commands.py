@@ -2,10 +2,11 @@
 
 Every ```sh block is executed, top to bottom, in one bash session whose working directory is a
 fresh checkout-like folder: `./data` is the running server's data directory, `.venv` is the
-virtualenv running the tests, and `../shared` is the shared data beside the checkout (as CI lays
-it out). The server's port replaces 8000 in URLs. A command ending in a comment `#=> TEXT` must
-print TEXT, so the ids a walk-through names stay true. A block is left out only when the line
-before it says why: `<!-- not run: REASON -->` (a download from the internet, `make` itself).
+virtualenv running the tests, `tests/` the checkout's (its sample files), and `../shared` is the
+shared data beside the checkout (as CI lays it out). The server's port replaces 8000 in URLs. A
+command ending in a comment `#=> TEXT` must print TEXT, so the ids a walk-through names stay
+true. A block is left out only when the line before it says why: `<!-- not run: REASON -->` (a
+download from the internet, `make` itself).
 """
 
 import os
@@ -76,6 +77,7 @@ def test_every_readme_command_runs_as_written(tmp_path: Path) -> None:
     checkout = tmp_path / "bourse"
     checkout.mkdir()
     (checkout / ".venv").symlink_to(sys.prefix)  # the virtualenv `make` made, with its bourse
+    (checkout / "tests").symlink_to(CHECKOUT / "tests")  # its sample files (bank statements)
     (tmp_path / "shared").symlink_to(SHARED)
     server = Server(checkout / "data", four_eyes=True)  # as `make run` starts it
     try:

@@ -18,6 +18,7 @@ from bourse.api.admin import (
     accounts,
     alerts,
     audit,
+    banks,
     customers,
     operator,
     payouts,
@@ -92,6 +93,7 @@ def create_app(
     app.include_router(staff.router)
     app.include_router(proposals.router)
     app.include_router(audit.router)
+    app.include_router(banks.router)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view
     market = MarketData(view)

@@ -1,7 +1,8 @@
 """The `bourse` command line, one Typer app: run (`run`), replay and snapshot (`replay`), the
 benches (`bench`); accounts and keys on the running server (`operator`); staff, customers, venues,
 policies, prices, sanctions lists, screening and alerts (`staff`, `customers`, `policy`, `prices`,
-`lists`, `screen`, `alerts`, sharing `common`); the audit log (`audit`).
+`lists`, `screen`, `alerts`, sharing `common`); the audit log (`audit`); fiat rails (`banks`,
+`statements`).
 
 Staff tokens live in the data directory (no server needed); the compliance commands go to the
 RUNNING server's admin API through operator's AdminClient, acting as the operator or, with
@@ -12,6 +13,7 @@ import typer
 
 from bourse.cli.alerts import alerts_app
 from bourse.cli.audit import audit_app
+from bourse.cli.banks import banks_app, statements_app
 from bourse.cli.bench import bench_app
 from bourse.cli.customers import customers_app, venues_app, withdraw_on_request
 from bourse.cli.gateway import gateway as gateway_command
@@ -42,6 +44,8 @@ app.add_typer(prices_app, name="prices")
 app.add_typer(lists_app, name="lists")
 app.add_typer(alerts_app, name="alerts")
 app.add_typer(audit_app, name="audit")
+app.add_typer(banks_app, name="banks")
+app.add_typer(statements_app, name="statements")
 app.command("withdraw-on-request")(withdraw_on_request)
 app.command("screen")(screen_command)
 # named explicitly: the functions are imported under other names, so that `bourse.cli.run`

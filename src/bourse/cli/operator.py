@@ -110,16 +110,22 @@ class AdminClient:
         return body
 
 
-def _deposits(pairs: list[str]) -> dict[str, str]:
-    deposits: dict[str, str] = {}
+def code_pairs(pairs: list[str], option: str, form: str) -> dict[str, str]:
+    """`CODE=VALUE` options (`--deposit USDT=1000`, `--account EUR=DE89...`) as a dict keyed by
+    the upper-cased code; `form` shows the expected shape in the message of a bad one."""
+    found: dict[str, str] = {}
     for pair in pairs:
-        asset, sep, amount = pair.partition("=")
-        if not sep or not asset.strip() or not amount.strip():
-            fail(f"--deposit takes ASSET=AMOUNT (like USDT=1000), not {pair!r}")
-        if asset.strip().upper() in deposits:
-            fail(f"--deposit names {asset.strip().upper()} twice")
-        deposits[asset.strip().upper()] = amount.strip()
-    return deposits
+        code, sep, value = pair.partition("=")
+        if not sep or not code.strip() or not value.strip():
+            fail(f"{option} takes {form}, not {pair!r}")
+        if code.strip().upper() in found:
+            fail(f"{option} names {code.strip().upper()} twice")
+        found[code.strip().upper()] = value.strip()
+    return found
+
+
+def _deposits(pairs: list[str]) -> dict[str, str]:
+    return code_pairs(pairs, "--deposit", "ASSET=AMOUNT (like USDT=1000)")
 
 
 @accounts_app.command("create")

@@ -24,6 +24,13 @@ from bourse.commands.accounts import (
     UnfreezeAccount,
 )
 from bourse.commands.audit import RotateAuditKey
+from bourse.commands.banks import (
+    AddBankAccount,
+    DecideBankAccount,
+    DefineBank,
+    ImportStatement,
+    ResolveStatementLine,
+)
 from bourse.commands.base import Command, OperatorCommand
 from bourse.commands.customers import (
     CancelScheduledChange,
@@ -135,6 +142,11 @@ AnyCommand = Union[
     OffboardMany,
     RecordAccess,
     RotateAuditKey,
+    DefineBank,
+    AddBankAccount,
+    DecideBankAccount,
+    ImportStatement,
+    ResolveStatementLine,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)
@@ -161,6 +173,7 @@ def command_from_json(data: bytes | str) -> AnyCommand:
 
 
 __all__ = [
+    "AddBankAccount",
     "AddStaff",
     "AnyCommand",
     "ApproveProposal",
@@ -177,6 +190,8 @@ __all__ = [
     "ContinuePolicySweep",
     "CreateApiKey",
     "CreateAsset",
+    "DecideBankAccount",
+    "DefineBank",
     "DefineFeeTier",
     "DefineVenue",
     "Deposit",
@@ -186,6 +201,7 @@ __all__ = [
     "ForceListVersion",
     "ForgetDismissals",
     "FreezeAccount",
+    "ImportStatement",
     "IssueStaffToken",
     "ListSymbol",
     "ListedAddress",
@@ -205,6 +221,7 @@ __all__ = [
     "RecordRescreen",
     "RejectProposal",
     "RequestWithdrawal",
+    "ResolveStatementLine",
     "RevokeApiKey",
     "RevokeStaffToken",
     "RotateAuditKey",

@@ -14,6 +14,13 @@ from bourse.commands.accounts import (
     UnfreezeAccount,
 )
 from bourse.commands.audit import RotateAuditKey
+from bourse.commands.banks import (
+    AddBankAccount,
+    DecideBankAccount,
+    DefineBank,
+    ImportStatement,
+    ResolveStatementLine,
+)
 from bourse.commands.base import Command, OperatorCommand
 from bourse.commands.customers import (
     CancelScheduledChange,
@@ -88,6 +95,11 @@ Proposable = Union[
     OffboardStaff,
     SetFourEyes,
     RotateAuditKey,
+    DefineBank,
+    AddBankAccount,
+    DecideBankAccount,
+    ImportStatement,
+    ResolveStatementLine,
 ]
 
 

@@ -102,7 +102,13 @@ POLICY_DECISIONS = frozenset(
     {"SetJurisdictionPolicy", "SchedulePolicyChange", "CancelScheduledChange"}
 )
 CONTROLS = frozenset({"SetFourEyes"})
-AUDIT_KEYS = frozenset({"RotateAuditKey"})  # the key that signs the audit log's tree heads
+AUDIT_KEYS = frozenset({"RotateAuditKey"})
+# the fiat rails: partner banks and their statements (operators), and the decisions on what
+# they bring: customers' bank accounts, statement lines no rule could credit (compliance)
+RAILS = frozenset({"DefineBank", "ImportStatement"})
+BANK_DECISIONS = frozenset(
+    {"AddBankAccount", "DecideBankAccount", "ResolveStatementLine"}
+)  # the key that signs the audit log's tree heads
 WORK = frozenset(
     {"AssignWork"}
 )  # giving open work to a colleague or a team's queue  # which commands need four eyes
@@ -131,6 +137,9 @@ DEFAULT_FOUR_EYES = frozenset(
         "ChangeStaff",
         "SetFourEyes",
         "RotateAuditKey",
+        "DefineBank",
+        "DecideBankAccount",
+        "ResolveStatementLine",
     }
 )
 # operations that are not commands (they change no engine state themselves), permitted alike
@@ -155,17 +164,18 @@ _COMPLIANCE = (
     | POLICY_DECISIONS
     | SCREENING_OPERATIONS
     | WORK
+    | BANK_DECISIONS
 )
 _ALL_READS = frozenset(Read)
 
 ROLES: dict[Role, RoleSpec] = {
     Role.OPERATOR: RoleSpec(
         "Operator",
-        REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS | WORK | AUDIT_KEYS,
+        REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | SYSTEM_OPERATIONS | WORK | AUDIT_KEYS | RAILS,
         frozenset({Read.SYSTEM, Read.CUSTOMERS, Read.STAFF, Read.PROPOSALS}),
         scoped=False,
         summary="runs the system: markets, venues, payouts, staff accounts; no customer decisions",
-        approves=REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | AUDIT_KEYS,
+        approves=REFERENCE_DATA | PAYOUTS | STAFF_ADMIN | AUDIT_KEYS | RAILS,
     ),
     Role.COMPLIANCE_OFFICER: RoleSpec(
         "Compliance officer",
@@ -180,7 +190,8 @@ ROLES: dict[Role, RoleSpec] = {
         _ALL_READS,
         scoped=False,
         summary="a compliance officer who also approves, manages staff roles and four eyes",
-        approves=_COMPLIANCE | STAFF_ADMIN | CONTROLS,
+        # and a partner bank's definition: its due diligence is compliance's
+        approves=_COMPLIANCE | STAFF_ADMIN | CONTROLS | RAILS,
     ),
     Role.REGIONAL_MANAGER: RoleSpec(
         "Regional manager",

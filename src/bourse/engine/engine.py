@@ -11,6 +11,7 @@ A refused command leaves state as it was and yields one CommandRejected.
 """
 
 from bourse.commands import (
+    AddBankAccount,
     AddStaff,
     ApproveProposal,
     AssignWork,
@@ -26,6 +27,8 @@ from bourse.commands import (
     ContinuePolicySweep,
     CreateApiKey,
     CreateAsset,
+    DecideBankAccount,
+    DefineBank,
     DefineFeeTier,
     DefineVenue,
     Deposit,
@@ -35,6 +38,7 @@ from bourse.commands import (
     ForceListVersion,
     ForgetDismissals,
     FreezeAccount,
+    ImportStatement,
     IssueStaffToken,
     ListSymbol,
     OffboardMany,
@@ -52,6 +56,7 @@ from bourse.commands import (
     RecordRescreen,
     RejectProposal,
     RequestWithdrawal,
+    ResolveStatementLine,
     RevokeApiKey,
     RevokeStaffToken,
     RotateAuditKey,
@@ -75,6 +80,7 @@ from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import (
     admin,
     audit_keys,
+    banks,
     customers,
     funds,
     gate,
@@ -309,6 +315,16 @@ class Engine:
                 return None
             case RotateAuditKey():
                 return audit_keys.rotate(out, cmd)
+            case DefineBank():
+                return banks.define_bank(state, out, cmd)
+            case AddBankAccount():
+                return banks.add_bank_account(state, out, cmd)
+            case DecideBankAccount():
+                return banks.decide_bank_account(state, out, cmd)
+            case ImportStatement():
+                return banks.import_statement(state, out, cmd)
+            case ResolveStatementLine():
+                return banks.resolve_line(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

@@ -68,16 +68,7 @@ def check(state: EngineState, cmd: Command, *, approved: bool = False) -> Refusa
             "every operator action records why",
         )
     if isinstance(cmd, Deposit):
-        acct = state.accounts.get(cmd.account_id)
-        if acct is None:
-            return _unknown_account(cmd.account_id)
-        if not acct.can_deposit:
-            return Refusal(
-                RejectCode.DEPOSIT_DISABLED, f"deposits are disabled on account {acct.id}"
-            )
-        if acct.customer_id and (refusal := _held(state, acct)):
-            return refusal
-        return customer_refusal(state, acct, deposit_capability(state, cmd.asset), cmd.ts_ms)
+        return deposit_refusal(state, cmd)
     if isinstance(cmd, RequestWithdrawal):
         acct = state.accounts.get(cmd.account_id)
         if acct is None:
@@ -157,6 +148,19 @@ def check(state: EngineState, cmd: Command, *, approved: bool = False) -> Refusa
     ) and (cmd.account_id == FEE_ACCOUNT_ID or cmd.account_id not in state.accounts):
         return _unknown_account(cmd.account_id)
     return None
+
+
+def deposit_refusal(state: EngineState, cmd: Deposit) -> Refusal | None:
+    """Whether the account may receive this deposit now (also asked of each statement line a
+    bank statement would credit: engine/banks.py)."""
+    acct = state.accounts.get(cmd.account_id)
+    if acct is None:
+        return _unknown_account(cmd.account_id)
+    if not acct.can_deposit:
+        return Refusal(RejectCode.DEPOSIT_DISABLED, f"deposits are disabled on account {acct.id}")
+    if acct.customer_id and (refusal := _held(state, acct)):
+        return refusal
+    return customer_refusal(state, acct, deposit_capability(state, cmd.asset), cmd.ts_ms)
 
 
 def _may_trade(state: EngineState, account_id: int, symbol: str, ts_ms: int) -> Refusal | None:

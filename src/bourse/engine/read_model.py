@@ -5,6 +5,9 @@ state's `last_seq`, while that state is exactly what is durable, and folds every
 it (`bourse.view.fold`). Tests compare the fold with this export after every command.
 """
 
+import msgspec
+
+from bourse.banking.rails import OPEN
 from bourse.engine.state import EngineState
 from bourse.view.model import (
     AccountView,
@@ -166,5 +169,15 @@ def export(state: EngineState) -> ReadModel:
             p.digest,
         )
         for p in state.proposals.values()
+    }
+    # the rails' structs are the engine's own, mutable: the view gets copies
+    banking = state.banking
+    m.banks = {
+        bic: msgspec.structs.replace(b, accounts=dict(b.accounts))
+        for bic, b in banking.banks.items()
+    }
+    m.bank_accounts = {i: msgspec.structs.replace(a) for i, a in banking.bank_accounts.items()}
+    m.bank_queue = {
+        i: msgspec.structs.replace(q) for i, q in banking.queue.items() if q.status == OPEN
     }
     return m

@@ -25,7 +25,7 @@ from bourse.compliance.alerts import (
     dismissed_entry,
     payee_dismissal_key,
 )
-from bourse.compliance.evidence import Evidence
+from bourse.compliance.evidence import BeneficiaryScreening, Evidence
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine.admin import freeze_account, unfreeze_account
 from bourse.engine.alerts import (
@@ -141,10 +141,18 @@ def beneficiary_refusal(state: EngineState, cmd: RequestWithdrawal) -> Refusal |
             RejectCode.INVALID_PARAMETER,
             f"a {cmd.asset} withdrawal names its beneficiary: the person or company the bank pays",
         )
+    return unscreened(state, f"beneficiary {cmd.beneficiary.strip()!r}", cmd.screening)
+
+
+def unscreened(
+    state: EngineState, who: str, screening: BeneficiaryScreening | None
+) -> Refusal | None:
+    """`who` (a payee, a bank account's holder) must have been screened against every list
+    version the engine holds, with hits that cite their evidence properly."""
     screened = set()
-    if cmd.screening is not None:
-        screened = {(ref.source, ref.list_sha256) for ref in cmd.screening.lists}
-        for ev in cmd.screening.hits:
+    if screening is not None:
+        screened = {(ref.source, ref.list_sha256) for ref in screening.lists}
+        for ev in screening.hits:
             if refusal := _evidence_problem(ev):
                 return refusal
     missing = [
@@ -155,8 +163,7 @@ def beneficiary_refusal(state: EngineState, cmd: RequestWithdrawal) -> Refusal |
     if missing:
         return Refusal(
             RejectCode.UNSCREENED_BENEFICIARY,
-            f"beneficiary {cmd.beneficiary.strip()!r} was not screened against "
-            f"{', '.join(missing)}, in force",
+            f"{who} was not screened against {', '.join(missing)}, in force",
         )
     return None
 

@@ -7,6 +7,7 @@ state produce byte-identical images however they got there (replay from empty, o
 import hashlib
 
 from bourse import codec
+from bourse.banking.rails import Banking
 from bourse.compliance.policy import Basis
 from bourse.compliance.staff import TokenKind
 from bourse.domain.enums import (
@@ -192,6 +193,7 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     state.next_proposal_id = image.next_proposal_id
     state.forced_lists = {key: (seq, ts) for key, seq, ts in image.forced_lists}
     state.owners = dict(image.owners)
+    state.banking = image.banking if image.banking is not None else Banking()
     for pi in image.proposals:
         state.proposals[pi.id] = Proposal(
             pi.id,
@@ -323,6 +325,7 @@ def _image(state: EngineState) -> StateImage:
         next_proposal_id=state.next_proposal_id,
         forced_lists=[(k, seq, ts) for k, (seq, ts) in sorted(state.forced_lists.items())],
         owners=sorted(state.owners.items()),
+        banking=state.banking,
         proposals=[
             ProposalImage(
                 p.id,

@@ -4,6 +4,7 @@ still load."""
 
 import msgspec
 
+from bourse.banking.rails import Banking
 from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
@@ -211,3 +212,4 @@ class StateImage(msgspec.Struct, array_like=True, frozen=True):
     proposals: list[ProposalImage] = []  # pending, by id
     forced_lists: list[tuple[str, int, int]] = []  # key, seq, time
     owners: list[tuple[str, str]] = []
+    banking: Banking | None = None  # the fiat rails, as the engine keeps them

@@ -6,6 +6,7 @@ iterated, never sets, and snapshots write everything in a canonical order.
 
 from sortedcontainers import SortedKeyList
 
+from bourse.banking.rails import Banking
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
 from bourse.compliance.policy import Fingerprint, PolicySpec
@@ -416,6 +417,7 @@ class EngineState:
         "alerts",
         "api_keys",
         "assets",
+        "banking",
         "customers",
         "deposited",
         "dismissals",
@@ -513,6 +515,7 @@ class EngineState:
         self.owners: dict[str, str] = {}
         self.proposals: dict[int, Proposal] = {}
         self.next_proposal_id = 1
+        self.banking = Banking()  # the fiat rails (engine/banks.py)
 
 
 def _fee_account() -> Account:

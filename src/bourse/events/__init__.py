@@ -19,6 +19,14 @@ from bourse.events.accounts import (
     ListenKeyExtended,
     ListenKeyOpened,
 )
+from bourse.events.banks import (
+    BankAccountAdded,
+    BankAccountDecided,
+    BankDefined,
+    StatementImported,
+    StatementLineQueued,
+    StatementLineResolved,
+)
 from bourse.events.base import (
     Event,
 )
@@ -131,6 +139,12 @@ AnyEvent = Union[
     WorkAssigned,
     AccessRecorded,
     AuditKeyRotated,
+    BankDefined,
+    BankAccountAdded,
+    BankAccountDecided,
+    StatementImported,
+    StatementLineQueued,
+    StatementLineResolved,
     CommandRejected,
 ]
 
@@ -162,6 +176,9 @@ __all__ = [
     "AssetCreated",
     "AuditKeyRotated",
     "BalanceChanged",
+    "BankAccountAdded",
+    "BankAccountDecided",
+    "BankDefined",
     "ClosureBalance",
     "ClosureBalancesReported",
     "CommandRejected",
@@ -198,6 +215,9 @@ __all__ = [
     "StaffRecorded",
     "StaffTokenIssued",
     "StaffTokenRevoked",
+    "StatementImported",
+    "StatementLineQueued",
+    "StatementLineResolved",
     "SymbolListed",
     "SymbolStatusChanged",
     "TradeExecuted",

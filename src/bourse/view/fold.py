@@ -8,6 +8,7 @@ that the fold and the engine's export agree.
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bourse.banking.rails import BankAccount, PartnerBank, QueuedLine
 from bourse.compliance.policy import Basis, member_key
 from bourse.domain.enums import OrderStatus
 from bourse.domain.symbols import FeeTier
@@ -21,6 +22,9 @@ from bourse.events import (
     ApiKeyRevoked,
     AssetCreated,
     BalanceChanged,
+    BankAccountAdded,
+    BankAccountDecided,
+    BankDefined,
     CustomerHeld,
     CustomerRecorded,
     CustomerReleased,
@@ -51,6 +55,8 @@ from bourse.events import (
     StaffRecorded,
     StaffTokenIssued,
     StaffTokenRevoked,
+    StatementLineQueued,
+    StatementLineResolved,
     SymbolListed,
     SymbolStatusChanged,
     TradeExecuted,
@@ -147,6 +153,54 @@ def _fee_tier(m: ReadModel, e: FeeTierDefined, ts: int) -> None:
 @_on(ReferencePriceSet)
 def _reference_price(m: ReadModel, e: ReferencePriceSet, ts: int) -> None:
     m.reference_prices[(e.asset, e.quote)] = ReferencePriceView(e.price_raw, e.actor, e.reason, ts)
+
+
+@_on(BankDefined)
+def _bank(m: ReadModel, e: BankDefined, ts: int) -> None:
+    m.banks[e.bic] = PartnerBank(
+        bic=e.bic,
+        name=e.name,
+        country=e.country,
+        currencies=e.currencies,
+        serves=e.serves,
+        accounts=dict(e.accounts),
+        status=e.status,
+    )
+
+
+@_on(BankAccountAdded)
+def _bank_account(m: ReadModel, e: BankAccountAdded, ts: int) -> None:
+    m.bank_accounts[e.bank_account_id] = BankAccount(
+        id=e.bank_account_id,
+        customer_id=e.customer_id,
+        iban=e.iban,
+        bic=e.bic,
+        holder=e.holder,
+        status=e.status,
+    )
+
+
+@_on(BankAccountDecided)
+def _bank_account_decided(m: ReadModel, e: BankAccountDecided, ts: int) -> None:
+    m.bank_accounts[e.bank_account_id].status = e.status
+
+
+@_on(StatementLineQueued)
+def _line_queued(m: ReadModel, e: StatementLineQueued, ts: int) -> None:
+    m.bank_queue[e.item_id] = QueuedLine(
+        id=e.item_id,
+        bank=e.bank,
+        statement_id=e.statement_id,
+        entry=e.entry,
+        amount_raw=e.amount_raw,
+        reason=e.reason,
+        customer_id=e.customer_id,
+    )
+
+
+@_on(StatementLineResolved)
+def _line_resolved(m: ReadModel, e: StatementLineResolved, ts: int) -> None:
+    m.bank_queue.pop(e.item_id, None)
 
 
 @_on(VenueDefined)

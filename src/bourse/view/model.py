@@ -9,6 +9,7 @@ Attribute names follow the engine's state where they mean the same thing, so a r
 once over those names (what a jurisdiction policy allows an account now, say) reads either.
 """
 
+from bourse.banking.rails import BankAccount, PartnerBank, QueuedLine
 from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
@@ -461,6 +462,9 @@ class ReadModel:
         "alerts",
         "api_keys",
         "assets",
+        "bank_accounts",
+        "bank_queue",
+        "banks",
         "customers",
         "dismissals",
         "fee_tiers",
@@ -526,6 +530,11 @@ class ReadModel:
         self.forced_lists: dict[str, tuple[int, int]] = {}
         self.owners: dict[str, str] = {}  # open work → "staff:NAME" or "team:NAME"
         self.proposals: dict[int, ProposalView] = {}  # waiting for a decision
+        # the fiat rails: partner banks by BIC, customers' bank accounts, and the statement
+        # lines waiting in the reconciliation queue (open only)
+        self.banks: dict[str, PartnerBank] = {}
+        self.bank_accounts: dict[int, BankAccount] = {}
+        self.bank_queue: dict[int, QueuedLine] = {}
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:
         """The policies in force on `basis`, by country."""

@@ -10,11 +10,13 @@ from dataclasses import dataclass
 
 from schwifty import BIC, IBAN
 from schwifty.exceptions import SchwiftyException
+from starlette.concurrency import run_in_threadpool
 
 from bourse.compliance.evidence import BeneficiaryScreening, ListRef
 from bourse.compliance.sanctions.matching.screen import Query, screen
+from bourse.compliance.sanctions.versions import ListStore
 from bourse.server.service import GatewayService
-from bourse.workers.rescreen import HIT_LIMIT, address_commands, evidence_of
+from bourse.workers.rescreen import HIT_LIMIT, address_commands, evidence_of, screener_for
 from bourse.workers.screening import Screener
 
 
@@ -68,6 +70,18 @@ def screen_payee(
             evidence_of(hit, shas[hit.source], entries[hit.source, hit.entry_id]) for hit in hits
         ),
     )
+
+
+async def screened(
+    service: GatewayService, name: str, bank: BankDestination | None
+) -> BeneficiaryScreening | None:
+    """`name` (with its bank's codes) screened against the lists in force, as the engine will
+    check it was (None when no list is loaded)."""
+    screener = await run_in_threadpool(screener_for, ListStore(service.data_dir))
+    if screener is None:
+        return None
+    await give_engine_versions(service, screener)
+    return await run_in_threadpool(screen_payee, screener, name, bank)
 
 
 async def give_engine_versions(service: GatewayService, screener: Screener) -> None:

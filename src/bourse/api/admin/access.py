@@ -88,6 +88,14 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/proposals/{proposal_id}/reject"): ENGINE,
     ("POST", "/admin/v1/proposals/{proposal_id}/withdraw"): ENGINE,
     ("PUT", "/admin/v1/four-eyes"): ENGINE,
+    ("GET", "/admin/v1/banks"): Read.SYSTEM,
+    ("PUT", "/admin/v1/banks/{bic}"): ENGINE,
+    ("GET", "/admin/v1/bank-accounts"): Read.CUSTOMERS,
+    ("POST", "/admin/v1/customers/{customer_id}/bank-accounts"): ENGINE,
+    ("POST", "/admin/v1/bank-accounts/{bank_account_id}/decision"): ENGINE,
+    ("POST", "/admin/v1/statements"): ENGINE,
+    ("GET", "/admin/v1/statements/queue"): Read.CUSTOMERS,
+    ("POST", "/admin/v1/statements/queue/{item_id}/resolve"): ENGINE,
 }
 
 

@@ -18,6 +18,7 @@ from bourse.api.admin.operator import balance_list
 from bourse.api.admin.scope import out_of_scope, reader_scope, sees_customer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
+from bourse.banking.references import deposit_reference
 from bourse.commands import (
     OnboardCustomer,
     OpenAccount,
@@ -79,6 +80,8 @@ def _record(cust: CustomerView) -> dict[str, Any]:
         "venue": cust.venue,
         "accounts": list(cust.accounts),
         "heldBy": list(cust.held_by),  # onboarding alerts holding every account until decided
+        # what they write on a bank transfer so that it is credited to them
+        "depositReference": deposit_reference(cust.id),
     }
 
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import msgspec
 from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import Reason, body_doc, first, parse
@@ -17,17 +16,13 @@ from bourse.api.admin.operator import deposit_raw
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.commands import RequestWithdrawal
 from bourse.compliance.destinations import destination_problem
-from bourse.compliance.evidence import BeneficiaryScreening
-from bourse.compliance.sanctions.versions import ListStore
 from bourse.domain.money import to_str
 from bourse.events import Outcome, WithdrawalRequested
 from bourse.workers.payees import (
     PayeeError,
     bank_destination,
-    give_engine_versions,
-    screen_payee,
+    screened,
 )
-from bourse.workers.rescreen import screener_for
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
 PENDING, HELD = "PENDING", "HELD_FOR_REVIEW"
@@ -90,11 +85,11 @@ async def request_withdrawal(
         except PayeeError as exc:
             raise bad_request(str(exc)) from None
         destination = bank.iban
-        screening = await _screened(service, req.beneficiary, bank)
+        screening = await screened(service, req.beneficiary, bank)
     elif req.beneficiary_bic:
         raise bad_request(f"{req.asset} is not a fiat asset: beneficiary_bic is for bank transfers")
     elif req.beneficiary.strip():  # a crypto payee named: screened as a fiat payee's name is
-        screening = await _screened(service, req.beneficiary, None)
+        screening = await screened(service, req.beneficiary, None)
     cmd = RequestWithdrawal(
         actor=actor,
         ts_ms=service.clock(),
@@ -126,12 +121,3 @@ async def request_withdrawal(
         }
 
     return await execute_or_propose(service, cmd, requested)
-
-
-async def _screened(service: Any, beneficiary: str, bank: Any) -> BeneficiaryScreening | None:
-    """The payee screened against the lists in force (None when no list is loaded)."""
-    screener = await run_in_threadpool(screener_for, ListStore(service.data_dir))
-    if screener is None:
-        return None
-    await give_engine_versions(service, screener)
-    return await run_in_threadpool(screen_payee, screener, beneficiary, bank)

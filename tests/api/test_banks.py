@@ -1,0 +1,141 @@
+"""Fiat in through the admin API: a partner bank, a customer's verified bank account, bank
+statements in camt.053 and MT940 matched to customers, the reconciliation queue, and every bad
+input refused with what is wrong and nothing credited."""
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import pytest
+
+from bourse.banking.references import deposit_reference
+from tests.api.conftest import Api
+from tests.api.test_screening_flow import OPERATOR, answered, call, onboard
+
+SAMPLES = Path(__file__).parents[1] / "banking" / "samples"
+BANK, OURS = "COBADEFFXXX", "DE38500400000123456700"  # the samples' bank and account
+SENDER = "DE67100700000012345678"  # the customer's own account (Deutsche Bank, Berlin)
+WHY = {"reason": "partner agreement"}
+
+
+def _bank(api: Api) -> dict[str, Any]:
+    body = {"name": "Commerzbank", "country": "DE", "currencies": ["EUR"],
+            "serves": ["DE", "AT"], "accounts": {"EUR": OURS}, **WHY}  # fmt: skip
+    return dict(answered(call(api, "PUT", f"/banks/{BANK}", body)))
+
+
+def _import(api: Api, data: bytes, **params: str) -> httpx.Response:
+    return api.client.post(
+        "/admin/v1/statements",
+        content=data,
+        params={"reason": "daily statement", **params},
+        headers={**OPERATOR, "Content-Type": "text/plain"},
+    )
+
+
+def _mt940(ref: str, remittance: str, amount: str = "100,00", name: str = "Anna Schmidt") -> bytes:
+    """One credit on the exchange's account, balances adding up as a bank's would."""
+    return (
+        ":20:STMT-T1\r\n"
+        f":25:{BANK}/{OURS}\r\n"
+        ":28C:00001/001\r\n"
+        ":60F:C261207EUR0,00\r\n"
+        f":61:2612071207CR{amount}NTRFNONREF//{ref}\r\n"
+        f":86:/EREF/NOTPROVIDED/ORDP//NAME/{name}/IBAN/{SENDER}/REMI/USTD//{remittance}/\r\n"
+        f":62F:C261207EUR{amount}\r\n"
+        "-\r\n"
+    ).encode()
+
+
+def _eur(api: Api, account: int) -> Decimal:
+    balances = answered(call(api, "GET", f"/accounts/{account}"))["balances"]
+    return sum((Decimal(b["free"]) for b in balances if b["asset"] == "EUR"), Decimal(0))
+
+
+@pytest.fixture
+def customer(api: Api) -> tuple[int, int]:
+    _bank(api)
+    made = onboard(api, "Anna Schmidt")
+    customer_id, account = int(made["customerId"]), int(made["accountId"])
+    added = answered(call(api, "POST", f"/customers/{customer_id}/bank-accounts",
+                          {"iban": "DE67 1007 0000 0012 3456 78", "holder": "Anna Schmidt",
+                           "reason": "KYC call"}))  # fmt: skip
+    assert (added["status"], added["iban"], added["bic"]) == ("VERIFIED", SENDER, "DEUTDEBBXXX")
+    return customer_id, account
+
+
+def test_a_statement_line_with_the_customers_reference_is_credited_once(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    customer_id, account = customer
+    statement = _mt940("CB261207000001", f"DEPOSIT {deposit_reference(customer_id)}")
+    done = answered(_import(api, statement))
+    assert (done["bank"], done["format"], done["credited"], done["queued"]) == (
+        BANK, "mt940", 1, 0
+    )  # fmt: skip
+    assert _eur(api, account) == Decimal("100")
+    again = answered(_import(api, statement))
+    assert (again["credited"], again["queued"], again["alreadyBooked"]) == (0, 0, 1)
+    assert _eur(api, account) == Decimal("100")
+
+
+def test_the_same_movements_as_camt053_and_mt940_are_booked_once(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    camt = answered(_import(api, (SAMPLES / "camt053_v08.xml").read_bytes()))
+    assert (camt["format"], camt["lines"], camt["credited"]) == ("camt.053", 7, 0)
+    assert camt["queued"] == 7  # nobody's reference: every line waits for a person
+    queue = answered(call(api, "GET", "/statements/queue"))
+    assert len(queue) == 7 and all(item["reason"] for item in queue)
+    mt940 = answered(_import(api, (SAMPLES / "statement.mt940").read_bytes()))
+    assert (mt940["lines"], mt940["alreadyBooked"], mt940["queued"]) == (7, 7, 0)
+    v02 = answered(_import(api, (SAMPLES / "camt053_v02.xml").read_bytes()))
+    assert v02["alreadyBooked"] == 7
+
+
+def test_a_person_credits_a_queued_line_to_the_account_they_found(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    _, account = customer
+    done = answered(_import(api, _mt940("CB261207000009", "for my trading account")))
+    [item] = done["queue"]
+    assert item["reason"].startswith("it carries no deposit reference; the sending IBAN is")
+    [queued] = answered(call(api, "GET", "/statements/queue"))
+    assert (queued["amount"], queued["sender"], queued["senderIban"]) == (
+        "100.00000000", "Anna Schmidt", SENDER
+    )  # fmt: skip
+    answered(call(api, "POST", f"/statements/queue/{item['id']}/resolve",
+                  {"account_id": account, "reason": "customer's letter, ticket 8812"}))  # fmt: skip
+    assert _eur(api, account) == Decimal("100")
+    assert answered(call(api, "GET", "/statements/queue")) == []
+    gone = call(api, "POST", f"/statements/queue/{item['id']}/resolve", {"reason": "again"})
+    assert gone.status_code == 404 and "open statement line" in gone.json()["message"]
+
+
+def test_bad_files_and_codes_are_refused_naming_what_is_wrong(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    customer_id, account = customer
+    full = _mt940("CB261207000002", deposit_reference(customer_id))
+
+    def refused(response: httpx.Response, text: str) -> None:
+        assert response.status_code == 400, response.text
+        assert text in response.json()["message"], response.json()
+
+    refused(_import(api, b""), "empty")
+    refused(_import(api, full[: full.index(b":62F:") - 20]), "truncated")
+    refused(_import(api, (SAMPLES / "camt053_v08.xml").read_bytes()[:900]), "camt.053")
+    refused(_import(api, full.replace(OURS.encode(), b"DE89370400440532013000")),
+            "no account of the exchange at a partner bank")  # fmt: skip
+    refused(_import(api, full, bank="NOTABIC"), "BIC 'NOTABIC' is not valid")
+    refused(_import(api, _mt940("CB261207000003", "x", amount="1,123456789")), "decimals")
+    refused(call(api, "PUT", "/banks/COBADEFFXX1X", {"name": "x", "country": "DE",
+            "currencies": ["EUR"], "serves": ["DE"], **WHY}), "is not valid")  # fmt: skip
+    bad_iban = {"iban": "DE44100700000012345679", "holder": "A", **WHY}
+    refused(call(api, "POST", f"/customers/{customer_id}/bank-accounts", bad_iban),
+            "IBAN 'DE44100700000012345679' is not valid")  # fmt: skip
+    gbp = {"name": "x", "country": "DE", "currencies": ["GBP"], "serves": ["DE"], **WHY}
+    refused(call(api, "PUT", f"/banks/{BANK}", gbp), "GBP is not a fiat asset")
+    assert _eur(api, account) == Decimal("0")  # nothing of any of them was credited
+    assert answered(call(api, "GET", "/statements/queue")) == []
