@@ -139,3 +139,54 @@ def test_bad_files_and_codes_are_refused_naming_what_is_wrong(
     refused(call(api, "PUT", f"/banks/{BANK}", gbp), "GBP is not a fiat asset")
     assert _eur(api, account) == Decimal("0")  # nothing of any of them was credited
     assert answered(call(api, "GET", "/statements/queue")) == []
+
+
+def _mt940_debit(ref: str, e2e: str, amount: str) -> bytes:
+    """The bank's statement of one payout leaving the exchange's account."""
+    return (
+        ":20:STMT-T2\r\n"
+        f":25:{BANK}/{OURS}\r\n"
+        ":28C:00002/001\r\n"
+        f":60F:C261208EUR{amount}\r\n"
+        f":61:2612081208DR{amount}NTRF{e2e}//{ref}\r\n"
+        f":86:/EREF/{e2e}/BENM//NAME/Anna Schmidt/IBAN/{SENDER}/REMI/USTD//payout/\r\n"
+        ":62F:C261208EUR0,00\r\n"
+        "-\r\n"
+    ).encode()
+
+
+def test_a_payout_goes_out_as_pain001_and_the_statement_settles_it(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    from lxml import etree
+
+    customer_id, account = customer
+    answered(_import(api, _mt940("CB261207000010", deposit_reference(customer_id), "300,00")))
+    body = {"account_id": account, "asset": "EUR", "amount": "120.5", "destination": SENDER,
+            "beneficiary": "Anna Schmidt", "reason": "customer's request"}  # fmt: skip
+    wid = answered(call(api, "POST", "/withdrawals", body))["withdrawalId"]
+    run = {"bank": BANK, "currency": "EUR", "execution_date": "2026-12-08", "reason": "payouts"}
+    made = answered(call(api, "POST", "/payment-files", run))
+    [payout] = made["payouts"]
+    assert (payout["withdrawalId"], payout["amount"], payout["status"]) == (
+        wid, "120.50000000", "SENT"
+    )  # fmt: skip
+    assert made["withheld"] == [] and made["total"] == "120.50000000"
+    xml = api.client.get(f"/admin/v1/payment-files/{made['id']}/pain.001", headers=OPERATOR)
+    assert xml.status_code == 200 and xml.headers["content-type"] == "application/xml"
+    doc = etree.fromstring(xml.content)
+    text = {etree.QName(e).localname: e.text for e in doc.iter() if isinstance(e.tag, str)}
+    assert (text["EndToEndId"], text["InstdAmt"], text["NbOfTxs"]) == (
+        f"BRS-W-{wid}",
+        "120.50",
+        "1",
+    )
+    again = api.client.get(f"/admin/v1/payment-files/{made['id']}/pain.001", headers=OPERATOR)
+    assert again.content == xml.content  # the same file, byte for byte
+    assert _eur(api, account) == Decimal("179.5")
+    settled = answered(_import(api, _mt940_debit("CB261208000001", f"BRS-W-{wid}", "120,50")))
+    assert (settled["payouts"], settled["queued"]) == (1, 0)
+    [listed] = answered(call(api, "GET", "/payment-files"))
+    assert listed["payouts"][0]["status"] == "SETTLED"
+    missing = api.client.get("/admin/v1/payment-files/99/pain.001", headers=OPERATOR)
+    assert missing.status_code == 404

@@ -12,9 +12,13 @@ from bourse.banking.statement import StatementEntry
 from bourse.commands import (
     AddBankAccount,
     CreateAsset,
+    CreatePaymentFile,
     DecideBankAccount,
     DefineBank,
+    Deposit,
+    FailWithdrawal,
     ImportStatement,
+    RequestWithdrawal,
     ResolveStatementLine,
 )
 from bourse.commands.banks import StatementLine
@@ -23,15 +27,20 @@ from bourse.events import (
     BankAccountAdded,
     CommandRejected,
     DepositCredited,
+    PaymentFileCreated,
+    PayoutSettled,
     StatementImported,
     StatementLineQueued,
     StatementLineResolved,
+    WithdrawalFailed,
+    WithdrawalRequested,
 )
 from tests.builders import Runner, apply_policy, assert_sound, of, onboard, one, suspension
 
 BANK = "COBADEFFXXX"
 OURS = str(IBAN.generate("DE", bank_code="37040044", account_code="0532013000").compact)
 ANNA_IBAN = str(IBAN.generate("DE", bank_code="10070000", account_code="0012345678").compact)
+FRED_IBAN = "FR1420041010050500013M02606"  # a valid French IBAN (La Banque Postale)
 OTTO_IBAN = str(IBAN.generate("AT", bank_code="19043", account_code="00234573201").compact)
 
 
@@ -236,3 +245,74 @@ def test_a_held_bank_account_cannot_receive_until_verified(r: Runner) -> None:
     _ok(r.do(DecideBankAccount, bank_account_id=added.bank_account_id, verify=False))
     assert r.balance(acct, "EUR") == (0, 0)
     assert_sound(r)
+
+
+# --- payouts: payment files out, the statement settles or returns them -------------------------
+
+
+def _funded(r: Runner, name: str, country: str, iban: str, cents: int) -> tuple[int, int]:
+    customer_id, acct = _customer(r, name, country, iban)
+    _ok(r.do(Deposit, account_id=acct, asset="EUR", amount_raw=cents, tx_ref="t"))
+    return customer_id, acct
+
+
+def _withdraw(r: Runner, acct: int, cents: int, payee: str, iban: str) -> int:
+    events = _ok(r.do(RequestWithdrawal, account_id=acct, asset="EUR", amount_raw=cents,
+                      destination=iban, beneficiary=payee))  # fmt: skip
+    return one(events, WithdrawalRequested).withdrawal_id
+
+
+def test_a_payment_file_sends_what_may_leave_and_says_why_the_rest_stays(r: Runner) -> None:
+    _, anna = _funded(r, "Anna Müller", "DE", ANNA_IBAN, 100000)
+    _, otto = _funded(r, "Otto Gruber", "AT", OTTO_IBAN, 100000)
+    _, fred = _funded(r, "Fred Blanc", "FR", FRED_IBAN, 100000)
+    paid = _withdraw(r, anna, 25000, "Anna Müller", ANNA_IBAN)
+    suspended = _withdraw(r, otto, 1000, "Otto Gruber", OTTO_IBAN)
+    unserved = _withdraw(r, fred, 1000, "Fred Blanc", FRED_IBAN)
+    _ok(apply_policy(r, suspension("AT", Capability.FIAT_WITHDRAWAL)))
+    made = one(_ok(r.do(CreatePaymentFile, bank=BANK, currency="EUR",
+                        execution_date="2026-12-08")), PaymentFileCreated)  # fmt: skip
+    assert (made.withdrawals, made.amounts_raw, made.ibans) == ((paid,), (25000,), (ANNA_IBAN,))
+    assert made.beneficiaries == ("Anna Müller",) and made.debtor_iban == OURS
+    withheld = dict(made.withheld)
+    assert "fiat withdrawals" in withheld[suspended]
+    assert withheld[unserved] == "Commerzbank does not serve residents of FR"
+    again = one(r.do(CreatePaymentFile, bank=BANK, currency="EUR", execution_date="2026-12-08"),
+                CommandRejected)  # fmt: skip
+    assert again.reason.startswith("no pending EUR withdrawal can be paid through Commerzbank")
+    refused = one(r.do(FailWithdrawal, withdrawal_id=paid, reason="changed my mind"),
+                  CommandRejected)  # fmt: skip
+    assert "was sent to the bank in payment file 1" in refused.reason
+    assert r.balance(anna, "EUR") == (75000, 25000)
+    assert_sound(r)
+
+
+def test_the_statement_settles_one_payout_and_returns_another(r: Runner) -> None:
+    _, anna = _funded(r, "Anna Müller", "DE", ANNA_IBAN, 100000)
+    first = _withdraw(r, anna, 25000, "Anna Müller", ANNA_IBAN)
+    second = _withdraw(r, anna, 5000, "Anna Müller", ANNA_IBAN)
+    _ok(r.do(CreatePaymentFile, bank=BANK, currency="EUR", execution_date="2026-12-08"))
+    out = _entry("P1", "250.00", credit=False, end_to_end_id=f"BRS-W-{first}")
+    back = _entry("P2", "50.00", end_to_end_id=f"BRS-W-{second}", remittance="AC04 closed")
+    wrong = _entry("P3", "1.00", credit=False, end_to_end_id=f"BRS-W-{first}")
+    events = _ok(_import(r, _line(out, 25000), _line(back, 5000), _line(wrong, 100)))
+    fates = {e.withdrawal_id: e.status for e in of(events, PayoutSettled)}
+    assert fates == {first: "SETTLED", second: "RETURNED"}
+    assert one(events, WithdrawalFailed).reason == "returned by the bank: AC04 closed"
+    assert one(events, StatementImported).payouts == 2
+    assert "for 1.00 EUR: a person compares" in one(events, StatementLineQueued).reason
+    assert r.balance(anna, "EUR") == (75000, 0)  # 250 left; the 50 came back
+    assert r.state.withdrawn["EUR"] == 25000
+    late = _entry("P4", "250.00", end_to_end_id=f"BRS-W-{first}", remittance="recalled")
+    _ok(_import(r, _line(late, 25000)))  # paid, then sent back: the customer's again
+    assert r.balance(anna, "EUR") == (100000, 0)
+    assert_sound(r)
+
+
+def test_no_file_through_a_bank_that_is_not_active_or_pays_no_such_currency(r: Runner) -> None:
+    refused = one(r.do(CreatePaymentFile, bank=BANK, currency="USD", execution_date="2026-12-08"),
+                  CommandRejected)  # fmt: skip
+    assert refused.reason == "Commerzbank (COBADEFFXXX) keeps no USD account to pay from"
+    bad_date = one(r.do(CreatePaymentFile, bank=BANK, currency="EUR", execution_date="8.12."),
+                   CommandRejected)  # fmt: skip
+    assert "is not a date" in bad_date.reason

@@ -21,6 +21,7 @@ from bourse.api.admin import (
     banks,
     customers,
     operator,
+    payment_files,
     payouts,
     policies,
     prices,
@@ -94,6 +95,7 @@ def create_app(
     app.include_router(proposals.router)
     app.include_router(audit.router)
     app.include_router(banks.router)
+    app.include_router(payment_files.router)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view
     market = MarketData(view)

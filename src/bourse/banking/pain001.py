@@ -33,6 +33,7 @@ from schwifty import BIC, IBAN
 from sepaxml import SepaTransfer  # type: ignore[import-untyped, unused-ignore]
 from text_unidecode import unidecode  # type: ignore[import-untyped, unused-ignore]
 
+from bourse.banking.minor_units import decimals, unpayable
 from bourse.domain.money import to_plain
 
 if TYPE_CHECKING:
@@ -51,10 +52,6 @@ _ID_MAX = 35
 _NAME_MAX = 70
 _REMITTANCE_MAX = 140
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-# ISO 4217 currencies without minor unit; every other one is written in hundredths, the finest
-# sepaxml writes (a KWD amount in fils that are not whole hundredths is refused).
-_NO_DECIMALS_LIST = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
-_NO_DECIMALS = frozenset(_NO_DECIMALS_LIST.split())
 _SEPA_MAX_CENTS = 999_999_999_99  # the SEPA rulebook's largest single credit transfer
 
 
@@ -168,15 +165,10 @@ def _cents(payment: Payment, sepa: bool) -> int:
         )
     if raw <= 0:
         raise PaymentFileProblem(f"{what}: amount {to_plain(raw, precision)} {ccy} is not positive")
-    decimals = 0 if ccy in _NO_DECIMALS else 2
-    units, rest = divmod(raw * 10**decimals, 10**precision)
-    if rest:
-        step = to_plain(1, decimals)
-        raise PaymentFileProblem(
-            f"{what}: amount {to_plain(raw, precision)} {ccy} is not a whole number of "
-            f"{step} {ccy}, the smallest amount this file can carry"
-        )
-    cents: int = units * 10 ** (2 - decimals)
+    if problem := unpayable(raw, precision, ccy):
+        raise PaymentFileProblem(f"{what}: amount {problem}")
+    places = decimals(ccy)
+    cents: int = raw * 10**places // 10**precision * 10 ** (2 - places)
     if sepa and cents > _SEPA_MAX_CENTS:
         raise PaymentFileProblem(
             f"{what}: amount {to_plain(cents, 2)} EUR is more than a SEPA credit transfer "

@@ -7,6 +7,20 @@ import msgspec
 from bourse.banking.statement import StatementEntry
 
 ACTIVE, SUSPENDED, CUT_OFF = "ACTIVE", "SUSPENDED", "CUT_OFF"
+SENT, SETTLED, RETURNED = "SENT", "SETTLED", "RETURNED"  # a fiat payout, once in a payment file
+E2E_PREFIX = "BRS-W-"  # a payout's end-to-end id: how the bank's statement names it again
+
+
+def end_to_end_id(withdrawal_id: int) -> str:
+    return f"{E2E_PREFIX}{withdrawal_id}"
+
+
+def withdrawal_of(end_to_end: str) -> int:
+    """The withdrawal an end-to-end id names (0: none of ours)."""
+    number = end_to_end.strip().upper().removeprefix(E2E_PREFIX)
+    return int(number) if number != end_to_end.strip().upper() and number.isdigit() else 0
+
+
 VERIFIED, HELD, REFUSED = "VERIFIED", "HELD", "REFUSED"
 OPEN, RESOLVED = "OPEN", "RESOLVED"
 
@@ -41,6 +55,29 @@ class QueuedLine(msgspec.Struct, kw_only=True):
     status: str = OPEN
 
 
+class Payout(msgspec.Struct, kw_only=True):
+    """A fiat withdrawal as sent to a partner bank in a payment file, and what became of it."""
+
+    withdrawal_id: int
+    account_id: int
+    file_id: int
+    amount_raw: int
+    currency: str
+    iban: str
+    beneficiary: str
+    status: str = SENT
+
+
+class PaymentFile(msgspec.Struct, kw_only=True):
+    id: int
+    bank: str
+    currency: str
+    debtor_iban: str  # the exchange's account the payouts leave from
+    execution_date: str  # YYYY-MM-DD
+    created_ms: int
+    withdrawals: list[int]
+
+
 class Banking(msgspec.Struct, kw_only=True):
     banks: dict[str, PartnerBank] = {}  # by BIC, in definition order
     bank_accounts: dict[int, BankAccount] = {}
@@ -50,6 +87,9 @@ class Banking(msgspec.Struct, kw_only=True):
     booked: dict[str, str] = {}
     queue: dict[int, QueuedLine] = {}  # open and resolved, by id
     next_item_id: int = 1
+    payouts: dict[int, Payout] = {}  # by withdrawal id, from the file that sent it on
+    files: dict[int, PaymentFile] = {}
+    next_file_id: int = 1
 
     def bank_of_bic(self, bic: str) -> PartnerBank | None:
         """The partner bank a BIC belongs to: BIC8 and BIC11 of one bank are the same bank."""

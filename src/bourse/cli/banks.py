@@ -196,3 +196,66 @@ def statements_resolve(
         return
     where = f"credited to account {account}" if account else "closed without crediting"
     out.print(f"statement line {item} {where}")
+
+
+@banks_app.command("pay")
+def banks_pay(
+    bic: Annotated[str, typer.Argument(help="The partner bank's BIC.")],
+    currency: Annotated[str, typer.Option(help="The fiat currency, like EUR.")],
+    date: Annotated[str, typer.Option("--date", help="The execution date, YYYY-MM-DD.")],
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Send the pending fiat withdrawals the bank may pay as one payment file."""
+    body = {"bank": bic, "currency": currency, "execution_date": date, "reason": reason}
+    made = AdminClient(data_dir, url, token).call("POST", "/payment-files", json=body)
+    if as_json:
+        print_json(made)
+        return
+    out.print(
+        f"payment file [bold]{made['id']}[/] to {made['bank']}: {len(made['payouts'])} "
+        f"payout(s), {made['total']} {made['currency']} on {made['executionDate']}"
+    )
+    for held in made["withheld"]:
+        out.print(f"  withdrawal {held['withdrawalId']} stays pending: {escape(held['reason'])}")
+
+
+@banks_app.command("files")
+def banks_files(
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Payment files, newest first, and what became of each payout."""
+    files = AdminClient(data_dir, url, token).call("GET", "/payment-files")
+    if as_json:
+        print_json(files)
+        return
+    if not files:
+        out.print("no payment files")
+        return
+    rows = [
+        {"file": f["id"], "bank": f["bank"], "date": f["executionDate"], **p}
+        for f in files
+        for p in f["payouts"]
+    ]
+    show(rows_table("payouts", rows))
+
+
+@banks_app.command("pain001")
+def banks_pain001(
+    file_id: Annotated[int, typer.Argument(help="The payment file's id.")],
+    to: Annotated[Path, typer.Argument(help="Where to write the XML.")],
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Write a payment file as ISO 20022 pain.001, the XML the bank takes."""
+    client = AdminClient(data_dir, url, token)
+    xml = client.download(f"/payment-files/{file_id}/pain.001")
+    to.write_bytes(xml)
+    out.print(f"wrote {to} ({len(xml)} bytes)")

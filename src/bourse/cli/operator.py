@@ -109,6 +109,25 @@ class AdminClient:
             )
         return body
 
+    def download(self, path: str, *, timeout: float = 60) -> bytes:
+        """A GET answered with a file (not JSON): its bytes, or the command fails with the
+        server's message."""
+        import httpx
+
+        try:
+            response = httpx.get(
+                f"{self.url}/admin/v1{path}", headers=self.headers, timeout=timeout
+            )
+        except httpx.HTTPError as exc:
+            fail(f"cannot reach the server at {self.url}: {exc}")
+        if response.status_code != 200:
+            try:
+                msg = error_message(response.json())
+            except ValueError:
+                msg = ""
+            fail(msg or f"the server answered HTTP {response.status_code}", self.refused_exit)
+        return response.content
+
 
 def code_pairs(pairs: list[str], option: str, form: str) -> dict[str, str]:
     """`CODE=VALUE` options (`--deposit USDT=1000`, `--account EUR=DE89...`) as a dict keyed by

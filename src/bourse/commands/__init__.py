@@ -26,6 +26,7 @@ from bourse.commands.accounts import (
 from bourse.commands.audit import RotateAuditKey
 from bourse.commands.banks import (
     AddBankAccount,
+    CreatePaymentFile,
     DecideBankAccount,
     DefineBank,
     ImportStatement,
@@ -147,6 +148,7 @@ AnyCommand = Union[
     DecideBankAccount,
     ImportStatement,
     ResolveStatementLine,
+    CreatePaymentFile,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)
@@ -190,6 +192,7 @@ __all__ = [
     "ContinuePolicySweep",
     "CreateApiKey",
     "CreateAsset",
+    "CreatePaymentFile",
     "DecideBankAccount",
     "DefineBank",
     "DefineFeeTier",

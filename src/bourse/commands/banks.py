@@ -59,6 +59,16 @@ class ImportStatement(OperatorCommand, frozen=True, kw_only=True, tag="ImportSta
     lines: tuple[StatementLine, ...]
 
 
+class CreatePaymentFile(OperatorCommand, frozen=True, kw_only=True, tag="CreatePaymentFile"):
+    """Send the pending fiat withdrawals in `currency` that `bank` may pay (its customers'
+    countries, nothing held or frozen, fiat withdrawals open for them now) as one payment file
+    (pain.001). Each is SENT from then on; the bank's statement settles or returns it."""
+
+    bank: str
+    currency: str
+    execution_date: str  # YYYY-MM-DD, the day the bank is to pay
+
+
 class ResolveStatementLine(OperatorCommand, frozen=True, kw_only=True, tag="ResolveStatementLine"):
     """Take a line off the reconciliation queue: credit it to `account_id` (the officer found
     whose it is) or, with account_id 0, close it without crediting (e.g. the bank returned it)."""

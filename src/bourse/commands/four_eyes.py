@@ -16,6 +16,7 @@ from bourse.commands.accounts import (
 from bourse.commands.audit import RotateAuditKey
 from bourse.commands.banks import (
     AddBankAccount,
+    CreatePaymentFile,
     DecideBankAccount,
     DefineBank,
     ImportStatement,
@@ -100,6 +101,7 @@ Proposable = Union[
     DecideBankAccount,
     ImportStatement,
     ResolveStatementLine,
+    CreatePaymentFile,
 ]
 
 

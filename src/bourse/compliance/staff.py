@@ -105,7 +105,7 @@ CONTROLS = frozenset({"SetFourEyes"})
 AUDIT_KEYS = frozenset({"RotateAuditKey"})
 # the fiat rails: partner banks and their statements (operators), and the decisions on what
 # they bring: customers' bank accounts, statement lines no rule could credit (compliance)
-RAILS = frozenset({"DefineBank", "ImportStatement"})
+RAILS = frozenset({"DefineBank", "ImportStatement", "CreatePaymentFile"})
 BANK_DECISIONS = frozenset(
     {"AddBankAccount", "DecideBankAccount", "ResolveStatementLine"}
 )  # the key that signs the audit log's tree heads

@@ -20,6 +20,7 @@ from bourse.banking.rails import (
     BankAccount,
     PartnerBank,
     QueuedLine,
+    withdrawal_of,
 )
 from bourse.banking.references import find_reference
 from bourse.banking.statement import StatementEntry
@@ -33,7 +34,7 @@ from bourse.commands import (
 )
 from bourse.commands.banks import StatementLine
 from bourse.domain.rejections import Refusal, RejectCode
-from bourse.engine import funds
+from bourse.engine import funds, payouts
 from bourse.engine.gate import deposit_refusal
 from bourse.engine.output import Output
 from bourse.engine.screening import unscreened
@@ -173,13 +174,22 @@ def import_statement(state: EngineState, out: Output, cmd: ImportStatement) -> R
     refs = [line.entry.bank_ref for line in cmd.lines]
     if len(set(refs)) != len(refs):
         return _invalid(f"statement {cmd.statement_id} books one bank reference twice")
-    credited = queued = already = 0
+    credited = queued = already = paid = 0
     for line in cmd.lines:
         key = f"{bank.bic}:{line.entry.bank_ref}"
         if key in banking.booked:
             already += 1
             continue
-        customer_id, problem = _match(state, bank, currency, line)
+        payout = banking.payouts.get(withdrawal_of(line.entry.end_to_end_id))
+        if payout is not None:  # one of our payouts, settled or returned by the bank
+            problem = payouts.book(state, out, line, payout, key, cmd.actor)
+            if not problem:
+                banking.booked[key] = f"{payout.status.lower()}: withdrawal {payout.withdrawal_id}"
+                paid += 1
+                continue
+            customer_id = state.accounts[payout.account_id].customer_id
+        else:
+            customer_id, problem = _match(state, bank, currency, line)
         if not problem:
             account_id = _deposit_account(state, customer_id)
             refusal = _credit(state, out, cmd, line, account_id, key)
@@ -201,6 +211,7 @@ def import_statement(state: EngineState, out: Output, cmd: ImportStatement) -> R
             credited=credited,
             queued=queued,
             already_booked=already,
+            payouts=paid,
         )
     )
     return None

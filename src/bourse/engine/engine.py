@@ -27,6 +27,7 @@ from bourse.commands import (
     ContinuePolicySweep,
     CreateApiKey,
     CreateAsset,
+    CreatePaymentFile,
     DecideBankAccount,
     DefineBank,
     DefineFeeTier,
@@ -86,6 +87,7 @@ from bourse.engine import (
     gate,
     inputs,
     listen_keys,
+    payouts,
     policies,
     proposals,
     risk,
@@ -325,6 +327,8 @@ class Engine:
                 return banks.import_statement(state, out, cmd)
             case ResolveStatementLine():
                 return banks.resolve_line(state, out, cmd)
+            case CreatePaymentFile():
+                return payouts.create_file(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

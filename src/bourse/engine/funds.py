@@ -7,6 +7,7 @@ reviews: it cannot complete until they are dismissed, and fails if one is confir
 (engine/screening.py).
 """
 
+from bourse.banking.rails import SENT, SETTLED
 from bourse.commands import (
     CompleteWithdrawal,
     Deposit,
@@ -24,6 +25,7 @@ from bourse.engine.risk import insufficient
 from bourse.engine.state import EngineState, Withdrawal
 from bourse.events import (
     DepositCredited,
+    PayoutSettled,
     WithdrawalCompleted,
     WithdrawalFailed,
     WithdrawalRequested,
@@ -106,6 +108,11 @@ def complete_withdrawal(state: EngineState, out: Output, cmd: CompleteWithdrawal
             tx_ref=cmd.tx_ref,
         )
     )
+    payout = state.banking.payouts.get(w.id)
+    if payout is not None:  # sent in a payment file: settled, by the statement or by hand
+        payout.status = SETTLED
+        line = cmd.tx_ref or f"completed by {cmd.actor}"
+        out.events.append(PayoutSettled(withdrawal_id=w.id, status=SETTLED, line=line))
     return None
 
 
@@ -113,6 +120,13 @@ def fail_withdrawal(state: EngineState, out: Output, cmd: FailWithdrawal) -> Ref
     w = state.withdrawals.get(cmd.withdrawal_id)
     if w is None:
         return _not_pending(cmd.withdrawal_id)
+    payout = state.banking.payouts.get(w.id)
+    if payout is not None and payout.status == SENT:
+        return Refusal(
+            RejectCode.INVALID_PARAMETER,
+            f"withdrawal {w.id} was sent to the bank in payment file {payout.file_id}: the "
+            "bank settles it or returns it, and its statement says which",
+        )
     fail(state, out, w, cmd.reason)
     return None
 

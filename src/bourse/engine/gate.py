@@ -44,7 +44,7 @@ from bourse.engine.jurisdiction import (
 from bourse.engine.proposals import four_eyes_refusal, needs_four_eyes
 from bourse.engine.screening import beneficiary_refusal, destination_refusal
 from bourse.engine.staff import authorize
-from bourse.engine.state import FEE_ACCOUNT_ID, Account, EngineState
+from bourse.engine.state import FEE_ACCOUNT_ID, Account, EngineState, Withdrawal
 
 _TRADING = SymbolStatus.TRADING
 _CANCEL_ONLY = SymbolStatus.CANCEL_ONLY
@@ -90,35 +90,8 @@ def check(state: EngineState, cmd: Command, *, approved: bool = False) -> Refusa
             return refusal
         return customer_refusal(state, acct, withdrawal_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, CompleteWithdrawal):
-        # A freeze stops the account's funds from moving: a pending withdrawal can only fail
-        # (return to the frozen balance), never leave. So does a policy closing withdrawals,
-        # except for a payout staff make at the customer's request.
         w = state.withdrawals.get(cmd.withdrawal_id)
-        if w is None:
-            return None
-        acct = state.accounts[w.account_id]
-        if acct.frozen:
-            return Refusal(
-                RejectCode.ACCOUNT_FROZEN,
-                f"withdrawal {w.id} cannot complete: account {w.account_id} is frozen",
-            )
-        if acct.customer_id and (refusal := _held(state, acct)):
-            return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
-        if w.held_by:
-            held = ", ".join(str(a) for a in w.held_by)
-            return Refusal(
-                RejectCode.WITHDRAWAL_HELD,
-                f"withdrawal {w.id} is held until a compliance officer decides screening "
-                f"alert(s) {held} on its beneficiary {w.beneficiary!r}",
-            )
-        capability = withdrawal_capability(state, w.asset)
-        if w.on_request_ref or closed_to(state, acct, capability, cmd.ts_ms):
-            # accepted while the rules allowed it: closing the window later strands nothing
-            return None
-        refusal = customer_refusal(state, acct, capability, cmd.ts_ms)
-        if refusal is not None:
-            return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
-        return None
+        return None if w is None else completion_refusal(state, w, cmd.ts_ms)
     if isinstance(cmd, OnboardCustomer):
         return policy_refusal(
             state, cmd.residence, cmd.nationality, Capability.ONBOARDING, cmd.ts_ms
@@ -147,6 +120,37 @@ def check(state: EngineState, cmd: Command, *, approved: bool = False) -> Refusa
         ),
     ) and (cmd.account_id == FEE_ACCOUNT_ID or cmd.account_id not in state.accounts):
         return _unknown_account(cmd.account_id)
+    return None
+
+
+def completion_refusal(state: EngineState, w: Withdrawal, ts_ms: int) -> Refusal | None:
+    """Whether pending withdrawal `w` may leave now (completed, or sent in a payment file).
+
+    A freeze stops the account's funds from moving: a pending withdrawal can only fail (return
+    to the frozen balance), never leave. So does a policy closing withdrawals, except for a
+    payout staff make at the customer's request."""
+    acct = state.accounts[w.account_id]
+    if acct.frozen:
+        return Refusal(
+            RejectCode.ACCOUNT_FROZEN,
+            f"withdrawal {w.id} cannot complete: account {w.account_id} is frozen",
+        )
+    if acct.customer_id and (refusal := _held(state, acct)):
+        return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
+    if w.held_by:
+        held = ", ".join(str(a) for a in w.held_by)
+        return Refusal(
+            RejectCode.WITHDRAWAL_HELD,
+            f"withdrawal {w.id} is held until a compliance officer decides screening "
+            f"alert(s) {held} on its beneficiary {w.beneficiary!r}",
+        )
+    capability = withdrawal_capability(state, w.asset)
+    if w.on_request_ref or closed_to(state, acct, capability, ts_ms):
+        # accepted while the rules allowed it: closing the window later strands nothing
+        return None
+    refusal = customer_refusal(state, acct, capability, ts_ms)
+    if refusal is not None:
+        return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
     return None
 
 

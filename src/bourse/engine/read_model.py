@@ -177,6 +177,11 @@ def export(state: EngineState) -> ReadModel:
         for bic, b in banking.banks.items()
     }
     m.bank_accounts = {i: msgspec.structs.replace(a) for i, a in banking.bank_accounts.items()}
+    m.payment_files = {
+        i: msgspec.structs.replace(f, withdrawals=list(f.withdrawals))
+        for i, f in banking.files.items()
+    }
+    m.payouts = {i: msgspec.structs.replace(p) for i, p in banking.payouts.items()}
     m.bank_queue = {
         i: msgspec.structs.replace(q) for i, q in banking.queue.items() if q.status == OPEN
     }

@@ -23,6 +23,8 @@ from bourse.events.banks import (
     BankAccountAdded,
     BankAccountDecided,
     BankDefined,
+    PaymentFileCreated,
+    PayoutSettled,
     StatementImported,
     StatementLineQueued,
     StatementLineResolved,
@@ -145,6 +147,8 @@ AnyEvent = Union[
     StatementImported,
     StatementLineQueued,
     StatementLineResolved,
+    PaymentFileCreated,
+    PayoutSettled,
     CommandRejected,
 ]
 
@@ -200,6 +204,8 @@ __all__ = [
     "OrderExpired",
     "OrderTriggered",
     "Outcome",
+    "PaymentFileCreated",
+    "PayoutSettled",
     "PolicyApplied",
     "PolicyScheduled",
     "PolicySweepProgressed",

@@ -48,6 +48,7 @@ class StatementImported(Event, frozen=True, kw_only=True, tag="StatementImported
     credited: int
     queued: int
     already_booked: int  # lines an earlier import booked (credited or queued): left alone
+    payouts: int = 0  # lines that settled or returned a payout of the exchange's
 
 
 class StatementLineQueued(Event, frozen=True, kw_only=True, tag="StatementLineQueued"):
@@ -58,6 +59,32 @@ class StatementLineQueued(Event, frozen=True, kw_only=True, tag="StatementLineQu
     amount_raw: int | None
     reason: str
     customer_id: int = 0  # the customer it seems to be for, where one is named
+
+
+class PaymentFileCreated(Event, frozen=True, kw_only=True, tag="PaymentFileCreated"):
+    """The payouts a payment file sends (what `pain.001` is written from) and those it had to
+    leave pending, each with the reason."""
+
+    file_id: int
+    bank: str
+    currency: str
+    debtor_iban: str
+    execution_date: str
+    withdrawals: tuple[int, ...]
+    amounts_raw: tuple[int, ...]
+    ibans: tuple[str, ...]
+    beneficiaries: tuple[str, ...]
+    account_ids: tuple[int, ...]
+    withheld: tuple[tuple[int, str], ...] = ()  # (withdrawal id, why it stays pending)
+
+
+class PayoutSettled(Event, frozen=True, kw_only=True, tag="PayoutSettled"):
+    """A payout's fate as the bank's statement booked it (`line`: BIC:bank reference)."""
+
+    withdrawal_id: int
+    status: str  # SETTLED or RETURNED
+    line: str
+    reason: str = ""
 
 
 class StatementLineResolved(Event, frozen=True, kw_only=True, tag="StatementLineResolved"):

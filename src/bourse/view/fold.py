@@ -8,7 +8,7 @@ that the fold and the engine's export agree.
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bourse.banking.rails import BankAccount, PartnerBank, QueuedLine
+from bourse.banking.rails import BankAccount, PartnerBank, PaymentFile, Payout, QueuedLine
 from bourse.compliance.policy import Basis, member_key
 from bourse.domain.enums import OrderStatus
 from bourse.domain.symbols import FeeTier
@@ -40,6 +40,8 @@ from bourse.events import (
     OrderExpired,
     OrderTriggered,
     Outcome,
+    PaymentFileCreated,
+    PayoutSettled,
     PolicyApplied,
     PolicyScheduled,
     PolicySweepProgressed,
@@ -201,6 +203,36 @@ def _line_queued(m: ReadModel, e: StatementLineQueued, ts: int) -> None:
 @_on(StatementLineResolved)
 def _line_resolved(m: ReadModel, e: StatementLineResolved, ts: int) -> None:
     m.bank_queue.pop(e.item_id, None)
+
+
+@_on(PaymentFileCreated)
+def _payment_file(m: ReadModel, e: PaymentFileCreated, ts: int) -> None:
+    m.payment_files[e.file_id] = PaymentFile(
+        id=e.file_id,
+        bank=e.bank,
+        currency=e.currency,
+        debtor_iban=e.debtor_iban,
+        execution_date=e.execution_date,
+        created_ms=ts,
+        withdrawals=list(e.withdrawals),
+    )
+    for wid, account_id, amount, iban, payee in zip(
+        e.withdrawals, e.account_ids, e.amounts_raw, e.ibans, e.beneficiaries, strict=True
+    ):
+        m.payouts[wid] = Payout(
+            withdrawal_id=wid,
+            account_id=account_id,
+            file_id=e.file_id,
+            amount_raw=amount,
+            currency=e.currency,
+            iban=iban,
+            beneficiary=payee,
+        )
+
+
+@_on(PayoutSettled)
+def _payout_settled(m: ReadModel, e: PayoutSettled, ts: int) -> None:
+    m.payouts[e.withdrawal_id].status = e.status
 
 
 @_on(VenueDefined)

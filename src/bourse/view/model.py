@@ -9,7 +9,7 @@ Attribute names follow the engine's state where they mean the same thing, so a r
 once over those names (what a jurisdiction policy allows an account now, say) reads either.
 """
 
-from bourse.banking.rails import BankAccount, PartnerBank, QueuedLine
+from bourse.banking.rails import BankAccount, PartnerBank, PaymentFile, Payout, QueuedLine
 from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
@@ -478,6 +478,8 @@ class ReadModel:
         "nationality_policies",
         "next_change_id",
         "owners",
+        "payment_files",
+        "payouts",
         "proposals",
         "reference_prices",
         "residence_policies",
@@ -535,6 +537,8 @@ class ReadModel:
         self.banks: dict[str, PartnerBank] = {}
         self.bank_accounts: dict[int, BankAccount] = {}
         self.bank_queue: dict[int, QueuedLine] = {}
+        self.payment_files: dict[int, PaymentFile] = {}
+        self.payouts: dict[int, Payout] = {}  # by withdrawal id, once sent in a file
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:
         """The policies in force on `basis`, by country."""

@@ -96,6 +96,9 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("POST", "/admin/v1/statements"): ENGINE,
     ("GET", "/admin/v1/statements/queue"): Read.CUSTOMERS,
     ("POST", "/admin/v1/statements/queue/{item_id}/resolve"): ENGINE,
+    ("POST", "/admin/v1/payment-files"): ENGINE,
+    ("GET", "/admin/v1/payment-files"): Read.CUSTOMERS,
+    ("GET", "/admin/v1/payment-files/{file_id}/pain.001"): Read.CUSTOMERS,
 }
 
 

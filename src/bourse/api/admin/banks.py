@@ -354,6 +354,7 @@ async def import_statement(
             "credited": summary.credited,
             "queued": summary.queued,
             "alreadyBooked": summary.already_booked,
+            "payouts": summary.payouts,
             "queue": [
                 {"id": e.item_id, "bankRef": e.entry.bank_ref, "reason": e.reason} for e in queued
             ],
