@@ -9,8 +9,6 @@ for the customer's countries), from a bank that is active and serves the custome
 an amount the transfer can carry. Every other one stays pending, and the file says why.
 """
 
-import datetime
-
 from bourse.banking.minor_units import unpayable
 from bourse.banking.rails import (
     ACTIVE,
@@ -23,6 +21,7 @@ from bourse.banking.rails import (
 )
 from bourse.commands import CompleteWithdrawal, CreatePaymentFile, Deposit
 from bourse.commands.banks import StatementLine
+from bourse.domain.calendar import parse_date
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import funds
 from bourse.engine.gate import completion_refusal
@@ -45,9 +44,7 @@ def create_file(state: EngineState, out: Output, cmd: CreatePaymentFile) -> Refu
     debtor = bank.accounts.get(cmd.currency)
     if cmd.currency not in bank.currencies or debtor is None:
         return _invalid(f"{bank.name} ({bank.bic}) keeps no {cmd.currency} account to pay from")
-    try:
-        datetime.date.fromisoformat(cmd.execution_date)
-    except ValueError:
+    if parse_date(cmd.execution_date) is None:
         return _invalid(f"execution date {cmd.execution_date!r} is not a date (YYYY-MM-DD)")
     sent: list[tuple[Withdrawal, str]] = []
     withheld: list[tuple[int, str]] = []
