@@ -217,7 +217,7 @@ def test_bad_imports_are_refused_whole(r: Runner) -> None:
     twice = one(_import(r, good, good), CommandRejected)
     assert "books one bank reference twice" in twice.reason
     negative = one(_import(r, _line(_entry("E2", "1.00"), -100)), CommandRejected)
-    assert "an amount in raw units is positive and of a fiat asset (-100 EUR)" in negative.reason
+    assert "raw units must be positive and of a fiat asset (-100 EUR)" in negative.reason
     assert not r.state.banking.booked  # nothing was booked by any of them
 
 

@@ -169,7 +169,8 @@ def import_statement(state: EngineState, out: Output, cmd: ImportStatement) -> R
         ):
             return _invalid(
                 f"statement {cmd.statement_id} line {line.entry.position}: an amount in raw "
-                f"units is positive and of a fiat asset ({line.amount_raw} {line.entry.currency})"
+                "units must be positive and of a fiat asset "
+                f"({line.amount_raw} {line.entry.currency})"
             )
     refs = [line.entry.bank_ref for line in cmd.lines]
     if len(set(refs)) != len(refs):
