@@ -11,6 +11,12 @@ SENT, SETTLED, RETURNED = "SENT", "SETTLED", "RETURNED"  # a fiat payout, once i
 E2E_PREFIX = "BRS-W-"  # a payout's end-to-end id: how the bank's statement names it again
 
 
+def line_key(bank: str, bank_ref: str) -> str:
+    """How a statement line is known for good: its bank and the bank's own reference for it
+    (what `tx_ref` of a deposit it credited cites)."""
+    return f"{bank}:{bank_ref}"
+
+
 def end_to_end_id(withdrawal_id: int) -> str:
     return f"{E2E_PREFIX}{withdrawal_id}"
 

@@ -20,6 +20,7 @@ from bourse.banking.rails import (
     BankAccount,
     PartnerBank,
     QueuedLine,
+    line_key,
     withdrawal_of,
 )
 from bourse.banking.references import find_reference
@@ -177,7 +178,7 @@ def import_statement(state: EngineState, out: Output, cmd: ImportStatement) -> R
         return _invalid(f"statement {cmd.statement_id} books one bank reference twice")
     credited = queued = already = paid = 0
     for line in cmd.lines:
-        key = f"{bank.bic}:{line.entry.bank_ref}"
+        key = line_key(bank.bic, line.entry.bank_ref)
         if key in banking.booked:
             already += 1
             continue
@@ -331,9 +332,9 @@ def resolve_line(state: EngineState, out: Output, cmd: ResolveStatementLine) -> 
     if item is None or item.status != OPEN:
         return _invalid(f"statement line item {cmd.item_id} is not open in the queue")
     if cmd.account_id:
-        refusal = _crediting_refusal(state, item, cmd.account_id)
+        refusal = _crediting_refusal(item)
         if refusal is None:
-            key = f"{item.bank}:{item.entry.bank_ref}"
+            key = line_key(item.bank, item.entry.bank_ref)
             refusal = _credit(state, out, cmd, item, cmd.account_id, key)
         if refusal is not None:
             return refusal
@@ -344,13 +345,11 @@ def resolve_line(state: EngineState, out: Output, cmd: ResolveStatementLine) -> 
     return None
 
 
-def _crediting_refusal(state: EngineState, item: QueuedLine, account_id: int) -> Refusal | None:
+def _crediting_refusal(item: QueuedLine) -> Refusal | None:
     entry: StatementEntry = item.entry
     if not entry.credit or entry.reversal or item.amount_raw is None:
         return _invalid(
             f"item {item.id} is not a credit in a currency the exchange holds: close it "
             "without crediting"
         )
-    if account_id not in state.accounts:
-        return Refusal(RejectCode.UNKNOWN_ACCOUNT, f"account {account_id} does not exist")
-    return None
+    return None  # the account itself is the deposit's to check (gate.deposit_refusal)
