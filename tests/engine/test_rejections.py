@@ -6,12 +6,15 @@ sentence naming what is wrong, the Binance error the gateway will answer with, a
 snapshot is byte-identical to the one before (once `last_seq` is set back).
 """
 
+import hashlib
 from typing import Any, NamedTuple
 
 import msgspec
 import pytest
 
 from bourse.api.binance.errors import BINANCE_ERRORS, binance_error
+from bourse.banking.cutoff import Cause, CutOffFingerprint, CutOffSpec, Outgoing
+from bourse.banking.cutoff import preview_id as cutoff_preview_id
 from bourse.commands import (
     AddStaff,
     ApproveProposal,
@@ -24,6 +27,9 @@ from bourse.commands import (
     ConfirmScreeningAlert,
     ContinuePolicySweep,
     CreateAsset,
+    CreatePaymentFile,
+    CutOffBank,
+    DefineBank,
     DefineFeeTier,
     DefineVenue,
     Deposit,
@@ -134,6 +140,7 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
         "The beneficiary was not screened against the sanctions lists in force.",
     ),
     C.WITHDRAWAL_HELD: (-1102, "The withdrawal is held for review."),
+    C.BANK_CUT_OFF: (-1102, "The bank is cut off from the exchange."),
     C.CUSTOMER_HELD: (REJECTED, DISABLED),
     C.LISTING_STANDS: (-1102, "A sanctions listing still stands."),
     C.NOT_PERMITTED: (-1002, "You are not authorized to execute this request."),
@@ -255,6 +262,14 @@ OPS: dict[str, Any] = {"actor": ACTOR, "ts_ms": TS, "reason": "test"}
 # Account 1 holds 1000 EUR, a fiat asset; a beneficiary screened against LISTED's version.
 EURO = (CreateAsset(asset="EUR", precision=8, fiat=True, **OPS), deposit(1, "EUR", "1000"))
 IBAN = "DE89370400440532013000"
+_NO_ONE = CutOffFingerprint(accounts=0, account_version=0,
+                            transfers=hashlib.sha256(b"[]").hexdigest()[:20])  # fmt: skip
+_CUT = CutOffSpec(bic="VTBRRUMMXXX", cause=Cause.SWIFT_DISCONNECTED, outgoing=Outgoing.RETURN)
+CUT_OFF_BANK = (
+    DefineBank(bic="VTBRRUMMXXX", name="VTB Bank", country="RU", currencies=("EUR",),
+               serves=("RU",), accounts=(("EUR", IBAN),), **OPS),
+    CutOffBank(spec=_CUT, preview_id=cutoff_preview_id(_CUT, _NO_ONE), previewed=_NO_ONE, **OPS),
+)  # fmt: skip
 SCREENED = BeneficiaryScreening(lists=(ListRef(source="ofac_sdn", list_sha256="cd" * 32),))
 PAYEE_HIT = Evidence(
     source="ofac_sdn",
@@ -531,6 +546,9 @@ CASES = [
                       lists=SCREENED.lists,
                       hits=(msgspec.structs.replace(PAYEE_HIT, list_sha256=""),))),
          C.INVALID_PARAMETER, ("evidence",), (*EURO, LISTED)),
+    Case("a payment file through a bank that is cut off",
+         CreatePaymentFile(bank="VTBRRUMMXXX", currency="EUR", execution_date="2027-01-04", **OPS),
+         C.BANK_CUT_OFF, ("VTB Bank (VTBRRUMMXXX) is CUT_OFF",), (*EURO, *CUT_OFF_BANK)),
     Case("a withdrawal held for a beneficiary review completes",
          CompleteWithdrawal(actor="bank:sender", ts_ms=TS, withdrawal_id=2),
          C.WITHDRAWAL_HELD, ("withdrawal 2", "alert(s) 1", "'Listed Person'"),

@@ -20,6 +20,7 @@ from bourse.api.admin import (
     audit,
     banks,
     customers,
+    cutoffs,
     operator,
     payment_files,
     payouts,
@@ -95,6 +96,7 @@ def create_app(
     app.include_router(proposals.router)
     app.include_router(audit.router)
     app.include_router(banks.router)
+    app.include_router(cutoffs.router)
     app.include_router(payment_files.router)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view

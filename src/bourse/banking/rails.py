@@ -39,6 +39,13 @@ class PartnerBank(msgspec.Struct, kw_only=True):
     serves: tuple[str, ...]
     accounts: dict[str, str]  # currency → the exchange's IBAN at this bank
     status: str = ACTIVE
+    cutoff_id: int = 0  # the cut-off applied to it, or scheduled for it (banking.cutoffs)
+    cut_from_ms: int = 0  # when that cut-off takes effect (0: none)
+
+    def open_at(self, ts_ms: int) -> bool:
+        """Whether a transfer may go through it at `ts_ms`: a cut-off counts from its effective
+        time, whether or not the command that applies it has run yet."""
+        return self.status == ACTIVE and not (self.cut_from_ms and self.cut_from_ms <= ts_ms)
 
 
 class BankAccount(msgspec.Struct, kw_only=True):
@@ -84,6 +91,32 @@ class PaymentFile(msgspec.Struct, kw_only=True):
     withdrawals: list[int]
 
 
+class TransferFate(msgspec.Struct, frozen=True, kw_only=True):
+    """One transfer a cut-off found pending through the bank, and where its money went."""
+
+    kind: str  # PAYOUT (sent in the bank's file), WITHDRAWAL (to an account at the bank), LINE
+    id: int  # the withdrawal's id, or the queue item's
+    account_id: int  # the customer's account on the exchange (0: a line not matched to one)
+    currency: str
+    amount_raw: int
+    fate: str  # RETURNED, REROUTED, IN_FLIGHT, QUEUED
+    detail: str  # where the money is now, in words
+
+
+class CutOff(msgspec.Struct, kw_only=True):
+    id: int
+    bic: str
+    cause: str
+    effective_ms: int
+    outgoing: str  # RETURN or REROUTE: what becomes of payouts sent in the bank's files
+    preview_id: str
+    actor: str
+    reason: str
+    status: str = "SCHEDULED"  # then APPLIED
+    applied_ms: int = 0
+    report: tuple[TransferFate, ...] = ()
+
+
 class Banking(msgspec.Struct, kw_only=True):
     banks: dict[str, PartnerBank] = {}  # by BIC, in definition order
     bank_accounts: dict[int, BankAccount] = {}
@@ -96,6 +129,43 @@ class Banking(msgspec.Struct, kw_only=True):
     payouts: dict[int, Payout] = {}  # by withdrawal id, from the file that sent it on
     files: dict[int, PaymentFile] = {}
     next_file_id: int = 1
+    cutoffs: dict[int, CutOff] = {}
+    next_cutoff_id: int = 1
+    # payouts a cut-off took back from a bank's file to be paid by another: withdrawal id → the
+    # bank it was taken from (its statement naming it again is for a person to look at)
+    rerouted: dict[int, str] = {}
+    # indexes of bank_accounts, kept with it (add_bank_account): by IBAN, by customer, and by
+    # the first 8 characters of the account's BIC (its bank, as bank_of_bic matches)
+    by_iban: dict[str, list[int]] = {}
+    by_customer: dict[int, list[int]] = {}
+    by_bank: dict[str, list[int]] = {}
+    # what a cut-off preview's fingerprint compares: changes to the bank accounts of a bank's
+    # customers, by the bank's BIC8
+    account_versions: dict[str, int] = {}
+
+    def index(self, account: BankAccount) -> None:
+        """Record a new bank account in the indexes."""
+        self.by_iban.setdefault(account.iban, []).append(account.id)
+        self.by_customer.setdefault(account.customer_id, []).append(account.id)
+        if account.bic:
+            self.by_bank.setdefault(account.bic[:8], []).append(account.id)
+        self.touch_customer(account.customer_id)
+
+    def touch_customer(self, customer_id: int) -> None:
+        """A bank account of `customer_id` changed: every bank they hold one at sees it."""
+        for bic8 in {self.bank_accounts[i].bic[:8] for i in self.by_customer.get(customer_id, ())}:
+            if bic8:
+                self.account_versions[bic8] = self.account_versions.get(bic8, 0) + 1
+
+    def bank_account_of(self, customer_id: int, iban: str) -> BankAccount | None:
+        """The customer's own bank account with this IBAN (a refused one only if no other)."""
+        mine = [
+            self.bank_accounts[i]
+            for i in self.by_iban.get(iban, ())
+            if self.bank_accounts[i].customer_id == customer_id
+        ]
+        mine.sort(key=lambda a: a.status == REFUSED)
+        return mine[0] if mine else None
 
     def bank_of_bic(self, bic: str) -> PartnerBank | None:
         """The partner bank a BIC belongs to: BIC8 and BIC11 of one bank are the same bank."""

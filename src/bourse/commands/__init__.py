@@ -27,6 +27,7 @@ from bourse.commands.audit import RotateAuditKey
 from bourse.commands.banks import (
     AddBankAccount,
     CreatePaymentFile,
+    CutOffBank,
     DecideBankAccount,
     DefineBank,
     ImportStatement,
@@ -149,6 +150,7 @@ AnyCommand = Union[
     ImportStatement,
     ResolveStatementLine,
     CreatePaymentFile,
+    CutOffBank,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)
@@ -193,6 +195,7 @@ __all__ = [
     "CreateApiKey",
     "CreateAsset",
     "CreatePaymentFile",
+    "CutOffBank",
     "DecideBankAccount",
     "DefineBank",
     "DefineFeeTier",

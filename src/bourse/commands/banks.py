@@ -2,6 +2,7 @@
 
 import msgspec
 
+from bourse.banking.cutoff import CutOffFingerprint, CutOffSpec
 from bourse.banking.statement import StatementEntry
 from bourse.commands.base import OperatorCommand
 from bourse.compliance.evidence import BeneficiaryScreening
@@ -75,3 +76,14 @@ class ResolveStatementLine(OperatorCommand, frozen=True, kw_only=True, tag="Reso
 
     item_id: int
     account_id: int = 0
+
+
+class CutOffBank(OperatorCommand, frozen=True, kw_only=True, tag="CutOffBank"):
+    """Cut a partner bank off (sanctioned, disconnected from SWIFT, the relationship ended) from
+    `spec.effective_ms` on (0: at once), citing the preview it was shown. From then no transfer
+    goes through it; payouts sent in its files are returned or rerouted as `spec.outgoing`
+    says, pending withdrawals to accounts at it are returned, and its incoming lines queue."""
+
+    spec: CutOffSpec
+    preview_id: str
+    previewed: CutOffFingerprint

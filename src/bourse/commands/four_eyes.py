@@ -17,6 +17,7 @@ from bourse.commands.audit import RotateAuditKey
 from bourse.commands.banks import (
     AddBankAccount,
     CreatePaymentFile,
+    CutOffBank,
     DecideBankAccount,
     DefineBank,
     ImportStatement,
@@ -102,6 +103,7 @@ Proposable = Union[
     ImportStatement,
     ResolveStatementLine,
     CreatePaymentFile,
+    CutOffBank,
 ]
 
 

@@ -101,17 +101,16 @@ LIST_DECISIONS = frozenset({"ForceListVersion"})
 POLICY_DECISIONS = frozenset(
     {"SetJurisdictionPolicy", "SchedulePolicyChange", "CancelScheduledChange"}
 )
-CONTROLS = frozenset({"SetFourEyes"})
-AUDIT_KEYS = frozenset({"RotateAuditKey"})
+CONTROLS = frozenset({"SetFourEyes"})  # which commands need four eyes
+AUDIT_KEYS = frozenset({"RotateAuditKey"})  # the key that signs the audit log's tree heads
 # the fiat rails: partner banks and their statements (operators), and the decisions on what
-# they bring: customers' bank accounts, statement lines no rule could credit (compliance)
-RAILS = frozenset({"DefineBank", "ImportStatement", "CreatePaymentFile"})
+# they bring: customers' bank accounts, statement lines no rule could credit (compliance). A
+# bank's cut-off is both's to propose: sanctions are compliance's, a relationship operators'.
+RAILS = frozenset({"DefineBank", "ImportStatement", "CreatePaymentFile", "CutOffBank"})
 BANK_DECISIONS = frozenset(
-    {"AddBankAccount", "DecideBankAccount", "ResolveStatementLine"}
-)  # the key that signs the audit log's tree heads
-WORK = frozenset(
-    {"AssignWork"}
-)  # giving open work to a colleague or a team's queue  # which commands need four eyes
+    {"AddBankAccount", "DecideBankAccount", "ResolveStatementLine", "CutOffBank"}
+)
+WORK = frozenset({"AssignWork"})  # giving open work to a colleague or a team's queue
 # proposing, and taking one's own proposal back: any active staff member (the proposed command
 # is what their role must permit); approving and rejecting: whom the role's `approves` names
 PROPOSALS = frozenset({"ProposeCommand", "WithdrawProposal", "ApproveProposal", "RejectProposal"})
@@ -140,6 +139,7 @@ DEFAULT_FOUR_EYES = frozenset(
         "DefineBank",
         "DecideBankAccount",
         "ResolveStatementLine",
+        "CutOffBank",
     }
 )
 # operations that are not commands (they change no engine state themselves), permitted alike

@@ -34,6 +34,7 @@ class RejectCode(IntEnum):
     SELF_APPROVAL = 121  # the approver proposed it, or is not a person entitled to decide it
     PROPOSAL_EXPIRED = 122
     PROPOSAL_STALE = 123  # what the proposal concerns has changed since it was made
+    BANK_CUT_OFF = 124  # a fiat transfer through a partner bank that is cut off
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202

@@ -11,7 +11,6 @@ same bank reference) is never booked again, whichever file or format brings it.
 
 from bourse.banking.names import names_agree
 from bourse.banking.rails import (
-    CUT_OFF,
     HELD,
     OPEN,
     REFUSED,
@@ -104,8 +103,16 @@ def add_bank_account(state: EngineState, out: Output, cmd: AddBankAccount) -> Re
     if not cmd.holder.strip():
         return _invalid("a bank account names its holder, as the bank knows them")
     banking = state.banking
-    for known in banking.bank_accounts.values():
-        if known.iban == cmd.iban and known.status != REFUSED:
+    bank = banking.bank_of_bic(cmd.bic)
+    if bank is not None and not bank.open_at(cmd.ts_ms):
+        return Refusal(
+            RejectCode.BANK_CUT_OFF,
+            f"{cmd.iban} is at {bank.name} ({bank.bic}), which is cut off: an account there "
+            "cannot be used",
+        )
+    for known_id in banking.by_iban.get(cmd.iban, ()):
+        known = banking.bank_accounts[known_id]
+        if known.status != REFUSED:
             owner = "this customer" if known.customer_id == cmd.customer_id else "another"
             return _invalid(
                 f"IBAN {cmd.iban} is already bank account {known.id}, of {owner} customer"
@@ -123,6 +130,7 @@ def add_bank_account(state: EngineState, out: Output, cmd: AddBankAccount) -> Re
     )
     banking.next_bank_account_id += 1
     banking.bank_accounts[account.id] = account
+    banking.index(account)
     out.events.append(
         BankAccountAdded(
             bank_account_id=account.id,
@@ -142,6 +150,7 @@ def decide_bank_account(state: EngineState, out: Output, cmd: DecideBankAccount)
     if account is None or account.status != HELD:
         return _invalid(f"bank account {cmd.bank_account_id} is not held for a decision")
     account.status = VERIFIED if cmd.verify else REFUSED
+    state.banking.touch_customer(account.customer_id)
     out.events.append(
         BankAccountDecided(
             bank_account_id=account.id,
@@ -182,8 +191,17 @@ def import_statement(state: EngineState, out: Output, cmd: ImportStatement) -> R
         if key in banking.booked:
             already += 1
             continue
-        payout = banking.payouts.get(withdrawal_of(line.entry.end_to_end_id))
-        if payout is not None:  # one of our payouts, settled or returned by the bank
+        named = withdrawal_of(line.entry.end_to_end_id)
+        payout = banking.payouts.get(named)
+        if payout is not None and banking.files[payout.file_id].bank != bank.bic:
+            payout = None  # sent by another bank: this line is not its settlement
+        if named in banking.rerouted and banking.rerouted[named] == bank.bic:
+            problem = (
+                f"it names withdrawal {named}, which the cut-off of {bank.name} took back "
+                "from its payment file: a person finds out what the bank did with it"
+            )
+            customer_id = 0
+        elif payout is not None:  # one of our payouts, settled or returned by the bank
             problem = payouts.book(state, out, line, payout, key, cmd.actor)
             if not problem:
                 banking.booked[key] = f"{payout.status.lower()}: withdrawal {payout.withdrawal_id}"
@@ -191,7 +209,7 @@ def import_statement(state: EngineState, out: Output, cmd: ImportStatement) -> R
                 continue
             customer_id = state.accounts[payout.account_id].customer_id
         else:
-            customer_id, problem = _match(state, bank, currency, line)
+            customer_id, problem = _match(state, bank, currency, line, cmd.ts_ms)
         if not problem:
             account_id = _deposit_account(state, customer_id)
             refusal = _credit(state, out, cmd, line, account_id, key)
@@ -220,7 +238,7 @@ def import_statement(state: EngineState, out: Output, cmd: ImportStatement) -> R
 
 
 def _match(
-    state: EngineState, bank: PartnerBank, currency: str, line: StatementLine
+    state: EngineState, bank: PartnerBank, currency: str, line: StatementLine, ts_ms: int
 ) -> tuple[int, str]:
     """The customer a line is for, and why it cannot be credited to them ("" if it can)."""
     entry = line.entry
@@ -234,11 +252,16 @@ def _match(
             f"foreign currency: {entry.amount} {entry.currency} on the exchange's {currency} "
             "account"
         )
+    if not bank.open_at(ts_ms):
+        return 0, f"received at {bank.name} ({bank.bic}), which is cut off"
     sender_bank = state.banking.bank_of_bic(line.sender_bic)
-    if sender_bank is not None and sender_bank.status == CUT_OFF:
+    if sender_bank is not None and not sender_bank.open_at(ts_ms):
         return 0, f"sent from {sender_bank.name} ({sender_bank.bic}), which is cut off"
     found = find_reference(entry.remittance)
-    by_iban = [a for a in state.banking.bank_accounts.values() if a.iban == entry.counterparty_iban]
+    by_iban = [
+        state.banking.bank_accounts[i]
+        for i in state.banking.by_iban.get(entry.counterparty_iban, ())
+    ]
     if not found.customer_id:
         owners = sorted({a.customer_id for a in by_iban})
         hint = f"; the sending IBAN is customer {owners[0]}'s" if len(owners) == 1 else ""

@@ -28,6 +28,7 @@ from bourse.commands import (
     CreateApiKey,
     CreateAsset,
     CreatePaymentFile,
+    CutOffBank,
     DecideBankAccount,
     DefineBank,
     DefineFeeTier,
@@ -83,6 +84,7 @@ from bourse.engine import (
     audit_keys,
     banks,
     customers,
+    cutoff,
     funds,
     gate,
     inputs,
@@ -329,6 +331,8 @@ class Engine:
                 return banks.resolve_line(state, out, cmd)
             case CreatePaymentFile():
                 return payouts.create_file(state, out, cmd)
+            case CutOffBank():
+                return cutoff.cut_off(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

@@ -88,6 +88,10 @@ def check(state: EngineState, cmd: Command, *, approved: bool = False) -> Refusa
             refusal := beneficiary_refusal(state, cmd)
         ):
             return refusal
+        if cmd.asset in state.fiat_assets and (
+            refusal := cut_off_destination(state, acct.customer_id, cmd.destination, cmd.ts_ms)
+        ):
+            return refusal
         return customer_refusal(state, acct, withdrawal_capability(state, cmd.asset), cmd.ts_ms)
     if isinstance(cmd, CompleteWithdrawal):
         w = state.withdrawals.get(cmd.withdrawal_id)
@@ -152,6 +156,21 @@ def completion_refusal(state: EngineState, w: Withdrawal, ts_ms: int) -> Refusal
     if refusal is not None:
         return Refusal(refusal.code, f"withdrawal {w.id} cannot complete: {refusal.reason}")
     return None
+
+
+def cut_off_destination(
+    state: EngineState, customer_id: int, iban: str, ts_ms: int
+) -> Refusal | None:
+    """A fiat payment to the customer's bank account at a partner bank that is cut off."""
+    account = state.banking.bank_account_of(customer_id, iban)
+    bank = state.banking.bank_of_bic(account.bic) if account is not None else None
+    if bank is None or bank.open_at(ts_ms):
+        return None
+    return Refusal(
+        RejectCode.BANK_CUT_OFF,
+        f"{iban} is at {bank.name} ({bank.bic}), which is cut off: no payment goes to it; "
+        "withdraw to an account at another bank",
+    )
 
 
 def deposit_refusal(state: EngineState, cmd: Deposit) -> Refusal | None:

@@ -12,6 +12,7 @@ an amount the transfer can carry. Every other one stays pending, and the file sa
 from bourse.banking.minor_units import unpayable
 from bourse.banking.rails import (
     ACTIVE,
+    CUT_OFF,
     RETURNED,
     SENT,
     SETTLED,
@@ -24,7 +25,7 @@ from bourse.commands.banks import StatementLine
 from bourse.domain.calendar import parse_date
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import funds
-from bourse.engine.gate import completion_refusal
+from bourse.engine.gate import completion_refusal, cut_off_destination
 from bourse.engine.output import Output
 from bourse.engine.state import EngineState, Withdrawal
 from bourse.events import PaymentFileCreated, PayoutSettled
@@ -39,8 +40,12 @@ def create_file(state: EngineState, out: Output, cmd: CreatePaymentFile) -> Refu
     bank = banking.banks.get(cmd.bank)
     if bank is None:
         return _invalid(f"{cmd.bank} is not a partner bank")
-    if bank.status != ACTIVE:
-        return _invalid(f"{bank.name} ({bank.bic}) is {bank.status}: no transfer goes through it")
+    if not bank.open_at(cmd.ts_ms):
+        status = bank.status if bank.status != ACTIVE else CUT_OFF
+        return Refusal(
+            RejectCode.BANK_CUT_OFF,
+            f"{bank.name} ({bank.bic}) is {status}: no transfer goes through it",
+        )
     debtor = bank.accounts.get(cmd.currency)
     if cmd.currency not in bank.currencies or debtor is None:
         return _invalid(f"{bank.name} ({bank.bic}) keeps no {cmd.currency} account to pay from")
@@ -109,7 +114,9 @@ def _withheld(state: EngineState, bank: PartnerBank, w: Withdrawal, ts_ms: int) 
         return f"account {acct.id} is a house account: its payouts are not sent in files"
     if customer.residence not in bank.serves:
         return f"{bank.name} does not serve residents of {customer.residence}"
-    refusal = completion_refusal(state, w, ts_ms)
+    refusal = completion_refusal(state, w, ts_ms) or cut_off_destination(
+        state, customer.id, w.destination, ts_ms
+    )
     if refusal is not None:
         return refusal.reason
     return unpayable(w.amount, state.assets[w.asset], w.asset) or ""

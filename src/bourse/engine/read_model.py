@@ -185,4 +185,5 @@ def export(state: EngineState) -> ReadModel:
     m.bank_queue = {
         i: msgspec.structs.replace(q) for i, q in banking.queue.items() if q.status == OPEN
     }
+    m.bank_cutoffs = {i: msgspec.structs.replace(c) for i, c in banking.cutoffs.items()}
     return m

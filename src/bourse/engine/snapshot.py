@@ -194,6 +194,9 @@ def _load_compliance(state: EngineState, image: StateImage) -> None:
     state.forced_lists = {key: (seq, ts) for key, seq, ts in image.forced_lists}
     state.owners = dict(image.owners)
     state.banking = image.banking if image.banking is not None else Banking()
+    if state.banking.bank_accounts and not state.banking.by_customer:  # written before indexes
+        for account in state.banking.bank_accounts.values():
+            state.banking.index(account)
     for pi in image.proposals:
         state.proposals[pi.id] = Proposal(
             pi.id,

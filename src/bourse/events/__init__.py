@@ -22,6 +22,8 @@ from bourse.events.accounts import (
 from bourse.events.banks import (
     BankAccountAdded,
     BankAccountDecided,
+    BankCutOff,
+    BankCutOffScheduled,
     BankDefined,
     PaymentFileCreated,
     PayoutSettled,
@@ -148,6 +150,8 @@ AnyEvent = Union[
     StatementLineQueued,
     StatementLineResolved,
     PaymentFileCreated,
+    BankCutOffScheduled,
+    BankCutOff,
     PayoutSettled,
     CommandRejected,
 ]
@@ -182,6 +186,8 @@ __all__ = [
     "BalanceChanged",
     "BankAccountAdded",
     "BankAccountDecided",
+    "BankCutOff",
+    "BankCutOffScheduled",
     "BankDefined",
     "ClosureBalance",
     "ClosureBalancesReported",

@@ -1,6 +1,8 @@
 """Events of the fiat rails: partner banks, customers' bank accounts, statements and the
 reconciliation queue."""
 
+from bourse.banking.cutoff import CutOffSpec
+from bourse.banking.rails import TransferFate
 from bourse.banking.statement import StatementEntry
 from bourse.events.base import Event
 
@@ -90,4 +92,28 @@ class PayoutSettled(Event, frozen=True, kw_only=True, tag="PayoutSettled"):
 class StatementLineResolved(Event, frozen=True, kw_only=True, tag="StatementLineResolved"):
     item_id: int
     account_id: int  # credited to (0: closed without crediting)
+    reason: str
+
+
+class BankCutOffScheduled(Event, frozen=True, kw_only=True, tag="BankCutOffScheduled"):
+    cutoff_id: int
+    spec: CutOffSpec
+    preview_id: str
+    actor: str
+    reason: str
+
+
+class BankCutOff(Event, frozen=True, kw_only=True, tag="BankCutOff"):
+    """A cut-off in effect, and its report: every transfer it found pending through the bank
+    and where its money went (`report`), and how many customers held an account there."""
+
+    cutoff_id: int
+    bic: str
+    cause: str
+    effective_ms: int
+    outgoing: str
+    preview_id: str
+    customers: int
+    report: tuple[TransferFate, ...]
+    actor: str
     reason: str

@@ -13,12 +13,13 @@ from dataclasses import dataclass
 from bourse.audit.keys import first_audit_key
 from bourse.audit.log import AuditLog
 from bourse.audit.worker import AuditWorker
+from bourse.banking.cutoff import CutOffImpact, CutOffSpec
 from bourse.commands import Command
 from bourse.compliance.handover import Handover
 from bourse.compliance.policy import Impact, PolicySpec
 from bourse.demo import genesis
 from bourse.domain.rejections import Refusal
-from bourse.engine import Engine, impact, read_model, snapshot, valuation, work
+from bourse.engine import Engine, cutoff, impact, read_model, snapshot, valuation, work
 from bourse.events import Outcome
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
@@ -240,6 +241,14 @@ class Exchange:
         """A policy change's impact, counted in steps on the engine thread: drive it with
         next() between other commands; it returns the Impact (see `impact.preview`)."""
         return impact.preview(self.engine.state, spec, slice_size)
+
+    def cutoff_preview(self, spec: CutOffSpec) -> Generator[None, None, CutOffImpact]:
+        """A bank cut-off's impact, counted in steps as `preview` (see `cutoff.preview`); a
+        spec the engine would refuse (unknown bank, cut off already) is a ValueError."""
+        why = cutoff.problem(self.engine.state, spec, 0)
+        if why:
+            raise ValueError(why)
+        return cutoff.preview(self.engine.state, spec)
 
     def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
         """What offboarding `names` together would do (see engine/work.py's `plan`)."""

@@ -14,10 +14,11 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
+from bourse.banking.cutoff import CutOffImpact, CutOffSpec
 from bourse.commands import Command
 from bourse.compliance.handover import Handover
 from bourse.compliance.policy import Impact, PolicySpec
@@ -30,6 +31,7 @@ from bourse.server.metrics import Metrics
 from bourse.view import ReadModel
 from bourse.view import apply as fold
 
+_T = TypeVar("_T")
 log = logging.getLogger(__name__)
 
 
@@ -94,6 +96,8 @@ class GatewayService(Protocol):
     async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact: ...
 
     async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover: ...
+
+    async def cutoff_preview(self, spec: CutOffSpec) -> CutOffImpact: ...
 
     async def traded_price(self, asset: str, quote: str) -> bool: ...
 
@@ -265,14 +269,12 @@ class Service:
         durable; counted `slice_size` customers at a time on the engine thread, with the
         commands waiting meanwhile run between slices."""
         await self._all_released()
-        steps = self.exchange.preview(spec, slice_size)
-        while True:
-            try:
-                next(steps)
-            except StopIteration as done:
-                result: Impact = done.value
-                return result
-            await asyncio.sleep(0)  # let the engine run the commands waiting meanwhile
+        return await _driven(self.exchange.preview(spec, slice_size))
+
+    async def cutoff_preview(self, spec: CutOffSpec) -> CutOffImpact:
+        """A bank cut-off's impact, as of everything durable, counted in slices as `preview`."""
+        await self._all_released()
+        return await _driven(self.exchange.cutoff_preview(spec))
 
     async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
         """What offboarding `names` together would do, as of everything durable."""
@@ -361,3 +363,15 @@ class Service:
             event.set()
         for fn in self.on_store_applied:
             fn(seq)
+
+
+async def _driven(steps: Generator[None, None, _T]) -> _T:
+    """Run a preview's steps on the engine thread, letting the engine run the commands waiting
+    meanwhile between them."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            result: _T = done.value
+            return result
+        await asyncio.sleep(0)

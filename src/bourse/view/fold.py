@@ -8,7 +8,16 @@ that the fold and the engine's export agree.
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from bourse.banking.rails import BankAccount, PartnerBank, PaymentFile, Payout, QueuedLine
+from bourse.banking.cutoff import REROUTED
+from bourse.banking.rails import (
+    CUT_OFF,
+    BankAccount,
+    CutOff,
+    PartnerBank,
+    PaymentFile,
+    Payout,
+    QueuedLine,
+)
 from bourse.compliance.policy import Basis, member_key
 from bourse.domain.enums import OrderStatus
 from bourse.domain.symbols import FeeTier
@@ -24,6 +33,8 @@ from bourse.events import (
     BalanceChanged,
     BankAccountAdded,
     BankAccountDecided,
+    BankCutOff,
+    BankCutOffScheduled,
     BankDefined,
     CustomerHeld,
     CustomerRecorded,
@@ -159,6 +170,7 @@ def _reference_price(m: ReadModel, e: ReferencePriceSet, ts: int) -> None:
 
 @_on(BankDefined)
 def _bank(m: ReadModel, e: BankDefined, ts: int) -> None:
+    known = m.banks.get(e.bic)
     m.banks[e.bic] = PartnerBank(
         bic=e.bic,
         name=e.name,
@@ -168,6 +180,8 @@ def _bank(m: ReadModel, e: BankDefined, ts: int) -> None:
         accounts=dict(e.accounts),
         status=e.status,
     )
+    if known is not None:  # a redefinition: its cut-off stands
+        m.banks[e.bic].cutoff_id, m.banks[e.bic].cut_from_ms = known.cutoff_id, known.cut_from_ms
 
 
 @_on(BankAccountAdded)
@@ -233,6 +247,43 @@ def _payment_file(m: ReadModel, e: PaymentFileCreated, ts: int) -> None:
 @_on(PayoutSettled)
 def _payout_settled(m: ReadModel, e: PayoutSettled, ts: int) -> None:
     m.payouts[e.withdrawal_id].status = e.status
+
+
+@_on(BankCutOffScheduled)
+def _cutoff_scheduled(m: ReadModel, e: BankCutOffScheduled, ts: int) -> None:
+    _cutoff_recorded(m, e.cutoff_id, e.spec.bic, e.spec.cause, e.spec.effective_ms)
+    cutoff = m.bank_cutoffs[e.cutoff_id]
+    cutoff.outgoing, cutoff.preview_id = e.spec.outgoing, e.preview_id
+    cutoff.actor, cutoff.reason = e.actor, e.reason
+
+
+@_on(BankCutOff)
+def _cutoff(m: ReadModel, e: BankCutOff, ts: int) -> None:
+    if e.cutoff_id not in m.bank_cutoffs:  # at once, not scheduled
+        _cutoff_recorded(m, e.cutoff_id, e.bic, e.cause, e.effective_ms)
+    cutoff = m.bank_cutoffs[e.cutoff_id]
+    cutoff.outgoing, cutoff.preview_id = e.outgoing, e.preview_id
+    cutoff.actor, cutoff.reason = e.actor, e.reason
+    cutoff.status, cutoff.applied_ms, cutoff.report = "APPLIED", ts, e.report
+    m.banks[e.bic].status = CUT_OFF
+    for t in e.report:
+        if t.fate == REROUTED:  # taken back from the bank's file: pending for another's
+            m.payouts.pop(t.id, None)
+
+
+def _cutoff_recorded(m: ReadModel, cutoff_id: int, bic: str, cause: str, effective_ms: int) -> None:
+    bank = m.banks[bic]
+    bank.cutoff_id, bank.cut_from_ms = cutoff_id, effective_ms
+    m.bank_cutoffs[cutoff_id] = CutOff(
+        id=cutoff_id,
+        bic=bic,
+        cause=cause,
+        effective_ms=effective_ms,
+        outgoing="",
+        preview_id="",
+        actor="",
+        reason="",
+    )
 
 
 @_on(VenueDefined)

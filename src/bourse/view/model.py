@@ -9,7 +9,14 @@ Attribute names follow the engine's state where they mean the same thing, so a r
 once over those names (what a jurisdiction policy allows an account now, say) reads either.
 """
 
-from bourse.banking.rails import BankAccount, PartnerBank, PaymentFile, Payout, QueuedLine
+from bourse.banking.rails import (
+    BankAccount,
+    CutOff,
+    PartnerBank,
+    PaymentFile,
+    Payout,
+    QueuedLine,
+)
 from bourse.commands import Proposable
 from bourse.compliance.customers import RiskTier
 from bourse.compliance.evidence import Evidence
@@ -463,6 +470,7 @@ class ReadModel:
         "api_keys",
         "assets",
         "bank_accounts",
+        "bank_cutoffs",
         "bank_queue",
         "banks",
         "customers",
@@ -539,6 +547,7 @@ class ReadModel:
         self.bank_queue: dict[int, QueuedLine] = {}
         self.payment_files: dict[int, PaymentFile] = {}
         self.payouts: dict[int, Payout] = {}  # by withdrawal id, once sent in a file
+        self.bank_cutoffs: dict[int, CutOff] = {}  # scheduled and applied, with reports
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:
         """The policies in force on `basis`, by country."""

@@ -65,6 +65,8 @@ def bank_json(bank: PartnerBank) -> dict[str, Any]:
         "serves": list(bank.serves),
         "accounts": dict(bank.accounts),
         "status": bank.status,
+        "cutOffId": bank.cutoff_id,
+        "cutOffFromMs": bank.cut_from_ms,
     }
 
 
