@@ -190,3 +190,66 @@ def test_a_payout_goes_out_as_pain001_and_the_statement_settles_it(
     assert listed["payouts"][0]["status"] == "SETTLED"
     missing = api.client.get("/admin/v1/payment-files/99/pain.001", headers=OPERATOR)
     assert missing.status_code == 404
+
+
+def test_a_bank_cut_off_is_previewed_applied_and_reported(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    customer_id, account = customer
+    answered(_import(api, _mt940("CB261207000020", deposit_reference(customer_id), "300,00")))
+    body = {"account_id": account, "asset": "EUR", "amount": "100", "destination": SENDER,
+            "beneficiary": "Anna Schmidt", "reason": "customer's request"}  # fmt: skip
+    wid = answered(call(api, "POST", "/withdrawals", body))["withdrawalId"]
+    ask = {"cause": "RELATIONSHIP_ENDED", "outgoing": "REROUTE"}
+    early = answered(call(api, "POST", f"/banks/{BANK}/cut-off/preview", ask))
+    assert early["transfers"] == [] and early["customers"] == 0  # Anna banks elsewhere
+    run = {"bank": BANK, "currency": "EUR", "execution_date": "2026-12-08", "reason": "payouts"}
+    answered(call(api, "POST", "/payment-files", run))  # now a payout is in Commerzbank's hands
+    stale = call(api, "POST", f"/banks/{BANK}/cut-off", {**early["apply"], **WHY})
+    assert stale.status_code == 409 and stale.json()["error"] == "PREVIEW_STALE", stale.text
+    preview = answered(call(api, "POST", f"/banks/{BANK}/cut-off/preview", ask))
+    [transfer] = preview["transfers"]
+    assert (transfer["kind"], transfer["id"], transfer["amount"], transfer["fate"]) == (
+        "PAYOUT", wid, "100.00000000", "RETURNED"
+    )  # fmt: skip
+    assert "no other partner bank can pay it" in transfer["detail"]
+    assert preview["byCurrency"] == {"EUR": {"RETURNED": "100.00000000"}}
+    done = answered(call(api, "POST", f"/banks/{BANK}/cut-off", {**preview["apply"], **WHY}))
+    assert (done["status"], done["cause"], done["report"][0]["fate"]) == (
+        "APPLIED", "RELATIONSHIP_ENDED", "RETURNED"
+    )  # fmt: skip
+    assert _eur(api, account) == Decimal("300")  # the payout's amount is the customer's again
+    [listed] = answered(call(api, "GET", "/cut-offs"))
+    assert listed["report"] == done["report"]
+    [bank] = answered(call(api, "GET", "/banks"))
+    assert (bank["status"], bank["cutOffId"]) == ("CUT_OFF", done["id"])
+    refused = call(api, "POST", "/payment-files", run)
+    assert (refused.status_code, refused.json()["error"]) == (409, "BANK_CUT_OFF")
+    assert "Commerzbank (COBADEFFXXX) is CUT_OFF" in refused.json()["message"]
+    again = call(api, "POST", f"/banks/{BANK}/cut-off/preview", ask)
+    assert again.status_code == 400 and "is cut off already" in again.json()["message"]
+
+
+def test_bad_cut_off_requests_are_refused_naming_what_is_wrong(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    def refused(response: httpx.Response, text: str) -> None:
+        assert response.status_code == 400, response.text
+        assert text in response.json()["message"], response.json()
+
+    ask = {"cause": "SANCTIONED"}
+    refused(call(api, "POST", "/banks/DEUTDEFFXXX/cut-off/preview", ask), "not a partner bank")
+    refused(call(api, "POST", "/banks/NOTABIC/cut-off/preview", ask), "BIC 'NOTABIC'")
+    refused(call(api, "POST", f"/banks/{BANK}/cut-off/preview", {"cause": "BORED"}), "cause")
+    refused(call(api, "POST", f"/banks/{BANK}/cut-off/preview", {**ask, "effective": "soon"}),
+            "effective 'soon' is not an ISO 8601")  # fmt: skip
+    refused(call(api, "POST", f"/banks/{BANK}/cut-off/preview",
+                 {**ask, "effective": "2020-01-01"}), "has passed")  # fmt: skip
+    preview = answered(call(api, "POST", f"/banks/{BANK}/cut-off/preview", ask))
+    other = {**preview["apply"], "spec": {**preview["apply"]["spec"], "outgoing": "REROUTE"}}
+    mismatch = call(api, "POST", f"/banks/{BANK}/cut-off", {**other, **WHY})
+    assert mismatch.json()["error"] == "PREVIEW_MISMATCH", mismatch.text
+    wrong_path = call(api, "POST", "/banks/DEUTDEFFXXX/cut-off", {**preview["apply"], **WHY})
+    refused(wrong_path, "the path names")
+    [bank] = answered(call(api, "GET", "/banks"))
+    assert bank["status"] == "ACTIVE"

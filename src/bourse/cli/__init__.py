@@ -16,6 +16,7 @@ from bourse.cli.audit import audit_app
 from bourse.cli.banks import banks_app, statements_app
 from bourse.cli.bench import bench_app
 from bourse.cli.customers import customers_app, venues_app, withdraw_on_request
+from bourse.cli.cutoffs import cutoff_apply  # noqa: F401  # registers `banks cut-off ...`
 from bourse.cli.gateway import gateway as gateway_command
 from bourse.cli.lists import lists_app
 from bourse.cli.operator import accounts_app, keys_app

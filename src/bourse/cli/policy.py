@@ -5,7 +5,6 @@
 shown: the server refuses it if the file was edited or if the people it names changed since.
 """
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -29,10 +28,10 @@ from bourse.cli.policy_text import (
     scheduled_lines,
     show_preview,
 )
+from bourse.cli.saved_preview import load_preview, save_preview
 from bourse.compliance.countries import country_problem
 from bourse.compliance.policy import Access, Basis, Capability
 from bourse.domain.calendar import utc_text
-from bourse.server.datadir import DataDir
 
 policy_app = typer.Typer(
     help="Jurisdiction policies (preview, then apply), on the running server.",
@@ -107,20 +106,6 @@ def _default_name(country: str, basis: Basis, rules: list[dict[str, Any]]) -> st
     return f"{country} {who}: {what}"[:120]
 
 
-def _save(preview: dict[str, Any], path: Path | None, data_dir: Path, name: str) -> Path:
-    """Save what `policy apply` sends: at `path`, else in the data directory's previews/ folder
-    under `name` and the preview's id (never into the working directory, never over another
-    preview). The path is printed, on stderr under --json."""
-    if path is None:
-        path = DataDir(data_dir).previews / f"{name}-{preview['previewId'][:12]}.json"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(preview["apply"], indent=2) + "\n")
-    except OSError as exc:
-        fail(f"cannot save the preview to {path}: {exc.strerror}")
-    return path
-
-
 @policy_app.command("preview")
 def policy_preview(
     country: CountryArg,
@@ -190,7 +175,7 @@ def policy_preview(
     if deadline is not None:
         body["deadline"] = deadline
     preview = AdminClient(data_dir, url, token).call("POST", "/policies/preview", json=body)
-    saved = _save(preview, save, data_dir, f"policy-preview-{country}")
+    saved = save_preview(preview, save, data_dir, f"policy-preview-{country}")
     if as_json:
         print_json(preview)
         err.print(f"saved to {escape(str(saved))}")
@@ -200,25 +185,6 @@ def policy_preview(
         conditions = [r["condition"] for r in preview["apply"]["spec"]["rules"] if r["condition"]]
         typed = {(c["asset"], c["limit_raw"]): condition["limit"] for c in conditions}
     show_preview(preview, saved, typed)
-
-
-def _load(path: Path) -> dict[str, Any]:
-    try:
-        saved = json.loads(path.read_text())
-    except OSError as exc:
-        fail(f"cannot read {path}: {exc.strerror}")
-    except ValueError as exc:
-        fail(f"{path} is not JSON: {exc}")
-    missing = [
-        k
-        for k in ("spec", "preview_id", "previewed")
-        if not isinstance(saved, dict) or k not in saved
-    ]
-    if missing:
-        fail(
-            f"{path} is not a saved preview (from `bourse policy preview`): no {', '.join(missing)}"
-        )
-    return dict(saved)
 
 
 @policy_app.command("apply")
@@ -231,7 +197,7 @@ def policy_apply(
     token: TokenOpt = None,
 ) -> None:
     """Apply a saved preview now, exactly as it was shown."""
-    body = {**_load(file), "reason": reason}
+    body = {**load_preview(file, "bourse policy preview"), "reason": reason}
     applied = AdminClient(data_dir, url, token).call("POST", "/policies/apply", json=body)
     if as_json:
         print_json(applied)
@@ -256,7 +222,7 @@ def policy_schedule(
     token: TokenOpt = None,
 ) -> None:
     """Schedule a saved preview to apply at a later time."""
-    body = {**_load(file), "effective": at, "reason": reason}
+    body = {**load_preview(file, "bourse policy preview"), "effective": at, "reason": reason}
     scheduled = AdminClient(data_dir, url, token).call("POST", "/policies/schedule", json=body)
     if as_json:
         print_json(scheduled)
@@ -329,7 +295,7 @@ def policy_reverse(
     country = country.strip().upper()
     path = f"/policies/{_basis(nationality).value}/{country}/reversal/preview"
     preview = AdminClient(data_dir, url, token).call("POST", path)
-    saved = _save(preview, save, data_dir, f"policy-reversal-{country}")
+    saved = save_preview(preview, save, data_dir, f"policy-reversal-{country}")
     if as_json:
         print_json(preview)
         err.print(f"saved to {escape(str(saved))}")

@@ -242,10 +242,11 @@ class Exchange:
         next() between other commands; it returns the Impact (see `impact.preview`)."""
         return impact.preview(self.engine.state, spec, slice_size)
 
-    def cutoff_preview(self, spec: CutOffSpec) -> Generator[None, None, CutOffImpact]:
+    def cutoff_preview(self, spec: CutOffSpec, now_ms: int) -> Generator[None, None, CutOffImpact]:
         """A bank cut-off's impact, counted in steps as `preview` (see `cutoff.preview`); a
-        spec the engine would refuse (unknown bank, cut off already) is a ValueError."""
-        why = cutoff.problem(self.engine.state, spec, 0)
+        spec the engine would refuse at `now_ms` (unknown bank, cut off already, an effective
+        time passed) is a ValueError."""
+        why = cutoff.problem(self.engine.state, spec, now_ms)
         if why:
             raise ValueError(why)
         return cutoff.preview(self.engine.state, spec)

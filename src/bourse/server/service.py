@@ -274,7 +274,7 @@ class Service:
     async def cutoff_preview(self, spec: CutOffSpec) -> CutOffImpact:
         """A bank cut-off's impact, as of everything durable, counted in slices as `preview`."""
         await self._all_released()
-        return await _driven(self.exchange.cutoff_preview(spec))
+        return await _driven(self.exchange.cutoff_preview(spec, self.clock()))
 
     async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
         """What offboarding `names` together would do, as of everything durable."""
