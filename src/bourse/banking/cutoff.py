@@ -13,6 +13,8 @@ from enum import StrEnum
 
 import msgspec
 
+from bourse.compliance.evidence import Evidence
+
 
 class Cause(StrEnum):
     SANCTIONED = "SANCTIONED"
@@ -69,6 +71,11 @@ class CutOffImpact(msgspec.Struct, kw_only=True):
     sample: list[dict[str, object]] = []  # some of the only-rail customers, named
     transfers: list[dict[str, object]] = []  # each pending transfer and its fate, as planned
     by_currency: dict[str, dict[str, int]] = {}  # currency → fate → amount in raw units
+
+
+def hit_key(ev: Evidence) -> str:
+    """A listed entry, as it stood, that hit a bank: what a rejected proposal clears."""
+    return f"{ev.source}:{ev.entry_id}:{ev.entry_fingerprint}"
 
 
 def preview_id(spec: CutOffSpec, seen: CutOffFingerprint) -> str:

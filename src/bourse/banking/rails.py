@@ -2,9 +2,15 @@
 customers' bank accounts, statement lines booked and the reconciliation queue. msgspec structs,
 so that a snapshot holds them as they are (one field of its image, `banking`)."""
 
+from typing import TYPE_CHECKING
+
 import msgspec
 
+from bourse.banking.cutoff import hit_key
 from bourse.banking.statement import StatementEntry
+
+if TYPE_CHECKING:
+    from bourse.commands.banks import CutOffBank
 
 ACTIVE, SUSPENDED, CUT_OFF = "ACTIVE", "SUSPENDED", "CUT_OFF"
 SENT, SETTLED, RETURNED = "SENT", "SETTLED", "RETURNED"  # a fiat payout, once in a payment file
@@ -134,6 +140,9 @@ class Banking(msgspec.Struct, kw_only=True):
     # payouts a cut-off took back from a bank's file to be paid by another: withdrawal id → the
     # bank it was taken from (its statement naming it again is for a person to look at)
     rerouted: dict[int, str] = {}
+    # sanctions hits on a bank that a person found were not it (a rejected cut-off proposal
+    # of screening's): BIC → hit keys (banking.cutoff.hit_key)
+    cleared: dict[str, list[str]] = {}
     # indexes of bank_accounts, kept with it (add_bank_account): by IBAN, by customer, and by
     # the first 8 characters of the account's BIC (its bank, as bank_of_bic matches)
     by_iban: dict[str, list[int]] = {}
@@ -176,3 +185,12 @@ class Banking(msgspec.Struct, kw_only=True):
             return found
         head = bic[:8]
         return next((b for b in self.banks.values() if b.bic[:8] == head), None)
+
+
+def clear_hits(cleared: dict[str, list[str]], rejected: "CutOffBank") -> None:
+    """A person rejected a cut-off screening proposed: its hits on the bank were not the bank,
+    and stay cleared while the listed entries are unchanged (the engine's `Banking.cleared` and
+    the read model's `bank_cleared` both keep this, from the same rejection)."""
+    if rejected.evidence:
+        known = cleared.setdefault(rejected.spec.bic, [])
+        known += [k for k in map(hit_key, rejected.evidence) if k not in known]

@@ -5,7 +5,7 @@ import msgspec
 from bourse.banking.cutoff import CutOffFingerprint, CutOffSpec
 from bourse.banking.statement import StatementEntry
 from bourse.commands.base import OperatorCommand
-from bourse.compliance.evidence import BeneficiaryScreening
+from bourse.compliance.evidence import BeneficiaryScreening, Evidence
 
 
 class DefineBank(OperatorCommand, frozen=True, kw_only=True, tag="DefineBank"):
@@ -87,3 +87,6 @@ class CutOffBank(OperatorCommand, frozen=True, kw_only=True, tag="CutOffBank"):
     spec: CutOffSpec
     preview_id: str
     previewed: CutOffFingerprint
+    # the sanctions hits on the bank's name or BIC a cut-off proposed by screening rests on: a
+    # person who rejects that proposal clears them (the same entries never propose it again)
+    evidence: tuple[Evidence, ...] = ()

@@ -19,11 +19,13 @@ from typing import get_args
 import msgspec
 
 from bourse import codec
+from bourse.banking.rails import clear_hits
 from bourse.commands import (
     AddStaff,
     ApproveProposal,
     ChangeStaff,
     Command,
+    CutOffBank,
     OffboardStaff,
     Proposable,
     ProposeCommand,
@@ -161,6 +163,8 @@ def reject(state: EngineState, out: Output, cmd: RejectProposal) -> Refusal | No
     found = _decider(state, cmd.proposal_id, cmd.actor, "reject")
     if isinstance(found, Refusal):
         return found
+    if isinstance(found.command, CutOffBank):  # screening's hits on a bank, found not to be it
+        clear_hits(state.banking.cleared, found.command)
     return _close(state, out, found, "rejected", cmd.actor, cmd.reason)
 
 

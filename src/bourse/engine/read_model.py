@@ -186,4 +186,5 @@ def export(state: EngineState) -> ReadModel:
         i: msgspec.structs.replace(q) for i, q in banking.queue.items() if q.status == OPEN
     }
     m.bank_cutoffs = {i: msgspec.structs.replace(c) for i, c in banking.cutoffs.items()}
+    m.bank_cleared = {bic: list(keys) for bic, keys in banking.cleared.items()}
     return m

@@ -17,7 +17,9 @@ from bourse.banking.rails import (
     PaymentFile,
     Payout,
     QueuedLine,
+    clear_hits,
 )
+from bourse.commands import CutOffBank
 from bourse.compliance.policy import Basis, member_key
 from bourse.domain.enums import OrderStatus
 from bourse.domain.symbols import FeeTier
@@ -632,7 +634,9 @@ def _proposed(m: ReadModel, e: ProposalMade, ts: int) -> None:
 
 @_on(ProposalDecided)
 def _proposal_decided(m: ReadModel, e: ProposalDecided, ts: int) -> None:
-    m.proposals.pop(e.proposal_id, None)
+    p = m.proposals.pop(e.proposal_id, None)
+    if p is not None and e.decision == "rejected" and isinstance(p.command, CutOffBank):
+        clear_hits(m.bank_cleared, p.command)
 
 
 @_on(ListVersionForced)

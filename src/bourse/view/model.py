@@ -470,6 +470,7 @@ class ReadModel:
         "api_keys",
         "assets",
         "bank_accounts",
+        "bank_cleared",
         "bank_cutoffs",
         "bank_queue",
         "banks",
@@ -548,6 +549,7 @@ class ReadModel:
         self.payment_files: dict[int, PaymentFile] = {}
         self.payouts: dict[int, Payout] = {}  # by withdrawal id, once sent in a file
         self.bank_cutoffs: dict[int, CutOff] = {}  # scheduled and applied, with reports
+        self.bank_cleared: dict[str, list[str]] = {}  # BIC → sanctions hits found not it
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:
         """The policies in force on `basis`, by country."""

@@ -31,9 +31,10 @@ from bourse.compliance.sanctions.versions import (
     Shrink,
 )
 from bourse.server.service import GatewayService
+from bourse.workers.bank_screening import rescreen_everyone
 from bourse.workers.list_fetch import OFFICIAL_URLS, fetch_and_load
 from bourse.workers.list_forcing import decide_forcing, loaded_ms
-from bourse.workers.rescreen import RescreenReport, screen_customers
+from bourse.workers.rescreen import RescreenReport
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class ListRefresher:
             results.append(Refreshed(source, status, sha))
         self.last = results
         if any(r.status == "loaded" for r in results):
-            self.last_rescreen = await screen_customers(self.service)
+            self.last_rescreen = await rescreen_everyone(self.service)
         return results
 
     async def _loop(self) -> None:

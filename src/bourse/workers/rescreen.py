@@ -221,6 +221,7 @@ class RescreenReport:
     lists: list[dict[str, Any]] = field(default_factory=list)
     mode: str = FULL  # FULL, INCREMENTAL, or UNCHANGED (nothing new to screen against)
     entries_screened: int = 0  # listed entries everyone was screened against
+    bank_cutoffs_proposed: list[int] = field(default_factory=list)  # proposal ids (banks hit)
 
     def json(self) -> dict[str, Any]:
         return {
@@ -229,6 +230,7 @@ class RescreenReport:
             "entriesScreened": self.entries_screened,
             "alertsRaised": self.alerts_raised,
             "delistingReviews": self.delisting_reviews,
+            "bankCutOffsProposed": self.bank_cutoffs_proposed,
             "lists": self.lists,
         }
 

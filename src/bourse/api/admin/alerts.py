@@ -28,7 +28,7 @@ from bourse.events import (
 from bourse.server.service import GatewayService
 from bourse.view import ReadModel
 from bourse.view.model import AlertView
-from bourse.workers.rescreen import screen_customers
+from bourse.workers.bank_screening import rescreen_everyone
 from bourse.workers.screening import NO_LISTS
 
 router = APIRouter(prefix="/admin/v1", tags=["compliance"])
@@ -211,14 +211,15 @@ async def dismiss_alert(
         "against what: `incremental` screens only the entries new list versions add or change, "
         "when the last rescreen used the same matcher and the versions it screened against; "
         "`full` (or `?full=true`) the whole index; `unchanged` nothing, as nothing changed. "
-        "Answers {screened, mode, entriesScreened, alertsRaised, delistingReviews, lists}; 409 "
-        "when no list is in force."
+        "Partner banks are screened too: a hit on a bank's name or BIC proposes its cut-off. "
+        "Answers {screened, mode, entriesScreened, alertsRaised, delistingReviews, "
+        "bankCutOffsProposed, lists}; 409 when no list is in force."
     ),
 )
 async def rescreen_all(
     service: ServiceDep, actor: OperatorDep, full: bool = Query(False)
 ) -> Response:
-    report = await screen_customers(service, full=full)
+    report = await rescreen_everyone(service, full=full)
     if report is None:
         raise conflict("NO_SANCTIONS_LISTS", NO_LISTS)
     return ok(report.json())

@@ -15,12 +15,18 @@ from bourse.api.admin.compliance import (
     REASON_MAX,
     REASON_PATTERN,
     Reason,
+    answered,
     body_doc,
     first,
     parse,
 )
 from bourse.api.admin.errors import bad_request, not_found
-from bourse.api.admin.four_eyes import execute_or_propose
+from bourse.api.admin.four_eyes import (
+    execute_or_propose,
+    is_four_eyed,
+    propose,
+    screen_approved,
+)
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.rails import BankAccount, PartnerBank, QueuedLine
@@ -168,7 +174,11 @@ async def define_bank(
         serves=tuple(c.upper() for c in req.serves),
         accounts=accounts,
     )
-    return await execute_or_propose(service, cmd, lambda o: bank_json(service.view.banks[code]))
+    if is_four_eyed(service, cmd):
+        return await propose(service, cmd)
+    outcome = await service.execute(cmd)
+    await screen_approved(service, cmd, outcome)  # a hit on its name or BIC proposes a cut-off
+    return answered(outcome, lambda o: bank_json(service.view.banks[code]))
 
 
 # --- customers' bank accounts -----------------------------------------------------------------

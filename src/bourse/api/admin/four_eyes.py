@@ -16,11 +16,12 @@ from starlette.responses import Response
 
 from bourse.api.admin.compliance import answered
 from bourse.api.admin.errors import answer
-from bourse.commands import Command, OnboardCustomer, UpdateCustomer, proposal_of
+from bourse.commands import Command, DefineBank, OnboardCustomer, UpdateCustomer, proposal_of
 from bourse.compliance.staff import four_eyed
 from bourse.events import CustomerRecorded, Outcome, ProposalMade
 from bourse.server.service import GatewayService
 from bourse.view.model import ProposalView
+from bourse.workers.bank_screening import screen_banks
 from bourse.workers.rescreen import screen_customers
 
 HOUR_MS = 3_600_000
@@ -106,9 +107,14 @@ def is_four_eyed(service: GatewayService, cmd: Command) -> bool:
 
 
 async def screen_approved(service: GatewayService, command: Command, outcome: Outcome) -> None:
-    """An approved onboarding or KYC change is screened as one sent through /customers is: an
-    onboarding with a hit is held like any other. Whichever route approved it calls this."""
-    if outcome.refused or not isinstance(command, OnboardCustomer | UpdateCustomer):
+    """What a command that ran brings to screen, screened as its own route would: a customer
+    onboarded or changed (an onboarding with a hit is held like any other), a partner bank
+    defined (a hit proposes its cut-off). Whichever route ran or approved it calls this."""
+    if outcome.refused:
         return
-    recorded = next(e for e in outcome.events if isinstance(e, CustomerRecorded))
-    await screen_customers(service, [recorded.customer_id], hold=type(command) is OnboardCustomer)
+    if isinstance(command, OnboardCustomer | UpdateCustomer):
+        recorded = next(e for e in outcome.events if isinstance(e, CustomerRecorded))
+        hold = type(command) is OnboardCustomer
+        await screen_customers(service, [recorded.customer_id], hold=hold)
+    elif isinstance(command, DefineBank):
+        await screen_banks(service, [command.bic])

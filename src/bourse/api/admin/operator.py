@@ -11,15 +11,18 @@ from fastapi import APIRouter, Response
 
 from bourse.api.admin.compliance import Reason, body_doc, parse
 from bourse.api.admin.errors import answer, bad_request, not_found
-from bourse.api.admin.four_eyes import execute_or_propose, is_four_eyed, propose
+from bourse.api.admin.four_eyes import (
+    execute_or_propose,
+    is_four_eyed,
+    propose,
+    screen_approved,
+)
 from bourse.api.admin.scope import out_of_scope, reader_scope, sees_account
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
-from bourse.commands import AnyCommand, Deposit, OnboardCustomer, UpdateCustomer
+from bourse.commands import AnyCommand, Deposit
 from bourse.domain.limits import field_problem
 from bourse.domain.money import PrecisionError, to_raw, to_str
-from bourse.events import CustomerRecorded
 from bourse.view import ReadModel
-from bourse.workers.rescreen import screen_customers
 
 router = APIRouter(prefix="/admin/v1", tags=["operator"])
 # The commands that record a reason: all an admin may send through /commands.
@@ -70,10 +73,8 @@ async def post_command(
     if is_four_eyed(service, cmd):
         return await propose(service, cmd)
     outcome = await service.execute(cmd)
-    if not outcome.refused and isinstance(cmd, OnboardCustomer | UpdateCustomer):
-        # screened as through /customers: onboarding here must not skip its screening and hold
-        recorded = next(e for e in outcome.events if isinstance(e, CustomerRecorded))
-        await screen_customers(service, [recorded.customer_id], hold=type(cmd) is OnboardCustomer)
+    # screened as through its own route: onboarding here must not skip its screening and hold
+    await screen_approved(service, cmd, outcome)
     return answer(outcome)
 
 
