@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from bourse.api.binance.errors import BINANCE_ERRORS, binance_error
+from bourse.banking.cards import PartnerEndFingerprint, PartnerEndSpec, end_preview_id
 from bourse.banking.cutoff import Cause, CutOffFingerprint, CutOffSpec, Outgoing
 from bourse.banking.cutoff import preview_id as cutoff_preview_id
 from bourse.commands import (
@@ -31,8 +32,10 @@ from bourse.commands import (
     CutOffBank,
     DefineBank,
     DefineFeeTier,
+    DefinePaymentPartner,
     DefineVenue,
     Deposit,
+    EndPaymentPartner,
     FailWithdrawal,
     FreezeAccount,
     ListedAddress,
@@ -43,6 +46,7 @@ from bourse.commands import (
     PlaceOrder,
     ProposeCommand,
     RaiseScreeningAlert,
+    ReceiveCardDeposit,
     RecordRescreen,
     RequestWithdrawal,
     RunDuePolicies,
@@ -141,6 +145,7 @@ BINANCE: dict[RejectCode, tuple[int, str]] = {
     ),
     C.WITHDRAWAL_HELD: (-1102, "The withdrawal is held for review."),
     C.BANK_CUT_OFF: (-1102, "The bank is cut off from the exchange."),
+    C.PARTNER_ENDED: (-1102, "The card partner has left the exchange."),
     C.CUSTOMER_HELD: (REJECTED, DISABLED),
     C.LISTING_STANDS: (-1102, "A sanctions listing still stands."),
     C.NOT_PERMITTED: (-1002, "You are not authorized to execute this request."),
@@ -265,6 +270,15 @@ IBAN = "DE89370400440532013000"
 _NO_ONE = CutOffFingerprint(accounts=0, account_version=0,
                             transfers=hashlib.sha256(b"[]").hexdigest()[:20])  # fmt: skip
 _CUT = CutOffSpec(bic="VTBRRUMMXXX", cause=Cause.SWIFT_DISCONNECTED, outgoing=Outgoing.RETURN)
+_NO_CARDS = PartnerEndFingerprint(cards=0, card_version=0,
+                                  pending=hashlib.sha256(b"[]").hexdigest()[:20])  # fmt: skip
+_END = PartnerEndSpec(partner="MASTERCARD")
+ENDED_PARTNER = (
+    DefinePaymentPartner(code="MASTERCARD", name="Mastercard", kind="CARD_SCHEME",
+                         currencies=("EUR",), serves=("DE",), **OPS),
+    EndPaymentPartner(spec=_END, preview_id=end_preview_id(_END, _NO_CARDS), previewed=_NO_CARDS,
+                      **OPS),
+)  # fmt: skip
 CUT_OFF_BANK = (
     DefineBank(bic="VTBRRUMMXXX", name="VTB Bank", country="RU", currencies=("EUR",),
                serves=("RU",), accounts=(("EUR", IBAN),), **OPS),
@@ -549,6 +563,10 @@ CASES = [
     Case("a payment file through a bank that is cut off",
          CreatePaymentFile(bank="VTBRRUMMXXX", currency="EUR", execution_date="2027-01-04", **OPS),
          C.BANK_CUT_OFF, ("VTB Bank (VTBRRUMMXXX) is CUT_OFF",), (*EURO, *CUT_OFF_BANK)),
+    Case("a card deposit through a card scheme that has left",
+         ReceiveCardDeposit(partner="MASTERCARD", card_id=1, currency="EUR", amount_raw=100,
+                            partner_ref="p-1", **OPS),
+         C.PARTNER_ENDED, ("Mastercard (MASTERCARD) has ended",), (*EURO, *ENDED_PARTNER)),
     Case("a withdrawal held for a beneficiary review completes",
          CompleteWithdrawal(actor="bank:sender", ts_ms=TS, withdrawal_id=2),
          C.WITHDRAWAL_HELD, ("withdrawal 2", "alert(s) 1", "'Listed Person'"),

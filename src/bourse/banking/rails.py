@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import msgspec
 
+from bourse.banking.cards import CardDeposit, PartnerEnd, PaymentPartner, SavedCard
 from bourse.banking.cutoff import hit_key
 from bourse.banking.statement import StatementEntry
 
@@ -143,6 +144,19 @@ class Banking(msgspec.Struct, kw_only=True):
     # sanctions hits on a bank that a person found were not it (a rejected cut-off proposal
     # of screening's): BIC → hit keys (banking.cutoff.hit_key)
     cleared: dict[str, list[str]] = {}
+    # card partners (banking/cards.py): partners by code, saved cards, card deposits (by id,
+    # and by "PARTNER:partner ref" so a notification twice is one deposit), partners' ends
+    partners: dict[str, PaymentPartner] = {}
+    cards: dict[int, SavedCard] = {}
+    next_card_id: int = 1
+    cards_by_partner: dict[str, list[int]] = {}
+    card_versions: dict[str, int] = {}  # partner → cards saved with it: an end's fingerprint
+    card_deposits: dict[int, CardDeposit] = {}
+    next_card_deposit_id: int = 1
+    card_refs: dict[str, int] = {}
+    pending_card_deposits: dict[str, list[int]] = {}  # partner → its pending card deposits
+    partner_ends: dict[int, PartnerEnd] = {}
+    next_end_id: int = 1
     # indexes of bank_accounts, kept with it (add_bank_account): by IBAN, by customer, and by
     # the first 8 characters of the account's BIC (its bank, as bank_of_bic matches)
     by_iban: dict[str, list[int]] = {}

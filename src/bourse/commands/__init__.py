@@ -34,6 +34,13 @@ from bourse.commands.banks import (
     ResolveStatementLine,
 )
 from bourse.commands.base import Command, OperatorCommand
+from bourse.commands.cards import (
+    DefinePaymentPartner,
+    EndPaymentPartner,
+    ReceiveCardDeposit,
+    SaveCard,
+    SettleCardDeposit,
+)
 from bourse.commands.customers import (
     CancelScheduledChange,
     ContinuePolicySweep,
@@ -151,6 +158,11 @@ AnyCommand = Union[
     ResolveStatementLine,
     CreatePaymentFile,
     CutOffBank,
+    SettleCardDeposit,
+    SaveCard,
+    ReceiveCardDeposit,
+    EndPaymentPartner,
+    DefinePaymentPartner,
 ]
 
 _decoder = codec.Decoder[AnyCommand](AnyCommand)
@@ -199,9 +211,11 @@ __all__ = [
     "DecideBankAccount",
     "DefineBank",
     "DefineFeeTier",
+    "DefinePaymentPartner",
     "DefineVenue",
     "Deposit",
     "DismissScreeningAlert",
+    "EndPaymentPartner",
     "ExtendListenKey",
     "FailWithdrawal",
     "ForceListVersion",
@@ -223,6 +237,7 @@ __all__ = [
     "ProposeCommand",
     "RaiseDelistingReview",
     "RaiseScreeningAlert",
+    "ReceiveCardDeposit",
     "RecordAccess",
     "RecordRescreen",
     "RejectProposal",
@@ -232,6 +247,7 @@ __all__ = [
     "RevokeStaffToken",
     "RotateAuditKey",
     "RunDuePolicies",
+    "SaveCard",
     "SchedulePolicyChange",
     "SetAccountFeeTier",
     "SetAccountPermissions",
@@ -241,6 +257,7 @@ __all__ = [
     "SetSanctionedAddresses",
     "SetStaffCredentials",
     "SetSymbolStatus",
+    "SettleCardDeposit",
     "UnfreezeAccount",
     "UpdateCustomer",
     "WithdrawOnRequest",

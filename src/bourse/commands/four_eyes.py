@@ -24,6 +24,13 @@ from bourse.commands.banks import (
     ResolveStatementLine,
 )
 from bourse.commands.base import Command, OperatorCommand
+from bourse.commands.cards import (
+    DefinePaymentPartner,
+    EndPaymentPartner,
+    ReceiveCardDeposit,
+    SaveCard,
+    SettleCardDeposit,
+)
 from bourse.commands.customers import (
     CancelScheduledChange,
     DefineVenue,
@@ -104,6 +111,11 @@ Proposable = Union[
     ResolveStatementLine,
     CreatePaymentFile,
     CutOffBank,
+    DefinePaymentPartner,
+    SaveCard,
+    ReceiveCardDeposit,
+    SettleCardDeposit,
+    EndPaymentPartner,
 ]
 
 

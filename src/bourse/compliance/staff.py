@@ -106,9 +106,28 @@ AUDIT_KEYS = frozenset({"RotateAuditKey"})  # the key that signs the audit log's
 # the fiat rails: partner banks and their statements (operators), and the decisions on what
 # they bring: customers' bank accounts, statement lines no rule could credit (compliance). A
 # bank's cut-off is both's to propose: sanctions are compliance's, a relationship operators'.
-RAILS = frozenset({"DefineBank", "ImportStatement", "CreatePaymentFile", "CutOffBank"})
+RAILS = frozenset(
+    {
+        "DefineBank",
+        "ImportStatement",
+        "CreatePaymentFile",
+        "CutOffBank",
+        # card partners, and what their notifications and settlement reports bring
+        "DefinePaymentPartner",
+        "ReceiveCardDeposit",
+        "SettleCardDeposit",
+        "EndPaymentPartner",
+    }
+)
 BANK_DECISIONS = frozenset(
-    {"AddBankAccount", "DecideBankAccount", "ResolveStatementLine", "CutOffBank"}
+    {
+        "AddBankAccount",
+        "DecideBankAccount",
+        "ResolveStatementLine",
+        "CutOffBank",
+        "SaveCard",
+        "EndPaymentPartner",
+    }
 )
 WORK = frozenset({"AssignWork"})  # giving open work to a colleague or a team's queue
 # proposing, and taking one's own proposal back: any active staff member (the proposed command
@@ -140,6 +159,8 @@ DEFAULT_FOUR_EYES = frozenset(
         "DecideBankAccount",
         "ResolveStatementLine",
         "CutOffBank",
+        "DefinePaymentPartner",
+        "EndPaymentPartner",
     }
 )
 # operations that are not commands (they change no engine state themselves), permitted alike

@@ -35,6 +35,7 @@ class RejectCode(IntEnum):
     PROPOSAL_EXPIRED = 122
     PROPOSAL_STALE = 123  # what the proposal concerns has changed since it was made
     BANK_CUT_OFF = 124  # a fiat transfer through a partner bank that is cut off
+    PARTNER_ENDED = 125  # a card payment through a payment partner that has ended
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202

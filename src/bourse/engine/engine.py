@@ -32,9 +32,11 @@ from bourse.commands import (
     DecideBankAccount,
     DefineBank,
     DefineFeeTier,
+    DefinePaymentPartner,
     DefineVenue,
     Deposit,
     DismissScreeningAlert,
+    EndPaymentPartner,
     ExtendListenKey,
     FailWithdrawal,
     ForceListVersion,
@@ -54,6 +56,7 @@ from bourse.commands import (
     ProposeCommand,
     RaiseDelistingReview,
     RaiseScreeningAlert,
+    ReceiveCardDeposit,
     RecordAccess,
     RecordRescreen,
     RejectProposal,
@@ -63,6 +66,7 @@ from bourse.commands import (
     RevokeStaffToken,
     RotateAuditKey,
     RunDuePolicies,
+    SaveCard,
     SchedulePolicyChange,
     SetAccountFeeTier,
     SetAccountPermissions,
@@ -72,6 +76,7 @@ from bourse.commands import (
     SetSanctionedAddresses,
     SetStaffCredentials,
     SetSymbolStatus,
+    SettleCardDeposit,
     UnfreezeAccount,
     UpdateCustomer,
     WithdrawOnRequest,
@@ -83,6 +88,7 @@ from bourse.engine import (
     admin,
     audit_keys,
     banks,
+    cards,
     customers,
     cutoff,
     funds,
@@ -333,6 +339,16 @@ class Engine:
                 return payouts.create_file(state, out, cmd)
             case CutOffBank():
                 return cutoff.cut_off(state, out, cmd)
+            case DefinePaymentPartner():
+                return cards.define_partner(state, out, cmd)
+            case SaveCard():
+                return cards.save_card(state, out, cmd)
+            case ReceiveCardDeposit():
+                return cards.receive_deposit(state, out, cmd)
+            case SettleCardDeposit():
+                return cards.settle_deposit(state, out, cmd)
+            case EndPaymentPartner():
+                return cards.end_partner(state, out, cmd)
         raise TypeError(f"the engine has no handler for {type(cmd).__name__}")
 
 

@@ -30,7 +30,7 @@ from bourse.compliance.policy import (
 )
 from bourse.domain.calendar import utc_text
 from bourse.domain.rejections import Refusal, RejectCode
-from bourse.engine import cutoff
+from bourse.engine import cards, cutoff
 from bourse.engine.cancels import cancel_account_orders
 from bourse.engine.impact import fingerprint, members, unpriced_held
 from bourse.engine.output import Output
@@ -128,11 +128,14 @@ def run_due(state: EngineState, out: Output, cmd: RunDuePolicies) -> Refusal | N
         for p in policies.values()
         if p.spec.deadline_ms and p.spec.deadline_ms <= now
     ]
-    cutoffs = cutoff.due(state, now)  # a partner bank's cut-off, scheduled as these are
-    if not due and not closing and not cutoffs:
+    # a partner bank's cut-off and a card partner's end, scheduled as these are
+    cutoffs, ends = cutoff.due(state, now), cards.due_ends(state, now)
+    if not due and not closing and not cutoffs and not ends:
         return Refusal(RejectCode.NO_CHANGE, f"nothing is due by {utc_text(now)}")
     for record in cutoffs:
         cutoff.apply(state, out, record)
+    for end in ends:
+        cards.apply_end(state, out, end)
     for policy in closing:
         _close_exit_window(state, out, policy, cmd.actor)
     for change in due:  # checked when scheduled (deadline after the effective time)

@@ -187,4 +187,8 @@ def export(state: EngineState) -> ReadModel:
     }
     m.bank_cutoffs = {i: msgspec.structs.replace(c) for i, c in banking.cutoffs.items()}
     m.bank_cleared = {bic: list(keys) for bic, keys in banking.cleared.items()}
+    m.payment_partners = {c: msgspec.structs.replace(p) for c, p in banking.partners.items()}
+    m.saved_cards = {i: msgspec.structs.replace(c) for i, c in banking.cards.items()}
+    m.card_deposits = {i: msgspec.structs.replace(d) for i, d in banking.card_deposits.items()}
+    m.partner_ends = {i: msgspec.structs.replace(e) for i, e in banking.partner_ends.items()}
     return m

@@ -34,6 +34,14 @@ from bourse.events.banks import (
 from bourse.events.base import (
     Event,
 )
+from bourse.events.cards import (
+    CardDepositReceived,
+    CardDepositSettled,
+    CardSaved,
+    PaymentPartnerDefined,
+    PaymentPartnerEnded,
+    PaymentPartnerEndScheduled,
+)
 from bourse.events.customers import (
     AccountOpened,
     ClosureBalance,
@@ -152,6 +160,12 @@ AnyEvent = Union[
     PaymentFileCreated,
     BankCutOffScheduled,
     BankCutOff,
+    PaymentPartnerEnded,
+    PaymentPartnerEndScheduled,
+    PaymentPartnerDefined,
+    CardSaved,
+    CardDepositSettled,
+    CardDepositReceived,
     PayoutSettled,
     CommandRejected,
 ]
@@ -189,6 +203,9 @@ __all__ = [
     "BankCutOff",
     "BankCutOffScheduled",
     "BankDefined",
+    "CardDepositReceived",
+    "CardDepositSettled",
+    "CardSaved",
     "ClosureBalance",
     "ClosureBalancesReported",
     "CommandRejected",
@@ -211,6 +228,9 @@ __all__ = [
     "OrderTriggered",
     "Outcome",
     "PaymentFileCreated",
+    "PaymentPartnerDefined",
+    "PaymentPartnerEndScheduled",
+    "PaymentPartnerEnded",
     "PayoutSettled",
     "PolicyApplied",
     "PolicyScheduled",

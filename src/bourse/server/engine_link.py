@@ -41,6 +41,7 @@ from typing import Any
 import msgspec
 
 from bourse import codec
+from bourse.banking.cards import PartnerEndImpact, PartnerEndSpec
 from bourse.banking.cutoff import CutOffImpact, CutOffSpec
 from bourse.commands import Command, decode_command, encode_command
 from bourse.compliance.handover import Handover
@@ -70,8 +71,9 @@ _SEQ = struct.Struct("!Q")
 _outcomes = msgspec.msgpack.Decoder(list[Outcome])
 # What a gateway may call on the engine process's Service (more come from `EngineHost(calls=)`).
 SERVICE_CALLS = (
-    "check", "preview", "cutoff_preview", "offboarding", "traded_price", "snapshot", "state",
-    "health", "engine_metrics", "ask_every_process", "released", "sign_audit_head",
+    "check", "preview", "cutoff_preview", "partner_end_preview", "offboarding", "traded_price",
+    "snapshot", "state", "health", "engine_metrics", "ask_every_process", "released",
+    "sign_audit_head",
 )  # fmt: skip
 
 
@@ -359,6 +361,10 @@ class EngineLink:
 
     async def cutoff_preview(self, spec: CutOffSpec) -> CutOffImpact:
         impact: CutOffImpact = await self.call("cutoff_preview", spec)
+        return impact
+
+    async def partner_end_preview(self, spec: PartnerEndSpec) -> PartnerEndImpact:
+        impact: PartnerEndImpact = await self.call("partner_end_preview", spec)
         return impact
 
     async def preview(self, spec: PolicySpec, slice_size: int = PREVIEW_SLICE) -> Impact:

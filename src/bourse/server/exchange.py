@@ -13,13 +13,14 @@ from dataclasses import dataclass
 from bourse.audit.keys import first_audit_key
 from bourse.audit.log import AuditLog
 from bourse.audit.worker import AuditWorker
+from bourse.banking.cards import PartnerEndImpact, PartnerEndSpec
 from bourse.banking.cutoff import CutOffImpact, CutOffSpec
 from bourse.commands import Command
 from bourse.compliance.handover import Handover
 from bourse.compliance.policy import Impact, PolicySpec
 from bourse.demo import genesis
 from bourse.domain.rejections import Refusal
-from bourse.engine import Engine, cutoff, impact, read_model, snapshot, valuation, work
+from bourse.engine import Engine, cards, cutoff, impact, read_model, snapshot, valuation, work
 from bourse.events import Outcome
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
@@ -250,6 +251,16 @@ class Exchange:
         if why:
             raise ValueError(why)
         return cutoff.preview(self.engine.state, spec)
+
+    def partner_end_preview(
+        self, spec: PartnerEndSpec, now_ms: int
+    ) -> Generator[None, None, PartnerEndImpact]:
+        """A card partner's end, counted in steps as `cutoff_preview` (a ValueError for one the
+        engine would refuse at `now_ms`)."""
+        why = cards.end_problem(self.engine.state, spec, now_ms)
+        if why:
+            raise ValueError(why)
+        return cards.end_preview(self.engine.state, spec)
 
     def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
         """What offboarding `names` together would do (see engine/work.py's `plan`)."""

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from bourse.banking.cards import PartnerEndImpact, PartnerEndSpec
 from bourse.banking.cutoff import CutOffImpact, CutOffSpec
 from bourse.commands import Command
 from bourse.compliance.handover import Handover
@@ -98,6 +99,8 @@ class GatewayService(Protocol):
     async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover: ...
 
     async def cutoff_preview(self, spec: CutOffSpec) -> CutOffImpact: ...
+
+    async def partner_end_preview(self, spec: PartnerEndSpec) -> PartnerEndImpact: ...
 
     async def traded_price(self, asset: str, quote: str) -> bool: ...
 
@@ -275,6 +278,11 @@ class Service:
         """A bank cut-off's impact, as of everything durable, counted in slices as `preview`."""
         await self._all_released()
         return await _driven(self.exchange.cutoff_preview(spec, self.clock()))
+
+    async def partner_end_preview(self, spec: PartnerEndSpec) -> PartnerEndImpact:
+        """A card partner's end, as of everything durable, counted in slices as `preview`."""
+        await self._all_released()
+        return await _driven(self.exchange.partner_end_preview(spec, self.clock()))
 
     async def offboarding(self, names: tuple[str, ...], reassign_to: str) -> Handover:
         """What offboarding `names` together would do, as of everything durable."""

@@ -8,6 +8,7 @@ that the fold and the engine's export agree.
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from bourse.banking.cards import ENDED, CardDeposit, PartnerEnd, PaymentPartner, SavedCard
 from bourse.banking.cutoff import REROUTED
 from bourse.banking.rails import (
     CUT_OFF,
@@ -38,6 +39,9 @@ from bourse.events import (
     BankCutOff,
     BankCutOffScheduled,
     BankDefined,
+    CardDepositReceived,
+    CardDepositSettled,
+    CardSaved,
     CustomerHeld,
     CustomerRecorded,
     CustomerReleased,
@@ -54,6 +58,9 @@ from bourse.events import (
     OrderTriggered,
     Outcome,
     PaymentFileCreated,
+    PaymentPartnerDefined,
+    PaymentPartnerEnded,
+    PaymentPartnerEndScheduled,
     PayoutSettled,
     PolicyApplied,
     PolicyScheduled,
@@ -271,6 +278,64 @@ def _cutoff(m: ReadModel, e: BankCutOff, ts: int) -> None:
     for t in e.report:
         if t.fate == REROUTED:  # taken back from the bank's file: pending for another's
             m.payouts.pop(t.id, None)
+
+
+@_on(PaymentPartnerDefined)
+def _partner(m: ReadModel, e: PaymentPartnerDefined, ts: int) -> None:
+    known = m.payment_partners.get(e.code)
+    if known is None:
+        m.payment_partners[e.code] = PaymentPartner(
+            code=e.code, name=e.name, kind=e.kind, currencies=e.currencies, serves=e.serves
+        )
+    else:
+        known.name, known.kind, known.currencies, known.serves = (
+            e.name, e.kind, e.currencies, e.serves
+        )  # fmt: skip
+
+
+@_on(CardSaved)
+def _card(m: ReadModel, e: CardSaved, ts: int) -> None:
+    m.saved_cards[e.card_id] = SavedCard(id=e.card_id, customer_id=e.customer_id,
+                                         partner=e.partner, token=e.token, last4=e.last4,
+                                         expiry=e.expiry, holder=e.holder)  # fmt: skip
+
+
+@_on(CardDepositReceived)
+def _card_deposit(m: ReadModel, e: CardDepositReceived, ts: int) -> None:
+    m.card_deposits[e.deposit_id] = CardDeposit(
+        id=e.deposit_id, partner=e.partner, card_id=e.card_id, account_id=e.account_id,
+        currency=e.currency, amount_raw=e.amount_raw, partner_ref=e.partner_ref, created_ms=ts,
+    )  # fmt: skip
+
+
+@_on(CardDepositSettled)
+def _card_deposit_settled(m: ReadModel, e: CardDepositSettled, ts: int) -> None:
+    deposit = m.card_deposits[e.deposit_id]
+    deposit.status, deposit.reason = e.status, e.reason
+
+
+@_on(PaymentPartnerEndScheduled)
+def _end_scheduled(m: ReadModel, e: PaymentPartnerEndScheduled, ts: int) -> None:
+    _end_recorded(m, e.end_id, e.spec.partner, e.spec.effective_ms, e.preview_id, e.actor,
+                  e.reason)  # fmt: skip
+
+
+@_on(PaymentPartnerEnded)
+def _partner_ended(m: ReadModel, e: PaymentPartnerEnded, ts: int) -> None:
+    if e.end_id not in m.partner_ends:  # at once, not scheduled
+        _end_recorded(m, e.end_id, e.partner, e.effective_ms, e.preview_id, e.actor, e.reason)
+    end = m.partner_ends[e.end_id]
+    end.status, end.applied_ms, end.cards, end.pending = "APPLIED", ts, e.cards, e.pending
+    m.payment_partners[e.partner].status = ENDED
+
+
+def _end_recorded(
+    m: ReadModel, end_id: int, code: str, effective_ms: int, preview: str, actor: str, reason: str
+) -> None:
+    partner = m.payment_partners[code]
+    partner.end_id, partner.ends_ms = end_id, effective_ms
+    m.partner_ends[end_id] = PartnerEnd(id=end_id, partner=code, effective_ms=effective_ms,
+                                        preview_id=preview, actor=actor, reason=reason)  # fmt: skip
 
 
 def _cutoff_recorded(m: ReadModel, cutoff_id: int, bic: str, cause: str, effective_ms: int) -> None:

@@ -9,6 +9,7 @@ Attribute names follow the engine's state where they mean the same thing, so a r
 once over those names (what a jurisdiction policy allows an account now, say) reads either.
 """
 
+from bourse.banking.cards import CardDeposit, PartnerEnd, PaymentPartner, SavedCard
 from bourse.banking.rails import (
     BankAccount,
     CutOff,
@@ -474,6 +475,7 @@ class ReadModel:
         "bank_cutoffs",
         "bank_queue",
         "banks",
+        "card_deposits",
         "customers",
         "dismissals",
         "fee_tiers",
@@ -487,11 +489,14 @@ class ReadModel:
         "nationality_policies",
         "next_change_id",
         "owners",
+        "partner_ends",
         "payment_files",
+        "payment_partners",
         "payouts",
         "proposals",
         "reference_prices",
         "residence_policies",
+        "saved_cards",
         "scheduled",
         "screened_lists",
         "screened_matcher",
@@ -550,6 +555,11 @@ class ReadModel:
         self.payouts: dict[int, Payout] = {}  # by withdrawal id, once sent in a file
         self.bank_cutoffs: dict[int, CutOff] = {}  # scheduled and applied, with reports
         self.bank_cleared: dict[str, list[str]] = {}  # BIC → sanctions hits found not it
+        # card partners by code, customers' saved cards, card deposits, partners' ends
+        self.payment_partners: dict[str, PaymentPartner] = {}
+        self.saved_cards: dict[int, SavedCard] = {}
+        self.card_deposits: dict[int, CardDeposit] = {}
+        self.partner_ends: dict[int, PartnerEnd] = {}
 
     def policies(self, basis: Basis) -> dict[str, PolicyView]:
         """The policies in force on `basis`, by country."""

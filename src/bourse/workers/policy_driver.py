@@ -3,10 +3,11 @@
 The engine has no clock and does not schedule itself. So this driver, on the engine's thread:
 - continues every policy sweep one batch at a time (ContinuePolicySweep), each batch queued behind
   the commands already waiting, so other accounts' orders interleave with a large change;
-- submits RunDuePolicies when a scheduled change, an exit-window deadline or a partner bank's
-  cut-off falls due, checking the read model once a second against the service's clock. A due
-  change the engine will not apply (a holdings condition meeting an asset nothing prices) comes
-  back canceled with its reason, which the driver logs as an error for the operator.
+- submits RunDuePolicies when a scheduled change, an exit-window deadline, a partner bank's
+  cut-off or a card partner's end falls due, checking the read model once a second against the
+  service's clock. A due change the engine will not apply (a holdings condition meeting an asset
+  nothing prices) comes back canceled with its reason, which the driver logs as an error for the
+  operator.
 Both are ordinary journaled commands, so replay does exactly what happened.
 """
 
@@ -78,7 +79,8 @@ class PolicyDriver:
         if self.service.released_seq < self._due_seq:
             return False  # the last one is not in the view yet: what is due may be done
         view = self.service.view
-        times = [c.effective_ms for c in view.bank_cutoffs.values() if c.status == "SCHEDULED"]
+        scheduled = [*view.bank_cutoffs.values(), *view.partner_ends.values()]
+        times = [c.effective_ms for c in scheduled if c.status == "SCHEDULED"]
         policies_due = next_due_ms(view)
         due = min([*times, *([] if policies_due is None else [policies_due])], default=None)
         if due is None or due > self.service.clock():

@@ -43,6 +43,7 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     ),
     RejectCode.WITHDRAWAL_HELD: BinanceError(-1102, "The withdrawal is held for review."),
     RejectCode.BANK_CUT_OFF: BinanceError(-1102, "The bank is cut off from the exchange."),
+    RejectCode.PARTNER_ENDED: BinanceError(-1102, "The card partner has left the exchange."),
     # Not explained to the customer (no tipping-off): staff read the alert in the admin answer.
     RejectCode.CUSTOMER_HELD: BinanceError(_REJECTED, "This action is disabled on this account."),
     RejectCode.LISTING_STANDS: BinanceError(-1102, "A sanctions listing still stands."),
@@ -102,6 +103,7 @@ _EXPLAINED = frozenset(
         RejectCode.NOT_LISTED_ON_VENUE,
         RejectCode.SANCTIONED_DESTINATION,
         RejectCode.BANK_CUT_OFF,
+        RejectCode.PARTNER_ENDED,
     }
 )
 
