@@ -79,8 +79,11 @@ class PolicyDriver:
         if self.service.released_seq < self._due_seq:
             return False  # the last one is not in the view yet: what is due may be done
         view = self.service.view
-        scheduled = [*view.bank_cutoffs.values(), *view.partner_ends.values()]
-        times = [c.effective_ms for c in scheduled if c.status == "SCHEDULED"]
+        times = [
+            c.effective_ms
+            for c in (*view.bank_cutoffs.values(), *view.partner_ends.values())
+            if c.status == "SCHEDULED"
+        ]
         policies_due = next_due_ms(view)
         due = min([*times, *([] if policies_due is None else [policies_due])], default=None)
         if due is None or due > self.service.clock():
