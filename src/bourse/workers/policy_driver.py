@@ -79,11 +79,8 @@ class PolicyDriver:
         if self.service.released_seq < self._due_seq:
             return False  # the last one is not in the view yet: what is due may be done
         view = self.service.view
-        times = [
-            c.effective_ms
-            for c in (*view.bank_cutoffs.values(), *view.partner_ends.values())
-            if c.status == "SCHEDULED"
-        ]
+        times = [c.effective_ms for c in view.bank_cutoffs.values() if c.status == "SCHEDULED"]
+        times += [e.effective_ms for e in view.partner_ends.values() if e.status == "SCHEDULED"]
         policies_due = next_due_ms(view)
         due = min([*times, *([] if policies_due is None else [policies_due])], default=None)
         if due is None or due > self.service.clock():
