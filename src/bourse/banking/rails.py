@@ -14,7 +14,9 @@ if TYPE_CHECKING:
     from bourse.commands.banks import CutOffBank
 
 ACTIVE, SUSPENDED, CUT_OFF = "ACTIVE", "SUSPENDED", "CUT_OFF"
-SENT, SETTLED, RETURNED = "SENT", "SETTLED", "RETURNED"  # a fiat payout, once in a payment file
+# a fiat payout, once in a payment file (REROUTED: a cut-off took it back from its bank's file,
+# for another bank's next file to send)
+SENT, SETTLED, RETURNED, REROUTED = "SENT", "SETTLED", "RETURNED", "REROUTED"
 E2E_PREFIX = "BRS-W-"  # a payout's end-to-end id: how the bank's statement names it again
 
 

@@ -45,6 +45,7 @@ from bourse.banking.rails import (
     PartnerBank,
     TransferFate,
 )
+from bourse.banking.rails import REROUTED as PAYOUT_REROUTED
 from bourse.banking.rails import RETURNED as PAYOUT_RETURNED
 from bourse.commands import CutOffBank
 from bourse.domain.calendar import utc_text
@@ -241,8 +242,8 @@ def apply(state: EngineState, out: Output, record: CutOff) -> None:
                         reason=why,
                     )
                 )
-        elif t.fate == REROUTED:
-            del banking.payouts[t.id]
+        elif t.fate == REROUTED:  # the payout stays on record, as its file sent it
+            banking.payouts[t.id].status = PAYOUT_REROUTED
             banking.rerouted[t.id] = bank.bic
     bank.status = CUT_OFF
     record.status, record.applied_ms, record.report = "APPLIED", out.ts_ms, tuple(report)

@@ -13,6 +13,7 @@ from bourse.banking.minor_units import unpayable
 from bourse.banking.rails import (
     ACTIVE,
     CUT_OFF,
+    REROUTED,
     RETURNED,
     SENT,
     SETTLED,
@@ -54,7 +55,8 @@ def create_file(state: EngineState, out: Output, cmd: CreatePaymentFile) -> Refu
     sent: list[tuple[Withdrawal, str]] = []
     withheld: list[tuple[int, str]] = []
     for w in state.withdrawals.values():
-        if w.asset != cmd.currency or w.id in banking.payouts:
+        earlier = banking.payouts.get(w.id)
+        if w.asset != cmd.currency or (earlier is not None and earlier.status != REROUTED):
             continue
         reason = _withheld(state, bank, w, cmd.ts_ms)
         if reason:

@@ -277,7 +277,7 @@ def _cutoff(m: ReadModel, e: BankCutOff, ts: int) -> None:
     m.banks[e.bic].status = CUT_OFF
     for t in e.report:
         if t.fate == REROUTED:  # taken back from the bank's file: pending for another's
-            m.payouts.pop(t.id, None)
+            m.payouts[t.id].status = REROUTED
 
 
 @_on(PaymentPartnerDefined)

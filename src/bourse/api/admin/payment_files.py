@@ -15,7 +15,7 @@ from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.pain001 import Debtor, Payment, PaymentFileProblem, pain001
-from bourse.banking.rails import PaymentFile, end_to_end_id
+from bourse.banking.rails import REROUTED, PaymentFile, Payout, end_to_end_id
 from bourse.commands import CreatePaymentFile
 from bourse.domain.money import to_str
 from bourse.events import Outcome, PaymentFileCreated
@@ -25,9 +25,20 @@ router = APIRouter(prefix="/admin/v1", tags=["banks"])
 EXCHANGE_NAME = "bourse"  # the debtor's name on every payment file (the operator's entity)
 
 
+def sent_in(view: ReadModel, file: PaymentFile) -> list[Payout]:
+    """The payouts `file` sent, as that file sent them: one a cut-off rerouted and another
+    bank's file sent again shows here as REROUTED."""
+    payouts = []
+    for wid in file.withdrawals:
+        p = view.payouts[wid]
+        payouts.append(p if p.file_id == file.id else msgspec.structs.replace(
+            p, file_id=file.id, status=REROUTED))  # fmt: skip
+    return payouts
+
+
 def file_json(view: ReadModel, file: PaymentFile) -> dict[str, Any]:
     precision = view.assets[file.currency]
-    payouts = [view.payouts[wid] for wid in file.withdrawals]
+    payouts = sent_in(view, file)
     return {
         "id": file.id,
         "bank": file.bank,
@@ -138,7 +149,7 @@ async def download_pain001(service: ServiceDep, actor: OperatorDep, file_id: int
             end_to_end_id=end_to_end_id(p.withdrawal_id),
             remittance=f"bourse withdrawal {p.withdrawal_id}",
         )
-        for p in (view.payouts[wid] for wid in file.withdrawals)
+        for p in sent_in(view, file)
     ]
     debtor = Debtor(name=EXCHANGE_NAME, iban=file.debtor_iban, bic=file.bank)
     try:
