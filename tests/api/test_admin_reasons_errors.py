@@ -20,6 +20,7 @@ NOT_COMMANDS = {
     ("post", "/admin/v1/policies/{basis}/{country}/reversal/preview"): "a preview",
     ("post", "/admin/v1/staff/offboarding/preview"): "a preview of offboarding changes nothing",
     ("post", "/admin/v1/banks/{bic}/cut-off/preview"): "a preview of a cut-off changes nothing",
+    ("post", "/admin/v1/partners/{code}/end/preview"): "a preview of a partner's end",
     # The system's own screening work, which runs on a schedule too: its commands cite the list
     # versions and the matcher as their evidence (actor system:screening), not a person's why.
     ("post", "/admin/v1/screening/rescreen"): "system screening, evidence-cited",

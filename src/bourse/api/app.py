@@ -22,6 +22,7 @@ from bourse.api.admin import (
     customers,
     cutoffs,
     operator,
+    partners,
     payment_files,
     payouts,
     policies,
@@ -97,6 +98,7 @@ def create_app(
     app.include_router(audit.router)
     app.include_router(banks.router)
     app.include_router(cutoffs.router)
+    app.include_router(partners.router)
     app.include_router(payment_files.router)
     # Market data and streams read what is released: the read model, then released outcomes.
     view = service.view

@@ -20,6 +20,7 @@ from bourse.cli.cutoffs import cutoff_apply  # noqa: F401  # registers `banks cu
 from bourse.cli.gateway import gateway as gateway_command
 from bourse.cli.lists import lists_app
 from bourse.cli.operator import accounts_app, keys_app
+from bourse.cli.partners import partners_app
 from bourse.cli.policy import policy_app
 from bourse.cli.prices import prices_app
 from bourse.cli.proposals import four_eyes_app, proposals_app
@@ -47,6 +48,7 @@ app.add_typer(alerts_app, name="alerts")
 app.add_typer(audit_app, name="audit")
 app.add_typer(banks_app, name="banks")
 app.add_typer(statements_app, name="statements")
+app.add_typer(partners_app, name="partners")
 app.command("withdraw-on-request")(withdraw_on_request)
 app.command("screen")(screen_command)
 # named explicitly: the functions are imported under other names, so that `bourse.cli.run`

@@ -30,6 +30,7 @@ from bourse.banking.cards import (
     expired,
     partner_problem,
 )
+from bourse.banking.minor_units import unpayable
 from bourse.banking.names import names_agree
 from bourse.commands import (
     DefinePaymentPartner,
@@ -182,6 +183,8 @@ def receive_deposit(state: EngineState, out: Output, cmd: ReceiveCardDeposit) ->
         return _invalid(f"{partner.name} takes card deposits in {', '.join(partner.currencies)}")
     if cmd.amount_raw <= 0:
         return _invalid("a card deposit's amount is positive")
+    if problem := unpayable(cmd.amount_raw, state.assets[cmd.currency], cmd.currency):
+        return _invalid(f"a card payment is in whole minor units: {problem}")
     customer = state.customers[card.customer_id]
     if customer.residence not in partner.serves:
         return _invalid(f"{partner.name} does not serve residents of {customer.residence}")
