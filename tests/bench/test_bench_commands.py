@@ -145,3 +145,24 @@ def test_bench_audit_prints_its_json(tmp_path: Path) -> None:
     assert 0 < out["inclusion_proof_p50_ms"] <= out["inclusion_proof_p99_ms"]
     assert out["verify_records_per_s"] > 0
     assert list(tmp_path.iterdir()) == []  # what it wrote is gone
+
+
+def test_bench_banks_prints_its_json() -> None:
+    result = run_cli("bench", "banks", "--customers", "400", "--statement-lines", "300",
+                     "--pending", "40", "--json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert (out["customers"], out["statement_lines"], out["credited"], out["queued"]) == (
+        400, 300, 300, 0
+    )  # fmt: skip
+    assert out["import_commands"] == 1 and out["statement_ratio"] > 0
+    # VTB holds a quarter of the customers (its only rail: none of them has a second account)
+    # and the second accounts of every tenth customer of the bank before it (one in twenty)
+    assert (out["cutoff_customers"], out["cutoff_only_rail"]) == (100 + 20, 100)
+    assert sum(out["cutoff_transfers"].values()) > 0 and out["preview_ratio"] > 0
+    assert out["apply_events"] > 0
+
+
+def test_bench_banks_refuses_a_statement_longer_than_its_customers() -> None:
+    result = run_cli("bench", "banks", "--customers", "100", "--statement-lines", "101")
+    assert result.returncode != 0 and "--statement-lines must be 1 to --customers" in result.stderr

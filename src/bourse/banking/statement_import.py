@@ -4,6 +4,7 @@ sender's bank (as the statement gives it, else the one the sender's IBAN names).
 
 from collections.abc import Collection, Mapping
 
+import msgspec
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -76,3 +77,38 @@ def import_command(
         format=statement.format,
         lines=tuple(lines),
     )
+
+
+IMPORT_CHUNK = 500  # lines per ImportStatement: what one engine command holds matching for
+
+
+def import_commands(
+    statement: Statement,
+    bank: str,
+    precisions: Mapping[str, int],
+    fiat: Collection[str],
+    *,
+    actor: str,
+    ts_ms: int,
+    reason: str,
+    chunk: int = IMPORT_CHUNK,
+) -> list[ImportStatement]:
+    """`import_command`'s lines in commands of `chunk` lines, in the statement's order, so that
+    a statement of 100,000 lines never holds matching for everyone else while it is booked. The
+    whole file is checked first (amounts, one bank reference per line), so each part is booked
+    as the whole would be; a part booked twice books nothing twice (the bank reference)."""
+    whole = import_command(
+        statement, bank, precisions, fiat, actor=actor, ts_ms=ts_ms, reason=reason
+    )
+    refs = [line.entry.bank_ref for line in whole.lines]
+    if len(set(refs)) != len(refs):
+        twice = sorted({r for r in refs if refs.count(r) > 1})[:3] if len(refs) < 5000 else []
+        raise StatementProblem(
+            f"statement {statement.statement_id} books one bank reference twice"
+            + (f" ({', '.join(twice)})" if twice else "")
+        )
+    lines = whole.lines
+    return [
+        msgspec.structs.replace(whole, lines=lines[start : start + chunk])
+        for start in range(0, max(len(lines), 1), chunk)
+    ]

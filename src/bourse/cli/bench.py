@@ -234,6 +234,40 @@ def bench_policy(
     Console().print(table)
 
 
+@bench_app.command("banks")
+def bench_banks(
+    customers: Annotated[
+        int, typer.Option("--customers", help="Customers, each with a bank account.")
+    ] = 1_000_000,
+    statement_lines: Annotated[
+        int, typer.Option("--statement-lines", help="Credit lines in the statement reconciled.")
+    ] = 100_000,
+    pending: Annotated[
+        int, typer.Option("--pending", help="Pending fiat withdrawals (half in VTB's file).")
+    ] = 10_000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Reconcile a long camt.053 statement, and preview and apply a bank's cut-off among many
+    customers, each beside a reference measured in the same run."""
+    from rich.table import Table
+
+    from bourse.bench import banks_bench
+
+    try:
+        result = banks_bench.run(customers, statement_lines, pending, progress=progress_bar)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result))
+        return
+    table = Table(title=f"bench banks: {customers:,} customers")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for key, value in result.items():
+        table.add_row(key, str(value))
+    Console().print(table)
+
+
 @bench_app.command("screening")
 def bench_screening(
     customers: Annotated[

@@ -14,7 +14,7 @@ flight at another bank whose statement settles or returns it, or held in the que
 """
 
 import hashlib
-from collections.abc import Generator, Iterator
+from collections.abc import Generator
 
 import msgspec
 
@@ -81,42 +81,63 @@ def problem(state: EngineState, spec: CutOffSpec, ts_ms: int) -> str:
     return ""
 
 
-def fingerprint(state: EngineState, spec: CutOffSpec) -> CutOffFingerprint:
+def fingerprint(
+    state: EngineState, spec: CutOffSpec, plan: list[TransferFate] | None = None
+) -> CutOffFingerprint:
+    """What an apply must still match; `plan` if already made (`_plan(state, spec)`)."""
     banking = state.banking
     bic8 = spec.bic[:8]
-    plan = _plan(state, spec)
     return CutOffFingerprint(
         accounts=len(banking.by_bank.get(bic8, ())),
         account_version=banking.account_versions.get(bic8, 0),
-        transfers=hashlib.sha256(msgspec.json.encode(plan)).hexdigest()[:20],
+        transfers=_digest(_plan(state, spec) if plan is None else plan),
     )
+
+
+def _digest(plan: list[TransferFate]) -> str:
+    return hashlib.sha256(msgspec.json.encode(plan)).hexdigest()[:20]
 
 
 def preview(
     state: EngineState, spec: CutOffSpec, slice_size: int = PREVIEW_SLICE
 ) -> Generator[None, None, CutOffImpact]:
     """The impact of cutting `spec.bic` off, counted in steps (see impact.preview): the pending
-    transfers and the fingerprint at once, then `slice_size` bank accounts per step."""
+    withdrawals `slice_size` at a time, the queue, then `slice_size` bank accounts per step.
+    Whatever changes while it counts changes the fingerprint, so its apply is refused as stale,
+    never wrong."""
     banking = state.banking
     bank = banking.banks[spec.bic]
-    seen = fingerprint(state, spec)
+    bic8 = bank.bic[:8]
+    as_of_seq = state.last_seq
+    accounts_then = len(banking.by_bank.get(bic8, ()))
+    version_then = banking.account_versions.get(bic8, 0)
+    pending = sorted(state.withdrawals)
+    plan: list[TransferFate] = []
+    for start in range(0, len(pending), slice_size):
+        yield
+        part = (state.withdrawals.get(i) for i in pending[start : start + slice_size])
+        plan += _plan_withdrawals(state, bank, spec, [w for w in part if w is not None])
+    yield
+    plan += _plan_lines(state, bank)
+    seen = CutOffFingerprint(
+        accounts=accounts_then, account_version=version_then, transfers=_digest(plan)
+    )
     impact = CutOffImpact(
         spec=spec,
         name=bank.name,
         previewed=seen,
         preview_id=preview_id(spec, seen),
-        as_of_seq=state.last_seq,
+        as_of_seq=as_of_seq,
     )
-    for t in _plan(state, spec):
+    for t in plan:
         impact.transfers.append(msgspec.to_builtins(t))
         fates = impact.by_currency.setdefault(t.currency, {})
         fates[t.fate] = fates.get(t.fate, 0) + t.amount_raw
-    accounts = banking.by_bank.get(spec.bic[:8], [])
+    accounts = banking.by_bank.get(bic8, [])[:accounts_then]
     others = [b for b in banking.banks.values() if b.status == ACTIVE and b.bic != bank.bic]
     counted: set[int] = set()
     for start in range(0, len(accounts), slice_size):
-        if start:
-            yield
+        yield
         for account_id in accounts[start : start + slice_size]:
             account = banking.bank_accounts[account_id]
             cid = account.customer_id
@@ -165,7 +186,8 @@ def cut_off(state: EngineState, out: Output, cmd: CutOffBank) -> Refusal | None:
             f"this cut-off cites preview {cmd.preview_id or '(none)'}, which was not made for "
             "it: preview the cut-off you mean to apply, then apply that preview",
         )
-    now = fingerprint(state, spec)
+    plan = _plan(state, spec)
+    now = fingerprint(state, spec, plan)
     if now != cmd.previewed:
         return Refusal(
             RejectCode.PREVIEW_STALE,
@@ -197,7 +219,7 @@ def cut_off(state: EngineState, out: Output, cmd: CutOffBank) -> Refusal | None:
             )
         )
     else:
-        apply(state, out, record)
+        apply(state, out, record, plan)
     return None
 
 
@@ -219,14 +241,16 @@ def due(state: EngineState, ts_ms: int) -> list[CutOff]:
     ]
 
 
-def apply(state: EngineState, out: Output, record: CutOff) -> None:
+def apply(
+    state: EngineState, out: Output, record: CutOff, plan: list[TransferFate] | None = None
+) -> None:
     """The cut-off takes effect: the bank is CUT_OFF and each pending transfer through it ends
-    as planned (what the preview showed, or, for a scheduled one, what is pending now)."""
+    as planned (`plan`: what the preview showed; for a scheduled one, what is pending now)."""
     banking = state.banking
     bank = banking.banks[record.bic]
     spec = CutOffSpec(bic=record.bic, cause=Cause(record.cause), outgoing=Outgoing(record.outgoing))
     why = f"{bank.name} ({bank.bic}) is cut off, {CAUSE_TEXT[spec.cause]}: {record.reason}"
-    report = _plan(state, spec)
+    report = _plan(state, spec) if plan is None else plan
     for t in report:
         if t.fate == RETURNED:
             w = state.withdrawals[t.id]
@@ -271,14 +295,28 @@ def apply(state: EngineState, out: Output, record: CutOff) -> None:
 
 def _plan(state: EngineState, spec: CutOffSpec) -> list[TransferFate]:
     """Every transfer pending through the bank, and what the cut-off does with it, in a fixed
-    order (withdrawals by id, then queue items by id)."""
+    order (withdrawals by id, then queue items by id): what the preview showed and the apply
+    does."""
+    bank = state.banking.banks[spec.bic]
+    pending = [state.withdrawals[i] for i in sorted(state.withdrawals)]
+    return _plan_withdrawals(state, bank, spec, pending) + _plan_lines(state, bank)
+
+
+def _plan_withdrawals(
+    state: EngineState, bank: PartnerBank, spec: CutOffSpec, pending: list[Withdrawal]
+) -> list[TransferFate]:
+    """Of `pending` (by id), those through the bank: sent in its files, or to an account at
+    it."""
     banking = state.banking
-    bank = banking.banks[spec.bic]
     plan: list[TransferFate] = []
-    for w in sorted(_pending_through(state, bank), key=lambda w: w.id):
+    for w in pending:
         payout = banking.payouts.get(w.id)
+        if payout is not None and payout.status != SENT:
+            payout = None  # rerouted by an earlier cut-off: pending for any bank's next file
         sent_by = banking.files[payout.file_id].bank if payout is not None else ""
         to_here = _destination_bank(state, w) == bank.bic[:8]
+        if sent_by != bank.bic and not to_here:
+            continue
         if payout is not None and sent_by != bank.bic:  # in another bank's file, to here
             fate, detail = IN_FLIGHT, f"sent by {sent_by}: its statement settles or returns it"
         elif payout is not None and spec.outgoing is Outgoing.REROUTE and not to_here:
@@ -300,6 +338,13 @@ def _plan(state: EngineState, spec: CutOffSpec) -> list[TransferFate]:
                 detail=detail,
             )
         )
+    return plan
+
+
+def _plan_lines(state: EngineState, bank: PartnerBank) -> list[TransferFate]:
+    """Open lines of the reconciliation queue received at the bank or sent from it."""
+    banking = state.banking
+    plan: list[TransferFate] = []
     for item in banking.queue.values():
         if item.status != OPEN:
             continue
@@ -323,20 +368,6 @@ def _plan(state: EngineState, spec: CutOffSpec) -> list[TransferFate]:
 def _returned(w: Withdrawal, because: str) -> str:
     text = f"back to the balance of account {w.account_id}"
     return f"{text} ({because})" if because else text
-
-
-def _pending_through(state: EngineState, bank: PartnerBank) -> Iterator[Withdrawal]:
-    """Pending withdrawals sent in the bank's files, or to a customer's account at it."""
-    banking = state.banking
-    for w in state.withdrawals.values():
-        payout = banking.payouts.get(w.id)
-        sent_here = (
-            payout is not None
-            and payout.status == SENT
-            and banking.files[payout.file_id].bank == bank.bic
-        )
-        if sent_here or _destination_bank(state, w) == bank.bic[:8]:
-            yield w
 
 
 def _destination_bank(state: EngineState, w: Withdrawal) -> str:

@@ -20,7 +20,7 @@ from bourse.api.admin.compliance import (
     first,
     parse,
 )
-from bourse.api.admin.errors import bad_request, not_found
+from bourse.api.admin.errors import answer, bad_request, not_found
 from bourse.api.admin.four_eyes import (
     execute_or_propose,
     is_four_eyed,
@@ -31,7 +31,7 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.rails import BankAccount, PartnerBank, QueuedLine
 from bourse.banking.statement import StatementProblem
-from bourse.banking.statement_import import import_command, read_statement
+from bourse.banking.statement_import import import_commands, read_statement
 from bourse.commands import (
     AddBankAccount,
     DecideBankAccount,
@@ -40,7 +40,7 @@ from bourse.commands import (
 )
 from bourse.compliance.countries import country_problem
 from bourse.domain.money import to_str
-from bourse.events import BankAccountAdded, StatementImported, StatementLineQueued
+from bourse.events import BankAccountAdded, Outcome, StatementImported, StatementLineQueued
 from bourse.view.model import ReadModel
 from bourse.workers.payees import PayeeError, bank_destination, screened
 
@@ -343,7 +343,7 @@ async def import_statement(
             "account of the exchange at a partner bank"
         )
     try:
-        cmd = import_command(
+        parts = import_commands(
             statement,
             code,
             view.assets,
@@ -354,26 +354,46 @@ async def import_statement(
         )
     except StatementProblem as exc:
         raise bad_request(str(exc)) from None
+    if is_four_eyed(service, parts[0]):  # one proposal, approved as one command
+        whole = msgspec.structs.replace(
+            parts[0], lines=tuple(line for p in parts for line in p.lines)
+        )
+        return await propose(service, whole)
+    # in parts of IMPORT_CHUNK lines, one after the other, so matching goes on between them;
+    # the first refused (an unknown bank) stops the rest: what was booked stays booked, and a
+    # second import of the file books only what the first did not (bank references)
+    outcomes: list[Outcome] = []
+    for part in parts:
+        outcome = await service.execute(part)
+        if outcome.refused and not outcomes:
+            return answer(outcome)
+        if outcome.refused:  # after other parts: say what was booked, and what refused the rest
+            body = {**_imported(outcomes), "refused": msgspec.to_builtins(outcome.events)}
+            return Response(msgspec.json.encode(body), 409, media_type="application/json")
+        outcomes.append(outcome)
+    return ok(_imported(outcomes))
 
-    def imported(outcome: Any) -> dict[str, Any]:
-        summary = first(outcome, StatementImported)
-        queued = [e for e in outcome.events if isinstance(e, StatementLineQueued)]
-        return {
-            "bank": summary.bank,
-            "statementId": summary.statement_id,
-            "format": summary.format,
-            "lines": summary.lines,
-            "credited": summary.credited,
-            "queued": summary.queued,
-            "alreadyBooked": summary.already_booked,
-            "payouts": summary.payouts,
-            "queue": [
-                {"id": e.item_id, "bankRef": e.entry.bank_ref, "reason": e.reason} for e in queued
-            ],
-            "seq": outcome.seq,
-        }
 
-    return await execute_or_propose(service, cmd, imported)
+def _imported(outcomes: list[Outcome]) -> dict[str, Any]:
+    summaries = [first(o, StatementImported) for o in outcomes]
+    queued = [e for o in outcomes for e in o.events if isinstance(e, StatementLineQueued)]
+    head = summaries[0]
+    done = {
+        "bank": head.bank,
+        "statementId": head.statement_id,
+        "format": head.format,
+        "lines": sum(s.lines for s in summaries),
+        "credited": sum(s.credited for s in summaries),
+        "queued": sum(s.queued for s in summaries),
+        "alreadyBooked": sum(s.already_booked for s in summaries),
+        "payouts": sum(s.payouts for s in summaries),
+        "queue": [
+            {"id": e.item_id, "bankRef": e.entry.bank_ref, "reason": e.reason} for e in queued
+        ],
+        "parts": len(outcomes),
+        "seq": outcomes[-1].seq,
+    }
+    return done
 
 
 @router.get(
