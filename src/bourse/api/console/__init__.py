@@ -9,11 +9,14 @@ from bourse.api.console import (
     alerts,
     approvals,
     audit,
+    banks,
     customers,
     dashboard,
     login,
+    payment_files,
     policies,
     staff,
+    statements,
 )
 from bourse.api.console.web import PREFIX, Forbidden, LoginRequired, NotFound, redirect, render
 from bourse.api.docs import STATIC
@@ -28,6 +31,9 @@ def install(app: FastAPI) -> None:
     app.include_router(alerts.router)
     app.include_router(policies.router)
     app.include_router(customers.router)
+    app.include_router(banks.router)
+    app.include_router(statements.router)
+    app.include_router(payment_files.router)
     app.include_router(staff.router)
     app.include_router(audit.router)
 

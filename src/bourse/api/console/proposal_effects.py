@@ -7,22 +7,28 @@ from typing import Any
 
 import msgspec
 
+from bourse.api.admin.banks import queued_json
+from bourse.api.admin.cutoffs import impact_json
 from bourse.api.admin.preview import rendered
+from bourse.api.console.banks import total_rows, transfer_rows
 from bourse.api.console.dashboard import rules_text
 from bourse.api.console.web import (
     utc,
 )
+from bourse.banking.cutoff import CAUSE_TEXT
 from bourse.commands import (
     AddStaff,
     CancelScheduledChange,
     ChangeStaff,
     Command,
     ConfirmScreeningAlert,
+    CutOffBank,
     Deposit,
     DismissScreeningAlert,
     FreezeAccount,
     OffboardStaff,
     OnboardCustomer,
+    ResolveStatementLine,
     SchedulePolicyChange,
     SetFourEyes,
     SetJurisdictionPolicy,
@@ -39,6 +45,7 @@ from bourse.view import ReadModel
 from bourse.view.model import AccountView, CustomerView, StaffView
 
 SUMMARY_MAX = 140
+OUTGOING_DONE = {"RETURN": "returned", "REROUTE": "rerouted"}
 _NOT_FIELDS = ("actor", "ts_ms", "reason")  # every command's: shown as the proposal's own
 
 
@@ -60,6 +67,26 @@ def _account_text(view: ReadModel, account_id: int) -> str:
     if acct is None or not acct.customer_id:
         return f"account {account_id}" + ("" if acct is None else " (house)")
     return f"account {account_id} ({_customer_name(view, acct.customer_id)})"
+
+
+def _cutoff_text(view: ReadModel, cmd: CutOffBank) -> str:
+    spec = cmd.spec
+    bank = view.banks.get(spec.bic)
+    name = f"{bank.name} ({spec.bic})" if bank is not None else spec.bic
+    when = f"from {utc(spec.effective_ms)}" if spec.effective_ms else "at once"
+    return (
+        f"cut off {name}, {CAUSE_TEXT[spec.cause]}; payouts sent "
+        f"{OUTGOING_DONE.get(spec.outgoing.value, spec.outgoing.value)}, {when}"
+    )
+
+
+def _line_text(view: ReadModel, item_id: int) -> str:
+    item = view.bank_queue.get(item_id)
+    if item is None:
+        return f"statement line {item_id}"
+    entry = item.entry
+    party = f" from {entry.counterparty_name}" if entry.counterparty_name else ""
+    return f"statement line {item_id} ({entry.amount} {entry.currency}{party})"
 
 
 def _scope_text(venues: tuple[str, ...], countries: tuple[str, ...]) -> str:
@@ -113,6 +140,13 @@ def _summary(view: ReadModel, cmd: Command) -> str:
         return f"four eyes on {', '.join(named)}" if named else "four eyes off for everything"
     if isinstance(cmd, OnboardCustomer):
         return f"{cmd.legal_name}, {cmd.nationality} national resident in {cmd.residence}"
+    if isinstance(cmd, CutOffBank):
+        return _cutoff_text(view, cmd)
+    if isinstance(cmd, ResolveStatementLine):
+        line = _line_text(view, cmd.item_id)
+        if cmd.account_id:
+            return f"credit {line} to {_account_text(view, cmd.account_id)}"
+        return f"close {line} without crediting"
     account_id = getattr(cmd, "account_id", None)
     if isinstance(account_id, int):
         rest = _fields_text(cmd, skip=("account_id",))
@@ -410,6 +444,65 @@ def _customer_effect(view: ReadModel, cmd: UpdateCustomer) -> dict[str, Any]:
     return {"kind": "compare", "what": f"Changes customer {cust.id}'s KYC record.", "rows": rows}
 
 
+async def _cutoff_effect(service: GatewayService, cmd: CutOffBank) -> dict[str, Any]:
+    """Whom and what the cut-off touches, previewed again now: the approval applies only while
+    it is what the cited preview saw."""
+    view = service.view
+    what = f"Cuts off {_cutoff_text(view, cmd).removeprefix('cut off ')}."
+    try:
+        impact = await service.cutoff_preview(cmd.spec)
+    except ValueError as exc:
+        return {
+            "kind": "text",
+            "what": what,
+            "warning": f"It cannot apply as it stands: {exc}. The approval will be refused.",
+        }
+    shown = impact_json(view, impact)
+    transfers, _ = transfer_rows(view, None, shown["transfers"])
+    return {
+        "kind": "cutoff",
+        "what": what,
+        "warning": ""
+        if impact.preview_id == cmd.preview_id
+        else (
+            f"What it touches has changed since the preview it cites ({cmd.preview_id}): the "
+            "approval will be refused; propose it again from a fresh preview."
+        ),
+        "cited": cmd.preview_id,
+        "preview": shown,
+        "transfers": transfers,
+        "totals": total_rows(view, impact.by_currency),
+    }
+
+
+def _line_effect(view: ReadModel, cmd: ResolveStatementLine) -> dict[str, Any]:
+    item = view.bank_queue.get(cmd.item_id)
+    if item is None:
+        return {
+            "kind": "text",
+            "what": f"Statement line {cmd.item_id} is no longer open in the reconciliation queue.",
+            "warning": "The approval will be refused.",
+        }
+    line = queued_json(view, item)
+    acct = view.accounts.get(cmd.account_id) if cmd.account_id else None
+    cust = view.customers.get(acct.customer_id) if acct is not None else None
+    if cmd.account_id:
+        credited = f"{line['amount']} {line['currency']}"
+        what = f"Credits {credited} to account {cmd.account_id}, citing the line."
+    else:
+        what = "Closes the line without crediting anyone."
+    return {
+        "kind": "line",
+        "what": what,
+        "warning": ""
+        if acct is not None or not cmd.account_id
+        else (f"There is no account {cmd.account_id}: the approval will be refused."),
+        "line": line,
+        "account": None if acct is None else _account_facts(view, acct),
+        "customer": None if cust is None else _customer_facts(view, cust),
+    }
+
+
 def _doc(cmd: Command) -> str:
     doc = (type(cmd).__doc__ or "").strip()
     first = " ".join(doc.split("\n\n")[0].split())
@@ -436,6 +529,10 @@ async def _effect(service: GatewayService, cmd: Command) -> dict[str, Any]:
         return _four_eyes_effect(view, cmd)
     if isinstance(cmd, UpdateCustomer):
         return _customer_effect(view, cmd)
+    if isinstance(cmd, CutOffBank):
+        return await _cutoff_effect(service, cmd)
+    if isinstance(cmd, ResolveStatementLine):
+        return _line_effect(view, cmd)
     account_id = getattr(cmd, "account_id", None)
     if isinstance(account_id, int):
         return _account_effect(view, cmd, account_id)
