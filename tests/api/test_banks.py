@@ -253,3 +253,41 @@ def test_bad_cut_off_requests_are_refused_naming_what_is_wrong(
     refused(wrong_path, "the path names")
     [bank] = answered(call(api, "GET", "/banks"))
     assert bank["status"] == "ACTIVE"
+
+
+def test_a_regional_manager_reads_the_rails_of_their_scope_only(
+    api: Api, customer: tuple[int, int]
+) -> None:
+    from bourse.compliance.staff import Role
+    from tests.api.test_four_eyes import hire
+    from tests.api.test_staff import bearer
+
+    customer_id, account = customer  # resident in DE
+    answered(_import(api, _mt940("CB261207000030", "no reference here", "10,00")))
+    answered(_import(api, _mt940("CB261207000031", deposit_reference(customer_id), "300,00")))
+    body = {"account_id": account, "asset": "EUR", "amount": "100", "destination": SENDER,
+            "beneficiary": "Anna Schmidt", "reason": "customer's request"}  # fmt: skip
+    answered(call(api, "POST", "/withdrawals", body))
+    run = {"bank": BANK, "currency": "EUR", "execution_date": "2026-12-08", "reason": "payouts"}
+    made = answered(call(api, "POST", "/payment-files", run))
+    ask = {"cause": "SANCTIONED"}
+    preview = answered(call(api, "POST", f"/banks/{BANK}/cut-off/preview", ask))
+    answered(call(api, "POST", f"/banks/{BANK}/cut-off", {**preview["apply"], **WHY}))
+    for countries, sees in ((["AT"], False), (["DE"], True)):
+        name = f"rita{countries[0].lower()}"
+        who = bearer(hire(api, name, Role.REGIONAL_MANAGER, countries=countries))
+
+        def read(path: str) -> Any:
+            r = api.client.get(f"/admin/v1{path}", headers=who)  # noqa: B023
+            assert r.status_code == 200, r.text
+            return r.json()
+
+        assert bool(read("/bank-accounts")) is sees
+        # the line without a reference came from Anna's IBAN: hers, so in DE's scope
+        assert len(read("/statements/queue")) == (1 if sees else 0)
+        assert bool(read("/payment-files")) is sees
+        [cut] = read("/cut-offs")
+        # her returned payout is in DE's scope; a queued line names no account: in no one's
+        assert (len(cut["report"]), cut["outsideScope"]) == ((1, 1) if sees else (0, 2))
+        xml = api.client.get(f"/admin/v1/payment-files/{made['id']}/pain.001", headers=who)
+        assert xml.status_code == (200 if sees else 403), xml.text

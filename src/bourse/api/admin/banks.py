@@ -27,6 +27,7 @@ from bourse.api.admin.four_eyes import (
     propose,
     screen_approved,
 )
+from bourse.api.admin.scope import reader_scope, sees_customer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.rails import BankAccount, PartnerBank, QueuedLine
@@ -248,9 +249,15 @@ async def add_bank_account(
 async def list_bank_accounts(
     service: ServiceDep, actor: OperatorDep, customer: int | None = None
 ) -> Response:
-    accounts = service.view.bank_accounts.values()
+    view = service.view
+    member = reader_scope(view, actor)  # a regional manager or auditor: their scope's only
     return ok(
-        [bank_account_json(a) for a in accounts if customer is None or a.customer_id == customer]
+        [
+            bank_account_json(a)
+            for a in view.bank_accounts.values()
+            if (customer is None or a.customer_id == customer)
+            and sees_customer(view, member, a.customer_id)
+        ]
     )
 
 
@@ -403,7 +410,15 @@ def _imported(outcomes: list[Outcome]) -> dict[str, Any]:
 )
 async def reconciliation_queue(service: ServiceDep, actor: OperatorDep) -> Response:
     view = service.view
-    return ok([queued_json(view, item) for item in view.bank_queue.values()])
+    member = reader_scope(view, actor)  # a scoped reader: lines of their scope's customers only
+    return ok(
+        [
+            queued_json(view, item)
+            for item in view.bank_queue.values()
+            if member is None
+            or (item.customer_id and sees_customer(view, member, item.customer_id))
+        ]
+    )
 
 
 class ResolveBody(msgspec.Struct, forbid_unknown_fields=True):

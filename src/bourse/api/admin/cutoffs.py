@@ -11,6 +11,7 @@ from bourse.api.admin.banks import bic_of
 from bourse.api.admin.compliance import Reason, body_doc, first, parse, utc_ms
 from bourse.api.admin.errors import bad_request, not_found
 from bourse.api.admin.four_eyes import execute_or_propose
+from bourse.api.admin.scope import reader_scope, sees_account
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.cutoff import (
@@ -202,7 +203,19 @@ async def cut_off(
 )
 async def list_cutoffs(service: ServiceDep, actor: OperatorDep) -> Response:
     view = service.view
-    return ok([cutoff_json(view, c) for c in view.bank_cutoffs.values()])
+    return ok([_scoped(view, actor, cutoff_json(view, c)) for c in view.bank_cutoffs.values()])
+
+
+def _scoped(view: ReadModel, actor: str, shown: dict[str, Any]) -> dict[str, Any]:
+    """A scoped reader (regional manager, auditor) sees the transfers of their scope's
+    customers in a report; the rest are counted, not shown."""
+    member = reader_scope(view, actor)
+    if member is None:
+        return shown
+    mine = [
+        t for t in shown["report"] if t["accountId"] and sees_account(view, member, t["accountId"])
+    ]
+    return {**shown, "report": mine, "outsideScope": len(shown["report"]) - len(mine)}
 
 
 @router.get(
@@ -214,4 +227,4 @@ async def get_cutoff(service: ServiceDep, actor: OperatorDep, cutoff_id: int) ->
     found = service.view.bank_cutoffs.get(cutoff_id)
     if found is None:
         raise not_found("cut-off", cutoff_id)
-    return ok(cutoff_json(service.view, found))
+    return ok(_scoped(service.view, actor, cutoff_json(service.view, found)))

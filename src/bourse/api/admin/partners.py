@@ -12,6 +12,7 @@ from bourse.api.admin.compliance import Reason, body_doc, first, parse, utc_ms
 from bourse.api.admin.errors import bad_request, not_found
 from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.admin.operator import deposit_raw
+from bourse.api.admin.scope import reader_scope, sees_account, sees_customer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.cards import (
@@ -236,8 +237,16 @@ async def save_card(
 async def list_cards(
     service: ServiceDep, actor: OperatorDep, customer: int | None = None
 ) -> Response:
-    cards = service.view.saved_cards.values()
-    return ok([card_json(c) for c in cards if customer is None or c.customer_id == customer])
+    view = service.view
+    member = reader_scope(view, actor)
+    return ok(
+        [
+            card_json(c)
+            for c in view.saved_cards.values()
+            if (customer is None or c.customer_id == customer)
+            and sees_customer(view, member, c.customer_id)
+        ]
+    )
 
 
 class CardDepositBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -303,11 +312,13 @@ async def list_card_deposits(
     service: ServiceDep, actor: OperatorDep, status: str | None = None
 ) -> Response:
     view = service.view
+    member = reader_scope(view, actor)
     return ok(
         [
             deposit_json(view, d)
             for d in view.card_deposits.values()
-            if status is None or d.status == status.upper()
+            if (status is None or d.status == status.upper())
+            and sees_account(view, member, d.account_id)
         ]
     )
 

@@ -12,6 +12,7 @@ from bourse.api.admin.banks import bic_of
 from bourse.api.admin.compliance import Reason, body_doc, first, parse
 from bourse.api.admin.errors import bad_request, not_found
 from bourse.api.admin.four_eyes import execute_or_propose
+from bourse.api.admin.scope import out_of_scope, reader_scope, sees_account
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.pain001 import Debtor, Payment, PaymentFileProblem, pain001
@@ -122,7 +123,13 @@ async def create_payment_file(
 )
 async def list_payment_files(service: ServiceDep, actor: OperatorDep) -> Response:
     view = service.view
-    return ok([file_json(view, f) for f in reversed(view.payment_files.values())])
+    member = reader_scope(view, actor)
+    files = [file_json(view, f) for f in reversed(view.payment_files.values())]
+    if member is None:
+        return ok(files)
+    for f in files:  # a scoped reader sees the payouts of their scope's customers only
+        f["payouts"] = [p for p in f["payouts"] if sees_account(view, member, p["accountId"])]
+    return ok([f for f in files if f["payouts"]])
 
 
 @router.get(
@@ -136,6 +143,11 @@ async def download_pain001(service: ServiceDep, actor: OperatorDep, file_id: int
     file = view.payment_files.get(file_id)
     if file is None:
         raise not_found("payment file", file_id)
+    member = reader_scope(view, actor)
+    if member is not None and not all(
+        sees_account(view, member, p.account_id) for p in sent_in(view, file)
+    ):
+        raise out_of_scope(member, f"payment file {file_id} (it pays customers outside it)")
     precision = view.assets[file.currency]
     payments = [
         Payment(
