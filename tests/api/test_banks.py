@@ -225,7 +225,7 @@ def test_a_bank_cut_off_is_previewed_applied_and_reported(
     assert (bank["status"], bank["cutOffId"]) == ("CUT_OFF", done["id"])
     refused = call(api, "POST", "/payment-files", run)
     assert (refused.status_code, refused.json()["error"]) == (409, "BANK_CUT_OFF")
-    assert "Commerzbank (COBADEFFXXX) is CUT_OFF" in refused.json()["message"]
+    assert "Commerzbank (COBADEFFXXX) is cut off" in refused.json()["message"]
     again = call(api, "POST", f"/banks/{BANK}/cut-off/preview", ask)
     assert again.status_code == 400 and "is cut off already" in again.json()["message"]
 
@@ -291,3 +291,17 @@ def test_a_regional_manager_reads_the_rails_of_their_scope_only(
         assert (len(cut["report"]), cut["outsideScope"]) == ((1, 1) if sees else (0, 2))
         xml = api.client.get(f"/admin/v1/payment-files/{made['id']}/pain.001", headers=who)
         assert xml.status_code == (200 if sees else 403), xml.text
+
+
+def test_a_bank_is_suspended_for_now_and_resumed(api: Api, customer: tuple[int, int]) -> None:
+    down = {"suspended": True, "reason": "the bank's system is down"}
+    suspended = answered(call(api, "PUT", f"/banks/{BANK}/suspension", down))
+    assert suspended["status"] == "SUSPENDED"
+    run = {"bank": BANK, "currency": "EUR", "execution_date": "2026-12-08", "reason": "payouts"}
+    refused = call(api, "POST", "/payment-files", run)
+    assert (refused.status_code, refused.json()["error"]) == (409, "BANK_SUSPENDED")
+    resumed = answered(call(api, "PUT", f"/banks/{BANK}/suspension",
+                            {"suspended": False, "reason": "back up"}))  # fmt: skip
+    assert resumed["status"] == "ACTIVE"
+    bad = call(api, "PUT", f"/banks/{BANK}/suspension", {"suspended": "maybe", "reason": "x"})
+    assert bad.status_code == 400, bad.text

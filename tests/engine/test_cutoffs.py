@@ -27,6 +27,7 @@ from bourse.commands import (
     ImportStatement,
     RequestWithdrawal,
     RunDuePolicies,
+    SuspendBank,
 )
 from bourse.commands.banks import StatementLine
 from bourse.domain.rejections import RejectCode
@@ -358,3 +359,25 @@ def test_bad_cutoffs_are_refused(r: Runner) -> None:
     assert "has passed" in one(refused, CommandRejected).reason
     no_reason = r.do(CutOffBank, spec=past, preview_id="", previewed=seen, reason=" ")
     assert one(no_reason, CommandRejected).code == RejectCode.REASON_REQUIRED
+
+
+def test_a_suspended_bank_takes_no_transfer_until_it_resumes(r: Runner) -> None:
+    _, ivan = _customer(r, "Ivan Petrov", "RU", (IVAN_VTB, VTB))
+    out = _withdraw(r, ivan, "RUB", 1000, IVAN_VTB, "Ivan Petrov")
+    _ok(r.do(SuspendBank, bic=VTB, suspended=True))
+    refused = one(r.do(CreatePaymentFile, bank=VTB, currency="RUB", execution_date="2022-03-14"),
+                  CommandRejected)  # fmt: skip
+    assert refused.code == RejectCode.BANK_SUSPENDED
+    assert refused.reason == "VTB Bank (VTBRRUMMXXX) is suspended: no transfer goes through it"
+    line = _line("S1", "5.00", 500, counterparty_name="Ivan Petrov")
+    queued = one(_ok(_import(r, VTB, line)), StatementLineQueued)
+    assert queued.reason == "received at VTB Bank (VTBRRUMMXXX), which is suspended"
+    assert r.state.withdrawals[out].amount == 1000  # nothing pending is touched
+    again = one(r.do(SuspendBank, bic=VTB, suspended=True), CommandRejected)
+    assert again.code == RejectCode.NO_CHANGE
+    _ok(r.do(SuspendBank, bic=VTB, suspended=False))
+    assert _file(r, VTB, "RUB").withdrawals == (out,)
+    _ok(apply(r, preview(r, VTB)))
+    cut = one(r.do(SuspendBank, bic=VTB, suspended=False), CommandRejected)
+    assert "is cut off: it neither suspends nor resumes" in cut.reason
+    assert_sound(r)

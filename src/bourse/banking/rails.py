@@ -51,10 +51,16 @@ class PartnerBank(msgspec.Struct, kw_only=True):
     cutoff_id: int = 0  # the cut-off applied to it, or scheduled for it (banking.cutoffs)
     cut_from_ms: int = 0  # when that cut-off takes effect (0: none)
 
+    def closed_as(self, ts_ms: int) -> str:
+        """Why no transfer goes through it at `ts_ms`: "cut off" (a cut-off counts from its
+        effective time, whether or not the command that applies it has run yet), "suspended",
+        or "" when it is open."""
+        if self.status == CUT_OFF or (self.cut_from_ms and self.cut_from_ms <= ts_ms):
+            return "cut off"
+        return "suspended" if self.status == SUSPENDED else ""
+
     def open_at(self, ts_ms: int) -> bool:
-        """Whether a transfer may go through it at `ts_ms`: a cut-off counts from its effective
-        time, whether or not the command that applies it has run yet."""
-        return self.status == ACTIVE and not (self.cut_from_ms and self.cut_from_ms <= ts_ms)
+        return not self.closed_as(ts_ms)
 
 
 class BankAccount(msgspec.Struct, kw_only=True):

@@ -78,6 +78,41 @@ def banks_list(
     show(rows_table("partner banks", banks))
 
 
+def _suspension(bic: str, suspended: bool, reason: str, as_json: bool, client: AdminClient) -> None:
+    body = {"suspended": suspended, "reason": reason}
+    bank = client.call("PUT", f"/banks/{bic.strip()}/suspension", json=body)
+    if as_json:
+        print_json(bank)
+        return
+    out.print(f"bank [bold]{escape(bank['bic'])}[/] ({escape(bank['name'])}): {bank['status']}")
+
+
+@banks_app.command("suspend")
+def banks_suspend(
+    bic: Annotated[str, typer.Argument(help="The partner bank's BIC.")],
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Stop every transfer through a partner bank for now (`banks resume` ends it)."""
+    _suspension(bic, True, reason, as_json, AdminClient(data_dir, url, token))
+
+
+@banks_app.command("resume")
+def banks_resume(
+    bic: Annotated[str, typer.Argument(help="The partner bank's BIC.")],
+    reason: ReasonOpt,
+    as_json: JsonOpt = False,
+    data_dir: DataDirOpt = Path("data"),
+    url: UrlOpt = None,
+    token: TokenOpt = None,
+) -> None:
+    """Resume transfers through a suspended partner bank."""
+    _suspension(bic, False, reason, as_json, AdminClient(data_dir, url, token))
+
+
 @banks_app.command("add-account")
 def banks_add_account(
     customer: Annotated[int, typer.Argument(help="The customer's id.")],

@@ -32,6 +32,7 @@ from bourse.commands.banks import (
     DefineBank,
     ImportStatement,
     ResolveStatementLine,
+    SuspendBank,
 )
 from bourse.commands.base import Command, OperatorCommand
 from bourse.commands.cards import (
@@ -156,6 +157,7 @@ AnyCommand = Union[
     DecideBankAccount,
     ImportStatement,
     ResolveStatementLine,
+    SuspendBank,
     CreatePaymentFile,
     CutOffBank,
     SettleCardDeposit,
@@ -258,6 +260,7 @@ __all__ = [
     "SetStaffCredentials",
     "SetSymbolStatus",
     "SettleCardDeposit",
+    "SuspendBank",
     "UnfreezeAccount",
     "UpdateCustomer",
     "WithdrawOnRequest",

@@ -20,6 +20,15 @@ class DefineBank(OperatorCommand, frozen=True, kw_only=True, tag="DefineBank"):
     accounts: tuple[tuple[str, str], ...] = ()
 
 
+class SuspendBank(OperatorCommand, frozen=True, kw_only=True, tag="SuspendBank"):
+    """Stop every transfer through a partner bank for now (an outage, a review), or resume it
+    (`suspended` False). Nothing pending is touched: payouts in its files wait for its
+    statement, its incoming lines queue until it resumes. A cut-off is CutOffBank."""
+
+    bic: str
+    suspended: bool
+
+
 class AddBankAccount(OperatorCommand, frozen=True, kw_only=True, tag="AddBankAccount"):
     """A customer's own bank account, screened at the edge by holder name and BIC against the
     lists in force before it is used (`screening`, as a fiat withdrawal's payee is)."""

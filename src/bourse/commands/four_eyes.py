@@ -22,6 +22,7 @@ from bourse.commands.banks import (
     DefineBank,
     ImportStatement,
     ResolveStatementLine,
+    SuspendBank,
 )
 from bourse.commands.base import Command, OperatorCommand
 from bourse.commands.cards import (
@@ -111,6 +112,7 @@ Proposable = Union[
     ResolveStatementLine,
     CreatePaymentFile,
     CutOffBank,
+    SuspendBank,
     DefinePaymentPartner,
     SaveCard,
     ReceiveCardDeposit,

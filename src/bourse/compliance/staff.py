@@ -112,6 +112,7 @@ RAILS = frozenset(
         "ImportStatement",
         "CreatePaymentFile",
         "CutOffBank",
+        "SuspendBank",
         # card partners, and what their notifications and settlement reports bring
         "DefinePaymentPartner",
         "ReceiveCardDeposit",

@@ -36,6 +36,7 @@ class RejectCode(IntEnum):
     PROPOSAL_STALE = 123  # what the proposal concerns has changed since it was made
     BANK_CUT_OFF = 124  # a fiat transfer through a partner bank that is cut off
     PARTNER_ENDED = 125  # a card payment through a payment partner that has ended
+    BANK_SUSPENDED = 126  # a fiat transfer through a partner bank suspended for now
     # 2xx: validation against the symbol, its filters and the account's orders
     UNKNOWN_SYMBOL = 201
     UNKNOWN_ASSET = 202

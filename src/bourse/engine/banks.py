@@ -11,10 +11,12 @@ same bank reference) is never booked again, whichever file or format brings it.
 
 from bourse.banking.names import names_agree
 from bourse.banking.rails import (
+    ACTIVE,
     HELD,
     OPEN,
     REFUSED,
     RESOLVED,
+    SUSPENDED,
     VERIFIED,
     BankAccount,
     PartnerBank,
@@ -31,6 +33,7 @@ from bourse.commands import (
     Deposit,
     ImportStatement,
     ResolveStatementLine,
+    SuspendBank,
 )
 from bourse.commands.banks import StatementLine
 from bourse.domain.rejections import Refusal, RejectCode
@@ -43,6 +46,7 @@ from bourse.events import (
     BankAccountAdded,
     BankAccountDecided,
     BankDefined,
+    BankSuspended,
     StatementImported,
     StatementLineQueued,
     StatementLineResolved,
@@ -97,6 +101,20 @@ def define_bank(state: EngineState, out: Output, cmd: DefineBank) -> Refusal | N
     return None
 
 
+def suspend(state: EngineState, out: Output, cmd: SuspendBank) -> Refusal | None:
+    bank = state.banking.banks.get(cmd.bic)
+    if bank is None:
+        return _invalid(f"{cmd.bic} is not a partner bank")
+    if bank.closed_as(cmd.ts_ms) == "cut off":
+        return _invalid(f"{bank.name} ({bank.bic}) is cut off: it neither suspends nor resumes")
+    wanted = SUSPENDED if cmd.suspended else ACTIVE
+    if bank.status == wanted:
+        return Refusal(RejectCode.NO_CHANGE, f"{bank.name} ({bank.bic}) is {wanted} already")
+    bank.status = wanted
+    out.events.append(BankSuspended(bic=bank.bic, status=wanted, reason=cmd.reason))
+    return None
+
+
 def add_bank_account(state: EngineState, out: Output, cmd: AddBankAccount) -> Refusal | None:
     if cmd.customer_id not in state.customers:
         return Refusal(RejectCode.UNKNOWN_CUSTOMER, f"customer {cmd.customer_id} does not exist")
@@ -104,7 +122,7 @@ def add_bank_account(state: EngineState, out: Output, cmd: AddBankAccount) -> Re
         return _invalid("a bank account names its holder, as the bank knows them")
     banking = state.banking
     bank = banking.bank_of_bic(cmd.bic)
-    if bank is not None and not bank.open_at(cmd.ts_ms):
+    if bank is not None and bank.closed_as(cmd.ts_ms) == "cut off":  # suspended: may resume
         return Refusal(
             RejectCode.BANK_CUT_OFF,
             f"{cmd.iban} is at {bank.name} ({bank.bic}), which is cut off: an account there "
@@ -252,11 +270,11 @@ def _match(
             f"foreign currency: {entry.amount} {entry.currency} on the exchange's {currency} "
             "account"
         )
-    if not bank.open_at(ts_ms):
-        return 0, f"received at {bank.name} ({bank.bic}), which is cut off"
+    if closed := bank.closed_as(ts_ms):
+        return 0, f"received at {bank.name} ({bank.bic}), which is {closed}"
     sender_bank = state.banking.bank_of_bic(line.sender_bic)
-    if sender_bank is not None and not sender_bank.open_at(ts_ms):
-        return 0, f"sent from {sender_bank.name} ({sender_bank.bic}), which is cut off"
+    if sender_bank is not None and (closed := sender_bank.closed_as(ts_ms)):
+        return 0, f"sent from {sender_bank.name} ({sender_bank.bic}), which is {closed}"
     found = find_reference(entry.remittance)
     by_iban = [
         state.banking.bank_accounts[i]

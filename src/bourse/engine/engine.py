@@ -77,6 +77,7 @@ from bourse.commands import (
     SetStaffCredentials,
     SetSymbolStatus,
     SettleCardDeposit,
+    SuspendBank,
     UnfreezeAccount,
     UpdateCustomer,
     WithdrawOnRequest,
@@ -339,6 +340,8 @@ class Engine:
                 return payouts.create_file(state, out, cmd)
             case CutOffBank():
                 return cutoff.cut_off(state, out, cmd)
+            case SuspendBank():
+                return banks.suspend(state, out, cmd)
             case DefinePaymentPartner():
                 return cards.define_partner(state, out, cmd)
             case SaveCard():

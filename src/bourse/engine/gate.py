@@ -161,16 +161,22 @@ def completion_refusal(state: EngineState, w: Withdrawal, ts_ms: int) -> Refusal
 def cut_off_destination(
     state: EngineState, customer_id: int, iban: str, ts_ms: int
 ) -> Refusal | None:
-    """A fiat payment to the customer's bank account at a partner bank that is cut off."""
+    """A fiat payment to the customer's bank account at a partner bank that is cut off (or
+    suspended)."""
     account = state.banking.bank_account_of(customer_id, iban)
     bank = state.banking.bank_of_bic(account.bic) if account is not None else None
-    if bank is None or bank.open_at(ts_ms):
+    closed = bank.closed_as(ts_ms) if bank is not None else ""
+    if bank is None or not closed:
         return None
     return Refusal(
-        RejectCode.BANK_CUT_OFF,
-        f"{iban} is at {bank.name} ({bank.bic}), which is cut off: no payment goes to it; "
+        bank_closed_code(closed),
+        f"{iban} is at {bank.name} ({bank.bic}), which is {closed}: no payment goes to it; "
         "withdraw to an account at another bank",
     )
+
+
+def bank_closed_code(closed: str) -> RejectCode:
+    return RejectCode.BANK_CUT_OFF if closed == "cut off" else RejectCode.BANK_SUSPENDED
 
 
 def deposit_refusal(state: EngineState, cmd: Deposit) -> Refusal | None:

@@ -11,8 +11,6 @@ an amount the transfer can carry. Every other one stays pending, and the file sa
 
 from bourse.banking.minor_units import unpayable
 from bourse.banking.rails import (
-    ACTIVE,
-    CUT_OFF,
     REROUTED,
     RETURNED,
     SENT,
@@ -26,7 +24,7 @@ from bourse.commands.banks import StatementLine
 from bourse.domain.calendar import parse_date
 from bourse.domain.rejections import Refusal, RejectCode
 from bourse.engine import funds
-from bourse.engine.gate import completion_refusal, cut_off_destination
+from bourse.engine.gate import bank_closed_code, completion_refusal, cut_off_destination
 from bourse.engine.output import Output
 from bourse.engine.state import EngineState, Withdrawal
 from bourse.events import PaymentFileCreated, PayoutSettled
@@ -41,11 +39,10 @@ def create_file(state: EngineState, out: Output, cmd: CreatePaymentFile) -> Refu
     bank = banking.banks.get(cmd.bank)
     if bank is None:
         return _invalid(f"{cmd.bank} is not a partner bank")
-    if not bank.open_at(cmd.ts_ms):
-        status = bank.status if bank.status != ACTIVE else CUT_OFF
+    if closed := bank.closed_as(cmd.ts_ms):
         return Refusal(
-            RejectCode.BANK_CUT_OFF,
-            f"{bank.name} ({bank.bic}) is {status}: no transfer goes through it",
+            bank_closed_code(closed),
+            f"{bank.name} ({bank.bic}) is {closed}: no transfer goes through it",
         )
     debtor = bank.accounts.get(cmd.currency)
     if cmd.currency not in bank.currencies or debtor is None:

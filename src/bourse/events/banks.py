@@ -18,6 +18,12 @@ class BankDefined(Event, frozen=True, kw_only=True, tag="BankDefined"):
     reason: str
 
 
+class BankSuspended(Event, frozen=True, kw_only=True, tag="BankSuspended"):
+    bic: str
+    status: str  # SUSPENDED, or ACTIVE again
+    reason: str
+
+
 class BankAccountAdded(Event, frozen=True, kw_only=True, tag="BankAccountAdded"):
     """`status` VERIFIED (usable), or HELD by the screening hits `held_by` names (their
     evidence, as screened, in `hits`)."""

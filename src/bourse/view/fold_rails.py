@@ -19,6 +19,7 @@ from bourse.events import (
     BankCutOff,
     BankCutOffScheduled,
     BankDefined,
+    BankSuspended,
     CardDepositReceived,
     CardDepositSettled,
     CardSaved,
@@ -51,6 +52,11 @@ def _bank(m: ReadModel, e: BankDefined, ts: int) -> None:
     )
     if known is not None:  # a redefinition: its cut-off stands
         m.banks[e.bic].cutoff_id, m.banks[e.bic].cut_from_ms = known.cutoff_id, known.cut_from_ms
+
+
+@_on(BankSuspended)
+def _bank_suspended(m: ReadModel, e: BankSuspended, ts: int) -> None:
+    m.banks[e.bic].status = e.status
 
 
 @_on(BankAccountAdded)

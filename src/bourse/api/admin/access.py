@@ -90,6 +90,7 @@ ROUTES: dict[tuple[str, str], Need] = {
     ("PUT", "/admin/v1/four-eyes"): ENGINE,
     ("GET", "/admin/v1/banks"): Read.SYSTEM,
     ("PUT", "/admin/v1/banks/{bic}"): ENGINE,
+    ("PUT", "/admin/v1/banks/{bic}/suspension"): ENGINE,
     ("POST", "/admin/v1/banks/{bic}/cut-off/preview"): Read.SYSTEM,
     ("POST", "/admin/v1/banks/{bic}/cut-off"): ENGINE,
     ("GET", "/admin/v1/cut-offs"): Read.SYSTEM,

@@ -38,6 +38,7 @@ from bourse.commands import (
     DecideBankAccount,
     DefineBank,
     ResolveStatementLine,
+    SuspendBank,
 )
 from bourse.compliance.countries import country_problem
 from bourse.domain.money import to_str
@@ -180,6 +181,36 @@ async def define_bank(
     outcome = await service.execute(cmd)
     await screen_approved(service, cmd, outcome)  # a hit on its name or BIC proposes a cut-off
     return answered(outcome, lambda o: bank_json(service.view.banks[code]))
+
+
+class SuspensionBody(msgspec.Struct, forbid_unknown_fields=True):
+    suspended: bool
+    reason: Reason
+
+
+@router.put(
+    "/banks/{bic}/suspension",
+    summary="Suspend a partner bank, or resume it",
+    description=(
+        "`suspended`: no transfer goes through the bank for now (no payment file, no withdrawal "
+        "to an account at it; its statement lines queue), until it is resumed (`false`). "
+        "Nothing pending is touched. A cut-off (`/banks/{bic}/cut-off`) is for good."
+    ),
+)
+async def suspend_bank(
+    service: ServiceDep,
+    actor: OperatorDep,
+    bic: str,
+    body: dict[str, Any] = body_doc(
+        {"suspended": True, "reason": "the bank's payment system is down"}, SuspensionBody
+    ),
+) -> Response:
+    req = parse(body, SuspensionBody)
+    code = bic_of(bic)
+    cmd = SuspendBank(
+        actor=actor, ts_ms=service.clock(), reason=req.reason, bic=code, suspended=req.suspended
+    )
+    return await execute_or_propose(service, cmd, lambda o: bank_json(service.view.banks[code]))
 
 
 # --- customers' bank accounts -----------------------------------------------------------------

@@ -43,6 +43,7 @@ BINANCE_ERRORS: dict[RejectCode, BinanceError] = {
     ),
     RejectCode.WITHDRAWAL_HELD: BinanceError(-1102, "The withdrawal is held for review."),
     RejectCode.BANK_CUT_OFF: BinanceError(-1102, "The bank is cut off from the exchange."),
+    RejectCode.BANK_SUSPENDED: BinanceError(-1102, "The bank is suspended for now."),
     RejectCode.PARTNER_ENDED: BinanceError(-1102, "The card partner has left the exchange."),
     # Not explained to the customer (no tipping-off): staff read the alert in the admin answer.
     RejectCode.CUSTOMER_HELD: BinanceError(_REJECTED, "This action is disabled on this account."),
@@ -103,6 +104,7 @@ _EXPLAINED = frozenset(
         RejectCode.NOT_LISTED_ON_VENUE,
         RejectCode.SANCTIONED_DESTINATION,
         RejectCode.BANK_CUT_OFF,
+        RejectCode.BANK_SUSPENDED,
         RejectCode.PARTNER_ENDED,
     }
 )
