@@ -22,7 +22,8 @@ _KINDS = {
     "residence": "country",
     "nationality": "country",
 }
-_NESTED = ("command", "spec", "previous")  # a proposed command, a policy's spec and the one before
+# a proposed command, a policy's spec and the one before, a cut-off's report of transfers
+_NESTED = ("command", "spec", "previous", "report")
 Found = dict[str, set[int | str]]
 _plans: dict[type, tuple[tuple[tuple[str, str], ...], tuple[str, ...]]] = {}
 
@@ -58,3 +59,7 @@ def _collect(value: msgspec.Struct, found: Found, depth: int) -> None:
             inner = getattr(value, field)
             if isinstance(inner, msgspec.Struct):
                 _collect(inner, found, depth + 1)
+            elif isinstance(inner, tuple):
+                for item in inner:
+                    if isinstance(item, msgspec.Struct):
+                        _collect(item, found, depth + 1)
