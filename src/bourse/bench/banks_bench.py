@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from bourse.banking.cutoff import Cause, CutOffSpec, Outgoing
 from bourse.banking.references import deposit_reference
 from bourse.banking.statement_import import import_commands, read_statement
+from bourse.bench.gc_watch import GcWatch
 from bourse.commands import (
     AddBankAccount,
     Command,
@@ -355,6 +356,10 @@ def run(
     built = time.perf_counter() - started
     settle_heap()  # as `bourse run` does after recovery
     result: dict[str, Any] = {"customers": customers, "build_s": round(built, 1)}
-    result |= _statement(engine, customers, statement_lines, accounts)
-    result |= _cutoff(engine)
+    with GcWatch() as statement_gc:
+        result |= _statement(engine, customers, statement_lines, accounts)
+    with GcWatch() as cutoff_gc:
+        result |= _cutoff(engine)
+    result["statement_max_gc_pause_ms"] = round(statement_gc.longest_ns / 1e6, 2)
+    result["cutoff_max_gc_pause_ms"] = round(cutoff_gc.longest_ns / 1e6, 2)
     return result

@@ -21,7 +21,6 @@ accounts (placed far from the mid, so the sweep has real work to do). Then:
 inside whichever command it interrupts, so it is part of `max_engine_pause_ms` when it happens.
 """
 
-import gc
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
@@ -30,6 +29,7 @@ from typing import Any
 import msgspec
 
 from bourse.bench.flow import MID, STEP, SYMBOL, TICK, mixed
+from bourse.bench.gc_watch import GcWatch
 from bourse.commands import (
     CancelOrder,
     CancelReplaceOrder,
@@ -78,28 +78,6 @@ ProgressFactory = Callable[[str, int], AbstractContextManager[Callable[[int], No
 
 def _no_progress(description: str, total: int) -> AbstractContextManager[Callable[[int], None]]:
     return nullcontext(lambda n: None)
-
-
-class _GcWatch:
-    """The longest garbage collection while watching: with a million accounts a full collection
-    takes seconds, and in the engine's thread that is an engine pause too."""
-
-    def __init__(self) -> None:
-        self.longest_ns = 0
-        self._began = 0
-
-    def __call__(self, phase: str, info: dict[str, int]) -> None:
-        if phase == "start":
-            self._began = time.perf_counter_ns()
-        else:
-            self.longest_ns = max(self.longest_ns, time.perf_counter_ns() - self._began)
-
-    def __enter__(self) -> "_GcWatch":
-        gc.callbacks.append(self)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        gc.callbacks.remove(self)
 
 
 class _Timed:
@@ -390,7 +368,7 @@ def run(
         country=TARGET,
         rules=(Rule(capability=Capability.TRADING, access=Access.SUSPENDED),),
     )
-    with _GcWatch() as gc_watch:
+    with GcWatch() as gc_watch:
         preview = _preview(engine.state, spec, progress)
         apply = SetJurisdictionPolicy(
             actor=ACTOR,
