@@ -34,7 +34,7 @@ def test_a_cut_off_is_filed_under_the_accounts_its_report_names() -> None:
         effective_ms=1,
         outgoing=spec.outgoing,
         preview_id="p",
-        customers=2,
+        bank_accounts=2,
         report=report,
         actor="staff:a",
         reason="r",

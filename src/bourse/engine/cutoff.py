@@ -271,12 +271,6 @@ def apply(
             banking.rerouted[t.id] = bank.bic
     bank.status = CUT_OFF
     record.status, record.applied_ms, record.report = "APPLIED", out.ts_ms, tuple(report)
-    accounts = banking.by_bank.get(bank.bic[:8], [])
-    customers = {
-        banking.bank_accounts[i].customer_id
-        for i in accounts
-        if banking.bank_accounts[i].status != REFUSED
-    }
     out.events.append(
         BankCutOff(
             cutoff_id=record.id,
@@ -285,7 +279,7 @@ def apply(
             effective_ms=record.effective_ms,
             outgoing=record.outgoing,
             preview_id=record.preview_id,
-            customers=len(customers),
+            bank_accounts=len(banking.by_bank.get(bank.bic[:8], ())),  # counted, not read
             report=tuple(report),
             actor=record.actor,
             reason=record.reason,

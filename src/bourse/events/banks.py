@@ -111,7 +111,8 @@ class BankCutOffScheduled(Event, frozen=True, kw_only=True, tag="BankCutOffSched
 
 class BankCutOff(Event, frozen=True, kw_only=True, tag="BankCutOff"):
     """A cut-off in effect, and its report: every transfer it found pending through the bank
-    and where its money went (`report`), and how many customers held an account there."""
+    and where its money went (`report`), and how many customers' bank accounts are there (its
+    preview named their holders)."""
 
     cutoff_id: int
     bic: str
@@ -119,7 +120,7 @@ class BankCutOff(Event, frozen=True, kw_only=True, tag="BankCutOff"):
     effective_ms: int
     outgoing: str
     preview_id: str
-    customers: int
+    bank_accounts: int
     report: tuple[TransferFate, ...]
     actor: str
     reason: str
