@@ -18,6 +18,17 @@ from tests.net import free_port
 from tests.pg import postgres_admin_url
 
 
+@pytest.hookimpl(trylast=True)  # after pytest has grouped items by their fixtures' params
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a `slow` test (real processes: the README walk-through, servers, crashes)
+    run first, the quick in-process tests after them. Under xdist the workers take tests in
+    this order, so the quick ones fill in at the end while the other worker finishes, instead
+    of a long test starting last (the README's took 100 s after everything else was done).
+    Whole modules move, in their own order, so a module-scoped server is still started once."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow_modules)  # stable: order kept within
+
+
 @pytest.fixture(scope="session")
 def pg_admin() -> Iterator[sa.Engine]:
     engine = sa.create_engine(
