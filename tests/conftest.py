@@ -36,10 +36,12 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 @pytest.hookimpl(trylast=True)  # after pytest has grouped items by their fixtures' params
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Modules with a `slow` test (real processes: the README walk-through, servers, crashes)
-    run first, the quick in-process tests after them. Under xdist the workers take tests in
-    this order, so the quick ones fill in at the end while the other worker finishes, instead
-    of a long test starting last (the README's took 100 s after everything else was done).
-    Whole modules move, in their own order, so a module-scoped server is still started once."""
+    run first, the quick in-process tests after them. Under xdist (`--dist loadfile
+    --no-loadscope-reorder` in pyproject.toml) the workers take whole modules in this order,
+    the first ones dealt out in turn: the slow modules are shared between the two workers and
+    the quick ones fill in at the end while the other finishes, instead of a long test
+    starting last (the README's took 100 s after everything else was done). Whole modules
+    move, in their own order, so a module-scoped server is still started once per param."""
     slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.module not in slow_modules)  # stable: order kept within
 
