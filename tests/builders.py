@@ -128,7 +128,7 @@ class Runner:
             self.view,
             [Outcome(seq=seq, ts_ms=cmd.ts_ms, command=type(cmd).__name__, events=events)],
         )
-        # every command of a small world; a bulk one (100,000 customers) after its 2nd, 4th,
+        # every command of a small world; a bulk one (20,000 customers) after its 2nd, 4th,
         # 8th ... command, as a full comparison costs time in proportion to the state
         n = len(self.commands)
         if len(self.state.accounts) <= VIEW_CHECK_ACCOUNTS or n & (n - 1) == 0:

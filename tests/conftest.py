@@ -6,16 +6,44 @@ dropped afterwards.
 """
 
 import asyncio
+import compileall
 import secrets
+import sys
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
+import bourse
 from bourse.store.db import sqlite_url
 from tests.net import free_port
 from tests.pg import postgres_admin_url
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Byte-compile bourse's own sources once, before the workers start, where Python is told
+    not to write bytecode (PYTHONDONTWRITEBYTECODE, as on some machines): otherwise every
+    `bourse` process the tests start (hundreds: each CLI command, each server and its
+    gateway, projector and audit processes) compiles every module it imports anew, ~0.3 s of
+    CPU for a server process. Only bourse's sources, into their __pycache__ (git ignores it);
+    a source changed later is recompiled as usual (its bytecode no longer matches)."""
+    if sys.dont_write_bytecode and not hasattr(session.config, "workerinput"):
+        compileall.compile_dir(Path(bourse.__file__).parent, quiet=1)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has grouped items by their fixtures' params
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with a `slow` test (real processes: the README walk-through, servers, crashes)
+    run first, the quick in-process tests after them. Under xdist (`--dist loadfile
+    --no-loadscope-reorder` in pyproject.toml) the workers take whole modules in this order,
+    the first ones dealt out in turn: the slow modules are shared between the two workers and
+    the quick ones fill in at the end while the other finishes, instead of a long test
+    starting last (the README's took 100 s after everything else was done). Whole modules
+    move, in their own order, so a module-scoped server is still started once per param."""
+    slow_modules = {item.module for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.module not in slow_modules)  # stable: order kept within
 
 
 @pytest.fixture(scope="session")

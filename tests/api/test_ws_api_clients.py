@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from tests.clients.conftest import Exchange, Trader, python_binance, running
+from tests.clients.conftest import Exchange, Trader, close, python_binance, running
 
 pytestmark = [
     pytest.mark.slow,
@@ -193,7 +193,7 @@ def test_python_binance_websocket_api_methods(live: Exchange) -> None:
                 )  # fmt: skip
             assert (refused.value.status_code, refused.value.code) == (400, -2010)
         finally:
-            await client.close_connection()
+            await close(client)
 
     asyncio.run(session())
     assert "Traceback" not in live.server.output()  # nothing failed inside the server

@@ -11,6 +11,8 @@ from typing import NamedTuple
 import httpx
 import pytest
 from binance.async_client import AsyncClient  # the submodules: binance/ may be another package's
+from binance.ws.constants import WSListenerState
+from binance.ws.reconnecting_websocket import ReconnectingWebsocket
 from binance.ws.websocket_api import WebsocketAPI
 
 from tests.server.server import Server
@@ -69,6 +71,26 @@ def python_binance(exchange: Exchange, trader: Trader) -> AsyncClient:
     client.API_URL = exchange.url + "/api"
     client.ws_api = WebsocketAPI(url=exchange.ws_url + "/ws-api/v3")
     return client
+
+
+async def stop_reading(socket: ReconnectingWebsocket) -> None:
+    """Stop a python-binance socket's read loop now, before the socket or its client is closed.
+
+    Closing one (`__aexit__`, `close_connection()`) marks the loop EXITING and then waits for
+    it to stop; but the loop looks at that mark only between messages, and waits up to
+    `TIMEOUT` (10 s) for the next (python-binance issue 1584): on a quiet connection every close
+    took 10 s. Here the loop is marked the same way and its connection closed, so the pending
+    read ends at once and the loop stops; the close that follows finds nothing to wait for.
+    (The loop's `TIMEOUT` is also the WebSocket API's wait for an answer: not shortened.)"""
+    if socket.ws is not None:
+        socket.ws_state = WSListenerState.EXITING
+        await socket.ws.close()
+
+
+async def close(client: AsyncClient) -> None:
+    """`client.close_connection()`, its WebSocket API's read loop stopped first (`stop_reading`)."""
+    await stop_reading(client.ws_api)
+    await client.close_connection()
 
 
 @pytest.fixture(scope="module")

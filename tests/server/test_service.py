@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -12,20 +13,28 @@ import httpx
 import pytest
 
 from bourse.server.datadir import DataDir
-from tests.server.server import Server, run_cli
+from tests.server.server import Server, module_server, run_cli
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A server of the test's own: for a test that changes balances or stops it."""
     s = Server(tmp_path / "data")
     yield s
     if s.proc.poll() is None:
         s.stop()
 
 
-def test_a_second_process_is_refused_while_the_first_owns_the_directory(server: Server) -> None:
+@pytest.fixture(scope="module")
+def unchanged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the tests that change nothing on it (each checks that it did not)."""
+    yield from module_server(tmp_path_factory)
+
+
+def test_a_second_process_is_refused_while_the_first_owns_the_directory(unchanged: Server) -> None:
+    server = unchanged
     result = run_cli("run", "--data-dir", str(server.data_dir), "--port", "1")
     assert result.returncode == 2
     assert "in use by another bourse process" in result.stderr
@@ -34,7 +43,8 @@ def test_a_second_process_is_refused_while_the_first_owns_the_directory(server: 
     assert "in use by another bourse process" in replay.stderr
 
 
-def test_operator_token_is_private_and_required(server: Server) -> None:
+def test_operator_token_is_private_and_required(unchanged: Server) -> None:
+    server = unchanged
     assert (server.data_dir / "operator.token").stat().st_mode & 0o777 == 0o600
     for headers in ({}, {"Authorization": "Bearer wrong"}):
         r = httpx.get(f"{server.url}/admin/v1/state", headers=headers)
@@ -118,8 +128,9 @@ CASES = [
 
 @pytest.mark.parametrize(("route", "body", "status", "error", "words"), CASES)
 def test_bad_operator_input_gets_a_json_error_and_changes_nothing(
-    server: Server, route: str, body: dict[str, object], status: int, error: str, words: str
+    unchanged: Server, route: str, body: dict[str, object], status: int, error: str, words: str
 ) -> None:
+    server = unchanged
     before = httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
     r = httpx.post(f"{server.url}/admin/v1/{route}", json=body, headers=server.headers)
     assert r.status_code == status, r.text

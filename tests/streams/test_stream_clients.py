@@ -14,7 +14,7 @@ from binance.ws.streams import BinanceSocketManager
 from binance_common.configuration import ConfigurationWebSocketStreams
 from binance_sdk_spot.spot import Spot
 
-from tests.clients.conftest import Exchange, python_binance, running
+from tests.clients.conftest import Exchange, close, python_binance, running, stop_reading
 
 pytestmark = [
     pytest.mark.slow,
@@ -70,9 +70,11 @@ def test_python_binance_socket_manager_gets_trades_and_depth_diffs(live: Exchang
                     seen[message["stream"]] = message["data"]
                 assert Decimal(seen["btcusdt@aggTrade"]["q"]) == Decimal("0.004")
                 assert "b" in seen["btcusdt@bookTicker"]
+                for socket in (trades, diffs, multiplex):
+                    await stop_reading(socket)
         finally:
-            await sell.close_connection()
-            await buy.close_connection()
+            await close(sell)
+            await close(buy)
 
     asyncio.run(session())
 
@@ -99,8 +101,8 @@ def test_binance_sdk_spot_streams_subscribe_to_trades(live: Exchange) -> None:
                 await sell.order_limit_sell(symbol="BTCUSDT", quantity="0.01", price="60005")
                 await buy.order_market_buy(symbol="BTCUSDT", quantity="0.002")
             finally:
-                await sell.close_connection()
-                await buy.close_connection()
+                await close(sell)
+                await close(buy)
             await asyncio.wait_for(got.wait(), 10)
         finally:
             await connection.close_connection()

@@ -50,7 +50,7 @@ from tests.api.conftest import Api, Signer, _keyed
 from tests.api.test_ws_api import PATH, hmac_signature, payload
 from tests.api.test_ws_api_trading import _ed25519
 from tests.builders import BTC_ADDRESS
-from tests.clients.conftest import Exchange, python_binance, running
+from tests.clients.conftest import Exchange, close, python_binance, running
 
 Event = dict[str, Any]
 LIMIT = {"symbol": "BTCUSDT", "type": "LIMIT", "timeInForce": "GTC"}
@@ -609,7 +609,7 @@ def test_python_binance_user_socket_gets_its_execution_reports(server: Exchange)
                 status = await client.get_order(symbol="BTCUSDT", orderId=placed["orderId"])
                 return [placed, canceled, status, *got]
         finally:
-            await client.close_connection()
+            await close(client)
 
     placed, canceled, status, new, locked, ended, released = asyncio.run(session())
     assert (new["e"], new["x"], new["i"], new["c"]) == (
@@ -641,7 +641,7 @@ def test_python_binance_listen_key_calls_and_the_raw_stream(server: Exchange) ->
                 got.append(closed.value.rcvd.reason if closed.value.rcvd else None)
             return key, kept, got
         finally:
-            await client.close_connection()
+            await close(client)
 
     key, kept, (new, held, reason) = asyncio.run(session())
     assert len(key) == KEY_LENGTH and kept == {}
@@ -682,7 +682,7 @@ def test_binance_sdk_spot_user_data_subscription(server: Exchange) -> None:
                                        quantity=0.01)  # fmt: skip
                 await client.order_limit_sell(symbol="BTCUSDT", quantity="0.01", price="59995")
             finally:
-                await client.close_connection()
+                await close(client)
             await asyncio.wait_for(enough.wait(), 10)
         finally:
             await api.close_connection()
