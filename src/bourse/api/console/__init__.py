@@ -10,9 +10,11 @@ from bourse.api.console import (
     approvals,
     audit,
     banks,
+    card_deposits,
     customers,
     dashboard,
     login,
+    partners,
     payment_files,
     policies,
     staff,
@@ -32,6 +34,8 @@ def install(app: FastAPI) -> None:
     app.include_router(policies.router)
     app.include_router(customers.router)
     app.include_router(banks.router)
+    app.include_router(partners.router)
+    app.include_router(card_deposits.router)
     app.include_router(statements.router)
     app.include_router(payment_files.router)
     app.include_router(staff.router)

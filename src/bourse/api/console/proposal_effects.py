@@ -9,9 +9,18 @@ import msgspec
 
 from bourse.api.admin.banks import queued_json
 from bourse.api.admin.cutoffs import impact_json
+from bourse.api.admin.partners import deposit_json, end_impact_json
 from bourse.api.admin.preview import rendered
 from bourse.api.console.banks import total_rows, transfer_rows
 from bourse.api.console.dashboard import rules_text
+from bourse.api.console.partners import (
+    KINDS,
+    card_text,
+    deposit_rows,
+    partner_name,
+    pending_totals,
+)
+from bourse.api.console.partners import total_rows as deposit_totals
 from bourse.api.console.web import (
     utc,
 )
@@ -23,15 +32,19 @@ from bourse.commands import (
     Command,
     ConfirmScreeningAlert,
     CutOffBank,
+    DefinePaymentPartner,
     Deposit,
     DismissScreeningAlert,
+    EndPaymentPartner,
     FreezeAccount,
     OffboardStaff,
     OnboardCustomer,
     ResolveStatementLine,
+    SaveCard,
     SchedulePolicyChange,
     SetFourEyes,
     SetJurisdictionPolicy,
+    SettleCardDeposit,
     UnfreezeAccount,
     UpdateCustomer,
     WithdrawOnRequest,
@@ -77,6 +90,24 @@ def _cutoff_text(view: ReadModel, cmd: CutOffBank) -> str:
     return (
         f"cut off {name}, {CAUSE_TEXT[spec.cause]}; payouts sent "
         f"{OUTGOING_DONE.get(spec.outgoing.value, spec.outgoing.value)}, {when}"
+    )
+
+
+def _end_text(view: ReadModel, cmd: EndPaymentPartner) -> str:
+    spec = cmd.spec
+    partner = view.payment_partners.get(spec.partner)
+    name = f"{partner.name} ({spec.partner})" if partner is not None else spec.partner
+    when = f"from {utc(spec.effective_ms)}" if spec.effective_ms else "at once"
+    return f"end the partnership with {name}, {when}"
+
+
+def _card_deposit_text(view: ReadModel, deposit_id: int) -> str:
+    d = view.card_deposits.get(deposit_id)
+    if d is None:
+        return f"card deposit {deposit_id}"
+    return (
+        f"card deposit {d.id} ({deposit_json(view, d)['amount']} {d.currency}, "
+        f"{partner_name(view, d.partner)} {card_text(view, d.card_id)})"
     )
 
 
@@ -142,6 +173,27 @@ def _summary(view: ReadModel, cmd: Command) -> str:
         return f"{cmd.legal_name}, {cmd.nationality} national resident in {cmd.residence}"
     if isinstance(cmd, CutOffBank):
         return _cutoff_text(view, cmd)
+    if isinstance(cmd, EndPaymentPartner):
+        return _end_text(view, cmd)
+    if isinstance(cmd, DefinePaymentPartner):
+        kind = KINDS.get(cmd.kind, cmd.kind).lower()
+        return (
+            f"{cmd.name} ({cmd.code}), {kind}: {', '.join(cmd.currencies)}, serving residents "
+            f"of {', '.join(cmd.serves)}"
+        )
+    if isinstance(cmd, SaveCard):  # never its token: the token alone can charge the card
+        return (
+            f"save {partner_name(view, cmd.partner)} card ending {cmd.last4}, expires "
+            f"{cmd.expiry}, of {_customer_name(view, cmd.customer_id)}"
+        )
+    if isinstance(cmd, SettleCardDeposit):
+        deposit = _card_deposit_text(view, cmd.deposit_id)
+        d = view.card_deposits.get(cmd.deposit_id)
+        if not cmd.settled:
+            return f"reverse {deposit}"
+        return f"settle {deposit}" + (
+            f" into {_account_text(view, d.account_id)}" if d is not None else ""
+        )
     if isinstance(cmd, ResolveStatementLine):
         line = _line_text(view, cmd.item_id)
         if cmd.account_id:
@@ -177,6 +229,8 @@ def fields_of(view: ReadModel, proposal: dict[str, Any]) -> list[tuple[str, str,
     rows = []
     for name, v in command.items():
         text = _value(v) or "—"
+        if name == "token" and proposal["type"] == "SaveCard" and isinstance(v, str):
+            text = f"…{v[-4:]} (the rest is not shown: the token alone can charge the card)"
         if name == "amount_raw" and isinstance(v, int) and isinstance(command.get("asset"), str):
             text += f" (= {_amount(view, command['asset'], v)})"
         rows.append((name, text, isinstance(v, dict | list)))
@@ -475,6 +529,82 @@ async def _cutoff_effect(service: GatewayService, cmd: CutOffBank) -> dict[str, 
     }
 
 
+async def _end_effect(service: GatewayService, cmd: EndPaymentPartner) -> dict[str, Any]:
+    """Whom and what the partner's end touches, previewed again now: the approval applies only
+    while it is what the cited preview saw."""
+    view = service.view
+    text = _end_text(view, cmd).removeprefix("end ")
+    what = (
+        f"Ends {text}: no card deposit goes through it from then, its saved cards end, and the "
+        "card deposits pending then still settle or reverse."
+    )
+    try:
+        impact = await service.partner_end_preview(cmd.spec)
+    except ValueError as exc:
+        return {
+            "kind": "text",
+            "what": what,
+            "warning": f"It cannot apply as it stands: {exc}. The approval will be refused.",
+        }
+    shown = end_impact_json(view, impact)
+    pending, _ = deposit_rows(view, None, shown["pending"])
+    return {
+        "kind": "partner_end",
+        "what": what,
+        "warning": ""
+        if impact.preview_id == cmd.preview_id
+        else (
+            f"Its saved cards or pending card deposits have changed since the preview it cites "
+            f"({cmd.preview_id}): the approval will be refused; propose it again from a fresh "
+            "preview."
+        ),
+        "cited": cmd.preview_id,
+        "preview": shown,
+        "sample": [{**s, "card": _card_of(view, s)} for s in impact.sample],
+        "pending": pending,
+        "totals": deposit_totals(view, pending_totals(impact.by_currency)),
+    }
+
+
+def _card_of(view: ReadModel, sampled: dict[str, object]) -> str:
+    card_id = sampled.get("card_id")
+    return card_text(view, card_id if isinstance(card_id, int) else 0)
+
+
+def _settle_effect(view: ReadModel, cmd: SettleCardDeposit) -> dict[str, Any]:
+    d = view.card_deposits.get(cmd.deposit_id)
+    if d is None:
+        return {"kind": "text", "what": f"Card deposit {cmd.deposit_id} does not exist."}
+    shown = deposit_json(view, d)
+    if cmd.settled:
+        what = (
+            f"Settles card deposit {d.id}: credits {shown['amount']} {d.currency} to account "
+            f"{d.account_id} through the deposit path (reversed instead, refunded to the card, "
+            "if the deposit rules refuse it then)."
+        )
+    else:
+        what = (
+            f"Reverses card deposit {d.id}: nothing is credited; the partner gives "
+            f"{shown['amount']} {d.currency} back to the card."
+        )
+    warning = (
+        ""
+        if d.status == "PENDING"
+        else f"The deposit is {d.status.lower()} already: the approval will be refused."
+    )
+    acct = view.accounts.get(d.account_id)
+    if acct is None:
+        return {"kind": "text", "what": what, "warning": warning}
+    cust = view.customers.get(acct.customer_id)
+    return {
+        "kind": "account",
+        "what": what,
+        "warning": warning,
+        "account": _account_facts(view, acct),
+        "customer": None if cust is None else _customer_facts(view, cust),
+    }
+
+
 def _line_effect(view: ReadModel, cmd: ResolveStatementLine) -> dict[str, Any]:
     item = view.bank_queue.get(cmd.item_id)
     if item is None:
@@ -533,6 +663,10 @@ async def _effect(service: GatewayService, cmd: Command) -> dict[str, Any]:
         return await _cutoff_effect(service, cmd)
     if isinstance(cmd, ResolveStatementLine):
         return _line_effect(view, cmd)
+    if isinstance(cmd, EndPaymentPartner):
+        return await _end_effect(service, cmd)
+    if isinstance(cmd, SettleCardDeposit):
+        return _settle_effect(view, cmd)
     account_id = getattr(cmd, "account_id", None)
     if isinstance(account_id, int):
         return _account_effect(view, cmd, account_id)
