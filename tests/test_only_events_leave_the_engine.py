@@ -18,6 +18,7 @@ ALLOWED = {
     "bench/engine_bench.py",  # measures the engine itself, in memory
     "bench/journal_bench.py",
     "bench/policy_bench.py",  # builds a million-account engine in memory to time a policy
+    "bench/banks_bench.py",  # likewise, to time a statement and a bank cut-off preview
 }
 
 

@@ -59,11 +59,13 @@ def partner_json(p: PaymentPartner) -> dict[str, Any]:
 
 
 def card_json(c: SavedCard) -> dict[str, Any]:
+    """A saved card as staff read it: its token only by its last four characters (the token
+    charges the card through the partner; the engine keeps it, no page or answer shows it)."""
     return {
         "id": c.id,
         "customerId": c.customer_id,
         "partner": c.partner,
-        "token": c.token,
+        "tokenEnd": c.token[-4:],
         "last4": c.last4,
         "expiry": c.expiry,
         "holder": c.holder,
