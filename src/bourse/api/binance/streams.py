@@ -62,21 +62,29 @@ async def _serve(ws: WebSocket, names: list[str], combined: bool) -> None:
         msg = f"Too many connection attempts: more than {limit.limit} in {limit.seconds:.0f} s"
         await _refuse(ws, msg)
         return
-    await ws.accept()
-    if rt.connections >= MAX_CONNECTIONS:
-        await ws.close(TOO_MANY, f"more than {MAX_CONNECTIONS} stream connections")
-        return
     sub = Subscriber(combined, rt.queue_limit)
     if any(looks_like_key(name) for name in names):
         # a listenKey made through another gateway process a moment ago: known here once caught up
         await ws.app.state.service.caught_up()
+    # Subscribed before the connection is accepted: a client that acts as soon as it is
+    # connected (places an order) gets what that causes, never a stream that starts after it.
     try:
         for name in names:
             rt.subscribe(sub, rt.stream(name))
     except Refused as exc:
         rt.drop(sub)
+        await ws.accept()
         await ws.send_text(_encode(exc.body).decode())
         await ws.close(SLOW, str(exc)[:120])
+        return
+    try:
+        await ws.accept()
+    except BaseException:
+        rt.drop(sub)
+        raise
+    if rt.connections >= MAX_CONNECTIONS:
+        rt.drop(sub)
+        await ws.close(TOO_MANY, f"more than {MAX_CONNECTIONS} stream connections")
         return
     rt.connections += 1
     handler = asyncio.current_task()
