@@ -7,7 +7,7 @@ and checks, after every command of every engine test, that the fold agrees with 
 export of it: only events leave the engine, so they must say everything a gateway reads.
 """
 
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from typing import Any, TypeVar
 
 import msgspec
@@ -84,6 +84,7 @@ DEFAULT_FUNDS = {"BTC": "10", "ETH": "100", "USDT": "1000000"}
 TRADING = Capability.TRADING
 
 E = TypeVar("E")
+T = TypeVar("T")
 C = TypeVar("C", bound=Command)
 
 
@@ -400,3 +401,14 @@ def assert_sound(r: Runner) -> None:
     for seq, (cmd, events) in enumerate(zip(r.commands, r.events, strict=True), start=1):
         assert codec.encode(fresh.execute(seq, cmd)) == codec.encode(events)
     assert snapshot.digest(fresh.state) == snapshot.digest(r.state)
+
+
+def drive(steps: Generator[None, None, T]) -> T:
+    """Run a preview's steps to the end (as the service does between other commands): its
+    result."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            result: T = done.value
+            return result

@@ -3,8 +3,7 @@ until the partner's settlement report settles it (credited through the deposit p
 reverses it; a partner that leaves takes no card deposit from its effective time, and what was
 pending then still settles or reverses: nothing is lost."""
 
-from collections.abc import Generator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
@@ -30,9 +29,8 @@ from bourse.events import (
     PaymentPartnerEnded,
     PaymentPartnerEndScheduled,
 )
-from tests.builders import Runner, apply_policy, assert_sound, of, onboard, one, suspension
+from tests.builders import Runner, apply_policy, assert_sound, drive, of, onboard, one, suspension
 
-T = TypeVar("T")
 MC = "MASTERCARD"
 
 
@@ -41,17 +39,8 @@ def _ok(events: list[Any]) -> list[Any]:
     return events
 
 
-def _drive(steps: Generator[None, None, T]) -> T:
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-
-
 def _preview(r: Runner, **kw: Any) -> PartnerEndImpact:
-    return _drive(cards.end_preview(r.state, PartnerEndSpec(partner=MC, **kw), slice_size=1))
+    return drive(cards.end_preview(r.state, PartnerEndSpec(partner=MC, **kw), slice_size=1))
 
 
 def _end(r: Runner, impact: PartnerEndImpact) -> list[Any]:

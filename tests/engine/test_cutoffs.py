@@ -3,8 +3,7 @@ effective time no transfer through the bank; every transfer pending through it e
 rerouted, in flight at another bank or held in the queue, and the report says which. Customers
 of other banks never notice (invariant 6)."""
 
-from collections.abc import Generator
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from schwifty import IBAN
@@ -43,9 +42,7 @@ from bourse.events import (
     WithdrawalFailed,
     WithdrawalRequested,
 )
-from tests.builders import Runner, assert_sound, of, onboard, one
-
-T = TypeVar("T")
+from tests.builders import Runner, assert_sound, drive, of, onboard, one
 
 VTB, OTKRITIE, SOVCOM = "VTBRRUMMXXX", "JSNMRUMMXXX", "SOMRRUMMXXX"
 RAIFFEISEN, COMMERZ = "RZBMRUMMXXX", "COBADEFFXXX"
@@ -73,15 +70,6 @@ NAMES = {VTB: "VTB Bank", OTKRITIE: "Bank Otkritie", SOVCOM: "Sovcombank",
 def _ok(events: list[Any]) -> list[Any]:
     assert not of(events, CommandRejected), events
     return events
-
-
-def drive(steps: Generator[None, None, T]) -> T:
-    while True:
-        try:
-            next(steps)
-        except StopIteration as done:
-            result: T = done.value
-            return result
 
 
 def preview(r: Runner, bic: str, outgoing: Outgoing = Outgoing.RETURN, **kw: Any) -> CutOffImpact:

@@ -154,9 +154,10 @@ def _totals_of(report: tuple[TransferFate, ...]) -> dict[str, dict[str, int]]:
     return totals
 
 
-def _customer_of(sampled: dict[str, object]) -> int:
-    customer_id = sampled.get("customer_id")
-    return customer_id if isinstance(customer_id, int) else 0
+def sampled_id(sampled: dict[str, object], key: str = "customer_id") -> int:
+    """An id in a preview's sample row (a dict as the engine built it), 0 when absent."""
+    found = sampled.get(key)
+    return found if isinstance(found, int) else 0
 
 
 def transfer_rows(
@@ -299,7 +300,7 @@ def _cutoff_page(
     if impact is not None:
         shown = impact_json(view, impact)
         scope = reader_scope(view, who.actor)
-        visible = [s for s in impact.sample if sees_customer(view, scope, _customer_of(s))]
+        visible = [s for s in impact.sample if sees_customer(view, scope, sampled_id(s))]
         transfers, hidden = transfer_rows(view, scope, shown["transfers"])
         applied = shown["apply"]
         context["preview"] = {

@@ -27,6 +27,7 @@ from bourse.api.admin.errors import AdminError
 from bourse.api.admin.four_eyes import is_four_eyed
 from bourse.api.admin.partners import end_impact_json, end_json, partner_json
 from bourse.api.admin.scope import reader_scope, sees_account, sees_customer
+from bourse.api.console.banks import sampled_id
 from bourse.api.console.policy_form import admin_message, minute_text
 from bourse.api.console.web import (
     PREFIX,
@@ -191,11 +192,6 @@ def _totals_now(view: ReadModel, deposit_ids: tuple[int, ...]) -> dict[str, dict
     return totals
 
 
-def _id_in(sampled: dict[str, object], key: str) -> int:
-    found = sampled.get(key)
-    return found if isinstance(found, int) else 0
-
-
 # --- the partners ------------------------------------------------------------------------------
 
 
@@ -278,12 +274,12 @@ def _end_page(
     if impact is not None:
         shown = end_impact_json(view, impact)
         scope = reader_scope(view, who.actor)
-        visible = [s for s in impact.sample if sees_customer(view, scope, _id_in(s, "customer_id"))]
+        visible = [s for s in impact.sample if sees_customer(view, scope, sampled_id(s))]
         pending, hidden = deposit_rows(view, scope, shown["pending"])
         applied = shown["apply"]
         context["preview"] = {
             **shown,
-            "sample": [{**s, "card": card_text(view, _id_in(s, "card_id"))} for s in visible],
+            "sample": [{**s, "card": card_text(view, sampled_id(s, "card_id"))} for s in visible],
             "hidden_sample": len(impact.sample) - len(visible),
             "pending_rows": pending,
             "hidden_pending": hidden,
