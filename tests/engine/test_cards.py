@@ -18,6 +18,7 @@ from bourse.commands import (
     SettleCardDeposit,
 )
 from bourse.compliance.policy import Capability
+from bourse.domain.limits import RAW_MAX
 from bourse.domain.rejections import RejectCode
 from bourse.engine import cards
 from bourse.events import (
@@ -164,6 +165,12 @@ def test_a_deposit_a_policy_or_a_partner_does_not_take_is_refused_up_front(r: Ru
     card = _card(r, kz, "Aidos Serik", "tok_kz_00001")
     unserved = one(_pay(r, card, 100, "k-1"), CommandRejected)
     assert unserved.reason == "Mastercard does not serve residents of KZ"
+    de, _ = onboard(r, "DE", name="Dora Klein")
+    dora = _card(r, de, "Dora Klein", "tok_de_00001")
+    most = one(_ok(_pay(r, dora, RAW_MAX - 99, "d-1")), CardDepositReceived).deposit_id
+    _ok(r.do(SettleCardDeposit, deposit_id=most, settled=True))
+    huge = one(_pay(r, dora, 100, "d-2"), CommandRejected)  # never pending, never reversed
+    assert "would take the EUR held on the exchange past" in huge.reason
     bad_partner = one(r.do(DefinePaymentPartner, code="mc", name="x", kind="CARD_SCHEME",
                            currencies=("EUR",), serves=("DE",)), CommandRejected)  # fmt: skip
     assert "a partner code is" in bad_partner.reason

@@ -192,7 +192,10 @@ def receive_deposit(state: EngineState, out: Output, cmd: ReceiveCardDeposit) ->
         return _invalid(f"customer {customer.id} has no account to credit")
     account_id = customer.accounts[0]
     probe = _deposit(cmd, account_id, cmd.currency, cmd.amount_raw, ref)
-    refusal = deposit_refusal(state, probe)  # refused now rather than reversed later
+    # refused now rather than reversed at settlement
+    refusal = funds.beyond_bound(state, cmd.currency, cmd.amount_raw) or deposit_refusal(
+        state, probe
+    )
     if refusal is not None:
         return refusal
     deposit = CardDeposit(

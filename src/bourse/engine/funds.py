@@ -32,18 +32,25 @@ from bourse.events import (
 )
 
 
+def beyond_bound(state: EngineState, asset: str, amount_raw: int) -> Refusal | None:
+    """A deposit of `amount_raw` would take what is held of `asset` past what the exchange can
+    account for. Every balance is part of what is held (conservation), so bounding that bounds
+    every balance."""
+    held = state.deposited.get(asset, 0) - state.withdrawn.get(asset, 0) + amount_raw
+    if held <= RAW_MAX:
+        return None
+    precision = state.assets[asset]
+    return Refusal(
+        RejectCode.INVALID_PARAMETER,
+        f"a deposit of {to_plain(amount_raw, precision)} {asset} would take the {asset} held "
+        f"on the exchange past {to_plain(RAW_MAX, precision)}, the most it can account for",
+    )
+
+
 def deposit(state: EngineState, out: Output, cmd: Deposit) -> Refusal | None:
-    # The asset and amount were checked in stage 0 (engine/inputs.py). Every balance is part of
-    # what is held of the asset (conservation), so bounding that bounds every balance.
-    held = state.deposited.get(cmd.asset, 0) - state.withdrawn.get(cmd.asset, 0) + cmd.amount_raw
-    if held > RAW_MAX:
-        precision = state.assets[cmd.asset]
-        return Refusal(
-            RejectCode.INVALID_PARAMETER,
-            f"a deposit of {to_plain(cmd.amount_raw, precision)} {cmd.asset} would take the "
-            f"{cmd.asset} held on the exchange past {to_plain(RAW_MAX, precision)}, the most "
-            "it can account for",
-        )
+    # The asset and amount were checked in stage 0 (engine/inputs.py).
+    if refusal := beyond_bound(state, cmd.asset, cmd.amount_raw):
+        return refusal
     acct = state.accounts[cmd.account_id]
     ledger.credit(out.touched, acct.balance(cmd.asset), cmd.amount_raw)
     state.deposited[cmd.asset] = state.deposited.get(cmd.asset, 0) + cmd.amount_raw
