@@ -28,6 +28,21 @@ class JournalClosed(JournalError):
     """The journal was used after close()."""
 
 
+class JournalUnavailable(JournalError):
+    """The journal cannot make a record durable now (its server is unreachable): a command is
+    refused before it gets a sequence number, so nothing happened and it may be sent again."""
+
+
+class JournalFenced(JournalError):
+    """Another engine writes the journal now: this one may not append, and what it appended
+    after the other's first record was never recorded (the message names both)."""
+
+
+class WriterActive(JournalError):
+    """An engine that is alive writes this journal already; a second one is refused before it
+    changes anything (start it as a standby instead)."""
+
+
 @runtime_checkable
 class Journal(Protocol):
     """Append-only log of ``(seq, payload)`` records with group-committed durability."""

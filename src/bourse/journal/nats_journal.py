@@ -1,0 +1,579 @@
+"""The journal on a NATS JetStream stream: one fenced writer, acknowledged once JetStream has it.
+
+Every command is a message on `bourse.journal.<STREAM>`; the stream's sequence number is the
+command's seq (the stream holds nothing else, so both count from 1 without gaps). A record is
+durable when JetStream acknowledges it: stored, and on a replicated stream (R3) copied to a
+majority of its servers.
+
+Fencing. Each record is published citing the record before it: `Nats-Expected-Last-Sequence`
+(seq - 1) and, after this writer's first record, `Nats-Expected-Last-Msg-Id` (this writer's id
+for seq - 1). Ids are `<epoch>:<seq>`, the epoch being the revision of the writer's lease
+(`nats_lease`), so they differ between writers. JetStream refuses a record whose expectation
+does not hold and stores nothing, so of two writers only the one whose records follow each
+other gets in. A writer's first record cites the sequence only (a server restarted before
+2.12 may have forgotten the last id); it is sent alone, once the stream's last record has been
+read and found to be this writer's or the one it took over from.
+
+Group commit: `append` only buffers; the loop thread publishes every buffered record without
+waiting (many in flight, one reply inbox), and acknowledgements advance `durable_seq` in order.
+A record not acknowledged within `ack_timeout_s` is sent again with the same id (JetStream's
+duplicate window turns a copy it has into an acknowledgement); a record refused for its
+expectation makes the writer read the stream: its own records there count as acknowledged,
+anyone else's mean it is fenced (`JournalFenced`: nothing it appended after that is recorded).
+
+Threading: the NATS client runs on an event loop in a thread of its own; `append` is called from
+the engine's thread, the durable listener from the loop's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+import msgspec
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import NoServersError
+from nats.js import JetStreamContext, api
+from nats.js.errors import NotFoundError
+
+from bourse.journal import nats_lease
+from bourse.journal.base import (
+    JournalClosed,
+    JournalCorrupted,
+    JournalError,
+    JournalFenced,
+    JournalUnavailable,
+)
+from bourse.journal.nats_address import NatsAddress, parse_nats_url
+
+if TYPE_CHECKING:
+    from bourse.journal.base import Journal
+
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
+MSG_ID = "Nats-Msg-Id"
+EXPECTED_SEQ = "Nats-Expected-Last-Sequence"
+EXPECTED_ID = "Nats-Expected-Last-Msg-Id"
+WRONG_LAST_SEQ, WRONG_LAST_ID = 10071, 10070
+DUPLICATE_WINDOW_S = 120.0  # a record sent again within this is recognised, not stored twice
+ACK_TIMEOUT_S = 2.0
+READ_CHUNK = 4096
+
+
+class _Ack(msgspec.Struct):
+    seq: int = 0
+    duplicate: bool = False
+    error: dict[str, Any] | None = None
+
+
+_acks = msgspec.json.Decoder(_Ack)
+
+
+class NatsJournal:
+    """The journal of stream `url` (`nats://host:port[,host:port...]/STREAM[?replicas=3]`).
+
+    As writer (the default) it takes the stream's writer lease first: WriterActive if an engine
+    that is alive holds it. `writer=False` opens it for reading only (replay, followers)."""
+
+    def __init__(
+        self,
+        url: str | NatsAddress,
+        *,
+        writer: bool = True,
+        node: str | None = None,
+        lease_s: float = nats_lease.LEASE_S,
+        ack_timeout_s: float = ACK_TIMEOUT_S,
+        connect_timeout_s: float = 5.0,
+    ) -> None:
+        self.address = parse_nats_url(url) if isinstance(url, str) else url
+        self.node = node or nats_lease.node_name()
+        self.lease_s = lease_s
+        self.ack_timeout_s = ack_timeout_s
+        self.truncated_bytes = 0  # what FileJournal reports of a torn tail: never, here
+        self.taken_over_from: str | None = None  # the writer whose expired lease this one took
+        self._writer = writer
+        self._lock = threading.Lock()
+        self._durable_cond = threading.Condition(self._lock)
+        self._buf: list[bytes] = []
+        self._scheduled = False
+        self._last_seq = 0
+        self._durable_seq = 0
+        self._notified_seq = 0
+        self._error: BaseException | None = None
+        self._closed = False
+        self._listener: Callable[[int], None] | None = None
+        self._failure_listener: Callable[[BaseException], None] | None = None
+        # loop-thread state
+        self._sent_seq = 0
+        self._unacked: dict[int, tuple[bytes, float]] = {}
+        self._acked: set[int] = set()
+        self._first_seq = 1  # this writer's first record: it cites the sequence only
+        self._resyncing = False
+        self._connected = False
+        self._lease_lapsed = False
+        self._holder: nats_lease.Holder | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="bourse-journal-nats", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._run(self._open(connect_timeout_s), timeout=None)
+        except BaseException:
+            self._stop_loop()
+            raise
+
+    # -- set-up -----------------------------------------------------------------------
+
+    def _run(self, coro: Coroutine[Any, Any, _T], timeout: float | None = 30.0) -> _T:
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
+
+    async def _connect(self, connect_timeout_s: float) -> Client:
+        return await nats.connect(
+            servers=list(self.address.servers),
+            connect_timeout=connect_timeout_s,
+            allow_reconnect=True,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.25,
+            disconnected_cb=self._on_disconnected,
+            reconnected_cb=self._on_reconnected,
+            error_cb=self._on_error,
+            name=f"bourse-journal {self.node}",
+        )
+
+    async def _open(self, connect_timeout_s: float) -> None:
+        address = self.address
+        try:
+            # the client would keep trying a server that is not there: bound the first attempt
+            self._nc = await asyncio.wait_for(self._connect(connect_timeout_s), connect_timeout_s)
+        except (NoServersError, OSError, TimeoutError) as exc:
+            raise JournalUnavailable(
+                f"cannot reach NATS at {', '.join(address.servers)} for journal stream "
+                f"{address.stream}: {exc or type(exc).__name__}"
+            ) from None
+        self._connected = True
+        self._js: JetStreamContext = self._nc.jetstream(timeout=10.0)
+        info = await self._stream()
+        state = info.state
+        if state.messages != state.last_seq or (state.messages and state.first_seq != 1):
+            raise JournalCorrupted(
+                f"journal stream {address.stream} holds {state.messages} records numbered "
+                f"{state.first_seq}..{state.last_seq}: records were removed from it, so its "
+                "sequence numbers are no longer the commands' seqs"
+            )
+        self._last_seq = self._durable_seq = self._notified_seq = state.last_seq
+        self._sent_seq = state.last_seq
+        self._first_seq = state.last_seq + 1
+        if not self._writer:
+            return
+        self._kv = await nats_lease.bucket(self._js, address)
+        holder = await nats_lease.acquire(self._kv, self.node, self.lease_s, wait=False)
+        await self._became_writer(holder)
+
+    async def _became_writer(self, holder: nats_lease.Holder) -> None:
+        self._holder = holder
+        self._epoch = holder.revision
+        self._inbox = self._nc.new_inbox()
+        await self._nc.subscribe(self._inbox + ".*", cb=self._on_ack)
+        self._wake = asyncio.Event()
+        self._first_done = asyncio.Event()  # set as durable_seq advances (see _first_acknowledged)
+        for job in (self._publisher(), self._resender(), self._heartbeat()):
+            self._tasks.append(asyncio.ensure_future(job))
+        log.info(
+            "journal: %s writes stream %s from seq %d (epoch %d)",
+            self.node,
+            self.address.stream,
+            self._first_seq,
+            self._epoch,
+        )
+
+    async def _stream(self) -> api.StreamInfo:
+        address = self.address
+        try:
+            info = await self._js.stream_info(address.stream)
+        except NotFoundError:
+            if not self._writer:
+                raise JournalError(f"no journal stream {address.stream} on NATS") from None
+            info = await self._js.add_stream(
+                name=address.stream,
+                subjects=[address.subject],
+                storage=api.StorageType.FILE,
+                num_replicas=address.replicas,
+                duplicate_window=DUPLICATE_WINDOW_S,
+                retention=api.RetentionPolicy.LIMITS,
+                discard=api.DiscardPolicy.NEW,
+                allow_direct=True,
+            )
+            log.info("journal: created stream %s (R%d)", address.stream, address.replicas)
+        subjects = info.config.subjects or []
+        if subjects != [address.subject]:
+            raise JournalError(
+                f"stream {address.stream} carries {subjects}, not only {address.subject}: "
+                "it is not a bourse journal (or another one's)"
+            )
+        return info
+
+    async def _on_disconnected(self) -> None:
+        self._connected = False
+        if not self._closed:
+            log.warning("journal: lost NATS; records wait until it is back")
+
+    async def _on_reconnected(self) -> None:
+        self._connected = True
+        log.info("journal: NATS is back")
+
+    async def _on_error(self, exc: Exception) -> None:
+        log.debug("journal: NATS client error: %r", exc)  # a reconnect's every try
+
+    # -- the engine's side ------------------------------------------------------------
+
+    def append(self, seq: int, payload: bytes) -> None:
+        lock = self._lock
+        lock.acquire()
+        try:
+            if (
+                seq != self._last_seq + 1
+                or self._error is not None
+                or self._closed
+                or not self._writer
+            ):
+                self._reject(seq)
+            self._buf.append(payload)
+            self._last_seq = seq
+            wake = not self._scheduled
+            self._scheduled = True
+        finally:
+            lock.release()
+        if wake:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    def _reject(self, seq: int) -> NoReturn:
+        if self._error is not None:
+            raise self._error
+        if self._closed:
+            raise JournalClosed("journal is closed")
+        if not self._writer:
+            raise JournalError("this journal was opened for reading only")
+        raise ValueError(
+            f"journal append out of sequence: got seq {seq}, expected {self._last_seq + 1}"
+        )
+
+    @property
+    def last_seq(self) -> int:
+        return self._last_seq
+
+    @property
+    def durable_seq(self) -> int:
+        return self._durable_seq
+
+    def set_durable_listener(self, fn: Callable[[int], None]) -> None:
+        self._listener = fn
+
+    def set_failure_listener(self, fn: Callable[[BaseException], None]) -> None:
+        """`fn(error)` once, on the loop's thread, when the journal stops for good (fenced)."""
+        self._failure_listener = fn
+
+    def unavailable(self) -> str | None:
+        """Why a command would not be made durable now (None: it would): checked before a
+        command is sequenced, so a refusal leaves nothing half done."""
+        if self._error is not None:
+            return str(self._error)
+        if not self._connected:
+            return f"the journal's NATS server ({self.address}) is unreachable"
+        if self._lease_lapsed:
+            return "this engine could not renew its writer lease on NATS"
+        oldest = self._unacked.get(self._durable_seq + 1)
+        if oldest is not None and time.monotonic() - oldest[1] > self.ack_timeout_s:
+            return f"NATS has not acknowledged the journal's records for {self.ack_timeout_s:g} s"
+        return None
+
+    def flush(self) -> int:
+        if threading.current_thread() is self._thread:
+            raise RuntimeError("flush() called from the journal's own thread would deadlock")
+        with self._lock:
+            target = self._last_seq
+            while self._notified_seq < target and self._error is None:
+                self._durable_cond.wait()
+            if self._error is not None and self._notified_seq < target:
+                raise self._error
+            return self._durable_seq
+
+    # -- publishing (loop thread) -----------------------------------------------------
+
+    async def _publisher(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            if self._resyncing:
+                continue  # the resync sends what waits once it is done
+            with self._lock:
+                batch, self._buf = self._buf, []
+                self._scheduled = False
+            now = time.monotonic()
+            for payload in batch:
+                seq = self._sent_seq + 1
+                self._sent_seq = seq
+                self._unacked[seq] = (payload, now)
+                await self._send(seq, payload)
+                if seq == self._first_seq:
+                    # this writer's first record goes alone: the rest cite it by id, and must not
+                    # reach the stream before it does
+                    await self._first_acknowledged()
+
+    async def _first_acknowledged(self) -> None:
+        while self._durable_seq < self._first_seq and self._error is None:
+            self._first_done.clear()
+            await self._first_done.wait()
+
+    async def _send(self, seq: int, payload: bytes) -> None:
+        headers = {MSG_ID: f"{self._epoch}:{seq}", EXPECTED_SEQ: str(seq - 1)}
+        if seq != self._first_seq:
+            headers[EXPECTED_ID] = f"{self._epoch}:{seq - 1}"
+        await self._nc.publish(
+            self.address.subject, payload, reply=f"{self._inbox}.{seq}", headers=headers
+        )
+
+    async def _on_ack(self, msg: Msg) -> None:
+        seq = int(msg.subject.rpartition(".")[2])
+        if seq not in self._unacked:
+            return  # a copy's answer, after the first one's
+        if msg.headers and msg.headers.get("Status") == "503":
+            return  # no stream leader right now: the resender sends it again
+        try:
+            ack = _acks.decode(msg.data)
+        except msgspec.DecodeError:
+            log.warning("journal: unreadable acknowledgement for seq %d: %r", seq, msg.data)
+            return
+        if ack.error is not None:
+            code = ack.error.get("err_code")
+            if code in (WRONG_LAST_SEQ, WRONG_LAST_ID):
+                if not self._resyncing:
+                    self._resyncing = True
+                    self._tasks.append(asyncio.ensure_future(self._resync()))
+                return
+            self._fail(JournalError(f"NATS refused journal record seq {seq}: {ack.error}"))
+            return
+        if ack.seq != seq:
+            self._fail(
+                JournalCorrupted(
+                    f"NATS stored journal record seq {seq} as stream message {ack.seq}: the "
+                    f"stream {self.address.stream} holds something besides this journal"
+                )
+            )
+            return
+        self._acknowledged(seq)
+
+    def _acknowledged(self, seq: int) -> None:
+        self._unacked.pop(seq, None)
+        acked = self._acked
+        acked.add(seq)
+        durable = self._durable_seq
+        while durable + 1 in acked:
+            durable += 1
+            acked.discard(durable)
+        if durable == self._durable_seq:
+            return
+        self._durable_seq = durable
+        self._first_done.set()
+        listener = self._listener
+        if listener is not None:
+            listener(durable)
+        with self._lock:
+            self._notified_seq = durable
+            self._durable_cond.notify_all()
+
+    async def _resender(self) -> None:
+        """Send again what NATS has not answered in time (lost on the way, or in a reconnect)."""
+        while True:
+            await asyncio.sleep(min(0.25, self.ack_timeout_s / 4))
+            if self._resyncing or not self._connected:
+                continue
+            oldest = self._unacked.get(self._durable_seq + 1)
+            if oldest is None or time.monotonic() - oldest[1] < self.ack_timeout_s:
+                continue
+            await self._send_again()
+
+    async def _send_again(self) -> None:
+        now = time.monotonic()
+        for seq in sorted(self._unacked):
+            payload, _ = self._unacked[seq]
+            self._unacked[seq] = (payload, now)
+            try:
+                await self._send(seq, payload)
+            except Exception as exc:  # disconnected meanwhile: the next round tries again
+                log.warning("journal: sending seq %d again failed: %r", seq, exc)
+                return
+
+    async def _resync(self) -> None:
+        """A record was refused for what it cited: read the stream past what is acknowledged;
+        this writer's own records there count as acknowledged, anyone else's fence it."""
+        try:
+            await asyncio.sleep(0.05)  # let the refusals of the same burst arrive
+            info = await self._js.stream_info(self.address.stream)
+            last = info.state.last_seq
+            for seq in range(self._durable_seq + 1, last + 1):
+                found = await self._js.get_msg(self.address.stream, seq=seq)
+                msg_id = (found.headers or {}).get(MSG_ID)
+                if msg_id != f"{self._epoch}:{seq}":
+                    self._fail(
+                        JournalFenced(
+                            f"another engine wrote journal record seq {seq} (id {msg_id}): "
+                            f"{self.node} no longer writes stream {self.address.stream}; its "
+                            f"records from seq {seq} on were not recorded"
+                        )
+                    )
+                    return
+                if seq in self._unacked:
+                    self._acknowledged(seq)
+            # the stream ends with this writer's last acknowledged record: send the rest anew,
+            # the first citing the sequence only (what the server may have forgotten is the id)
+            self._first_seq = last + 1
+            pending = sorted(self._unacked)
+            self._resyncing = False
+            if pending:
+                first = pending[0]
+                payload, _ = self._unacked[first]
+                self._unacked[first] = (payload, time.monotonic())
+                await self._send(first, payload)
+                await self._first_acknowledged()
+                await self._send_again()
+            self._wake.set()
+        except Exception as exc:
+            log.warning("journal: reading the stream to resync failed (%r); trying again", exc)
+            await asyncio.sleep(0.25)
+            self._tasks.append(asyncio.ensure_future(self._resync()))
+
+    async def _heartbeat(self) -> None:
+        assert self._holder is not None
+        renewed = time.monotonic()
+        while True:
+            await asyncio.sleep(self.lease_s / 4)
+            try:
+                await nats_lease.renew(self._kv, self._holder)
+            except JournalFenced as exc:
+                self._fail(exc)
+                return
+            except Exception as exc:
+                self._lease_lapsed = time.monotonic() - renewed > self.lease_s
+                log.warning("journal: renewing the writer lease failed: %r", exc)
+                continue
+            renewed = time.monotonic()
+            self._lease_lapsed = False
+
+    def _fail(self, exc: BaseException) -> None:
+        if self._error is not None:
+            return
+        log.error("journal stopped: %s", exc)
+        with self._lock:
+            self._error = exc
+            self._durable_cond.notify_all()
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        with contextlib.suppress(AttributeError):
+            self._first_done.set()
+        if self._failure_listener is not None:
+            self._failure_listener(exc)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def replay(self, from_seq: int = 1) -> Iterator[tuple[int, bytes]]:
+        limit = self._durable_seq
+        return self._read(max(from_seq, 1), limit)
+
+    def _read(self, seq: int, limit: int) -> Iterator[tuple[int, bytes]]:
+        if seq > limit:
+            return
+        sub = self._run(self._subscribe(seq))
+        try:
+            while seq <= limit:
+                for got_seq, data in self._run(self._chunk(sub, seq, limit)):
+                    yield got_seq, data
+                    seq = got_seq + 1
+        finally:
+            with contextlib.suppress(Exception):
+                self._run(sub.unsubscribe(), timeout=5)
+
+    async def _subscribe(self, seq: int) -> JetStreamContext.PushSubscription:
+        return await self._js.subscribe(
+            self.address.subject,
+            ordered_consumer=True,
+            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
+            config=api.ConsumerConfig(opt_start_seq=seq),
+        )
+
+    async def _chunk(
+        self, sub: JetStreamContext.PushSubscription, seq: int, limit: int
+    ) -> list[tuple[int, bytes]]:
+        out: list[tuple[int, bytes]] = []
+        while seq <= limit and len(out) < READ_CHUNK:
+            try:
+                msg = await sub.next_msg(timeout=10.0)
+            except TimeoutError:
+                raise JournalUnavailable(
+                    f"reading journal stream {self.address.stream} at seq {seq} timed out"
+                ) from None
+            got = msg.metadata.sequence.stream
+            if got < seq:
+                continue  # a redelivery after the ordered consumer reset
+            if got != seq:
+                raise JournalCorrupted(
+                    f"journal stream {self.address.stream} has no record seq {seq} (next: {got})"
+                )
+            out.append((got, msg.data))
+            seq += 1
+        return out
+
+    # -- closing ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        try:
+            if self._writer and self._error is None:
+                with self._lock:
+                    target = self._last_seq
+                    deadline = time.monotonic() + 10.0
+                    while self._notified_seq < target and self._error is None:
+                        if not self._durable_cond.wait(max(0.0, deadline - time.monotonic())):
+                            break
+            if self._holder is not None and self._error is None:
+                with contextlib.suppress(Exception):
+                    self._run(nats_lease.give_back(self._kv, self._holder), timeout=5)
+        finally:
+            self._stop_loop()
+        if self._error is not None and not isinstance(self._error, JournalFenced):
+            raise self._error
+
+    def _stop_loop(self) -> None:
+        async def shut() -> None:
+            for task in self._tasks:
+                task.cancel()
+            nc = getattr(self, "_nc", None)
+            if nc is not None and not nc.is_closed:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(nc.close(), 5)
+
+        with contextlib.suppress(Exception):
+            self._run(shut(), timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
+if TYPE_CHECKING:
+
+    def _conforms(j: NatsJournal) -> Journal:
+        return j
