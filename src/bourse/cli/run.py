@@ -125,6 +125,15 @@ def run(
             "entry (0: streams only on --port).",
         ),
     ] = 0,
+    journal: Annotated[
+        str,
+        typer.Option(
+            "--journal",
+            help="Where commands are journaled: a directory (default: <data-dir>/journal) or a "
+            "NATS JetStream stream, nats://host:4222[,host2:4222,...]/STREAM[?replicas=3] "
+            "(created if missing; one engine writes it, fenced).",
+        ),
+    ] = "",
     no_four_eyes: Annotated[
         bool,
         typer.Option(
@@ -177,8 +186,14 @@ def run(
         fail("--stream-port needs --gateways: a process of its own serves the streams")
     if stream_port and stream_port == port:
         fail(f"--stream-port {stream_port}: not the API's --port")
+    if journal.startswith("nats:"):
+        from bourse.journal.nats_address import parse_nats_url
+
+        try:
+            parse_nats_url(journal)
+        except ValueError as exc:
+            fail(f"--journal: {exc}")
     dd = DataDir(data_dir)
-    fresh = not dd.journal.exists()
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
     try:
         with progress_bar("recovering", None) as advance:
@@ -190,6 +205,7 @@ def run(
                 audit=True,
                 audit_process=True,
                 audit_heads_to=audit_heads_to,
+                journal=journal,
             )
     except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
         err.print("stopped while recovering; the next start recovers again")
@@ -201,6 +217,7 @@ def run(
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         fail(f"cannot start from {dd.path}: {exc}")
     stop = _StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
+    fresh = exchange.fresh
     try:
         migrated = migrate_legacy_staff(dd, exchange)
         four_eyes = settle_four_eyes(exchange, default=not no_four_eyes, fresh=fresh)
@@ -270,6 +287,7 @@ def run(
         f"  demo account    {DEMO_ACCOUNT_ID} ({funds}; a customer resident in DE)\n"
         f"  compliance      bourse customers|venues|policy|staff|alerts|proposals --help (README)\n"
         f"  data directory  {dd.path} ({how})"
+        + (f"\n  journal         {journal}" if journal else "")
         + ("\n  rate limits     off" if no_rate_limits else "")
         + (
             f"\n  processes       1 engine + {gateways} gateways"

@@ -55,6 +55,9 @@ class Journal(Protocol):
         """
         ...
 
+    # bytes of a torn tail cut off when it was opened (a file journal's; 0 for others)
+    truncated_bytes: int
+
     @property
     def last_seq(self) -> int:
         """The last appended seq (not necessarily durable yet); 0 if empty."""
@@ -71,6 +74,16 @@ class Journal(Protocol):
         It may be called from a background thread; it must be quick and must not call
         ``flush``/``close`` on the same journal.
         """
+        ...
+
+    def set_failure_listener(self, fn: Callable[[BaseException], None]) -> None:
+        """Register ``fn(error)``, called once (from any thread) when the journal stops for good
+        with records appended but not durable: those will never be."""
+        ...
+
+    def unavailable(self) -> str | None:
+        """Why a record appended now would not become durable soon (None: it would). Asked
+        before a command is sequenced, so a refusal leaves nothing half done."""
         ...
 
     def flush(self) -> int:

@@ -196,6 +196,7 @@ class FileJournal:
         self._error: BaseException | None = None
         self._stopped = False  # closed or failed: lets append test one flag on the hot path
         self._listener: Callable[[int], None] | None = None
+        self._failure_listener: Callable[[BaseException], None] | None = None
         self._writer_idle = False
 
         self._lock = threading.Lock()
@@ -313,6 +314,12 @@ class FileJournal:
     def set_durable_listener(self, fn: Callable[[int], None]) -> None:
         self._listener = fn
 
+    def set_failure_listener(self, fn: Callable[[BaseException], None]) -> None:
+        self._failure_listener = fn
+
+    def unavailable(self) -> str | None:
+        return None if self._error is None else f"the journal's writer failed: {self._error!r}"
+
     def flush(self) -> int:
         if self._writer is None:
             return self._commit_inline()
@@ -337,6 +344,8 @@ class FileJournal:
                 self._error = exc
                 self._stopped = True
                 self._durable.notify_all()
+            if self._failure_listener is not None:
+                self._failure_listener(exc)
 
     def _writer_loop(self) -> None:
         while True:

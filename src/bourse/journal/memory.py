@@ -22,6 +22,7 @@ class MemoryJournal:
         self._first_seq = 1  # seq of self._records[0]; moves forward on prune
         self._listener: Callable[[int], None] | None = None
         self._closed = False
+        self.truncated_bytes = 0
 
     def append(self, seq: int, payload: bytes) -> None:
         if self._closed:
@@ -43,6 +44,12 @@ class MemoryJournal:
 
     def set_durable_listener(self, fn: Callable[[int], None]) -> None:
         self._listener = fn
+
+    def set_failure_listener(self, fn: Callable[[BaseException], None]) -> None:
+        """Never called: appending to a list does not fail."""
+
+    def unavailable(self) -> str | None:
+        return None
 
     def flush(self) -> int:
         return self.last_seq

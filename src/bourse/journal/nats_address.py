@@ -6,7 +6,9 @@ the stream keeps the commands, `replicas` copies of it (1 or 3; created so if it
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 from dataclasses import dataclass
 from urllib.parse import parse_qs
 
@@ -68,3 +70,10 @@ def parse_nats_url(url: str) -> NatsAddress:
             raise ValueError(f"replicas={value!r}: a stream keeps 1, 3 or 5 copies")
         replicas = int(value)
     return NatsAddress(tuple(servers), stream, replicas)
+
+
+def node_name(home: str | None = None) -> str:
+    """This engine's name in the lease: BOURSE_NODE if set, else the host and `home` (its data
+    directory, which one process at a time owns: so an engine restarting takes its own lease
+    back at once), else the host and the process id."""
+    return os.environ.get("BOURSE_NODE") or f"{socket.gethostname()}:{home or os.getpid()}"

@@ -51,7 +51,7 @@ from bourse.journal.base import (
     JournalFenced,
     JournalUnavailable,
 )
-from bourse.journal.nats_address import NatsAddress, parse_nats_url
+from bourse.journal.nats_address import NatsAddress, node_name, parse_nats_url
 
 if TYPE_CHECKING:
     from bourse.journal.base import Journal
@@ -94,7 +94,7 @@ class NatsJournal:
         connect_timeout_s: float = 5.0,
     ) -> None:
         self.address = parse_nats_url(url) if isinstance(url, str) else url
-        self.node = node or nats_lease.node_name()
+        self.node = node or node_name()
         self.lease_s = lease_s
         self.ack_timeout_s = ack_timeout_s
         self.truncated_bytes = 0  # what FileJournal reports of a torn tail: never, here

@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import socket
 import time
 from dataclasses import dataclass
 
@@ -31,11 +29,6 @@ from bourse.journal.nats_address import NatsAddress
 
 KEY = "writer"
 LEASE_S = 3.0  # a writer silent this long is taken for dead
-
-
-def node_name() -> str:
-    """This engine's name in the lease (host and pid, unless BOURSE_NODE names it)."""
-    return os.environ.get("BOURSE_NODE") or f"{socket.gethostname()}:{os.getpid()}"
 
 
 @dataclass

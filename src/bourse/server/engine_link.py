@@ -246,8 +246,12 @@ class EngineHost:
             if not writer.is_closing():
                 writer.write(frame(OUTCOME, request_id, _SEQ.pack(outcome.seq)))
 
+        def lost(exc: Exception) -> None:  # the journal stopped: it was never recorded
+            if not writer.is_closing():
+                writer.write(frame(FAILED, request_id, str(exc).encode()))
+
         try:
-            self.service.submit_then(decode_command(body), answer)
+            self.service.submit_then(decode_command(body), answer, lost)
         except (UnencodableCommand, ExchangeStopped) as exc:
             writer.write(frame(FAILED, request_id, str(exc).encode()))
 

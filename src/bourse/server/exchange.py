@@ -22,7 +22,8 @@ from bourse.demo import genesis
 from bourse.domain.rejections import Refusal
 from bourse.engine import Engine, cards, cutoff, impact, read_model, snapshot, valuation, work
 from bourse.events import Outcome
-from bourse.journal.file_journal import FileJournal
+from bourse.journal.nats_address import node_name
+from bourse.journal.opening import open_journal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
 from bourse.journal.snapshots import SnapshotStore
 from bourse.server.datadir import DataDir
@@ -41,6 +42,11 @@ class RecoveryError(RuntimeError):
 
 class ExchangeStopped(RuntimeError):
     """The engine failed on a command (a bug) and refuses every command after it."""
+
+
+class NotRecorded(ExchangeStopped):
+    """Refused before it was sequenced, because the journal cannot record it now (its server
+    unreachable): nothing happened, and the same request may be sent again."""
 
 
 def now_ms() -> int:
@@ -71,6 +77,7 @@ class Exchange:
         audit: bool | None = None,
         audit_process: bool = False,
         audit_heads_to: str = "",
+        journal: str = "",
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
         after a crash replays at most that many (0: only on close and on demand).
@@ -79,12 +86,13 @@ class Exchange:
         the engine and gives the exchange its first audit key if it has none (None: if the
         data directory keeps one already, so that a tool's commands are in it too);
         `audit_process` keeps it in a child process (the server does); `audit_heads_to`: a
-        NATS server's URL where each signed tree head is published too."""
+        NATS server's URL where each signed tree head is published too. `journal`: where
+        commands are journaled (see `journal/opening.py`; '' is `<data>/journal`)."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
         try:
-            self.journal = FileJournal(data_dir.journal)
+            self.journal = open_journal(journal, data_dir.journal, node_name(str(data_dir.path)))
             self.snapshots = SnapshotStore(data_dir.snapshots)
             self.projector = Projector(database_url or store_url(data_dir.path))
             if audit is None:
@@ -92,9 +100,13 @@ class Exchange:
             self.audit_log = AuditLog(data_dir.path) if audit else None
             self.engine, snapshot_seq, replayed = self._recover(progress)
         except BaseException:
+            if hasattr(self, "journal"):
+                self.journal.close()
             data_dir.unlock()
             raise
         self.failure: ExchangeStopped | None = None
+        self.on_failure: list[Callable[[ExchangeStopped], None]] = []
+        self.journal.set_failure_listener(self._journal_failed)
         self.snapshot_every = snapshot_every
         self._snapshot_seq = snapshot_seq
         self.projection = ProjectionWorker(self.projector, in_process=not projector_process)
@@ -121,7 +133,8 @@ class Exchange:
             truncated_bytes=self.journal.truncated_bytes,
             seconds=time.perf_counter() - started,
         )
-        if demo and self.engine.state.last_seq == 0:
+        self.fresh = self.engine.state.last_seq == 0  # the journal was empty
+        if demo and self.fresh:
             for cmd in genesis(now_ms()):
                 self.sequencer.submit(cmd)
             self.sequencer.flush()
@@ -198,6 +211,9 @@ class Exchange:
         """Sequence `cmd` (engine thread only). Its outcome is not durable until released."""
         if self.failure is not None:
             raise self.failure
+        why = self.journal.unavailable()
+        if why is not None:
+            raise NotRecorded(f"{why}: nothing was done; send it again once it is back")
         try:
             outcome = self.sequencer.submit(cmd)
         except UnencodableCommand:
@@ -215,6 +231,19 @@ class Exchange:
         if self.snapshot_every and outcome.seq - self._snapshot_seq >= self.snapshot_every:
             self._periodic_snapshot(outcome.seq)
         return outcome
+
+    def _journal_failed(self, exc: BaseException) -> None:
+        """The journal stopped for good (another engine writes it now, or its disk failed):
+        every command after its last durable one was never recorded, and none is accepted
+        from here on. Called on the journal's thread."""
+        durable = self.journal.durable_seq
+        self.failure = ExchangeStopped(
+            f"the journal stopped ({exc}); commands after seq {durable} were not recorded and "
+            "did not happen"
+        )
+        log.critical("%s", self.failure)
+        for fn in self.on_failure:
+            fn(self.failure)
 
     def check(self, cmd: Command) -> Refusal | None:
         """What the engine would refuse `cmd` for at its first stages, without sequencing it."""

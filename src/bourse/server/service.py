@@ -133,6 +133,8 @@ class Service:
         self.released_seq = self.view.last_seq
         # seq -> (what to call with its outcome once durable, when it was submitted)
         self._callbacks: dict[int, tuple[Callable[[Outcome], None], float]] = {}
+        # seq -> what to call instead if the journal stops before it is durable
+        self._on_lost: dict[int, Callable[[Exception], None]] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._store_advanced: asyncio.Event | None = None
         self._released: asyncio.Event | None = None
@@ -146,6 +148,7 @@ class Service:
         # the gateway processes' answers, once an EngineHost serves them
         self.others: Callable[[str], Awaitable[list[Any]]] | None = None
         exchange.projection.listeners.append(self._on_store_applied)
+        exchange.on_failure.append(self._on_journal_failure)
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
@@ -160,16 +163,40 @@ class Service:
             if not future.done():  # not given up on meanwhile
                 future.set_result(outcome)
 
+        def lost(exc: Exception) -> None:
+            if not future.done():
+                future.set_exception(exc)
+
         # Registered before yielding: the release hops onto this loop, so it cannot run first.
-        self.submit_then(cmd, answer)
+        self.submit_then(cmd, answer, lost)
         return await future
 
-    def submit_then(self, cmd: Command, done: Callable[[Outcome], None]) -> None:
+    def submit_then(
+        self,
+        cmd: Command,
+        done: Callable[[Outcome], None],
+        lost: Callable[[Exception], None] | None = None,
+    ) -> None:
         """Run `cmd` now; `done(outcome)` on the loop once durable, right after the release
         listeners have seen its batch (the engine link answers this way: no task or future
-        per command)."""
+        per command); `lost(error)` instead if the journal stops before it is durable (it was
+        never recorded)."""
         outcome = self.exchange.submit(cmd)
         self._callbacks[outcome.seq] = (done, time.perf_counter())
+        if lost is not None:
+            self._on_lost[outcome.seq] = lost
+
+    def _on_journal_failure(self, exc: Exception) -> None:  # the journal's thread
+        self._call_on_loop(self._fail_waiting, exc)
+
+    def _fail_waiting(self, exc: Exception) -> None:
+        """Answer every request still waiting: its command will never be durable."""
+        waiting, self._callbacks = self._callbacks, {}
+        lost, self._on_lost = self._on_lost, {}
+        for seq in waiting:
+            fn = lost.get(seq)
+            if fn is not None:
+                fn(exc)
 
     def _gauges(self) -> Iterator[tuple[str, str, dict[str, str], float]]:
         ex = self.exchange
@@ -347,6 +374,8 @@ class Service:
         callbacks = self._callbacks
         for outcome in batch:
             callback = callbacks.pop(outcome.seq, None) if callbacks else None
+            if self._on_lost:
+                self._on_lost.pop(outcome.seq, None)
             if callback is not None:
                 done, started = callback
                 self.metrics.answered(outcome, time.perf_counter() - started)

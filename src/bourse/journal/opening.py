@@ -1,0 +1,20 @@
+"""Which journal a `--journal` names: a directory on this machine (the default, `<data>/journal`)
+or a stream on NATS JetStream (`nats://host:4222[,host:4223...]/STREAM[?replicas=3]`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bourse.journal.base import Journal
+from bourse.journal.file_journal import FileJournal
+from bourse.journal.nats_address import is_nats_url
+
+
+def open_journal(spec: str, default_dir: Path, node: str | None = None) -> Journal:
+    """The journal `spec` names, opened to write ('' is `default_dir`). `node` names this
+    engine to the other engines of a stream (see `nats_address.node_name`)."""
+    if is_nats_url(spec):
+        from bourse.journal.nats_journal import NatsJournal  # the NATS client only when used
+
+        return NatsJournal(spec, node=node)
+    return FileJournal(Path(spec) if spec else default_dir)
