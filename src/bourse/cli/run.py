@@ -134,6 +134,15 @@ def run(
             "(created if missing; one engine writes it, fenced).",
         ),
     ] = "",
+    standby: Annotated[
+        bool,
+        typer.Option(
+            "--standby",
+            help="With a NATS --journal: follow the stream and keep this engine current; when "
+            "its writer stops renewing its lease (its process or machine dead), take over as "
+            "the writer and start serving.",
+        ),
+    ] = False,
     no_four_eyes: Annotated[
         bool,
         typer.Option(
@@ -193,7 +202,11 @@ def run(
             parse_nats_url(journal)
         except ValueError as exc:
             fail(f"--journal: {exc}")
+    if standby and not journal.startswith("nats:"):
+        fail("--standby follows a journal on NATS: add --journal nats://host:4222/STREAM")
     dd = DataDir(data_dir)
+    if standby:
+        err.print(f"standby: following {journal}; serving once its writer stops")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
     try:
         with progress_bar("recovering", None) as advance:
@@ -206,6 +219,8 @@ def run(
                 audit_process=True,
                 audit_heads_to=audit_heads_to,
                 journal=journal,
+                standby=standby,
+                check_recovered=lambda view: _master_key_problem(view, dd),
             )
     except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
         err.print("stopped while recovering; the next start recovers again")
@@ -310,6 +325,26 @@ def run(
         # journal and the projection and snapshot (exchange.close), with signals held off
         dd.clear_server_info()
         exchange.close()
+
+
+def _master_key_problem(view: "ReadModel", dd: DataDir) -> str:
+    """Why API keys' secrets, sealed by the engine that journaled them, would not open here
+    ('' if they do): an engine on a new machine (a standby) needs that engine's master.key."""
+    from bourse.domain.enums import KeyKind
+    from bourse.keys.sealing import SealError, SecretBox
+
+    for key in view.api_keys.values():
+        if key.kind is KeyKind.HMAC_SHA256:
+            try:
+                SecretBox.at(dd.master_key_file).open(key.credential, key.api_key)
+            except SealError:
+                return (
+                    f"the API keys' secrets do not open under {dd.master_key_file}: "
+                    "copy master.key from the data directory of the engine that sealed them "
+                    "(every engine of one journal needs the same one)"
+                )
+            return ""
+    return ""
 
 
 def uvicorn_server(asgi: Any) -> Any:

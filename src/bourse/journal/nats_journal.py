@@ -180,13 +180,25 @@ class NatsJournal:
         await self._became_writer(holder)
 
     async def _became_writer(self, holder: nats_lease.Holder) -> None:
+        self._hold(holder)
+        await self._start_writing()
+
+    def _hold(self, holder: nats_lease.Holder) -> None:
+        """Keep the lease from now on (renewed by `_heartbeat`)."""
         self._holder = holder
         self._epoch = holder.revision
+        self._tasks.append(asyncio.ensure_future(self._heartbeat()))
+        self._tasks[-1].set_name("lease")
+        if holder.taken_over:
+            self.taken_over_from = "an engine that stopped renewing its lease"
+
+    async def _start_writing(self) -> None:
+        self._writer = True
         self._inbox = self._nc.new_inbox()
         await self._nc.subscribe(self._inbox + ".*", cb=self._on_ack)
         self._wake = asyncio.Event()
         self._first_done = asyncio.Event()  # set as durable_seq advances (see _first_acknowledged)
-        for job in (self._publisher(), self._resender(), self._heartbeat()):
+        for job in (self._publisher(), self._resender()):
             self._tasks.append(asyncio.ensure_future(job))
         log.info(
             "journal: %s writes stream %s from seq %d (epoch %d)",
@@ -532,6 +544,76 @@ class NatsJournal:
             out.append((got, msg.data))
             seq += 1
         return out
+
+    # -- a standby: follow the stream, take the writer role when the writer stops ------
+
+    def wait_for_writer_role(self) -> None:
+        """Start watching the lease (a journal opened with `writer=False`): once its writer has
+        not renewed it for `lease_s`, this one takes it (see `won`), and keeps renewing it."""
+
+        async def watch() -> None:
+            self._kv = await nats_lease.bucket(self._js, self.address)
+            holder = await nats_lease.acquire(self._kv, self.node, self.lease_s, wait=True)
+            self._hold(holder)
+
+        self._loop.call_soon_threadsafe(lambda: self._tasks.append(asyncio.ensure_future(watch())))
+
+    @property
+    def won(self) -> bool:
+        """Whether this standby holds the writer lease now (it must still `promote`)."""
+        return self._holder is not None
+
+    def follow(self, from_seq: int, wait_s: float = 0.2) -> list[tuple[int, bytes]]:
+        """The records from `from_seq` on that are in the stream now (up to a chunk), waiting at
+        most `wait_s` for the first: [] when none came."""
+        return self._run(self._follow(from_seq, wait_s))
+
+    async def _follow(self, from_seq: int, wait_s: float) -> list[tuple[int, bytes]]:
+        sub, next_seq = getattr(self, "_tail", (None, 0))
+        if sub is None or next_seq != from_seq:
+            if sub is not None:
+                await sub.unsubscribe()
+            sub = await self._subscribe(from_seq)
+        out: list[tuple[int, bytes]] = []
+        seq = from_seq
+        with contextlib.suppress(TimeoutError):
+            while len(out) < READ_CHUNK:
+                msg = await sub.next_msg(timeout=wait_s if not out else 0.001)
+                got = msg.metadata.sequence.stream
+                if got < seq:
+                    continue
+                if got != seq:
+                    raise JournalCorrupted(
+                        f"journal stream {self.address.stream} has no record seq {seq} "
+                        f"(next: {got})"
+                    )
+                out.append((got, msg.data))
+                seq += 1
+        self._tail = (sub, seq)
+        return out
+
+    def promote(self, applied_seq: int) -> bool:
+        """Become the writer after record `applied_seq`, if that is the stream's last (False:
+        more was written meanwhile; follow it, then try again). Needs the lease (`won`)."""
+        if self._holder is None:
+            raise JournalError("a standby takes the writer role only once it holds the lease")
+
+        async def promote() -> bool:
+            info = await self._js.stream_info(self.address.stream)
+            if info.state.last_seq != applied_seq:
+                return False
+            tail = getattr(self, "_tail", None)
+            if tail is not None:
+                await tail[0].unsubscribe()
+                del self._tail
+            with self._lock:
+                self._last_seq = self._durable_seq = self._notified_seq = applied_seq
+            self._sent_seq = applied_seq
+            self._first_seq = applied_seq + 1
+            await self._start_writing()
+            return True
+
+        return self._run(promote())
 
     # -- closing ----------------------------------------------------------------------
 

@@ -10,11 +10,16 @@ from bourse.journal.file_journal import FileJournal
 from bourse.journal.nats_address import is_nats_url
 
 
-def open_journal(spec: str, default_dir: Path, node: str | None = None) -> Journal:
-    """The journal `spec` names, opened to write ('' is `default_dir`). `node` names this
-    engine to the other engines of a stream (see `nats_address.node_name`)."""
+def open_journal(
+    spec: str, default_dir: Path, node: str | None = None, *, standby: bool = False
+) -> Journal:
+    """The journal `spec` names, opened to write ('' is `default_dir`), or with `standby` to
+    follow until it may write. `node` names this engine to the other engines of a stream (see
+    `nats_address.node_name`)."""
     if is_nats_url(spec):
         from bourse.journal.nats_journal import NatsJournal  # the NATS client only when used
 
-        return NatsJournal(spec, node=node)
+        return NatsJournal(spec, node=node, writer=not standby)
+    if standby:
+        raise ValueError("a standby follows a journal on NATS: --journal nats://host:4222/STREAM")
     return FileJournal(Path(spec) if spec else default_dir)

@@ -7,7 +7,7 @@ engine replays the whole journal (projections are always rebuildable from the jo
 
 import logging
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 
 from bourse.audit.keys import first_audit_key
@@ -78,6 +78,8 @@ class Exchange:
         audit_process: bool = False,
         audit_heads_to: str = "",
         journal: str = "",
+        standby: bool = False,
+        check_recovered: Callable[[ReadModel], str] | None = None,
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
         after a crash replays at most that many (0: only on close and on demand).
@@ -87,21 +89,37 @@ class Exchange:
         data directory keeps one already, so that a tool's commands are in it too);
         `audit_process` keeps it in a child process (the server does); `audit_heads_to`: a
         NATS server's URL where each signed tree head is published too. `journal`: where
-        commands are journaled (see `journal/opening.py`; '' is `<data>/journal`)."""
+        commands are journaled (see `journal/opening.py`; '' is `<data>/journal`). `standby`
+        (a NATS journal only): recover, then follow the stream until its writer stops, and
+        take over (see `_stand_by`): the constructor returns only then. `check_recovered`:
+        what is wrong with the recovered state's read model for this process to serve it ('':
+        nothing), asked before standing by, so a standby that could not serve says so at start
+        (a RecoveryError), not when it takes over."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
         try:
-            self.journal = open_journal(journal, data_dir.journal, node_name(str(data_dir.path)))
+            self.journal = open_journal(
+                journal, data_dir.journal, node_name(str(data_dir.path)), standby=standby
+            )
             self.snapshots = SnapshotStore(data_dir.snapshots)
             self.projector = Projector(database_url or store_url(data_dir.path))
             if audit is None:
                 audit = AuditLog.kept_in(data_dir.path)
             self.audit_log = AuditLog(data_dir.path) if audit else None
             self.engine, snapshot_seq, replayed = self._recover(progress)
+            problem = (
+                check_recovered(read_model.export(self.engine.state)) if check_recovered else ""
+            )
+            if problem:
+                raise RecoveryError(problem)
+            if standby:
+                self._stand_by(progress)
         except BaseException:
             if hasattr(self, "journal"):
                 self.journal.close()
+            if hasattr(self, "projector"):
+                self.projector.close()
             data_dir.unlock()
             raise
         self.failure: ExchangeStopped | None = None
@@ -180,6 +198,19 @@ class Exchange:
         else:
             engine, snapshot_seq = Engine(), 0
 
+        replayed = self._catch_up(engine, self.journal.replay(snapshot_seq + 1), progress)
+        return engine, snapshot_seq, replayed
+
+    def _catch_up(
+        self,
+        engine: Engine,
+        records: Iterable[tuple[int, bytes]],
+        progress: Progress | None,
+    ) -> int:
+        """Run journaled records through `engine`, bringing the store and the audit log up to
+        date with what they have not applied yet; returns how many ran."""
+        store_seq = self.projector.last_seq()
+
         def catch_up(batch: list[Outcome]) -> None:
             behind = [o for o in batch if o.seq > store_seq]
             if behind:
@@ -193,13 +224,35 @@ class Exchange:
             assert audit_log is not None
             audit_log.extend(zip(batch, records, strict=True))
 
-        replayed = replay(
+        return replay(
             engine,
-            self.journal.replay(snapshot_seq + 1),
+            records,
             catch_up,
             release_records=None if audit_log is None else audit_catch_up,
         )
-        return engine, snapshot_seq, replayed
+
+    def _stand_by(self, progress: Progress | None) -> None:
+        """Follow the journal's stream, applying each record as its writer makes it durable,
+        until the writer stops renewing its lease; then take the writer role (fenced: its first
+        record cites the stream's last one, so nothing the old writer might still send gets in
+        after it)."""
+        from bourse.journal.nats_journal import NatsJournal
+
+        journal = self.journal
+        assert isinstance(journal, NatsJournal)
+        journal.wait_for_writer_role()
+        log.info("standby: following %s from seq %d", journal.address, self.engine.state.last_seq)
+        while True:
+            records = journal.follow(self.engine.state.last_seq + 1)
+            if records:
+                self._catch_up(self.engine, records, progress)
+                continue
+            if journal.won and journal.promote(self.engine.state.last_seq):
+                log.warning(
+                    "standby: took over as the journal's writer at seq %d",
+                    self.engine.state.last_seq,
+                )
+                return
 
     # --- running -------------------------------------------------------------------------
 
