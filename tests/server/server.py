@@ -30,11 +30,13 @@ class Server:
         umask: int = -1,
         database_url: str = "",
         four_eyes: bool = False,
+        wait: bool = True,
     ) -> None:
         """`args` go to `bourse run` after the data directory and port; `umask` is the
         process's (-1: this one's); the store is SQLite in the data directory unless
         `database_url` names another. Without `four_eyes` a new data directory starts with
-        none (the tests of other rules act alone; four eyes have tests of their own)."""
+        none (the tests of other rules act alone; four eyes have tests of their own). Without
+        `wait` it returns at once (a standby serves only once it takes over): `wait_ready`."""
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -58,10 +60,17 @@ class Server:
                 env=env,
                 umask=umask,
             )
+        self.args = args
+        if wait:
+            self.wait_ready()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until the server answers /health with 200 (RuntimeError if it exits or times out)."""
+        args = self.args
         urls = [self.url]
         if "--stream-port" in args:  # the streams' own process must be up too
             urls.append(f"http://127.0.0.1:{args[list(args).index('--stream-port') + 1]}")
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         for url in urls:
             while True:
                 if self.proc.poll() is not None:
@@ -73,8 +82,8 @@ class Server:
                     time.sleep(0.05)  # polling a starting process, not synchronising test logic
                 if time.monotonic() > deadline:
                     self.kill()
-                    raise RuntimeError(f"bourse did not answer {url}/health within 60 s")
-        self.token = (data_dir / "operator.token").read_text().strip()
+                    raise RuntimeError(f"bourse did not answer {url}/health within {timeout} s")
+        self.token = (self.data_dir / "operator.token").read_text().strip()
         self.headers = {"Authorization": f"Bearer {self.token}"}
 
     def output(self) -> str:

@@ -17,8 +17,19 @@ def replay(
     rebuild_store: Annotated[
         bool, typer.Option("--rebuild-store", help="Drop the SQL projections and rebuild them.")
     ] = False,
+    journal_url: Annotated[
+        str,
+        typer.Option(
+            "--journal",
+            help="Replay a journal on NATS (nats://host:4222/STREAM) instead of the data "
+            "directory's: read only, beside the engine writing it, printing the digest only.",
+        ),
+    ] = "",
 ) -> None:
     """Replay the journal from empty, check it against the latest snapshot, print the digest."""
+    if journal_url:
+        _replay_stream(journal_url)
+        return
     from bourse.engine import Engine, snapshot
     from bourse.journal.file_journal import FileJournal
     from bourse.journal.sequencer import replay as replay_records
@@ -69,6 +80,37 @@ def replay(
                 "digest": snapshot.digest(engine.state),
                 "snapshot": snapshot_check,
                 "store_rebuilt": rebuild_store,
+                "seconds": round(time.perf_counter() - started, 3),
+            }
+        )
+    )
+
+
+def _replay_stream(url: str) -> None:
+    """`bourse replay --journal nats://…`: the digest of the stream's commands replayed from
+    empty (what every engine following it must reach at the same seq)."""
+    from bourse.engine import Engine, snapshot
+    from bourse.journal.base import JournalError
+    from bourse.journal.nats_journal import NatsJournal
+    from bourse.journal.sequencer import replay as replay_records
+
+    started = time.perf_counter()
+    try:
+        journal = NatsJournal(url, writer=False)
+    except (ValueError, JournalError) as exc:
+        fail(f"--journal: {exc}")
+    engine = Engine()
+    try:
+        with progress_bar("replaying", journal.last_seq) as advance:
+            replay_records(engine, journal.replay(1), lambda batch: advance(len(batch)))
+    finally:
+        journal.close()
+    print(
+        json.dumps(
+            {
+                "commands": engine.state.last_seq,
+                "digest": snapshot.digest(engine.state),
+                "journal": url,
                 "seconds": round(time.perf_counter() - started, 3),
             }
         )
