@@ -11,6 +11,7 @@ throughput here, the thread a lower p99.
 
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from bourse.bench.engine_bench import summary
 from bourse.bench.flow import prepared
 from bourse.engine import Engine
 from bourse.events import Outcome, TradeExecuted
+from bourse.journal.base import Journal
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import Sequencer
 
@@ -31,41 +33,60 @@ def run(
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(dir=directory, prefix="bourse-bench-") as tmp:
         journal = FileJournal(Path(tmp) / "journal", writer_thread=writer == "thread")
-        clock = time.perf_counter_ns
-        submitted: list[int] = []
-        acked: list[int] = []
-        trades = 0
+        return {**measure(journal, commands, batch, progress), "writer": writer}
 
-        def release(batch: list[Outcome]) -> None:
-            now = clock()
-            acked.extend([now] * len(batch))
 
-        sequencer = Sequencer(Engine(), journal, release)
-        before, flow = prepared(commands)
-        for cmd in before:
-            sequencer.submit(cmd)
+def run_nats(url: str, commands: int, batch: int = 128, progress: Any = None) -> dict[str, Any]:
+    """The same on a stream of NATS JetStream: `url` names the servers and options; the stream
+    is a new one (its name ends in a random suffix), deleted afterwards."""
+    from bourse.journal.nats_address import parse_nats_url
+    from bourse.journal.nats_journal import NatsJournal
+
+    address = parse_nats_url(url)
+    stream = f"{address.stream}_{uuid.uuid4().hex[:8]}"
+    hosts = ",".join(s.removeprefix("nats://") for s in address.servers)
+    journal = NatsJournal(f"nats://{hosts}/{stream}?replicas={address.replicas}")
+    try:
+        result = measure(journal, commands, batch, progress)
+    finally:
+        journal.delete_stream()
+    return {**result, "journal": f"{url} (R{address.replicas})"}
+
+
+def measure(journal: Journal, commands: int, batch: int, progress: Any) -> dict[str, Any]:
+    """Sequence the flow through `journal`; closes it."""
+    clock = time.perf_counter_ns
+    submitted: list[int] = []
+    acked: list[int] = []
+    trades = 0
+
+    def release(batch: list[Outcome]) -> None:
+        now = clock()
+        acked.extend([now] * len(batch))
+
+    sequencer = Sequencer(Engine(), journal, release)
+    before, flow = prepared(commands)
+    for cmd in before:
+        sequencer.submit(cmd)
+    sequencer.flush()
+    base = len(acked)
+    fsyncs_before = getattr(journal, "fsyncs", 0)
+    submit = sequencer.submit
+    started = clock()
+    for start in range(0, len(flow), batch):
+        for cmd in flow[start : start + batch]:
+            submitted.append(clock())
+            for e in submit(cmd).events:
+                if type(e) is TradeExecuted:
+                    trades += 1
         sequencer.flush()
-        base = len(acked)
-        fsyncs_before = journal.fsyncs
-        submit = sequencer.submit
-        started = clock()
-        for start in range(0, len(flow), batch):
-            for cmd in flow[start : start + batch]:
-                submitted.append(clock())
-                for e in submit(cmd).events:
-                    if type(e) is TradeExecuted:
-                        trades += 1
-            sequencer.flush()
-            if progress is not None:
-                progress(min(batch, len(flow) - start))
-        seconds = (clock() - started) / 1e9
-        latencies = [a - s for a, s in zip(acked[base:], submitted, strict=True)]
-        fsyncs = journal.fsyncs - fsyncs_before
-        journal.close()
-    return {
-        **summary(len(flow), seconds, trades, latencies),
-        "batch": batch,
-        "writer": writer,
-        "fsyncs": fsyncs,
-        "commands_per_fsync": round(len(flow) / max(fsyncs, 1), 1),
-    }
+        if progress is not None:
+            progress(min(batch, len(flow) - start))
+    seconds = (clock() - started) / 1e9
+    latencies = [a - s for a, s in zip(acked[base:], submitted, strict=True)]
+    fsyncs = getattr(journal, "fsyncs", 0) - fsyncs_before
+    journal.close()
+    result = {**summary(len(flow), seconds, trades, latencies), "batch": batch}
+    if fsyncs:
+        result.update(fsyncs=fsyncs, commands_per_fsync=round(len(flow) / fsyncs, 1))
+    return result

@@ -49,12 +49,27 @@ def bench_journal(
     writer: Annotated[
         str, typer.Option("--writer", help="Commit mode: inline (in flush) or thread.")
     ] = "inline",
+    journals: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--journal",
+            help="Also on NATS JetStream: nats://host:4222[,...]/PREFIX[?replicas=3] (a new "
+            "stream PREFIX_<random>, deleted after), beside the file journal. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
-    """The same flow journaled with fsync group commit, acknowledged when durable."""
+    """The same flow journaled with fsync group commit, acknowledged when durable; with
+    --journal, on NATS JetStream too, each with its ratio to the file journal of this run."""
     from bourse.bench import journal_bench
+    from bourse.journal.nats_address import parse_nats_url
 
     if writer not in ("inline", "thread"):
         fail(f"--writer must be inline or thread, not {writer!r}")
+    for url in journals or []:
+        try:
+            parse_nats_url(url)
+        except ValueError as exc:
+            fail(f"--journal: {exc}")
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     with progress_bar("journal bench", commands) as advance:
         result = journal_bench.run(
@@ -64,7 +79,16 @@ def bench_journal(
             writer=writer,
             progress=advance,
         )
-    print(json.dumps(result))
+    if not journals:
+        print(json.dumps(result))
+        return
+    on_nats = []
+    for url in journals:
+        with progress_bar(f"journal bench on {url}", commands) as advance:
+            got = journal_bench.run_nats(url, commands, batch=batch, progress=advance)
+        got["ratio_to_file"] = round(got["commands_per_s"] / result["commands_per_s"], 3)
+        on_nats.append(got)
+    print(json.dumps({"file": result, "nats": on_nats}))
 
 
 @bench_app.command("api")

@@ -617,6 +617,29 @@ class NatsJournal:
 
     # -- closing ----------------------------------------------------------------------
 
+    def delete_stream(self) -> None:
+        """Close, then delete the stream and its lease bucket (a bench's own stream)."""
+        self.close()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+
+        async def delete() -> None:
+            nc = await nats.connect(servers=list(self.address.servers), allow_reconnect=False)
+            js = nc.jetstream()
+            with contextlib.suppress(NotFoundError):
+                await js.delete_stream(self.address.stream)
+            with contextlib.suppress(NotFoundError):
+                await js.delete_key_value(self.address.lease_bucket)
+            await nc.close()
+
+        try:
+            self._run(delete())
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
+            self._loop.close()
+
     def close(self) -> None:
         with self._lock:
             if self._closed:
