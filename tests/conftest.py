@@ -62,7 +62,16 @@ def store_url(
     if request.param == "sqlite":
         yield sqlite_url(tmp_path_factory.mktemp("store") / "store.sqlite")
         return
-    admin: sa.Engine = request.getfixturevalue("pg_admin")
+    yield from _fresh_database(request.getfixturevalue("pg_admin"))
+
+
+@pytest.fixture
+def pg_url(pg_admin: sa.Engine) -> Iterator[str]:
+    """A new PostgreSQL database of its own (dropped after): for what runs on PostgreSQL only."""
+    yield from _fresh_database(pg_admin)
+
+
+def _fresh_database(admin: sa.Engine) -> Iterator[str]:
     name = f"bourse_t_{secrets.token_hex(8)}"
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -133,31 +134,14 @@ class NatsCluster:
 
     def wait_ready(self, timeout: float = READY_S) -> None:
         """Until JetStream answers on every running node (the cluster has a meta leader)."""
-        import nats
-
-        async def ready(url: str) -> bool:
-            try:
-                nc = await nats.connect(url, connect_timeout=1, allow_reconnect=False)
-            except Exception:
-                return False
-            try:
-                await nc.jetstream(timeout=1).account_info()
-                return True
-            except Exception:
-                return False
-            finally:
-                with contextlib.suppress(Exception):
-                    await nc.close()
-
-        deadline = time.monotonic() + timeout
-        for i, proc in enumerate(self.procs):
-            if proc is None:
-                continue
-            while not asyncio.run(ready(self.url(i))):
-                if time.monotonic() > deadline:
-                    log = (self.dir / f"n{i}.log").read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"NATS node n{i} not ready in {timeout} s:\n{log}")
-                time.sleep(0.1)
+        running = [i for i, proc in enumerate(self.procs) if proc is not None]
+        wait_jetstream(
+            [self.url(i) for i in running],
+            timeout,
+            lambda: "\n".join(
+                (self.dir / f"n{i}.log").read_text(errors="replace")[-2000:] for i in running
+            ),
+        )
 
     def stop(self) -> None:
         for i in range(len(self.procs)):
@@ -166,3 +150,29 @@ class NatsCluster:
             with contextlib.suppress(Exception):
                 self.kill(i, signal.SIGTERM)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def wait_jetstream(urls: list[str], timeout: float, logs: Callable[[], str]) -> None:
+    """Until JetStream answers at every one of `urls` (RuntimeError with `logs()` if not)."""
+    import nats
+
+    async def ready(url: str) -> bool:
+        try:
+            nc = await nats.connect(url, connect_timeout=1, allow_reconnect=False)
+        except Exception:
+            return False
+        try:
+            await nc.jetstream(timeout=1).account_info()
+            return True
+        except Exception:
+            return False
+        finally:
+            with contextlib.suppress(Exception):
+                await nc.close()
+
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while not asyncio.run(ready(url)):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"NATS at {url} not ready in {timeout} s:\n{logs()}")
+            time.sleep(0.1)  # polling servers that start on their own time

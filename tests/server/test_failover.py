@@ -9,20 +9,18 @@ given, no order id was given twice, and the last writer's state digest is that o
 the stream from empty (`bourse replay --journal`).
 """
 
-import hashlib
-import hmac
-import itertools
+import contextlib
 import json
-import shutil
+import signal
 import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 
+from bourse.bench.failover_bench import Trader, open_orders, share_secrets
 from tests.natsd import NatsCluster, machine_nats
 from tests.server.server import Server, run_cli
 
@@ -41,55 +39,6 @@ def journal(request: pytest.FixtureRequest) -> str:
     return f"nats://{cluster.servers}/{stream}?replicas=3"
 
 
-class Trader:
-    """A client placing signed limit orders, each with a client id of its own, against
-    whichever engine serves; it records what was acknowledged and what is unknown."""
-
-    def __init__(self, key: dict[str, str], urls: list[str]) -> None:
-        self.key = key
-        self.urls = urls  # the one that serves now first
-        self.acked: dict[str, int] = {}  # client order id -> order id
-        self.unknown: set[str] = set()  # sent, and the engine died before it answered
-        self.stop = threading.Event()
-        self.errors: list[str] = []
-        self._ids = itertools.count()
-
-    def run(self) -> None:
-        url = self.urls[0]
-        with httpx.Client(timeout=10) as client:
-            while not self.stop.is_set():
-                cid = f"t{threading.get_ident() % 10000}-{next(self._ids)}"
-                try:
-                    r = self._place(client, url, cid)
-                except httpx.HTTPError:
-                    self.unknown.add(cid)
-                    url = self._next(url)
-                    continue
-                if r.status_code == 200:
-                    self.acked[cid] = r.json()["orderId"]
-                elif r.status_code == 503:  # refused before it was sequenced: not placed
-                    url = self._next(url)
-                else:
-                    self.errors.append(f"{r.status_code} {r.text}")
-                    return
-
-    def _next(self, url: str) -> str:
-        """The other engine (as a load balancer does once its health check fails)."""
-        return self.urls[(self.urls.index(url) + 1) % len(self.urls)]
-
-    def _place(self, client: httpx.Client, url: str, cid: str) -> httpx.Response:
-        query = urlencode({
-            "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
-            "quantity": "0.001", "price": "50000", "newClientOrderId": cid,
-            "timestamp": int(time.time() * 1000),
-        })  # fmt: skip
-        sig = hmac.new(self.key["secretKey"].encode(), query.encode(), hashlib.sha256)
-        return client.post(
-            f"{url}/api/v3/order?{query}&signature={sig.hexdigest()}",
-            headers={"X-MBX-APIKEY": self.key["apiKey"]},
-        )
-
-
 def _wait_for_orders(traders: list[Trader], more: int, timeout: float) -> None:
     """Until the traders have `more` orders acknowledged than now (their progress, polled)."""
     target = sum(len(t.acked) for t in traders) + more
@@ -106,12 +55,10 @@ def test_kill_9_the_writer_repeatedly_loses_no_acknowledged_order(
 ) -> None:
     homes = [tmp_path / "a", tmp_path / "b"]
     writer = Server(homes[0], *ENGINE, journal)
-    homes[1].mkdir(mode=0o700)
-    for name in ("master.key", "operator.token"):  # one journal's engines share them
-        shutil.copy(homes[0] / name, homes[1] / name)
+    share_secrets(homes[0], homes[1])
     standby = Server(homes[1], *ENGINE, journal, "--standby", wait=False)
     key = json.loads((homes[0] / "demo-api-key.json").read_text())
-    traders = [Trader(key, [writer.url, standby.url]) for _ in range(4)]
+    traders = [Trader(key, [writer.url, standby.url], f"t{i}") for i in range(4)]
     threads = [threading.Thread(target=t.run) for t in traders]
     for t in threads:
         t.start()
@@ -143,9 +90,8 @@ def test_kill_9_the_writer_repeatedly_loses_no_acknowledged_order(
 
     acked = {cid: oid for t in traders for cid, oid in t.acked.items()}
     assert len(set(acked.values())) == len(acked), "an order id was given twice"
-    with httpx.Client(base_url=writer.url, timeout=30) as client:
-        opened = _open_orders(client, key)
-        state = client.get("/admin/v1/state", headers=writer.headers).json()
+    opened = open_orders(writer.url, key)
+    state = httpx.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
     found = {o["clientOrderId"]: o["orderId"] for o in opened}
     lost = {cid for cid in acked if found.get(cid) != acked[cid]}
     assert not lost, f"{len(lost)} acknowledged orders are gone after takeover: {sorted(lost)[:5]}"
@@ -158,12 +104,72 @@ def test_kill_9_the_writer_repeatedly_loses_no_acknowledged_order(
     assert json.loads(replayed.stdout)["digest"] == state["digest"]
 
 
-def _open_orders(client: httpx.Client, key: dict[str, str]) -> list[dict[str, object]]:
-    query = urlencode({"symbol": "BTCUSDT", "timestamp": int(time.time() * 1000)})
-    sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
-    r = client.get(
-        f"/api/v3/openOrders?{query}&signature={sig}", headers={"X-MBX-APIKEY": key["apiKey"]}
-    )
-    assert r.status_code == 200, r.text
-    orders: list[dict[str, object]] = r.json()
-    return orders
+def test_a_second_writer_is_refused_and_changes_nothing(tmp_path: Path) -> None:
+    journal = f"{machine_nats()}/FENCE{uuid.uuid4().hex[:8]}"
+    writer = Server(tmp_path / "a", *ENGINE, journal)
+    try:
+        before = httpx.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
+        share_secrets(tmp_path / "a", tmp_path / "b")
+        second = run_cli(
+            "run", "--data-dir", str(tmp_path / "b"), "--port", "1", *ENGINE, journal
+        )  # fmt: skip
+        assert second.returncode == 2
+        assert "writes this journal" in second.stderr and "--standby" in second.stderr
+        after = httpx.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
+        assert after == before
+        key = json.loads((tmp_path / "a" / "demo-api-key.json").read_text())
+        with httpx.Client() as client:
+            r = Trader(key, [writer.url]).place(client, writer.url, "after-refusal")
+        assert r.status_code == 200, r.text  # the writer goes on
+    finally:
+        writer.stop()
+    replayed = run_cli("replay", "--journal", journal)
+    assert json.loads(replayed.stdout)["commands"] == before["last_seq"] + 1
+
+
+def test_a_writer_cut_off_cannot_write_when_it_returns(tmp_path: Path) -> None:
+    """The writer is frozen (SIGSTOP: alive, silent, as behind a partition) with an order on its
+    way to it; the standby takes over and trades. Let go again, the old writer records nothing:
+    the order it had is answered as not recorded (or, if it stopped before taking the request
+    in, the connection is closed unanswered), and it stops, saying who writes now."""
+    journal = f"{machine_nats()}/PARTITION{uuid.uuid4().hex[:8]}"
+    old = Server(tmp_path / "a", *ENGINE, journal)
+    share_secrets(tmp_path / "a", tmp_path / "b")
+    new = Server(tmp_path / "b", *ENGINE, journal, "--standby", wait=False)
+    key = json.loads((tmp_path / "a" / "demo-api-key.json").read_text())
+    try:
+        trader = Trader(key, [old.url])
+        with httpx.Client(timeout=30) as client:
+            assert trader.place(client, old.url, "before").status_code == 200
+        old.proc.send_signal(signal.SIGSTOP)
+        answer: list[httpx.Response] = []
+        reset: list[httpx.HTTPError] = []
+
+        def send_late() -> None:
+            with httpx.Client(timeout=60) as client:
+                try:
+                    answer.append(trader.place(client, old.url, "sent-to-the-old-writer"))
+                except httpx.HTTPError as exc:  # it stopped before it took the request in
+                    reset.append(exc)
+
+        late = threading.Thread(target=send_late)
+        late.start()
+        new.wait_ready(timeout=30)
+        with httpx.Client(timeout=30) as client:
+            for i in range(20):
+                assert trader.place(client, new.url, f"new-{i}").status_code == 200
+        old.proc.send_signal(signal.SIGCONT)
+        late.join(timeout=60)
+        assert old.proc.wait(timeout=60) == 3
+        assert answer or reset, "the order sent to the old writer was never answered"
+        if answer:  # it took the request in: refused, as never recorded
+            assert answer[0].status_code == 503, answer[0].text
+            assert "not recorded" in answer[0].json()["msg"]
+        assert "start it again with --standby" in old.output()
+        ids = {o["clientOrderId"] for o in open_orders(new.url, key)}
+        assert ids == {"before", *(f"new-{i}" for i in range(20))}
+    finally:
+        with contextlib.suppress(Exception):
+            old.proc.send_signal(signal.SIGCONT)
+        old.kill()
+        new.stop()

@@ -2,7 +2,7 @@
 benches (`bench`); accounts and keys on the running server (`operator`); staff, customers, venues,
 policies, prices, sanctions lists, screening and alerts (`staff`, `customers`, `policy`, `prices`,
 `lists`, `screen`, `alerts`, sharing `common`); the audit log (`audit`); fiat rails (`banks`,
-`statements`).
+`statements`); consumers of the journal's stream on NATS (`consume`).
 
 Staff tokens live in the data directory (no server needed); the compliance commands go to the
 RUNNING server's admin API through operator's AdminClient, acting as the operator or, with
@@ -15,6 +15,7 @@ from bourse.cli.alerts import alerts_app
 from bourse.cli.audit import audit_app
 from bourse.cli.banks import banks_app, statements_app
 from bourse.cli.bench import bench_app
+from bourse.cli.consume import consume_app
 from bourse.cli.customers import customers_app, venues_app, withdraw_on_request
 from bourse.cli.cutoffs import cutoff_apply  # noqa: F401  # registers `banks cut-off ...`
 from bourse.cli.gateway import gateway as gateway_command
@@ -34,6 +35,7 @@ app = typer.Typer(
     help="bourse: a spot exchange with compliance built into its core.", no_args_is_help=True
 )
 app.add_typer(bench_app, name="bench")
+app.add_typer(consume_app, name="consume")
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(staff_app, name="staff")

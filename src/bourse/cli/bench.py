@@ -91,6 +91,31 @@ def bench_journal(
     print(json.dumps({"file": result, "nats": on_nats}))
 
 
+@bench_app.command("failover")
+def bench_failover(
+    journal: Annotated[
+        str,
+        typer.Option(
+            "--journal",
+            help="NATS servers and stream prefix: nats://host:4222[,...]/PREFIX[?replicas=3] "
+            "(a new stream PREFIX_<random> per run).",
+        ),
+    ],
+    traders: Annotated[int, typer.Option("--traders", help="Clients placing orders.")] = 4,
+    as_json: JsonOpt = False,
+) -> None:
+    """Kill -9 the writing engine under load: seconds until the standby acknowledges an order,
+    and acknowledged orders lost."""
+    from bourse.bench import failover_bench
+    from bourse.journal.nats_address import parse_nats_url
+
+    try:
+        parse_nats_url(journal)
+    except ValueError as exc:
+        fail(f"--journal: {exc}")
+    print(json.dumps(failover_bench.run(journal, traders=traders)))
+
+
 @bench_app.command("api")
 def bench_api(
     orders: Annotated[int, typer.Option("--orders", help="Signed orders to send.")] = 20_000,

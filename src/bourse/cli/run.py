@@ -15,6 +15,7 @@ from rich.markup import escape
 
 from bourse.cli.console import DataDirOpt, err, fail, progress_bar
 from bourse.cli.operator import client_snippets
+from bourse.cli.stop_signals import StopSignals
 from bourse.server.datadir import DataDir, DataDirInUse
 
 if TYPE_CHECKING:
@@ -231,7 +232,7 @@ def run(
         fail(str(exc))
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         fail(f"cannot start from {dd.path}: {exc}")
-    stop = _StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
+    stop = StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
     fresh = exchange.fresh
     try:
         migrated = migrate_legacy_staff(dd, exchange)
@@ -318,6 +319,7 @@ def run(
         + "\n  stop with Ctrl-C or SIGTERM (a snapshot is written, then it exits 0)"
     )
     stop.serving(server)
+    exchange.on_failure.append(stop.journal_stopped)
     try:
         server.run(sockets=[listener])
     finally:
@@ -325,6 +327,12 @@ def run(
         # journal and the projection and snapshot (exchange.close), with signals held off
         dd.clear_server_info()
         exchange.close()
+    if stop.journal_failure is not None:
+        fail(
+            f"{stop.journal_failure}; this engine stopped"
+            + (" (start it again with --standby to follow the new writer)" if journal else ""),
+            code=JOURNAL_STOPPED_EXIT,
+        )
 
 
 def _master_key_problem(view: "ReadModel", dd: DataDir) -> str:
@@ -367,6 +375,7 @@ def uvicorn_server(asgi: Any) -> Any:
 
 
 MAX_GATEWAYS = 64
+JOURNAL_STOPPED_EXIT = 3  # the journal stopped for good: e.g. another engine took it over
 UNIX_PATH_MAX = 108  # bytes in a Unix socket's address on Linux (sun_path), its NUL included
 
 
@@ -392,7 +401,7 @@ class _EngineProcess:
     projection and the workers that re-enter as commands (scheduled policies, list refresh),
     and serves the gateway processes over the engine link; it answers no HTTP itself.
 
-    Shaped like uvicorn.Server for `_StopSignals` and `run`: `should_exit` stops it."""
+    Shaped like uvicorn.Server for `StopSignals` and `run`: `should_exit` stops it."""
 
     def __init__(
         self,
@@ -485,35 +494,6 @@ class _EngineProcess:
             await host.stop()
             if self.socket_path.parent != self.dd.path:
                 self.socket_path.parent.rmdir()
-
-
-class _StopSignals:
-    """SIGTERM and SIGINT stop the server cleanly and the process exits 0, whenever they come
-    after recovery.
-
-    uvicorn catches both while it serves, shuts down gracefully, then restores the previous
-    handlers and raises the signal again so that the process dies of it (exit 143, no snapshot,
-    server.json left behind). Installed underneath, these handlers only note that re-raise and
-    any signal during the closing snapshot; one that comes before uvicorn serves makes it stop
-    as soon as it has started."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self.server: Any = None
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._on_signal)
-
-    def serving(self, server: Any) -> None:
-        """`server` is the one to stop (uvicorn.Server, whose startup checks should_exit)."""
-        self.server = server
-        server.should_exit = self.requested
-
-    def _on_signal(self, sig: int, _frame: object) -> None:
-        if self.requested:
-            log.info("%s: finishing the clean stop under way first", signal.Signals(sig).name)
-        self.requested = True
-        if self.server is not None:
-            self.server.should_exit = True
 
 
 def _venues_line(view: "ReadModel") -> str:

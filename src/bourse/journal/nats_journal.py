@@ -81,13 +81,15 @@ class NatsJournal:
     """The journal of stream `url` (`nats://host:port[,host:port...]/STREAM[?replicas=3]`).
 
     As writer (the default) it takes the stream's writer lease first: WriterActive if an engine
-    that is alive holds it. `writer=False` opens it for reading only (replay, followers)."""
+    that is alive holds it. `writer=False` opens it for reading only (replay, followers).
+    `create`: make the stream if it is missing (default: as a writer does)."""
 
     def __init__(
         self,
         url: str | NatsAddress,
         *,
         writer: bool = True,
+        create: bool | None = None,
         node: str | None = None,
         lease_s: float = nats_lease.LEASE_S,
         ack_timeout_s: float = ACK_TIMEOUT_S,
@@ -100,6 +102,7 @@ class NatsJournal:
         self.truncated_bytes = 0  # what FileJournal reports of a torn tail: never, here
         self.taken_over_from: str | None = None  # the writer whose expired lease this one took
         self._writer = writer
+        self._create = writer if create is None else create
         self._lock = threading.Lock()
         self._durable_cond = threading.Condition(self._lock)
         self._buf: list[bytes] = []
@@ -213,7 +216,7 @@ class NatsJournal:
         try:
             info = await self._js.stream_info(address.stream)
         except NotFoundError:
-            if not self._writer:
+            if not self._create:
                 raise JournalError(f"no journal stream {address.stream} on NATS") from None
             info = await self._js.add_stream(
                 name=address.stream,
@@ -335,7 +338,10 @@ class NatsJournal:
                 seq = self._sent_seq + 1
                 self._sent_seq = seq
                 self._unacked[seq] = (payload, now)
-                await self._send(seq, payload)
+                try:
+                    await self._send(seq, payload)
+                except Exception as exc:  # disconnected, its buffer full: the resender sends it
+                    log.debug("journal: sending seq %d failed: %r", seq, exc)
                 if seq == self._first_seq:
                     # this writer's first record goes alone: the rest cite it by id, and must not
                     # reach the stream before it does
@@ -545,100 +551,7 @@ class NatsJournal:
             seq += 1
         return out
 
-    # -- a standby: follow the stream, take the writer role when the writer stops ------
-
-    def wait_for_writer_role(self) -> None:
-        """Start watching the lease (a journal opened with `writer=False`): once its writer has
-        not renewed it for `lease_s`, this one takes it (see `won`), and keeps renewing it."""
-
-        async def watch() -> None:
-            self._kv = await nats_lease.bucket(self._js, self.address)
-            holder = await nats_lease.acquire(self._kv, self.node, self.lease_s, wait=True)
-            self._hold(holder)
-
-        self._loop.call_soon_threadsafe(lambda: self._tasks.append(asyncio.ensure_future(watch())))
-
-    @property
-    def won(self) -> bool:
-        """Whether this standby holds the writer lease now (it must still `promote`)."""
-        return self._holder is not None
-
-    def follow(self, from_seq: int, wait_s: float = 0.2) -> list[tuple[int, bytes]]:
-        """The records from `from_seq` on that are in the stream now (up to a chunk), waiting at
-        most `wait_s` for the first: [] when none came."""
-        return self._run(self._follow(from_seq, wait_s))
-
-    async def _follow(self, from_seq: int, wait_s: float) -> list[tuple[int, bytes]]:
-        sub, next_seq = getattr(self, "_tail", (None, 0))
-        if sub is None or next_seq != from_seq:
-            if sub is not None:
-                await sub.unsubscribe()
-            sub = await self._subscribe(from_seq)
-        out: list[tuple[int, bytes]] = []
-        seq = from_seq
-        with contextlib.suppress(TimeoutError):
-            while len(out) < READ_CHUNK:
-                msg = await sub.next_msg(timeout=wait_s if not out else 0.001)
-                got = msg.metadata.sequence.stream
-                if got < seq:
-                    continue
-                if got != seq:
-                    raise JournalCorrupted(
-                        f"journal stream {self.address.stream} has no record seq {seq} "
-                        f"(next: {got})"
-                    )
-                out.append((got, msg.data))
-                seq += 1
-        self._tail = (sub, seq)
-        return out
-
-    def promote(self, applied_seq: int) -> bool:
-        """Become the writer after record `applied_seq`, if that is the stream's last (False:
-        more was written meanwhile; follow it, then try again). Needs the lease (`won`)."""
-        if self._holder is None:
-            raise JournalError("a standby takes the writer role only once it holds the lease")
-
-        async def promote() -> bool:
-            info = await self._js.stream_info(self.address.stream)
-            if info.state.last_seq != applied_seq:
-                return False
-            tail = getattr(self, "_tail", None)
-            if tail is not None:
-                await tail[0].unsubscribe()
-                del self._tail
-            with self._lock:
-                self._last_seq = self._durable_seq = self._notified_seq = applied_seq
-            self._sent_seq = applied_seq
-            self._first_seq = applied_seq + 1
-            await self._start_writing()
-            return True
-
-        return self._run(promote())
-
     # -- closing ----------------------------------------------------------------------
-
-    def delete_stream(self) -> None:
-        """Close, then delete the stream and its lease bucket (a bench's own stream)."""
-        self.close()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._thread.start()
-
-        async def delete() -> None:
-            nc = await nats.connect(servers=list(self.address.servers), allow_reconnect=False)
-            js = nc.jetstream()
-            with contextlib.suppress(NotFoundError):
-                await js.delete_stream(self.address.stream)
-            with contextlib.suppress(NotFoundError):
-                await js.delete_key_value(self.address.lease_bucket)
-            await nc.close()
-
-        try:
-            self._run(delete())
-        finally:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=10)
-            self._loop.close()
 
     def close(self) -> None:
         with self._lock:

@@ -16,10 +16,14 @@ def open_journal(
     """The journal `spec` names, opened to write ('' is `default_dir`), or with `standby` to
     follow until it may write. `node` names this engine to the other engines of a stream (see
     `nats_address.node_name`)."""
-    if is_nats_url(spec):
-        from bourse.journal.nats_journal import NatsJournal  # the NATS client only when used
+    if is_nats_url(spec):  # the NATS client imported only when used
+        if standby:
+            from bourse.journal.nats_follow import StreamFollower
 
-        return NatsJournal(spec, node=node, writer=not standby)
+            return StreamFollower(spec, node=node)
+        from bourse.journal.nats_journal import NatsJournal
+
+        return NatsJournal(spec, node=node)
     if standby:
         raise ValueError("a standby follows a journal on NATS: --journal nats://host:4222/STREAM")
     return FileJournal(Path(spec) if spec else default_dir)

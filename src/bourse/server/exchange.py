@@ -22,6 +22,7 @@ from bourse.demo import genesis
 from bourse.domain.rejections import Refusal
 from bourse.engine import Engine, cards, cutoff, impact, read_model, snapshot, valuation, work
 from bourse.events import Outcome
+from bourse.journal.base import JournalError
 from bourse.journal.nats_address import node_name
 from bourse.journal.opening import open_journal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
@@ -124,6 +125,7 @@ class Exchange:
             raise
         self.failure: ExchangeStopped | None = None
         self.on_failure: list[Callable[[ExchangeStopped], None]] = []
+        self._journal_error: BaseException | None = None
         self.journal.set_failure_listener(self._journal_failed)
         self.snapshot_every = snapshot_every
         self._snapshot_seq = snapshot_seq
@@ -236,10 +238,10 @@ class Exchange:
         until the writer stops renewing its lease; then take the writer role (fenced: its first
         record cites the stream's last one, so nothing the old writer might still send gets in
         after it)."""
-        from bourse.journal.nats_journal import NatsJournal
+        from bourse.journal.nats_follow import StreamFollower
 
         journal = self.journal
-        assert isinstance(journal, NatsJournal)
+        assert isinstance(journal, StreamFollower)
         journal.wait_for_writer_role()
         log.info("standby: following %s from seq %d", journal.address, self.engine.state.last_seq)
         while True:
@@ -289,6 +291,7 @@ class Exchange:
         """The journal stopped for good (another engine writes it now, or its disk failed):
         every command after its last durable one was never recorded, and none is accepted
         from here on. Called on the journal's thread."""
+        self._journal_error = exc
         durable = self.journal.durable_seq
         self.failure = ExchangeStopped(
             f"the journal stopped ({exc}); commands after seq {durable} were not recorded and "
@@ -392,14 +395,23 @@ class Exchange:
 
     def close(self, *, snapshot_on_close: bool = True) -> None:
         try:
-            self.sequencer.flush()
+            self._unless_journal_failed(self.sequencer.flush)
             self.projection.close()
             if self.audit is not None:
                 self.audit.close()
             # Never snapshot a state the engine failed in: recovery must replay the journal.
             if snapshot_on_close and self.failure is None and self.engine.state.last_seq:
                 self.write_snapshot()
-            self.journal.close()
+            self._unless_journal_failed(self.journal.close)
             self.projector.close()
         finally:
             self.data_dir.unlock()
+
+    def _unless_journal_failed(self, step: Callable[[], object]) -> None:
+        """`step()`, whose error is the journal's own failure once it stopped for good (said
+        already, when it stopped): what was not durable then never will be."""
+        try:
+            step()
+        except JournalError:
+            if self._journal_error is None:
+                raise

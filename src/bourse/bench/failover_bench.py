@@ -1,0 +1,190 @@
+"""`bourse bench failover`: how long trading stops when the writing engine dies, and what is lost.
+
+Two engines on loopback share a journal stream on NATS, each with a data directory of its own
+(the same master.key): one writes, the other runs `--standby`. Traders place signed limit orders
+against the writer, each with a client id of its own, and go to the other engine when it stops
+answering, as through a load balancer. After a warm-up the writer is killed (-9) under that
+load. Measured: seconds from the kill to the first order the new writer acknowledges, and the
+acknowledged orders it does not have (the target is none).
+"""
+
+import hashlib
+import hmac
+import itertools
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from bourse.bench.api_bench import free_port
+from bourse.journal.nats_address import parse_nats_url
+
+ENGINE = ("--no-rate-limits", "--no-four-eyes")
+
+
+class Trader:
+    """A client placing signed limit orders, each with a client id of its own, against whichever
+    engine serves; it records what was acknowledged (and when) and what is unknown."""
+
+    def __init__(self, key: dict[str, str], urls: list[str], name: str = "t") -> None:
+        self.key = key
+        self.urls = urls  # the one that serves now first
+        self.acked: dict[str, int] = {}  # client order id -> order id
+        self.acked_at: dict[str, float] = {}  # client order id -> time.monotonic() of the answer
+        self.unknown: set[str] = set()  # sent, and the engine died before it answered
+        self.stop = threading.Event()
+        self.errors: list[str] = []
+        self._ids = itertools.count()
+        self._name = name
+
+    def run(self) -> None:
+        url = self.urls[0]
+        with httpx.Client(timeout=10) as client:
+            while not self.stop.is_set():
+                cid = f"{self._name}-{next(self._ids)}"
+                try:
+                    r = self.place(client, url, cid)
+                except httpx.HTTPError:
+                    self.unknown.add(cid)
+                    url = self._next(url)
+                    continue
+                if r.status_code == 200:
+                    self.acked[cid] = r.json()["orderId"]
+                    self.acked_at[cid] = time.monotonic()
+                elif r.status_code == 503:  # refused before it was sequenced: not placed
+                    url = self._next(url)
+                else:
+                    self.errors.append(f"{r.status_code} {r.text}")
+                    return
+
+    def _next(self, url: str) -> str:
+        """The other engine (as a load balancer does once its health check fails)."""
+        return self.urls[(self.urls.index(url) + 1) % len(self.urls)]
+
+    def place(self, client: httpx.Client, url: str, cid: str) -> httpx.Response:
+        query = urlencode({
+            "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
+            "quantity": "0.001", "price": "50000", "newClientOrderId": cid,
+            "timestamp": int(time.time() * 1000),
+        })  # fmt: skip
+        sig = hmac.new(self.key["secretKey"].encode(), query.encode(), hashlib.sha256)
+        return client.post(
+            f"{url}/api/v3/order?{query}&signature={sig.hexdigest()}",
+            headers={"X-MBX-APIKEY": self.key["apiKey"]},
+        )
+
+
+def open_orders(url: str, key: dict[str, str]) -> list[dict[str, Any]]:
+    query = urlencode({"symbol": "BTCUSDT", "timestamp": int(time.time() * 1000)})
+    sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
+    r = httpx.get(
+        f"{url}/api/v3/openOrders?{query}&signature={sig}",
+        headers={"X-MBX-APIKEY": key["apiKey"]},
+        timeout=30,
+    )
+    r.raise_for_status()
+    orders: list[dict[str, Any]] = r.json()
+    return orders
+
+
+def share_secrets(first: Path, second: Path) -> None:
+    """What every engine of one journal needs alike, copied from `first`'s data directory into
+    `second`'s (made if missing): the master key sealing API key secrets, the operator token and
+    the audit log's signing keys."""
+    second.mkdir(mode=0o700, exist_ok=True)
+    for name in ("master.key", "operator.token"):
+        shutil.copy2(first / name, second / name)
+    keys = first / "audit" / "keys"
+    if keys.is_dir():
+        (second / "audit").mkdir(mode=0o700, exist_ok=True)
+        shutil.copytree(keys, second / "audit" / "keys", dirs_exist_ok=True)
+
+
+class Engine:
+    """A `bourse run` on loopback for the bench (its output in a log file beside its data)."""
+
+    def __init__(self, home: Path, journal: str, *extra: str) -> None:
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        with (home.parent / f"{home.name}.log").open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "bourse", "run", "--data-dir", str(home),
+                 "--port", str(self.port), *ENGINE, "--journal", journal, *extra],
+                stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def serving(self) -> bool:
+        try:
+            return httpx.get(f"{self.url}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def wait_serving(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while not self.serving():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                log = (self.home.parent / f"{self.home.name}.log").read_text(errors="replace")
+                raise RuntimeError(f"the engine in {self.home} does not serve:\n{log[-3000:]}")
+            time.sleep(0.02)  # a process starting on its own time
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+
+def run(journal: str, traders: int = 4, warmup_orders: int = 500) -> dict[str, Any]:
+    address = parse_nats_url(journal)
+    hosts = ",".join(s.removeprefix("nats://") for s in address.servers)
+    url = f"nats://{hosts}/{address.stream}_{uuid.uuid4().hex[:8]}?replicas={address.replicas}"
+    with tempfile.TemporaryDirectory(prefix="bourse-failover-") as tmp:
+        first = Engine(Path(tmp) / "a", url)
+        try:
+            first.wait_serving()
+            second_home = Path(tmp) / "b"
+            share_secrets(first.home, second_home)
+            second = Engine(second_home, url, "--standby")
+            key = json.loads((first.home / "demo-api-key.json").read_text())
+            clients = [Trader(key, [first.url, second.url], f"t{i}") for i in range(traders)]
+            threads = [threading.Thread(target=c.run, daemon=True) for c in clients]
+            for t in threads:
+                t.start()
+            while sum(len(c.acked) for c in clients) < warmup_orders:
+                time.sleep(0.01)  # the warm-up's progress
+            first.kill()
+            killed = time.monotonic()
+            second.wait_serving()
+            while not any(at > killed for c in clients for at in c.acked_at.values()):
+                time.sleep(0.005)  # until the new writer has acknowledged an order
+            for c in clients:
+                c.stop.set()
+            for t in threads:
+                t.join(timeout=30)
+            first_ack = min(at for c in clients for at in c.acked_at.values() if at > killed)
+            acked = {cid: oid for c in clients for cid, oid in c.acked.items()}
+            found = {o["clientOrderId"]: o["orderId"] for o in open_orders(second.url, key)}
+            lost = [cid for cid, oid in acked.items() if found.get(cid) != oid]
+        finally:
+            first.kill()
+            if "second" in locals():
+                second.kill()
+    return {
+        "journal": f"{journal} (R{address.replicas})",
+        "traders": traders,
+        "orders_acknowledged": len(acked),
+        "unknown_at_the_kill": sum(len(c.unknown) for c in clients),
+        "seconds_to_first_ack_on_new_writer": round(first_ack - killed, 3),
+        "orders_lost": len(lost),
+        "target_seconds": 5,
+    }

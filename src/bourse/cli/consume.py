@@ -1,0 +1,125 @@
+"""`bourse consume sql`: the SQL projection as a process of its own, on any machine, reading
+the journal's stream on NATS (see `store/stream_projection.py`)."""
+
+import json
+import logging
+import signal
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bourse.cli.console import err, fail
+
+log = logging.getLogger(__name__)
+consume_app = typer.Typer(help="Consumers of the journal's stream, in processes of their own.")
+MAX_READY_LAG = 10_000  # commands behind past which the consumer says it is not ready
+
+
+@consume_app.command("sql")
+def consume_sql(
+    journal: Annotated[
+        str, typer.Option("--journal", help="The stream: nats://host:4222[,...]/STREAM.")
+    ],
+    database_url: Annotated[
+        str,
+        typer.Option(
+            "--database-url",
+            help="The store, e.g. postgresql+psycopg://user@host:5432/db (its position is kept "
+            "in it, in the same transaction as the rows).",
+        ),
+    ],
+    state_dir: Annotated[
+        Path,
+        typer.Option("--state-dir", help="Where this consumer keeps its engine's snapshots."),
+    ] = Path("consumer"),
+    host: Annotated[str, typer.Option(help="Interface of /metrics and /health.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of /metrics and /health (0: none).")] = 9101,
+    max_lag: Annotated[
+        int, typer.Option("--max-lag", help="Commands behind past which /health/ready is 503.")
+    ] = MAX_READY_LAG,
+) -> None:
+    """Project the journal's stream into a SQL store, resuming where the store says it is."""
+    from bourse.journal.base import JournalError
+    from bourse.journal.nats_follow import StreamFollower
+    from bourse.server.logs import configure
+    from bourse.server.metrics import Metrics
+    from bourse.store.projector import Projector
+    from bourse.store.stream_projection import StreamProjection
+
+    configure("text")
+    try:
+        stream = StreamFollower(journal)
+    except (ValueError, JournalError) as exc:
+        fail(f"--journal: {exc}")
+    projector = Projector(database_url)
+    try:
+        consumer = StreamProjection(stream, projector, state_dir / "snapshots")
+    except ValueError as exc:
+        stream.close()
+        fail(str(exc))
+    metrics = Metrics(lambda: "consumer-sql")
+    metrics.add_gauges(
+        lambda: [
+            ("bourse_seq", "Sequence numbers", {"stage": "sql"}, consumer.position),
+            (
+                "bourse_consumer_lag_commands",
+                "Commands in the stream the consumer has not applied yet",
+                {"consumer": "sql"},
+                consumer.lag(),
+            ),
+        ]
+    )
+
+    def health() -> tuple[int, dict[str, Any]]:
+        lag = consumer.lag()
+        ready = lag <= max_lag
+        body = {"status": "ok" if ready else "behind", "seq": consumer.position, "behind": lag}
+        return (200 if ready else 503), body
+
+    server = _serve(host, port, metrics.exposition, health) if port else None
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    err.print(f"consuming {journal} into the store from seq {consumer.position + 1}")
+    try:
+        while not stop.is_set():
+            consumer.step()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.shutdown()
+        stream.close()
+        projector.close()
+
+
+def _serve(host: str, port: int, exposition: Any, health: Any) -> ThreadingHTTPServer:
+    """/metrics (Prometheus), /health (always 200) and /health/ready (503 when far behind)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/metrics":
+                status, body, kind = 200, exposition(), "text/plain; version=0.0.4"
+            elif self.path in ("/health", "/health/ready"):
+                code, answer = health()
+                status = code if self.path == "/health/ready" else 200
+                body, kind = json.dumps(answer).encode(), "application/json"
+            else:
+                status, body, kind = 404, b'{"error": "not found"}', "application/json"
+            self.send_response(status)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *_: Any) -> None:  # no line per scrape
+            pass
+
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:
+        fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
+    threading.Thread(target=server.serve_forever, name="consumer-http", daemon=True).start()
+    return server

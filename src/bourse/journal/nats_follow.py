@@ -1,0 +1,105 @@
+"""Following a journal stream on NATS JetStream as its writer appends: a consumer on another
+machine (`bourse consume`), or a standby engine that takes the writer role once the writer stops
+renewing its lease (see `nats_lease`).
+
+`bourse run --standby` opens one, applies what `follow` returns until `won`, then `promote`s it
+at the last record it applied: from then on it is the writer's journal (`NatsJournal`), its
+first record citing the stream's last one, so nothing the old writer may still send gets in
+after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+from bourse.journal import nats_lease
+from bourse.journal.base import JournalCorrupted, JournalError
+from bourse.journal.nats_journal import READ_CHUNK, NatsJournal
+
+
+class StreamFollower(NatsJournal):
+    """The journal of stream `url`, opened to follow (see the module docstring)."""
+
+    def __init__(
+        self, url: str, *, node: str | None = None, lease_s: float = nats_lease.LEASE_S
+    ) -> None:
+        # the first engine of a deployment may start as a standby: it makes the stream
+        super().__init__(url, writer=False, create=True, node=node, lease_s=lease_s)
+
+    def wait_for_writer_role(self) -> None:
+        """Start watching the lease (a journal opened with `writer=False`): once its writer has
+        not renewed it for `lease_s`, this one takes it (see `won`), and keeps renewing it."""
+
+        async def watch() -> None:
+            self._kv = await nats_lease.bucket(self._js, self.address)
+            holder = await nats_lease.acquire(self._kv, self.node, self.lease_s, wait=True)
+            self._hold(holder)
+
+        self._loop.call_soon_threadsafe(lambda: self._tasks.append(asyncio.ensure_future(watch())))
+
+    @property
+    def won(self) -> bool:
+        """Whether this standby holds the writer lease now (it must still `promote`)."""
+        return self._holder is not None
+
+    def follow(self, from_seq: int, wait_s: float = 0.2) -> list[tuple[int, bytes]]:
+        """The records from `from_seq` on that are in the stream now (up to a chunk), waiting at
+        most `wait_s` for the first: [] when none came."""
+        return self._run(self._follow(from_seq, wait_s))
+
+    async def _follow(self, from_seq: int, wait_s: float) -> list[tuple[int, bytes]]:
+        sub, next_seq = getattr(self, "_tail", (None, 0))
+        if sub is None or next_seq != from_seq:
+            if sub is not None:
+                await sub.unsubscribe()
+            sub = await self._subscribe(from_seq)
+        out: list[tuple[int, bytes]] = []
+        seq = from_seq
+        with contextlib.suppress(TimeoutError):
+            while len(out) < READ_CHUNK:
+                msg = await sub.next_msg(timeout=wait_s if not out else 0.001)
+                got = msg.metadata.sequence.stream
+                if got < seq:
+                    continue
+                if got != seq:
+                    raise JournalCorrupted(
+                        f"journal stream {self.address.stream} has no record seq {seq} "
+                        f"(next: {got})"
+                    )
+                out.append((got, msg.data))
+                seq += 1
+        self._tail = (sub, seq)
+        return out
+
+    def stream_last(self) -> int:
+        """The seq of the stream's last record now (asked of NATS)."""
+
+        async def ask() -> int:
+            info = await self._js.stream_info(self.address.stream)
+            return int(info.state.last_seq)
+
+        return self._run(ask())
+
+    def promote(self, applied_seq: int) -> bool:
+        """Become the writer after record `applied_seq`, if that is the stream's last (False:
+        more was written meanwhile; follow it, then try again). Needs the lease (`won`)."""
+        if self._holder is None:
+            raise JournalError("a standby takes the writer role only once it holds the lease")
+
+        async def promote() -> bool:
+            info = await self._js.stream_info(self.address.stream)
+            if info.state.last_seq != applied_seq:
+                return False
+            tail = getattr(self, "_tail", None)
+            if tail is not None:
+                await tail[0].unsubscribe()
+                del self._tail
+            with self._lock:
+                self._last_seq = self._durable_seq = self._notified_seq = applied_seq
+            self._sent_seq = applied_seq
+            self._first_seq = applied_seq + 1
+            await self._start_writing()
+            return True
+
+        return self._run(promote())

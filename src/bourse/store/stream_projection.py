@@ -1,0 +1,89 @@
+"""The SQL projection on a machine of its own: a consumer of the journal's stream on NATS.
+
+It reads the commands as journaled and runs them through an engine of its own (a follower:
+replay is exact, so it gets the outcomes the writer's engine released), and folds the outcomes
+into the store. Its position is the store's own `projection_state.last_seq`, written in the same
+transaction as the rows (`Projector.apply`): after a crash it resumes at exactly the next
+command, and nothing is applied twice. Its engine restarts from the newest local snapshot at
+or below that position, and re-runs the commands between without writing them again.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from pathlib import Path
+
+from bourse.engine import Engine, snapshot
+from bourse.events import Outcome
+from bourse.journal.nats_follow import StreamFollower
+from bourse.journal.sequencer import replay
+from bourse.journal.snapshots import SnapshotStore
+from bourse.store.projector import Projector, StoreUnreachable
+
+log = logging.getLogger(__name__)
+SNAPSHOT_EVERY = 100_000
+RETRY_MAX_S = 5.0
+
+
+class StreamProjection:
+    def __init__(
+        self,
+        journal: StreamFollower,
+        projector: Projector,
+        snapshots: Path,
+        snapshot_every: int = SNAPSHOT_EVERY,
+    ) -> None:
+        self.journal = journal
+        self.projector = projector
+        self.snapshots = SnapshotStore(snapshots)
+        self.snapshot_every = snapshot_every
+        self.position = projector.last_seq()
+        if self.position > journal.last_seq:
+            raise ValueError(
+                f"the store has applied up to seq {self.position} but the stream "
+                f"{journal.address.stream} ends at {journal.last_seq}: it is another journal's"
+            )
+        found = self.snapshots.latest(at_most=self.position)
+        self.engine = Engine(snapshot.load(found[1])) if found else Engine()
+        self._snapshot_seq = found[0] if found else 0
+        # the store has these already: the engine runs them again, nothing is written
+        start = self.engine.state.last_seq + 1
+        replay(
+            self.engine, itertools.takewhile(lambda r: r[0] <= self.position, journal.replay(start))
+        )
+        self._stream_last = (journal.last_seq, time.monotonic())
+
+    def step(self, wait_s: float = 0.5) -> int:
+        """Apply what the stream has next (waiting at most `wait_s` for it): how many."""
+        records = self.journal.follow(self.engine.state.last_seq + 1, wait_s)
+        if not records:
+            return 0
+        replay(self.engine, records, self._apply, batch_size=len(records))
+        if self.position - self._snapshot_seq >= self.snapshot_every:
+            self.snapshots.write(self.position, snapshot.dump(self.engine.state))
+            self._snapshot_seq = self.position
+        return len(records)
+
+    def _apply(self, batch: list[Outcome]) -> None:
+        wait = 0.05
+        while True:
+            try:
+                self.projector.apply(batch)
+            except StoreUnreachable as exc:
+                log.warning("the store cannot be written (%s); trying again in %.2f s", exc, wait)
+                time.sleep(wait)  # the store's outage, backed off; nothing else waits on it
+                wait = min(wait * 2, RETRY_MAX_S)
+                continue
+            self.position = batch[-1].seq
+            return
+
+    def lag(self) -> int:
+        """Commands in the stream the store has not applied yet (the stream's end asked of
+        NATS at most once a second)."""
+        last, asked = self._stream_last
+        if time.monotonic() - asked >= 1.0:
+            last = self.journal.stream_last()
+            self._stream_last = (last, time.monotonic())
+        return max(0, last - self.position)

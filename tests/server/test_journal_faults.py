@@ -1,0 +1,106 @@
+"""Faults of the journal on NATS JetStream under a running exchange: the NATS server lost and
+back, one node of a three-node cluster lost under load. Orders are refused with a clear error
+while nothing can record them; nothing acknowledged is ever lost."""
+
+import itertools
+import json
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bourse.bench.failover_bench import Trader, open_orders
+from tests.natsd import NatsCluster
+from tests.server.server import Server
+
+pytestmark = pytest.mark.slow
+ENGINE = ("--no-rate-limits", "--journal")  # then the stream
+
+
+def _until(what: str, done, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
+        time.sleep(0.05)  # the traders' progress, polled
+
+
+def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> None:
+    nats = NatsCluster(1, sync_always=True)  # R1 that syncs each write: a kill loses nothing
+    server = Server(tmp_path / "data", *ENGINE, f"{nats.url()}/LOST{uuid.uuid4().hex[:8]}")
+    client = httpx.Client(timeout=60)
+    try:
+        key = json.loads((tmp_path / "data" / "demo-api-key.json").read_text())
+        trader = Trader(key, [server.url], "before")
+        for i in range(20):
+            assert trader.place(client, server.url, f"before-{i}").status_code == 200
+        nats.kill(0)
+
+        refused: list[httpx.Response] = []
+        waited: list[httpx.Response] = []  # sent before the journal knew: answered once back
+
+        def try_until_refused() -> None:
+            for i in itertools.count():
+                with httpx.Client(timeout=60) as fresh:
+                    r = trader.place(fresh, server.url, f"during-{i}")
+                (refused if r.status_code == 503 else waited).append(r)
+                if refused:
+                    return
+
+        attempt = threading.Thread(target=try_until_refused)
+        attempt.start()
+        _until("an order refused", lambda: bool(refused), 30)
+        body = refused[0].json()
+        assert body["code"] == -1001
+        assert "nothing was done" in body["msg"] and "NATS" in body["msg"]
+        health = httpx.get(f"{server.url}/health").json()
+        assert health["last_seq"] >= health["durable_seq"]
+
+        nats.start(0)
+        nats.wait_ready()
+        attempt.join(timeout=60)
+        _until(
+            "orders taken again",
+            lambda: (
+                trader.place(client, server.url, f"after-{time.monotonic_ns()}").status_code == 200
+            ),
+        )
+        assert all(r.status_code == 200 for r in waited), [r.text for r in waited]
+        ids = {o["clientOrderId"] for o in open_orders(server.url, key)}
+        assert {f"before-{i}" for i in range(20)} <= ids
+        assert {r.json()["clientOrderId"] for r in waited} <= ids
+        assert not {r.request.url.params.get("newClientOrderId") for r in refused} & ids
+    finally:
+        client.close()
+        server.stop()
+        nats.stop()
+
+
+def test_one_nats_node_lost_under_load_loses_nothing(tmp_path: Path) -> None:
+    nats = NatsCluster(3)
+    server = Server(
+        tmp_path / "data", *ENGINE, f"nats://{nats.servers}/NODE{uuid.uuid4().hex[:8]}?replicas=3"
+    )
+    try:
+        key = json.loads((tmp_path / "data" / "demo-api-key.json").read_text())
+        traders = [Trader(key, [server.url], f"t{i}") for i in range(4)]
+        threads = [threading.Thread(target=t.run) for t in traders]
+        for t in threads:
+            t.start()
+        _until("200 orders", lambda: sum(len(t.acked) for t in traders) >= 200)
+        nats.kill(0)  # one of three: the stream keeps a majority
+        placed = sum(len(t.acked) for t in traders)
+        _until("200 more orders", lambda: sum(len(t.acked) for t in traders) >= placed + 200)
+        for t in traders:
+            t.stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        assert not [e for t in traders for e in t.errors]
+        acked = {cid: oid for t in traders for cid, oid in t.acked.items()}
+        found = {o["clientOrderId"]: o["orderId"] for o in open_orders(server.url, key)}
+        assert all(found.get(cid) == oid for cid, oid in acked.items())
+    finally:
+        server.stop()
+        nats.stop()
