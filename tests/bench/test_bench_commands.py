@@ -166,3 +166,34 @@ def test_bench_banks_prints_its_json() -> None:
 def test_bench_banks_refuses_a_statement_longer_than_its_customers() -> None:
     result = run_cli("bench", "banks", "--customers", "100", "--statement-lines", "101")
     assert result.returncode != 0 and "--statement-lines must be 1 to --customers" in result.stderr
+
+
+def test_bench_journal_on_nats_beside_the_file_journal() -> None:
+    from tests.natsd import machine_nats
+
+    result = run_cli(
+        "bench", "journal", "--commands", "3000", "--json", "--journal", f"{machine_nats()}/BENCH"
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert set(out["file"]) >= REQUIRED
+    (nats,) = out["nats"]
+    assert REQUIRED | {"journal", "ratio_to_file"} <= set(nats)
+    assert nats["commands"] == 3000 and nats["trades"] == out["file"]["trades"]
+
+
+def test_bench_failover_counts_what_the_new_writer_lost() -> None:
+    from tests.natsd import machine_nats
+
+    result = run_cli("bench", "failover", "--json", "--journal", f"{machine_nats()}/FAILOVER")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["orders_lost"] == 0
+    assert out["orders_acknowledged"] >= 500
+    assert 0 < out["seconds_to_first_ack_on_new_writer"] < 60
+
+
+def test_bench_journal_refuses_a_bad_nats_url() -> None:
+    result = run_cli("bench", "journal", "--journal", "nats://host:4222")
+    assert result.returncode == 2
+    assert "names no stream" in result.stderr
