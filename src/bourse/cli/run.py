@@ -16,6 +16,7 @@ from rich.markup import escape
 from bourse.cli.console import DataDirOpt, err, fail, progress_bar
 from bourse.cli.operator import client_snippets
 from bourse.cli.stop_signals import StopSignals
+from bourse.journal.opening import journal_spec
 from bourse.server.datadir import DataDir, DataDirInUse
 
 if TYPE_CHECKING:
@@ -130,9 +131,11 @@ def run(
         str,
         typer.Option(
             "--journal",
+            envvar="BOURSE_JOURNAL",
             help="Where commands are journaled: a directory (default: <data-dir>/journal) or a "
             "NATS JetStream stream, nats://host:4222[,host2:4222,...]/STREAM[?replicas=3] "
-            "(created if missing; one engine writes it, fenced).",
+            "(created if missing; one engine writes it, fenced). In the stream's name, {dir} "
+            "stands for a digest of the data directory's path.",
         ),
     ] = "",
     standby: Annotated[
@@ -196,6 +199,8 @@ def run(
         fail("--stream-port needs --gateways: a process of its own serves the streams")
     if stream_port and stream_port == port:
         fail(f"--stream-port {stream_port}: not the API's --port")
+    dd = DataDir(data_dir)
+    journal = journal_spec(journal, dd.path)
     if journal.startswith("nats:"):
         from bourse.journal.nats_address import parse_nats_url
 
@@ -205,7 +210,6 @@ def run(
             fail(f"--journal: {exc}")
     if standby and not journal.startswith("nats:"):
         fail("--standby follows a journal on NATS: add --journal nats://host:4222/STREAM")
-    dd = DataDir(data_dir)
     if standby:
         err.print(f"standby: following {journal}; serving once its writer stops")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C

@@ -3,11 +3,26 @@ or a stream on NATS JetStream (`nats://host:4222[,host:4223...]/STREAM[?replicas
 
 from __future__ import annotations
 
+import hashlib
+import os
 from pathlib import Path
 
 from bourse.journal.base import Journal
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.nats_address import is_nats_url
+
+ENV = "BOURSE_JOURNAL"  # the journal when --journal names none
+
+
+def journal_spec(given: str, data_dir: Path) -> str:
+    """What `--journal` names, or else BOURSE_JOURNAL; in a NATS stream's name, `{dir}` is a
+    digest of the data directory's path, so one setting gives each data directory on a machine
+    a stream of its own (as the test suite run on JetStream does)."""
+    spec = given or os.environ.get(ENV, "").strip()
+    if "{dir}" in spec:
+        digest = hashlib.sha256(str(data_dir.absolute()).encode()).hexdigest()[:16]
+        spec = spec.replace("{dir}", digest)
+    return spec
 
 
 def open_journal(

@@ -24,7 +24,7 @@ from bourse.engine import Engine, cards, cutoff, impact, read_model, snapshot, v
 from bourse.events import Outcome
 from bourse.journal.base import JournalError
 from bourse.journal.nats_address import node_name
-from bourse.journal.opening import open_journal
+from bourse.journal.opening import journal_spec, open_journal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
 from bourse.journal.snapshots import SnapshotStore
 from bourse.server.datadir import DataDir
@@ -101,7 +101,10 @@ class Exchange:
         data_dir.lock()
         try:
             self.journal = open_journal(
-                journal, data_dir.journal, node_name(str(data_dir.path)), standby=standby
+                journal_spec(journal, data_dir.path),
+                data_dir.journal,
+                node_name(str(data_dir.path)),
+                standby=standby,
             )
             self.snapshots = SnapshotStore(data_dir.snapshots)
             self.projector = Projector(database_url or store_url(data_dir.path))
