@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import msgspec
+import pytest
 from tests.audit.conftest import trade
 
 from bourse.audit.log import AuditLog
@@ -41,6 +42,7 @@ def rebuild(data: Path) -> tuple[int, str]:
     return answer["tree_size"], answer["root_hash"]
 
 
+@pytest.mark.file_journal
 def test_watch_accepts_growth_and_alarms_on_a_rewritten_history(tmp_path: Path) -> None:
     data = tmp_path / "data"
     state = tmp_path / "monitor.json"

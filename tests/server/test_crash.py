@@ -83,6 +83,7 @@ def assert_recovered(data: Path, acked: list[int], sent: int, *args: str) -> Non
     assert f'"digest": "{digest}"' in replayed.stdout
 
 
+@pytest.mark.file_journal
 def test_torn_last_record_is_truncated_and_the_rest_recovers(tmp_path: Path) -> None:
     data = tmp_path / "data"
     server = Server(data)
@@ -98,6 +99,7 @@ def test_torn_last_record_is_truncated_and_the_rest_recovers(tmp_path: Path) -> 
         restarted.stop()
 
 
+@pytest.mark.file_journal
 def test_corrupted_middle_record_refuses_to_start_naming_its_seq(tmp_path: Path) -> None:
     data = tmp_path / "data"
     Server(data).stop()

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 from bourse.commands import Deposit, PlaceOrder
 from bourse.domain.enums import OrderType, Side
 from bourse.engine import Engine, snapshot
-from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import replay as replay_records
 from bourse.server.datadir import DataDir
 from bourse.server.exchange import Exchange, ExchangeStopped
 from bourse.store import schema
 from bourse.store.db import create_store_engine
 from bourse.store.projector import Projector
+from tests.journals import journal_of
 
 
 def _store_balances(url: str) -> dict[tuple[int, str], tuple[int, int]]:
@@ -132,11 +132,9 @@ def test_a_store_slightly_behind_uses_the_older_snapshot_it_has_reached(tmp_path
     ex.close(snapshot_on_close=False)
 
     behind = f"sqlite:///{tmp_path / 'b.sqlite'}"  # a store that reached only the middle one
-    journal = FileJournal(tmp_path / "data" / "journal")
-    with Projector(behind) as projector:
+    with journal_of(tmp_path / "data") as journal, Projector(behind) as projector:
         records = (r for r in journal.replay() if r[0] <= middle)
         replay_records(Engine(), records, projector.apply)
-    journal.close()
 
     ex = Exchange(DataDir(tmp_path / "data"), database_url=behind)
     try:

@@ -148,7 +148,9 @@ def test_a_writer_cut_off_cannot_write_when_it_returns(tmp_path: Path) -> None:
         def send_late() -> None:
             with httpx.Client(timeout=60) as client:
                 try:
-                    answer.append(trader.place(client, old.url, "sent-to-the-old-writer"))
+                    # valid for a minute: the engine, not the clock, must refuse it
+                    response = trader.place(client, old.url, "sent-to-the-old-writer", 60_000)
+                    answer.append(response)
                 except httpx.HTTPError as exc:  # it stopped before it took the request in
                     reset.append(exc)
 

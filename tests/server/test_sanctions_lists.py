@@ -21,9 +21,9 @@ from bourse.compliance.sanctions.versions import (
     ListStore,
     Shrink,
 )
-from bourse.journal.file_journal import FileJournal
 from bourse.server.datadir import DataDir
 from bourse.server.exchange import Exchange
+from tests.journals import journal_of
 
 SDN = DATA / "ofac_sdn_2021-08-18.csv"
 UN = DATA / "un_consolidated_2026-02-27.xml"
@@ -383,11 +383,8 @@ def test_cli_refuses_a_shrink_and_journals_a_forced_one(
     forced = lists_json("load", "ofac_sdn", empty, "--force", "--reason", reason, *dd)
     assert forced["version"]["entries"] == 0
     assert forced["forced"]["by"] == "operator" and forced["forced"]["reason"] == reason
-    journal = FileJournal(DataDir(data).journal)
-    try:
+    with journal_of(data) as journal:
         records = {seq: decode_command(payload) for seq, payload in journal.replay(1)}
-    finally:
-        journal.close()
     cmd_seq = forced["forced"]["seq"]
     cmd = records[cmd_seq]
     assert isinstance(cmd, ForceListVersion)

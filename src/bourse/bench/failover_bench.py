@@ -78,11 +78,13 @@ class Trader:
         """The other engine (as a load balancer does once its health check fails)."""
         return self.urls[(self.urls.index(url) + 1) % len(self.urls)]
 
-    def place(self, client: httpx.Client, url: str, cid: str) -> httpx.Response:
+    def place(
+        self, client: httpx.Client, url: str, cid: str, recv_window_ms: int = 5000
+    ) -> httpx.Response:
         query = urlencode({
             "symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC",
             "quantity": "0.001", "price": "50000", "newClientOrderId": cid,
-            "timestamp": int(time.time() * 1000),
+            "recvWindow": recv_window_ms, "timestamp": int(time.time() * 1000),
         })  # fmt: skip
         sig = hmac.new(self.key["secretKey"].encode(), query.encode(), hashlib.sha256)
         return client.post(

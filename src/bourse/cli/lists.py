@@ -81,18 +81,23 @@ def _forcing(data_dir: Path, reason: str) -> Forcing:
 def _journal_here(dd: DataDir, shrink: Shrink, reason: str) -> int:
     from bourse.domain.rejections import RejectCode
     from bourse.events import CommandRejected
+    from bourse.journal.opening import journal_spec
     from bourse.server.exchange import Exchange, now_ms
     from bourse.workers.list_forcing import decided_since, loaded_ms
 
-    if not dd.journal.exists():  # opening it would start an exchange without its genesis
-        fail(
-            f"{dd.path} has no journal to record the forced load in: start the exchange once "
-            f"(bourse run --data-dir {dd.path}), then force it"
-        )
+    no_journal = (
+        f"{dd.path} has no journal to record the forced load in: start the exchange once "
+        f"(bourse run --data-dir {dd.path}), then force it"
+    )
+    if not journal_spec("", dd.path) and not dd.journal.exists():
+        fail(no_journal)  # opening it would start an exchange without its genesis
     try:
         exchange = Exchange(dd, demo=False)
     except DataDirInUse as exc:
         fail(str(exc))
+    if exchange.fresh:  # a stream on NATS with nothing in it yet
+        exchange.close()
+        fail(no_journal)
     try:
         cmd = shrink.command(ACTOR, reason, now_ms())
         since = loaded_ms(ListStore(dd.path), cmd.source)

@@ -32,20 +32,27 @@ def replay(
         return
     from bourse.engine import Engine, snapshot
     from bourse.journal.file_journal import FileJournal
+    from bourse.journal.nats_journal import NatsJournal
+    from bourse.journal.opening import journal_spec
     from bourse.journal.sequencer import replay as replay_records
     from bourse.journal.snapshots import SnapshotStore
     from bourse.store.db import store_url
     from bourse.store.projector import Projector
 
     dd = DataDir(data_dir)
-    if not dd.journal.exists():
+    spec = journal_spec("", dd.path)  # BOURSE_JOURNAL, as `bourse run` reads it
+    if not spec and not dd.journal.exists():
         fail(f"{dd.path} has no journal")
     try:
         dd.lock()
     except DataDirInUse as exc:
         fail(str(exc))
     started = time.perf_counter()
-    journal = FileJournal(dd.journal)
+    journal = (
+        NatsJournal(spec, writer=False)
+        if spec.startswith("nats:")
+        else FileJournal(Path(spec) if spec else dd.journal)
+    )
     latest = SnapshotStore(dd.snapshots).latest()
     projector = Projector(store_url(dd.path)) if rebuild_store else None
     if projector is not None:

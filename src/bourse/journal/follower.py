@@ -41,6 +41,15 @@ class Follower:
             )
         return cls(Engine(snapshot.load(found[1])))
 
+    @classmethod
+    def from_snapshot(cls, payload: bytes | None) -> Follower:
+        """A follower from a snapshot's payload (an empty engine for None)."""
+        return cls(Engine(snapshot.load(payload)) if payload is not None else Engine())
+
+    def dump(self) -> bytes:
+        """A snapshot of the follower's engine, at `seq`."""
+        return snapshot.dump(self.engine.state)
+
     @property
     def seq(self) -> int:
         return self.engine.state.last_seq

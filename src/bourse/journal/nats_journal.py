@@ -120,6 +120,7 @@ class NatsJournal:
         self._acked: set[int] = set()
         self._first_seq = 1  # this writer's first record: it cites the sequence only
         self._resyncing = False
+        self._notifying = False
         self._connected = False
         self._lease_lapsed = False
         self._holder: nats_lease.Holder | None = None
@@ -402,6 +403,13 @@ class NatsJournal:
             return
         self._durable_seq = durable
         self._first_done.set()
+        if not self._notifying:  # once for every acknowledgement handled in this loop turn
+            self._notifying = True
+            self._loop.call_soon(self._notify)
+
+    def _notify(self) -> None:
+        self._notifying = False
+        durable = self._durable_seq
         listener = self._listener
         if listener is not None:
             listener(durable)

@@ -13,12 +13,12 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from bourse.engine import Engine, snapshot
 from bourse.events import Outcome
+from bourse.journal.follower import Follower
 from bourse.journal.nats_follow import StreamFollower
-from bourse.journal.sequencer import replay
 from bourse.journal.snapshots import SnapshotStore
 from bourse.store.projector import Projector, StoreUnreachable
 
@@ -46,23 +46,22 @@ class StreamProjection:
                 f"{journal.address.stream} ends at {journal.last_seq}: it is another journal's"
             )
         found = self.snapshots.latest(at_most=self.position)
-        self.engine = Engine(snapshot.load(found[1])) if found else Engine()
+        self.follower = Follower.from_snapshot(found[1] if found else None)
         self._snapshot_seq = found[0] if found else 0
         # the store has these already: the engine runs them again, nothing is written
-        start = self.engine.state.last_seq + 1
-        replay(
-            self.engine, itertools.takewhile(lambda r: r[0] <= self.position, journal.replay(start))
-        )
+        behind = journal.replay(self.follower.seq + 1)
+        for chunk in _chunks(itertools.takewhile(lambda r: r[0] <= self.position, behind)):
+            self.follower.apply(chunk[0][0], (payload for _, payload in chunk))
         self._stream_last = (journal.last_seq, time.monotonic())
 
     def step(self, wait_s: float = 0.5) -> int:
         """Apply what the stream has next (waiting at most `wait_s` for it): how many."""
-        records = self.journal.follow(self.engine.state.last_seq + 1, wait_s)
+        records = self.journal.follow(self.follower.seq + 1, wait_s)
         if not records:
             return 0
-        replay(self.engine, records, self._apply, batch_size=len(records))
+        self._apply(self.follower.apply(records[0][0], (payload for _, payload in records)))
         if self.position - self._snapshot_seq >= self.snapshot_every:
-            self.snapshots.write(self.position, snapshot.dump(self.engine.state))
+            self.snapshots.write(self.position, self.follower.dump())
             self._snapshot_seq = self.position
         return len(records)
 
@@ -87,3 +86,16 @@ class StreamProjection:
             last = self.journal.stream_last()
             self._stream_last = (last, time.monotonic())
         return max(0, last - self.position)
+
+
+def _chunks(
+    records: Iterator[tuple[int, bytes]], size: int = 4096
+) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
