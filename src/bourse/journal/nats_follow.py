@@ -11,11 +11,11 @@ after it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from bourse.journal import nats_lease
-from bourse.journal.base import JournalCorrupted, JournalError
-from bourse.journal.nats_journal import READ_CHUNK, NatsJournal
+from bourse.journal.base import JournalError
+from bourse.journal.nats_journal import NatsJournal
+from bourse.journal.nats_reading import next_records, subscribe_from
 
 
 class StreamFollower(NatsJournal):
@@ -53,23 +53,9 @@ class StreamFollower(NatsJournal):
         if sub is None or next_seq != from_seq:
             if sub is not None:
                 await sub.unsubscribe()
-            sub = await self._subscribe(from_seq)
-        out: list[tuple[int, bytes]] = []
-        seq = from_seq
-        with contextlib.suppress(TimeoutError):
-            while len(out) < READ_CHUNK:
-                msg = await sub.next_msg(timeout=wait_s if not out else 0.001)
-                got = msg.metadata.sequence.stream
-                if got < seq:
-                    continue
-                if got != seq:
-                    raise JournalCorrupted(
-                        f"journal stream {self.address.stream} has no record seq {seq} "
-                        f"(next: {got})"
-                    )
-                out.append((got, msg.data))
-                seq += 1
-        self._tail = (sub, seq)
+            sub = await subscribe_from(self._js, self.address.subject, from_seq)
+        out = await next_records(sub, from_seq, self.address.stream, wait_s=wait_s)
+        self._tail = (sub, from_seq + len(out))
         return out
 
     def stream_last(self) -> int:

@@ -52,6 +52,7 @@ from bourse.journal.base import (
     JournalUnavailable,
 )
 from bourse.journal.nats_address import NatsAddress, node_name, parse_nats_url
+from bourse.journal.nats_reading import next_records, subscribe_from
 
 if TYPE_CHECKING:
     from bourse.journal.base import Journal
@@ -65,7 +66,6 @@ EXPECTED_ID = "Nats-Expected-Last-Msg-Id"
 WRONG_LAST_SEQ, WRONG_LAST_ID = 10071, 10070
 DUPLICATE_WINDOW_S = 120.0  # a record sent again within this is recognised, not stored twice
 ACK_TIMEOUT_S = 2.0
-READ_CHUNK = 4096
 
 
 class _Ack(msgspec.Struct):
@@ -519,45 +519,16 @@ class NatsJournal:
     def _read(self, seq: int, limit: int) -> Iterator[tuple[int, bytes]]:
         if seq > limit:
             return
-        sub = self._run(self._subscribe(seq))
+        stream = self.address.stream
+        sub = self._run(subscribe_from(self._js, self.address.subject, seq))
         try:
             while seq <= limit:
-                for got_seq, data in self._run(self._chunk(sub, seq, limit)):
+                for got_seq, data in self._run(next_records(sub, seq, stream, limit=limit)):
                     yield got_seq, data
                     seq = got_seq + 1
         finally:
             with contextlib.suppress(Exception):
                 self._run(sub.unsubscribe(), timeout=5)
-
-    async def _subscribe(self, seq: int) -> JetStreamContext.PushSubscription:
-        return await self._js.subscribe(
-            self.address.subject,
-            ordered_consumer=True,
-            deliver_policy=api.DeliverPolicy.BY_START_SEQUENCE,
-            config=api.ConsumerConfig(opt_start_seq=seq),
-        )
-
-    async def _chunk(
-        self, sub: JetStreamContext.PushSubscription, seq: int, limit: int
-    ) -> list[tuple[int, bytes]]:
-        out: list[tuple[int, bytes]] = []
-        while seq <= limit and len(out) < READ_CHUNK:
-            try:
-                msg = await sub.next_msg(timeout=10.0)
-            except TimeoutError:
-                raise JournalUnavailable(
-                    f"reading journal stream {self.address.stream} at seq {seq} timed out"
-                ) from None
-            got = msg.metadata.sequence.stream
-            if got < seq:
-                continue  # a redelivery after the ordered consumer reset
-            if got != seq:
-                raise JournalCorrupted(
-                    f"journal stream {self.address.stream} has no record seq {seq} (next: {got})"
-                )
-            out.append((got, msg.data))
-            seq += 1
-        return out
 
     # -- closing ----------------------------------------------------------------------
 
