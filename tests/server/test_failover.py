@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bourse.bench.failover_bench import Trader, open_orders, share_secrets
+from bourse.bench.failover_bench import Trader, Traders, open_orders, share_secrets
 from tests.natsd import NatsCluster, machine_nats
 from tests.server.server import Server, run_cli
 
@@ -39,17 +39,6 @@ def journal(request: pytest.FixtureRequest) -> str:
     return f"nats://{cluster.servers}/{stream}?replicas=3"
 
 
-def _wait_for_orders(traders: list[Trader], more: int, timeout: float) -> None:
-    """Until the traders have `more` orders acknowledged than now (their progress, polled)."""
-    target = sum(len(t.acked) for t in traders) + more
-    deadline = time.monotonic() + timeout
-    while sum(len(t.acked) for t in traders) < target:
-        errors = [e for t in traders for e in t.errors]
-        assert not errors, errors[:3]
-        assert time.monotonic() < deadline, f"not {more} more orders within {timeout} s"
-        time.sleep(0.05)
-
-
 def test_kill_9_the_writer_repeatedly_loses_no_acknowledged_order(
     tmp_path: Path, journal: str
 ) -> None:
@@ -58,44 +47,37 @@ def test_kill_9_the_writer_repeatedly_loses_no_acknowledged_order(
     share_secrets(homes[0], homes[1])
     standby = Server(homes[1], *ENGINE, journal, "--standby", wait=False)
     key = json.loads((homes[0] / "demo-api-key.json").read_text())
-    traders = [Trader(key, [writer.url, standby.url], f"t{i}") for i in range(4)]
-    threads = [threading.Thread(target=t.run) for t in traders]
-    for t in threads:
-        t.start()
+    traders = Traders(key, [writer.url, standby.url])
     try:
         for _ in range(TAKEOVERS):
-            _wait_for_orders(traders, 200, 60)
+            traders.wait_for(200, 60)
             writer.kill()  # under load: four traders with orders in flight
             killed_at = time.monotonic()
             standby.wait_ready(timeout=30)
             took = time.monotonic() - killed_at
             assert took < 15, f"the standby took {took:.1f} s to serve"
-            _wait_for_orders(traders, 50, 30)  # on the new writer
+            traders.wait_for(50, 30)  # on the new writer
             # the killed engine comes back as the standby of the new writer
             killed = writer
             writer = standby
             standby = Server(killed.data_dir, *ENGINE, journal, "--standby", wait=False)
-            for t in traders:
-                t.urls = [writer.url, standby.url]
+            traders.point_at([writer.url, standby.url])
     except BaseException:
         writer.kill()
         standby.kill()
         raise
     finally:
-        for t in traders:
-            t.stop.set()
-        for t in threads:
-            t.join(timeout=30)
-    assert not [e for t in traders for e in t.errors]
+        traders.stop()
+    assert not traders.errors()
 
-    acked = {cid: oid for t in traders for cid, oid in t.acked.items()}
+    acked = traders.acked()
     assert len(set(acked.values())) == len(acked), "an order id was given twice"
     opened = open_orders(writer.url, key)
     state = httpx.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
     found = {o["clientOrderId"]: o["orderId"] for o in opened}
     lost = {cid for cid in acked if found.get(cid) != acked[cid]}
     assert not lost, f"{len(lost)} acknowledged orders are gone after takeover: {sorted(lost)[:5]}"
-    unknown = {cid for t in traders for cid in t.unknown}
+    unknown = traders.unknown()
     assert set(found) <= set(acked) | unknown  # nothing placed that nobody sent
     writer.stop()
     standby.kill()

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bourse.bench.failover_bench import Trader, open_orders
+from bourse.bench.failover_bench import Trader, Traders, open_orders
 from tests.natsd import NatsCluster
 from tests.server.server import Server
 
@@ -85,20 +85,15 @@ def test_one_nats_node_lost_under_load_loses_nothing(tmp_path: Path) -> None:
     )
     try:
         key = json.loads((tmp_path / "data" / "demo-api-key.json").read_text())
-        traders = [Trader(key, [server.url], f"t{i}") for i in range(4)]
-        threads = [threading.Thread(target=t.run) for t in traders]
-        for t in threads:
-            t.start()
-        _until("200 orders", lambda: sum(len(t.acked) for t in traders) >= 200)
-        nats.kill(0)  # one of three: the stream keeps a majority
-        placed = sum(len(t.acked) for t in traders)
-        _until("200 more orders", lambda: sum(len(t.acked) for t in traders) >= placed + 200)
-        for t in traders:
-            t.stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        assert not [e for t in traders for e in t.errors]
-        acked = {cid: oid for t in traders for cid, oid in t.acked.items()}
+        traders = Traders(key, [server.url])
+        try:
+            traders.wait_for(200, 60)
+            nats.kill(0)  # one of three: the stream keeps a majority
+            traders.wait_for(200, 60)
+        finally:
+            traders.stop()
+        assert not traders.errors()
+        acked = traders.acked()
         found = {o["clientOrderId"]: o["orderId"] for o in open_orders(server.url, key)}
         assert all(found.get(cid) == oid for cid, oid in acked.items())
     finally:

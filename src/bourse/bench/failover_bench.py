@@ -93,6 +93,48 @@ class Trader:
         )
 
 
+class Traders:
+    """`count` traders placing orders against `urls` (the serving one first), each in a thread."""
+
+    def __init__(self, key: dict[str, str], urls: list[str], count: int = 4) -> None:
+        self.each = [Trader(key, urls, f"t{i}") for i in range(count)]
+        self._threads = [threading.Thread(target=t.run, daemon=True) for t in self.each]
+        for thread in self._threads:
+            thread.start()
+
+    def point_at(self, urls: list[str]) -> None:
+        for t in self.each:
+            t.urls = urls
+
+    def acked(self) -> dict[str, int]:
+        """Every acknowledged order: client order id -> order id."""
+        return {cid: oid for t in self.each for cid, oid in list(t.acked.items())}
+
+    def unknown(self) -> set[str]:
+        return {cid for t in self.each for cid in t.unknown}
+
+    def errors(self) -> list[str]:
+        return [e for t in self.each for e in t.errors]
+
+    def wait_for(self, more: int, timeout: float) -> None:
+        """Until `more` orders more than now are acknowledged (AssertionError if a trader got
+        an answer it did not expect, or not within `timeout`)."""
+        target = sum(len(t.acked) for t in self.each) + more
+        deadline = time.monotonic() + timeout
+        while sum(len(t.acked) for t in self.each) < target:
+            if self.errors():
+                raise AssertionError(f"a trader was answered: {self.errors()[:3]}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"not {more} more orders within {timeout} s")
+            time.sleep(0.01)  # the traders' progress, polled
+
+    def stop(self) -> None:
+        for t in self.each:
+            t.stop.set()
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+
 def open_orders(url: str, key: dict[str, str]) -> list[dict[str, Any]]:
     query = urlencode({"symbol": "BTCUSDT", "timestamp": int(time.time() * 1000)})
     sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
@@ -166,23 +208,16 @@ def run(journal: str, traders: int = 4, warmup_orders: int = 500) -> dict[str, A
             share_secrets(first.home, second_home)
             second = Engine(second_home, url, "--standby")
             key = json.loads((first.home / "demo-api-key.json").read_text())
-            clients = [Trader(key, [first.url, second.url], f"t{i}") for i in range(traders)]
-            threads = [threading.Thread(target=c.run, daemon=True) for c in clients]
-            for t in threads:
-                t.start()
-            while sum(len(c.acked) for c in clients) < warmup_orders:
-                time.sleep(0.01)  # the warm-up's progress
+            clients = Traders(key, [first.url, second.url], traders)
+            clients.wait_for(warmup_orders, 120)
             first.kill()
             killed = time.monotonic()
             second.wait_serving()
-            while not any(at > killed for c in clients for at in c.acked_at.values()):
+            while not any(at > killed for c in clients.each for at in c.acked_at.values()):
                 time.sleep(0.005)  # until the new writer has acknowledged an order
-            for c in clients:
-                c.stop.set()
-            for t in threads:
-                t.join(timeout=30)
-            first_ack = min(at for c in clients for at in c.acked_at.values() if at > killed)
-            acked = {cid: oid for c in clients for cid, oid in c.acked.items()}
+            clients.stop()
+            first_ack = min(at for c in clients.each for at in c.acked_at.values() if at > killed)
+            acked = clients.acked()
             found = {o["clientOrderId"]: o["orderId"] for o in open_orders(second.url, key)}
             lost = [cid for cid, oid in acked.items() if found.get(cid) != oid]
         finally:
@@ -193,7 +228,7 @@ def run(journal: str, traders: int = 4, warmup_orders: int = 500) -> dict[str, A
         "journal": f"{journal} (R{address.replicas})",
         "traders": traders,
         "orders_acknowledged": len(acked),
-        "unknown_at_the_kill": sum(len(c.unknown) for c in clients),  # sent, never answered
+        "unknown_at_the_kill": len(clients.unknown()),  # sent, never answered
         "seconds_to_first_ack_on_new_writer": round(first_ack - killed, 3),
         "orders_lost": len(lost),
         "target_seconds": 5,
