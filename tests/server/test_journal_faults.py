@@ -99,3 +99,37 @@ def test_one_nats_node_lost_under_load_loses_nothing(tmp_path: Path) -> None:
     finally:
         server.stop()
         nats.stop()
+
+
+def test_a_stop_while_nats_is_gone_ends_without_waiting_for_it(tmp_path: Path) -> None:
+    """The engine stopped while its journal's server is down: it does not wait for a record
+    that cannot become durable; it stops without a snapshot, and the next start recovers every
+    command that was acknowledged from the stream."""
+    from bourse.commands import Deposit
+    from bourse.server.datadir import DataDir
+    from bourse.server.exchange import Exchange, NotRecorded
+
+    nats = NatsCluster(1, sync_always=True)
+    journal = f"{nats.url()}/STOP{uuid.uuid4().hex[:8]}"
+    try:
+        exchange = Exchange(DataDir(tmp_path / "data"), journal=journal)
+        deposit = Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=7)
+        acked = exchange.execute(deposit).seq
+        nats.kill(0)
+        _until("the journal sees NATS gone", lambda: exchange.journal.unavailable() is not None)
+        with pytest.raises(NotRecorded, match="nothing was done"):
+            exchange.submit(deposit)
+        started = time.monotonic()
+        exchange.close()
+        assert time.monotonic() - started < 30
+        assert exchange.snapshots.list() == []  # none written over a state not all durable
+
+        nats.start(0)
+        nats.wait_ready()
+        again = Exchange(DataDir(tmp_path / "data"), journal=journal)
+        try:
+            assert again.last_seq == acked
+        finally:
+            again.close()
+    finally:
+        nats.stop()

@@ -499,6 +499,8 @@ class NatsJournal:
         if self._error is not None:
             return
         log.error("journal stopped: %s", exc)
+        if self._notifying:  # what became durable is told before the failure
+            self._notify()
         with self._lock:
             self._error = exc
             self._durable_cond.notify_all()
@@ -545,9 +547,9 @@ class NatsJournal:
                     while self._notified_seq < target and self._error is None:
                         if not self._durable_cond.wait(max(0.0, deadline - time.monotonic())):
                             break
-            if self._holder is not None and self._error is None:
+            if self._holder is not None and self._error is None and self._connected:
                 with contextlib.suppress(Exception):
-                    self._run(nats_lease.give_back(self._kv, self._holder), timeout=5)
+                    self._run(asyncio.wait_for(nats_lease.give_back(self._kv, self._holder), 5))
         finally:
             self._stop_loop()
         if self._error is not None and not isinstance(self._error, JournalFenced):
@@ -561,6 +563,12 @@ class NatsJournal:
             if nc is not None and not nc.is_closed:
                 with contextlib.suppress(Exception):
                     await asyncio.wait_for(nc.close(), 5)
+            # whatever the client left running (a reconnect, a subscription's reader) ends here,
+            # not when a closed loop is collected
+            left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
 
         with contextlib.suppress(Exception):
             self._run(shut(), timeout=10)

@@ -398,7 +398,14 @@ class Exchange:
 
     def close(self, *, snapshot_on_close: bool = True) -> None:
         try:
-            self._unless_journal_failed(self.sequencer.flush)
+            unreachable = self.journal.unavailable() if self._journal_error is None else None
+            if unreachable is not None:
+                # waiting for it would hold the stop forever: what is not durable now is not
+                # acknowledged either, and the next start recovers from the journal as it is
+                log.warning("stopping without a snapshot: %s", unreachable)
+                snapshot_on_close = False
+            else:
+                self._unless_journal_failed(self.sequencer.flush)
             self.projection.close()
             if self.audit is not None:
                 self.audit.close()

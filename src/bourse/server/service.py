@@ -190,11 +190,13 @@ class Service:
         self._call_on_loop(self._fail_waiting, exc)
 
     def _fail_waiting(self, exc: Exception) -> None:
-        """Answer every request still waiting: its command will never be durable."""
-        waiting, self._callbacks = self._callbacks, {}
-        lost, self._on_lost = self._on_lost, {}
-        for seq in waiting:
-            fn = lost.get(seq)
+        """Answer every request still waiting whose command will never be durable: those after
+        the journal's last durable record (the ones up to it are answered by their release,
+        which may still be on its way to this loop)."""
+        durable = self.exchange.journal.durable_seq
+        for seq in [s for s in self._callbacks if s > durable]:
+            del self._callbacks[seq]
+            fn = self._on_lost.pop(seq, None)
             if fn is not None:
                 fn(exc)
 
