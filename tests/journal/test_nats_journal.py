@@ -2,10 +2,13 @@
 
 Every test uses a stream of its own, so they share one server."""
 
+import asyncio
 import threading
 import uuid
 
+import nats
 import pytest
+from nats.aio.msg import Msg
 
 from bourse.journal.base import JournalFenced, JournalUnavailable, WriterActive
 from bourse.journal.nats_address import parse_nats_url
@@ -157,3 +160,48 @@ def test_a_cluster_url_lists_every_server() -> None:
     assert address.servers == ("nats://a:4222", "nats://b:4222", "nats://c:5000")
     assert (address.stream, address.replicas) == ("J-1", 3)
     assert str(address) == "nats://a:4222,b:4222,c:5000/J-1"
+
+
+class _LosesOneAck(NatsJournal):
+    """A journal whose acknowledgement of record 3 is lost on the way (once)."""
+
+    lost: set[int]
+    resyncs = 0
+
+    async def _resync(self) -> None:
+        type(self).resyncs += 1
+        await super()._resync()
+
+    async def _on_ack(self, msg: Msg) -> None:
+        seq = int(msg.subject.rpartition(".")[2])
+        if seq in self.lost:
+            self.lost.discard(seq)
+            return
+        await super()._on_ack(msg)
+
+
+def test_a_record_stored_whose_acknowledgement_was_lost_is_found_in_the_stream(url: str) -> None:
+    """The record is stored, its answer lost; sent again after JetStream's duplicate window, the
+    copy is refused (the stream moved past it). The writer reads the stream, finds its own
+    record there, counts it durable, and goes on: nothing twice, nothing lost."""
+    address = parse_nats_url(url)
+
+    async def short_window() -> None:
+        nc = await nats.connect(address.servers[0])
+        try:
+            await nc.jetstream().add_stream(
+                name=address.stream, subjects=[address.subject], duplicate_window=0.1
+            )
+        finally:
+            await nc.close()
+
+    asyncio.run(short_window())
+    _LosesOneAck.lost = {3}
+    j = _LosesOneAck(url, node="a", lease_s=LEASE_S, ack_timeout_s=0.4)
+    _append(j, [b"one", b"two", b"three"])
+    assert j.flush() == 3
+    _append(j, [b"four"])
+    assert j.flush() == 4
+    assert [p for _, p in j.replay()] == [b"one", b"two", b"three", b"four"]
+    assert _LosesOneAck.resyncs == 1  # the copy was refused, and the stream read
+    j.close()

@@ -120,6 +120,7 @@ class NatsJournal:
         self._acked: set[int] = set()
         self._first_seq = 1  # this writer's first record: it cites the sequence only
         self._resyncing = False
+        self._holding = False
         self._notifying = False
         self._connected = False
         self._lease_lapsed = False
@@ -329,7 +330,7 @@ class NatsJournal:
         while True:
             await self._wake.wait()
             self._wake.clear()
-            if self._resyncing:
+            if self._resyncing or self._holding:
                 continue  # the resync sends what waits once it is done
             with self._lock:
                 batch, self._buf = self._buf, []
@@ -464,14 +465,18 @@ class NatsJournal:
             # the first citing the sequence only (what the server may have forgotten is the id)
             self._first_seq = last + 1
             pending = sorted(self._unacked)
-            self._resyncing = False
-            if pending:
-                first = pending[0]
-                payload, _ = self._unacked[first]
-                self._unacked[first] = (payload, time.monotonic())
-                await self._send(first, payload)
-                await self._first_acknowledged()
-                await self._send_again()
+            self._holding = True  # new records wait until these are on their way again
+            self._resyncing = False  # a refusal from here on is a new one: it resyncs again
+            try:
+                if pending:
+                    first = pending[0]
+                    payload, _ = self._unacked[first]
+                    self._unacked[first] = (payload, time.monotonic())
+                    await self._send(first, payload)
+                    await self._first_acknowledged()
+                    await self._send_again()
+            finally:
+                self._holding = False
             self._wake.set()
         except Exception as exc:
             log.warning("journal: reading the stream to resync failed (%r); trying again", exc)
