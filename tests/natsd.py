@@ -20,10 +20,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.net import free_port
+
+if TYPE_CHECKING:
+    from nats.js import JetStreamContext
 
 MACHINE = ("127.0.0.1", 4222)
 READY_S = 30.0
@@ -176,3 +180,47 @@ def wait_jetstream(urls: list[str], timeout: float, logs: Callable[[], str]) -> 
             if time.monotonic() > deadline:
                 raise RuntimeError(f"NATS at {url} not ready in {timeout} s:\n{logs()}")
             time.sleep(0.1)  # polling servers that start on their own time
+
+
+async def _stream_names(js: "JetStreamContext") -> set[str]:
+    """Every stream's name (the server answers a page at a time)."""
+    names: set[str] = set()
+    while True:
+        page = await js.streams_info(offset=len(names))
+        if not page:
+            return names
+        names |= {info.config.name for info in page}
+
+
+def machine_streams() -> set[str] | None:
+    """The names of the streams on the machine's NATS (None: none is reachable)."""
+    if not _reachable(*MACHINE):
+        return None
+    import nats
+
+    async def names() -> set[str]:
+        nc = await nats.connect("nats://127.0.0.1:4222", allow_reconnect=False)
+        try:
+            return await _stream_names(nc.jetstream())
+        finally:
+            await nc.close()
+
+    return asyncio.run(names())
+
+
+def delete_machine_streams(keep: set[str]) -> None:
+    """Delete every stream on the machine's NATS but `keep` (those a test session found there:
+    the journals, lease buckets and bench streams it made go with it)."""
+    import nats
+
+    async def delete() -> None:
+        nc = await nats.connect("nats://127.0.0.1:4222", allow_reconnect=False)
+        try:
+            js = nc.jetstream()
+            for name in await _stream_names(js) - keep:
+                with contextlib.suppress(Exception):
+                    await js.delete_stream(name)
+        finally:
+            await nc.close()
+
+    asyncio.run(delete())

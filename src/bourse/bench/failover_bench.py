@@ -30,6 +30,7 @@ import httpx
 
 from bourse.bench.api_bench import free_port
 from bourse.journal.nats_address import parse_nats_url
+from bourse.journal.nats_journal import delete_journal
 
 ENGINE = ("--no-rate-limits", "--no-four-eyes")
 RETRY_S = 0.02  # a client's pause before it tries the other engine when nothing listens
@@ -224,6 +225,7 @@ def run(journal: str, traders: int = 4, warmup_orders: int = 500) -> dict[str, A
             first.kill()
             if "second" in locals():
                 second.kill()
+            delete_journal(parse_nats_url(url))
     return {
         "journal": f"{journal} (R{address.replicas})",
         "traders": traders,

@@ -9,13 +9,11 @@ the thread costs more in GIL hand-offs than the overlap gains: inline measured ~
 throughput here, the thread a lower p99.
 """
 
-import asyncio
-import contextlib
 import tempfile
 import time
 import uuid
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bourse.bench.engine_bench import summary
 from bourse.bench.flow import prepared
@@ -24,9 +22,6 @@ from bourse.events import Outcome, TradeExecuted
 from bourse.journal.base import Journal
 from bourse.journal.file_journal import FileJournal
 from bourse.journal.sequencer import Sequencer
-
-if TYPE_CHECKING:
-    from bourse.journal.nats_address import NatsAddress
 
 
 def run(
@@ -45,7 +40,7 @@ def run_nats(url: str, commands: int, batch: int = 128, progress: Any = None) ->
     """The same on a stream of NATS JetStream: `url` names the servers and options; the stream
     is a new one (its name ends in a random suffix), deleted afterwards."""
     from bourse.journal.nats_address import parse_nats_url
-    from bourse.journal.nats_journal import NatsJournal
+    from bourse.journal.nats_journal import NatsJournal, delete_journal
 
     address = parse_nats_url(url)
     stream = f"{address.stream}_{uuid.uuid4().hex[:8]}"
@@ -55,22 +50,8 @@ def run_nats(url: str, commands: int, batch: int = 128, progress: Any = None) ->
         result = measure(journal, commands, batch, progress)
     finally:
         journal.close()
-        asyncio.run(_delete(journal.address))
+        delete_journal(journal.address)
     return {**result, "journal": f"{url} (R{address.replicas})"}
-
-
-async def _delete(address: "NatsAddress") -> None:
-    """The bench's stream and its lease bucket, gone."""
-    import nats
-    from nats.js.errors import NotFoundError
-
-    nc = await nats.connect(servers=list(address.servers), allow_reconnect=False)
-    js = nc.jetstream()
-    with contextlib.suppress(NotFoundError):
-        await js.delete_stream(address.stream)
-    with contextlib.suppress(NotFoundError):
-        await js.delete_key_value(address.lease_bucket)
-    await nc.close()
 
 
 def measure(journal: Journal, commands: int, batch: int, progress: Any) -> dict[str, Any]:

@@ -583,6 +583,21 @@ class NatsJournal:
             self._loop.close()
 
 
+def delete_journal(address: NatsAddress) -> None:
+    """Delete a journal's stream and its lease bucket (a bench's own, when it is done)."""
+
+    async def delete() -> None:
+        nc = await nats.connect(servers=list(address.servers), allow_reconnect=False)
+        js = nc.jetstream()
+        with contextlib.suppress(NotFoundError):
+            await js.delete_stream(address.stream)
+        with contextlib.suppress(NotFoundError):
+            await js.delete_key_value(address.lease_bucket)
+        await nc.close()
+
+    asyncio.run(delete())
+
+
 if TYPE_CHECKING:
 
     def _conforms(j: NatsJournal) -> Journal:
