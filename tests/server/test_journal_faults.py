@@ -55,8 +55,12 @@ def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> No
         body = refused[0].json()
         assert body["code"] == -1001
         assert "nothing was done" in body["msg"] and "NATS" in body["msg"]
-        health = httpx.get(f"{server.url}/health").json()
-        assert health["last_seq"] >= health["durable_seq"]
+        ready = httpx.get(f"{server.url}/health/ready")  # a load balancer stops sending here
+        assert ready.status_code == 503
+        assert (
+            ready.json()["journal"]["ok"] is False and "NATS" in ready.json()["journal"]["problem"]
+        )
+        assert "bourse_journal_available 0.0" in httpx.get(f"{server.url}/metrics").text
 
         nats.start(0)
         nats.wait_ready()
@@ -68,6 +72,7 @@ def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> No
             ),
         )
         assert all(r.status_code == 200 for r in waited), [r.text for r in waited]
+        assert httpx.get(f"{server.url}/health/ready").status_code == 200
         ids = {o["clientOrderId"] for o in open_orders(server.url, key)}
         assert {f"before-{i}" for i in range(20)} <= ids
         assert {r.json()["clientOrderId"] for r in waited} <= ids

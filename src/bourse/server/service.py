@@ -219,6 +219,8 @@ class Service:
             {},
             len(self._callbacks),
         )
+        usable = "1 while the journal can make commands durable (0: they are refused)"
+        yield "bourse_journal_available", usable, {}, float(ex.journal.unavailable() is None)
         stopped = "1 once the engine refuses every command after an internal error"
         yield "bourse_engine_stopped", stopped, {}, float(ex.failure is not None)
 
@@ -285,10 +287,13 @@ class Service:
         """Whether every route can be served now, and the body of /health."""
         ex = self.exchange
         readable, store = store_health(ex)
-        status = "stopped" if ex.failure is not None else "ok" if readable else "degraded"
+        journal = ex.journal.unavailable()  # e.g. its NATS unreachable: commands are refused
+        ok = readable and journal is None
+        status = "stopped" if ex.failure is not None else "ok" if ok else "degraded"
         return status == "ok", {
             "status": status,
             "process": self.process,
+            "journal": {"ok": journal is None, "problem": journal},
             "last_seq": ex.last_seq,
             "durable_seq": ex.journal.durable_seq,
             "store_seq": ex.projection.applied_seq,
