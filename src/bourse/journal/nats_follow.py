@@ -11,11 +11,14 @@ after it.
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from bourse.journal import nats_lease
 from bourse.journal.base import JournalError
 from bourse.journal.nats_journal import NatsJournal
 from bourse.journal.nats_reading import next_records, subscribe_from
+
+log = logging.getLogger(__name__)
 
 
 class StreamFollower(NatsJournal):
@@ -32,9 +35,16 @@ class StreamFollower(NatsJournal):
         not renewed it for `lease_s`, this one takes it (see `won`), and keeps renewing it."""
 
         async def watch() -> None:
-            self._kv = await nats_lease.bucket(self._js, self.address)
-            holder = await nats_lease.acquire(self._kv, self.node, self.lease_s, wait=True)
-            self._hold(holder)
+            while True:  # NATS unreachable for a while must not end the watch
+                try:
+                    self._kv = await nats_lease.bucket(self._js, self.address)
+                    holder = await nats_lease.acquire(self._kv, self.node, self.lease_s, wait=True)
+                except Exception as exc:
+                    log.warning("standby: watching the writer lease failed (%r); again", exc)
+                    await asyncio.sleep(self.lease_s / 4)
+                    continue
+                self._hold(holder)
+                return
 
         self._loop.call_soon_threadsafe(lambda: self._tasks.append(asyncio.ensure_future(watch())))
 
