@@ -30,7 +30,7 @@ import httpx
 
 from bourse.bench.api_bench import free_port
 from bourse.journal.nats_address import parse_nats_url
-from bourse.journal.nats_journal import delete_journal
+from bourse.journal.nats_stream import delete_journal
 
 ENGINE = ("--no-rate-limits", "--no-four-eyes")
 RETRY_S = 0.02  # a client's pause before it tries the other engine when nothing listens

@@ -40,7 +40,8 @@ def run_nats(url: str, commands: int, batch: int = 128, progress: Any = None) ->
     """The same on a stream of NATS JetStream: `url` names the servers and options; the stream
     is a new one (its name ends in a random suffix), deleted afterwards."""
     from bourse.journal.nats_address import parse_nats_url
-    from bourse.journal.nats_journal import NatsJournal, delete_journal
+    from bourse.journal.nats_journal import NatsJournal
+    from bourse.journal.nats_stream import delete_journal
 
     address = parse_nats_url(url)
     stream = f"{address.stream}_{uuid.uuid4().hex[:8]}"

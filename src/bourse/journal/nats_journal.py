@@ -40,8 +40,7 @@ import nats
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import NoServersError
-from nats.js import JetStreamContext, api
-from nats.js.errors import NotFoundError
+from nats.js import JetStreamContext
 
 from bourse.journal import nats_lease
 from bourse.journal.base import (
@@ -53,6 +52,7 @@ from bourse.journal.base import (
 )
 from bourse.journal.nats_address import NatsAddress, node_name, parse_nats_url
 from bourse.journal.nats_reading import next_records, subscribe_from
+from bourse.journal.nats_stream import journal_stream
 
 if TYPE_CHECKING:
     from bourse.journal.base import Journal
@@ -64,7 +64,6 @@ MSG_ID = "Nats-Msg-Id"
 EXPECTED_SEQ = "Nats-Expected-Last-Sequence"
 EXPECTED_ID = "Nats-Expected-Last-Msg-Id"
 WRONG_LAST_SEQ, WRONG_LAST_ID = 10071, 10070
-DUPLICATE_WINDOW_S = 120.0  # a record sent again within this is recognised, not stored twice
 ACK_TIMEOUT_S = 2.0
 
 
@@ -167,7 +166,7 @@ class NatsJournal:
             ) from None
         self._connected = True
         self._js: JetStreamContext = self._nc.jetstream(timeout=10.0)
-        info = await self._stream()
+        info = await journal_stream(self._js, self.address, create=self._create)
         state = info.state
         if state.messages != state.last_seq or (state.messages and state.first_seq != 1):
             raise JournalCorrupted(
@@ -212,32 +211,6 @@ class NatsJournal:
             self._first_seq,
             self._epoch,
         )
-
-    async def _stream(self) -> api.StreamInfo:
-        address = self.address
-        try:
-            info = await self._js.stream_info(address.stream)
-        except NotFoundError:
-            if not self._create:
-                raise JournalError(f"no journal stream {address.stream} on NATS") from None
-            info = await self._js.add_stream(
-                name=address.stream,
-                subjects=[address.subject],
-                storage=api.StorageType.FILE,
-                num_replicas=address.replicas,
-                duplicate_window=DUPLICATE_WINDOW_S,
-                retention=api.RetentionPolicy.LIMITS,
-                discard=api.DiscardPolicy.NEW,
-                allow_direct=True,
-            )
-            log.info("journal: created stream %s (R%d)", address.stream, address.replicas)
-        subjects = info.config.subjects or []
-        if subjects != [address.subject]:
-            raise JournalError(
-                f"stream {address.stream} carries {subjects}, not only {address.subject}: "
-                "it is not a bourse journal (or another one's)"
-            )
-        return info
 
     async def _on_disconnected(self) -> None:
         self._connected = False
@@ -581,21 +554,6 @@ class NatsJournal:
         self._thread.join(timeout=10)
         if not self._thread.is_alive():
             self._loop.close()
-
-
-def delete_journal(address: NatsAddress) -> None:
-    """Delete a journal's stream and its lease bucket (a bench's own, when it is done)."""
-
-    async def delete() -> None:
-        nc = await nats.connect(servers=list(address.servers), allow_reconnect=False)
-        js = nc.jetstream()
-        with contextlib.suppress(NotFoundError):
-            await js.delete_stream(address.stream)
-        with contextlib.suppress(NotFoundError):
-            await js.delete_key_value(address.lease_bucket)
-        await nc.close()
-
-    asyncio.run(delete())
 
 
 if TYPE_CHECKING:
