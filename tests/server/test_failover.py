@@ -11,6 +11,7 @@ the stream from empty (`bourse replay --journal`).
 
 import contextlib
 import json
+import shutil
 import signal
 import threading
 import time
@@ -157,3 +158,21 @@ def test_a_writer_cut_off_cannot_write_when_it_returns(tmp_path: Path) -> None:
             old.proc.send_signal(signal.SIGCONT)
         old.kill()
         new.stop()
+
+
+def test_a_standby_without_the_writers_secrets_refuses_to_start(tmp_path: Path) -> None:
+    """Found out at start, not at a takeover: the API keys' master key, the audit log's keys."""
+    journal = f"{machine_nats()}/SECRETS{uuid.uuid4().hex[:8]}"
+    writer = Server(tmp_path / "a", *ENGINE, journal)
+    try:
+        bare = run_cli("run", "--data-dir", str(tmp_path / "b"), *ENGINE, journal, "--standby")
+        assert bare.returncode == 2
+        assert "copy master.key" in bare.stderr
+        (tmp_path / "c").mkdir(mode=0o700)
+        for name in ("master.key", "operator.token"):  # but not audit/keys/
+            shutil.copy(tmp_path / "a" / name, tmp_path / "c" / name)
+        keyless = run_cli("run", "--data-dir", str(tmp_path / "c"), *ENGINE, journal, "--standby")
+        assert keyless.returncode == 2
+        assert "copy audit/keys/" in keyless.stderr
+    finally:
+        writer.stop()

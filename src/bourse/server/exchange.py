@@ -118,6 +118,7 @@ class Exchange:
             if problem:
                 raise RecoveryError(problem)
             if standby:
+                self._can_sign_after_takeover()
                 self._stand_by(progress)
         except BaseException:
             if hasattr(self, "journal"):
@@ -235,6 +236,17 @@ class Exchange:
             catch_up,
             release_records=None if audit_log is None else audit_catch_up,
         )
+
+    def _can_sign_after_takeover(self) -> None:
+        """A standby must be able to sign the audit log's tree heads once it writes: said at
+        start (RecoveryError), not found out after a takeover."""
+        audit_log = self.audit_log
+        if audit_log is not None and audit_log.signing_keys() and audit_log.signer() is None:
+            raise RecoveryError(
+                f"this standby could not sign the audit log's tree heads "
+                f"({audit_log.signer_problem}): copy audit/keys/ from the data directory of "
+                "the engine writing the journal"
+            )
 
     def _stand_by(self, progress: Progress | None) -> None:
         """Follow the journal's stream, applying each record as its writer makes it durable,
