@@ -99,6 +99,14 @@ class Server:
         self.proc.wait(timeout=60)
 
 
+def wait_for(condition: object, what: str, timeout: float = 30.0) -> None:
+    """Until `condition()` holds (AssertionError naming `what` after `timeout` seconds)."""
+    deadline = time.monotonic() + timeout
+    while not condition():  # type: ignore[operator]
+        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
+        time.sleep(0.05)  # polling other processes, not synchronising test logic
+
+
 def run_cli(*args: str, database_url: str = "") -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "BOURSE_DATABASE_URL": database_url}
     return subprocess.run([*BOURSE, *args], capture_output=True, text=True, timeout=300, env=env)

@@ -29,6 +29,7 @@ import pytest
 from bourse.bench.failover_bench import share_secrets
 from tests.natsd import READY_S, nats_server_binary, wait_jetstream
 from tests.net import free_port
+from tests.server.server import wait_for
 
 pytestmark = pytest.mark.slow
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -107,13 +108,6 @@ class Machine:
                 os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _wait(what: str, done, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        time.sleep(0.1)  # polling processes that start on their own time
-
-
 def _answers(url: str) -> bool:
     try:
         return httpx.get(f"{url}/health", timeout=1).status_code == 200
@@ -159,7 +153,7 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
             lambda: "\n".join(m.log("bourse-nats.service")[-2000:] for m in machines),
         )
         one.start("bourse-engine.service")
-        _wait("machine 1 serving", lambda: _answers(one.url))
+        wait_for(lambda: _answers(one.url), "machine 1 serving", 60)
         data1, data2 = Path(one.env["BOURSE_DATA"]), Path(two.env["BOURSE_DATA"])
         share_secrets(data1, data2)  # as the guide says
         two.start("bourse-engine.service")
@@ -173,14 +167,16 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
         assert not _answers(two.url)  # the standby serves nothing yet
 
         one.lose("bourse-engine.service")
-        _wait("machine 2 serving", lambda: _answers(two.url), 30)
+        wait_for(lambda: _answers(two.url), "machine 2 serving", 30)
         for i in range(10):
             r = _order(two.url, key, f"m2-{i}")
             assert r.status_code == 200, r.text
             placed[f"m2-{i}"] = r.json()["orderId"]
         one.start("bourse-engine.service")  # systemd's Restart=always: now the standby
-        _wait(
-            "machine 1 following", lambda: "standby: following" in one.log("bourse-engine.service")
+        wait_for(
+            lambda: "standby: following" in one.log("bourse-engine.service"),
+            "machine 1 following",
+            60,
         )
         assert not _answers(one.url)
 
@@ -196,7 +192,7 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
             except httpx.HTTPError:
                 return False
 
-        _wait("the consumer has everything", consumer_caught_up)
+        wait_for(consumer_caught_up, "the consumer has everything", 60)
         query = urlencode({"symbol": "BTCUSDT", "timestamp": int(time.time() * 1000)})
         sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
         opened = httpx.get(

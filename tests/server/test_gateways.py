@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from tests.net import free_port
-from tests.server.server import Server
+from tests.server.server import Server, wait_for
 from tests.server.test_crash import (
     GENESIS_BTC_RAW,
     GENESIS_COMMANDS,
@@ -49,13 +49,6 @@ def children(pid: int) -> set[int]:
         if int(fields[1]) == pid and fields[0] != "Z" and b"gateway" in argv:
             found.add(int(entry.name))
     return found
-
-
-def wait_for(condition: object, what: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        assert time.monotonic() < deadline, f"not within {timeout:.0f} s: {what}"
-        time.sleep(0.05)  # polling other processes, not synchronising test logic
 
 
 def gone(pid: int) -> bool:

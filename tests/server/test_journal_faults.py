@@ -14,17 +14,10 @@ import pytest
 
 from bourse.bench.failover_bench import Trader, Traders, open_orders
 from tests.natsd import NatsCluster
-from tests.server.server import Server
+from tests.server.server import Server, wait_for
 
 pytestmark = pytest.mark.slow
 ENGINE = ("--no-rate-limits", "--journal")  # then the stream
-
-
-def _until(what: str, done, timeout: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while not done():
-        assert time.monotonic() < deadline, f"not within {timeout} s: {what}"
-        time.sleep(0.05)  # the traders' progress, polled
 
 
 def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> None:
@@ -51,7 +44,7 @@ def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> No
 
         attempt = threading.Thread(target=try_until_refused)
         attempt.start()
-        _until("an order refused", lambda: bool(refused), 30)
+        wait_for(lambda: bool(refused), "an order refused", 30)
         body = refused[0].json()
         assert body["code"] == -1001
         assert "nothing was done" in body["msg"] and "NATS" in body["msg"]
@@ -65,11 +58,12 @@ def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> No
         nats.start(0)
         nats.wait_ready()
         attempt.join(timeout=60)
-        _until(
-            "orders taken again",
+        wait_for(
             lambda: (
                 trader.place(client, server.url, f"after-{time.monotonic_ns()}").status_code == 200
             ),
+            "orders taken again",
+            60,
         )
         assert all(r.status_code == 200 for r in waited), [r.text for r in waited]
         assert httpx.get(f"{server.url}/health/ready").status_code == 200
@@ -121,7 +115,9 @@ def test_a_stop_while_nats_is_gone_ends_without_waiting_for_it(tmp_path: Path) -
         deposit = Deposit(actor="test", ts_ms=1, account_id=1, asset="BTC", amount_raw=7)
         acked = exchange.execute(deposit).seq
         nats.kill(0)
-        _until("the journal sees NATS gone", lambda: exchange.journal.unavailable() is not None)
+        wait_for(
+            lambda: exchange.journal.unavailable() is not None, "the journal sees NATS gone", 60
+        )
         with pytest.raises(NotRecorded, match="nothing was done"):
             exchange.submit(deposit)
         started = time.monotonic()
