@@ -59,9 +59,9 @@ async def _serve(
     from bourse.api.app import create_app
     from bourse.api.binance.ratelimit import RemoteRates
     from bourse.api.client_ip import TrustedProxies
-    from bourse.cli.run import uvicorn_server
     from bourse.server.engine_link import EngineLink
     from bourse.server.heap import settle_heap
+    from bourse.server.http_server import http_server
     from bourse.workers.list_fetch import mirror_urls
     from bourse.workers.list_refresh import ListRefresher
 
@@ -82,7 +82,7 @@ async def _serve(
     )
     if list_url:  # not started: the engine process refreshes on schedule; this one on request
         app.state.list_refresher = ListRefresher(link, 0, mirror_urls(list_url))
-    server = uvicorn_server(app)
+    server = http_server(app)
     lost = False
 
     def engine_gone() -> None:

@@ -171,6 +171,7 @@ def run(
         settle_four_eyes,
     )
     from bourse.server.heap import settle_heap
+    from bourse.server.http_server import http_server
     from bourse.server.logs import configure as configure_logs
     from bourse.server.service import Service
     from bourse.workers.list_fetch import mirror_urls
@@ -270,7 +271,7 @@ def run(
             ),
         )
     else:
-        server = uvicorn_server(
+        server = http_server(
             create_app(
                 service,
                 rate_limits=not no_rate_limits,
@@ -357,25 +358,6 @@ def _master_key_problem(view: "ReadModel", dd: DataDir) -> str:
                 )
             return ""
     return ""
-
-
-def uvicorn_server(asgi: Any) -> Any:
-    """The HTTP server of one process, for the sockets given to its `run`/`serve`."""
-    import uvicorn
-
-    # A request that never finishes must not keep the server from stopping (and snapshotting).
-    config = uvicorn.Config(
-        asgi,
-        log_level="warning",
-        log_config=None,  # uvicorn's records go through the handler configured above
-        timeout_graceful_shutdown=10,
-        # uvicorn would believe X-Forwarded-For from any loopback peer; the app decides instead
-        proxy_headers=False,
-        # As Binance: a ping every 20 s, and a connection without a pong for a minute is closed.
-        ws_ping_interval=20,
-        ws_ping_timeout=60,
-    )
-    return uvicorn.Server(config)
 
 
 MAX_GATEWAYS = 64
