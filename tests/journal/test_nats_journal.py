@@ -12,6 +12,7 @@ from nats.aio.msg import Msg
 
 from bourse.journal.base import JournalFenced, JournalUnavailable, WriterActive
 from bourse.journal.nats_address import parse_nats_url
+from bourse.journal.nats_follow import StreamFollower
 from bourse.journal.nats_journal import NatsJournal
 from tests.natsd import machine_nats
 from tests.net import free_port
@@ -163,7 +164,7 @@ def test_a_cluster_url_lists_every_server() -> None:
 
 
 class _LosesOneAck(NatsJournal):
-    """A journal whose acknowledgement of record 3 is lost on the way (once)."""
+    """A journal whose acknowledgement of a message (by number) is lost on the way (once)."""
 
     lost: set[int]
     resyncs = 0
@@ -173,9 +174,9 @@ class _LosesOneAck(NatsJournal):
         await super()._resync()
 
     async def _on_ack(self, msg: Msg) -> None:
-        seq = int(msg.subject.rpartition(".")[2])
-        if seq in self.lost:
-            self.lost.discard(seq)
+        number = int(msg.subject.rpartition(".")[2])
+        if number in self.lost:
+            self.lost.discard(number)
             return
         await super()._on_ack(msg)
 
@@ -198,10 +199,75 @@ def test_a_record_stored_whose_acknowledgement_was_lost_is_found_in_the_stream(u
     asyncio.run(short_window())
     _LosesOneAck.lost = {3}
     j = _LosesOneAck(url, node="a", lease_s=LEASE_S, ack_timeout_s=0.4)
-    _append(j, [b"one", b"two", b"three"])
-    assert j.flush() == 3
+    for seq, payload in enumerate([b"one", b"two", b"three"], 1):
+        _append(j, [payload])
+        assert j.flush() == seq  # one message each: the third's answer is lost
     _append(j, [b"four"])
     assert j.flush() == 4
     assert [p for _, p in j.replay()] == [b"one", b"two", b"three", b"four"]
     assert _LosesOneAck.resyncs == 1  # the copy was refused, and the stream read
+    j.close()
+
+
+def _stream_messages(url: str) -> int:
+    address = parse_nats_url(url)
+
+    async def count() -> int:
+        nc = await nats.connect(address.servers[0])
+        try:
+            return int((await nc.jetstream().stream_info(address.stream)).state.messages)
+        finally:
+            await nc.close()
+
+    return asyncio.run(count())
+
+
+def test_a_burst_is_packed_into_few_messages_and_read_from_any_seq(url: str) -> None:
+    """Records buffered together go out as one message (within PACK_RECORDS); a replay, and a
+    follower, may start at any record, inside a message too."""
+    j = _journal(url, "a")
+    payloads = [b"r%d" % i * (i % 5 + 1) for i in range(1, 3001)]
+    j._holding = True  # read by the loop thread only once woken: the appends pile up
+    _append(j, payloads)
+
+    def release() -> None:
+        j._holding = False
+        j._wake.set()
+
+    j._loop.call_soon_threadsafe(release)
+    assert j.flush() == 3000
+    assert _stream_messages(url) == 3  # 1024 records at most in one
+    for start in (1, 2, 1023, 1024, 1025, 1500, 2999, 3000):
+        assert list(j.replay(start)) == [(s, payloads[s - 1]) for s in range(start, 3001)]
+    follower = StreamFollower(url, node="f", lease_s=LEASE_S)
+    got = follower.follow(1500)
+    while got[-1][0] < 3000:
+        got += follower.follow(got[-1][0] + 1)
+    assert got == [(s, payloads[s - 1]) for s in range(1500, 3001)]
+    assert follower.follow(3001, wait_s=0.05) == [] and follower.stream_last() == 3000
+    follower.close()
+    j.close()
+
+
+def test_a_stream_of_one_record_per_message_reads_and_goes_on(url: str) -> None:
+    """What the journal wrote before it packed records (no Bourse-Seq header): each message one
+    record, its number the seq. Such a stream replays, and its writer continues it."""
+    address = parse_nats_url(url)
+
+    async def write_unpacked() -> None:
+        nc = await nats.connect(address.servers[0])
+        try:
+            js = nc.jetstream()
+            await js.add_stream(name=address.stream, subjects=[address.subject])
+            for i in (1, 2, 3):
+                await js.publish(address.subject, b"old %d" % i, headers={"Nats-Msg-Id": f"1:{i}"})
+        finally:
+            await nc.close()
+
+    asyncio.run(write_unpacked())
+    j = _journal(url, "a")
+    assert j.last_seq == 3 and list(j.replay(2)) == [(2, b"old 2"), (3, b"old 3")]
+    _append(j, [b"new 4", b"new 5"])
+    assert j.flush() == 5
+    assert list(j.replay(3)) == [(3, b"old 3"), (4, b"new 4"), (5, b"new 5")]
     j.close()

@@ -9,6 +9,7 @@ the thread costs more in GIL hand-offs than the overlap gains: inline measured ~
 throughput here, the thread a lower p99.
 """
 
+import sys
 import tempfile
 import time
 import uuid
@@ -66,6 +67,7 @@ def measure(journal: Journal, commands: int, batch: int, progress: Any) -> dict[
         now = clock()
         acked.extend([now] * len(batch))
 
+    sys.setswitchinterval(journal.switch_interval_s)  # as `bourse run` does on this journal
     sequencer = Sequencer(Engine(), journal, release)
     before, flow = prepared(commands)
     for cmd in before:

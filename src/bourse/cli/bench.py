@@ -1,7 +1,6 @@
 """`bourse bench ...`: benchmarks that print JSON (measured, never asserted)."""
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -9,7 +8,6 @@ import typer
 from rich.console import Console
 
 from bourse.cli.console import fail, progress_bar
-from bourse.cli.run import SWITCH_INTERVAL_S
 
 bench_app = typer.Typer(
     help="Benchmarks that print JSON (measured, never asserted).", no_args_is_help=True
@@ -70,7 +68,6 @@ def bench_journal(
             parse_nats_url(url)
         except ValueError as exc:
             fail(f"--journal: {exc}")
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
     with progress_bar("journal bench", commands) as advance:
         result = journal_bench.run(
             commands,

@@ -16,6 +16,7 @@ from rich.markup import escape
 from bourse.cli.console import DataDirOpt, err, fail, progress_bar
 from bourse.cli.operator import client_snippets
 from bourse.cli.stop_signals import StopSignals
+from bourse.journal.file_journal import SWITCH_INTERVAL_S as FILE_SWITCH_INTERVAL_S
 from bourse.journal.opening import journal_spec
 from bourse.server.datadir import DataDir, DataDirInUse
 
@@ -28,9 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# The engine thread should let the journal's writer thread in soon after an fsync returns: the
-# default 5 ms switch interval would add up to 5 ms to every acknowledgement.
-SWITCH_INTERVAL_S = 0.0001
+# Until the journal is open (then its own, see Journal.switch_interval_s), and in gateways:
+# the file journal's, so that a thread waiting for the GIL gets it soon.
+SWITCH_INTERVAL_S = FILE_SWITCH_INTERVAL_S
 
 
 # Kernel send buffer per connection. Left to autotuning, loopback grows it past a megabyte, so a
@@ -237,6 +238,7 @@ def run(
         fail(str(exc))
     except Exception as exc:  # e.g. JournalCorrupted: say what and where, never start silently
         fail(f"cannot start from {dd.path}: {exc}")
+    sys.setswitchinterval(exchange.journal.switch_interval_s)
     stop = StopSignals()  # from here on a stop signal ends in a snapshot and exit 0
     fresh = exchange.fresh
     try:

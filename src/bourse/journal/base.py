@@ -57,6 +57,9 @@ class Journal(Protocol):
 
     # bytes of a torn tail cut off when it was opened (a file journal's; 0 for others)
     truncated_bytes: int
+    # the interpreter's thread switch interval the process should run with: the journal's own
+    # thread (its writer, its network client) shares the GIL with the engine's
+    switch_interval_s: float
 
     @property
     def last_seq(self) -> int:

@@ -23,6 +23,7 @@ class MemoryJournal:
         self._listener: Callable[[int], None] | None = None
         self._closed = False
         self.truncated_bytes = 0
+        self.switch_interval_s = 0.005  # CPython's own: this journal has no thread
 
     def append(self, seq: int, payload: bytes) -> None:
         if self._closed:

@@ -16,7 +16,7 @@ import logging
 from bourse.journal import nats_lease
 from bourse.journal.base import JournalError
 from bourse.journal.nats_journal import NatsJournal
-from bourse.journal.nats_reading import next_records, subscribe_from
+from bourse.journal.nats_reading import RecordReader, last_record
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,7 @@ class StreamFollower(NatsJournal):
     ) -> None:
         # the first engine of a deployment may start as a standby: it makes the stream
         super().__init__(url, writer=False, create=True, node=node, lease_s=lease_s)
+        self._tail: RecordReader | None = None  # what `follow` reads, where it stopped
 
     def wait_for_writer_role(self) -> None:
         """Start watching the lease (a journal opened with `writer=False`): once its writer has
@@ -59,21 +60,18 @@ class StreamFollower(NatsJournal):
         return self._run(self._follow(from_seq, wait_s))
 
     async def _follow(self, from_seq: int, wait_s: float) -> list[tuple[int, bytes]]:
-        sub, next_seq = getattr(self, "_tail", (None, 0))
-        if sub is None or next_seq != from_seq:
-            if sub is not None:
-                await sub.unsubscribe()
-            sub = await subscribe_from(self._js, self.address.subject, from_seq)
-        out = await next_records(sub, from_seq, self.address.stream, wait_s=wait_s)
-        self._tail = (sub, from_seq + len(out))
-        return out
+        tail = self._tail
+        if tail is None:
+            tail = self._tail = RecordReader(self._js, self.address)
+        if tail.next_seq != from_seq:
+            await tail.start(from_seq)
+        return await tail.read(wait_s=wait_s)
 
     def stream_last(self) -> int:
         """The seq of the stream's last record now (asked of NATS)."""
 
         async def ask() -> int:
-            info = await self._js.stream_info(self.address.stream)
-            return int(info.state.last_seq)
+            return (await last_record(self._js, self.address))[1]
 
         return self._run(ask())
 
@@ -84,17 +82,11 @@ class StreamFollower(NatsJournal):
             raise JournalError("a standby takes the writer role only once it holds the lease")
 
         async def promote() -> bool:
-            info = await self._js.stream_info(self.address.stream)
-            if info.state.last_seq != applied_seq:
+            if await self._read_end() != applied_seq:
                 return False
-            tail = getattr(self, "_tail", None)
-            if tail is not None:
-                await tail[0].unsubscribe()
-                del self._tail
-            with self._lock:
-                self._last_seq = self._durable_seq = self._notified_seq = applied_seq
-            self._sent_seq = applied_seq
-            self._first_seq = applied_seq + 1
+            if self._tail is not None:
+                await self._tail.close()
+                self._tail = None
             await self._start_writing()
             return True
 
