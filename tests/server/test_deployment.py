@@ -2,11 +2,11 @@
 systemd would (their ExecStart lines, with the variables of `bourse.env` set for that machine),
 then the writing engine's machine lost.
 
-Machine 1 and 2: a NATS node and an engine (`--standby --gateways 2`); machine 3: a NATS node and
-the SQL consumer into PostgreSQL. The first engine takes the free lease and serves; the second
-follows. Orders placed on the first; it is killed (-9, with its gateways); the second serves and
-has them all; the first, started again by its unit, follows as the standby; the consumer's
-store has applied everything.
+Machine 1 and 2: a NATS node and an engine (`--standby --gateways 2`); machine 3: a NATS node,
+the SQL consumer into PostgreSQL and the WebSocket streams' consumer. The first engine takes
+the free lease and serves; the second follows. Orders placed on the first; it is killed (-9,
+with its gateways); the second serves and has them all; the first, started again by its unit,
+follows as the standby; both consumers have followed everything across the takeover.
 """
 
 import hashlib
@@ -72,6 +72,7 @@ class Machine:
             "BOURSE_HOST": "127.0.0.1",
             "BOURSE_PORT": str(free_port()),
             "BOURSE_CONSUMER_PORT": str(free_port()),
+            "BOURSE_STREAMS_PORT": str(free_port()),
         }
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
@@ -158,6 +159,7 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
         share_secrets(data1, data2)  # as the guide says
         two.start("bourse-engine.service")
         three.start("bourse-consume-sql.service")
+        three.start("bourse-consume-streams.service")
         key = json.loads((data1 / "demo-api-key.json").read_text())
         placed = {}
         for i in range(30):
@@ -184,15 +186,17 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
         state = httpx.get(
             f"{two.url}/admin/v1/state", headers={"Authorization": f"Bearer {token}"}
         ).json()
-        consumer = f"http://127.0.0.1:{three.env['BOURSE_CONSUMER_PORT']}"
+        for port in ("BOURSE_CONSUMER_PORT", "BOURSE_STREAMS_PORT"):  # across the takeover
+            consumer = f"http://127.0.0.1:{three.env[port]}"
 
-        def consumer_caught_up() -> bool:
-            try:
-                return httpx.get(f"{consumer}/health", timeout=1).json()["seq"] >= state["last_seq"]
-            except httpx.HTTPError:
-                return False
+            def caught_up(consumer: str = consumer) -> bool:
+                try:
+                    seq = httpx.get(f"{consumer}/health", timeout=1).json()["seq"]
+                except httpx.HTTPError:
+                    return False
+                return bool(seq >= state["last_seq"])
 
-        wait_for(consumer_caught_up, "the consumer has everything", 60)
+            wait_for(caught_up, f"the consumer on {port} has everything", 60)
         query = urlencode({"symbol": "BTCUSDT", "timestamp": int(time.time() * 1000)})
         sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
         opened = httpx.get(

@@ -1,7 +1,7 @@
 """The ASGI application: one router per resource; errors always as JSON {"code", "msg"}."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -123,16 +123,7 @@ def create_app(
     service.answers[streams.STREAM_STATS] = lambda: streams.stream_stats(realtime)
     app.include_router(streams.router)
 
-    def stream_gauges() -> Iterator[tuple[str, str, dict[str, str], float]]:
-        queues = realtime.hub.queues()
-        yield "bourse_stream_subscribers", "WebSocket stream subscribers", {}, len(queues)
-        waiting = "Stream messages waiting for subscribers: in all queues, and in the longest"
-        yield "bourse_stream_queued", waiting, {"of": "all"}, sum(queues)
-        yield "bourse_stream_queued", waiting, {"of": "longest"}, max(queues, default=0)
-        cut = "Subscribers cut off for not reading, since start"
-        yield "bourse_stream_cut_off", cut, {}, realtime.hub.cut_off
-
-    service.metrics.add_gauges(stream_gauges)
+    service.metrics.add_gauges(lambda: streams.stream_gauges(realtime))
 
     @app.get(
         "/metrics",

@@ -123,3 +123,83 @@ def _serve(host: str, port: int, exposition: Any, health: Any) -> ThreadingHTTPS
         fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     threading.Thread(target=server.serve_forever, name="consumer-http", daemon=True).start()
     return server
+
+
+@consume_app.command("streams")
+def consume_streams(
+    journal: Annotated[
+        str, typer.Option("--journal", help="The stream: nats://host:4222[,...]/STREAM.")
+    ],
+    database_url: Annotated[
+        str,
+        typer.Option(
+            "--database-url",
+            help="The SQL store `bourse consume sql` writes (klines before the last day, the "
+            "tickers' first day are read from it).",
+        ),
+    ],
+    state_dir: Annotated[
+        Path,
+        typer.Option("--state-dir", help="Where this consumer keeps its engine's snapshots."),
+    ] = Path("consumer-streams"),
+    host: Annotated[str, typer.Option(help="Interface to serve the streams on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port of the streams, /metrics and /health.")] = 9443,
+    max_lag: Annotated[
+        int, typer.Option("--max-lag", help="Commands behind past which /health/ready is 503.")
+    ] = MAX_READY_LAG,
+    stream_queue: Annotated[
+        int, typer.Option("--stream-queue", help="Messages a subscriber may leave unread.")
+    ] = 5000,
+    no_rate_limits: Annotated[bool, typer.Option("--no-rate-limits")] = False,
+    log_format: Annotated[str, typer.Option("--log-format")] = "text",
+) -> None:
+    """Serve Binance's WebSocket market and user data streams from the journal's stream, on a
+    machine of their own; they start where the stream ends when this starts."""
+    from bourse.api.stream_app import create_stream_app
+    from bourse.cli.run import listening_socket
+    from bourse.cli.stop_signals import StopSignals
+    from bourse.journal.base import JournalError
+    from bourse.journal.nats_follow import StreamFollower
+    from bourse.server.http_server import http_server
+    from bourse.server.logs import configure
+    from bourse.streams.journal_feed import JournalFeed
+
+    if log_format not in ("text", "json"):
+        fail(f"--log-format {log_format}: text or json")
+    if stream_queue < 1:
+        fail(f"--stream-queue {stream_queue}: at least 1")
+    configure(log_format)
+    sock = listening_socket(host, port)
+    try:
+        stream = StreamFollower(journal)
+    except (ValueError, JournalError) as exc:
+        fail(f"--journal: {exc}")
+    try:
+        feed = JournalFeed(stream, state_dir / "snapshots")
+        err.print(f"catching up with {journal} (from seq {feed.follower.seq + 1})")
+        feed.catch_up()
+    except (ValueError, JournalError) as exc:
+        stream.close()
+        fail(str(exc))
+    app = create_stream_app(
+        feed,
+        database_url,
+        stream_queue=stream_queue,
+        rate_limits=not no_rate_limits,
+        max_lag=max_lag,
+    )
+    server = http_server(app)
+    stop = StopSignals()
+    stop.serving(server)
+    feed.on_failure = lambda: setattr(server, "should_exit", True)
+    where = f"{host}:{port}"
+    err.print(
+        f"streams of {journal} from seq {feed.released_seq} at ws://{where}/ws/<stream> and "
+        f"ws://{where}/stream?streams=<a>/<b>; health http://{where}/health"
+    )
+    try:
+        server.run(sockets=[sock])
+    finally:
+        stream.close()
+    if feed.failed:
+        raise typer.Exit(1)

@@ -39,7 +39,7 @@ SWITCH_INTERVAL_S = FILE_SWITCH_INTERVAL_S
 SEND_BUFFER = 256 * 1024
 
 
-def _listening_socket(host: str, port: int) -> socket.socket:
+def listening_socket(host: str, port: int) -> socket.socket:
     """The server's socket: connections accepted from it inherit its bounded send buffer."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
@@ -257,8 +257,8 @@ def run(
     refresher = None
     if refresh_lists > 0:
         refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
-    listener = _listening_socket(host, port)
-    stream_listener = _listening_socket(host, stream_port) if stream_port else None
+    listener = listening_socket(host, port)
+    stream_listener = listening_socket(host, stream_port) if stream_port else None
     if gateways:
         server: Any = _EngineProcess(
             service,

@@ -12,10 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from pathlib import Path
 
-from bourse.engine import Engine, snapshot
+from bourse.engine import Engine, read_model, snapshot
 from bourse.events import Outcome
 from bourse.journal.sequencer import replay
 from bourse.journal.snapshots import SnapshotStore
+from bourse.view import ReadModel
 
 
 class FollowerGap(RuntimeError):
@@ -45,6 +46,10 @@ class Follower:
     def from_snapshot(cls, payload: bytes | None) -> Follower:
         """A follower from a snapshot's payload (an empty engine for None)."""
         return cls(Engine(snapshot.load(payload)) if payload is not None else Engine())
+
+    def read_model(self) -> ReadModel:
+        """The read model as of `seq`: where a consumer starts before it folds what follows."""
+        return read_model.export(self.engine.state)
 
     def dump(self) -> bytes:
         """A snapshot of the follower's engine, at `seq`."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from bourse.journal import nats_lease
 from bourse.journal.base import JournalError
@@ -30,6 +31,7 @@ class StreamFollower(NatsJournal):
         # the first engine of a deployment may start as a standby: it makes the stream
         super().__init__(url, writer=False, create=True, node=node, lease_s=lease_s)
         self._tail: RecordReader | None = None  # what `follow` reads, where it stopped
+        self._end = (self.last_seq, time.monotonic())  # the stream's end, when it was asked
 
     def wait_for_writer_role(self) -> None:
         """Start watching the lease (a journal opened with `writer=False`): once its writer has
@@ -73,7 +75,17 @@ class StreamFollower(NatsJournal):
         async def ask() -> int:
             return (await last_record(self._js, self.address))[1]
 
-        return self._run(ask())
+        last = self._run(ask())
+        self._end = (last, time.monotonic())
+        return last
+
+    def stream_end(self, max_age_s: float = 1.0) -> int:
+        """The seq of the stream's last record, asked of NATS at most once in `max_age_s`
+        (a consumer's lag, for every scrape of its metrics)."""
+        last, asked = self._end
+        if time.monotonic() - asked < max_age_s:
+            return last
+        return self.stream_last()
 
     def promote(self, applied_seq: int) -> bool:
         """Become the writer after record `applied_seq`, if that is the stream's last (False:

@@ -14,14 +14,13 @@ follow each other gets in. A writer's first message cites the sequence only (a s
 before 2.12 may have forgotten the last id); it is sent alone, once the stream's last message
 has been read and found to be this writer's or the one it took over from.
 
-Group commit: `append` only buffers; the loop thread packs what is buffered into messages and
-publishes them without waiting (many in flight, one reply inbox), and acknowledgements advance
-`durable_seq` in order. One message per record cost JetStream's per-message work (and on R3 its
-replication round) for every command: packed, a burst costs it once. A message not acknowledged
-within `ack_timeout_s` is sent again with the same id (JetStream's duplicate window turns a copy
-it has into an acknowledgement); a message refused for its expectation makes the writer read
-the stream: its own messages there count as acknowledged, anyone else's mean it is fenced
-(`JournalFenced`: nothing it appended after that is recorded).
+Group commit: `append` only buffers; the loop thread packs what is buffered into a message (a
+burst costs JetStream's per-message work, and on R3 its replication round, once) and publishes
+it, up to IN_FLIGHT at once on one reply inbox; acknowledgements advance `durable_seq` in order.
+A message not acknowledged within `ack_timeout_s` is sent again with the same id (JetStream's
+duplicate window turns a copy it has into an acknowledgement); one refused for its expectation
+makes the writer read the stream: its own messages there count as acknowledged, anyone else's
+fence it (`JournalFenced`: nothing it appended after that is recorded).
 
 Threading: the NATS client runs on an event loop in a thread of its own; `append` is called from
 the engine's thread, the durable listener from the loop's.
@@ -53,7 +52,7 @@ from bourse.journal.base import (
     JournalUnavailable,
 )
 from bourse.journal.nats_address import NatsAddress, node_name, parse_nats_url
-from bourse.journal.nats_reading import RecordReader, first_seq, last_record, pack
+from bourse.journal.nats_reading import RecordReader, first_seq, last_record, pack, pack_end
 from bourse.journal.nats_stream import journal_stream
 
 if TYPE_CHECKING:
@@ -73,8 +72,7 @@ IN_FLIGHT = 2  # messages sent and not yet acknowledged, at most
 # R3: 21,600 commands/s at 0.1 ms, 32,800 at 1 ms, 39,000 at 2 ms); 2 ms is also the longest an
 # acknowledgement waits behind the engine, against a p99 target of 10 ms.
 SWITCH_INTERVAL_S = 0.002
-PACK_RECORDS = 1024  # records in one message at most
-PACK_BYTES = 256 * 1024  # their payloads' bytes at most (or half the server's max_payload)
+PACK_BYTES = 256 * 1024  # a message's payloads' bytes at most (or half the max_payload)
 
 
 class _Ack(msgspec.Struct):
@@ -86,16 +84,13 @@ class _Ack(msgspec.Struct):
 _acks = msgspec.json.Decoder(_Ack)
 
 
-class _Sent:
+class _Sent(msgspec.Struct):
     """A message published and not yet acknowledged: records up to `last_seq`."""
 
-    __slots__ = ("body", "headers", "last_seq", "sent_at")
-
-    def __init__(self, last_seq: int, headers: dict[str, str], body: bytes, at: float) -> None:
-        self.last_seq = last_seq
-        self.headers = headers
-        self.body = body
-        self.sent_at = at
+    last_seq: int
+    headers: dict[str, str]
+    body: bytes
+    sent_at: float
 
 
 class NatsJournal:
@@ -344,7 +339,7 @@ class NatsJournal:
                 self._scheduled = False
             start = 0
             while start < len(batch):
-                end = self._pack_end(batch, start)
+                end = pack_end(batch, start, self._pack_bytes)
                 number = self._sent_no + 1
                 headers, body = pack(self._sent_seq + 1, batch[start:end])
                 self._sent_seq += end - start
@@ -359,16 +354,6 @@ class NatsJournal:
                     # this writer's first message goes alone: the rest cite it by id, and must
                     # not reach the stream before it does
                     await self._first_acknowledged()
-
-    def _pack_end(self, batch: list[bytes], start: int) -> int:
-        """Where the message of `batch[start:]` ends: within PACK_RECORDS and the byte bound."""
-        size, end, stop = 0, start, min(len(batch), start + PACK_RECORDS)
-        while end < stop:
-            size += len(batch[end])
-            if size > self._pack_bytes and end > start:
-                break
-            end += 1
-        return end
 
     async def _first_acknowledged(self) -> None:
         while self._durable_no < self._first_no and self._error is None:
@@ -421,13 +406,13 @@ class NatsJournal:
             return
         acked = self._acked
         acked[number] = sent.last_seq
+        if len(self._unacked) < IN_FLIGHT:
+            self._wake.set()  # what was buffered meanwhile goes now, as one message
         if self._durable_no + 1 not in acked:
             return
         while self._durable_no + 1 in acked:
             self._durable_no += 1
             self._durable_seq = acked.pop(self._durable_no)
-        if len(self._unacked) < IN_FLIGHT:
-            self._wake.set()  # what was buffered meanwhile goes now, as one message
         self._first_done.set()
         if not self._notifying:  # once for every acknowledgement handled in this loop turn
             self._notifying = True

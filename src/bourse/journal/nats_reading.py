@@ -23,6 +23,7 @@ from bourse.journal.base import JournalCorrupted, JournalUnavailable
 from bourse.journal.nats_address import NatsAddress
 
 FIRST_SEQ = "Bourse-Seq"
+PACK_RECORDS = 1024  # records in one message at most
 READ_CHUNK = 4096  # records a read returns at most (whole messages: it may pass it by one)
 REPLAY_WAIT_S = 10.0  # a record known to be there and not delivered within this: an error
 
@@ -33,6 +34,18 @@ _encode = msgspec.msgpack.Encoder().encode
 def pack(first_seq: int, payloads: list[bytes]) -> tuple[dict[str, str], bytes]:
     """The headers and body of the message holding records `first_seq`, `first_seq + 1`, …"""
     return {FIRST_SEQ: str(first_seq)}, _encode(payloads)
+
+
+def pack_end(batch: list[bytes], start: int, max_bytes: int) -> int:
+    """Where the message of `batch[start:]` ends: at most PACK_RECORDS records and `max_bytes`
+    of payload (one record at least, whatever its size)."""
+    size, end, stop = 0, start, min(len(batch), start + PACK_RECORDS)
+    while end < stop:
+        size += len(batch[end])
+        if size > max_bytes and end > start:
+            break
+        end += 1
+    return end
 
 
 def first_seq(number: int, headers: dict[str, str] | None) -> int:

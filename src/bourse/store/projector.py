@@ -232,8 +232,12 @@ class Projector:
             # A second projector on the same database waits here instead of double-applying.
             # (On SQLite, BEGIN IMMEDIATE already holds the database's write lock.)
             conn.execute(sa.select(sa.func.pg_advisory_xact_lock(_PG_PROJECTOR_LOCK)))
-        stmt = sa.select(s.projection_state.c.last_seq).where(
-            s.projection_state.c.name == PROJECTION
-        )
-        value = conn.execute(stmt).scalar_one_or_none()
-        return 0 if value is None else int(value)
+        return applied_seq(conn)
+
+
+def applied_seq(conn: sa.Connection) -> int:
+    """The seq of the last outcome the store holds, 0 for an empty store (a reader's view:
+    another process may be applying more)."""
+    stmt = sa.select(s.projection_state.c.last_seq).where(s.projection_state.c.name == PROJECTION)
+    value = conn.execute(stmt).scalar_one_or_none()
+    return 0 if value is None else int(value)

@@ -52,7 +52,6 @@ class StreamProjection:
         behind = journal.replay(self.follower.seq + 1)
         for chunk in _chunks(itertools.takewhile(lambda r: r[0] <= self.position, behind)):
             self.follower.apply(chunk[0][0], (payload for _, payload in chunk))
-        self._stream_last = (journal.last_seq, time.monotonic())
 
     def step(self, wait_s: float = 0.5) -> int:
         """Apply what the stream has next (waiting at most `wait_s` for it): how many."""
@@ -79,13 +78,8 @@ class StreamProjection:
             return
 
     def lag(self) -> int:
-        """Commands in the stream the store has not applied yet (the stream's end asked of
-        NATS at most once a second)."""
-        last, asked = self._stream_last
-        if time.monotonic() - asked >= 1.0:
-            last = self.journal.stream_last()
-            self._stream_last = (last, time.monotonic())
-        return max(0, last - self.position)
+        """Commands in the stream the store has not applied yet."""
+        return max(0, self.journal.stream_end() - self.position)
 
 
 def _chunks(

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Iterator
 from typing import Any
 
 import msgspec
@@ -164,3 +165,14 @@ STREAM_STATS = "streams"  # what a process answers about its own stream connecti
 
 def stream_stats(rt: Realtime) -> dict[str, Any]:
     return {"connections": rt.connections, "streams": rt.hub.counts(), "cutOff": rt.hub.cut_off}
+
+
+def stream_gauges(rt: Realtime) -> Iterator[tuple[str, str, dict[str, str], float]]:
+    """The Prometheus gauges of a process's stream connections."""
+    queues = rt.hub.queues()
+    yield "bourse_stream_subscribers", "WebSocket stream subscribers", {}, len(queues)
+    waiting = "Stream messages waiting for subscribers: in all queues, and in the longest"
+    yield "bourse_stream_queued", waiting, {"of": "all"}, sum(queues)
+    yield "bourse_stream_queued", waiting, {"of": "longest"}, max(queues, default=0)
+    cut = "Subscribers cut off for not reading, since start"
+    yield "bourse_stream_cut_off", cut, {}, rt.hub.cut_off
