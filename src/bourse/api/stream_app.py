@@ -9,14 +9,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
-import sqlalchemy as sa
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from bourse import __version__
 from bourse.api.binance import streams
+from bourse.api.binance.gateway import query_store
 from bourse.api.binance.hot_path import BourseApp
 from bourse.api.binance.replies import ApiError
 from bourse.marketdata import MarketData
@@ -24,7 +23,7 @@ from bourse.marketdata.tickers import TickerBook
 from bourse.server.exchange import now_ms
 from bourse.server.metrics import Metrics
 from bourse.server.service import READ_WAIT_S
-from bourse.store.db import create_store_engine, unreachable
+from bourse.store.db import create_store_engine
 from bourse.store.projector import applied_seq
 from bourse.streams.hub import DEFAULT_QUEUE_LIMIT
 from bourse.streams.journal_feed import JournalFeed
@@ -44,34 +43,16 @@ class StoreReads:
 
     async def __call__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         target, deadline = self.feed.released_seq, time.monotonic() + READ_WAIT_S
-        try:
-            while await run_in_threadpool(self._applied) < target:
-                if time.monotonic() > deadline:
-                    raise ApiError(
-                        -1001,
-                        "Internal error; unable to process your request. The SQL store is "
-                        f"more than {READ_WAIT_S:.0f} s behind the streams.",
-                        503,
-                    )
-                await asyncio.sleep(STORE_POLL_S)
-            return await run_in_threadpool(self._query, fn, args, kwargs)
-        except sa.exc.DBAPIError as exc:
-            if not unreachable(exc):
-                raise
-            raise ApiError(
-                -1001,
-                "Internal error; unable to process your request. The SQL store cannot be read "
-                "now; try again later.",
-                503,
-            ) from exc
-
-    def _applied(self) -> int:
-        with self._engine.connect() as conn:
-            return applied_seq(conn)
-
-    def _query(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-        with self._engine.connect() as conn:
-            return fn(conn, *args, **kwargs)
+        while await query_store(self._engine, applied_seq) < target:
+            if time.monotonic() > deadline:
+                raise ApiError(
+                    -1001,
+                    "Internal error; unable to process your request. The SQL store is more "
+                    f"than {READ_WAIT_S:.0f} s behind the streams.",
+                    503,
+                )
+            await asyncio.sleep(STORE_POLL_S)  # written by another process: no signal to wait on
+        return await query_store(self._engine, fn, *args, **kwargs)
 
     def close(self) -> None:
         self._engine.dispose()

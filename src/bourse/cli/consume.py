@@ -16,13 +16,20 @@ from bourse.cli.console import err, fail
 log = logging.getLogger(__name__)
 consume_app = typer.Typer(help="Consumers of the journal's stream, in processes of their own.")
 MAX_READY_LAG = 10_000  # commands behind past which the consumer says it is not ready
+JournalOpt = Annotated[
+    str, typer.Option("--journal", help="The stream: nats://host:4222[,...]/STREAM.")
+]
+StateDirOpt = Annotated[
+    Path, typer.Option("--state-dir", help="Where this consumer keeps its engine's snapshots.")
+]
+MaxLagOpt = Annotated[
+    int, typer.Option("--max-lag", help="Commands behind past which /health/ready is 503.")
+]
 
 
 @consume_app.command("sql")
 def consume_sql(
-    journal: Annotated[
-        str, typer.Option("--journal", help="The stream: nats://host:4222[,...]/STREAM.")
-    ],
+    journal: JournalOpt,
     database_url: Annotated[
         str,
         typer.Option(
@@ -31,15 +38,10 @@ def consume_sql(
             "in it, in the same transaction as the rows).",
         ),
     ],
-    state_dir: Annotated[
-        Path,
-        typer.Option("--state-dir", help="Where this consumer keeps its engine's snapshots."),
-    ] = Path("consumer"),
+    state_dir: StateDirOpt = Path("consumer"),
     host: Annotated[str, typer.Option(help="Interface of /metrics and /health.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of /metrics and /health (0: none).")] = 9101,
-    max_lag: Annotated[
-        int, typer.Option("--max-lag", help="Commands behind past which /health/ready is 503.")
-    ] = MAX_READY_LAG,
+    max_lag: MaxLagOpt = MAX_READY_LAG,
 ) -> None:
     """Project the journal's stream into a SQL store, resuming where the store says it is."""
     from bourse.journal.base import JournalError
@@ -51,7 +53,7 @@ def consume_sql(
 
     configure("text")
     try:
-        stream = StreamFollower(journal)
+        stream = StreamFollower(journal, create=False)
     except (ValueError, JournalError) as exc:
         fail(f"--journal: {exc}")
     projector = Projector(database_url)
@@ -127,9 +129,7 @@ def _serve(host: str, port: int, exposition: Any, health: Any) -> ThreadingHTTPS
 
 @consume_app.command("streams")
 def consume_streams(
-    journal: Annotated[
-        str, typer.Option("--journal", help="The stream: nats://host:4222[,...]/STREAM.")
-    ],
+    journal: JournalOpt,
     database_url: Annotated[
         str,
         typer.Option(
@@ -138,15 +138,10 @@ def consume_streams(
             "tickers' first day are read from it).",
         ),
     ],
-    state_dir: Annotated[
-        Path,
-        typer.Option("--state-dir", help="Where this consumer keeps its engine's snapshots."),
-    ] = Path("consumer-streams"),
+    state_dir: StateDirOpt = Path("consumer-streams"),
     host: Annotated[str, typer.Option(help="Interface to serve the streams on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port of the streams, /metrics and /health.")] = 9443,
-    max_lag: Annotated[
-        int, typer.Option("--max-lag", help="Commands behind past which /health/ready is 503.")
-    ] = MAX_READY_LAG,
+    max_lag: MaxLagOpt = MAX_READY_LAG,
     stream_queue: Annotated[
         int, typer.Option("--stream-queue", help="Messages a subscriber may leave unread.")
     ] = 5000,
@@ -171,7 +166,7 @@ def consume_streams(
     configure(log_format)
     sock = listening_socket(host, port)
     try:
-        stream = StreamFollower(journal)
+        stream = StreamFollower(journal, create=False)
     except (ValueError, JournalError) as exc:
         fail(f"--journal: {exc}")
     try:

@@ -26,10 +26,16 @@ class StreamFollower(NatsJournal):
     """The journal of stream `url`, opened to follow (see the module docstring)."""
 
     def __init__(
-        self, url: str, *, node: str | None = None, lease_s: float = nats_lease.LEASE_S
+        self,
+        url: str,
+        *,
+        node: str | None = None,
+        lease_s: float = nats_lease.LEASE_S,
+        create: bool = True,
     ) -> None:
-        # the first engine of a deployment may start as a standby: it makes the stream
-        super().__init__(url, writer=False, create=True, node=node, lease_s=lease_s)
+        """`create`: make the stream if it is missing (the first engine of a deployment may
+        start as a standby); a consumer does not, so a mistyped name is an error."""
+        super().__init__(url, writer=False, create=create, node=node, lease_s=lease_s)
         self._tail: RecordReader | None = None  # what `follow` reads, where it stopped
         self._end = (self.last_seq, time.monotonic())  # the stream's end, when it was asked
 

@@ -154,6 +154,7 @@ class NatsJournal:
         try:
             self._run(self._open(connect_timeout_s), timeout=None)
         except BaseException:
+            self._closed = True  # its disconnection is no outage to report
             self._stop_loop()
             raise
 
@@ -183,7 +184,7 @@ class NatsJournal:
         except (NoServersError, OSError, TimeoutError) as exc:
             raise JournalUnavailable(
                 f"cannot reach NATS at {', '.join(address.servers)} for journal stream "
-                f"{address.stream}: {exc or type(exc).__name__}"
+                f"{address.stream}: {str(exc) or type(exc).__name__}"
             ) from None
         self._connected = True
         self._js: JetStreamContext = self._nc.jetstream(timeout=10.0)

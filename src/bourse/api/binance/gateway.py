@@ -77,24 +77,31 @@ class Gateway:
             raise ApiError(
                 -1001, f"Internal error; unable to process your request. {exc}", 503
             ) from exc
-        try:
-            return await run_in_threadpool(self._query, fn, args, kwargs)
-        except sa.exc.DBAPIError as exc:
-            if not unreachable(exc):
-                raise
-            raise ApiError(
-                -1001,
-                "Internal error; unable to process your request. The SQL store cannot "
-                "be read now; try again later.",
-                503,
-            ) from exc
-
-    def _query(self, fn: Callable[..., T], args: tuple[Any, ...], kwargs: dict[str, Any]) -> T:
-        with self._reader.connect() as conn:
-            return fn(conn, *args, **kwargs)
+        return await query_store(self._reader, fn, *args, **kwargs)
 
     def close(self) -> None:
         self._reader.dispose()
+
+
+async def query_store(reader: sa.Engine, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`fn(conn, *args, **kwargs)` on a worker thread (SQL never blocks the loop); a store that
+    cannot be reached is Binance's 503, to be tried again."""
+
+    def run() -> T:
+        with reader.connect() as conn:
+            return fn(conn, *args, **kwargs)
+
+    try:
+        return await run_in_threadpool(run)
+    except sa.exc.DBAPIError as exc:
+        if not unreachable(exc):
+            raise
+        raise ApiError(
+            -1001,
+            "Internal error; unable to process your request. The SQL store cannot be read now; "
+            "try again later.",
+            503,
+        ) from exc
 
 
 def gateway(request: HTTPConnection) -> Gateway:
