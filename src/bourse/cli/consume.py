@@ -171,7 +171,7 @@ def consume_streams(
         fail(f"--journal: {exc}")
     try:
         feed = JournalFeed(stream, state_dir / "snapshots")
-        err.print(f"catching up with {journal} (from seq {feed.follower.seq + 1})")
+        err.print(f"catching up with {journal} (from seq {feed.engine.seq + 1})")
         feed.catch_up()
     except (ValueError, JournalError) as exc:
         stream.close()

@@ -17,13 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bourse.events import Outcome
-from bourse.journal.follower import Follower
 from bourse.journal.nats_follow import StreamFollower
-from bourse.journal.snapshots import SnapshotStore
+from bourse.journal.stream_engine import SNAPSHOT_EVERY, StreamEngine
 from bourse.store.projector import Projector, StoreUnreachable
 
 log = logging.getLogger(__name__)
-SNAPSHOT_EVERY = 100_000
 RETRY_MAX_S = 5.0
 
 
@@ -37,32 +35,27 @@ class StreamProjection:
     ) -> None:
         self.journal = journal
         self.projector = projector
-        self.snapshots = SnapshotStore(snapshots)
-        self.snapshot_every = snapshot_every
         self.position = projector.last_seq()
         if self.position > journal.last_seq:
             raise ValueError(
                 f"the store has applied up to seq {self.position} but the stream "
                 f"{journal.address.stream} ends at {journal.last_seq}: it is another journal's"
             )
-        found = self.snapshots.latest(at_most=self.position)
-        self.follower = Follower.from_snapshot(found[1] if found else None)
-        self._snapshot_seq = found[0] if found else 0
+        self.engine = StreamEngine(
+            journal, snapshots, at_most=self.position, snapshot_every=snapshot_every
+        )
         # the store has these already: the engine runs them again, nothing is written
-        behind = journal.replay(self.follower.seq + 1)
+        follower = self.engine.follower
+        behind = journal.replay(follower.seq + 1)
         for chunk in _chunks(itertools.takewhile(lambda r: r[0] <= self.position, behind)):
-            self.follower.apply(chunk[0][0], (payload for _, payload in chunk))
+            follower.apply(chunk[0][0], (payload for _, payload in chunk))
 
     def step(self, wait_s: float = 0.5) -> int:
         """Apply what the stream has next (waiting at most `wait_s` for it): how many."""
-        records = self.journal.follow(self.follower.seq + 1, wait_s)
-        if not records:
-            return 0
-        self._apply(self.follower.apply(records[0][0], (payload for _, payload in records)))
-        if self.position - self._snapshot_seq >= self.snapshot_every:
-            self.snapshots.write(self.position, self.follower.dump())
-            self._snapshot_seq = self.position
-        return len(records)
+        outcomes = self.engine.step(wait_s)
+        if outcomes:
+            self._apply(outcomes)
+        return len(outcomes)
 
     def _apply(self, batch: list[Outcome]) -> None:
         wait = 0.05

@@ -2,11 +2,10 @@
 the journal's stream on NATS (`bourse consume streams`).
 
 Like the SQL consumer (`store/stream_projection.py`), it runs the journaled commands through an
-engine of its own (a follower: replay is exact, so it gets the outcomes the writer's engine
-released). It catches up with the stream before it serves, so its read model and market data
-start where the writer is; after that a thread follows the stream and hands each batch to the
-event loop, where the read model folds it and the streams' listeners (`on_release`) send it.
-Its engine is snapshotted beside it now and then: a restart replays only what came after.
+engine of its own (`journal/stream_engine.py`). It catches up with the stream before it
+serves, so its read model and market data start where the writer is; after that a thread
+follows the stream and hands each batch to the event loop, where the read model folds it and
+the streams' listeners (`on_release`) send it.
 Nothing here is durable for clients: a restarted stream server is a new connection to them, and
 Binance clients take a fresh depth snapshot then.
 """
@@ -20,32 +19,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bourse.events import Outcome
-from bourse.journal.follower import Follower
 from bourse.journal.nats_follow import StreamFollower
-from bourse.journal.snapshots import SnapshotStore
+from bourse.journal.stream_engine import StreamEngine
 from bourse.view import ReadModel
 from bourse.view.fold import apply as fold
 
 log = logging.getLogger(__name__)
-SNAPSHOT_EVERY = 100_000
 CAUGHT_UP_WAIT_S = 5.0
 
 
 class JournalFeed:
-    def __init__(
-        self, journal: StreamFollower, snapshots: Path, snapshot_every: int = SNAPSHOT_EVERY
-    ) -> None:
+    def __init__(self, journal: StreamFollower, snapshots: Path) -> None:
         self.journal = journal
-        self.snapshots = SnapshotStore(snapshots)
-        self.snapshot_every = snapshot_every
-        found = self.snapshots.latest()
-        if found is not None and found[0] > journal.last_seq:
-            raise ValueError(
-                f"the snapshots in {snapshots} are at seq {found[0]} but the stream "
-                f"{journal.address.stream} ends at {journal.last_seq}: they are another journal's"
-            )
-        self.follower = Follower.from_snapshot(found[1] if found else None)
-        self._snapshot_seq = found[0] if found else 0
+        self.engine = StreamEngine(journal, snapshots)
         self.view = ReadModel()
         self.released_seq = 0  # what the loop has folded and handed on
         self.on_release: list[Callable[[list[Outcome]], None]] = []
@@ -60,10 +46,10 @@ class JournalFeed:
         """Run the engine to the stream's end now (before serving), and take the read model
         there. Blocking."""
         end = self.journal.stream_last()
-        while self.follower.seq < end:
-            self._step(wait_s=1.0)
-        self.view = self.follower.read_model()
-        self.released_seq = self.follower.seq
+        while self.engine.seq < end:
+            self.engine.step(wait_s=1.0)
+        self.view = self.engine.follower.read_model()
+        self.released_seq = self.engine.seq
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Follow the stream from here on, handing each batch to `loop`."""
@@ -79,10 +65,8 @@ class JournalFeed:
             self._thread.join(timeout=10)
             if self._thread.is_alive():
                 return  # still in a read: no snapshot of a state being changed
-        seq = self.follower.seq
-        if seq > self._snapshot_seq and not self.failed:
-            self.snapshots.write(seq, self.follower.dump())
-            self._snapshot_seq = seq
+        if not self.failed:
+            self.engine.snapshot()
 
     def lag(self) -> int:
         """Commands in the stream not yet sent to the streams."""
@@ -103,7 +87,7 @@ class JournalFeed:
         assert self._loop is not None
         while not self._stop.is_set():
             try:
-                batch = self._step(wait_s=0.5)
+                batch = self.engine.step(wait_s=0.5)
             except Exception:
                 log.exception("streams: following the journal failed; the process stops")
                 self.failed = True
@@ -111,17 +95,6 @@ class JournalFeed:
                 return
             if batch:
                 self._loop.call_soon_threadsafe(self._release, batch)
-
-    def _step(self, wait_s: float) -> list[Outcome]:
-        records = self.journal.follow(self.follower.seq + 1, wait_s)
-        if not records:
-            return []
-        batch = self.follower.apply(records[0][0], (payload for _, payload in records))
-        seq = self.follower.seq
-        if seq - self._snapshot_seq >= self.snapshot_every:
-            self.snapshots.write(seq, self.follower.dump())
-            self._snapshot_seq = seq
-        return batch
 
     def _release(self, batch: list[Outcome]) -> None:  # on the loop
         fold(self.view, batch)
