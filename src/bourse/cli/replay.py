@@ -31,9 +31,7 @@ def replay(
         _replay_stream(journal_url)
         return
     from bourse.engine import Engine, snapshot
-    from bourse.journal.file_journal import FileJournal
-    from bourse.journal.nats_journal import NatsJournal
-    from bourse.journal.opening import journal_spec
+    from bourse.journal.opening import journal_spec, open_journal
     from bourse.journal.sequencer import replay as replay_records
     from bourse.journal.snapshots import SnapshotStore
     from bourse.store.db import store_url
@@ -48,11 +46,7 @@ def replay(
     except DataDirInUse as exc:
         fail(str(exc))
     started = time.perf_counter()
-    journal = (
-        NatsJournal(spec, writer=False)
-        if spec.startswith("nats:")
-        else FileJournal(Path(spec) if spec else dd.journal)
-    )
+    journal = open_journal(spec, dd.journal, writer=False)
     latest = SnapshotStore(dd.snapshots).latest()
     projector = Projector(store_url(dd.path)) if rebuild_store else None
     if projector is not None:

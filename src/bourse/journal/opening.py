@@ -26,10 +26,16 @@ def journal_spec(given: str, data_dir: Path) -> str:
 
 
 def open_journal(
-    spec: str, default_dir: Path, node: str | None = None, *, standby: bool = False
+    spec: str,
+    default_dir: Path,
+    node: str | None = None,
+    *,
+    standby: bool = False,
+    writer: bool = True,
 ) -> Journal:
     """The journal `spec` names, opened to write ('' is `default_dir`), or with `standby` to
-    follow until it may write. `node` names this engine to the other engines of a stream (see
+    follow until it may write, or without `writer` to read (a stream on NATS; a directory is
+    read as it is opened). `node` names this engine to the other engines of a stream (see
     `nats_address.node_name`)."""
     if is_nats_url(spec):  # the NATS client imported only when used
         if standby:
@@ -38,7 +44,7 @@ def open_journal(
             return StreamFollower(spec, node=node)
         from bourse.journal.nats_journal import NatsJournal
 
-        return NatsJournal(spec, node=node)
+        return NatsJournal(spec, node=node, writer=writer)
     if standby:
         raise ValueError("a standby follows a journal on NATS: --journal nats://host:4222/STREAM")
     return FileJournal(Path(spec) if spec else default_dir)
