@@ -34,7 +34,12 @@ class StreamConsumer:
                  "--state-dir", str(state), "--port", str(self.port)],
                 stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
-        wait_for(self._ready, "the stream consumer serves", timeout=60)
+        try:
+            wait_for(self._ready, "the stream consumer serves", timeout=60)
+        except BaseException:
+            self.proc.kill()  # not left running by a failed start
+            self.proc.wait()
+            raise
 
     def _ready(self) -> bool:
         assert self.proc.poll() is None, self.log.read_text()
@@ -72,6 +77,7 @@ def test_streams_served_from_the_journal_on_another_machine(tmp_path: Path) -> N
     writer = Server(tmp_path / "w", "--no-rate-limits", "--journal", journal)
     key = json.loads((writer.data_dir / "demo-api-key.json").read_text())
     consumer = StreamConsumer(journal, writer, tmp_path / "c")
+    consumers = [consumer]
     try:
         trader = Trader(key, [writer.url])
         with httpx.Client(timeout=10) as client:
@@ -103,9 +109,14 @@ def test_streams_served_from_the_journal_on_another_machine(tmp_path: Path) -> N
         with httpx.Client(timeout=10) as client:
             assert trader.place(client, writer.url, "far-2").status_code == 200
         again = StreamConsumer(journal, writer, tmp_path / "c")
+        consumers.append(again)
         assert "(from seq 1)" not in again.log.read_text()  # from the snapshot it left
         health = httpx.get(f"{again.url}/health").json()
         assert health["status"] == "ok" and health["seq"] > stopped_at
         again.stop()
     finally:
+        for left in consumers:  # a failed test leaves no consumer running
+            if left.proc.poll() is None:
+                left.proc.kill()
+                left.proc.wait()
         writer.stop()
