@@ -231,7 +231,11 @@ def test_kline_streams_follow_the_candle_and_close_it(live: Api) -> None:
     held = live.service.clock()
     live.service.clock = lambda: held
     with live.client.websocket_connect("/ws/btcusdt@kline_1m") as ws:
-        place(live, side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.01", price="59000")
+        # signed at the held time: by the wall clock, a slow connect put it 1 s "ahead" (-1021)
+        place(
+            live, side="SELL", type="LIMIT", timeInForce="GTC", quantity="0.01", price="59000",
+            timestamp=held,
+        )  # fmt: skip
         k = ws.receive_json()["k"]
         while k["n"] < 1:
             k = ws.receive_json()["k"]
