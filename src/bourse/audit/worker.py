@@ -29,6 +29,7 @@ from bourse.audit.log import AuditLog
 from bourse.events import Outcome
 from bourse.journal.follower import Follower
 from bourse.server.heap import settle_heap
+from bourse.server.linger import Linger
 
 log = logging.getLogger(__name__)
 HEAD_EVERY_S = 10.0
@@ -106,6 +107,7 @@ class AuditWorker:
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._held: _Item | None = None  # taken while coalescing
         self._applied = threading.Condition()
+        self.linger = Linger()  # under load, one commit of the log for more commands
         self.error: BaseException | None = None
         self._keeper: Keeper | None = None
         self._child: _Child | None = None
@@ -138,6 +140,7 @@ class AuditWorker:
         return self._released_seq - self.size
 
     def wait_for(self, seq: int, timeout: float = 30.0) -> bool:
+        self.linger.hurry()
         with self._applied:
             return self._applied.wait_for(
                 lambda: self.size >= seq or self.error is not None, timeout
@@ -156,6 +159,7 @@ class AuditWorker:
                 done.set()
 
         self._queue.put(job)
+        self.linger.hurry()  # the head covers what was released: that is written first
         if not done.wait(timeout):
             raise TimeoutError("the audit log did not answer in time")
         if not result:
@@ -164,6 +168,7 @@ class AuditWorker:
 
     def close(self) -> None:
         self._queue.put(_STOP)
+        self.linger.hurry()
         self._thread.join()
 
     # --- on the worker's thread -----------------------------------------------------------------
@@ -199,10 +204,12 @@ class AuditWorker:
                 if callable(item):
                     item()
                 elif item is not None and self.error is None:
+                    self.linger.wait()
                     if self._child is not None:
                         self._send(self._coalesce(item))
                     else:
                         self._apply(self._coalesce(item))
+                    self.linger.written()
                 if self._keeper is not None and self.error is None:
                     self._keeper.tick()
             except Exception as exc:  # the log is rebuildable from the journal; trading goes on

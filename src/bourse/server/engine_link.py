@@ -73,7 +73,7 @@ _outcomes = msgspec.msgpack.Decoder(list[Outcome])
 SERVICE_CALLS = (
     "check", "preview", "cutoff_preview", "partner_end_preview", "offboarding", "traded_price",
     "snapshot", "state", "health", "engine_metrics", "ask_every_process", "released",
-    "sign_audit_head",
+    "sign_audit_head", "hurry_store",
 )  # fmt: skip
 
 
@@ -418,6 +418,8 @@ class EngineLink:
         target = self.released_seq if seq is None else seq
         try:
             async with asyncio.timeout(timeout):
+                if self.store_seq < target:
+                    await self.call("hurry_store")  # no lingering while a reader waits
                 while self.store_seq < target:
                     await self._store_advanced.wait()
         except TimeoutError:

@@ -276,6 +276,10 @@ class Service:
         """The last seq released (what a gateway process's `caught_up` waits for)."""
         return self.released_seq
 
+    async def hurry_store(self) -> None:
+        """A gateway's reader waits for the SQL store: it writes what is queued now."""
+        self.exchange.projection.hurry()
+
     async def ask_every_process(self, name: str) -> list[Any]:
         """What every process that serves says to `name`: this one, and its gateways."""
         found = [self.answers[name]()] if name in self.answers else []
@@ -342,6 +346,8 @@ class Service:
         target = self.released_seq if seq is None else seq
         projection = self.exchange.projection
         deadline = time.monotonic() + timeout
+        if projection.applied_seq < target:
+            projection.hurry()  # no lingering for more while a reader waits
         while projection.applied_seq < target:
             if projection.error is not None:
                 raise StoreUnavailable("the SQL store stopped; an operator must rebuild it")
