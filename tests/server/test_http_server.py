@@ -1,10 +1,11 @@
-"""The HTTP server's graceful stop reaches every connection, those accepted as it began too."""
+"""The HTTP server's graceful stop reaches every connection, those accepted as it began too; an
+engine process and its gateways run on the same event loop as the single process."""
 
 import asyncio
 import socket
 from typing import Any
 
-from bourse.server.http_server import http_server
+from bourse.server.http_server import http_server, run_on_server_loop
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -48,3 +49,13 @@ def test_a_connection_accepted_as_the_stop_begins_is_told_to_close_too() -> None
 
     asyncio.run(scenario())
     assert (open_one.told, latecomer.told) == (1, 1)
+
+
+def test_engine_and_gateway_processes_run_on_uvicorns_loop() -> None:
+    """uvloop, as uvicorn picks for the single process (asyncio's default loop costs them more
+    CPU per order in socket and engine-link I/O)."""
+
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    assert run_on_server_loop(loop_module()).startswith("uvloop")

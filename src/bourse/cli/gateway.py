@@ -2,7 +2,6 @@
 process (not by hand): the Binance REST and WebSocket APIs, streams and the admin API, on the
 listening socket it inherits, with every command sent to the engine process."""
 
-import asyncio
 import logging
 import socket
 import sys
@@ -28,12 +27,13 @@ def gateway(
 ) -> None:
     """Serve as a gateway of a running engine process (started by `bourse run --gateways N`)."""
     from bourse.cli.run import SWITCH_INTERVAL_S
+    from bourse.server.http_server import run_on_server_loop
     from bourse.server.logs import configure as configure_logs
 
     configure_logs(log_format, role=name)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     listener = socket.socket(fileno=fd)
-    code = asyncio.run(
+    code = run_on_server_loop(
         _serve(
             engine_socket,
             listener,

@@ -430,7 +430,9 @@ class _EngineProcess:
             self._loop.call_soon_threadsafe(self._stop.set)
 
     def run(self, sockets: list[socket.socket]) -> None:
-        asyncio.run(self._serve())
+        from bourse.server.http_server import run_on_server_loop
+
+        run_on_server_loop(self._serve())
 
     def _argv(self, role: str) -> Callable[[int, int], list[str]]:
         def argv(index: int, fd: int) -> list[str]:
