@@ -3,13 +3,16 @@ endpoint checks (key, time window, HMAC over query plus body) and answers a smal
 
 import hashlib
 import hmac
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
 from starlette.testclient import TestClient
 
+from bourse.bench.api_bench import Trader, bare_server, child_pids
 from bourse.bench.bare_app import BareApp
+from tests.api.conftest import wait_until
 
 KEY, SECRET = "k" * 64, "s" * 64
 NOW = 1_700_000_000_000
@@ -77,3 +80,12 @@ def test_a_wrongly_signed_order_is_refused(
 def test_health_answers_and_other_paths_do_not_exist(client: TestClient) -> None:
     assert client.get("/health").status_code == 200
     assert client.get("/api/v3/order").status_code == 404
+
+
+def test_stopping_the_bare_endpoint_stops_all_its_worker_processes() -> None:
+    """A SIGTERM (how `bench api` stops it) ends the workers too: they used to outlive it and
+    take CPU from the runs after."""
+    with bare_server([Trader(0, KEY, SECRET)], workers=3) as server:
+        workers = child_pids(server.pid)
+        assert len(workers) == 2
+    wait_until(lambda: not any(Path(f"/proc/{pid}").exists() for pid in workers), timeout=30)

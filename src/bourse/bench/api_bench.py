@@ -242,15 +242,24 @@ def cpu_seconds(pid: int) -> float:
     """CPU time used so far by process `pid` and its child processes (Linux's /proc; 0.0
     elsewhere): the server's own cost, apart from the bench's clients on the same machine."""
     ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    total = 0
+    total = sum(int(f[11]) + int(f[12]) for _, f in _family(pid))  # utime, stime
+    return total / ticks
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (Linux's /proc; none elsewhere)."""
+    return [p for p, _ in _family(pid) if p != pid]
+
+
+def _family(pid: int) -> Iterator[tuple[int, list[str]]]:
+    """Process `pid` and its children, each with the fields of its /proc stat after the name."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue  # ended meanwhile
         if stat.parent.name == str(pid) or fields[1] == str(pid):  # itself, or its parent is
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / ticks
+            yield int(stat.parent.name), fields
 
 
 def free_port() -> int:
