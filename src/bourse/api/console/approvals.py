@@ -15,7 +15,8 @@ from starlette.responses import Response
 
 from bourse.api.admin.four_eyes import proposal_json, screen_approved
 from bourse.api.admin.scope import reader_scope, sees_command
-from bourse.api.console.proposal_effects import effect, fields_of, summary
+from bourse.api.console.proposal_effects import effect
+from bourse.api.console.proposal_summary import fields_of, summary
 from bourse.api.console.web import (
     PREFIX,
     Forbidden,
