@@ -227,7 +227,7 @@ def run(
                 audit_heads_to=audit_heads_to,
                 journal=journal,
                 standby=standby,
-                check_recovered=lambda view: _master_key_problem(view, dd),
+                check_secrets=True,
             )
     except KeyboardInterrupt:  # recovery only re-reads and re-projects: nothing to save yet
         err.print("stopped while recovering; the next start recovers again")
@@ -340,26 +340,6 @@ def run(
             + (" (start it again with --standby to follow the new writer)" if journal else ""),
             code=JOURNAL_STOPPED_EXIT,
         )
-
-
-def _master_key_problem(view: "ReadModel", dd: DataDir) -> str:
-    """Why API keys' secrets, sealed by the engine that journaled them, would not open here
-    ('' if they do): an engine on a new machine (a standby) needs that engine's master.key."""
-    from bourse.domain.enums import KeyKind
-    from bourse.keys.sealing import SealError, SecretBox
-
-    for key in view.api_keys.values():
-        if key.kind is KeyKind.HMAC_SHA256:
-            try:
-                SecretBox.at(dd.master_key_file).open(key.credential, key.api_key)
-            except SealError:
-                return (
-                    f"the API keys' secrets do not open under {dd.master_key_file}: "
-                    "copy master.key from the data directory of the engine that sealed them "
-                    "(every engine of one journal needs the same one)"
-                )
-            return ""
-    return ""
 
 
 MAX_GATEWAYS = 64

@@ -28,6 +28,7 @@ from bourse.journal.opening import journal_spec, open_journal
 from bourse.journal.sequencer import Sequencer, UnencodableCommand, replay
 from bourse.journal.snapshots import SnapshotStore
 from bourse.server.datadir import DataDir
+from bourse.server.secrets_check import secrets_problem
 from bourse.store.db import store_url
 from bourse.store.projection_worker import ProjectionWorker
 from bourse.store.projector import Projector
@@ -80,7 +81,7 @@ class Exchange:
         audit_heads_to: str = "",
         journal: str = "",
         standby: bool = False,
-        check_recovered: Callable[[ReadModel], str] | None = None,
+        check_secrets: bool = False,
     ) -> None:
         """`snapshot_every` > 0 writes a snapshot after every that many commands, so recovery
         after a crash replays at most that many (0: only on close and on demand).
@@ -92,10 +93,9 @@ class Exchange:
         NATS server's URL where each signed tree head is published too. `journal`: where
         commands are journaled (see `journal/opening.py`; '' is `<data>/journal`). `standby`
         (a NATS journal only): recover, then follow the stream until its writer stops, and
-        take over (see `_stand_by`): the constructor returns only then. `check_recovered`:
-        what is wrong with the recovered state's read model for this process to serve it ('':
-        nothing), asked before standing by, so a standby that could not serve says so at start
-        (a RecoveryError), not when it takes over."""
+        take over (see `_stand_by`): the constructor returns only then. `check_secrets`: the
+        API keys' secrets must open under this data directory's master key (a RecoveryError
+        otherwise); a standby must also be able to sign audit heads (see `secrets_check`)."""
         started = time.perf_counter()
         self.data_dir = data_dir
         data_dir.lock()
@@ -112,13 +112,13 @@ class Exchange:
                 audit = AuditLog.kept_in(data_dir.path)
             self.audit_log = AuditLog(data_dir.path) if audit else None
             self.engine, snapshot_seq, replayed = self._recover(progress)
-            problem = (
-                check_recovered(read_model.export(self.engine.state)) if check_recovered else ""
+            keys = read_model.export(self.engine.state).api_keys.values() if check_secrets else ()
+            problem = secrets_problem(
+                data_dir.master_key_file, keys, self.audit_log if standby else None
             )
             if problem:
                 raise RecoveryError(problem)
             if standby:
-                self._can_sign_after_takeover()
                 self._stand_by(progress)
         except BaseException:
             if hasattr(self, "journal"):
@@ -236,17 +236,6 @@ class Exchange:
             catch_up,
             release_records=None if audit_log is None else audit_catch_up,
         )
-
-    def _can_sign_after_takeover(self) -> None:
-        """A standby must be able to sign the audit log's tree heads once it writes: said at
-        start (RecoveryError), not found out after a takeover."""
-        audit_log = self.audit_log
-        if audit_log is not None and audit_log.signing_keys() and audit_log.signer() is None:
-            raise RecoveryError(
-                f"this standby could not sign the audit log's tree heads "
-                f"({audit_log.signer_problem}): copy audit/keys/ from the data directory of "
-                "the engine writing the journal"
-            )
 
     def _stand_by(self, progress: Progress | None) -> None:
         """Follow the journal's stream, applying each record as its writer makes it durable,
