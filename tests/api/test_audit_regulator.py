@@ -18,6 +18,7 @@ import pytest
 from bourse.audit import verify_bundle
 from bourse.compliance.staff import DEFAULT_FOUR_EYES, Role
 from bourse.events import AccessRecorded, Outcome
+from bourse.server.linger import Linger
 from tests.api.conftest import Api, serve
 from tests.api.test_admin_compliance import apply, preview, rule
 from tests.api.test_four_eyes import hire
@@ -242,3 +243,20 @@ def test_a_consistency_proof_between_two_heads_verifies(audited_api: Api) -> Non
     for params in ({"first": size2 + 5}, {"first": 1, "second": 10**9}, {"first": -1}):
         r = api.client.get("/admin/v1/audit/consistency", params=params, headers=OPERATOR)
         assert r.status_code == 400, (params, r.text)
+
+
+def test_a_record_released_a_moment_ago_is_served_though_the_log_lingers(
+    audited_api: Api,
+) -> None:
+    api = audited_api
+    audit = api.exchange.audit
+    assert audit is not None
+    answered(api.client.post("/admin/v1/audit/heads", headers=OPERATOR))
+    audit.linger = Linger(600.0)  # under load, for as long as nobody hurries it
+    audit.linger.written()
+    customer = answered(call(api, "POST", "/customers", BADEGE))
+    seq = api.service.released_seq
+    r = api.client.get(f"/admin/v1/audit/records/{seq}", headers=OPERATOR)
+    body = answered(r)
+    assert body["seq"] == seq and body["head"]["tree_size"] >= seq, body
+    assert str(customer["customerId"]) in json.dumps(body)

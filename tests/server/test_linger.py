@@ -46,6 +46,7 @@ def test_under_load_it_lingers_until_hurried() -> None:
 
 
 def test_a_hurry_before_the_wait_is_not_lost() -> None:
+    """A reader who came while the last batch was being written may need the next one too."""
     linger = Linger(FOREVER_S)
     linger.written()
     linger.hurry()  # a reader came while the last batch was still being written
@@ -70,7 +71,7 @@ def test_the_store_writes_what_arrived_while_it_lingered_in_one_transaction(
 
     projector.apply = recording  # type: ignore[method-assign]
     worker = ProjectionWorker(projector)
-    worker.linger.linger_s = FOREVER_S
+    worker.linger = Linger(FOREVER_S)
     try:
         worker.submit(first)  # idle: written at once
         wait_until(lambda: worker.applied_seq == first[-1].seq, timeout=30)
@@ -86,7 +87,7 @@ def test_the_store_writes_what_arrived_while_it_lingered_in_one_transaction(
 def test_a_store_read_hurries_the_projection(tmp_path: Path) -> None:
     for api in serve(tmp_path):
         projection = api.exchange.projection
-        projection.linger.linger_s = FOREVER_S  # unhurried, the read would answer 503 in 10 s
+        projection.linger = Linger(FOREVER_S)  # unhurried, the read would answer 503 in 10 s
         projection.linger.written()
         order = placed(api, **LIMIT, quantity="0.01", price="30000")
         r = api.signed("GET", "/api/v3/allOrders", symbol="BTCUSDT")
@@ -101,7 +102,7 @@ def test_a_signed_audit_head_hurries_the_log(tmp_path: Path) -> None:
         assert audit is not None
         trade(exchange, 5)
         assert audit.wait_for(exchange.last_seq)
-        audit.linger.linger_s = FOREVER_S
+        audit.linger = Linger(FOREVER_S)  # no hurry left over from `wait_for`
         audit.linger.written()
         trade(exchange, 5, start_ms=2_000)
         head = audit.sign_head(timeout=30)  # unhurried, it would time out

@@ -259,6 +259,10 @@ async def record(
         )  # fmt: skip
     audit = open_log(service)
     try:
+        if audit.size < seq <= service.released_seq:  # released, on its way into the log
+            audit.close()
+            await _fresh_head(service)  # it lingers under load: this writes it, and signs
+            audit = open_log(service)
         if seq < 1 or seq > audit.size:
             raise not_found("audit record", seq)
         if member is not None and query is not None and audit.select(query) != [seq]:
