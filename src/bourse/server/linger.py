@@ -4,7 +4,7 @@ Each of them pays per transaction far more than per row: an SQLite commit writes
 batch touched, and each bulk statement is prepared once for however many rows it carries. Under
 load it therefore waits a little for more outcomes before it writes. Measured on the 2-core
 machine with `bench api` (2026-12-07): lingering 50 ms instead of writing what had arrived (the
-audit log) or 5 ms (the store) took the two processes from 310 to 115 µs of CPU per order.
+audit log) or 5 ms (the store) took the two processes from 310 to 116 µs of CPU per order.
 
 Nobody should wait for that: a reader who needs the consumer to catch up (a store query reading
 its own writes, a signed audit head, a stop) hurries it, and it writes at once.
