@@ -5,6 +5,8 @@ state's `last_seq`, while that state is exactly what is durable, and folds every
 it (`bourse.view.fold`). Tests compare the fold with this export after every command.
 """
 
+from collections.abc import Iterator
+
 import msgspec
 
 from bourse.banking.rails import OPEN
@@ -28,6 +30,17 @@ from bourse.view.model import (
     VenueView,
     WithdrawalView,
 )
+
+
+def api_keys(state: EngineState) -> Iterator[KeyView]:
+    """The API keys as the read model has them, one at a time, without exporting the rest (what
+    an engine's start checks read: a million accounts need not be copied for one key)."""
+    for key in state.api_keys.values():
+        kv = KeyView(
+            key.api_key, key.account_id, key.kind, key.credential, key.can_trade, key.ip_allow
+        )
+        kv.listen_key, kv.listen_expires_ms = key.listen_key, key.listen_expires_ms
+        yield kv
 
 
 def export(state: EngineState) -> ReadModel:
@@ -74,11 +87,7 @@ def export(state: EngineState) -> ReadModel:
             for o in acct.open_orders.values()
         }
         view.client_ids = dict(acct.client_ids)
-    for key in state.api_keys.values():
-        kv = m.api_keys[key.api_key] = KeyView(
-            key.api_key, key.account_id, key.kind, key.credential, key.can_trade, key.ip_allow
-        )
-        kv.listen_key, kv.listen_expires_ms = key.listen_key, key.listen_expires_ms
+    m.api_keys = {kv.api_key: kv for kv in api_keys(state)}
     m.listen_keys = dict(state.listen_keys)
     for c in state.customers.values():
         cv = m.customers[c.id] = CustomerView(

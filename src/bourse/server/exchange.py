@@ -112,7 +112,7 @@ class Exchange:
                 audit = AuditLog.kept_in(data_dir.path)
             self.audit_log = AuditLog(data_dir.path) if audit else None
             self.engine, snapshot_seq, replayed = self._recover(progress)
-            keys = read_model.export(self.engine.state).api_keys.values() if check_secrets else ()
+            keys = read_model.api_keys(self.engine.state) if check_secrets else ()
             problem = secrets_problem(
                 data_dir.master_key_file, keys, self.audit_log if standby else None
             )
