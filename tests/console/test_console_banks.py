@@ -9,7 +9,6 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-import httpx
 import pytest
 from lxml import etree
 from playwright.sync_api import Browser, BrowserContext, Page, expect
@@ -18,6 +17,7 @@ from bourse.banking.references import deposit_reference
 from bourse.keys.console_login import code_at
 from bourse.server.exchange import now_ms
 from tests.console.conftest import VIEWPORT, assert_accessible, shot
+from tests.net import http
 from tests.server.server import Server
 
 pytestmark = pytest.mark.slow
@@ -38,7 +38,7 @@ class Admin:
 
     def call(self, method: str, path: str, body: Any = None, as_: str | None = None) -> Any:
         token = self.server.token if as_ is None else self.tokens[as_]
-        r = httpx.request(
+        r = http.request(
             method,
             f"{self.server.url}/admin/v1{path}",
             json=body,
@@ -65,7 +65,7 @@ class Admin:
             f":86:/EREF/NOTPROVIDED/ORDP//NAME/Anna Schmidt/IBAN/{ANNA_IBAN}/REMI/USTD//"
             f"{remittance}/\r\n:62F:C261207EUR{amount}\r\n-\r\n"
         ).encode()
-        r = httpx.post(
+        r = http.post(
             f"{self.server.url}/admin/v1/statements",
             content=data,
             params={"reason": "daily statement"},

@@ -21,6 +21,7 @@ from bourse.bench.screening_bench import DATA
 from bourse.keys.console_login import code_at
 from bourse.server.exchange import now_ms
 from tests.console.conftest import VIEWPORT, assert_accessible, shot
+from tests.net import http
 from tests.server.server import Server, cli
 
 pytestmark = pytest.mark.slow
@@ -40,13 +41,13 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 def onboard(server: Server, name: str, country: str) -> dict[str, int]:
     body = {"legal_name": name, "nationality": country, "residence": country, **CUSTOMER}
-    r = httpx.post(f"{server.url}/admin/v1/customers", json=body, headers=server.headers)
+    r = http.post(f"{server.url}/admin/v1/customers", json=body, headers=server.headers)
     assert r.status_code == 200, r.text
     return dict(r.json())
 
 
 def alert_of(server: Server, customer_id: int) -> int:
-    r = httpx.get(f"{server.url}/admin/v1/alerts", headers=server.headers)
+    r = http.get(f"{server.url}/admin/v1/alerts", headers=server.headers)
     [found] = [a for a in r.json()["alerts"] if a["customerId"] == customer_id]
     return int(found["alertId"])
 
@@ -147,7 +148,7 @@ def bot_order(server: Server) -> httpx.Response:
     fields = {"symbol": "BTCUSDT", "side": "BUY", "type": "LIMIT", "timeInForce": "GTC"}
     text = urlencode({**fields, "quantity": "0.001", "price": "50000", "timestamp": now_ms()})
     sig = hmac.new(key["secretKey"].encode(), text.encode(), hashlib.sha256).hexdigest()
-    return httpx.post(
+    return http.post(
         f"{server.url}/api/v3/order?{text}&signature={sig}",
         headers={"X-MBX-APIKEY": key["apiKey"]},
     )
@@ -206,9 +207,9 @@ def test_a_sanctions_alert_is_confirmed_with_four_eyes(
     pid = proposal_id(page)
     page.close()
     approve(senior, pid, "22-alert")
-    alerts = httpx.get(f"{server.url}/admin/v1/alerts", headers=server.headers).json()["alerts"]
+    alerts = http.get(f"{server.url}/admin/v1/alerts", headers=server.headers).json()["alerts"]
     assert [a["status"] for a in alerts if a["alertId"] == alert] == ["confirmed"]
-    account = httpx.get(
+    account = http.get(
         f"{server.url}/admin/v1/accounts/{listed['accountId']}", headers=server.headers
     ).json()
     assert account["frozen"] is True, account
@@ -232,7 +233,7 @@ def test_an_officer_is_offboarded_and_their_work_moves(
 ) -> None:
     listed = onboard(server, "Gaston Iyamuremye", "RW")
     alert = alert_of(server, listed["customerId"])
-    r = httpx.post(
+    r = http.post(
         f"{server.url}/admin/v1/assignments",
         json={"item": f"alert:{alert}", "owner": "staff:demo.officer", "reason": "hers"},
         headers=server.headers,

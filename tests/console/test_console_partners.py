@@ -8,7 +8,6 @@ one on the card deposits page and the report shows it settled. Every page is scr
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
@@ -16,6 +15,7 @@ from bourse.keys.console_login import code_at
 from bourse.server.exchange import now_ms
 from tests.console.conftest import VIEWPORT
 from tests.console.test_console_banks import PASSWORD, Admin, approve, look, proposed
+from tests.net import http
 from tests.server.server import Server
 
 pytestmark = pytest.mark.slow
@@ -70,7 +70,7 @@ def world(server: Server) -> dict[str, int]:
 
 def signed_in(browser: Browser, server: Server, name: str) -> BrowserContext:
     """`name` sets up their console login through a fresh one-time link and signs in."""
-    r = httpx.post(
+    r = http.post(
         f"{server.url}/admin/v1/staff/{name}/setup-link",
         json={"reason": "console login"},
         headers=server.headers,

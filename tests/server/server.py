@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.net import free_port
+from tests.net import free_port, http
 
 BOURSE = [sys.executable, "-m", "bourse"]
 
@@ -76,7 +76,7 @@ class Server:
                 if self.proc.poll() is not None:
                     raise RuntimeError(f"bourse exited: {self.output()}")
                 try:
-                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    if http.get(f"{url}/health", timeout=1).status_code == 200:
                         break
                 except httpx.HTTPError:
                     time.sleep(0.05)  # polling a starting process, not synchronising test logic

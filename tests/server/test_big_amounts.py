@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -18,6 +17,7 @@ from bourse.domain.money import to_raw
 from bourse.server.exchange import now_ms
 from bourse.store import schema
 from bourse.store.db import create_store_engine, sqlite_url
+from tests.net import http
 from tests.server.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -25,7 +25,7 @@ DEPOSIT = "100000000000"  # KZT
 
 
 def _admin(server: Server, method: str, path: str, body: Any = None) -> Any:
-    r = httpx.request(
+    r = http.request(
         method, f"{server.url}/admin/v1{path}", json=body, headers=server.headers, timeout=30
     )
     assert r.status_code == 200, r.text
@@ -36,7 +36,7 @@ def _signed(server: Server, method: str, path: str, key: tuple[str, str], **para
     text = urlencode({**params, "timestamp": now_ms()})
     sig = hmac.new(key[1].encode(), text.encode(), hashlib.sha256).hexdigest()
     url = f"{server.url}{path}?{text}&signature={sig}"
-    r = httpx.request(method, url, headers={"X-MBX-APIKEY": key[0]}, timeout=30)
+    r = http.request(method, url, headers={"X-MBX-APIKEY": key[0]}, timeout=30)
     assert r.status_code == 200, r.text
     return r.json()
 

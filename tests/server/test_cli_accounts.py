@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from bourse.server.exchange import now_ms
+from tests.net import http
 from tests.server.server import Server, cli, module_server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -27,11 +28,11 @@ def _signed_get(server: Server, path: str, key: str, secret: str) -> httpx.Respo
     text = urlencode({"timestamp": now_ms()})
     sig = hmac.new(secret.encode(), text.encode(), hashlib.sha256).hexdigest()
     url = f"{server.url}{path}?{text}&signature={sig}"
-    return httpx.get(url, headers={"X-MBX-APIKEY": key}, timeout=10)
+    return http.get(url, headers={"X-MBX-APIKEY": key}, timeout=10)
 
 
 def _has_route(server: Server, path: str) -> bool:
-    return path in httpx.get(f"{server.url}/openapi.json", timeout=10).json()["paths"]
+    return path in http.get(f"{server.url}/openapi.json", timeout=10).json()["paths"]
 
 
 def test_account_and_key_end_to_end(server: Server) -> None:
@@ -55,7 +56,7 @@ def test_account_and_key_end_to_end(server: Server) -> None:
         assert r.status_code == 200, r.text
         usdt = next(b for b in r.json()["balances"] if b["asset"] == "USDT")
         assert usdt["free"] == "1000.00000000"
-    account = httpx.get(
+    account = http.get(
         f"{server.url}/admin/v1/accounts/{account_id}", headers=server.headers, timeout=10
     ).json()
     assert account["balances"] == [
@@ -123,14 +124,14 @@ def test_demo_key_is_created_once_kept_0600_and_printed(tmp_path: Path) -> None:
     assert stat.S_IMODE(demo_file.stat().st_mode) == 0o600
     demo = json.loads(demo_file.read_text())
     assert set(demo) == {"apiKey", "secretKey", "accountId"} and demo["accountId"] == 1
-    r = httpx.get(f"{first.url}/admin/v1/accounts/1/keys", headers=first.headers, timeout=10)
+    r = http.get(f"{first.url}/admin/v1/accounts/1/keys", headers=first.headers, timeout=10)
     assert [k["apiKey"] for k in r.json()] == [demo["apiKey"]]
     if _has_route(first, "/api/v3/account"):
         assert _signed_get(first, "/api/v3/account", demo["apiKey"], demo["secretKey"]).is_success
     banner = _stop_for_banner(first)
 
     second = Server(data)  # a restart prints the same key and creates no other
-    r = httpx.get(f"{second.url}/admin/v1/accounts/1/keys", headers=second.headers, timeout=10)
+    r = http.get(f"{second.url}/admin/v1/accounts/1/keys", headers=second.headers, timeout=10)
     assert [k["apiKey"] for k in r.json()] == [demo["apiKey"]]
     restarted_banner = _stop_for_banner(second)
     assert json.loads(demo_file.read_text()) == demo

@@ -5,10 +5,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bourse.bench.screening_bench import DATA
+from tests.net import http
 from tests.server.server import Server, cli, module_server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -237,7 +237,7 @@ def test_conditions_deadlines_and_schedules(server: Server, tmp_path: Path) -> N
 
 def test_reference_prices_and_exclusions(server: Server, tmp_path: Path) -> None:
     listing = {"type": "CreateAsset", "asset": "XAU", "precision": 8, "reason": "new listing"}
-    r = httpx.post(f"{server.url}/admin/v1/commands", json=listing, headers=server.headers)
+    r = http.post(f"{server.url}/admin/v1/commands", json=listing, headers=server.headers)
     assert r.status_code == 200, r.text
     made = onboard(server, "Lina Berg", "NO")
     account = str(made["accountId"])

@@ -14,6 +14,7 @@ import pytest
 
 from bourse.demo import ASSETS, DEMO_FUNDS, genesis
 from bourse.domain.money import to_raw
+from tests.net import http
 from tests.server.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -25,7 +26,7 @@ GENESIS_COMMANDS = len(genesis(0)) + 1 + 1 + 6 + 1
 
 
 def _btc_free_raw(server: Server) -> int:
-    account = httpx.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
+    account = http.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
     btc = next(b for b in account["balances"] if b["asset"] == "BTC")
     return int(btc["free"].replace(".", "")) + int(btc["locked"].replace(".", ""))
 
@@ -69,7 +70,7 @@ def assert_recovered(data: Path, acked: list[int], sent: int, *args: str) -> Non
     acknowledged one is there, no more than were sent, and the state is a replay's."""
     restarted = Server(data, *args)
     try:
-        state = httpx.get(f"{restarted.url}/admin/v1/state", headers=restarted.headers).json()
+        state = http.get(f"{restarted.url}/admin/v1/state", headers=restarted.headers).json()
         assert state["last_seq"] >= max(acked), "an acknowledged command was lost"
         credited = _btc_free_raw(restarted) - GENESIS_BTC_RAW
         assert len(acked) <= credited <= sent  # every acked deposit, no more than were sent
@@ -93,7 +94,7 @@ def test_torn_last_record_is_truncated_and_the_rest_recovers(tmp_path: Path) -> 
         f.write(struct.pack("<IIQ", 100, 0, GENESIS_COMMANDS + 1) + b"x" * 10)
     restarted = Server(data)
     try:
-        state = httpx.get(f"{restarted.url}/admin/v1/state", headers=restarted.headers).json()
+        state = http.get(f"{restarted.url}/admin/v1/state", headers=restarted.headers).json()
         assert state["last_seq"] == GENESIS_COMMANDS
     finally:
         restarted.stop()

@@ -28,7 +28,7 @@ import pytest
 
 from bourse.bench.failover_bench import share_secrets
 from tests.natsd import READY_S, nats_server_binary, wait_jetstream
-from tests.net import free_port
+from tests.net import free_port, http
 from tests.server.server import wait_for
 
 pytestmark = pytest.mark.slow
@@ -111,7 +111,7 @@ class Machine:
 
 def _answers(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+        return http.get(f"{url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -123,7 +123,7 @@ def _order(url: str, key: dict[str, str], cid: str) -> httpx.Response:
         "timestamp": int(time.time() * 1000),
     })  # fmt: skip
     sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
-    return httpx.post(
+    return http.post(
         f"{url}/api/v3/order?{query}&signature={sig}",
         headers={"X-MBX-APIKEY": key["apiKey"]},
         timeout=30,
@@ -183,7 +183,7 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
         assert not _answers(one.url)
 
         token = (data1 / "operator.token").read_text().strip()
-        state = httpx.get(
+        state = http.get(
             f"{two.url}/admin/v1/state", headers={"Authorization": f"Bearer {token}"}
         ).json()
         for port in ("BOURSE_CONSUMER_PORT", "BOURSE_STREAMS_PORT"):  # across the takeover
@@ -191,7 +191,7 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
 
             def caught_up(consumer: str = consumer) -> bool:
                 try:
-                    seq = httpx.get(f"{consumer}/health", timeout=1).json()["seq"]
+                    seq = http.get(f"{consumer}/health", timeout=1).json()["seq"]
                 except httpx.HTTPError:
                     return False
                 return bool(seq >= state["last_seq"])
@@ -199,7 +199,7 @@ def test_three_machines_on_loopback_lose_the_writer(tmp_path: Path, pg_url: str)
             wait_for(caught_up, f"the consumer on {port} has everything", 60)
         query = urlencode({"symbol": "BTCUSDT", "timestamp": int(time.time() * 1000)})
         sig = hmac.new(key["secretKey"].encode(), query.encode(), hashlib.sha256).hexdigest()
-        opened = httpx.get(
+        opened = http.get(
             f"{two.url}/api/v3/openOrders?{query}&signature={sig}",
             headers={"X-MBX-APIKEY": key["apiKey"]},
         ).json()

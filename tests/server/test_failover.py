@@ -23,6 +23,7 @@ import pytest
 
 from bourse.bench.failover_bench import Trader, Traders, open_orders, share_secrets
 from tests.natsd import NatsCluster, machine_nats
+from tests.net import http
 from tests.server.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -74,7 +75,7 @@ def test_kill_9_the_writer_repeatedly_loses_no_acknowledged_order(
     acked = traders.acked()
     assert len(set(acked.values())) == len(acked), "an order id was given twice"
     opened = open_orders(writer.url, key)
-    state = httpx.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
+    state = http.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
     found = {o["clientOrderId"]: o["orderId"] for o in opened}
     lost = {cid for cid in acked if found.get(cid) != acked[cid]}
     assert not lost, f"{len(lost)} acknowledged orders are gone after takeover: {sorted(lost)[:5]}"
@@ -91,14 +92,14 @@ def test_a_second_writer_is_refused_and_changes_nothing(tmp_path: Path) -> None:
     journal = f"{machine_nats()}/FENCE{uuid.uuid4().hex[:8]}"
     writer = Server(tmp_path / "a", *ENGINE, journal)
     try:
-        before = httpx.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
+        before = http.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
         share_secrets(tmp_path / "a", tmp_path / "b")
         second = run_cli(
             "run", "--data-dir", str(tmp_path / "b"), "--port", "1", *ENGINE, journal
         )  # fmt: skip
         assert second.returncode == 2
         assert "writes this journal" in second.stderr and "--standby" in second.stderr
-        after = httpx.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
+        after = http.get(f"{writer.url}/admin/v1/state", headers=writer.headers).json()
         assert after == before
         key = json.loads((tmp_path / "a" / "demo-api-key.json").read_text())
         with httpx.Client() as client:

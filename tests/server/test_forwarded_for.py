@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.net import http
 from tests.server.server import Server
 
 pytestmark = pytest.mark.slow
@@ -18,7 +19,7 @@ DEPTH = "/api/v3/depth?symbol=BTCUSDT&limit=5000"  # weight 250: 24 of them spen
 
 def _ip_key(server: Server) -> tuple[str, str]:
     body = {"accountId": 1, "ip": [ALLOWED], "reason": "a key for one address"}
-    r = httpx.post(f"{server.url}/admin/v1/keys", json=body, headers=server.headers)
+    r = http.post(f"{server.url}/admin/v1/keys", json=body, headers=server.headers)
     assert r.status_code == 200, r.text
     return r.json()["apiKey"], r.json()["secretKey"]
 
@@ -27,7 +28,7 @@ def _account(server: Server, key: tuple[str, str], forwarded: str) -> httpx.Resp
     query = f"timestamp={int(time.time() * 1000)}"
     sig = hmac.new(key[1].encode(), query.encode(), hashlib.sha256).hexdigest()
     headers = {"X-MBX-APIKEY": key[0], "X-Forwarded-For": forwarded}
-    return httpx.get(f"{server.url}/api/v3/account?{query}&signature={sig}", headers=headers)
+    return http.get(f"{server.url}/api/v3/account?{query}&signature={sig}", headers=headers)
 
 
 def _get_banned(client: httpx.Client, forwarded: str | None) -> None:

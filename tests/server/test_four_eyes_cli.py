@@ -8,11 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bourse.bench.screening_bench import DATA
 from bourse.compliance.sanctions.versions import ListStore
+from tests.net import http
 from tests.server.server import Server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -94,7 +94,7 @@ def test_a_list_version_is_forced_only_once_a_second_person_approved_it(
 
 
 def _free(server: Server, asset: str) -> Decimal:
-    account = httpx.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
+    account = http.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
     return Decimal(next(b["free"] for b in account["balances"] if b["asset"] == asset))
 
 

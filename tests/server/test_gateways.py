@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.net import free_port
+from tests.net import free_port, http
 from tests.server.server import Server, wait_for
 from tests.server.test_crash import (
     GENESIS_BTC_RAW,
@@ -76,22 +76,23 @@ class Load:
 
     def _worker(self) -> None:
         url = f"{self.server.url}/admin/v1/deposits"
-        while not self.stop.is_set():
-            with httpx.Client(headers=self.server.headers, timeout=10) as client:
-                while not self.stop.is_set():
+        # A connection that failed leaves the client's pool: the next request opens a new one.
+        with httpx.Client(headers=self.server.headers, timeout=10) as client:
+            while not self.stop.is_set():
+                with self.lock:
+                    self.sent += 1
+                try:
+                    r = client.post(url, json=SATOSHI_DEPOSIT)
+                except httpx.HTTPError:
                     with self.lock:
-                        self.sent += 1
-                    try:
-                        r = client.post(url, json=SATOSHI_DEPOSIT)
-                    except httpx.HTTPError:
-                        with self.lock:
-                            self.failed += 1
-                        break  # a new connection
-                    with self.lock:
-                        if r.status_code == 200:
-                            self.acked.append(r.json()["seq"])
-                        else:
-                            self.failed += 1
+                        self.failed += 1
+                    self.stop.wait(0.02)  # back off while the server is away, as a client would
+                    continue
+                with self.lock:
+                    if r.status_code == 200:
+                        self.acked.append(r.json()["seq"])
+                    else:
+                        self.failed += 1
 
     def until(self, acked: int) -> None:
         wait_for(lambda: len(self.acked) >= acked, f"{acked} acknowledged deposits", 120)
@@ -104,7 +105,7 @@ class Load:
 
 
 def _state(server: Server) -> dict[str, object]:
-    return httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
+    return http.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
 
 
 def test_the_engine_process_killed_under_load_loses_nothing_acknowledged(tmp_path: Path) -> None:
@@ -196,7 +197,7 @@ def test_streams_served_by_their_own_process_are_counted_by_every_gateway(
         with connect(url) as ws:
             with httpx.Client(base_url=server.url, headers=server.headers) as admin:
                 status = admin.get("/admin/v1/streams").json()  # on an API gateway
-                health = httpx.get(f"http://127.0.0.1:{stream_port}/health").json()
+                health = http.get(f"http://127.0.0.1:{stream_port}/health").json()
             ws.close()
         assert status["connections"] == 1
         assert status["streams"] == {"btcusdt@depth": 1, "btcusdt@trade": 1}
@@ -336,7 +337,7 @@ def _api_gateways(server: Server) -> set[int]:
 
 def _healthy(url: str) -> bool:
     try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+        return http.get(f"{url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -347,7 +348,7 @@ def test_a_data_directory_too_deep_for_a_unix_socket_still_serves_gateways(
     deep = tmp_path / ("d" * 100) / "data"  # its engine.sock would pass 108 bytes
     server = Server(deep, *GATEWAYS)
     try:
-        assert httpx.get(f"{server.url}/health").json()["process"].startswith("gateway-")
+        assert http.get(f"{server.url}/health").json()["process"].startswith("gateway-")
     finally:
         server.stop()
     assert server.proc.returncode == 0

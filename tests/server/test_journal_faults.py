@@ -14,6 +14,7 @@ import pytest
 
 from bourse.bench.failover_bench import Trader, Traders, open_orders
 from tests.natsd import NatsCluster
+from tests.net import http
 from tests.server.server import Server, wait_for
 
 pytestmark = pytest.mark.slow
@@ -48,12 +49,12 @@ def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> No
         body = refused[0].json()
         assert body["code"] == -1001
         assert "nothing was done" in body["msg"] and "NATS" in body["msg"]
-        ready = httpx.get(f"{server.url}/health/ready")  # a load balancer stops sending here
+        ready = http.get(f"{server.url}/health/ready")  # a load balancer stops sending here
         assert ready.status_code == 503
         assert (
             ready.json()["journal"]["ok"] is False and "NATS" in ready.json()["journal"]["problem"]
         )
-        assert "bourse_journal_available 0.0" in httpx.get(f"{server.url}/metrics").text
+        assert "bourse_journal_available 0.0" in http.get(f"{server.url}/metrics").text
 
         nats.start(0)
         nats.wait_ready()
@@ -66,7 +67,7 @@ def test_nats_lost_mid_run_refuses_orders_until_it_is_back(tmp_path: Path) -> No
             60,
         )
         assert all(r.status_code == 200 for r in waited), [r.text for r in waited]
-        assert httpx.get(f"{server.url}/health/ready").status_code == 200
+        assert http.get(f"{server.url}/health/ready").status_code == 200
         ids = {o["clientOrderId"] for o in open_orders(server.url, key)}
         assert {f"before-{i}" for i in range(20)} <= ids
         assert {r.json()["clientOrderId"] for r in waited} <= ids

@@ -21,7 +21,7 @@ from bourse.compliance.sanctions.entries import ListFormatError
 from bourse.compliance.sanctions.versions import ListSourceError, ListStore
 from bourse.workers.list_fetch import OFFICIAL_URLS, fetch_and_load, mirror_urls
 from tests.api.test_screening_flow import LISTED, NEW_ROW
-from tests.net import free_port
+from tests.net import free_port, http
 from tests.server.server import Server, run_cli
 
 CONS = [f"ofac_cons_{part}.csv" for part in ("prim", "alt", "add", "comments")]
@@ -201,10 +201,10 @@ def test_the_server_refreshes_at_start_and_a_change_rescreens(
             "reason": "KYC approved",
         }
         admin = f"{server.url}/admin/v1"
-        r = httpx.post(f"{admin}/customers", json=onboard, headers=server.headers, timeout=30)
+        r = http.post(f"{admin}/customers", json=onboard, headers=server.headers, timeout=30)
         assert r.status_code == 200, r.text
         mirror.put(SDN_FILE, _sdn_with_listed())
-        r = httpx.post(f"{admin}/lists/refresh", headers=server.headers, timeout=120)
+        r = http.post(f"{admin}/lists/refresh", headers=server.headers, timeout=120)
         assert r.status_code == 200, r.text
         body = r.json()
         statuses = {x["source"]: x["status"] for x in body["results"]}
@@ -213,7 +213,7 @@ def test_the_server_refreshes_at_start_and_a_change_rescreens(
             body["rescreen"]["mode"] == "incremental" and body["rescreen"]["entriesScreened"] == 1
         )
         assert len(body["rescreen"]["alertsRaised"]) == 1
-        again = httpx.post(f"{admin}/lists/refresh", headers=server.headers, timeout=120).json()
+        again = http.post(f"{admin}/lists/refresh", headers=server.headers, timeout=120).json()
         assert again["rescreen"] is None
         assert "un_sc kept as it was" in server.output()
     finally:
@@ -254,7 +254,7 @@ def test_the_guard_holds_on_a_running_server_until_an_operator_forces_it(
 
         def refresh(body: object = None) -> httpx.Response:
             url = f"{server.url}/admin/v1/lists/refresh"
-            return httpx.post(url, json=body, headers=server.headers, timeout=120)
+            return http.post(url, json=body, headers=server.headers, timeout=120)
 
         r = refresh()
         assert r.status_code == 200, r.text

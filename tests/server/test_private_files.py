@@ -6,10 +6,10 @@ import stat
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from bourse.bench.screening_bench import DATA
+from tests.net import http
 from tests.server.server import BOURSE, Server
 
 pytestmark = pytest.mark.slow
@@ -43,7 +43,7 @@ def test_every_file_is_0600_and_every_directory_0700(tmp_path: Path, umask: int)
     data = tmp_path / "data"
     server = Server(data, umask=umask)
     try:
-        r = httpx.post(f"{server.url}/admin/v1/customers", json=CUSTOMER, headers=server.headers)
+        r = http.post(f"{server.url}/admin/v1/customers", json=CUSTOMER, headers=server.headers)
         assert r.status_code == 200, r.text
         _cli(
             umask,
@@ -58,7 +58,7 @@ def test_every_file_is_0600_and_every_directory_0700(tmp_path: Path, umask: int)
             str(data),
         )
         _cli(umask, "lists", "load", "ofac_cons", str(DATA), "--data-dir", str(data))
-        r = httpx.post(f"{server.url}/admin/v1/snapshot", headers=server.headers)
+        r = http.post(f"{server.url}/admin/v1/snapshot", headers=server.headers)
         assert r.status_code == 200, r.text
         assert (data / "store.sqlite-wal").exists() and (data / "server.json").exists()
         assert _modes(data) == {}  # while it runs: the store's -wal and -shm, server.json

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
 
-import httpx
 import pytest
 
 from bourse.server.datadir import DataDir
+from tests.net import http
 from tests.server.server import Server, module_server, run_cli
 
 pytestmark = pytest.mark.slow
@@ -47,7 +47,7 @@ def test_operator_token_is_private_and_required(unchanged: Server) -> None:
     server = unchanged
     assert (server.data_dir / "operator.token").stat().st_mode & 0o777 == 0o600
     for headers in ({}, {"Authorization": "Bearer wrong"}):
-        r = httpx.get(f"{server.url}/admin/v1/state", headers=headers)
+        r = http.get(f"{server.url}/admin/v1/state", headers=headers)
         assert r.status_code == 401
         assert r.headers["content-type"] == "application/json"
         assert r.json()["error"] == "UNAUTHORIZED"
@@ -131,17 +131,17 @@ def test_bad_operator_input_gets_a_json_error_and_changes_nothing(
     unchanged: Server, route: str, body: dict[str, object], status: int, error: str, words: str
 ) -> None:
     server = unchanged
-    before = httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
-    r = httpx.post(f"{server.url}/admin/v1/{route}", json=body, headers=server.headers)
+    before = http.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
+    r = http.post(f"{server.url}/admin/v1/{route}", json=body, headers=server.headers)
     assert r.status_code == status, r.text
     assert r.headers["content-type"] == "application/json"
     assert r.json()["error"] == error
     assert words.lower() in r.json()["message"].lower()
-    after = httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
+    after = http.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
     refused_in_engine = after["last_seq"] - before["last_seq"]  # a refusal is still journaled
     assert refused_in_engine in (0, 1)
     assert after["digest"] == before["digest"] or refused_in_engine == 1
-    account = httpx.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
+    account = http.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
     assert {"asset": "BTC", "free": "10.00000000", "locked": "0.00000000"} in account["balances"]
 
 
@@ -153,13 +153,13 @@ def test_an_order_answered_by_the_server_trades_and_moves_balances(server: Serve
         | {"newOrderRespType": "FULL", "timestamp": int(time.time() * 1000)}
     )  # 0.01 BTC at the demo ask
     sig = hmac.new(str(key["secretKey"]).encode(), query.encode(), hashlib.sha256).hexdigest()
-    r = httpx.post(
+    r = http.post(
         f"{server.url}/api/v3/order?{query}&signature={sig}",
         headers={"X-MBX-APIKEY": str(key["apiKey"])},
     )
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "FILLED" and r.json()["fills"]
-    account = httpx.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
+    account = http.get(f"{server.url}/admin/v1/accounts/1", headers=server.headers).json()
     btc = next(b for b in account["balances"] if b["asset"] == "BTC")
     assert btc["free"] == "10.00999000"  # 0.01 BTC less the 0.1 % taker fee
 
@@ -168,7 +168,7 @@ def test_snapshot_goes_through_the_running_server_and_replay_agrees(server: Serv
     result = run_cli("snapshot", "--data-dir", str(server.data_dir))
     assert result.returncode == 0, result.stderr
     taken = json.loads(result.stdout)
-    state = httpx.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
+    state = http.get(f"{server.url}/admin/v1/state", headers=server.headers).json()
     assert taken["seq"] == state["last_seq"]
     server.stop()
     replayed = run_cli("replay", "--data-dir", str(server.data_dir), "--rebuild-store")

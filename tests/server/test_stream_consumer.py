@@ -16,7 +16,7 @@ import pytest
 from bourse.bench.failover_bench import Trader
 from bourse.store.db import sqlite_url
 from tests.natsd import machine_nats
-from tests.net import free_port
+from tests.net import free_port, http
 from tests.server.server import BOURSE, Server, wait_for
 
 pytestmark = pytest.mark.slow
@@ -44,7 +44,7 @@ class StreamConsumer:
     def _ready(self) -> bool:
         assert self.proc.poll() is None, self.log.read_text()
         try:
-            return httpx.get(f"{self.url}/health/ready", timeout=1).status_code == 200
+            return http.get(f"{self.url}/health/ready", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
@@ -104,14 +104,14 @@ def test_streams_served_from_the_journal_on_another_machine(tmp_path: Path) -> N
             metrics = client.get(f"{consumer.url}/metrics").text
             assert 'bourse_consumer_lag_commands{consumer="streams"} 0.0' in metrics
         consumer.stop()
-        stopped_at = httpx.get(f"{writer.url}/health").json()["durable_seq"]
+        stopped_at = http.get(f"{writer.url}/health").json()["durable_seq"]
 
         with httpx.Client(timeout=10) as client:
             assert trader.place(client, writer.url, "far-2").status_code == 200
         again = StreamConsumer(journal, writer, tmp_path / "c")
         consumers.append(again)
         assert "(from seq 1)" not in again.log.read_text()  # from the snapshot it left
-        health = httpx.get(f"{again.url}/health").json()
+        health = http.get(f"{again.url}/health").json()
         assert health["status"] == "ok" and health["seq"] > stopped_at
         again.stop()
     finally:

@@ -24,7 +24,7 @@ from bourse.store import schema as s
 from bourse.store.db import sqlite_url
 from bourse.store.projector import _PG_PROJECTOR_LOCK, Projector
 from tests.natsd import machine_nats
-from tests.net import free_port
+from tests.net import free_port, http
 
 pytestmark = pytest.mark.slow
 TABLES = (s.orders, s.trades, s.balances, s.projection_state)
@@ -60,7 +60,7 @@ class Consumer:
             )  # fmt: skip
 
     def get(self, path: str) -> httpx.Response:
-        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=5)
+        return http.get(f"http://127.0.0.1:{self.port}{path}", timeout=5)
 
     def wait_for(self, seq: int, timeout: float = 60) -> None:
         """Until it has applied `seq` (its /health, polled)."""

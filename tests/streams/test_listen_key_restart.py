@@ -9,6 +9,7 @@ import httpx
 import pytest
 import websockets.sync.client as ws_client
 
+from tests.net import http
 from tests.server.server import Server
 from tests.streams.test_slow_subscriber import _signed_post
 
@@ -22,19 +23,19 @@ def test_a_listen_key_survives_a_restart(tmp_path: Path) -> None:
         demo = json.loads((data / "demo-api-key.json").read_text())
         trader = {"key": demo["apiKey"], "secret": demo["secretKey"]}
         headers = {"X-MBX-APIKEY": trader["key"]}
-        kept = httpx.post(f"{server.url}/api/v3/userDataStream", headers=headers).json()
+        kept = http.post(f"{server.url}/api/v3/userDataStream", headers=headers).json()
         assert len(kept["listenKey"]) == 64
     finally:
         server.stop()
 
     server = Server(data)  # recovers from the snapshot written on stop
     try:
-        again = httpx.post(f"{server.url}/api/v3/userDataStream", headers=headers).json()
+        again = http.post(f"{server.url}/api/v3/userDataStream", headers=headers).json()
         assert again == kept  # still the live key, extended
         with ws_client.connect(f"ws://127.0.0.1:{server.port}/ws/{kept['listenKey']}") as ws:
-            with httpx.Client(base_url=server.url, timeout=30) as http:
+            with httpx.Client(base_url=server.url, timeout=30) as client:
                 order = _signed_post(
-                    http, trader, symbol="BTCUSDT", side="BUY", type="LIMIT",
+                    client, trader, symbol="BTCUSDT", side="BUY", type="LIMIT",
                     timeInForce="GTC", quantity="0.001", price="50000",
                 )  # fmt: skip
             report = json.loads(ws.recv(timeout=10))
@@ -43,7 +44,7 @@ def test_a_listen_key_survives_a_restart(tmp_path: Path) -> None:
             order["orderId"],
             "NEW",
         )
-        closed = httpx.request(
+        closed = http.request(
             "DELETE",
             f"{server.url}/api/v3/userDataStream",
             params={"listenKey": kept["listenKey"]},
@@ -55,7 +56,7 @@ def test_a_listen_key_survives_a_restart(tmp_path: Path) -> None:
 
     server = Server(data)
     try:
-        gone = httpx.put(
+        gone = http.put(
             f"{server.url}/api/v3/userDataStream",
             params={"listenKey": kept["listenKey"]},
             headers=headers,

@@ -15,6 +15,7 @@ import httpx
 import pytest
 import websockets.sync.client as ws_client
 
+from tests.net import http
 from tests.server.server import Server, cli
 
 pytestmark = pytest.mark.slow
@@ -41,10 +42,10 @@ def _silent_subscriber(port: int, path: str) -> socket.socket:
     return sock
 
 
-def _signed_post(http: httpx.Client, key: dict[str, str], **fields: str) -> dict[str, object]:
+def _signed_post(client: httpx.Client, key: dict[str, str], **fields: str) -> dict[str, object]:
     text = urlencode({**fields, "timestamp": int(time.time() * 1000)})
     sig = hmac.new(key["secret"].encode(), text.encode(), hashlib.sha256).hexdigest()
-    r = http.post(f"/api/v3/order?{text}&signature={sig}", headers={"X-MBX-APIKEY": key["key"]})
+    r = client.post(f"/api/v3/order?{text}&signature={sig}", headers={"X-MBX-APIKEY": key["key"]})
     assert r.status_code == 200, r.text
     return dict(r.json())
 
@@ -53,10 +54,10 @@ def _trades(server: Server, maker: dict[str, str], taker: dict[str, str], count:
     """`count` trades at 60005, between the demo maker's quotes: each a resting sell taken by a
     buy from another account, so the best ask moves twice per trade too."""
     order = {"symbol": "BTCUSDT", "type": "LIMIT", "quantity": "0.001", "price": "60005"}
-    with httpx.Client(base_url=server.url, timeout=30) as http:
+    with httpx.Client(base_url=server.url, timeout=30) as client:
         for _ in range(count):
-            _signed_post(http, maker, side="SELL", timeInForce="GTC", **order)
-            taken = _signed_post(http, taker, side="BUY", timeInForce="IOC", **order)
+            _signed_post(client, maker, side="SELL", timeInForce="GTC", **order)
+            taken = _signed_post(client, taker, side="BUY", timeInForce="IOC", **order)
             assert taken["status"] == "FILLED", taken
 
 
@@ -84,7 +85,7 @@ def test_a_subscriber_that_stops_reading_is_cut_off_and_nobody_else_waits(tmp_pa
             received = [json.loads(reader.recv(timeout=10)) for _ in range(count)]
         assert [m["e"] for m in received] == ["trade"] * count
         assert len({m["t"] for m in received}) == count  # every trade, none twice
-        status = httpx.get(f"{server.url}/admin/v1/streams", headers=server.headers).json()
+        status = http.get(f"{server.url}/admin/v1/streams", headers=server.headers).json()
         assert status["cutOff"] == 1, status
         assert status["streams"] == {}, status  # both gone: one cut off, one left
         # The silent client, reading at last, gets what was in flight when it was cut, and then
