@@ -63,6 +63,7 @@ def test_a_stop_signal_under_load_snapshots_and_exits_0(
     assert max(acked) <= result["commands"]
 
 
+@pytest.mark.file_journal  # that nothing started is read from the journal's folder
 @pytest.mark.parametrize(
     ("args", "named"),
     [

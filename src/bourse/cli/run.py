@@ -159,24 +159,12 @@ def run(
     ] = False,
 ) -> None:
     """Start the exchange (a new data directory gets demo markets and a funded demo account)."""
-    from bourse.api.app import create_app
+    # What the options' checks need, and only that, is imported before them: a refused option
+    # is told at once, not after the server's whole import (about 2 s).
     from bourse.api.client_ip import TrustedProxies
     from bourse.compliance.sanctions.versions import ListSourceError
-    from bourse.compliance.staff import StaffError
-    from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
-    from bourse.keys.sealing import SecretBox
-    from bourse.server.exchange import Exchange, RecoveryError
-    from bourse.server.governance import (
-        create_demo_staff,
-        migrate_legacy_staff,
-        settle_four_eyes,
-    )
-    from bourse.server.heap import settle_heap
-    from bourse.server.http_server import http_server
     from bourse.server.logs import configure as configure_logs
-    from bourse.server.service import Service
     from bourse.workers.list_fetch import mirror_urls
-    from bourse.workers.list_refresh import ListRefresher
 
     if log_format not in ("text", "json"):
         fail(f"--log-format {log_format}: text or json")
@@ -212,6 +200,21 @@ def run(
             fail(f"--journal: {exc}")
     if standby and not journal.startswith("nats:"):
         fail("--standby follows a journal on NATS: add --journal nats://host:4222/STREAM")
+    from bourse.api.app import create_app
+    from bourse.compliance.staff import StaffError
+    from bourse.demo import DEMO_ACCOUNT_ID, DEMO_FUNDS, SYMBOLS
+    from bourse.keys.sealing import SecretBox
+    from bourse.server.exchange import Exchange, RecoveryError
+    from bourse.server.governance import (
+        create_demo_staff,
+        migrate_legacy_staff,
+        settle_four_eyes,
+    )
+    from bourse.server.heap import settle_heap
+    from bourse.server.http_server import http_server
+    from bourse.server.service import Service
+    from bourse.workers.list_refresh import ListRefresher
+
     if standby:
         err.print(f"standby: following {journal}; serving once its writer stops")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
