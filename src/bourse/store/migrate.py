@@ -5,18 +5,23 @@ this module and ship inside the package.
 """
 
 from pathlib import Path
-
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from typing import TYPE_CHECKING
 
 from bourse.store.db import create_store_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (with Mako and Pygments, ~70 modules) is imported when a migration runs, not by every
+# process that imports the store: only the projector migrates, and every `bourse run`, gateway
+# and command line process paid for importing it.
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def _config() -> Config:
+def _config() -> "Config":
+    from alembic.config import Config
+
     cfg = Config()
     # ConfigParser treats % as interpolation; a path may contain one
     cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
@@ -26,6 +31,8 @@ def _config() -> Config:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Migrate the database at `url` to `revision`; a no-op when it is already there."""
+    from alembic import command
+
     cfg = _config()
     # writer: on SQLite, BEGIN IMMEDIATE makes two processes upgrading at once wait in turn
     engine = create_store_engine(url, writer=True)
@@ -39,6 +46,8 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def current_revision(url: str) -> str | None:
     """The revision the database at `url` is at, or None if it was never migrated."""
+    from alembic.runtime.migration import MigrationContext
+
     engine = create_store_engine(url)
     try:
         with engine.connect() as connection:
@@ -49,6 +58,8 @@ def current_revision(url: str) -> str | None:
 
 def head_revision() -> str:
     """The latest revision this code knows."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_config()).get_current_head()
     assert head is not None, "the store has no migrations"
     return head
