@@ -19,7 +19,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import base58
-from Crypto.Hash import keccak
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -78,6 +77,10 @@ _HEX_ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 def eip55(hex40: str) -> str:
     """The EIP-55 checksummed form of 40 hex digits (no 0x): a letter is upper case where the
     Keccak-256 of the lower-case digits has a nibble of 8 or more."""
+    # Imported at the first Ethereum address, not with the engine: pycryptodome's import parses
+    # C declarations through cffi (~80 ms), and every process that imports the engine paid it.
+    from Crypto.Hash import keccak
+
     lower = hex40.lower()
     digest = keccak.new(digest_bits=256, data=lower.encode("ascii")).hexdigest()
     nibbles = digest[: len(lower)]
