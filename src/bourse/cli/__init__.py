@@ -7,58 +7,113 @@ policies, prices, sanctions lists, screening and alerts (`staff`, `customers`, `
 Staff tokens live in the data directory (no server needed); the compliance commands go to the
 RUNNING server's admin API through operator's AdminClient, acting as the operator or, with
 --token, as a staff member whose name the journal records.
+
+A command's module is imported when that command runs (`_COMMANDS` names them all, in the order
+`--help` lists them): importing every one costs about 0.2 s, which each `bourse` call, each server
+and each gateway process paid for the one command it runs.
 """
 
-import typer
+import importlib
+from collections.abc import Iterator, MutableMapping
+from typing import Any, NamedTuple
 
-from bourse.cli.alerts import alerts_app
-from bourse.cli.audit import audit_app
-from bourse.cli.banks import banks_app, statements_app
-from bourse.cli.bench import bench_app
-from bourse.cli.consume import consume_app
-from bourse.cli.customers import customers_app, venues_app, withdraw_on_request
-from bourse.cli.cutoffs import cutoff_apply  # noqa: F401  # registers `banks cut-off ...`
-from bourse.cli.gateway import gateway as gateway_command
-from bourse.cli.lists import lists_app
-from bourse.cli.operator import accounts_app, keys_app
-from bourse.cli.partners import partners_app
-from bourse.cli.policy import policy_app
-from bourse.cli.prices import prices_app
-from bourse.cli.proposals import four_eyes_app, proposals_app
-from bourse.cli.replay import replay as replay_command
-from bourse.cli.replay import snapshot_cmd
-from bourse.cli.run import run as run_command
-from bourse.cli.screen import screen_command
-from bourse.cli.staff import staff_app
+import typer
+from typer.core import TyperGroup
+
+
+class _Command(NamedTuple):
+    module: str
+    attr: str  # a Typer app (a group of commands) or a command's function
+    hidden: bool = False
+    also: str = ""  # a module that adds commands to this one's group when imported
+
+
+_COMMANDS: dict[str, _Command] = {
+    "withdraw-on-request": _Command("bourse.cli.customers", "withdraw_on_request"),
+    "screen": _Command("bourse.cli.screen", "screen_command"),
+    "run": _Command("bourse.cli.run", "run"),
+    "replay": _Command("bourse.cli.replay", "replay"),
+    "snapshot": _Command("bourse.cli.replay", "snapshot_cmd"),
+    "gateway": _Command("bourse.cli.gateway", "gateway", hidden=True),
+    "bench": _Command("bourse.cli.bench", "bench_app"),
+    "consume": _Command("bourse.cli.consume", "consume_app"),
+    "accounts": _Command("bourse.cli.operator", "accounts_app"),
+    "keys": _Command("bourse.cli.operator", "keys_app"),
+    "staff": _Command("bourse.cli.staff", "staff_app"),
+    "proposals": _Command("bourse.cli.proposals", "proposals_app"),
+    "four-eyes": _Command("bourse.cli.proposals", "four_eyes_app"),
+    "customers": _Command("bourse.cli.customers", "customers_app"),
+    "venues": _Command("bourse.cli.customers", "venues_app"),
+    "policy": _Command("bourse.cli.policy", "policy_app"),
+    "prices": _Command("bourse.cli.prices", "prices_app"),
+    "lists": _Command("bourse.cli.lists", "lists_app"),
+    "alerts": _Command("bourse.cli.alerts", "alerts_app"),
+    "audit": _Command("bourse.cli.audit", "audit_app"),
+    "banks": _Command("bourse.cli.banks", "banks_app", also="bourse.cli.cutoffs"),
+    "statements": _Command("bourse.cli.banks", "statements_app"),
+    "partners": _Command("bourse.cli.partners", "partners_app"),
+}
+
+
+def _load(name: str, spec: _Command) -> Any:
+    """The click command `name` stands for, its module imported now."""
+    if spec.also:
+        importlib.import_module(spec.also)
+    target = getattr(importlib.import_module(spec.module), spec.attr)
+    if isinstance(target, typer.Typer):
+        command: Any = typer.main.get_group(target)
+    else:
+        single = typer.Typer()
+        single.command(name, hidden=spec.hidden)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """The group's commands by name: every name known, each loaded at its first lookup."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            self._loaded[name] = _load(name, _COMMANDS[name])
+        return self._loaded[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in _COMMANDS or name in self._loaded
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**dict.fromkeys(_COMMANDS), **self._loaded})
+
+    def __len__(self) -> int:
+        return len(set(_COMMANDS) | set(self._loaded))
+
+
+class _LazyGroup(TyperGroup):
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        self.commands = _LazyCommands()
+
 
 app = typer.Typer(
-    help="bourse: a spot exchange with compliance built into its core.", no_args_is_help=True
+    cls=_LazyGroup,
+    help="bourse: a spot exchange with compliance built into its core.",
+    no_args_is_help=True,
 )
-app.add_typer(bench_app, name="bench")
-app.add_typer(consume_app, name="consume")
-app.add_typer(accounts_app, name="accounts")
-app.add_typer(keys_app, name="keys")
-app.add_typer(staff_app, name="staff")
-app.add_typer(proposals_app, name="proposals")
-app.add_typer(four_eyes_app, name="four-eyes")
-app.add_typer(customers_app, name="customers")
-app.add_typer(venues_app, name="venues")
-app.add_typer(policy_app, name="policy")
-app.add_typer(prices_app, name="prices")
-app.add_typer(lists_app, name="lists")
-app.add_typer(alerts_app, name="alerts")
-app.add_typer(audit_app, name="audit")
-app.add_typer(banks_app, name="banks")
-app.add_typer(statements_app, name="statements")
-app.add_typer(partners_app, name="partners")
-app.command("withdraw-on-request")(withdraw_on_request)
-app.command("screen")(screen_command)
-# named explicitly: the functions are imported under other names, so that `bourse.cli.run`
-# and `bourse.cli.replay` stay the modules
-app.command("run")(run_command)
-app.command("replay")(replay_command)
-app.command("snapshot")(snapshot_cmd)
-app.command("gateway", hidden=True)(gateway_command)
+
+
+@app.callback()
+def _root() -> None:
+    # a callback keeps `bourse` a group though no command is registered with Typer
+    pass
 
 
 def main() -> None:
