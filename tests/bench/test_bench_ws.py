@@ -2,13 +2,25 @@
 Speed is never asserted here; what is asserted is that every order was answered and every
 subscriber received every trade."""
 
+import asyncio
 import json
+import threading
+import time
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from bourse.bench.api_bench import Trader
-from bourse.bench.ws_bench import FIND_MIN_ORDERS, FIND_STEPS, Measure, order_frames, search_rate
+from bourse.bench.ws_bench import (
+    FIND_MIN_ORDERS,
+    FIND_STEPS,
+    Measure,
+    _subscribe,
+    order_frames,
+    search_rate,
+)
+from tests.net import free_port
 from tests.server.server import run_cli
 
 FIGURES = {"orders", "orders_per_s", "p50_ms", "p99_ms", "stream_lag_p99_ms", "messages_delivered"}
@@ -105,3 +117,40 @@ def test_bench_ws_rejects_bad_options(args: list[str], message: str) -> None:
     result = run_cli("bench", "ws", *args)
     assert result.returncode == 2
     assert message in result.stderr
+
+
+@pytest.mark.parametrize("server_closes", [True, False])
+def test_a_subscriber_the_server_closes_counts_as_cut_off(server_closes: bool) -> None:
+    """The subscribers' reader counts each trade's lag and every message, and a connection the
+    server ends (as it cuts off a subscriber that falls behind) as cut off."""
+
+    async def stream(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        trade = {"e": "trade", "E": int(time.time() * 1000), "s": "BTCUSDT"}
+        await ws.send_str(json.dumps({"stream": "btcusdt@trade", "data": trade}))
+        await ws.send_str(json.dumps({"stream": "btcusdt@depth@100ms", "data": {"e": "x"}}))
+        if server_closes:
+            await ws.close(code=1008, message=b"too slow")
+        else:
+            await ws.receive()  # until the subscriber closes
+        return ws
+
+    async def run() -> tuple[list[int], int, int]:
+        app = web.Application()
+        app.router.add_get("/stream", stream)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        port = free_port()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        stop = threading.Event()
+        stop.set()  # no orders to wait for: only the quiet period after the last message
+        try:
+            return await _subscribe(f"http://127.0.0.1:{port}", 3, threading.Semaphore(0), stop)
+        finally:
+            await runner.cleanup()
+
+    lags, messages, cut_off = asyncio.run(run())
+    assert len(lags) == 3 and all(0 <= lag < 5000 for lag in lags)
+    assert messages == 6
+    assert cut_off == (3 if server_closes else 0)
