@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,7 +46,7 @@ class _Journals:
     def __init__(self) -> None:
         self.opened: list[FileJournal] = []
 
-    def open(self, directory: Path, **kwargs: int | bool) -> FileJournal:
+    def open(self, directory: Path, **kwargs: Any) -> FileJournal:
         j = FileJournal(directory, **kwargs)
         self.opened.append(j)
         return j
@@ -286,6 +287,67 @@ def test_group_commit_from_a_producer_thread(tmp_path: Path, journals: _Journals
     assert j.flush() == n
     assert j.fsyncs < n // 10
     assert list(j.replay()) == expected(1, n)
+
+
+def _finishes(work: Callable[[], object]) -> bool:
+    """Whether `work` returns within 10 s (it runs in a thread of its own)."""
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    return not worker.is_alive()
+
+
+def _under_load(j: FileJournal) -> None:
+    """A batch of four records ([2..5], queued behind [1]): the next sync gathers four."""
+    entered, release = _gate_sync(j)
+    j.append(1, payload_for(1))
+    assert entered.wait(timeout=30)
+    fill(j, 2, 5)
+    release.set()
+    assert j.flush() == 5 and j.fsyncs == 2
+
+
+def test_under_load_one_sync_gathers_as_many_records_as_the_last(
+    tmp_path: Path, journals: _Journals
+) -> None:
+    j = journals.open(tmp_path, commit_delay_s=600, busy_s=600)
+    _under_load(j)
+    gathering = threading.Event()
+    gather = j._gather
+
+    def gather_and_tell(wanted: int) -> None:  # called with the lock held until it waits
+        gathering.set()
+        gather(wanted)
+
+    j._gather = gather_and_tell  # type: ignore[method-assign]
+    fill(j, 6, 8)  # three of the four: the writer waits for a fourth ...
+    assert gathering.wait(timeout=30)
+    assert j.durable_seq == 5
+    j.append(9, payload_for(9))  # ... and syncs as soon as it comes, not after 600 s
+    assert _finishes(j.flush)
+    assert (j.durable_seq, j.fsyncs) == (9, 3)
+    assert list(j.replay()) == expected(1, 9)
+
+
+def test_under_load_the_writer_waits_commit_delay_s_at_most(
+    tmp_path: Path, journals: _Journals
+) -> None:
+    j = journals.open(tmp_path, commit_delay_s=0.05, busy_s=600)
+    _under_load(j)
+    j.append(6, payload_for(6))  # alone: synced once the delay has passed
+    assert j.flush() == 6 and j.fsyncs == 3
+
+
+def test_a_lone_producer_never_waits_for_a_sync(tmp_path: Path, journals: _Journals) -> None:
+    j = journals.open(tmp_path, commit_delay_s=600, busy_s=600)
+
+    def one_at_a_time() -> None:  # each record durable before the next
+        for seq in range(1, 21):
+            j.append(seq, payload_for(seq))
+            j.flush()
+
+    assert _finishes(one_at_a_time)
+    assert (j.durable_seq, j.fsyncs) == (20, 20)
 
 
 def test_max_batch_caps_records_per_sync(tmp_path: Path, journals: _Journals) -> None:
