@@ -63,7 +63,7 @@ def _load(name: str, spec: _Command) -> Any:
     if isinstance(target, typer.Typer):
         command: Any = typer.main.get_group(target)
     else:
-        single = typer.Typer()
+        single = typer.Typer(add_completion=False)
         single.command(name, hidden=spec.hidden)(target)
         command = typer.main.get_command(single)
     command.name = name
