@@ -25,7 +25,6 @@ class _Command(NamedTuple):
     module: str
     attr: str  # a Typer app (a group of commands) or a command's function
     hidden: bool = False
-    also: str = ""  # a module that adds commands to this one's group when imported
 
 
 _COMMANDS: dict[str, _Command] = {
@@ -49,7 +48,8 @@ _COMMANDS: dict[str, _Command] = {
     "lists": _Command("bourse.cli.lists", "lists_app"),
     "alerts": _Command("bourse.cli.alerts", "alerts_app"),
     "audit": _Command("bourse.cli.audit", "audit_app"),
-    "banks": _Command("bourse.cli.banks", "banks_app", also="bourse.cli.cutoffs"),
+    # cutoffs adds `banks cut-off` to banks_app as it is imported: its banks_app is the whole group
+    "banks": _Command("bourse.cli.cutoffs", "banks_app"),
     "statements": _Command("bourse.cli.banks", "statements_app"),
     "partners": _Command("bourse.cli.partners", "partners_app"),
 }
@@ -57,8 +57,6 @@ _COMMANDS: dict[str, _Command] = {
 
 def _load(name: str, spec: _Command) -> Any:
     """The click command `name` stands for, its module imported now."""
-    if spec.also:
-        importlib.import_module(spec.also)
     target = getattr(importlib.import_module(spec.module), spec.attr)
     if isinstance(target, typer.Typer):
         command: Any = typer.main.get_group(target)
