@@ -81,13 +81,29 @@ def test_bench_api_skips_the_ceiling_against_a_server_at_a_url(tmp_path: Path) -
     try:
         args = ["--orders", "200", "--accounts", "2", "--url", server.url, "--token", server.token]
         result = run_cli("bench", "api", *args, "--json")
+        wrong_token = [
+            run_cli("bench", kind, "--orders", "10", "--url", server.url, "--token", "wrong")
+            for kind in ("api", "ws")
+        ]
     finally:
         server.stop()
+    for refused in wrong_token:  # one line that says what the server did, not a traceback
+        assert refused.returncode == 2
+        assert "answered HTTP 401 to POST /admin/v1/accounts" in refused.stderr
+        assert "--token" in refused.stderr and "Traceback" not in refused.stderr
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert out["orders"] == 200 and out["errors"] == 0
     assert "ceiling" not in out and "server_cpu_s" not in out  # not its process: not measured
     assert out["ceiling_skipped"].startswith("--url")
+
+
+@pytest.mark.parametrize("kind", ["api", "ws"])
+def test_a_url_nothing_listens_on_ends_the_bench_with_one_line(kind: str) -> None:
+    result = run_cli("bench", kind, "--url", "http://127.0.0.1:1", "--token", "t")
+    assert result.returncode == 2
+    assert "cannot reach the server at http://127.0.0.1:1" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_bench_api_refuses_negative_gateways() -> None:

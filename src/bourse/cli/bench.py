@@ -24,6 +24,18 @@ BenchTokenOpt = Annotated[
 ]
 
 
+def _server_problem(url: str | None, exc: Exception) -> str:
+    """One line on why the bench could not use a server (--url's, or the one it started)."""
+    import httpx
+
+    where = f"the server at {url}" if url else "the bench's server"
+    if isinstance(exc, httpx.HTTPStatusError):
+        status, request = exc.response.status_code, exc.request
+        hint = " (is --token that server's operator token?)" if status in (401, 403) else ""
+        return f"{where} answered HTTP {status} to {request.method} {request.url.path}{hint}"
+    return f"cannot reach {where}: {exc}"
+
+
 @bench_app.command("engine")
 def bench_engine(commands: CommandsOpt = 200_000, as_json: JsonOpt = False) -> None:
     """The mixed flow through the full engine path in memory."""
@@ -149,6 +161,8 @@ def bench_api(
     if url is not None and token is None:
         fail("--url needs --token: the bench opens funded accounts through the admin API")
     runs = 1 if no_ceiling or url is not None else 3  # bare, bourse, bare
+    import httpx
+
     try:
         with progress_bar("api bench", orders * runs) as advance:
             result = api_bench.run(
@@ -164,6 +178,8 @@ def bench_api(
             )
     except (ValueError, api_bench.ServerFailed) as exc:
         fail(str(exc))
+    except (httpx.HTTPError, OSError) as exc:
+        fail(_server_problem(url, exc))
     print(json.dumps(result.as_dict()))
 
 
@@ -215,6 +231,8 @@ def bench_ws(
     as_json: JsonOpt = False,
 ) -> None:
     """Orders over the WebSocket API while market-data subscribers listen: rate, latency, lag."""
+    import httpx
+
     from bourse.bench import api_bench, ws_bench
 
     if url is not None and token is None:
@@ -239,6 +257,8 @@ def bench_ws(
             )
     except (ValueError, api_bench.ServerFailed) as exc:
         fail(str(exc))
+    except (httpx.HTTPError, OSError) as exc:
+        fail(_server_problem(url, exc))
     print(json.dumps(result))
 
 
