@@ -106,6 +106,27 @@ def test_a_url_nothing_listens_on_ends_the_bench_with_one_line(kind: str) -> Non
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["engine", "--commands", "0"], "--commands"),
+        (["journal", "--batch", "0"], "--batch"),
+        (["audit", "--commands", "-1"], "--commands"),
+        (["api", "--orders", "0"], "--orders"),
+        (["api", "--concurrency", "0"], "--concurrency"),
+        (["api", "--accounts", "0"], "--accounts"),
+        (["api", "--processes", "0"], "--processes"),
+        (["ws", "--subscriber-processes", "0"], "--subscriber-processes"),
+    ],
+)
+def test_a_count_below_its_least_is_a_usage_error(args: list[str], option: str) -> None:
+    """Each once ended in a traceback (a division by zero, an empty list, a zero step)."""
+    result = run_cli("bench", *args)
+    assert result.returncode == 2
+    assert f"Invalid value for '{option}'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def test_bench_api_refuses_negative_gateways() -> None:
     result = run_cli("bench", "api", "--gateways", "-1")
     assert result.returncode == 2

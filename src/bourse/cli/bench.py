@@ -14,7 +14,7 @@ bench_app = typer.Typer(
 )
 
 
-CommandsOpt = Annotated[int, typer.Option("--commands", help="Flow commands to measure.")]
+CommandsOpt = Annotated[int, typer.Option("--commands", min=1, help="Flow commands to measure.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result.")]
 BenchUrlOpt = Annotated[
     str | None, typer.Option("--url", help="A running server (default: start one).")
@@ -54,7 +54,8 @@ def bench_journal(
         Path | None, typer.Option("--dir", help="Where to put the temporary journal.")
     ] = None,
     batch: Annotated[
-        int, typer.Option("--batch", help="Commands sequenced before waiting for durability.")
+        int,
+        typer.Option("--batch", min=1, help="Commands sequenced before waiting for durability."),
     ] = 128,
     writer: Annotated[
         str, typer.Option("--writer", help="Commit mode: inline (in flush) or thread.")
@@ -127,13 +128,18 @@ def bench_failover(
 
 @bench_app.command("api")
 def bench_api(
-    orders: Annotated[int, typer.Option("--orders", help="Signed orders to send.")] = 20_000,
+    orders: Annotated[int, typer.Option("--orders", min=1, help="Signed orders to send.")] = 20_000,
     concurrency: Annotated[
-        int, typer.Option("--concurrency", help="Keep-alive connections sending at once.")
+        int, typer.Option("--concurrency", min=1, help="Keep-alive connections sending at once.")
     ] = 16,
-    accounts: Annotated[int, typer.Option("--accounts", help="Trading accounts to use.")] = 16,
+    accounts: Annotated[
+        int, typer.Option("--accounts", min=1, help="Trading accounts to use.")
+    ] = 16,
     processes: Annotated[
-        int, typer.Option("--processes", help="Load-generating processes sharing the connections.")
+        int,
+        typer.Option(
+            "--processes", min=1, help="Load-generating processes sharing the connections."
+        ),
     ] = 1,
     no_ceiling: Annotated[
         bool,
@@ -194,10 +200,11 @@ def bench_ws(
     ] = 2,
     window: Annotated[int, typer.Option("--window", help="Requests in flight per connection.")] = 4,
     subscribers: Annotated[
-        int, typer.Option("--subscribers", help="Market-data stream connections listening.")
+        int, typer.Option("--subscribers", min=0, help="Market-data stream connections listening.")
     ] = 100,
     subscriber_processes: Annotated[
-        int, typer.Option("--subscriber-processes", help="Processes holding the subscribers.")
+        int,
+        typer.Option("--subscriber-processes", min=1, help="Processes holding the subscribers."),
     ] = 2,
     rate: Annotated[
         float, typer.Option("--rate", help="Orders per second in all (0: as fast as answered).")
