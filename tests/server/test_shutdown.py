@@ -3,6 +3,7 @@ in-flight requests answered, a snapshot of everything journaled, server.json gon
 
 import json
 import signal
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -73,6 +74,9 @@ def test_a_stop_signal_under_load_snapshots_and_exits_0(
         (["--refresh-lists", "1", "--list-url", "nonsense"], "--list-url"),
         (["--gateways", "-1"], "--gateways"),
         (["--stream-port", "8100"], "--stream-port needs --gateways"),
+        (["--stream-port", "70000", "--gateways", "1"], "'--stream-port'"),
+        (["--port", "99999"], "'--port'"),
+        (["--snapshot-every", "-1"], "'--snapshot-every'"),  # once: a snapshot every command
     ],
 )
 def test_a_refused_option_stops_before_anything_starts(
@@ -82,4 +86,20 @@ def test_a_refused_option_stops_before_anything_starts(
     data = tmp_path / "data"
     done = run_cli("run", "--data-dir", str(data), "--port", "1", *args)
     assert done.returncode == 2 and named in done.stderr, done.stderr
+    assert not (data / "journal").exists()
+
+
+@pytest.mark.file_journal  # that nothing started is read from the journal's folder
+def test_a_port_in_use_stops_before_anything_starts(tmp_path: Path) -> None:
+    """It was found after recovery: the children were killed as the command failed, and the
+    audit log's worker logged a failure that told the operator to rebuild the log."""
+    data = tmp_path / "data"
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = run_cli("run", "--data-dir", str(data), "--port", str(port))
+    assert done.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "Traceback" not in done.stderr and "audit" not in done.stderr
     assert not (data / "journal").exists()

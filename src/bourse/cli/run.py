@@ -54,12 +54,24 @@ def listening_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _listeners(
+    host: str, port: int, stream_port: int
+) -> tuple[socket.socket, socket.socket | None]:
+    """The API's socket and, with a --stream-port, the streams' (or the command fails)."""
+    listener = listening_socket(host, port)
+    try:
+        return listener, listening_socket(host, stream_port) if stream_port else None
+    except BaseException:
+        listener.close()
+        raise
+
+
 def run(
     data_dir: DataDirOpt = Path("data"),
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     snapshot_every: Annotated[
-        int, typer.Option(help="Snapshot after this many commands (0: only on stop).")
+        int, typer.Option(min=0, help="Snapshot after this many commands (0: only on stop).")
     ] = 100_000,
     audit_heads_to: Annotated[
         str,
@@ -123,6 +135,8 @@ def run(
         int,
         typer.Option(
             "--stream-port",
+            min=0,
+            max=65535,
             help="With --gateways: also serve the WebSocket streams from a process of their "
             "own on this port (as Binance's stream host), so subscribers do not slow order "
             "entry (0: streams only on --port).",
@@ -215,6 +229,15 @@ def run(
     from bourse.server.service import Service
     from bourse.workers.list_refresh import ListRefresher
 
+    # The directory, then the port, before recovery, as an option is checked: a second server
+    # on the directory, a port in use or a host that is not this machine's is told at once, not
+    # after the children started. A standby binds once it takes over, since the writer it
+    # follows may hold that port until it dies.
+    try:
+        dd.lock()
+    except DataDirInUse as exc:
+        fail(str(exc))
+    sockets = None if standby else _listeners(host, port, stream_port)
     if standby:
         err.print(f"standby: following {journal}; serving once its writer stops")
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # while recovering, as Ctrl-C
@@ -260,8 +283,13 @@ def run(
     refresher = None
     if refresh_lists > 0:
         refresher = ListRefresher(service, refresh_lists * 3600, mirrors)
-    listener = listening_socket(host, port)
-    stream_listener = listening_socket(host, stream_port) if stream_port else None
+    if sockets is None:
+        try:
+            sockets = _listeners(host, port, stream_port)
+        except typer.Exit:
+            exchange.close()  # drained and snapshotted, as on a stop
+            raise
+    listener, stream_listener = sockets
     if gateways:
         server: Any = _EngineProcess(
             service,

@@ -40,6 +40,8 @@ class DataDir:
 
     def lock(self) -> None:
         """Take ownership, or raise DataDirInUse naming the owner."""
+        if self._lock_fd is not None:
+            return  # owned already (`bourse run` takes it before it binds its port)
         self.create()
         fd = create_private(self.lock_file, os.O_RDWR | os.O_CREAT)
         try:
