@@ -1,5 +1,6 @@
 """The bench commands run and print the JSON the README promises. Speed is never asserted here."""
 
+import errno
 import json
 from pathlib import Path
 
@@ -234,3 +235,13 @@ def test_bench_journal_refuses_a_bad_nats_url() -> None:
     result = run_cli("bench", "journal", "--journal", "nats://host:4222")
     assert result.returncode == 2
     assert "names no stream" in result.stderr
+
+
+def test_running_out_of_file_descriptors_is_said_as_such() -> None:
+    """Asked for more connections than `ulimit -n` allows, the bench is what failed, not the
+    server it measures."""
+    from bourse.cli.bench import _server_problem
+
+    said = _server_problem(None, OSError(errno.EMFILE, "Too many open files"))
+    assert "ran out of file descriptors" in said and "ulimit -n" in said
+    assert "cannot reach" in _server_problem(None, OSError(errno.ECONNREFUSED, "refused"))

@@ -26,8 +26,17 @@ BenchTokenOpt = Annotated[
 
 def _server_problem(url: str | None, exc: Exception) -> str:
     """One line on why the bench could not use a server (--url's, or the one it started)."""
+    import errno
+    import resource
+
     import httpx
 
+    if isinstance(exc, OSError) and exc.errno == errno.EMFILE:  # the bench's own connections
+        limit = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+        return (
+            f"the bench ran out of file descriptors ({limit} here, `ulimit -n`): "
+            "ask for fewer connections or subscribers"
+        )
     where = f"the server at {url}" if url else "the bench's server"
     if isinstance(exc, httpx.HTTPStatusError):
         status, request = exc.response.status_code, exc.request
