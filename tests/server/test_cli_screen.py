@@ -147,6 +147,13 @@ def test_a_csv_of_five_names_prints_each_row_and_a_summary(lists_dir: Path, tmp_
         ("name,dob\nEric Badege,1971\nAnn Lee,1980-13-01\n", "line 3: date of birth"),
         ("name,country\nAnn Lee,Russia\n", "line 2: country 'RUSSIA'"),
         ("name,dob\n,1971\n", "line 2: a name or an identifier"),
+        # a quote never closed once swallowed the lines after it: their parties went unscreened
+        (
+            'name,dob,country\n"John Smith,1970,US\nManuel Antonio Noriega,1934,PA\n',
+            "line 2: unexpected end of data",
+        ),
+        ('name,dob\n"Ann" Lee,1980\n', "line 2: ',' expected after '\"'"),
+        ("name,name\nfoo,Manuel Noriega\n", "line 1 names a column twice"),
     ],
 )
 def test_a_malformed_csv_is_refused_naming_the_line(
@@ -245,3 +252,8 @@ def test_the_review_threshold_is_shown_set_and_used_by_default(tmp_path: Path) -
     assert all(float(h["score"]) >= 0.99 for h in strict["hits"])
     refused = CliRunner().invoke(app, [*threshold, "0.3"])
     assert refused.exit_code == 2 and "not between 0.5 and 1" in refused.stderr
+
+
+def test_a_device_is_not_read_as_a_csv(lists_dir: Path) -> None:
+    result = run("--file", "/dev/zero", "--data-dir", str(lists_dir))  # it once never returned
+    assert result.exit_code == 2 and "/dev/zero is not a file" in result.stderr

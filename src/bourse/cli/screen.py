@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from bourse.compliance.sanctions.matching.screen import Query
 
 CHUNK = 200  # CSV rows per request to a server: a progress step without a request per row
+MAX_FILE_BYTES = 256 * 1024 * 1024  # far more names than one run screens in minutes
 
 
 # ---- where the screening runs: this process, or the server's admin route ----------------------
@@ -109,28 +110,40 @@ def read_rows(path: Path) -> list[Row]:
     from bourse.workers.screening import QueryError, make_query
 
     try:
+        size = path.stat().st_size
+        if not path.is_file():  # a device such as /dev/zero would be read for ever
+            fail(f"{path} is not a file")
+        if size > MAX_FILE_BYTES:
+            fail(f"{path} is {size:,} bytes; at most {MAX_FILE_BYTES:,} are screened in one run")
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         fail(f"cannot read {path}: {exc.strerror or exc}")
     except UnicodeDecodeError as exc:
         fail(f"{path} is not UTF-8: {exc}")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    columns = [c.strip().lower() for c in reader.fieldnames or []]
-    if "name" not in columns:
-        fail(f"{path}: line 1 has no 'name' column (columns: name, optional dob, country)")
-    reader.fieldnames = columns
+    # strict: a quote never closed would otherwise swallow every line after it into one name,
+    # and the parties on those lines would go unscreened without a word
+    reader = csv.DictReader(io.StringIO(text, newline=""), strict=True)
     rows = []
-    for record in reader:
-        if None in record:
-            fail(f"{path}: line {reader.line_num} has more fields than the header")
-        values: Mapping[str, str | None] = record
-        try:
-            query = make_query(
-                values.get("name") or "", values.get("dob") or "", values.get("country") or ""
-            )
-        except QueryError as exc:
-            fail(f"{path}: line {reader.line_num}: {exc}")
-        rows.append(Row(reader.line_num, query))
+    try:
+        columns = [c.strip().lower() for c in reader.fieldnames or []]
+        if "name" not in columns:
+            fail(f"{path}: line 1 has no 'name' column (columns: name, optional dob, country)")
+        if len(set(columns)) != len(columns):
+            fail(f"{path}: line 1 names a column twice: {', '.join(columns)}")
+        reader.fieldnames = columns
+        for record in reader:
+            if None in record:
+                fail(f"{path}: line {reader.line_num} has more fields than the header")
+            values: Mapping[str, str | None] = record
+            try:
+                query = make_query(
+                    values.get("name") or "", values.get("dob") or "", values.get("country") or ""
+                )
+            except QueryError as exc:
+                fail(f"{path}: line {reader.line_num}: {exc}")
+            rows.append(Row(reader.line_num, query))
+    except csv.Error as exc:  # the row that failed starts after the last line read
+        fail(f"{path}: line {reader.line_num + 1}: {exc} (a quote that is never closed?)")
     return rows
 
 
