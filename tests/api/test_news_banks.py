@@ -217,9 +217,9 @@ def test_three_russian_banks_leave_swift_then_a_card_scheme_leaves(
                                           ts_ms=api.service.clock())).refused  # fmt: skip
     [end] = _call(api, "GET", "/partner-ends", sid)
     assert end["status"] == "APPLIED" and [d["id"] for d in end["pending"]] == pending
-    for deposit_id in pending:  # the scheme's last settlement report
-        _call(api, "POST", f"/card-deposits/{deposit_id}/settlement", OPERATOR,
-              {"settled": True, "reason": "settlement report"})  # fmt: skip
+    for deposit_id in pending:  # the scheme's last settlement report; each credits: four eyes
+        _four_eyed(api, "POST", f"/card-deposits/{deposit_id}/settlement",
+                   {"settled": True, "reason": "settlement report"}, sid)  # fmt: skip
     assert _eur(api, anna)[0] == anna_before[0] + 55
     assert _call(api, "GET", "/card-deposits?status=PENDING", OPERATOR) == []
     assert violations(api.exchange.engine.state) == []

@@ -213,12 +213,15 @@ def test_an_end_is_previewed_refused_stale_proposed_approved_reported_and_settle
     no_token(page)
     look(page, "56-partner-end-report")
     page.close()
-    settle_one(operator, server, world)
+    settle_one(operator, senior, server, world)
 
 
-def settle_one(operator: BrowserContext, server: Server, world: dict[str, int]) -> None:
+def settle_one(
+    operator: BrowserContext, senior: BrowserContext, server: Server, world: dict[str, int]
+) -> None:
     """The operator follows the end's report to the card deposits page and settles Anna's
-    deposit, as Mastercard's last settlement report says; the report shows it settled."""
+    deposit, as Mastercard's last settlement report says; it credits her, so a senior officer
+    approves it (four eyes); the report shows it settled."""
     deposit = world["anna_deposit"]
     page = operator.new_page()
     page.goto("/console/partner-ends/1")
@@ -234,10 +237,10 @@ def settle_one(operator: BrowserContext, server: Server, world: dict[str, int]) 
     row = page.locator(f"#deposit-{deposit}")
     row.get_by_label("Reason").fill("Mastercard settlement report 2026-12-07, batch 4411")
     row.get_by_role("button", name=f"Settle deposit {deposit}").click()
-    expect(page.locator("div.notice")).to_contain_text(f"Card deposit {deposit}, 250.00000000 EUR")
-    expect(page.locator("div.notice")).to_contain_text(
-        f"is settled: credited to account {world['anna_account']}"
-    )
+    pid = proposed(page)  # it credits the customer: as a deposit, not on one person's word
+    look(page, "58-card-deposit-settle-proposed")
+    approve(senior, pid, "58-card-deposit-settle")
+    page.reload()
     expect(page.locator(f"#deposit-{deposit}")).to_have_count(0)  # no longer pending
     look(page, "58-card-deposit-settled")
 

@@ -39,7 +39,7 @@ def tokens(server: Server) -> dict[str, str]:
 
 
 def test_a_new_server_has_four_eyes_and_two_demo_officers(server: Server) -> None:
-    assert "four eyes       set now: 20 command types" in server.output()
+    assert "four eyes       set now: 21 command types" in server.output()
     assert "demo.officer" in server.output() and "demo.senior" in server.output()
     shown = json.loads(bourse(server, "four-eyes", "show", "--json").stdout)
     assert {"Deposit", "FreezeAccount", "SetFourEyes", "ForceListVersion"} <= set(shown)

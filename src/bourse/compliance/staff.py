@@ -162,6 +162,9 @@ DEFAULT_FOUR_EYES = frozenset(
         "CutOffBank",
         "DefinePaymentPartner",
         "EndPaymentPartner",
+        # it credits the customer, as a Deposit does: one person could otherwise record a card
+        # payment of any amount and settle it
+        "SettleCardDeposit",
     }
 )
 # operations that are not commands (they change no engine state themselves), permitted alike
