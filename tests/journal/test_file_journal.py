@@ -629,3 +629,105 @@ def test_inline_journal_sync_failure_is_raised_and_sticks(
     with pytest.raises(OSError, match="No space"):
         j.append(2, b"y")
     assert j.durable_seq == 0
+
+
+# --------------------------------------------------------------------------------------
+# FileJournal(read_only=True): the same checks as recovery, without changing a byte
+# --------------------------------------------------------------------------------------
+
+
+def _contents(directory: Path) -> dict[str, bytes | None]:
+    """Every entry of `directory`: a file's bytes, None for a directory."""
+    return {p.name: None if p.is_dir() else p.read_bytes() for p in directory.iterdir()}
+
+
+@pytest.mark.parametrize(("chop", "survivors"), [(3, N_TORN - 1), (_LAST_LEN + 3, N_TORN - 2)])
+def test_read_only_open_reports_a_torn_tail_and_leaves_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, chop: int, survivors: int
+) -> None:
+    _write_and_close(tmp_path, N_TORN)
+    (seg,) = segments(tmp_path)
+    seg.write_bytes(seg.read_bytes()[:-chop])
+    before = _contents(tmp_path)
+    torn = _OFFS[-1] - chop - _OFFS[survivors]
+
+    with caplog.at_level(logging.WARNING):
+        j = FileJournal(tmp_path, read_only=True)
+    try:
+        assert (j.torn_bytes, j.torn_after_seq, j.truncated_bytes) == (torn, survivors, 0)
+        assert (j.last_seq, j.durable_seq) == (survivors, survivors)
+        assert list(j.replay()) == expected(1, survivors)
+        assert list(j.replay(3)) == expected(3, survivors)
+        with pytest.raises(JournalError, match="read-only"):
+            j.append(survivors + 1, b"x")
+        assert j.flush() == survivors
+        with pytest.raises(JournalError, match="read-only"):
+            j.prune(5)
+        # A second reader is not blocked by the first.
+        FileJournal(tmp_path, read_only=True).close()
+    finally:
+        j.close()
+    assert not any("truncating" in r.message for r in caplog.records)
+    assert _contents(tmp_path) == before  # not a byte changed, nothing created
+
+    # The next ordinary open cuts the torn tail exactly as it always did.
+    j = FileJournal(tmp_path)
+    try:
+        assert (j.truncated_bytes, j.torn_bytes, j.last_seq) == (torn, 0, survivors)
+    finally:
+        j.close()
+    assert seg.stat().st_size == _OFFS[survivors]
+
+
+def test_read_only_open_of_a_segment_of_garbage_creates_and_cuts_nothing(tmp_path: Path) -> None:
+    seg = tmp_path / segment_name(1)
+    seg.write_bytes(b"\xff" * 5000)
+    before = _contents(tmp_path)
+    with FileJournal(tmp_path, read_only=True) as j:
+        assert (j.torn_bytes, j.torn_after_seq, j.last_seq) == (5000, 0, 0)
+        assert list(j.replay()) == []
+    assert _contents(tmp_path) == before  # in particular, no journal.lock
+    with FileJournal(tmp_path) as j:
+        assert (j.truncated_bytes, j.last_seq) == (5000, 0)
+    assert seg.stat().st_size == 0
+
+
+def test_read_only_open_of_an_intact_journal_reports_no_torn_tail(tmp_path: Path) -> None:
+    _write_and_close(tmp_path, N_TORN)
+    with FileJournal(tmp_path, read_only=True) as j:
+        assert (j.torn_bytes, j.last_seq) == (0, N_TORN)
+        assert list(j.replay()) == expected(1, N_TORN)
+
+
+def test_read_only_open_refuses_corruption_in_the_middle_and_changes_nothing(
+    tmp_path: Path,
+) -> None:
+    _write_and_close(tmp_path, N_TORN)
+    (seg,) = segments(tmp_path)
+    _flip(seg, _OFFS[5] + HEADER_SIZE + 1)  # a payload byte of record seq 6
+    before = _contents(tmp_path)
+    with pytest.raises(JournalCorrupted, match=r"seq 6 .*fails its checksum"):
+        FileJournal(tmp_path, read_only=True)
+    assert _contents(tmp_path) == before
+
+
+def test_read_only_open_of_a_missing_directory_creates_nothing(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        FileJournal(tmp_path / "nowhere", read_only=True)
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_read_only_open_is_refused_while_a_writer_has_the_journal(tmp_path: Path) -> None:
+    writer = FileJournal(tmp_path)
+    try:
+        fill(writer, 1, 3)
+        writer.flush()
+        with pytest.raises(JournalError, match="open for writing"):
+            FileJournal(tmp_path, read_only=True)
+    finally:
+        writer.close()
+    with FileJournal(tmp_path, read_only=True) as j:
+        # and a writer waits for the reader to finish
+        with pytest.raises(JournalError, match="already open"):
+            FileJournal(tmp_path)
+        assert j.last_seq == 3

@@ -4,6 +4,7 @@ Acknowledged commands must all be there after the restart; unacknowledged ones m
 but never half-applied: the recovered state equals a replay of whole journal records.
 """
 
+import json
 import struct
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -12,8 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bourse.commands import CreateAsset, OpenAccount
 from bourse.demo import ASSETS, DEMO_FUNDS, genesis
 from bourse.domain.money import to_raw
+from bourse.engine import Engine, snapshot
+from bourse.journal.file_journal import FileJournal, segment_name
+from bourse.journal.sequencer import Sequencer
 from tests.net import http
 from tests.server.server import Server, run_cli
 
@@ -118,3 +123,83 @@ def test_corrupted_middle_record_refuses_to_start_naming_its_seq(tmp_path: Path)
     assert result.returncode == 2
     assert "seq 10" in result.stderr
     assert "checksum" in result.stderr
+
+
+# `bourse replay` checks a data directory: it reads the journal and never changes a byte of it.
+
+
+def _journaled(data: Path, n: int) -> str:
+    """A data directory whose journal holds `n` commands (no server ran); their state's digest."""
+    journal = FileJournal(data / "journal")
+    sequencer = Sequencer(engine := Engine(), journal)
+    sequencer.submit(CreateAsset(asset="BTC", precision=8, actor="test", ts_ms=1, reason="test"))
+    for _ in range(n - 1):
+        sequencer.submit(OpenAccount(actor="test", ts_ms=1, reason="test"))
+    sequencer.flush()
+    journal.close()
+    return snapshot.digest(engine.state)
+
+
+def _journal_files(data: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (data / "journal").iterdir() if p.is_file()}
+
+
+@pytest.mark.file_journal
+def test_replay_reports_a_torn_tail_and_leaves_it_for_the_server(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    digest = _journaled(data, 30)
+    with (data / "journal" / segment_name(1)).open("ab") as f:  # half a record, as a crash leaves
+        f.write(struct.pack("<IIQ", 100, 0, 31) + b"x" * 10)
+    before = _journal_files(data)
+    replayed = run_cli("replay", "--data-dir", str(data))
+    assert replayed.returncode == 0, replayed.stderr
+    assert _journal_files(data) == before
+    result = json.loads(replayed.stdout)
+    assert (result["commands"], result["digest"]) == (30, digest)
+    assert "torn tail of 26 bytes after seq 30" in replayed.stderr
+    assert "truncating" not in replayed.stderr
+
+
+@pytest.mark.file_journal
+def test_replay_of_a_segment_of_garbage_changes_nothing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "journal").mkdir(parents=True)
+    (data / "journal" / segment_name(1)).write_bytes(b"\xff" * 5000)
+    before = _journal_files(data)
+    replayed = run_cli("replay", "--data-dir", str(data))
+    assert replayed.returncode == 0, replayed.stderr
+    assert _journal_files(data) == before  # not cut to 0 bytes, no journal.lock either
+    assert json.loads(replayed.stdout)["commands"] == 0
+    assert "torn tail of 5000 bytes after seq 0" in replayed.stderr
+
+
+@pytest.mark.file_journal
+def test_replay_of_a_journal_corrupted_in_the_middle_fails_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    _journaled(data, 30)
+    segment = data / "journal" / segment_name(1)
+    raw = bytearray(segment.read_bytes())
+    offset = 0
+    for _ in range(9):  # skip records 1..9; flip a payload byte of record 10
+        offset += 16 + struct.unpack_from("<I", raw, offset)[0]
+    raw[offset + 16] ^= 0xFF
+    segment.write_bytes(bytes(raw))
+    before = _journal_files(data)
+    replayed = run_cli("replay", "--data-dir", str(data))
+    assert replayed.returncode == 2
+    assert "Traceback" not in replayed.stderr
+    assert replayed.stderr.startswith("error: ")
+    assert "seq 10" in replayed.stderr
+    assert "checksum" in replayed.stderr
+    assert _journal_files(data) == before
+
+
+@pytest.mark.file_journal
+def test_replay_of_an_unreadable_segment_fails_in_one_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "journal" / segment_name(1)).mkdir(parents=True)  # a directory where a segment goes
+    replayed = run_cli("replay", "--data-dir", str(data))
+    assert replayed.returncode == 2
+    assert "Traceback" not in replayed.stderr
+    assert replayed.stderr.startswith("error: ")
+    assert segment_name(1) in replayed.stderr

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from bourse.cli.console import DataDirOpt, fail, progress_bar
+from bourse.cli.console import DataDirOpt, err, fail, progress_bar
 from bourse.server.datadir import DataDir, DataDirInUse
 
 
@@ -31,6 +32,8 @@ def replay(
         _replay_stream(journal_url)
         return
     from bourse.engine import Engine, snapshot
+    from bourse.journal.base import JournalError
+    from bourse.journal.file_journal import FileJournal
     from bourse.journal.opening import journal_spec, open_journal
     from bourse.journal.sequencer import replay as replay_records
     from bourse.journal.snapshots import SnapshotStore
@@ -46,7 +49,17 @@ def replay(
     except DataDirInUse as exc:
         fail(str(exc))
     started = time.perf_counter()
-    journal = open_journal(spec, dd.journal, writer=False)
+    try:  # read-only: a check changes no byte of the journal, not even a torn tail
+        journal = open_journal(spec, dd.journal, writer=False)
+    except (JournalError, OSError, ValueError) as exc:
+        dd.unlock()
+        fail(f"cannot read the journal: {exc}")
+    if isinstance(journal, FileJournal) and journal.torn_bytes:
+        err.print(
+            f"[bold yellow]warning:[/] the journal's {escape(str(journal.torn_segment))} ends in "
+            f"a torn tail of {journal.torn_bytes} bytes after seq {journal.torn_after_seq}: "
+            "replayed up to there and left as it is; the server cuts it when it next starts"
+        )
     latest = SnapshotStore(dd.snapshots).latest()
     projector = Projector(store_url(dd.path)) if rebuild_store else None
     if projector is not None:
@@ -69,6 +82,8 @@ def replay(
                 if not same:
                     fail(f"replay disagrees with the snapshot at seq {latest[0]}")
             replay_records(engine, journal.replay(engine.state.last_seq + 1), release)
+    except (JournalError, OSError) as exc:  # the journal changed or broke under the replay
+        fail(f"replaying the journal: {exc}")
     finally:
         journal.close()
         if projector is not None:

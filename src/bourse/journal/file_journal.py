@@ -19,6 +19,12 @@ and with 16 connections sending orders a batch held ~3.4 records. A lone produce
 per batch, never waits.
 With ``writer_thread=False`` there is no such thread: ``flush()`` writes and syncs the
 buffered batch in the caller's thread, and the caller chooses the batch.
+
+With ``read_only=True`` (a tool checking a journal, such as `bourse replay`) the segments are
+verified by the same rules as recovery, but nothing is written, created or truncated: a torn
+tail is reported (``torn_bytes``, ``torn_after_seq``) and left for the next writable open to
+cut. Such a journal takes the lock file's shared lock (if the file exists): it is refused while
+a writer has the directory, and a writer is refused while it is open; readers share it.
 """
 
 from __future__ import annotations
@@ -181,6 +187,7 @@ class FileJournal:
         writer_thread: bool = True,
         commit_delay_s: float = COMMIT_DELAY_S,
         busy_s: float = BUSY_S,
+        read_only: bool = False,
     ) -> None:
         if segment_bytes <= 0 or max_batch <= 0:
             raise ValueError("segment_bytes and max_batch must be positive")
@@ -191,15 +198,23 @@ class FileJournal:
         self.busy_s = busy_s
         self.fsyncs = 0
         self.truncated_bytes = 0
+        self.read_only = read_only
+        # read_only: the torn tail the next writable open would cut, and the seq before it
+        self.torn_bytes = 0
+        self.torn_after_seq = 0
+        self.torn_segment: Path | None = None
         self.switch_interval_s = SWITCH_INTERVAL_S
 
-        private_dir(self.directory)
-        self._lock_fd = self._acquire_dir_lock()
+        if read_only:
+            self._lock_fd = self._share_dir_lock()
+        else:
+            private_dir(self.directory)
+            self._lock_fd = self._acquire_dir_lock()
         self._fd: int | None = None
         self._seg_size = 0
         try:
             self._segments, last = self._recover()
-            if self._segments:
+            if self._segments and not read_only:
                 self._fd = os.open(self._segments[-1].path, os.O_WRONLY | os.O_APPEND)
                 self._seg_size = os.fstat(self._fd).st_size
                 # The previous process may have died before syncing its final batch.
@@ -207,7 +222,8 @@ class FileJournal:
         except BaseException:
             if self._fd is not None:
                 os.close(self._fd)
-            os.close(self._lock_fd)
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)
             raise
 
         self._last_seq = last  # guarded by _lock
@@ -217,7 +233,8 @@ class FileJournal:
         self._buf: list[bytes] = []  # encoded records not yet handed to the writer
         self._closed = False
         self._error: BaseException | None = None
-        self._stopped = False  # closed or failed: lets append test one flag on the hot path
+        # closed, failed or read-only: lets append test one flag on the hot path
+        self._stopped = read_only
         self._listener: Callable[[int], None] | None = None
         self._failure_listener: Callable[[BaseException], None] | None = None
         self._writer_idle = False
@@ -230,7 +247,7 @@ class FileJournal:
         # the batch (e.g. "sequence up to N commands, then commit"), and on CPython it no longer
         # shares the GIL with a second thread, which measured ~1.7x the durable throughput.
         self._writer: threading.Thread | None = None
-        if writer_thread:
+        if writer_thread and not read_only:
             self._writer = threading.Thread(
                 target=self._run_writer, name="bourse-journal-writer", daemon=True
             )
@@ -248,6 +265,24 @@ class FileJournal:
             raise JournalError(f"journal directory {self.directory} is already open") from None
         return fd
 
+    def _share_dir_lock(self) -> int | None:
+        # A reader creates nothing: without a lock file no writer has opened the directory yet.
+        try:
+            fd = os.open(self.directory / _LOCK_NAME, os.O_RDONLY)
+        except FileNotFoundError:
+            if not self.directory.is_dir():
+                raise
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise JournalError(
+                f"journal directory {self.directory} is open for writing; "
+                "stop its writer before reading it"
+            ) from None
+        return fd
+
     def _list_segments(self) -> list[_Segment]:
         segs = []
         for p in self.directory.iterdir():
@@ -258,7 +293,8 @@ class FileJournal:
         return segs
 
     def _recover(self) -> tuple[list[_Segment], int]:
-        """Verify all segments and truncate a torn tail; return (segments, last_seq)."""
+        """Verify all segments and truncate a torn tail (read-only: only note it); return
+        (segments, last_seq)."""
         segs = self._list_segments()
         prev_last: int | None = None
         for i, seg in enumerate(segs):
@@ -280,17 +316,22 @@ class FileJournal:
                         f"{_CORRUPT_HINT}"
                     )
                 cut = len(data) - res.good_end
-                log.warning(
-                    "journal: truncating torn tail of %s: %d bytes after offset %d "
-                    "(last intact record seq %d)",
-                    seg.path,
-                    cut,
-                    res.good_end,
-                    res.last_seq,
-                )
-                os.truncate(seg.path, res.good_end)
-                self.truncated_bytes += cut
-                fsync_path(seg.path, os.O_RDWR)
+                if self.read_only:  # left as it is: the next writable open cuts it
+                    self.torn_bytes = cut
+                    self.torn_after_seq = res.last_seq
+                    self.torn_segment = seg.path
+                else:
+                    log.warning(
+                        "journal: truncating torn tail of %s: %d bytes after offset %d "
+                        "(last intact record seq %d)",
+                        seg.path,
+                        cut,
+                        res.good_end,
+                        res.last_seq,
+                    )
+                    os.truncate(seg.path, res.good_end)
+                    self.truncated_bytes += cut
+                    fsync_path(seg.path, os.O_RDWR)
             prev_last = res.last_seq
         return segs, (prev_last if prev_last is not None else 0)
 
@@ -319,6 +360,8 @@ class FileJournal:
 
     def _reject(self, seq: int, length: int) -> NoReturn:
         """Raise the reason an append cannot proceed (called with the lock held)."""
+        if self.read_only:
+            raise JournalError(f"journal {self.directory} was opened read-only")
         if self._error is not None:
             raise self._error
         if self._closed:
@@ -528,6 +571,8 @@ class FileJournal:
         The newest segment is never deleted. Returns the number of segments removed.
         Must not run concurrently with a replay that still needs those segments.
         """
+        if self.read_only:
+            raise JournalError(f"journal {self.directory} was opened read-only")
         with self._lock:
             n = 0
             while n + 1 < len(self._segments) and self._segments[n + 1].first_seq <= before_seq:
@@ -556,7 +601,8 @@ class FileJournal:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
-        os.close(self._lock_fd)  # releases the flock
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)  # releases the flock
         if self._error is not None:
             raise self._error
 

@@ -34,9 +34,10 @@ def open_journal(
     writer: bool = True,
 ) -> Journal:
     """The journal `spec` names, opened to write ('' is `default_dir`), or with `standby` to
-    follow until it may write, or without `writer` to read (a stream on NATS; a directory is
-    read as it is opened). `node` names this engine to the other engines of a stream (see
-    `nats_address.node_name`)."""
+    follow until it may write, or without `writer` to read (a stream on NATS beside its writer;
+    a directory read-only, verified as recovery would but never changed: a torn tail is reported
+    in its `torn_bytes`, not cut). `node` names this engine to the other engines of a stream
+    (see `nats_address.node_name`)."""
     if is_nats_url(spec):  # the NATS client imported only when used
         if standby:
             from bourse.journal.nats_follow import StreamFollower
@@ -47,4 +48,4 @@ def open_journal(
         return NatsJournal(spec, node=node, writer=writer)
     if standby:
         raise ValueError("a standby follows a journal on NATS: --journal nats://host:4222/STREAM")
-    return FileJournal(Path(spec) if spec else default_dir)
+    return FileJournal(Path(spec) if spec else default_dir, read_only=not writer)
