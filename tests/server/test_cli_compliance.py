@@ -338,3 +338,31 @@ def test_a_withdrawal_off_its_asset_network_is_refused_saying_why(server: Server
         server, *pay, "--asset", "BTC", "--to", "bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4"
     )
     assert done["status"] == "PENDING"
+
+
+def test_open_account_refuses_customer_0_which_would_be_a_house_account(server: Server) -> None:
+    for cid in ("0", "-1"):  # after `--`: the data directory goes before it
+        done = run_cli("customers", "open-account", "--reason", "savings",
+                       "--data-dir", str(server.data_dir), "--", cid)  # fmt: skip
+        assert done.returncode == 1 and done.stdout == "", done.stdout
+        said = " ".join(done.stderr.split())
+        assert f"error: customer {cid} does not exist: customer ids start at 1" in said
+    gone = http.post(
+        f"{server.url}/admin/v1/customers/0/accounts", headers=server.headers,
+        json={"reason": "savings"},
+    )  # fmt: skip
+    assert gone.status_code == 404 and gone.json()["error"] == "CUSTOMER_NOT_FOUND"
+
+
+def test_a_typed_name_reaches_the_server_whole_as_one_path_segment(server: Server) -> None:
+    # `?x=1` was the query string (stripped), `..` went up a level: both arrive as the name
+    assert "venue code 'v1?x=1' must be" in refused(
+        server, "venues", "define", "v1?x=1", "--name", "n", "--reason", "r"
+    )
+    assert "no staff member is named '..'" in refused(
+        server, "staff", "token", "..", "--reason", "r"
+    )
+    assert "cannot contain '/'" in refused(
+        server, "staff", "revoke-token", "bob", "../../../policies/schedule/1",
+        "--reason", "x", code=2,
+    )  # fmt: skip

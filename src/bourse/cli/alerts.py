@@ -16,7 +16,7 @@ from rich.text import Text
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, show
 from bourse.cli.console import fail, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 
 alerts_app = typer.Typer(
     help="Sanctions screening alerts (list, confirm, dismiss, rescreen), on the running server.",
@@ -98,7 +98,7 @@ def alerts_confirm(
     """The hit is the customer: freeze every account of theirs, citing the evidence (a payee
     review: the withdrawal fails; a delisting review: the freeze is lifted)."""
     done = AdminClient(data_dir, url, token).call(
-        "POST", f"/alerts/{alert_id}/confirm", json={"reason": reason}
+        "POST", f"/alerts/{segment(alert_id, 'the alert id')}/confirm", json={"reason": reason}
     )
     if as_json:
         print_json(done)
@@ -144,7 +144,7 @@ def alerts_dismiss(
 ) -> None:
     """A false positive: not raised again for this customer unless the listed entry changes."""
     done = AdminClient(data_dir, url, token).call(
-        "POST", f"/alerts/{alert_id}/dismiss", json={"reason": reason}
+        "POST", f"/alerts/{segment(alert_id, 'the alert id')}/dismiss", json={"reason": reason}
     )
     if as_json:
         print_json(done)

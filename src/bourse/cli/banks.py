@@ -1,6 +1,7 @@
 """`bourse banks ...` and `bourse statements ...`, on the running server: partner banks,
 customers' own bank accounts, bank statements and the reconciliation queue."""
 
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -9,7 +10,7 @@ from rich.markup import escape
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table, show
 from bourse.cli.console import fail, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, code_pairs
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, code_pairs, segment
 
 banks_app = typer.Typer(
     help="Partner banks and customers' bank accounts, on the running server.",
@@ -20,6 +21,11 @@ statements_app = typer.Typer(
     no_args_is_help=True,
 )
 ListOpt = Annotated[str, typer.Option(help="Comma-separated, like EUR,USD or DE,AT.")]
+
+
+def bic_segment(bic: str) -> str:
+    """A partner bank's BIC as one segment of an admin path."""
+    return segment(bic.strip(), "the BIC")
 
 
 def _codes(text: str) -> list[str]:
@@ -44,6 +50,7 @@ def banks_define(
     token: TokenOpt = None,
 ) -> None:
     """Define a partner bank (or change one): what it pays and whom it serves."""
+    path = f"/banks/{bic_segment(bic)}"
     accounts = code_pairs(account or [], "--account", "CURRENCY=IBAN (like EUR=DE89...)")
     body = {
         "name": name,
@@ -53,7 +60,7 @@ def banks_define(
         "accounts": accounts,
         "reason": reason,
     }
-    bank = AdminClient(data_dir, url, token).call("PUT", f"/banks/{bic.strip()}", json=body)
+    bank = AdminClient(data_dir, url, token).call("PUT", path, json=body)
     if as_json:
         print_json(bank)
         return
@@ -80,7 +87,7 @@ def banks_list(
 
 def _suspension(bic: str, suspended: bool, reason: str, as_json: bool, client: AdminClient) -> None:
     body = {"suspended": suspended, "reason": reason}
-    bank = client.call("PUT", f"/banks/{bic.strip()}/suspension", json=body)
+    bank = client.call("PUT", f"/banks/{bic_segment(bic)}/suspension", json=body)
     if as_json:
         print_json(bank)
         return
@@ -128,7 +135,7 @@ def banks_add_account(
     """Add a customer's own bank account, screened by holder name and BIC before first use."""
     body = {"iban": iban, "holder": holder, "bic": bic, "reason": reason}
     added = AdminClient(data_dir, url, token).call(
-        "POST", f"/customers/{customer}/bank-accounts", json=body
+        "POST", f"/customers/{segment(customer, 'the customer id')}/bank-accounts", json=body
     )
     if as_json:
         print_json(added)
@@ -224,7 +231,10 @@ def statements_resolve(
     """Take a line off the queue: credit it to an account, or close it uncredited."""
     body: dict[str, Any] = {"account_id": account, "reason": reason}
     done = AdminClient(data_dir, url, token).call(
-        "POST", f"/statements/queue/{item}/resolve", json=body, then="the line is resolved"
+        "POST",
+        f"/statements/queue/{segment(item, 'the line id')}/resolve",
+        json=body,
+        then="the line is resolved",
     )
     if as_json:
         print_json(done)
@@ -284,13 +294,26 @@ def banks_files(
 @banks_app.command("pain001")
 def banks_pain001(
     file_id: Annotated[int, typer.Argument(help="The payment file's id.")],
-    to: Annotated[Path, typer.Argument(help="Where to write the XML.")],
+    to: Annotated[
+        Path, typer.Argument(help="The file to write the XML to; - writes it to stdout.")
+    ],
     data_dir: DataDirOpt = Path("data"),
     url: UrlOpt = None,
     token: TokenOpt = None,
 ) -> None:
-    """Write a payment file as ISO 20022 pain.001, the XML the bank takes."""
+    """Write a payment file as ISO 20022 pain.001, the XML the bank takes, to TO (to stdout given
+    -)."""
+    stdout = str(to) == "-"
+    if not stdout and (not str(to).strip() or to.is_dir()):
+        fail(f"{str(to) or repr('')} is not a file to write: give a file path (or - for stdout)")
     client = AdminClient(data_dir, url, token)
-    xml = client.download(f"/payment-files/{file_id}/pain.001")
-    to.write_bytes(xml)
-    out.print(f"wrote {to} ({len(xml)} bytes)")
+    xml = client.download(f"/payment-files/{segment(file_id, 'the file id')}/pain.001")
+    if stdout:
+        sys.stdout.buffer.write(xml)
+        sys.stdout.buffer.flush()
+        return
+    try:
+        to.write_bytes(xml)
+    except OSError as exc:
+        fail(f"cannot write {to}: {exc.strerror}")
+    out.print(f"wrote {escape(str(to))} ({len(xml)} bytes)")

@@ -16,7 +16,7 @@ from bourse.cli.common import (
     show,
 )
 from bourse.cli.console import fail, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 from bourse.compliance.customers import RiskTier
 
 customers_app = typer.Typer(
@@ -36,6 +36,10 @@ CustomerArg = Annotated[int, typer.Argument(help="The customer's id.")]
 
 def _country(code: str | None) -> str | None:
     return code.strip().upper() if code is not None else None
+
+
+def _customer_path(customer: int, *rest: str) -> str:
+    return "/".join(["/customers", segment(customer, "the customer id"), *rest])
 
 
 @customers_app.command("onboard")
@@ -129,7 +133,7 @@ def customers_show(
     token: TokenOpt = None,
 ) -> None:
     """One customer's record and their accounts' balances."""
-    record = AdminClient(data_dir, url, token).call("GET", f"/customers/{customer}")
+    record = AdminClient(data_dir, url, token).call("GET", _customer_path(customer))
     if as_json:
         print_json(record)
         return
@@ -162,6 +166,10 @@ def customers_update(
     token: TokenOpt = None,
 ) -> None:
     """Change a customer's record (a new residence may move them to another venue)."""
+    for option, given in (("--name", name), ("--nationality", nationality),
+                          ("--residence", residence)):  # fmt: skip
+        if given is not None and not given.strip():  # not "already says that": it says nothing
+            fail(f"{option} must not be empty")
     changes: dict[str, Any] = {
         k: v
         for k, v in (
@@ -178,7 +186,7 @@ def customers_update(
             "nothing to change: pass --name, --nationality, --residence, --kyc-level or --risk-tier"
         )
     body = {**changes, "reason": reason}
-    updated = AdminClient(data_dir, url, token).call("PATCH", f"/customers/{customer}", json=body)
+    updated = AdminClient(data_dir, url, token).call("PATCH", _customer_path(customer), json=body)
     if as_json:
         print_json(updated)
         return
@@ -196,7 +204,7 @@ def customers_open_account(
 ) -> None:
     """Open another account for a customer."""
     opened = AdminClient(data_dir, url, token).call(
-        "POST", f"/customers/{customer}/accounts", json={"reason": reason}
+        "POST", _customer_path(customer, "accounts"), json={"reason": reason}
     )
     if as_json:
         print_json(opened)
@@ -248,7 +256,9 @@ def venues_define(
         "fee_tier": fee_tier,
         "reason": reason,
     }
-    defined = AdminClient(data_dir, url, token).call("PUT", f"/venues/{code}", json=body)
+    defined = AdminClient(data_dir, url, token).call(
+        "PUT", f"/venues/{segment(code, 'the venue code')}", json=body
+    )
     if as_json:
         print_json(defined)
         return

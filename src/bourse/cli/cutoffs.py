@@ -8,10 +8,10 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from bourse.cli.banks import banks_app
+from bourse.cli.banks import banks_app, bic_segment
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table, show
 from bourse.cli.console import err, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 from bourse.cli.saved_preview import load_preview, save_preview
 from bourse.domain.calendar import utc_text
 
@@ -84,7 +84,7 @@ def cutoff_preview(
         "effective": at or "",
     }
     client = AdminClient(data_dir, url, token)
-    preview = client.call("POST", f"/banks/{bic.strip()}/cut-off/preview", json=body)
+    preview = client.call("POST", f"/banks/{bic_segment(bic)}/cut-off/preview", json=body)
     saved = save_preview(preview, save, data_dir, f"cut-off-{preview['bank']}")
     if as_json:
         print_json(preview)
@@ -105,10 +105,13 @@ def cutoff_apply(
     token: TokenOpt = None,
 ) -> None:
     """Cut a partner bank off, exactly as its saved preview showed (four eyes by default)."""
-    body = {**load_preview(file, "bourse banks cut-off-preview"), "reason": reason}
-    bic = body["spec"]["bic"]
+    saved = load_preview(file, "bourse banks cut-off-preview", spec_fields=("bic",))
+    body = {**saved, "reason": reason}
     done = AdminClient(data_dir, url, token).call(
-        "POST", f"/banks/{bic}/cut-off", json=body, then="`bourse banks cut-offs` shows it"
+        "POST",
+        f"/banks/{bic_segment(body['spec']['bic'])}/cut-off",
+        json=body,
+        then="`bourse banks cut-offs` shows it",
     )
     if as_json:
         print_json(done)
@@ -160,7 +163,9 @@ def cutoff_report(
     token: TokenOpt = None,
 ) -> None:
     """A cut-off's report: every transfer it found pending and where its money went."""
-    found = AdminClient(data_dir, url, token).call("GET", f"/cut-offs/{cutoff_id}")
+    found = AdminClient(data_dir, url, token).call(
+        "GET", f"/cut-offs/{segment(cutoff_id, 'the cut-off id')}"
+    )
     if as_json:
         print_json(found)
         return

@@ -8,6 +8,7 @@ and call the admin API, which turns each action into an engine command.
 import json
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import quote
 
 import typer
 from rich.markup import escape
@@ -32,11 +33,53 @@ TokenOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print only the JSON result.")]
 # Every admin action names why (kept in the journal): required, as by the admin API.
 ReasonOpt = Annotated[str, typer.Option("--reason", help="Why (kept in the journal; required).")]
+# The longest reason the admin API takes (REASON_MAX of api/admin/compliance.py, not imported:
+# it would load the server's web stack into every command).
+REASON_MAX = 500
+
+
+def segment(value: object, what: str) -> str:
+    """`value` (a name, code, id the user typed) as ONE segment of an admin API path, or the
+    command fails naming `what` ("the staff name"): every path a command builds puts what the
+    user typed through here, so no `/`, `?`, `#` or `..` in it reaches another route.
+
+    Empty is refused (it would name the collection, not a member), and so is `/`: the server
+    decodes %2F before routing, so it would still split the segment in two."""
+    text = str(value)
+    if not text.strip():
+        fail(f"{what} must not be empty")
+    if "/" in text:
+        fail(f"{what} {text!r} cannot contain '/'")
+    if text in (".", ".."):  # a client drops a literal dot segment; encoded, it stays one
+        return text.replace(".", "%2E")
+    return quote(text, safe="")
+
+
+def _check_reason(kw: dict[str, Any]) -> None:
+    """Fail before sending a reason the server would refuse as too long (it says "a reason is
+    required" then, while one was given)."""
+    for given in (kw.get("json"), kw.get("params")):
+        reason = given.get("reason") if isinstance(given, dict) else None
+        if isinstance(reason, str) and len(reason) > REASON_MAX:
+            fail(f"the reason is {len(reason)} characters; at most {REASON_MAX}")
 
 
 def error_message(body: object) -> str | None:
     """The sentence of an admin API error body ({"error", "message"})."""
     return body.get("message") if isinstance(body, dict) else None
+
+
+def _unanswered(response: Any, body: object) -> str | None:
+    """What to say of an answer that is not the API's own refusal (a redirect, a path no route
+    takes, a body that is not the API's JSON): which request failed, rather than a bare "Not
+    Found"; None for the API's own refusal, whose sentence says it."""
+    generic = isinstance(body, dict) and body.get("error") in ("NOT_FOUND", "METHOD_NOT_ALLOWED")
+    if error_message(body) and not generic and not 300 <= response.status_code < 400:
+        return None
+    request = response.request
+    path = request.url.raw_path.split(b"?")[0].decode("ascii", "replace")
+    said = f"HTTP {response.status_code} {response.reason_phrase}".rstrip()
+    return f"{request.method} {path} failed: the server answered {said}"
 
 
 class AdminClient:
@@ -74,6 +117,7 @@ class AdminClient:
         waits for whom, and `then`: what to do once it is approved; or, given `proposed`, adds
         the proposal to it, says so on stderr, and returns the answer (a command that sends
         several, each proposed on its own)."""
+        _check_reason(kw)
         import httpx  # ~0.1 s to import: only commands that call the server pay for it
 
         try:
@@ -102,11 +146,8 @@ class AdminClient:
             )
             raise typer.Exit(0)
         if response.status_code != 200:
-            msg = error_message(body)
-            fail(
-                msg or f"the server answered HTTP {response.status_code}: {response.text}",
-                self.refused_exit,
-            )
+            msg = _unanswered(response, body) or error_message(body)
+            fail(msg or f"the server answered HTTP {response.status_code}", self.refused_exit)
         return body
 
     def download(self, path: str, *, timeout: float = 60) -> bytes:
@@ -122,9 +163,10 @@ class AdminClient:
             fail(f"cannot reach the server at {self.url}: {exc}")
         if response.status_code != 200:
             try:
-                msg = error_message(response.json())
+                body = response.json()
             except ValueError:
-                msg = ""
+                body = None
+            msg = _unanswered(response, body) or error_message(body)
             fail(msg or f"the server answered HTTP {response.status_code}", self.refused_exit)
         return response.content
 
@@ -297,7 +339,12 @@ def keys_create(
         "reason": reason,
     }
     if public_key is not None:
-        body["publicKey"] = public_key.read_text()
+        try:
+            body["publicKey"] = public_key.read_text()
+        except UnicodeDecodeError:
+            fail(f"{public_key} is not a PEM file (not text): give the Ed25519 public key as PEM")
+        except OSError as exc:
+            fail(f"cannot read {public_key}: {exc.strerror}")
     created = AdminClient(data_dir, url, token).call("POST", "/keys", json=body)
     if as_json:
         print(json.dumps(created))
@@ -323,7 +370,9 @@ def keys_revoke(
 ) -> None:
     """Revoke an API key: requests signed with it are refused from now on."""
     params = {"reason": reason}
-    revoked = AdminClient(data_dir, url, token).call("DELETE", f"/keys/{key}", params=params)
+    revoked = AdminClient(data_dir, url, token).call(
+        "DELETE", f"/keys/{segment(key, 'the API key')}", params=params
+    )
     if as_json:
         print(json.dumps(revoked))
         return
@@ -339,7 +388,9 @@ def keys_list(
     token: TokenOpt = None,
 ) -> None:
     """An account's API keys, without their secrets."""
-    keys = AdminClient(data_dir, url, token).call("GET", f"/accounts/{account}/keys")
+    keys = AdminClient(data_dir, url, token).call(
+        "GET", f"/accounts/{segment(account, 'the account')}/keys"
+    )
     if as_json:
         print(json.dumps(keys))
         return

@@ -10,7 +10,7 @@ from rich.markup import escape
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table, show
 from bourse.cli.console import err, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 from bourse.cli.saved_preview import load_preview, save_preview
 from bourse.domain.calendar import utc_text
 
@@ -19,6 +19,11 @@ partners_app = typer.Typer(
     no_args_is_help=True,
 )
 CodeArg = Annotated[str, typer.Argument(help="The partner's code, like MASTERCARD.")]
+
+
+def _partner(code: str) -> str:
+    """A partner's code as one segment of an admin path."""
+    return segment(code, "the partner code")
 
 
 def _codes(text: str) -> list[str]:
@@ -41,7 +46,9 @@ def partners_define(
     """Define a card partner (or change one): what it takes and whom it serves."""
     body = {"name": name, "kind": kind, "currencies": _codes(currencies),
             "serves": _codes(serves), "reason": reason}  # fmt: skip
-    partner = AdminClient(data_dir, url, token).call("PUT", f"/partners/{code}", json=body)
+    partner = AdminClient(data_dir, url, token).call(
+        "PUT", f"/partners/{_partner(code)}", json=body
+    )
     if as_json:
         print_json(partner)
         return
@@ -84,7 +91,9 @@ def partners_save_card(
     """Save a customer's card as its partner tokenized it (never its number)."""
     body = {"partner": partner, "token": card_token, "last4": last4, "expiry": expiry,
             "holder": holder, "reason": reason}  # fmt: skip
-    card = AdminClient(data_dir, url, token).call("POST", f"/customers/{customer}/cards", json=body)
+    card = AdminClient(data_dir, url, token).call(
+        "POST", f"/customers/{segment(customer, 'the customer id')}/cards", json=body
+    )
     if as_json:
         print_json(card)
         return
@@ -128,7 +137,9 @@ def partners_deposit(
     """Record a card deposit the partner notified: pending until settled or reversed."""
     body = {"card_id": card, "currency": currency, "amount": amount, "partner_ref": ref,
             "reason": reason}  # fmt: skip
-    made = AdminClient(data_dir, url, token).call("POST", f"/partners/{code}/deposits", json=body)
+    made = AdminClient(data_dir, url, token).call(
+        "POST", f"/partners/{_partner(code)}/deposits", json=body
+    )
     if as_json:
         print_json(made)
         return
@@ -169,7 +180,7 @@ def partners_settle(
     """Settle (credit) or reverse a pending card deposit, as the partner's report says."""
     body = {"settled": not reverse, "reason": reason}
     done = AdminClient(data_dir, url, token).call(
-        "POST", f"/card-deposits/{deposit}/settlement", json=body
+        "POST", f"/card-deposits/{segment(deposit, 'the deposit id')}/settlement", json=body
     )
     if as_json:
         print_json(done)
@@ -197,7 +208,8 @@ def partners_end_preview(
 ) -> None:
     """Show whom and what a partner's end would touch, and save the preview."""
     client = AdminClient(data_dir, url, token)
-    preview = client.call("POST", f"/partners/{code}/end/preview", json={"effective": at or ""})
+    path = f"/partners/{_partner(code)}/end/preview"
+    preview = client.call("POST", path, json={"effective": at or ""})
     saved = save_preview(preview, save, data_dir, f"partner-end-{preview['partner']}")
     if as_json:
         print_json(preview)
@@ -227,10 +239,13 @@ def partners_end(
     token: TokenOpt = None,
 ) -> None:
     """End a card partner exactly as its saved preview showed (four eyes by default)."""
-    body = {**load_preview(file, "bourse partners end-preview"), "reason": reason}
-    code = body["spec"]["partner"]
+    saved = load_preview(file, "bourse partners end-preview", spec_fields=("partner",))
+    body = {**saved, "reason": reason}
     done = AdminClient(data_dir, url, token).call(
-        "POST", f"/partners/{code}/end", json=body, then="`bourse partners ends` shows it"
+        "POST",
+        f"/partners/{_partner(body['spec']['partner'])}/end",
+        json=body,
+        then="`bourse partners ends` shows it",
     )
     if as_json:
         print_json(done)

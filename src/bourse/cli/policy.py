@@ -20,7 +20,7 @@ from bourse.cli.common import (
     show,
 )
 from bourse.cli.console import err, fail, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 from bourse.cli.policy_text import (
     Limits,
     in_force_lines,
@@ -222,6 +222,8 @@ def policy_schedule(
     token: TokenOpt = None,
 ) -> None:
     """Schedule a saved preview to apply at a later time."""
+    if not at.strip():  # not 1970: the server reads an empty time as "none given"
+        fail("--at must not be empty: give when it applies, ISO 8601 (UTC): 2026-12-01T00:00Z")
     body = {**load_preview(file, "bourse policy preview"), "effective": at, "reason": reason}
     scheduled = AdminClient(data_dir, url, token).call("POST", "/policies/schedule", json=body)
     if as_json:
@@ -244,7 +246,9 @@ def policy_unschedule(
 ) -> None:
     """Cancel a scheduled policy change."""
     canceled = AdminClient(data_dir, url, token).call(
-        "DELETE", f"/policies/schedule/{schedule_id}", params={"reason": reason}
+        "DELETE",
+        f"/policies/schedule/{segment(schedule_id, 'the schedule id')}",
+        params={"reason": reason},
     )
     if as_json:
         print_json(canceled)
@@ -293,7 +297,8 @@ def policy_reverse(
 ) -> None:
     """Preview going back to what COUNTRY's policy replaced, and save it for `policy apply`."""
     country = country.strip().upper()
-    path = f"/policies/{_basis(nationality).value}/{country}/reversal/preview"
+    path = f"/policies/{_basis(nationality).value}/{segment(country, 'the country')}"
+    path += "/reversal/preview"
     preview = AdminClient(data_dir, url, token).call("POST", path)
     saved = save_preview(preview, save, data_dir, f"policy-reversal-{country}")
     if as_json:
@@ -314,7 +319,9 @@ def policy_closure(
     token: TokenOpt = None,
 ) -> None:
     """What the customers of a closed jurisdiction still held when it closed."""
-    report = AdminClient(data_dir, url, token).call("GET", f"/closures/{change_id}")
+    report = AdminClient(data_dir, url, token).call(
+        "GET", f"/closures/{segment(change_id, 'the change id')}"
+    )
     if as_json:
         print_json(report)
         return

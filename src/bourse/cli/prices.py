@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table, show
 from bourse.cli.console import out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 from bourse.domain.calendar import utc_text
 
 prices_app = typer.Typer(
@@ -32,7 +32,9 @@ def prices_set(
     """Set the price holdings conditions value ASSET at where no traded market prices it."""
     asset, quote = asset.strip().upper(), quote.strip().upper()
     result = AdminClient(data_dir, url, token).call(
-        "PUT", f"/reference-prices/{asset}/{quote}", json={"price": price, "reason": reason}
+        "PUT",
+        f"/reference-prices/{segment(asset, 'the asset')}/{segment(quote, 'the quote asset')}",
+        json={"price": price, "reason": reason},
     )
     if as_json:
         print_json(result)

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, record_table, rows_table
 from bourse.cli.console import fail, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 
 proposals_app = typer.Typer(
     help="Proposals waiting for a second person's approval (four eyes), on the running server.",
@@ -89,7 +89,7 @@ def proposals_approve(
             record_table(f"proposal {proposal_id}", {**_summary(shown), "digest": shown["digest"]})
         )
     body = {"digest": digest or shown["digest"], "reason": reason}
-    decided = client.call("POST", f"/proposals/{proposal_id}/approve", json=body)
+    decided = client.call("POST", f"{_proposal(proposal_id)}/approve", json=body)
     if as_json:
         print_json(decided)
         return
@@ -124,9 +124,13 @@ def proposals_withdraw(
     _close(AdminClient(data_dir, url, token), proposal_id, "withdraw", reason, as_json)
 
 
+def _proposal(proposal_id: int) -> str:
+    return f"/proposals/{segment(proposal_id, 'the proposal id')}"
+
+
 def _close(client: AdminClient, proposal_id: int, verb: str, reason: str, as_json: bool) -> None:
     """Reject or withdraw a proposal, with a reason, and say so."""
-    decided = client.call("POST", f"/proposals/{proposal_id}/{verb}", json={"reason": reason})
+    decided = client.call("POST", f"{_proposal(proposal_id)}/{verb}", json={"reason": reason})
     if as_json:
         print_json(decided)
         return

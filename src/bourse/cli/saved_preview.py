@@ -24,8 +24,9 @@ def save_preview(preview: dict[str, Any], path: Path | None, data_dir: Path, nam
     return path
 
 
-def load_preview(path: Path, made_by: str) -> dict[str, Any]:
-    """A saved preview, or a clear failure naming what is wrong with the file."""
+def load_preview(path: Path, made_by: str, spec_fields: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A saved preview, or a clear failure naming what is wrong with the file: its `spec` must
+    be an object, with each of `spec_fields` a non-empty string (what the command reads)."""
     try:
         saved = json.loads(path.read_text())
     except OSError as exc:
@@ -39,4 +40,15 @@ def load_preview(path: Path, made_by: str) -> dict[str, Any]:
     ]
     if missing:
         fail(f"{path} is not a saved preview (from `{made_by}`): no {', '.join(missing)}")
+    spec = saved["spec"]
+    if not isinstance(spec, dict):
+        fail(f"{path} is not a saved preview (from `{made_by}`): its spec is not an object")
+    for field in spec_fields:
+        if field not in spec:
+            fail(f"{path} is not a saved preview (from `{made_by}`): its spec has no {field}")
+        if not isinstance(spec[field], str) or not spec[field].strip():
+            fail(
+                f"{path} is not a saved preview (from `{made_by}`): its spec's {field} "
+                f"is {json.dumps(spec[field])}, not a code"
+            )
     return dict(saved)

@@ -12,8 +12,8 @@ from rich.markup import escape
 from rich.panel import Panel
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json, rows_table
-from bourse.cli.console import fail, out
-from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt
+from bourse.cli.console import err, fail, out
+from bourse.cli.operator import AdminClient, DataDirOpt, JsonOpt, UrlOpt, segment
 from bourse.compliance.staff import ROLES, Role
 from bourse.keys.staff_tokens import DEFAULT_TOKEN_DAYS
 
@@ -37,6 +37,19 @@ CountryOpt = Annotated[
 ]
 TeamOpt = Annotated[str, typer.Option("--team", help="The team whose queue their work goes to.")]
 DaysOpt = Annotated[int, typer.Option("--days", help="How long the token is valid (1-366).")]
+
+
+def _staff(name: str) -> str:
+    """The staff member's name as one segment of an admin path."""
+    return segment(name, "the staff name")
+
+
+def _owner(value: str, option: str) -> str:
+    """`--to`/`--reassign-to`: a name or team:NAME (staff:NAME), never with the name left out."""
+    kind, sep, rest = value.partition(":")
+    if sep and kind.strip().lower() in ("team", "staff") and not rest.strip():
+        fail(f"{option} {value!r} names no {kind.strip().lower()}: give {kind.strip()}:NAME")
+    return value
 
 
 def _body(
@@ -91,7 +104,7 @@ def staff_add(
     )
     if token_days:
         issued = client.call(
-            "POST", f"/staff/{name}/tokens", json={"days": token_days, "reason": reason}
+            "POST", f"/staff/{_staff(name)}/tokens", json={"days": token_days, "reason": reason}
         )
         _show_token(issued, as_json)
     elif as_json:
@@ -114,8 +127,9 @@ def staff_change(
     token: TokenOpt = None,
 ) -> None:
     """Give a staff member a new role, scope and team (all of them, as they are to be)."""
+    path = f"/staff/{_staff(name)}"
     changed = AdminClient(data_dir, url, token).call(
-        "PUT", f"/staff/{name}", json=_body(role, venue, country, team, reason)
+        "PUT", path, json=_body(role, venue, country, team, reason)
     )
     if as_json:
         print_json(changed)
@@ -186,8 +200,9 @@ def staff_setup_link(
 ) -> None:
     """A one-time link (shown once) where the person chooses their console password and second
     factor: for a new colleague, or one who lost their phone (their old login ends)."""
+    path = f"/staff/{_staff(name)}/setup-link"
     issued = AdminClient(data_dir, url, token).call(
-        "POST", f"/staff/{name}/setup-link", json={"days": days, "reason": reason}
+        "POST", path, json={"days": days, "reason": reason}
     )
     _show_link(issued, as_json)
 
@@ -217,7 +232,7 @@ def staff_token(
 ) -> None:
     """Issue another token (shown once) for a staff member."""
     issued = AdminClient(data_dir, url, token).call(
-        "POST", f"/staff/{name}/tokens", json={"days": days, "reason": reason}
+        "POST", f"/staff/{_staff(name)}/tokens", json={"days": days, "reason": reason}
     )
     _show_token(issued, as_json)
 
@@ -233,9 +248,8 @@ def staff_revoke_token(
     token: TokenOpt = None,
 ) -> None:
     """Revoke one token: it stops working at once."""
-    revoked = AdminClient(data_dir, url, token).call(
-        "DELETE", f"/staff/{name}/tokens/{token_id}", params={"reason": reason}
-    )
+    path = f"/staff/{_staff(name)}/tokens/{segment(token_id, 'the token id')}"
+    revoked = AdminClient(data_dir, url, token).call("DELETE", path, params={"reason": reason})
     if as_json:
         print_json(revoked)
         return
@@ -261,8 +275,9 @@ def staff_offboard(
 ) -> None:
     """End a staff member's access at once (every token, their proposals withdrawn) and hand
     what they own to a colleague or a queue; their past actions stay theirs."""
+    body = {"reason": reason, "reassignTo": _owner(reassign_to, "--reassign-to")}
     left = AdminClient(data_dir, url, token).call(
-        "POST", f"/staff/{name}/offboard", json={"reason": reason, "reassignTo": reassign_to}
+        "POST", f"/staff/{_staff(name)}/offboard", json=body
     )
     if as_json:
         print_json(left)
@@ -325,9 +340,10 @@ def staff_assign(
     token: TokenOpt = None,
 ) -> None:
     """Give open work to someone who can decide it (an assigned proposal is theirs to decide)."""
-    done = AdminClient(data_dir, url, token).call(
-        "POST", "/assignments", json={"item": item, "owner": to, "reason": reason}
-    )
+    if not to.strip():
+        fail("--to must not be empty: give staff:NAME or team:NAME")
+    body = {"item": item, "owner": _owner(to, "--to"), "reason": reason}
+    done = AdminClient(data_dir, url, token).call("POST", "/assignments", json=body)
     if as_json:
         print_json(done)
         return
@@ -357,8 +373,15 @@ def staff_offboard_many(
 ) -> None:
     """A layoff or a region closed: preview whose access ends and where their work goes, then
     apply that preview with --preview-id and --reason."""
+    if any(not n.strip() for n in names):
+        fail("a staff name must not be empty")
+    unique = list(dict.fromkeys(names))  # each once: a name given twice is not two people
+    if len(unique) < len(names):
+        twice = sorted({n for n in names if names.count(n) > 1})
+        err.print(f"named more than once, counted once: {escape(', '.join(twice))}")
+    names = unique
     client = AdminClient(data_dir, url, token)
-    group = {"names": names, "reassignTo": reassign_to}
+    group = {"names": names, "reassignTo": _owner(reassign_to, "--reassign-to")}
     if not preview_id:
         shown = client.call("POST", "/staff/offboarding/preview", json=group)
         if as_json:

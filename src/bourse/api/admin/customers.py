@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
-from bourse.api.admin.errors import answer, bad_request, not_found
+from bourse.api.admin.errors import AdminError, answer, bad_request, not_found
 from bourse.api.admin.four_eyes import execute_or_propose, is_four_eyed, propose
 from bourse.api.admin.operator import balance_list
 from bourse.api.admin.scope import out_of_scope, reader_scope, sees_customer
@@ -288,6 +288,14 @@ async def open_customer_account(
     customer_id: Int64,
     body: dict[str, Any] = body_doc({"reason": "second account for a savings plan"}, ReasonBody),
 ) -> Response:
+    if customer_id < 1:
+        # OpenAccount reads customer 0 as "a house account": never from a customer's route
+        raise AdminError(
+            404,
+            "CUSTOMER_NOT_FOUND",
+            f"customer {customer_id} does not exist: customer ids start at 1 (a house account "
+            "is opened with POST /admin/v1/accounts)",
+        )
     req = parse(body, ReasonBody)
     cmd = OpenAccount(
         actor=actor, ts_ms=service.clock(), reason=req.reason, customer_id=customer_id
