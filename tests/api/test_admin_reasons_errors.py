@@ -106,6 +106,17 @@ def test_an_admin_action_without_a_reason_is_refused_before_it_is_journaled(
     assert api.exchange.engine.state.last_seq == seq
 
 
+def test_a_reason_too_long_is_said_to_be_too_long_not_missing(api: Api) -> None:
+    seq = api.exchange.engine.state.last_seq
+    r = call(api, "POST", "/deposits", {**DEPOSIT, "reason": "x" * 501, "tx_ref": "T-9"})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"] == "REASON_REQUIRED"
+    assert r.json()["message"] == (
+        "the reason is 501 characters; at most 500 are kept in the journal"
+    ), r.json()
+    assert api.exchange.engine.state.last_seq == seq
+
+
 def test_a_deposit_journals_and_shows_its_reason(api: Api) -> None:
     r = call(api, "POST", "/deposits", {**DEPOSIT, "reason": "wire 7781", "tx_ref": "T-1"})
     assert r.status_code == 200, r.text

@@ -35,6 +35,13 @@ def parse(body: Any, kind: type[T]) -> T:
     except msgspec.ValidationError as exc:
         text = str(exc)
         if "`reason`" in text or "`$.reason`" in text:
+            given = body.get("reason") if isinstance(body, dict) else None
+            if isinstance(given, str) and len(given) > REASON_MAX:  # one was given: too long
+                raise bad_request(
+                    f"the reason is {len(given)} characters; at most {REASON_MAX} are kept in "
+                    "the journal",
+                    REASON_REQUIRED,
+                ) from None
             raise bad_request(
                 f"a reason is required (kept in the journal): {text}", REASON_REQUIRED
             ) from None
