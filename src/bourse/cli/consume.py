@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from bourse.cli.console import err, fail
 
@@ -40,7 +42,9 @@ def consume_sql(
     ],
     state_dir: StateDirOpt = Path("consumer"),
     host: Annotated[str, typer.Option(help="Interface of /metrics and /health.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of /metrics and /health (0: none).")] = 9101,
+    port: Annotated[
+        int, typer.Option(min=0, max=65535, help="Port of /metrics and /health (0: none).")
+    ] = 9101,
     max_lag: MaxLagOpt = MAX_READY_LAG,
 ) -> None:
     """Project the journal's stream into a SQL store, resuming where the store says it is."""
@@ -52,15 +56,20 @@ def consume_sql(
     from bourse.store.stream_projection import StreamProjection
 
     configure("text")
+    try:  # the store first: a wrong URL is told as such, not after waiting for NATS
+        projector = Projector(database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        fail(f"--database-url {database_url}: {store_problem(exc)}")
     try:
         stream = StreamFollower(journal, create=False)
     except (ValueError, JournalError) as exc:
+        projector.close()
         fail(f"--journal: {exc}")
-    projector = Projector(database_url)
     try:
         consumer = StreamProjection(stream, projector, state_dir / "snapshots")
-    except ValueError as exc:
+    except (ValueError, OSError) as exc:
         stream.close()
+        projector.close()
         fail(str(exc))
     metrics = Metrics(lambda: "consumer-sql")
     metrics.add_gauges(
@@ -95,6 +104,12 @@ def consume_sql(
             server.shutdown()
         stream.close()
         projector.close()
+
+
+def store_problem(exc: BaseException) -> str:
+    """What is wrong with a store URL, in one line: the driver's own words where there are."""
+    said = str(getattr(exc, "orig", None) or exc).strip()
+    return said.splitlines()[0] if said else type(exc).__name__
 
 
 def _serve(host: str, port: int, exposition: Any, health: Any) -> ThreadingHTTPServer:
@@ -140,7 +155,9 @@ def consume_streams(
     ],
     state_dir: StateDirOpt = Path("consumer-streams"),
     host: Annotated[str, typer.Option(help="Interface to serve the streams on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port of the streams, /metrics and /health.")] = 9443,
+    port: Annotated[
+        int, typer.Option(min=1, max=65535, help="Port of the streams, /metrics and /health.")
+    ] = 9443,
     max_lag: MaxLagOpt = MAX_READY_LAG,
     stream_queue: Annotated[
         int, typer.Option("--stream-queue", help="Messages a subscriber may leave unread.")
@@ -163,6 +180,10 @@ def consume_streams(
         fail(f"--log-format {log_format}: text or json")
     if stream_queue < 1:
         fail(f"--stream-queue {stream_queue}: at least 1")
+    try:
+        make_url(database_url)
+    except SQLAlchemyError as exc:
+        fail(f"--database-url {database_url}: {store_problem(exc)}")
     configure(log_format)
     sock = listening_socket(host, port)
     try:
@@ -173,7 +194,7 @@ def consume_streams(
         feed = JournalFeed(stream, state_dir / "snapshots")
         err.print(f"catching up with {journal} (from seq {feed.engine.seq + 1})")
         feed.catch_up()
-    except (ValueError, JournalError) as exc:
+    except (ValueError, JournalError, OSError) as exc:
         stream.close()
         fail(str(exc))
     app = create_stream_app(

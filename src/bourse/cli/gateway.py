@@ -15,7 +15,7 @@ log = logging.getLogger(__name__)
 
 def gateway(
     engine_socket: Annotated[Path, typer.Option(help="The engine process's Unix socket.")],
-    fd: Annotated[int, typer.Option(help="The inherited listening socket.")],
+    fd: Annotated[int, typer.Option(min=0, help="The inherited listening socket.")],
     name: Annotated[
         str, typer.Option(help="Which process this is (gateway-2, streams-1), for logs.")
     ] = "gateway-1",
@@ -26,13 +26,19 @@ def gateway(
     list_url: Annotated[list[str] | None, typer.Option("--list-url")] = None,
 ) -> None:
     """Serve as a gateway of a running engine process (started by `bourse run --gateways N`)."""
+    from bourse.cli.console import fail
     from bourse.cli.run import SWITCH_INTERVAL_S
     from bourse.server.http_server import run_on_server_loop
     from bourse.server.logs import configure as configure_logs
 
+    if log_format not in ("text", "json"):
+        fail(f"--log-format {log_format}: text or json")
     configure_logs(log_format, role=name)
     sys.setswitchinterval(SWITCH_INTERVAL_S)
-    listener = socket.socket(fileno=fd)
+    try:
+        listener = socket.socket(fileno=fd)
+    except (OSError, ValueError, OverflowError) as exc:
+        fail(f"--fd {fd}: not a listening socket this process inherited ({exc})")
     code = run_on_server_loop(
         _serve(
             engine_socket,
