@@ -97,3 +97,19 @@ def test_card_deposits_settle_or_reverse_and_a_scheme_leaves(
     [partner] = answered(call(api, "GET", "/partners"))
     assert partner["status"] == "ENDED"
     assert answered(call(api, "GET", "/card-deposits", params={"status": "PENDING"})) == []
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "error"),
+    [
+        ("/cards?customer=9999", 404, "CUSTOMER_NOT_FOUND"),
+        ("/bank-accounts?customer=9999", 404, "CUSTOMER_NOT_FOUND"),
+        ("/card-deposits?status=BOGUS", 400, "BAD_REQUEST"),
+        ("/cut-offs/999", 404, "CUT_OFF_NOT_FOUND"),
+    ],
+)
+def test_a_filter_or_id_that_names_nothing_is_never_answered_as_empty(
+    api: Api, path: str, status: int, error: str
+) -> None:
+    r = call(api, "GET", path)
+    assert (r.status_code, r.json()["error"]) == (status, error), r.text

@@ -282,6 +282,8 @@ async def list_bank_accounts(
 ) -> Response:
     view = service.view
     member = reader_scope(view, actor)  # a regional manager or auditor: their scope's only
+    if customer is not None and customer not in view.customers:  # never answered as if empty
+        raise not_found("customer", customer)
     return ok(
         [
             bank_account_json(a)

@@ -73,7 +73,7 @@ def bad_request(message: str, error: str = BAD_REQUEST) -> AdminError:
 
 def not_found(what: str, ident: object) -> AdminError:
     """404 `<WHAT>_NOT_FOUND`: "`what` `ident` does not exist" (what: "account", "API key")."""
-    name = what.upper().replace(" ", "_")
+    name = what.upper().replace(" ", "_").replace("-", "_")  # "cut-off": CUT_OFF_NOT_FOUND
     return AdminError(404, f"{name}_NOT_FOUND", f"{what} {ident} does not exist")
 
 

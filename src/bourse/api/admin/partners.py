@@ -16,6 +16,7 @@ from bourse.api.admin.scope import reader_scope, sees_account, sees_customer
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
 from bourse.banking.cards import (
+    DEPOSIT_STATUSES,
     CardDeposit,
     PartnerEnd,
     PartnerEndFingerprint,
@@ -241,6 +242,8 @@ async def list_cards(
 ) -> Response:
     view = service.view
     member = reader_scope(view, actor)
+    if customer is not None and customer not in view.customers:  # never answered as if empty
+        raise not_found("customer", customer)
     return ok(
         [
             card_json(c)
@@ -315,6 +318,8 @@ async def list_card_deposits(
 ) -> Response:
     view = service.view
     member = reader_scope(view, actor)
+    if status is not None and status.upper() not in DEPOSIT_STATUSES:
+        raise bad_request(f"status {status!r}: one of {', '.join(DEPOSIT_STATUSES)}")
     return ok(
         [
             deposit_json(view, d)
