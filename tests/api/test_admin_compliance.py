@@ -527,6 +527,37 @@ def test_venues_can_be_defined_and_listed(api: Api) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "body", "said"),
+    [
+        ("PUT", "/venues/ÜV", {"name": "x"}, "venue code 'ÜV' must be 1 to 12 letters A-Z"),
+        ("PUT", "/venues/12", {"name": "x"}, "venue code '12' must be 1 to 12 letters A-Z"),
+        ("PUT", "/venues/V2", {"name": "x\ty"}, "name holds a control character ('\\t')"),
+        (
+            "POST",
+            "/customers",
+            {
+                "legal_name": "line1\nline2",
+                "date_of_birth": "1985-06-30",
+                "nationality": "DE",
+                "residence": "DE",
+            },
+            "legal_name holds a control character ('\\n')",
+        ),
+        ("PATCH", "/customers/1", {"legal_name": "a\u0085b"}, "legal_name holds a control"),
+    ],
+)
+def test_a_name_or_code_a_person_reads_is_one_line_of_plain_text(
+    api: Api, method: str, path: str, body: dict[str, Any], said: str
+) -> None:
+    """Once taken: a name over two lines in every table, a venue code with an umlaut."""
+    seq = api.exchange.engine.state.last_seq
+    r = call(api, method, path, {**body, "reason": "r"})
+    assert (r.status_code, r.json()["error"]) == (400, "BAD_REQUEST"), r.text
+    assert said in r.json()["message"], r.json()
+    assert api.exchange.engine.state.last_seq == seq
+
+
 def test_a_preview_counted_in_slices_adds_up_to_one_count(api: Api) -> None:
     made = [onboard(api, "UA") for _ in range(5)]
     for i, m in enumerate(made):

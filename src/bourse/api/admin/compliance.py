@@ -6,6 +6,7 @@ engine is answered by `answer()` with the engine's own sentence.
 """
 
 import logging
+import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, TypeVar
@@ -26,6 +27,25 @@ E = TypeVar("E")
 REASON_MAX = 500
 REASON_PATTERN = r"\S"
 Reason = Annotated[str, msgspec.Meta(min_length=1, max_length=REASON_MAX, pattern=REASON_PATTERN)]
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0 and C1 controls: a line break, a tab...
+_CODE = re.compile(r"(?=.*[A-Z])[A-Z0-9]{1,12}")  # as the engine's codes: ASCII, one letter
+
+
+def one_line(field: str, value: str) -> None:
+    """400 unless `value` (a name a person reads in lists and on statements) is one line of
+    printable text. Checked here, at the edge, so that journals from before replay alike."""
+    if found := _CONTROL.search(value):
+        raise bad_request(f"{field} holds a control character ({found.group()!r}): one line only")
+
+
+def code_of(field: str, value: str) -> None:
+    """400 unless `value` is a code of 1 to 12 letters A-Z and digits 0-9 with a letter in it."""
+    if not _CODE.fullmatch(value):
+        raise bad_request(
+            f"{field} {value!r} must be 1 to 12 letters A-Z and digits 0-9, with a letter"
+        )
 
 
 def parse(body: Any, kind: type[T]) -> T:

@@ -11,7 +11,7 @@ import msgspec
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, answered, body_doc, first, parse
+from bourse.api.admin.compliance import Reason, answered, body_doc, first, one_line, parse
 from bourse.api.admin.errors import AdminError, answer, bad_request, not_found
 from bourse.api.admin.four_eyes import execute_or_propose, is_four_eyed, propose
 from bourse.api.admin.operator import balance_list
@@ -121,6 +121,7 @@ async def onboard(
     service: ServiceDep, actor: OperatorDep, body: dict[str, Any] = body_doc(_CUSTOMER, OnboardBody)
 ) -> Response:
     req = parse(body, OnboardBody)
+    one_line("legal_name", req.legal_name)
     cmd = OnboardCustomer(
         actor=actor,
         ts_ms=service.clock(),
@@ -242,6 +243,7 @@ async def update_customer(
     ),
 ) -> Response:
     req = parse(body, UpdateBody)
+    one_line("legal_name", req.legal_name)
     cmd = UpdateCustomer(
         actor=actor,
         ts_ms=service.clock(),

@@ -7,7 +7,7 @@ import msgspec
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from bourse.api.admin.compliance import Reason, body_doc, parse
+from bourse.api.admin.compliance import Reason, body_doc, code_of, one_line, parse
 from bourse.api.admin.four_eyes import execute_or_propose
 from bourse.api.binance.replies import ok
 from bourse.api.deps import OperatorDep, ServiceDep
@@ -67,6 +67,8 @@ async def define_venue(
     ),
 ) -> Response:
     req = parse(body, VenueBody)
+    code_of("venue code", code)
+    one_line("name", req.name)
     cmd = DefineVenue(
         actor=actor,
         ts_ms=service.clock(),
