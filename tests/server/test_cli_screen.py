@@ -172,6 +172,7 @@ def test_a_malformed_csv_is_refused_naming_the_line(
         (["Ann Lee", "--schema", "Company"], "schema 'Company'"),
         (["Ann Lee", "--threshold", "1.5"], "threshold 1.5"),
         ([], "a name or an identifier"),
+        (["Ann Lee", "--jsonl"], "--jsonl goes with --file"),
     ],
 )
 def test_bad_options_exit_2(lists_dir: Path, args: list[str], problem: str) -> None:

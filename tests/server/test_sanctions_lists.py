@@ -236,6 +236,7 @@ def test_cli_refuses_what_it_cannot_run(tmp_path: Path) -> None:
         (["load", "ofac_sdn", str(tmp_path / "nope.csv")], "cannot read"),
         (["load", "ofac_cons", str(SDN)], "lacks cons_prim.csv"),
         (["load", "un_sc", str(UN), "--published", "2026-03-01"], "not 2026-03-01"),
+        (["load", "ofac_sdn", str(SDN), "--published", "2099-01-01"], "2099-01-01 is after today"),
         (["diff", "un_sc"], "no un_sc version loaded"),
     ]
     for args, message in cases:

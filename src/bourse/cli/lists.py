@@ -118,6 +118,19 @@ def _journal_here(dd: DataDir, shrink: Shrink, reason: str) -> int:
     return outcome.seq
 
 
+def _not_after_today(published: str) -> None:
+    """A list is published before it is loaded: a later date is a typo that would put that
+    version in force dated in the future."""
+    from datetime import UTC, date, datetime
+
+    from bourse.domain.calendar import parse_date
+
+    day = parse_date(published)
+    today = datetime.now(UTC).date()
+    if day is not None and date(*day) > today:
+        fail(f"--published {published} is after today ({today.isoformat()})")
+
+
 def _source(source: str) -> str:
     if source not in SOURCES:
         fail(f"unknown list {source!r}: one of {', '.join(SOURCES)}")
@@ -217,6 +230,8 @@ def lists_load(
             else "--reason goes with --force"
         )
     _source(source)
+    if published is not None:
+        _not_after_today(published)
     store = _store(data_dir, create=True)
     forcing = _forcing(data_dir, reason) if force else None
     where = ", ".join(given) if given else "its official URL"

@@ -207,6 +207,8 @@ def screen_command(
 
     if problem := check_options(threshold, limit):
         fail(problem)
+    if jsonl and file is None:
+        fail("--jsonl goes with --file (one JSON line per row of the CSV)")
     if file is not None:
         if name or dob or country or schema or ids:
             fail("--file takes its names, dates of birth and countries from the CSV")
