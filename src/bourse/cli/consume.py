@@ -10,8 +10,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
 from bourse.cli.console import err, fail
 
@@ -48,6 +46,8 @@ def consume_sql(
     max_lag: MaxLagOpt = MAX_READY_LAG,
 ) -> None:
     """Project the journal's stream into a SQL store, resuming where the store says it is."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bourse.journal.base import JournalError
     from bourse.journal.nats_follow import StreamFollower
     from bourse.server.logs import configure
@@ -167,6 +167,9 @@ def consume_streams(
 ) -> None:
     """Serve Binance's WebSocket market and user data streams from the journal's stream, on a
     machine of their own; they start where the stream ends when this starts."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     from bourse.api.stream_app import create_stream_app
     from bourse.cli.run import listening_socket
     from bourse.cli.stop_signals import StopSignals
