@@ -218,6 +218,8 @@ def write_dossier(
 
     if audit.customer(customer_id) is None:
         raise ValueError(f"the audit log holds no record of customer {customer_id}")
+    if out_dir.exists() and not out_dir.is_dir():  # private_dir would chmod it, then fail
+        raise NotADirectoryError(f"{out_dir} is not a directory")
     private_dir(out_dir)
     bundle = out_dir / "bundle.jsonl"
     with open(bundle, "w", encoding="utf-8") as f:

@@ -25,6 +25,7 @@ from bourse.audit.verify_bundle import (
     runs_of,
     summary,
 )
+from bourse.domain.limits import INT64_MAX
 
 
 class ExportError(ValueError):
@@ -35,6 +36,11 @@ def parse_time(value: str, what: str) -> int:
     """An ISO 8601 date or time (UTC unless it says otherwise), or epoch milliseconds, as epoch
     milliseconds; ExportError naming `what` otherwise."""
     if value.isdigit():
+        if len(value) > 19 or int(value) > INT64_MAX:
+            raise ExportError(
+                f"{what} {value!r} is beyond any time the log holds (at most {INT64_MAX} "
+                "epoch milliseconds)"
+            )
         return int(value)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -128,7 +134,11 @@ def write_bundle(
         "manifest_signature": signer.sign(manifest_text(manifest)),
     }
     if against is not None:
-        size1 = int(against["tree_size"])
+        size1 = against.get("tree_size") if isinstance(against, dict) else None
+        if not isinstance(size1, int) or isinstance(size1, bool) or size1 < 0:
+            raise ExportError(
+                "the head to prove against is not a signed tree head (no tree_size in it)"
+            )
         if size1 > size:
             raise ExportError(
                 f"the head to prove against ({size1}) is newer than the log's ({size})"

@@ -10,12 +10,13 @@ engine give: the command as journaled and a digest of the events it caused.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from bourse import codec
 from bourse.audit import merkle
@@ -90,13 +91,18 @@ class Query:
     limit: int | None = None
 
 
+class DamagedLog(Exception):
+    """A file of the audit log cannot be read as one (the message names the file and what)."""
+
+
 class AuditLog:
     """`<data_dir>/audit`, opened by one process at a time (the consumer, or a tool with the
     server stopped); readers may open the index alongside, read-only."""
 
     def __init__(self, data_dir: Path, *, read_only: bool = False) -> None:
         self.data_dir = data_dir
-        self.path = private_dir(data_dir / "audit")
+        # a reader creates nothing: a directory without a log stays as it was
+        self.path = data_dir / "audit" if read_only else private_dir(data_dir / "audit")
         index = self.path / "index.sqlite"
         if not index.exists():
             if read_only:
@@ -104,13 +110,22 @@ class AuditLog:
             with open(create_private(index), "wb"):
                 pass
         uri = f"file:{index}?mode=ro" if read_only else f"file:{index}"
-        self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
-        if not read_only:
-            self.db.execute("PRAGMA journal_mode=WAL")
-            self.db.execute("PRAGMA synchronous=NORMAL")
-            self.db.executescript(_SCHEMA)
         self.heads_path = self.path / "heads.jsonl"
-        size = self.db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
+        self.heads_note = ""  # what reading heads.jsonl skipped (a torn last line), if anything
+        try:
+            self.db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            if not read_only:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
+            size = self.db.execute("SELECT coalesce(max(seq), 0) FROM records").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise DamagedLog(
+                f"{index} is not a readable audit index ({exc}): rebuild it from the journal "
+                "with `bourse audit rebuild` (the server stopped)"
+            ) from None
+        if not read_only:
+            self._drop_torn_head()
         tree = self.path / "tree"
         level0 = tree / "level-00.bin"
         have = level0.stat().st_size // 32 if level0.exists() else 0
@@ -323,15 +338,58 @@ class AuditLog:
             publish(head)
         return head
 
+    def _drop_torn_head(self) -> None:
+        """Cut a last line of `heads.jsonl` that a crash left torn (readers skip it, see
+        `heads`): the next head appended would otherwise be glued to it, or follow it."""
+        try:
+            with open(self.heads_path, "rb+") as f:
+                cut = _cut_torn_line(f)
+        except OSError:
+            return  # none yet (or unreadable: signing the next head says so)
+        if cut:
+            logging.getLogger(__name__).warning(
+                "%s: cut a torn last line (%d bytes, a crash mid-append?)", self.heads_path, cut
+            )
+
     def heads(self) -> Iterator[dict[str, Any]]:
-        """Every head signed, oldest first."""
-        if self.heads_path.exists():
-            with open(self.heads_path, encoding="utf-8") as f:
-                for line in f:
-                    if line.strip():
-                        yield json.loads(line)
+        """Every head signed, oldest first. A last line that does not parse (a crash mid-append)
+        is skipped and `heads_note` says so; any other is DamagedLog naming its line."""
+        self.heads_note = ""
+        try:
+            with open(self.heads_path, encoding="utf-8", errors="replace") as f:
+                yield from self._parse_heads(f)
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            raise DamagedLog(f"{self.heads_path} cannot be read: {exc}") from None
+
+    def _parse_heads(self, lines: Iterable[str]) -> Iterator[dict[str, Any]]:
+        bad: tuple[int, str] | None = None  # a line that did not parse: fine if the last one
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            if bad is not None:
+                raise DamagedLog(
+                    f"{self.heads_path} line {bad[0]} is not a signed tree head ({bad[1]}): "
+                    "the file is damaged"
+                )
+            try:
+                head = json.loads(line)
+            except json.JSONDecodeError as exc:
+                bad = (number, f"{exc.msg} column {exc.colno}")
+                continue
+            if not isinstance(head, dict) or "tree_size" not in head:
+                bad = (number, "not a JSON object with a tree_size")
+                continue
+            yield head
+        if bad is not None:
+            self.heads_note = (
+                f"{self.heads_path} line {bad[0]} is torn ({bad[1]}; a crash while it was "
+                "written?): skipped, the head before it is the newest"
+            )
 
     def latest_head(self) -> dict[str, Any] | None:
+        """The newest signed head (see `heads` for a torn last line; `heads_note` says)."""
         last = None
         for last in self.heads():  # noqa: B007 (the last one is wanted)
             pass
@@ -410,3 +468,30 @@ class AuditLog:
             (customer_id,),
         ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
+
+
+def _cut_torn_line(f: BinaryIO) -> int:
+    """Cut the last line of heads file `f` if it is not a whole head (a crash mid-append); end
+    a whole one that lost its newline. How many bytes were cut."""
+    size = f.seek(0, os.SEEK_END)
+    start = max(0, size - 65536)  # a head is a few hundred bytes
+    f.seek(start)
+    tail = f.read().rstrip(b"\n")
+    if not tail:
+        return 0
+    cut = tail.rfind(b"\n") + 1
+    if cut == 0 and start > 0:
+        return 0  # no line end near the end: not a head's torn line, leave it be
+    try:
+        whole = isinstance(json.loads(tail[cut:]), dict)
+    except ValueError:
+        whole = False
+    if whole and size - start > len(tail):
+        return 0
+    if whole:  # all but its newline
+        f.write(b"\n")
+    else:
+        f.truncate(start + cut)
+    f.flush()
+    os.fsync(f.fileno())
+    return 0 if whole else size - start - cut

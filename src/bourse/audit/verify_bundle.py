@@ -43,8 +43,42 @@ MANIFEST_TITLE = "bourse audit bundle v1"
 BUNDLE_FORMAT = "bourse-audit-bundle/1"
 
 
+SEQ_MAX = 2**63 - 1  # seqs and tree sizes are 64-bit
+# what malformed input (of the right JSON, the wrong shapes) raises in the checks below
+_MALFORMED = (
+    KeyError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    ValueError,
+    OverflowError,
+    RecursionError,
+    struct.error,
+)
+
+
 class VerificationError(Exception):
     """A check failed; the message names the record, the proof or the signature at fault."""
+
+
+def _trim(text: object, limit: int = 120) -> str:
+    """`text` short enough to print: a binary bundle must not echo kilobytes of itself."""
+    shown = str(text)
+    return shown if len(shown) <= limit else shown[:limit] + "..."
+
+
+def _is_int(value: Any, lo: int = 0, hi: int = SEQ_MAX) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
+
+
+def _hashes(value: Any, what: str) -> list[bytes]:
+    """A list of hex hashes (a proof) as bytes; VerificationError naming `what` otherwise."""
+    if not isinstance(value, list) or not all(isinstance(h, str) for h in value):
+        raise VerificationError(f"{what} is not a list of hex hashes")
+    try:
+        return [bytes.fromhex(h) for h in value]
+    except ValueError:
+        raise VerificationError(f"{what} holds a hash that is not hex") from None
 
 
 # --- RFC 6962 / RFC 9162 hashing ------------------------------------------------------------
@@ -203,19 +237,49 @@ def check_signature(public_key: bytes, signature_b64: str, message: bytes, what:
     try:
         signature = base64.b64decode(signature_b64, validate=True)
         Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
-    except (InvalidSignature, ValueError) as exc:
+    except (InvalidSignature, ValueError, TypeError) as exc:
         raise VerificationError(f"the signature of {what} does not verify") from exc
 
 
-def check_head(head: dict[str, Any], keys: dict[str, bytes]) -> bytes:
+def head_problem(head: Any) -> str:
+    """Why `head` is not shaped as a signed tree head ("" if it is)."""
+    if not isinstance(head, dict):
+        return "is not a JSON object"
+    for field, ok in (
+        ("origin", isinstance(head.get("origin"), str)),
+        ("tree_size", _is_int(head.get("tree_size"))),
+        ("root_hash", isinstance(head.get("root_hash"), str)),
+        ("timestamp_ms", _is_int(head.get("timestamp_ms"), -SEQ_MAX - 1)),
+        ("key_id", isinstance(head.get("key_id"), str)),
+        ("signature", isinstance(head.get("signature"), str)),
+    ):
+        if not ok:
+            return f"has no valid {field}"
+    return ""
+
+
+def as_head(value: Any, what: str) -> dict[str, Any]:
+    """`value` if shaped as a signed tree head; VerificationError naming `what` otherwise."""
+    problem = head_problem(value)
+    if problem:
+        raise VerificationError(f"{what} {problem}")
+    head: dict[str, Any] = value
+    return head
+
+
+def check_head(head: Any, keys: dict[str, bytes], what: str = "the tree head") -> bytes:
     """That `head` is signed by one of `keys` (by key id); its root hash."""
-    kid = head.get("key_id", "")
+    head = as_head(head, what)
+    kid = head["key_id"]
     if kid not in keys:
-        raise VerificationError(f"the tree head is signed by key {kid!r}, which is not known")
-    check_signature(keys[kid], head["signature"], head_text(head), "the tree head")
-    root = bytes.fromhex(head["root_hash"])
+        raise VerificationError(f"{what} is signed by key {_trim(repr(kid))}, which is not known")
+    check_signature(keys[kid], head["signature"], head_text(head), what)
+    try:
+        root = bytes.fromhex(head["root_hash"])
+    except ValueError:
+        raise VerificationError(f"{what}'s root hash is not hex") from None
     if len(root) != 32:
-        raise VerificationError("the tree head's root hash is not 32 bytes")
+        raise VerificationError(f"{what}'s root hash is not 32 bytes")
     return root
 
 
@@ -238,7 +302,10 @@ def _decoded_equal(shown: Any, raw: bytes) -> bool:
                 return True
         except Exception:
             pass
-    return bool(shown == decode_raw(raw))
+    try:
+        return bool(shown == decode_raw(raw))
+    except (VerificationError, *_MALFORMED):  # what was journaled does not decode
+        return False
 
 
 def decode_quick(data: bytes) -> Any:
@@ -373,14 +440,20 @@ def _b64(value: Any, what: str) -> bytes:
 
 
 def read_lines(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    with open(path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
+    with open(path, "rb") as f:
+        for number, raw in enumerate(f, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise VerificationError(f"line {number} is not text (UTF-8)") from None
             if not line.strip():
                 continue
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise VerificationError(f"line {number} is not JSON: {exc.msg}") from exc
+                raise VerificationError(f"line {number} is not JSON: {exc.msg}") from None
+            except RecursionError:
+                raise VerificationError(f"line {number} is not JSON: nested too deep") from None
             if not isinstance(value, dict):
                 raise VerificationError(f"line {number} is not a JSON object")
             yield number, value
@@ -392,14 +465,16 @@ def check_record(
     """One record against the tree head: its readable fields against what was journaled, and
     its inclusion proof (unless the bundle proves its records as a range); its seq and leaf."""
     seq = record.get("seq")
+    if not isinstance(seq, int) or not _is_int(seq, 1):
+        raise VerificationError(
+            f"line {line}: a record without a valid seq ({_trim(repr(seq), 40)})"
+        )
     where = f"record seq {seq} (line {line})"
-    if not isinstance(seq, int) or seq < 1:
-        raise VerificationError(f"line {line}: a record without a valid seq")
     command_raw = _b64(record.get("command_raw"), f"{where}: command_raw")
     events_raw = _b64(record.get("events_raw"), f"{where}: events_raw")
     leaf = leaf_hash(leaf_data(seq, events_raw, command_raw))
     if not in_range:
-        proof = [bytes.fromhex(h) for h in record.get("proof", [])]
+        proof = _hashes(record.get("proof", []), f"{where}: its inclusion proof")
         try:
             verify_inclusion(seq - 1, size, leaf, proof, root)
         except VerificationError as exc:
@@ -411,7 +486,11 @@ def check_record(
         raise VerificationError(f"{where}: the decoded events differ from what the command caused")
     if not isinstance(command, dict) or not isinstance(events, list):
         raise VerificationError(f"{where}: the command or its events are malformed")
-    if record.get("summary") != summary(command, events):
+    try:
+        summarized = summary(command, events)
+    except _MALFORMED:
+        raise VerificationError(f"{where}: the command or its events are malformed") from None
+    if record.get("summary") != summarized:
         raise VerificationError(f"{where}: its summary differs from the command and its events")
     return seq, leaf
 
@@ -444,7 +523,7 @@ def verify(
     _, header = first
     if header.get("format") != BUNDLE_FORMAT:
         raise VerificationError(f"line 1 is not a {BUNDLE_FORMAT} header")
-    keys = {k["key_id"]: bytes.fromhex(k["public_key"]) for k in header.get("keys", [])}
+    keys = _keys(header.get("keys"))
     for kid, public in keys.items():
         if key_id(public) != kid:
             raise VerificationError(f"key {kid} does not match its public key")
@@ -452,14 +531,19 @@ def verify(
         pinned_key in (kid, public.hex()) for kid, public in keys.items()
     ):
         raise VerificationError(f"no key of the bundle is the pinned key {pinned_key}")
-    head = header.get("head") or {}
+    head = as_head(header.get("head"), "the tree head")
     root = check_head(head, keys)
     size = int(head["tree_size"])
     if trusted_head is not None:
-        _check_against_trusted(head, root, trusted_head, header.get("consistency") or {}, keys)
-    manifest = header.get("manifest") or {}
+        consistency = header.get("consistency") or {}
+        if not isinstance(consistency, dict):
+            raise VerificationError("line 1: the consistency proof is malformed")
+        _check_against_trusted(head, root, trusted_head, consistency, keys)
+    manifest = header.get("manifest")
+    if not isinstance(manifest, dict):
+        raise VerificationError("line 1: the bundle holds no manifest")
     manifest_key = header.get("manifest_key_id", "")
-    if manifest_key not in keys:
+    if not isinstance(manifest_key, str) or manifest_key not in keys:
         raise VerificationError("the manifest is signed by a key the bundle does not hold")
     check_signature(
         keys[manifest_key],
@@ -469,17 +553,34 @@ def verify(
     )
     if manifest.get("tree_size") != size or manifest.get("root_hash") != head["root_hash"]:
         raise VerificationError("the manifest names another tree head than the bundle's")
-    count = int(manifest.get("count", 0))
-    expected = expand(manifest.get("seqs", []))
+    count = manifest.get("count", 0)
+    runs = manifest.get("seqs", [])
+    if (
+        not _is_int(count)
+        or not isinstance(runs, list)
+        or not all(
+            isinstance(r, list) and len(r) == 2 and _is_int(r[0], 1) and _is_int(r[1], r[0])
+            for r in runs
+        )
+    ):
+        raise VerificationError("the manifest's count or seqs are malformed")
+    expected = expand(runs)
     range_proof = header.get("range_proof")
     in_range = range_proof is not None
+    proof = _hashes(range_proof, "the range proof") if in_range else []
     leaves: list[bytes] = []
     position = 0
     for line, record in lines:
         want = next(expected, None)
         if want is None:
             raise VerificationError(f"line {line}: a record the manifest does not list")
-        seq, leaf = check_record(record, size, root, line, in_range=in_range)
+        try:
+            seq, leaf = check_record(record, size, root, line, in_range=in_range)
+        except _MALFORMED as exc:  # a shape no check above foresaw: still named, never a crash
+            raise VerificationError(
+                f"line {line}: record seq {_trim(repr(record.get('seq')), 40)} is malformed "
+                f"({type(exc).__name__}: {_trim(exc)})"
+            ) from None
         if seq != want:
             raise VerificationError(
                 f"line {line}: record seq {seq} where the manifest lists seq {want}"
@@ -494,8 +595,7 @@ def verify(
             f"the bundle ends after {position} of {count} records: record seq {missing} is missing"
         )
     if in_range and position:
-        first_seq = int(manifest["seqs"][0][0])
-        proof = [bytes.fromhex(h) for h in range_proof or []]
+        first_seq = int(runs[0][0])
         made = root_from_range(first_seq - 1, first_seq - 1 + position, size, leaves, proof)
         if made != root:
             raise VerificationError(
@@ -513,6 +613,26 @@ def verify(
     }
 
 
+def _keys(value: Any) -> dict[str, bytes]:
+    """The bundle's keys (key id: public key)."""
+    if not isinstance(value, list) or not all(
+        isinstance(k, dict) and isinstance(k.get("key_id"), str) for k in value
+    ):
+        raise VerificationError("line 1: the bundle's keys are malformed")
+    keys = {}
+    for k in value:
+        public = k.get("public_key")
+        try:
+            keys[k["key_id"]] = bytes.fromhex(public) if isinstance(public, str) else b""
+        except ValueError:
+            keys[k["key_id"]] = b""
+        if len(keys[k["key_id"]]) != 32:
+            raise VerificationError(
+                f"line 1: key {_trim(k['key_id'], 40)} has no valid public key (32 bytes, hex)"
+            )
+    return keys
+
+
 def _check_against_trusted(
     head: dict[str, Any],
     root: bytes,
@@ -522,14 +642,14 @@ def _check_against_trusted(
 ) -> None:
     """That the bundle's head extends (or is) a head the verifier kept from before (the export
     was asked for a consistency proof from that head's size: `--against`)."""
-    trusted_root = check_head(trusted, keys)
+    trusted_root = check_head(trusted, keys, "the trusted head")
     size1 = int(trusted["tree_size"])
     if size1 < int(head["tree_size"]) and consistency.get("from_size") != size1:
         raise VerificationError(
             f"the bundle holds no consistency proof from the trusted head's size {size1}: "
             "export it again with --against that head"
         )
-    proof = [bytes.fromhex(h) for h in consistency.get("proof", [])]
+    proof = _hashes(consistency.get("proof", []), "the bundle's consistency proof")
     try:
         verify_consistency(
             int(trusted["tree_size"]), int(head["tree_size"]), trusted_root, root, proof
@@ -546,18 +666,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--key", help="the exchange's audit key (hex public key or key id)")
     parser.add_argument("--head", help="a signed tree head you kept (JSON) the bundle must extend")
     args = parser.parse_args(argv)
+    trusted = None
+    if args.head:
+        try:
+            with open(args.head, "rb") as f:
+                trusted = json.loads(f.read())
+        except OSError as exc:
+            print(f"cannot read the head {args.head}: {exc.strerror or exc}", file=sys.stderr)
+            return 2
+        except (ValueError, RecursionError):  # not UTF-8, or not JSON
+            print(f"cannot read the head {args.head}: it is not JSON", file=sys.stderr)
+            return 2
+        problem = head_problem(trusted)
+        if problem:
+            print(
+                f"NOT VERIFIED: the head you kept ({args.head}) is no signed tree head: it "
+                f"{problem}",
+                file=sys.stderr,
+            )
+            return 1
     try:
-        trusted = None
-        if args.head:
-            with open(args.head, encoding="utf-8") as f:
-                trusted = json.load(f)
         result = verify(args.bundle, pinned_key=args.key, trusted_head=trusted)
     except VerificationError as exc:
-        print(f"NOT VERIFIED: {exc}", file=sys.stderr)
+        print(f"NOT VERIFIED: {_trim(exc, 500)}", file=sys.stderr)
         return 1
-    except (OSError, KeyError, ValueError) as exc:
-        print(f"cannot read the bundle: {exc!r}", file=sys.stderr)
+    except OSError as exc:
+        print(f"cannot read the bundle {args.bundle}: {exc.strerror or exc}", file=sys.stderr)
         return 2
+    except _MALFORMED as exc:  # a shape no check foresaw: said in a line, never a traceback
+        print(
+            f"NOT VERIFIED: the bundle is malformed ({type(exc).__name__}: {_trim(exc)})",
+            file=sys.stderr,
+        )
+        return 1
     print(json.dumps(result))
     if not result["pinned"]:
         print(

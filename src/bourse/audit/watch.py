@@ -7,6 +7,7 @@ that proof: the monitor alarms, naming both sizes, and keeps trusting the old he
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,11 +23,64 @@ class WatchResult:
     trusted_size: int
 
 
+class StateError(RuntimeError):
+    """The monitor's state file cannot be used (the message names it and why); it is left as
+    it is: only a missing file means a first use."""
+
+
 def load_state(path: Path) -> dict[str, Any] | None:
-    if not path.exists():
+    """The state a monitor kept in `path`: None only if there is no such file (first use), in a
+    directory that exists; StateError for anything else that is not a state the monitor wrote
+    (empty, not JSON, not a head with its size and root hash, a directory)."""
+    if not os.path.lexists(path):
+        parent = path.parent
+        if not parent.is_dir():
+            why = "is not a directory" if parent.exists() else "does not exist"
+            raise StateError(f"cannot keep the monitor's state in {path}: {parent} {why}")
         return None
-    state: dict[str, Any] = json.loads(path.read_text())
-    return state
+    refuse = f"the monitor's state file {path} "
+    fix = ": restore it, or name a new file to trust the current head afresh"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StateError(f"{refuse}cannot be read ({exc.strerror or exc}){fix}") from None
+    try:
+        state = json.loads(raw)
+    except ValueError:  # not UTF-8, or not JSON
+        raise StateError(f"{refuse}is not JSON{fix}") from None
+    problem = _state_problem(state)
+    if problem:
+        raise StateError(f"{refuse}{problem}{fix}")
+    checked: dict[str, Any] = state
+    return checked
+
+
+def _state_problem(state: Any) -> str:
+    if not isinstance(state, dict):
+        return "is not a JSON object"
+    head = state.get("head")
+    if not isinstance(head, dict):
+        return "holds no trusted tree head"
+    size = head.get("tree_size")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+        return "holds a trusted head without a valid tree_size"
+    if not _is_hex(head.get("root_hash"), 32):
+        return "holds a trusted head without a valid root_hash"
+    keys = state.get("keys", {})
+    if not isinstance(keys, dict) or not all(
+        isinstance(k, str) and _is_hex(v, 32) for k, v in keys.items()
+    ):
+        return "holds keys that are not public keys (hex)"
+    return ""
+
+
+def _is_hex(value: Any, length: int) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        return len(bytes.fromhex(value)) == length
+    except ValueError:
+        return False
 
 
 class Source(Protocol):
@@ -48,18 +102,41 @@ class RemoteLog:
     def __init__(self, url: str, token: str) -> None:
         import httpx
 
-        self._client = httpx.Client(
-            base_url=url.rstrip("/") + "/admin/v1/audit",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=30,
-        )
-        self._head = self._get("/head")
+        self.url = url
+        try:
+            self._client = httpx.Client(
+                base_url=url.rstrip("/") + "/admin/v1/audit",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=30,
+            )
+        except (httpx.InvalidURL, ValueError) as exc:  # before any request
+            raise RuntimeError(f"cannot reach {url}: {exc}") from None
+        try:
+            self._head = self._get("/head")
+        except RuntimeError:
+            self._client.close()
+            raise
+        if not isinstance(self._head.get("head"), dict | None) or not isinstance(
+            self._head.get("keys"), list
+        ):
+            self._client.close()
+            raise RuntimeError(f"{url} answered no audit head: is it a bourse server?")
 
     def _get(self, path: str, **params: int) -> dict[str, Any]:
-        response = self._client.get(path, params=params)
+        import httpx
+
+        try:
+            response = self._client.get(path, params=params)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise RuntimeError(f"cannot reach {self.url}: {exc}") from None
         if response.status_code != 200:
             raise RuntimeError(f"the server answered {response.status_code}: {response.text}")
-        answer: dict[str, Any] = response.json()
+        try:
+            answer = response.json()
+        except ValueError:
+            raise RuntimeError(f"{self.url} answered {path} with something not JSON") from None
+        if not isinstance(answer, dict):
+            raise RuntimeError(f"{self.url} answered {path} with something unexpected")
         return answer
 
     @property
@@ -85,10 +162,10 @@ class RemoteLog:
 def check(audit: Source, state_path: Path) -> WatchResult:
     """Check the log's newest head against the trusted one in `state_path` and trust it if it
     extends it (the first time: trust it as it is, and say so)."""
+    state = load_state(state_path) or {}  # StateError: refused, and left as it is
     head = audit.latest_head()
     if head is None:
-        return WatchResult(False, "the log has signed no tree head yet", 0)
-    state = load_state(state_path) or {}
+        return WatchResult(False, "the log has signed no tree head yet", _size(state))
     keys = {k: bytes.fromhex(v) for k, v in state.get("keys", {}).items()}
     for k in audit.signing_keys():  # keys announced in the log (a rotation is a journaled command)
         keys.setdefault(k["key_id"], bytes.fromhex(k["public_key"]))
@@ -131,4 +208,9 @@ def _size(state: dict[str, Any]) -> int:
 
 def _save(path: Path, head: dict[str, Any], keys: dict[str, bytes]) -> None:
     state = {"head": head, "keys": {k: v.hex() for k, v in sorted(keys.items())}}
-    write_private(path, (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
+    try:
+        write_private(path, (json.dumps(state, indent=2, sort_keys=True) + "\n").encode())
+    except OSError as exc:
+        raise StateError(
+            f"cannot keep the monitor's state in {path}: {exc.strerror or exc}"
+        ) from None

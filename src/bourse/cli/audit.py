@@ -7,18 +7,26 @@ exchange, which first brings the log up to date with the journal.
 """
 
 import json
+import math
+import os
 import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from bourse.cli.common import ReasonOpt, TokenOpt, print_json
 from bourse.cli.console import DataDirOpt, err, fail, out
 from bourse.cli.operator import AdminClient, UrlOpt
+from bourse.domain.limits import INT64_MAX
 from bourse.server.datadir import DataDir, DataDirInUse
+
+CustomerOpt = typer.Option("--customer", min=0, max=INT64_MAX, help="The customer's number.")
+EVERY_MAX_S = 7 * 86_400  # a monitor checking less often than weekly watches nothing
 
 audit_app = typer.Typer(
     help="The audit log: signed tree heads, exports and their verification, the monitor.",
@@ -37,17 +45,53 @@ def _parse_time(value: str | None, what: str) -> int | None:
         fail(str(exc))
 
 
-def _reader(dd: DataDir) -> Any:
-    from bourse.audit.log import AuditLog
+def _exchange_in(dd: DataDir) -> None:
+    """Refuse a data directory that holds no exchange (opening one there would start a new
+    exchange: journal, store, signing key), creating nothing."""
+    from bourse.journal.opening import journal_spec
 
+    if journal_spec("", dd.path):  # a journal on NATS (BOURSE_JOURNAL): the stream holds it
+        if not dd.path.is_dir():
+            fail(f"no exchange in {dd.path}: the directory does not exist")
+        return
+    if not dd.path.is_dir():
+        fail(f"no exchange in {dd.path}: the directory does not exist")
+    if not dd.journal.is_dir() or not any(dd.journal.glob("journal-*.log")):
+        fail(
+            f"no exchange in {dd.path}: it holds no journal (start one with "
+            f"`bourse run --data-dir {dd.path}`, or name its data directory with --data-dir)"
+        )
+
+
+def _reader(dd: DataDir) -> Any:
+    from bourse.audit.log import AuditLog, DamagedLog
+
+    _exchange_in(dd)
     try:
         return AuditLog.reader(dd.path)
     except FileNotFoundError as exc:
         fail(f"{exc}: start the exchange once (`bourse run`) or run `bourse audit rebuild`")
+    except DamagedLog as exc:
+        fail(str(exc))
+
+
+def _latest_head(audit: Any) -> dict[str, Any] | None:
+    """The newest signed head; saying so on stderr if a torn last line was skipped."""
+    from bourse.audit.log import DamagedLog
+
+    try:
+        head: dict[str, Any] | None = audit.latest_head()
+    except DamagedLog as exc:
+        fail(str(exc))
+    if audit.heads_note:
+        err.print(f"[yellow]warning:[/] {escape(audit.heads_note)}")
+    return head
 
 
 def _sign_locally(dd: DataDir) -> dict[str, Any] | None:
     from bourse.server.exchange import Exchange
+
+    _exchange_in(dd)
 
     try:
         exchange = Exchange(dd, demo=False, audit=True)
@@ -76,11 +120,14 @@ def head_cmd(
         if url is not None:
             import httpx
 
-            response = httpx.post(
-                f"{url}/admin/v1/audit/heads",
-                headers={"Authorization": f"Bearer {dd.operator_token()}"},
-                timeout=60,
-            )
+            try:
+                response = httpx.post(
+                    f"{url}/admin/v1/audit/heads",
+                    headers={"Authorization": f"Bearer {dd.operator_token()}"},
+                    timeout=60,
+                )
+            except httpx.HTTPError as exc:
+                fail(f"cannot reach the server at {url}: {exc}")
             if response.status_code != 200:
                 fail(f"the server refused: {response.text}")
             print_json(response.json())
@@ -88,7 +135,10 @@ def head_cmd(
         print_json(_sign_locally(dd))
         return
     audit = _reader(dd)
-    head = audit.latest_head()
+    try:
+        head = _latest_head(audit)
+    finally:
+        audit.close()
     if head is None:
         fail("no tree head has been signed yet: `bourse audit head --sign`")
     print_json(head)
@@ -101,7 +151,8 @@ def export_cmd(
     from_: Annotated[str | None, typer.Option("--from", help="From this time (ISO 8601).")] = None,
     to: Annotated[str | None, typer.Option("--to", help="Up to (not including) this time.")] = None,
     customer: Annotated[
-        int | None, typer.Option("--customer", help="Records about this customer.")
+        int | None,
+        typer.Option("--customer", min=0, max=INT64_MAX, help="Records about this customer."),
     ] = None,
     venue: Annotated[str | None, typer.Option("--venue", help="Records about this venue.")] = None,
     country: Annotated[
@@ -127,9 +178,11 @@ def export_cmd(
     newest signed head, in a bundle anyone can verify (`bourse audit verify`, or the standalone
     verify_bundle.py)."""
     from bourse.audit.export import ExportError, write_bundle
-    from bourse.audit.log import Query
+    from bourse.audit.log import DamagedLog, Query
 
     dd = DataDir(data_dir)
+    target = _output_file(out_path, "the bundle")
+    trusted = _trusted_head(against) if against is not None else None
     query = Query(
         from_ms=_parse_time(from_, "--from"),
         to_ms=_parse_time(to, "--to"),
@@ -140,9 +193,15 @@ def export_cmd(
         type=command,
     )
     audit = _reader(dd)
-    trusted = json.loads(against.read_text()) if against is not None else None
+    # written beside the target and renamed once whole: a failed export leaves nothing behind
     try:
-        with open(out_path, "w", encoding="utf-8") as f:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        audit.close()
+        fail(f"cannot write the bundle to {out_path}: {exc.strerror or exc}")
+    tmp = Path(tmp_name)
+    try:
+        with open(fd, "w", encoding="utf-8") as f:
             manifest = write_bundle(
                 audit,
                 query,
@@ -152,19 +211,64 @@ def export_cmd(
                 now_ms=time.time_ns() // 10**6,
                 as_range=as_range,
             )
-    except ExportError as exc:
-        out_path.unlink(missing_ok=True)
+            if audit.heads_note:
+                err.print(f"[yellow]warning:[/] {escape(audit.heads_note)}")
+        os.chmod(tmp, 0o666 & ~_umask())  # as open() would have made it
+        os.replace(tmp, target)
+    except (ExportError, DamagedLog) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the bundle to {out_path}: {exc.strerror or exc}")
+    finally:
+        tmp.unlink(missing_ok=True)
+        audit.close()
     err.print(
         f"{manifest['count']} records, checked against the tree head of size "
         f"{manifest['tree_size']}, written to {out_path}"
     )
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _output_file(path: Path, what: str) -> Path:
+    """`path` as a file to write, or a clear error: not a directory, in one that exists."""
+    if str(path) in ("", "."):
+        fail(f"name the file to write {what} to")
+    if path.is_dir():
+        fail(f"{path} is a directory: name the file to write {what} to")
+    parent = path.parent
+    if not parent.is_dir():
+        fail(f"cannot write {what} to {path}: the directory {parent} does not exist")
+    return path
+
+
+def _trusted_head(path: Path) -> dict[str, Any]:
+    """The head (JSON) given with --against, or a clear error naming the file."""
+    try:
+        value = json.loads(path.read_bytes())
+    except OSError as exc:
+        fail(f"cannot read --against {path}: {exc.strerror or exc}")
+    except ValueError:  # not UTF-8, or not JSON
+        fail(f"--against {path} is not a tree head (JSON)")
+    if (
+        not isinstance(value, dict)
+        or not isinstance(value.get("tree_size"), int)
+        or isinstance(value.get("tree_size"), bool)
+        or value["tree_size"] < 0
+        or not isinstance(value.get("root_hash"), str)
+    ):
+        fail(f"--against {path} is not a signed tree head: it needs a tree_size and a root_hash")
+    return value
+
+
 @audit_app.command("dossier")
 def dossier_cmd(
     out_dir: Annotated[Path, typer.Argument(metavar="OUT_DIR", help="Where to write it.")],
-    customer: Annotated[int, typer.Option("--customer", help="The customer's number.")],
+    customer: Annotated[int, CustomerOpt],
     data_dir: DataDirOpt = Path("data"),
     pdf: Annotated[bool, typer.Option("--pdf/--no-pdf", help="Print a PDF with Chromium.")] = True,
 ) -> None:
@@ -173,16 +277,21 @@ def dossier_cmd(
     against the newest signed head."""
     from bourse.audit.dossier import write_dossier
     from bourse.audit.export import ExportError
+    from bourse.audit.log import DamagedLog
 
     dd = DataDir(data_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(f"{out_dir} is not a directory: name a directory to write the dossier into")
     audit = _reader(dd)
     try:
         result = write_dossier(
             audit, customer, out_dir, signer_dir=dd.path, now_ms=time.time_ns() // 10**6,
             requested_by="operator", pdf=pdf,
         )  # fmt: skip
-    except (ExportError, ValueError) as exc:
+    except (ExportError, ValueError, DamagedLog) as exc:
         fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot write the dossier to {out_dir}: {exc.strerror or exc}")
     finally:
         audit.close()
     verified = result["verification"]
@@ -233,7 +342,11 @@ def verifier_cmd(
     if to is None:
         out.print(str(source))
         return
-    shutil.copyfile(source, to)
+    target = _output_file(to, "the verifier")
+    try:
+        shutil.copyfile(source, target)
+    except OSError as exc:
+        fail(f"cannot copy the verifier to {to}: {exc.strerror or exc}")
     err.print(f"copied to {to}: python3 {to} BUNDLE.jsonl --key KEY_ID")
 
 
@@ -243,7 +356,9 @@ def watch_cmd(
         Path, typer.Option("--state", help="Where the monitor keeps the head it trusts.")
     ],
     data_dir: DataDirOpt = Path("data"),
-    every: Annotated[float, typer.Option("--every", help="Seconds between checks.")] = 10.0,
+    every: Annotated[
+        float, typer.Option("--every", help="Seconds between checks (more than 0).")
+    ] = 10.0,
     once: Annotated[bool, typer.Option("--once", help="Check once and exit.")] = False,
     url: Annotated[
         str | None,
@@ -254,23 +369,33 @@ def watch_cmd(
     """Monitor the log: accept each new signed head only if it extends the one trusted before;
     exit 1 with an alarm naming both sizes if history was rewritten. It reads the data
     directory's files, or with --url a server's audit routes, as a third party would."""
-    from bourse.audit.log import AuditLog
-    from bourse.audit.watch import RemoteLog, check
+    from bourse.audit.log import AuditLog, DamagedLog
+    from bourse.audit.watch import RemoteLog, StateError, check, load_state
 
+    if not (math.isfinite(every) and 0 < every <= EVERY_MAX_S):
+        fail(f"--every must be more than 0 and at most {EVERY_MAX_S} seconds, not {every:g}")
+    try:
+        load_state(state)  # refused before anything is read: only a missing file is first use
+    except StateError as exc:
+        fail(str(exc))
     dd = DataDir(data_dir)
+    if url is None:
+        _exchange_in(dd)
     while True:
         try:
             audit: AuditLog | RemoteLog = (
                 AuditLog.reader(dd.path) if url is None else RemoteLog(url, token or "")
             )
-        except (FileNotFoundError, RuntimeError) as exc:
+        except (FileNotFoundError, RuntimeError, DamagedLog) as exc:
             fail(str(exc))
         try:
             result = check(audit, state)
-        except RuntimeError as exc:
+        except (RuntimeError, DamagedLog) as exc:
             fail(str(exc))
         finally:
             audit.close()
+        if isinstance(audit, AuditLog) and audit.heads_note:
+            err.print(f"[yellow]warning:[/] {escape(audit.heads_note)}")
         stream = sys.stdout if result.ok else sys.stderr
         print(result.message, file=stream, flush=True)
         if not result.ok:
@@ -287,6 +412,7 @@ def rebuild_cmd(data_dir: DataDirOpt = Path("data")) -> None:
     from bourse.server.exchange import Exchange
 
     dd = DataDir(data_dir)
+    _exchange_in(dd)
     if dd.is_locked_by_other():
         fail("the server is running: stop it first")
     audit_dir = dd.path / "audit"

@@ -26,10 +26,11 @@ from bourse.api.binance.replies import ok
 from bourse.api.deps import Int64, OperatorDep, ServiceDep
 from bourse.audit import export
 from bourse.audit.keys import create_key
-from bourse.audit.log import AuditLog
+from bourse.audit.log import AuditLog, DamagedLog
 from bourse.audit.log import Query as AuditQuery
 from bourse.audit.verify_bundle import key_id
 from bourse.commands import RotateAuditKey
+from bourse.domain.limits import INT64_MAX
 from bourse.server.service import AuditUnavailable, GatewayService
 
 router = APIRouter(prefix="/admin/v1/audit", tags=["audit"])
@@ -41,6 +42,19 @@ def open_log(service: GatewayService) -> AuditLog:
         return AuditLog.reader(service.data_dir)
     except FileNotFoundError:
         raise AdminError(503, "AUDIT_UNAVAILABLE", "this exchange keeps no audit log") from None
+    except DamagedLog as exc:
+        raise damaged(exc) from None
+
+
+def damaged(exc: DamagedLog) -> AdminError:
+    return AdminError(503, "AUDIT_UNAVAILABLE", f"the audit log is damaged: {exc}")
+
+
+def latest_head(audit: AuditLog) -> dict[str, Any] | None:
+    try:
+        return audit.latest_head()
+    except DamagedLog as exc:
+        raise damaged(exc) from None
 
 
 async def _fresh_head(service: GatewayService) -> None:
@@ -124,7 +138,7 @@ _FILTERS = {
 async def head(service: ServiceDep, actor: OperatorDep) -> Response:
     audit = open_log(service)
     try:
-        return ok({"head": audit.latest_head(), "keys": audit.signing_keys(), "size": audit.size})
+        return ok({"head": latest_head(audit), "keys": audit.signing_keys(), "size": audit.size})
     finally:
         audit.close()
 
@@ -152,12 +166,12 @@ async def sign_head(service: ServiceDep, actor: OperatorDep) -> Response:
 async def consistency(
     service: ServiceDep,
     actor: OperatorDep,
-    first: Int64 = Query(ge=0),
-    second: Int64 | None = Query(None, ge=0),
+    first: Int64 = Query(ge=0, le=INT64_MAX),
+    second: Int64 | None = Query(None, ge=0, le=INT64_MAX),
 ) -> Response:
     audit = open_log(service)
     try:
-        head = audit.latest_head()
+        head = latest_head(audit)
         size = int(head["tree_size"]) if head is not None else 0
         second = size if second is None else second
         if not first <= second <= audit.size:
@@ -216,7 +230,7 @@ async def records(
     country: str | None = Query(None, max_length=2),
     by: str | None = Query(None, max_length=80, description="The actor, like staff:alice."),
     command: str | None = Query(None, max_length=40),
-    after: Int64 = Query(0, ge=0),
+    after: Int64 = Query(0, ge=0, le=INT64_MAX),
     limit: int = Query(100, ge=1, le=PAGE_MAX),
 ) -> Response:
     query, _ = scoped_query(
@@ -250,6 +264,8 @@ async def record(
     customer: Int64 | None = None,
     country: str | None = Query(None, max_length=2),
 ) -> Response:
+    if seq < 1:
+        raise not_found("audit record", seq)
     member = reader_scope(service.view, actor)
     query: AuditQuery | None = None
     if member is not None:  # the record must be one about the scope the reader names
@@ -267,12 +283,12 @@ async def record(
             raise not_found("audit record", seq)
         if member is not None and query is not None and audit.select(query) != [seq]:
             raise out_of_scope(member, f"audit record {seq}")
-        head = audit.latest_head()
+        head = latest_head(audit)
         if head is None or int(head["tree_size"]) < seq:
             audit.close()
             await _fresh_head(service)
             audit = open_log(service)
-            head = audit.latest_head()
+            head = latest_head(audit)
         assert head is not None
         view = export.record_view(audit, seq)
         view["proof"] = [h.hex() for h in audit.inclusion_proof(seq, int(head["tree_size"]))]
@@ -332,7 +348,11 @@ async def bundle_file(service: GatewayService, query: AuditQuery) -> tuple[Path,
         finally:
             audit.close()
 
-    await asyncio.to_thread(write)
+    try:
+        await asyncio.to_thread(write)
+    except (DamagedLog, export.ExportError) as exc:
+        remove_folder(folder)
+        raise AdminError(503, "AUDIT_UNAVAILABLE", str(exc)) from None
     return folder, path
 
 
@@ -364,7 +384,11 @@ async def dossier_files(
         finally:
             audit.close()
 
-    return folder, await asyncio.to_thread(write)
+    try:
+        return folder, await asyncio.to_thread(write)
+    except (DamagedLog, export.ExportError) as exc:
+        remove_folder(folder)
+        raise AdminError(503, "AUDIT_UNAVAILABLE", str(exc)) from None
 
 
 def download(folder: Path, customer_id: int, format: str) -> Response:
