@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from bourse.journal.base import Journal, JournalClosed, JournalCorrupted, JournalError
-from bourse.journal.file_journal import HEADER_SIZE, FileJournal, encode_record, segment_name
+from bourse.journal.file_journal import FileJournal
 from bourse.journal.memory import MemoryJournal
+from bourse.journal.segment_format import HEADER_SIZE, encode_record, segment_name
 
 Factory = Callable[[], Journal]
 

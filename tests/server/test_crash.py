@@ -17,7 +17,8 @@ from bourse.commands import CreateAsset, OpenAccount
 from bourse.demo import ASSETS, DEMO_FUNDS, genesis
 from bourse.domain.money import to_raw
 from bourse.engine import Engine, snapshot
-from bourse.journal.file_journal import FileJournal, segment_name
+from bourse.journal.file_journal import FileJournal
+from bourse.journal.segment_format import segment_name
 from bourse.journal.sequencer import Sequencer
 from tests.net import http
 from tests.server.server import Server, run_cli

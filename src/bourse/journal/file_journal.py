@@ -1,12 +1,7 @@
 """Segmented append-only journal on local disk with group commit.
 
-On-disk layout: ``<dir>/journal-<first_seq:020d>.log`` segments, each a run of records
-
-    header  <IIQ  payload length (u32), crc32 (u32), seq (u64)
-    payload bytes
-
-where the crc32 covers the 8 seq bytes followed by the payload; in this layout they are
-contiguous (``record[8:]``), so verification needs no copying.
+On-disk layout: ``<dir>/journal-<first_seq:020d>.log`` segments, each a run of checksummed
+records (`segment_format`: the layout, and telling a torn tail from damage in the middle).
 
 Threading: ``append`` only encodes and buffers under a lock. A daemon writer thread
 swaps the buffer out, writes it with one ``os.write``, syncs (GIL released), then
@@ -33,44 +28,38 @@ import contextlib
 import fcntl
 import logging
 import os
-import re
 import struct
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple, NoReturn, Self
+from typing import TYPE_CHECKING, NoReturn, Self
 
 from bourse.journal.base import JournalClosed, JournalCorrupted, JournalError
+from bourse.journal.segment_format import (
+    CORRUPT_HINT,
+    HEADER,
+    HEADER_SIZE,
+    SEGMENT_RE,
+    SEQ,
+    Segment,
+    scan_segment,
+    segment_name,
+)
 from bourse.private_files import create_private, private_dir
 
 if TYPE_CHECKING:
     from bourse.journal.base import Journal
 
 log = logging.getLogger(__name__)
+_pack_header, _pack_seq, _crc32 = HEADER.pack, SEQ.pack, zlib.crc32  # bound once: the hot path
 
-HEADER = struct.Struct("<IIQ")
-HEADER_SIZE = HEADER.size  # 16
-_SEQ = struct.Struct("<Q")
-_pack_header = HEADER.pack
-_pack_seq = _SEQ.pack
-_crc32 = zlib.crc32
-_SEGMENT_RE = re.compile(r"^journal-(\d{20})\.log$")
 _LOCK_NAME = "journal.lock"
-_CORRUPT_HINT = "refusing to start (the journal is corrupted in the middle, not torn at the tail)"
 
 # fdatasync still persists the file size (needed to read appended data back) but skips
 # mtime-only metadata, so it is as durable as fsync for an append-only log and cheaper.
 _sync_fd: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
-
-
-def segment_name(first_seq: int) -> str:
-    return f"journal-{first_seq:020d}.log"
-
-
-def encode_record(seq: int, payload: bytes) -> bytes:
-    return _pack_header(len(payload), _crc32(payload, _crc32(_pack_seq(seq))), seq) + payload
 
 
 def fsync_path(path: Path, flags: int = os.O_RDONLY) -> None:
@@ -92,81 +81,6 @@ SWITCH_INTERVAL_S = 0.0001
 # 1 ms wait saved more at 16 (241-268 µs) but cost 4 connections a third of their orders/s.
 COMMIT_DELAY_S = 0.001
 BUSY_S = 0.002  # "under load": the last sync ended less than this long ago
-
-
-class _Segment(NamedTuple):
-    first_seq: int
-    path: Path
-
-
-class _ScanResult(NamedTuple):
-    good_end: int  # offset just past the last valid record
-    last_seq: int  # seq of the last valid record (first_seq - 1 if none)
-    problem: str | None  # None, "torn" (safe to truncate) or a JournalCorrupted message
-
-
-def _find_later_record(data: bytes, start: int, seq: int) -> int | None:
-    """Offset of a valid record with seq ``seq`` at or after ``start``, if any.
-
-    Used when a record's length runs past EOF: if the length field itself was damaged,
-    valid records still follow, and truncating would silently drop them.
-    """
-    needle = _SEQ.pack(seq)
-    pos = data.find(needle, start + 8)
-    view = memoryview(data)
-    while pos != -1:
-        off = pos - 8
-        length, crc, _ = HEADER.unpack_from(data, off)
-        end = off + HEADER_SIZE + length
-        if end <= len(data) and zlib.crc32(view[off + 8 : end]) == crc:
-            return off
-        pos = data.find(needle, pos + 1)
-    return None
-
-
-def _scan_segment(data: bytes, path: Path, first_seq: int) -> _ScanResult:
-    """Verify every record of one segment; classify the first bad one (if any)."""
-    view = memoryview(data)
-    size = len(data)
-    off = 0
-    expected = first_seq
-    unpack_from = HEADER.unpack_from
-    crc32 = zlib.crc32
-    while off < size:
-        if off + HEADER_SIZE > size:
-            return _ScanResult(off, expected - 1, "torn")  # header runs past EOF
-        length, crc, seq = unpack_from(data, off)
-        end = off + HEADER_SIZE + length
-        if end > size:
-            later = _find_later_record(data, off, expected + 1)
-            if later is None:
-                return _ScanResult(off, expected - 1, "torn")  # payload runs past EOF
-            return _ScanResult(
-                off,
-                expected - 1,
-                f"journal record seq {expected} in {path} at offset {off} claims length "
-                f"{length}, running past EOF, but a valid record seq {expected + 1} follows "
-                f"at offset {later}; {_CORRUPT_HINT}",
-            )
-        if crc32(view[off + 8 : end]) != crc:
-            if end == size:
-                return _ScanResult(off, expected - 1, "torn")  # last record, bad checksum
-            return _ScanResult(
-                off,
-                expected - 1,
-                f"journal record seq {expected} in {path} at offset {off} fails its "
-                f"checksum; {_CORRUPT_HINT}",
-            )
-        if seq != expected:
-            return _ScanResult(
-                off,
-                expected - 1,
-                f"journal record in {path} at offset {off} has seq {seq} but seq {expected} "
-                f"was expected (gap or out-of-order record); refusing to start",
-            )
-        expected += 1
-        off = end
-    return _ScanResult(off, expected - 1, None)
 
 
 class FileJournal:
@@ -283,16 +197,16 @@ class FileJournal:
             ) from None
         return fd
 
-    def _list_segments(self) -> list[_Segment]:
+    def _list_segments(self) -> list[Segment]:
         segs = []
         for p in self.directory.iterdir():
-            m = _SEGMENT_RE.match(p.name)
+            m = SEGMENT_RE.match(p.name)
             if m:
-                segs.append(_Segment(int(m.group(1)), p))
+                segs.append(Segment(int(m.group(1)), p))
         segs.sort()
         return segs
 
-    def _recover(self) -> tuple[list[_Segment], int]:
+    def _recover(self) -> tuple[list[Segment], int]:
         """Verify all segments and truncate a torn tail (read-only: only note it); return
         (segments, last_seq)."""
         segs = self._list_segments()
@@ -304,7 +218,7 @@ class FileJournal:
                     f"previous segment ends at seq {prev_last}; refusing to start"
                 )
             data = seg.path.read_bytes()
-            res = _scan_segment(data, seg.path, seg.first_seq)
+            res = scan_segment(data, seg.path, seg.first_seq)
             if res.problem is not None:
                 is_tail = i == len(segs) - 1
                 if res.problem != "torn":
@@ -313,7 +227,7 @@ class FileJournal:
                     raise JournalCorrupted(
                         f"journal record seq {res.last_seq + 1} in {seg.path} at offset "
                         f"{res.good_end} is incomplete but later segments exist; "
-                        f"{_CORRUPT_HINT}"
+                        f"{CORRUPT_HINT}"
                     )
                 cut = len(data) - res.good_end
                 if self.read_only:  # left as it is: the next writable open cuts it
@@ -507,7 +421,7 @@ class FileJournal:
         if old is not None:
             os.close(old)  # already synced: rolls only happen between batches
         with self._lock:
-            self._segments.append(_Segment(first_seq, path))
+            self._segments.append(Segment(first_seq, path))
 
     # -- reading / maintenance --------------------------------------------------------
 
@@ -529,7 +443,7 @@ class FileJournal:
 
     @staticmethod
     def _replay_segments(
-        segs: list[_Segment], from_seq: int, limit: int
+        segs: list[Segment], from_seq: int, limit: int
     ) -> Iterator[tuple[int, bytes]]:
         unpack_from = HEADER.unpack_from
         crc32 = zlib.crc32
