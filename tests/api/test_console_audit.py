@@ -67,3 +67,14 @@ def test_a_regulator_reads_its_jurisdiction_only(audited_api: Api) -> None:
     assert "reads within KZ only" in html and "OnboardCustomer" not in html
     assert page(api, "/audit/customers/1/dossier.json", 403)
     assert page(api, "/audit/export?country=DE", 403)
+
+
+def test_a_damaged_list_of_heads_is_named_not_a_server_error(audited_api: Api) -> None:
+    api = audited_api
+    sign_in(api, "sid", Role.SENIOR_COMPLIANCE_OFFICER)
+    heads = api.service.data_dir / "audit" / "heads.jsonl"
+    kept = heads.read_bytes() if heads.exists() else b""
+    heads.write_bytes(b"{not json\n" + kept + b'{"tree_size": 1}\n')  # damaged in the middle
+    r = api.client.get("/console/audit")
+    assert r.status_code == 503, r.text
+    assert "heads.jsonl" in r.text

@@ -19,6 +19,7 @@ from bourse.api.admin.audit import (
     bundle_file,
     dossier_files,
     download,
+    latest_head,
     open_log,
     remove_folder,
     scoped_query,
@@ -89,7 +90,7 @@ async def audit_page(request: Request, service: ServiceDep, who: OfficerDep) -> 
         after = max(0, audit.size - PAGE)
     query, scope, errors = _query(service, who.actor, filters, after)
     try:
-        head = audit.latest_head()
+        head = latest_head(audit)  # a damaged heads.jsonl: 503 naming it, not a 500
         keys = audit.signing_keys()
         size = audit.size
         rows: list[dict[str, Any]] = []
