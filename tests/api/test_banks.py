@@ -137,6 +137,13 @@ def test_bad_files_and_codes_are_refused_naming_what_is_wrong(
             "IBAN 'DE44100700000012345679' is not valid")  # fmt: skip
     gbp = {"name": "x", "country": "DE", "currencies": ["GBP"], "serves": ["DE"], **WHY}
     refused(call(api, "PUT", f"/banks/{BANK}", gbp), "GBP is not a fiat asset")
+    eur = {"country": "DE", "currencies": ["EUR"], "serves": ["DE"], **WHY}
+    refused(call(api, "PUT", f"/banks/{BANK}", {**eur, "name": " "}), "a bank needs a name")
+    refused(call(api, "PUT", f"/banks/{BANK}", {**eur, "name": "a\nb"}), "control character")
+    refused(call(api, "PUT", f"/banks/{BANK}", {**eur, "name": "x", "currencies": ["EUR", "eur"]}),
+            "currencies names one more than once")  # fmt: skip
+    refused(call(api, "PUT", f"/banks/{BANK}", {**eur, "name": "x", "serves": ["DE", "DE"]}),
+            "serves names one more than once")  # fmt: skip
     assert _eur(api, account) == Decimal("0")  # nothing of any of them was credited
     assert answered(call(api, "GET", "/statements/queue")) == []
 

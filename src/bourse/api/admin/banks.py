@@ -18,6 +18,7 @@ from bourse.api.admin.compliance import (
     answered,
     body_doc,
     first,
+    one_line,
     parse,
 )
 from bourse.api.admin.errors import answer, bad_request, not_found
@@ -159,6 +160,12 @@ async def define_bank(
 ) -> Response:
     req = parse(body, BankBody)
     code = bic_of(bic)
+    one_line("name", req.name)
+    if not req.name.strip():
+        raise bad_request("a bank needs a name")
+    for field, values in (("currencies", req.currencies), ("serves", req.serves)):
+        if len({v.upper() for v in values}) != len(values):
+            raise bad_request(f"{field} names one more than once: {', '.join(values)}")
     for country in (req.country, *req.serves):
         if problem := country_problem(country):
             raise bad_request(problem)
