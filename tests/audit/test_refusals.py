@@ -245,6 +245,13 @@ def test_a_torn_last_head_is_skipped_saying_so_and_a_damaged_file_is_named(data:
     finally:
         reader.close()
 
+    # a last line readers skip (JSON, but no head) is one the keeper cuts too: never left for
+    # the next head to turn into a damaged middle line
+    signed = heads.read_bytes()
+    heads.write_bytes(signed + b"{}\n")
+    AuditLog(data).close()
+    assert heads.read_bytes() == signed
+
     lines = heads.read_bytes().splitlines(keepends=True)
     heads.write_bytes(b"".join([lines[0], b"{not a head\n", *lines[1:]]))
     refused(audit("head", "--data-dir", str(data)), "heads.jsonl line 2")

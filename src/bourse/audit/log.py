@@ -373,13 +373,9 @@ class AuditLog:
                     f"{self.heads_path} line {bad[0]} is not a signed tree head ({bad[1]}): "
                     "the file is damaged"
                 )
-            try:
-                head = json.loads(line)
-            except json.JSONDecodeError as exc:
-                bad = (number, f"{exc.msg} column {exc.colno}")
-                continue
-            if not isinstance(head, dict) or "tree_size" not in head:
-                bad = (number, "not a JSON object with a tree_size")
+            head = _head_of(line)
+            if isinstance(head, str):
+                bad = (number, head)
                 continue
             yield head
         if bad is not None:
@@ -470,6 +466,21 @@ class AuditLog:
         return None if row is None else (row[0], row[1], row[2])
 
 
+def _head_of(line: str | bytes) -> dict[str, Any] | str:
+    """A line of heads.jsonl as the head it holds, or why it holds none: what readers skip as a
+    torn last line is what the log's writer cuts, so the two never disagree."""
+    try:
+        head = json.loads(line)
+    except json.JSONDecodeError as exc:
+        return f"{exc.msg} column {exc.colno}"
+    except ValueError:  # bytes that are not UTF-8
+        return "not text"
+    if not isinstance(head, dict) or "tree_size" not in head:
+        return "not a JSON object with a tree_size"
+    found: dict[str, Any] = head
+    return found
+
+
 def _cut_torn_line(f: BinaryIO) -> int:
     """Cut the last line of heads file `f` if it is not a whole head (a crash mid-append); end
     a whole one that lost its newline. How many bytes were cut."""
@@ -482,10 +493,7 @@ def _cut_torn_line(f: BinaryIO) -> int:
     cut = tail.rfind(b"\n") + 1
     if cut == 0 and start > 0:
         return 0  # no line end near the end: not a head's torn line, leave it be
-    try:
-        whole = isinstance(json.loads(tail[cut:]), dict)
-    except ValueError:
-        whole = False
+    whole = isinstance(_head_of(tail[cut:]), dict)
     if whole and size - start > len(tail):
         return 0
     if whole:  # all but its newline
