@@ -50,12 +50,10 @@ def _exchange_in(dd: DataDir) -> None:
     exchange: journal, store, signing key), creating nothing."""
     from bourse.journal.opening import journal_spec
 
-    if journal_spec("", dd.path):  # a journal on NATS (BOURSE_JOURNAL): the stream holds it
-        if not dd.path.is_dir():
-            fail(f"no exchange in {dd.path}: the directory does not exist")
-        return
     if not dd.path.is_dir():
         fail(f"no exchange in {dd.path}: the directory does not exist")
+    if journal_spec("", dd.path):  # a journal on NATS (BOURSE_JOURNAL): the stream holds it
+        return
     if not dd.journal.is_dir() or not any(dd.journal.glob("journal-*.log")):
         fail(
             f"no exchange in {dd.path}: it holds no journal (start one with "
@@ -83,9 +81,14 @@ def _latest_head(audit: Any) -> dict[str, Any] | None:
         head: dict[str, Any] | None = audit.latest_head()
     except DamagedLog as exc:
         fail(str(exc))
+    _warn_torn_head(audit)
+    return head
+
+
+def _warn_torn_head(audit: Any) -> None:
+    """Say on stderr that reading the heads skipped a torn last line (AuditLog.heads_note)."""
     if audit.heads_note:
         err.print(f"[yellow]warning:[/] {escape(audit.heads_note)}")
-    return head
 
 
 def _sign_locally(dd: DataDir) -> dict[str, Any] | None:
@@ -211,8 +214,7 @@ def export_cmd(
                 now_ms=time.time_ns() // 10**6,
                 as_range=as_range,
             )
-            if audit.heads_note:
-                err.print(f"[yellow]warning:[/] {escape(audit.heads_note)}")
+            _warn_torn_head(audit)
         os.chmod(tmp, 0o666 & ~_umask())  # as open() would have made it
         os.replace(tmp, target)
     except (ExportError, DamagedLog) as exc:
@@ -394,8 +396,8 @@ def watch_cmd(
             fail(str(exc))
         finally:
             audit.close()
-        if isinstance(audit, AuditLog) and audit.heads_note:
-            err.print(f"[yellow]warning:[/] {escape(audit.heads_note)}")
+        if isinstance(audit, AuditLog):
+            _warn_torn_head(audit)
         stream = sys.stdout if result.ok else sys.stderr
         print(result.message, file=stream, flush=True)
         if not result.ok:
