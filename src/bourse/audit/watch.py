@@ -12,7 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bourse.audit.verify_bundle import VerificationError, check_head, verify_consistency
+from bourse.audit.verify_bundle import (
+    VerificationError,
+    check_head,
+    head_problem,
+    verify_consistency,
+)
 from bourse.private_files import write_private
 
 
@@ -61,9 +66,8 @@ def _state_problem(state: Any) -> str:
     head = state.get("head")
     if not isinstance(head, dict):
         return "holds no trusted tree head"
-    size = head.get("tree_size")
-    if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-        return "holds a trusted head without a valid tree_size"
+    if problem := head_problem(head):  # the shape the verifier checks a head for
+        return f"holds a trusted head that {problem}"
     if not _is_hex(head.get("root_hash"), 32):
         return "holds a trusted head without a valid root_hash"
     keys = state.get("keys", {})
